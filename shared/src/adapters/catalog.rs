@@ -1,0 +1,144 @@
+//! Categories and agencies in the table: one partition per list, so listing is a
+//! single Query (never a Scan), and admins can change them without a deploy.
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::table::{Item, ItemReader, PK, SK, StoreError, s};
+use crate::domain::catalog::{Agency, Category};
+
+const CATEGORY_PARTITION: &str = "CATALOG#CATEGORY";
+const AGENCY_PARTITION: &str = "CATALOG#AGENCY";
+
+/// Reference data in DynamoDB.
+#[derive(Debug, Clone)]
+pub struct CatalogStore {
+    client: Client,
+    table: String,
+}
+
+fn category_item(c: &Category) -> Item {
+    let mut item = Item::new();
+    item.insert(PK.into(), s(CATEGORY_PARTITION));
+    item.insert(SK.into(), s(format!("C#{}", c.code)));
+    item.insert("type".into(), s("category"));
+    item.insert("code".into(), s(&c.code));
+    item.insert("name".into(), s(&c.name));
+    item.insert("group".into(), s(&c.group));
+    item.insert("default_agency".into(), s(&c.default_agency));
+    item.insert(
+        "keywords".into(),
+        AttributeValue::L(c.keywords.iter().map(|k| s(k)).collect()),
+    );
+    item
+}
+
+fn category_from_item(item: &Item) -> Result<Category, StoreError> {
+    let r = ItemReader(item);
+    let keywords = item
+        .get("keywords")
+        .and_then(|v| v.as_l().ok())
+        .map(|l| l.iter().filter_map(|v| v.as_s().ok().cloned()).collect())
+        .unwrap_or_default();
+    Ok(Category {
+        code: r.s("code")?.into(),
+        name: r.s("name")?.into(),
+        group: r.s("group")?.into(),
+        default_agency: r.s("default_agency")?.into(),
+        keywords,
+    })
+}
+
+fn agency_item(a: &Agency) -> Result<Item, StoreError> {
+    let kind = serde_json::to_value(a.kind).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let mut item = Item::new();
+    item.insert(PK.into(), s(AGENCY_PARTITION));
+    item.insert(SK.into(), s(format!("A#{}", a.id)));
+    item.insert("type".into(), s("agency"));
+    item.insert("id".into(), s(&a.id));
+    item.insert("name".into(), s(&a.name));
+    item.insert("kind".into(), s(kind.as_str().unwrap_or_default()));
+    Ok(item)
+}
+
+fn agency_from_item(item: &Item) -> Result<Agency, StoreError> {
+    let r = ItemReader(item);
+    let kind = serde_json::from_value(serde_json::Value::String(r.s("kind")?.into()))
+        .map_err(|e| StoreError::Corrupt(format!("agency kind: {e}")))?;
+    Ok(Agency {
+        id: r.s("id")?.into(),
+        name: r.s("name")?.into(),
+        kind,
+    })
+}
+
+impl CatalogStore {
+    /// A store over `table`.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    async fn list(&self, partition: &str) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk")
+                .expression_attribute_values(":pk", s(partition))
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(StoreError::aws)?;
+            items.extend(out.items().iter().cloned());
+            start = out.last_evaluated_key().cloned();
+            if start.is_none() {
+                return Ok(items);
+            }
+        }
+    }
+
+    async fn put(&self, item: Item) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        Ok(())
+    }
+
+    /// Every category, ordered by code.
+    pub async fn categories(&self) -> Result<Vec<Category>, StoreError> {
+        self.list(CATEGORY_PARTITION)
+            .await?
+            .iter()
+            .map(category_from_item)
+            .collect()
+    }
+
+    /// Every agency, ordered by id.
+    pub async fn agencies(&self) -> Result<Vec<Agency>, StoreError> {
+        self.list(AGENCY_PARTITION)
+            .await?
+            .iter()
+            .map(agency_from_item)
+            .collect()
+    }
+
+    /// Creates or replaces a category (seeding, admin edits).
+    pub async fn put_category(&self, category: &Category) -> Result<(), StoreError> {
+        self.put(category_item(category)).await
+    }
+
+    /// Creates or replaces an agency.
+    pub async fn put_agency(&self, agency: &Agency) -> Result<(), StoreError> {
+        self.put(agency_item(agency)?).await
+    }
+}

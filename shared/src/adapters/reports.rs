@@ -1,0 +1,396 @@
+//! Reports in the single table: create in one transaction, change with one
+//! conditional write, read the public parts without ever touching the PII item.
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use jiff::Timestamp;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::table::{
+    GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, Item, ItemReader, PK, SK, StoreError, due_shard, n,
+    report_pk, s, ts,
+};
+use crate::domain::location::{Coordinates, Kecamatan};
+use crate::domain::report::{
+    ClockKind, Report, ReportAction, ReportClock, ReportEvent, ReportLocation, ReportStatus,
+};
+use crate::domain::submission::ReporterContact;
+use crate::domain::tracking_id::TrackingId;
+
+/// Work queue of reports accepted but not yet triaged (the intake safety net).
+pub const QUEUE_TRIAGE: &str = "Q#TRIAGE";
+/// Work queue of reports waiting for an admin, ordered by deadline.
+pub const QUEUE_VERIFY: &str = "Q#VERIFY";
+/// Work queue of reports waiting for the citizen (*tunda*).
+pub const QUEUE_NEEDS_INFO: &str = "Q#NEEDS_INFO";
+
+/// Reports in DynamoDB.
+#[derive(Debug, Clone)]
+pub struct ReportStore {
+    client: Client,
+    table: String,
+}
+
+fn enum_str<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(text)) => text,
+        _ => String::new(),
+    }
+}
+
+fn parse_enum<T: DeserializeOwned>(text: &str, what: &str) -> Result<T, StoreError> {
+    serde_json::from_value(serde_json::Value::String(text.to_string()))
+        .map_err(|_| StoreError::Corrupt(format!("unknown {what} {text:?}")))
+}
+
+/// The work-queue (GSI2) entry a report belongs in, if any.
+fn work_queue(report: &Report) -> Option<(&'static str, Timestamp)> {
+    match report.status {
+        ReportStatus::Received => Some((QUEUE_TRIAGE, report.received_at)),
+        ReportStatus::PendingVerification => Some((
+            QUEUE_VERIFY,
+            report.clock.map_or(report.received_at, |c| c.due_at),
+        )),
+        ReportStatus::NeedsInfo => Some((QUEUE_NEEDS_INFO, report.updated_at)),
+        _ => None,
+    }
+}
+
+/// The full META item, index attributes included only while they apply (sparse).
+pub fn report_item(report: &Report) -> Item {
+    let id = report.id.as_str();
+    let mut item = Item::new();
+    item.insert(PK.into(), s(report_pk(id)));
+    item.insert(SK.into(), s("META"));
+    item.insert("type".into(), s("report"));
+    item.insert("id".into(), s(id));
+    item.insert("title".into(), s(&report.title));
+    item.insert("description".into(), s(&report.description));
+    item.insert("category".into(), s(&report.category));
+    item.insert("channel".into(), s(enum_str(&report.channel)));
+    item.insert("anonymous".into(), AttributeValue::Bool(report.anonymous));
+    item.insert(
+        "confidential".into(),
+        AttributeValue::Bool(report.confidential),
+    );
+    item.insert("status".into(), s(report.status.as_str()));
+    item.insert("received_at".into(), s(ts(report.received_at)));
+    item.insert("updated_at".into(), s(ts(report.updated_at)));
+    item.insert("calendar_version".into(), s(&report.calendar_version));
+    item.insert("version".into(), n(report.version));
+    item.insert("token_hash".into(), s(&report.reporter_token_hash));
+    let location = &report.location;
+    if let Some(c) = location.coordinates {
+        item.insert("lat".into(), n(c.lat()));
+        item.insert("lon".into(), n(c.lon()));
+    }
+    if let Some(address) = &location.address {
+        item.insert("address".into(), s(address));
+    }
+    if let Some(k) = &location.kecamatan {
+        item.insert("kecamatan_code".into(), s(&k.code));
+        item.insert("kecamatan_name".into(), s(&k.name));
+    }
+    if let Some(clock) = report.clock {
+        item.insert("clock_kind".into(), s(enum_str(&clock.kind)));
+        item.insert("clock_due_at".into(), s(ts(clock.due_at)));
+        item.insert(
+            "clock_provisional".into(),
+            AttributeValue::Bool(clock.provisional),
+        );
+        item.insert(GSI1PK.into(), s(format!("DUE#{}", due_shard(id))));
+        item.insert(GSI1SK.into(), s(format!("{}#{id}", ts(clock.due_at))));
+    }
+    if let Some((queue, at)) = work_queue(report) {
+        item.insert(GSI2PK.into(), s(queue));
+        item.insert(GSI2SK.into(), s(format!("{}#{id}", ts(at))));
+    }
+    item
+}
+
+/// Reads a META item back into a report.
+pub fn report_from_item(item: &Item) -> Result<Report, StoreError> {
+    let r = ItemReader(item);
+    let coordinates = match (r.opt_n::<f64>("lat")?, r.opt_n::<f64>("lon")?) {
+        (Some(lat), Some(lon)) => Some(
+            Coordinates::parse(lat, lon)
+                .map_err(|e| StoreError::Corrupt(format!("stored coordinates: {e}")))?,
+        ),
+        _ => None,
+    };
+    let kecamatan = match (r.opt_s("kecamatan_code"), r.opt_s("kecamatan_name")) {
+        (Some(code), Some(name)) => Some(Kecamatan {
+            code: code.into(),
+            name: name.into(),
+        }),
+        _ => None,
+    };
+    let clock = match r.opt_s("clock_kind") {
+        None => None,
+        Some(kind) => Some(ReportClock {
+            kind: parse_enum::<ClockKind>(kind, "clock kind")?,
+            due_at: r.ts("clock_due_at")?,
+            provisional: r.bool("clock_provisional"),
+        }),
+    };
+    let id = r.s("id")?;
+    Ok(Report {
+        id: TrackingId::parse(id).map_err(|e| StoreError::Corrupt(format!("id {id:?}: {e}")))?,
+        title: r.s("title")?.into(),
+        description: r.s("description")?.into(),
+        category: r.s("category")?.into(),
+        location: ReportLocation {
+            coordinates,
+            address: r.opt_s("address").map(Into::into),
+            kecamatan,
+        },
+        channel: parse_enum(r.s("channel")?, "channel")?,
+        anonymous: r.bool("anonymous"),
+        confidential: r.bool("confidential"),
+        status: ReportStatus::parse(r.s("status")?)
+            .ok_or_else(|| StoreError::Corrupt("unknown status".into()))?,
+        received_at: r.ts("received_at")?,
+        updated_at: r.ts("updated_at")?,
+        clock,
+        calendar_version: r.s("calendar_version")?.into(),
+        version: r.n("version")?,
+        reporter_token_hash: r.s("token_hash")?.into(),
+    })
+}
+
+fn event_item(id: &str, event: &ReportEvent) -> Item {
+    let mut item = Item::new();
+    item.insert(PK.into(), s(report_pk(id)));
+    item.insert(
+        SK.into(),
+        s(format!("E#{}#{:06}", ts(event.at), event.version)),
+    );
+    item.insert("type".into(), s("event"));
+    item.insert("at".into(), s(ts(event.at)));
+    item.insert("version".into(), n(event.version));
+    item.insert("actor".into(), s(&event.actor));
+    item.insert("to".into(), s(event.to.as_str()));
+    if let Some(action) = event.action {
+        item.insert("action".into(), s(enum_str(&action)));
+    }
+    if let Some(from) = event.from {
+        item.insert("from".into(), s(from.as_str()));
+    }
+    if let Some(reason) = &event.reason {
+        item.insert("reason".into(), s(reason));
+    }
+    item
+}
+
+fn event_from_item(item: &Item) -> Result<ReportEvent, StoreError> {
+    let r = ItemReader(item);
+    let status = |name: &str| -> Result<Option<ReportStatus>, StoreError> {
+        r.opt_s(name)
+            .map(|v| {
+                ReportStatus::parse(v).ok_or_else(|| StoreError::Corrupt(format!("status {v:?}")))
+            })
+            .transpose()
+    };
+    Ok(ReportEvent {
+        at: r.ts("at")?,
+        version: r.n("version")?,
+        actor: r.s("actor")?.into(),
+        action: r
+            .opt_s("action")
+            .map(|a| parse_enum::<ReportAction>(a, "action"))
+            .transpose()?,
+        from: status("from")?,
+        to: status("to")?.ok_or_else(|| StoreError::Corrupt("event without status".into()))?,
+        reason: r.opt_s("reason").map(Into::into),
+    })
+}
+
+fn pii_item(id: &str, contact: &ReporterContact) -> Item {
+    let mut item = Item::new();
+    item.insert(PK.into(), s(report_pk(id)));
+    item.insert(SK.into(), s("PII"));
+    item.insert("type".into(), s("pii"));
+    if let Some(name) = &contact.name {
+        item.insert("name".into(), s(name));
+    }
+    if let Some(phone) = &contact.phone {
+        item.insert("phone".into(), s(phone.as_e164()));
+    }
+    if let Some(email) = &contact.email {
+        item.insert("email".into(), s(email.as_str()));
+    }
+    item
+}
+
+/// True when a cancelled transaction failed on a condition (not throttling etc.).
+fn condition_failed(err: &TransactWriteItemsError) -> bool {
+    match err {
+        TransactWriteItemsError::TransactionCanceledException(e) => e
+            .cancellation_reasons()
+            .iter()
+            .any(|r| r.code() == Some("ConditionalCheckFailed")),
+        _ => false,
+    }
+}
+
+impl ReportStore {
+    /// A store over `table`.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    fn put(&self, item: Item, condition: &str) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(condition)
+            .build()
+            .map_err(StoreError::aws)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    async fn transact(
+        &self,
+        items: Vec<TransactWriteItem>,
+        on_condition: StoreError,
+    ) -> Result<(), StoreError> {
+        match self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(err) => match err.as_service_error() {
+                Some(service) if condition_failed(service) => Err(on_condition),
+                _ => Err(StoreError::aws(err)),
+            },
+        }
+    }
+
+    /// Writes a new report, its creation event and (if any) the reporter's contact
+    /// in one transaction. `AlreadyExists` if the id is taken.
+    pub async fn create(
+        &self,
+        report: &Report,
+        created: &ReportEvent,
+        contact: &ReporterContact,
+    ) -> Result<(), StoreError> {
+        let id = report.id.as_str();
+        let mut items = vec![
+            self.put(report_item(report), "attribute_not_exists(PK)")?,
+            self.put(event_item(id, created), "attribute_not_exists(PK)")?,
+        ];
+        if !contact.is_empty() {
+            items.push(self.put(pii_item(id, contact), "attribute_not_exists(PK)")?);
+        }
+        self.transact(items, StoreError::AlreadyExists).await
+    }
+
+    /// Saves `next` (produced by [`Report::apply`] from the version read) with its event,
+    /// only if nobody changed the report since: one conditional transaction.
+    pub async fn save_transition(
+        &self,
+        previous: &Report,
+        next: &Report,
+        event: &ReportEvent,
+    ) -> Result<(), StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(report_item(next)))
+            .condition_expression("#version = :version AND #status = :status")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":version", n(previous.version))
+            .expression_attribute_values(":status", s(previous.status.as_str()))
+            .build()
+            .map_err(StoreError::aws)?;
+        let items = vec![
+            TransactWriteItem::builder().put(put).build(),
+            self.put(
+                event_item(next.id.as_str(), event),
+                "attribute_not_exists(PK)",
+            )?,
+        ];
+        self.transact(items, StoreError::Conflict).await
+    }
+
+    /// The report, read consistently; `None` if there is no such report.
+    pub async fn get(&self, id: &TrackingId) -> Result<Option<Report>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, s(report_pk(id.as_str())))
+            .key(SK, s("META"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        out.item().map(report_from_item).transpose()
+    }
+
+    /// The audit trail, oldest first. Reads only `E#` items: never the PII item.
+    pub async fn events(&self, id: &TrackingId) -> Result<Vec<ReportEvent>, StoreError> {
+        let mut events = Vec::new();
+        let mut start = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+                .expression_attribute_values(":pk", s(report_pk(id.as_str())))
+                .expression_attribute_values(":prefix", s("E#"))
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(StoreError::aws)?;
+            for item in out.items() {
+                events.push(event_from_item(item)?);
+            }
+            start = out.last_evaluated_key().cloned();
+            if start.is_none() {
+                break;
+            }
+        }
+        events.sort_by_key(|e| e.version);
+        Ok(events)
+    }
+
+    /// Reports still waiting for triage that were received before `before`, oldest
+    /// first: the safety net for an intake enqueue that failed.
+    pub async fn awaiting_triage(
+        &self,
+        before: Timestamp,
+        limit: i32,
+    ) -> Result<Vec<TrackingId>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI2)
+            .key_condition_expression("GSI2PK = :queue AND GSI2SK < :before")
+            .expression_attribute_values(":queue", s(QUEUE_TRIAGE))
+            .expression_attribute_values(":before", s(ts(before)))
+            .limit(limit)
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        out.items()
+            .iter()
+            .map(|item| {
+                let reader = ItemReader(item);
+                let id = reader.s("id")?;
+                TrackingId::parse(id).map_err(|e| StoreError::Corrupt(format!("{id}: {e}")))
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,163 @@
+//! The single table: attribute names, key builders and item reading helpers.
+//!
+//! Key layout (DESIGN §4, refined; see docs/data-model.md):
+//! - report `R#<id>` / `META`; audit event `R#<id>` / `E#<version:08>`; PII `R#<id>` / `PII`
+//! - idempotency record `I#<scope>#<key>` / `I`
+//! - reference lists, one partition each so listing is a Query, never a Scan:
+//!   `CATALOG#CATEGORY` / `C#<code>`, `CATALOG#AGENCY` / `A#<id>`
+//! - GSI1 (due queue, sparse, sharded): `DUE#<0..7>` / `<due_at>#<id>` while a clock runs
+//! - GSI2 (work queues): `Q#TRIAGE`, `Q#VERIFY`, … / `<time>#<id>`
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use jiff::Timestamp;
+use sha2::{Digest, Sha256};
+
+/// Partition key.
+pub const PK: &str = "PK";
+/// Sort key.
+pub const SK: &str = "SK";
+/// Due-queue index partition key.
+pub const GSI1PK: &str = "GSI1PK";
+/// Due-queue index sort key.
+pub const GSI1SK: &str = "GSI1SK";
+/// Work-queue index partition key.
+pub const GSI2PK: &str = "GSI2PK";
+/// Work-queue index sort key.
+pub const GSI2SK: &str = "GSI2SK";
+/// Due-queue index name.
+pub const GSI1: &str = "GSI1";
+/// Work-queue index name.
+pub const GSI2: &str = "GSI2";
+/// TTL attribute (epoch seconds): housekeeping only, never business timing.
+pub const EXPIRES_AT: &str = "expires_at";
+/// Number of due-queue shards.
+pub const DUE_SHARDS: u8 = 8;
+
+/// An item as the SDK returns it.
+pub type Item = HashMap<String, AttributeValue>;
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A conditional write lost: someone else changed the item first.
+    #[error("conflicting concurrent change")]
+    Conflict,
+    /// A create found the item already there.
+    #[error("item already exists")]
+    AlreadyExists,
+    /// An item in the table does not have the shape this code expects.
+    #[error("stored item is malformed: {0}")]
+    Corrupt(String),
+    /// The AWS call failed (network, throttling, service error).
+    #[error("AWS call failed: {0}")]
+    Aws(String),
+}
+
+impl StoreError {
+    /// Wraps an SDK error with its full context for the logs.
+    pub fn aws<E: std::error::Error + 'static>(err: E) -> Self {
+        StoreError::Aws(aws_sdk_dynamodb::error::DisplayErrorContext(err).to_string())
+    }
+}
+
+/// A string attribute.
+pub fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+/// A number attribute.
+pub fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+/// Timestamps as fixed-width UTC text so they sort as strings.
+pub fn ts(at: Timestamp) -> String {
+    format!("{at:.3}")
+}
+
+/// Report partition key.
+pub fn report_pk(id: &str) -> String {
+    format!("R#{id}")
+}
+
+/// Due-queue shard of a report: stable, so updates land on the same shard.
+pub fn due_shard(id: &str) -> u8 {
+    Sha256::digest(id.as_bytes())[0] % DUE_SHARDS
+}
+
+/// Reads typed attributes out of an item, naming the attribute when one is wrong.
+pub struct ItemReader<'a>(pub &'a Item);
+
+impl ItemReader<'_> {
+    /// A required string.
+    pub fn s(&self, name: &str) -> Result<&str, StoreError> {
+        self.opt_s(name)
+            .ok_or_else(|| StoreError::Corrupt(format!("missing string attribute {name}")))
+    }
+
+    /// An optional string.
+    pub fn opt_s(&self, name: &str) -> Option<&str> {
+        self.0
+            .get(name)
+            .and_then(|v| v.as_s().ok())
+            .map(String::as_str)
+    }
+
+    /// A required number.
+    pub fn n<T: std::str::FromStr>(&self, name: &str) -> Result<T, StoreError> {
+        self.opt_n(name)?
+            .ok_or_else(|| StoreError::Corrupt(format!("missing number attribute {name}")))
+    }
+
+    /// An optional number.
+    pub fn opt_n<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>, StoreError> {
+        match self.0.get(name).and_then(|v| v.as_n().ok()) {
+            None => Ok(None),
+            Some(raw) => raw
+                .parse()
+                .map(Some)
+                .map_err(|_| StoreError::Corrupt(format!("attribute {name} is not a number"))),
+        }
+    }
+
+    /// A boolean; absent means false.
+    pub fn bool(&self, name: &str) -> bool {
+        self.0
+            .get(name)
+            .and_then(|v| v.as_bool().ok())
+            .copied()
+            .unwrap_or(false)
+    }
+
+    /// A required timestamp written by [`ts`].
+    pub fn ts(&self, name: &str) -> Result<Timestamp, StoreError> {
+        self.s(name)?
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("attribute {name} is not a timestamp")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_fixed_width_and_sort() {
+        let a: Timestamp = "2026-11-24T16:59:59Z".parse().unwrap();
+        let b: Timestamp = "2026-11-24T16:59:59.5Z".parse().unwrap();
+        assert_eq!(ts(a), "2026-11-24T16:59:59.000Z");
+        assert!(ts(a) < ts(b));
+        assert_eq!(ts(a).parse::<Timestamp>().unwrap(), a);
+    }
+
+    #[test]
+    fn shards_are_stable_and_spread() {
+        assert_eq!(due_shard("BDG-2345672"), due_shard("BDG-2345672"));
+        let shards: std::collections::BTreeSet<_> = (0..200)
+            .map(|i| due_shard(&format!("BDG-{i:07}")))
+            .collect();
+        assert_eq!(shards.len(), usize::from(DUE_SHARDS));
+    }
+}

@@ -1,0 +1,102 @@
+//! Configuration from the environment, typed, with errors that name the variable.
+//!
+//! Lookups go through [`Settings`] so the devstack can hand each in-process function
+//! the variables the template gives it, without touching the process environment.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+/// A missing or malformed setting.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// A required variable is not set.
+    #[error("environment variable {0} is required but not set")]
+    Missing(String),
+    /// A variable is set but cannot be parsed.
+    #[error("environment variable {name} has an invalid value {value:?}: {reason}")]
+    Invalid {
+        /// Variable name.
+        name: String,
+        /// The value found.
+        value: String,
+        /// Why it was refused.
+        reason: String,
+    },
+}
+
+/// Where settings come from: the process environment or an explicit map.
+pub struct Settings {
+    vars: HashMap<String, String>,
+}
+
+impl Settings {
+    /// The process environment (what Lambda gives a function).
+    pub fn from_env() -> Self {
+        Self {
+            vars: std::env::vars().collect(),
+        }
+    }
+
+    /// An explicit set of variables (devstack, tests).
+    pub fn from_map(vars: HashMap<String, String>) -> Self {
+        Self { vars }
+    }
+
+    /// A required, non-empty variable.
+    pub fn required(&self, name: &str) -> Result<String, ConfigError> {
+        self.optional(name)
+            .ok_or_else(|| ConfigError::Missing(name.to_string()))
+    }
+
+    /// An optional variable; empty counts as unset.
+    pub fn optional(&self, name: &str) -> Option<String> {
+        self.vars
+            .get(name)
+            .filter(|v| !v.trim().is_empty())
+            .cloned()
+    }
+
+    /// A parsed variable with a default when unset.
+    pub fn parsed_or<T: FromStr>(&self, name: &str, default: T) -> Result<T, ConfigError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        match self.optional(name) {
+            None => Ok(default),
+            Some(value) => value
+                .trim()
+                .parse()
+                .map_err(|e: T::Err| ConfigError::Invalid {
+                    name: name.to_string(),
+                    reason: e.to_string(),
+                    value,
+                }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(pairs: &[(&str, &str)]) -> Settings {
+        Settings::from_map(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn missing_and_invalid_name_the_variable() {
+        let s = settings(&[("TABLE_NAME", " "), ("DAYS", "two")]);
+        assert_eq!(
+            s.required("TABLE_NAME"),
+            Err(ConfigError::Missing("TABLE_NAME".into()))
+        );
+        let err = s.parsed_or::<u32>("DAYS", 2).unwrap_err();
+        assert!(err.to_string().contains("DAYS"));
+        assert_eq!(s.parsed_or::<u32>("OTHER", 2), Ok(2));
+    }
+}

@@ -1,0 +1,96 @@
+//! Reference data: report categories and the agencies that handle them.
+
+use serde::{Deserialize, Serialize};
+
+/// Categories shipped with the code: the seed for the table.
+pub const BUNDLED_CATEGORIES: &str = include_str!("../../data/categories.json");
+/// Agencies shipped with the code: the seed for the table.
+pub const BUNDLED_AGENCIES: &str = include_str!("../../data/agencies.json");
+
+/// A kind of complaint citizens can file, with the agency that usually handles it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Category {
+    /// Stable code, e.g. `jalan-rusak`.
+    pub code: String,
+    /// Indonesian name shown to citizens.
+    pub name: String,
+    /// Group for menus (Infrastruktur, Lingkungan, …).
+    pub group: String,
+    /// Agency id suggested at verification.
+    pub default_agency: String,
+    /// Indonesian keywords that suggest this category.
+    pub keywords: Vec<String>,
+}
+
+/// What an agency is in Bandung's government (routing needs to know).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgencyKind {
+    /// A line department (dinas / badan).
+    Dinas,
+    /// A region-owned enterprise.
+    Bumd,
+    /// A public-service unit with financial autonomy (hospital, puskesmas).
+    Blud,
+    /// The mayor's secretariat.
+    Setda,
+    /// A kecamatan office.
+    Kecamatan,
+    /// A central-government body (police, PLN).
+    Vertikal,
+}
+
+/// An organisation reports are dispatched to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Agency {
+    /// Stable id, e.g. `dlh`; used in the `agency:<id>` role.
+    pub id: String,
+    /// Full Indonesian name.
+    pub name: String,
+    /// What kind of body it is.
+    pub kind: AgencyKind,
+}
+
+#[derive(Deserialize)]
+struct CategoryFile {
+    categories: Vec<Category>,
+}
+
+#[derive(Deserialize)]
+struct AgencyFile {
+    agencies: Vec<Agency>,
+}
+
+/// Parses a categories file.
+pub fn parse_categories(json: &str) -> Result<Vec<Category>, serde_json::Error> {
+    serde_json::from_str::<CategoryFile>(json).map(|f| f.categories)
+}
+
+/// Parses an agencies file.
+pub fn parse_agencies(json: &str) -> Result<Vec<Agency>, serde_json::Error> {
+    serde_json::from_str::<AgencyFile>(json).map(|f| f.agencies)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bundled_category_points_at_a_bundled_agency() {
+        let agencies = parse_agencies(BUNDLED_AGENCIES).unwrap();
+        let categories = parse_categories(BUNDLED_CATEGORIES).unwrap();
+        assert!(categories.len() >= 10);
+        for c in &categories {
+            assert!(
+                agencies.iter().any(|a| a.id == c.default_agency),
+                "{}",
+                c.code
+            );
+            assert!(
+                c.code
+                    .chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch == '-')
+            );
+        }
+    }
+}

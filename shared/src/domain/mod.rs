@@ -1,0 +1,9 @@
+//! Pure domain rules: no AWS types, no clock reads, no environment reads.
+
+pub mod calendar;
+pub mod catalog;
+pub mod contact;
+pub mod location;
+pub mod report;
+pub mod submission;
+pub mod tracking_id;

@@ -1,0 +1,593 @@
+//! LAPOR! reports: states, the transition table, audit events and the public view rules.
+
+use std::fmt;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::location::{Coordinates, Kecamatan};
+use super::tracking_id::TrackingId;
+
+/// Where a report is in its life (DESIGN §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportStatus {
+    /// Accepted from a channel, not yet triaged.
+    Received,
+    /// Triaged; waiting for an admin to verify and dispatch.
+    PendingVerification,
+    /// LAPOR! *tunda*: the citizen was asked for more; the clock is paused.
+    NeedsInfo,
+    /// Sent to one or more agencies; their follow-up clock runs.
+    Dispatched,
+    /// An agency acknowledged it and is working on it.
+    InProgress,
+    /// The agency published its follow-up (*tindak lanjut*).
+    Responded,
+    /// Finished: accepted by the citizen or auto-closed.
+    Closed,
+    /// Rejected by an admin, with a reason.
+    Archived,
+    /// Merged into another report.
+    Duplicate,
+}
+
+/// Every status, in life order.
+pub const ALL_STATUSES: [ReportStatus; 9] = [
+    ReportStatus::Received,
+    ReportStatus::PendingVerification,
+    ReportStatus::NeedsInfo,
+    ReportStatus::Dispatched,
+    ReportStatus::InProgress,
+    ReportStatus::Responded,
+    ReportStatus::Closed,
+    ReportStatus::Archived,
+    ReportStatus::Duplicate,
+];
+
+/// What someone (or the system) does to a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportAction {
+    /// Automatic triage finished (`verify`).
+    Triage,
+    /// Admin asks the citizen for more information (*tunda*).
+    RequestInfo,
+    /// The citizen answered a request for information.
+    ProvideInfo,
+    /// Admin verified it and dispatched it to agencies.
+    Dispatch,
+    /// An agency acknowledged it.
+    Acknowledge,
+    /// An agency published its follow-up.
+    PublishFollowUp,
+    /// An agency returned it as not its authority (*bukan wewenang*).
+    Return,
+    /// The citizen accepted the follow-up.
+    Accept,
+    /// The citizen disputed the follow-up: it reopens.
+    Dispute,
+    /// The close clock ran out after a follow-up with no dispute.
+    AutoClose,
+    /// Admin rejected it (*arsipkan*); a reason is required.
+    Archive,
+    /// Admin merged it into another report.
+    MarkDuplicate,
+}
+
+use ReportAction as A;
+use ReportStatus as S;
+
+/// The only transitions there are: (from, action, to). Anything else is refused.
+pub const TRANSITIONS: &[(ReportStatus, ReportAction, ReportStatus)] = &[
+    (S::Received, A::Triage, S::PendingVerification),
+    (S::PendingVerification, A::Dispatch, S::Dispatched),
+    (S::PendingVerification, A::RequestInfo, S::NeedsInfo),
+    (S::PendingVerification, A::Archive, S::Archived),
+    (S::PendingVerification, A::MarkDuplicate, S::Duplicate),
+    (S::NeedsInfo, A::ProvideInfo, S::PendingVerification),
+    (S::NeedsInfo, A::Archive, S::Archived),
+    (S::NeedsInfo, A::MarkDuplicate, S::Duplicate),
+    (S::Dispatched, A::Acknowledge, S::InProgress),
+    (S::Dispatched, A::PublishFollowUp, S::Responded),
+    (S::Dispatched, A::Return, S::PendingVerification),
+    (S::InProgress, A::PublishFollowUp, S::Responded),
+    (S::InProgress, A::Return, S::PendingVerification),
+    (S::Responded, A::Accept, S::Closed),
+    (S::Responded, A::AutoClose, S::Closed),
+    (S::Responded, A::Dispute, S::InProgress),
+];
+
+/// Actions whose audit event must say why.
+pub const REASON_REQUIRED: &[ReportAction] = &[A::Archive, A::Return, A::RequestInfo, A::Dispute];
+
+/// Why a transition was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    /// The table has no such move from this status.
+    #[error("cannot {action:?} a report that is {from}")]
+    NotAllowed {
+        /// Current status.
+        from: ReportStatus,
+        /// Attempted action.
+        action: ReportAction,
+    },
+    /// The action needs a reason and none was given.
+    #[error("{0:?} requires a reason")]
+    ReasonRequired(ReportAction),
+}
+
+/// Looks the move up in [`TRANSITIONS`]; checks that a reason is given where required.
+pub fn next_status(
+    from: ReportStatus,
+    action: ReportAction,
+    reason: Option<&str>,
+) -> Result<ReportStatus, TransitionError> {
+    let to = TRANSITIONS
+        .iter()
+        .find(|(f, a, _)| *f == from && *a == action)
+        .map(|(_, _, to)| *to)
+        .ok_or(TransitionError::NotAllowed { from, action })?;
+    let has_reason = reason.is_some_and(|r| !r.trim().is_empty());
+    if REASON_REQUIRED.contains(&action) && !has_reason {
+        return Err(TransitionError::ReasonRequired(action));
+    }
+    Ok(to)
+}
+
+/// LAPOR!'s dashboard buckets (as agencies see them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum LaporBucket {
+    /// Laporan Belum Terverifikasi.
+    BelumTerverifikasi,
+    /// Terdisposisi Belum Ditindaklanjuti.
+    TerdisposisiBelumDitindaklanjuti,
+    /// Terdisposisi Sedang Diproses.
+    TerdisposisiSedangDiproses,
+    /// Terdisposisi Selesai.
+    TerdisposisiSelesai,
+    /// Laporan Tertunda.
+    Tertunda,
+    /// Laporan Arsip.
+    Arsip,
+}
+
+impl ReportStatus {
+    /// The stored and API form, e.g. `pending_verification`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            S::Received => "received",
+            S::PendingVerification => "pending_verification",
+            S::NeedsInfo => "needs_info",
+            S::Dispatched => "dispatched",
+            S::InProgress => "in_progress",
+            S::Responded => "responded",
+            S::Closed => "closed",
+            S::Archived => "archived",
+            S::Duplicate => "duplicate",
+        }
+    }
+
+    /// Parses the stored form.
+    pub fn parse(s: &str) -> Option<Self> {
+        ALL_STATUSES.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// What a citizen reads, in Indonesian.
+    pub fn label(self) -> &'static str {
+        match self {
+            S::Received => "Laporan diterima",
+            S::PendingVerification => "Menunggu verifikasi admin",
+            S::NeedsInfo => "Ditunda: menunggu informasi tambahan dari pelapor",
+            S::Dispatched => "Diteruskan ke instansi terkait",
+            S::InProgress => "Sedang ditangani instansi",
+            S::Responded => "Tindak lanjut telah dipublikasikan",
+            S::Closed => "Selesai",
+            S::Archived => "Diarsipkan",
+            S::Duplicate => "Digabung dengan laporan lain",
+        }
+    }
+
+    /// The LAPOR! dashboard bucket.
+    pub fn lapor_bucket(self) -> LaporBucket {
+        match self {
+            S::Received | S::PendingVerification => LaporBucket::BelumTerverifikasi,
+            S::NeedsInfo => LaporBucket::Tertunda,
+            S::Dispatched => LaporBucket::TerdisposisiBelumDitindaklanjuti,
+            S::InProgress => LaporBucket::TerdisposisiSedangDiproses,
+            S::Responded | S::Closed => LaporBucket::TerdisposisiSelesai,
+            S::Archived | S::Duplicate => LaporBucket::Arsip,
+        }
+    }
+
+    /// Open311's two states.
+    pub fn open311(self) -> &'static str {
+        if self.is_final() { "closed" } else { "open" }
+    }
+
+    /// True when no action can move the report any more.
+    pub fn is_final(self) -> bool {
+        !TRANSITIONS.iter().any(|(from, _, _)| *from == self)
+    }
+}
+
+impl fmt::Display for ReportStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How the report reached us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    /// Web form or mobile app through the public API.
+    Web,
+    /// SMS to 1708.
+    Sms,
+    /// A social-media mention.
+    Social,
+    /// An Open311 client.
+    Open311,
+    /// Recorded by a 112 operator.
+    CallCenter,
+}
+
+/// Which working-day clock is running on a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClockKind {
+    /// Verify and dispatch (2 wd from receipt).
+    Verification,
+    /// Agency follow-up (5 wd from dispatch).
+    FollowUp,
+    /// Auto-close after a follow-up (10 wd).
+    AutoClose,
+}
+
+/// A running clock: what it is for and when it runs out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportClock {
+    /// Which deadline.
+    pub kind: ClockKind,
+    /// When it runs out (UTC).
+    pub due_at: Timestamp,
+    /// Computed over a year without confirmed holiday data.
+    pub provisional: bool,
+}
+
+/// Where the problem is.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReportLocation {
+    /// A point inside Bandung, when the citizen gave one.
+    pub coordinates: Option<Coordinates>,
+    /// Address text as the citizen wrote it.
+    pub address: Option<String>,
+    /// The kecamatan, when given.
+    pub kecamatan: Option<Kecamatan>,
+}
+
+/// A report as stored (without the reporter's identity, which lives apart).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Report {
+    /// Public tracking id.
+    pub id: TrackingId,
+    /// Short title.
+    pub title: String,
+    /// The complaint itself.
+    pub description: String,
+    /// Category code.
+    pub category: String,
+    /// Where.
+    pub location: ReportLocation,
+    /// How it arrived.
+    pub channel: Channel,
+    /// *Anonim*: public, but the reporter's identity is hidden from all but the verifying admin.
+    pub anonymous: bool,
+    /// *Rahasia*: never public; identity hidden from agencies.
+    pub confidential: bool,
+    /// Where it is in its life.
+    pub status: ReportStatus,
+    /// When it was accepted.
+    pub received_at: Timestamp,
+    /// Last change.
+    pub updated_at: Timestamp,
+    /// The clock now running, if any.
+    pub clock: Option<ReportClock>,
+    /// Holiday-data version the clock was computed with.
+    pub calendar_version: String,
+    /// Optimistic-lock version; every write increments it.
+    pub version: u64,
+    /// SHA-256 of the reporter's secret token (the token itself is never stored here).
+    pub reporter_token_hash: String,
+}
+
+impl Report {
+    /// Confidential reports are never shown to the public.
+    pub fn is_public(&self) -> bool {
+        !self.confidential
+    }
+
+    /// Applies `action`: the next version of the report and its audit event, or why not.
+    /// Pure: persisting both in one conditional write is the adapter's job.
+    pub fn apply(
+        &self,
+        action: ReportAction,
+        actor: &Actor,
+        reason: Option<&str>,
+        at: Timestamp,
+    ) -> Result<(Report, ReportEvent), TransitionError> {
+        let to = next_status(self.status, action, reason)?;
+        let next = Report {
+            status: to,
+            updated_at: at,
+            version: self.version + 1,
+            ..self.clone()
+        };
+        let event = ReportEvent {
+            at,
+            version: next.version,
+            actor: actor.to_stored(),
+            action: Some(action),
+            from: Some(self.status),
+            to,
+            reason: reason
+                .map(|r| r.trim().to_string())
+                .filter(|r| !r.is_empty()),
+        };
+        Ok((next, event))
+    }
+
+    /// The audit event recording that this (version 1) report was received.
+    pub fn creation_event(&self, actor: &Actor) -> ReportEvent {
+        ReportEvent {
+            at: self.received_at,
+            version: self.version,
+            actor: actor.to_stored(),
+            action: None,
+            from: None,
+            to: self.status,
+            reason: None,
+        }
+    }
+}
+
+/// Who did something, as written in the audit trail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// The reporter (by token, SMS or web).
+    Citizen,
+    /// A function acting on its own, e.g. `verify`.
+    System(&'static str),
+    /// A staff member: role and subject id.
+    Staff {
+        /// `admin`, `agency:dlh`, …
+        role: String,
+        /// The subject (user id) from the token.
+        subject: String,
+    },
+}
+
+impl Actor {
+    /// Stored form: `citizen`, `system:verify`, `admin:<sub>`.
+    pub fn to_stored(&self) -> String {
+        match self {
+            Actor::Citizen => "citizen".into(),
+            Actor::System(name) => format!("system:{name}"),
+            Actor::Staff { role, subject } => format!("{role}:{subject}"),
+        }
+    }
+
+    /// What the public timeline says about who acted (never a person's id).
+    pub fn public_label(stored: &str) -> &'static str {
+        match stored.split(':').next() {
+            Some("citizen") => "pelapor",
+            Some("system") => "sistem",
+            Some(role) if role == "agency" => "instansi",
+            _ => "admin",
+        }
+    }
+}
+
+/// One entry of a report's append-only audit trail.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportEvent {
+    /// When.
+    pub at: Timestamp,
+    /// Report version this event produced (unique per report, orders the trail).
+    pub version: u64,
+    /// Who, in stored form (see [`Actor::to_stored`]).
+    pub actor: String,
+    /// What was done; `None` for the creation event.
+    pub action: Option<ReportAction>,
+    /// Status before (`None` at creation).
+    pub from: Option<ReportStatus>,
+    /// Status after.
+    pub to: ReportStatus,
+    /// Why, when a reason was given.
+    pub reason: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_happy_path_walks_the_table() {
+        let mut s = S::Received;
+        for (action, want) in [
+            (A::Triage, S::PendingVerification),
+            (A::Dispatch, S::Dispatched),
+            (A::Acknowledge, S::InProgress),
+            (A::PublishFollowUp, S::Responded),
+            (A::Accept, S::Closed),
+        ] {
+            s = next_status(s, action, None).unwrap();
+            assert_eq!(s, want);
+        }
+        assert!(s.is_final());
+    }
+
+    #[test]
+    fn side_paths() {
+        assert_eq!(
+            next_status(S::PendingVerification, A::RequestInfo, Some("alamat?")),
+            Ok(S::NeedsInfo)
+        );
+        assert_eq!(
+            next_status(S::NeedsInfo, A::ProvideInfo, None),
+            Ok(S::PendingVerification)
+        );
+        assert_eq!(
+            next_status(S::InProgress, A::Return, Some("bukan wewenang")),
+            Ok(S::PendingVerification)
+        );
+        assert_eq!(
+            next_status(S::Responded, A::Dispute, Some("belum diperbaiki")),
+            Ok(S::InProgress)
+        );
+        assert_eq!(next_status(S::Responded, A::AutoClose, None), Ok(S::Closed));
+        assert_eq!(
+            next_status(S::NeedsInfo, A::MarkDuplicate, None),
+            Ok(S::Duplicate)
+        );
+    }
+
+    #[test]
+    fn everything_not_in_the_table_is_refused() {
+        let actions = [
+            A::Triage,
+            A::RequestInfo,
+            A::ProvideInfo,
+            A::Dispatch,
+            A::Acknowledge,
+            A::PublishFollowUp,
+            A::Return,
+            A::Accept,
+            A::Dispute,
+            A::AutoClose,
+            A::Archive,
+            A::MarkDuplicate,
+        ];
+        let mut allowed = 0;
+        for from in ALL_STATUSES {
+            for action in actions {
+                let in_table = TRANSITIONS
+                    .iter()
+                    .any(|(f, a, _)| *f == from && *a == action);
+                let got = next_status(from, action, Some("alasan"));
+                assert_eq!(got.is_ok(), in_table, "{from} {action:?}");
+                if !in_table {
+                    assert_eq!(got, Err(TransitionError::NotAllowed { from, action }));
+                }
+                allowed += usize::from(in_table);
+            }
+        }
+        assert_eq!(allowed, TRANSITIONS.len());
+        // Received can only be triaged: nobody dispatches an untriaged report.
+        assert!(next_status(S::Received, A::Dispatch, None).is_err());
+    }
+
+    #[test]
+    fn reasons_are_required_where_the_table_says() {
+        assert_eq!(
+            next_status(S::PendingVerification, A::Archive, Some("  ")),
+            Err(TransitionError::ReasonRequired(A::Archive))
+        );
+        assert_eq!(
+            next_status(S::Dispatched, A::Return, None),
+            Err(TransitionError::ReasonRequired(A::Return))
+        );
+        assert_eq!(
+            next_status(S::PendingVerification, A::Archive, Some("spam")),
+            Ok(S::Archived)
+        );
+    }
+
+    #[test]
+    fn table_has_no_duplicate_moves_and_every_state_is_reachable() {
+        for (i, (f, a, _)) in TRANSITIONS.iter().enumerate() {
+            assert!(
+                !TRANSITIONS[i + 1..]
+                    .iter()
+                    .any(|(f2, a2, _)| f2 == f && a2 == a)
+            );
+        }
+        for s in ALL_STATUSES {
+            assert!(
+                s == S::Received || TRANSITIONS.iter().any(|(_, _, to)| *to == s),
+                "{s}"
+            );
+        }
+    }
+
+    #[test]
+    fn mappings_to_lapor_and_open311() {
+        assert_eq!(S::Received.lapor_bucket(), LaporBucket::BelumTerverifikasi);
+        assert_eq!(S::NeedsInfo.lapor_bucket(), LaporBucket::Tertunda);
+        assert_eq!(S::Archived.lapor_bucket(), LaporBucket::Arsip);
+        let closed: Vec<_> = ALL_STATUSES
+            .into_iter()
+            .filter(|s| s.open311() == "closed")
+            .collect();
+        assert_eq!(closed, vec![S::Closed, S::Archived, S::Duplicate]);
+        for s in ALL_STATUSES {
+            assert_eq!(ReportStatus::parse(s.as_str()), Some(s));
+            assert!(!s.label().is_empty());
+        }
+    }
+
+    #[test]
+    fn apply_bumps_the_version_and_records_who_and_why() {
+        let at: Timestamp = "2026-11-20T03:00:00Z".parse().unwrap();
+        let report = Report {
+            id: TrackingId::from_random_bytes(&[1, 2, 3, 4, 5, 6]).unwrap(),
+            title: "t".into(),
+            description: "d".into(),
+            category: "sampah".into(),
+            location: ReportLocation::default(),
+            channel: Channel::Web,
+            anonymous: false,
+            confidential: false,
+            status: S::Received,
+            received_at: at,
+            updated_at: at,
+            clock: None,
+            calendar_version: "v".into(),
+            version: 1,
+            reporter_token_hash: "h".into(),
+        };
+        let later = at.checked_add(jiff::SignedDuration::from_secs(5)).unwrap();
+        let (next, event) = report
+            .apply(A::Triage, &Actor::System("verify"), None, later)
+            .unwrap();
+        assert_eq!(
+            (next.status, next.version, next.updated_at),
+            (S::PendingVerification, 2, later)
+        );
+        assert_eq!(event.from, Some(S::Received));
+        assert_eq!(event.actor, "system:verify");
+        assert_eq!(event.version, 2);
+        assert!(
+            report
+                .apply(A::Dispatch, &Actor::Citizen, None, later)
+                .is_err()
+        );
+        assert_eq!(report.creation_event(&Actor::Citizen).from, None);
+    }
+
+    #[test]
+    fn public_actor_labels_hide_identities() {
+        assert_eq!(
+            Actor::public_label(&Actor::System("verify").to_stored()),
+            "sistem"
+        );
+        let admin = Actor::Staff {
+            role: "admin".into(),
+            subject: "u-1".into(),
+        };
+        assert_eq!(Actor::public_label(&admin.to_stored()), "admin");
+        assert_eq!(Actor::public_label("agency:dlh:u-9"), "instansi");
+        assert_eq!(Actor::public_label(&Actor::Citizen.to_stored()), "pelapor");
+    }
+}

@@ -1,0 +1,146 @@
+//! HTTP responses: JSON bodies and the one error shape every endpoint uses.
+//!
+//! Errors are `{"error":{"code":"...","message":"..."}}`: the code is English and
+//! stable for programs, the message Indonesian for people.
+
+use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::{Body, Response};
+use serde::Serialize;
+
+use crate::domain::submission::FieldError;
+
+/// An error to answer with: status, stable code, Indonesian message, optional field list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Stable English code, e.g. `validation_failed`.
+    pub code: &'static str,
+    /// Indonesian message for the person on the other end.
+    pub message: String,
+    /// Per-field problems, for validation errors.
+    pub fields: Vec<FieldError>,
+}
+
+#[derive(Serialize)]
+struct ErrorEnvelope<'a> {
+    error: ErrorBody<'a>,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    code: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    fields: &'a [FieldError],
+}
+
+impl ApiError {
+    /// An error with no field list.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            fields: Vec::new(),
+        }
+    }
+
+    /// 422 with the problems of each field.
+    pub fn validation(fields: Vec<FieldError>) -> Self {
+        Self {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "validation_failed",
+            message: "Data laporan belum lengkap atau tidak valid.".into(),
+            fields,
+        }
+    }
+
+    /// 404 for a thing that does not exist or is not public (never says which).
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// 500 without leaking the cause (which is logged instead).
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "Terjadi gangguan pada sistem. Silakan coba lagi beberapa saat lagi.",
+        )
+    }
+
+    /// 503 when a dependency is briefly unavailable: the client should retry.
+    pub fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "temporarily_unavailable",
+            "Layanan sedang sibuk. Silakan coba lagi beberapa saat lagi.",
+        )
+    }
+
+    /// The HTTP response.
+    pub fn into_response(self) -> Response<Body> {
+        let envelope = ErrorEnvelope {
+            error: ErrorBody {
+                code: self.code,
+                message: &self.message,
+                fields: &self.fields,
+            },
+        };
+        json_response(self.status, &envelope)
+    }
+}
+
+/// A JSON response; serialisation of our own types cannot fail, but if it ever does
+/// the client still gets a well-formed 500 rather than a panic.
+pub fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response<Body> {
+    let (status, text) = match serde_json::to_string(body) {
+        Ok(text) => (status, text),
+        Err(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            r#"{"error":{"code":"internal_error","message":"Terjadi gangguan pada sistem."}}"#
+                .to_string(),
+        ),
+    };
+    let mut response = Response::new(Body::Text(text));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_body_has_the_documented_shape() {
+        let response = ApiError::not_found("Laporan tidak ditemukan.").into_response();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        let Body::Text(text) = response.body() else {
+            panic!("text body")
+        };
+        let v: serde_json::Value = serde_json::from_str(text).unwrap();
+        assert_eq!(v["error"]["code"], "not_found");
+        assert_eq!(v["error"]["message"], "Laporan tidak ditemukan.");
+        assert!(v["error"].get("fields").is_none());
+    }
+
+    #[test]
+    fn validation_lists_fields() {
+        let e = ApiError::validation(vec![FieldError {
+            field: "title",
+            message: "Judul wajib diisi.".into(),
+        }]);
+        let response = e.into_response();
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let Body::Text(text) = response.body() else {
+            panic!("text body")
+        };
+        let v: serde_json::Value = serde_json::from_str(text).unwrap();
+        assert_eq!(v["error"]["fields"][0]["field"], "title");
+    }
+}

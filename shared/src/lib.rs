@@ -1,0 +1,16 @@
+//! `sigap`: the shared library of the Sigap back end.
+//!
+//! - [`domain`]: pure rules (tracking ids, reports and their state machine, the
+//!   working-day calendar, locations, contacts, submissions). No AWS, no clock reads.
+//! - [`adapters`]: DynamoDB and SQS behind small typed stores.
+//! - Wiring helpers every function uses: [`config`], [`aws`], [`telemetry`],
+//!   [`clock`], [`ids`], [`http`].
+
+pub mod adapters;
+pub mod aws;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod ids;
+pub mod telemetry;
