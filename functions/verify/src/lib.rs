@@ -1,1 +1,214 @@
-//! placeholder
+//! `verify`: automatic triage of every new report before a human verifies it.
+//!
+//! Two triggers, one job:
+//! - SQS `intake`: each message names a report; it moves `received` →
+//!   `pending_verification` with its audit event. Duplicate deliveries are harmless
+//!   (a report already past `received` is left alone) and failures are reported per
+//!   message (`ReportBatchItemFailures`), so one bad message never retries the batch.
+//! - A schedule (`{"job":"recover-stranded"}`): triages reports that sat in `received`
+//!   longer than they should, because their enqueue failed after they were stored.
+//!
+//! The triage rules themselves (categories, duplicates, emergencies) come next; this
+//! function already owns the path they will run on.
+
+use std::sync::Arc;
+
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use futures::future::join_all;
+use jiff::SignedDuration;
+use serde::Deserialize;
+use sigap::adapters::intake_queue::IntakeMessage;
+use sigap::adapters::reports::ReportStore;
+use sigap::adapters::table::StoreError;
+use sigap::aws::AwsClients;
+use sigap::clock::Clock;
+use sigap::config::{ConfigError, Settings};
+use sigap::domain::report::{Actor, ReportAction, ReportStatus};
+use sigap::domain::tracking_id::TrackingId;
+use tracing::{Instrument, error, info, info_span, warn};
+
+/// Who the audit trail says triaged a report.
+pub const ACTOR: Actor = Actor::System("verify");
+/// Attempts at one report when concurrent writers keep winning.
+const CONFLICT_ATTEMPTS: usize = 3;
+/// Most stranded reports recovered per scheduled run (the next run takes the rest).
+const RECOVERY_BATCH: i32 = 100;
+
+/// Settings `verify` reads from its environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The single table.
+    pub table_name: String,
+    /// A report still `received` this long after arrival is considered stranded.
+    pub stranded_after: SignedDuration,
+}
+
+impl Config {
+    /// Reads `TABLE_NAME` and optional `STRANDED_AFTER_SECONDS` (default 120).
+    pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table_name: settings.required("TABLE_NAME")?,
+            stranded_after: SignedDuration::from_secs(
+                settings.parsed_or("STRANDED_AFTER_SECONDS", 120)?,
+            ),
+        })
+    }
+}
+
+/// Everything the handler needs, built once per process.
+pub struct Verify {
+    reports: ReportStore,
+    clock: Arc<dyn Clock>,
+    stranded_after: SignedDuration,
+}
+
+impl Verify {
+    /// Wires the report store.
+    pub fn new(config: &Config, clients: &AwsClients, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            reports: ReportStore::new(clients.dynamodb.clone(), &config.table_name),
+            clock,
+            stranded_after: config.stranded_after,
+        }
+    }
+}
+
+/// A scheduled job this function runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Job {
+    /// Triage reports whose enqueue was lost.
+    RecoverStranded,
+}
+
+/// What `verify` can be invoked with.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum VerifyEvent {
+    /// The scheduler's input.
+    Scheduled {
+        /// Which job.
+        job: Job,
+    },
+    /// A batch from the intake queue.
+    Queue(SqsEvent),
+}
+
+/// Why one message could not be processed.
+#[derive(Debug, thiserror::Error)]
+pub enum TriageError {
+    /// The body is not an intake message: retrying will not help; it ends in the DLQ.
+    #[error("malformed intake message: {0}")]
+    Malformed(String),
+    /// No such report.
+    #[error("report {0} does not exist")]
+    NotFound(TrackingId),
+    /// Storage failed or kept conflicting: retry later.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What a triage attempt found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Triaged {
+    /// Moved to `pending_verification` now.
+    Moved,
+    /// Already past `received` (a duplicate delivery): nothing to do.
+    AlreadyDone,
+}
+
+/// The Lambda handler. Returns the SQS batch response for queue events and a
+/// summary for scheduled jobs; an unknown payload is an invocation error.
+pub async fn handle(
+    app: &Verify,
+    payload: serde_json::Value,
+) -> Result<serde_json::Value, lambda_runtime::Error> {
+    match serde_json::from_value::<VerifyEvent>(payload)? {
+        VerifyEvent::Queue(batch) => Ok(serde_json::to_value(handle_batch(app, batch).await)?),
+        VerifyEvent::Scheduled {
+            job: Job::RecoverStranded,
+        } => {
+            let recovered = recover_stranded(app).await?;
+            Ok(serde_json::json!({ "recovered": recovered }))
+        }
+    }
+}
+
+/// Triages every message concurrently and reports the ones that failed.
+pub async fn handle_batch(app: &Verify, batch: SqsEvent) -> SqsBatchResponse {
+    let results = join_all(batch.records.iter().map(|message| {
+        let span = info_span!(
+            "message",
+            message_id = message.message_id.as_deref().unwrap_or("?")
+        );
+        async move { (message, triage_message(app, message).await) }.instrument(span)
+    }))
+    .await;
+    let mut response = SqsBatchResponse::default();
+    for (message, result) in results {
+        if let Err(err) = result {
+            error!(error = %err, message_id = ?message.message_id, "triage failed");
+            // A message without an id cannot be reported; SQS always sets one.
+            response.add_failure(message.message_id.clone().unwrap_or_default());
+        }
+    }
+    response
+}
+
+async fn triage_message(app: &Verify, message: &SqsMessage) -> Result<Triaged, TriageError> {
+    let body = message.body.as_deref().unwrap_or_default();
+    let intake: IntakeMessage =
+        serde_json::from_str(body).map_err(|e| TriageError::Malformed(e.to_string()))?;
+    let id = TrackingId::parse(&intake.report_id)
+        .map_err(|e| TriageError::Malformed(format!("{}: {e}", intake.report_id)))?;
+    triage(app, &id).await
+}
+
+/// Moves one report from `received` to `pending_verification`, idempotently.
+pub async fn triage(app: &Verify, id: &TrackingId) -> Result<Triaged, TriageError> {
+    for _ in 0..CONFLICT_ATTEMPTS {
+        let report = app
+            .reports
+            .get(id)
+            .await?
+            .ok_or_else(|| TriageError::NotFound(id.clone()))?;
+        if report.status != ReportStatus::Received {
+            return Ok(Triaged::AlreadyDone);
+        }
+        let (next, event) = report
+            .apply(ReportAction::Triage, &ACTOR, None, app.clock.now())
+            .map_err(|e| TriageError::Malformed(e.to_string()))?;
+        match app.reports.save_transition(&report, &next, &event).await {
+            Ok(()) => {
+                info!(report_id = %id, "report triaged: pending verification");
+                return Ok(Triaged::Moved);
+            }
+            // Someone else wrote first: read again and decide again.
+            Err(StoreError::Conflict) => continue,
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Err(StoreError::Conflict.into())
+}
+
+/// Triages reports stranded in `received`; returns how many it moved.
+pub async fn recover_stranded(app: &Verify) -> Result<usize, StoreError> {
+    let cutoff = app
+        .clock
+        .now()
+        .checked_sub(app.stranded_after)
+        .unwrap_or(jiff::Timestamp::MIN);
+    let stranded = app.reports.awaiting_triage(cutoff, RECOVERY_BATCH).await?;
+    let mut moved = 0;
+    for id in &stranded {
+        match triage(app, id).await {
+            Ok(Triaged::Moved) => {
+                warn!(report_id = %id, "stranded report recovered (its enqueue had failed)");
+                moved += 1;
+            }
+            Ok(Triaged::AlreadyDone) => {}
+            Err(err) => error!(report_id = %id, error = %err, "recovering stranded report failed"),
+        }
+    }
+    Ok(moved)
+}

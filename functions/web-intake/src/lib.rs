@@ -1,1 +1,589 @@
-//! placeholder
+//! `web-intake`: the public citizen API over API Gateway (HTTP API, payload 2.0).
+//!
+//! Routes: `POST /reports`, `GET /reports/{id}`, `GET /categories`.
+//!
+//! Accepting a report is: parse and validate (nothing written on failure) → claim the
+//! idempotency key → write report + creation event + deadline (+ contact) in one
+//! transaction → enqueue for triage → save the response for replay. If the enqueue
+//! fails the report is still stored in the `Q#TRIAGE` work queue, where `verify`'s
+//! scheduled recovery finds it (see `verify::recover_stranded`).
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use jiff::{SignedDuration, Timestamp};
+use lambda_http::http::{HeaderValue, Method, StatusCode, header};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
+use serde_json::json;
+use sigap::adapters::catalog::CatalogStore;
+use sigap::adapters::idempotency::{Claim, IdempotencyStore, StoredResponse};
+use sigap::adapters::intake_queue::IntakeQueue;
+use sigap::adapters::reports::ReportStore;
+use sigap::adapters::table::StoreError;
+use sigap::aws::AwsClients;
+use sigap::clock::Clock;
+use sigap::config::{ConfigError, Settings};
+use sigap::domain::calendar::{CalendarError, WorkingCalendar, wib};
+use sigap::domain::catalog::Category;
+use sigap::domain::report::{
+    Actor, Channel, ClockKind, Report, ReportClock, ReportEvent, ReportStatus,
+};
+use sigap::domain::submission::{ReportSubmission, SubmissionBody};
+use sigap::domain::tracking_id::TrackingId;
+use sigap::http::{ApiError, json_response};
+use sigap::ids::{IdGenerator, sha256_hex};
+use tracing::{error, info, warn};
+
+/// Largest accepted request body. A report is text; photos come later by upload URL.
+pub const MAX_BODY_BYTES: usize = 32 * 1024;
+/// Idempotency scope of report submission.
+const SUBMIT_SCOPE: &str = "web-intake:POST /reports";
+/// How long one attempt may hold a claim: the function timeout.
+const CLAIM_FOR: SignedDuration = SignedDuration::from_secs(10);
+/// How long the category list is cached in a warm function.
+const CATEGORY_CACHE: Duration = Duration::from_secs(300);
+
+/// Settings `web-intake` reads from its environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The single table.
+    pub table_name: String,
+    /// URL of the `intake` queue.
+    pub intake_queue_url: String,
+    /// Working days to verify and dispatch (DESIGN §6; default 2).
+    pub verify_working_days: u32,
+}
+
+impl Config {
+    /// Reads `TABLE_NAME`, `INTAKE_QUEUE_URL` and optional `VERIFY_WORKING_DAYS`.
+    pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table_name: settings.required("TABLE_NAME")?,
+            intake_queue_url: settings.required("INTAKE_QUEUE_URL")?,
+            verify_working_days: settings.parsed_or("VERIFY_WORKING_DAYS", 2)?,
+        })
+    }
+}
+
+/// Everything the handler needs, built once per process.
+pub struct WebIntake {
+    reports: ReportStore,
+    catalog: CatalogStore,
+    idempotency: IdempotencyStore,
+    intake: IntakeQueue,
+    calendar: WorkingCalendar,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+    verify_working_days: u32,
+    categories: Mutex<Option<(Instant, Arc<Vec<Category>>)>>,
+}
+
+impl WebIntake {
+    /// Wires the stores to the clients; the calendar is the bundled holiday data.
+    pub fn new(
+        config: &Config,
+        clients: &AwsClients,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+    ) -> Result<Self, CalendarError> {
+        let table = &config.table_name;
+        Ok(Self {
+            reports: ReportStore::new(clients.dynamodb.clone(), table),
+            catalog: CatalogStore::new(clients.dynamodb.clone(), table),
+            idempotency: IdempotencyStore::new(clients.dynamodb.clone(), table),
+            intake: IntakeQueue::new(clients.sqs.clone(), &config.intake_queue_url),
+            calendar: WorkingCalendar::bundled()?,
+            clock,
+            ids,
+            verify_working_days: config.verify_working_days,
+            categories: Mutex::new(None),
+        })
+    }
+
+    async fn categories(&self) -> Result<Arc<Vec<Category>>, StoreError> {
+        if let Ok(cache) = self.categories.lock()
+            && let Some((at, list)) = cache.as_ref()
+            && at.elapsed() < CATEGORY_CACHE
+        {
+            return Ok(list.clone());
+        }
+        let list = Arc::new(self.catalog.categories().await?);
+        if let Ok(mut cache) = self.categories.lock() {
+            *cache = Some((Instant::now(), list.clone()));
+        }
+        Ok(list)
+    }
+}
+
+/// The Lambda handler: routes the request and always answers with a response.
+pub async fn handle(
+    app: &WebIntake,
+    request: Request,
+) -> Result<Response<Body>, lambda_http::Error> {
+    let path = request.raw_http_path().trim_end_matches('/').to_string();
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let result = match (request.method(), segments.as_slice()) {
+        (&Method::POST, ["reports"]) => submit(app, &request).await,
+        (&Method::GET, ["reports", id]) => show(app, id).await,
+        (&Method::GET, ["categories"]) => list_categories(app).await,
+        (_, ["reports"] | ["reports", _] | ["categories"]) => Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "Metode HTTP ini tidak didukung untuk alamat tersebut.",
+        )),
+        _ => Err(ApiError::not_found("Alamat tidak ditemukan.")),
+    };
+    Ok(result.unwrap_or_else(ApiError::into_response))
+}
+
+fn internal(context: &str, err: impl std::fmt::Display) -> ApiError {
+    error!(error = %err, "{context}");
+    ApiError::unavailable()
+}
+
+/// The body as bytes, refusing what cannot be a report before any parsing.
+fn body_bytes(request: &Request) -> Result<&[u8], ApiError> {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !content_type
+        .to_ascii_lowercase()
+        .starts_with("application/json")
+    {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Kirim laporan sebagai JSON (Content-Type: application/json).",
+        ));
+    }
+    let bytes: &[u8] = request.body().as_ref();
+    if bytes.len() > MAX_BODY_BYTES {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!(
+                "Isi permintaan terlalu besar (maksimal {} KB).",
+                MAX_BODY_BYTES / 1024
+            ),
+        ));
+    }
+    Ok(bytes)
+}
+
+fn parse_body(bytes: &[u8]) -> Result<SubmissionBody, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        let detail = if e.is_data() {
+            format!(" ({e})")
+        } else {
+            String::new()
+        };
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!("Isi permintaan bukan JSON laporan yang valid{detail}."),
+        )
+    })
+}
+
+/// The client's `Idempotency-Key`, or one derived from the sender and the body so an
+/// accidental double submit without a key still makes one report.
+fn idempotency_key(request: &Request, body: &[u8]) -> Result<String, ApiError> {
+    match request.headers().get("idempotency-key") {
+        Some(value) => {
+            let key = value.to_str().unwrap_or_default().trim();
+            let valid = (1..=128).contains(&key.len()) && key.chars().all(|c| c.is_ascii_graphic());
+            if !valid {
+                return Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_idempotency_key",
+                    "Header Idempotency-Key harus 1–128 karakter ASCII tanpa spasi.",
+                ));
+            }
+            Ok(format!("client:{key}"))
+        }
+        None => {
+            let source_ip = match request.request_context_ref() {
+                Some(RequestContext::ApiGatewayV2(ctx)) => {
+                    ctx.http.source_ip.clone().unwrap_or_default()
+                }
+                _ => String::new(),
+            };
+            let mut material = source_ip.into_bytes();
+            material.push(b'\n');
+            material.extend_from_slice(body);
+            Ok(format!("auto:{}", sha256_hex(material)))
+        }
+    }
+}
+
+/// RFC 3339 in WIB, as citizens and Open311 clients see times.
+fn local_time(at: Timestamp) -> String {
+    at.to_zoned(wib())
+        .strftime("%Y-%m-%dT%H:%M:%S%:z")
+        .to_string()
+}
+
+#[derive(Serialize)]
+struct DeadlineView {
+    kind: ClockKind,
+    due_at: String,
+    provisional: bool,
+}
+
+fn deadline_view(clock: Option<ReportClock>) -> Option<DeadlineView> {
+    clock.map(|c| DeadlineView {
+        kind: c.kind,
+        due_at: local_time(c.due_at),
+        provisional: c.provisional,
+    })
+}
+
+#[derive(Serialize)]
+struct Accepted<'a> {
+    tracking_id: &'a str,
+    status: ReportStatus,
+    status_label: &'static str,
+    received_at: String,
+    deadline: Option<DeadlineView>,
+    reporter_token: &'a str,
+    message: String,
+    links: serde_json::Value,
+}
+
+async fn submit(app: &WebIntake, request: &Request) -> Result<Response<Body>, ApiError> {
+    let bytes = body_bytes(request)?;
+    let body = parse_body(bytes)?;
+    let categories = app
+        .categories()
+        .await
+        .map_err(|e| internal("loading categories", e))?;
+    let submission =
+        ReportSubmission::parse(body, |code| categories.iter().any(|c| c.code == code))
+            .map_err(ApiError::validation)?;
+    let key = idempotency_key(request, bytes)?;
+    let now = app.clock.now();
+    let candidate = new_reservation(app)?;
+    let claim = app
+        .idempotency
+        .claim(
+            SUBMIT_SCOPE,
+            &key,
+            &sha256_hex(bytes),
+            &candidate,
+            now,
+            CLAIM_FOR,
+        )
+        .await
+        .map_err(|e| internal("claiming idempotency key", e))?;
+    let reservation = match claim {
+        Claim::Proceed { reservation } => reservation,
+        Claim::Replay(stored) => return Ok(replay(stored)),
+        Claim::InProgress => {
+            let mut response = ApiError::new(
+                StatusCode::CONFLICT,
+                "request_in_progress",
+                "Permintaan yang sama sedang diproses. Coba lagi dalam beberapa detik.",
+            )
+            .into_response();
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            return Ok(response);
+        }
+        Claim::PayloadMismatch => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "Idempotency-Key ini sudah dipakai untuk laporan lain. Gunakan kunci baru.",
+            ));
+        }
+    };
+    let (report, token) = store_or_find(app, &submission, &key, reservation, now).await?;
+    let span = tracing::info_span!("report", report_id = %report.id);
+    let _entered = span.enter();
+    if let Err(err) = app.intake.send(&report.id).await {
+        // Stored and in Q#TRIAGE: verify's scheduled recovery will triage it.
+        warn!(error = %err, "enqueue for triage failed; left for recovery");
+    }
+    let accepted = Accepted {
+        tracking_id: report.id.as_str(),
+        status: report.status,
+        status_label: report.status.label(),
+        received_at: local_time(report.received_at),
+        deadline: deadline_view(report.clock),
+        reporter_token: &token,
+        message: format!(
+            "Laporan diterima dengan nomor {}. Simpan nomor ini dan token pelapor untuk memantau dan membalas laporan.",
+            report.id
+        ),
+        links: json!({ "self": format!("/reports/{}", report.id) }),
+    };
+    let body = serde_json::to_string(&accepted).map_err(|e| internal("serialising response", e))?;
+    let stored = StoredResponse {
+        status: StatusCode::CREATED.as_u16(),
+        body,
+    };
+    if let Err(err) = app
+        .idempotency
+        .complete(SUBMIT_SCOPE, &key, &stored, app.clock.now())
+        .await
+    {
+        // The report exists; a retry will find it through the reservation.
+        warn!(error = %err, "saving idempotent response failed");
+    }
+    info!(category = %report.category, "report accepted");
+    Ok(created(stored))
+}
+
+fn new_reservation(app: &WebIntake) -> Result<serde_json::Value, ApiError> {
+    let id = app
+        .ids
+        .tracking_id()
+        .map_err(|e| internal("drawing tracking id", e))?;
+    let token = app
+        .ids
+        .secret_token()
+        .map_err(|e| internal("drawing token", e))?;
+    Ok(json!({ "report_id": id.as_str(), "token": token }))
+}
+
+fn parse_reservation(reservation: &serde_json::Value) -> Result<(TrackingId, String), ApiError> {
+    let id = reservation["report_id"]
+        .as_str()
+        .and_then(|s| TrackingId::parse(s).ok());
+    let token = reservation["token"].as_str().map(str::to_string);
+    match (id, token) {
+        (Some(id), Some(token)) => Ok((id, token)),
+        _ => Err(internal("reading reservation", "malformed reservation")),
+    }
+}
+
+/// Writes the report under the reserved id, or finds it if an earlier attempt with
+/// this reservation already did. On a collision with someone else's report (random
+/// ids, about 1 in 7×10⁸) the reservation is swapped for a fresh one and retried.
+async fn store_or_find(
+    app: &WebIntake,
+    submission: &ReportSubmission,
+    key: &str,
+    mut reservation: serde_json::Value,
+    now: Timestamp,
+) -> Result<(Report, String), ApiError> {
+    for _ in 0..3 {
+        let (id, token) = parse_reservation(&reservation)?;
+        if let Some(report) = store_report(app, submission, &id, &token, now).await? {
+            return Ok((report, token));
+        }
+        warn!(report_id = %id, "tracking id collision; drawing a new one");
+        let fresh = new_reservation(app)?;
+        app.idempotency
+            .replace_reservation(SUBMIT_SCOPE, key, &reservation, &fresh)
+            .await
+            .map_err(|e| internal("replacing reservation", e))?;
+        reservation = fresh;
+    }
+    Err(internal(
+        "storing report",
+        "three tracking id collisions in a row",
+    ))
+}
+
+/// Writes the report; `None` when the id belongs to somebody else's report.
+async fn store_report(
+    app: &WebIntake,
+    submission: &ReportSubmission,
+    id: &TrackingId,
+    token: &str,
+    now: Timestamp,
+) -> Result<Option<Report>, ApiError> {
+    let deadline = app.calendar.deadline(now, app.verify_working_days);
+    let report = Report {
+        id: id.clone(),
+        title: submission.title.clone(),
+        description: submission.description.clone(),
+        category: submission.category.clone(),
+        location: submission.location.clone(),
+        channel: Channel::Web,
+        anonymous: submission.anonymous,
+        confidential: submission.confidential,
+        status: ReportStatus::Received,
+        received_at: now,
+        updated_at: now,
+        clock: Some(ReportClock {
+            kind: ClockKind::Verification,
+            due_at: deadline.due_at,
+            provisional: deadline.provisional,
+        }),
+        calendar_version: app.calendar.version().to_string(),
+        version: 1,
+        reporter_token_hash: sha256_hex(token),
+    };
+    if deadline.provisional {
+        warn!(report_id = %id, "deadline computed without confirmed holiday data");
+    }
+    let created = report.creation_event(&Actor::Citizen);
+    match app
+        .reports
+        .create(&report, &created, &submission.contact)
+        .await
+    {
+        Ok(()) => Ok(Some(report)),
+        Err(StoreError::AlreadyExists) => {
+            let existing = app
+                .reports
+                .get(id)
+                .await
+                .map_err(|e| internal("reading existing report", e))?;
+            // Ours when the token matches: an earlier attempt wrote it before dying.
+            Ok(existing.filter(|e| e.reporter_token_hash == report.reporter_token_hash))
+        }
+        Err(err) => Err(internal("writing report", err)),
+    }
+}
+
+fn created(stored: StoredResponse) -> Response<Body> {
+    let location = serde_json::from_str::<serde_json::Value>(&stored.body)
+        .ok()
+        .and_then(|v| v["links"]["self"].as_str().map(str::to_string));
+    let mut response = Response::new(Body::Text(stored.body));
+    *response.status_mut() = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::CREATED);
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    if let Some(value) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        headers.insert(header::LOCATION, value);
+    }
+    response
+}
+
+fn replay(stored: StoredResponse) -> Response<Body> {
+    let mut response = created(stored);
+    response
+        .headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    response
+}
+
+#[derive(Serialize)]
+struct TimelineEntry {
+    at: String,
+    status: ReportStatus,
+    status_label: &'static str,
+    by: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
+}
+
+#[derive(Serialize)]
+struct PublicReport {
+    tracking_id: String,
+    title: String,
+    description: String,
+    category: serde_json::Value,
+    location: serde_json::Value,
+    status: ReportStatus,
+    status_label: &'static str,
+    open311_status: &'static str,
+    channel: Channel,
+    anonymous: bool,
+    received_at: String,
+    updated_at: String,
+    deadline: Option<DeadlineView>,
+    timeline: Vec<TimelineEntry>,
+}
+
+/// The public view of a report. No reporter identity is ever read on this path: the
+/// PII item is neither fetched nor queried. Confidential reports are "not found".
+async fn show(app: &WebIntake, raw_id: &str) -> Result<Response<Body>, ApiError> {
+    let id = TrackingId::parse(raw_id).map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_tracking_id",
+            "Nomor pelacakan tidak valid. Periksa kembali, contoh: BDG-K7M2QXF.",
+        )
+    })?;
+    let (report, events) = tokio::join!(app.reports.get(&id), app.reports.events(&id));
+    let report = report.map_err(|e| internal("reading report", e))?;
+    let Some(report) = report.filter(Report::is_public) else {
+        return Err(ApiError::not_found("Laporan tidak ditemukan."));
+    };
+    let events = events.map_err(|e| internal("reading timeline", e))?;
+    let categories = app
+        .categories()
+        .await
+        .map_err(|e| internal("loading categories", e))?;
+    let category_name = categories
+        .iter()
+        .find(|c| c.code == report.category)
+        .map(|c| c.name.clone());
+    let location = &report.location;
+    let view = PublicReport {
+        tracking_id: report.id.to_string(),
+        title: report.title.clone(),
+        description: report.description.clone(),
+        category: json!({ "code": report.category, "name": category_name }),
+        location: json!({
+            "lat": location.coordinates.map(|c| c.lat()),
+            "lon": location.coordinates.map(|c| c.lon()),
+            "address": location.address,
+            "kecamatan": location.kecamatan.as_ref().map(|k| json!({"code": k.code, "name": k.name})),
+        }),
+        status: report.status,
+        status_label: report.status.label(),
+        open311_status: report.status.open311(),
+        channel: report.channel,
+        anonymous: report.anonymous,
+        received_at: local_time(report.received_at),
+        updated_at: local_time(report.updated_at),
+        deadline: deadline_view(report.clock),
+        timeline: events.iter().map(timeline_entry).collect(),
+    };
+    let mut response = json_response(StatusCode::OK, &view);
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(response)
+}
+
+fn timeline_entry(event: &ReportEvent) -> TimelineEntry {
+    TimelineEntry {
+        at: local_time(event.at),
+        status: event.to,
+        status_label: event.to.label(),
+        by: Actor::public_label(&event.actor),
+        note: event.reason.clone(),
+    }
+}
+
+#[derive(Serialize)]
+struct PublicCategory<'a> {
+    code: &'a str,
+    name: &'a str,
+    group: &'a str,
+}
+
+async fn list_categories(app: &WebIntake) -> Result<Response<Body>, ApiError> {
+    let categories = app
+        .categories()
+        .await
+        .map_err(|e| internal("loading categories", e))?;
+    let list: Vec<_> = categories
+        .iter()
+        .map(|c| PublicCategory {
+            code: &c.code,
+            name: &c.name,
+            group: &c.group,
+        })
+        .collect();
+    let mut response = json_response(StatusCode::OK, &json!({ "categories": list }));
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    Ok(response)
+}

@@ -223,4 +223,27 @@ impl IdempotencyStore {
             .map_err(StoreError::aws)?;
         Ok(())
     }
+
+    /// Swaps the reservation of an in-progress claim, only if it is still `old`.
+    pub async fn replace_reservation(
+        &self,
+        scope: &str,
+        key: &str,
+        old: &serde_json::Value,
+        new: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(record_pk(scope, key)))
+            .key(SK, s("I"))
+            .update_expression("SET reservation = :new")
+            .condition_expression("reservation = :old")
+            .expression_attribute_values(":old", s(old.to_string()))
+            .expression_attribute_values(":new", s(new.to_string()))
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        Ok(())
+    }
 }
