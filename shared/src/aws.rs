@@ -6,7 +6,9 @@
 
 use std::time::Duration;
 
-use aws_config::{BehaviorVersion, SdkConfig, retry::RetryConfig, timeout::TimeoutConfig};
+use aws_config::{
+    BehaviorVersion, ConfigLoader, SdkConfig, retry::RetryConfig, timeout::TimeoutConfig,
+};
 
 /// Per-attempt timeout for an AWS call.
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -15,6 +17,12 @@ pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(8);
 
 /// Loads region, credentials and endpoint from the environment, with our timeouts.
 pub async fn load_sdk_config() -> SdkConfig {
+    sdk_config_loader().load().await
+}
+
+/// The loader with Sigap's timeouts and retries; callers may override (tests set an
+/// explicit endpoint, region and credentials instead of reading the environment).
+pub fn sdk_config_loader() -> ConfigLoader {
     aws_config::defaults(BehaviorVersion::latest())
         .timeout_config(
             TimeoutConfig::builder()
@@ -24,8 +32,6 @@ pub async fn load_sdk_config() -> SdkConfig {
                 .build(),
         )
         .retry_config(RetryConfig::standard().with_max_attempts(3))
-        .load()
-        .await
 }
 
 /// The AWS clients every function shares (cheap to clone: an `Arc` inside).

@@ -1,1 +1,285 @@
-//! placeholder
+//! `devstack`: the whole Sigap system on one machine, with moto standing in for AWS.
+//!
+//! [`start`] reads the template, provisions its resources in moto, builds every
+//! function in-process, serves the HTTP routes, polls the SQS event sources and fires
+//! the schedules. What the template declares and devstack cannot run fails start-up.
+
+pub mod functions;
+pub mod provision;
+pub mod server;
+pub mod sources;
+pub mod template;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use jiff::{SignedDuration, Timestamp};
+use sigap::adapters::catalog::CatalogStore;
+use sigap::aws::AwsClients;
+use sigap::clock::Clock;
+use sigap::config::Settings;
+use sigap::domain::catalog::{
+    BUNDLED_AGENCIES, BUNDLED_CATEGORIES, parse_agencies, parse_categories,
+};
+use sigap::ids::IdGenerator;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tracing::warn;
+
+use crate::functions::{Invoker, Runtime};
+use crate::provision::{Stack, provision};
+use crate::server::Route;
+use crate::sources::{QueueSource, Schedule};
+use crate::template::{EventSpec, Template};
+
+/// Why devstack could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum DevstackError {
+    /// The template cannot be run.
+    #[error(transparent)]
+    Template(#[from] template::TemplateError),
+    /// Creating resources failed.
+    #[error(transparent)]
+    Provision(#[from] provision::ProvisionError),
+    /// A function could not be built.
+    #[error(transparent)]
+    Function(#[from] functions::FunctionError),
+    /// A trigger does not fit its function (e.g. an HTTP route on an event function).
+    #[error("{0}")]
+    Mismatch(String),
+    /// Seeding or listening failed.
+    #[error("{0}")]
+    Io(String),
+}
+
+/// A clock that runs with the system clock plus an offset the developer can move, so
+/// working-day behaviour over days can be shown in minutes. Never used in a deploy.
+#[derive(Debug, Default)]
+pub struct DevClock {
+    offset: Mutex<SignedDuration>,
+}
+
+impl DevClock {
+    /// Moves the clock forward by `by` (cumulative).
+    pub fn advance(&self, by: SignedDuration) {
+        if let Ok(mut offset) = self.offset.lock() {
+            *offset = offset.saturating_add(by);
+        }
+    }
+
+    /// The current offset.
+    pub fn offset(&self) -> SignedDuration {
+        self.offset.lock().map(|o| *o).unwrap_or_default()
+    }
+}
+
+impl Clock for DevClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+            .saturating_add(self.offset())
+            .unwrap_or_else(|_| Timestamp::now())
+    }
+}
+
+/// How to start devstack.
+pub struct Options {
+    /// Template text (normally `infra/template.yaml`).
+    pub template: String,
+    /// Prefix of every resource name (isolates parallel runs).
+    pub prefix: String,
+    /// Address to serve the HTTP API on (port 0 picks a free one).
+    pub bind: SocketAddr,
+    /// Clients pointed at moto.
+    pub clients: AwsClients,
+    /// Clock handed to every function.
+    pub clock: Arc<dyn Clock>,
+    /// Id generator handed to every function.
+    pub ids: Arc<dyn IdGenerator>,
+    /// Whether to poll queues and run schedules in the background (tests may drive them).
+    pub background: bool,
+}
+
+/// A running devstack.
+pub struct Running {
+    /// `http://127.0.0.1:<port>`.
+    pub base_url: String,
+    /// The provisioned resources.
+    pub stack: Stack,
+    /// Routes served, as `METHOD /path`.
+    pub routes: Vec<String>,
+    /// SQS event sources.
+    pub queue_sources: Vec<QueueSource>,
+    /// Schedules by `<Function>.<Event>`.
+    pub schedules: Vec<Schedule>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Fires a schedule now, by event name or `<Function>.<Event>`.
+    pub async fn fire(&self, name: &str) -> Result<serde_json::Value, String> {
+        let schedule = self
+            .schedules
+            .iter()
+            .find(|s| s.name == name || s.name.ends_with(&format!(".{name}")))
+            .ok_or_else(|| format!("no schedule {name}"))?;
+        schedule.fire().await
+    }
+
+    /// Stops serving, polling and scheduling.
+    pub fn shutdown(self) {
+        for task in self.tasks {
+            task.abort();
+        }
+    }
+}
+
+/// Writes the bundled categories and agencies into the table.
+pub async fn seed(clients: &AwsClients, table: &str) -> Result<(usize, usize), DevstackError> {
+    let store = CatalogStore::new(clients.dynamodb.clone(), table);
+    let categories =
+        parse_categories(BUNDLED_CATEGORIES).map_err(|e| DevstackError::Io(e.to_string()))?;
+    let agencies =
+        parse_agencies(BUNDLED_AGENCIES).map_err(|e| DevstackError::Io(e.to_string()))?;
+    for c in &categories {
+        store
+            .put_category(c)
+            .await
+            .map_err(|e| DevstackError::Io(e.to_string()))?;
+    }
+    for a in &agencies {
+        store
+            .put_agency(a)
+            .await
+            .map_err(|e| DevstackError::Io(e.to_string()))?;
+    }
+    Ok((categories.len(), agencies.len()))
+}
+
+/// Provisions, seeds, builds every function and starts serving.
+pub async fn start(options: Options) -> Result<Running, DevstackError> {
+    let template = Template::parse(&options.template)?;
+    let stack = provision(&template, &options.clients, &options.prefix).await?;
+    let table = stack
+        .table_name()
+        .ok_or_else(|| DevstackError::Mismatch("template has no table".into()))?;
+    seed(&options.clients, table).await?;
+    let runtime = Runtime {
+        clients: options.clients.clone(),
+        clock: options.clock,
+        ids: options.ids,
+    };
+    let mut routes = Vec::new();
+    let mut queue_sources = Vec::new();
+    let mut schedules = Vec::new();
+    for function in &template.functions {
+        let settings = Settings::from_map(stack.environment(&function.environment)?);
+        let invoker = functions::build(&function.crate_name, &settings, &runtime)?;
+        for event in &function.events {
+            let mismatch = || {
+                DevstackError::Mismatch(format!(
+                    "{}: trigger {event:?} does not fit a {} function",
+                    function.logical_id,
+                    if matches!(invoker, Invoker::Http(_)) {
+                        "HTTP"
+                    } else {
+                        "event"
+                    }
+                ))
+            };
+            match (event, &invoker) {
+                (EventSpec::Http { method, path, .. }, Invoker::Http(handler)) => {
+                    routes.push(Route {
+                        method: method.clone(),
+                        path: path.clone(),
+                        handler: handler.clone(),
+                    })
+                }
+                (
+                    EventSpec::Sqs {
+                        queue, batch_size, ..
+                    },
+                    Invoker::Event(handler),
+                ) => {
+                    let q = stack.queue(queue).ok_or_else(mismatch)?;
+                    queue_sources.push(QueueSource {
+                        function: function.logical_id.clone(),
+                        url: q.url.clone(),
+                        arn: q.arn.clone(),
+                        batch_size: *batch_size,
+                        handler: handler.clone(),
+                    });
+                }
+                (EventSpec::Schedule { name, every, input }, Invoker::Event(handler)) => schedules
+                    .push(Schedule {
+                        name: format!("{}.{name}", function.logical_id),
+                        every: *every,
+                        input: input.clone(),
+                        handler: handler.clone(),
+                    }),
+                _ => return Err(mismatch()),
+            }
+        }
+    }
+    let listener = TcpListener::bind(options.bind)
+        .await
+        .map_err(|e| DevstackError::Io(e.to_string()))?;
+    let address = listener
+        .local_addr()
+        .map_err(|e| DevstackError::Io(e.to_string()))?;
+    let route_names = routes
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    let routes = Arc::new(routes);
+    let mut tasks = vec![tokio::spawn(accept_loop(listener, routes))];
+    if options.background {
+        for source in &queue_sources {
+            tasks.push(tokio::spawn(sources::poll_forever(
+                options.clients.sqs.clone(),
+                source.clone(),
+                stack.region.clone(),
+            )));
+        }
+        for schedule in &schedules {
+            tasks.push(tokio::spawn(schedule.clone().run_forever()));
+        }
+    }
+    Ok(Running {
+        base_url: format!("http://{address}"),
+        stack,
+        routes: route_names,
+        queue_sources,
+        schedules,
+        tasks,
+    })
+}
+
+async fn accept_loop(listener: TcpListener, routes: Arc<Vec<Route>>) {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(conn) => conn,
+            Err(err) => {
+                warn!(error = %err, "accept failed");
+                continue;
+            }
+        };
+        let routes = routes.clone();
+        tokio::spawn(async move {
+            let service = service_fn(move |request| {
+                let routes = routes.clone();
+                async move {
+                    Ok::<_, std::convert::Infallible>(server::serve(routes, peer, request).await)
+                }
+            });
+            if let Err(err) = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
+                warn!(error = %err, "connection error");
+            }
+        });
+    }
+}

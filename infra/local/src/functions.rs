@@ -1,0 +1,116 @@
+//! In-process builds of every function crate the template names.
+//!
+//! Each function gets its own settings (the template's environment, resolved), the
+//! shared AWS clients, and devstack's clock and id generator; then it is called with
+//! the same event shapes Lambda would send.
+
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use lambda_http::{Body, Request, Response};
+use sigap::aws::AwsClients;
+use sigap::clock::Clock;
+use sigap::config::Settings;
+use sigap::http::ApiError;
+use sigap::ids::IdGenerator;
+
+/// An HTTP function: API Gateway request in, response out.
+pub type HttpHandler = Arc<dyn Fn(Request) -> BoxFuture<'static, Response<Body>> + Send + Sync>;
+/// An event function: JSON payload in, JSON result (or invocation error) out.
+pub type EventHandler = Arc<
+    dyn Fn(serde_json::Value) -> BoxFuture<'static, Result<serde_json::Value, String>>
+        + Send
+        + Sync,
+>;
+
+/// A function ready to invoke.
+#[derive(Clone)]
+pub enum Invoker {
+    /// Serves HTTP API routes.
+    Http(HttpHandler),
+    /// Consumes events (SQS batches, schedules).
+    Event(EventHandler),
+}
+
+/// What every in-process function shares.
+#[derive(Clone)]
+pub struct Runtime {
+    /// AWS clients pointed at moto.
+    pub clients: AwsClients,
+    /// The (possibly offset) clock.
+    pub clock: Arc<dyn Clock>,
+    /// Id generator.
+    pub ids: Arc<dyn IdGenerator>,
+}
+
+/// Why a function could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum FunctionError {
+    /// The template names a crate devstack does not link.
+    #[error(
+        "devstack has no in-process build of function crate {0:?}; add it to infra/local/src/functions.rs"
+    )]
+    Unknown(String),
+    /// The function's own configuration failed.
+    #[error("function {name}: {message}")]
+    Config {
+        /// Crate name.
+        name: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+fn config_err(name: &str, e: impl std::fmt::Display) -> FunctionError {
+    FunctionError::Config {
+        name: name.into(),
+        message: e.to_string(),
+    }
+}
+
+/// Builds the function `crate_name` with `settings`.
+pub fn build(
+    crate_name: &str,
+    settings: &Settings,
+    runtime: &Runtime,
+) -> Result<Invoker, FunctionError> {
+    match crate_name {
+        "web-intake" => {
+            let config =
+                web_intake::Config::load(settings).map_err(|e| config_err(crate_name, e))?;
+            let app = web_intake::WebIntake::new(
+                &config,
+                &runtime.clients,
+                runtime.clock.clone(),
+                runtime.ids.clone(),
+            )
+            .map_err(|e| config_err(crate_name, e))?;
+            let app = Arc::new(app);
+            Ok(Invoker::Http(Arc::new(move |request| {
+                let app = app.clone();
+                Box::pin(async move {
+                    web_intake::handle(&app, request)
+                        .await
+                        .unwrap_or_else(|_| ApiError::internal().into_response())
+                })
+            })))
+        }
+        "verify" => {
+            let config = verify::Config::load(settings).map_err(|e| config_err(crate_name, e))?;
+            let app = Arc::new(verify::Verify::new(
+                &config,
+                &runtime.clients,
+                runtime.clock.clone(),
+            ));
+            Ok(Invoker::Event(Arc::new(move |payload| {
+                let app = app.clone();
+                Box::pin(async move {
+                    verify::handle(&app, payload)
+                        .await
+                        .map_err(|e| e.to_string())
+                })
+            })))
+        }
+        other => Err(FunctionError::Unknown(other.into())),
+    }
+}

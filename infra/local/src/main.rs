@@ -1,0 +1,68 @@
+//! `devstack` binary: `make run` starts moto, then this.
+//!
+//! Environment: `AWS_ENDPOINT_URL` (moto), `DEVSTACK_PORT` (default 3000),
+//! `DEVSTACK_TEMPLATE` (default `infra/template.yaml`), `DEVSTACK_PREFIX` (default `sigap-local-`).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use devstack::{DevClock, Options, start};
+use sigap::aws::AwsClients;
+use sigap::ids::OsRandom;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    sigap::telemetry::init();
+    let endpoint = std::env::var("AWS_ENDPOINT_URL")
+        .map_err(|_| "AWS_ENDPOINT_URL must point at moto (make run sets it)")?;
+    let port: u16 = std::env::var("DEVSTACK_PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(3000);
+    let template_path =
+        std::env::var("DEVSTACK_TEMPLATE").unwrap_or_else(|_| "infra/template.yaml".into());
+    let template =
+        std::fs::read_to_string(&template_path).map_err(|e| format!("{template_path}: {e}"))?;
+    let clients = AwsClients::from_env().await;
+    let clock = Arc::new(DevClock::default());
+    let running = start(Options {
+        template,
+        prefix: std::env::var("DEVSTACK_PREFIX").unwrap_or_else(|_| "sigap-local-".into()),
+        bind: SocketAddr::from(([127, 0, 0, 1], port)),
+        clients,
+        clock,
+        ids: Arc::new(OsRandom),
+        background: true,
+    })
+    .await?;
+    let base = &running.base_url;
+    println!();
+    println!("Sigap devstack is running (AWS stand-in: moto at {endpoint})");
+    println!("  API:    {base}");
+    println!("  table:  {}", running.stack.table_name().unwrap_or("?"));
+    for route in &running.routes {
+        println!("  route:  {route}");
+    }
+    for source in &running.queue_sources {
+        println!("  queue:  {} -> {}", source.url, source.function);
+    }
+    for schedule in &running.schedules {
+        println!(
+            "  every {:>5}s: {}",
+            schedule.every.as_secs(),
+            schedule.name
+        );
+    }
+    println!();
+    println!("Try:");
+    println!("  curl -s {base}/categories");
+    println!(
+        "  curl -s -X POST {base}/reports -H 'Content-Type: application/json' -H 'Idempotency-Key: demo-1' \\\n    -d '{{\"title\":\"Jalan berlubang di Dago\",\"description\":\"Lubang besar di depan sekolah, bahaya untuk motor.\",\"category\":\"jalan-rusak\",\"location\":{{\"lat\":-6.885,\"lon\":107.613,\"kecamatan\":\"Coblong\"}}}}'"
+    );
+    println!("  curl -s {base}/reports/<tracking_id>");
+    println!();
+    println!("Ctrl-C stops devstack (and make run stops moto).");
+    tokio::signal::ctrl_c().await?;
+    running.shutdown();
+    Ok(())
+}

@@ -1,0 +1,243 @@
+//! Creating what the template declares in moto (or any AWS endpoint), and resolving
+//! the template's `!Ref` / `!GetAtt` to the physical names that were created.
+//!
+//! Every name gets a prefix, so parallel tests each get isolated resources.
+
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+};
+use aws_sdk_sqs::types::QueueAttributeName;
+use serde_yaml::Value;
+use sigap::aws::AwsClients;
+
+use crate::template::{Template, referenced_id};
+
+/// The account id moto (and the ARNs devstack builds) use.
+pub const ACCOUNT_ID: &str = "123456789012";
+
+/// Why provisioning failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProvisionError {
+    /// An AWS call failed.
+    #[error("creating {resource} failed: {message}")]
+    Aws {
+        /// Logical id.
+        resource: String,
+        /// The SDK error with context.
+        message: String,
+    },
+    /// A value in the template cannot be resolved locally.
+    #[error("cannot resolve {0}")]
+    Unresolvable(String),
+}
+
+fn aws_err(resource: &str, err: impl std::error::Error + 'static) -> ProvisionError {
+    ProvisionError::Aws {
+        resource: resource.into(),
+        message: aws_sdk_dynamodb::error::DisplayErrorContext(err).to_string(),
+    }
+}
+
+/// A created queue.
+#[derive(Debug, Clone)]
+pub struct QueueRef {
+    /// Queue URL.
+    pub url: String,
+    /// Queue ARN.
+    pub arn: String,
+}
+
+/// The physical resources created for one template.
+#[derive(Debug, Clone)]
+pub struct Stack {
+    /// Name prefix of every resource.
+    pub prefix: String,
+    /// Region the ARNs name.
+    pub region: String,
+    /// Parameter values (template defaults).
+    pub parameters: BTreeMap<String, String>,
+    /// Table logical id → physical name.
+    pub tables: BTreeMap<String, String>,
+    /// Queue logical id → URL and ARN.
+    pub queues: BTreeMap<String, QueueRef>,
+}
+
+impl Stack {
+    /// The single table's physical name (the first table in the template).
+    pub fn table_name(&self) -> Option<&str> {
+        self.tables.values().next().map(String::as_str)
+    }
+
+    /// A queue by logical id.
+    pub fn queue(&self, logical_id: &str) -> Option<&QueueRef> {
+        self.queues.get(logical_id)
+    }
+
+    /// Resolves an environment value: literals, `!Ref` and `!GetAtt <X>.Arn`.
+    pub fn resolve(&self, value: &Value) -> Result<String, ProvisionError> {
+        match value {
+            Value::String(s) => Ok(s.clone()),
+            Value::Number(n) => Ok(n.to_string()),
+            Value::Bool(b) => Ok(b.to_string()),
+            Value::Tagged(t) => {
+                let id = referenced_id(value).ok_or_else(|| {
+                    ProvisionError::Unresolvable(format!("!{} {:?}", t.tag, t.value))
+                })?;
+                let is_ref = t.tag == "Ref";
+                if let Some(p) = self.parameters.get(&id).filter(|_| is_ref) {
+                    return Ok(p.clone());
+                }
+                if let Some(name) = self.tables.get(&id) {
+                    return Ok(if is_ref {
+                        name.clone()
+                    } else {
+                        format!("arn:aws:dynamodb:{}:{ACCOUNT_ID}:table/{name}", self.region)
+                    });
+                }
+                if let Some(q) = self.queues.get(&id) {
+                    return Ok(if is_ref { q.url.clone() } else { q.arn.clone() });
+                }
+                Err(ProvisionError::Unresolvable(format!("!{} {id}", t.tag)))
+            }
+            other => Err(ProvisionError::Unresolvable(format!("{other:?}"))),
+        }
+    }
+
+    /// All environment variables of a function, resolved.
+    pub fn environment(
+        &self,
+        env: &BTreeMap<String, Value>,
+    ) -> Result<HashMap<String, String>, ProvisionError> {
+        env.iter()
+            .map(|(k, v)| Ok((k.clone(), self.resolve(v)?)))
+            .collect()
+    }
+}
+
+fn key_schema(pairs: &[(String, String)]) -> Result<Vec<KeySchemaElement>, ProvisionError> {
+    pairs
+        .iter()
+        .map(|(name, kind)| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(if kind == "HASH" {
+                    KeyType::Hash
+                } else {
+                    KeyType::Range
+                })
+                .build()
+                .map_err(|e| aws_err("key schema", e))
+        })
+        .collect()
+}
+
+/// Creates every table and queue of `template` with `prefix`; existing ones are reused.
+pub async fn provision(
+    template: &Template,
+    clients: &AwsClients,
+    prefix: &str,
+) -> Result<Stack, ProvisionError> {
+    let region = clients
+        .dynamodb
+        .config()
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_else(|| "ap-southeast-3".into());
+    let mut stack = Stack {
+        prefix: prefix.into(),
+        region,
+        parameters: template.parameters.clone(),
+        tables: BTreeMap::new(),
+        queues: BTreeMap::new(),
+    };
+    for table in &template.tables {
+        let name = format!("{prefix}{}", table.logical_id);
+        let attributes = table
+            .attributes
+            .iter()
+            .map(|(n, t)| {
+                AttributeDefinition::builder()
+                    .attribute_name(n)
+                    .attribute_type(ScalarAttributeType::from(t.as_str()))
+                    .build()
+                    .map_err(|e| aws_err(&table.logical_id, e))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut create = clients
+            .dynamodb
+            .create_table()
+            .table_name(&name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .set_attribute_definitions(Some(attributes))
+            .set_key_schema(Some(key_schema(&table.key_schema)?));
+        for (index, keys) in &table.indexes {
+            let gsi = GlobalSecondaryIndex::builder()
+                .index_name(index)
+                .set_key_schema(Some(key_schema(keys)?))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::All)
+                        .build(),
+                )
+                .build()
+                .map_err(|e| aws_err(&table.logical_id, e))?;
+            create = create.global_secondary_indexes(gsi);
+        }
+        match create.send().await {
+            Ok(_) => {}
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_in_use_exception()) => {}
+            Err(e) => return Err(aws_err(&table.logical_id, e)),
+        }
+        if let Some(attribute) = &table.ttl_attribute {
+            let spec = TimeToLiveSpecification::builder()
+                .attribute_name(attribute)
+                .enabled(true)
+                .build()
+                .map_err(|e| aws_err(&table.logical_id, e))?;
+            // Enabling TTL twice is an error on AWS; on a reused table that is fine.
+            let _ = clients
+                .dynamodb
+                .update_time_to_live()
+                .table_name(&name)
+                .time_to_live_specification(spec)
+                .send()
+                .await;
+        }
+        stack.tables.insert(table.logical_id.clone(), name);
+    }
+    for queue in &template.queues {
+        let name = format!("{prefix}{}", queue.logical_id);
+        let mut create = clients.sqs.create_queue().queue_name(&name);
+        if let Some(v) = queue.visibility_timeout {
+            create = create.attributes(QueueAttributeName::VisibilityTimeout, v.to_string());
+        }
+        if let Some(r) = queue.retention {
+            create = create.attributes(QueueAttributeName::MessageRetentionPeriod, r.to_string());
+        }
+        if let Some((dlq, max)) = &queue.redrive {
+            let target = stack
+                .queues
+                .get(dlq)
+                .ok_or_else(|| ProvisionError::Unresolvable(format!("dead-letter queue {dlq}")))?;
+            let policy = serde_json::json!({"deadLetterTargetArn": target.arn, "maxReceiveCount": max.to_string()});
+            create = create.attributes(QueueAttributeName::RedrivePolicy, policy.to_string());
+        }
+        let url = create
+            .send()
+            .await
+            .map_err(|e| aws_err(&queue.logical_id, e))?
+            .queue_url()
+            .unwrap_or_default()
+            .to_string();
+        let arn = format!("arn:aws:sqs:{}:{ACCOUNT_ID}:{name}", stack.region);
+        stack
+            .queues
+            .insert(queue.logical_id.clone(), QueueRef { url, arn });
+    }
+    Ok(stack)
+}

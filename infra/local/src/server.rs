@@ -1,0 +1,201 @@
+//! The local HTTP API: each request becomes a real API Gateway HTTP API (payload 2.0)
+//! event, parsed by `lambda_http` exactly as on Lambda, and handed to the function.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use base64::Engine;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::{Request, Response, StatusCode};
+use jiff::Timestamp;
+use lambda_http::Body;
+use serde_json::json;
+use tracing::{info, warn};
+
+use crate::functions::HttpHandler;
+
+/// API Gateway's payload limit for HTTP APIs.
+pub const MAX_PAYLOAD: usize = 10 * 1024 * 1024;
+
+/// One route from the template.
+#[derive(Clone)]
+pub struct Route {
+    /// Upper-case method.
+    pub method: String,
+    /// Path template, e.g. `/reports/{id}`.
+    pub path: String,
+    /// The function serving it.
+    pub handler: HttpHandler,
+}
+
+/// Matches a path against a template; returns the path parameters.
+pub fn match_path(template: &str, path: &str) -> Option<BTreeMap<String, String>> {
+    let want: Vec<&str> = template.split('/').filter(|s| !s.is_empty()).collect();
+    let got: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let mut params = BTreeMap::new();
+    for (i, w) in want.iter().enumerate() {
+        if let Some(name) = w.strip_prefix('{').and_then(|w| w.strip_suffix("+}")) {
+            params.insert(name.to_string(), got.get(i..)?.join("/"));
+            return Some(params);
+        }
+        let g = got.get(i)?;
+        match w.strip_prefix('{').and_then(|w| w.strip_suffix('}')) {
+            Some(name) => {
+                params.insert(name.to_string(), (*g).to_string());
+            }
+            None if w == g => {}
+            None => return None,
+        }
+    }
+    (want.len() == got.len()).then_some(params)
+}
+
+fn gateway_error(status: StatusCode, message: &str) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(
+        json!({ "message": message }).to_string(),
+    )));
+    *response.status_mut() = status;
+    response
+}
+
+/// Builds the API Gateway v2 event for a request that matched `route`.
+pub fn gateway_event(
+    route: &Route,
+    params: &BTreeMap<String, String>,
+    parts: &hyper::http::request::Parts,
+    body: &[u8],
+    peer: SocketAddr,
+) -> serde_json::Value {
+    let mut headers = serde_json::Map::new();
+    let mut cookies = Vec::new();
+    for (name, value) in &parts.headers {
+        let value = String::from_utf8_lossy(value.as_bytes()).to_string();
+        if name == "cookie" {
+            cookies.extend(value.split("; ").map(str::to_string));
+            continue;
+        }
+        headers
+            .entry(name.as_str().to_string())
+            .and_modify(|v| *v = json!(format!("{},{value}", v.as_str().unwrap_or_default())))
+            .or_insert(json!(value));
+    }
+    let raw_query = parts.uri.query().unwrap_or_default().to_string();
+    let mut query = serde_json::Map::new();
+    for (k, v) in form_urlencoded::parse(raw_query.as_bytes()) {
+        query
+            .entry(k.to_string())
+            .and_modify(|old| *old = json!(format!("{},{v}", old.as_str().unwrap_or_default())))
+            .or_insert(json!(v));
+    }
+    let (body, encoded) = match std::str::from_utf8(body) {
+        Ok(text) => (text.to_string(), false),
+        Err(_) => (base64::engine::general_purpose::STANDARD.encode(body), true),
+    };
+    let now = Timestamp::now();
+    let route_key = format!("{} {}", route.method, route.path);
+    let host = parts
+        .headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let mut event = json!({
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": parts.uri.path(),
+        "rawQueryString": raw_query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": crate::provision::ACCOUNT_ID,
+            "apiId": "devstack",
+            "domainName": host,
+            "domainPrefix": host.split('.').next().unwrap_or(host),
+            "http": {
+                "method": parts.method.as_str(),
+                "path": parts.uri.path(),
+                "protocol": "HTTP/1.1",
+                "sourceIp": peer.ip().to_string(),
+                "userAgent": parts.headers.get("user-agent").and_then(|h| h.to_str().ok()).unwrap_or(""),
+            },
+            "requestId": format!("devstack-{}", now.as_nanosecond()),
+            "routeKey": route_key,
+            "stage": "$default",
+            "time": now.strftime("%d/%b/%Y:%H:%M:%S %z").to_string(),
+            "timeEpoch": now.as_millisecond(),
+        },
+        "isBase64Encoded": encoded,
+    });
+    if !query.is_empty() {
+        event["queryStringParameters"] = query.into();
+    }
+    if !params.is_empty() {
+        event["pathParameters"] = json!(params);
+    }
+    if !cookies.is_empty() {
+        event["cookies"] = json!(cookies);
+    }
+    if !body.is_empty() {
+        event["body"] = json!(body);
+    }
+    event
+}
+
+/// Serves one request: route, build the event, invoke, translate the response back.
+pub async fn serve(
+    routes: Arc<Vec<Route>>,
+    peer: SocketAddr,
+    request: Request<Incoming>,
+) -> Response<Full<Bytes>> {
+    let (parts, body) = request.into_parts();
+    let Some((route, params)) = routes.iter().find_map(|r| {
+        (r.method == parts.method.as_str())
+            .then(|| match_path(&r.path, parts.uri.path()))
+            .flatten()
+            .map(|p| (r, p))
+    }) else {
+        return gateway_error(StatusCode::NOT_FOUND, "Not Found");
+    };
+    let body = match Limited::new(body, MAX_PAYLOAD).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => return gateway_error(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large"),
+    };
+    let event = gateway_event(route, &params, &parts, &body, peer);
+    let request = match lambda_http::request::from_str(&event.to_string()) {
+        Ok(request) => request,
+        Err(err) => {
+            warn!(error = %err, "could not build lambda_http request");
+            return gateway_error(StatusCode::BAD_REQUEST, "Bad Request");
+        }
+    };
+    let response = (route.handler)(request).await;
+    info!(method = %parts.method, path = %parts.uri.path(), status = response.status().as_u16(), "http");
+    let (parts, body) = response.into_parts();
+    let bytes = match body {
+        Body::Empty => Bytes::new(),
+        Body::Text(text) => Bytes::from(text),
+        Body::Binary(bin) => Bytes::from(bin),
+        _ => Bytes::new(),
+    };
+    Response::from_parts(parts, Full::new(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_templates() {
+        assert_eq!(match_path("/reports", "/reports"), Some(BTreeMap::new()));
+        let p = match_path("/reports/{id}", "/reports/BDG-2345672").unwrap();
+        assert_eq!(p["id"], "BDG-2345672");
+        assert_eq!(match_path("/reports/{id}", "/reports"), None);
+        assert_eq!(match_path("/reports/{id}", "/reports/a/b"), None);
+        assert_eq!(match_path("/reports", "/categories"), None);
+        assert_eq!(
+            match_path("/files/{path+}", "/files/a/b").unwrap()["path"],
+            "a/b"
+        );
+    }
+}
