@@ -1,1 +1,300 @@
-//! placeholder
+//! Test harness for Sigap's integration and end-to-end tests.
+//!
+//! - [`moto_endpoint`] starts one moto server per test process on a free loopback
+//!   port, the first time a test asks. It is stopped when the process exits, however
+//!   it exits: moto runs under a tiny shell guardian that kills it when our end of its
+//!   stdin pipe closes.
+//! - [`stack`] provisions the resources of `infra/template.yaml` under a unique prefix,
+//!   so tests run in parallel without seeing each other's data.
+//!
+//! moto is found at `$MOTO_SERVER`, else `<workspace>/.venv/bin/moto_server` (what
+//! `make venv` installs), else `moto_server` on `PATH`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test support: fail loudly
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use aws_config::Region;
+use bytes::Bytes;
+use devstack::provision::{Stack, provision};
+use devstack::template::Template;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use sigap::aws::{AwsClients, sdk_config_loader};
+use sigap::clock::Clock;
+use sigap::ids::IdGenerator;
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The real template text.
+pub fn template_text() -> String {
+    std::fs::read_to_string(workspace().join("infra/template.yaml"))
+        .expect("read infra/template.yaml")
+}
+
+fn moto_binary() -> PathBuf {
+    if let Ok(path) = std::env::var("MOTO_SERVER") {
+        return PathBuf::from(path);
+    }
+    let venv = workspace().join(".venv/bin/moto_server");
+    if venv.exists() {
+        return venv;
+    }
+    PathBuf::from("moto_server")
+}
+
+/// The guardian, held (with its stdin pipe open) for the life of the test process.
+static MOTO_GUARD: Mutex<Option<Child>> = Mutex::new(None);
+static MOTO: OnceLock<String> = OnceLock::new();
+
+/// The endpoint of this process's moto, started on first use.
+pub fn moto_endpoint() -> &'static str {
+    MOTO.get_or_init(|| {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let binary = moto_binary();
+        // The guardian waits for EOF on stdin (our process exiting), then stops moto.
+        let script =
+            r#""$0" -H 127.0.0.1 -p "$1" >/dev/null 2>&1 & pid=$!; cat >/dev/null; kill $pid"#;
+        let guardian = Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .arg(&binary)
+            .arg(port.to_string())
+            .stdin(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start moto ({}): {e}; run `make venv`",
+                    binary.display()
+                )
+            });
+        *MOTO_GUARD.lock().unwrap() = Some(guardian);
+        let address = SocketAddr::from(([127, 0, 0, 1], port));
+        let started = Instant::now();
+        while TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "moto ({}) did not start on port {port}; run `make venv`",
+                binary.display()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        format!("http://127.0.0.1:{port}")
+    })
+}
+
+/// AWS clients pointed at this process's moto, with explicit test credentials.
+pub async fn clients() -> AwsClients {
+    let config = sdk_config_loader()
+        .endpoint_url(moto_endpoint())
+        .region(Region::new("ap-southeast-3"))
+        .test_credentials()
+        .load()
+        .await;
+    AwsClients::new(&config)
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A resource-name prefix no other test in any process uses.
+pub fn unique_prefix(name: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    let short: String = name
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(12)
+        .collect();
+    format!("t{}-{short}-{n}-{nanos:x}-", std::process::id())
+}
+
+/// Resources of the real template, isolated for one test.
+pub struct TestStack {
+    /// Clients pointed at moto.
+    pub clients: AwsClients,
+    /// Physical names.
+    pub stack: Stack,
+    /// The table name.
+    pub table: String,
+    /// The intake queue URL.
+    pub intake_url: String,
+    /// The intake dead-letter queue URL.
+    pub intake_dlq_url: String,
+}
+
+/// Provisions `template` (normally [`template_text`]) and seeds the catalog.
+pub async fn stack_from(name: &str, template: &str) -> TestStack {
+    let clients = clients().await;
+    let template = Template::parse(template).unwrap();
+    let stack = provision(&template, &clients, &unique_prefix(name))
+        .await
+        .unwrap();
+    let table = stack.table_name().unwrap().to_string();
+    devstack::seed(&clients, &table).await.unwrap();
+    let intake_url = stack.queue("IntakeQueue").unwrap().url.clone();
+    let intake_dlq_url = stack.queue("IntakeDeadLetterQueue").unwrap().url.clone();
+    TestStack {
+        clients,
+        stack,
+        table,
+        intake_url,
+        intake_dlq_url,
+    }
+}
+
+/// Provisions the real template for one test.
+pub async fn stack(name: &str) -> TestStack {
+    stack_from(name, &template_text()).await
+}
+
+/// Starts devstack on a free port against this process's moto.
+pub async fn devstack(
+    name: &str,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+    background: bool,
+) -> devstack::Running {
+    devstack::start(devstack::Options {
+        template: template_text(),
+        prefix: unique_prefix(name),
+        bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+        clients: clients().await,
+        clock,
+        ids,
+        background,
+        dev_clock: None,
+    })
+    .await
+    .unwrap()
+}
+
+/// Builds an API Gateway HTTP API (v2) request the way Lambda delivers it.
+pub fn api_request(
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> lambda_http::Request {
+    let headers: serde_json::Map<String, serde_json::Value> = headers
+        .iter()
+        .map(|(k, v)| (k.to_lowercase(), serde_json::json!(v)))
+        .collect();
+    let mut event = serde_json::json!({
+        "version": "2.0",
+        "routeKey": format!("{method} {path}"),
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "test", "domainName": "test.local",
+            "domainPrefix": "test", "requestId": "req", "routeKey": format!("{method} {path}"),
+            "stage": "$default", "time": "28/Nov/2026:00:00:00 +0000", "timeEpoch": 0,
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "198.51.100.7", "userAgent": "test"}
+        },
+        "isBase64Encoded": false
+    });
+    if let Some(body) = body {
+        event["body"] = serde_json::json!(body);
+    }
+    lambda_http::request::from_str(&event.to_string()).unwrap()
+}
+
+/// An HTTP response read whole: status, headers, body parsed as JSON (or `Null`).
+pub struct HttpReply {
+    /// Status code.
+    pub status: u16,
+    /// Headers.
+    pub headers: hyper::HeaderMap,
+    /// Body as JSON.
+    pub json: serde_json::Value,
+}
+
+/// Reads a `lambda_http` response the handler returned.
+pub fn reply(response: lambda_http::Response<lambda_http::Body>) -> HttpReply {
+    let (parts, body) = response.into_parts();
+    let bytes: &[u8] = body.as_ref();
+    HttpReply {
+        status: parts.status.as_u16(),
+        headers: parts.headers,
+        json: serde_json::from_slice(bytes).unwrap_or(serde_json::Value::Null),
+    }
+}
+
+/// Sends a real HTTP request (to devstack) and reads the reply.
+pub async fn http(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> HttpReply {
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let mut request = hyper::Request::builder().method(method).uri(url);
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let request = request
+        .body(Full::new(Bytes::from(body.unwrap_or_default().to_string())))
+        .unwrap();
+    let response = client.request(request).await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    HttpReply {
+        status,
+        headers,
+        json: serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    }
+}
+
+/// Every item in the table whose partition key starts with `prefix` (tests only:
+/// request paths never scan).
+pub async fn items_with_pk_prefix(
+    clients: &AwsClients,
+    table: &str,
+    prefix: &str,
+) -> Vec<sigap::adapters::table::Item> {
+    let out = clients
+        .dynamodb
+        .scan()
+        .table_name(table)
+        .filter_expression("begins_with(PK, :p)")
+        .expression_attribute_values(
+            ":p",
+            aws_sdk_dynamodb::types::AttributeValue::S(prefix.into()),
+        )
+        .send()
+        .await
+        .unwrap();
+    out.items().to_vec()
+}
+
+/// Messages currently visible on a queue (approximate, as SQS reports it).
+pub async fn visible_messages(clients: &AwsClients, url: &str) -> i64 {
+    let out = clients
+        .sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+        .send()
+        .await
+        .unwrap();
+    out.attributes()
+        .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(-1)
+}

@@ -504,7 +504,7 @@ async fn show(app: &WebIntake, raw_id: &str) -> Result<Response<Body>, ApiError>
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "invalid_tracking_id",
-            "Nomor pelacakan tidak valid. Periksa kembali, contoh: BDG-K7M2QXF.",
+            "Nomor pelacakan tidak valid. Periksa kembali, contoh: BDG-K7M2QXZ.",
         )
     })?;
     let (report, events) = tokio::join!(app.reports.get(&id), app.reports.events(&id));

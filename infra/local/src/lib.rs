@@ -100,6 +100,8 @@ pub struct Options {
     pub ids: Arc<dyn IdGenerator>,
     /// Whether to poll queues and run schedules in the background (tests may drive them).
     pub background: bool,
+    /// A clock to expose at `/_devstack/clock` so developers can move time (dev only).
+    pub dev_clock: Option<Arc<DevClock>>,
 }
 
 /// A running devstack.
@@ -234,7 +236,11 @@ pub async fn start(options: Options) -> Result<Running, DevstackError> {
         .map(|r| format!("{} {}", r.method, r.path))
         .collect();
     let routes = Arc::new(routes);
-    let mut tasks = vec![tokio::spawn(accept_loop(listener, routes))];
+    let mut tasks = vec![tokio::spawn(accept_loop(
+        listener,
+        routes,
+        options.dev_clock,
+    ))];
     if options.background {
         for source in &queue_sources {
             tasks.push(tokio::spawn(sources::poll_forever(
@@ -257,7 +263,11 @@ pub async fn start(options: Options) -> Result<Running, DevstackError> {
     })
 }
 
-async fn accept_loop(listener: TcpListener, routes: Arc<Vec<Route>>) {
+async fn accept_loop(
+    listener: TcpListener,
+    routes: Arc<Vec<Route>>,
+    dev_clock: Option<Arc<DevClock>>,
+) {
     loop {
         let (stream, peer) = match listener.accept().await {
             Ok(conn) => conn,
@@ -267,11 +277,19 @@ async fn accept_loop(listener: TcpListener, routes: Arc<Vec<Route>>) {
             }
         };
         let routes = routes.clone();
+        let dev_clock = dev_clock.clone();
         tokio::spawn(async move {
-            let service = service_fn(move |request| {
+            let service = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
                 let routes = routes.clone();
+                let dev_clock = dev_clock.clone();
                 async move {
-                    Ok::<_, std::convert::Infallible>(server::serve(routes, peer, request).await)
+                    let response = match (&dev_clock, request.uri().path()) {
+                        (Some(clock), "/_devstack/clock") => {
+                            server::clock_endpoint(clock, request).await
+                        }
+                        _ => server::serve(routes, peer, request).await,
+                    };
+                    Ok::<_, std::convert::Infallible>(response)
                 }
             });
             if let Err(err) = http1::Builder::new()

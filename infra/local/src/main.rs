@@ -30,9 +30,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         prefix: std::env::var("DEVSTACK_PREFIX").unwrap_or_else(|_| "sigap-local-".into()),
         bind: SocketAddr::from(([127, 0, 0, 1], port)),
         clients,
-        clock,
+        clock: clock.clone(),
         ids: Arc::new(OsRandom),
         background: true,
+        dev_clock: Some(clock),
     })
     .await?;
     let base = &running.base_url;
@@ -60,6 +61,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "  curl -s -X POST {base}/reports -H 'Content-Type: application/json' -H 'Idempotency-Key: demo-1' \\\n    -d '{{\"title\":\"Jalan berlubang di Dago\",\"description\":\"Lubang besar di depan sekolah, bahaya untuk motor.\",\"category\":\"jalan-rusak\",\"location\":{{\"lat\":-6.885,\"lon\":107.613,\"kecamatan\":\"Coblong\"}}}}'"
     );
     println!("  curl -s {base}/reports/<tracking_id>");
+    println!(
+        "  curl -s -X POST {base}/_devstack/clock -d '{{\"advance_seconds\": 86400}}'   # move time (dev only)"
+    );
     println!();
     println!("Ctrl-C stops devstack (and make run stops moto).");
     tokio::signal::ctrl_c().await?;

@@ -142,6 +142,38 @@ pub fn gateway_event(
     event
 }
 
+/// `GET /_devstack/clock` shows the functions' "now"; `POST` with
+/// `{"advance_seconds": N}` moves it forward, so working-day deadlines and schedules
+/// can be shown in minutes. Devstack only: nothing like it exists in the template.
+pub async fn clock_endpoint(
+    clock: &crate::DevClock,
+    request: Request<Incoming>,
+) -> Response<Full<Bytes>> {
+    use sigap::clock::Clock;
+    if request.method() == hyper::Method::POST {
+        let body = match Limited::new(request.into_body(), 4096).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(_) => {
+                return gateway_error(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large");
+            }
+        };
+        let seconds = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v["advance_seconds"].as_i64());
+        match seconds {
+            Some(s) => clock.advance(jiff::SignedDuration::from_secs(s)),
+            None => return gateway_error(StatusCode::BAD_REQUEST, "send {\"advance_seconds\": N}"),
+        }
+    }
+    let now = clock.now();
+    let body = json!({
+        "now": now.to_string(),
+        "now_wib": now.to_zoned(sigap::domain::calendar::wib()).to_string(),
+        "offset_seconds": clock.offset().as_secs(),
+    });
+    Response::new(Full::new(Bytes::from(body.to_string())))
+}
+
 /// Serves one request: route, build the event, invoke, translate the response back.
 pub async fn serve(
     routes: Arc<Vec<Route>>,

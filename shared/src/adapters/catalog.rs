@@ -28,7 +28,7 @@ fn category_item(c: &Category) -> Item {
     item.insert("default_agency".into(), s(&c.default_agency));
     item.insert(
         "keywords".into(),
-        AttributeValue::L(c.keywords.iter().map(|k| s(k)).collect()),
+        AttributeValue::L(c.keywords.iter().map(s).collect()),
     );
     item
 }

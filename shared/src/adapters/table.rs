@@ -1,6 +1,6 @@
 //! The single table: attribute names, key builders and item reading helpers.
 //!
-//! Key layout (DESIGN §4, refined; see docs/data-model.md):
+//! Key layout (DESIGN §4, refined; see README.md, "Data model"):
 //! - report `R#<id>` / `META`; audit event `R#<id>` / `E#<version:08>`; PII `R#<id>` / `PII`
 //! - idempotency record `I#<scope>#<key>` / `I`
 //! - reference lists, one partition each so listing is a Query, never a Scan:

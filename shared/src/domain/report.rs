@@ -383,7 +383,7 @@ impl Actor {
         match stored.split(':').next() {
             Some("citizen") => "pelapor",
             Some("system") => "sistem",
-            Some(role) if role == "agency" => "instansi",
+            Some("agency") => "instansi",
             _ => "admin",
         }
     }

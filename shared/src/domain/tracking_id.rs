@@ -1,6 +1,6 @@
 //! Tracking ids: short, random, speakable report numbers with a check character.
 //!
-//! Shape: `BDG-` + six random symbols + one check symbol, e.g. `BDG-K7M2QXF`.
+//! Shape: `BDG-` + six random symbols + one check symbol, e.g. `BDG-K7M2QXZ`.
 //! The alphabet leaves out symbols people confuse when reading or dictating
 //! (0/O, 1/I/L, U/V is kept but U dropped), so an id read over the phone or typed
 //! into an SMS survives. Random rather than sequential so ids reveal nothing about
@@ -17,7 +17,7 @@ pub const ALPHABET: &[u8; 30] = b"23456789ABCDEFGHJKMNPQRSTVWXYZ";
 /// Number of random symbols before the check symbol.
 pub const RANDOM_LEN: usize = 6;
 
-/// A parsed, checked tracking id such as `BDG-K7M2QXF`.
+/// A parsed, checked tracking id such as `BDG-K7M2QXZ`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TrackingId(String);
 
@@ -106,7 +106,7 @@ impl TrackingId {
         Ok(Self(format!("{PREFIX}-{rest}")))
     }
 
-    /// The canonical text form, e.g. `BDG-K7M2QXF`.
+    /// The canonical text form, e.g. `BDG-K7M2QXZ`.
     pub fn as_str(&self) -> &str {
         &self.0
     }

@@ -1,0 +1,65 @@
+# Sigap: the two commands a newcomer needs are `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON        ?= python3
+VENV          := .venv
+VENV_BUILD    := .venv-build
+MOTO_PORT     ?= 5055
+DEVSTACK_PORT ?= 3000
+FUNCTIONS     := web-intake verify
+# arm64 where the aarch64 target is installed, x86_64 otherwise; the template's
+# Architecture parameter must follow it at deploy time.
+ARCH ?= $(if $(shell rustup target list --installed 2>/dev/null | grep -x aarch64-unknown-linux-gnu),arm64,x86_64)
+
+LOCAL_AWS := AWS_ENDPOINT_URL=http://127.0.0.1:$(MOTO_PORT) AWS_REGION=ap-southeast-3 \
+	AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_EC2_METADATA_DISABLED=true
+
+.PHONY: help venv run test fmt-check lint unit-and-integration build clean
+
+help:
+	@echo "make run    start moto and the whole system on http://127.0.0.1:$(DEVSTACK_PORT)"
+	@echo "make test   formatting, clippy, unit and integration tests (starts its own moto)"
+	@echo "make build  one deployable zip per function under target/lambda (ARCH=$(ARCH))"
+
+# Python tools pinned in requirements.txt, in a venv that is reused until the pins change.
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+# moto on loopback, then devstack in the foreground; Ctrl-C stops both.
+run: venv
+	cargo build --quiet -p devstack
+	@$(VENV)/bin/moto_server -H 127.0.0.1 -p $(MOTO_PORT) > target/moto.log 2>&1 & moto=$$!; \
+	trap 'kill $$moto 2>/dev/null; wait $$moto 2>/dev/null; echo "moto stopped"' EXIT; \
+	for _ in $$(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$(MOTO_PORT)) 2>/dev/null && break; sleep 0.1; done; \
+	$(LOCAL_AWS) AWS_LAMBDA_LOG_FORMAT=Text DEVSTACK_PORT=$(DEVSTACK_PORT) target/debug/devstack
+
+test: venv fmt-check lint unit-and-integration
+
+fmt-check:
+	cargo fmt --all -- --check
+
+lint:
+	cargo clippy --workspace --all-targets -- -D warnings
+
+# Unit tests need no server; integration tests start their own moto from .venv.
+unit-and-integration: venv
+	cargo test --workspace
+
+$(VENV_BUILD)/.installed: requirements-build.txt
+	$(PYTHON) -m venv $(VENV_BUILD)
+	$(VENV_BUILD)/bin/pip install --quiet --disable-pip-version-check -r requirements-build.txt
+	touch $@
+
+build: $(VENV_BUILD)/.installed
+	PATH="$(CURDIR)/$(VENV_BUILD)/bin:$$PATH" cargo lambda build --release --output-format zip \
+		$(if $(filter arm64,$(ARCH)),--arm64,--x86-64 --compiler cargo) \
+		$(addprefix --package ,$(FUNCTIONS))
+	@ls -l target/lambda/*/bootstrap.zip
+
+clean:
+	cargo clean
+	rm -rf $(VENV) $(VENV_BUILD)

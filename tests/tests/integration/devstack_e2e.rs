@@ -1,0 +1,169 @@
+//! The whole system on one machine: devstack serves the template's routes over real
+//! HTTP, polls the real intake queue into `verify`, and sends failures to the DLQ.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use devstack::DevClock;
+use serde_json::json;
+use sigap::clock::SystemClock;
+use sigap::ids::OsRandom;
+use sigap_tests::{clients, devstack, http, template_text, unique_prefix, visible_messages};
+
+use crate::web_intake::valid_body;
+
+#[tokio::test]
+async fn submit_over_http_then_verify_moves_it_through_the_real_queue() {
+    let running = devstack("e2e", Arc::new(SystemClock), Arc::new(OsRandom), true).await;
+    let base = &running.base_url;
+    let created = http(
+        "POST",
+        &format!("{base}/reports"),
+        &[
+            ("content-type", "application/json"),
+            ("idempotency-key", "e2e-1"),
+        ],
+        Some(&valid_body().to_string()),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.json);
+    let id = created.json["tracking_id"].as_str().unwrap();
+    assert!(
+        created.json["deadline"]["due_at"]
+            .as_str()
+            .unwrap()
+            .ends_with("23:59:59+07:00")
+    );
+
+    let started = Instant::now();
+    let status = loop {
+        let shown = http("GET", &format!("{base}/reports/{id}"), &[], None).await;
+        assert_eq!(shown.status, 200);
+        if shown.json["status"] == "pending_verification"
+            || started.elapsed() > Duration::from_secs(20)
+        {
+            break shown.json["status"].clone();
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(status, json!("pending_verification"));
+    assert_eq!(
+        http("GET", &format!("{base}/nowhere"), &[], None)
+            .await
+            .status,
+        404
+    );
+    let bad = http(
+        "POST",
+        &format!("{base}/reports"),
+        &[("content-type", "application/json")],
+        Some("{"),
+    )
+    .await;
+    assert_eq!(bad.status, 400);
+    assert_eq!(bad.json["error"]["code"], "invalid_json");
+    running.shutdown();
+}
+
+#[tokio::test]
+async fn a_message_that_keeps_failing_ends_in_the_dead_letter_queue() {
+    // Same template, with the visibility timeout and receive count shortened so the
+    // redrive happens in seconds rather than minutes.
+    let template = template_text()
+        .replace("VisibilityTimeout: 60", "VisibilityTimeout: 1")
+        .replace("maxReceiveCount: 5", "maxReceiveCount: 2");
+    let clients = clients().await;
+    let running = devstack::start(devstack::Options {
+        template,
+        prefix: unique_prefix("dlq"),
+        bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+        clients: clients.clone(),
+        clock: Arc::new(SystemClock),
+        ids: Arc::new(OsRandom),
+        background: false,
+        dev_clock: None,
+    })
+    .await
+    .unwrap();
+    let source = running.queue_sources[0].clone();
+    let dlq = running
+        .stack
+        .queue("IntakeDeadLetterQueue")
+        .unwrap()
+        .url
+        .clone();
+    clients
+        .sqs
+        .send_message()
+        .queue_url(&source.url)
+        .message_body("garbage")
+        .send()
+        .await
+        .unwrap();
+
+    let started = Instant::now();
+    while visible_messages(&clients, &dlq).await < 1 && started.elapsed() < Duration::from_secs(20)
+    {
+        assert_eq!(
+            devstack::sources::poll_once(&clients.sqs, &source, "ap-southeast-3", 1).await,
+            0
+        );
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+    }
+    assert_eq!(
+        visible_messages(&clients, &dlq).await,
+        1,
+        "the poison message must be in the DLQ, not lost"
+    );
+    running.shutdown();
+}
+
+#[tokio::test]
+async fn the_dev_clock_moves_deadlines_forward() {
+    let clock = Arc::new(DevClock::default());
+    let running = devstack::start(devstack::Options {
+        template: template_text(),
+        prefix: unique_prefix("devclock"),
+        bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+        clients: clients().await,
+        clock: clock.clone(),
+        ids: Arc::new(OsRandom),
+        background: false,
+        dev_clock: Some(clock),
+    })
+    .await
+    .unwrap();
+    let base = &running.base_url;
+    let post = |key: &'static str| {
+        let url = format!("{base}/reports");
+        async move {
+            let headers = [
+                ("content-type", "application/json"),
+                ("idempotency-key", key),
+            ];
+            http("POST", &url, &headers, Some(&valid_body().to_string())).await
+        }
+    };
+    let before = post("clock-1").await;
+    let moved = http(
+        "POST",
+        &format!("{base}/_devstack/clock"),
+        &[],
+        Some(r#"{"advance_seconds": 2592000}"#),
+    )
+    .await;
+    assert_eq!(moved.json["offset_seconds"], 2_592_000);
+    let after = post("clock-2").await;
+    let due =
+        |r: &sigap_tests::HttpReply| r.json["deadline"]["due_at"].as_str().unwrap().to_string();
+    assert!(
+        due(&after) > due(&before),
+        "{} !> {}",
+        due(&after),
+        due(&before)
+    );
+    let refused = http("POST", &format!("{base}/_devstack/clock"), &[], Some("{}")).await;
+    assert_eq!(refused.status, 400);
+    running.shutdown();
+}

@@ -1,0 +1,10 @@
+//! Integration tests against moto: adapters, handlers and the whole devstack.
+//! One test binary (one moto, one link); every test provisions its own resources.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod devstack_e2e;
+mod idempotency;
+mod repository;
+mod sample_events;
+mod verify_worker;
+mod web_intake;

@@ -1,0 +1,157 @@
+//! The report repository: one transaction to create, one conditional write to change.
+
+use jiff::Timestamp;
+use sigap::adapters::reports::ReportStore;
+use sigap::adapters::table::StoreError;
+use sigap::domain::contact::PhoneNumber;
+use sigap::domain::report::{
+    Actor, Channel, ClockKind, Report, ReportAction, ReportClock, ReportLocation, ReportStatus,
+};
+use sigap::domain::submission::ReporterContact;
+use sigap::domain::tracking_id::TrackingId;
+use sigap::ids::{IdGenerator, SeededIds};
+use sigap_tests::{items_with_pk_prefix, stack};
+
+pub fn sample_report(seed: u64, at: Timestamp) -> Report {
+    Report {
+        id: SeededIds::new(seed).tracking_id().unwrap(),
+        title: "Sampah menumpuk".into(),
+        description: "Sampah di TPS belum diangkut tiga hari.".into(),
+        category: "sampah".into(),
+        location: ReportLocation {
+            address: Some("Jl. Braga".into()),
+            ..Default::default()
+        },
+        channel: Channel::Web,
+        anonymous: true,
+        confidential: false,
+        status: ReportStatus::Received,
+        received_at: at,
+        updated_at: at,
+        clock: Some(ReportClock {
+            kind: ClockKind::Verification,
+            due_at: at,
+            provisional: false,
+        }),
+        calendar_version: "test".into(),
+        version: 1,
+        reporter_token_hash: "hash".into(),
+    }
+}
+
+fn now() -> Timestamp {
+    "2026-11-20T03:00:00Z".parse().unwrap()
+}
+
+#[tokio::test]
+async fn create_writes_report_event_and_pii_together_and_only_once() {
+    let t = stack("repo-create").await;
+    let store = ReportStore::new(t.clients.dynamodb.clone(), &t.table);
+    let report = sample_report(1, now());
+    let contact = ReporterContact {
+        phone: Some(PhoneNumber::parse("081234567890").unwrap()),
+        ..Default::default()
+    };
+    store
+        .create(&report, &report.creation_event(&Actor::Citizen), &contact)
+        .await
+        .unwrap();
+
+    let items = items_with_pk_prefix(&t.clients, &t.table, &format!("R#{}", report.id)).await;
+    let mut kinds: Vec<_> = items
+        .iter()
+        .map(|i| i["type"].as_s().unwrap().clone())
+        .collect();
+    kinds.sort();
+    assert_eq!(kinds, vec!["event", "pii", "report"]);
+    assert_eq!(store.get(&report.id).await.unwrap(), Some(report.clone()));
+
+    let again = store
+        .create(&report, &report.creation_event(&Actor::Citizen), &contact)
+        .await;
+    assert!(matches!(again, Err(StoreError::AlreadyExists)));
+    assert_eq!(
+        items_with_pk_prefix(&t.clients, &t.table, "R#").await.len(),
+        3
+    );
+}
+
+#[tokio::test]
+async fn a_stale_version_loses_and_writes_nothing() {
+    let t = stack("repo-stale").await;
+    let store = ReportStore::new(t.clients.dynamodb.clone(), &t.table);
+    let report = sample_report(2, now());
+    store
+        .create(
+            &report,
+            &report.creation_event(&Actor::Citizen),
+            &ReporterContact::default(),
+        )
+        .await
+        .unwrap();
+
+    let actor = Actor::System("test");
+    let (next, event) = report
+        .apply(ReportAction::Triage, &actor, None, now())
+        .unwrap();
+    store.save_transition(&report, &next, &event).await.unwrap();
+    // A second writer that read version 1 tries the same move: refused, nothing written.
+    let second = store.save_transition(&report, &next, &event).await;
+    assert!(matches!(second, Err(StoreError::Conflict)));
+    let events = store.events(&report.id).await.unwrap();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[1].from, Some(ReportStatus::Received));
+    assert_eq!(store.get(&report.id).await.unwrap().unwrap().version, 2);
+}
+
+#[tokio::test]
+async fn the_triage_work_queue_is_sparse() {
+    let t = stack("repo-sparse").await;
+    let store = ReportStore::new(t.clients.dynamodb.clone(), &t.table);
+    let a = sample_report(3, now());
+    let b = sample_report(4, now());
+    for r in [&a, &b] {
+        store
+            .create(
+                r,
+                &r.creation_event(&Actor::Citizen),
+                &ReporterContact::default(),
+            )
+            .await
+            .unwrap();
+    }
+    let later: Timestamp = "2026-11-20T04:00:00Z".parse().unwrap();
+    let mut waiting = store.awaiting_triage(later, 10).await.unwrap();
+    waiting.sort();
+    let mut want = vec![a.id.clone(), b.id.clone()];
+    want.sort();
+    assert_eq!(waiting, want);
+    // Received after the cutoff: not yet stranded.
+    assert!(store.awaiting_triage(now(), 10).await.unwrap().is_empty());
+
+    let (next, event) = a
+        .apply(ReportAction::Triage, &Actor::System("test"), None, later)
+        .unwrap();
+    store.save_transition(&a, &next, &event).await.unwrap();
+    assert_eq!(
+        store.awaiting_triage(later, 10).await.unwrap(),
+        vec![b.id.clone()]
+    );
+    // The moved report now sits in the verification queue with its due-queue entry.
+    let item = &items_with_pk_prefix(&t.clients, &t.table, &format!("R#{}", a.id)).await;
+    let meta = item
+        .iter()
+        .find(|i| i["SK"].as_s().unwrap() == "META")
+        .unwrap();
+    assert_eq!(meta["GSI2PK"].as_s().unwrap(), "Q#VERIFY");
+    assert!(meta["GSI1PK"].as_s().unwrap().starts_with("DUE#"));
+}
+
+#[tokio::test]
+async fn unknown_report_is_none() {
+    let t = stack("repo-none").await;
+    let store = ReportStore::new(t.clients.dynamodb.clone(), &t.table);
+    let id = TrackingId::parse(SeededIds::new(99).tracking_id().unwrap().as_str()).unwrap();
+    assert_eq!(store.get(&id).await.unwrap(), None);
+    assert!(store.events(&id).await.unwrap().is_empty());
+}
