@@ -14,6 +14,7 @@
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use jiff::{SignedDuration, Timestamp};
 
@@ -78,6 +79,15 @@ impl IdempotencyStore {
         }
     }
 
+    /// An update of the record `pk`.
+    fn update(&self, pk: &str) -> UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(pk))
+            .key(SK, s("I"))
+    }
+
     /// Claims `key` in `scope` for a request whose payload hashes to `payload_hash`.
     ///
     /// `in_progress_for` should be at least the time the work can take (the function
@@ -95,11 +105,7 @@ impl IdempotencyStore {
         let in_progress_until = millis(now.checked_add(in_progress_for).unwrap_or(Timestamp::MAX));
         // Fast path: the key is new (or fully expired): take it with our reservation.
         let fresh = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(&pk))
-            .key(SK, s("I"))
+            .update(&pk)
             .update_expression(
                 "SET #status = :inprogress, in_progress_expiry = :until, #exp = :exp, \
                  payload_hash = :hash, reservation = :reservation \
@@ -156,11 +162,7 @@ impl IdempotencyStore {
         now: Timestamp,
     ) -> Result<Claim, StoreError> {
         let taken = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(pk))
-            .key(SK, s("I"))
+            .update(pk)
             .update_expression("SET in_progress_expiry = :until")
             .condition_expression(
                 "#status = :inprogress AND in_progress_expiry < :now_ms AND payload_hash = :hash",
@@ -202,11 +204,7 @@ impl IdempotencyStore {
         response: &StoredResponse,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(record_pk(scope, key)))
-            .key(SK, s("I"))
+        self.update(&record_pk(scope, key))
             .update_expression(
                 "SET #status = :completed, response_status = :code, response_body = :body, #exp = :exp \
                  REMOVE in_progress_expiry",
@@ -232,11 +230,7 @@ impl IdempotencyStore {
         old: &serde_json::Value,
         new: &serde_json::Value,
     ) -> Result<(), StoreError> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(record_pk(scope, key)))
-            .key(SK, s("I"))
+        self.update(&record_pk(scope, key))
             .update_expression("SET reservation = :new")
             .condition_expression("reservation = :old")
             .expression_attribute_values(":old", s(old.to_string()))

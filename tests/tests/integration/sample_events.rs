@@ -7,7 +7,7 @@ use sigap::clock::ManualClock;
 use sigap::domain::tracking_id::TrackingId;
 use sigap_tests::{reply, stack, workspace};
 
-use crate::web_intake::{app_with, friday_morning};
+use crate::web_intake::{app_with, friday_morning, verify_app};
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(workspace().join("events").join(path)).unwrap()
@@ -47,14 +47,7 @@ async fn web_intake_samples_are_served() {
 #[tokio::test]
 async fn verify_samples_are_handled() {
     let t = stack("samples-verify").await;
-    let app = verify::Verify::new(
-        &verify::Config {
-            table_name: t.table.clone(),
-            stranded_after: jiff::SignedDuration::from_secs(120),
-        },
-        &t.clients,
-        Arc::new(ManualClock::new(friday_morning())),
-    );
+    let app = verify_app(&t, Arc::new(ManualClock::new(friday_morning())));
     let batch: serde_json::Value =
         serde_json::from_str(&read("verify/sqs-intake-batch.json")).unwrap();
     let out = verify::handle(&app, batch).await.unwrap();

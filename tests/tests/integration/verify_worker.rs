@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use jiff::SignedDuration;
 use serde_json::json;
 use sigap::adapters::reports::ReportStore;
 use sigap::clock::ManualClock;
@@ -10,7 +9,7 @@ use sigap::domain::report::ReportStatus;
 use sigap::domain::tracking_id::TrackingId;
 use sigap_tests::{api_request, reply, stack};
 
-use crate::web_intake::{app_with, friday_morning, valid_body};
+use crate::web_intake::{app_with, friday_morning, valid_body, verify_app};
 
 fn record(id: &str, body: &str) -> serde_json::Value {
     json!({"messageId": id, "receiptHandle": "rh", "body": body, "attributes": {}, "messageAttributes": {},
@@ -37,14 +36,7 @@ async fn a_batch_reports_exactly_the_messages_that_failed() {
     );
     let id = created.json["tracking_id"].as_str().unwrap().to_string();
     let unknown = sigap::ids::IdGenerator::tracking_id(&sigap::ids::SeededIds::new(77)).unwrap();
-    let app = verify::Verify::new(
-        &verify::Config {
-            table_name: t.table.clone(),
-            stranded_after: SignedDuration::from_secs(120),
-        },
-        &t.clients,
-        clock.clone(),
-    );
+    let app = verify_app(&t, clock.clone());
     let batch = json!({"Records": [
         record("m1", &json!({"report_id": id}).to_string()),
         record("m2", "not json"),
@@ -86,14 +78,7 @@ async fn a_batch_reports_exactly_the_messages_that_failed() {
 async fn unknown_payloads_are_invocation_errors_and_jobs_report_counts() {
     let t = stack("verify-payloads").await;
     let clock = Arc::new(ManualClock::new(friday_morning()));
-    let app = verify::Verify::new(
-        &verify::Config {
-            table_name: t.table.clone(),
-            stranded_after: SignedDuration::from_secs(120),
-        },
-        &t.clients,
-        clock,
-    );
+    let app = verify_app(&t, clock);
     assert!(
         verify::handle(&app, json!({"hello": "world"}))
             .await

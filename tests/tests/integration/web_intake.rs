@@ -27,6 +27,14 @@ pub fn app_with(t: &TestStack, clock: Arc<dyn Clock>, queue_url: &str) -> WebInt
     WebIntake::new(&config, &t.clients, clock, Arc::new(OsRandom)).unwrap()
 }
 
+pub fn verify_app(t: &TestStack, clock: Arc<dyn Clock>) -> verify::Verify {
+    let config = verify::Config {
+        table_name: t.table.clone(),
+        stranded_after: SignedDuration::from_secs(120),
+    };
+    verify::Verify::new(&config, &t.clients, clock)
+}
+
 pub fn valid_body() -> Value {
     json!({
         "title": "Jalan berlubang di Dago",
@@ -371,14 +379,7 @@ async fn a_failed_enqueue_still_reaches_triage_through_recovery() {
     );
     assert_eq!(visible_messages(&t.clients, &t.intake_url).await, 0);
 
-    let verify = verify::Verify::new(
-        &verify::Config {
-            table_name: t.table.clone(),
-            stranded_after: SignedDuration::from_secs(120),
-        },
-        &t.clients,
-        clock.clone(),
-    );
+    let verify = verify_app(&t, clock.clone());
     // Too early: a report one minute old may still be on its way through the queue.
     clock.advance(SignedDuration::from_secs(60));
     assert_eq!(verify::recover_stranded(&verify).await.unwrap(), 0);
