@@ -15,12 +15,13 @@ ARCH ?= $(if $(shell rustup target list --installed 2>/dev/null | grep -x aarch6
 LOCAL_AWS := AWS_ENDPOINT_URL=http://127.0.0.1:$(MOTO_PORT) AWS_REGION=ap-southeast-3 \
 	AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_EC2_METADATA_DISABLED=true
 
-.PHONY: help venv run test fmt-check lint unit-and-integration build clean
+.PHONY: help venv run test fmt-check lint unit-and-integration build seed clean
 
 help:
 	@echo "make run    start moto and the whole system on http://127.0.0.1:$(DEVSTACK_PORT)"
 	@echo "make test   formatting, clippy, unit and integration tests (starts its own moto)"
 	@echo "make build  one deployable zip per function under target/lambda (ARCH=$(ARCH))"
+	@echo "make seed TABLE=<name>  write the bundled categories and agencies into a deployed table"
 
 # Python tools pinned in requirements.txt, in a venv that is reused until the pins change.
 venv: $(VENV)/.installed
@@ -59,6 +60,12 @@ build: $(VENV_BUILD)/.installed
 		$(if $(filter arm64,$(ARCH)),--arm64,--x86-64 --compiler cargo) \
 		$(addprefix --package ,$(FUNCTIONS))
 	@ls -l target/lambda/*/bootstrap.zip
+
+# After the first deploy: reference data into the stack's table (AWS credentials from the
+# environment, as for any AWS CLI). Re-running it is harmless: items are replaced.
+seed:
+	@test -n "$(TABLE)" || { echo "usage: make seed TABLE=<table name from the stack outputs>"; exit 2; }
+	cargo run --quiet -p devstack -- seed $(TABLE)
 
 clean:
 	cargo clean

@@ -2,6 +2,9 @@
 //!
 //! Environment: `AWS_ENDPOINT_URL` (moto), `DEVSTACK_PORT` (default 3000),
 //! `DEVSTACK_TEMPLATE` (default `infra/template.yaml`), `DEVSTACK_PREFIX` (default `sigap-local-`).
+//!
+//! `devstack seed <table>` instead writes the bundled categories and agencies into a
+//! table of a deployed stack, with the ordinary AWS credentials (`make seed`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -13,6 +16,15 @@ use sigap::ids::OsRandom;
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     sigap::telemetry::init();
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [command, table] = args.as_slice()
+        && command == "seed"
+    {
+        let clients = AwsClients::from_env().await;
+        let (categories, agencies) = devstack::seed(&clients, table).await?;
+        println!("seeded {table}: {categories} categories, {agencies} agencies");
+        return Ok(());
+    }
     let endpoint = std::env::var("AWS_ENDPOINT_URL")
         .map_err(|_| "AWS_ENDPOINT_URL must point at moto (make run sets it)")?;
     let port: u16 = std::env::var("DEVSTACK_PORT")
