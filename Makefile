@@ -47,8 +47,13 @@ lint:
 	cargo clippy --workspace --all-targets -- -D warnings
 
 # Unit tests need no server; integration tests start their own moto from .venv.
+# The last line sums every harness's counts (cargo ends on empty doc-test harnesses).
 unit-and-integration: venv
-	cargo test --workspace
+	@mkdir -p target
+	@cargo test --workspace 2>&1 | tee target/test-output.log; status=$${PIPESTATUS[0]}; \
+	awk '/^test result:/ { for (i = 2; i <= NF; i++) { if ($$i ~ /^passed;/) p += $$(i-1); if ($$i ~ /^failed;/) f += $$(i-1) } } \
+	     END { printf "tests: %d passed, %d failed\n", p, f }' target/test-output.log; \
+	exit $$status
 
 $(VENV_BUILD)/.installed: requirements-build.txt
 	$(PYTHON) -m venv $(VENV_BUILD)
