@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::str::FromStr;
 
 /// A missing or malformed setting.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
     /// A required variable is not set.
     #[error("environment variable {0} is required but not set")]
@@ -22,6 +22,14 @@ pub enum ConfigError {
         /// Why it was refused.
         reason: String,
     },
+}
+
+/// `main` returns these, and Rust prints a failed `main`'s error with `Debug`: make that
+/// the readable sentence an operator needs in the function's init log.
+impl std::fmt::Debug for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }
 
 /// Where settings come from: the process environment or an explicit map.

@@ -142,6 +142,10 @@ async fn bad_input_gets_a_json_4xx_and_nothing_is_written() {
     let mut no_location = valid_body();
     no_location.as_object_mut().unwrap().remove("location");
     let long_key = "k".repeat(200);
+    let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+    let huge_number = valid_body().to_string().replace("-6.885", "1e400");
+    let mut pole = valid_body();
+    pole["location"] = json!({"lat": -90.0, "lon": 0.0});
     // (body, headers, expected status, expected error code)
     type Case<'a> = (String, Vec<(&'a str, &'a str)>, u16, &'a str);
     let cases: Vec<Case> = vec![
@@ -164,6 +168,9 @@ async fn bad_input_gets_a_json_4xx_and_nothing_is_written() {
         ),
         (unknown_field.to_string(), vec![JSON], 400, "invalid_json"),
         (huge.to_string(), vec![JSON], 413, "payload_too_large"),
+        (deep, vec![JSON], 400, "invalid_json"),
+        (huge_number, vec![JSON], 400, "invalid_json"),
+        (pole.to_string(), vec![JSON], 422, "validation_failed"),
         (
             valid_body().to_string(),
             vec![("content-type", "text/plain")],
