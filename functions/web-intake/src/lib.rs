@@ -303,11 +303,9 @@ async fn submit(app: &WebIntake, request: &Request) -> Result<Response<Body>, Ap
         }
     };
     let (report, token) = store_or_find(app, &submission, &key, reservation, now).await?;
-    let span = tracing::info_span!("report", report_id = %report.id);
-    let _entered = span.enter();
     if let Err(err) = app.intake.send(&report.id).await {
         // Stored and in Q#TRIAGE: verify's scheduled recovery will triage it.
-        warn!(error = %err, "enqueue for triage failed; left for recovery");
+        warn!(report_id = %report.id, error = %err, "enqueue for triage failed; left for recovery");
     }
     let accepted = Accepted {
         tracking_id: report.id.as_str(),
@@ -333,9 +331,9 @@ async fn submit(app: &WebIntake, request: &Request) -> Result<Response<Body>, Ap
         .await
     {
         // The report exists; a retry will find it through the reservation.
-        warn!(error = %err, "saving idempotent response failed");
+        warn!(report_id = %report.id, error = %err, "saving idempotent response failed");
     }
-    info!(category = %report.category, "report accepted");
+    info!(report_id = %report.id, category = %report.category, "report accepted");
     Ok(created(stored))
 }
 
