@@ -1,30 +1,37 @@
 //! `verify`: automatic triage of every new report before a human verifies it.
 //!
+//! Triage records suggestions on the report for the verifying admin, never decisions
+//! (`sigap::domain::triage`): cleaned text, phone numbers and NIKs to redact, a
+//! category and agency with the keyword rule that fired, nearby open reports of the
+//! same category, and an emergency flag that puts the report first in the admin's
+//! queue.
+//!
 //! Two triggers, one job:
 //! - SQS `intake`: each message names a report; it moves `received` →
-//!   `pending_verification` with its audit event. Duplicate deliveries are harmless
+//!   `pending_verification` with its audit event and triage result, in one write. Duplicate deliveries are harmless
 //!   (a report already past `received` is left alone) and failures are reported per
 //!   message (`ReportBatchItemFailures`), so one bad message never retries the batch.
 //! - A schedule (`{"job":"recover-stranded"}`): triages reports that sat in `received`
 //!   longer than they should, because their enqueue failed after they were stored.
 //!
-//! The triage rules themselves (categories, duplicates, emergencies) come next; this
-//! function already owns the path they will run on.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::future::join_all;
 use jiff::SignedDuration;
 use serde::Deserialize;
+use sigap::adapters::catalog::{CatalogStore, CategoryCache};
 use sigap::adapters::intake_queue::IntakeMessage;
 use sigap::adapters::reports::ReportStore;
 use sigap::adapters::table::StoreError;
 use sigap::aws::AwsClients;
 use sigap::clock::Clock;
 use sigap::config::{ConfigError, Settings};
-use sigap::domain::report::{Actor, ReportAction, ReportStatus};
+use sigap::domain::report::{Actor, Report, ReportAction, ReportStatus};
 use sigap::domain::tracking_id::TrackingId;
+use sigap::domain::triage::{TriageResult, TriageRules, nearby_candidates, triage_text};
 use tracing::{Instrument, error, info, info_span, warn};
 
 /// Who the audit trail says triaged a report.
@@ -33,6 +40,10 @@ pub const ACTOR: Actor = Actor::System("verify");
 const CONFLICT_ATTEMPTS: usize = 3;
 /// Most stranded reports recovered per scheduled run (the next run takes the rest).
 const RECOVERY_BATCH: i32 = 100;
+/// Most same-category reports compared for duplicates.
+const DUPLICATE_SCAN: i32 = 100;
+/// How long the category list is cached in a warm function.
+const CATEGORY_CACHE: Duration = Duration::from_secs(300);
 
 /// Settings `verify` reads from its environment.
 #[derive(Debug, Clone)]
@@ -58,18 +69,27 @@ impl Config {
 /// Everything the handler needs, built once per process.
 pub struct Verify {
     reports: ReportStore,
+    categories: CategoryCache,
+    rules: TriageRules,
     clock: Arc<dyn Clock>,
     stranded_after: SignedDuration,
 }
 
 impl Verify {
-    /// Wires the report store.
-    pub fn new(config: &Config, clients: &AwsClients, clock: Arc<dyn Clock>) -> Self {
-        Self {
+    /// Wires the stores; the triage rules are the bundled data file.
+    pub fn new(
+        config: &Config,
+        clients: &AwsClients,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, serde_json::Error> {
+        let catalog = CatalogStore::new(clients.dynamodb.clone(), &config.table_name);
+        Ok(Self {
             reports: ReportStore::new(clients.dynamodb.clone(), &config.table_name),
+            categories: CategoryCache::new(catalog, CATEGORY_CACHE),
+            rules: TriageRules::bundled()?,
             clock,
             stranded_after: config.stranded_after,
-        }
+        })
     }
 }
 
@@ -175,9 +195,11 @@ pub async fn triage(app: &Verify, id: &TrackingId) -> Result<Triaged, TriageErro
         if report.status != ReportStatus::Received {
             return Ok(Triaged::AlreadyDone);
         }
-        let (next, event) = report
+        let assessment = assess(app, &report).await?;
+        let (mut next, event) = report
             .apply(ReportAction::Triage, &ACTOR, None, app.clock.now())
             .map_err(|e| TriageError::Malformed(e.to_string()))?;
+        next.triage = Some(assessment);
         match app.reports.save_transition(&report, &next, &event).await {
             Ok(()) => {
                 info!(report_id = %id, "report triaged: pending verification");
@@ -189,6 +211,27 @@ pub async fn triage(app: &Verify, id: &TrackingId) -> Result<Triaged, TriageErro
         }
     }
     Err(StoreError::Conflict.into())
+}
+
+/// Everything triage notices about `report`: its own text, then nearby open reports
+/// of the same category received within the rules' window.
+async fn assess(app: &Verify, report: &Report) -> Result<TriageResult, StoreError> {
+    let categories = app.categories.get().await?;
+    let mut result = triage_text(&report.title, &report.description, &categories, &app.rules);
+    let window = SignedDuration::from_hours(24 * i64::from(app.rules.duplicate_window_days));
+    let since = report
+        .received_at
+        .checked_sub(window)
+        .unwrap_or(jiff::Timestamp::MIN);
+    let others = app
+        .reports
+        .open_in_category(&report.category, since, DUPLICATE_SCAN)
+        .await?;
+    result.duplicates = nearby_candidates(report, &others, app.rules.duplicate_radius_m);
+    if let Some(flag) = &result.emergency {
+        warn!(report_id = %report.id, kind = ?flag.kind, keyword = %flag.keyword, "complaint reads like an emergency");
+    }
+    Ok(result)
 }
 
 /// Triages reports stranded in `received`; returns how many it moved.

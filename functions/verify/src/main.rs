@@ -13,7 +13,7 @@ async fn main() -> Result<(), Error> {
     sigap::telemetry::init();
     let config = Config::load(&Settings::from_env())?;
     let clients = AwsClients::from_env().await;
-    let app = Verify::new(&config, &clients, Arc::new(SystemClock));
+    let app = Verify::new(&config, &clients, Arc::new(SystemClock))?;
     let app = &app;
     run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
         handle(app, event.payload).await

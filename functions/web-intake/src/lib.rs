@@ -8,8 +8,8 @@
 //! fails the report is still stored in the `Q#TRIAGE` work queue, where `verify`'s
 //! scheduled recovery finds it (see `verify::recover_stranded`).
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 use lambda_http::http::{HeaderValue, Method, StatusCode, header};
@@ -17,7 +17,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use serde_json::json;
-use sigap::adapters::catalog::CatalogStore;
+use sigap::adapters::catalog::{CatalogStore, CategoryCache};
 use sigap::adapters::idempotency::{Claim, IdempotencyStore, StoredResponse};
 use sigap::adapters::intake_queue::IntakeQueue;
 use sigap::adapters::reports::ReportStore;
@@ -26,12 +26,12 @@ use sigap::aws::AwsClients;
 use sigap::clock::Clock;
 use sigap::config::{ConfigError, Settings};
 use sigap::domain::calendar::{CalendarError, WorkingCalendar, wib};
-use sigap::domain::catalog::Category;
 use sigap::domain::report::{
     Actor, Channel, ClockKind, Report, ReportClock, ReportEvent, ReportStatus,
 };
 use sigap::domain::submission::{ReportSubmission, SubmissionBody};
 use sigap::domain::tracking_id::TrackingId;
+use sigap::domain::triage::{EMERGENCY_ADVICE, TriageRules, detect_emergency, mask_pii};
 use sigap::http::{ApiError, json_response};
 use sigap::ids::{IdGenerator, sha256_hex};
 use tracing::{error, info, warn};
@@ -70,14 +70,14 @@ impl Config {
 /// Everything the handler needs, built once per process.
 pub struct WebIntake {
     reports: ReportStore,
-    catalog: CatalogStore,
+    categories: CategoryCache,
     idempotency: IdempotencyStore,
     intake: IntakeQueue,
     calendar: WorkingCalendar,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     verify_working_days: u32,
-    categories: Mutex<Option<(Instant, Arc<Vec<Category>>)>>,
+    rules: TriageRules,
 }
 
 impl WebIntake {
@@ -87,34 +87,34 @@ impl WebIntake {
         clients: &AwsClients,
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGenerator>,
-    ) -> Result<Self, CalendarError> {
+    ) -> Result<Self, SetupError> {
         let table = &config.table_name;
         Ok(Self {
             reports: ReportStore::new(clients.dynamodb.clone(), table),
-            catalog: CatalogStore::new(clients.dynamodb.clone(), table),
+            categories: CategoryCache::new(
+                CatalogStore::new(clients.dynamodb.clone(), table),
+                CATEGORY_CACHE,
+            ),
             idempotency: IdempotencyStore::new(clients.dynamodb.clone(), table),
             intake: IntakeQueue::new(clients.sqs.clone(), &config.intake_queue_url),
             calendar: WorkingCalendar::bundled()?,
             clock,
             ids,
             verify_working_days: config.verify_working_days,
-            categories: Mutex::new(None),
+            rules: TriageRules::bundled()?,
         })
     }
+}
 
-    async fn categories(&self) -> Result<Arc<Vec<Category>>, StoreError> {
-        if let Ok(cache) = self.categories.lock()
-            && let Some((at, list)) = cache.as_ref()
-            && at.elapsed() < CATEGORY_CACHE
-        {
-            return Ok(list.clone());
-        }
-        let list = Arc::new(self.catalog.categories().await?);
-        if let Ok(mut cache) = self.categories.lock() {
-            *cache = Some((Instant::now(), list.clone()));
-        }
-        Ok(list)
-    }
+/// Bundled data that failed to load (a build defect, caught at start-up).
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The holiday calendar.
+    #[error(transparent)]
+    Calendar(#[from] CalendarError),
+    /// The triage rules.
+    #[error("triage rules: {0}")]
+    Rules(#[from] serde_json::Error),
 }
 
 /// The Lambda handler: routes the request and always answers with a response.
@@ -251,6 +251,8 @@ struct Accepted<'a> {
     deadline: Option<DeadlineView>,
     reporter_token: &'a str,
     message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    emergency_advice: Option<&'static str>,
     links: serde_json::Value,
 }
 
@@ -258,7 +260,8 @@ async fn submit(app: &WebIntake, request: &Request) -> Result<Response<Body>, Ap
     let bytes = body_bytes(request)?;
     let body = parse_body(bytes)?;
     let categories = app
-        .categories()
+        .categories
+        .get()
         .await
         .map_err(|e| internal("loading categories", e))?;
     let submission =
@@ -318,6 +321,12 @@ async fn submit(app: &WebIntake, request: &Request) -> Result<Response<Body>, Ap
             "Laporan diterima dengan nomor {}. Simpan nomor ini dan token pelapor untuk memantau dan membalas laporan.",
             report.id
         ),
+        // Triage flags it for the admin later; the citizen needs to hear it now.
+        emergency_advice: detect_emergency(
+            &format!("{}\n{}", report.title, report.description),
+            &app.rules,
+        )
+        .map(|_| EMERGENCY_ADVICE),
         links: json!({ "self": format!("/reports/{}", report.id) }),
     };
     let body = serde_json::to_string(&accepted).map_err(|e| internal("serialising response", e))?;
@@ -418,6 +427,7 @@ async fn store_report(
         calendar_version: app.calendar.version().to_string(),
         version: 1,
         reporter_token_hash: sha256_hex(token),
+        triage: None,
     };
     if deadline.provisional {
         warn!(report_id = %id, "deadline computed without confirmed holiday data");
@@ -496,7 +506,8 @@ struct PublicReport {
 }
 
 /// The public view of a report. No reporter identity is ever read on this path: the
-/// PII item is neither fetched nor queried. Confidential reports are "not found".
+/// PII item is neither fetched nor queried; phone numbers and NIKs written into the
+/// text are masked. Confidential reports are "not found".
 async fn show(app: &WebIntake, raw_id: &str) -> Result<Response<Body>, ApiError> {
     let id = TrackingId::parse(raw_id).map_err(|_| {
         ApiError::new(
@@ -512,7 +523,8 @@ async fn show(app: &WebIntake, raw_id: &str) -> Result<Response<Body>, ApiError>
     };
     let events = events.map_err(|e| internal("reading timeline", e))?;
     let categories = app
-        .categories()
+        .categories
+        .get()
         .await
         .map_err(|e| internal("loading categories", e))?;
     let category_name = categories
@@ -522,8 +534,9 @@ async fn show(app: &WebIntake, raw_id: &str) -> Result<Response<Body>, ApiError>
     let location = &report.location;
     let view = PublicReport {
         tracking_id: report.id.to_string(),
-        title: report.title.clone(),
-        description: report.description.clone(),
+        // Phone numbers and NIKs typed into public text never reach the public.
+        title: mask_pii(&report.title),
+        description: mask_pii(&report.description),
         category: json!({ "code": report.category, "name": category_name }),
         location: json!({
             "lat": location.coordinates.map(|c| c.lat()),
@@ -567,7 +580,8 @@ struct PublicCategory<'a> {
 
 async fn list_categories(app: &WebIntake) -> Result<Response<Body>, ApiError> {
     let categories = app
-        .categories()
+        .categories
+        .get()
         .await
         .map_err(|e| internal("loading categories", e))?;
     let list: Vec<_> = categories

@@ -97,11 +97,9 @@ pub fn build(
         }
         "verify" => {
             let config = verify::Config::load(settings).map_err(|e| config_err(crate_name, e))?;
-            let app = Arc::new(verify::Verify::new(
-                &config,
-                &runtime.clients,
-                runtime.clock.clone(),
-            ));
+            let app = verify::Verify::new(&config, &runtime.clients, runtime.clock.clone())
+                .map_err(|e| config_err(crate_name, e))?;
+            let app = Arc::new(app);
             Ok(Invoker::Event(Arc::new(move |payload| {
                 let app = app.clone();
                 Box::pin(async move {

@@ -1,6 +1,9 @@
 //! Categories and agencies in the table: one partition per list, so listing is a
 //! single Query (never a Scan), and admins can change them without a deploy.
 
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 
@@ -140,5 +143,40 @@ impl CatalogStore {
     /// Creates or replaces an agency.
     pub async fn put_agency(&self, agency: &Agency) -> Result<(), StoreError> {
         self.put(agency_item(agency)?).await
+    }
+}
+
+/// The category list cached in a warm function, so a request (or a batch of SQS
+/// messages) does not query it every time. Admin edits show within `ttl`.
+#[derive(Debug)]
+pub struct CategoryCache {
+    store: CatalogStore,
+    ttl: Duration,
+    cached: Mutex<Option<(Instant, Arc<Vec<Category>>)>>,
+}
+
+impl CategoryCache {
+    /// Caches `store`'s categories for `ttl`.
+    pub fn new(store: CatalogStore, ttl: Duration) -> Self {
+        Self {
+            store,
+            ttl,
+            cached: Mutex::new(None),
+        }
+    }
+
+    /// The categories, from the cache while it is fresh.
+    pub async fn get(&self) -> Result<Arc<Vec<Category>>, StoreError> {
+        if let Ok(cache) = self.cached.lock()
+            && let Some((at, list)) = cache.as_ref()
+            && at.elapsed() < self.ttl
+        {
+            return Ok(list.clone());
+        }
+        let list = Arc::new(self.store.categories().await?);
+        if let Ok(mut cache) = self.cached.lock() {
+            *cache = Some((Instant::now(), list.clone()));
+        }
+        Ok(list)
     }
 }

@@ -9,8 +9,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::table::{
-    GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, Item, ItemReader, PK, SK, StoreError, due_shard, n,
-    report_pk, s, ts,
+    GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, GSI3, GSI3PK, GSI3SK, Item, ItemReader, PK, SK,
+    StoreError, due_shard, n, report_pk, s, ts,
 };
 use crate::domain::location::{Coordinates, Kecamatan};
 use crate::domain::report::{
@@ -45,15 +45,24 @@ fn parse_enum<T: DeserializeOwned>(text: &str, what: &str) -> Result<T, StoreErr
         .map_err(|_| StoreError::Corrupt(format!("unknown {what} {text:?}")))
 }
 
-/// The work-queue (GSI2) entry a report belongs in, if any.
-fn work_queue(report: &Report) -> Option<(&'static str, Timestamp)> {
+/// The work-queue (GSI2) entry a report belongs in, if any: queue and sort key.
+/// In the verification queue emergencies sort first (`0#`), then by deadline.
+fn work_queue(report: &Report) -> Option<(&'static str, String)> {
+    let id = report.id.as_str();
     match report.status {
-        ReportStatus::Received => Some((QUEUE_TRIAGE, report.received_at)),
-        ReportStatus::PendingVerification => Some((
-            QUEUE_VERIFY,
-            report.clock.map_or(report.received_at, |c| c.due_at),
-        )),
-        ReportStatus::NeedsInfo => Some((QUEUE_NEEDS_INFO, report.updated_at)),
+        ReportStatus::Received => Some((QUEUE_TRIAGE, format!("{}#{id}", ts(report.received_at)))),
+        ReportStatus::PendingVerification => {
+            let due = report.clock.map_or(report.received_at, |c| c.due_at);
+            let emergency = report
+                .triage
+                .as_ref()
+                .is_some_and(|t| t.emergency.is_some());
+            let priority = if emergency { 0 } else { 1 };
+            Some((QUEUE_VERIFY, format!("{priority}#{}#{id}", ts(due))))
+        }
+        ReportStatus::NeedsInfo => {
+            Some((QUEUE_NEEDS_INFO, format!("{}#{id}", ts(report.updated_at))))
+        }
         _ => None,
     }
 }
@@ -103,9 +112,18 @@ pub fn report_item(report: &Report) -> Item {
         item.insert(GSI1PK.into(), s(format!("DUE#{}", due_shard(id))));
         item.insert(GSI1SK.into(), s(format!("{}#{id}", ts(clock.due_at))));
     }
-    if let Some((queue, at)) = work_queue(report) {
+    if let Some((queue, sort)) = work_queue(report) {
         item.insert(GSI2PK.into(), s(queue));
-        item.insert(GSI2SK.into(), s(format!("{}#{id}", ts(at))));
+        item.insert(GSI2SK.into(), s(sort));
+    }
+    if !report.status.is_final() {
+        item.insert(GSI3PK.into(), s(format!("CAT#{}", report.category)));
+        item.insert(GSI3SK.into(), s(format!("{}#{id}", ts(report.received_at))));
+    }
+    if let Some(triage) = &report.triage
+        && let Ok(json) = serde_json::to_string(triage)
+    {
+        item.insert("triage".into(), s(json));
     }
     item
 }
@@ -157,6 +175,11 @@ pub fn report_from_item(item: &Item) -> Result<Report, StoreError> {
         calendar_version: r.s("calendar_version")?.into(),
         version: r.n("version")?,
         reporter_token_hash: r.s("token_hash")?.into(),
+        triage: r
+            .opt_s("triage")
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("triage: {e}")))?,
     })
 }
 
@@ -363,6 +386,30 @@ impl ReportStore {
         }
         events.sort_by_key(|e| e.version);
         Ok(events)
+    }
+
+    /// Open reports of `category` received at or after `since`, newest first (for
+    /// duplicate detection; the index is eventually consistent, which is fine here).
+    pub async fn open_in_category(
+        &self,
+        category: &str,
+        since: Timestamp,
+        limit: i32,
+    ) -> Result<Vec<Report>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI3)
+            .key_condition_expression("GSI3PK = :category AND GSI3SK >= :since")
+            .expression_attribute_values(":category", s(format!("CAT#{category}")))
+            .expression_attribute_values(":since", s(ts(since)))
+            .scan_index_forward(false)
+            .limit(limit)
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        out.items().iter().map(report_from_item).collect()
     }
 
     /// Reports still waiting for triage that were received before `before`, oldest

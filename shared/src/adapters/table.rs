@@ -7,6 +7,7 @@
 //!   `CATALOG#CATEGORY` / `C#<code>`, `CATALOG#AGENCY` / `A#<id>`
 //! - GSI1 (due queue, sparse, sharded): `DUE#<0..7>` / `<due_at>#<id>` while a clock runs
 //! - GSI2 (work queues): `Q#TRIAGE`, `Q#VERIFY`, … / `<time>#<id>`
+//! - GSI3 (open reports by category, sparse): `CAT#<category>` / `<received_at>#<id>`
 
 use std::collections::HashMap;
 
@@ -26,10 +27,16 @@ pub const GSI1SK: &str = "GSI1SK";
 pub const GSI2PK: &str = "GSI2PK";
 /// Work-queue index sort key.
 pub const GSI2SK: &str = "GSI2SK";
+/// Category index partition key (open reports by category and time).
+pub const GSI3PK: &str = "GSI3PK";
+/// Category index sort key.
+pub const GSI3SK: &str = "GSI3SK";
 /// Due-queue index name.
 pub const GSI1: &str = "GSI1";
 /// Work-queue index name.
 pub const GSI2: &str = "GSI2";
+/// Category index name (duplicate detection).
+pub const GSI3: &str = "GSI3";
 /// TTL attribute (epoch seconds): housekeeping only, never business timing.
 pub const EXPIRES_AT: &str = "expires_at";
 /// Number of due-queue shards.

@@ -7,3 +7,4 @@ pub mod location;
 pub mod report;
 pub mod submission;
 pub mod tracking_id;
+pub mod triage;

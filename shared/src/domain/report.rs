@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::location::{Coordinates, Kecamatan};
 use super::tracking_id::TrackingId;
+use super::triage::TriageResult;
 
 /// Where a report is in its life (DESIGN §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -300,6 +301,8 @@ pub struct Report {
     pub version: u64,
     /// SHA-256 of the reporter's secret token (the token itself is never stored here).
     pub reporter_token_hash: String,
+    /// What automatic triage suggested (staff only; never in the public view).
+    pub triage: Option<TriageResult>,
 }
 
 impl Report {
@@ -556,6 +559,7 @@ mod tests {
             calendar_version: "v".into(),
             version: 1,
             reporter_token_hash: "h".into(),
+            triage: None,
         };
         let later = at.checked_add(jiff::SignedDuration::from_secs(5)).unwrap();
         let (next, event) = report

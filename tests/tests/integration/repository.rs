@@ -36,6 +36,7 @@ pub fn sample_report(seed: u64, at: Timestamp) -> Report {
         calendar_version: "test".into(),
         version: 1,
         reporter_token_hash: "hash".into(),
+        triage: None,
     }
 }
 

@@ -92,3 +92,136 @@ async fn unknown_payloads_are_invocation_errors_and_jobs_report_counts() {
         json!({"recovered": 0})
     );
 }
+
+#[tokio::test]
+async fn triage_records_suggestions_and_puts_emergencies_first() {
+    let t = stack("verify-triage").await;
+    let clock = Arc::new(ManualClock::new(friday_morning()));
+    let web = app_with(&t, clock.clone(), &t.intake_url);
+    let submit = |title: &str, description: &str, category: &str, lat: f64| {
+        let body = json!({
+            "title": title, "description": description, "category": category,
+            "location": {"lat": lat, "lon": 107.61, "kecamatan": "Coblong"}
+        })
+        .to_string();
+        let web = &web;
+        async move {
+            let headers = [("content-type", "application/json")];
+            reply(
+                web_intake::handle(web, api_request("POST", "/reports", &headers, Some(&body)))
+                    .await
+                    .unwrap(),
+            )
+        }
+    };
+    // The citizen picked "lainnya"; the keywords point to waste.
+    let a = submit(
+        "Sampah   menumpuk di TPS",
+        "Sudah seminggu tidak diangkut. Hubungi saya 0812-3456-7890.",
+        "lainnya",
+        -6.9000,
+    )
+    .await;
+    let b = submit(
+        "Tumpukan sampah",
+        "Bau sekali, dekat TPS yang sama.",
+        "lainnya",
+        -6.9005,
+    )
+    .await;
+    let c = submit(
+        "Ada kebakaran",
+        "Rumah terbakar di gang sebelah, tolong!",
+        "lainnya",
+        -6.8600,
+    )
+    .await;
+    assert!(a.json.get("emergency_advice").is_none());
+    assert!(c.json["emergency_advice"].as_str().unwrap().contains("112"));
+
+    let app = verify_app(&t, clock.clone());
+    let ids: Vec<String> = [&a, &b, &c]
+        .iter()
+        .map(|r| r.json["tracking_id"].as_str().unwrap().to_string())
+        .collect();
+    for (i, id) in ids.iter().enumerate() {
+        let batch =
+            json!({"Records": [record(&format!("m{i}"), &json!({"report_id": id}).to_string())]});
+        let out = verify::handle(&app, batch).await.unwrap();
+        assert!(out["batchItemFailures"].as_array().unwrap().is_empty());
+    }
+    let store = ReportStore::new(t.clients.dynamodb.clone(), &t.table);
+    let load = |id: &str| {
+        let store = store.clone();
+        let id = TrackingId::parse(id).unwrap();
+        async move { store.get(&id).await.unwrap().unwrap() }
+    };
+    let ta = load(&ids[0]).await.triage.unwrap();
+    let suggestion = ta.suggestion.unwrap();
+    assert_eq!(
+        (suggestion.category.as_str(), suggestion.agency.as_str()),
+        ("sampah", "kebersihan")
+    );
+    assert!(suggestion.rule.contains("sampah"));
+    assert_eq!(
+        ta.normalised_title.as_deref(),
+        Some("Sampah menumpuk di TPS")
+    );
+    assert_eq!(ta.pii.len(), 1);
+    assert!(ta.emergency.is_none());
+    let tb = load(&ids[1]).await.triage.unwrap();
+    let near: Vec<_> = tb.duplicates.iter().map(|d| d.report_id.clone()).collect();
+    assert!(near.contains(&ids[0]), "{near:?}");
+    assert!(
+        !near.contains(&ids[2]),
+        "2.6 km away is not a duplicate: {near:?}"
+    );
+    let tc = load(&ids[2]).await.triage.unwrap();
+    assert_eq!(
+        tc.emergency.unwrap().kind,
+        sigap::domain::triage::EmergencyKind::Fire
+    );
+
+    // The admin's verification queue shows the emergency first, though it came last.
+    let queue = t
+        .clients
+        .dynamodb
+        .query()
+        .table_name(&t.table)
+        .index_name("GSI2")
+        .key_condition_expression("GSI2PK = :q")
+        .expression_attribute_values(
+            ":q",
+            aws_sdk_dynamodb::types::AttributeValue::S("Q#VERIFY".into()),
+        )
+        .send()
+        .await
+        .unwrap();
+    let order: Vec<_> = queue
+        .items()
+        .iter()
+        .map(|i| i["id"].as_s().unwrap().clone())
+        .collect();
+    assert_eq!(order.len(), 3);
+    assert_eq!(order[0], ids[2]);
+
+    // Triage is for staff: none of it appears in the public view.
+    let public = reply(
+        web_intake::handle(
+            &web,
+            api_request("GET", &format!("/reports/{}", ids[0]), &[], None),
+        )
+        .await
+        .unwrap(),
+    );
+    let text = public.json.to_string();
+    assert!(
+        !text.contains("triage") && !text.contains("kebersihan") && !text.contains("pii"),
+        "{text}"
+    );
+    // The phone number the citizen typed into the description is masked for the public.
+    assert!(
+        !text.contains("3456") && text.contains("[disembunyikan]"),
+        "{text}"
+    );
+}

@@ -32,7 +32,7 @@ pub fn verify_app(t: &TestStack, clock: Arc<dyn Clock>) -> verify::Verify {
         table_name: t.table.clone(),
         stranded_after: SignedDuration::from_secs(120),
     };
-    verify::Verify::new(&config, &t.clients, clock)
+    verify::Verify::new(&config, &t.clients, clock).unwrap()
 }
 
 pub fn valid_body() -> Value {
