@@ -4,10 +4,11 @@
 //!   working-day calendar, locations, contacts, submissions). No AWS, no clock reads.
 //! - [`adapters`]: DynamoDB and SQS behind small typed stores.
 //! - Wiring helpers every function uses: [`config`], [`aws`], [`telemetry`],
-//!   [`clock`], [`ids`], [`http`].
+//!   [`clock`], [`ids`], [`http`], [`batch`].
 
 pub mod adapters;
 pub mod aws;
+pub mod batch;
 pub mod clock;
 pub mod config;
 pub mod domain;

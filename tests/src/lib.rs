@@ -135,6 +135,8 @@ pub struct TestStack {
     pub intake_url: String,
     /// The intake dead-letter queue URL.
     pub intake_dlq_url: String,
+    /// The notify queue URL.
+    pub notify_url: String,
 }
 
 /// Provisions `template` (normally [`template_text`]) and seeds the catalog.
@@ -148,12 +150,14 @@ pub async fn stack_from(name: &str, template: &str) -> TestStack {
     devstack::seed(&clients, &table).await.unwrap();
     let intake_url = stack.queue("IntakeQueue").unwrap().url.clone();
     let intake_dlq_url = stack.queue("IntakeDeadLetterQueue").unwrap().url.clone();
+    let notify_url = stack.queue("NotifyQueue").unwrap().url.clone();
     TestStack {
         clients,
         stack,
         table,
         intake_url,
         intake_dlq_url,
+        notify_url,
     }
 }
 
@@ -297,4 +301,39 @@ pub async fn visible_messages(clients: &AwsClients, url: &str) -> i64 {
         .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages))
         .and_then(|v| v.parse().ok())
         .unwrap_or(-1)
+}
+
+static PHONES: AtomicU64 = AtomicU64::new(0);
+
+/// A phone number no other test in this process uses (moto's SMS log is shared).
+pub fn unique_phone() -> String {
+    let n = PHONES.fetch_add(1, Ordering::Relaxed);
+    format!(
+        "0813{:08}",
+        (u64::from(std::process::id()) * 1000 + n) % 100_000_000
+    )
+}
+
+/// The SMS texts moto recorded as sent to `phone` (any Indonesian form), oldest first.
+pub async fn sent_sms(phone: &str) -> Vec<String> {
+    let e164 = sigap::domain::contact::PhoneNumber::parse(phone)
+        .unwrap()
+        .as_e164()
+        .to_string();
+    let data = http(
+        "GET",
+        &format!("{}/moto-api/data.json", moto_endpoint()),
+        &[],
+        None,
+    )
+    .await;
+    data.json["sns"]["SMS"]
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .filter(|m| m["phone_number"] == e164.as_str())
+                .filter_map(|m| m["message"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
 }

@@ -19,20 +19,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
-use futures::future::join_all;
 use jiff::SignedDuration;
 use serde::Deserialize;
 use sigap::adapters::catalog::{CatalogStore, CategoryCache};
-use sigap::adapters::intake_queue::IntakeMessage;
+use sigap::adapters::queue::{IntakeMessage, JsonQueue};
 use sigap::adapters::reports::ReportStore;
 use sigap::adapters::table::StoreError;
 use sigap::aws::AwsClients;
+use sigap::batch::process_batch;
 use sigap::clock::Clock;
 use sigap::config::{ConfigError, Settings};
+use sigap::domain::notification::{NotificationKind, NotifyMessage};
 use sigap::domain::report::{Actor, Report, ReportAction, ReportStatus};
 use sigap::domain::tracking_id::TrackingId;
 use sigap::domain::triage::{TriageResult, TriageRules, nearby_candidates, triage_text};
-use tracing::{Instrument, error, info, info_span, warn};
+use tracing::{error, info, warn};
 
 /// Who the audit trail says triaged a report.
 pub const ACTOR: Actor = Actor::System("verify");
@@ -50,15 +51,18 @@ const CATEGORY_CACHE: Duration = Duration::from_secs(300);
 pub struct Config {
     /// The single table.
     pub table_name: String,
+    /// URL of the `notify` queue.
+    pub notify_queue_url: String,
     /// A report still `received` this long after arrival is considered stranded.
     pub stranded_after: SignedDuration,
 }
 
 impl Config {
-    /// Reads `TABLE_NAME` and optional `STRANDED_AFTER_SECONDS` (default 120).
+    /// Reads `TABLE_NAME`, `NOTIFY_QUEUE_URL` and optional `STRANDED_AFTER_SECONDS` (default 120).
     pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
+            notify_queue_url: settings.required("NOTIFY_QUEUE_URL")?,
             stranded_after: SignedDuration::from_secs(
                 settings.parsed_or("STRANDED_AFTER_SECONDS", 120)?,
             ),
@@ -70,6 +74,7 @@ impl Config {
 pub struct Verify {
     reports: ReportStore,
     categories: CategoryCache,
+    notify: JsonQueue,
     rules: TriageRules,
     clock: Arc<dyn Clock>,
     stranded_after: SignedDuration,
@@ -86,6 +91,7 @@ impl Verify {
         Ok(Self {
             reports: ReportStore::new(clients.dynamodb.clone(), &config.table_name),
             categories: CategoryCache::new(catalog, CATEGORY_CACHE),
+            notify: JsonQueue::new(clients.sqs.clone(), &config.notify_queue_url),
             rules: TriageRules::bundled()?,
             clock,
             stranded_after: config.stranded_after,
@@ -156,23 +162,7 @@ pub async fn handle(
 
 /// Triages every message concurrently and reports the ones that failed.
 pub async fn handle_batch(app: &Verify, batch: SqsEvent) -> SqsBatchResponse {
-    let results = join_all(batch.records.iter().map(|message| {
-        let span = info_span!(
-            "message",
-            message_id = message.message_id.as_deref().unwrap_or("?")
-        );
-        async move { (message, triage_message(app, message).await) }.instrument(span)
-    }))
-    .await;
-    let mut response = SqsBatchResponse::default();
-    for (message, result) in results {
-        if let Err(err) = result {
-            error!(error = %err, message_id = ?message.message_id, "triage failed");
-            // A message without an id cannot be reported; SQS always sets one.
-            response.add_failure(message.message_id.clone().unwrap_or_default());
-        }
-    }
-    response
+    process_batch(&batch, |message| triage_message(app, message)).await
 }
 
 async fn triage_message(app: &Verify, message: &SqsMessage) -> Result<Triaged, TriageError> {
@@ -184,8 +174,23 @@ async fn triage_message(app: &Verify, message: &SqsMessage) -> Result<Triaged, T
     triage(app, &id).await
 }
 
-/// Moves one report from `received` to `pending_verification`, idempotently.
+/// Moves one report from `received` to `pending_verification`, idempotently, then
+/// tells the reporter it was received. The announcement is sent on every attempt
+/// (also when a redelivery finds the work done), because `notify` sends each event at
+/// most once: a failed enqueue fails the message and its retry announces it.
 pub async fn triage(app: &Verify, id: &TrackingId) -> Result<Triaged, TriageError> {
+    let triaged = move_to_verification(app, id).await?;
+    let received = NotifyMessage {
+        report_id: id.to_string(),
+        kind: NotificationKind::Received,
+        version: 1,
+        note: None,
+    };
+    app.notify.send(&received).await?;
+    Ok(triaged)
+}
+
+async fn move_to_verification(app: &Verify, id: &TrackingId) -> Result<Triaged, TriageError> {
     for _ in 0..CONFLICT_ATTEMPTS {
         let report = app
             .reports

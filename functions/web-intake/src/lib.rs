@@ -19,7 +19,7 @@ use serde::Serialize;
 use serde_json::json;
 use sigap::adapters::catalog::{CatalogStore, CategoryCache};
 use sigap::adapters::idempotency::{Claim, IdempotencyStore, StoredResponse};
-use sigap::adapters::intake_queue::IntakeQueue;
+use sigap::adapters::queue::{IntakeMessage, JsonQueue};
 use sigap::adapters::reports::ReportStore;
 use sigap::adapters::table::StoreError;
 use sigap::aws::AwsClients;
@@ -72,7 +72,7 @@ pub struct WebIntake {
     reports: ReportStore,
     categories: CategoryCache,
     idempotency: IdempotencyStore,
-    intake: IntakeQueue,
+    intake: JsonQueue,
     calendar: WorkingCalendar,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
@@ -96,7 +96,7 @@ impl WebIntake {
                 CATEGORY_CACHE,
             ),
             idempotency: IdempotencyStore::new(clients.dynamodb.clone(), table),
-            intake: IntakeQueue::new(clients.sqs.clone(), &config.intake_queue_url),
+            intake: JsonQueue::new(clients.sqs.clone(), &config.intake_queue_url),
             calendar: WorkingCalendar::bundled()?,
             clock,
             ids,
@@ -306,7 +306,13 @@ async fn submit(app: &WebIntake, request: &Request) -> Result<Response<Body>, Ap
         }
     };
     let (report, token) = store_or_find(app, &submission, &key, reservation, now).await?;
-    if let Err(err) = app.intake.send(&report.id).await {
+    if let Err(err) = app
+        .intake
+        .send(&IntakeMessage {
+            report_id: report.id.to_string(),
+        })
+        .await
+    {
         // Stored and in Q#TRIAGE: verify's scheduled recovery will triage it.
         warn!(report_id = %report.id, error = %err, "enqueue for triage failed; left for recovery");
     }

@@ -109,6 +109,22 @@ pub fn build(
                 })
             })))
         }
+        "notify" => {
+            let config = notify::Config::load(settings).map_err(|e| config_err(crate_name, e))?;
+            let app = Arc::new(notify::Notify::new(
+                &config,
+                &runtime.clients,
+                runtime.clock.clone(),
+            ));
+            Ok(Invoker::Event(Arc::new(move |payload| {
+                let app = app.clone();
+                Box::pin(async move {
+                    notify::handle(&app, payload)
+                        .await
+                        .map_err(|e| e.to_string())
+                })
+            })))
+        }
         other => Err(FunctionError::Unknown(other.into())),
     }
 }

@@ -1,7 +1,9 @@
-//! Adapters: translate between the domain and AWS (DynamoDB, SQS).
+//! Adapters: translate between the domain and AWS (DynamoDB, SQS, SNS).
 
 pub mod catalog;
+pub mod deliveries;
 pub mod idempotency;
-pub mod intake_queue;
+pub mod queue;
 pub mod reports;
+pub mod sms;
 pub mod table;

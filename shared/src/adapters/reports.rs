@@ -12,6 +12,7 @@ use super::table::{
     GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, GSI3, GSI3PK, GSI3SK, Item, ItemReader, PK, SK,
     StoreError, due_shard, n, report_pk, s, ts,
 };
+use crate::domain::contact::{Email, PhoneNumber};
 use crate::domain::location::{Coordinates, Kecamatan};
 use crate::domain::report::{
     ClockKind, Report, ReportAction, ReportClock, ReportEvent, ReportLocation, ReportStatus,
@@ -410,6 +411,39 @@ impl ReportStore {
             .await
             .map_err(StoreError::aws)?;
         out.items().iter().map(report_from_item).collect()
+    }
+
+    /// The reporter's identity and contact. Personal data: only authorised paths call
+    /// this (notify, the verifying admin); the public and agency views never do.
+    pub async fn reporter_contact(&self, id: &TrackingId) -> Result<ReporterContact, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, s(report_pk(id.as_str())))
+            .key(SK, s("PII"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        let Some(item) = out.item() else {
+            return Ok(ReporterContact::default());
+        };
+        let r = ItemReader(item);
+        let corrupt = |what: &str| StoreError::Corrupt(format!("stored {what} does not parse"));
+        Ok(ReporterContact {
+            name: r.opt_s("name").map(Into::into),
+            phone: r
+                .opt_s("phone")
+                .map(PhoneNumber::parse)
+                .transpose()
+                .map_err(|_| corrupt("phone"))?,
+            email: r
+                .opt_s("email")
+                .map(Email::parse)
+                .transpose()
+                .map_err(|_| corrupt("email"))?,
+        })
     }
 
     /// Reports still waiting for triage that were received before `before`, oldest

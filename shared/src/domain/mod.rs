@@ -4,6 +4,7 @@ pub mod calendar;
 pub mod catalog;
 pub mod contact;
 pub mod location;
+pub mod notification;
 pub mod report;
 pub mod submission;
 pub mod tracking_id;

@@ -9,7 +9,9 @@ use devstack::DevClock;
 use serde_json::json;
 use sigap::clock::SystemClock;
 use sigap::ids::OsRandom;
-use sigap_tests::{clients, devstack, http, template_text, unique_prefix, visible_messages};
+use sigap_tests::{
+    clients, devstack, http, sent_sms, template_text, unique_phone, unique_prefix, visible_messages,
+};
 
 use crate::web_intake::valid_body;
 
@@ -17,6 +19,9 @@ use crate::web_intake::valid_body;
 async fn submit_over_http_then_verify_moves_it_through_the_real_queue() {
     let running = devstack("e2e", Arc::new(SystemClock), Arc::new(OsRandom), true).await;
     let base = &running.base_url;
+    let phone = unique_phone();
+    let mut body = valid_body();
+    body["contact"]["phone"] = json!(phone);
     let created = http(
         "POST",
         &format!("{base}/reports"),
@@ -24,7 +29,7 @@ async fn submit_over_http_then_verify_moves_it_through_the_real_queue() {
             ("content-type", "application/json"),
             ("idempotency-key", "e2e-1"),
         ],
-        Some(&valid_body().to_string()),
+        Some(&body.to_string()),
     )
     .await;
     assert_eq!(created.status, 201, "{}", created.json);
@@ -48,6 +53,18 @@ async fn submit_over_http_then_verify_moves_it_through_the_real_queue() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     assert_eq!(status, json!("pending_verification"));
+    // …and notify, polled from the notify queue, texted the reporter exactly once.
+    let started = Instant::now();
+    while sent_sms(&phone).await.is_empty() && started.elapsed() < Duration::from_secs(20) {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let sms = sent_sms(&phone).await;
+    assert_eq!(sms.len(), 1, "{sms:?}");
+    assert!(
+        sms[0].contains(id) && sms[0].contains("diterima"),
+        "{}",
+        sms[0]
+    );
     assert_eq!(
         http("GET", &format!("{base}/nowhere"), &[], None)
             .await

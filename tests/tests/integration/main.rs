@@ -4,6 +4,7 @@
 
 mod devstack_e2e;
 mod idempotency;
+mod notify_worker;
 mod repository;
 mod sample_events;
 mod verify_worker;

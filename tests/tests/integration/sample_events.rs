@@ -57,3 +57,23 @@ async fn verify_samples_are_handled() {
         serde_json::from_str(&read("verify/schedule-recover-stranded.json")).unwrap();
     assert_eq!(verify::handle(&app, job).await.unwrap()["recovered"], 0);
 }
+
+#[tokio::test]
+async fn notify_sample_is_handled() {
+    let t = stack("samples-notify").await;
+    let app = notify::Notify::new(
+        &notify::Config {
+            table_name: t.table.clone(),
+        },
+        &t.clients,
+        Arc::new(ManualClock::new(friday_morning())),
+    );
+    let batch: serde_json::Value =
+        serde_json::from_str(&read("notify/sqs-notify-batch.json")).unwrap();
+    let out = notify::handle(&app, batch).await.unwrap();
+    // The sample names a report this table does not have: reported, not dropped.
+    assert_eq!(
+        out["batchItemFailures"][0]["itemIdentifier"],
+        "0c9e8a5d-2f4b-4d7e-8a51-6f0d7c3b9e21"
+    );
+}

@@ -30,6 +30,7 @@ pub fn app_with(t: &TestStack, clock: Arc<dyn Clock>, queue_url: &str) -> WebInt
 pub fn verify_app(t: &TestStack, clock: Arc<dyn Clock>) -> verify::Verify {
     let config = verify::Config {
         table_name: t.table.clone(),
+        notify_queue_url: t.notify_url.clone(),
         stranded_after: SignedDuration::from_secs(120),
     };
     verify::Verify::new(&config, &t.clients, clock).unwrap()

@@ -1,10 +1,10 @@
-//! The `intake` queue: one message per accepted report, consumed by `verify`.
+//! SQS queues carrying JSON messages: `intake` (reports to triage) and `notify`
+//! (events to tell people about).
 
 use aws_sdk_sqs::Client;
 use serde::{Deserialize, Serialize};
 
 use super::table::StoreError;
-use crate::domain::tracking_id::TrackingId;
 
 /// The message body on the intake queue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -14,14 +14,14 @@ pub struct IntakeMessage {
     pub report_id: String,
 }
 
-/// Sends reports to the intake queue.
+/// Sends JSON messages to one queue.
 #[derive(Debug, Clone)]
-pub struct IntakeQueue {
+pub struct JsonQueue {
     client: Client,
     url: String,
 }
 
-impl IntakeQueue {
+impl JsonQueue {
     /// A sender to the queue at `url`.
     pub fn new(client: Client, url: impl Into<String>) -> Self {
         Self {
@@ -30,12 +30,10 @@ impl IntakeQueue {
         }
     }
 
-    /// Enqueues one report for triage.
-    pub async fn send(&self, id: &TrackingId) -> Result<(), StoreError> {
-        let body = serde_json::to_string(&IntakeMessage {
-            report_id: id.to_string(),
-        })
-        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    /// Sends one message.
+    pub async fn send<T: Serialize>(&self, message: &T) -> Result<(), StoreError> {
+        let body =
+            serde_json::to_string(message).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         self.client
             .send_message()
             .queue_url(&self.url)

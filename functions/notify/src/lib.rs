@@ -1,0 +1,165 @@
+//! `notify`: every outbound message, from the SQS `notify` queue.
+//!
+//! Each message names an event on a report ([`NotifyMessage`]). For each recipient
+//! the delivery is claimed in a delivery record first, then sent, then marked sent:
+//! a redelivered event finds the record and sends nothing, so nobody gets the same
+//! SMS twice. A failed send releases the claim and fails the message, which SQS
+//! retries and finally dead-letters.
+//!
+//! Recipients today: the reporter, by SMS, when they left a phone number. Staff
+//! notifications (agency inboxes through the staff topic) come with the backoffice.
+
+use std::sync::Arc;
+
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use jiff::SignedDuration;
+use sigap::adapters::deliveries::{Delivery, DeliveryStore};
+use sigap::adapters::reports::ReportStore;
+use sigap::adapters::sms::SmsSender;
+use sigap::adapters::table::StoreError;
+use sigap::aws::AwsClients;
+use sigap::batch::process_batch;
+use sigap::clock::Clock;
+use sigap::config::{ConfigError, Settings};
+use sigap::domain::calendar::wib;
+use sigap::domain::notification::{NotifyMessage, citizen_sms};
+use sigap::domain::tracking_id::TrackingId;
+use tracing::info;
+
+/// How long one attempt may hold a delivery claim before another may take it over.
+const DELIVERY_LEASE: SignedDuration = SignedDuration::from_secs(30);
+/// The reporter, as a recipient in delivery records.
+const REPORTER: &str = "reporter";
+
+/// Settings `notify` reads from its environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The single table.
+    pub table_name: String,
+}
+
+impl Config {
+    /// Reads `TABLE_NAME`.
+    pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table_name: settings.required("TABLE_NAME")?,
+        })
+    }
+}
+
+/// Everything the handler needs, built once per process.
+pub struct Notify {
+    reports: ReportStore,
+    deliveries: DeliveryStore,
+    sms: SmsSender,
+    clock: Arc<dyn Clock>,
+}
+
+impl Notify {
+    /// Wires the stores and the SMS sender.
+    pub fn new(config: &Config, clients: &AwsClients, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            reports: ReportStore::new(clients.dynamodb.clone(), &config.table_name),
+            deliveries: DeliveryStore::new(clients.dynamodb.clone(), &config.table_name),
+            sms: SmsSender::new(clients.sns.clone()),
+            clock,
+        }
+    }
+}
+
+/// Why one event could not be delivered (the message is retried, then dead-lettered).
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    /// Not a notify message.
+    #[error("malformed notify message: {0}")]
+    Malformed(String),
+    /// The report does not exist.
+    #[error("report {0} does not exist")]
+    NotFound(String),
+    /// Another attempt is sending this right now.
+    #[error("delivery in flight elsewhere; retry later")]
+    InFlight,
+    /// Storage or the SMS gateway failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What happened to one event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Sent now, with the gateway's message id.
+    Sent(String),
+    /// Sent before (a redelivery): nothing sent now.
+    AlreadySent,
+    /// The reporter left no phone number: nobody to text.
+    NoRecipient,
+}
+
+/// The Lambda handler for SQS batches.
+pub async fn handle(
+    app: &Notify,
+    payload: serde_json::Value,
+) -> Result<serde_json::Value, lambda_runtime::Error> {
+    let batch: SqsEvent = serde_json::from_value(payload)?;
+    Ok(serde_json::to_value(handle_batch(app, batch).await)?)
+}
+
+/// Delivers every message concurrently and reports the ones that failed.
+pub async fn handle_batch(app: &Notify, batch: SqsEvent) -> SqsBatchResponse {
+    process_batch(&batch, |message| deliver_message(app, message)).await
+}
+
+async fn deliver_message(app: &Notify, message: &SqsMessage) -> Result<Outcome, NotifyError> {
+    let body = message.body.as_deref().unwrap_or_default();
+    let event: NotifyMessage =
+        serde_json::from_str(body).map_err(|e| NotifyError::Malformed(e.to_string()))?;
+    deliver(app, &event).await
+}
+
+/// Tells the reporter about `event`, at most once.
+pub async fn deliver(app: &Notify, event: &NotifyMessage) -> Result<Outcome, NotifyError> {
+    let id =
+        TrackingId::parse(&event.report_id).map_err(|e| NotifyError::Malformed(e.to_string()))?;
+    let report = app
+        .reports
+        .get(&id)
+        .await?
+        .ok_or_else(|| NotifyError::NotFound(id.to_string()))?;
+    let Some(phone) = app.reports.reporter_contact(&id).await?.phone else {
+        info!(report_id = %id, "no phone number on the report: no SMS");
+        return Ok(Outcome::NoRecipient);
+    };
+    let due = report.clock.map(|c| c.due_at.to_zoned(wib()).date());
+    let text = citizen_sms(event.kind, id.as_str(), due, event.note.as_deref());
+    let key = event.event_key();
+    let now = app.clock.now();
+    match app
+        .deliveries
+        .claim(id.as_str(), &key, REPORTER, "sms", now, DELIVERY_LEASE)
+        .await?
+    {
+        Delivery::AlreadySent(_) => Ok(Outcome::AlreadySent),
+        Delivery::InFlight => Err(NotifyError::InFlight),
+        Delivery::Send => match app.sms.send(&phone, &text).await {
+            Ok(message_id) => {
+                app.deliveries
+                    .mark_sent(
+                        id.as_str(),
+                        &key,
+                        REPORTER,
+                        &message_id,
+                        &text,
+                        app.clock.now(),
+                    )
+                    .await?;
+                info!(report_id = %id, event = %key, to = %phone.masked(), "sms sent");
+                Ok(Outcome::Sent(message_id))
+            }
+            Err(err) => {
+                // Let the retry go straight away instead of waiting for the lease.
+                let _ = app.deliveries.release(id.as_str(), &key, REPORTER).await;
+                Err(err.into())
+            }
+        },
+    }
+}

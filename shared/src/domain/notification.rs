@@ -1,0 +1,272 @@
+//! What citizens are told, by SMS: one message per event, in Indonesian, always a
+//! single GSM-7 segment (160 characters) and always carrying the tracking id.
+//!
+//! Why one segment: most reporters are on basic phones, every segment is paid, and
+//! a split message can arrive out of order. Why GSM-7: one curly quote or emoji
+//! switches the whole message to UCS-2 and cuts it to 70 characters.
+
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+/// Characters in one GSM-7 SMS segment.
+pub const SMS_LIMIT: usize = 160;
+
+/// Something that happened to a report that its reporter hears about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationKind {
+    /// Accepted and triaged; waiting for verification.
+    Received,
+    /// An admin asked for more information (*tunda*).
+    InfoRequested,
+    /// Verified and sent to an agency.
+    Dispatched,
+    /// The agency published its follow-up.
+    FollowUpPublished,
+    /// Closed (accepted or auto-closed).
+    Closed,
+    /// Archived by an admin, with a reason.
+    Archived,
+}
+
+/// The message on the `notify` queue: which report, which event, which version.
+/// `(report_id, kind, version)` identifies the event, so redeliveries and retries of
+/// the producer never send a second SMS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyMessage {
+    /// The report.
+    pub report_id: String,
+    /// What happened.
+    pub kind: NotificationKind,
+    /// The report version the event produced.
+    pub version: u64,
+    /// Free text to pass on (an admin's question or reason), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl NotifyMessage {
+    /// The event's identity, used as the delivery record key.
+    pub fn event_key(&self) -> String {
+        let kind = serde_json::to_value(self.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        format!("{kind}#{}", self.version)
+    }
+}
+
+/// GSM-7 basic character set (without the escape-table characters, which cost two).
+const GSM7_BASIC: &str = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?\
+¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+/// GSM-7 extension characters: each takes two of the 160.
+const GSM7_EXTENDED: &str = "^{}\\[~]|€";
+
+/// Rewrites text into the GSM-7 alphabet: typographic punctuation to plain, accented
+/// letters to their base, anything else (emoji, other scripts) to `?`.
+pub fn to_gsm7(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '‘' | '’' | '‚' | '′' | '`' | '´' => '\'',
+            '“' | '”' | '„' | '″' => '"',
+            '–' | '—' | '−' => '-',
+            '\t' => ' ',
+            'á' | 'â' | 'ã' => 'a',
+            'Á' | 'Â' | 'Ã' | 'À' => 'A',
+            'ê' | 'ë' => 'e',
+            'È' | 'Ê' | 'Ë' => 'E',
+            'í' | 'î' | 'ï' => 'i',
+            'Í' | 'Î' | 'Ï' | 'Ì' => 'I',
+            'ó' | 'ô' | 'õ' => 'o',
+            'Ó' | 'Ô' | 'Õ' | 'Ò' => 'O',
+            'ú' | 'û' => 'u',
+            'Ú' | 'Û' | 'Ù' => 'U',
+            'ç' => 'c',
+            c if GSM7_BASIC.contains(c) || GSM7_EXTENDED.contains(c) => c,
+            _ => '?',
+        })
+        .collect()
+}
+
+/// Length in GSM-7 septets (extension characters count twice).
+pub fn gsm7_len(text: &str) -> usize {
+    text.chars()
+        .map(|c| if GSM7_EXTENDED.contains(c) { 2 } else { 1 })
+        .sum()
+}
+
+/// Cuts `text` to at most `limit` septets, ending in `...` when it had to cut.
+pub fn truncate_gsm7(text: &str, limit: usize) -> String {
+    if gsm7_len(text) <= limit {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let width = gsm7_len(c.encode_utf8(&mut [0; 4]));
+        if used + width > limit.saturating_sub(3) {
+            break;
+        }
+        out.push(c);
+        used += width;
+    }
+    format!("{}...", out.trim_end())
+}
+
+fn date_id(date: Date) -> String {
+    format!("{:02}/{:02}/{}", date.day(), date.month(), date.year())
+}
+
+/// The SMS a reporter receives for `kind`. `due` is the running deadline's local
+/// date; `note` an admin's question or reason, shortened to fit.
+pub fn citizen_sms(
+    kind: NotificationKind,
+    report_id: &str,
+    due: Option<Date>,
+    note: Option<&str>,
+) -> String {
+    let head = format!("LAPOR! Bandung {report_id}: ");
+    let body = match kind {
+        NotificationKind::Received => match due {
+            Some(d) => format!(
+                "laporan diterima, diverifikasi paling lambat {}. Simpan nomor ini.",
+                date_id(d)
+            ),
+            None => "laporan diterima dan akan diverifikasi. Simpan nomor ini.".to_string(),
+        },
+        NotificationKind::InfoRequested => "admin meminta info tambahan: ".to_string(),
+        NotificationKind::Dispatched => match due {
+            Some(d) => format!(
+                "diteruskan ke instansi terkait, tindak lanjut paling lambat {}.",
+                date_id(d)
+            ),
+            None => "diteruskan ke instansi terkait.".to_string(),
+        },
+        NotificationKind::FollowUpPublished => {
+            "instansi telah menanggapi. Lihat tindak lanjut di lapor.bandung.go.id".into()
+        }
+        NotificationKind::Closed => "laporan selesai. Terima kasih telah melapor.".into(),
+        NotificationKind::Archived => "laporan diarsipkan: ".to_string(),
+    };
+    let text = to_gsm7(&format!("{head}{body}"));
+    let with_note = match (kind, note) {
+        (NotificationKind::InfoRequested | NotificationKind::Archived, Some(note)) => {
+            let room = SMS_LIMIT.saturating_sub(gsm7_len(&text));
+            format!("{text}{}", truncate_gsm7(&to_gsm7(note.trim()), room))
+        }
+        (NotificationKind::InfoRequested | NotificationKind::Archived, None) => format!("{text}-"),
+        _ => text,
+    };
+    truncate_gsm7(&with_note, SMS_LIMIT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use jiff::civil::date;
+    use proptest::prelude::*;
+
+    const KINDS: [NotificationKind; 6] = [
+        NotificationKind::Received,
+        NotificationKind::InfoRequested,
+        NotificationKind::Dispatched,
+        NotificationKind::FollowUpPublished,
+        NotificationKind::Closed,
+        NotificationKind::Archived,
+    ];
+
+    fn is_gsm7(text: &str) -> bool {
+        text.chars()
+            .all(|c| GSM7_BASIC.contains(c) || GSM7_EXTENDED.contains(c))
+    }
+
+    #[test]
+    fn receipt_text() {
+        let sms = citizen_sms(
+            NotificationKind::Received,
+            "BDG-K7M2QXZ",
+            Some(date(2026, 11, 24)),
+            None,
+        );
+        assert_eq!(
+            sms,
+            "LAPOR! Bandung BDG-K7M2QXZ: laporan diterima, diverifikasi paling lambat 24/11/2026. Simpan nomor ini."
+        );
+    }
+
+    #[test]
+    fn every_text_is_one_gsm7_segment_with_the_id() {
+        let long_note =
+            "Mohon kirim foto dan alamat lengkap “RT/RW” — termasuk patokan 😀 ".repeat(10);
+        for kind in KINDS {
+            for note in [None, Some("Alamat kurang jelas"), Some(long_note.as_str())] {
+                let sms = citizen_sms(kind, "BDG-K7M2QXZ", Some(date(2026, 12, 31)), note);
+                assert!(
+                    gsm7_len(&sms) <= SMS_LIMIT,
+                    "{kind:?}: {} chars: {sms}",
+                    gsm7_len(&sms)
+                );
+                assert!(is_gsm7(&sms), "{sms}");
+                assert!(sms.contains("BDG-K7M2QXZ"));
+            }
+        }
+    }
+
+    #[test]
+    fn notes_are_passed_on_and_shortened() {
+        let sms = citizen_sms(
+            NotificationKind::InfoRequested,
+            "BDG-K7M2QXZ",
+            None,
+            Some("Di RT berapa?"),
+        );
+        assert!(sms.ends_with("admin meminta info tambahan: Di RT berapa?"));
+        let long = citizen_sms(
+            NotificationKind::Archived,
+            "BDG-K7M2QXZ",
+            None,
+            Some(&"x".repeat(300)),
+        );
+        assert!(long.ends_with("..."));
+        assert_eq!(gsm7_len(&long), SMS_LIMIT);
+    }
+
+    #[test]
+    fn typography_becomes_plain_gsm7() {
+        assert_eq!(to_gsm7("“Jalan” – rusak’s 😀"), "\"Jalan\" - rusak's ?");
+        assert_eq!(gsm7_len("a€b"), 4);
+        assert_eq!(truncate_gsm7("abcdef", 5), "ab...");
+    }
+
+    #[test]
+    fn event_keys_identify_the_event() {
+        let m = NotifyMessage {
+            report_id: "BDG-K7M2QXZ".into(),
+            kind: NotificationKind::Received,
+            version: 2,
+            note: None,
+        };
+        assert_eq!(m.event_key(), "received#2");
+        let wire = serde_json::to_string(&m).unwrap();
+        assert_eq!(
+            wire,
+            r#"{"report_id":"BDG-K7M2QXZ","kind":"received","version":2}"#
+        );
+        assert!(
+            serde_json::from_str::<NotifyMessage>(r#"{"report_id":"x","kind":"nope","version":1}"#)
+                .is_err()
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn any_note_fits(note in "\\PC{0,400}") {
+            for kind in KINDS {
+                let sms = citizen_sms(kind, "BDG-K7M2QXZ", None, Some(&note));
+                prop_assert!(gsm7_len(&sms) <= SMS_LIMIT);
+                prop_assert!(is_gsm7(&sms));
+            }
+        }
+    }
+}
