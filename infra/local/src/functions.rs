@@ -68,6 +68,21 @@ fn config_err(name: &str, e: impl std::fmt::Display) -> FunctionError {
     }
 }
 
+/// The result of an event function's handler.
+type EventResult<'a> = BoxFuture<'a, Result<serde_json::Value, lambda_runtime::Error>>;
+
+/// Wraps an event function's app and handler as an [`Invoker`].
+fn event_function<A: Send + Sync + 'static>(
+    app: A,
+    handle: for<'a> fn(&'a A, serde_json::Value) -> EventResult<'a>,
+) -> Invoker {
+    let app = Arc::new(app);
+    Invoker::Event(Arc::new(move |payload| {
+        let app = app.clone();
+        Box::pin(async move { handle(&app, payload).await.map_err(|e| e.to_string()) })
+    }))
+}
+
 /// Builds the function `crate_name` with `settings`.
 pub fn build(
     crate_name: &str,
@@ -99,31 +114,16 @@ pub fn build(
             let config = verify::Config::load(settings).map_err(|e| config_err(crate_name, e))?;
             let app = verify::Verify::new(&config, &runtime.clients, runtime.clock.clone())
                 .map_err(|e| config_err(crate_name, e))?;
-            let app = Arc::new(app);
-            Ok(Invoker::Event(Arc::new(move |payload| {
-                let app = app.clone();
-                Box::pin(async move {
-                    verify::handle(&app, payload)
-                        .await
-                        .map_err(|e| e.to_string())
-                })
-            })))
+            Ok(event_function(app, |app, payload| {
+                Box::pin(verify::handle(app, payload))
+            }))
         }
         "notify" => {
             let config = notify::Config::load(settings).map_err(|e| config_err(crate_name, e))?;
-            let app = Arc::new(notify::Notify::new(
-                &config,
-                &runtime.clients,
-                runtime.clock.clone(),
-            ));
-            Ok(Invoker::Event(Arc::new(move |payload| {
-                let app = app.clone();
-                Box::pin(async move {
-                    notify::handle(&app, payload)
-                        .await
-                        .map_err(|e| e.to_string())
-                })
-            })))
+            let app = notify::Notify::new(&config, &runtime.clients, runtime.clock.clone());
+            Ok(event_function(app, |app, payload| {
+                Box::pin(notify::handle(app, payload))
+            }))
         }
         other => Err(FunctionError::Unknown(other.into())),
     }

@@ -8,6 +8,7 @@
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use jiff::{SignedDuration, Timestamp};
 
@@ -47,6 +48,15 @@ impl DeliveryStore {
         }
     }
 
+    /// An update of one delivery record.
+    fn update(&self, report_id: &str, event_key: &str, recipient: &str) -> UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(report_pk(report_id)))
+            .key(SK, s(delivery_sk(event_key, recipient)))
+    }
+
     /// Claims the delivery of `event_key` to `recipient` for `lease`.
     pub async fn claim(
         &self,
@@ -62,11 +72,7 @@ impl DeliveryStore {
             .unwrap_or(Timestamp::MAX)
             .as_millisecond();
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(report_pk(report_id)))
-            .key(SK, s(delivery_sk(event_key, recipient)))
+            .update(report_id, event_key, recipient)
             .update_expression(
                 "SET #status = :sending, lease_until = :until, channel = :channel, \
                  #type = :type, first_attempt_at = if_not_exists(first_attempt_at, :now), \
@@ -116,11 +122,7 @@ impl DeliveryStore {
         text: &str,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(report_pk(report_id)))
-            .key(SK, s(delivery_sk(event_key, recipient)))
+        self.update(report_id, event_key, recipient)
             .update_expression("SET #status = :sent, message_id = :id, sent_text = :text, sent_at = :now REMOVE lease_until")
             .condition_expression("attribute_exists(PK)")
             .expression_attribute_names("#status", "status")
@@ -141,11 +143,7 @@ impl DeliveryStore {
         event_key: &str,
         recipient: &str,
     ) -> Result<(), StoreError> {
-        self.client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(report_pk(report_id)))
-            .key(SK, s(delivery_sk(event_key, recipient)))
+        self.update(report_id, event_key, recipient)
             .update_expression("SET lease_until = :zero")
             .condition_expression("#status = :sending")
             .expression_attribute_names("#status", "status")
