@@ -434,6 +434,9 @@ async fn store_report(
         version: 1,
         reporter_token_hash: sha256_hex(token),
         triage: None,
+        assignments: Vec::new(),
+        paused_working_days: None,
+        duplicate_of: None,
     };
     if deadline.provisional {
         warn!(report_id = %id, "deadline computed without confirmed holiday data");

@@ -126,6 +126,17 @@ pub fn report_item(report: &Report) -> Item {
     {
         item.insert("triage".into(), s(json));
     }
+    if !report.assignments.is_empty()
+        && let Ok(json) = serde_json::to_string(&report.assignments)
+    {
+        item.insert("assignments".into(), s(json));
+    }
+    if let Some(days) = report.paused_working_days {
+        item.insert("paused_working_days".into(), n(days));
+    }
+    if let Some(other) = &report.duplicate_of {
+        item.insert("duplicate_of".into(), s(other));
+    }
     item
 }
 
@@ -181,6 +192,14 @@ pub fn report_from_item(item: &Item) -> Result<Report, StoreError> {
             .map(serde_json::from_str)
             .transpose()
             .map_err(|e| StoreError::Corrupt(format!("triage: {e}")))?,
+        assignments: r
+            .opt_s("assignments")
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("assignments: {e}")))?
+            .unwrap_or_default(),
+        paused_working_days: r.opt_n("paused_working_days")?,
+        duplicate_of: r.opt_s("duplicate_of").map(Into::into),
     })
 }
 
@@ -205,6 +224,9 @@ fn event_item(id: &str, event: &ReportEvent) -> Item {
     if let Some(reason) = &event.reason {
         item.insert("reason".into(), s(reason));
     }
+    if let Some(agency) = &event.agency {
+        item.insert("agency".into(), s(agency));
+    }
     item
 }
 
@@ -228,6 +250,7 @@ fn event_from_item(item: &Item) -> Result<ReportEvent, StoreError> {
         from: status("from")?,
         to: status("to")?.ok_or_else(|| StoreError::Corrupt("event without status".into()))?,
         reason: r.opt_s("reason").map(Into::into),
+        agency: r.opt_s("agency").map(Into::into),
     })
 }
 

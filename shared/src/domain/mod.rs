@@ -9,3 +9,4 @@ pub mod report;
 pub mod submission;
 pub mod tracking_id;
 pub mod triage;
+pub mod workflow;

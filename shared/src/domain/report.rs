@@ -74,12 +74,21 @@ pub enum ReportAction {
     Archive,
     /// Admin merged it into another report.
     MarkDuplicate,
+    /// An agency posted a progress note (status unchanged).
+    AddNote,
+    /// Admin redacted personal data from the text (status unchanged).
+    Redact,
 }
 
 use ReportAction as A;
 use ReportStatus as S;
 
 /// The only transitions there are: (from, action, to). Anything else is refused.
+///
+/// With several agencies on one report, an agency's action may leave the report's
+/// status as it is (agency A publishes while agency B still works), so an action can
+/// appear with more than one outcome; the workflow computes the outcome and
+/// [`check_transition`] confirms the table allows it.
 pub const TRANSITIONS: &[(ReportStatus, ReportAction, ReportStatus)] = &[
     (S::Received, A::Triage, S::PendingVerification),
     (S::PendingVerification, A::Dispatch, S::Dispatched),
@@ -97,6 +106,21 @@ pub const TRANSITIONS: &[(ReportStatus, ReportAction, ReportStatus)] = &[
     (S::Responded, A::Accept, S::Closed),
     (S::Responded, A::AutoClose, S::Closed),
     (S::Responded, A::Dispute, S::InProgress),
+    // Several agencies: one acts, others still work (or already answered).
+    (S::Dispatched, A::PublishFollowUp, S::InProgress),
+    (S::Dispatched, A::Return, S::Dispatched),
+    (S::InProgress, A::Acknowledge, S::InProgress),
+    (S::InProgress, A::PublishFollowUp, S::InProgress),
+    (S::InProgress, A::Return, S::InProgress),
+    (S::InProgress, A::Return, S::Responded),
+    // In place: notes and redactions never move a report.
+    (S::Dispatched, A::AddNote, S::Dispatched),
+    (S::InProgress, A::AddNote, S::InProgress),
+    (S::PendingVerification, A::Redact, S::PendingVerification),
+    (S::NeedsInfo, A::Redact, S::NeedsInfo),
+    (S::Dispatched, A::Redact, S::Dispatched),
+    (S::InProgress, A::Redact, S::InProgress),
+    (S::Responded, A::Redact, S::Responded),
 ];
 
 /// Actions whose audit event must say why.
@@ -118,7 +142,29 @@ pub enum TransitionError {
     ReasonRequired(ReportAction),
 }
 
-/// Looks the move up in [`TRANSITIONS`]; checks that a reason is given where required.
+fn check_reason(action: ReportAction, reason: Option<&str>) -> Result<(), TransitionError> {
+    let has_reason = reason.is_some_and(|r| !r.trim().is_empty());
+    if REASON_REQUIRED.contains(&action) && !has_reason {
+        return Err(TransitionError::ReasonRequired(action));
+    }
+    Ok(())
+}
+
+/// Confirms that the table allows exactly this move, with a reason where required.
+pub fn check_transition(
+    from: ReportStatus,
+    action: ReportAction,
+    to: ReportStatus,
+    reason: Option<&str>,
+) -> Result<(), TransitionError> {
+    if !TRANSITIONS.contains(&(from, action, to)) {
+        return Err(TransitionError::NotAllowed { from, action });
+    }
+    check_reason(action, reason)
+}
+
+/// Looks the move up in [`TRANSITIONS`] (the first outcome listed for the action);
+/// checks that a reason is given where required.
 pub fn next_status(
     from: ReportStatus,
     action: ReportAction,
@@ -129,10 +175,7 @@ pub fn next_status(
         .find(|(f, a, _)| *f == from && *a == action)
         .map(|(_, _, to)| *to)
         .ok_or(TransitionError::NotAllowed { from, action })?;
-    let has_reason = reason.is_some_and(|r| !r.trim().is_empty());
-    if REASON_REQUIRED.contains(&action) && !has_reason {
-        return Err(TransitionError::ReasonRequired(action));
-    }
+    check_reason(action, reason)?;
     Ok(to)
 }
 
@@ -257,6 +300,60 @@ pub struct ReportClock {
     pub provisional: bool,
 }
 
+/// Where one agency is with a dispatched report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssignmentStatus {
+    /// Sent to the agency; nobody there has picked it up.
+    Dispatched,
+    /// The agency acknowledged it and works on it.
+    Acknowledged,
+    /// The agency published its follow-up.
+    Responded,
+    /// The agency returned it as not its authority (*bukan wewenang*).
+    Returned,
+}
+
+/// A published follow-up (*tindak lanjut*).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowUp {
+    /// When it was published.
+    pub at: Timestamp,
+    /// What the agency did or will do.
+    pub text: String,
+    /// Links to evidence (photos, documents).
+    pub evidence: Vec<String>,
+}
+
+/// One agency's part in a report, with its own follow-up clock.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assignment {
+    /// Agency id.
+    pub agency: String,
+    /// Where the agency is.
+    pub status: AssignmentStatus,
+    /// When it was (last) dispatched or reopened.
+    pub dispatched_at: Timestamp,
+    /// Its follow-up deadline.
+    pub due_at: Timestamp,
+    /// Computed over a year without confirmed holiday data.
+    pub provisional: bool,
+    /// Every follow-up it published, oldest first (a dispute asks for another).
+    pub follow_ups: Vec<FollowUp>,
+    /// Why it was returned, when it was.
+    pub return_reason: Option<String>,
+}
+
+impl Assignment {
+    /// Still owes a follow-up.
+    pub fn is_open(&self) -> bool {
+        matches!(
+            self.status,
+            AssignmentStatus::Dispatched | AssignmentStatus::Acknowledged
+        )
+    }
+}
+
 /// Where the problem is.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReportLocation {
@@ -303,6 +400,12 @@ pub struct Report {
     pub reporter_token_hash: String,
     /// What automatic triage suggested (staff only; never in the public view).
     pub triage: Option<TriageResult>,
+    /// The agencies it was dispatched to, each with its own clock.
+    pub assignments: Vec<Assignment>,
+    /// Working days left on the verification clock when it was paused (*tunda*).
+    pub paused_working_days: Option<u32>,
+    /// The report this one was merged into.
+    pub duplicate_of: Option<String>,
 }
 
 impl Report {
@@ -321,6 +424,21 @@ impl Report {
         at: Timestamp,
     ) -> Result<(Report, ReportEvent), TransitionError> {
         let to = next_status(self.status, action, reason)?;
+        self.apply_to(action, to, actor, reason, None, at)
+    }
+
+    /// Like [`Report::apply`] for a move whose outcome the caller computed (several
+    /// agencies); the table must allow exactly `(status, action, to)`.
+    pub fn apply_to(
+        &self,
+        action: ReportAction,
+        to: ReportStatus,
+        actor: &Actor,
+        reason: Option<&str>,
+        agency: Option<&str>,
+        at: Timestamp,
+    ) -> Result<(Report, ReportEvent), TransitionError> {
+        check_transition(self.status, action, to, reason)?;
         let next = Report {
             status: to,
             updated_at: at,
@@ -337,6 +455,7 @@ impl Report {
             reason: reason
                 .map(|r| r.trim().to_string())
                 .filter(|r| !r.is_empty()),
+            agency: agency.map(str::to_string),
         };
         Ok((next, event))
     }
@@ -351,6 +470,7 @@ impl Report {
             from: None,
             to: self.status,
             reason: None,
+            agency: None,
         }
     }
 }
@@ -407,8 +527,10 @@ pub struct ReportEvent {
     pub from: Option<ReportStatus>,
     /// Status after.
     pub to: ReportStatus,
-    /// Why, when a reason was given.
+    /// Why, when a reason was given (or the note / follow-up text).
     pub reason: Option<String>,
+    /// The agency acting or acted upon, for agency-level events.
+    pub agency: Option<String>,
 }
 
 #[cfg(test)]
@@ -471,19 +593,25 @@ mod tests {
             A::AutoClose,
             A::Archive,
             A::MarkDuplicate,
+            A::AddNote,
+            A::Redact,
         ];
         let mut allowed = 0;
         for from in ALL_STATUSES {
             for action in actions {
-                let in_table = TRANSITIONS
+                for to in ALL_STATUSES {
+                    let in_table = TRANSITIONS.contains(&(from, action, to));
+                    let got = check_transition(from, action, to, Some("alasan"));
+                    assert_eq!(got.is_ok(), in_table, "{from} {action:?} {to}");
+                    if !in_table {
+                        assert_eq!(got, Err(TransitionError::NotAllowed { from, action }));
+                    }
+                    allowed += usize::from(in_table);
+                }
+                let any = TRANSITIONS
                     .iter()
                     .any(|(f, a, _)| *f == from && *a == action);
-                let got = next_status(from, action, Some("alasan"));
-                assert_eq!(got.is_ok(), in_table, "{from} {action:?}");
-                if !in_table {
-                    assert_eq!(got, Err(TransitionError::NotAllowed { from, action }));
-                }
-                allowed += usize::from(in_table);
+                assert_eq!(next_status(from, action, Some("alasan")).is_ok(), any);
             }
         }
         assert_eq!(allowed, TRANSITIONS.len());
@@ -509,12 +637,8 @@ mod tests {
 
     #[test]
     fn table_has_no_duplicate_moves_and_every_state_is_reachable() {
-        for (i, (f, a, _)) in TRANSITIONS.iter().enumerate() {
-            assert!(
-                !TRANSITIONS[i + 1..]
-                    .iter()
-                    .any(|(f2, a2, _)| f2 == f && a2 == a)
-            );
+        for (i, t) in TRANSITIONS.iter().enumerate() {
+            assert!(!TRANSITIONS[i + 1..].contains(t), "{t:?} listed twice");
         }
         for s in ALL_STATUSES {
             assert!(
@@ -560,6 +684,9 @@ mod tests {
             version: 1,
             reporter_token_hash: "h".into(),
             triage: None,
+            assignments: Vec::new(),
+            paused_working_days: None,
+            duplicate_of: None,
         };
         let later = at.checked_add(jiff::SignedDuration::from_secs(5)).unwrap();
         let (next, event) = report

@@ -526,6 +526,9 @@ mod tests {
             version: 1,
             reporter_token_hash: "h".into(),
             triage: None,
+            assignments: Vec::new(),
+            paused_working_days: None,
+            duplicate_of: None,
         }
     }
 

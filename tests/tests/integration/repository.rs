@@ -37,6 +37,9 @@ pub fn sample_report(seed: u64, at: Timestamp) -> Report {
         version: 1,
         reporter_token_hash: "hash".into(),
         triage: None,
+        assignments: Vec::new(),
+        paused_working_days: None,
+        duplicate_of: None,
     }
 }
 

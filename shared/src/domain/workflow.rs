@@ -1,0 +1,876 @@
+//! The LAPOR! workflow after triage, as pure functions: each takes the report as
+//! read and returns a [`Change`] (the next version, its audit event, and what the
+//! reporter should be told), or why the action is not allowed now.
+//!
+//! Clocks (DESIGN §6):
+//! - verification runs from receipt; *tunda* pauses it and keeps the working days
+//!   left, and the citizen's answer resumes it with those days;
+//! - each agency gets its own follow-up clock at dispatch, restarted on a dispute;
+//! - the report's running clock is the earliest open follow-up, or the auto-close
+//!   clock once every agency has answered.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::calendar::{WorkingCalendar, wib};
+use super::notification::NotificationKind;
+use super::report::{
+    Actor, Assignment, AssignmentStatus, ClockKind, FollowUp, Report, ReportAction, ReportClock,
+    ReportEvent, ReportStatus, TransitionError,
+};
+use super::tracking_id::TrackingId;
+
+/// Working-day durations in force (configurable per deployment and category).
+#[derive(Debug, Clone, Copy)]
+pub struct Policy<'a> {
+    /// The calendar deadlines are computed with.
+    pub calendar: &'a WorkingCalendar,
+    /// Verify and dispatch (default 2).
+    pub verify_days: u32,
+    /// Agency follow-up (default 5).
+    pub follow_up_days: u32,
+    /// Auto-close after the last follow-up (default 10).
+    pub close_days: u32,
+}
+
+/// Why an admin archives a report (LAPOR! *arsipkan*): a fixed list, plus free text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArchiveReason {
+    /// Unintelligible or not in a usable format.
+    FormatTidakSesuai,
+    /// Too general to act on.
+    TerlaluUmum,
+    /// Not about a public service of the city.
+    BukanPelayananPublik,
+    /// Spam or a test.
+    Spam,
+    /// The citizen never answered a request for information.
+    TidakAdaTanggapan,
+    /// Abusive or hateful content.
+    KontenTidakPantas,
+    /// Anything else (the text says what).
+    Lainnya,
+}
+
+impl ArchiveReason {
+    /// Indonesian label, as the citizen reads it.
+    pub fn label(self) -> &'static str {
+        match self {
+            ArchiveReason::FormatTidakSesuai => "isi laporan tidak dapat dipahami",
+            ArchiveReason::TerlaluUmum => "laporan terlalu umum",
+            ArchiveReason::BukanPelayananPublik => "bukan mengenai pelayanan publik Pemkot Bandung",
+            ArchiveReason::Spam => "spam atau uji coba",
+            ArchiveReason::TidakAdaTanggapan => "tidak ada tanggapan atas permintaan informasi",
+            ArchiveReason::KontenTidakPantas => "mengandung konten tidak pantas",
+            ArchiveReason::Lainnya => "alasan lain",
+        }
+    }
+}
+
+/// Why a workflow action was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WorkflowError {
+    /// The report's status does not allow it.
+    #[error(transparent)]
+    Transition(#[from] TransitionError),
+    /// The acting agency is not (or no longer) on this report.
+    #[error("agency {0} has no open assignment on this report")]
+    NotAssigned(String),
+    /// Input the action needs is missing or wrong.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The outcome of an action: persist `report` and `event` together, then tell.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    /// The next version.
+    pub report: Report,
+    /// Its audit event.
+    pub event: ReportEvent,
+    /// What to tell the reporter, if anything.
+    pub notify: Option<NotificationKind>,
+}
+
+fn clock(kind: ClockKind, calendar: &WorkingCalendar, from: Timestamp, days: u32) -> ReportClock {
+    let deadline = calendar.deadline(from, days);
+    ReportClock {
+        kind,
+        due_at: deadline.due_at,
+        provisional: deadline.provisional,
+    }
+}
+
+/// The report's running clock while agencies work: the earliest open follow-up.
+fn earliest_follow_up(assignments: &[Assignment]) -> Option<ReportClock> {
+    assignments
+        .iter()
+        .filter(|a| a.is_open())
+        .min_by_key(|a| a.due_at)
+        .map(|a| ReportClock {
+            kind: ClockKind::FollowUp,
+            due_at: a.due_at,
+            provisional: a.provisional,
+        })
+}
+
+/// The report's status as its assignments say.
+fn settled_status(assignments: &[Assignment]) -> ReportStatus {
+    let active: Vec<_> = assignments
+        .iter()
+        .filter(|a| a.status != AssignmentStatus::Returned)
+        .collect();
+    if active.is_empty() {
+        ReportStatus::PendingVerification
+    } else if active
+        .iter()
+        .all(|a| a.status == AssignmentStatus::Responded)
+    {
+        ReportStatus::Responded
+    } else if active
+        .iter()
+        .any(|a| a.status != AssignmentStatus::Dispatched)
+    {
+        ReportStatus::InProgress
+    } else {
+        ReportStatus::Dispatched
+    }
+}
+
+fn required<'a>(text: &'a str, what: &str) -> Result<&'a str, WorkflowError> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err(WorkflowError::Invalid(format!("{what} wajib diisi")));
+    }
+    Ok(t)
+}
+
+/// Working days left on a clock, counted from the day after `now` (at least one).
+fn working_days_left(calendar: &WorkingCalendar, now: Timestamp, due: Timestamp) -> u32 {
+    let mut day = now.to_zoned(wib()).date();
+    let due_date = due.to_zoned(wib()).date();
+    let mut left = 0;
+    while day < due_date {
+        match day.tomorrow() {
+            Ok(next) => day = next,
+            Err(_) => break,
+        }
+        if calendar.is_working_day(day) {
+            left += 1;
+        }
+    }
+    left.max(1)
+}
+
+/// Admin: verified; dispatch to one or more agencies, each with its own clock.
+/// Re-dispatching a returned report keeps the returned assignments as history.
+pub fn dispatch(
+    report: &Report,
+    agencies: &[String],
+    note: Option<&str>,
+    actor: &Actor,
+    now: Timestamp,
+    policy: &Policy,
+) -> Result<Change, WorkflowError> {
+    let mut wanted: Vec<&String> = agencies.iter().filter(|a| !a.trim().is_empty()).collect();
+    wanted.sort();
+    wanted.dedup();
+    if wanted.is_empty() {
+        return Err(WorkflowError::Invalid("pilih minimal satu instansi".into()));
+    }
+    let (mut next, mut event) = report.apply_to(
+        ReportAction::Dispatch,
+        ReportStatus::Dispatched,
+        actor,
+        note,
+        None,
+        now,
+    )?;
+    let follow_up = clock(
+        ClockKind::FollowUp,
+        policy.calendar,
+        now,
+        policy.follow_up_days,
+    );
+    next.assignments.retain(|a| !wanted.contains(&&a.agency));
+    for agency in &wanted {
+        next.assignments.push(Assignment {
+            agency: (*agency).clone(),
+            status: AssignmentStatus::Dispatched,
+            dispatched_at: now,
+            due_at: follow_up.due_at,
+            provisional: follow_up.provisional,
+            follow_ups: Vec::new(),
+            return_reason: None,
+        });
+    }
+    next.clock = earliest_follow_up(&next.assignments);
+    next.paused_working_days = None;
+    event.agency = Some(
+        wanted
+            .iter()
+            .map(|a| a.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+    );
+    Ok(Change {
+        report: next,
+        event,
+        notify: Some(NotificationKind::Dispatched),
+    })
+}
+
+/// Admin: ask the citizen for more (*tunda*); the verification clock pauses.
+pub fn request_info(
+    report: &Report,
+    question: &str,
+    actor: &Actor,
+    now: Timestamp,
+    policy: &Policy,
+) -> Result<Change, WorkflowError> {
+    let question = required(question, "Pertanyaan untuk pelapor")?;
+    let left = match report.clock {
+        Some(c) if c.kind == ClockKind::Verification => {
+            working_days_left(policy.calendar, now, c.due_at)
+        }
+        _ => policy.verify_days,
+    };
+    let (mut next, event) = report.apply(ReportAction::RequestInfo, actor, Some(question), now)?;
+    next.clock = None;
+    next.paused_working_days = Some(left);
+    Ok(Change {
+        report: next,
+        event,
+        notify: Some(NotificationKind::InfoRequested),
+    })
+}
+
+/// Citizen: answers a *tunda*; verification resumes with the days that were left.
+pub fn provide_info(
+    report: &Report,
+    answer: &str,
+    now: Timestamp,
+    policy: &Policy,
+) -> Result<Change, WorkflowError> {
+    let answer = required(answer, "Informasi tambahan")?;
+    let (mut next, event) = report.apply(
+        ReportAction::ProvideInfo,
+        &Actor::Citizen,
+        Some(answer),
+        now,
+    )?;
+    let days = report.paused_working_days.unwrap_or(policy.verify_days);
+    next.clock = Some(clock(ClockKind::Verification, policy.calendar, now, days));
+    next.paused_working_days = None;
+    Ok(Change {
+        report: next,
+        event,
+        notify: None,
+    })
+}
+
+/// Admin: archive with a reason from the fixed list and free text.
+pub fn archive(
+    report: &Report,
+    reason: ArchiveReason,
+    text: &str,
+    actor: &Actor,
+    now: Timestamp,
+) -> Result<Change, WorkflowError> {
+    let why = match text.trim() {
+        "" if reason == ArchiveReason::Lainnya => {
+            return Err(WorkflowError::Invalid("jelaskan alasan lain".into()));
+        }
+        "" => reason.label().to_string(),
+        t => format!("{}: {t}", reason.label()),
+    };
+    let (mut next, event) = report.apply(ReportAction::Archive, actor, Some(&why), now)?;
+    next.clock = None;
+    next.paused_working_days = None;
+    Ok(Change {
+        report: next,
+        event,
+        notify: Some(NotificationKind::Archived),
+    })
+}
+
+/// Admin: merge into another report; its reporter is told which one to follow.
+pub fn mark_duplicate(
+    report: &Report,
+    into: &TrackingId,
+    actor: &Actor,
+    now: Timestamp,
+) -> Result<Change, WorkflowError> {
+    if *into == report.id {
+        return Err(WorkflowError::Invalid(
+            "laporan tidak dapat digabung dengan dirinya sendiri".into(),
+        ));
+    }
+    let why = format!("digabung dengan laporan {into}");
+    let (mut next, event) = report.apply(ReportAction::MarkDuplicate, actor, Some(&why), now)?;
+    next.clock = None;
+    next.paused_working_days = None;
+    next.duplicate_of = Some(into.to_string());
+    Ok(Change {
+        report: next,
+        event,
+        notify: Some(NotificationKind::Archived),
+    })
+}
+
+/// Admin: replace title and/or description to remove personal data.
+pub fn redact(
+    report: &Report,
+    title: Option<&str>,
+    description: Option<&str>,
+    actor: &Actor,
+    now: Timestamp,
+) -> Result<Change, WorkflowError> {
+    if title.is_none() && description.is_none() {
+        return Err(WorkflowError::Invalid(
+            "tidak ada teks yang disunting".into(),
+        ));
+    }
+    let (mut next, event) = report.apply_to(
+        ReportAction::Redact,
+        report.status,
+        actor,
+        Some("teks disunting untuk melindungi data pribadi"),
+        None,
+        now,
+    )?;
+    if let Some(t) = title {
+        next.title = required(t, "Judul")?.to_string();
+    }
+    if let Some(d) = description {
+        next.description = required(d, "Isi laporan")?.to_string();
+    }
+    Ok(Change {
+        report: next,
+        event,
+        notify: None,
+    })
+}
+
+fn open_assignment<'a>(
+    report: &'a mut Report,
+    agency: &str,
+) -> Result<&'a mut Assignment, WorkflowError> {
+    report
+        .assignments
+        .iter_mut()
+        .find(|a| a.agency == agency && a.is_open())
+        .ok_or_else(|| WorkflowError::NotAssigned(agency.to_string()))
+}
+
+/// Applies an agency's change to its assignment, then settles the report's status.
+fn agency_step(
+    report: &Report,
+    agency: &str,
+    action: ReportAction,
+    reason: Option<&str>,
+    actor: &Actor,
+    now: Timestamp,
+    change: impl FnOnce(&mut Assignment),
+) -> Result<(Report, ReportEvent), WorkflowError> {
+    let mut assignments = report.clone();
+    change(open_assignment(&mut assignments, agency)?);
+    let to = settled_status(&assignments.assignments);
+    let (mut next, event) = report.apply_to(action, to, actor, reason, Some(agency), now)?;
+    next.assignments = assignments.assignments;
+    Ok((next, event))
+}
+
+/// Agency: acknowledge a dispatched report.
+pub fn acknowledge(
+    report: &Report,
+    agency: &str,
+    actor: &Actor,
+    now: Timestamp,
+) -> Result<Change, WorkflowError> {
+    let mut already = false;
+    let (next, event) = agency_step(
+        report,
+        agency,
+        ReportAction::Acknowledge,
+        None,
+        actor,
+        now,
+        |a| {
+            already = a.status == AssignmentStatus::Acknowledged;
+            a.status = AssignmentStatus::Acknowledged;
+        },
+    )?;
+    if already {
+        return Err(WorkflowError::Invalid(
+            "laporan sudah diterima instansi ini".into(),
+        ));
+    }
+    Ok(Change {
+        report: next,
+        event,
+        notify: None,
+    })
+}
+
+/// Agency: a progress note on the timeline (status unchanged).
+pub fn add_note(
+    report: &Report,
+    agency: &str,
+    text: &str,
+    actor: &Actor,
+    now: Timestamp,
+) -> Result<Change, WorkflowError> {
+    let text = required(text, "Catatan")?;
+    let (next, event) = agency_step(
+        report,
+        agency,
+        ReportAction::AddNote,
+        Some(text),
+        actor,
+        now,
+        |_| {},
+    )?;
+    Ok(Change {
+        report: next,
+        event,
+        notify: None,
+    })
+}
+
+/// Agency: publish its follow-up (*tindak lanjut*). When every agency has answered
+/// the report is `responded` and the auto-close clock starts.
+pub fn publish_follow_up(
+    report: &Report,
+    agency: &str,
+    text: &str,
+    evidence: &[String],
+    actor: &Actor,
+    now: Timestamp,
+    policy: &Policy,
+) -> Result<Change, WorkflowError> {
+    let text = required(text, "Tindak lanjut")?.to_string();
+    let follow_up = FollowUp {
+        at: now,
+        text: text.clone(),
+        evidence: evidence.to_vec(),
+    };
+    let (mut next, event) = agency_step(
+        report,
+        agency,
+        ReportAction::PublishFollowUp,
+        Some(&text),
+        actor,
+        now,
+        |a| {
+            a.status = AssignmentStatus::Responded;
+            a.follow_ups.push(follow_up);
+        },
+    )?;
+    next.clock = if next.status == ReportStatus::Responded {
+        Some(clock(
+            ClockKind::AutoClose,
+            policy.calendar,
+            now,
+            policy.close_days,
+        ))
+    } else {
+        earliest_follow_up(&next.assignments)
+    };
+    Ok(Change {
+        report: next,
+        event,
+        notify: Some(NotificationKind::FollowUpPublished),
+    })
+}
+
+/// Agency: not our authority (*bukan wewenang*). When no agency is left the report
+/// goes back to verification for re-dispatch, with a fresh verification clock.
+pub fn return_report(
+    report: &Report,
+    agency: &str,
+    reason: &str,
+    actor: &Actor,
+    now: Timestamp,
+    policy: &Policy,
+) -> Result<Change, WorkflowError> {
+    let reason = required(reason, "Alasan")?.to_string();
+    let (mut next, event) = agency_step(
+        report,
+        agency,
+        ReportAction::Return,
+        Some(&reason),
+        actor,
+        now,
+        |a| {
+            a.status = AssignmentStatus::Returned;
+            a.return_reason = Some(reason.clone());
+        },
+    )?;
+    next.clock = match next.status {
+        ReportStatus::PendingVerification => Some(clock(
+            ClockKind::Verification,
+            policy.calendar,
+            now,
+            policy.verify_days,
+        )),
+        ReportStatus::Responded => Some(clock(
+            ClockKind::AutoClose,
+            policy.calendar,
+            now,
+            policy.close_days,
+        )),
+        _ => earliest_follow_up(&next.assignments),
+    };
+    Ok(Change {
+        report: next,
+        event,
+        notify: None,
+    })
+}
+
+/// Citizen: satisfied with the follow-up; the report closes.
+pub fn accept(report: &Report, now: Timestamp) -> Result<Change, WorkflowError> {
+    let (mut next, event) = report.apply(ReportAction::Accept, &Actor::Citizen, None, now)?;
+    next.clock = None;
+    Ok(Change {
+        report: next,
+        event,
+        notify: Some(NotificationKind::Closed),
+    })
+}
+
+/// Citizen: not satisfied. It reopens: every agency that answered works on it again
+/// with a new follow-up clock.
+pub fn dispute(
+    report: &Report,
+    reason: &str,
+    now: Timestamp,
+    policy: &Policy,
+) -> Result<Change, WorkflowError> {
+    let reason = required(reason, "Alasan")?;
+    let (mut next, event) =
+        report.apply(ReportAction::Dispute, &Actor::Citizen, Some(reason), now)?;
+    let follow_up = clock(
+        ClockKind::FollowUp,
+        policy.calendar,
+        now,
+        policy.follow_up_days,
+    );
+    for a in next
+        .assignments
+        .iter_mut()
+        .filter(|a| a.status == AssignmentStatus::Responded)
+    {
+        a.status = AssignmentStatus::Acknowledged;
+        a.dispatched_at = now;
+        a.due_at = follow_up.due_at;
+        a.provisional = follow_up.provisional;
+    }
+    next.clock = earliest_follow_up(&next.assignments);
+    Ok(Change {
+        report: next,
+        event,
+        notify: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::report::{Channel, ReportLocation};
+    use jiff::SignedDuration;
+
+    fn calendar() -> WorkingCalendar {
+        WorkingCalendar::bundled().unwrap()
+    }
+
+    fn policy(calendar: &WorkingCalendar) -> Policy<'_> {
+        Policy {
+            calendar,
+            verify_days: 2,
+            follow_up_days: 5,
+            close_days: 10,
+        }
+    }
+
+    /// Friday 20 November 2026, 10:00 WIB, plus `hours`.
+    fn at(hours: i64) -> Timestamp {
+        let start: Timestamp = "2026-11-20T03:00:00Z".parse().unwrap();
+        start
+            .checked_add(SignedDuration::from_hours(hours))
+            .unwrap()
+    }
+
+    fn pending() -> Report {
+        let cal = calendar();
+        Report {
+            id: TrackingId::from_random_bytes(&[9, 8, 7, 6, 5, 4]).unwrap(),
+            title: "Jalan berlubang".into(),
+            description: "Lubang besar".into(),
+            category: "jalan-rusak".into(),
+            location: ReportLocation::default(),
+            channel: Channel::Web,
+            anonymous: false,
+            confidential: false,
+            status: ReportStatus::PendingVerification,
+            received_at: at(0),
+            updated_at: at(0),
+            clock: Some(clock(ClockKind::Verification, &cal, at(0), 2)),
+            calendar_version: "v".into(),
+            version: 2,
+            reporter_token_hash: "h".into(),
+            triage: None,
+            assignments: Vec::new(),
+            paused_working_days: None,
+            duplicate_of: None,
+        }
+    }
+
+    fn admin() -> Actor {
+        Actor::Staff {
+            role: "admin".into(),
+            subject: "a-1".into(),
+        }
+    }
+
+    fn agency(id: &str) -> Actor {
+        Actor::Staff {
+            role: format!("agency:{id}"),
+            subject: format!("{id}-1"),
+        }
+    }
+
+    fn due(r: &Report) -> String {
+        r.clock
+            .map(|c| c.due_at.to_zoned(wib()).date().to_string())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn one_agency_from_dispatch_to_close() {
+        let cal = calendar();
+        let p = policy(&cal);
+        let d = dispatch(&pending(), &["dsdabm".into()], None, &admin(), at(1), &p).unwrap();
+        assert_eq!(d.report.status, ReportStatus::Dispatched);
+        // Friday + 5 working days = Friday 27 November.
+        assert_eq!(due(&d.report), "2026-11-27");
+        assert_eq!(d.notify, Some(NotificationKind::Dispatched));
+        assert_eq!(d.event.agency.as_deref(), Some("dsdabm"));
+        let a = acknowledge(&d.report, "dsdabm", &agency("dsdabm"), at(2)).unwrap();
+        assert_eq!(a.report.status, ReportStatus::InProgress);
+        assert!(acknowledge(&a.report, "dsdabm", &agency("dsdabm"), at(2)).is_err());
+        let n = add_note(
+            &a.report,
+            "dsdabm",
+            "Tim survei dijadwalkan",
+            &agency("dsdabm"),
+            at(3),
+        )
+        .unwrap();
+        assert_eq!(
+            (n.report.status, n.event.reason.as_deref()),
+            (ReportStatus::InProgress, Some("Tim survei dijadwalkan"))
+        );
+        let f = publish_follow_up(
+            &n.report,
+            "dsdabm",
+            "Lubang ditambal",
+            &["https://x/foto.jpg".into()],
+            &agency("dsdabm"),
+            at(4),
+            &p,
+        )
+        .unwrap();
+        assert_eq!(f.report.status, ReportStatus::Responded);
+        assert_eq!(f.report.clock.unwrap().kind, ClockKind::AutoClose);
+        assert_eq!(f.report.assignments[0].follow_ups[0].evidence.len(), 1);
+        let c = accept(&f.report, at(5)).unwrap();
+        assert_eq!(
+            (c.report.status, c.report.clock),
+            (ReportStatus::Closed, None)
+        );
+        assert_eq!(c.report.version, 7);
+    }
+
+    #[test]
+    fn several_agencies_each_with_a_clock_and_a_say() {
+        let cal = calendar();
+        let p = policy(&cal);
+        let d = dispatch(
+            &pending(),
+            &["dlh".into(), "kebersihan".into(), "dlh".into()],
+            None,
+            &admin(),
+            at(1),
+            &p,
+        )
+        .unwrap();
+        assert_eq!(d.report.assignments.len(), 2);
+        // The first to publish does not make the report responded while the other works.
+        let f1 = publish_follow_up(
+            &d.report,
+            "dlh",
+            "Sudah dicek",
+            &[],
+            &agency("dlh"),
+            at(2),
+            &p,
+        )
+        .unwrap();
+        assert_eq!(f1.report.status, ReportStatus::InProgress);
+        assert_eq!(f1.report.clock.unwrap().kind, ClockKind::FollowUp);
+        // The other returns it as not its authority: everyone left has answered.
+        let r = return_report(
+            &f1.report,
+            "kebersihan",
+            "Bukan wewenang kami",
+            &agency("kebersihan"),
+            at(3),
+            &p,
+        )
+        .unwrap();
+        assert_eq!(r.report.status, ReportStatus::Responded);
+        assert_eq!(r.report.clock.unwrap().kind, ClockKind::AutoClose);
+        // An agency that is not on the report cannot act on it.
+        assert_eq!(
+            acknowledge(&d.report, "pdam", &agency("pdam"), at(2)),
+            Err(WorkflowError::NotAssigned("pdam".into()))
+        );
+    }
+
+    #[test]
+    fn returned_by_every_agency_goes_back_to_verification_and_can_be_redispatched() {
+        let cal = calendar();
+        let p = policy(&cal);
+        let d = dispatch(&pending(), &["dishub".into()], None, &admin(), at(1), &p).unwrap();
+        let r = return_report(
+            &d.report,
+            "dishub",
+            "Jalan provinsi",
+            &agency("dishub"),
+            at(2),
+            &p,
+        )
+        .unwrap();
+        assert_eq!(r.report.status, ReportStatus::PendingVerification);
+        assert_eq!(r.report.clock.unwrap().kind, ClockKind::Verification);
+        assert!(return_report(&d.report, "dishub", " ", &agency("dishub"), at(2), &p).is_err());
+        let again = dispatch(
+            &r.report,
+            &["dsdabm".into()],
+            Some("diteruskan"),
+            &admin(),
+            at(3),
+            &p,
+        )
+        .unwrap();
+        let agencies: Vec<_> = again
+            .report
+            .assignments
+            .iter()
+            .map(|a| (a.agency.as_str(), a.status))
+            .collect();
+        assert_eq!(
+            agencies,
+            vec![
+                ("dishub", AssignmentStatus::Returned),
+                ("dsdabm", AssignmentStatus::Dispatched)
+            ]
+        );
+    }
+
+    #[test]
+    fn tunda_pauses_and_the_answer_resumes_with_the_days_left() {
+        let cal = calendar();
+        let p = policy(&cal);
+        // Received Friday, due Tuesday; asked on Monday 23rd: one working day left.
+        let t = request_info(&pending(), "Di RT/RW berapa?", &admin(), at(72), &p).unwrap();
+        assert_eq!(
+            (t.report.status, t.report.clock),
+            (ReportStatus::NeedsInfo, None)
+        );
+        assert_eq!(t.report.paused_working_days, Some(1));
+        assert_eq!(t.notify, Some(NotificationKind::InfoRequested));
+        // The citizen answers the next Thursday: one working day from then = Friday.
+        let a = provide_info(&t.report, "RT 05 RW 03", at(72 + 72), &p).unwrap();
+        assert_eq!(a.report.status, ReportStatus::PendingVerification);
+        assert_eq!(due(&a.report), "2026-11-27");
+        assert_eq!(a.event.actor, "citizen");
+        assert!(provide_info(&t.report, "  ", at(150), &p).is_err());
+    }
+
+    #[test]
+    fn a_dispute_reopens_with_new_clocks() {
+        let cal = calendar();
+        let p = policy(&cal);
+        let d = dispatch(&pending(), &["dsdabm".into()], None, &admin(), at(1), &p).unwrap();
+        let f = publish_follow_up(
+            &d.report,
+            "dsdabm",
+            "Selesai",
+            &[],
+            &agency("dsdabm"),
+            at(2),
+            &p,
+        )
+        .unwrap();
+        assert!(dispute(&f.report, "", at(3), &p).is_err());
+        // Disputed on Monday 30 November: new follow-up due 5 working days later.
+        let x = dispute(&f.report, "Lubang masih ada", at(240), &p).unwrap();
+        assert_eq!(x.report.status, ReportStatus::InProgress);
+        assert_eq!(
+            x.report.assignments[0].status,
+            AssignmentStatus::Acknowledged
+        );
+        assert_eq!(due(&x.report), "2026-12-07");
+        let f2 = publish_follow_up(
+            &x.report,
+            "dsdabm",
+            "Ditambal ulang",
+            &[],
+            &agency("dsdabm"),
+            at(250),
+            &p,
+        )
+        .unwrap();
+        assert_eq!(f2.report.assignments[0].follow_ups.len(), 2);
+        assert_eq!(
+            accept(&f2.report, at(260)).unwrap().report.status,
+            ReportStatus::Closed
+        );
+    }
+
+    #[test]
+    fn archive_merge_and_redact() {
+        let cal = calendar();
+        let p = policy(&cal);
+        let a = archive(&pending(), ArchiveReason::Spam, "", &admin(), at(1)).unwrap();
+        assert_eq!(
+            (a.report.status, a.event.reason.as_deref()),
+            (ReportStatus::Archived, Some("spam atau uji coba"))
+        );
+        assert!(archive(&pending(), ArchiveReason::Lainnya, " ", &admin(), at(1)).is_err());
+        let other = TrackingId::from_random_bytes(&[1, 1, 1, 1, 1, 1]).unwrap();
+        let m = mark_duplicate(&pending(), &other, &admin(), at(1)).unwrap();
+        assert_eq!(m.report.duplicate_of, Some(other.to_string()));
+        assert!(mark_duplicate(&pending(), &pending().id, &admin(), at(1)).is_err());
+        let r = redact(
+            &pending(),
+            None,
+            Some("Lubang besar, hubungi [disembunyikan]"),
+            &admin(),
+            at(1),
+        )
+        .unwrap();
+        assert_eq!(
+            (r.report.status, r.report.version),
+            (ReportStatus::PendingVerification, 3)
+        );
+        assert!(redact(&pending(), None, None, &admin(), at(1)).is_err());
+        // Nothing can be done to an archived report.
+        assert!(dispatch(&a.report, &["dlh".into()], None, &admin(), at(2), &p).is_err());
+        assert!(dispatch(&pending(), &[], None, &admin(), at(2), &p).is_err());
+    }
+}
