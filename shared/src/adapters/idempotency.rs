@@ -137,8 +137,12 @@ impl IdempotencyStore {
             },
         };
         let r = ItemReader(&existing);
-        if r.opt_s("payload_hash") != Some(payload_hash) {
-            return Ok(Claim::PayloadMismatch);
+        match (r.opt_s("payload_hash"), r.opt_s("status")) {
+            // A record still being written by a concurrent claim (seen on emulators
+            // that apply an update attribute by attribute): treat it as busy.
+            (None, _) | (_, None) => return Ok(Claim::InProgress),
+            (Some(hash), _) if hash != payload_hash => return Ok(Claim::PayloadMismatch),
+            _ => {}
         }
         match r.s("status")? {
             COMPLETED => Ok(Claim::Replay(StoredResponse {

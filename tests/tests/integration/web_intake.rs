@@ -260,7 +260,9 @@ async fn concurrent_duplicates_and_keyless_double_submits_make_one_report() {
     statuses.sort();
     assert!(
         statuses == [201, 201] || statuses == [201, 409],
-        "{statuses:?}"
+        "{statuses:?}: {} / {}",
+        a.json,
+        b.json
     );
     assert_eq!(report_count(&t).await, 1);
 
