@@ -7,7 +7,7 @@ VENV          := .venv
 VENV_BUILD    := .venv-build
 MOTO_PORT     ?= 5055
 DEVSTACK_PORT ?= 3000
-FUNCTIONS     := web-intake verify notify
+FUNCTIONS     := web-intake verify notify backoffice
 # arm64 where the aarch64 target is installed, x86_64 otherwise; the template's
 # Architecture parameter must follow it at deploy time.
 ARCH ?= $(if $(shell rustup target list --installed 2>/dev/null | grep -x aarch64-unknown-linux-gnu),arm64,x86_64)

@@ -4,8 +4,9 @@
 //! stable for programs, the message Indonesian for people.
 
 use lambda_http::http::{HeaderValue, StatusCode, header};
-use lambda_http::{Body, Response};
+use lambda_http::{Body, Request, Response};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use crate::domain::submission::FieldError;
 
@@ -90,6 +91,51 @@ impl ApiError {
         };
         json_response(self.status, &envelope)
     }
+}
+
+/// The body of a JSON request, refused before any parsing when it is not JSON (415)
+/// or larger than `max` bytes (413).
+pub fn json_bytes(request: &Request, max: usize) -> Result<&[u8], ApiError> {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !content_type
+        .to_ascii_lowercase()
+        .starts_with("application/json")
+    {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Kirim data sebagai JSON (Content-Type: application/json).",
+        ));
+    }
+    let bytes: &[u8] = request.body().as_ref();
+    if bytes.len() > max {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!("Isi permintaan terlalu besar (maksimal {} KB).", max / 1024),
+        ));
+    }
+    Ok(bytes)
+}
+
+/// Parses a JSON body into `T`; a malformed body or a wrong or unknown field is 400.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        let detail = if e.is_data() {
+            format!(" ({e})")
+        } else {
+            String::new()
+        };
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_json",
+            format!("Isi permintaan bukan JSON yang valid{detail}."),
+        )
+    })
 }
 
 /// A JSON response; serialisation of our own types cannot fail, but if it ever does

@@ -9,6 +9,7 @@
 pub mod adapters;
 pub mod aws;
 pub mod batch;
+pub mod changes;
 pub mod clock;
 pub mod config;
 pub mod domain;

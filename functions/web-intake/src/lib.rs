@@ -23,6 +23,7 @@ use sigap::adapters::queue::{IntakeMessage, JsonQueue};
 use sigap::adapters::reports::ReportStore;
 use sigap::adapters::table::StoreError;
 use sigap::aws::AwsClients;
+use sigap::changes::ChangeLog;
 use sigap::clock::Clock;
 use sigap::config::{ConfigError, Settings};
 use sigap::domain::calendar::{CalendarError, WorkingCalendar, wib};
@@ -32,7 +33,8 @@ use sigap::domain::report::{
 use sigap::domain::submission::{ReportSubmission, SubmissionBody};
 use sigap::domain::tracking_id::TrackingId;
 use sigap::domain::triage::{EMERGENCY_ADVICE, TriageRules, detect_emergency, mask_pii};
-use sigap::http::{ApiError, json_response};
+use sigap::domain::workflow::{self, Change, Policy, WorkflowError};
+use sigap::http::{ApiError, json_bytes, json_response, parse_json};
 use sigap::ids::{IdGenerator, sha256_hex};
 use tracing::{error, info, warn};
 
@@ -52,17 +54,27 @@ pub struct Config {
     pub table_name: String,
     /// URL of the `intake` queue.
     pub intake_queue_url: String,
+    /// URL of the `notify` queue (citizen actions are announced).
+    pub notify_queue_url: String,
     /// Working days to verify and dispatch (DESIGN §6; default 2).
     pub verify_working_days: u32,
+    /// Working days for an agency's follow-up, restarted by a dispute (default 5).
+    pub follow_up_working_days: u32,
+    /// Working days before a follow-up without dispute closes (default 10).
+    pub close_working_days: u32,
 }
 
 impl Config {
-    /// Reads `TABLE_NAME`, `INTAKE_QUEUE_URL` and optional `VERIFY_WORKING_DAYS`.
+    /// Reads `TABLE_NAME`, `INTAKE_QUEUE_URL`, `NOTIFY_QUEUE_URL` and the optional
+    /// working-day settings.
     pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
             intake_queue_url: settings.required("INTAKE_QUEUE_URL")?,
+            notify_queue_url: settings.required("NOTIFY_QUEUE_URL")?,
             verify_working_days: settings.parsed_or("VERIFY_WORKING_DAYS", 2)?,
+            follow_up_working_days: settings.parsed_or("FOLLOW_UP_WORKING_DAYS", 5)?,
+            close_working_days: settings.parsed_or("CLOSE_WORKING_DAYS", 10)?,
         })
     }
 }
@@ -77,7 +89,11 @@ pub struct WebIntake {
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     verify_working_days: u32,
+    follow_up_working_days: u32,
+    close_working_days: u32,
     rules: TriageRules,
+    changes: ChangeLog,
+    catalog: CatalogStore,
 }
 
 impl WebIntake {
@@ -101,8 +117,24 @@ impl WebIntake {
             clock,
             ids,
             verify_working_days: config.verify_working_days,
+            follow_up_working_days: config.follow_up_working_days,
+            close_working_days: config.close_working_days,
             rules: TriageRules::bundled()?,
+            changes: ChangeLog::new(
+                ReportStore::new(clients.dynamodb.clone(), table),
+                JsonQueue::new(clients.sqs.clone(), &config.notify_queue_url),
+            ),
+            catalog: CatalogStore::new(clients.dynamodb.clone(), table),
         })
+    }
+
+    fn policy(&self) -> Policy<'_> {
+        Policy {
+            calendar: &self.calendar,
+            verify_days: self.verify_working_days,
+            follow_up_days: self.follow_up_working_days,
+            close_days: self.close_working_days,
+        }
     }
 }
 
@@ -128,11 +160,14 @@ pub async fn handle(
         (&Method::POST, ["reports"]) => submit(app, &request).await,
         (&Method::GET, ["reports", id]) => show(app, id).await,
         (&Method::GET, ["categories"]) => list_categories(app).await,
-        (_, ["reports"] | ["reports", _] | ["categories"]) => Err(ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            "Metode HTTP ini tidak didukung untuk alamat tersebut.",
-        )),
+        (&Method::POST, ["reports", id, action]) => citizen_action(app, id, action, &request).await,
+        (_, ["reports"] | ["reports", _] | ["reports", _, _] | ["categories"]) => {
+            Err(ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "Metode HTTP ini tidak didukung untuk alamat tersebut.",
+            ))
+        }
         _ => Err(ApiError::not_found("Alamat tidak ditemukan.")),
     };
     Ok(result.unwrap_or_else(ApiError::into_response))
@@ -141,52 +176,6 @@ pub async fn handle(
 fn internal(context: &str, err: impl std::fmt::Display) -> ApiError {
     error!(error = %err, "{context}");
     ApiError::unavailable()
-}
-
-/// The body as bytes, refusing what cannot be a report before any parsing.
-fn body_bytes(request: &Request) -> Result<&[u8], ApiError> {
-    let content_type = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    if !content_type
-        .to_ascii_lowercase()
-        .starts_with("application/json")
-    {
-        return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "Kirim laporan sebagai JSON (Content-Type: application/json).",
-        ));
-    }
-    let bytes: &[u8] = request.body().as_ref();
-    if bytes.len() > MAX_BODY_BYTES {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            format!(
-                "Isi permintaan terlalu besar (maksimal {} KB).",
-                MAX_BODY_BYTES / 1024
-            ),
-        ));
-    }
-    Ok(bytes)
-}
-
-fn parse_body(bytes: &[u8]) -> Result<SubmissionBody, ApiError> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        let detail = if e.is_data() {
-            format!(" ({e})")
-        } else {
-            String::new()
-        };
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_json",
-            format!("Isi permintaan bukan JSON laporan yang valid{detail}."),
-        )
-    })
 }
 
 /// The client's `Idempotency-Key`, or one derived from the sender and the body so an
@@ -257,8 +246,8 @@ struct Accepted<'a> {
 }
 
 async fn submit(app: &WebIntake, request: &Request) -> Result<Response<Body>, ApiError> {
-    let bytes = body_bytes(request)?;
-    let body = parse_body(bytes)?;
+    let bytes = json_bytes(request, MAX_BODY_BYTES)?;
+    let body: SubmissionBody = parse_json(bytes)?;
     let categories = app
         .categories
         .get()
@@ -511,6 +500,7 @@ struct PublicReport {
     received_at: String,
     updated_at: String,
     deadline: Option<DeadlineView>,
+    follow_ups: Vec<serde_json::Value>,
     timeline: Vec<TimelineEntry>,
 }
 
@@ -561,6 +551,7 @@ async fn show(app: &WebIntake, raw_id: &str) -> Result<Response<Body>, ApiError>
         received_at: local_time(report.received_at),
         updated_at: local_time(report.updated_at),
         deadline: deadline_view(report.clock),
+        follow_ups: public_follow_ups(app, &report).await?,
         timeline: events.iter().map(timeline_entry).collect(),
     };
     let mut response = json_response(StatusCode::OK, &view);
@@ -570,13 +561,49 @@ async fn show(app: &WebIntake, raw_id: &str) -> Result<Response<Body>, ApiError>
     Ok(response)
 }
 
+/// Every published follow-up with the agency's name, oldest first.
+async fn public_follow_ups(
+    app: &WebIntake,
+    report: &Report,
+) -> Result<Vec<serde_json::Value>, ApiError> {
+    if report.assignments.iter().all(|a| a.follow_ups.is_empty()) {
+        return Ok(Vec::new());
+    }
+    let agencies = app
+        .catalog
+        .agencies()
+        .await
+        .map_err(|e| internal("reading agencies", e))?;
+    let mut list: Vec<(jiff::Timestamp, serde_json::Value)> = Vec::new();
+    for assignment in &report.assignments {
+        let name = agencies
+            .iter()
+            .find(|a| a.id == assignment.agency)
+            .map(|a| a.name.clone());
+        for f in &assignment.follow_ups {
+            list.push((
+                f.at,
+                json!({
+                    "agency": assignment.agency,
+                    "agency_name": name,
+                    "at": local_time(f.at),
+                    "text": mask_pii(&f.text),
+                    "evidence": f.evidence,
+                }),
+            ));
+        }
+    }
+    list.sort_by_key(|(at, _)| *at);
+    Ok(list.into_iter().map(|(_, v)| v).collect())
+}
+
 fn timeline_entry(event: &ReportEvent) -> TimelineEntry {
     TimelineEntry {
         at: local_time(event.at),
         status: event.to,
         status_label: event.to.label(),
         by: Actor::public_label(&event.actor),
-        note: event.reason.clone(),
+        note: event.reason.as_deref().map(mask_pii),
     }
 }
 
@@ -607,4 +634,117 @@ async fn list_categories(app: &WebIntake) -> Result<Response<Body>, ApiError> {
         HeaderValue::from_static("public, max-age=300"),
     );
     Ok(response)
+}
+
+/// What a reporter may send with their token.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct CitizenBody {
+    text: Option<String>,
+    reason: Option<String>,
+}
+
+/// True when `token` is the reporter's (compared in constant time, as hashes).
+fn token_matches(report: &Report, token: &str) -> bool {
+    let given = sha256_hex(token.trim());
+    let stored = report.reporter_token_hash.as_bytes();
+    given.len() == stored.len()
+        && given
+            .bytes()
+            .zip(stored)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+/// The reporter's side of the conversation, proven by the token from submission:
+/// `info` (answers a *tunda*), `accept` (closes), `dispute` (reopens).
+async fn citizen_action(
+    app: &WebIntake,
+    raw_id: &str,
+    action: &str,
+    request: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let id = TrackingId::parse(raw_id).map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_tracking_id",
+            "Nomor pelacakan tidak valid.",
+        )
+    })?;
+    let Some(token) = request
+        .headers()
+        .get("x-reporter-token")
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "reporter_token_required",
+            "Sertakan token pelapor (header X-Reporter-Token) yang diberikan saat melapor.",
+        ));
+    };
+    let body: CitizenBody = match request.body().as_ref() {
+        [] => CitizenBody::default(),
+        _ => parse_json(json_bytes(request, MAX_BODY_BYTES)?)?,
+    };
+    let report = app
+        .reports
+        .get(&id)
+        .await
+        .map_err(|e| internal("reading report", e))?
+        .ok_or_else(|| ApiError::not_found("Laporan tidak ditemukan."))?;
+    if !token_matches(&report, token) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "invalid_reporter_token",
+            "Token pelapor tidak cocok dengan laporan ini.",
+        ));
+    }
+    let now = app.clock.now();
+    let policy = app.policy();
+    let text = |field: &Option<String>| field.clone().unwrap_or_default();
+    let change: Result<Change, WorkflowError> = match action {
+        "info" => workflow::provide_info(&report, &text(&body.text), now, &policy),
+        "accept" => workflow::accept(&report, now),
+        "dispute" => workflow::dispute(&report, &text(&body.reason), now, &policy),
+        _ => return Err(ApiError::not_found("Tindakan tidak dikenal.")),
+    };
+    let change = match change {
+        Ok(change) => change,
+        Err(WorkflowError::Invalid(message)) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                message,
+            ));
+        }
+        Err(_) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "not_allowed_now",
+                format!(
+                    "Tindakan ini tidak dapat dilakukan saat laporan berstatus \"{}\".",
+                    report.status.label()
+                ),
+            ));
+        }
+    };
+    match app.changes.commit(&report, &change).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                "Laporan baru saja berubah. Muat ulang lalu coba lagi.",
+            ));
+        }
+        Err(err) => return Err(internal("saving citizen action", err)),
+    }
+    info!(report_id = %id, action, status = %change.report.status, "citizen action");
+    show(app, raw_id).await.or_else(|_| {
+        // A confidential report has no public view; confirm the action anyway.
+        Ok(json_response(
+            StatusCode::OK,
+            &json!({ "tracking_id": id, "status": change.report.status }),
+        ))
+    })
 }

@@ -110,6 +110,21 @@ pub fn build(
                 })
             })))
         }
+        "backoffice" => {
+            let config =
+                backoffice::Config::load(settings).map_err(|e| config_err(crate_name, e))?;
+            let app = backoffice::Backoffice::new(&config, &runtime.clients, runtime.clock.clone())
+                .map_err(|e| config_err(crate_name, e))?;
+            let app = Arc::new(app);
+            Ok(Invoker::Http(Arc::new(move |request| {
+                let app = app.clone();
+                Box::pin(async move {
+                    backoffice::handle(&app, request)
+                        .await
+                        .unwrap_or_else(|_| ApiError::internal().into_response())
+                })
+            })))
+        }
         "verify" => {
             let config = verify::Config::load(settings).map_err(|e| config_err(crate_name, e))?;
             let app = verify::Verify::new(&config, &runtime.clients, runtime.clock.clone())

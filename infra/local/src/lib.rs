@@ -5,6 +5,7 @@
 //! the schedules. What the template declares and devstack cannot run fails start-up.
 
 pub mod functions;
+pub mod jwt;
 pub mod provision;
 pub mod server;
 pub mod sources;
@@ -30,8 +31,9 @@ use tokio::task::JoinHandle;
 use tracing::warn;
 
 use crate::functions::{Invoker, Runtime};
+use crate::jwt::DevAuthority;
 use crate::provision::{Stack, provision};
-use crate::server::Route;
+use crate::server::{Gate, Route};
 use crate::sources::{QueueSource, Schedule};
 use crate::template::{EventSpec, Template};
 
@@ -116,6 +118,7 @@ pub struct Running {
     pub queue_sources: Vec<QueueSource>,
     /// Schedules by `<Function>.<Event>`.
     pub schedules: Vec<Schedule>,
+    gate: Arc<Gate>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -128,6 +131,13 @@ impl Running {
             .find(|s| s.name == name || s.name.ends_with(&format!(".{name}")))
             .ok_or_else(|| format!("no schedule {name}"))?;
         schedule.fire().await
+    }
+
+    /// A dev token for `subject` in `groups` (e.g. `["agency:dlh"]`), valid 12 hours.
+    pub fn token(&self, subject: &str, groups: &[&str]) -> String {
+        self.gate
+            .authority
+            .token(subject, groups, self.gate.clock.now(), 12)
     }
 
     /// Stops serving, polling and scheduling.
@@ -168,6 +178,14 @@ pub async fn start(options: Options) -> Result<Running, DevstackError> {
         .table_name()
         .ok_or_else(|| DevstackError::Mismatch("template has no table".into()))?;
     seed(&options.clients, table).await?;
+    let key = options
+        .ids
+        .random_bytes(32)
+        .map_err(|e| DevstackError::Io(e.to_string()))?;
+    let gate = Arc::new(Gate {
+        authority: DevAuthority::new(key),
+        clock: options.clock.clone(),
+    });
     let runtime = Runtime {
         clients: options.clients.clone(),
         clock: options.clock,
@@ -192,13 +210,20 @@ pub async fn start(options: Options) -> Result<Running, DevstackError> {
                 ))
             };
             match (event, &invoker) {
-                (EventSpec::Http { method, path, .. }, Invoker::Http(handler)) => {
-                    routes.push(Route {
-                        method: method.clone(),
-                        path: path.clone(),
-                        handler: handler.clone(),
-                    })
-                }
+                (
+                    EventSpec::Http {
+                        method,
+                        path,
+                        authorizer,
+                        ..
+                    },
+                    Invoker::Http(handler),
+                ) => routes.push(Route {
+                    method: method.clone(),
+                    path: path.clone(),
+                    handler: handler.clone(),
+                    authorizer: authorizer.clone(),
+                }),
                 (
                     EventSpec::Sqs {
                         queue, batch_size, ..
@@ -239,6 +264,7 @@ pub async fn start(options: Options) -> Result<Running, DevstackError> {
     let mut tasks = vec![tokio::spawn(accept_loop(
         listener,
         routes,
+        gate.clone(),
         options.dev_clock,
     ))];
     if options.background {
@@ -259,6 +285,7 @@ pub async fn start(options: Options) -> Result<Running, DevstackError> {
         routes: route_names,
         queue_sources,
         schedules,
+        gate,
         tasks,
     })
 }
@@ -266,6 +293,7 @@ pub async fn start(options: Options) -> Result<Running, DevstackError> {
 async fn accept_loop(
     listener: TcpListener,
     routes: Arc<Vec<Route>>,
+    gate: Arc<Gate>,
     dev_clock: Option<Arc<DevClock>>,
 ) {
     loop {
@@ -277,17 +305,19 @@ async fn accept_loop(
             }
         };
         let routes = routes.clone();
+        let gate = gate.clone();
         let dev_clock = dev_clock.clone();
         tokio::spawn(async move {
             let service = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
                 let routes = routes.clone();
+                let gate = gate.clone();
                 let dev_clock = dev_clock.clone();
                 async move {
                     let response = match (&dev_clock, request.uri().path()) {
                         (Some(clock), "/_devstack/clock") => {
                             server::clock_endpoint(clock, request).await
                         }
-                        _ => server::serve(routes, peer, request).await,
+                        _ => server::serve(routes, gate, peer, request).await,
                     };
                     Ok::<_, std::convert::Infallible>(response)
                 }

@@ -29,6 +29,17 @@ pub struct Route {
     pub path: String,
     /// The function serving it.
     pub handler: HttpHandler,
+    /// The JWT authorizer guarding it, if any.
+    pub authorizer: Option<String>,
+}
+
+/// What devstack checks staff tokens with: its key and the functions' clock.
+#[derive(Clone)]
+pub struct Gate {
+    /// Signs and checks dev tokens.
+    pub authority: crate::jwt::DevAuthority,
+    /// "Now" for expiry checks (the same clock the functions see).
+    pub clock: std::sync::Arc<dyn sigap::clock::Clock>,
 }
 
 /// Matches a path against a template; returns the path parameters.
@@ -174,9 +185,10 @@ pub async fn clock_endpoint(
     Response::new(Full::new(Bytes::from(body.to_string())))
 }
 
-/// Serves one request: route, build the event, invoke, translate the response back.
+/// Serves one request: route, authorize, build the event, invoke, translate back.
 pub async fn serve(
     routes: Arc<Vec<Route>>,
+    gate: Arc<Gate>,
     peer: SocketAddr,
     request: Request<Incoming>,
 ) -> Response<Full<Bytes>> {
@@ -193,7 +205,21 @@ pub async fn serve(
         Ok(collected) => collected.to_bytes(),
         Err(_) => return gateway_error(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large"),
     };
-    let event = gateway_event(route, &params, &parts, &body, peer);
+    let mut event = gateway_event(route, &params, &parts, &body, peer);
+    if route.authorizer.is_some() {
+        let token = parts
+            .headers
+            .get("authorization")
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .unwrap_or_default();
+        match gate.authority.verify(token.trim(), gate.clock.now()) {
+            Ok(claims) => {
+                event["requestContext"]["authorizer"] = json!({ "jwt": { "claims": claims } })
+            }
+            Err(_) => return gateway_error(StatusCode::UNAUTHORIZED, "Unauthorized"),
+        }
+    }
     let request = match lambda_http::request::from_str(&event.to_string()) {
         Ok(request) => request,
         Err(err) => {

@@ -78,6 +78,8 @@ pub enum EventSpec {
         method: String,
         /// Path template, e.g. `/reports/{id}`.
         path: String,
+        /// The JWT authorizer guarding it, if any.
+        authorizer: Option<String>,
     },
     /// An SQS event source mapping.
     Sqs {
@@ -123,6 +125,8 @@ pub struct Template {
     pub queues: Vec<QueueSpec>,
     /// Functions.
     pub functions: Vec<FunctionSpec>,
+    /// Names of the HTTP API's JWT authorizers (emulated with devstack's key).
+    pub jwt_authorizers: Vec<String>,
 }
 
 fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
@@ -201,6 +205,21 @@ impl Template {
         let resources = get(&doc, "Resources")
             .and_then(Value::as_mapping)
             .ok_or_else(|| malformed("no Resources"))?;
+        // Authorizers first: routes anywhere in the file refer to them.
+        for resource in resources.values() {
+            if str_of(resource, "Type").as_deref() == Some("AWS::Serverless::HttpApi")
+                && let Some(authorizers) = get(resource, "Properties")
+                    .and_then(|p| get(p, "Auth"))
+                    .and_then(|a| get(a, "Authorizers"))
+                    .and_then(Value::as_mapping)
+            {
+                for (name, spec) in authorizers {
+                    if let (Some(name), Some(_)) = (name.as_str(), get(spec, "JwtConfiguration")) {
+                        template.jwt_authorizers.push(name.to_string());
+                    }
+                }
+            }
+        }
         for (id, resource) in resources {
             let id = id
                 .as_str()
@@ -213,11 +232,16 @@ impl Template {
                 "AWS::SQS::Queue" => template.queues.push(parse_queue(id, &props)?),
                 // Routes live on the functions' HttpApi events; the API itself is the server.
                 "AWS::Serverless::HttpApi" => {}
-                "AWS::Serverless::Function" => {
-                    template
-                        .functions
-                        .push(parse_function(id, &props, &globals_env)?)
-                }
+                "AWS::Serverless::Function" => template.functions.push(parse_function(
+                    id,
+                    &props,
+                    &globals_env,
+                    &template.jwt_authorizers,
+                )?),
+                // Cognito issues staff tokens in AWS; devstack issues its own.
+                "AWS::Cognito::UserPool"
+                | "AWS::Cognito::UserPoolClient"
+                | "AWS::Cognito::UserPoolGroup" => {}
                 other => {
                     return Err(unsupported(
                         id,
@@ -322,6 +346,7 @@ fn parse_function(
     id: &str,
     props: &Value,
     globals_env: &serde_yaml::Mapping,
+    authorizers: &[String],
 ) -> Result<FunctionSpec, TemplateError> {
     let code_uri =
         str_of(props, "CodeUri").ok_or_else(|| malformed(format!("{id} has no CodeUri")))?;
@@ -346,7 +371,7 @@ fn parse_function(
     if let Some(map) = get(props, "Events").and_then(Value::as_mapping) {
         for (name, event) in map {
             let name = name.as_str().unwrap_or_default().to_string();
-            events.push(parse_event(id, &name, event)?);
+            events.push(parse_event(id, &name, event, authorizers)?);
         }
     }
     Ok(FunctionSpec {
@@ -357,19 +382,26 @@ fn parse_function(
     })
 }
 
-fn parse_event(id: &str, name: &str, event: &Value) -> Result<EventSpec, TemplateError> {
+fn parse_event(
+    id: &str,
+    name: &str,
+    event: &Value,
+    authorizers: &[String],
+) -> Result<EventSpec, TemplateError> {
     let kind = str_of(event, "Type").unwrap_or_default();
     let props = get(event, "Properties").cloned().unwrap_or(Value::Null);
     let what = format!("event {name} ({kind})");
     match kind.as_str() {
         "HttpApi" => {
-            if get(&props, "Auth").is_some() {
-                return Err(unsupported(
-                    id,
-                    what,
-                    "JWT authorizer emulation is not built yet",
-                ));
-            }
+            let authorizer = match get(&props, "Auth").and_then(|a| str_of(a, "Authorizer")) {
+                None => None,
+                Some(n) if n == "NONE" => None,
+                Some(n) if authorizers.contains(&n) => Some(n),
+                Some(n) => {
+                    let why = format!("authorizer {n} is not a JWT authorizer of the HttpApi");
+                    return Err(unsupported(id, what, why));
+                }
+            };
             let method = str_of(&props, "Method").unwrap_or_default().to_uppercase();
             let path = str_of(&props, "Path").unwrap_or_default();
             if method.is_empty() || !path.starts_with('/') {
@@ -379,6 +411,7 @@ fn parse_event(id: &str, name: &str, event: &Value) -> Result<EventSpec, Templat
                 name: name.into(),
                 method,
                 path,
+                authorizer,
             })
         }
         "SQS" => {

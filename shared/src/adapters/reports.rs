@@ -15,7 +15,8 @@ use super::table::{
 use crate::domain::contact::{Email, PhoneNumber};
 use crate::domain::location::{Coordinates, Kecamatan};
 use crate::domain::report::{
-    ClockKind, Report, ReportAction, ReportClock, ReportEvent, ReportLocation, ReportStatus,
+    Assignment, ClockKind, Report, ReportAction, ReportClock, ReportEvent, ReportLocation,
+    ReportStatus,
 };
 use crate::domain::submission::ReporterContact;
 use crate::domain::tracking_id::TrackingId;
@@ -26,6 +27,44 @@ pub const QUEUE_TRIAGE: &str = "Q#TRIAGE";
 pub const QUEUE_VERIFY: &str = "Q#VERIFY";
 /// Work queue of reports waiting for the citizen (*tunda*).
 pub const QUEUE_NEEDS_INFO: &str = "Q#NEEDS_INFO";
+/// Dispatched, not yet acknowledged by any agency.
+pub const QUEUE_DISPATCHED: &str = "Q#DISPATCHED";
+/// Being worked on by agencies.
+pub const QUEUE_IN_PROGRESS: &str = "Q#IN_PROGRESS";
+/// Answered; waiting for the citizen or the auto-close clock.
+pub const QUEUE_RESPONDED: &str = "Q#RESPONDED";
+/// Every open work queue, in life order (for counts).
+pub const OPEN_QUEUES: [(&str, ReportStatus); 6] = [
+    (QUEUE_TRIAGE, ReportStatus::Received),
+    (QUEUE_VERIFY, ReportStatus::PendingVerification),
+    (QUEUE_NEEDS_INFO, ReportStatus::NeedsInfo),
+    (QUEUE_DISPATCHED, ReportStatus::Dispatched),
+    (QUEUE_IN_PROGRESS, ReportStatus::InProgress),
+    (QUEUE_RESPONDED, ReportStatus::Responded),
+];
+
+/// An agency's inbox partition in GSI2.
+pub fn agency_queue(agency: &str) -> String {
+    format!("Q#AGENCY#{agency}")
+}
+
+/// One line of an agency's inbox (copied onto the assignment item so the inbox is
+/// one Query).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InboxEntry {
+    /// The report.
+    pub report_id: String,
+    /// Its title.
+    pub title: String,
+    /// Its category.
+    pub category: String,
+    /// Kecamatan name, if known.
+    pub kecamatan: Option<String>,
+    /// The report's status.
+    pub report_status: ReportStatus,
+    /// This agency's part.
+    pub assignment: Assignment,
+}
 
 /// Reports in DynamoDB.
 #[derive(Debug, Clone)]
@@ -254,6 +293,42 @@ fn event_from_item(item: &Item) -> Result<ReportEvent, StoreError> {
     })
 }
 
+fn assignment_item(report: &Report, assignment: &Assignment) -> Result<Item, StoreError> {
+    let id = report.id.as_str();
+    let mut item = Item::new();
+    item.insert(PK.into(), s(report_pk(id)));
+    item.insert(SK.into(), s(format!("A#{}", assignment.agency)));
+    item.insert("type".into(), s("assignment"));
+    item.insert("id".into(), s(id));
+    item.insert("title".into(), s(&report.title));
+    item.insert("category".into(), s(&report.category));
+    item.insert("report_status".into(), s(report.status.as_str()));
+    if let Some(k) = &report.location.kecamatan {
+        item.insert("kecamatan_name".into(), s(&k.name));
+    }
+    let json = serde_json::to_string(assignment).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    item.insert("assignment".into(), s(json));
+    if assignment.is_open() {
+        item.insert(GSI2PK.into(), s(agency_queue(&assignment.agency)));
+        item.insert(GSI2SK.into(), s(format!("{}#{id}", ts(assignment.due_at))));
+    }
+    Ok(item)
+}
+
+fn inbox_entry(item: &Item) -> Result<InboxEntry, StoreError> {
+    let r = ItemReader(item);
+    Ok(InboxEntry {
+        report_id: r.s("id")?.into(),
+        title: r.s("title")?.into(),
+        category: r.s("category")?.into(),
+        kecamatan: r.opt_s("kecamatan_name").map(Into::into),
+        report_status: ReportStatus::parse(r.s("report_status")?)
+            .ok_or_else(|| StoreError::Corrupt("assignment report status".into()))?,
+        assignment: serde_json::from_str(r.s("assignment")?)
+            .map_err(|e| StoreError::Corrupt(format!("assignment: {e}")))?,
+    })
+}
+
 fn pii_item(id: &str, contact: &ReporterContact) -> Item {
     let mut item = Item::new();
     item.insert(PK.into(), s(report_pk(id)));
@@ -358,13 +433,23 @@ impl ReportStore {
             .expression_attribute_values(":status", s(previous.status.as_str()))
             .build()
             .map_err(StoreError::aws)?;
-        let items = vec![
+        let mut items = vec![
             TransactWriteItem::builder().put(put).build(),
             self.put(
                 event_item(next.id.as_str(), event),
                 "attribute_not_exists(PK)",
             )?,
         ];
+        // Assignment items mirror the report (inbox lines); the META condition above
+        // guards the whole transaction, so they need no condition of their own.
+        for assignment in &next.assignments {
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(assignment_item(next, assignment)?))
+                .build()
+                .map_err(StoreError::aws)?;
+            items.push(TransactWriteItem::builder().put(put).build());
+        }
         self.transact(items, StoreError::Conflict).await
     }
 
@@ -434,6 +519,96 @@ impl ReportStore {
             .await
             .map_err(StoreError::aws)?;
         out.items().iter().map(report_from_item).collect()
+    }
+
+    /// A work queue (GSI2) of reports, in queue order.
+    pub async fn queue(&self, queue: &str, limit: i32) -> Result<Vec<Report>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI2)
+            .key_condition_expression("GSI2PK = :queue")
+            .expression_attribute_values(":queue", s(queue))
+            .limit(limit)
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        out.items().iter().map(report_from_item).collect()
+    }
+
+    /// An agency's open assignments, earliest deadline first.
+    pub async fn inbox(&self, agency: &str, limit: i32) -> Result<Vec<InboxEntry>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI2)
+            .key_condition_expression("GSI2PK = :queue")
+            .expression_attribute_values(":queue", s(agency_queue(agency)))
+            .limit(limit)
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        out.items().iter().map(inbox_entry).collect()
+    }
+
+    /// How many items a GSI key condition matches (counted by DynamoDB, paginated).
+    async fn count(
+        &self,
+        index: &str,
+        condition: &str,
+        values: Vec<(&str, String)>,
+    ) -> Result<u64, StoreError> {
+        let mut total = 0u64;
+        let mut start = None;
+        loop {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(index)
+                .key_condition_expression(condition)
+                .select(aws_sdk_dynamodb::types::Select::Count)
+                .set_exclusive_start_key(start);
+            for (name, value) in &values {
+                query = query.expression_attribute_values(*name, s(value));
+            }
+            let out = query.send().await.map_err(StoreError::aws)?;
+            total += u64::try_from(out.count()).unwrap_or_default();
+            start = out.last_evaluated_key().cloned();
+            if start.is_none() {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// Reports in each open status.
+    pub async fn counts_by_status(&self) -> Result<Vec<(ReportStatus, u64)>, StoreError> {
+        let mut counts = Vec::new();
+        for (queue, status) in OPEN_QUEUES {
+            counts.push((
+                status,
+                self.count(GSI2, "GSI2PK = :q", vec![(":q", queue.to_string())])
+                    .await?,
+            ));
+        }
+        Ok(counts)
+    }
+
+    /// Reports whose running clock has run out (every due-queue shard).
+    pub async fn overdue(&self, now: Timestamp) -> Result<u64, StoreError> {
+        let mut total = 0;
+        for shard in 0..super::table::DUE_SHARDS {
+            total += self
+                .count(
+                    super::table::GSI1,
+                    "GSI1PK = :shard AND GSI1SK < :now",
+                    vec![(":shard", format!("DUE#{shard}")), (":now", ts(now))],
+                )
+                .await?;
+        }
+        Ok(total)
     }
 
     /// The reporter's identity and contact. Personal data: only authorised paths call

@@ -1,0 +1,635 @@
+//! `backoffice`: staff endpoints behind the HTTP API's JWT authorizer.
+//!
+//! Who may do what (DESIGN §8; claims validated by API Gateway, read here):
+//! - `admin`: verification queue; dispatch to agencies, *tunda*, archive, merge,
+//!   redact; sees reporter identities (the verifying admin).
+//! - `agency:<id>`: its inbox; acknowledge, notes, follow-up, return — only on
+//!   reports it holds an open or answered assignment for. Another agency's report
+//!   is "not found".
+//! - `supervisor`: reads everything, counts by state and overdue; changes nothing.
+//!
+//! Reporter identity is shown to the admin always, to others only when the report is
+//! neither anonymous nor confidential. Every change is one conditional write: two
+//! people acting at once, exactly one wins and the other gets 409 with the current state.
+
+use std::sync::Arc;
+
+use lambda_http::http::{Method, StatusCode, header};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sigap::adapters::catalog::CatalogStore;
+use sigap::adapters::queue::JsonQueue;
+use sigap::adapters::reports::{QUEUE_NEEDS_INFO, QUEUE_VERIFY, ReportStore};
+use sigap::adapters::table::StoreError;
+use sigap::aws::AwsClients;
+use sigap::changes::ChangeLog;
+use sigap::clock::Clock;
+use sigap::config::{ConfigError, Settings};
+use sigap::domain::calendar::{CalendarError, WorkingCalendar, wib};
+use sigap::domain::report::{AssignmentStatus, Report, ReportEvent};
+use sigap::domain::staff::{Role, Staff};
+use sigap::domain::tracking_id::TrackingId;
+use sigap::domain::workflow::{self, ArchiveReason, Change, Policy, WorkflowError};
+use sigap::http::{ApiError, json_bytes, json_response, parse_json};
+use tracing::{error, info};
+
+/// Largest staff request body.
+const MAX_BODY_BYTES: usize = 32 * 1024;
+/// Most reports one queue page shows.
+const QUEUE_PAGE: i32 = 200;
+/// Most evidence links on one follow-up.
+const MAX_EVIDENCE: usize = 10;
+
+/// Settings `backoffice` reads from its environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The single table.
+    pub table_name: String,
+    /// URL of the `notify` queue.
+    pub notify_queue_url: String,
+    /// Working days to verify and dispatch (default 2).
+    pub verify_working_days: u32,
+    /// Working days for an agency's follow-up (default 5).
+    pub follow_up_working_days: u32,
+    /// Working days before a follow-up without dispute closes (default 10).
+    pub close_working_days: u32,
+}
+
+impl Config {
+    /// Reads `TABLE_NAME`, `NOTIFY_QUEUE_URL` and the optional working-day settings.
+    pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table_name: settings.required("TABLE_NAME")?,
+            notify_queue_url: settings.required("NOTIFY_QUEUE_URL")?,
+            verify_working_days: settings.parsed_or("VERIFY_WORKING_DAYS", 2)?,
+            follow_up_working_days: settings.parsed_or("FOLLOW_UP_WORKING_DAYS", 5)?,
+            close_working_days: settings.parsed_or("CLOSE_WORKING_DAYS", 10)?,
+        })
+    }
+}
+
+/// Everything the handler needs, built once per process.
+pub struct Backoffice {
+    reports: ReportStore,
+    catalog: CatalogStore,
+    changes: ChangeLog,
+    calendar: WorkingCalendar,
+    clock: Arc<dyn Clock>,
+    config: Config,
+}
+
+impl Backoffice {
+    /// Wires the stores; the calendar is the bundled holiday data.
+    pub fn new(
+        config: &Config,
+        clients: &AwsClients,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, CalendarError> {
+        let reports = ReportStore::new(clients.dynamodb.clone(), &config.table_name);
+        let notify = JsonQueue::new(clients.sqs.clone(), &config.notify_queue_url);
+        Ok(Self {
+            changes: ChangeLog::new(reports.clone(), notify),
+            catalog: CatalogStore::new(clients.dynamodb.clone(), &config.table_name),
+            reports,
+            calendar: WorkingCalendar::bundled()?,
+            clock,
+            config: config.clone(),
+        })
+    }
+
+    fn policy(&self) -> Policy<'_> {
+        Policy {
+            calendar: &self.calendar,
+            verify_days: self.config.verify_working_days,
+            follow_up_days: self.config.follow_up_working_days,
+            close_days: self.config.close_working_days,
+        }
+    }
+}
+
+/// The Lambda handler: authenticates, routes, and always answers with a response.
+pub async fn handle(
+    app: &Backoffice,
+    request: Request,
+) -> Result<Response<Body>, lambda_http::Error> {
+    let Some(staff) = caller(&request) else {
+        return Ok(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Silakan masuk terlebih dahulu.",
+        )
+        .into_response());
+    };
+    let path = request.raw_http_path().trim_end_matches('/').to_string();
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let result = match (request.method(), segments.as_slice()) {
+        (&Method::GET, ["staff", "queue"]) => queue(app, &staff, &request).await,
+        (&Method::GET, ["staff", "inbox"]) => inbox(app, &staff).await,
+        (&Method::GET, ["staff", "summary"]) => summary(app, &staff).await,
+        (&Method::GET, ["staff", "reports", id]) => detail(app, &staff, id).await,
+        (&Method::POST, ["staff", "reports", id, action]) => {
+            act(app, &staff, id, action, &request).await
+        }
+        _ => Err(ApiError::not_found("Alamat tidak ditemukan.")),
+    };
+    Ok(result.unwrap_or_else(ApiError::into_response))
+}
+
+/// The staff member behind the request, from the authorizer's claims.
+fn caller(request: &Request) -> Option<Staff> {
+    match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => {
+            let claims = &ctx.authorizer.as_ref()?.jwt.as_ref()?.claims;
+            Staff::from_claims(claims)
+        }
+        _ => None,
+    }
+}
+
+fn forbidden() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        "Peran Anda tidak berwenang untuk tindakan ini.",
+    )
+}
+
+fn unavailable(context: &str, err: impl std::fmt::Display) -> ApiError {
+    error!(error = %err, "{context}");
+    ApiError::unavailable()
+}
+
+fn invalid(message: impl Into<String>) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "validation_failed",
+        message,
+    )
+}
+
+fn local_time(at: jiff::Timestamp) -> String {
+    at.to_zoned(wib())
+        .strftime("%Y-%m-%dT%H:%M:%S%:z")
+        .to_string()
+}
+
+/// True when `agency` holds (or held and answered) an assignment on the report.
+fn agency_on(report: &Report, agency: &str) -> bool {
+    report
+        .assignments
+        .iter()
+        .any(|a| a.agency == agency && a.status != AssignmentStatus::Returned)
+}
+
+/// Whether `staff` may read this report at all.
+fn may_read(staff: &Staff, report: &Report) -> bool {
+    staff.is_admin()
+        || staff.is_supervisor()
+        || staff.agency().is_some_and(|a| agency_on(report, a))
+}
+
+/// Anonymous: only the verifying admin sees who reported. Confidential: never agencies.
+fn may_see_identity(staff: &Staff, report: &Report) -> bool {
+    staff.is_admin() || (!report.anonymous && !report.confidential)
+}
+
+fn summary_view(report: &Report) -> Value {
+    let triage = report.triage.as_ref();
+    json!({
+        "tracking_id": report.id,
+        "title": report.title,
+        "category": report.category,
+        "kecamatan": report.location.kecamatan.as_ref().map(|k| &k.name),
+        "status": report.status,
+        "version": report.version,
+        "received_at": local_time(report.received_at),
+        "due_at": report.clock.map(|c| local_time(c.due_at)),
+        "provisional": report.clock.is_some_and(|c| c.provisional),
+        "emergency": triage.and_then(|t| t.emergency.as_ref()),
+        "suggestion": triage.and_then(|t| t.suggestion.as_ref()),
+    })
+}
+
+fn event_view(event: &ReportEvent) -> Value {
+    json!({
+        "at": local_time(event.at),
+        "version": event.version,
+        "by": event.actor,
+        "action": event.action,
+        "from": event.from,
+        "to": event.to,
+        "note": event.reason,
+        "agency": event.agency,
+    })
+}
+
+/// The full staff view of a report, with identity only where the rules allow.
+async fn report_view(app: &Backoffice, staff: &Staff, report: &Report) -> Result<Value, ApiError> {
+    let events = app
+        .reports
+        .events(&report.id)
+        .await
+        .map_err(|e| unavailable("reading timeline", e))?;
+    let reporter = if may_see_identity(staff, report) {
+        let contact = app
+            .reports
+            .reporter_contact(&report.id)
+            .await
+            .map_err(|e| unavailable("reading contact", e))?;
+        info!(report_id = %report.id, staff = %staff.subject, "reporter identity shown to staff");
+        json!({
+            "name": contact.name,
+            "phone": contact.phone.map(|p| p.to_string()),
+            "email": contact.email.map(|e| e.as_str().to_string()),
+        })
+    } else {
+        json!({ "hidden": true })
+    };
+    let location = &report.location;
+    Ok(json!({
+        "tracking_id": report.id,
+        "version": report.version,
+        "status": report.status,
+        "status_label": report.status.label(),
+        "title": report.title,
+        "description": report.description,
+        "category": report.category,
+        "location": {
+            "lat": location.coordinates.map(|c| c.lat()),
+            "lon": location.coordinates.map(|c| c.lon()),
+            "address": location.address,
+            "kecamatan": location.kecamatan.as_ref().map(|k| json!({"code": k.code, "name": k.name})),
+        },
+        "channel": report.channel,
+        "anonymous": report.anonymous,
+        "confidential": report.confidential,
+        "received_at": local_time(report.received_at),
+        "deadline": report.clock.map(|c| json!({"kind": c.kind, "due_at": local_time(c.due_at), "provisional": c.provisional})),
+        "paused_working_days": report.paused_working_days,
+        "duplicate_of": report.duplicate_of,
+        "triage": if staff.is_admin() || staff.is_supervisor() { json!(report.triage) } else { Value::Null },
+        "assignments": report.assignments,
+        "reporter": reporter,
+        "timeline": events.iter().map(event_view).collect::<Vec<_>>(),
+    }))
+}
+
+fn parse_id(raw: &str) -> Result<TrackingId, ApiError> {
+    TrackingId::parse(raw).map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_tracking_id",
+            "Nomor pelacakan tidak valid.",
+        )
+    })
+}
+
+/// Loads a report this caller may read; anything else is "not found".
+async fn load(app: &Backoffice, staff: &Staff, raw_id: &str) -> Result<Report, ApiError> {
+    let id = parse_id(raw_id)?;
+    let report = app
+        .reports
+        .get(&id)
+        .await
+        .map_err(|e| unavailable("reading report", e))?;
+    report
+        .filter(|r| may_read(staff, r))
+        .ok_or_else(|| ApiError::not_found("Laporan tidak ditemukan."))
+}
+
+async fn queue(
+    app: &Backoffice,
+    staff: &Staff,
+    request: &Request,
+) -> Result<Response<Body>, ApiError> {
+    if !(staff.is_admin() || staff.is_supervisor()) {
+        return Err(forbidden());
+    }
+    let params = request
+        .query_string_parameters_ref()
+        .cloned()
+        .unwrap_or_default();
+    let queue = match params.first("status") {
+        None | Some("pending_verification") => QUEUE_VERIFY,
+        Some("needs_info") => QUEUE_NEEDS_INFO,
+        Some(_) => {
+            return Err(invalid(
+                "status harus pending_verification atau needs_info.",
+            ));
+        }
+    };
+    let reports = app
+        .reports
+        .queue(queue, QUEUE_PAGE)
+        .await
+        .map_err(|e| unavailable("reading queue", e))?;
+    let category = params.first("category");
+    let kecamatan = params.first("kecamatan");
+    let emergency_only = params.first("emergency") == Some("true");
+    let list: Vec<Value> = reports
+        .iter()
+        .filter(|r| category.is_none_or(|c| r.category == c))
+        .filter(|r| {
+            kecamatan.is_none_or(|k| r.location.kecamatan.as_ref().is_some_and(|x| x.code == k))
+        })
+        .filter(|r| !emergency_only || r.triage.as_ref().is_some_and(|t| t.emergency.is_some()))
+        .map(summary_view)
+        .collect();
+    Ok(json_response(StatusCode::OK, &json!({ "reports": list })))
+}
+
+async fn inbox(app: &Backoffice, staff: &Staff) -> Result<Response<Body>, ApiError> {
+    let Some(agency) = staff.agency() else {
+        return Err(forbidden());
+    };
+    let entries = app
+        .reports
+        .inbox(agency, QUEUE_PAGE)
+        .await
+        .map_err(|e| unavailable("reading inbox", e))?;
+    let list: Vec<Value> = entries
+        .iter()
+        .map(|e| {
+            json!({
+                "tracking_id": e.report_id,
+                "title": e.title,
+                "category": e.category,
+                "kecamatan": e.kecamatan,
+                "report_status": e.report_status,
+                "assignment_status": e.assignment.status,
+                "due_at": local_time(e.assignment.due_at),
+                "provisional": e.assignment.provisional,
+            })
+        })
+        .collect();
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "agency": agency, "reports": list }),
+    ))
+}
+
+async fn summary(app: &Backoffice, staff: &Staff) -> Result<Response<Body>, ApiError> {
+    if !(staff.is_admin() || staff.is_supervisor()) {
+        return Err(forbidden());
+    }
+    let counts = app
+        .reports
+        .counts_by_status()
+        .await
+        .map_err(|e| unavailable("counting", e))?;
+    let overdue = app
+        .reports
+        .overdue(app.clock.now())
+        .await
+        .map_err(|e| unavailable("counting overdue", e))?;
+    let by_status: serde_json::Map<String, Value> = counts
+        .into_iter()
+        .map(|(status, n)| (status.as_str().to_string(), json!(n)))
+        .collect();
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "by_status": by_status, "overdue": overdue }),
+    ))
+}
+
+async fn detail(app: &Backoffice, staff: &Staff, raw_id: &str) -> Result<Response<Body>, ApiError> {
+    let report = load(app, staff, raw_id).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &report_view(app, staff, &report).await?,
+    ))
+}
+
+/// 409 with the report as it is now, so the loser of a race sees what won.
+async fn conflict(
+    app: &Backoffice,
+    staff: &Staff,
+    id: &TrackingId,
+    message: &str,
+) -> Result<Response<Body>, ApiError> {
+    let current = app
+        .reports
+        .get(id)
+        .await
+        .map_err(|e| unavailable("re-reading report", e))?;
+    let view = match current {
+        Some(r) if may_read(staff, &r) => report_view(app, staff, &r).await?,
+        _ => Value::Null,
+    };
+    Ok(json_response(
+        StatusCode::CONFLICT,
+        &json!({ "error": { "code": "conflict", "message": message }, "current": view }),
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ActionBody {
+    agencies: Option<Vec<String>>,
+    note: Option<String>,
+    question: Option<String>,
+    reason: Option<String>,
+    text: Option<String>,
+    into: Option<String>,
+    title: Option<String>,
+    description: Option<String>,
+    #[serde(default)]
+    evidence: Vec<String>,
+}
+
+fn require_admin(staff: &Staff) -> Result<Role, ApiError> {
+    if staff.is_admin() {
+        Ok(Role::Admin)
+    } else {
+        Err(forbidden())
+    }
+}
+
+fn require_agency(staff: &Staff) -> Result<(Role, String), ApiError> {
+    let agency = staff.agency().ok_or_else(forbidden)?.to_string();
+    Ok((Role::Agency(agency.clone()), agency))
+}
+
+fn valid_evidence(links: &[String]) -> Result<(), ApiError> {
+    if links.len() > MAX_EVIDENCE {
+        return Err(invalid(format!("Maksimal {MAX_EVIDENCE} tautan bukti.")));
+    }
+    for link in links {
+        let ok = (link.starts_with("https://") || link.starts_with("http://"))
+            && link.len() <= 500
+            && !link.chars().any(char::is_whitespace);
+        if !ok {
+            return Err(invalid(format!("Tautan bukti tidak valid: {link:.60}")));
+        }
+    }
+    Ok(())
+}
+
+/// Every state-changing action: authorize, compute (pure), commit (conditional).
+async fn act(
+    app: &Backoffice,
+    staff: &Staff,
+    raw_id: &str,
+    action: &str,
+    request: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let body: ActionBody = match request.body().as_ref() {
+        [] => ActionBody::default(),
+        _ => parse_json(json_bytes(request, MAX_BODY_BYTES)?)?,
+    };
+    let report = load(app, staff, raw_id).await?;
+    if let Some(expected) = request
+        .headers()
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        && expected.trim_matches('"') != report.version.to_string()
+    {
+        return conflict(
+            app,
+            staff,
+            &report.id,
+            "Laporan sudah diubah orang lain. Muat ulang.",
+        )
+        .await;
+    }
+    let now = app.clock.now();
+    let policy = app.policy();
+    let text = |field: &Option<String>| field.clone().unwrap_or_default();
+    let change: Result<Change, WorkflowError> = match action {
+        "dispatch" => {
+            let role = require_admin(staff)?;
+            let agencies = body.agencies.clone().unwrap_or_default();
+            let known = app
+                .catalog
+                .agencies()
+                .await
+                .map_err(|e| unavailable("reading agencies", e))?;
+            if let Some(unknown) = agencies.iter().find(|a| !known.iter().any(|k| &k.id == *a)) {
+                return Err(invalid(format!("Instansi tidak dikenal: {unknown}")));
+            }
+            workflow::dispatch(
+                &report,
+                &agencies,
+                body.note.as_deref(),
+                &staff.actor(&role),
+                now,
+                &policy,
+            )
+        }
+        "request-info" => {
+            let role = require_admin(staff)?;
+            workflow::request_info(
+                &report,
+                &text(&body.question),
+                &staff.actor(&role),
+                now,
+                &policy,
+            )
+        }
+        "archive" => {
+            let role = require_admin(staff)?;
+            let reason: ArchiveReason = serde_json::from_value(json!(text(&body.reason)))
+                .map_err(|_| invalid("Alasan arsip harus salah satu dari daftar baku."))?;
+            workflow::archive(&report, reason, &text(&body.text), &staff.actor(&role), now)
+        }
+        "merge" => {
+            let role = require_admin(staff)?;
+            let into = parse_id(&text(&body.into))?;
+            if app
+                .reports
+                .get(&into)
+                .await
+                .map_err(|e| unavailable("reading target", e))?
+                .is_none()
+            {
+                return Err(invalid("Laporan tujuan penggabungan tidak ditemukan."));
+            }
+            workflow::mark_duplicate(&report, &into, &staff.actor(&role), now)
+        }
+        "redact" => {
+            let role = require_admin(staff)?;
+            workflow::redact(
+                &report,
+                body.title.as_deref(),
+                body.description.as_deref(),
+                &staff.actor(&role),
+                now,
+            )
+        }
+        "acknowledge" => {
+            let (role, agency) = require_agency(staff)?;
+            workflow::acknowledge(&report, &agency, &staff.actor(&role), now)
+        }
+        "notes" => {
+            let (role, agency) = require_agency(staff)?;
+            workflow::add_note(
+                &report,
+                &agency,
+                &text(&body.text),
+                &staff.actor(&role),
+                now,
+            )
+        }
+        "follow-up" => {
+            let (role, agency) = require_agency(staff)?;
+            valid_evidence(&body.evidence)?;
+            workflow::publish_follow_up(
+                &report,
+                &agency,
+                &text(&body.text),
+                &body.evidence,
+                &staff.actor(&role),
+                now,
+                &policy,
+            )
+        }
+        "return" => {
+            let (role, agency) = require_agency(staff)?;
+            workflow::return_report(
+                &report,
+                &agency,
+                &text(&body.reason),
+                &staff.actor(&role),
+                now,
+                &policy,
+            )
+        }
+        _ => return Err(ApiError::not_found("Tindakan tidak dikenal.")),
+    };
+    let change = match change {
+        Ok(change) => change,
+        Err(WorkflowError::Transition(_)) => {
+            return conflict(
+                app,
+                staff,
+                &report.id,
+                "Status laporan saat ini tidak mengizinkan tindakan ini.",
+            )
+            .await;
+        }
+        Err(WorkflowError::NotAssigned(_)) => {
+            return Err(ApiError::not_found("Laporan tidak ditemukan."));
+        }
+        Err(WorkflowError::Invalid(message)) => return Err(invalid(message)),
+    };
+    match app.changes.commit(&report, &change).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict) => {
+            return conflict(
+                app,
+                staff,
+                &report.id,
+                "Laporan baru saja diubah orang lain.",
+            )
+            .await;
+        }
+        Err(err) => return Err(unavailable("saving change", err)),
+    }
+    info!(report_id = %report.id, action, status = %change.report.status, "staff action");
+    Ok(json_response(
+        StatusCode::OK,
+        &report_view(app, staff, &change.report).await?,
+    ))
+}

@@ -1,0 +1,22 @@
+//! Lambda entry point for `backoffice`: wiring only.
+
+use std::sync::Arc;
+
+use backoffice::{Backoffice, Config, handle};
+use lambda_http::{Error, run, service_fn};
+use sigap::aws::AwsClients;
+use sigap::clock::SystemClock;
+use sigap::config::Settings;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    sigap::telemetry::init();
+    let config = Config::load(&Settings::from_env())?;
+    let clients = AwsClients::from_env().await;
+    let app = Backoffice::new(&config, &clients, Arc::new(SystemClock))?;
+    let app = &app;
+    run(service_fn(move |request| async move {
+        handle(app, request).await
+    }))
+    .await
+}

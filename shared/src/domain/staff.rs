@@ -1,0 +1,160 @@
+//! Staff identity: who is calling a staff endpoint, from the JWT claims API Gateway's
+//! authorizer validated (Cognito groups in the deployed stack, devstack's local key
+//! when run locally). Handlers never see a token, only these claims.
+
+use std::collections::HashMap;
+
+use super::report::Actor;
+
+/// A staff role (DESIGN §8). Cognito group names are the wire form.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Verifies and dispatches; sees reporter identities.
+    Admin,
+    /// Reads everything across agencies; changes nothing.
+    Supervisor,
+    /// 112 call-taker.
+    Operator,
+    /// Staff of one agency: sees and answers only that agency's reports.
+    Agency(String),
+    /// A responder unit (panic paging).
+    Responder(String),
+}
+
+impl Role {
+    /// Parses a group name: `admin`, `supervisor`, `operator`, `agency:<id>`, `responder:<unit>`.
+    pub fn parse(group: &str) -> Option<Self> {
+        let group = group.trim();
+        match group.split_once(':') {
+            None => match group {
+                "admin" => Some(Role::Admin),
+                "supervisor" => Some(Role::Supervisor),
+                "operator" => Some(Role::Operator),
+                _ => None,
+            },
+            Some(("agency", id)) if valid_id(id) => Some(Role::Agency(id.into())),
+            Some(("responder", unit)) if valid_id(unit) => Some(Role::Responder(unit.into())),
+            _ => None,
+        }
+    }
+
+    /// The group name.
+    pub fn name(&self) -> String {
+        match self {
+            Role::Admin => "admin".into(),
+            Role::Supervisor => "supervisor".into(),
+            Role::Operator => "operator".into(),
+            Role::Agency(id) => format!("agency:{id}"),
+            Role::Responder(unit) => format!("responder:{unit}"),
+        }
+    }
+}
+
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+/// An authenticated staff member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Staff {
+    /// The token's subject (user id).
+    pub subject: String,
+    /// Roles from the groups claim; unknown groups are ignored.
+    pub roles: Vec<Role>,
+}
+
+/// The claim holding Cognito groups.
+pub const GROUPS_CLAIM: &str = "cognito:groups";
+
+/// Splits a groups claim as API Gateway passes it: HTTP APIs flatten arrays to
+/// `[admin agency:dlh]`; JSON arrays and comma lists are accepted too.
+pub fn parse_groups(raw: &str) -> Vec<Role> {
+    if let Ok(list) = serde_json::from_str::<Vec<String>>(raw) {
+        return list.iter().filter_map(|g| Role::parse(g)).collect();
+    }
+    raw.trim()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .split([' ', ','])
+        .filter_map(Role::parse)
+        .collect()
+}
+
+impl Staff {
+    /// The caller, from validated claims; `None` without a subject.
+    pub fn from_claims(claims: &HashMap<String, String>) -> Option<Self> {
+        let subject = claims
+            .get("sub")
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())?;
+        let roles = claims
+            .get(GROUPS_CLAIM)
+            .map(|g| parse_groups(g))
+            .unwrap_or_default();
+        Some(Self {
+            subject: subject.into(),
+            roles,
+        })
+    }
+
+    /// Has the admin role.
+    pub fn is_admin(&self) -> bool {
+        self.roles.contains(&Role::Admin)
+    }
+
+    /// Has the supervisor role.
+    pub fn is_supervisor(&self) -> bool {
+        self.roles.contains(&Role::Supervisor)
+    }
+
+    /// The agency this member works for, if any (the first, if several).
+    pub fn agency(&self) -> Option<&str> {
+        self.roles.iter().find_map(|r| match r {
+            Role::Agency(id) => Some(id.as_str()),
+            _ => None,
+        })
+    }
+
+    /// Who they are in the audit trail, acting in `role`.
+    pub fn actor(&self, role: &Role) -> Actor {
+        Actor::Staff {
+            role: role.name(),
+            subject: self.subject.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_in_every_shape_api_gateway_sends() {
+        let want = vec![Role::Admin, Role::Agency("dlh".into())];
+        assert_eq!(parse_groups("[admin agency:dlh]"), want);
+        assert_eq!(parse_groups(r#"["admin","agency:dlh"]"#), want);
+        assert_eq!(parse_groups("admin,agency:dlh"), want);
+        assert_eq!(parse_groups("[superuser agency: agency:a/b]"), vec![]);
+    }
+
+    #[test]
+    fn staff_from_claims() {
+        let claims: HashMap<String, String> = [
+            ("sub".to_string(), "u-7".to_string()),
+            (GROUPS_CLAIM.to_string(), "[agency:dsdabm]".to_string()),
+        ]
+        .into();
+        let staff = Staff::from_claims(&claims).unwrap();
+        assert_eq!(staff.agency(), Some("dsdabm"));
+        assert!(!staff.is_admin() && !staff.is_supervisor());
+        assert_eq!(
+            staff.actor(&Role::Agency("dsdabm".into())).to_stored(),
+            "agency:dsdabm:u-7"
+        );
+        assert_eq!(Staff::from_claims(&HashMap::new()), None);
+    }
+}
