@@ -67,6 +67,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     println!();
+    println!("Staff tokens (valid 12 h; send as 'Authorization: Bearer $TOKEN'):");
+    for (name, group) in [
+        ("ADMIN", "admin"),
+        ("SUPERVISOR", "supervisor"),
+        ("OPERATOR", "operator"),
+        ("DSDABM", "agency:dsdabm"),
+        ("DLH", "agency:dlh"),
+        ("DISHUB", "agency:dishub"),
+    ] {
+        let subject = format!("dev-{}", name.to_lowercase());
+        println!(
+            "  export {name}_TOKEN={}",
+            running.token(&subject, &[group])
+        );
+    }
+    println!();
     println!("Try:");
     println!("  curl -s {base}/categories");
     println!(

@@ -9,3 +9,4 @@ mod repository;
 mod sample_events;
 mod verify_worker;
 mod web_intake;
+mod workflow_e2e;

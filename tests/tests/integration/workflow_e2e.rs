@@ -1,0 +1,241 @@
+//! The LAPOR! workflow end to end over real HTTP on devstack, with the background
+//! pollers delivering triage and SMS exactly as they would on Lambda.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use sigap::clock::SystemClock;
+use sigap::ids::OsRandom;
+use sigap_tests::{HttpReply, devstack, http, sent_sms, unique_phone};
+
+use crate::web_intake::valid_body;
+
+/// A request with an optional staff token and an optional reporter token.
+pub async fn call(
+    method: &str,
+    url: &str,
+    staff: Option<&str>,
+    reporter: Option<&str>,
+    body: Option<Value>,
+) -> HttpReply {
+    let bearer = staff.map(|t| format!("Bearer {t}"));
+    let mut headers = vec![("content-type", "application/json")];
+    if let Some(b) = &bearer {
+        headers.push(("authorization", b.as_str()));
+    }
+    if let Some(r) = reporter {
+        headers.push(("x-reporter-token", r));
+    }
+    let body = body.map(|b| b.to_string());
+    http(method, url, &headers, body.as_deref()).await
+}
+
+/// Waits until `phone` has received `n` SMS, then returns them all.
+pub async fn wait_for_sms(phone: &str, n: usize) -> Vec<String> {
+    let started = Instant::now();
+    loop {
+        let sms = sent_sms(phone).await;
+        if sms.len() >= n || started.elapsed() > Duration::from_secs(20) {
+            return sms;
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+async fn wait_for_status(base: &str, id: &str, status: &str) -> Value {
+    let started = Instant::now();
+    loop {
+        let shown = call("GET", &format!("{base}/reports/{id}"), None, None, None).await;
+        if shown.json["status"] == status || started.elapsed() > Duration::from_secs(20) {
+            return shown.json;
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_report_goes_the_whole_way_with_the_citizen_told_at_each_step() {
+    let running = devstack("workflow", Arc::new(SystemClock), Arc::new(OsRandom), true).await;
+    let base = running.base_url.clone();
+    let admin = running.token("admin-1", &["admin"]);
+    let agency = running.token("dsdabm-1", &["agency:dsdabm"]);
+    let phone = unique_phone();
+    let mut body = valid_body();
+    body["contact"] = json!({"name": "Siti Rahma", "phone": phone});
+
+    // Submission → triage → "received" SMS.
+    let created = call("POST", &format!("{base}/reports"), None, None, Some(body)).await;
+    assert_eq!(created.status, 201, "{}", created.json);
+    let id = created.json["tracking_id"].as_str().unwrap().to_string();
+    let token = created.json["reporter_token"].as_str().unwrap().to_string();
+    assert_eq!(
+        wait_for_status(&base, &id, "pending_verification").await["status"],
+        "pending_verification"
+    );
+    let sms = wait_for_sms(&phone, 1).await;
+    assert!(
+        sms[0].contains(&id) && sms[0].contains("laporan diterima"),
+        "{sms:?}"
+    );
+
+    let staff_url = |action: &str| format!("{base}/staff/reports/{id}/{action}");
+    let citizen_url = |action: &str| format!("{base}/reports/{id}/{action}");
+    let expect = |r: &HttpReply, status: &str| {
+        assert_eq!(r.status, 200, "{}", r.json);
+        assert_eq!(r.json["status"], status, "{}", r.json);
+    };
+
+    // Tunda: the admin asks; the clock pauses; the citizen is texted the question.
+    let r = call(
+        "POST",
+        &staff_url("request-info"),
+        Some(&admin),
+        None,
+        Some(json!({"question": "Di RT/RW berapa?"})),
+    )
+    .await;
+    expect(&r, "needs_info");
+    assert!(r.json["deadline"].is_null() && r.json["paused_working_days"].as_u64().unwrap() >= 1);
+    let sms = wait_for_sms(&phone, 2).await;
+    assert!(
+        sms[1].ends_with("admin meminta info tambahan: Di RT/RW berapa?"),
+        "{sms:?}"
+    );
+
+    // The citizen answers with the token; verification resumes.
+    let r = call(
+        "POST",
+        &citizen_url("info"),
+        None,
+        Some(&token),
+        Some(json!({"text": "RT 05 RW 03, depan SDN Dago"})),
+    )
+    .await;
+    expect(&r, "pending_verification");
+
+    // Verify and dispatch.
+    let r = call(
+        "POST",
+        &staff_url("dispatch"),
+        Some(&admin),
+        None,
+        Some(json!({"agencies": ["dsdabm"]})),
+    )
+    .await;
+    expect(&r, "dispatched");
+    let sms = wait_for_sms(&phone, 3).await;
+    assert!(
+        sms[2].contains("diteruskan ke instansi terkait, tindak lanjut paling lambat"),
+        "{sms:?}"
+    );
+
+    // The agency acknowledges and publishes its follow-up.
+    let inbox = call(
+        "GET",
+        &format!("{base}/staff/inbox"),
+        Some(&agency),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(inbox.json["reports"][0]["tracking_id"], id.as_str());
+    expect(
+        &call("POST", &staff_url("acknowledge"), Some(&agency), None, None).await,
+        "in_progress",
+    );
+    let r = call("POST", &staff_url("follow-up"), Some(&agency), None,
+        Some(json!({"text": "Lubang sudah ditambal.", "evidence": ["https://dsdabm.bandung.go.id/foto/1.jpg"]}))).await;
+    expect(&r, "responded");
+    let sms = wait_for_sms(&phone, 4).await;
+    assert!(sms[3].contains("instansi telah menanggapi"), "{sms:?}");
+
+    // The citizen disputes: it reopens with a new follow-up clock.
+    let r = call(
+        "POST",
+        &citizen_url("dispute"),
+        None,
+        Some(&token),
+        Some(json!({"reason": "Masih berlubang di sisi kiri."})),
+    )
+    .await;
+    expect(&r, "in_progress");
+    let r = call(
+        "POST",
+        &staff_url("follow-up"),
+        Some(&agency),
+        None,
+        Some(json!({"text": "Sisi kiri sudah ditambal."})),
+    )
+    .await;
+    expect(&r, "responded");
+    let sms = wait_for_sms(&phone, 5).await;
+    assert!(sms[4].contains("instansi telah menanggapi"), "{sms:?}");
+
+    // Accepted: closed, and told so.
+    expect(
+        &call("POST", &citizen_url("accept"), None, Some(&token), None).await,
+        "closed",
+    );
+    let sms = wait_for_sms(&phone, 6).await;
+    assert!(sms[5].contains("laporan selesai"), "{sms:?}");
+    assert_eq!(sms.len(), 6, "one SMS per event, no duplicates: {sms:?}");
+    for text in &sms {
+        assert!(text.contains(&id) && text.chars().count() <= 160, "{text}");
+    }
+
+    // The audit trail has every step, in order, with who acted.
+    let detail = call(
+        "GET",
+        &format!("{base}/staff/reports/{id}"),
+        Some(&admin),
+        None,
+        None,
+    )
+    .await;
+    let trail: Vec<(String, String)> = detail.json["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["to"].as_str().unwrap().to_string(),
+                e["by"]
+                    .as_str()
+                    .unwrap()
+                    .split(':')
+                    .next()
+                    .unwrap()
+                    .to_string(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("received", "citizen"),
+        ("pending_verification", "system"),
+        ("needs_info", "admin"),
+        ("pending_verification", "citizen"),
+        ("dispatched", "admin"),
+        ("in_progress", "agency"),
+        ("responded", "agency"),
+        ("in_progress", "citizen"),
+        ("responded", "agency"),
+        ("closed", "citizen"),
+    ];
+    let expected: Vec<(String, String)> = expected
+        .iter()
+        .map(|(s, b)| (s.to_string(), b.to_string()))
+        .collect();
+    assert_eq!(trail, expected);
+
+    // The public view shows both follow-ups with the agency's name.
+    let public = call("GET", &format!("{base}/reports/{id}"), None, None, None).await;
+    let follow_ups = public.json["follow_ups"].as_array().unwrap();
+    assert_eq!(follow_ups.len(), 2);
+    assert_eq!(
+        follow_ups[0]["agency_name"],
+        "Dinas Sumber Daya Air dan Bina Marga"
+    );
+    assert_eq!(follow_ups[1]["text"], "Sisi kiri sudah ditambal.");
+    running.shutdown();
+}
