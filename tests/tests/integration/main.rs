@@ -7,6 +7,7 @@ mod idempotency;
 mod notify_worker;
 mod repository;
 mod sample_events;
+mod staff_access;
 mod verify_worker;
 mod web_intake;
 mod workflow_e2e;
