@@ -426,6 +426,7 @@ async fn store_report(
         assignments: Vec::new(),
         paused_working_days: None,
         duplicate_of: None,
+        rating: None,
     };
     if deadline.provisional {
         warn!(report_id = %id, "deadline computed without confirmed holiday data");
@@ -500,6 +501,7 @@ struct PublicReport {
     received_at: String,
     updated_at: String,
     deadline: Option<DeadlineView>,
+    rating: Option<serde_json::Value>,
     follow_ups: Vec<serde_json::Value>,
     timeline: Vec<TimelineEntry>,
 }
@@ -551,6 +553,10 @@ async fn show(app: &WebIntake, raw_id: &str) -> Result<Response<Body>, ApiError>
         received_at: local_time(report.received_at),
         updated_at: local_time(report.updated_at),
         deadline: deadline_view(report.clock),
+        rating: report
+            .rating
+            .as_ref()
+            .map(|r| json!({"score": r.score, "comment": r.comment.as_deref().map(mask_pii)})),
         follow_ups: public_follow_ups(app, &report).await?,
         timeline: events.iter().map(timeline_entry).collect(),
     };
@@ -642,6 +648,8 @@ async fn list_categories(app: &WebIntake) -> Result<Response<Body>, ApiError> {
 struct CitizenBody {
     text: Option<String>,
     reason: Option<String>,
+    score: Option<u8>,
+    comment: Option<String>,
 }
 
 /// True when `token` is the reporter's (compared in constant time, as hashes).
@@ -657,7 +665,8 @@ fn token_matches(report: &Report, token: &str) -> bool {
 }
 
 /// The reporter's side of the conversation, proven by the token from submission:
-/// `info` (answers a *tunda*), `accept` (closes), `dispute` (reopens).
+/// `info` (adds information; answers a *tunda* when one is open), `reply` (to a
+/// follow-up), `rating` (1–5 with a comment), `accept` (closes), `dispute` (reopens).
 async fn citizen_action(
     app: &WebIntake,
     raw_id: &str,
@@ -703,7 +712,16 @@ async fn citizen_action(
     let policy = app.policy();
     let text = |field: &Option<String>| field.clone().unwrap_or_default();
     let change: Result<Change, WorkflowError> = match action {
-        "info" => workflow::provide_info(&report, &text(&body.text), now, &policy),
+        "info" if report.status == ReportStatus::NeedsInfo => {
+            workflow::provide_info(&report, &text(&body.text), now, &policy)
+        }
+        "info" | "reply" => workflow::reply(&report, &text(&body.text), now, &policy),
+        "rating" => workflow::rate(
+            &report,
+            body.score.unwrap_or(0),
+            body.comment.as_deref(),
+            now,
+        ),
         "accept" => workflow::accept(&report, now),
         "dispute" => workflow::dispute(&report, &text(&body.reason), now, &policy),
         _ => return Err(ApiError::not_found("Tindakan tidak dikenal.")),

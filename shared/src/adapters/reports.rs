@@ -176,6 +176,11 @@ pub fn report_item(report: &Report) -> Item {
     if let Some(other) = &report.duplicate_of {
         item.insert("duplicate_of".into(), s(other));
     }
+    if let Some(rating) = &report.rating
+        && let Ok(json) = serde_json::to_string(rating)
+    {
+        item.insert("rating".into(), s(json));
+    }
     item
 }
 
@@ -239,6 +244,11 @@ pub fn report_from_item(item: &Item) -> Result<Report, StoreError> {
             .unwrap_or_default(),
         paused_working_days: r.opt_n("paused_working_days")?,
         duplicate_of: r.opt_s("duplicate_of").map(Into::into),
+        rating: r
+            .opt_s("rating")
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("rating: {e}")))?,
     })
 }
 

@@ -78,6 +78,10 @@ pub enum ReportAction {
     AddNote,
     /// Admin redacted personal data from the text (status unchanged).
     Redact,
+    /// The citizen added information or replied to a follow-up (status unchanged).
+    Reply,
+    /// The citizen rated the follow-up (status unchanged).
+    Rate,
 }
 
 use ReportAction as A;
@@ -121,6 +125,12 @@ pub const TRANSITIONS: &[(ReportStatus, ReportAction, ReportStatus)] = &[
     (S::Dispatched, A::Redact, S::Dispatched),
     (S::InProgress, A::Redact, S::InProgress),
     (S::Responded, A::Redact, S::Responded),
+    (S::PendingVerification, A::Reply, S::PendingVerification),
+    (S::Dispatched, A::Reply, S::Dispatched),
+    (S::InProgress, A::Reply, S::InProgress),
+    (S::Responded, A::Reply, S::Responded),
+    (S::Responded, A::Rate, S::Responded),
+    (S::Closed, A::Rate, S::Closed),
 ];
 
 /// Actions whose audit event must say why.
@@ -249,9 +259,12 @@ impl ReportStatus {
         if self.is_final() { "closed" } else { "open" }
     }
 
-    /// True when no action can move the report any more.
+    /// True when no action can move the report to another status any more (a closed
+    /// report can still be rated, which leaves it closed).
     pub fn is_final(self) -> bool {
-        !TRANSITIONS.iter().any(|(from, _, _)| *from == self)
+        !TRANSITIONS
+            .iter()
+            .any(|(from, _, to)| *from == self && *to != self)
     }
 }
 
@@ -323,6 +336,17 @@ pub struct FollowUp {
     pub text: String,
     /// Links to evidence (photos, documents).
     pub evidence: Vec<String>,
+}
+
+/// The citizen's rating of the follow-up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rating {
+    /// 1 (very dissatisfied) to 5 (very satisfied).
+    pub score: u8,
+    /// What they said, if anything.
+    pub comment: Option<String>,
+    /// When.
+    pub at: Timestamp,
 }
 
 /// One agency's part in a report, with its own follow-up clock.
@@ -406,6 +430,8 @@ pub struct Report {
     pub paused_working_days: Option<u32>,
     /// The report this one was merged into.
     pub duplicate_of: Option<String>,
+    /// The citizen's latest rating.
+    pub rating: Option<Rating>,
 }
 
 impl Report {
@@ -595,6 +621,8 @@ mod tests {
             A::MarkDuplicate,
             A::AddNote,
             A::Redact,
+            A::Reply,
+            A::Rate,
         ];
         let mut allowed = 0;
         for from in ALL_STATUSES {
@@ -687,6 +715,7 @@ mod tests {
             assignments: Vec::new(),
             paused_working_days: None,
             duplicate_of: None,
+            rating: None,
         };
         let later = at.checked_add(jiff::SignedDuration::from_secs(5)).unwrap();
         let (next, event) = report

@@ -529,6 +529,7 @@ mod tests {
             assignments: Vec::new(),
             paused_working_days: None,
             duplicate_of: None,
+            rating: None,
         }
     }
 

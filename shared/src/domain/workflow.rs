@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 use super::calendar::{WorkingCalendar, wib};
 use super::notification::NotificationKind;
 use super::report::{
-    Actor, Assignment, AssignmentStatus, ClockKind, FollowUp, Report, ReportAction, ReportClock,
-    ReportEvent, ReportStatus, TransitionError,
+    Actor, Assignment, AssignmentStatus, ClockKind, FollowUp, Rating, Report, ReportAction,
+    ReportClock, ReportEvent, ReportStatus, TransitionError,
 };
 use super::tracking_id::TrackingId;
 
@@ -530,6 +530,77 @@ pub fn return_report(
     })
 }
 
+/// Citizen: adds information or replies to a follow-up (status unchanged). A reply
+/// after a follow-up restarts the auto-close clock: LAPOR! closes only after ten
+/// working days *without* a reply.
+pub fn reply(
+    report: &Report,
+    text: &str,
+    now: Timestamp,
+    policy: &Policy,
+) -> Result<Change, WorkflowError> {
+    let text = required(text, "Balasan")?;
+    let (mut next, event) = report.apply_to(
+        ReportAction::Reply,
+        report.status,
+        &Actor::Citizen,
+        Some(text),
+        None,
+        now,
+    )?;
+    if next.status == ReportStatus::Responded {
+        next.clock = Some(clock(
+            ClockKind::AutoClose,
+            policy.calendar,
+            now,
+            policy.close_days,
+        ));
+    }
+    Ok(Change {
+        report: next,
+        event,
+        notify: None,
+    })
+}
+
+/// Citizen: rates the follow-up 1–5, with an optional comment (the latest counts).
+pub fn rate(
+    report: &Report,
+    score: u8,
+    comment: Option<&str>,
+    now: Timestamp,
+) -> Result<Change, WorkflowError> {
+    if !(1..=5).contains(&score) {
+        return Err(WorkflowError::Invalid("nilai harus 1 sampai 5".into()));
+    }
+    let comment = comment
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string);
+    let note = match &comment {
+        Some(c) => format!("nilai {score}/5: {c}"),
+        None => format!("nilai {score}/5"),
+    };
+    let (mut next, event) = report.apply_to(
+        ReportAction::Rate,
+        report.status,
+        &Actor::Citizen,
+        Some(&note),
+        None,
+        now,
+    )?;
+    next.rating = Some(Rating {
+        score,
+        comment,
+        at: now,
+    });
+    Ok(Change {
+        report: next,
+        event,
+        notify: None,
+    })
+}
+
 /// Citizen: satisfied with the follow-up; the report closes.
 pub fn accept(report: &Report, now: Timestamp) -> Result<Change, WorkflowError> {
     let (mut next, event) = report.apply(ReportAction::Accept, &Actor::Citizen, None, now)?;
@@ -625,6 +696,7 @@ mod tests {
             assignments: Vec::new(),
             paused_working_days: None,
             duplicate_of: None,
+            rating: None,
         }
     }
 
@@ -840,6 +912,54 @@ mod tests {
             accept(&f2.report, at(260)).unwrap().report.status,
             ReportStatus::Closed
         );
+    }
+
+    #[test]
+    fn replies_and_ratings() {
+        let cal = calendar();
+        let p = policy(&cal);
+        let d = dispatch(&pending(), &["dsdabm".into()], None, &admin(), at(1), &p).unwrap();
+        let r = reply(&d.report, "Ada foto tambahan", at(2), &p).unwrap();
+        assert_eq!(
+            (r.report.status, r.event.actor.as_str()),
+            (ReportStatus::Dispatched, "citizen")
+        );
+        assert!(
+            rate(&r.report, 5, None, at(3)).is_err(),
+            "nothing to rate before a follow-up"
+        );
+        let f = publish_follow_up(
+            &r.report,
+            "dsdabm",
+            "Selesai",
+            &[],
+            &agency("dsdabm"),
+            at(4),
+            &p,
+        )
+        .unwrap();
+        // A reply after the follow-up restarts the auto-close clock from the reply.
+        let later = reply(&f.report, "Terima kasih, akan saya cek", at(240), &p).unwrap();
+        assert!(later.report.clock.unwrap().due_at > f.report.clock.unwrap().due_at);
+        assert!(
+            rate(&f.report, 0, None, at(5)).is_err() && rate(&f.report, 6, None, at(5)).is_err()
+        );
+        let rated = rate(&f.report, 4, Some(" Cepat "), at(5)).unwrap();
+        assert_eq!(
+            rated
+                .report
+                .rating
+                .as_ref()
+                .map(|r| (r.score, r.comment.clone())),
+            Some((4, Some("Cepat".into())))
+        );
+        let closed = accept(&rated.report, at(6)).unwrap();
+        let rerated = rate(&closed.report, 5, None, at(7)).unwrap();
+        assert_eq!(
+            (rerated.report.status, rerated.report.rating.unwrap().score),
+            (ReportStatus::Closed, 5)
+        );
+        assert!(ReportStatus::Closed.is_final());
     }
 
     #[test]

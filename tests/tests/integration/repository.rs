@@ -40,6 +40,7 @@ pub fn sample_report(seed: u64, at: Timestamp) -> Report {
         assignments: Vec::new(),
         paused_working_days: None,
         duplicate_of: None,
+        rating: None,
     }
 }
 

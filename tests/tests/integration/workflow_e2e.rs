@@ -239,3 +239,98 @@ async fn a_report_goes_the_whole_way_with_the_citizen_told_at_each_step() {
     assert_eq!(follow_ups[1]["text"], "Sisi kiri sudah ditambal.");
     running.shutdown();
 }
+
+#[tokio::test]
+async fn the_citizen_adds_information_replies_and_rates_with_the_token() {
+    let running = devstack("citizen", Arc::new(SystemClock), Arc::new(OsRandom), true).await;
+    let base = running.base_url.clone();
+    let admin = running.token("admin-1", &["admin"]);
+    let agency = running.token("dlh-1", &["agency:dlh"]);
+    let created = call(
+        "POST",
+        &format!("{base}/reports"),
+        None,
+        None,
+        Some(valid_body()),
+    )
+    .await;
+    let id = created.json["tracking_id"].as_str().unwrap().to_string();
+    let token = created.json["reporter_token"].as_str().unwrap().to_string();
+    wait_for_status(&base, &id, "pending_verification").await;
+    let citizen = |action: &str, body: Value| {
+        let url = format!("{base}/reports/{id}/{action}");
+        let token = token.clone();
+        async move { call("POST", &url, None, Some(&token), Some(body)).await }
+    };
+    // Adding information while nothing was asked leaves the status alone.
+    let added = citizen("info", json!({"text": "Lubangnya sekitar 1 meter."})).await;
+    assert_eq!(
+        (added.status, added.json["status"].as_str()),
+        (200, Some("pending_verification"))
+    );
+    // Ratings need a follow-up first.
+    assert_eq!(citizen("rating", json!({"score": 5})).await.status, 409);
+    call(
+        "POST",
+        &format!("{base}/staff/reports/{id}/dispatch"),
+        Some(&admin),
+        None,
+        Some(json!({"agencies": ["dlh"]})),
+    )
+    .await;
+    let answered = call(
+        "POST",
+        &format!("{base}/staff/reports/{id}/follow-up"),
+        Some(&agency),
+        None,
+        Some(json!({"text": "Sudah diperbaiki."})),
+    )
+    .await;
+    assert_eq!(answered.json["status"], "responded");
+    let replied = citizen("reply", json!({"text": "Terima kasih!"})).await;
+    assert_eq!(replied.json["status"], "responded");
+    assert_eq!(citizen("rating", json!({"score": 9})).await.status, 422);
+    let rated = citizen("rating", json!({"score": 4, "comment": "Cepat ditangani"})).await;
+    assert_eq!(
+        rated.json["rating"],
+        json!({"score": 4, "comment": "Cepat ditangani"})
+    );
+    let notes: Vec<_> = rated.json["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["note"].as_str().map(str::to_string))
+        .collect();
+    assert!(
+        notes.contains(&"Terima kasih!".to_string())
+            && notes.contains(&"nilai 4/5: Cepat ditangani".to_string()),
+        "{notes:?}"
+    );
+    // Without the token, or with a wrong one, nothing happens.
+    assert_eq!(
+        call(
+            "POST",
+            &format!("{base}/reports/{id}/accept"),
+            None,
+            None,
+            None
+        )
+        .await
+        .status,
+        401
+    );
+    assert_eq!(
+        call(
+            "POST",
+            &format!("{base}/reports/{id}/accept"),
+            None,
+            Some("0000"),
+            None
+        )
+        .await
+        .status,
+        403
+    );
+    assert_eq!(citizen("teleport", json!({})).await.status, 404);
+    running.shutdown();
+}
