@@ -139,6 +139,18 @@ async fn every_route_for_every_principal() {
             Some(json!({"reason": "x"})),
             [401, 409, 403, 401, 401, 401, 401, 401],
         ),
+        (
+            "POST",
+            format!("{base}/reports/{id}/rating"),
+            Some(json!({"score": 5})),
+            [401, 409, 403, 401, 401, 401, 401, 401],
+        ),
+        (
+            "POST",
+            format!("{base}/reports/{id}/reply"),
+            Some(json!({"text": "tambahan"})),
+            [401, 200, 403, 401, 401, 401, 401, 401],
+        ),
         ("GET", format!("{base}/reports/{id}"), None, [200; 8]),
     ];
     let mut failures = Vec::new();
