@@ -27,7 +27,7 @@ impl ChangeLog {
     }
 
     /// Saves `change` if nobody changed `previous` meanwhile (else `Conflict`), then
-    /// enqueues what the reporter should be told.
+    /// enqueues what the reporter and the staff concerned should be told.
     pub async fn commit(&self, previous: &Report, change: &Change) -> Result<(), StoreError> {
         self.reports
             .save_transition(previous, &change.report, &change.event)
@@ -44,11 +44,28 @@ impl ChangeLog {
                 kind,
                 version: change.report.version,
                 note,
+                staff: staff_audience(kind, change),
             };
             if let Err(err) = self.notify.send(&message).await {
                 warn!(report_id = %change.report.id, error = %err, "announcing a change failed; the change stands");
             }
         }
         Ok(())
+    }
+}
+
+/// Which staff must hear about a change: the agencies just given work, or the admins.
+fn staff_audience(kind: NotificationKind, change: &Change) -> Vec<String> {
+    match kind {
+        // Newly dispatched or reopened by a dispute: assignments (re)started now.
+        NotificationKind::Dispatched | NotificationKind::Disputed => change
+            .report
+            .assignments
+            .iter()
+            .filter(|a| a.is_open() && a.dispatched_at == change.event.at)
+            .map(|a| a.agency.clone())
+            .collect(),
+        NotificationKind::InfoProvided => vec!["admin".to_string()],
+        _ => Vec::new(),
     }
 }

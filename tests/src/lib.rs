@@ -137,6 +137,8 @@ pub struct TestStack {
     pub intake_dlq_url: String,
     /// The notify queue URL.
     pub notify_url: String,
+    /// The staff topic ARN.
+    pub staff_topic_arn: String,
 }
 
 /// Provisions `template` (normally [`template_text`]) and seeds the catalog.
@@ -151,6 +153,7 @@ pub async fn stack_from(name: &str, template: &str) -> TestStack {
     let intake_url = stack.queue("IntakeQueue").unwrap().url.clone();
     let intake_dlq_url = stack.queue("IntakeDeadLetterQueue").unwrap().url.clone();
     let notify_url = stack.queue("NotifyQueue").unwrap().url.clone();
+    let staff_topic_arn = stack.topics["StaffTopic"].clone();
     TestStack {
         clients,
         stack,
@@ -158,6 +161,7 @@ pub async fn stack_from(name: &str, template: &str) -> TestStack {
         intake_url,
         intake_dlq_url,
         notify_url,
+        staff_topic_arn,
     }
 }
 
@@ -365,4 +369,34 @@ impl std::io::Write for LogWriter {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// A staff request as API Gateway delivers it after its JWT authorizer accepted a
+/// token of `subject` in `groups` (for calling the backoffice handler in-process).
+pub fn staff_request(
+    method: &str,
+    path: &str,
+    subject: &str,
+    groups: &[&str],
+    body: Option<&str>,
+) -> lambda_http::Request {
+    let mut full = serde_json::json!({
+        "version": "2.0",
+        "routeKey": format!("{method} {path}"),
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json"},
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "test", "domainName": "test.local",
+            "domainPrefix": "test", "requestId": "req", "routeKey": format!("{method} {path}"),
+            "stage": "$default", "time": "28/Nov/2026:00:00:00 +0000", "timeEpoch": 0,
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "198.51.100.9", "userAgent": "test"},
+            "authorizer": {"jwt": {"claims": {"sub": subject, "cognito:groups": format!("[{}]", groups.join(" "))}}}
+        },
+        "isBase64Encoded": false
+    });
+    if let Some(body) = body {
+        full["body"] = serde_json::json!(body);
+    }
+    lambda_http::request::from_str(&full.to_string()).unwrap()
 }

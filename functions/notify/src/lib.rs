@@ -6,8 +6,9 @@
 //! SMS twice. A failed send releases the claim and fails the message, which SQS
 //! retries and finally dead-letters.
 //!
-//! Recipients today: the reporter, by SMS, when they left a phone number. Staff
-//! notifications (agency inboxes through the staff topic) come with the backoffice.
+//! Recipients: the reporter, by SMS, when they left a phone number; and the staff
+//! the event names (agencies given work, or the admins), through the staff topic
+//! with an `agency` attribute their subscriptions filter on.
 
 use std::sync::Arc;
 
@@ -15,14 +16,14 @@ use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use jiff::SignedDuration;
 use sigap::adapters::deliveries::{Delivery, DeliveryStore};
 use sigap::adapters::reports::ReportStore;
-use sigap::adapters::sms::SmsSender;
+use sigap::adapters::sms::{SmsSender, StaffTopic};
 use sigap::adapters::table::StoreError;
 use sigap::aws::AwsClients;
 use sigap::batch::process_batch;
 use sigap::clock::Clock;
 use sigap::config::{ConfigError, Settings};
 use sigap::domain::calendar::wib;
-use sigap::domain::notification::{NotifyMessage, citizen_sms};
+use sigap::domain::notification::{NotifyMessage, citizen_sms, staff_text};
 use sigap::domain::tracking_id::TrackingId;
 use tracing::info;
 
@@ -36,13 +37,16 @@ const REPORTER: &str = "reporter";
 pub struct Config {
     /// The single table.
     pub table_name: String,
+    /// The staff topic.
+    pub staff_topic_arn: String,
 }
 
 impl Config {
-    /// Reads `TABLE_NAME`.
+    /// Reads `TABLE_NAME` and `STAFF_TOPIC_ARN`.
     pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
+            staff_topic_arn: settings.required("STAFF_TOPIC_ARN")?,
         })
     }
 }
@@ -52,6 +56,7 @@ pub struct Notify {
     reports: ReportStore,
     deliveries: DeliveryStore,
     sms: SmsSender,
+    staff: StaffTopic,
     clock: Arc<dyn Clock>,
 }
 
@@ -62,6 +67,7 @@ impl Notify {
             reports: ReportStore::new(clients.dynamodb.clone(), &config.table_name),
             deliveries: DeliveryStore::new(clients.dynamodb.clone(), &config.table_name),
             sms: SmsSender::new(clients.sns.clone()),
+            staff: StaffTopic::new(clients.sns.clone(), &config.staff_topic_arn),
             clock,
         }
     }
@@ -109,15 +115,24 @@ pub async fn handle_batch(app: &Notify, batch: SqsEvent) -> SqsBatchResponse {
     process_batch(&batch, |message| deliver_message(app, message)).await
 }
 
-async fn deliver_message(app: &Notify, message: &SqsMessage) -> Result<Outcome, NotifyError> {
+async fn deliver_message(app: &Notify, message: &SqsMessage) -> Result<Delivered, NotifyError> {
     let body = message.body.as_deref().unwrap_or_default();
     let event: NotifyMessage =
         serde_json::from_str(body).map_err(|e| NotifyError::Malformed(e.to_string()))?;
     deliver(app, &event).await
 }
 
-/// Tells the reporter about `event`, at most once.
-pub async fn deliver(app: &Notify, event: &NotifyMessage) -> Result<Outcome, NotifyError> {
+/// What `notify` did with one event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivered {
+    /// The reporter's SMS.
+    pub sms: Outcome,
+    /// Each staff audience's message, in the event's order.
+    pub staff: Vec<(String, Outcome)>,
+}
+
+/// Tells the reporter and the staff concerned about `event`, each at most once.
+pub async fn deliver(app: &Notify, event: &NotifyMessage) -> Result<Delivered, NotifyError> {
     let id =
         TrackingId::parse(&event.report_id).map_err(|e| NotifyError::Malformed(e.to_string()))?;
     let report = app
@@ -125,39 +140,84 @@ pub async fn deliver(app: &Notify, event: &NotifyMessage) -> Result<Outcome, Not
         .get(&id)
         .await?
         .ok_or_else(|| NotifyError::NotFound(id.to_string()))?;
-    let Some(phone) = app.reports.reporter_contact(&id).await?.phone else {
-        info!(report_id = %id, "no phone number on the report: no SMS");
-        return Ok(Outcome::NoRecipient);
-    };
     let due = report.clock.map(|c| c.due_at.to_zoned(wib()).date());
-    let text = citizen_sms(event.kind, id.as_str(), due, event.note.as_deref());
     let key = event.event_key();
+    let sms = match citizen_sms(event.kind, id.as_str(), due, event.note.as_deref()) {
+        None => Outcome::NoRecipient,
+        Some(text) => match app.reports.reporter_contact(&id).await?.phone {
+            None => {
+                info!(report_id = %id, "no phone number on the report: no SMS");
+                Outcome::NoRecipient
+            }
+            Some(phone) => {
+                let sent = once(
+                    app,
+                    &id,
+                    &key,
+                    REPORTER,
+                    "sms",
+                    &text,
+                    app.sms.send(&phone, &text),
+                )
+                .await?;
+                if let Outcome::Sent(_) = sent {
+                    info!(report_id = %id, event = %key, to = %phone.masked(), "sms sent");
+                }
+                sent
+            }
+        },
+    };
+    let mut staff = Vec::new();
+    for audience in &event.staff {
+        let outcome = match staff_text(event.kind, id.as_str(), &report.title, due) {
+            Some(text) => {
+                let recipient = format!("staff:{audience}");
+                let subject = format!("Sigap {id}");
+                let publish = app.staff.publish(audience, &subject, &text);
+                once(app, &id, &key, &recipient, "staff-topic", &text, publish).await?
+            }
+            None => Outcome::NoRecipient,
+        };
+        staff.push((audience.clone(), outcome));
+    }
+    Ok(Delivered { sms, staff })
+}
+
+/// Claims the delivery record, sends, marks it sent; a redelivery sends nothing.
+async fn once(
+    app: &Notify,
+    id: &TrackingId,
+    key: &str,
+    recipient: &str,
+    channel: &str,
+    text: &str,
+    send: impl std::future::Future<Output = Result<String, StoreError>>,
+) -> Result<Outcome, NotifyError> {
     let now = app.clock.now();
     match app
         .deliveries
-        .claim(id.as_str(), &key, REPORTER, "sms", now, DELIVERY_LEASE)
+        .claim(id.as_str(), key, recipient, channel, now, DELIVERY_LEASE)
         .await?
     {
         Delivery::AlreadySent(_) => Ok(Outcome::AlreadySent),
         Delivery::InFlight => Err(NotifyError::InFlight),
-        Delivery::Send => match app.sms.send(&phone, &text).await {
+        Delivery::Send => match send.await {
             Ok(message_id) => {
                 app.deliveries
                     .mark_sent(
                         id.as_str(),
-                        &key,
-                        REPORTER,
+                        key,
+                        recipient,
                         &message_id,
-                        &text,
+                        text,
                         app.clock.now(),
                     )
                     .await?;
-                info!(report_id = %id, event = %key, to = %phone.masked(), "sms sent");
                 Ok(Outcome::Sent(message_id))
             }
             Err(err) => {
                 // Let the retry go straight away instead of waiting for the lease.
-                let _ = app.deliveries.release(id.as_str(), &key, REPORTER).await;
+                let _ = app.deliveries.release(id.as_str(), key, recipient).await;
                 Err(err.into())
             }
         },

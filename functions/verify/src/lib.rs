@@ -185,6 +185,7 @@ pub async fn triage(app: &Verify, id: &TrackingId) -> Result<Triaged, TriageErro
         kind: NotificationKind::Received,
         version: 1,
         note: None,
+        staff: Vec::new(),
     };
     app.notify.send(&received).await?;
     Ok(triaged)

@@ -63,6 +63,8 @@ pub struct Stack {
     pub tables: BTreeMap<String, String>,
     /// Queue logical id → URL and ARN.
     pub queues: BTreeMap<String, QueueRef>,
+    /// Topic logical id → ARN.
+    pub topics: BTreeMap<String, String>,
 }
 
 impl Stack {
@@ -99,6 +101,9 @@ impl Stack {
                 }
                 if let Some(q) = self.queues.get(&id) {
                     return Ok(if is_ref { q.url.clone() } else { q.arn.clone() });
+                }
+                if let Some(arn) = self.topics.get(&id) {
+                    return Ok(arn.clone());
                 }
                 Err(ProvisionError::Unresolvable(format!("!{} {id}", t.tag)))
             }
@@ -152,6 +157,7 @@ pub async fn provision(
         parameters: template.parameters.clone(),
         tables: BTreeMap::new(),
         queues: BTreeMap::new(),
+        topics: BTreeMap::new(),
     };
     for table in &template.tables {
         let name = format!("{prefix}{}", table.logical_id);
@@ -238,6 +244,20 @@ pub async fn provision(
         stack
             .queues
             .insert(queue.logical_id.clone(), QueueRef { url, arn });
+    }
+    for topic in &template.topics {
+        let name = format!("{prefix}{topic}");
+        let out = clients
+            .sns
+            .create_topic()
+            .name(&name)
+            .send()
+            .await
+            .map_err(|e| aws_err(topic, e))?;
+        stack.topics.insert(
+            topic.clone(),
+            out.topic_arn().unwrap_or_default().to_string(),
+        );
     }
     Ok(stack)
 }

@@ -127,6 +127,8 @@ pub struct Template {
     pub functions: Vec<FunctionSpec>,
     /// Names of the HTTP API's JWT authorizers (emulated with devstack's key).
     pub jwt_authorizers: Vec<String>,
+    /// SNS topics (logical ids).
+    pub topics: Vec<String>,
 }
 
 fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
@@ -230,6 +232,7 @@ impl Template {
             match kind.as_str() {
                 "AWS::DynamoDB::Table" => template.tables.push(parse_table(id, &props)),
                 "AWS::SQS::Queue" => template.queues.push(parse_queue(id, &props)?),
+                "AWS::SNS::Topic" => template.topics.push(id.to_string()),
                 // Routes live on the functions' HttpApi events; the API itself is the server.
                 "AWS::Serverless::HttpApi" => {}
                 "AWS::Serverless::Function" => template.functions.push(parse_function(

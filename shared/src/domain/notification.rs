@@ -27,6 +27,10 @@ pub enum NotificationKind {
     Closed,
     /// Archived by an admin, with a reason.
     Archived,
+    /// The citizen disputed a follow-up (staff only: the agencies must answer again).
+    Disputed,
+    /// The citizen answered a request for information (staff only: back to the admins).
+    InfoProvided,
 }
 
 /// The message on the `notify` queue: which report, which event, which version.
@@ -44,6 +48,9 @@ pub struct NotifyMessage {
     /// Free text to pass on (an admin's question or reason), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Staff audiences to tell through the staff topic: agency ids, or `admin`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub staff: Vec<String>,
 }
 
 impl NotifyMessage {
@@ -118,16 +125,17 @@ fn date_id(date: Date) -> String {
     format!("{:02}/{:02}/{}", date.day(), date.month(), date.year())
 }
 
-/// The SMS a reporter receives for `kind`. `due` is the running deadline's local
-/// date; `note` an admin's question or reason, shortened to fit.
+/// The SMS a reporter receives for `kind`, or `None` for staff-only events. `due` is
+/// the running deadline's local date; `note` an admin's question or reason, shortened.
 pub fn citizen_sms(
     kind: NotificationKind,
     report_id: &str,
     due: Option<Date>,
     note: Option<&str>,
-) -> String {
+) -> Option<String> {
     let head = format!("LAPOR! Bandung {report_id}: ");
     let body = match kind {
+        NotificationKind::Disputed | NotificationKind::InfoProvided => return None,
         NotificationKind::Received => match due {
             Some(d) => format!(
                 "laporan diterima, diverifikasi paling lambat {}. Simpan nomor ini.",
@@ -158,7 +166,29 @@ pub fn citizen_sms(
         (NotificationKind::InfoRequested | NotificationKind::Archived, None) => format!("{text}-"),
         _ => text,
     };
-    truncate_gsm7(&with_note, SMS_LIMIT)
+    Some(truncate_gsm7(&with_note, SMS_LIMIT))
+}
+
+/// What staff are told through the staff topic (one line; the staff app has the rest).
+pub fn staff_text(
+    kind: NotificationKind,
+    report_id: &str,
+    title: &str,
+    due: Option<Date>,
+) -> Option<String> {
+    let due = due
+        .map(|d| format!(" Batas: {}.", date_id(d)))
+        .unwrap_or_default();
+    let what = match kind {
+        NotificationKind::Dispatched => "laporan baru di kotak masuk instansi Anda",
+        NotificationKind::Disputed => "pelapor tidak puas, tindak lanjut baru diperlukan",
+        NotificationKind::InfoProvided => "pelapor telah melengkapi informasi, siap diverifikasi",
+        _ => return None,
+    };
+    Some(format!(
+        "[Sigap] {report_id}: {what}: \"{}\".{due}",
+        truncate_gsm7(title, 80)
+    ))
 }
 
 #[cfg(test)]
@@ -188,7 +218,8 @@ mod tests {
             "BDG-K7M2QXZ",
             Some(date(2026, 11, 24)),
             None,
-        );
+        )
+        .unwrap();
         assert_eq!(
             sms,
             "LAPOR! Bandung BDG-K7M2QXZ: laporan diterima, diverifikasi paling lambat 24/11/2026. Simpan nomor ini."
@@ -201,7 +232,7 @@ mod tests {
             "Mohon kirim foto dan alamat lengkap “RT/RW” — termasuk patokan 😀 ".repeat(10);
         for kind in KINDS {
             for note in [None, Some("Alamat kurang jelas"), Some(long_note.as_str())] {
-                let sms = citizen_sms(kind, "BDG-K7M2QXZ", Some(date(2026, 12, 31)), note);
+                let sms = citizen_sms(kind, "BDG-K7M2QXZ", Some(date(2026, 12, 31)), note).unwrap();
                 assert!(
                     gsm7_len(&sms) <= SMS_LIMIT,
                     "{kind:?}: {} chars: {sms}",
@@ -220,14 +251,16 @@ mod tests {
             "BDG-K7M2QXZ",
             None,
             Some("Di RT berapa?"),
-        );
+        )
+        .unwrap();
         assert!(sms.ends_with("admin meminta info tambahan: Di RT berapa?"));
         let long = citizen_sms(
             NotificationKind::Archived,
             "BDG-K7M2QXZ",
             None,
             Some(&"x".repeat(300)),
-        );
+        )
+        .unwrap();
         assert!(long.ends_with("..."));
         assert_eq!(gsm7_len(&long), SMS_LIMIT);
     }
@@ -246,6 +279,7 @@ mod tests {
             kind: NotificationKind::Received,
             version: 2,
             note: None,
+            staff: Vec::new(),
         };
         assert_eq!(m.event_key(), "received#2");
         let wire = serde_json::to_string(&m).unwrap();
@@ -259,11 +293,34 @@ mod tests {
         );
     }
 
+    #[test]
+    fn staff_only_events_send_no_sms_and_staff_texts_name_the_report() {
+        assert_eq!(
+            citizen_sms(NotificationKind::Disputed, "BDG-K7M2QXZ", None, None),
+            None
+        );
+        let text = staff_text(
+            NotificationKind::Dispatched,
+            "BDG-K7M2QXZ",
+            "Jalan rusak",
+            Some(date(2026, 11, 27)),
+        )
+        .unwrap();
+        assert_eq!(
+            text,
+            "[Sigap] BDG-K7M2QXZ: laporan baru di kotak masuk instansi Anda: \"Jalan rusak\". Batas: 27/11/2026."
+        );
+        assert_eq!(
+            staff_text(NotificationKind::Closed, "BDG-K7M2QXZ", "x", None),
+            None
+        );
+    }
+
     proptest! {
         #[test]
         fn any_note_fits(note in "\\PC{0,400}") {
             for kind in KINDS {
-                let sms = citizen_sms(kind, "BDG-K7M2QXZ", None, Some(&note));
+                let sms = citizen_sms(kind, "BDG-K7M2QXZ", None, Some(&note)).unwrap();
                 prop_assert!(gsm7_len(&sms) <= SMS_LIMIT);
                 prop_assert!(is_gsm7(&sms));
             }

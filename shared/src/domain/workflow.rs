@@ -266,7 +266,7 @@ pub fn provide_info(
     Ok(Change {
         report: next,
         event,
-        notify: None,
+        notify: Some(NotificationKind::InfoProvided),
     })
 }
 
@@ -643,7 +643,7 @@ pub fn dispute(
     Ok(Change {
         report: next,
         event,
-        notify: None,
+        notify: Some(NotificationKind::Disputed),
     })
 }
 

@@ -12,6 +12,7 @@ use crate::web_intake::{app_with, friday_morning, valid_body, verify_app};
 fn notify_app(t: &TestStack) -> notify::Notify {
     let config = notify::Config {
         table_name: t.table.clone(),
+        staff_topic_arn: t.staff_topic_arn.clone(),
     };
     notify::Notify::new(
         &config,
@@ -52,6 +53,7 @@ fn received(id: &str) -> NotifyMessage {
         kind: NotificationKind::Received,
         version: 1,
         note: None,
+        staff: Vec::new(),
     }
 }
 
@@ -72,12 +74,12 @@ async fn triage_announces_and_the_reporter_gets_exactly_one_sms() {
 
     let app = notify_app(&t);
     assert!(matches!(
-        notify::deliver(&app, &received(&id)).await.unwrap(),
+        notify::deliver(&app, &received(&id)).await.unwrap().sms,
         notify::Outcome::Sent(_)
     ));
     // SQS redelivers, or the producer announces twice: still one SMS.
     assert_eq!(
-        notify::deliver(&app, &received(&id)).await.unwrap(),
+        notify::deliver(&app, &received(&id)).await.unwrap().sms,
         notify::Outcome::AlreadySent
     );
     let sms = sent_sms(&phone).await;
@@ -104,7 +106,7 @@ async fn a_report_without_a_phone_is_not_texted_and_bad_messages_fail_alone() {
     let id = submit(&t, None).await;
     let app = notify_app(&t);
     assert_eq!(
-        notify::deliver(&app, &received(&id)).await.unwrap(),
+        notify::deliver(&app, &received(&id)).await.unwrap().sms,
         notify::Outcome::NoRecipient
     );
 
@@ -127,4 +129,114 @@ async fn a_report_without_a_phone_is_not_texted_and_bad_messages_fail_alone() {
         .collect();
     failed.sort();
     assert_eq!(failed, vec!["junk", "missing"]);
+}
+
+/// Subscribes a fresh queue to the staff topic with a filter on `agency`.
+async fn agency_inbox_queue(t: &TestStack, agency: &str) -> String {
+    let name = format!("{}{agency}-inbox", sigap_tests::unique_prefix("staff"));
+    let url = t
+        .clients
+        .sqs
+        .create_queue()
+        .queue_name(&name)
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_string();
+    let arn = format!("arn:aws:sqs:ap-southeast-3:123456789012:{name}");
+    t.clients
+        .sns
+        .subscribe()
+        .topic_arn(&t.staff_topic_arn)
+        .protocol("sqs")
+        .endpoint(arn)
+        .attributes("FilterPolicy", json!({"agency": [agency]}).to_string())
+        .attributes("RawMessageDelivery", "true")
+        .send()
+        .await
+        .unwrap();
+    url
+}
+
+#[tokio::test]
+async fn a_dispatch_reaches_exactly_the_agency_it_names_once() {
+    let t = stack("notify-staff").await;
+    let dsdabm = agency_inbox_queue(&t, "dsdabm").await;
+    let dlh = agency_inbox_queue(&t, "dlh").await;
+    let id = submit(&t, None).await;
+    let clock = Arc::new(ManualClock::new(friday_morning()));
+    let tracking = sigap::domain::tracking_id::TrackingId::parse(&id).unwrap();
+    verify::triage(&verify_app(&t, clock.clone()), &tracking)
+        .await
+        .unwrap();
+
+    // The admin dispatches through the backoffice handler.
+    let config = backoffice::Config {
+        table_name: t.table.clone(),
+        notify_queue_url: t.notify_url.clone(),
+        verify_working_days: 2,
+        follow_up_working_days: 5,
+        close_working_days: 10,
+    };
+    let office = backoffice::Backoffice::new(&config, &t.clients, clock).unwrap();
+    let request = sigap_tests::staff_request(
+        "POST",
+        &format!("/staff/reports/{id}/dispatch"),
+        "admin-1",
+        &["admin"],
+        Some(r#"{"agencies":["dsdabm"]}"#),
+    );
+    let dispatched = reply(backoffice::handle(&office, request).await.unwrap());
+    assert_eq!(dispatched.status, 200, "{}", dispatched.json);
+
+    // The announcement names the agency given work…
+    let mut dispatch_event = None;
+    for message in t
+        .clients
+        .sqs
+        .receive_message()
+        .queue_url(&t.notify_url)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .unwrap()
+        .messages()
+    {
+        let event: NotifyMessage = serde_json::from_str(message.body().unwrap()).unwrap();
+        if event.kind == NotificationKind::Dispatched {
+            dispatch_event = Some(event);
+        }
+    }
+    let event = dispatch_event.expect("dispatch announced on the notify queue");
+    assert_eq!(event.staff, vec!["dsdabm".to_string()]);
+    // …and notify tells that agency (and only it), once, however often it runs.
+    let app = notify_app(&t);
+    let first = notify::deliver(&app, &event).await.unwrap();
+    assert!(matches!(first.staff[0].1, notify::Outcome::Sent(_)));
+    let again = notify::deliver(&app, &event).await.unwrap();
+    assert_eq!(again.staff[0].1, notify::Outcome::AlreadySent);
+    let received = t
+        .clients
+        .sqs
+        .receive_message()
+        .queue_url(&dsdabm)
+        .max_number_of_messages(10)
+        .wait_time_seconds(1)
+        .send()
+        .await
+        .unwrap();
+    let texts: Vec<_> = received
+        .messages()
+        .iter()
+        .map(|m| m.body().unwrap().to_string())
+        .collect();
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert!(
+        texts[0].contains(&id) && texts[0].contains("kotak masuk"),
+        "{}",
+        texts[0]
+    );
+    assert_eq!(visible_messages(&t.clients, &dlh).await, 0);
 }

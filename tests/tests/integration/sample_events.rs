@@ -64,6 +64,7 @@ async fn notify_sample_is_handled() {
     let app = notify::Notify::new(
         &notify::Config {
             table_name: t.table.clone(),
+            staff_topic_arn: t.staff_topic_arn.clone(),
         },
         &t.clients,
         Arc::new(ManualClock::new(friday_morning())),
