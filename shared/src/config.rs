@@ -24,6 +24,53 @@ pub enum ConfigError {
     },
 }
 
+/// The working-day durations of the LAPOR! clocks (DESIGN §6), from
+/// `VERIFY_WORKING_DAYS` (2), `FOLLOW_UP_WORKING_DAYS` (5) and `CLOSE_WORKING_DAYS` (10).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkingDays {
+    /// Verify and dispatch.
+    pub verify: u32,
+    /// Agency follow-up.
+    pub follow_up: u32,
+    /// Auto-close after the last follow-up.
+    pub close: u32,
+}
+
+impl Default for WorkingDays {
+    fn default() -> Self {
+        Self {
+            verify: 2,
+            follow_up: 5,
+            close: 10,
+        }
+    }
+}
+
+impl WorkingDays {
+    /// Reads the three settings, each with its default.
+    pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
+        let d = Self::default();
+        Ok(Self {
+            verify: settings.parsed_or("VERIFY_WORKING_DAYS", d.verify)?,
+            follow_up: settings.parsed_or("FOLLOW_UP_WORKING_DAYS", d.follow_up)?,
+            close: settings.parsed_or("CLOSE_WORKING_DAYS", d.close)?,
+        })
+    }
+
+    /// The workflow policy these durations make with `calendar`.
+    pub fn policy(
+        self,
+        calendar: &crate::domain::calendar::WorkingCalendar,
+    ) -> crate::domain::workflow::Policy<'_> {
+        crate::domain::workflow::Policy {
+            calendar,
+            verify_days: self.verify,
+            follow_up_days: self.follow_up,
+            close_days: self.close,
+        }
+    }
+}
+
 /// `main` returns these, and Rust prints a failed `main`'s error with `Debug`: make that
 /// the readable sentence an operator needs in the function's init log.
 impl std::fmt::Debug for ConfigError {

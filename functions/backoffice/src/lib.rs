@@ -26,7 +26,7 @@ use sigap::adapters::table::StoreError;
 use sigap::aws::AwsClients;
 use sigap::changes::ChangeLog;
 use sigap::clock::Clock;
-use sigap::config::{ConfigError, Settings};
+use sigap::config::{ConfigError, Settings, WorkingDays};
 use sigap::domain::calendar::{CalendarError, WorkingCalendar, wib};
 use sigap::domain::report::{AssignmentStatus, Report, ReportEvent};
 use sigap::domain::staff::{Role, Staff};
@@ -49,12 +49,8 @@ pub struct Config {
     pub table_name: String,
     /// URL of the `notify` queue.
     pub notify_queue_url: String,
-    /// Working days to verify and dispatch (default 2).
-    pub verify_working_days: u32,
-    /// Working days for an agency's follow-up (default 5).
-    pub follow_up_working_days: u32,
-    /// Working days before a follow-up without dispute closes (default 10).
-    pub close_working_days: u32,
+    /// The LAPOR! clocks' working-day durations.
+    pub working_days: WorkingDays,
 }
 
 impl Config {
@@ -63,9 +59,7 @@ impl Config {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
             notify_queue_url: settings.required("NOTIFY_QUEUE_URL")?,
-            verify_working_days: settings.parsed_or("VERIFY_WORKING_DAYS", 2)?,
-            follow_up_working_days: settings.parsed_or("FOLLOW_UP_WORKING_DAYS", 5)?,
-            close_working_days: settings.parsed_or("CLOSE_WORKING_DAYS", 10)?,
+            working_days: WorkingDays::load(settings)?,
         })
     }
 }
@@ -100,12 +94,7 @@ impl Backoffice {
     }
 
     fn policy(&self) -> Policy<'_> {
-        Policy {
-            calendar: &self.calendar,
-            verify_days: self.config.verify_working_days,
-            follow_up_days: self.config.follow_up_working_days,
-            close_days: self.config.close_working_days,
-        }
+        self.config.working_days.policy(&self.calendar)
     }
 }
 

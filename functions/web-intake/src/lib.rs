@@ -25,7 +25,7 @@ use sigap::adapters::table::StoreError;
 use sigap::aws::AwsClients;
 use sigap::changes::ChangeLog;
 use sigap::clock::Clock;
-use sigap::config::{ConfigError, Settings};
+use sigap::config::{ConfigError, Settings, WorkingDays};
 use sigap::domain::calendar::{CalendarError, WorkingCalendar, wib};
 use sigap::domain::report::{
     Actor, Channel, ClockKind, Report, ReportClock, ReportEvent, ReportStatus,
@@ -56,12 +56,8 @@ pub struct Config {
     pub intake_queue_url: String,
     /// URL of the `notify` queue (citizen actions are announced).
     pub notify_queue_url: String,
-    /// Working days to verify and dispatch (DESIGN §6; default 2).
-    pub verify_working_days: u32,
-    /// Working days for an agency's follow-up, restarted by a dispute (default 5).
-    pub follow_up_working_days: u32,
-    /// Working days before a follow-up without dispute closes (default 10).
-    pub close_working_days: u32,
+    /// The LAPOR! clocks' working-day durations.
+    pub working_days: WorkingDays,
 }
 
 impl Config {
@@ -72,9 +68,7 @@ impl Config {
             table_name: settings.required("TABLE_NAME")?,
             intake_queue_url: settings.required("INTAKE_QUEUE_URL")?,
             notify_queue_url: settings.required("NOTIFY_QUEUE_URL")?,
-            verify_working_days: settings.parsed_or("VERIFY_WORKING_DAYS", 2)?,
-            follow_up_working_days: settings.parsed_or("FOLLOW_UP_WORKING_DAYS", 5)?,
-            close_working_days: settings.parsed_or("CLOSE_WORKING_DAYS", 10)?,
+            working_days: WorkingDays::load(settings)?,
         })
     }
 }
@@ -88,9 +82,7 @@ pub struct WebIntake {
     calendar: WorkingCalendar,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
-    verify_working_days: u32,
-    follow_up_working_days: u32,
-    close_working_days: u32,
+    working_days: WorkingDays,
     rules: TriageRules,
     changes: ChangeLog,
     catalog: CatalogStore,
@@ -116,9 +108,7 @@ impl WebIntake {
             calendar: WorkingCalendar::bundled()?,
             clock,
             ids,
-            verify_working_days: config.verify_working_days,
-            follow_up_working_days: config.follow_up_working_days,
-            close_working_days: config.close_working_days,
+            working_days: config.working_days,
             rules: TriageRules::bundled()?,
             changes: ChangeLog::new(
                 ReportStore::new(clients.dynamodb.clone(), table),
@@ -129,12 +119,7 @@ impl WebIntake {
     }
 
     fn policy(&self) -> Policy<'_> {
-        Policy {
-            calendar: &self.calendar,
-            verify_days: self.verify_working_days,
-            follow_up_days: self.follow_up_working_days,
-            close_days: self.close_working_days,
-        }
+        self.working_days.policy(&self.calendar)
     }
 }
 
@@ -401,7 +386,7 @@ async fn store_report(
     token: &str,
     now: Timestamp,
 ) -> Result<Option<Report>, ApiError> {
-    let deadline = app.calendar.deadline(now, app.verify_working_days);
+    let deadline = app.calendar.deadline(now, app.working_days.verify);
     let report = Report {
         id: id.clone(),
         title: submission.title.clone(),

@@ -83,6 +83,26 @@ fn event_function<A: Send + Sync + 'static>(
     }))
 }
 
+/// The result of an HTTP function's handler.
+type HttpResult<'a> = BoxFuture<'a, Result<Response<Body>, lambda_http::Error>>;
+
+/// Wraps an HTTP function's app and handler as an [`Invoker`]; an `Err` (which the
+/// handlers never return) becomes the standard 500 body, as Lambda would surface it.
+fn http_function<A: Send + Sync + 'static>(
+    app: A,
+    handle: for<'a> fn(&'a A, Request) -> HttpResult<'a>,
+) -> Invoker {
+    let app = Arc::new(app);
+    Invoker::Http(Arc::new(move |request| {
+        let app = app.clone();
+        Box::pin(async move {
+            handle(&app, request)
+                .await
+                .unwrap_or_else(|_| ApiError::internal().into_response())
+        })
+    }))
+}
+
 /// Builds the function `crate_name` with `settings`.
 pub fn build(
     crate_name: &str,
@@ -100,30 +120,18 @@ pub fn build(
                 runtime.ids.clone(),
             )
             .map_err(|e| config_err(crate_name, e))?;
-            let app = Arc::new(app);
-            Ok(Invoker::Http(Arc::new(move |request| {
-                let app = app.clone();
-                Box::pin(async move {
-                    web_intake::handle(&app, request)
-                        .await
-                        .unwrap_or_else(|_| ApiError::internal().into_response())
-                })
-            })))
+            Ok(http_function(app, |app, request| {
+                Box::pin(web_intake::handle(app, request))
+            }))
         }
         "backoffice" => {
             let config =
                 backoffice::Config::load(settings).map_err(|e| config_err(crate_name, e))?;
             let app = backoffice::Backoffice::new(&config, &runtime.clients, runtime.clock.clone())
                 .map_err(|e| config_err(crate_name, e))?;
-            let app = Arc::new(app);
-            Ok(Invoker::Http(Arc::new(move |request| {
-                let app = app.clone();
-                Box::pin(async move {
-                    backoffice::handle(&app, request)
-                        .await
-                        .unwrap_or_else(|_| ApiError::internal().into_response())
-                })
-            })))
+            Ok(http_function(app, |app, request| {
+                Box::pin(backoffice::handle(app, request))
+            }))
         }
         "verify" => {
             let config = verify::Config::load(settings).map_err(|e| config_err(crate_name, e))?;

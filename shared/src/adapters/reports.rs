@@ -531,36 +531,38 @@ impl ReportStore {
         out.items().iter().map(report_from_item).collect()
     }
 
-    /// A work queue (GSI2) of reports, in queue order.
-    pub async fn queue(&self, queue: &str, limit: i32) -> Result<Vec<Report>, StoreError> {
+    /// The first `limit` items of a GSI2 partition, in sort-key order.
+    async fn work_queue_items(&self, partition: &str, limit: i32) -> Result<Vec<Item>, StoreError> {
         let out = self
             .client
             .query()
             .table_name(&self.table)
             .index_name(GSI2)
             .key_condition_expression("GSI2PK = :queue")
-            .expression_attribute_values(":queue", s(queue))
+            .expression_attribute_values(":queue", s(partition))
             .limit(limit)
             .send()
             .await
             .map_err(StoreError::aws)?;
-        out.items().iter().map(report_from_item).collect()
+        Ok(out.items().to_vec())
+    }
+
+    /// A work queue (GSI2) of reports, in queue order.
+    pub async fn queue(&self, queue: &str, limit: i32) -> Result<Vec<Report>, StoreError> {
+        self.work_queue_items(queue, limit)
+            .await?
+            .iter()
+            .map(report_from_item)
+            .collect()
     }
 
     /// An agency's open assignments, earliest deadline first.
     pub async fn inbox(&self, agency: &str, limit: i32) -> Result<Vec<InboxEntry>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI2)
-            .key_condition_expression("GSI2PK = :queue")
-            .expression_attribute_values(":queue", s(agency_queue(agency)))
-            .limit(limit)
-            .send()
-            .await
-            .map_err(StoreError::aws)?;
-        out.items().iter().map(inbox_entry).collect()
+        self.work_queue_items(&agency_queue(agency), limit)
+            .await?
+            .iter()
+            .map(inbox_entry)
+            .collect()
     }
 
     /// How many items a GSI key condition matches (counted by DynamoDB, paginated).

@@ -176,9 +176,7 @@ async fn a_dispatch_reaches_exactly_the_agency_it_names_once() {
     let config = backoffice::Config {
         table_name: t.table.clone(),
         notify_queue_url: t.notify_url.clone(),
-        verify_working_days: 2,
-        follow_up_working_days: 5,
-        close_working_days: 10,
+        working_days: sigap::config::WorkingDays::default(),
     };
     let office = backoffice::Backoffice::new(&config, &t.clients, clock).unwrap();
     let request = sigap_tests::staff_request(

@@ -23,9 +23,7 @@ pub fn app_with(t: &TestStack, clock: Arc<dyn Clock>, queue_url: &str) -> WebInt
         table_name: t.table.clone(),
         intake_queue_url: queue_url.into(),
         notify_queue_url: t.notify_url.clone(),
-        verify_working_days: 2,
-        follow_up_working_days: 5,
-        close_working_days: 10,
+        working_days: sigap::config::WorkingDays::default(),
     };
     WebIntake::new(&config, &t.clients, clock, Arc::new(OsRandom)).unwrap()
 }
