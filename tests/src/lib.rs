@@ -380,6 +380,12 @@ pub fn staff_request(
     groups: &[&str],
     body: Option<&str>,
 ) -> lambda_http::Request {
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
+    let params: serde_json::Map<String, serde_json::Value> = query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_string(), serde_json::json!(v)))
+        .collect();
     let mut full = serde_json::json!({
         "version": "2.0",
         "routeKey": format!("{method} {path}"),
@@ -397,6 +403,10 @@ pub fn staff_request(
     });
     if let Some(body) = body {
         full["body"] = serde_json::json!(body);
+    }
+    if !params.is_empty() {
+        full["rawQueryString"] = serde_json::json!(query);
+        full["queryStringParameters"] = serde_json::Value::Object(params);
     }
     lambda_http::request::from_str(&full.to_string()).unwrap()
 }

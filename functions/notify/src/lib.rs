@@ -127,6 +127,8 @@ async fn deliver_message(app: &Notify, message: &SqsMessage) -> Result<Delivered
 pub struct Delivered {
     /// The reporter's SMS.
     pub sms: Outcome,
+    /// The SMS to reporters of reports merged into this one, by their report id.
+    pub followers: Vec<(String, Outcome)>,
     /// Each staff audience's message, in the event's order.
     pub staff: Vec<(String, Outcome)>,
 }
@@ -142,31 +144,20 @@ pub async fn deliver(app: &Notify, event: &NotifyMessage) -> Result<Delivered, N
         .ok_or_else(|| NotifyError::NotFound(id.to_string()))?;
     let due = report.clock.map(|c| c.due_at.to_zoned(wib()).date());
     let key = event.event_key();
-    let sms = match citizen_sms(event.kind, id.as_str(), due, event.note.as_deref()) {
+    let text = citizen_sms(event.kind, id.as_str(), due, event.note.as_deref());
+    let sms = match &text {
         None => Outcome::NoRecipient,
-        Some(text) => match app.reports.reporter_contact(&id).await?.phone {
-            None => {
-                info!(report_id = %id, "no phone number on the report: no SMS");
-                Outcome::NoRecipient
-            }
-            Some(phone) => {
-                let sent = once(
-                    app,
-                    &id,
-                    &key,
-                    REPORTER,
-                    "sms",
-                    &text,
-                    app.sms.send(&phone, &text),
-                )
-                .await?;
-                if let Outcome::Sent(_) = sent {
-                    info!(report_id = %id, event = %key, to = %phone.masked(), "sms sent");
-                }
-                sent
-            }
-        },
+        Some(text) => text_reporter(app, &id, &id, REPORTER, &key, text).await?,
     };
+    // Reporters of reports merged into this one hear its news too.
+    let mut followers = Vec::new();
+    if let Some(text) = &text {
+        for merged in app.reports.merged_into(&id).await? {
+            let recipient = format!("{REPORTER}:{merged}");
+            let outcome = text_reporter(app, &id, &merged, &recipient, &key, text).await?;
+            followers.push((merged.to_string(), outcome));
+        }
+    }
     let mut staff = Vec::new();
     for audience in &event.staff {
         let outcome = match staff_text(event.kind, id.as_str(), &report.title, due) {
@@ -180,7 +171,40 @@ pub async fn deliver(app: &Notify, event: &NotifyMessage) -> Result<Delivered, N
         };
         staff.push((audience.clone(), outcome));
     }
-    Ok(Delivered { sms, staff })
+    Ok(Delivered {
+        sms,
+        followers,
+        staff,
+    })
+}
+
+/// Texts the reporter of `reporter_of` about an event on `report`, at most once.
+async fn text_reporter(
+    app: &Notify,
+    report: &TrackingId,
+    reporter_of: &TrackingId,
+    recipient: &str,
+    key: &str,
+    text: &str,
+) -> Result<Outcome, NotifyError> {
+    let Some(phone) = app.reports.reporter_contact(reporter_of).await?.phone else {
+        info!(report_id = %reporter_of, "no phone number on the report: no SMS");
+        return Ok(Outcome::NoRecipient);
+    };
+    let sent = once(
+        app,
+        report,
+        key,
+        recipient,
+        "sms",
+        text,
+        app.sms.send(&phone, text),
+    )
+    .await?;
+    if let Outcome::Sent(_) = sent {
+        info!(report_id = %report, event = %key, to = %phone.masked(), "sms sent");
+    }
+    Ok(sent)
 }
 
 /// Claims the delivery record, sends, marks it sent; a redelivery sends nothing.

@@ -87,10 +87,17 @@ fn parse_enum<T: DeserializeOwned>(text: &str, what: &str) -> Result<T, StoreErr
 
 /// The work-queue (GSI2) entry a report belongs in, if any: queue and sort key.
 /// In the verification queue emergencies sort first (`0#`), then by deadline.
-fn work_queue(report: &Report) -> Option<(&'static str, String)> {
+fn work_queue(report: &Report) -> Option<(String, String)> {
     let id = report.id.as_str();
+    let by_clock = |queue: &str| {
+        let due = report.clock.map_or(report.updated_at, |c| c.due_at);
+        Some((queue.to_string(), format!("{}#{id}", ts(due))))
+    };
     match report.status {
-        ReportStatus::Received => Some((QUEUE_TRIAGE, format!("{}#{id}", ts(report.received_at)))),
+        ReportStatus::Received => Some((
+            QUEUE_TRIAGE.into(),
+            format!("{}#{id}", ts(report.received_at)),
+        )),
         ReportStatus::PendingVerification => {
             let due = report.clock.map_or(report.received_at, |c| c.due_at);
             let emergency = report
@@ -98,13 +105,27 @@ fn work_queue(report: &Report) -> Option<(&'static str, String)> {
                 .as_ref()
                 .is_some_and(|t| t.emergency.is_some());
             let priority = if emergency { 0 } else { 1 };
-            Some((QUEUE_VERIFY, format!("{priority}#{}#{id}", ts(due))))
+            Some((QUEUE_VERIFY.into(), format!("{priority}#{}#{id}", ts(due))))
         }
-        ReportStatus::NeedsInfo => {
-            Some((QUEUE_NEEDS_INFO, format!("{}#{id}", ts(report.updated_at))))
-        }
-        _ => None,
+        ReportStatus::NeedsInfo => Some((
+            QUEUE_NEEDS_INFO.into(),
+            format!("{}#{id}", ts(report.updated_at)),
+        )),
+        ReportStatus::Dispatched => by_clock(QUEUE_DISPATCHED),
+        ReportStatus::InProgress => by_clock(QUEUE_IN_PROGRESS),
+        ReportStatus::Responded => by_clock(QUEUE_RESPONDED),
+        // A merged report is listed under its target, so the target's news reaches it.
+        ReportStatus::Duplicate => report
+            .duplicate_of
+            .as_ref()
+            .map(|target| (duplicates_partition(target), id.to_string())),
+        ReportStatus::Closed | ReportStatus::Archived => None,
     }
+}
+
+/// Where reports merged into `target` are listed (GSI2).
+fn duplicates_partition(target: &str) -> String {
+    format!("DUP#{target}")
 }
 
 /// The full META item, index attributes included only while they apply (sparse).
@@ -545,6 +566,19 @@ impl ReportStore {
             .await
             .map_err(StoreError::aws)?;
         Ok(out.items().to_vec())
+    }
+
+    /// Reports merged into `target` (whose reporters follow it).
+    pub async fn merged_into(&self, target: &TrackingId) -> Result<Vec<TrackingId>, StoreError> {
+        self.work_queue_items(&duplicates_partition(target.as_str()), 100)
+            .await?
+            .iter()
+            .map(|item| {
+                let reader = ItemReader(item);
+                let id = reader.s("id")?;
+                TrackingId::parse(id).map_err(|e| StoreError::Corrupt(format!("{id}: {e}")))
+            })
+            .collect()
     }
 
     /// A work queue (GSI2) of reports, in queue order.

@@ -2,6 +2,7 @@
 //! One test binary (one moto, one link); every test provisions its own resources.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod backoffice_views;
 mod devstack_e2e;
 mod idempotency;
 mod notify_worker;

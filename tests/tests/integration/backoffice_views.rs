@@ -1,0 +1,255 @@
+//! Backoffice reads and merges, in-process: the supervisor's counts and overdue
+//! figure, the admin's queue filters, and merged reporters following the target.
+
+use std::sync::Arc;
+
+use jiff::SignedDuration;
+use serde_json::json;
+use sigap::clock::ManualClock;
+use sigap::domain::notification::{NotificationKind, NotifyMessage};
+use sigap::domain::tracking_id::TrackingId;
+use sigap_tests::{TestStack, api_request, reply, sent_sms, stack, staff_request, unique_phone};
+
+use crate::web_intake::{app_with, friday_morning, valid_body, verify_app};
+
+fn office(t: &TestStack, clock: Arc<ManualClock>) -> backoffice::Backoffice {
+    let config = backoffice::Config {
+        table_name: t.table.clone(),
+        notify_queue_url: t.notify_url.clone(),
+        working_days: sigap::config::WorkingDays::default(),
+    };
+    backoffice::Backoffice::new(&config, &t.clients, clock).unwrap()
+}
+
+async fn submit_and_triage(
+    t: &TestStack,
+    clock: Arc<ManualClock>,
+    body: serde_json::Value,
+) -> String {
+    let web = app_with(t, clock.clone(), &t.intake_url);
+    let headers = [("content-type", "application/json")];
+    let r = reply(
+        web_intake::handle(
+            &web,
+            api_request("POST", "/reports", &headers, Some(&body.to_string())),
+        )
+        .await
+        .unwrap(),
+    );
+    let id = r.json["tracking_id"].as_str().unwrap().to_string();
+    verify::triage(&verify_app(t, clock), &TrackingId::parse(&id).unwrap())
+        .await
+        .unwrap();
+    id
+}
+
+async fn as_staff(
+    app: &backoffice::Backoffice,
+    method: &str,
+    path: &str,
+    groups: &[&str],
+    body: Option<serde_json::Value>,
+) -> sigap_tests::HttpReply {
+    let body = body.map(|b| b.to_string());
+    reply(
+        backoffice::handle(
+            app,
+            staff_request(method, path, "u-1", groups, body.as_deref()),
+        )
+        .await
+        .unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn the_supervisor_counts_every_open_state_and_what_is_overdue() {
+    let t = stack("office-summary").await;
+    let clock = Arc::new(ManualClock::new(friday_morning()));
+    let app = office(&t, clock.clone());
+    let a = submit_and_triage(&t, clock.clone(), valid_body()).await;
+    let mut second = valid_body();
+    second["title"] = json!("Sampah menumpuk di pasar");
+    second["category"] = json!("sampah");
+    let b = submit_and_triage(&t, clock.clone(), second).await;
+    let counts = |r: &sigap_tests::HttpReply, s: &str| r.json["by_status"][s].as_u64().unwrap();
+
+    let before = as_staff(&app, "GET", "/staff/summary", &["supervisor"], None).await;
+    assert_eq!(counts(&before, "pending_verification"), 2);
+    assert_eq!(before.json["overdue"], 0);
+
+    as_staff(
+        &app,
+        "POST",
+        &format!("/staff/reports/{a}/dispatch"),
+        &["admin"],
+        Some(json!({"agencies": ["dsdabm"]})),
+    )
+    .await;
+    let after = as_staff(&app, "GET", "/staff/summary", &["admin"], None).await;
+    assert_eq!(
+        (
+            counts(&after, "pending_verification"),
+            counts(&after, "dispatched")
+        ),
+        (1, 1)
+    );
+    as_staff(
+        &app,
+        "POST",
+        &format!("/staff/reports/{a}/acknowledge"),
+        &["agency:dsdabm"],
+        None,
+    )
+    .await;
+    let working = as_staff(&app, "GET", "/staff/summary", &["supervisor"], None).await;
+    assert_eq!(
+        (
+            counts(&working, "dispatched"),
+            counts(&working, "in_progress")
+        ),
+        (0, 1)
+    );
+
+    // Eight days later: b's verification deadline (Tuesday) and a's follow-up
+    // deadline (next Friday) have both passed.
+    clock.advance(SignedDuration::from_hours(24 * 8));
+    let late = as_staff(&app, "GET", "/staff/summary", &["supervisor"], None).await;
+    assert_eq!(late.json["overdue"], 2, "{}", late.json);
+
+    // The admin's queue, and its filters.
+    let count = |r: &sigap_tests::HttpReply| r.json["reports"].as_array().unwrap().len();
+    let queue = as_staff(&app, "GET", "/staff/queue", &["admin"], None).await;
+    assert_eq!(count(&queue), 1);
+    assert_eq!(queue.json["reports"][0]["tracking_id"], b.as_str());
+    assert_eq!(
+        count(
+            &as_staff(
+                &app,
+                "GET",
+                "/staff/queue?category=sampah",
+                &["admin"],
+                None
+            )
+            .await
+        ),
+        1
+    );
+    assert_eq!(
+        count(&as_staff(&app, "GET", "/staff/queue?category=pju", &["admin"], None).await),
+        0
+    );
+    assert_eq!(
+        count(&as_staff(&app, "GET", "/staff/queue?emergency=true", &["admin"], None).await),
+        0
+    );
+    assert_eq!(
+        count(
+            &as_staff(
+                &app,
+                "GET",
+                "/staff/queue?kecamatan=32.73.02",
+                &["admin"],
+                None
+            )
+            .await
+        ),
+        1
+    );
+    assert_eq!(
+        as_staff(&app, "GET", "/staff/queue?status=closed", &["admin"], None)
+            .await
+            .status,
+        422
+    );
+}
+
+#[tokio::test]
+async fn a_merged_reporter_follows_the_report_it_was_merged_into() {
+    let t = stack("office-merge").await;
+    let clock = Arc::new(ManualClock::new(friday_morning()));
+    let app = office(&t, clock.clone());
+    let target = submit_and_triage(&t, clock.clone(), valid_body()).await;
+    let phone = unique_phone();
+    let mut body = valid_body();
+    body["title"] = json!("Jalan Dago berlubang lagi");
+    body["contact"] = json!({"phone": phone});
+    let merged = submit_and_triage(&t, clock.clone(), body).await;
+
+    let r = as_staff(
+        &app,
+        "POST",
+        &format!("/staff/reports/{merged}/merge"),
+        &["admin"],
+        Some(json!({"into": target})),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json["status"].as_str()),
+        (200, Some("duplicate")),
+        "{}",
+        r.json
+    );
+    let bad = as_staff(
+        &app,
+        "POST",
+        &format!("/staff/reports/{target}/merge"),
+        &["admin"],
+        Some(json!({"into": target})),
+    )
+    .await;
+    assert_eq!(bad.status, 422);
+
+    let notify = notify::Notify::new(
+        &notify::Config {
+            table_name: t.table.clone(),
+            staff_topic_arn: t.staff_topic_arn.clone(),
+        },
+        &t.clients,
+        clock.clone(),
+    );
+    // The merged reporter is told where to look…
+    let version = r.json["version"].as_u64().unwrap();
+    let told = NotifyMessage {
+        report_id: merged.clone(),
+        kind: NotificationKind::Archived,
+        version,
+        note: Some(format!("digabung dengan laporan {target}")),
+        staff: Vec::new(),
+    };
+    notify::deliver(&notify, &told).await.unwrap();
+    // …and then hears the target's news.
+    let dispatched = as_staff(
+        &app,
+        "POST",
+        &format!("/staff/reports/{target}/dispatch"),
+        &["admin"],
+        Some(json!({"agencies": ["dsdabm"]})),
+    )
+    .await;
+    let news = NotifyMessage {
+        report_id: target.clone(),
+        kind: NotificationKind::Dispatched,
+        version: dispatched.json["version"].as_u64().unwrap(),
+        note: None,
+        staff: Vec::new(),
+    };
+    let delivered = notify::deliver(&notify, &news).await.unwrap();
+    assert_eq!(delivered.followers.len(), 1);
+    assert_eq!(delivered.followers[0].0, merged);
+    assert_eq!(
+        notify::deliver(&notify, &news).await.unwrap().followers[0].1,
+        notify::Outcome::AlreadySent
+    );
+    let sms = sent_sms(&phone).await;
+    assert_eq!(sms.len(), 2, "{sms:?}");
+    assert!(
+        sms[0].contains(&merged) && sms[0].contains(&format!("digabung dengan laporan {target}")),
+        "{}",
+        sms[0]
+    );
+    assert!(
+        sms[1].contains(&target) && sms[1].contains("diteruskan"),
+        "{}",
+        sms[1]
+    );
+}
