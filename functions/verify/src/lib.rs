@@ -32,7 +32,9 @@ use sigap::config::{ConfigError, Settings};
 use sigap::domain::notification::{NotificationKind, NotifyMessage};
 use sigap::domain::report::{Actor, Report, ReportAction, ReportStatus};
 use sigap::domain::tracking_id::TrackingId;
-use sigap::domain::triage::{TriageResult, TriageRules, nearby_candidates, triage_text};
+use sigap::domain::triage::{
+    TriageResult, TriageRules, nearby_candidates, same_sender_candidates, triage_text,
+};
 use tracing::{error, info, warn};
 
 /// Who the audit trail says triaged a report.
@@ -41,6 +43,8 @@ pub const ACTOR: Actor = Actor::System("verify");
 const CONFLICT_ATTEMPTS: usize = 3;
 /// Most stranded reports recovered per scheduled run (the next run takes the rest).
 const RECOVERY_BATCH: i32 = 100;
+/// Most of one sender's latest reports compared.
+const SENDER_SCAN: i32 = 10;
 /// Most same-category reports compared for duplicates.
 const DUPLICATE_SCAN: i32 = 100;
 /// How long the category list is cached in a warm function.
@@ -234,6 +238,18 @@ async fn assess(app: &Verify, report: &Report) -> Result<TriageResult, StoreErro
         .open_in_category(&report.category, since, DUPLICATE_SCAN)
         .await?;
     result.duplicates = nearby_candidates(report, &others, app.rules.duplicate_radius_m);
+    if let Some(sender) = &report.sender {
+        let mut theirs = Vec::new();
+        for id in app.reports.by_sender(sender, SENDER_SCAN).await? {
+            if id != report.id
+                && let Some(other) = app.reports.get(&id).await?
+            {
+                theirs.push(other);
+            }
+        }
+        let same = same_sender_candidates(report, &theirs, &result.duplicates);
+        result.duplicates.extend(same);
+    }
     if let Some(flag) = &result.emergency {
         warn!(report_id = %report.id, kind = ?flag.kind, keyword = %flag.keyword, "complaint reads like an emergency");
     }

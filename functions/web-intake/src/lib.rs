@@ -35,7 +35,7 @@ use sigap::domain::tracking_id::TrackingId;
 use sigap::domain::triage::{EMERGENCY_ADVICE, TriageRules, detect_emergency, mask_pii};
 use sigap::domain::workflow::{self, Change, Policy, WorkflowError};
 use sigap::http::{ApiError, json_bytes, json_response, parse_json};
-use sigap::ids::{IdGenerator, sha256_hex};
+use sigap::ids::{IdGenerator, keyed_hash, sha256_hex};
 use tracing::{error, info, warn};
 
 /// Largest accepted request body. A report is text; photos come later by upload URL.
@@ -58,17 +58,20 @@ pub struct Config {
     pub notify_queue_url: String,
     /// The LAPOR! clocks' working-day durations.
     pub working_days: WorkingDays,
+    /// Secret key for the keyed hash of senders' phone numbers.
+    pub sender_hash_key: String,
 }
 
 impl Config {
-    /// Reads `TABLE_NAME`, `INTAKE_QUEUE_URL`, `NOTIFY_QUEUE_URL` and the optional
-    /// working-day settings.
+    /// Reads `TABLE_NAME`, `INTAKE_QUEUE_URL`, `NOTIFY_QUEUE_URL`, `SENDER_HASH_KEY`
+    /// and the optional working-day settings.
     pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
             intake_queue_url: settings.required("INTAKE_QUEUE_URL")?,
             notify_queue_url: settings.required("NOTIFY_QUEUE_URL")?,
             working_days: WorkingDays::load(settings)?,
+            sender_hash_key: settings.required("SENDER_HASH_KEY")?,
         })
     }
 }
@@ -86,6 +89,7 @@ pub struct WebIntake {
     rules: TriageRules,
     changes: ChangeLog,
     catalog: CatalogStore,
+    sender_hash_key: String,
 }
 
 impl WebIntake {
@@ -115,6 +119,7 @@ impl WebIntake {
                 JsonQueue::new(clients.sqs.clone(), &config.notify_queue_url),
             ),
             catalog: CatalogStore::new(clients.dynamodb.clone(), table),
+            sender_hash_key: config.sender_hash_key.clone(),
         })
     }
 
@@ -412,6 +417,11 @@ async fn store_report(
         paused_working_days: None,
         duplicate_of: None,
         rating: None,
+        sender: submission
+            .contact
+            .phone
+            .as_ref()
+            .map(|phone| keyed_hash(app.sender_hash_key.as_bytes(), phone.as_e164())),
     };
     if deadline.provisional {
         warn!(report_id = %id, "deadline computed without confirmed holiday data");

@@ -197,6 +197,9 @@ pub fn report_item(report: &Report) -> Item {
     if let Some(other) = &report.duplicate_of {
         item.insert("duplicate_of".into(), s(other));
     }
+    if let Some(sender) = &report.sender {
+        item.insert("sender_hash".into(), s(sender));
+    }
     if let Some(rating) = &report.rating
         && let Ok(json) = serde_json::to_string(rating)
     {
@@ -265,6 +268,7 @@ pub fn report_from_item(item: &Item) -> Result<Report, StoreError> {
             .unwrap_or_default(),
         paused_working_days: r.opt_n("paused_working_days")?,
         duplicate_of: r.opt_s("duplicate_of").map(Into::into),
+        sender: r.opt_s("sender_hash").map(Into::into),
         rating: r
             .opt_s("rating")
             .map(serde_json::from_str)
@@ -360,6 +364,17 @@ fn inbox_entry(item: &Item) -> Result<InboxEntry, StoreError> {
     })
 }
 
+/// `P#<keyed hash of phone>` / `R#<id>`: a sender's reports, without the number.
+fn sender_item(sender: &str, report: &Report) -> Item {
+    let mut item = Item::new();
+    item.insert(PK.into(), s(format!("P#{sender}")));
+    item.insert(SK.into(), s(format!("R#{}", report.id)));
+    item.insert("type".into(), s("sender"));
+    item.insert("id".into(), s(report.id.as_str()));
+    item.insert("received_at".into(), s(ts(report.received_at)));
+    item
+}
+
 fn pii_item(id: &str, contact: &ReporterContact) -> Item {
     let mut item = Item::new();
     item.insert(PK.into(), s(report_pk(id)));
@@ -442,6 +457,9 @@ impl ReportStore {
         ];
         if !contact.is_empty() {
             items.push(self.put(pii_item(id, contact), "attribute_not_exists(PK)")?);
+        }
+        if let Some(sender) = &report.sender {
+            items.push(self.put(sender_item(sender, report), "attribute_not_exists(PK)")?);
         }
         self.transact(items, StoreError::AlreadyExists).await
     }
@@ -566,6 +584,29 @@ impl ReportStore {
             .await
             .map_err(StoreError::aws)?;
         Ok(out.items().to_vec())
+    }
+
+    /// The latest reports of one sender (by keyed phone hash).
+    pub async fn by_sender(&self, sender: &str, limit: i32) -> Result<Vec<TrackingId>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("PK = :sender")
+            .expression_attribute_values(":sender", s(format!("P#{sender}")))
+            .scan_index_forward(false)
+            .limit(limit)
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        out.items()
+            .iter()
+            .map(|item| {
+                let reader = ItemReader(item);
+                let id = reader.s("id")?;
+                TrackingId::parse(id).map_err(|e| StoreError::Corrupt(format!("{id}: {e}")))
+            })
+            .collect()
     }
 
     /// Reports merged into `target` (whose reporters follow it).

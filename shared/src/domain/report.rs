@@ -432,6 +432,8 @@ pub struct Report {
     pub duplicate_of: Option<String>,
     /// The citizen's latest rating.
     pub rating: Option<Rating>,
+    /// Keyed hash of the reporter's phone (never the number): links a sender's reports.
+    pub sender: Option<String>,
 }
 
 impl Report {
@@ -716,6 +718,7 @@ mod tests {
             paused_working_days: None,
             duplicate_of: None,
             rating: None,
+            sender: None,
         };
         let later = at.checked_add(jiff::SignedDuration::from_secs(5)).unwrap();
         let (next, event) = report

@@ -339,6 +339,31 @@ pub fn nearby_candidates(
         .collect()
 }
 
+/// The same sender's other open reports (the caller found them by sender hash).
+/// Reports already listed as nearby keep that, more telling, reason.
+pub fn same_sender_candidates(
+    report: &Report,
+    others: &[Report],
+    already: &[DuplicateCandidate],
+) -> Vec<DuplicateCandidate> {
+    others
+        .iter()
+        .filter(|o| {
+            o.id != report.id
+                && !o.status.is_final()
+                && o.sender.is_some()
+                && o.sender == report.sender
+        })
+        .filter(|o| !already.iter().any(|c| c.report_id == o.id.as_str()))
+        .map(|o| DuplicateCandidate {
+            report_id: o.id.to_string(),
+            reason: "same_sender".into(),
+            distance_m: None,
+        })
+        .take(MAX_DUPLICATES)
+        .collect()
+}
+
 /// Triage of the report's own text (duplicates are added by the caller, which can
 /// look at other reports).
 pub fn triage_text(
@@ -530,6 +555,7 @@ mod tests {
             paused_working_days: None,
             duplicate_of: None,
             rating: None,
+            sender: None,
         }
     }
 
@@ -558,6 +584,33 @@ mod tests {
         );
         assert_eq!(found[0].distance_m, Some(56.0));
         assert_eq!(found[1].reason, "same_kecamatan");
+    }
+
+    #[test]
+    fn same_sender_reports_are_candidates_once() {
+        let mut me = report(1, "pju", None, None);
+        me.sender = Some("h".into());
+        let mut mine = report(2, "sampah", None, None);
+        mine.sender = Some("h".into());
+        let mut nearby_too = report(3, "pju", None, None);
+        nearby_too.sender = Some("h".into());
+        let mut someone_else = report(4, "pju", None, None);
+        someone_else.sender = Some("other".into());
+        let already = vec![DuplicateCandidate {
+            report_id: nearby_too.id.to_string(),
+            reason: "nearby".into(),
+            distance_m: Some(3.0),
+        }];
+        let found = same_sender_candidates(
+            &me,
+            &[me.clone(), mine.clone(), nearby_too, someone_else],
+            &already,
+        );
+        assert_eq!(found.len(), 1);
+        assert_eq!(
+            (found[0].report_id.as_str(), found[0].reason.as_str()),
+            (mine.id.as_str(), "same_sender")
+        );
     }
 
     proptest! {

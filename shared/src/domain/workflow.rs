@@ -697,6 +697,7 @@ mod tests {
             paused_working_days: None,
             duplicate_of: None,
             rating: None,
+            sender: None,
         }
     }
 

@@ -41,6 +41,7 @@ pub fn sample_report(seed: u64, at: Timestamp) -> Report {
         paused_working_days: None,
         duplicate_of: None,
         rating: None,
+        sender: None,
     }
 }
 

@@ -225,3 +225,69 @@ async fn triage_records_suggestions_and_puts_emergencies_first() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_senders_other_open_reports_are_suggested_without_their_number_in_any_key() {
+    let t = stack("verify-sender").await;
+    let clock = Arc::new(ManualClock::new(friday_morning()));
+    let web = app_with(&t, clock.clone(), &t.intake_url);
+    let phone = sigap_tests::unique_phone();
+    let submit = |title: &str, category: &str, address: &str| {
+        let body = json!({
+            "title": title, "description": "Mohon segera ditindaklanjuti, sudah lama.",
+            "category": category, "location": {"address": address},
+            "contact": {"phone": phone}
+        })
+        .to_string();
+        let web = &web;
+        async move {
+            let headers = [("content-type", "application/json")];
+            let r = reply(
+                web_intake::handle(web, api_request("POST", "/reports", &headers, Some(&body)))
+                    .await
+                    .unwrap(),
+            );
+            r.json["tracking_id"].as_str().unwrap().to_string()
+        }
+    };
+    let first = submit("Lampu jalan mati", "pju", "Jl. Braga").await;
+    let second = submit("Sampah tidak diangkut", "sampah", "Jl. Asia Afrika").await;
+    let app = verify_app(&t, clock);
+    for id in [&first, &second] {
+        verify::triage(&app, &TrackingId::parse(id).unwrap())
+            .await
+            .unwrap();
+    }
+    let store = ReportStore::new(t.clients.dynamodb.clone(), &t.table);
+    let triage = store
+        .get(&TrackingId::parse(&second).unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .triage
+        .unwrap();
+    let same: Vec<_> = triage
+        .duplicates
+        .iter()
+        .filter(|d| d.reason == "same_sender")
+        .map(|d| d.report_id.clone())
+        .collect();
+    assert_eq!(same, vec![first.clone()]);
+    // The sender index exists, and no key anywhere holds the number.
+    let digits: String = phone.chars().skip(1).collect();
+    let senders = sigap_tests::items_with_pk_prefix(&t.clients, &t.table, "P#").await;
+    assert_eq!(senders.len(), 2);
+    let everything = sigap_tests::items_with_pk_prefix(&t.clients, &t.table, "").await;
+    for item in &everything {
+        for key in [
+            "PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK",
+        ] {
+            if let Some(value) = item.get(key).and_then(|v| v.as_s().ok()) {
+                assert!(
+                    !value.contains(&digits),
+                    "{key} = {value} holds the phone number"
+                );
+            }
+        }
+    }
+}

@@ -24,6 +24,7 @@ pub fn app_with(t: &TestStack, clock: Arc<dyn Clock>, queue_url: &str) -> WebInt
         intake_queue_url: queue_url.into(),
         notify_queue_url: t.notify_url.clone(),
         working_days: sigap::config::WorkingDays::default(),
+        sender_hash_key: "test-sender-key".into(),
     };
     WebIntake::new(&config, &t.clients, clock, Arc::new(OsRandom)).unwrap()
 }
