@@ -23,7 +23,9 @@ use sigap::batch::process_batch;
 use sigap::clock::Clock;
 use sigap::config::{ConfigError, Settings};
 use sigap::domain::calendar::wib;
-use sigap::domain::notification::{NotifyMessage, citizen_sms, staff_text};
+use sigap::domain::notification::{
+    EMERGENCY_SMS, NotificationKind, NotifyMessage, citizen_sms, staff_text,
+};
 use sigap::domain::tracking_id::TrackingId;
 use tracing::info;
 
@@ -144,7 +146,16 @@ pub async fn deliver(app: &Notify, event: &NotifyMessage) -> Result<Delivered, N
         .ok_or_else(|| NotifyError::NotFound(id.to_string()))?;
     let due = report.clock.map(|c| c.due_at.to_zoned(wib()).date());
     let key = event.event_key();
-    let text = citizen_sms(event.kind, id.as_str(), due, event.note.as_deref());
+    let emergency = report
+        .triage
+        .as_ref()
+        .is_some_and(|t| t.emergency.is_some());
+    let note = match event.kind {
+        // Triage flagged an emergency: the receipt tells the citizen to call 112.
+        NotificationKind::Received if emergency => Some(EMERGENCY_SMS),
+        _ => event.note.as_deref(),
+    };
+    let text = citizen_sms(event.kind, id.as_str(), due, note);
     let sms = match &text {
         None => Outcome::NoRecipient,
         Some(text) => text_reporter(app, &id, &id, REPORTER, &key, text).await?,

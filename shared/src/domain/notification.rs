@@ -164,10 +164,19 @@ pub fn citizen_sms(
             format!("{text}{}", truncate_gsm7(&to_gsm7(note.trim()), room))
         }
         (NotificationKind::InfoRequested | NotificationKind::Archived, None) => format!("{text}-"),
+        // A complaint that reads like an emergency: the advice follows the receipt
+        // (the 112 advice always fits whole; anything longer is what gets cut).
+        (NotificationKind::Received, Some(advice)) => {
+            let room = SMS_LIMIT.saturating_sub(gsm7_len(&text) + 1);
+            format!("{text} {}", truncate_gsm7(&to_gsm7(advice.trim()), room))
+        }
         _ => text,
     };
     Some(truncate_gsm7(&with_note, SMS_LIMIT))
 }
+
+/// Appended to the receipt SMS when triage flags an emergency.
+pub const EMERGENCY_SMS: &str = "Jika ini darurat, segera telepon 112.";
 
 /// What staff are told through the staff topic (one line; the staff app has the rest).
 pub fn staff_text(
@@ -290,6 +299,22 @@ mod tests {
         assert!(
             serde_json::from_str::<NotifyMessage>(r#"{"report_id":"x","kind":"nope","version":1}"#)
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn an_emergency_receipt_carries_the_112_advice_whole() {
+        let sms = citizen_sms(
+            NotificationKind::Received,
+            "BDG-K7M2QXZ",
+            Some(date(2026, 11, 24)),
+            Some(EMERGENCY_SMS),
+        )
+        .unwrap();
+        assert!(sms.ends_with(EMERGENCY_SMS), "{sms}");
+        assert!(
+            sms.contains("BDG-K7M2QXZ") && gsm7_len(&sms) <= SMS_LIMIT,
+            "{sms}"
         );
     }
 

@@ -238,3 +238,45 @@ async fn a_dispatch_reaches_exactly_the_agency_it_names_once() {
     );
     assert_eq!(visible_messages(&t.clients, &dlh).await, 0);
 }
+
+#[tokio::test]
+async fn an_emergency_in_the_complaint_channel_is_answered_with_112() {
+    let t = stack("notify-112").await;
+    let phone = unique_phone();
+    let web = app_with(
+        &t,
+        Arc::new(ManualClock::new(friday_morning())),
+        &t.intake_url,
+    );
+    let body = json!({
+        "title": "Kebakaran di gang", "description": "Rumah terbakar, apinya membesar!",
+        "category": "lainnya", "location": {"address": "Gg. Sukamaju"}, "contact": {"phone": phone}
+    });
+    let headers = [("content-type", "application/json")];
+    let r = reply(
+        web_intake::handle(
+            &web,
+            api_request("POST", "/reports", &headers, Some(&body.to_string())),
+        )
+        .await
+        .unwrap(),
+    );
+    let id = r.json["tracking_id"].as_str().unwrap().to_string();
+    let clock = Arc::new(ManualClock::new(friday_morning()));
+    verify::triage(
+        &verify_app(&t, clock),
+        &sigap::domain::tracking_id::TrackingId::parse(&id).unwrap(),
+    )
+    .await
+    .unwrap();
+    notify::deliver(&notify_app(&t), &received(&id))
+        .await
+        .unwrap();
+    let sms = sent_sms(&phone).await;
+    assert_eq!(sms.len(), 1);
+    assert!(
+        sms[0].contains(&id) && sms[0].ends_with("Jika ini darurat, segera telepon 112."),
+        "{}",
+        sms[0]
+    );
+}

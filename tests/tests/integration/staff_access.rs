@@ -40,7 +40,7 @@ async fn every_route_for_every_principal() {
     let running = devstack("authz", Arc::new(SystemClock), Arc::new(OsRandom), false).await;
     let base = running.base_url.clone();
     let (id, mine) = triaged(&running, valid_body()).await;
-    let (_, other) = triaged(
+    let (other_id, other) = triaged(
         &running,
         json!({
             "title": "Lampu jalan mati", "description": "PJU mati di Jalan Braga sejak kemarin.",
@@ -49,16 +49,17 @@ async fn every_route_for_every_principal() {
     )
     .await;
     let admin = running.token("admin-1", &["admin"]);
-    let dispatched = call(
-        "POST",
-        &format!("{base}/staff/reports/{id}/dispatch"),
-        Some(&admin),
-        None,
-        Some(json!({"agencies": ["dsdabm"]})),
-    )
-    .await;
-    assert_eq!(dispatched.status, 200, "{}", dispatched.json);
-
+    for report in [&id, &other_id] {
+        let dispatched = call(
+            "POST",
+            &format!("{base}/staff/reports/{report}/dispatch"),
+            Some(&admin),
+            None,
+            Some(json!({"agencies": ["dsdabm"]})),
+        )
+        .await;
+        assert_eq!(dispatched.status, 200, "{}", dispatched.json);
+    }
     let supervisor = running.token("sup-1", &["supervisor"]);
     let agency_a = running.token("a-1", &["agency:dsdabm"]);
     let agency_b = running.token("b-1", &["agency:dlh"]);
@@ -76,8 +77,15 @@ async fn every_route_for_every_principal() {
     ];
     let staff = |p: &str| format!("{base}/staff/{p}");
     let report = |p: &str| format!("{base}/staff/reports/{id}{p}");
-    // route → expected status for each principal, in the order above.
+    let citizen = |p: &str| format!("{base}/reports/{id}/{p}");
+    // Rows run in order, each principal in the order above, so the state they act
+    // on is known: R is dispatched to agency A; admin-only moves on it are 409.
+    const ADMIN_ONLY_409: [u16; 8] = [401, 401, 401, 409, 403, 403, 404, 404];
+    const ADMIN_ONLY_200: [u16; 8] = [401, 401, 401, 200, 403, 403, 404, 404];
+    const AGENCY_A_200: [u16; 8] = [401, 401, 401, 403, 403, 200, 404, 404];
+    const REPORTER: fn(u16) -> [u16; 8] = |own| [401, own, 403, 401, 401, 401, 401, 401];
     let matrix: Vec<(&str, String, Option<Value>, [u16; 8])> = vec![
+        ("GET", format!("{base}/categories"), None, [200; 8]),
         (
             "GET",
             staff("queue"),
@@ -102,56 +110,88 @@ async fn every_route_for_every_principal() {
             None,
             [401, 401, 401, 200, 200, 200, 404, 404],
         ),
-        // Allowed for the admin, but the report is already dispatched: 409.
         (
             "POST",
             report("/dispatch"),
             Some(json!({"agencies": ["dlh"]})),
-            [401, 401, 401, 409, 403, 403, 404, 404],
+            ADMIN_ONLY_409,
         ),
         (
             "POST",
             report("/request-info"),
             Some(json!({"question": "?"})),
-            [401, 401, 401, 409, 403, 403, 404, 404],
+            ADMIN_ONLY_409,
         ),
         (
             "POST",
             report("/archive"),
             Some(json!({"reason": "spam"})),
-            [401, 401, 401, 409, 403, 403, 404, 404],
+            ADMIN_ONLY_409,
         ),
         (
             "POST",
-            report("/return"),
-            Some(json!({"reason": "bukan wewenang"})),
-            [401, 401, 401, 403, 403, 200, 404, 404],
+            report("/merge"),
+            Some(json!({"into": other_id})),
+            ADMIN_ONLY_409,
         ),
         (
             "POST",
-            format!("{base}/reports/{id}/accept"),
+            report("/redact"),
+            Some(json!({"description": "Lubang besar di depan sekolah."})),
+            ADMIN_ONLY_200,
+        ),
+        (
+            "POST",
+            report("/notes"),
+            Some(json!({"text": "Survei besok"})),
+            AGENCY_A_200,
+        ),
+        ("POST", report("/acknowledge"), None, AGENCY_A_200),
+        (
+            "POST",
+            report("/follow-up"),
+            Some(json!({"text": "Sudah ditambal"})),
+            AGENCY_A_200,
+        ),
+        (
+            "POST",
+            report("/teleport"),
             None,
-            [401, 409, 403, 401, 401, 401, 401, 401],
+            [401, 401, 401, 404, 404, 404, 404, 404],
         ),
         (
             "POST",
-            format!("{base}/reports/{id}/dispute"),
-            Some(json!({"reason": "x"})),
-            [401, 409, 403, 401, 401, 401, 401, 401],
-        ),
-        (
-            "POST",
-            format!("{base}/reports/{id}/rating"),
+            citizen("rating"),
             Some(json!({"score": 5})),
-            [401, 409, 403, 401, 401, 401, 401, 401],
+            REPORTER(200),
         ),
         (
             "POST",
-            format!("{base}/reports/{id}/reply"),
-            Some(json!({"text": "tambahan"})),
-            [401, 200, 403, 401, 401, 401, 401, 401],
+            citizen("reply"),
+            Some(json!({"text": "Terima kasih"})),
+            REPORTER(200),
         ),
+        (
+            "POST",
+            citizen("info"),
+            Some(json!({"text": "Foto menyusul"})),
+            REPORTER(200),
+        ),
+        (
+            "POST",
+            citizen("dispute"),
+            Some(json!({"reason": "Masih berlubang"})),
+            REPORTER(200),
+        ),
+        ("POST", citizen("accept"), None, REPORTER(409)),
         ("GET", format!("{base}/reports/{id}"), None, [200; 8]),
+        // Agency A returns the other report (bukan wewenang): only agency A may.
+        (
+            "POST",
+            format!("{base}/staff/reports/{other_id}/return"),
+            Some(json!({"reason": "Bukan wewenang kami"})),
+            AGENCY_A_200,
+        ),
     ];
     let mut failures = Vec::new();
     for (method, url, body, expected) in &matrix {
@@ -173,6 +213,19 @@ async fn every_route_for_every_principal() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Submitting is public to everyone (one request is enough to show it).
+    assert_eq!(
+        call(
+            "POST",
+            &format!("{base}/reports"),
+            None,
+            None,
+            Some(valid_body())
+        )
+        .await
+        .status,
+        201
+    );
 
     // Agency B never sees agency A's reports, not even in its inbox.
     let inbox_b = call("GET", &staff("inbox"), Some(&agency_b), None, None).await;
