@@ -2,16 +2,21 @@
 //! and the 409 rule for two people acting on the same report.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use sigap::adapters::reports::ReportStore;
 use sigap::clock::SystemClock;
+use sigap::domain::report::ReportStatus;
+use sigap::domain::tracking_id::TrackingId;
 use sigap::ids::OsRandom;
 use sigap_tests::{captured_logs, devstack, unique_phone};
 
 use crate::web_intake::valid_body;
 use crate::workflow_e2e::call;
 
-/// Submits a report and triages it by driving the intake queue once.
+/// Submits a report and waits until it is triaged: drives the intake queue itself
+/// (when devstack runs without background pollers) and reads the stored status.
 async fn triaged(running: &devstack::Running, body: Value) -> (String, String) {
     let created = call(
         "POST",
@@ -22,15 +27,32 @@ async fn triaged(running: &devstack::Running, body: Value) -> (String, String) {
     )
     .await;
     assert_eq!(created.status, 201, "{}", created.json);
+    let id = created.json["tracking_id"].as_str().unwrap().to_string();
     let source = running
         .queue_sources
         .iter()
         .find(|s| s.url.contains("IntakeQueue"))
         .unwrap();
     let clients = sigap_tests::clients().await;
-    devstack::sources::poll_once(&clients.sqs, source, "ap-southeast-3", 1).await;
+    let store = ReportStore::new(
+        clients.dynamodb.clone(),
+        running.stack.table_name().unwrap(),
+    );
+    let tracking = TrackingId::parse(&id).unwrap();
+    let started = Instant::now();
+    loop {
+        let status = store.get(&tracking).await.unwrap().unwrap().status;
+        if status != ReportStatus::Received {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "{id} never triaged"
+        );
+        devstack::sources::poll_once(&clients.sqs, source, "ap-southeast-3", 1).await;
+    }
     (
-        created.json["tracking_id"].as_str().unwrap().to_string(),
+        id,
         created.json["reporter_token"].as_str().unwrap().to_string(),
     )
 }
