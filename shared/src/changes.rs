@@ -1,9 +1,12 @@
 //! Committing a workflow change: the one conditional write (report + audit event +
-//! assignment lines), then the announcement on the `notify` queue.
+//! assignment lines + the announcement in the outbox), then the announcement on the
+//! `notify` queue and the outbox entry cleared.
 //!
-//! If the announcement cannot be enqueued the change still stands and the failure
-//! is logged; an outbox swept by `sla-sweep` is the planned fix (README, "Not built yet").
+//! If the queue cannot be reached, the entry stays in the outbox and [`flush_outbox`]
+//! (run by `verify`'s scheduled recovery) sends it later. Sending twice is harmless:
+//! `notify` keeps one delivery record per recipient per event.
 
+use jiff::Timestamp;
 use tracing::warn;
 
 use crate::adapters::queue::JsonQueue;
@@ -11,6 +14,7 @@ use crate::adapters::reports::ReportStore;
 use crate::adapters::table::StoreError;
 use crate::domain::notification::{NotificationKind, NotifyMessage};
 use crate::domain::report::Report;
+use crate::domain::tracking_id::TrackingId;
 use crate::domain::workflow::Change;
 
 /// Saves and announces workflow changes.
@@ -29,28 +33,56 @@ impl ChangeLog {
     /// Saves `change` if nobody changed `previous` meanwhile (else `Conflict`), then
     /// enqueues what the reporter and the staff concerned should be told.
     pub async fn commit(&self, previous: &Report, change: &Change) -> Result<(), StoreError> {
-        self.reports
-            .save_transition(previous, &change.report, &change.event)
-            .await?;
-        if let Some(kind) = change.notify {
-            let note = match kind {
+        let announcement = change.notify.map(|kind| NotifyMessage {
+            report_id: change.report.id.to_string(),
+            kind,
+            version: change.report.version,
+            note: match kind {
                 NotificationKind::InfoRequested | NotificationKind::Archived => {
                     change.event.reason.clone()
                 }
                 _ => None,
-            };
-            let message = NotifyMessage {
-                report_id: change.report.id.to_string(),
-                kind,
-                version: change.report.version,
-                note,
-                staff: staff_audience(kind, change),
-            };
-            if let Err(err) = self.notify.send(&message).await {
-                warn!(report_id = %change.report.id, error = %err, "announcing a change failed; the change stands");
-            }
+            },
+            staff: staff_audience(kind, change),
+        });
+        self.reports
+            .save_change(
+                previous,
+                &change.report,
+                &change.event,
+                announcement.as_ref(),
+            )
+            .await?;
+        if let Some(message) = &announcement {
+            self.hand_over(&change.report.id, message).await;
         }
         Ok(())
+    }
+
+    /// Enqueues one announcement and clears it from the outbox; on failure it stays
+    /// there for [`ChangeLog::flush_outbox`].
+    async fn hand_over(&self, id: &TrackingId, message: &NotifyMessage) -> bool {
+        if let Err(err) = self.notify.send(message).await {
+            warn!(report_id = %id, error = %err, "announcement left in the outbox for recovery");
+            return false;
+        }
+        if let Err(err) = self.reports.clear_outbox(id, message.version).await {
+            // Enqueued but not cleared: recovery sends it again, notify drops the repeat.
+            warn!(report_id = %id, error = %err, "clearing the outbox failed");
+        }
+        true
+    }
+
+    /// Sends announcements still in the outbox that were committed before `before`;
+    /// returns how many reached the notify queue.
+    pub async fn flush_outbox(&self, before: Timestamp, limit: i32) -> Result<usize, StoreError> {
+        let mut sent = 0;
+        for entry in self.reports.outbox(before, limit).await? {
+            if self.hand_over(&entry.report_id, &entry.message).await {
+                sent += 1;
+            }
+        }
+        Ok(sent)
     }
 }
 

@@ -12,7 +12,8 @@
 //!   (a report already past `received` is left alone) and failures are reported per
 //!   message (`ReportBatchItemFailures`), so one bad message never retries the batch.
 //! - A schedule (`{"job":"recover-stranded"}`): triages reports that sat in `received`
-//!   longer than they should, because their enqueue failed after they were stored.
+//!   longer than they should, because their enqueue failed after they were stored, and
+//!   sends announcements left in the outbox for the same reason (`sigap::changes`).
 //!
 
 use std::sync::Arc;
@@ -27,6 +28,7 @@ use sigap::adapters::reports::ReportStore;
 use sigap::adapters::table::StoreError;
 use sigap::aws::AwsClients;
 use sigap::batch::process_batch;
+use sigap::changes::ChangeLog;
 use sigap::clock::Clock;
 use sigap::config::{ConfigError, Settings};
 use sigap::domain::notification::{NotificationKind, NotifyMessage};
@@ -79,6 +81,7 @@ pub struct Verify {
     reports: ReportStore,
     categories: CategoryCache,
     notify: JsonQueue,
+    changes: ChangeLog,
     rules: TriageRules,
     clock: Arc<dyn Clock>,
     stranded_after: SignedDuration,
@@ -96,6 +99,10 @@ impl Verify {
             reports: ReportStore::new(clients.dynamodb.clone(), &config.table_name),
             categories: CategoryCache::new(catalog, CATEGORY_CACHE),
             notify: JsonQueue::new(clients.sqs.clone(), &config.notify_queue_url),
+            changes: ChangeLog::new(
+                ReportStore::new(clients.dynamodb.clone(), &config.table_name),
+                JsonQueue::new(clients.sqs.clone(), &config.notify_queue_url),
+            ),
             rules: TriageRules::bundled()?,
             clock,
             stranded_after: config.stranded_after,
@@ -159,7 +166,13 @@ pub async fn handle(
             job: Job::RecoverStranded,
         } => {
             let recovered = recover_stranded(app).await?;
-            Ok(serde_json::json!({ "recovered": recovered }))
+            let cutoff = app
+                .clock
+                .now()
+                .checked_sub(app.stranded_after)
+                .unwrap_or(jiff::Timestamp::MIN);
+            let announced = app.changes.flush_outbox(cutoff, RECOVERY_BATCH).await?;
+            Ok(serde_json::json!({ "recovered": recovered, "announced": announced }))
         }
     }
 }

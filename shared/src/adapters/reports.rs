@@ -14,6 +14,7 @@ use super::table::{
 };
 use crate::domain::contact::{Email, PhoneNumber};
 use crate::domain::location::{Coordinates, Kecamatan};
+use crate::domain::notification::NotifyMessage;
 use crate::domain::report::{
     Assignment, ClockKind, Report, ReportAction, ReportClock, ReportEvent, ReportLocation,
     ReportStatus,
@@ -364,6 +365,45 @@ fn inbox_entry(item: &Item) -> Result<InboxEntry, StoreError> {
     })
 }
 
+/// Work queue of announcements not yet handed to the notify queue.
+pub const QUEUE_OUTBOX: &str = "Q#OUTBOX";
+
+fn outbox_sk(version: u64) -> String {
+    format!("O#{version:06}")
+}
+
+/// `R#<id>` / `O#<version>`: an announcement waiting to be enqueued.
+fn outbox_item(report: &Report, message: &NotifyMessage) -> Result<Item, StoreError> {
+    let id = report.id.as_str();
+    let json = serde_json::to_string(message).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let mut item = Item::new();
+    item.insert(PK.into(), s(report_pk(id)));
+    item.insert(SK.into(), s(outbox_sk(report.version)));
+    item.insert("type".into(), s("outbox"));
+    item.insert("message".into(), s(json));
+    item.insert(GSI2PK.into(), s(QUEUE_OUTBOX));
+    item.insert(
+        GSI2SK.into(),
+        s(format!(
+            "{}#{id}#{:06}",
+            ts(report.updated_at),
+            report.version
+        )),
+    );
+    Ok(item)
+}
+
+/// An announcement still in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEntry {
+    /// The report it is about.
+    pub report_id: TrackingId,
+    /// The report version that wrote it (its key).
+    pub version: u64,
+    /// What to enqueue.
+    pub message: NotifyMessage,
+}
+
 /// `P#<keyed hash of phone>` / `R#<id>`: a sender's reports, without the number.
 fn sender_item(sender: &str, report: &Report) -> Item {
     let mut item = Item::new();
@@ -472,6 +512,18 @@ impl ReportStore {
         next: &Report,
         event: &ReportEvent,
     ) -> Result<(), StoreError> {
+        self.save_change(previous, next, event, None).await
+    }
+
+    /// [`ReportStore::save_transition`] plus an outbox entry holding the announcement,
+    /// written in the same transaction so it cannot be lost (see [`ReportStore::outbox`]).
+    pub async fn save_change(
+        &self,
+        previous: &Report,
+        next: &Report,
+        event: &ReportEvent,
+        announcement: Option<&NotifyMessage>,
+    ) -> Result<(), StoreError> {
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(report_item(next)))
@@ -489,6 +541,9 @@ impl ReportStore {
                 "attribute_not_exists(PK)",
             )?,
         ];
+        if let Some(message) = announcement {
+            items.push(self.put(outbox_item(next, message)?, "attribute_not_exists(PK)")?);
+        }
         // Assignment items mirror the report (inbox lines); the META condition above
         // guards the whole transaction, so they need no condition of their own.
         for assignment in &next.assignments {
@@ -584,6 +639,58 @@ impl ReportStore {
             .await
             .map_err(StoreError::aws)?;
         Ok(out.items().to_vec())
+    }
+
+    /// Announcements committed before `before` and not yet enqueued, oldest first.
+    pub async fn outbox(
+        &self,
+        before: Timestamp,
+        limit: i32,
+    ) -> Result<Vec<OutboxEntry>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI2)
+            .key_condition_expression("GSI2PK = :queue AND GSI2SK < :before")
+            .expression_attribute_values(":queue", s(QUEUE_OUTBOX))
+            .expression_attribute_values(":before", s(ts(before)))
+            .limit(limit)
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        out.items()
+            .iter()
+            .map(|item| {
+                let r = ItemReader(item);
+                let message: NotifyMessage = serde_json::from_str(r.s("message")?)
+                    .map_err(|e| StoreError::Corrupt(format!("outbox message: {e}")))?;
+                let report_id = TrackingId::parse(&message.report_id)
+                    .map_err(|e| StoreError::Corrupt(format!("outbox report id: {e}")))?;
+                Ok(OutboxEntry {
+                    report_id,
+                    version: message.version,
+                    message,
+                })
+            })
+            .collect()
+    }
+
+    /// Removes an announcement once it is on the notify queue.
+    pub async fn clear_outbox(
+        &self,
+        report_id: &TrackingId,
+        version: u64,
+    ) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PK, s(report_pk(report_id.as_str())))
+            .key(SK, s(outbox_sk(version)))
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        Ok(())
     }
 
     /// The latest reports of one sender (by keyed phone hash).

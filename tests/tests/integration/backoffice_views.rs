@@ -253,3 +253,107 @@ async fn a_merged_reporter_follows_the_report_it_was_merged_into() {
         sms[1]
     );
 }
+
+#[tokio::test]
+async fn an_announcement_survives_a_notify_queue_outage_through_the_outbox() {
+    let t = stack("office-outbox").await;
+    let clock = Arc::new(ManualClock::new(friday_morning()));
+    let id = submit_and_triage(&t, clock.clone(), valid_body()).await;
+    // Drain the "received" announcement verify made, to look at the queue cleanly.
+    let drain = t
+        .clients
+        .sqs
+        .receive_message()
+        .queue_url(&t.notify_url)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .unwrap();
+    for m in drain.messages() {
+        t.clients
+            .sqs
+            .delete_message()
+            .queue_url(&t.notify_url)
+            .receipt_handle(m.receipt_handle().unwrap())
+            .send()
+            .await
+            .unwrap();
+    }
+    // The backoffice cannot reach the notify queue: the dispatch still stands…
+    let broken = backoffice::Backoffice::new(
+        &backoffice::Config {
+            table_name: t.table.clone(),
+            notify_queue_url: format!(
+                "{}/123456789012/no-such-queue",
+                sigap_tests::moto_endpoint()
+            ),
+            working_days: sigap::config::WorkingDays::default(),
+        },
+        &t.clients,
+        clock.clone(),
+    )
+    .unwrap();
+    let r = as_staff(
+        &broken,
+        "POST",
+        &format!("/staff/reports/{id}/dispatch"),
+        &["admin"],
+        Some(json!({"agencies": ["dsdabm"]})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.json);
+    // …and its announcement waits in the outbox, written in the same transaction.
+    let outbox = |t: &TestStack| {
+        let clients = t.clients.clone();
+        let table = t.table.clone();
+        let pk = format!("R#{id}");
+        async move {
+            sigap_tests::items_with_pk_prefix(&clients, &table, &pk)
+                .await
+                .into_iter()
+                .filter(|i| i["SK"].as_s().unwrap().starts_with("O#"))
+                .count()
+        }
+    };
+    assert_eq!(outbox(&t).await, 1);
+    assert_eq!(
+        sigap_tests::visible_messages(&t.clients, &t.notify_url).await,
+        0
+    );
+
+    // verify's scheduled recovery sends it once it is old enough, and clears it.
+    let recovery = verify_app(&t, clock.clone());
+    assert_eq!(
+        verify::handle(&recovery, json!({"job": "recover-stranded"}))
+            .await
+            .unwrap()["announced"],
+        0
+    );
+    clock.advance(SignedDuration::from_secs(180));
+    assert_eq!(
+        verify::handle(&recovery, json!({"job": "recover-stranded"}))
+            .await
+            .unwrap()["announced"],
+        1
+    );
+    assert_eq!(outbox(&t).await, 0);
+    let queued = t
+        .clients
+        .sqs
+        .receive_message()
+        .queue_url(&t.notify_url)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .unwrap();
+    let events: Vec<NotifyMessage> = queued
+        .messages()
+        .iter()
+        .map(|m| serde_json::from_str(m.body().unwrap()).unwrap())
+        .collect();
+    assert_eq!(events.len(), 1);
+    assert_eq!(
+        (events[0].kind, events[0].staff.clone()),
+        (NotificationKind::Dispatched, vec!["dsdabm".to_string()])
+    );
+}

@@ -89,7 +89,7 @@ async fn unknown_payloads_are_invocation_errors_and_jobs_report_counts() {
         verify::handle(&app, json!({"job": "recover-stranded"}))
             .await
             .unwrap(),
-        json!({"recovered": 0})
+        json!({"recovered": 0, "announced": 0})
     );
 }
 
