@@ -351,6 +351,13 @@ fn assignment_item(report: &Report, assignment: &Assignment) -> Result<Item, Sto
     Ok(item)
 }
 
+/// The tracking id an index item points at.
+fn item_id(item: &Item) -> Result<TrackingId, StoreError> {
+    let reader = ItemReader(item);
+    let id = reader.s("id")?;
+    TrackingId::parse(id).map_err(|e| StoreError::Corrupt(format!("{id}: {e}")))
+}
+
 fn inbox_entry(item: &Item) -> Result<InboxEntry, StoreError> {
     let r = ItemReader(item);
     Ok(InboxEntry {
@@ -625,20 +632,33 @@ impl ReportStore {
         out.items().iter().map(report_from_item).collect()
     }
 
-    /// The first `limit` items of a GSI2 partition, in sort-key order.
-    async fn work_queue_items(&self, partition: &str, limit: i32) -> Result<Vec<Item>, StoreError> {
-        let out = self
+    /// The first `limit` items of a GSI2 partition, in sort-key order, optionally
+    /// only those sorting before `before` (time-ordered queues).
+    async fn work_queue_items(
+        &self,
+        partition: &str,
+        before: Option<Timestamp>,
+        limit: i32,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut query = self
             .client
             .query()
             .table_name(&self.table)
             .index_name(GSI2)
-            .key_condition_expression("GSI2PK = :queue")
             .expression_attribute_values(":queue", s(partition))
-            .limit(limit)
+            .limit(limit);
+        query = match before {
+            None => query.key_condition_expression("GSI2PK = :queue"),
+            Some(at) => query
+                .key_condition_expression("GSI2PK = :queue AND GSI2SK < :before")
+                .expression_attribute_values(":before", s(ts(at))),
+        };
+        Ok(query
             .send()
             .await
-            .map_err(StoreError::aws)?;
-        Ok(out.items().to_vec())
+            .map_err(StoreError::aws)?
+            .items()
+            .to_vec())
     }
 
     /// Announcements committed before `before` and not yet enqueued, oldest first.
@@ -647,19 +667,8 @@ impl ReportStore {
         before: Timestamp,
         limit: i32,
     ) -> Result<Vec<OutboxEntry>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI2)
-            .key_condition_expression("GSI2PK = :queue AND GSI2SK < :before")
-            .expression_attribute_values(":queue", s(QUEUE_OUTBOX))
-            .expression_attribute_values(":before", s(ts(before)))
-            .limit(limit)
-            .send()
-            .await
-            .map_err(StoreError::aws)?;
-        out.items()
+        self.work_queue_items(QUEUE_OUTBOX, Some(before), limit)
+            .await?
             .iter()
             .map(|item| {
                 let r = ItemReader(item);
@@ -706,32 +715,21 @@ impl ReportStore {
             .send()
             .await
             .map_err(StoreError::aws)?;
-        out.items()
-            .iter()
-            .map(|item| {
-                let reader = ItemReader(item);
-                let id = reader.s("id")?;
-                TrackingId::parse(id).map_err(|e| StoreError::Corrupt(format!("{id}: {e}")))
-            })
-            .collect()
+        out.items().iter().map(item_id).collect()
     }
 
     /// Reports merged into `target` (whose reporters follow it).
     pub async fn merged_into(&self, target: &TrackingId) -> Result<Vec<TrackingId>, StoreError> {
-        self.work_queue_items(&duplicates_partition(target.as_str()), 100)
+        self.work_queue_items(&duplicates_partition(target.as_str()), None, 100)
             .await?
             .iter()
-            .map(|item| {
-                let reader = ItemReader(item);
-                let id = reader.s("id")?;
-                TrackingId::parse(id).map_err(|e| StoreError::Corrupt(format!("{id}: {e}")))
-            })
+            .map(item_id)
             .collect()
     }
 
     /// A work queue (GSI2) of reports, in queue order.
     pub async fn queue(&self, queue: &str, limit: i32) -> Result<Vec<Report>, StoreError> {
-        self.work_queue_items(queue, limit)
+        self.work_queue_items(queue, None, limit)
             .await?
             .iter()
             .map(report_from_item)
@@ -740,7 +738,7 @@ impl ReportStore {
 
     /// An agency's open assignments, earliest deadline first.
     pub async fn inbox(&self, agency: &str, limit: i32) -> Result<Vec<InboxEntry>, StoreError> {
-        self.work_queue_items(&agency_queue(agency), limit)
+        self.work_queue_items(&agency_queue(agency), None, limit)
             .await?
             .iter()
             .map(inbox_entry)
@@ -845,25 +843,10 @@ impl ReportStore {
         before: Timestamp,
         limit: i32,
     ) -> Result<Vec<TrackingId>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI2)
-            .key_condition_expression("GSI2PK = :queue AND GSI2SK < :before")
-            .expression_attribute_values(":queue", s(QUEUE_TRIAGE))
-            .expression_attribute_values(":before", s(ts(before)))
-            .limit(limit)
-            .send()
-            .await
-            .map_err(StoreError::aws)?;
-        out.items()
+        self.work_queue_items(QUEUE_TRIAGE, Some(before), limit)
+            .await?
             .iter()
-            .map(|item| {
-                let reader = ItemReader(item);
-                let id = reader.s("id")?;
-                TrackingId::parse(id).map_err(|e| StoreError::Corrupt(format!("{id}: {e}")))
-            })
+            .map(item_id)
             .collect()
     }
 }
