@@ -19,7 +19,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use sigap::adapters::catalog::CatalogStore;
+use sigap::adapters::catalog::{CatalogCache, CatalogStore};
 use sigap::adapters::queue::JsonQueue;
 use sigap::adapters::reports::{QUEUE_NEEDS_INFO, QUEUE_VERIFY, ReportStore};
 use sigap::adapters::table::StoreError;
@@ -67,7 +67,7 @@ impl Config {
 /// Everything the handler needs, built once per process.
 pub struct Backoffice {
     reports: ReportStore,
-    catalog: CatalogStore,
+    catalog: CatalogCache,
     changes: ChangeLog,
     calendar: WorkingCalendar,
     clock: Arc<dyn Clock>,
@@ -85,7 +85,10 @@ impl Backoffice {
         let notify = JsonQueue::new(clients.sqs.clone(), &config.notify_queue_url);
         Ok(Self {
             changes: ChangeLog::new(reports.clone(), notify),
-            catalog: CatalogStore::new(clients.dynamodb.clone(), &config.table_name),
+            catalog: CatalogCache::new(CatalogStore::new(
+                clients.dynamodb.clone(),
+                &config.table_name,
+            )),
             reports,
             calendar: WorkingCalendar::bundled()?,
             clock,

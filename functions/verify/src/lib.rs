@@ -17,12 +17,11 @@
 //!
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use jiff::SignedDuration;
 use serde::Deserialize;
-use sigap::adapters::catalog::{CatalogStore, CategoryCache};
+use sigap::adapters::catalog::{CatalogCache, CatalogStore};
 use sigap::adapters::queue::{IntakeMessage, JsonQueue};
 use sigap::adapters::reports::ReportStore;
 use sigap::adapters::table::StoreError;
@@ -49,8 +48,6 @@ const RECOVERY_BATCH: i32 = 100;
 const SENDER_SCAN: i32 = 10;
 /// Most same-category reports compared for duplicates.
 const DUPLICATE_SCAN: i32 = 100;
-/// How long the category list is cached in a warm function.
-const CATEGORY_CACHE: Duration = Duration::from_secs(300);
 
 /// Settings `verify` reads from its environment.
 #[derive(Debug, Clone)]
@@ -79,7 +76,7 @@ impl Config {
 /// Everything the handler needs, built once per process.
 pub struct Verify {
     reports: ReportStore,
-    categories: CategoryCache,
+    catalog: CatalogCache,
     notify: JsonQueue,
     changes: ChangeLog,
     rules: TriageRules,
@@ -97,7 +94,7 @@ impl Verify {
         let catalog = CatalogStore::new(clients.dynamodb.clone(), &config.table_name);
         Ok(Self {
             reports: ReportStore::new(clients.dynamodb.clone(), &config.table_name),
-            categories: CategoryCache::new(catalog, CATEGORY_CACHE),
+            catalog: CatalogCache::new(catalog),
             notify: JsonQueue::new(clients.sqs.clone(), &config.notify_queue_url),
             changes: ChangeLog::new(
                 ReportStore::new(clients.dynamodb.clone(), &config.table_name),
@@ -239,7 +236,7 @@ async fn move_to_verification(app: &Verify, id: &TrackingId) -> Result<Triaged, 
 /// Everything triage notices about `report`: its own text, then nearby open reports
 /// of the same category received within the rules' window.
 async fn assess(app: &Verify, report: &Report) -> Result<TriageResult, StoreError> {
-    let categories = app.categories.get().await?;
+    let categories = app.catalog.categories().await?;
     let mut result = triage_text(&report.title, &report.description, &categories, &app.rules);
     let window = SignedDuration::from_hours(24 * i64::from(app.rules.duplicate_window_days));
     let since = report

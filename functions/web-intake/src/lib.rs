@@ -9,7 +9,6 @@
 //! scheduled recovery finds it (see `verify::recover_stranded`).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp};
 use lambda_http::http::{HeaderValue, Method, StatusCode, header};
@@ -17,7 +16,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use serde_json::json;
-use sigap::adapters::catalog::{CatalogStore, CategoryCache};
+use sigap::adapters::catalog::{CatalogCache, CatalogStore};
 use sigap::adapters::idempotency::{Claim, IdempotencyStore, StoredResponse};
 use sigap::adapters::queue::{IntakeMessage, JsonQueue};
 use sigap::adapters::reports::ReportStore;
@@ -44,8 +43,6 @@ pub const MAX_BODY_BYTES: usize = 32 * 1024;
 const SUBMIT_SCOPE: &str = "web-intake:POST /reports";
 /// How long one attempt may hold a claim: the function timeout.
 const CLAIM_FOR: SignedDuration = SignedDuration::from_secs(10);
-/// How long the category list is cached in a warm function.
-const CATEGORY_CACHE: Duration = Duration::from_secs(300);
 
 /// Settings `web-intake` reads from its environment.
 #[derive(Debug, Clone)]
@@ -79,7 +76,7 @@ impl Config {
 /// Everything the handler needs, built once per process.
 pub struct WebIntake {
     reports: ReportStore,
-    categories: CategoryCache,
+    catalog: CatalogCache,
     idempotency: IdempotencyStore,
     intake: JsonQueue,
     calendar: WorkingCalendar,
@@ -88,7 +85,6 @@ pub struct WebIntake {
     working_days: WorkingDays,
     rules: TriageRules,
     changes: ChangeLog,
-    catalog: CatalogStore,
     sender_hash_key: String,
 }
 
@@ -103,10 +99,7 @@ impl WebIntake {
         let table = &config.table_name;
         Ok(Self {
             reports: ReportStore::new(clients.dynamodb.clone(), table),
-            categories: CategoryCache::new(
-                CatalogStore::new(clients.dynamodb.clone(), table),
-                CATEGORY_CACHE,
-            ),
+            catalog: CatalogCache::new(CatalogStore::new(clients.dynamodb.clone(), table)),
             idempotency: IdempotencyStore::new(clients.dynamodb.clone(), table),
             intake: JsonQueue::new(clients.sqs.clone(), &config.intake_queue_url),
             calendar: WorkingCalendar::bundled()?,
@@ -118,7 +111,6 @@ impl WebIntake {
                 ReportStore::new(clients.dynamodb.clone(), table),
                 JsonQueue::new(clients.sqs.clone(), &config.notify_queue_url),
             ),
-            catalog: CatalogStore::new(clients.dynamodb.clone(), table),
             sender_hash_key: config.sender_hash_key.clone(),
         })
     }
@@ -239,8 +231,8 @@ async fn submit(app: &WebIntake, request: &Request) -> Result<Response<Body>, Ap
     let bytes = json_bytes(request, MAX_BODY_BYTES)?;
     let body: SubmissionBody = parse_json(bytes)?;
     let categories = app
-        .categories
-        .get()
+        .catalog
+        .categories()
         .await
         .map_err(|e| internal("loading categories", e))?;
     let submission =
@@ -519,8 +511,8 @@ async fn show(app: &WebIntake, raw_id: &str) -> Result<Response<Body>, ApiError>
     };
     let events = events.map_err(|e| internal("reading timeline", e))?;
     let categories = app
-        .categories
-        .get()
+        .catalog
+        .categories()
         .await
         .map_err(|e| internal("loading categories", e))?;
     let category_name = categories
@@ -617,8 +609,8 @@ struct PublicCategory<'a> {
 
 async fn list_categories(app: &WebIntake) -> Result<Response<Body>, ApiError> {
     let categories = app
-        .categories
-        .get()
+        .catalog
+        .categories()
         .await
         .map_err(|e| internal("loading categories", e))?;
     let list: Vec<_> = categories

@@ -146,37 +146,68 @@ impl CatalogStore {
     }
 }
 
-/// The category list cached in a warm function, so a request (or a batch of SQS
-/// messages) does not query it every time. Admin edits show within `ttl`.
+/// How long a warm function trusts its cached reference lists (admin edits show
+/// within this time).
+pub const CATALOG_TTL: Duration = Duration::from_secs(300);
+
+/// One cached list and when it was read.
 #[derive(Debug)]
-pub struct CategoryCache {
-    store: CatalogStore,
-    ttl: Duration,
-    cached: Mutex<Option<(Instant, Arc<Vec<Category>>)>>,
+struct Fresh<T>(Mutex<Option<(Instant, Arc<Vec<T>>)>>);
+
+impl<T> Fresh<T> {
+    fn new() -> Self {
+        Self(Mutex::new(None))
+    }
+
+    fn get(&self, ttl: Duration) -> Option<Arc<Vec<T>>> {
+        let cache = self.0.lock().ok()?;
+        let (at, list) = cache.as_ref()?;
+        (at.elapsed() < ttl).then(|| list.clone())
+    }
+
+    fn put(&self, list: Vec<T>) -> Arc<Vec<T>> {
+        let list = Arc::new(list);
+        if let Ok(mut cache) = self.0.lock() {
+            *cache = Some((Instant::now(), list.clone()));
+        }
+        list
+    }
 }
 
-impl CategoryCache {
-    /// Caches `store`'s categories for `ttl`.
-    pub fn new(store: CatalogStore, ttl: Duration) -> Self {
+/// Categories and agencies cached in a warm function, so requests (and SQS batches)
+/// do not query them every time.
+#[derive(Debug)]
+pub struct CatalogCache {
+    store: CatalogStore,
+    ttl: Duration,
+    categories: Fresh<Category>,
+    agencies: Fresh<Agency>,
+}
+
+impl CatalogCache {
+    /// Caches `store`'s lists for [`CATALOG_TTL`].
+    pub fn new(store: CatalogStore) -> Self {
         Self {
             store,
-            ttl,
-            cached: Mutex::new(None),
+            ttl: CATALOG_TTL,
+            categories: Fresh::new(),
+            agencies: Fresh::new(),
         }
     }
 
     /// The categories, from the cache while it is fresh.
-    pub async fn get(&self) -> Result<Arc<Vec<Category>>, StoreError> {
-        if let Ok(cache) = self.cached.lock()
-            && let Some((at, list)) = cache.as_ref()
-            && at.elapsed() < self.ttl
-        {
-            return Ok(list.clone());
+    pub async fn categories(&self) -> Result<Arc<Vec<Category>>, StoreError> {
+        match self.categories.get(self.ttl) {
+            Some(list) => Ok(list),
+            None => Ok(self.categories.put(self.store.categories().await?)),
         }
-        let list = Arc::new(self.store.categories().await?);
-        if let Ok(mut cache) = self.cached.lock() {
-            *cache = Some((Instant::now(), list.clone()));
+    }
+
+    /// The agencies, from the cache while it is fresh.
+    pub async fn agencies(&self) -> Result<Arc<Vec<Agency>>, StoreError> {
+        match self.agencies.get(self.ttl) {
+            Some(list) => Ok(list),
+            None => Ok(self.agencies.put(self.store.agencies().await?)),
         }
-        Ok(list)
     }
 }

@@ -161,3 +161,48 @@ async fn unknown_report_is_none() {
     assert_eq!(store.get(&id).await.unwrap(), None);
     assert!(store.events(&id).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn reference_lists_are_read_once_per_ttl() {
+    use sigap::adapters::catalog::{CatalogCache, CatalogStore};
+    let t = stack("repo-catalog").await;
+    let cache = CatalogCache::new(CatalogStore::new(t.clients.dynamodb.clone(), &t.table));
+    let agencies = cache.agencies().await.unwrap();
+    let categories = cache.categories().await.unwrap();
+    assert!(agencies.iter().any(|a| a.id == "dsdabm"));
+    // Delete both lists behind the cache's back: a warm function still answers from memory.
+    for (pk, sk) in [
+        ("CATALOG#AGENCY", "A#dsdabm"),
+        ("CATALOG#CATEGORY", "C#sampah"),
+    ] {
+        t.clients
+            .dynamodb
+            .delete_item()
+            .table_name(&t.table)
+            .key("PK", aws_sdk_dynamodb::types::AttributeValue::S(pk.into()))
+            .key("SK", aws_sdk_dynamodb::types::AttributeValue::S(sk.into()))
+            .send()
+            .await
+            .unwrap();
+    }
+    assert_eq!(cache.agencies().await.unwrap(), agencies);
+    assert_eq!(cache.categories().await.unwrap(), categories);
+    // A fresh cache (a new function instance) reads the table as it is now.
+    let fresh = CatalogCache::new(CatalogStore::new(t.clients.dynamodb.clone(), &t.table));
+    assert!(
+        !fresh
+            .agencies()
+            .await
+            .unwrap()
+            .iter()
+            .any(|a| a.id == "dsdabm")
+    );
+    assert!(
+        !fresh
+            .categories()
+            .await
+            .unwrap()
+            .iter()
+            .any(|c| c.code == "sampah")
+    );
+}
