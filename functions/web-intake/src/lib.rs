@@ -385,35 +385,25 @@ async fn store_report(
 ) -> Result<Option<Report>, ApiError> {
     let deadline = app.calendar.deadline(now, app.working_days.verify);
     let report = Report {
-        id: id.clone(),
         title: submission.title.clone(),
         description: submission.description.clone(),
         category: submission.category.clone(),
         location: submission.location.clone(),
-        channel: Channel::Web,
         anonymous: submission.anonymous,
         confidential: submission.confidential,
-        status: ReportStatus::Received,
-        received_at: now,
-        updated_at: now,
         clock: Some(ReportClock {
             kind: ClockKind::Verification,
             due_at: deadline.due_at,
             provisional: deadline.provisional,
         }),
         calendar_version: app.calendar.version().to_string(),
-        version: 1,
         reporter_token_hash: sha256_hex(token),
-        triage: None,
-        assignments: Vec::new(),
-        paused_working_days: None,
-        duplicate_of: None,
-        rating: None,
         sender: submission
             .contact
             .phone
             .as_ref()
             .map(|phone| keyed_hash(app.sender_hash_key.as_bytes(), phone.as_e164())),
+        ..Report::received(id.clone(), Channel::Web, now)
     };
     if deadline.provisional {
         warn!(report_id = %id, "deadline computed without confirmed holiday data");

@@ -437,6 +437,35 @@ pub struct Report {
 }
 
 impl Report {
+    /// A report just accepted from `channel` at `at`: version 1, `received`, with
+    /// nothing else yet. Callers fill in the content with struct-update syntax, so a
+    /// new field is defaulted here once rather than at every construction.
+    pub fn received(id: TrackingId, channel: Channel, at: Timestamp) -> Self {
+        Self {
+            id,
+            title: String::new(),
+            description: String::new(),
+            category: String::new(),
+            location: ReportLocation::default(),
+            channel,
+            anonymous: false,
+            confidential: false,
+            status: ReportStatus::Received,
+            received_at: at,
+            updated_at: at,
+            clock: None,
+            calendar_version: String::new(),
+            version: 1,
+            reporter_token_hash: String::new(),
+            triage: None,
+            assignments: Vec::new(),
+            paused_working_days: None,
+            duplicate_of: None,
+            rating: None,
+            sender: None,
+        }
+    }
+
     /// Confidential reports are never shown to the public.
     pub fn is_public(&self) -> bool {
         !self.confidential
@@ -698,27 +727,12 @@ mod tests {
     fn apply_bumps_the_version_and_records_who_and_why() {
         let at: Timestamp = "2026-11-20T03:00:00Z".parse().unwrap();
         let report = Report {
-            id: TrackingId::from_random_bytes(&[1, 2, 3, 4, 5, 6]).unwrap(),
-            title: "t".into(),
-            description: "d".into(),
             category: "sampah".into(),
-            location: ReportLocation::default(),
-            channel: Channel::Web,
-            anonymous: false,
-            confidential: false,
-            status: S::Received,
-            received_at: at,
-            updated_at: at,
-            clock: None,
-            calendar_version: "v".into(),
-            version: 1,
-            reporter_token_hash: "h".into(),
-            triage: None,
-            assignments: Vec::new(),
-            paused_working_days: None,
-            duplicate_of: None,
-            rating: None,
-            sender: None,
+            ..Report::received(
+                TrackingId::from_random_bytes(&[1, 2, 3, 4, 5, 6]).unwrap(),
+                Channel::Web,
+                at,
+            )
         };
         let later = at.checked_add(jiff::SignedDuration::from_secs(5)).unwrap();
         let (next, event) = report

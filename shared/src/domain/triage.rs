@@ -531,31 +531,18 @@ mod tests {
         use crate::domain::tracking_id::TrackingId;
         let at: jiff::Timestamp = "2026-11-20T03:00:00Z".parse().unwrap();
         Report {
-            id: TrackingId::from_random_bytes(&[seed, 1, 2, 3, 4, 5]).unwrap(),
-            title: "t".into(),
-            description: "d".into(),
             category: category.into(),
             location: ReportLocation {
                 coordinates: coordinates.map(|(lat, lon)| Coordinates::parse(lat, lon).unwrap()),
                 address: None,
                 kecamatan: kecamatan.and_then(Kecamatan::find),
             },
-            channel: Channel::Web,
-            anonymous: false,
-            confidential: false,
             status: ReportStatus::PendingVerification,
-            received_at: at,
-            updated_at: at,
-            clock: None,
-            calendar_version: "v".into(),
-            version: 1,
-            reporter_token_hash: "h".into(),
-            triage: None,
-            assignments: Vec::new(),
-            paused_working_days: None,
-            duplicate_of: None,
-            rating: None,
-            sender: None,
+            ..Report::received(
+                TrackingId::from_random_bytes(&[seed, 1, 2, 3, 4, 5]).unwrap(),
+                Channel::Web,
+                at,
+            )
         }
     }
 

@@ -650,7 +650,7 @@ pub fn dispute(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::report::{Channel, ReportLocation};
+    use crate::domain::report::Channel;
     use jiff::SignedDuration;
 
     fn calendar() -> WorkingCalendar {
@@ -677,27 +677,17 @@ mod tests {
     fn pending() -> Report {
         let cal = calendar();
         Report {
-            id: TrackingId::from_random_bytes(&[9, 8, 7, 6, 5, 4]).unwrap(),
             title: "Jalan berlubang".into(),
             description: "Lubang besar".into(),
             category: "jalan-rusak".into(),
-            location: ReportLocation::default(),
-            channel: Channel::Web,
-            anonymous: false,
-            confidential: false,
             status: ReportStatus::PendingVerification,
-            received_at: at(0),
-            updated_at: at(0),
             clock: Some(clock(ClockKind::Verification, &cal, at(0), 2)),
-            calendar_version: "v".into(),
             version: 2,
-            reporter_token_hash: "h".into(),
-            triage: None,
-            assignments: Vec::new(),
-            paused_working_days: None,
-            duplicate_of: None,
-            rating: None,
-            sender: None,
+            ..Report::received(
+                TrackingId::from_random_bytes(&[9, 8, 7, 6, 5, 4]).unwrap(),
+                Channel::Web,
+                at(0),
+            )
         }
     }
 

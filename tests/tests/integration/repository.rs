@@ -14,7 +14,6 @@ use sigap_tests::{items_with_pk_prefix, stack};
 
 pub fn sample_report(seed: u64, at: Timestamp) -> Report {
     Report {
-        id: SeededIds::new(seed).tracking_id().unwrap(),
         title: "Sampah menumpuk".into(),
         description: "Sampah di TPS belum diangkut tiga hari.".into(),
         category: "sampah".into(),
@@ -22,26 +21,19 @@ pub fn sample_report(seed: u64, at: Timestamp) -> Report {
             address: Some("Jl. Braga".into()),
             ..Default::default()
         },
-        channel: Channel::Web,
         anonymous: true,
-        confidential: false,
-        status: ReportStatus::Received,
-        received_at: at,
-        updated_at: at,
         clock: Some(ReportClock {
             kind: ClockKind::Verification,
             due_at: at,
             provisional: false,
         }),
         calendar_version: "test".into(),
-        version: 1,
         reporter_token_hash: "hash".into(),
-        triage: None,
-        assignments: Vec::new(),
-        paused_working_days: None,
-        duplicate_of: None,
-        rating: None,
-        sender: None,
+        ..Report::received(
+            SeededIds::new(seed).tracking_id().unwrap(),
+            Channel::Web,
+            at,
+        )
     }
 }
 
