@@ -37,13 +37,6 @@ impl ManualClock {
             *now = now.saturating_add(by).unwrap_or(*now);
         }
     }
-
-    /// Jumps to `at`.
-    pub fn set(&self, at: Timestamp) {
-        if let Ok(mut now) = self.0.lock() {
-            *now = at;
-        }
-    }
 }
 
 impl Clock for ManualClock {

@@ -133,8 +133,6 @@ pub struct TestStack {
     pub table: String,
     /// The intake queue URL.
     pub intake_url: String,
-    /// The intake dead-letter queue URL.
-    pub intake_dlq_url: String,
     /// The notify queue URL.
     pub notify_url: String,
     /// The staff topic ARN.
@@ -151,7 +149,6 @@ pub async fn stack_from(name: &str, template: &str) -> TestStack {
     let table = stack.table_name().unwrap().to_string();
     devstack::seed(&clients, &table).await.unwrap();
     let intake_url = stack.queue("IntakeQueue").unwrap().url.clone();
-    let intake_dlq_url = stack.queue("IntakeDeadLetterQueue").unwrap().url.clone();
     let notify_url = stack.queue("NotifyQueue").unwrap().url.clone();
     let staff_topic_arn = stack.topics["StaffTopic"].clone();
     TestStack {
@@ -159,7 +156,6 @@ pub async fn stack_from(name: &str, template: &str) -> TestStack {
         stack,
         table,
         intake_url,
-        intake_dlq_url,
         notify_url,
         staff_topic_arn,
     }

@@ -184,3 +184,54 @@ async fn the_dev_clock_moves_deadlines_forward() {
     assert_eq!(refused.status, 400);
     running.shutdown();
 }
+
+#[tokio::test]
+async fn the_templates_schedule_recovers_a_report_whose_enqueue_was_lost() {
+    let clock = Arc::new(DevClock::default());
+    let clients = clients().await;
+    let running = devstack::start(devstack::Options {
+        template: template_text(),
+        prefix: unique_prefix("schedule"),
+        bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+        clients: clients.clone(),
+        clock: clock.clone(),
+        ids: Arc::new(OsRandom),
+        background: false,
+        dev_clock: None,
+    })
+    .await
+    .unwrap();
+    let base = &running.base_url;
+    let created = http(
+        "POST",
+        &format!("{base}/reports"),
+        &[("content-type", "application/json")],
+        Some(&valid_body().to_string()),
+    )
+    .await;
+    let id = created.json["tracking_id"].as_str().unwrap().to_string();
+    // The intake message is lost.
+    let intake = running.stack.queue("IntakeQueue").unwrap().url.clone();
+    clients
+        .sqs
+        .purge_queue()
+        .queue_url(&intake)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(visible_messages(&clients, &intake).await, 0);
+    // Fired with the template's own input ({"job":"recover-stranded"}): too early first…
+    let early = running.fire("RecoverStranded").await.unwrap();
+    assert_eq!(early["recovered"], 0);
+    // …then, three minutes on, the report is recovered into verification.
+    clock.advance(jiff::SignedDuration::from_secs(180));
+    let later = running
+        .fire("VerifyFunction.RecoverStranded")
+        .await
+        .unwrap();
+    assert_eq!(later["recovered"], 1);
+    let shown = http("GET", &format!("{base}/reports/{id}"), &[], None).await;
+    assert_eq!(shown.json["status"], "pending_verification");
+    assert!(running.fire("NoSuchSchedule").await.is_err());
+    running.shutdown();
+}
