@@ -287,6 +287,33 @@ pub async fn items_with_pk_prefix(
     out.items().to_vec()
 }
 
+/// Takes (receives and deletes) up to ten messages from a queue, waiting up to a
+/// second for the first; returns their bodies.
+pub async fn take_messages(clients: &AwsClients, url: &str) -> Vec<String> {
+    let out = clients
+        .sqs
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(10)
+        .wait_time_seconds(1)
+        .send()
+        .await
+        .unwrap();
+    let mut bodies = Vec::new();
+    for message in out.messages() {
+        bodies.push(message.body().unwrap_or_default().to_string());
+        clients
+            .sqs
+            .delete_message()
+            .queue_url(url)
+            .receipt_handle(message.receipt_handle().unwrap())
+            .send()
+            .await
+            .unwrap();
+    }
+    bodies
+}
+
 /// Messages currently visible on a queue (approximate, as SQS reports it).
 pub async fn visible_messages(clients: &AwsClients, url: &str) -> i64 {
     let out = clients

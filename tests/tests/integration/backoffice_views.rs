@@ -7,41 +7,11 @@ use jiff::SignedDuration;
 use serde_json::json;
 use sigap::clock::ManualClock;
 use sigap::domain::notification::{NotificationKind, NotifyMessage};
-use sigap::domain::tracking_id::TrackingId;
-use sigap_tests::{TestStack, api_request, reply, sent_sms, stack, staff_request, unique_phone};
+use sigap_tests::{TestStack, reply, sent_sms, stack, staff_request, unique_phone};
 
-use crate::web_intake::{app_with, friday_morning, valid_body, verify_app};
-
-fn office(t: &TestStack, clock: Arc<ManualClock>) -> backoffice::Backoffice {
-    let config = backoffice::Config {
-        table_name: t.table.clone(),
-        notify_queue_url: t.notify_url.clone(),
-        working_days: sigap::config::WorkingDays::default(),
-    };
-    backoffice::Backoffice::new(&config, &t.clients, clock).unwrap()
-}
-
-async fn submit_and_triage(
-    t: &TestStack,
-    clock: Arc<ManualClock>,
-    body: serde_json::Value,
-) -> String {
-    let web = app_with(t, clock.clone(), &t.intake_url);
-    let headers = [("content-type", "application/json")];
-    let r = reply(
-        web_intake::handle(
-            &web,
-            api_request("POST", "/reports", &headers, Some(&body.to_string())),
-        )
-        .await
-        .unwrap(),
-    );
-    let id = r.json["tracking_id"].as_str().unwrap().to_string();
-    verify::triage(&verify_app(t, clock), &TrackingId::parse(&id).unwrap())
-        .await
-        .unwrap();
-    id
-}
+use crate::web_intake::{
+    backoffice_app, friday_morning, submit_and_triage, valid_body, verify_app,
+};
 
 async fn as_staff(
     app: &backoffice::Backoffice,
@@ -65,7 +35,7 @@ async fn as_staff(
 async fn the_supervisor_counts_every_open_state_and_what_is_overdue() {
     let t = stack("office-summary").await;
     let clock = Arc::new(ManualClock::new(friday_morning()));
-    let app = office(&t, clock.clone());
+    let app = backoffice_app(&t, clock.clone());
     let a = submit_and_triage(&t, clock.clone(), valid_body()).await;
     let mut second = valid_body();
     second["title"] = json!("Sampah menumpuk di pasar");
@@ -167,7 +137,7 @@ async fn the_supervisor_counts_every_open_state_and_what_is_overdue() {
 async fn a_merged_reporter_follows_the_report_it_was_merged_into() {
     let t = stack("office-merge").await;
     let clock = Arc::new(ManualClock::new(friday_morning()));
-    let app = office(&t, clock.clone());
+    let app = backoffice_app(&t, clock.clone());
     let target = submit_and_triage(&t, clock.clone(), valid_body()).await;
     let phone = unique_phone();
     let mut body = valid_body();
@@ -260,25 +230,7 @@ async fn an_announcement_survives_a_notify_queue_outage_through_the_outbox() {
     let clock = Arc::new(ManualClock::new(friday_morning()));
     let id = submit_and_triage(&t, clock.clone(), valid_body()).await;
     // Drain the "received" announcement verify made, to look at the queue cleanly.
-    let drain = t
-        .clients
-        .sqs
-        .receive_message()
-        .queue_url(&t.notify_url)
-        .max_number_of_messages(10)
-        .send()
-        .await
-        .unwrap();
-    for m in drain.messages() {
-        t.clients
-            .sqs
-            .delete_message()
-            .queue_url(&t.notify_url)
-            .receipt_handle(m.receipt_handle().unwrap())
-            .send()
-            .await
-            .unwrap();
-    }
+    sigap_tests::take_messages(&t.clients, &t.notify_url).await;
     // The backoffice cannot reach the notify queue: the dispatch still stands…
     let broken = backoffice::Backoffice::new(
         &backoffice::Config {
@@ -337,19 +289,10 @@ async fn an_announcement_survives_a_notify_queue_outage_through_the_outbox() {
         1
     );
     assert_eq!(outbox(&t).await, 0);
-    let queued = t
-        .clients
-        .sqs
-        .receive_message()
-        .queue_url(&t.notify_url)
-        .max_number_of_messages(10)
-        .send()
+    let events: Vec<NotifyMessage> = sigap_tests::take_messages(&t.clients, &t.notify_url)
         .await
-        .unwrap();
-    let events: Vec<NotifyMessage> = queued
-        .messages()
         .iter()
-        .map(|m| serde_json::from_str(m.body().unwrap()).unwrap())
+        .map(|body| serde_json::from_str(body).unwrap())
         .collect();
     assert_eq!(events.len(), 1);
     assert_eq!(

@@ -5,9 +5,11 @@ use std::sync::Arc;
 use serde_json::json;
 use sigap::clock::ManualClock;
 use sigap::domain::notification::{NotificationKind, NotifyMessage};
-use sigap_tests::{TestStack, api_request, reply, sent_sms, stack, unique_phone, visible_messages};
+use sigap_tests::{TestStack, reply, sent_sms, stack, unique_phone, visible_messages};
 
-use crate::web_intake::{app_with, friday_morning, valid_body, verify_app};
+use crate::web_intake::{
+    app_with, backoffice_app, friday_morning, post, submit_and_triage, valid_body, verify_app,
+};
 
 fn notify_app(t: &TestStack) -> notify::Notify {
     let config = notify::Config {
@@ -34,15 +36,7 @@ async fn submit(t: &TestStack, phone: Option<&str>) -> String {
             body.as_object_mut().unwrap().remove("contact");
         }
     }
-    let headers = [("content-type", "application/json")];
-    let r = reply(
-        web_intake::handle(
-            &web,
-            api_request("POST", "/reports", &headers, Some(&body.to_string())),
-        )
-        .await
-        .unwrap(),
-    );
+    let r = post(&web, &body.to_string(), &[]).await;
     assert_eq!(r.status, 201);
     r.json["tracking_id"].as_str().unwrap().to_string()
 }
@@ -165,20 +159,13 @@ async fn a_dispatch_reaches_exactly_the_agency_it_names_once() {
     let t = stack("notify-staff").await;
     let dsdabm = agency_inbox_queue(&t, "dsdabm").await;
     let dlh = agency_inbox_queue(&t, "dlh").await;
-    let id = submit(&t, None).await;
     let clock = Arc::new(ManualClock::new(friday_morning()));
-    let tracking = sigap::domain::tracking_id::TrackingId::parse(&id).unwrap();
-    verify::triage(&verify_app(&t, clock.clone()), &tracking)
-        .await
-        .unwrap();
+    let mut body = valid_body();
+    body.as_object_mut().unwrap().remove("contact");
+    let id = submit_and_triage(&t, clock.clone(), body).await;
 
     // The admin dispatches through the backoffice handler.
-    let config = backoffice::Config {
-        table_name: t.table.clone(),
-        notify_queue_url: t.notify_url.clone(),
-        working_days: sigap::config::WorkingDays::default(),
-    };
-    let office = backoffice::Backoffice::new(&config, &t.clients, clock).unwrap();
+    let office = backoffice_app(&t, clock);
     let request = sigap_tests::staff_request(
         "POST",
         &format!("/staff/reports/{id}/dispatch"),
@@ -190,24 +177,12 @@ async fn a_dispatch_reaches_exactly_the_agency_it_names_once() {
     assert_eq!(dispatched.status, 200, "{}", dispatched.json);
 
     // The announcement names the agency given work…
-    let mut dispatch_event = None;
-    for message in t
-        .clients
-        .sqs
-        .receive_message()
-        .queue_url(&t.notify_url)
-        .max_number_of_messages(10)
-        .send()
+    let event = sigap_tests::take_messages(&t.clients, &t.notify_url)
         .await
-        .unwrap()
-        .messages()
-    {
-        let event: NotifyMessage = serde_json::from_str(message.body().unwrap()).unwrap();
-        if event.kind == NotificationKind::Dispatched {
-            dispatch_event = Some(event);
-        }
-    }
-    let event = dispatch_event.expect("dispatch announced on the notify queue");
+        .iter()
+        .map(|body| serde_json::from_str::<NotifyMessage>(body).unwrap())
+        .find(|e| e.kind == NotificationKind::Dispatched)
+        .expect("dispatch announced on the notify queue");
     assert_eq!(event.staff, vec!["dsdabm".to_string()]);
     // …and notify tells that agency (and only it), once, however often it runs.
     let app = notify_app(&t);
@@ -215,21 +190,7 @@ async fn a_dispatch_reaches_exactly_the_agency_it_names_once() {
     assert!(matches!(first.staff[0].1, notify::Outcome::Sent(_)));
     let again = notify::deliver(&app, &event).await.unwrap();
     assert_eq!(again.staff[0].1, notify::Outcome::AlreadySent);
-    let received = t
-        .clients
-        .sqs
-        .receive_message()
-        .queue_url(&dsdabm)
-        .max_number_of_messages(10)
-        .wait_time_seconds(1)
-        .send()
-        .await
-        .unwrap();
-    let texts: Vec<_> = received
-        .messages()
-        .iter()
-        .map(|m| m.body().unwrap().to_string())
-        .collect();
+    let texts = sigap_tests::take_messages(&t.clients, &dsdabm).await;
     assert_eq!(texts.len(), 1, "{texts:?}");
     assert!(
         texts[0].contains(&id) && texts[0].contains("kotak masuk"),
@@ -243,32 +204,11 @@ async fn a_dispatch_reaches_exactly_the_agency_it_names_once() {
 async fn an_emergency_in_the_complaint_channel_is_answered_with_112() {
     let t = stack("notify-112").await;
     let phone = unique_phone();
-    let web = app_with(
-        &t,
-        Arc::new(ManualClock::new(friday_morning())),
-        &t.intake_url,
-    );
     let body = json!({
         "title": "Kebakaran di gang", "description": "Rumah terbakar, apinya membesar!",
         "category": "lainnya", "location": {"address": "Gg. Sukamaju"}, "contact": {"phone": phone}
     });
-    let headers = [("content-type", "application/json")];
-    let r = reply(
-        web_intake::handle(
-            &web,
-            api_request("POST", "/reports", &headers, Some(&body.to_string())),
-        )
-        .await
-        .unwrap(),
-    );
-    let id = r.json["tracking_id"].as_str().unwrap().to_string();
-    let clock = Arc::new(ManualClock::new(friday_morning()));
-    verify::triage(
-        &verify_app(&t, clock),
-        &sigap::domain::tracking_id::TrackingId::parse(&id).unwrap(),
-    )
-    .await
-    .unwrap();
+    let id = submit_and_triage(&t, Arc::new(ManualClock::new(friday_morning())), body).await;
     notify::deliver(&notify_app(&t), &received(&id))
         .await
         .unwrap();

@@ -9,7 +9,7 @@ use sigap::domain::report::ReportStatus;
 use sigap::domain::tracking_id::TrackingId;
 use sigap_tests::{api_request, reply, stack};
 
-use crate::web_intake::{app_with, friday_morning, valid_body, verify_app};
+use crate::web_intake::{app_with, friday_morning, post, valid_body, verify_app};
 
 fn record(id: &str, body: &str) -> serde_json::Value {
     json!({"messageId": id, "receiptHandle": "rh", "body": body, "attributes": {}, "messageAttributes": {},
@@ -105,14 +105,7 @@ async fn triage_records_suggestions_and_puts_emergencies_first() {
         })
         .to_string();
         let web = &web;
-        async move {
-            let headers = [("content-type", "application/json")];
-            reply(
-                web_intake::handle(web, api_request("POST", "/reports", &headers, Some(&body)))
-                    .await
-                    .unwrap(),
-            )
-        }
+        async move { post(web, &body, &[]).await }
     };
     // The citizen picked "lainnya"; the keywords point to waste.
     let a = submit(
@@ -241,13 +234,10 @@ async fn a_senders_other_open_reports_are_suggested_without_their_number_in_any_
         .to_string();
         let web = &web;
         async move {
-            let headers = [("content-type", "application/json")];
-            let r = reply(
-                web_intake::handle(web, api_request("POST", "/reports", &headers, Some(&body)))
-                    .await
-                    .unwrap(),
-            );
-            r.json["tracking_id"].as_str().unwrap().to_string()
+            post(web, &body, &[]).await.json["tracking_id"]
+                .as_str()
+                .unwrap()
+                .to_string()
         }
     };
     let first = submit("Lampu jalan mati", "pju", "Jl. Braga").await;

@@ -51,7 +51,8 @@ pub fn valid_body() -> Value {
 
 const JSON: (&str, &str) = ("content-type", "application/json");
 
-async fn post(app: &WebIntake, body: &str, extra: &[(&str, &str)]) -> sigap_tests::HttpReply {
+/// Submits `body` through the web-intake handler, with extra headers.
+pub async fn post(app: &WebIntake, body: &str, extra: &[(&str, &str)]) -> sigap_tests::HttpReply {
     let mut headers = vec![JSON];
     headers.extend_from_slice(extra);
     reply(
@@ -59,6 +60,28 @@ async fn post(app: &WebIntake, body: &str, extra: &[(&str, &str)]) -> sigap_test
             .await
             .unwrap(),
     )
+}
+
+/// The backoffice over the test stack.
+pub fn backoffice_app(t: &TestStack, clock: Arc<dyn Clock>) -> backoffice::Backoffice {
+    let config = backoffice::Config {
+        table_name: t.table.clone(),
+        notify_queue_url: t.notify_url.clone(),
+        working_days: sigap::config::WorkingDays::default(),
+    };
+    backoffice::Backoffice::new(&config, &t.clients, clock).unwrap()
+}
+
+/// Submits `body` at `clock`'s time and triages it as `verify` would; the tracking id.
+pub async fn submit_and_triage(t: &TestStack, clock: Arc<ManualClock>, body: Value) -> String {
+    let web = app_with(t, clock.clone(), &t.intake_url);
+    let created = post(&web, &body.to_string(), &[]).await;
+    assert_eq!(created.status, 201, "{}", created.json);
+    let id = created.json["tracking_id"].as_str().unwrap().to_string();
+    verify::triage(&verify_app(t, clock), &TrackingId::parse(&id).unwrap())
+        .await
+        .unwrap();
+    id
 }
 
 async fn get(app: &WebIntake, path: &str) -> sigap_tests::HttpReply {
