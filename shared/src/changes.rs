@@ -38,9 +38,11 @@ impl ChangeLog {
             kind,
             version: change.report.version,
             note: match kind {
-                NotificationKind::InfoRequested | NotificationKind::Archived => {
-                    change.event.reason.clone()
-                }
+                NotificationKind::InfoRequested
+                | NotificationKind::Archived
+                | NotificationKind::Reminder
+                | NotificationKind::Breached
+                | NotificationKind::Escalated => change.event.reason.clone(),
                 _ => None,
             },
             staff: staff_audience(kind, change),
@@ -86,7 +88,8 @@ impl ChangeLog {
     }
 }
 
-/// Which staff must hear about a change: the agencies just given work, or the admins.
+/// Which staff must hear about a change: the agencies just given work, the admins,
+/// or for SLA steps the deadline's owner (plus the supervisors for a breach).
 fn staff_audience(kind: NotificationKind, change: &Change) -> Vec<String> {
     match kind {
         // Newly dispatched or reopened by a dispute: assignments (re)started now.
@@ -98,6 +101,22 @@ fn staff_audience(kind: NotificationKind, change: &Change) -> Vec<String> {
             .map(|a| a.agency.clone())
             .collect(),
         NotificationKind::InfoProvided => vec!["admin".to_string()],
+        NotificationKind::Reminder => vec![sla_owner(change)],
+        NotificationKind::Breached | NotificationKind::Escalated => {
+            vec![sla_owner(change), SUPERVISORS.to_string()]
+        }
         _ => Vec::new(),
     }
+}
+
+/// The staff audience of SLA alerts: published to the `sla-alerts` topic.
+pub const SUPERVISORS: &str = "supervisor";
+
+/// Whose deadline an SLA step is about: the agency on the event, else the admins.
+fn sla_owner(change: &Change) -> String {
+    change
+        .event
+        .agency
+        .clone()
+        .unwrap_or_else(|| "admin".to_string())
 }

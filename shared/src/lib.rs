@@ -15,4 +15,5 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod ids;
+pub mod metrics;
 pub mod telemetry;

@@ -137,6 +137,8 @@ pub struct TestStack {
     pub notify_url: String,
     /// The staff topic ARN.
     pub staff_topic_arn: String,
+    /// The supervisors' SLA alerts topic ARN.
+    pub sla_alerts_topic_arn: String,
 }
 
 /// Provisions `template` (normally [`template_text`]) and seeds the catalog.
@@ -151,6 +153,7 @@ pub async fn stack_from(name: &str, template: &str) -> TestStack {
     let intake_url = stack.queue("IntakeQueue").unwrap().url.clone();
     let notify_url = stack.queue("NotifyQueue").unwrap().url.clone();
     let staff_topic_arn = stack.topics["StaffTopic"].clone();
+    let sla_alerts_topic_arn = stack.topics["SlaAlertsTopic"].clone();
     TestStack {
         clients,
         stack,
@@ -158,6 +161,7 @@ pub async fn stack_from(name: &str, template: &str) -> TestStack {
         intake_url,
         notify_url,
         staff_topic_arn,
+        sla_alerts_topic_arn,
     }
 }
 

@@ -373,7 +373,7 @@ async fn summary(app: &Backoffice, staff: &Staff) -> Result<Response<Body>, ApiE
         .map_err(|e| unavailable("counting", e))?;
     let overdue = app
         .reports
-        .overdue(app.clock.now())
+        .overdue()
         .await
         .map_err(|e| unavailable("counting overdue", e))?;
     let by_status: serde_json::Map<String, Value> = counts

@@ -20,6 +20,7 @@ use sigap::adapters::sms::{SmsSender, StaffTopic};
 use sigap::adapters::table::StoreError;
 use sigap::aws::AwsClients;
 use sigap::batch::process_batch;
+use sigap::changes::SUPERVISORS;
 use sigap::clock::Clock;
 use sigap::config::{ConfigError, Settings};
 use sigap::domain::calendar::wib;
@@ -41,14 +42,17 @@ pub struct Config {
     pub table_name: String,
     /// The staff topic.
     pub staff_topic_arn: String,
+    /// The supervisors' topic for breached deadlines.
+    pub sla_alerts_topic_arn: String,
 }
 
 impl Config {
-    /// Reads `TABLE_NAME` and `STAFF_TOPIC_ARN`.
+    /// Reads `TABLE_NAME`, `STAFF_TOPIC_ARN` and `SLA_ALERTS_TOPIC_ARN`.
     pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
             staff_topic_arn: settings.required("STAFF_TOPIC_ARN")?,
+            sla_alerts_topic_arn: settings.required("SLA_ALERTS_TOPIC_ARN")?,
         })
     }
 }
@@ -59,6 +63,7 @@ pub struct Notify {
     deliveries: DeliveryStore,
     sms: SmsSender,
     staff: StaffTopic,
+    sla_alerts: StaffTopic,
     clock: Arc<dyn Clock>,
 }
 
@@ -70,6 +75,7 @@ impl Notify {
             deliveries: DeliveryStore::new(clients.dynamodb.clone(), &config.table_name),
             sms: SmsSender::new(clients.sns.clone()),
             staff: StaffTopic::new(clients.sns.clone(), &config.staff_topic_arn),
+            sla_alerts: StaffTopic::new(clients.sns.clone(), &config.sla_alerts_topic_arn),
             clock,
         }
     }
@@ -169,13 +175,31 @@ pub async fn deliver(app: &Notify, event: &NotifyMessage) -> Result<Delivered, N
             followers.push((merged.to_string(), outcome));
         }
     }
+    // SLA alerts go to the supervisors' topic, tagged with the deadline's owner so a
+    // supervisor can subscribe to the agencies they oversee.
+    let owner = event
+        .staff
+        .iter()
+        .find(|a| a.as_str() != SUPERVISORS)
+        .map_or("admin", String::as_str);
     let mut staff = Vec::new();
     for audience in &event.staff {
-        let outcome = match staff_text(event.kind, id.as_str(), &report.title, due) {
+        let (topic, tag) = if audience == SUPERVISORS {
+            (&app.sla_alerts, owner)
+        } else {
+            (&app.staff, audience.as_str())
+        };
+        let outcome = match staff_text(
+            event.kind,
+            id.as_str(),
+            &report.title,
+            due,
+            event.note.as_deref(),
+        ) {
             Some(text) => {
                 let recipient = format!("staff:{audience}");
                 let subject = format!("Sigap {id}");
-                let publish = app.staff.publish(audience, &subject, &text);
+                let publish = topic.publish(tag, &subject, &text);
                 once(app, &id, &key, &recipient, "staff-topic", &text, publish).await?
             }
             None => Outcome::NoRecipient,

@@ -29,6 +29,7 @@ use sigap::domain::calendar::{CalendarError, WorkingCalendar, wib};
 use sigap::domain::report::{
     Actor, Channel, ClockKind, Report, ReportClock, ReportEvent, ReportStatus,
 };
+use sigap::domain::sla::start_clock;
 use sigap::domain::submission::{ReportSubmission, SubmissionBody};
 use sigap::domain::tracking_id::TrackingId;
 use sigap::domain::triage::{EMERGENCY_ADVICE, TriageRules, detect_emergency, mask_pii};
@@ -383,7 +384,12 @@ async fn store_report(
     token: &str,
     now: Timestamp,
 ) -> Result<Option<Report>, ApiError> {
-    let deadline = app.calendar.deadline(now, app.working_days.verify);
+    let clock = start_clock(
+        ClockKind::Verification,
+        &app.calendar,
+        now,
+        app.working_days.verify,
+    );
     let report = Report {
         title: submission.title.clone(),
         description: submission.description.clone(),
@@ -391,11 +397,7 @@ async fn store_report(
         location: submission.location.clone(),
         anonymous: submission.anonymous,
         confidential: submission.confidential,
-        clock: Some(ReportClock {
-            kind: ClockKind::Verification,
-            due_at: deadline.due_at,
-            provisional: deadline.provisional,
-        }),
+        clock: Some(clock),
         calendar_version: app.calendar.version().to_string(),
         reporter_token_hash: sha256_hex(token),
         sender: submission
@@ -405,7 +407,7 @@ async fn store_report(
             .map(|phone| keyed_hash(app.sender_hash_key.as_bytes(), phone.as_e164())),
         ..Report::received(id.clone(), Channel::Web, now)
     };
-    if deadline.provisional {
+    if clock.provisional {
         warn!(report_id = %id, "deadline computed without confirmed holiday data");
     }
     let created = report.creation_event(&Actor::Citizen);

@@ -148,6 +148,15 @@ pub fn build(
                 Box::pin(notify::handle(app, payload))
             }))
         }
+        "sla-sweep" => {
+            let config =
+                sla_sweep::Config::load(settings).map_err(|e| config_err(crate_name, e))?;
+            let app = sla_sweep::SlaSweep::new(&config, &runtime.clients, runtime.clock.clone())
+                .map_err(|e| config_err(crate_name, e))?;
+            Ok(event_function(app, |app, payload| {
+                Box::pin(sla_sweep::handle(app, payload))
+            }))
+        }
         other => Err(FunctionError::Unknown(other.into())),
     }
 }

@@ -18,10 +18,12 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use jiff::{SignedDuration, Timestamp};
+use sigap::adapters::calendar::CalendarStore;
 use sigap::adapters::catalog::CatalogStore;
 use sigap::aws::AwsClients;
 use sigap::clock::Clock;
 use sigap::config::Settings;
+use sigap::domain::calendar::HolidayData;
 use sigap::domain::catalog::{
     BUNDLED_AGENCIES, BUNDLED_CATEGORIES, parse_agencies, parse_categories,
 };
@@ -148,8 +150,9 @@ impl Running {
     }
 }
 
-/// Writes the bundled categories and agencies into the table.
-pub async fn seed(clients: &AwsClients, table: &str) -> Result<(usize, usize), DevstackError> {
+/// Writes the bundled categories and agencies into the table (replacing them), and
+/// the bundled holiday calendar unless the table already has one.
+pub async fn seed(clients: &AwsClients, table: &str) -> Result<Seeded, DevstackError> {
     let store = CatalogStore::new(clients.dynamodb.clone(), table);
     let categories =
         parse_categories(BUNDLED_CATEGORIES).map_err(|e| DevstackError::Io(e.to_string()))?;
@@ -167,7 +170,27 @@ pub async fn seed(clients: &AwsClients, table: &str) -> Result<(usize, usize), D
             .await
             .map_err(|e| DevstackError::Io(e.to_string()))?;
     }
-    Ok((categories.len(), agencies.len()))
+    let holidays = HolidayData::bundled().map_err(|e| DevstackError::Io(e.to_string()))?;
+    let calendar_written = CalendarStore::new(clients.dynamodb.clone(), table)
+        .seed(holidays, Timestamp::now())
+        .await
+        .map_err(|e| DevstackError::Io(e.to_string()))?;
+    Ok(Seeded {
+        categories: categories.len(),
+        agencies: agencies.len(),
+        calendar_written,
+    })
+}
+
+/// What [`seed`] wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seeded {
+    /// Categories written (replaced).
+    pub categories: usize,
+    /// Agencies written (replaced).
+    pub agencies: usize,
+    /// The calendar's first revision was written (false: admins' revisions exist).
+    pub calendar_written: bool,
 }
 
 /// Provisions, seeds, builds every function and starts serving.

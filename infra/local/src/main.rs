@@ -21,8 +21,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         && command == "seed"
     {
         let clients = AwsClients::from_env().await;
-        let (categories, agencies) = devstack::seed(&clients, table).await?;
-        println!("seeded {table}: {categories} categories, {agencies} agencies");
+        let seeded = devstack::seed(&clients, table).await?;
+        let calendar = if seeded.calendar_written {
+            "holiday calendar revision 1 written"
+        } else {
+            "holiday calendar kept (admins' revisions exist)"
+        };
+        println!(
+            "seeded {table}: {} categories, {} agencies, {calendar}",
+            seeded.categories, seeded.agencies
+        );
         return Ok(());
     }
     let endpoint = std::env::var("AWS_ENDPOINT_URL")

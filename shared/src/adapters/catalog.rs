@@ -150,27 +150,37 @@ impl CatalogStore {
 /// within this time).
 pub const CATALOG_TTL: Duration = Duration::from_secs(300);
 
-/// One cached list and when it was read.
+/// One cached value and when it was read (reference data in a warm function).
 #[derive(Debug)]
-struct Fresh<T>(Mutex<Option<(Instant, Arc<Vec<T>>)>>);
+pub(crate) struct Fresh<T>(Mutex<Option<(Instant, Arc<T>)>>);
 
 impl<T> Fresh<T> {
-    fn new() -> Self {
+    /// Empty: the first read goes to the table.
+    pub(crate) fn new() -> Self {
         Self(Mutex::new(None))
     }
 
-    fn get(&self, ttl: Duration) -> Option<Arc<Vec<T>>> {
+    /// The cached value while younger than `ttl`.
+    pub(crate) fn get(&self, ttl: Duration) -> Option<Arc<T>> {
         let cache = self.0.lock().ok()?;
-        let (at, list) = cache.as_ref()?;
-        (at.elapsed() < ttl).then(|| list.clone())
+        let (at, value) = cache.as_ref()?;
+        (at.elapsed() < ttl).then(|| value.clone())
     }
 
-    fn put(&self, list: Vec<T>) -> Arc<Vec<T>> {
-        let list = Arc::new(list);
+    /// Caches `value` as read now.
+    pub(crate) fn put(&self, value: T) -> Arc<T> {
+        let value = Arc::new(value);
         if let Ok(mut cache) = self.0.lock() {
-            *cache = Some((Instant::now(), list.clone()));
+            *cache = Some((Instant::now(), value.clone()));
         }
-        list
+        value
+    }
+
+    /// Forgets the value, so the next read goes to the table.
+    pub(crate) fn clear(&self) {
+        if let Ok(mut cache) = self.0.lock() {
+            *cache = None;
+        }
     }
 }
 
@@ -180,8 +190,8 @@ impl<T> Fresh<T> {
 pub struct CatalogCache {
     store: CatalogStore,
     ttl: Duration,
-    categories: Fresh<Category>,
-    agencies: Fresh<Agency>,
+    categories: Fresh<Vec<Category>>,
+    agencies: Fresh<Vec<Agency>>,
 }
 
 impl CatalogCache {

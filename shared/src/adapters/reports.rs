@@ -2,15 +2,14 @@
 //! conditional write, read the public parts without ever touching the PII item.
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use jiff::Timestamp;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::table::{
-    GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, GSI3, GSI3PK, GSI3SK, Item, ItemReader, PK, SK,
-    StoreError, due_shard, n, report_pk, s, ts,
+    DUE_SHARDS, GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, GSI3, GSI3PK, GSI3SK, Item, ItemReader,
+    PK, SK, StoreError, condition_failed, due_shard, n, report_pk, s, ts,
 };
 use crate::domain::contact::{Email, PhoneNumber};
 use crate::domain::location::{Coordinates, Kecamatan};
@@ -19,6 +18,7 @@ use crate::domain::report::{
     Assignment, ClockKind, Report, ReportAction, ReportClock, ReportEvent, ReportLocation,
     ReportStatus,
 };
+use crate::domain::sla::next_step_at;
 use crate::domain::submission::ReporterContact;
 use crate::domain::tracking_id::TrackingId;
 
@@ -43,6 +43,22 @@ pub const OPEN_QUEUES: [(&str, ReportStatus); 6] = [
     (QUEUE_IN_PROGRESS, ReportStatus::InProgress),
     (QUEUE_RESPONDED, ReportStatus::Responded),
 ];
+
+/// Due-queue (GSI1) partitions of reports with no breached deadline: `DUE#<shard>`.
+pub const DUE_PREFIX: &str = "DUE#";
+/// Due-queue (GSI1) partitions of reports with a breached deadline: `LATE#<shard>`.
+pub const LATE_PREFIX: &str = "LATE#";
+
+/// One read of the due queue: the reports with a step due, and what it cost.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DueReports {
+    /// Reports whose next step is due, earliest first within each partition.
+    pub ids: Vec<TrackingId>,
+    /// Index items DynamoDB read to answer (`ScannedCount`).
+    pub items_read: u64,
+    /// Query requests made.
+    pub requests: u64,
+}
 
 /// An agency's inbox partition in GSI2.
 pub fn agency_queue(agency: &str) -> String {
@@ -171,8 +187,16 @@ pub fn report_item(report: &Report) -> Item {
             "clock_provisional".into(),
             AttributeValue::Bool(clock.provisional),
         );
-        item.insert(GSI1PK.into(), s(format!("DUE#{}", due_shard(id))));
-        item.insert(GSI1SK.into(), s(format!("{}#{id}", ts(clock.due_at))));
+        if let Ok(json) = serde_json::to_string(&clock.sla) {
+            item.insert("clock_sla".into(), s(json));
+        }
+    }
+    // The due queue: keyed on when the sweep must next look (reminder, deadline or
+    // repeat escalation), in a breached or a running partition.
+    if let Some((next_at, breached)) = next_step_at(report) {
+        let prefix = if breached { LATE_PREFIX } else { DUE_PREFIX };
+        item.insert(GSI1PK.into(), s(format!("{prefix}{}", due_shard(id))));
+        item.insert(GSI1SK.into(), s(format!("{}#{id}", ts(next_at))));
     }
     if let Some((queue, sort)) = work_queue(report) {
         item.insert(GSI2PK.into(), s(queue));
@@ -232,6 +256,12 @@ pub fn report_from_item(item: &Item) -> Result<Report, StoreError> {
             kind: parse_enum::<ClockKind>(kind, "clock kind")?,
             due_at: r.ts("clock_due_at")?,
             provisional: r.bool("clock_provisional"),
+            sla: r
+                .opt_s("clock_sla")
+                .map(serde_json::from_str)
+                .transpose()
+                .map_err(|e| StoreError::Corrupt(format!("clock sla: {e}")))?
+                .unwrap_or_default(),
         }),
     };
     let id = r.s("id")?;
@@ -437,17 +467,6 @@ fn pii_item(id: &str, contact: &ReporterContact) -> Item {
         item.insert("email".into(), s(email.as_str()));
     }
     item
-}
-
-/// True when a cancelled transaction failed on a condition (not throttling etc.).
-fn condition_failed(err: &TransactWriteItemsError) -> bool {
-    match err {
-        TransactWriteItemsError::TransactionCanceledException(e) => e
-            .cancellation_reasons()
-            .iter()
-            .any(|r| r.code() == Some("ConditionalCheckFailed")),
-        _ => false,
-    }
 }
 
 impl ReportStore {
@@ -788,19 +807,49 @@ impl ReportStore {
         Ok(counts)
     }
 
-    /// Reports whose running clock has run out (every due-queue shard).
-    pub async fn overdue(&self, now: Timestamp) -> Result<u64, StoreError> {
+    /// Reports with a breached deadline (every `LATE#` shard of the due queue).
+    pub async fn overdue(&self) -> Result<u64, StoreError> {
         let mut total = 0;
-        for shard in 0..super::table::DUE_SHARDS {
+        for shard in 0..DUE_SHARDS {
             total += self
                 .count(
-                    super::table::GSI1,
-                    "GSI1PK = :shard AND GSI1SK < :now",
-                    vec![(":shard", format!("DUE#{shard}")), (":now", ts(now))],
+                    GSI1,
+                    "GSI1PK = :shard",
+                    vec![(":shard", format!("{LATE_PREFIX}{shard}"))],
                 )
                 .await?;
         }
         Ok(total)
+    }
+
+    /// Reports with an SLA step due before `now`: every shard of both due-queue
+    /// partitions, only the keys that sort before `now`, so the cost follows the
+    /// number due and not the number of open reports. At most `limit` per shard.
+    pub async fn due(&self, now: Timestamp, limit: i32) -> Result<DueReports, StoreError> {
+        let mut due = DueReports::default();
+        for prefix in [DUE_PREFIX, LATE_PREFIX] {
+            for shard in 0..DUE_SHARDS {
+                let out = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(GSI1)
+                    .key_condition_expression("GSI1PK = :shard AND GSI1SK < :now")
+                    .expression_attribute_values(":shard", s(format!("{prefix}{shard}")))
+                    .expression_attribute_values(":now", s(ts(now)))
+                    .projection_expression("id")
+                    .limit(limit)
+                    .send()
+                    .await
+                    .map_err(StoreError::aws)?;
+                due.requests += 1;
+                due.items_read += u64::try_from(out.scanned_count()).unwrap_or_default();
+                for item in out.items() {
+                    due.ids.push(item_id(item)?);
+                }
+            }
+        }
+        Ok(due)
     }
 
     /// The reporter's identity and contact. Personal data: only authorised paths call

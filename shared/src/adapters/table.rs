@@ -11,6 +11,7 @@
 
 use std::collections::HashMap;
 
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
@@ -66,6 +67,17 @@ impl StoreError {
     /// Wraps an SDK error with its full context for the logs.
     pub fn aws<E: std::error::Error + 'static>(err: E) -> Self {
         StoreError::Aws(aws_sdk_dynamodb::error::DisplayErrorContext(err).to_string())
+    }
+}
+
+/// True when a cancelled transaction failed on a condition (not throttling etc.).
+pub fn condition_failed(err: &TransactWriteItemsError) -> bool {
+    match err {
+        TransactWriteItemsError::TransactionCanceledException(e) => e
+            .cancellation_reasons()
+            .iter()
+            .any(|r| r.code() == Some("ConditionalCheckFailed")),
+        _ => false,
     }
 }
 

@@ -56,11 +56,54 @@ pub struct YearDaysOff {
     pub days: Vec<DayOff>,
 }
 
-/// The calendar file format.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct CalendarFile {
-    version: String,
-    years: BTreeMap<i16, YearDaysOff>,
+/// The holiday data: the bundled file's format, and what the table stores (one
+/// revision per admin edit).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HolidayData {
+    /// Version label, recorded on every deadline computed with it.
+    pub version: String,
+    /// The confirmed years and their days off.
+    pub years: BTreeMap<i16, YearDaysOff>,
+}
+
+impl HolidayData {
+    /// Parses the file format, checking every date is filed under its own year.
+    pub fn from_json(json: &str) -> Result<Self, CalendarError> {
+        let data: HolidayData = serde_json::from_str(json)?;
+        data.check()?;
+        Ok(data)
+    }
+
+    /// The file shipped in the repository.
+    pub fn bundled() -> Result<Self, CalendarError> {
+        Self::from_json(BUNDLED_HOLIDAYS)
+    }
+
+    /// Every date must be filed under its own year.
+    pub fn check(&self) -> Result<(), CalendarError> {
+        for (&year, listed) in &self.years {
+            if let Some(day) = listed.days.iter().find(|d| d.date.year() != year) {
+                return Err(CalendarError::WrongYear {
+                    date: day.date,
+                    year,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The calendar these days off make.
+    pub fn calendar(&self) -> WorkingCalendar {
+        WorkingCalendar {
+            version: self.version.clone(),
+            days_off: self
+                .years
+                .values()
+                .flat_map(|y| y.days.iter().map(|d| d.date))
+                .collect(),
+            confirmed_years: self.years.keys().copied().collect(),
+        }
+    }
 }
 
 /// Why a calendar file was refused.
@@ -101,24 +144,7 @@ pub struct WorkingCalendar {
 impl WorkingCalendar {
     /// Parses a calendar file (the bundled one, or an admin's edited version).
     pub fn from_json(json: &str) -> Result<Self, CalendarError> {
-        let file: CalendarFile = serde_json::from_str(json)?;
-        let mut days_off = BTreeSet::new();
-        for (&year, listed) in &file.years {
-            for day in &listed.days {
-                if day.date.year() != year {
-                    return Err(CalendarError::WrongYear {
-                        date: day.date,
-                        year,
-                    });
-                }
-                days_off.insert(day.date);
-            }
-        }
-        Ok(Self {
-            version: file.version,
-            days_off,
-            confirmed_years: file.years.keys().copied().collect(),
-        })
+        Ok(HolidayData::from_json(json)?.calendar())
     }
 
     /// The calendar shipped in the repository.
@@ -162,6 +188,41 @@ impl WorkingCalendar {
         (day, provisional)
     }
 
+    /// The last working day before `date`, if one exists in jiff's range.
+    pub fn previous_working_day(&self, date: Date) -> Option<Date> {
+        let mut day = date.yesterday().ok()?;
+        while !self.is_working_day(day) {
+            day = day.yesterday().ok()?;
+        }
+        Some(day)
+    }
+
+    /// Working days left until the deadline `due` as seen at `now`: the working days
+    /// after today up to and including the due date (0 on the due date itself), or,
+    /// once it has passed, minus the working days since. So `deadline(now, n)` has
+    /// exactly `n` left at `now`.
+    pub fn working_days_left(&self, now: Timestamp, due: Timestamp) -> i32 {
+        let today = now.to_zoned(wib()).date();
+        let due_date = due.to_zoned(wib()).date();
+        let (from, to, sign) = if due_date >= today {
+            (today, due_date, 1)
+        } else {
+            (due_date, today, -1)
+        };
+        let mut day = from;
+        let mut count = 0;
+        while day < to {
+            match day.tomorrow() {
+                Ok(next) => day = next,
+                Err(_) => break,
+            }
+            if self.is_working_day(day) {
+                count += 1;
+            }
+        }
+        sign * count
+    }
+
     /// The deadline N working days after an event at `at` (DESIGN §6).
     pub fn deadline(&self, at: Timestamp, n: u32) -> Deadline {
         let local = at.to_zoned(wib()).date();
@@ -172,6 +233,18 @@ impl WorkingCalendar {
             provisional,
         }
     }
+}
+
+/// When government offices open (07:30–16:00 WIB in Bandung): reminders and repeat
+/// escalations go out at 08:00 so someone is there to act on them.
+pub const OFFICE_OPENS_HOUR: i8 = 8;
+
+/// 08:00 WIB on `date`, as a UTC instant.
+pub fn office_opening(date: Date) -> Timestamp {
+    date.at(OFFICE_OPENS_HOUR, 0, 0, 0)
+        .to_zoned(wib())
+        .map(|z| z.timestamp())
+        .unwrap_or(Timestamp::MAX)
 }
 
 /// 23:59:59 WIB on `date`, as a UTC instant.
@@ -259,7 +332,7 @@ mod tests {
 
     #[test]
     fn bundled_data_has_the_decreed_counts() {
-        let file: CalendarFile = serde_json::from_str(BUNDLED_HOLIDAYS).unwrap();
+        let file = HolidayData::from_json(BUNDLED_HOLIDAYS).unwrap();
         let count =
             |y: i16, k: DayOffKind| file.years[&y].days.iter().filter(|d| d.kind == k).count();
         assert_eq!(count(2025, DayOffKind::LiburNasional), 17);

@@ -6,6 +6,7 @@ pub mod contact;
 pub mod location;
 pub mod notification;
 pub mod report;
+pub mod sla;
 pub mod staff;
 pub mod submission;
 pub mod tracking_id;

@@ -31,6 +31,24 @@ pub enum NotificationKind {
     Disputed,
     /// The citizen answered a request for information (staff only: back to the admins).
     InfoProvided,
+    /// One working day left on a deadline (staff only: the owner).
+    Reminder,
+    /// A deadline passed (staff only: the owner and the supervisors).
+    Breached,
+    /// Still past its deadline on a further working day (staff only: as for a breach).
+    Escalated,
+    /// Closed by the sweep: no word from the citizen after the follow-up.
+    AutoClosed,
+}
+
+impl NotificationKind {
+    /// SLA alerts: the ones supervisors hear about through the `sla-alerts` topic.
+    pub fn is_sla_alert(self) -> bool {
+        matches!(
+            self,
+            NotificationKind::Breached | NotificationKind::Escalated
+        )
+    }
 }
 
 /// The message on the `notify` queue: which report, which event, which version.
@@ -135,7 +153,11 @@ pub fn citizen_sms(
 ) -> Option<String> {
     let head = format!("LAPOR! Bandung {report_id}: ");
     let body = match kind {
-        NotificationKind::Disputed | NotificationKind::InfoProvided => return None,
+        NotificationKind::Disputed
+        | NotificationKind::InfoProvided
+        | NotificationKind::Reminder
+        | NotificationKind::Breached
+        | NotificationKind::Escalated => return None,
         NotificationKind::Received => match due {
             Some(d) => format!(
                 "laporan diterima, diverifikasi paling lambat {}. Simpan nomor ini.",
@@ -155,6 +177,9 @@ pub fn citizen_sms(
             "instansi telah menanggapi. Lihat tindak lanjut di lapor.bandung.go.id".into()
         }
         NotificationKind::Closed => "laporan selesai. Terima kasih telah melapor.".into(),
+        NotificationKind::AutoClosed => {
+            "laporan ditutup otomatis karena tidak ada tanggapan atas tindak lanjut. Terima kasih telah melapor.".into()
+        }
         NotificationKind::Archived => "laporan diarsipkan: ".to_string(),
     };
     let text = to_gsm7(&format!("{head}{body}"));
@@ -178,20 +203,30 @@ pub fn citizen_sms(
 /// Appended to the receipt SMS when triage flags an emergency.
 pub const EMERGENCY_SMS: &str = "Jika ini darurat, segera telepon 112.";
 
-/// What staff are told through the staff topic (one line; the staff app has the rest).
+/// What staff are told through the staff and SLA topics (one line; the staff app
+/// has the rest). SLA messages say what the sweep recorded (`note`).
 pub fn staff_text(
     kind: NotificationKind,
     report_id: &str,
     title: &str,
     due: Option<Date>,
+    note: Option<&str>,
 ) -> Option<String> {
     let due = due
         .map(|d| format!(" Batas: {}.", date_id(d)))
         .unwrap_or_default();
-    let what = match kind {
-        NotificationKind::Dispatched => "laporan baru di kotak masuk instansi Anda",
-        NotificationKind::Disputed => "pelapor tidak puas, tindak lanjut baru diperlukan",
-        NotificationKind::InfoProvided => "pelapor telah melengkapi informasi, siap diverifikasi",
+    let what = match (kind, note) {
+        (NotificationKind::Dispatched, _) => "laporan baru di kotak masuk instansi Anda",
+        (NotificationKind::Disputed, _) => "pelapor tidak puas, tindak lanjut baru diperlukan",
+        (NotificationKind::InfoProvided, _) => {
+            "pelapor telah melengkapi informasi, siap diverifikasi"
+        }
+        (NotificationKind::Reminder, None) => "pengingat: batas waktu tinggal 1 hari kerja",
+        (NotificationKind::Breached | NotificationKind::Escalated, None) => "melewati batas waktu",
+        (
+            NotificationKind::Reminder | NotificationKind::Breached | NotificationKind::Escalated,
+            Some(note),
+        ) => note,
         _ => return None,
     };
     Some(format!(
@@ -206,13 +241,14 @@ mod tests {
     use jiff::civil::date;
     use proptest::prelude::*;
 
-    const KINDS: [NotificationKind; 6] = [
+    const KINDS: [NotificationKind; 7] = [
         NotificationKind::Received,
         NotificationKind::InfoRequested,
         NotificationKind::Dispatched,
         NotificationKind::FollowUpPublished,
         NotificationKind::Closed,
         NotificationKind::Archived,
+        NotificationKind::AutoClosed,
     ];
 
     fn is_gsm7(text: &str) -> bool {
@@ -329,6 +365,7 @@ mod tests {
             "BDG-K7M2QXZ",
             "Jalan rusak",
             Some(date(2026, 11, 27)),
+            None,
         )
         .unwrap();
         assert_eq!(
@@ -336,7 +373,23 @@ mod tests {
             "[Sigap] BDG-K7M2QXZ: laporan baru di kotak masuk instansi Anda: \"Jalan rusak\". Batas: 27/11/2026."
         );
         assert_eq!(
-            staff_text(NotificationKind::Closed, "BDG-K7M2QXZ", "x", None),
+            staff_text(NotificationKind::Closed, "BDG-K7M2QXZ", "x", None, None),
+            None
+        );
+        let breach = staff_text(
+            NotificationKind::Breached,
+            "BDG-K7M2QXZ",
+            "Jalan rusak",
+            None,
+            Some("melewati batas tindak lanjut 27/11/2026"),
+        )
+        .unwrap();
+        assert_eq!(
+            breach,
+            "[Sigap] BDG-K7M2QXZ: melewati batas tindak lanjut 27/11/2026: \"Jalan rusak\"."
+        );
+        assert_eq!(
+            citizen_sms(NotificationKind::Breached, "BDG-K7M2QXZ", None, None),
             None
         );
     }

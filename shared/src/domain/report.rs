@@ -6,6 +6,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::location::{Coordinates, Kecamatan};
+use super::sla::SlaState;
 use super::tracking_id::TrackingId;
 use super::triage::TriageResult;
 
@@ -82,6 +83,12 @@ pub enum ReportAction {
     Reply,
     /// The citizen rated the follow-up (status unchanged).
     Rate,
+    /// The SLA sweep reminded the owner: one working day left (status unchanged).
+    Remind,
+    /// The SLA sweep found a deadline passed and escalated it (status unchanged).
+    Breach,
+    /// The SLA sweep escalated a breach again on a further working day (status unchanged).
+    Escalate,
 }
 
 use ReportAction as A;
@@ -131,6 +138,20 @@ pub const TRANSITIONS: &[(ReportStatus, ReportAction, ReportStatus)] = &[
     (S::Responded, A::Reply, S::Responded),
     (S::Responded, A::Rate, S::Responded),
     (S::Closed, A::Rate, S::Closed),
+    // The SLA sweep records its steps in place wherever a verification or
+    // follow-up clock runs (auto-close has no steps but closing).
+    (S::Received, A::Remind, S::Received),
+    (S::PendingVerification, A::Remind, S::PendingVerification),
+    (S::Dispatched, A::Remind, S::Dispatched),
+    (S::InProgress, A::Remind, S::InProgress),
+    (S::Received, A::Breach, S::Received),
+    (S::PendingVerification, A::Breach, S::PendingVerification),
+    (S::Dispatched, A::Breach, S::Dispatched),
+    (S::InProgress, A::Breach, S::InProgress),
+    (S::Received, A::Escalate, S::Received),
+    (S::PendingVerification, A::Escalate, S::PendingVerification),
+    (S::Dispatched, A::Escalate, S::Dispatched),
+    (S::InProgress, A::Escalate, S::InProgress),
 ];
 
 /// Actions whose audit event must say why.
@@ -311,6 +332,8 @@ pub struct ReportClock {
     pub due_at: Timestamp,
     /// Computed over a year without confirmed holiday data.
     pub provisional: bool,
+    /// Reminder, breach and escalations so far.
+    pub sla: SlaState,
 }
 
 /// Where one agency is with a dispatched report.
@@ -366,6 +389,9 @@ pub struct Assignment {
     pub follow_ups: Vec<FollowUp>,
     /// Why it was returned, when it was.
     pub return_reason: Option<String>,
+    /// Reminder, breach and escalations of its follow-up clock.
+    #[serde(default)]
+    pub sla: SlaState,
 }
 
 impl Assignment {
@@ -654,6 +680,9 @@ mod tests {
             A::Redact,
             A::Reply,
             A::Rate,
+            A::Remind,
+            A::Breach,
+            A::Escalate,
         ];
         let mut allowed = 0;
         for from in ALL_STATUSES {

@@ -12,7 +12,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::calendar::{WorkingCalendar, wib};
+use super::calendar::WorkingCalendar;
 use super::notification::NotificationKind;
 use super::report::{
     Actor, Assignment, AssignmentStatus, ClockKind, FollowUp, Rating, Report, ReportAction,
@@ -93,17 +93,11 @@ pub struct Change {
     pub notify: Option<NotificationKind>,
 }
 
-fn clock(kind: ClockKind, calendar: &WorkingCalendar, from: Timestamp, days: u32) -> ReportClock {
-    let deadline = calendar.deadline(from, days);
-    ReportClock {
-        kind,
-        due_at: deadline.due_at,
-        provisional: deadline.provisional,
-    }
-}
+use super::sla::start_clock as clock;
 
-/// The report's running clock while agencies work: the earliest open follow-up.
-fn earliest_follow_up(assignments: &[Assignment]) -> Option<ReportClock> {
+/// The report's running clock while agencies work: the earliest open follow-up
+/// (each agency's own clock, with its SLA steps, stays on its assignment).
+pub(crate) fn earliest_follow_up(assignments: &[Assignment]) -> Option<ReportClock> {
     assignments
         .iter()
         .filter(|a| a.is_open())
@@ -112,6 +106,7 @@ fn earliest_follow_up(assignments: &[Assignment]) -> Option<ReportClock> {
             kind: ClockKind::FollowUp,
             due_at: a.due_at,
             provisional: a.provisional,
+            sla: a.sla,
         })
 }
 
@@ -146,21 +141,10 @@ fn required<'a>(text: &'a str, what: &str) -> Result<&'a str, WorkflowError> {
     Ok(t)
 }
 
-/// Working days left on a clock, counted from the day after `now` (at least one).
+/// Working days left on a paused clock: at least one, so an answer always leaves
+/// the admin a working day.
 fn working_days_left(calendar: &WorkingCalendar, now: Timestamp, due: Timestamp) -> u32 {
-    let mut day = now.to_zoned(wib()).date();
-    let due_date = due.to_zoned(wib()).date();
-    let mut left = 0;
-    while day < due_date {
-        match day.tomorrow() {
-            Ok(next) => day = next,
-            Err(_) => break,
-        }
-        if calendar.is_working_day(day) {
-            left += 1;
-        }
-    }
-    left.max(1)
+    u32::try_from(calendar.working_days_left(now, due).max(1)).unwrap_or(1)
 }
 
 /// Admin: verified; dispatch to one or more agencies, each with its own clock.
@@ -203,6 +187,7 @@ pub fn dispatch(
             provisional: follow_up.provisional,
             follow_ups: Vec::new(),
             return_reason: None,
+            sla: follow_up.sla,
         });
     }
     next.clock = earliest_follow_up(&next.assignments);
@@ -638,6 +623,7 @@ pub fn dispute(
         a.dispatched_at = now;
         a.due_at = follow_up.due_at;
         a.provisional = follow_up.provisional;
+        a.sla = follow_up.sla;
     }
     next.clock = earliest_follow_up(&next.assignments);
     Ok(Change {
@@ -650,6 +636,7 @@ pub fn dispute(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::calendar::wib;
     use crate::domain::report::Channel;
     use jiff::SignedDuration;
 

@@ -9,6 +9,8 @@ use sigap::clock::ManualClock;
 use sigap::domain::notification::{NotificationKind, NotifyMessage};
 use sigap_tests::{TestStack, reply, sent_sms, stack, staff_request, unique_phone};
 
+use crate::notify_worker::notify_app;
+use crate::sla_engine::sweep_app;
 use crate::web_intake::{
     backoffice_app, friday_morning, submit_and_triage, valid_body, verify_app,
 };
@@ -81,8 +83,15 @@ async fn the_supervisor_counts_every_open_state_and_what_is_overdue() {
     );
 
     // Eight days later: b's verification deadline (Tuesday) and a's follow-up
-    // deadline (next Friday) have both passed.
+    // deadline (next Friday) have both passed; overdue counts them once the sweep
+    // has marked them breached.
     clock.advance(SignedDuration::from_hours(24 * 8));
+    let unswept = as_staff(&app, "GET", "/staff/summary", &["supervisor"], None).await;
+    assert_eq!(unswept.json["overdue"], 0, "{}", unswept.json);
+    let swept = sla_sweep::sweep(&sweep_app(&t, clock.clone()))
+        .await
+        .unwrap();
+    assert_eq!(swept.breaches, 2, "{swept:?}");
     let late = as_staff(&app, "GET", "/staff/summary", &["supervisor"], None).await;
     assert_eq!(late.json["overdue"], 2, "{}", late.json);
 
@@ -169,14 +178,7 @@ async fn a_merged_reporter_follows_the_report_it_was_merged_into() {
     .await;
     assert_eq!(bad.status, 422);
 
-    let notify = notify::Notify::new(
-        &notify::Config {
-            table_name: t.table.clone(),
-            staff_topic_arn: t.staff_topic_arn.clone(),
-        },
-        &t.clients,
-        clock.clone(),
-    );
+    let notify = notify_app(&t, clock.clone());
     // The merged reporter is told where to look…
     let version = r.json["version"].as_u64().unwrap();
     let told = NotifyMessage {

@@ -8,6 +8,7 @@ mod idempotency;
 mod notify_worker;
 mod repository;
 mod sample_events;
+mod sla_engine;
 mod staff_access;
 mod verify_worker;
 mod web_intake;

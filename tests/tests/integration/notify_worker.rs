@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use serde_json::json;
-use sigap::clock::ManualClock;
+use sigap::clock::{Clock, ManualClock};
 use sigap::domain::notification::{NotificationKind, NotifyMessage};
 use sigap_tests::{TestStack, reply, sent_sms, stack, unique_phone, visible_messages};
 
@@ -11,16 +11,14 @@ use crate::web_intake::{
     app_with, backoffice_app, friday_morning, post, submit_and_triage, valid_body, verify_app,
 };
 
-fn notify_app(t: &TestStack) -> notify::Notify {
+/// `notify` over the test's stack, with `clock`.
+pub fn notify_app(t: &TestStack, clock: Arc<dyn Clock>) -> notify::Notify {
     let config = notify::Config {
         table_name: t.table.clone(),
         staff_topic_arn: t.staff_topic_arn.clone(),
+        sla_alerts_topic_arn: t.sla_alerts_topic_arn.clone(),
     };
-    notify::Notify::new(
-        &config,
-        &t.clients,
-        Arc::new(ManualClock::new(friday_morning())),
-    )
+    notify::Notify::new(&config, &t.clients, clock)
 }
 
 async fn submit(t: &TestStack, phone: Option<&str>) -> String {
@@ -66,7 +64,7 @@ async fn triage_announces_and_the_reporter_gets_exactly_one_sms() {
     .unwrap();
     assert_eq!(visible_messages(&t.clients, &t.notify_url).await, 1);
 
-    let app = notify_app(&t);
+    let app = notify_app(&t, Arc::new(ManualClock::new(friday_morning())));
     assert!(matches!(
         notify::deliver(&app, &received(&id)).await.unwrap().sms,
         notify::Outcome::Sent(_)
@@ -98,7 +96,7 @@ async fn triage_announces_and_the_reporter_gets_exactly_one_sms() {
 async fn a_report_without_a_phone_is_not_texted_and_bad_messages_fail_alone() {
     let t = stack("notify-batch").await;
     let id = submit(&t, None).await;
-    let app = notify_app(&t);
+    let app = notify_app(&t, Arc::new(ManualClock::new(friday_morning())));
     assert_eq!(
         notify::deliver(&app, &received(&id)).await.unwrap().sms,
         notify::Outcome::NoRecipient
@@ -185,7 +183,7 @@ async fn a_dispatch_reaches_exactly_the_agency_it_names_once() {
         .expect("dispatch announced on the notify queue");
     assert_eq!(event.staff, vec!["dsdabm".to_string()]);
     // …and notify tells that agency (and only it), once, however often it runs.
-    let app = notify_app(&t);
+    let app = notify_app(&t, Arc::new(ManualClock::new(friday_morning())));
     let first = notify::deliver(&app, &event).await.unwrap();
     assert!(matches!(first.staff[0].1, notify::Outcome::Sent(_)));
     let again = notify::deliver(&app, &event).await.unwrap();
@@ -209,9 +207,12 @@ async fn an_emergency_in_the_complaint_channel_is_answered_with_112() {
         "category": "lainnya", "location": {"address": "Gg. Sukamaju"}, "contact": {"phone": phone}
     });
     let id = submit_and_triage(&t, Arc::new(ManualClock::new(friday_morning())), body).await;
-    notify::deliver(&notify_app(&t), &received(&id))
-        .await
-        .unwrap();
+    notify::deliver(
+        &notify_app(&t, Arc::new(ManualClock::new(friday_morning()))),
+        &received(&id),
+    )
+    .await
+    .unwrap();
     let sms = sent_sms(&phone).await;
     assert_eq!(sms.len(), 1);
     assert!(

@@ -26,6 +26,7 @@ pub fn sample_report(seed: u64, at: Timestamp) -> Report {
             kind: ClockKind::Verification,
             due_at: at,
             provisional: false,
+            sla: Default::default(),
         }),
         calendar_version: "test".into(),
         reporter_token_hash: "hash".into(),

@@ -7,6 +7,7 @@ use sigap::clock::ManualClock;
 use sigap::domain::tracking_id::TrackingId;
 use sigap_tests::{reply, stack, workspace};
 
+use crate::notify_worker::notify_app;
 use crate::web_intake::{app_with, friday_morning, verify_app};
 
 fn read(path: &str) -> String {
@@ -61,14 +62,7 @@ async fn verify_samples_are_handled() {
 #[tokio::test]
 async fn notify_sample_is_handled() {
     let t = stack("samples-notify").await;
-    let app = notify::Notify::new(
-        &notify::Config {
-            table_name: t.table.clone(),
-            staff_topic_arn: t.staff_topic_arn.clone(),
-        },
-        &t.clients,
-        Arc::new(ManualClock::new(friday_morning())),
-    );
+    let app = notify_app(&t, Arc::new(ManualClock::new(friday_morning())));
     let batch: serde_json::Value =
         serde_json::from_str(&read("notify/sqs-notify-batch.json")).unwrap();
     let out = notify::handle(&app, batch).await.unwrap();

@@ -1,0 +1,22 @@
+//! Lambda entry point for `sla-sweep`: wiring only.
+
+use std::sync::Arc;
+
+use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use sigap::aws::AwsClients;
+use sigap::clock::SystemClock;
+use sigap::config::Settings;
+use sla_sweep::{Config, SlaSweep, handle};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    sigap::telemetry::init();
+    let config = Config::load(&Settings::from_env())?;
+    let clients = AwsClients::from_env().await;
+    let app = SlaSweep::new(&config, &clients, Arc::new(SystemClock))?;
+    let app = &app;
+    run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
+        handle(app, event.payload).await
+    }))
+    .await
+}
