@@ -172,15 +172,44 @@ pub async fn sweep(app: &SlaSweep) -> Result<SweepReport, SweepError> {
     let mut due = app.reports.due(now, PER_SHARD_LIMIT).await?;
     due.ids.sort_by(|a, b| a.as_str().cmp(b.as_str()));
     due.ids.dedup();
-    let mut report = SweepReport {
+    let report = SweepReport {
         due: due.ids.len(),
         items_read: due.items_read,
         requests: due.requests,
         ..SweepReport::default()
     };
-    let calendar = &*calendar;
-    let worked: Vec<Worked> = futures::stream::iter(due.ids)
-        .map(|id| async move { work_on(app, &id, now, calendar).await })
+    let pending = due.ids.into_iter().map(|id| (id, None)).collect();
+    Ok(run(app, now, &calendar, pending, report, started).await)
+}
+
+/// Acts on reports read earlier, exactly as a run that read them just before
+/// another writer changed them would: a stale one loses its conditional write,
+/// is re-read, and is acted on only if something is still due. (Tests use this to
+/// replay two overlapping runs deterministically.)
+pub async fn act_on(app: &SlaSweep, read: Vec<Report>) -> Result<SweepReport, SweepError> {
+    let started = Instant::now();
+    let now = app.clock.now();
+    let calendar = app.calendar.current().await?;
+    let report = SweepReport {
+        due: read.len(),
+        ..SweepReport::default()
+    };
+    let pending = read.into_iter().map(|r| (r.id.clone(), Some(r))).collect();
+    Ok(run(app, now, &calendar, pending, report, started).await)
+}
+
+/// Works on every pending report (some possibly read already), then totals, logs
+/// and publishes what happened.
+async fn run(
+    app: &SlaSweep,
+    now: Timestamp,
+    calendar: &WorkingCalendar,
+    pending: Vec<(TrackingId, Option<Report>)>,
+    mut report: SweepReport,
+    started: Instant,
+) -> SweepReport {
+    let worked: Vec<Worked> = futures::stream::iter(pending)
+        .map(|(id, read)| async move { work_on(app, &id, read, now, calendar).await })
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;
@@ -229,31 +258,40 @@ pub async fn sweep(app: &SlaSweep) -> Result<SweepReport, SweepError> {
         duration_ms = report.duration_ms,
         "sla sweep done"
     );
-    Ok(report)
+    report
 }
 
-/// Re-reads one report and commits every step due on it, in order. A lost race
-/// re-reads once: whoever won may have done the step already (another run) or
-/// changed the report so that nothing is due (a person acting).
+/// Reads one report on the base table (unless `read` already holds it) and commits
+/// every step due on it, in order. A lost race re-reads once: whoever won may have
+/// done the step already (another run) or changed the report so that nothing is due
+/// (a person acting); a second loss leaves it to the next run.
 async fn work_on(
     app: &SlaSweep,
     id: &TrackingId,
+    mut read: Option<Report>,
     now: Timestamp,
     calendar: &WorkingCalendar,
 ) -> Worked {
     let mut worked = Worked::default();
     for _attempt in 0..2 {
-        worked.requests += 1;
-        let report = match app.reports.get(id).await {
-            Ok(Some(report)) => report,
-            Ok(None) => return worked,
-            Err(err) => {
-                warn!(report_id = %id, error = %err, "reading a due report failed");
-                worked.failed = true;
-                return worked;
+        let report = match read.take() {
+            Some(report) => report,
+            None => {
+                worked.requests += 1;
+                match app.reports.get(id).await {
+                    Ok(Some(report)) => {
+                        worked.items_read += 1;
+                        report
+                    }
+                    Ok(None) => return worked,
+                    Err(err) => {
+                        warn!(report_id = %id, error = %err, "reading a due report failed");
+                        worked.failed = true;
+                        return worked;
+                    }
+                }
             }
         };
-        worked.items_read += 1;
         match commit_steps(app, &report, now, calendar, &mut worked).await {
             Ok(()) => return worked,
             Err(StoreError::Conflict) => worked.lost_races += 1,

@@ -15,7 +15,7 @@ use crate::web_intake::{
     backoffice_app, friday_morning, submit_and_triage, valid_body, verify_app,
 };
 
-async fn as_staff(
+pub async fn as_staff(
     app: &backoffice::Backoffice,
     method: &str,
     path: &str,
