@@ -318,6 +318,49 @@ pub async fn take_messages(clients: &AwsClients, url: &str) -> Vec<String> {
     bodies
 }
 
+/// Takes every message from a queue until a receive comes back empty.
+pub async fn drain(clients: &AwsClients, url: &str) -> Vec<String> {
+    let mut all = Vec::new();
+    loop {
+        let batch = take_messages(clients, url).await;
+        if batch.is_empty() {
+            return all;
+        }
+        all.extend(batch);
+    }
+}
+
+/// A fresh queue subscribed to `topic_arn` with raw delivery (what a subscriber
+/// receives), filtered on the `agency` attribute when `agency` is given.
+pub async fn subscriber(clients: &AwsClients, topic_arn: &str, agency: Option<&str>) -> String {
+    let name = format!("{}{}", unique_prefix("subscriber"), agency.unwrap_or("all"));
+    let url = clients
+        .sqs
+        .create_queue()
+        .queue_name(&name)
+        .send()
+        .await
+        .unwrap()
+        .queue_url()
+        .unwrap()
+        .to_string();
+    let mut subscribe = clients
+        .sns
+        .subscribe()
+        .topic_arn(topic_arn)
+        .protocol("sqs")
+        .endpoint(format!("arn:aws:sqs:ap-southeast-3:123456789012:{name}"))
+        .attributes("RawMessageDelivery", "true");
+    if let Some(agency) = agency {
+        subscribe = subscribe.attributes(
+            "FilterPolicy",
+            serde_json::json!({ "agency": [agency] }).to_string(),
+        );
+    }
+    subscribe.send().await.unwrap();
+    url
+}
+
 /// Messages currently visible on a queue (approximate, as SQS reports it).
 pub async fn visible_messages(clients: &AwsClients, url: &str) -> i64 {
     let out = clients

@@ -123,40 +123,11 @@ async fn a_report_without_a_phone_is_not_texted_and_bad_messages_fail_alone() {
     assert_eq!(failed, vec!["junk", "missing"]);
 }
 
-/// Subscribes a fresh queue to the staff topic with a filter on `agency`.
-async fn agency_inbox_queue(t: &TestStack, agency: &str) -> String {
-    let name = format!("{}{agency}-inbox", sigap_tests::unique_prefix("staff"));
-    let url = t
-        .clients
-        .sqs
-        .create_queue()
-        .queue_name(&name)
-        .send()
-        .await
-        .unwrap()
-        .queue_url()
-        .unwrap()
-        .to_string();
-    let arn = format!("arn:aws:sqs:ap-southeast-3:123456789012:{name}");
-    t.clients
-        .sns
-        .subscribe()
-        .topic_arn(&t.staff_topic_arn)
-        .protocol("sqs")
-        .endpoint(arn)
-        .attributes("FilterPolicy", json!({"agency": [agency]}).to_string())
-        .attributes("RawMessageDelivery", "true")
-        .send()
-        .await
-        .unwrap();
-    url
-}
-
 #[tokio::test]
 async fn a_dispatch_reaches_exactly_the_agency_it_names_once() {
     let t = stack("notify-staff").await;
-    let dsdabm = agency_inbox_queue(&t, "dsdabm").await;
-    let dlh = agency_inbox_queue(&t, "dlh").await;
+    let dsdabm = sigap_tests::subscriber(&t.clients, &t.staff_topic_arn, Some("dsdabm")).await;
+    let dlh = sigap_tests::subscriber(&t.clients, &t.staff_topic_arn, Some("dlh")).await;
     let clock = Arc::new(ManualClock::new(friday_morning()));
     let mut body = valid_body();
     body.as_object_mut().unwrap().remove("contact");

@@ -25,7 +25,7 @@ use sigap::domain::calendar::wib;
 use sigap::domain::notification::{NotificationKind, NotifyMessage};
 use sigap::domain::report::{ReportAction, ReportEvent};
 use sigap::domain::tracking_id::TrackingId;
-use sigap_tests::{items_with_pk_prefix, reply, sent_sms, stack, take_messages, unique_phone};
+use sigap_tests::{drain, items_with_pk_prefix, reply, sent_sms, stack, subscriber, unique_phone};
 
 use crate::backoffice_views::as_staff;
 use crate::notify_worker::notify_app;
@@ -58,63 +58,11 @@ fn count(events: &[ReportEvent], action: ReportAction) -> usize {
 
 /// Takes every announcement on the notify queue.
 async fn announcements(t: &TestStack) -> Vec<NotifyMessage> {
-    let mut all = Vec::new();
-    loop {
-        let batch = take_messages(&t.clients, &t.notify_url).await;
-        if batch.is_empty() {
-            return all;
-        }
-        all.extend(batch.iter().map(|b| serde_json::from_str(b).unwrap()));
-    }
-}
-
-/// A queue subscribed to `topic` (raw delivery): what a subscriber would receive.
-async fn subscriber(t: &TestStack, topic: &str, name: &str) -> String {
-    let url = t
-        .clients
-        .sqs
-        .create_queue()
-        .queue_name(format!("{}{name}", t.stack.prefix))
-        .send()
+    drain(&t.clients, &t.notify_url)
         .await
-        .unwrap()
-        .queue_url()
-        .unwrap()
-        .to_string();
-    let arn = t
-        .clients
-        .sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes()
-        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
-        .clone();
-    t.clients
-        .sns
-        .subscribe()
-        .topic_arn(topic)
-        .protocol("sqs")
-        .endpoint(arn)
-        .attributes("RawMessageDelivery", "true")
-        .send()
-        .await
-        .unwrap();
-    url
-}
-
-async fn take_all(t: &TestStack, url: &str) -> Vec<String> {
-    let mut all = Vec::new();
-    loop {
-        let batch = take_messages(&t.clients, url).await;
-        if batch.is_empty() {
-            return all;
-        }
-        all.extend(batch);
-    }
+        .iter()
+        .map(|body| serde_json::from_str(body).unwrap())
+        .collect()
 }
 
 #[tokio::test]
@@ -123,8 +71,8 @@ async fn reminder_breach_and_daily_escalation_each_happen_exactly_once() {
     let clock = Arc::new(ManualClock::new(friday_morning()));
     let sweep = sweep_app(&t, clock.clone());
     let notify = notify_app(&t, clock.clone());
-    let alerts = subscriber(&t, &t.sla_alerts_topic_arn, "alerts").await;
-    let staff = subscriber(&t, &t.staff_topic_arn, "staff").await;
+    let alerts = subscriber(&t.clients, &t.sla_alerts_topic_arn, None).await;
+    let staff = subscriber(&t.clients, &t.staff_topic_arn, None).await;
     let id = submit_and_triage(&t, clock.clone(), valid_body()).await;
     announcements(&t).await; // the receipt
 
@@ -150,7 +98,7 @@ async fn reminder_breach_and_daily_escalation_each_happen_exactly_once() {
     );
     notify::deliver(&notify, &told[0]).await.unwrap();
     notify::deliver(&notify, &told[0]).await.unwrap(); // a redelivery
-    let to_admins = take_all(&t, &staff).await;
+    let to_admins = drain(&t.clients, &staff).await;
     assert_eq!(to_admins.len(), 1, "{to_admins:?}");
     assert!(to_admins[0].contains(&id) && to_admins[0].contains("pengingat"));
 
@@ -177,10 +125,10 @@ async fn reminder_breach_and_daily_escalation_each_happen_exactly_once() {
     let delivered = notify::deliver(&notify, &told[0]).await.unwrap();
     assert_eq!(delivered.staff.len(), 2);
     notify::deliver(&notify, &told[0]).await.unwrap();
-    let to_supervisors = take_all(&t, &alerts).await;
+    let to_supervisors = drain(&t.clients, &alerts).await;
     assert_eq!(to_supervisors.len(), 1, "{to_supervisors:?}");
     assert!(to_supervisors[0].contains("melewati batas verifikasi 24/11/2026"));
-    assert_eq!(take_all(&t, &staff).await.len(), 1);
+    assert_eq!(drain(&t.clients, &staff).await.len(), 1);
 
     // Later on Wednesday nothing more; Thursday 08:10 the first repeat, once.
     move_to(&clock, wib_at(11, 25, 16, 0));
