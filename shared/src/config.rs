@@ -57,6 +57,16 @@ impl WorkingDays {
         })
     }
 
+    /// These durations with a category's own tier applied over them.
+    pub fn for_tier(self, tier: Option<&crate::domain::catalog::TierDays>) -> Self {
+        let Some(tier) = tier else { return self };
+        Self {
+            verify: tier.verify.unwrap_or(self.verify),
+            follow_up: tier.follow_up.unwrap_or(self.follow_up),
+            close: tier.close.unwrap_or(self.close),
+        }
+    }
+
     /// The workflow policy these durations make with `calendar`.
     pub fn policy(
         self,

@@ -11,6 +11,7 @@ pub mod aws;
 pub mod batch;
 pub mod changes;
 pub mod clock;
+pub mod clocks;
 pub mod config;
 pub mod domain;
 pub mod http;

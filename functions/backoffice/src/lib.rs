@@ -7,18 +7,25 @@
 //!   reports it holds an open or answered assignment for. Another agency's report
 //!   is "not found".
 //! - `supervisor`: reads everything, counts by state and overdue; changes nothing.
+//! - The holiday calendar (`calendar.rs`): admins and supervisors read it; only
+//!   admins change it, a year at a time, with a reason.
 //!
 //! Reporter identity is shown to the admin always, to others only when the report is
 //! neither anonymous nor confidential. Every change is one conditional write: two
 //! people acting at once, exactly one wins and the other gets 409 with the current state.
 
+mod calendar;
+
 use std::sync::Arc;
+
+use jiff::Timestamp;
 
 use lambda_http::http::{Method, StatusCode, header};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use sigap::adapters::calendar::{CalendarCache, CalendarStore};
 use sigap::adapters::catalog::{CatalogCache, CatalogStore};
 use sigap::adapters::queue::JsonQueue;
 use sigap::adapters::reports::{QUEUE_NEEDS_INFO, QUEUE_VERIFY, ReportStore};
@@ -26,12 +33,16 @@ use sigap::adapters::table::StoreError;
 use sigap::aws::AwsClients;
 use sigap::changes::ChangeLog;
 use sigap::clock::Clock;
+use sigap::clocks::{ClockRules, clock_rules};
 use sigap::config::{ConfigError, Settings, WorkingDays};
-use sigap::domain::calendar::{CalendarError, WorkingCalendar, wib};
+use sigap::domain::calendar::{
+    CalendarError, HolidayData, WorkingCalendar, wib_rfc3339 as local_time,
+};
 use sigap::domain::report::{AssignmentStatus, Report, ReportEvent};
+use sigap::domain::sla::deadline_views;
 use sigap::domain::staff::{Role, Staff};
 use sigap::domain::tracking_id::TrackingId;
-use sigap::domain::workflow::{self, ArchiveReason, Change, Policy, WorkflowError};
+use sigap::domain::workflow::{self, ArchiveReason, Change, WorkflowError};
 use sigap::http::{ApiError, json_bytes, json_response, parse_json};
 use tracing::{error, info};
 
@@ -69,13 +80,13 @@ pub struct Backoffice {
     reports: ReportStore,
     catalog: CatalogCache,
     changes: ChangeLog,
-    calendar: WorkingCalendar,
+    calendar: CalendarCache,
     clock: Arc<dyn Clock>,
     config: Config,
 }
 
 impl Backoffice {
-    /// Wires the stores; the calendar is the bundled holiday data.
+    /// Wires the stores; the calendar is the table's (the bundled file until seeded).
     pub fn new(
         config: &Config,
         clients: &AwsClients,
@@ -90,14 +101,33 @@ impl Backoffice {
                 &config.table_name,
             )),
             reports,
-            calendar: WorkingCalendar::bundled()?,
+            calendar: CalendarCache::new(
+                CalendarStore::new(clients.dynamodb.clone(), &config.table_name),
+                HolidayData::bundled()?,
+            ),
             clock,
             config: config.clone(),
         })
     }
 
-    fn policy(&self) -> Policy<'_> {
-        self.config.working_days.policy(&self.calendar)
+    /// The calendar and durations for a report of `category`.
+    async fn clock_rules(&self, category: &str) -> Result<ClockRules, ApiError> {
+        clock_rules(
+            &self.calendar,
+            &self.catalog,
+            self.config.working_days,
+            category,
+        )
+        .await
+        .map_err(|e| unavailable("loading calendar and categories", e))
+    }
+
+    /// The calendar in force.
+    async fn working_calendar(&self) -> Result<Arc<WorkingCalendar>, ApiError> {
+        self.calendar
+            .current()
+            .await
+            .map_err(|e| unavailable("loading calendar", e))
     }
 }
 
@@ -123,6 +153,10 @@ pub async fn handle(
         (&Method::GET, ["staff", "reports", id]) => detail(app, &staff, id).await,
         (&Method::POST, ["staff", "reports", id, action]) => {
             act(app, &staff, id, action, &request).await
+        }
+        (&Method::GET, ["staff", "calendar"]) => calendar::show(app, &staff).await,
+        (&Method::PUT, ["staff", "calendar", "years", year]) => {
+            calendar::set_year(app, &staff, year, &request).await
         }
         _ => Err(ApiError::not_found("Alamat tidak ditemukan.")),
     };
@@ -161,12 +195,6 @@ fn invalid(message: impl Into<String>) -> ApiError {
     )
 }
 
-fn local_time(at: jiff::Timestamp) -> String {
-    at.to_zoned(wib())
-        .strftime("%Y-%m-%dT%H:%M:%S%:z")
-        .to_string()
-}
-
 /// True when `agency` holds (or held and answered) an assignment on the report.
 fn agency_on(report: &Report, agency: &str) -> bool {
     report
@@ -187,8 +215,10 @@ fn may_see_identity(staff: &Staff, report: &Report) -> bool {
     staff.is_admin() || (!report.anonymous && !report.confidential)
 }
 
-fn summary_view(report: &Report) -> Value {
+/// A queue line: what the admin needs to pick the next report, deadlines first.
+fn summary_view(report: &Report, now: Timestamp, calendar: &WorkingCalendar) -> Value {
     let triage = report.triage.as_ref();
+    let deadlines = deadline_views(report, now, calendar);
     json!({
         "tracking_id": report.id,
         "title": report.title,
@@ -199,6 +229,8 @@ fn summary_view(report: &Report) -> Value {
         "received_at": local_time(report.received_at),
         "due_at": report.clock.map(|c| local_time(c.due_at)),
         "provisional": report.clock.is_some_and(|c| c.provisional),
+        "breached": deadlines.iter().any(|d| d.breached),
+        "deadlines": deadlines,
         "emergency": triage.and_then(|t| t.emergency.as_ref()),
         "suggestion": triage.and_then(|t| t.suggestion.as_ref()),
     })
@@ -224,6 +256,7 @@ async fn report_view(app: &Backoffice, staff: &Staff, report: &Report) -> Result
         .events(&report.id)
         .await
         .map_err(|e| unavailable("reading timeline", e))?;
+    let calendar = app.working_calendar().await?;
     let reporter = if may_see_identity(staff, report) {
         let contact = app
             .reports
@@ -259,6 +292,7 @@ async fn report_view(app: &Backoffice, staff: &Staff, report: &Report) -> Result
         "confidential": report.confidential,
         "received_at": local_time(report.received_at),
         "deadline": report.clock.map(|c| json!({"kind": c.kind, "due_at": local_time(c.due_at), "provisional": c.provisional})),
+        "deadlines": deadline_views(report, app.clock.now(), &calendar),
         "paused_working_days": report.paused_working_days,
         "duplicate_of": report.duplicate_of,
         "triage": if staff.is_admin() || staff.is_supervisor() { json!(report.triage) } else { Value::Null },
@@ -320,6 +354,7 @@ async fn queue(
     let category = params.first("category");
     let kecamatan = params.first("kecamatan");
     let emergency_only = params.first("emergency") == Some("true");
+    let (now, calendar) = (app.clock.now(), app.working_calendar().await?);
     let list: Vec<Value> = reports
         .iter()
         .filter(|r| category.is_none_or(|c| r.category == c))
@@ -327,7 +362,7 @@ async fn queue(
             kecamatan.is_none_or(|k| r.location.kecamatan.as_ref().is_some_and(|x| x.code == k))
         })
         .filter(|r| !emergency_only || r.triage.as_ref().is_some_and(|t| t.emergency.is_some()))
-        .map(summary_view)
+        .map(|r| summary_view(r, now, &calendar))
         .collect();
     Ok(json_response(StatusCode::OK, &json!({ "reports": list })))
 }
@@ -341,9 +376,11 @@ async fn inbox(app: &Backoffice, staff: &Staff) -> Result<Response<Body>, ApiErr
         .inbox(agency, QUEUE_PAGE)
         .await
         .map_err(|e| unavailable("reading inbox", e))?;
+    let (now, calendar) = (app.clock.now(), app.working_calendar().await?);
     let list: Vec<Value> = entries
         .iter()
         .map(|e| {
+            let due = e.assignment.due_at;
             json!({
                 "tracking_id": e.report_id,
                 "title": e.title,
@@ -351,7 +388,9 @@ async fn inbox(app: &Backoffice, staff: &Staff) -> Result<Response<Body>, ApiErr
                 "kecamatan": e.kecamatan,
                 "report_status": e.report_status,
                 "assignment_status": e.assignment.status,
-                "due_at": local_time(e.assignment.due_at),
+                "due_at": local_time(due),
+                "working_days_left": calendar.working_days_left(now, due),
+                "breached": e.assignment.sla.breached_at.is_some() || due < now,
                 "provisional": e.assignment.provisional,
             })
         })
@@ -382,7 +421,11 @@ async fn summary(app: &Backoffice, staff: &Staff) -> Result<Response<Body>, ApiE
         .collect();
     Ok(json_response(
         StatusCode::OK,
-        &json!({ "by_status": by_status, "overdue": overdue }),
+        &json!({
+            "by_status": by_status,
+            "overdue": overdue,
+            "calendar": calendar::status(&*app.working_calendar().await?, app.clock.now()),
+        }),
     ))
 }
 
@@ -487,7 +530,8 @@ async fn act(
         .await;
     }
     let now = app.clock.now();
-    let policy = app.policy();
+    let rules = app.clock_rules(&report.category).await?;
+    let policy = rules.policy();
     let text = |field: &Option<String>| field.clone().unwrap_or_default();
     let change: Result<Change, WorkflowError> = match action {
         "dispatch" => {

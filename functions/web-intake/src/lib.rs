@@ -16,6 +16,7 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use serde_json::json;
+use sigap::adapters::calendar::{CalendarCache, CalendarStore};
 use sigap::adapters::catalog::{CatalogCache, CatalogStore};
 use sigap::adapters::idempotency::{Claim, IdempotencyStore, StoredResponse};
 use sigap::adapters::queue::{IntakeMessage, JsonQueue};
@@ -24,16 +25,17 @@ use sigap::adapters::table::StoreError;
 use sigap::aws::AwsClients;
 use sigap::changes::ChangeLog;
 use sigap::clock::Clock;
+use sigap::clocks::{ClockRules, clock_rules};
 use sigap::config::{ConfigError, Settings, WorkingDays};
-use sigap::domain::calendar::{CalendarError, WorkingCalendar, wib};
+use sigap::domain::calendar::{CalendarError, HolidayData, wib_rfc3339 as local_time};
 use sigap::domain::report::{
-    Actor, Channel, ClockKind, Report, ReportClock, ReportEvent, ReportStatus,
+    Actor, Channel, ClockKind, Report, ReportAction, ReportClock, ReportEvent, ReportStatus,
 };
-use sigap::domain::sla::start_clock;
+use sigap::domain::sla::{self, start_clock};
 use sigap::domain::submission::{ReportSubmission, SubmissionBody};
 use sigap::domain::tracking_id::TrackingId;
 use sigap::domain::triage::{EMERGENCY_ADVICE, TriageRules, detect_emergency, mask_pii};
-use sigap::domain::workflow::{self, Change, Policy, WorkflowError};
+use sigap::domain::workflow::{self, Change, WorkflowError};
 use sigap::http::{ApiError, json_bytes, json_response, parse_json};
 use sigap::ids::{IdGenerator, keyed_hash, sha256_hex};
 use tracing::{error, info, warn};
@@ -80,7 +82,7 @@ pub struct WebIntake {
     catalog: CatalogCache,
     idempotency: IdempotencyStore,
     intake: JsonQueue,
-    calendar: WorkingCalendar,
+    calendar: CalendarCache,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     working_days: WorkingDays,
@@ -90,7 +92,8 @@ pub struct WebIntake {
 }
 
 impl WebIntake {
-    /// Wires the stores to the clients; the calendar is the bundled holiday data.
+    /// Wires the stores to the clients; the calendar is the table's (the bundled
+    /// file until one is seeded).
     pub fn new(
         config: &Config,
         clients: &AwsClients,
@@ -103,7 +106,10 @@ impl WebIntake {
             catalog: CatalogCache::new(CatalogStore::new(clients.dynamodb.clone(), table)),
             idempotency: IdempotencyStore::new(clients.dynamodb.clone(), table),
             intake: JsonQueue::new(clients.sqs.clone(), &config.intake_queue_url),
-            calendar: WorkingCalendar::bundled()?,
+            calendar: CalendarCache::new(
+                CalendarStore::new(clients.dynamodb.clone(), table),
+                HolidayData::bundled()?,
+            ),
             clock,
             ids,
             working_days: config.working_days,
@@ -116,8 +122,11 @@ impl WebIntake {
         })
     }
 
-    fn policy(&self) -> Policy<'_> {
-        self.working_days.policy(&self.calendar)
+    /// The calendar and durations for a report of `category`.
+    async fn clock_rules(&self, category: &str) -> Result<ClockRules, ApiError> {
+        clock_rules(&self.calendar, &self.catalog, self.working_days, category)
+            .await
+            .map_err(|e| internal("loading calendar and categories", e))
     }
 }
 
@@ -190,13 +199,6 @@ fn idempotency_key(request: &Request, body: &[u8]) -> Result<String, ApiError> {
             Ok(format!("auto:{}", sha256_hex(material)))
         }
     }
-}
-
-/// RFC 3339 in WIB, as citizens and Open311 clients see times.
-fn local_time(at: Timestamp) -> String {
-    at.to_zoned(wib())
-        .strftime("%Y-%m-%dT%H:%M:%S%:z")
-        .to_string()
 }
 
 #[derive(Serialize)]
@@ -384,11 +386,12 @@ async fn store_report(
     token: &str,
     now: Timestamp,
 ) -> Result<Option<Report>, ApiError> {
+    let rules = app.clock_rules(&submission.category).await?;
     let clock = start_clock(
         ClockKind::Verification,
-        &app.calendar,
+        &rules.calendar,
         now,
-        app.working_days.verify,
+        rules.days.verify,
     );
     let report = Report {
         title: submission.title.clone(),
@@ -398,7 +401,7 @@ async fn store_report(
         anonymous: submission.anonymous,
         confidential: submission.confidential,
         clock: Some(clock),
-        calendar_version: app.calendar.version().to_string(),
+        calendar_version: rules.calendar.version().to_string(),
         reporter_token_hash: sha256_hex(token),
         sender: submission
             .contact
@@ -480,6 +483,7 @@ struct PublicReport {
     received_at: String,
     updated_at: String,
     deadline: Option<DeadlineView>,
+    deadlines: Vec<sla::DeadlineView>,
     rating: Option<serde_json::Value>,
     follow_ups: Vec<serde_json::Value>,
     timeline: Vec<TimelineEntry>,
@@ -502,6 +506,11 @@ async fn show(app: &WebIntake, raw_id: &str) -> Result<Response<Body>, ApiError>
         return Err(ApiError::not_found("Laporan tidak ditemukan."));
     };
     let events = events.map_err(|e| internal("reading timeline", e))?;
+    let calendar = app
+        .calendar
+        .current()
+        .await
+        .map_err(|e| internal("loading calendar", e))?;
     let categories = app
         .catalog
         .categories()
@@ -532,12 +541,18 @@ async fn show(app: &WebIntake, raw_id: &str) -> Result<Response<Body>, ApiError>
         received_at: local_time(report.received_at),
         updated_at: local_time(report.updated_at),
         deadline: deadline_view(report.clock),
+        deadlines: sla::deadline_views(&report, app.clock.now(), &calendar),
         rating: report
             .rating
             .as_ref()
             .map(|r| json!({"score": r.score, "comment": r.comment.as_deref().map(mask_pii)})),
         follow_ups: public_follow_ups(app, &report).await?,
-        timeline: events.iter().map(timeline_entry).collect(),
+        // Reminders are internal nudges; breaches and escalations are public.
+        timeline: events
+            .iter()
+            .filter(|e| e.action != Some(ReportAction::Remind))
+            .map(timeline_entry)
+            .collect(),
     };
     let mut response = json_response(StatusCode::OK, &view);
     response
@@ -688,7 +703,8 @@ async fn citizen_action(
         ));
     }
     let now = app.clock.now();
-    let policy = app.policy();
+    let rules = app.clock_rules(&report.category).await?;
+    let policy = rules.policy();
     let text = |field: &Option<String>| field.clone().unwrap_or_default();
     let change: Result<Change, WorkflowError> = match action {
         "info" if report.status == ReportStatus::NeedsInfo => {

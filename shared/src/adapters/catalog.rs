@@ -33,6 +33,11 @@ fn category_item(c: &Category) -> Item {
         "keywords".into(),
         AttributeValue::L(c.keywords.iter().map(s).collect()),
     );
+    if let Some(tier) = &c.working_days
+        && let Ok(json) = serde_json::to_string(tier)
+    {
+        item.insert("working_days".into(), s(json));
+    }
     item
 }
 
@@ -49,6 +54,11 @@ fn category_from_item(item: &Item) -> Result<Category, StoreError> {
         group: r.s("group")?.into(),
         default_agency: r.s("default_agency")?.into(),
         keywords,
+        working_days: r
+            .opt_s("working_days")
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("category working days: {e}")))?,
     })
 }
 

@@ -162,6 +162,16 @@ impl WorkingCalendar {
         self.confirmed_years.contains(&year)
     }
 
+    /// This year and next, where their holidays are not loaded yet: deadlines
+    /// reaching into them are provisional, and the admins are told until they are.
+    pub fn unconfirmed_ahead(&self, now: Timestamp) -> Vec<i16> {
+        let year = now.to_zoned(wib()).year();
+        [year, year.saturating_add(1)]
+            .into_iter()
+            .filter(|y| !self.is_confirmed(*y))
+            .collect()
+    }
+
     /// True on Monday–Friday that is not a holiday or cuti bersama.
     pub fn is_working_day(&self, date: Date) -> bool {
         !matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday)
@@ -233,6 +243,14 @@ impl WorkingCalendar {
             provisional,
         }
     }
+}
+
+/// An instant as citizens and staff read it: RFC 3339 in WIB, e.g.
+/// `2026-11-24T23:59:59+07:00`.
+pub fn wib_rfc3339(at: Timestamp) -> String {
+    at.to_zoned(wib())
+        .strftime("%Y-%m-%dT%H:%M:%S%:z")
+        .to_string()
 }
 
 /// When government offices open (07:30–16:00 WIB in Bandung): reminders and repeat

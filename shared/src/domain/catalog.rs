@@ -20,6 +20,22 @@ pub struct Category {
     pub default_agency: String,
     /// Indonesian keywords that suggest this category.
     pub keywords: Vec<String>,
+    /// A shorter (or longer) tier of the LAPOR! clocks for this category, where the
+    /// city set one; unset durations keep the deployment's defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_days: Option<TierDays>,
+}
+
+/// A category's own clock durations, in working days (each optional).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TierDays {
+    /// Verify and dispatch.
+    pub verify: Option<u32>,
+    /// Agency follow-up.
+    pub follow_up: Option<u32>,
+    /// Auto-close after the last follow-up.
+    pub close: Option<u32>,
 }
 
 /// What an agency is in Bandung's government (routing needs to know).

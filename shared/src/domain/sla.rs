@@ -20,7 +20,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::calendar::{WorkingCalendar, office_opening, wib};
+use super::calendar::{WorkingCalendar, office_opening, wib, wib_rfc3339};
 use super::notification::NotificationKind;
 use super::report::{Actor, ClockKind, Report, ReportAction, ReportClock};
 use super::workflow::{Change, WorkflowError, earliest_follow_up};
@@ -171,6 +171,48 @@ pub fn next_step_at(report: &Report) -> Option<(Timestamp, bool)> {
     let deadlines = running_deadlines(report);
     let at = deadlines.iter().map(|d| d.next_step().0).min()?;
     Some((at, deadlines.iter().any(RunningDeadline::is_breached)))
+}
+
+/// A running deadline as citizens and staff see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeadlineView {
+    /// Which clock.
+    pub stage: ClockKind,
+    /// Its Indonesian name.
+    pub stage_label: &'static str,
+    /// The agency that owes it (follow-up clocks).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agency: Option<String>,
+    /// When it runs out, in WIB.
+    pub due_at: String,
+    /// Working days left after today (0 on the due date; negative once passed).
+    pub working_days_left: i32,
+    /// Passed (whether or not the sweep has escalated it yet).
+    pub breached: bool,
+    /// Computed over a year without confirmed holiday data.
+    pub provisional: bool,
+}
+
+/// Every deadline running on `report`, earliest first, as seen at `now`.
+pub fn deadline_views(
+    report: &Report,
+    now: Timestamp,
+    calendar: &WorkingCalendar,
+) -> Vec<DeadlineView> {
+    let mut deadlines = running_deadlines(report);
+    deadlines.sort_by_key(|d| d.due_at);
+    deadlines
+        .into_iter()
+        .map(|d| DeadlineView {
+            stage: d.kind,
+            stage_label: stage_label(d.kind),
+            due_at: wib_rfc3339(d.due_at),
+            working_days_left: calendar.working_days_left(now, d.due_at),
+            breached: d.is_breached() || d.due_at < now,
+            provisional: d.provisional,
+            agency: d.agency,
+        })
+        .collect()
 }
 
 /// What a stage is called in messages.

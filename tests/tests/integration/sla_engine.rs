@@ -29,7 +29,7 @@ use sigap_tests::{drain, items_with_pk_prefix, reply, sent_sms, stack, subscribe
 
 use crate::backoffice_views::as_staff;
 use crate::notify_worker::notify_app;
-use crate::web_intake::{backoffice_app, friday_morning, submit_and_triage, valid_body};
+use crate::web_intake::{backoffice_app, friday_morning, get, submit_and_triage, valid_body};
 
 /// `hour:minute` WIB on a 2026 date.
 fn wib_at(month: i8, day: i8, hour: i8, minute: i8) -> Timestamp {
@@ -54,6 +54,19 @@ async fn events(t: &TestStack, id: &str) -> Vec<ReportEvent> {
 
 fn count(events: &[ReportEvent], action: ReportAction) -> usize {
     events.iter().filter(|e| e.action == Some(action)).count()
+}
+
+/// The admin dispatches report `id` to `agency`.
+async fn dispatch(office: &backoffice::Backoffice, id: &str, agency: &str) {
+    let dispatched = as_staff(
+        office,
+        "POST",
+        &format!("/staff/reports/{id}/dispatch"),
+        &["admin"],
+        Some(json!({ "agencies": [agency] })),
+    )
+    .await;
+    assert_eq!(dispatched.status, 200, "{}", dispatched.json);
 }
 
 /// Takes every announcement on the notify queue.
@@ -167,15 +180,7 @@ async fn reminder_breach_and_daily_escalation_each_happen_exactly_once() {
     // Dispatching stops the verification clock: the report leaves the breached
     // partition and the follow-up clock starts clean.
     let office = backoffice_app(&t, clock.clone());
-    let dispatched = as_staff(
-        &office,
-        "POST",
-        &format!("/staff/reports/{id}/dispatch"),
-        &["admin"],
-        Some(json!({"agencies": ["dsdabm"]})),
-    )
-    .await;
-    assert_eq!(dispatched.status, 200, "{}", dispatched.json);
+    dispatch(&office, &id, "dsdabm").await;
     let summary = as_staff(&office, "GET", "/staff/summary", &["supervisor"], None).await;
     assert_eq!(summary.json["overdue"], 0);
     assert_eq!(sla_sweep::sweep(&sweep).await.unwrap().due, 0);
@@ -352,15 +357,7 @@ async fn a_dispute_reopens_with_a_fresh_clock_and_a_tunda_pauses_the_sweep() {
 
     // Dispatched Thursday 3rd, follow-up due Thursday 10th. No run between the
     // reminder time and the deadline: the moot reminder is skipped for the breach.
-    let dispatched = as_staff(
-        &office,
-        "POST",
-        &format!("/staff/reports/{id}/dispatch"),
-        &["admin"],
-        Some(json!({"agencies": ["dsdabm"]})),
-    )
-    .await;
-    assert_eq!(dispatched.status, 200);
+    dispatch(&office, &id, "dsdabm").await;
     move_to(&clock, wib_at(12, 11, 0, 5));
     let late = sla_sweep::sweep(&sweep).await.unwrap();
     assert_eq!((late.reminders, late.breaches), (0, 1), "{late:?}");
@@ -438,4 +435,187 @@ async fn a_step_whose_announcement_cannot_be_enqueued_is_kept_and_sent_later() {
         (told[0].kind, told[0].report_id.as_str()),
         (NotificationKind::Reminder, id.as_str())
     );
+}
+
+#[tokio::test]
+async fn admins_edit_the_calendar_and_new_clocks_honour_it_while_running_ones_keep_theirs() {
+    let t = stack("sla-calendar").await;
+    let clock = Arc::new(ManualClock::new(wib_at(12, 30, 9, 0)));
+    let office = backoffice_app(&t, clock.clone());
+    let before = crate::web_intake::post(
+        &crate::web_intake::app_with(&t, clock.clone(), &t.intake_url),
+        &valid_body().to_string(),
+        &[],
+    )
+    .await;
+    // 2027 is not loaded: Wednesday 30 December + 2 = Friday 1 January, provisional.
+    assert_eq!(
+        before.json["deadline"]["due_at"],
+        "2027-01-01T23:59:59+07:00"
+    );
+    assert_eq!(before.json["deadline"]["provisional"], true);
+
+    let shown = as_staff(&office, "GET", "/staff/calendar", &["supervisor"], None).await;
+    assert_eq!(shown.status, 200, "{}", shown.json);
+    assert_eq!(shown.json["revision"], 1);
+    assert_eq!(shown.json["unconfirmed_years"], json!([2027]));
+    assert_eq!(
+        as_staff(&office, "GET", "/staff/summary", &["supervisor"], None)
+            .await
+            .json["calendar"]["unconfirmed_years"],
+        json!([2027])
+    );
+
+    let year_2027 = json!({
+        "source": "SKB 3 Menteri tentang Hari Libur Nasional dan Cuti Bersama 2027",
+        "reason": "SKB 2027 terbit",
+        "days": [
+            {"date": "2027-01-01", "kind": "libur_nasional", "name": "Tahun Baru 2027 Masehi"},
+            {"date": "2027-03-10", "kind": "libur_nasional", "name": "Hari Raya Idulfitri"}
+        ]
+    });
+    let path = "/staff/calendar/years/2027";
+    // Only admins change it; bad input changes nothing.
+    for groups in [&["supervisor"][..], &["agency:dsdabm"]] {
+        let refused = as_staff(&office, "PUT", path, groups, Some(year_2027.clone())).await;
+        assert_eq!(refused.status, 403, "{groups:?}");
+    }
+    let mut wrong_year = year_2027.clone();
+    wrong_year["days"][0]["date"] = json!("2026-01-01");
+    let mut no_reason = year_2027.clone();
+    no_reason["reason"] = json!(" ");
+    for bad in [
+        wrong_year,
+        no_reason,
+        json!({"source": "x", "reason": "y", "days": [], "extra": 1}),
+    ] {
+        let refused = as_staff(&office, "PUT", path, &["admin"], Some(bad)).await;
+        assert!(matches!(refused.status, 400 | 422), "{}", refused.json);
+    }
+    assert_eq!(
+        as_staff(
+            &office,
+            "PUT",
+            "/staff/calendar/years/1999",
+            &["admin"],
+            Some(year_2027.clone())
+        )
+        .await
+        .status,
+        422
+    );
+
+    let saved = as_staff(&office, "PUT", path, &["admin"], Some(year_2027.clone())).await;
+    assert_eq!(saved.status, 200, "{}", saved.json);
+    assert_eq!(saved.json["revision"], 2);
+    assert_eq!(saved.json["version"], "r2");
+    assert_eq!(saved.json["unconfirmed_years"], json!([]));
+    assert_eq!(saved.json["history"][0]["changed_by"], "admin:u-1");
+    assert_eq!(saved.json["history"][0]["reason"], "SKB 2027 terbit");
+    assert_eq!(saved.json["history"].as_array().unwrap().len(), 2);
+    // An edit made on a stale read is refused, with the calendar as it is.
+    let stale = reply(
+        backoffice::handle(&office, {
+            let mut request = sigap_tests::staff_request(
+                "PUT",
+                path,
+                "u-2",
+                &["admin"],
+                Some(&year_2027.to_string()),
+            );
+            request
+                .headers_mut()
+                .insert("if-match", "1".parse().unwrap());
+            request
+        })
+        .await
+        .unwrap(),
+    );
+    assert_eq!(stale.status, 409, "{}", stale.json);
+    assert_eq!(stale.json["current"]["revision"], 2);
+
+    // A clock started now skips 1 January: Thursday 31 December, then Monday 4th.
+    let mut second = valid_body();
+    second["title"] = json!("Jalan berlubang kedua");
+    let after = crate::web_intake::post(
+        &crate::web_intake::app_with(&t, clock.clone(), &t.intake_url),
+        &second.to_string(),
+        &[],
+    )
+    .await;
+    assert_eq!(
+        after.json["deadline"]["due_at"],
+        "2027-01-04T23:59:59+07:00"
+    );
+    assert_eq!(after.json["deadline"]["provisional"], false);
+    let store = ReportStore::new(t.clients.dynamodb.clone(), &t.table);
+    let read = |id: &serde_json::Value| TrackingId::parse(id.as_str().unwrap()).unwrap();
+    let new = store
+        .get(&read(&after.json["tracking_id"]))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(new.calendar_version, "r2");
+    // The running clock keeps the deadline it was given and published.
+    let old = store
+        .get(&read(&before.json["tracking_id"]))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        sigap::domain::calendar::wib_rfc3339(old.clock.unwrap().due_at),
+        "2027-01-01T23:59:59+07:00"
+    );
+}
+
+#[tokio::test]
+async fn a_category_tier_sets_its_own_clocks_and_views_show_days_left() {
+    let t = stack("sla-tier").await;
+    let clock = Arc::new(ManualClock::new(friday_morning()));
+    let mut body = valid_body();
+    body["category"] = json!("kesehatan");
+    body["title"] = json!("Puskesmas tutup di jam layanan");
+    let id = submit_and_triage(&t, clock.clone(), body).await;
+    let office = backoffice_app(&t, clock.clone());
+    // kesehatan verifies in 1 working day (Monday) and follows up in 3.
+    let queue = as_staff(&office, "GET", "/staff/queue", &["admin"], None).await;
+    let line = &queue.json["reports"][0];
+    assert_eq!(line["due_at"], "2026-11-23T23:59:59+07:00");
+    assert_eq!(line["deadlines"][0]["working_days_left"], 1);
+    assert_eq!(line["deadlines"][0]["stage_label"], "verifikasi");
+    assert_eq!(line["breached"], false);
+    dispatch(&office, &id, "dinkes").await;
+    // Dispatched Friday: Monday, Tuesday, Wednesday 25th.
+    let inbox = as_staff(&office, "GET", "/staff/inbox", &["agency:dinkes"], None).await;
+    assert_eq!(
+        inbox.json["reports"][0]["due_at"],
+        "2026-11-25T23:59:59+07:00"
+    );
+    assert_eq!(inbox.json["reports"][0]["working_days_left"], 3);
+
+    // Thursday: passed; visible at once, counted as overdue once the sweep marks it.
+    move_to(&clock, wib_at(11, 26, 10, 0));
+    let web = crate::web_intake::app_with(&t, clock.clone(), &t.intake_url);
+    let public = get(&web, &format!("/reports/{id}")).await;
+    let deadline = &public.json["deadlines"][0];
+    assert_eq!(deadline["stage"], "follow_up");
+    assert_eq!(deadline["agency"], "dinkes");
+    assert_eq!(deadline["working_days_left"], -1);
+    assert_eq!(deadline["breached"], true);
+    sla_sweep::sweep(&sweep_app(&t, clock.clone()))
+        .await
+        .unwrap();
+    let public = get(&web, &format!("/reports/{id}")).await;
+    let timeline = public.json["timeline"].as_array().unwrap();
+    assert!(
+        timeline.iter().any(|e| e["note"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("melewati batas tindak lanjut 25/11/2026"))),
+        "{timeline:?}"
+    );
+    assert!(!timeline.iter().any(|e| {
+        e["note"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("pengingat"))
+    }));
 }

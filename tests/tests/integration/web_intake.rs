@@ -84,7 +84,8 @@ pub async fn submit_and_triage(t: &TestStack, clock: Arc<ManualClock>, body: Val
     id
 }
 
-async fn get(app: &WebIntake, path: &str) -> sigap_tests::HttpReply {
+/// A GET on web-intake.
+pub async fn get(app: &WebIntake, path: &str) -> sigap_tests::HttpReply {
     reply(
         handle(app, api_request("GET", path, &[], None))
             .await
