@@ -289,6 +289,7 @@ pub async fn start(options: Options) -> Result<Running, DevstackError> {
         routes,
         gate.clone(),
         options.dev_clock,
+        Arc::new(schedules.clone()),
     ))];
     if options.background {
         for source in &queue_sources {
@@ -318,6 +319,7 @@ async fn accept_loop(
     routes: Arc<Vec<Route>>,
     gate: Arc<Gate>,
     dev_clock: Option<Arc<DevClock>>,
+    schedules: Arc<Vec<Schedule>>,
 ) {
     loop {
         let (stream, peer) = match listener.accept().await {
@@ -330,15 +332,17 @@ async fn accept_loop(
         let routes = routes.clone();
         let gate = gate.clone();
         let dev_clock = dev_clock.clone();
+        let schedules = schedules.clone();
         tokio::spawn(async move {
             let service = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
                 let routes = routes.clone();
                 let gate = gate.clone();
                 let dev_clock = dev_clock.clone();
+                let schedules = schedules.clone();
                 async move {
                     let response = match (&dev_clock, request.uri().path()) {
                         (Some(clock), "/_devstack/clock") => {
-                            server::clock_endpoint(clock, request).await
+                            server::clock_endpoint(clock, &schedules, request).await
                         }
                         _ => server::serve(routes, gate, peer, request).await,
                     };

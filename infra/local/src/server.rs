@@ -154,10 +154,13 @@ pub fn gateway_event(
 }
 
 /// `GET /_devstack/clock` shows the functions' "now"; `POST` with
-/// `{"advance_seconds": N}` moves it forward, so working-day deadlines and schedules
-/// can be shown in minutes. Devstack only: nothing like it exists in the template.
+/// `{"advance_seconds": N}` moves it forward and then fires every schedule once (the
+/// catch-up run the scheduler would have made), so a reminder, a breach and an
+/// escalation can be shown in a minute. Devstack only: no deployed function has a
+/// movable clock (their `main` wires the system clock) and no route reaches one.
 pub async fn clock_endpoint(
     clock: &crate::DevClock,
+    schedules: &[crate::sources::Schedule],
     request: Request<Incoming>,
 ) -> Response<Full<Bytes>> {
     use sigap::clock::Clock;
@@ -172,9 +175,30 @@ pub async fn clock_endpoint(
             .ok()
             .and_then(|v| v["advance_seconds"].as_i64());
         match seconds {
-            Some(s) => clock.advance(jiff::SignedDuration::from_secs(s)),
-            None => return gateway_error(StatusCode::BAD_REQUEST, "send {\"advance_seconds\": N}"),
+            Some(s) if s >= 0 => clock.advance(jiff::SignedDuration::from_secs(s)),
+            _ => {
+                return gateway_error(
+                    StatusCode::BAD_REQUEST,
+                    "send {\"advance_seconds\": N} with N >= 0 (time only moves forward)",
+                );
+            }
         }
+        let mut fired = serde_json::Map::new();
+        for schedule in schedules {
+            let result = match schedule.fire().await {
+                Ok(out) => out,
+                Err(err) => json!({ "error": err }),
+            };
+            fired.insert(schedule.name.clone(), result);
+        }
+        let now = clock.now();
+        let body = json!({
+            "now": now.to_string(),
+            "now_wib": now.to_zoned(sigap::domain::calendar::wib()).to_string(),
+            "offset_seconds": clock.offset().as_secs(),
+            "schedules_fired": fired,
+        });
+        return Response::new(Full::new(Bytes::from(body.to_string())));
     }
     let now = clock.now();
     let body = json!({

@@ -235,3 +235,73 @@ async fn the_templates_schedule_recovers_a_report_whose_enqueue_was_lost() {
     assert!(running.fire("NoSuchSchedule").await.is_err());
     running.shutdown();
 }
+
+#[tokio::test]
+async fn moving_the_dev_clock_demos_a_reminder_a_breach_and_an_escalation() {
+    use sigap::clock::Clock;
+    let clock = Arc::new(DevClock::default());
+    let clients = clients().await;
+    let running = devstack::start(devstack::Options {
+        template: template_text(),
+        prefix: unique_prefix("sla-demo"),
+        bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+        clients: clients.clone(),
+        clock: clock.clone(),
+        ids: Arc::new(OsRandom),
+        background: false,
+        dev_clock: Some(clock.clone()),
+    })
+    .await
+    .unwrap();
+    let base = &running.base_url;
+    let created = http(
+        "POST",
+        &format!("{base}/reports"),
+        &[("content-type", "application/json")],
+        Some(&valid_body().to_string()),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.json);
+    let id = sigap::domain::tracking_id::TrackingId::parse(
+        created.json["tracking_id"].as_str().unwrap(),
+    )
+    .unwrap();
+    let store = sigap::adapters::reports::ReportStore::new(
+        clients.dynamodb.clone(),
+        running.stack.table_name().unwrap(),
+    );
+    // Moves the clock to a minute past `to` and returns what the sweep did.
+    let advance_past = |to: jiff::Timestamp| {
+        let seconds = to.duration_since(clock.now()).as_secs() + 60;
+        let url = format!("{base}/_devstack/clock");
+        async move {
+            let moved = http(
+                "POST",
+                &url,
+                &[],
+                Some(&json!({ "advance_seconds": seconds }).to_string()),
+            )
+            .await;
+            assert_eq!(moved.status, 200, "{}", moved.json);
+            moved.json["schedules_fired"]["SlaSweepFunction.Sweep"].clone()
+        }
+    };
+    let sla = || async { store.get(&id).await.unwrap().unwrap().clock.unwrap() };
+
+    let reminded = advance_past(sla().await.sla.remind_at.unwrap()).await;
+    assert_eq!(reminded["reminders"], 1, "{reminded}");
+    let breached = advance_past(sla().await.due_at).await;
+    assert_eq!(breached["breaches"], 1, "{breached}");
+    let escalated = advance_past(sla().await.sla.next_escalation_at.unwrap()).await;
+    assert_eq!(escalated["escalations"], 1, "{escalated}");
+    // Going back in time is refused.
+    let back = http(
+        "POST",
+        &format!("{base}/_devstack/clock"),
+        &[],
+        Some(r#"{"advance_seconds": -60}"#),
+    )
+    .await;
+    assert_eq!(back.status, 400);
+    running.shutdown();
+}
