@@ -15,11 +15,12 @@ ARCH ?= $(if $(shell rustup target list --installed 2>/dev/null | grep -x aarch6
 LOCAL_AWS := AWS_ENDPOINT_URL=http://127.0.0.1:$(MOTO_PORT) AWS_REGION=ap-southeast-3 \
 	AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_EC2_METADATA_DISABLED=true
 
-.PHONY: help venv run test fmt-check lint unit-and-integration build seed clean
+.PHONY: help venv run test fmt-check lint unit-and-integration bench build seed clean
 
 help:
 	@echo "make run    start moto and the whole system on http://127.0.0.1:$(DEVSTACK_PORT)"
 	@echo "make test   formatting, clippy, unit and integration tests (starts its own moto)"
+	@echo "make bench  SLA sweep scaling: 1,000 vs 100,000 open reports, 50 due (a few minutes)"
 	@echo "make build  one deployable zip per function under target/lambda (ARCH=$(ARCH))"
 	@echo "make seed TABLE=<name>  write the bundled categories and agencies into a deployed table"
 
@@ -54,6 +55,11 @@ unit-and-integration: venv
 	awk '/^test result:/ { for (i = 2; i <= NF; i++) { if ($$i ~ /^passed;/) p += $$(i-1); if ($$i ~ /^failed;/) f += $$(i-1) } } \
 	     END { printf "tests: %d passed, %d failed\n", p, f }' target/test-output.log; \
 	exit $$status
+
+# Speed and scaling figures, printed as a table; never asserted in tests. moto for the
+# bench snapshots only the items a transaction touches (tests/bench/moto_bench.py).
+bench: venv
+	MOTO_SERVER=$(CURDIR)/tests/bench/moto-server cargo run --quiet -p sigap-tests --bin sla-bench
 
 $(VENV_BUILD)/.installed: requirements-build.txt
 	$(PYTHON) -m venv $(VENV_BUILD)

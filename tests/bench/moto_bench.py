@@ -1,0 +1,74 @@
+"""moto for `make bench`, with one change to its cost model.
+
+moto's TransactWriteItems deep-copies every table a transaction touches before it
+writes anything (its rollback), so each transaction costs time in proportion to
+the whole table: 100,000 reports make every conditional write take seconds, and
+the benchmark would measure moto's snapshot instead of the SLA sweep. This server
+keeps moto's transaction logic as it is and snapshots only the items the
+transaction touches, restoring them when it is cancelled; that is all a rollback
+needs. Nothing else is changed, and the tests never use this server.
+"""
+
+import copy
+import sys
+
+import moto.dynamodb.models as models
+from moto.server import main
+
+
+class _TablesBySnapshot:
+    """`copy` as moto's DynamoDB backend sees it: tables are not deep-copied."""
+
+    @staticmethod
+    def deepcopy(value, memo=None):
+        if isinstance(value, models.Table):
+            return value
+        return copy.deepcopy(value, memo)
+
+    def __getattr__(self, name):
+        return getattr(copy, name)
+
+
+models.copy = _TablesBySnapshot()
+_original = models.DynamoDBBackend.transact_write_items
+
+
+def _key(backend, op_type, op):
+    table = backend.get_table(op["TableName"])
+    if op_type != "Put":
+        return op["Key"]
+    attrs = op["Item"]
+    key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+    if table.range_key_attr is not None:
+        key[table.range_key_attr] = attrs[table.range_key_attr]
+    return key
+
+
+def transact_write_items(self, transact_items):
+    touched = []
+    try:
+        for item in transact_items:
+            op_type, op = next(iter(item.items()))
+            key = _key(self, op_type, op)
+            current = self.get_item(op["TableName"], key)
+            before = copy.deepcopy(current.to_json()["Attributes"]) if current else None
+            touched.append((op["TableName"], key, before))
+    except Exception:
+        # Malformed input: moto's own checks below report it.
+        touched = []
+    try:
+        return _original(self, transact_items)
+    except Exception:
+        for table_name, key, before in reversed(touched):
+            if before is None:
+                if self.get_item(table_name, key) is not None:
+                    self.delete_item(table_name, key)
+            else:
+                self.put_item(table_name, before)
+        raise
+
+
+models.DynamoDBBackend.transact_write_items = transact_write_items
+
+if __name__ == "__main__":
+    sys.exit(main())
