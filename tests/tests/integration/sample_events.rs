@@ -72,3 +72,23 @@ async fn notify_sample_is_handled() {
         "0c9e8a5d-2f4b-4d7e-8a51-6f0d7c3b9e21"
     );
 }
+
+#[tokio::test]
+async fn the_sla_sweep_sample_runs_a_sweep_and_other_input_is_refused() {
+    let t = stack("samples-sweep").await;
+    let app = crate::sla_engine::sweep_app(&t, Arc::new(ManualClock::new(friday_morning())));
+    let job: serde_json::Value =
+        serde_json::from_str(&read("sla-sweep/schedule-sweep.json")).unwrap();
+    let out = sla_sweep::handle(&app, job).await.unwrap();
+    assert_eq!(
+        (out["due"].as_u64(), out["requests"].as_u64()),
+        (Some(0), Some(16))
+    );
+    for bad in [
+        serde_json::json!({"job": "recover-stranded"}),
+        serde_json::json!({"Records": []}),
+        serde_json::json!(null),
+    ] {
+        assert!(sla_sweep::handle(&app, bad.clone()).await.is_err(), "{bad}");
+    }
+}
