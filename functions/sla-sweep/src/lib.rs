@@ -141,6 +141,9 @@ pub struct SweepReport {
     pub duration_ms: u64,
     /// Of which reading the due queue (the 16 index queries), in milliseconds.
     pub due_query_ms: u64,
+    /// This year and next, where the calendar has no confirmed holidays yet: their
+    /// deadlines are provisional until an admin loads them (alarm on it).
+    pub unconfirmed_years: Vec<i16>,
 }
 
 /// The Lambda handler: one sweep per scheduled event.
@@ -248,6 +251,7 @@ async fn run(
         }
     }
     report.duration_ms = millis_since(started);
+    report.unconfirmed_years = calendar.unconfirmed_ahead(now);
     publish_metrics(&report, &breaches, &reminders, now);
     info!(
         due = report.due,
@@ -389,6 +393,11 @@ fn publish_metrics(
                 "DueQueryDuration",
                 Unit::Milliseconds,
                 report.due_query_ms as f64,
+            ),
+            (
+                "UnconfirmedCalendarYears",
+                Unit::Count,
+                report.unconfirmed_years.len() as f64,
             ),
             ("ItemsRead", Unit::Count, report.items_read as f64),
             ("DueReports", Unit::Count, report.due as f64),

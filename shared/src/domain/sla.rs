@@ -350,7 +350,7 @@ pub fn sla_steps(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::calendar::{DayOff, DayOffKind, HolidayData};
+    use crate::domain::calendar::{DayOff, DayOffKind, HolidayData, YearDaysOff};
     use crate::domain::report::{Channel, ReportStatus};
     use crate::domain::tracking_id::TrackingId;
     use crate::domain::workflow::{self, Policy};
@@ -771,13 +771,16 @@ mod tests {
 
     fn with_extra_day_off(day: Date) -> WorkingCalendar {
         let mut data = HolidayData::bundled().unwrap();
-        if let Some(year) = data.years.get_mut(&day.year()) {
-            year.days.push(DayOff {
-                date: day,
-                kind: DayOffKind::CutiBersama,
-                name: "Tambahan".into(),
-            });
-        }
+        // A year not loaded yet is loaded with just this day.
+        let year = data.years.entry(day.year()).or_insert_with(|| YearDaysOff {
+            source: "uji".into(),
+            days: Vec::new(),
+        });
+        year.days.push(DayOff {
+            date: day,
+            kind: DayOffKind::CutiBersama,
+            name: "Tambahan".into(),
+        });
         data.calendar()
     }
 

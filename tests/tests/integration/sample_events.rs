@@ -84,6 +84,8 @@ async fn the_sla_sweep_sample_runs_a_sweep_and_other_input_is_refused() {
         (out["due"].as_u64(), out["requests"].as_u64()),
         (Some(0), Some(16))
     );
+    // Friday 20 November 2026: 2027 is not loaded yet, and the run says so.
+    assert_eq!(out["unconfirmed_years"], serde_json::json!([2027]));
     for bad in [
         serde_json::json!({"job": "recover-stranded"}),
         serde_json::json!({"Records": []}),
