@@ -33,12 +33,12 @@ pub struct Route {
     pub authorizer: Option<String>,
 }
 
-/// What devstack checks staff tokens with: its key and the functions' clock.
+/// What devstack checks staff tokens with: its key and the wall clock.
 #[derive(Clone)]
 pub struct Gate {
     /// Signs and checks dev tokens.
     pub authority: crate::jwt::DevAuthority,
-    /// "Now" for expiry checks (the same clock the functions see).
+    /// "Now" for expiry checks: the wall clock, whatever the dev clock says.
     pub clock: std::sync::Arc<dyn sigap::clock::Clock>,
 }
 
