@@ -6,6 +6,7 @@
 //! (run by `verify`'s scheduled recovery) sends it later. Sending twice is harmless:
 //! `notify` keeps one delivery record per recipient per event.
 
+use aws_sdk_dynamodb::types::TransactWriteItem;
 use jiff::Timestamp;
 use tracing::warn;
 
@@ -33,6 +34,17 @@ impl ChangeLog {
     /// Saves `change` if nobody changed `previous` meanwhile (else `Conflict`), then
     /// enqueues what the reporter and the staff concerned should be told.
     pub async fn commit(&self, previous: &Report, change: &Change) -> Result<(), StoreError> {
+        self.commit_with(previous, change, Vec::new()).await
+    }
+
+    /// [`ChangeLog::commit`] with `also` in the same transaction (e.g. the inbound
+    /// message that asked for the change, marked handled).
+    pub async fn commit_with(
+        &self,
+        previous: &Report,
+        change: &Change,
+        also: Vec<TransactWriteItem>,
+    ) -> Result<(), StoreError> {
         let announcement = change.notify.map(|kind| NotifyMessage {
             report_id: change.report.id.to_string(),
             kind,
@@ -46,13 +58,18 @@ impl ChangeLog {
                 _ => None,
             },
             staff: staff_audience(kind, change),
+            due: change
+                .report
+                .clock
+                .map(|c| c.due_at.to_zoned(crate::domain::calendar::wib()).date()),
         });
         self.reports
-            .save_change(
+            .save_change_with(
                 previous,
                 &change.report,
                 &change.event,
                 announcement.as_ref(),
+                also,
             )
             .await?;
         if let Some(message) = &announcement {

@@ -15,9 +15,10 @@ use std::sync::Arc;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use jiff::SignedDuration;
 use sigap::adapters::deliveries::{Delivery, DeliveryStore};
+use sigap::adapters::inbound::InboundStore;
 use sigap::adapters::reports::ReportStore;
 use sigap::adapters::sms::{SmsSender, StaffTopic};
-use sigap::adapters::table::StoreError;
+use sigap::adapters::table::{StoreError, report_pk};
 use sigap::aws::AwsClients;
 use sigap::batch::process_batch;
 use sigap::changes::SUPERVISORS;
@@ -25,7 +26,7 @@ use sigap::clock::Clock;
 use sigap::config::{ConfigError, Settings};
 use sigap::domain::calendar::wib;
 use sigap::domain::notification::{
-    EMERGENCY_SMS, NotificationKind, NotifyMessage, citizen_sms, staff_text,
+    EMERGENCY_SMS, NotificationKind, NotifyJob, NotifyMessage, citizen_sms, staff_text,
 };
 use sigap::domain::tracking_id::TrackingId;
 use tracing::info;
@@ -64,6 +65,7 @@ pub struct Notify {
     sms: SmsSender,
     staff: StaffTopic,
     sla_alerts: StaffTopic,
+    inbound: InboundStore,
     clock: Arc<dyn Clock>,
 }
 
@@ -76,6 +78,7 @@ impl Notify {
             sms: SmsSender::new(clients.sns.clone()),
             staff: StaffTopic::new(clients.sns.clone(), &config.staff_topic_arn),
             sla_alerts: StaffTopic::new(clients.sns.clone(), &config.sla_alerts_topic_arn),
+            inbound: InboundStore::new(clients.dynamodb.clone(), &config.table_name),
             clock,
         }
     }
@@ -123,11 +126,32 @@ pub async fn handle_batch(app: &Notify, batch: SqsEvent) -> SqsBatchResponse {
     process_batch(&batch, |message| deliver_message(app, message)).await
 }
 
-async fn deliver_message(app: &Notify, message: &SqsMessage) -> Result<Delivered, NotifyError> {
+async fn deliver_message(app: &Notify, message: &SqsMessage) -> Result<(), NotifyError> {
     let body = message.body.as_deref().unwrap_or_default();
-    let event: NotifyMessage =
+    let job: NotifyJob =
         serde_json::from_str(body).map_err(|e| NotifyError::Malformed(e.to_string()))?;
-    deliver(app, &event).await
+    match job {
+        NotifyJob::Event(event) => deliver(app, &event).await.map(drop),
+        NotifyJob::Reply(reply) => deliver_reply(app, &reply.sms_reply).await.map(drop),
+    }
+}
+
+/// Sends the replies owed to an inbound text message (each part at most once),
+/// to the number it came from.
+pub async fn deliver_reply(app: &Notify, key: &str) -> Result<Vec<Outcome>, NotifyError> {
+    let inbound = app
+        .inbound
+        .get(key)
+        .await?
+        .ok_or_else(|| NotifyError::NotFound(key.to_string()))?;
+    let mut outcomes = Vec::new();
+    for (part, text) in inbound.replies.iter().enumerate() {
+        let recipient = format!("sender#{}", part + 1);
+        let send = app.sms.send(&inbound.from, text);
+        outcomes.push(once(app, key, "reply", &recipient, "sms", text, send).await?);
+    }
+    info!(inbound = key, to = %inbound.from.masked(), parts = outcomes.len(), "sms reply handled");
+    Ok(outcomes)
 }
 
 /// What `notify` did with one event.
@@ -150,7 +174,9 @@ pub async fn deliver(app: &Notify, event: &NotifyMessage) -> Result<Delivered, N
         .get(&id)
         .await?
         .ok_or_else(|| NotifyError::NotFound(id.to_string()))?;
-    let due = report.clock.map(|c| c.due_at.to_zoned(wib()).date());
+    let due = event
+        .due
+        .or_else(|| report.clock.map(|c| c.due_at.to_zoned(wib()).date()));
     let key = event.event_key();
     let emergency = report
         .triage
@@ -200,7 +226,16 @@ pub async fn deliver(app: &Notify, event: &NotifyMessage) -> Result<Delivered, N
                 let recipient = format!("staff:{audience}");
                 let subject = format!("Sigap {id}");
                 let publish = topic.publish(tag, &subject, &text);
-                once(app, &id, &key, &recipient, "staff-topic", &text, publish).await?
+                once(
+                    app,
+                    &report_pk(id.as_str()),
+                    &key,
+                    &recipient,
+                    "staff-topic",
+                    &text,
+                    publish,
+                )
+                .await?
             }
             None => Outcome::NoRecipient,
         };
@@ -228,7 +263,7 @@ async fn text_reporter(
     };
     let sent = once(
         app,
-        report,
+        &report_pk(report.as_str()),
         key,
         recipient,
         "sms",
@@ -242,10 +277,11 @@ async fn text_reporter(
     Ok(sent)
 }
 
-/// Claims the delivery record, sends, marks it sent; a redelivery sends nothing.
+/// Claims the delivery record under `owner` (a report's or an inbound message's
+/// partition), sends, marks it sent; a redelivery sends nothing.
 async fn once(
     app: &Notify,
-    id: &TrackingId,
+    owner: &str,
     key: &str,
     recipient: &str,
     channel: &str,
@@ -255,7 +291,7 @@ async fn once(
     let now = app.clock.now();
     match app
         .deliveries
-        .claim(id.as_str(), key, recipient, channel, now, DELIVERY_LEASE)
+        .claim(owner, key, recipient, channel, now, DELIVERY_LEASE)
         .await?
     {
         Delivery::AlreadySent(_) => Ok(Outcome::AlreadySent),
@@ -263,20 +299,13 @@ async fn once(
         Delivery::Send => match send.await {
             Ok(message_id) => {
                 app.deliveries
-                    .mark_sent(
-                        id.as_str(),
-                        key,
-                        recipient,
-                        &message_id,
-                        text,
-                        app.clock.now(),
-                    )
+                    .mark_sent(owner, key, recipient, &message_id, text, app.clock.now())
                     .await?;
                 Ok(Outcome::Sent(message_id))
             }
             Err(err) => {
                 // Let the retry go straight away instead of waiting for the lease.
-                let _ = app.deliveries.release(id.as_str(), key, recipient).await;
+                let _ = app.deliveries.release(owner, key, recipient).await;
                 Err(err.into())
             }
         },

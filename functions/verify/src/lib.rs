@@ -200,6 +200,7 @@ pub async fn triage(app: &Verify, id: &TrackingId) -> Result<Triaged, TriageErro
         version: 1,
         note: None,
         staff: Vec::new(),
+        due: None,
     };
     app.notify.send(&received).await?;
     Ok(triaged)

@@ -148,6 +148,20 @@ pub fn build(
                 Box::pin(notify::handle(app, payload))
             }))
         }
+        "sms-intake" => {
+            let config =
+                sms_intake::Config::load(settings).map_err(|e| config_err(crate_name, e))?;
+            let app = sms_intake::SmsIntake::new(
+                &config,
+                &runtime.clients,
+                runtime.clock.clone(),
+                runtime.ids.clone(),
+            )
+            .map_err(|e| config_err(crate_name, e))?;
+            Ok(http_function(app, |app, request| {
+                Box::pin(sms_intake::handle(app, request))
+            }))
+        }
         "sla-sweep" => {
             let config =
                 sla_sweep::Config::load(settings).map_err(|e| config_err(crate_name, e))?;

@@ -1,6 +1,7 @@
-//! Delivery records: one per recipient per event, kept with the report for good.
+//! Delivery records: one per recipient per event, kept with what they are about for
+//! good: a report (`R#<id>`) or an inbound text message (`SMS#<gateway>#<id>`).
 //!
-//! `R#<id>` / `D#<event key>#<recipient>`, with `status` `SENDING` | `SENT`. The record
+//! `<owner>` / `D#<event key>#<recipient>`, with `status` `SENDING` | `SENT`. The record
 //! is claimed before sending, so a redelivered event finds it and sends nothing; a
 //! claim whose sender died is taken over after its lease. (Idempotency records expire
 //! after a day; these do not, because a dead-lettered event can be redriven weeks
@@ -12,7 +13,7 @@ use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use jiff::{SignedDuration, Timestamp};
 
-use super::table::{ItemReader, PK, SK, StoreError, n, report_pk, s, ts};
+use super::table::{ItemReader, PK, SK, StoreError, n, s, ts};
 
 const SENDING: &str = "SENDING";
 const SENT: &str = "SENT";
@@ -49,18 +50,18 @@ impl DeliveryStore {
     }
 
     /// An update of one delivery record.
-    fn update(&self, report_id: &str, event_key: &str, recipient: &str) -> UpdateItemFluentBuilder {
+    fn update(&self, owner: &str, event_key: &str, recipient: &str) -> UpdateItemFluentBuilder {
         self.client
             .update_item()
             .table_name(&self.table)
-            .key(PK, s(report_pk(report_id)))
+            .key(PK, s(owner))
             .key(SK, s(delivery_sk(event_key, recipient)))
     }
 
     /// Claims the delivery of `event_key` to `recipient` for `lease`.
     pub async fn claim(
         &self,
-        report_id: &str,
+        owner: &str,
         event_key: &str,
         recipient: &str,
         channel: &str,
@@ -72,7 +73,7 @@ impl DeliveryStore {
             .unwrap_or(Timestamp::MAX)
             .as_millisecond();
         let result = self
-            .update(report_id, event_key, recipient)
+            .update(owner, event_key, recipient)
             .update_expression(
                 "SET #status = :sending, lease_until = :until, channel = :channel, \
                  #type = :type, first_attempt_at = if_not_exists(first_attempt_at, :now), \
@@ -115,14 +116,14 @@ impl DeliveryStore {
     /// Records a successful send.
     pub async fn mark_sent(
         &self,
-        report_id: &str,
+        owner: &str,
         event_key: &str,
         recipient: &str,
         message_id: &str,
         text: &str,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        self.update(report_id, event_key, recipient)
+        self.update(owner, event_key, recipient)
             .update_expression("SET #status = :sent, message_id = :id, sent_text = :text, sent_at = :now REMOVE lease_until")
             .condition_expression("attribute_exists(PK)")
             .expression_attribute_names("#status", "status")
@@ -139,11 +140,11 @@ impl DeliveryStore {
     /// Gives a claim back after a failed send, so the retry need not wait for the lease.
     pub async fn release(
         &self,
-        report_id: &str,
+        owner: &str,
         event_key: &str,
         recipient: &str,
     ) -> Result<(), StoreError> {
-        self.update(report_id, event_key, recipient)
+        self.update(owner, event_key, recipient)
             .update_expression("SET lease_until = :zero")
             .condition_expression("#status = :sending")
             .expression_attribute_names("#status", "status")

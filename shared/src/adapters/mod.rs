@@ -4,6 +4,7 @@ pub mod calendar;
 pub mod catalog;
 pub mod deliveries;
 pub mod idempotency;
+pub mod inbound;
 pub mod queue;
 pub mod reports;
 pub mod sms;

@@ -516,6 +516,19 @@ impl ReportStore {
         created: &ReportEvent,
         contact: &ReporterContact,
     ) -> Result<(), StoreError> {
+        self.create_with(report, created, contact, Vec::new()).await
+    }
+
+    /// [`ReportStore::create`] with `also` written in the same transaction (e.g. the
+    /// inbound message that asked for the report, marked handled); if any of `also`
+    /// fails its condition the whole create fails with `AlreadyExists`.
+    pub async fn create_with(
+        &self,
+        report: &Report,
+        created: &ReportEvent,
+        contact: &ReporterContact,
+        also: Vec<TransactWriteItem>,
+    ) -> Result<(), StoreError> {
         let id = report.id.as_str();
         let mut items = vec![
             self.put(report_item(report), "attribute_not_exists(PK)")?,
@@ -527,6 +540,7 @@ impl ReportStore {
         if let Some(sender) = &report.sender {
             items.push(self.put(sender_item(sender, report), "attribute_not_exists(PK)")?);
         }
+        items.extend(also);
         self.transact(items, StoreError::AlreadyExists).await
     }
 
@@ -549,6 +563,20 @@ impl ReportStore {
         next: &Report,
         event: &ReportEvent,
         announcement: Option<&NotifyMessage>,
+    ) -> Result<(), StoreError> {
+        self.save_change_with(previous, next, event, announcement, Vec::new())
+            .await
+    }
+
+    /// [`ReportStore::save_change`] with `also` written in the same transaction; any
+    /// condition failing there is a `Conflict` too.
+    pub async fn save_change_with(
+        &self,
+        previous: &Report,
+        next: &Report,
+        event: &ReportEvent,
+        announcement: Option<&NotifyMessage>,
+        also: Vec<TransactWriteItem>,
     ) -> Result<(), StoreError> {
         let put = Put::builder()
             .table_name(&self.table)
@@ -580,6 +608,7 @@ impl ReportStore {
                 .map_err(StoreError::aws)?;
             items.push(TransactWriteItem::builder().put(put).build());
         }
+        items.extend(also);
         self.transact(items, StoreError::Conflict).await
     }
 

@@ -69,6 +69,28 @@ pub struct NotifyMessage {
     /// Staff audiences to tell through the staff topic: agency ids, or `admin`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub staff: Vec<String>,
+    /// The running deadline's local date as of this event (the report may have
+    /// moved on by the time `notify` reads it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<Date>,
+}
+
+/// The replies owed to an inbound text message (`SMS#<gateway>#<id>`), stored on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmsReplyJob {
+    /// The inbound message's key.
+    pub sms_reply: String,
+}
+
+/// Anything on the `notify` queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum NotifyJob {
+    /// Something happened to a report.
+    Event(NotifyMessage),
+    /// Answer a text message.
+    Reply(SmsReplyJob),
 }
 
 impl NotifyMessage {
@@ -325,6 +347,7 @@ mod tests {
             version: 2,
             note: None,
             staff: Vec::new(),
+            due: None,
         };
         assert_eq!(m.event_key(), "received#2");
         let wire = serde_json::to_string(&m).unwrap();

@@ -203,8 +203,8 @@ pub mod replies {
     }
 
     /// Someone else changed the report at the same moment.
-    pub fn try_again(id: &str) -> String {
-        format!("LAPOR! Bandung {id}: laporan baru saja berubah. Silakan kirim ulang pesan Anda.")
+    pub fn try_again() -> String {
+        "LAPOR! Bandung: laporan baru saja berubah. Silakan kirim ulang pesan Anda.".into()
     }
 }
 
@@ -426,7 +426,7 @@ mod tests {
             replies::reply_received("BDG-K7M2QXZ"),
             replies::dispute_received("BDG-K7M2QXZ"),
             replies::rate_limited(),
-            replies::try_again("BDG-K7M2QXZ"),
+            replies::try_again(),
         ] {
             assert_eq!(
                 split_sms(&text).len(),

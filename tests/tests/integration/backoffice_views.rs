@@ -187,6 +187,7 @@ async fn a_merged_reporter_follows_the_report_it_was_merged_into() {
         version,
         note: Some(format!("digabung dengan laporan {target}")),
         staff: Vec::new(),
+        due: None,
     };
     notify::deliver(&notify, &told).await.unwrap();
     // …and then hears the target's news.
@@ -204,6 +205,7 @@ async fn a_merged_reporter_follows_the_report_it_was_merged_into() {
         version: dispatched.json["version"].as_u64().unwrap(),
         note: None,
         staff: Vec::new(),
+        due: None,
     };
     let delivered = notify::deliver(&notify, &news).await.unwrap();
     assert_eq!(delivered.followers.len(), 1);

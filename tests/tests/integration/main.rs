@@ -9,6 +9,7 @@ mod notify_worker;
 mod repository;
 mod sample_events;
 mod sla_engine;
+mod sms_intake;
 mod staff_access;
 mod verify_worker;
 mod web_intake;

@@ -46,6 +46,7 @@ fn received(id: &str) -> NotifyMessage {
         version: 1,
         note: None,
         staff: Vec::new(),
+        due: None,
     }
 }
 

@@ -1,0 +1,681 @@
+//! `sms-intake`: LAPOR! by SMS to 1708, as a webhook for SMS gateways.
+//!
+//! - `POST /sms/twilio`: Twilio's form post, checked against `X-Twilio-Signature`
+//!   over the public URL Twilio called (rebuilt from the Host and
+//!   `X-Forwarded-Proto` headers API Gateway passes, or `PUBLIC_BASE_URL`).
+//! - `POST /sms/gateway`: the generic JSON format for an Indonesian aggregator,
+//!   `{"message_id","from","text"}`, signed with `X-Sigap-Timestamp` and
+//!   `X-Sigap-Signature` (HMAC-SHA256, replay window).
+//!
+//! Unsigned or badly signed: 403 and nothing stored. Otherwise the message is recorded
+//! once per gateway message id (gateways retry for hours: a retry changes nothing
+//! and only re-sends the replies owed), the sender is rate-limited and checked
+//! against the blocklist, and the command is carried out. Whatever it changes is
+//! committed in one transaction together with "this message is handled", and the
+//! replies go out through `notify` with a delivery record each. The gateway gets an
+//! empty answer (TwiML or JSON) as soon as that is done.
+
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use lambda_http::http::{HeaderValue, Method, StatusCode, header};
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Deserialize;
+use serde_json::json;
+use sigap::adapters::calendar::{CalendarCache, CalendarStore};
+use sigap::adapters::catalog::{CatalogCache, CatalogStore};
+use sigap::adapters::inbound::{InboundMessage, InboundStore, Recorded, StoredInbound};
+use sigap::adapters::queue::{IntakeMessage, JsonQueue};
+use sigap::adapters::reports::ReportStore;
+use sigap::adapters::table::StoreError;
+use sigap::aws::AwsClients;
+use sigap::changes::ChangeLog;
+use sigap::clock::Clock;
+use sigap::clocks::clock_rules;
+use sigap::config::{ConfigError, Settings, WorkingDays};
+use sigap::domain::calendar::{CalendarError, HolidayData, wib};
+use sigap::domain::contact::PhoneNumber;
+use sigap::domain::notification::{NotifyJob, SmsReplyJob};
+use sigap::domain::report::{Actor, Channel, ClockKind, Report, ReportStatus};
+use sigap::domain::signature::{verify_gateway, verify_twilio};
+use sigap::domain::sla::start_clock;
+use sigap::domain::sms::{
+    SmsCommand, help_text, parse_command, replies, split_sms, status_text, title_from_text,
+};
+use sigap::domain::submission::ReporterContact;
+use sigap::domain::tracking_id::TrackingId;
+use sigap::domain::triage::mask_pii;
+use sigap::domain::workflow::{self, Change, Policy, WorkflowError};
+use sigap::http::{ApiError, json_bytes, json_response};
+use sigap::ids::{IdGenerator, keyed_hash, sha256_hex};
+use tracing::{error, info, warn};
+
+/// Largest webhook body (a concatenated SMS is at most a few KiB).
+const MAX_BODY_BYTES: usize = 16 * 1024;
+/// The category of a report made by SMS until an admin sets one (triage suggests).
+const SMS_CATEGORY: &str = "lainnya";
+/// Shortest report text worth verifying.
+const MIN_REPORT_CHARS: usize = 10;
+/// Longest report description kept (the web form's limit).
+const MAX_REPORT_CHARS: usize = 4000;
+/// A sender's latest reports looked at to thread free text.
+const THREAD_SCAN: i32 = 10;
+/// The empty TwiML answer: nothing is said synchronously; replies go through notify.
+const EMPTY_TWIML: &str = r#"<?xml version="1.0" encoding="UTF-8"?><Response></Response>"#;
+
+/// Settings `sms-intake` reads from its environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The single table.
+    pub table_name: String,
+    /// URL of the `intake` queue (new reports are triaged like web ones).
+    pub intake_queue_url: String,
+    /// URL of the `notify` queue (replies and report events).
+    pub notify_queue_url: String,
+    /// Secret key for the keyed hash of senders' numbers.
+    pub sender_hash_key: String,
+    /// Twilio's auth token (signs its webhooks).
+    pub twilio_auth_token: String,
+    /// The generic gateway's shared secret.
+    pub gateway_secret: String,
+    /// The public base URL Twilio is configured with, when it is not the request's
+    /// own host (a custom domain in front of API Gateway).
+    pub public_base_url: Option<String>,
+    /// The new-report keyword (`BDG`).
+    pub keyword: String,
+    /// Messages one number may send per hour before it is told to wait.
+    pub rate_limit_per_hour: u64,
+    /// How old a signed gateway request may be, in seconds.
+    pub replay_window_seconds: i64,
+    /// The LAPOR! clocks' default durations.
+    pub working_days: WorkingDays,
+}
+
+impl Config {
+    /// Reads `TABLE_NAME`, `INTAKE_QUEUE_URL`, `NOTIFY_QUEUE_URL`, `SENDER_HASH_KEY`,
+    /// `TWILIO_AUTH_TOKEN`, `SMS_GATEWAY_SECRET`, and the optional `PUBLIC_BASE_URL`,
+    /// `SMS_KEYWORD` (BDG), `SMS_RATE_LIMIT_PER_HOUR` (10),
+    /// `SMS_REPLAY_WINDOW_SECONDS` (300) and working-day settings.
+    pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table_name: settings.required("TABLE_NAME")?,
+            intake_queue_url: settings.required("INTAKE_QUEUE_URL")?,
+            notify_queue_url: settings.required("NOTIFY_QUEUE_URL")?,
+            sender_hash_key: settings.required("SENDER_HASH_KEY")?,
+            twilio_auth_token: settings.required("TWILIO_AUTH_TOKEN")?,
+            gateway_secret: settings.required("SMS_GATEWAY_SECRET")?,
+            public_base_url: settings.optional("PUBLIC_BASE_URL"),
+            keyword: settings
+                .optional("SMS_KEYWORD")
+                .unwrap_or_else(|| "BDG".into())
+                .to_ascii_uppercase(),
+            rate_limit_per_hour: settings.parsed_or("SMS_RATE_LIMIT_PER_HOUR", 10)?,
+            replay_window_seconds: settings.parsed_or("SMS_REPLAY_WINDOW_SECONDS", 300)?,
+            working_days: WorkingDays::load(settings)?,
+        })
+    }
+}
+
+/// Everything the handler needs, built once per process.
+pub struct SmsIntake {
+    reports: ReportStore,
+    changes: ChangeLog,
+    inbound: InboundStore,
+    intake: JsonQueue,
+    notify: JsonQueue,
+    catalog: CatalogCache,
+    calendar: CalendarCache,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+    config: Config,
+}
+
+impl SmsIntake {
+    /// Wires the stores and queues.
+    pub fn new(
+        config: &Config,
+        clients: &AwsClients,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+    ) -> Result<Self, CalendarError> {
+        let table = &config.table_name;
+        let reports = ReportStore::new(clients.dynamodb.clone(), table);
+        let notify = JsonQueue::new(clients.sqs.clone(), &config.notify_queue_url);
+        Ok(Self {
+            changes: ChangeLog::new(reports.clone(), notify.clone()),
+            reports,
+            inbound: InboundStore::new(clients.dynamodb.clone(), table),
+            intake: JsonQueue::new(clients.sqs.clone(), &config.intake_queue_url),
+            notify,
+            catalog: CatalogCache::new(CatalogStore::new(clients.dynamodb.clone(), table)),
+            calendar: CalendarCache::new(
+                CalendarStore::new(clients.dynamodb.clone(), table),
+                HolidayData::bundled()?,
+            ),
+            clock,
+            ids,
+            config: config.clone(),
+        })
+    }
+}
+
+/// The Lambda handler: always answers with a response, never panics on input.
+pub async fn handle(
+    app: &SmsIntake,
+    request: Request,
+) -> Result<Response<Body>, lambda_http::Error> {
+    let result = match (
+        request.method(),
+        request.raw_http_path().trim_end_matches('/'),
+    ) {
+        (&Method::POST, "/sms/twilio") => twilio(app, &request).await,
+        (&Method::POST, "/sms/gateway") => gateway(app, &request).await,
+        (_, "/sms/twilio" | "/sms/gateway") => Err(ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "Metode tidak diizinkan.",
+        )),
+        _ => Err(ApiError::not_found("Alamat tidak ditemukan.")),
+    };
+    Ok(result.unwrap_or_else(ApiError::into_response))
+}
+
+fn forbidden() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "invalid_signature",
+        "Tanda tangan tidak valid.",
+    )
+}
+
+fn bad_request(message: &str) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_message", message)
+}
+
+fn unavailable(context: &str, err: impl std::fmt::Display) -> ApiError {
+    error!(error = %err, "{context}");
+    ApiError::unavailable()
+}
+
+fn header_str<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
+    request.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// The URL the gateway called, as it saw it (API Gateway hands the function the
+/// host and scheme in headers).
+fn public_url(app: &SmsIntake, request: &Request) -> String {
+    let base = app.config.public_base_url.clone().unwrap_or_else(|| {
+        let proto = header_str(request, "x-forwarded-proto").unwrap_or("https");
+        let host = header_str(request, "host").unwrap_or_default();
+        format!("{proto}://{host}")
+    });
+    let path = request.raw_http_path();
+    match request.uri().query() {
+        Some(query) if !query.is_empty() => format!("{}{path}?{query}", base.trim_end_matches('/')),
+        _ => format!("{}{path}", base.trim_end_matches('/')),
+    }
+}
+
+async fn twilio(app: &SmsIntake, request: &Request) -> Result<Response<Body>, ApiError> {
+    let body = raw_body(request)?;
+    let params: Vec<(String, String)> = form_urlencoded::parse(body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let signature = header_str(request, "x-twilio-signature").unwrap_or_default();
+    if signature.is_empty()
+        || !verify_twilio(
+            &app.config.twilio_auth_token,
+            &public_url(app, request),
+            &params,
+            signature,
+        )
+    {
+        warn!("twilio webhook with a missing or bad signature refused");
+        return Err(forbidden());
+    }
+    let field = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let (Some(sid), Some(from)) = (field("MessageSid"), field("From")) else {
+        return Err(bad_request("MessageSid dan From wajib ada."));
+    };
+    receive(app, "twilio", sid, from, field("Body").unwrap_or_default()).await?;
+    let mut response = Response::new(Body::from(EMPTY_TWIML));
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+    Ok(response)
+}
+
+/// The raw body within the size limit, whatever its content type.
+fn raw_body(request: &Request) -> Result<&[u8], ApiError> {
+    let body = request.body().as_ref();
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "Pesan terlalu besar.",
+        ));
+    }
+    Ok(body)
+}
+
+/// The generic gateway's message.
+#[derive(Debug, Deserialize)]
+struct GatewayMessage {
+    message_id: String,
+    from: String,
+    text: String,
+}
+
+async fn gateway(app: &SmsIntake, request: &Request) -> Result<Response<Body>, ApiError> {
+    let body = raw_body(request)?;
+    let verified = verify_gateway(
+        &app.config.gateway_secret,
+        header_str(request, "x-sigap-timestamp"),
+        header_str(request, "x-sigap-signature"),
+        body,
+        app.clock.now().as_second(),
+        app.config.replay_window_seconds,
+    );
+    if let Err(why) = verified {
+        warn!(reason = %why, "gateway webhook refused");
+        return Err(forbidden());
+    }
+    let message: GatewayMessage = serde_json::from_slice(json_bytes(request, MAX_BODY_BYTES)?)
+        .map_err(|_| bad_request("Format pesan tidak dikenal: message_id, from, text."))?;
+    if message.message_id.trim().is_empty() || message.message_id.len() > 128 {
+        return Err(bad_request(
+            "message_id wajib diisi (maksimal 128 karakter).",
+        ));
+    }
+    receive(
+        app,
+        "gateway",
+        &message.message_id,
+        &message.from,
+        &message.text,
+    )
+    .await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "status": "accepted" }),
+    ))
+}
+
+/// Records, limits and carries out one inbound message; returns once its effects
+/// are committed and its replies are on the notify queue.
+async fn receive(
+    app: &SmsIntake,
+    gateway: &str,
+    message_id: &str,
+    from: &str,
+    text: &str,
+) -> Result<(), ApiError> {
+    let Ok(from) = PhoneNumber::parse(from) else {
+        // Not an Indonesian mobile number: nobody to answer through 1708.
+        info!(
+            gateway,
+            "message from a number that is not Indonesian ignored"
+        );
+        return Ok(());
+    };
+    let now = app.clock.now();
+    let message = InboundMessage {
+        gateway: gateway.into(),
+        message_id: message_id.trim().into(),
+        from,
+        text: text.into(),
+        received_at: now,
+    };
+    let reserved = app
+        .ids
+        .tracking_id()
+        .map_err(|e| unavailable("drawing tracking id", e))?;
+    let stored = match app.inbound.record(&message, &reserved).await {
+        Ok(Recorded::New(stored)) => stored,
+        Ok(Recorded::Seen(stored)) if stored.done => {
+            info!(
+                gateway,
+                "gateway retry of a handled message: replies re-sent only"
+            );
+            return send_replies(app, &stored).await;
+        }
+        // An earlier attempt stopped half-way: nothing was committed, finish it now.
+        Ok(Recorded::Seen(stored)) => stored,
+        Err(err) => return Err(unavailable("recording inbound message", err)),
+    };
+    let sender = keyed_hash(app.config.sender_hash_key.as_bytes(), stored.from.as_e164());
+    let outcome = match screen(app, &stored, &sender, now).await {
+        Ok(Some(replies)) => finish(app, &stored, replies, None).await,
+        Ok(None) => {
+            let command = parse_command(&message.text, &app.config.keyword);
+            carry_out(app, &stored, &sender, command, now).await
+        }
+        Err(err) => Err(err),
+    };
+    match outcome {
+        Ok(()) => {}
+        // Another attempt (a gateway retry in parallel) or another writer won: if
+        // the message is handled now, only its replies remain; otherwise say so.
+        Err(StoreError::Conflict | StoreError::AlreadyExists) => {
+            let current = app
+                .inbound
+                .get(&stored.key)
+                .await
+                .map_err(|e| unavailable("re-reading inbound message", e))?;
+            if !current.as_ref().is_some_and(|m| m.done) {
+                finish(app, &stored, split_sms(&replies::try_again()), None)
+                    .await
+                    .or_else(ignore_conflict)
+                    .map_err(|e| unavailable("marking inbound message", e))?;
+            }
+        }
+        Err(err) => return Err(unavailable("handling inbound message", err)),
+    }
+    let handled = app
+        .inbound
+        .get(&stored.key)
+        .await
+        .map_err(|e| unavailable("re-reading inbound message", e))?
+        .ok_or_else(|| unavailable("re-reading inbound message", "vanished"))?;
+    send_replies(app, &handled).await
+}
+
+fn ignore_conflict(err: StoreError) -> Result<(), StoreError> {
+    match err {
+        StoreError::Conflict => Ok(()),
+        other => Err(other),
+    }
+}
+
+/// Blocked or over the limit: the replies to send instead of acting (`None`: act).
+async fn screen(
+    app: &SmsIntake,
+    stored: &StoredInbound,
+    sender: &str,
+    now: Timestamp,
+) -> Result<Option<Vec<String>>, StoreError> {
+    if let Some(block) = app.inbound.blocked(sender, now).await? {
+        info!(sender = %block.masked, "message from a blocked sender dropped");
+        return Ok(Some(Vec::new()));
+    }
+    let count = app.inbound.count_message(sender, now).await?;
+    let limit = app.config.rate_limit_per_hour;
+    if count > limit {
+        info!(to = %stored.from.masked(), count, "sender over the hourly limit");
+        // Told once, at the first message over the limit; then silence.
+        let replies = if count == limit + 1 {
+            split_sms(&replies::rate_limited())
+        } else {
+            Vec::new()
+        };
+        return Ok(Some(replies));
+    }
+    Ok(None)
+}
+
+/// Marks the message handled with `replies` (when it changed nothing else).
+async fn finish(
+    app: &SmsIntake,
+    stored: &StoredInbound,
+    replies: Vec<String>,
+    report_id: Option<&str>,
+) -> Result<(), StoreError> {
+    app.inbound.mark_done(stored, &replies, report_id).await
+}
+
+/// Puts the replies owed on the notify queue (again, for a gateway retry: notify
+/// keeps a delivery record per part, so nobody is texted twice).
+async fn send_replies(app: &SmsIntake, stored: &StoredInbound) -> Result<(), ApiError> {
+    if stored.replies.is_empty() {
+        return Ok(());
+    }
+    let job = NotifyJob::Reply(SmsReplyJob {
+        sms_reply: stored.key.clone(),
+    });
+    // If this fails the gateway gets a 503 and retries, which lands here again.
+    app.notify
+        .send(&job)
+        .await
+        .map_err(|e| unavailable("enqueueing sms reply", e))
+}
+
+fn prefixed(text: &str) -> Vec<String> {
+    split_sms(&format!("LAPOR! Bandung: {text}"))
+}
+
+async fn carry_out(
+    app: &SmsIntake,
+    stored: &StoredInbound,
+    sender: &str,
+    command: SmsCommand,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let keyword = &app.config.keyword;
+    match command {
+        SmsCommand::Help => finish(app, stored, split_sms(&help_text(keyword)), None).await,
+        SmsCommand::Malformed(hint) => finish(app, stored, prefixed(&hint), None).await,
+        SmsCommand::NewReport(text) => new_report(app, stored, sender, &text, now).await,
+        SmsCommand::Status(id) => status(app, stored, sender, &id).await,
+        SmsCommand::Reply(id, text) => reply(app, stored, sender, &id, &text, now).await,
+        SmsCommand::Accept(id) => {
+            citizen_change(app, stored, sender, &id, Vec::new(), |report, _| {
+                workflow::accept(report, now)
+            })
+            .await
+        }
+        SmsCommand::Dispute(id, reason) => {
+            let said = split_sms(&replies::dispute_received(id.as_str()));
+            citizen_change(app, stored, sender, &id, said, |report, policy| {
+                workflow::dispute(report, &reason, now, policy)
+            })
+            .await
+        }
+        SmsCommand::FreeText(text) => {
+            let open = open_reports(app, sender).await?;
+            match open.as_slice() {
+                // One conversation open: the text belongs to it.
+                [only] => reply(app, stored, sender, &only.id.clone(), &text, now).await,
+                _ => finish(app, stored, split_sms(&replies::format_hint(keyword)), None).await,
+            }
+        }
+    }
+}
+
+/// The sender's reports still open, newest first.
+async fn open_reports(app: &SmsIntake, sender: &str) -> Result<Vec<Report>, StoreError> {
+    let mut open = Vec::new();
+    for id in app.reports.by_sender(sender, THREAD_SCAN).await? {
+        if let Some(report) = app.reports.get(&id).await?
+            && !report.status.is_final()
+        {
+            open.push(report);
+        }
+    }
+    Ok(open)
+}
+
+async fn new_report(
+    app: &SmsIntake,
+    stored: &StoredInbound,
+    sender: &str,
+    text: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let text = text.trim();
+    if text.chars().count() < MIN_REPORT_CHARS {
+        let hint = split_sms(&replies::too_short(&app.config.keyword));
+        return finish(app, stored, hint, None).await;
+    }
+    let rules = clock_rules(
+        &app.calendar,
+        &app.catalog,
+        app.config.working_days,
+        SMS_CATEGORY,
+    )
+    .await?;
+    let token = app
+        .ids
+        .secret_token()
+        .map_err(|e| StoreError::Aws(format!("drawing token: {e}")))?;
+    let id = stored.reserved_id.clone();
+    let report = Report {
+        title: title_from_text(text),
+        description: text.chars().take(MAX_REPORT_CHARS).collect(),
+        category: SMS_CATEGORY.into(),
+        clock: Some(start_clock(
+            ClockKind::Verification,
+            &rules.calendar,
+            now,
+            rules.days.verify,
+        )),
+        calendar_version: rules.calendar.version().to_string(),
+        // SMS reporters prove who they are by their number; the token is never given out.
+        reporter_token_hash: sha256_hex(token),
+        sender: Some(sender.to_string()),
+        ..Report::received(id.clone(), Channel::Sms, now)
+    };
+    let contact = ReporterContact {
+        phone: Some(stored.from.clone()),
+        ..ReporterContact::default()
+    };
+    // No reply here: the receipt SMS (with the tracking id and deadline) follows
+    // triage, as for every channel.
+    let done = app.inbound.done_write(stored, &[], Some(id.as_str()))?;
+    app.reports
+        .create_with(
+            &report,
+            &report.creation_event(&Actor::Citizen),
+            &contact,
+            vec![done],
+        )
+        .await?;
+    info!(report_id = %id, channel = "sms", "report received by sms");
+    let enqueued = app
+        .intake
+        .send(&IntakeMessage {
+            report_id: id.to_string(),
+        })
+        .await;
+    if let Err(err) = enqueued {
+        // Still listed for triage: verify's recovery job picks it up.
+        warn!(report_id = %id, error = %err, "intake enqueue failed; recovery will triage it");
+    }
+    Ok(())
+}
+
+/// `INFO`: what anyone may see of a report (the public view), by SMS.
+async fn status(
+    app: &SmsIntake,
+    stored: &StoredInbound,
+    sender: &str,
+    id: &TrackingId,
+) -> Result<(), StoreError> {
+    let report = app.reports.get(id).await?;
+    let Some(report) = report.filter(|r| r.is_public() || r.sender.as_deref() == Some(sender))
+    else {
+        return finish(
+            app,
+            stored,
+            split_sms(&replies::not_found(id.as_str())),
+            None,
+        )
+        .await;
+    };
+    let due = report.clock.map(|c| {
+        let d = c.due_at.to_zoned(wib()).date();
+        format!("{:02}/{:02}/{}", d.day(), d.month(), d.year())
+    });
+    let follow_up = report
+        .assignments
+        .iter()
+        .flat_map(|a| a.follow_ups.iter())
+        .max_by_key(|f| f.at)
+        .map(|f| mask_pii(&f.text));
+    let text = status_text(
+        id.as_str(),
+        report.status.label(),
+        due.as_deref(),
+        follow_up.as_deref(),
+    );
+    finish(app, stored, split_sms(&text), Some(id.as_str())).await
+}
+
+/// `BALAS` (or free text in a single conversation): the information an admin asked
+/// for, or a reply.
+async fn reply(
+    app: &SmsIntake,
+    stored: &StoredInbound,
+    sender: &str,
+    id: &TrackingId,
+    text: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let said = split_sms(&replies::reply_received(id.as_str()));
+    citizen_change(app, stored, sender, id, said, |report, policy| {
+        if report.status == ReportStatus::NeedsInfo {
+            workflow::provide_info(report, text, now, policy)
+        } else {
+            workflow::reply(report, text, now, policy)
+        }
+    })
+    .await
+}
+
+/// A change the reporter asked for by SMS, proven by their number, committed with
+/// the message marked handled (`said` are the replies).
+async fn citizen_change(
+    app: &SmsIntake,
+    stored: &StoredInbound,
+    sender: &str,
+    id: &TrackingId,
+    said: Vec<String>,
+    make: impl FnOnce(&Report, &Policy) -> Result<Change, WorkflowError>,
+) -> Result<(), StoreError> {
+    let Some(report) = app.reports.get(id).await? else {
+        return finish(
+            app,
+            stored,
+            split_sms(&replies::not_found(id.as_str())),
+            None,
+        )
+        .await;
+    };
+    if report.sender.as_deref() != Some(sender) {
+        let answer = if report.is_public() {
+            replies::not_yours(id.as_str())
+        } else {
+            replies::not_found(id.as_str())
+        };
+        return finish(app, stored, split_sms(&answer), None).await;
+    }
+    let rules = clock_rules(
+        &app.calendar,
+        &app.catalog,
+        app.config.working_days,
+        &report.category,
+    )
+    .await?;
+    match make(&report, &rules.policy()) {
+        Ok(change) => {
+            let done = app.inbound.done_write(stored, &said, Some(id.as_str()))?;
+            app.changes
+                .commit_with(&report, &change, vec![done])
+                .await?;
+            info!(report_id = %id, action = ?change.event.action, channel = "sms", "citizen action by sms");
+            Ok(())
+        }
+        Err(WorkflowError::Invalid(hint)) => {
+            let text = format!("LAPOR! Bandung {id}: {hint}.");
+            finish(app, stored, split_sms(&text), Some(id.as_str())).await
+        }
+        Err(_) => {
+            let text = replies::not_now(id.as_str(), report.status.label());
+            finish(app, stored, split_sms(&text), Some(id.as_str())).await
+        }
+    }
+}

@@ -1,0 +1,375 @@
+//! Inbound text messages and the senders' limits, in the single table.
+//!
+//! - `SMS#<gateway>#<message id>` / `IN`: one item per message a gateway delivered,
+//!   written once (a redelivery finds it: the dedup on the gateway's id). It holds
+//!   the sender's number (personal data, like the `PII` item), the text, the
+//!   tracking id reserved for a new report, and, once handled, `status = done`
+//!   with the replies owed. "Done" is written in the same transaction as whatever
+//!   the message changed, so a retry never acts twice. Its delivery records live
+//!   in the same partition. TTL removes the message after 90 days.
+//! - `RATE#<sender hash>` / `W#<hour>`: messages counted per sender per hour (TTL).
+//! - `BLOCK#<sender hash>` / `BLOCK`: a sender an admin blocked, with reason and
+//!   expiry; listed under GSI2 `Q#BLOCKED`.
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::{ReturnValue, TransactWriteItem, Update};
+use jiff::{SignedDuration, Timestamp};
+
+use super::table::{
+    EXPIRES_AT, GSI2, GSI2PK, GSI2SK, Item, ItemReader, PK, SK, StoreError, n, s, ts,
+};
+use crate::domain::contact::PhoneNumber;
+use crate::domain::tracking_id::TrackingId;
+
+const RECEIVED: &str = "received";
+const DONE: &str = "done";
+/// How long an inbound message is kept (its dedup and its audit).
+const KEEP: SignedDuration = SignedDuration::from_hours(90 * 24);
+/// Work queue of blocked senders (GSI2).
+const QUEUE_BLOCKED: &str = "Q#BLOCKED";
+
+/// A text message as a gateway delivered it, normalised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundMessage {
+    /// `twilio`, `gateway`, …
+    pub gateway: String,
+    /// The gateway's id for the message (its retries repeat it).
+    pub message_id: String,
+    /// The sender, E.164.
+    pub from: PhoneNumber,
+    /// The text, as sent.
+    pub text: String,
+    /// When it arrived.
+    pub received_at: Timestamp,
+}
+
+impl InboundMessage {
+    /// The message's partition: `SMS#<gateway>#<message id>`.
+    pub fn key(&self) -> String {
+        inbound_key(&self.gateway, &self.message_id)
+    }
+}
+
+/// The partition of an inbound message.
+pub fn inbound_key(gateway: &str, message_id: &str) -> String {
+    format!("SMS#{gateway}#{message_id}")
+}
+
+/// An inbound message as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredInbound {
+    /// Its partition key.
+    pub key: String,
+    /// The sender.
+    pub from: PhoneNumber,
+    /// The tracking id reserved for a report it may create.
+    pub reserved_id: TrackingId,
+    /// Handled (the replies below are owed, or were sent).
+    pub done: bool,
+    /// The texts to send back, in order.
+    pub replies: Vec<String>,
+    /// The report it created or acted on.
+    pub report_id: Option<String>,
+}
+
+/// What recording a message found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorded {
+    /// First delivery: handle it.
+    New(StoredInbound),
+    /// Delivered before (a gateway retry): as stored.
+    Seen(StoredInbound),
+}
+
+/// A blocked sender.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockedSender {
+    /// Keyed hash of the number.
+    pub sender: String,
+    /// The number, masked (`+62812****890`).
+    pub masked: String,
+    /// Why.
+    pub reason: String,
+    /// Until when.
+    pub until: Timestamp,
+    /// Who blocked it.
+    pub by: String,
+}
+
+/// Inbound messages, rate counters and blocks.
+#[derive(Debug, Clone)]
+pub struct InboundStore {
+    client: Client,
+    table: String,
+}
+
+fn stored_from_item(item: &Item) -> Result<StoredInbound, StoreError> {
+    let r = ItemReader(item);
+    let corrupt = |what: &str| StoreError::Corrupt(format!("inbound message {what}"));
+    Ok(StoredInbound {
+        key: r.s(PK)?.into(),
+        from: PhoneNumber::parse(r.s("from")?).map_err(|_| corrupt("sender"))?,
+        reserved_id: TrackingId::parse(r.s("reserved_id")?).map_err(|_| corrupt("reserved id"))?,
+        done: r.opt_s("status") == Some(DONE),
+        replies: r
+            .opt_s("replies")
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|_| corrupt("replies"))?
+            .unwrap_or_default(),
+        report_id: r.opt_s("report_id").map(Into::into),
+    })
+}
+
+impl InboundStore {
+    /// A store over `table`.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// Records a delivered message once, with a tracking id reserved for a report
+    /// it may create; a redelivery gets the stored record back instead.
+    pub async fn record(
+        &self,
+        message: &InboundMessage,
+        reserved_id: &TrackingId,
+    ) -> Result<Recorded, StoreError> {
+        let key = message.key();
+        let expires = message
+            .received_at
+            .checked_add(KEEP)
+            .unwrap_or(message.received_at)
+            .as_second();
+        let mut item = Item::new();
+        item.insert(PK.into(), s(&key));
+        item.insert(SK.into(), s("IN"));
+        item.insert("type".into(), s("inbound"));
+        item.insert("gateway".into(), s(&message.gateway));
+        item.insert("from".into(), s(message.from.as_e164()));
+        item.insert("text".into(), s(&message.text));
+        item.insert("received_at".into(), s(ts(message.received_at)));
+        item.insert("reserved_id".into(), s(reserved_id.as_str()));
+        item.insert("status".into(), s(RECEIVED));
+        item.insert(EXPIRES_AT.into(), n(expires));
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item.clone()))
+            .condition_expression("attribute_not_exists(PK)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Recorded::New(stored_from_item(&item)?)),
+            Err(err) => match err.as_service_error() {
+                Some(PutItemError::ConditionalCheckFailedException(_)) => self
+                    .get(&key)
+                    .await?
+                    .map(Recorded::Seen)
+                    .ok_or_else(|| StoreError::Aws("inbound message vanished".into())),
+                _ => Err(StoreError::aws(err)),
+            },
+        }
+    }
+
+    /// The stored message.
+    pub async fn get(&self, key: &str) -> Result<Option<StoredInbound>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, s(key))
+            .key(SK, s("IN"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        out.item().map(stored_from_item).transpose()
+    }
+
+    /// The write that marks `message` handled with `replies`: put into the same
+    /// transaction as what the message changed, guarded on it not being handled yet.
+    pub fn done_write(
+        &self,
+        message: &StoredInbound,
+        replies: &[String],
+        report_id: Option<&str>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut values = vec![
+            (":done", s(DONE)),
+            (":received", s(RECEIVED)),
+            (
+                ":replies",
+                s(serde_json::to_string(replies)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?),
+            ),
+        ];
+        let mut expression = "SET #status = :done, replies = :replies".to_string();
+        if let Some(id) = report_id {
+            expression.push_str(", report_id = :report");
+            values.push((":report", s(id)));
+        }
+        let mut update = Update::builder()
+            .table_name(&self.table)
+            .key(PK, s(&message.key))
+            .key(SK, s("IN"))
+            .update_expression(expression)
+            .condition_expression("#status = :received")
+            .expression_attribute_names("#status", "status");
+        for (name, value) in values {
+            update = update.expression_attribute_values(name, value);
+        }
+        Ok(TransactWriteItem::builder()
+            .update(update.build().map_err(StoreError::aws)?)
+            .build())
+    }
+
+    /// Marks `message` handled on its own (when it changed nothing else).
+    /// `Conflict` when another attempt handled it first.
+    pub async fn mark_done(
+        &self,
+        message: &StoredInbound,
+        replies: &[String],
+        report_id: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let write = self.done_write(message, replies, report_id)?;
+        match self
+            .client
+            .transact_write_items()
+            .transact_items(write)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(err) => match err.as_service_error() {
+                Some(service) if super::table::condition_failed(service) => {
+                    Err(StoreError::Conflict)
+                }
+                _ => Err(StoreError::aws(err)),
+            },
+        }
+    }
+
+    /// Counts one more message from `sender` in the hour of `at`; the new count.
+    pub async fn count_message(&self, sender: &str, at: Timestamp) -> Result<u64, StoreError> {
+        let hour = at.as_second().div_euclid(3600);
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(format!("RATE#{sender}")))
+            .key(SK, s(format!("W#{hour}")))
+            .update_expression("ADD #count :one SET #type = :type, expires_at = :expires")
+            .expression_attribute_names("#count", "count")
+            .expression_attribute_names("#type", "type")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":type", s("rate"))
+            .expression_attribute_values(":expires", n((hour + 2) * 3600))
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        let count = out
+            .attributes()
+            .and_then(|a| a.get("count"))
+            .and_then(|v| v.as_n().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1);
+        Ok(count)
+    }
+
+    /// Blocks `sender` until `until`.
+    pub async fn block(&self, blocked: &BlockedSender) -> Result<(), StoreError> {
+        let mut item = Item::new();
+        item.insert(PK.into(), s(format!("BLOCK#{}", blocked.sender)));
+        item.insert(SK.into(), s("BLOCK"));
+        item.insert("type".into(), s("blocked_sender"));
+        item.insert("sender".into(), s(&blocked.sender));
+        item.insert("masked".into(), s(&blocked.masked));
+        item.insert("reason".into(), s(&blocked.reason));
+        item.insert("until".into(), s(ts(blocked.until)));
+        item.insert("by".into(), s(&blocked.by));
+        item.insert(GSI2PK.into(), s(QUEUE_BLOCKED));
+        item.insert(
+            GSI2SK.into(),
+            s(format!("{}#{}", ts(blocked.until), blocked.sender)),
+        );
+        // Kept a day past its expiry for the record, then removed.
+        item.insert(EXPIRES_AT.into(), n(blocked.until.as_second() + 86_400));
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        Ok(())
+    }
+
+    /// Lifts a block.
+    pub async fn unblock(&self, sender: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PK, s(format!("BLOCK#{sender}")))
+            .key(SK, s("BLOCK"))
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        Ok(())
+    }
+
+    /// The block on `sender` in force at `now`, if any.
+    pub async fn blocked(
+        &self,
+        sender: &str,
+        now: Timestamp,
+    ) -> Result<Option<BlockedSender>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, s(format!("BLOCK#{sender}")))
+            .key(SK, s("BLOCK"))
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        let Some(item) = out.item() else {
+            return Ok(None);
+        };
+        let block = blocked_from_item(item)?;
+        Ok((block.until > now).then_some(block))
+    }
+
+    /// Blocks still in force at `now`, soonest to expire first.
+    pub async fn blocked_senders(&self, now: Timestamp) -> Result<Vec<BlockedSender>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI2)
+            .key_condition_expression("GSI2PK = :q AND GSI2SK > :now")
+            .expression_attribute_values(":q", s(QUEUE_BLOCKED))
+            .expression_attribute_values(":now", s(ts(now)))
+            .limit(200)
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        out.items().iter().map(blocked_from_item).collect()
+    }
+}
+
+fn blocked_from_item(item: &Item) -> Result<BlockedSender, StoreError> {
+    let r = ItemReader(item);
+    Ok(BlockedSender {
+        sender: r.s("sender")?.into(),
+        masked: r.s("masked")?.into(),
+        reason: r.s("reason")?.into(),
+        until: r.ts("until")?,
+        by: r.s("by")?.into(),
+    })
+}
