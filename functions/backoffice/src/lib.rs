@@ -15,6 +15,7 @@
 //! people acting at once, exactly one wins and the other gets 409 with the current state.
 
 mod calendar;
+mod senders;
 
 use std::sync::Arc;
 
@@ -27,6 +28,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sigap::adapters::calendar::{CalendarCache, CalendarStore};
 use sigap::adapters::catalog::{CatalogCache, CatalogStore};
+use sigap::adapters::inbound::InboundStore;
 use sigap::adapters::queue::JsonQueue;
 use sigap::adapters::reports::{QUEUE_NEEDS_INFO, QUEUE_VERIFY, ReportStore};
 use sigap::adapters::table::StoreError;
@@ -38,7 +40,8 @@ use sigap::config::{ConfigError, Settings, WorkingDays};
 use sigap::domain::calendar::{
     CalendarError, HolidayData, WorkingCalendar, wib_rfc3339 as local_time,
 };
-use sigap::domain::report::{AssignmentStatus, Report, ReportEvent};
+use sigap::domain::location::{Coordinates, Kecamatan};
+use sigap::domain::report::{AssignmentStatus, Report, ReportEvent, ReportLocation};
 use sigap::domain::sla::deadline_views;
 use sigap::domain::staff::{Role, Staff};
 use sigap::domain::tracking_id::TrackingId;
@@ -62,6 +65,8 @@ pub struct Config {
     pub notify_queue_url: String,
     /// The LAPOR! clocks' working-day durations.
     pub working_days: WorkingDays,
+    /// Secret key for the keyed hash of senders' numbers (blocking a number).
+    pub sender_hash_key: String,
 }
 
 impl Config {
@@ -71,6 +76,7 @@ impl Config {
             table_name: settings.required("TABLE_NAME")?,
             notify_queue_url: settings.required("NOTIFY_QUEUE_URL")?,
             working_days: WorkingDays::load(settings)?,
+            sender_hash_key: settings.required("SENDER_HASH_KEY")?,
         })
     }
 }
@@ -80,6 +86,7 @@ pub struct Backoffice {
     reports: ReportStore,
     catalog: CatalogCache,
     changes: ChangeLog,
+    inbound: InboundStore,
     calendar: CalendarCache,
     clock: Arc<dyn Clock>,
     config: Config,
@@ -101,6 +108,7 @@ impl Backoffice {
                 &config.table_name,
             )),
             reports,
+            inbound: InboundStore::new(clients.dynamodb.clone(), &config.table_name),
             calendar: CalendarCache::new(
                 CalendarStore::new(clients.dynamodb.clone(), &config.table_name),
                 HolidayData::bundled()?,
@@ -155,6 +163,13 @@ pub async fn handle(
             act(app, &staff, id, action, &request).await
         }
         (&Method::GET, ["staff", "calendar"]) => calendar::show(app, &staff).await,
+        (&Method::GET, ["staff", "blocked-senders"]) => senders::list(app, &staff).await,
+        (&Method::POST, ["staff", "blocked-senders"]) => {
+            senders::block(app, &staff, &request).await
+        }
+        (&Method::DELETE, ["staff", "blocked-senders", sender]) => {
+            senders::unblock(app, &staff, sender).await
+        }
         (&Method::PUT, ["staff", "calendar", "years", year]) => {
             calendar::set_year(app, &staff, year, &request).await
         }
@@ -226,6 +241,8 @@ fn summary_view(report: &Report, now: Timestamp, calendar: &WorkingCalendar) -> 
         "kecamatan": report.location.kecamatan.as_ref().map(|k| &k.name),
         "status": report.status,
         "version": report.version,
+        "channel": report.channel,
+        "needs_location": report.needs_location(),
         "received_at": local_time(report.received_at),
         "due_at": report.clock.map(|c| local_time(c.due_at)),
         "provisional": report.clock.is_some_and(|c| c.provisional),
@@ -288,6 +305,7 @@ async fn report_view(app: &Backoffice, staff: &Staff, report: &Report) -> Result
             "kecamatan": location.kecamatan.as_ref().map(|k| json!({"code": k.code, "name": k.name})),
         },
         "channel": report.channel,
+        "needs_location": report.needs_location(),
         "anonymous": report.anonymous,
         "confidential": report.confidential,
         "received_at": local_time(report.received_at),
@@ -472,6 +490,41 @@ struct ActionBody {
     description: Option<String>,
     #[serde(default)]
     evidence: Vec<String>,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    address: Option<String>,
+    kecamatan: Option<String>,
+}
+
+/// The location an admin sets: a point inside Bandung and/or an address, and
+/// optionally the kecamatan (code or name).
+fn location_of(body: &ActionBody) -> Result<ReportLocation, ApiError> {
+    let coordinates = match (body.lat, body.lon) {
+        (Some(lat), Some(lon)) => Some(
+            Coordinates::parse(lat, lon)
+                .map_err(|_| invalid("Titik harus berada di dalam Kota Bandung."))?,
+        ),
+        (None, None) => None,
+        _ => return Err(invalid("Isi lat dan lon bersama-sama.")),
+    };
+    let address = body
+        .address
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+        .map(str::to_string);
+    if address.as_ref().is_some_and(|a| a.chars().count() > 300) {
+        return Err(invalid("Alamat maksimal 300 karakter."));
+    }
+    let kecamatan = match body.kecamatan.as_deref() {
+        None => None,
+        Some(k) => Some(Kecamatan::find(k).ok_or_else(|| invalid("Kecamatan tidak dikenal."))?),
+    };
+    Ok(ReportLocation {
+        coordinates,
+        address,
+        kecamatan,
+    })
 }
 
 fn require_admin(staff: &Staff) -> Result<Role, ApiError> {
@@ -583,6 +636,10 @@ async fn act(
                 return Err(invalid("Laporan tujuan penggabungan tidak ditemukan."));
             }
             workflow::mark_duplicate(&report, &into, &staff.actor(&role), now)
+        }
+        "location" => {
+            let role = require_admin(staff)?;
+            workflow::set_location(&report, location_of(&body)?, &staff.actor(&role), now)
         }
         "redact" => {
             let role = require_admin(staff)?;

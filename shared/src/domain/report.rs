@@ -89,6 +89,8 @@ pub enum ReportAction {
     Breach,
     /// The SLA sweep escalated a breach again on a further working day (status unchanged).
     Escalate,
+    /// Admin set where the problem is (reports by SMS come without; status unchanged).
+    SetLocation,
 }
 
 use ReportAction as A;
@@ -148,6 +150,14 @@ pub const TRANSITIONS: &[(ReportStatus, ReportAction, ReportStatus)] = &[
     (S::PendingVerification, A::Breach, S::PendingVerification),
     (S::Dispatched, A::Breach, S::Dispatched),
     (S::InProgress, A::Breach, S::InProgress),
+    (
+        S::PendingVerification,
+        A::SetLocation,
+        S::PendingVerification,
+    ),
+    (S::NeedsInfo, A::SetLocation, S::NeedsInfo),
+    (S::Dispatched, A::SetLocation, S::Dispatched),
+    (S::InProgress, A::SetLocation, S::InProgress),
     (S::Received, A::Escalate, S::Received),
     (S::PendingVerification, A::Escalate, S::PendingVerification),
     (S::Dispatched, A::Escalate, S::Dispatched),
@@ -463,6 +473,11 @@ pub struct Report {
 }
 
 impl Report {
+    /// No point on the map: an SMS report, until an admin sets one.
+    pub fn needs_location(&self) -> bool {
+        self.location.coordinates.is_none()
+    }
+
     /// A report just accepted from `channel` at `at`: version 1, `received`, with
     /// nothing else yet. Callers fill in the content with struct-update syntax, so a
     /// new field is defaulted here once rather than at every construction.
@@ -683,6 +698,7 @@ mod tests {
             A::Remind,
             A::Breach,
             A::Escalate,
+            A::SetLocation,
         ];
         let mut allowed = 0;
         for from in ALL_STATUSES {

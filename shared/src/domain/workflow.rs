@@ -16,7 +16,7 @@ use super::calendar::WorkingCalendar;
 use super::notification::NotificationKind;
 use super::report::{
     Actor, Assignment, AssignmentStatus, ClockKind, FollowUp, Rating, Report, ReportAction,
-    ReportClock, ReportEvent, ReportStatus, TransitionError,
+    ReportClock, ReportEvent, ReportLocation, ReportStatus, TransitionError,
 };
 use super::tracking_id::TrackingId;
 
@@ -331,6 +331,35 @@ pub fn redact(
     if let Some(d) = description {
         next.description = required(d, "Isi laporan")?.to_string();
     }
+    Ok(Change {
+        report: next,
+        event,
+        notify: None,
+    })
+}
+
+/// Admin: sets where the problem is (a report by SMS has no coordinates; the
+/// reporter's text or a call tells the admin where).
+pub fn set_location(
+    report: &Report,
+    location: ReportLocation,
+    actor: &Actor,
+    now: Timestamp,
+) -> Result<Change, WorkflowError> {
+    if location.coordinates.is_none() && location.address.is_none() {
+        return Err(WorkflowError::Invalid(
+            "isi titik koordinat atau alamat".into(),
+        ));
+    }
+    let (mut next, event) = report.apply_to(
+        ReportAction::SetLocation,
+        report.status,
+        actor,
+        Some("lokasi ditetapkan admin"),
+        None,
+        now,
+    )?;
+    next.location = location;
     Ok(Change {
         report: next,
         event,

@@ -244,6 +244,7 @@ async fn an_announcement_survives_a_notify_queue_outage_through_the_outbox() {
                 sigap_tests::moto_endpoint()
             ),
             working_days: sigap::config::WorkingDays::default(),
+            sender_hash_key: "test-sender-key".into(),
         },
         &t.clients,
         clock.clone(),

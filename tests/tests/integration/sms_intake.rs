@@ -7,11 +7,10 @@ use std::sync::Arc;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use serde_json::json;
-use sigap::adapters::inbound::{BlockedSender, InboundStore};
 use sigap::clock::{Clock, ManualClock};
 use sigap::domain::notification::NotifyJob;
 use sigap::domain::tracking_id::TrackingId;
-use sigap::ids::{OsRandom, keyed_hash};
+use sigap::ids::OsRandom;
 use sigap_tests::{TestStack, drain, items_with_pk_prefix, reply, sent_sms, stack, unique_phone};
 
 use crate::backoffice_views::as_staff;
@@ -493,25 +492,65 @@ async fn a_flood_from_one_number_makes_a_few_reports_and_one_polite_reply() {
 }
 
 #[tokio::test]
-async fn a_blocked_sender_is_ignored_until_the_block_expires() {
+async fn admins_block_a_number_and_it_is_ignored_until_the_block_ends_or_is_lifted() {
     let t = stack("sms-blocked").await;
     let clock = Arc::new(ManualClock::new(friday_morning()));
     let app = sms_app(&t, clock.clone(), 10);
+    let office = backoffice_app(&t, clock.clone());
     let phone = unique_phone();
-    let number = sigap::domain::contact::PhoneNumber::parse(&phone).unwrap();
-    InboundStore::new(t.clients.dynamodb.clone(), &t.table)
-        .block(&BlockedSender {
-            sender: keyed_hash(b"test-sender-key", number.as_e164()),
-            masked: number.masked(),
-            reason: "iseng berulang".into(),
-            until: clock
-                .now()
-                .checked_add(jiff::SignedDuration::from_hours(24))
-                .unwrap(),
-            by: "admin:u-1".into(),
-        })
-        .await
-        .unwrap();
+    let block = json!({"phone": phone, "reason": "iseng berulang", "days": 1});
+    let refused = as_staff(
+        &office,
+        "POST",
+        "/staff/blocked-senders",
+        &["supervisor"],
+        Some(block.clone()),
+    )
+    .await;
+    assert_eq!(refused.status, 403);
+    for bad in [
+        json!({"phone": "12", "reason": "x", "days": 1}),
+        json!({"phone": phone, "reason": " ", "days": 1}),
+        json!({"phone": phone, "reason": "x", "days": 0}),
+    ] {
+        let r = as_staff(
+            &office,
+            "POST",
+            "/staff/blocked-senders",
+            &["admin"],
+            Some(bad),
+        )
+        .await;
+        assert_eq!(r.status, 422, "{}", r.json);
+    }
+    let blocked = as_staff(
+        &office,
+        "POST",
+        "/staff/blocked-senders",
+        &["admin"],
+        Some(block.clone()),
+    )
+    .await;
+    assert_eq!(blocked.status, 200, "{}", blocked.json);
+    let listed = as_staff(
+        &office,
+        "GET",
+        "/staff/blocked-senders",
+        &["supervisor"],
+        None,
+    )
+    .await;
+    assert_eq!(listed.json["blocked"][0]["reason"], "iseng berulang");
+    // The list never shows the whole number.
+    let shown = listed.json["blocked"][0]["phone"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        shown.contains('•') && !listed.json.to_string().contains(&phone[4..]),
+        "{shown}"
+    );
+
     assert_eq!(
         text(&app, "SM-b1", &phone, "BDG laporan palsu lagi dan lagi").await,
         200
@@ -519,6 +558,7 @@ async fn a_blocked_sender_is_ignored_until_the_block_expires() {
     pump_notify(&t, clock.clone()).await;
     assert!(reports(&t).await.is_empty());
     assert!(sent_sms(&phone).await.is_empty());
+    // A day later the block has run out.
     clock.advance(jiff::SignedDuration::from_hours(25));
     assert_eq!(
         text(
@@ -531,4 +571,102 @@ async fn a_blocked_sender_is_ignored_until_the_block_expires() {
         200
     );
     assert_eq!(reports(&t).await.len(), 1);
+    // Blocked again, then lifted by an admin: heard at once.
+    as_staff(
+        &office,
+        "POST",
+        "/staff/blocked-senders",
+        &["admin"],
+        Some(block),
+    )
+    .await;
+    assert_eq!(
+        text(&app, "SM-b3", &phone, "BDG Pohon tumbang di Jl. Juanda").await,
+        200
+    );
+    assert_eq!(reports(&t).await.len(), 1);
+    let sender = blocked.json["sender"].as_str().unwrap().to_string();
+    let lifted = as_staff(
+        &office,
+        "DELETE",
+        &format!("/staff/blocked-senders/{sender}"),
+        &["admin"],
+        None,
+    )
+    .await;
+    assert_eq!(lifted.status, 200, "{}", lifted.json);
+    assert_eq!(
+        text(&app, "SM-b4", &phone, "BDG Pohon tumbang di Jl. Juanda").await,
+        200
+    );
+    assert_eq!(reports(&t).await.len(), 2);
+}
+
+#[tokio::test]
+async fn an_sms_report_needs_a_location_until_the_admin_sets_one() {
+    let t = stack("sms-location").await;
+    let clock = Arc::new(ManualClock::new(friday_morning()));
+    let app = sms_app(&t, clock.clone(), 10);
+    let office = backoffice_app(&t, clock.clone());
+    let phone = unique_phone();
+    assert_eq!(
+        text(
+            &app,
+            "SM-l1",
+            &phone,
+            "BDG Lampu jalan mati sepanjang Jl. Riau"
+        )
+        .await,
+        200
+    );
+    pump_intake(&t, clock.clone()).await;
+    let id = reports(&t).await.pop().unwrap();
+    let queue = as_staff(&office, "GET", "/staff/queue", &["admin"], None).await;
+    assert_eq!(queue.json["reports"][0]["needs_location"], true);
+    assert_eq!(queue.json["reports"][0]["channel"], "sms");
+    let path = format!("/staff/reports/{id}/location");
+    for (groups, body, status) in [
+        (
+            &["agency:dsdabm"][..],
+            json!({"lat": -6.905, "lon": 107.62}),
+            404,
+        ),
+        (&["admin"], json!({"lat": -6.2, "lon": 106.8}), 422),
+        (&["admin"], json!({"lat": -6.905}), 422),
+        (&["admin"], json!({}), 422),
+        (
+            &["admin"],
+            json!({"lat": -6.905, "lon": 107.62, "kecamatan": "Narnia"}),
+            422,
+        ),
+    ] {
+        let r = as_staff(&office, "POST", &path, groups, Some(body.clone())).await;
+        assert_eq!(r.status, status, "{body}: {}", r.json);
+    }
+    let set = as_staff(
+        &office,
+        "POST",
+        &path,
+        &["admin"],
+        Some(json!({"lat": -6.905, "lon": 107.62, "address": "Jl. L.L.R.E. Martadinata", "kecamatan": "Bandung Wetan"})),
+    )
+    .await;
+    assert_eq!(set.status, 200, "{}", set.json);
+    let detail = as_staff(
+        &office,
+        "GET",
+        &format!("/staff/reports/{id}"),
+        &["admin"],
+        None,
+    )
+    .await;
+    assert_eq!(detail.json["needs_location"], false);
+    assert_eq!(
+        detail.json["location"]["kecamatan"]["name"],
+        "Bandung Wetan"
+    );
+    assert_eq!(
+        detail.json["timeline"].as_array().unwrap().last().unwrap()["action"],
+        "set_location"
+    );
 }

@@ -68,6 +68,7 @@ pub fn backoffice_app(t: &TestStack, clock: Arc<dyn Clock>) -> backoffice::Backo
         table_name: t.table.clone(),
         notify_queue_url: t.notify_url.clone(),
         working_days: sigap::config::WorkingDays::default(),
+        sender_hash_key: "test-sender-key".into(),
     };
     backoffice::Backoffice::new(&config, &t.clients, clock).unwrap()
 }
