@@ -8,6 +8,7 @@ pub mod functions;
 pub mod jwt;
 pub mod provision;
 pub mod server;
+pub mod sms;
 pub mod sources;
 pub mod template;
 
@@ -286,12 +287,26 @@ pub async fn start(options: Options) -> Result<Running, DevstackError> {
         .map(|r| format!("{} {}", r.method, r.path))
         .collect();
     let routes = Arc::new(routes);
+    // Dev tools (`/_devstack/clock`, `/_devstack/sms`) only when a dev clock is given.
+    let tools = options.dev_clock.map(|clock| {
+        Arc::new(DevTools {
+            clock,
+            schedules: schedules.clone(),
+            sms: template
+                .parameters
+                .get("TwilioAuthToken")
+                .map(|token| sms::SmsTool {
+                    twilio_token: token.clone(),
+                    table: table.to_string(),
+                    clients: options.clients.clone(),
+                }),
+        })
+    });
     let mut tasks = vec![tokio::spawn(accept_loop(
         listener,
         routes,
         gate.clone(),
-        options.dev_clock,
-        Arc::new(schedules.clone()),
+        tools,
     ))];
     if options.background {
         for source in &queue_sources {
@@ -316,12 +331,18 @@ pub async fn start(options: Options) -> Result<Running, DevstackError> {
     })
 }
 
+/// What devstack offers developers besides the API (never part of a deployment).
+struct DevTools {
+    clock: Arc<DevClock>,
+    schedules: Vec<Schedule>,
+    sms: Option<sms::SmsTool>,
+}
+
 async fn accept_loop(
     listener: TcpListener,
     routes: Arc<Vec<Route>>,
     gate: Arc<Gate>,
-    dev_clock: Option<Arc<DevClock>>,
-    schedules: Arc<Vec<Schedule>>,
+    tools: Option<Arc<DevTools>>,
 ) {
     loop {
         let (stream, peer) = match listener.accept().await {
@@ -333,18 +354,19 @@ async fn accept_loop(
         };
         let routes = routes.clone();
         let gate = gate.clone();
-        let dev_clock = dev_clock.clone();
-        let schedules = schedules.clone();
+        let tools = tools.clone();
         tokio::spawn(async move {
             let service = service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
                 let routes = routes.clone();
                 let gate = gate.clone();
-                let dev_clock = dev_clock.clone();
-                let schedules = schedules.clone();
+                let tools = tools.clone();
                 async move {
-                    let response = match (&dev_clock, request.uri().path()) {
-                        (Some(clock), "/_devstack/clock") => {
-                            server::clock_endpoint(clock, &schedules, request).await
+                    let response = match (tools.as_deref(), request.uri().path()) {
+                        (Some(tools), "/_devstack/clock") => {
+                            server::clock_endpoint(&tools.clock, &tools.schedules, request).await
+                        }
+                        (Some(DevTools { sms: Some(sms), .. }), "/_devstack/sms") => {
+                            sms::sms_endpoint(sms, request).await
                         }
                         _ => server::serve(routes, gate, peer, request).await,
                     };

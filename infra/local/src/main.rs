@@ -98,6 +98,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     println!("  curl -s {base}/reports/<tracking_id>");
     println!(
+        "  curl -s -X POST {base}/_devstack/sms -d '{{\"from\":\"081234567890\",\"text\":\"BDG Lampu jalan mati di Jl. Riau\"}}'   # text 1708 (dev only)"
+    );
+    println!(
         "  curl -s -X POST {base}/_devstack/clock -d '{{\"advance_seconds\": 86400}}'   # move time (dev only)"
     );
     println!();

@@ -56,22 +56,29 @@ pub fn twilio_signature(auth_token: &str, url: &str, params: &[(String, String)]
     STANDARD.encode(hmac_sha1(auth_token.as_bytes(), message.as_bytes()))
 }
 
-/// `url` with and without its scheme's default port (`:443`, `:80`).
+/// The forms of `url` Twilio may have signed: as given, without its port, and with
+/// the scheme's default port (`:443`, `:80`); its SDKs check all three.
 pub fn url_port_variants(url: &str) -> Vec<String> {
+    let mut variants = vec![url.to_string()];
     let Some((scheme, rest)) = url.split_once("://") else {
-        return vec![url.to_string()];
+        return variants;
     };
     let default = match scheme {
         "https" => "443",
         "http" => "80",
-        _ => return vec![url.to_string()],
+        _ => return variants,
     };
-    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let (authority, path) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
     let host = authority.split(':').next().unwrap_or(authority);
-    vec![
+    for candidate in [
         format!("{scheme}://{host}{path}"),
         format!("{scheme}://{host}:{default}{path}"),
-    ]
+    ] {
+        if !variants.contains(&candidate) {
+            variants.push(candidate);
+        }
+    }
+    variants
 }
 
 /// True when `header` is Twilio's signature for `url` (either port form) and `params`.
@@ -218,8 +225,19 @@ mod tests {
             ]
         );
         assert_eq!(
-            url_port_variants("http://127.0.0.1:3000/sms/twilio")[0],
-            "http://127.0.0.1/sms/twilio"
+            url_port_variants("https://api.example.id:443/sms/twilio?x=1"),
+            vec![
+                "https://api.example.id:443/sms/twilio?x=1",
+                "https://api.example.id/sms/twilio?x=1"
+            ]
+        );
+        assert_eq!(
+            url_port_variants("http://127.0.0.1:3000/sms/twilio"),
+            vec![
+                "http://127.0.0.1:3000/sms/twilio",
+                "http://127.0.0.1/sms/twilio",
+                "http://127.0.0.1:80/sms/twilio"
+            ]
         );
     }
 

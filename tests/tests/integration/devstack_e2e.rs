@@ -305,3 +305,58 @@ async fn moving_the_dev_clock_demos_a_reminder_a_breach_and_an_escalation() {
     assert_eq!(back.status, 400);
     running.shutdown();
 }
+
+#[tokio::test]
+async fn the_sms_tool_texts_sigap_as_a_citizen_and_shows_what_came_back() {
+    let clock = Arc::new(DevClock::default());
+    let running = devstack::start(devstack::Options {
+        template: template_text(),
+        prefix: unique_prefix("sms-tool"),
+        bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+        clients: clients().await,
+        clock: clock.clone(),
+        ids: Arc::new(OsRandom),
+        background: true,
+        dev_clock: Some(clock),
+    })
+    .await
+    .unwrap();
+    let base = &running.base_url;
+    let phone = sigap_tests::unique_phone();
+    let sms = |text: String| {
+        let url = format!("{base}/_devstack/sms");
+        let phone = phone.clone();
+        async move {
+            let body = json!({ "from": phone, "text": text }).to_string();
+            let r = http("POST", &url, &[], Some(&body)).await;
+            assert_eq!(r.status, 200, "{}", r.json);
+            assert_eq!(r.json["webhook_status"], 200, "{}", r.json);
+            r.json
+        }
+    };
+    let made = sms("BDG Lampu jalan mati sepanjang Jl. Riau".into()).await;
+    let id = made["report_id"].as_str().unwrap().to_string();
+    let receipt = made["replies"][0].as_str().unwrap();
+    assert!(
+        receipt.starts_with(&format!("LAPOR! Bandung {id}: laporan diterima")),
+        "{made}"
+    );
+    let status = sms(format!("INFO {id}")).await;
+    assert!(
+        status["replies"][0]
+            .as_str()
+            .unwrap()
+            .contains("Menunggu verifikasi admin"),
+        "{status}"
+    );
+    // A forged webhook (no signature) is refused by the route itself.
+    let forged = http(
+        "POST",
+        &format!("{base}/sms/twilio"),
+        &[("content-type", "application/x-www-form-urlencoded")],
+        Some("From=%2B6281234567890&Body=BDG+palsu&MessageSid=SMx"),
+    )
+    .await;
+    assert_eq!(forged.status, 403);
+    running.shutdown();
+}
