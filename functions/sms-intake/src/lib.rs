@@ -15,6 +15,8 @@
 //! replies go out through `notify` with a delivery record each. The gateway gets an
 //! empty answer (TwiML or JSON) as soon as that is done.
 
+mod social;
+
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -24,9 +26,11 @@ use serde::Deserialize;
 use serde_json::json;
 use sigap::adapters::calendar::{CalendarCache, CalendarStore};
 use sigap::adapters::catalog::{CatalogCache, CatalogStore};
+use sigap::adapters::deliveries::DeliveryStore;
 use sigap::adapters::inbound::{InboundMessage, InboundStore, Recorded, StoredInbound};
 use sigap::adapters::queue::{IntakeMessage, JsonQueue};
 use sigap::adapters::reports::ReportStore;
+use sigap::adapters::social::XClient;
 use sigap::adapters::table::StoreError;
 use sigap::aws::AwsClients;
 use sigap::changes::ChangeLog;
@@ -50,9 +54,11 @@ use sigap::http::{ApiError, json_bytes, json_response};
 use sigap::ids::{IdGenerator, keyed_hash, sha256_hex};
 use tracing::{error, info, warn};
 
-/// Largest webhook body (a concatenated SMS is at most a few KiB).
-const MAX_BODY_BYTES: usize = 16 * 1024;
-/// The category of a report made by SMS until an admin sets one (triage suggests).
+pub use social::XConfig;
+
+/// Largest webhook body (a concatenated SMS is at most a few KiB; X batches more).
+const MAX_BODY_BYTES: usize = 64 * 1024;
+/// The category of a report made by SMS or X until an admin sets one (triage suggests).
 const SMS_CATEGORY: &str = "lainnya";
 /// Shortest report text worth verifying.
 const MIN_REPORT_CHARS: usize = 10;
@@ -89,13 +95,16 @@ pub struct Config {
     pub replay_window_seconds: i64,
     /// The LAPOR! clocks' default durations.
     pub working_days: WorkingDays,
+    /// X (Twitter) mentions, when configured.
+    pub x: Option<XConfig>,
 }
 
 impl Config {
     /// Reads `TABLE_NAME`, `INTAKE_QUEUE_URL`, `NOTIFY_QUEUE_URL`, `SENDER_HASH_KEY`,
     /// `TWILIO_AUTH_TOKEN`, `SMS_GATEWAY_SECRET`, and the optional `PUBLIC_BASE_URL`,
     /// `SMS_KEYWORD` (BDG), `SMS_RATE_LIMIT_PER_HOUR` (10),
-    /// `SMS_REPLAY_WINDOW_SECONDS` (300) and working-day settings.
+    /// `SMS_REPLAY_WINDOW_SECONDS` (300), working-day settings, and X: `X_ACCOUNT_ID`
+    /// (unset: off) with `X_CONSUMER_SECRET`, `X_BEARER_TOKEN`, `X_API_BASE`.
     pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
@@ -112,6 +121,18 @@ impl Config {
             rate_limit_per_hour: settings.parsed_or("SMS_RATE_LIMIT_PER_HOUR", 10)?,
             replay_window_seconds: settings.parsed_or("SMS_REPLAY_WINDOW_SECONDS", 300)?,
             working_days: WorkingDays::load(settings)?,
+            // X is on when the city's account id is set.
+            x: match settings.optional("X_ACCOUNT_ID") {
+                None => None,
+                Some(account_id) => Some(XConfig {
+                    consumer_secret: settings.required("X_CONSUMER_SECRET")?,
+                    bearer_token: settings.required("X_BEARER_TOKEN")?,
+                    api_base: settings
+                        .optional("X_API_BASE")
+                        .unwrap_or_else(|| "https://api.x.com".into()),
+                    account_id,
+                }),
+            },
         })
     }
 }
@@ -121,6 +142,8 @@ pub struct SmsIntake {
     reports: ReportStore,
     changes: ChangeLog,
     inbound: InboundStore,
+    deliveries: DeliveryStore,
+    x_client: Option<XClient>,
     intake: JsonQueue,
     notify: JsonQueue,
     catalog: CatalogCache,
@@ -137,11 +160,17 @@ impl SmsIntake {
         clients: &AwsClients,
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGenerator>,
-    ) -> Result<Self, CalendarError> {
+    ) -> Result<Self, SetupError> {
         let table = &config.table_name;
         let reports = ReportStore::new(clients.dynamodb.clone(), table);
         let notify = JsonQueue::new(clients.sqs.clone(), &config.notify_queue_url);
+        let x_client = match &config.x {
+            Some(x) => Some(XClient::new(&x.api_base, &x.bearer_token)?),
+            None => None,
+        };
         Ok(Self {
+            deliveries: DeliveryStore::new(clients.dynamodb.clone(), table),
+            x_client,
             changes: ChangeLog::new(reports.clone(), notify.clone()),
             reports,
             inbound: InboundStore::new(clients.dynamodb.clone(), table),
@@ -159,6 +188,17 @@ impl SmsIntake {
     }
 }
 
+/// What failed while wiring the function (a deployment defect, caught at start-up).
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The bundled holiday calendar.
+    #[error(transparent)]
+    Calendar(#[from] CalendarError),
+    /// The X client (TLS roots).
+    #[error("x client: {0}")]
+    X(#[from] StoreError),
+}
+
 /// The Lambda handler: always answers with a response, never panics on input.
 pub async fn handle(
     app: &SmsIntake,
@@ -170,6 +210,8 @@ pub async fn handle(
     ) {
         (&Method::POST, "/sms/twilio") => twilio(app, &request).await,
         (&Method::POST, "/sms/gateway") => gateway(app, &request).await,
+        (&Method::GET, "/social/x") => social::crc(app, &request),
+        (&Method::POST, "/social/x") => social::events(app, &request).await,
         (_, "/sms/twilio" | "/sms/gateway") => Err(ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
@@ -180,7 +222,7 @@ pub async fn handle(
     Ok(result.unwrap_or_else(ApiError::into_response))
 }
 
-fn forbidden() -> ApiError {
+pub(crate) fn forbidden() -> ApiError {
     ApiError::new(
         StatusCode::FORBIDDEN,
         "invalid_signature",
@@ -188,16 +230,16 @@ fn forbidden() -> ApiError {
     )
 }
 
-fn bad_request(message: &str) -> ApiError {
+pub(crate) fn bad_request(message: &str) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "invalid_message", message)
 }
 
-fn unavailable(context: &str, err: impl std::fmt::Display) -> ApiError {
+pub(crate) fn unavailable(context: &str, err: impl std::fmt::Display) -> ApiError {
     error!(error = %err, "{context}");
     ApiError::unavailable()
 }
 
-fn header_str<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
+pub(crate) fn header_str<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
     request.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -251,7 +293,7 @@ async fn twilio(app: &SmsIntake, request: &Request) -> Result<Response<Body>, Ap
 }
 
 /// The raw body within the size limit, whatever its content type.
-fn raw_body(request: &Request) -> Result<&[u8], ApiError> {
+pub(crate) fn raw_body(request: &Request) -> Result<&[u8], ApiError> {
     let body = request.body().as_ref();
     if body.len() > MAX_BODY_BYTES {
         return Err(ApiError::new(
@@ -487,7 +529,7 @@ async fn carry_out(
 }
 
 /// The sender's reports still open, newest first.
-async fn open_reports(app: &SmsIntake, sender: &str) -> Result<Vec<Report>, StoreError> {
+pub(crate) async fn open_reports(app: &SmsIntake, sender: &str) -> Result<Vec<Report>, StoreError> {
     let mut open = Vec::new();
     for id in app.reports.by_sender(sender, THREAD_SCAN).await? {
         if let Some(report) = app.reports.get(&id).await?
@@ -511,34 +553,8 @@ async fn new_report(
         let hint = split_sms(&replies::too_short(&app.config.keyword));
         return finish(app, stored, hint, None).await;
     }
-    let rules = clock_rules(
-        &app.calendar,
-        &app.catalog,
-        app.config.working_days,
-        SMS_CATEGORY,
-    )
-    .await?;
-    let token = app
-        .ids
-        .secret_token()
-        .map_err(|e| StoreError::Aws(format!("drawing token: {e}")))?;
     let id = stored.reserved_id.clone();
-    let report = Report {
-        title: title_from_text(text),
-        description: text.chars().take(MAX_REPORT_CHARS).collect(),
-        category: SMS_CATEGORY.into(),
-        clock: Some(start_clock(
-            ClockKind::Verification,
-            &rules.calendar,
-            now,
-            rules.days.verify,
-        )),
-        calendar_version: rules.calendar.version().to_string(),
-        // SMS reporters prove who they are by their number; the token is never given out.
-        reporter_token_hash: sha256_hex(token),
-        sender: Some(sender.to_string()),
-        ..Report::received(id.clone(), Channel::Sms, now)
-    };
+    let report = text_report(app, id.clone(), Channel::Sms, text, sender, now).await?;
     let contact = ReporterContact {
         phone: Some(stored.from.clone()),
         ..ReporterContact::default()
@@ -555,17 +571,59 @@ async fn new_report(
         )
         .await?;
     info!(report_id = %id, channel = "sms", "report received by sms");
-    let enqueued = app
-        .intake
-        .send(&IntakeMessage {
-            report_id: id.to_string(),
-        })
-        .await;
-    if let Err(err) = enqueued {
-        // Still listed for triage: verify's recovery job picks it up.
+    send_to_triage(app, &id).await;
+    Ok(())
+}
+
+/// A report made from a text message or a post: the text as description, its
+/// first words as title, category `lainnya` until an admin sets one (triage
+/// suggests), the verification clock running. The reporter proves who they are by
+/// their number or account (`sender`); the token is drawn but never given out.
+pub(crate) async fn text_report(
+    app: &SmsIntake,
+    id: TrackingId,
+    channel: Channel,
+    text: &str,
+    sender: &str,
+    now: Timestamp,
+) -> Result<Report, StoreError> {
+    let rules = clock_rules(
+        &app.calendar,
+        &app.catalog,
+        app.config.working_days,
+        SMS_CATEGORY,
+    )
+    .await?;
+    let token = app
+        .ids
+        .secret_token()
+        .map_err(|e| StoreError::Aws(format!("drawing token: {e}")))?;
+    Ok(Report {
+        title: title_from_text(text),
+        description: text.chars().take(MAX_REPORT_CHARS).collect(),
+        category: SMS_CATEGORY.into(),
+        clock: Some(start_clock(
+            ClockKind::Verification,
+            &rules.calendar,
+            now,
+            rules.days.verify,
+        )),
+        calendar_version: rules.calendar.version().to_string(),
+        reporter_token_hash: sha256_hex(token),
+        sender: Some(sender.to_string()),
+        ..Report::received(id, channel, now)
+    })
+}
+
+/// Hands a new report to triage; if the queue cannot be reached, the report is
+/// still listed for triage and verify's recovery job picks it up.
+pub(crate) async fn send_to_triage(app: &SmsIntake, id: &TrackingId) {
+    let message = IntakeMessage {
+        report_id: id.to_string(),
+    };
+    if let Err(err) = app.intake.send(&message).await {
         warn!(report_id = %id, error = %err, "intake enqueue failed; recovery will triage it");
     }
-    Ok(())
 }
 
 /// `INFO`: what anyone may see of a report (the public view), by SMS.

@@ -363,6 +363,54 @@ impl InboundStore {
     }
 }
 
+impl InboundStore {
+    /// The write that records a social post as handled, for report `report_id`:
+    /// `X#<post id>` / `X`, created once (in the same transaction as the report or
+    /// reply it made, so a redelivered webhook changes nothing).
+    pub fn social_marker(
+        &self,
+        post_id: &str,
+        report_id: &str,
+        made_report: bool,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut item = Item::new();
+        item.insert(PK.into(), s(format!("X#{post_id}")));
+        item.insert(SK.into(), s("X"));
+        item.insert("type".into(), s("social_post"));
+        item.insert("report_id".into(), s(report_id));
+        item.insert(
+            "made_report".into(),
+            aws_sdk_dynamodb::types::AttributeValue::Bool(made_report),
+        );
+        let put = aws_sdk_dynamodb::types::Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(PK)")
+            .build()
+            .map_err(StoreError::aws)?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// The report a social post made (`true`) or was attached to, if it was handled.
+    pub async fn social_post(&self, post_id: &str) -> Result<Option<(String, bool)>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, s(format!("X#{post_id}")))
+            .key(SK, s("X"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        Ok(out.item().and_then(|i| {
+            let r = ItemReader(i);
+            r.opt_s("report_id")
+                .map(|id| (id.to_string(), r.bool("made_report")))
+        }))
+    }
+}
+
 fn blocked_from_item(item: &Item) -> Result<BlockedSender, StoreError> {
     let r = ItemReader(item);
     Ok(BlockedSender {

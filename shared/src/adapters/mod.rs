@@ -8,4 +8,5 @@ pub mod inbound;
 pub mod queue;
 pub mod reports;
 pub mod sms;
+pub mod social;
 pub mod table;

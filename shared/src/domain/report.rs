@@ -134,6 +134,8 @@ pub const TRANSITIONS: &[(ReportStatus, ReportAction, ReportStatus)] = &[
     (S::Dispatched, A::Redact, S::Dispatched),
     (S::InProgress, A::Redact, S::InProgress),
     (S::Responded, A::Redact, S::Responded),
+    // Before triage too: an SMS or X reporter adds a detail a second later.
+    (S::Received, A::Reply, S::Received),
     (S::PendingVerification, A::Reply, S::PendingVerification),
     (S::Dispatched, A::Reply, S::Dispatched),
     (S::InProgress, A::Reply, S::InProgress),

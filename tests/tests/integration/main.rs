@@ -10,6 +10,7 @@ mod repository;
 mod sample_events;
 mod sla_engine;
 mod sms_intake;
+mod social_mentions;
 mod staff_access;
 mod verify_worker;
 mod web_intake;

@@ -34,6 +34,7 @@ fn config(t: &TestStack, rate_limit: u64) -> sms_intake::Config {
         rate_limit_per_hour: rate_limit,
         replay_window_seconds: 300,
         working_days: sigap::config::WorkingDays::default(),
+        x: None,
     }
 }
 

@@ -1,0 +1,252 @@
+//! Mentions of the city's X (Twitter) account become reports, threaded by author.
+//!
+//! - `GET /social/x?crc_token=…`: X's challenge, answered with
+//!   `{"response_token": "sha256=<base64 HMAC-SHA256(consumer secret, token)>"}`.
+//! - `POST /social/x`: Account Activity events, checked against
+//!   `x-twitter-webhooks-signature` over the raw body (403 and nothing stored
+//!   otherwise). Each post mentioning the city's account, by someone else, is
+//!   handled once (`X#<post id>` is written with its effect):
+//!   - a reply in a thread from an author with an open report is added to it;
+//!   - anything else becomes a report (channel `social`, no location), and the
+//!     author gets a reply with the tracking id through the X API, at most once
+//!     (a delivery record on the report).
+
+use jiff::Timestamp;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Deserialize;
+use serde_json::json;
+use sigap::adapters::deliveries::Delivery;
+use sigap::adapters::table::{StoreError, report_pk};
+use sigap::clocks::clock_rules;
+use sigap::domain::report::{Actor, Channel, ReportStatus};
+use sigap::domain::signature::{verify_x, x_crc_response};
+use sigap::domain::submission::ReporterContact;
+use sigap::domain::workflow;
+use sigap::http::{ApiError, json_response};
+use sigap::ids::keyed_hash;
+use tracing::{info, warn};
+
+use super::{
+    SmsIntake, bad_request, forbidden, header_str, open_reports, send_to_triage, text_report,
+    unavailable,
+};
+
+/// How long one attempt may hold the claim on the reply to a post.
+const REPLY_LEASE: jiff::SignedDuration = jiff::SignedDuration::from_secs(30);
+
+/// X's settings: the webhook secret, the API and the city's account.
+#[derive(Debug, Clone)]
+pub struct XConfig {
+    /// The app's consumer (API) secret: signs the webhook and the CRC.
+    pub consumer_secret: String,
+    /// Bearer token for posting replies.
+    pub bearer_token: String,
+    /// `https://api.x.com`, or a local fake.
+    pub api_base: String,
+    /// The city account's user id (mentions of it are reports).
+    pub account_id: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct ActivityEvent {
+    #[serde(default)]
+    tweet_create_events: Vec<Post>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Post {
+    id_str: String,
+    text: String,
+    user: Author,
+    #[serde(default)]
+    in_reply_to_status_id_str: Option<String>,
+    #[serde(default)]
+    entities: Entities,
+}
+
+#[derive(Debug, Deserialize)]
+struct Author {
+    id_str: String,
+    screen_name: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Entities {
+    #[serde(default)]
+    user_mentions: Vec<Mention>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Mention {
+    id_str: String,
+}
+
+fn unconfigured() -> ApiError {
+    ApiError::not_found("Alamat tidak ditemukan.")
+}
+
+/// `GET /social/x?crc_token=…`.
+pub(crate) fn crc(app: &SmsIntake, request: &Request) -> Result<Response<Body>, ApiError> {
+    let x = app.config.x.as_ref().ok_or_else(unconfigured)?;
+    let params = request.query_string_parameters();
+    let token = params
+        .first("crc_token")
+        .ok_or_else(|| bad_request("crc_token wajib ada."))?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "response_token": x_crc_response(&x.consumer_secret, token) }),
+    ))
+}
+
+/// `POST /social/x`.
+pub(crate) async fn events(app: &SmsIntake, request: &Request) -> Result<Response<Body>, ApiError> {
+    let x = app.config.x.as_ref().ok_or_else(unconfigured)?;
+    let body = super::raw_body(request)?;
+    let signature = header_str(request, "x-twitter-webhooks-signature").unwrap_or_default();
+    if !verify_x(&x.consumer_secret, body, signature) {
+        warn!("x webhook with a missing or bad signature refused");
+        return Err(forbidden());
+    }
+    let event: ActivityEvent =
+        serde_json::from_slice(body).map_err(|_| bad_request("Bukan event Account Activity."))?;
+    let now = app.clock.now();
+    let mut handled = 0;
+    for post in &event.tweet_create_events {
+        let mentions_city = post
+            .entities
+            .user_mentions
+            .iter()
+            .any(|m| m.id_str == x.account_id);
+        if post.user.id_str == x.account_id || !mentions_city {
+            continue;
+        }
+        mention(app, post, now)
+            .await
+            .map_err(|e| unavailable("handling x mention", e))?;
+        handled += 1;
+    }
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "handled": handled }),
+    ))
+}
+
+/// The post's text without the @mentions.
+fn clean_text(text: &str) -> String {
+    text.split_whitespace()
+        .filter(|w| !w.starts_with('@'))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+async fn mention(app: &SmsIntake, post: &Post, now: Timestamp) -> Result<(), StoreError> {
+    if let Some((report_id, made_report)) = app.inbound.social_post(&post.id_str).await? {
+        // Delivered before: only the reply may still be owed.
+        return match made_report {
+            true => reply_once(app, post, &report_id).await,
+            false => Ok(()),
+        };
+    }
+    let author = keyed_hash(
+        app.config.sender_hash_key.as_bytes(),
+        &format!("x:{}", post.user.id_str),
+    );
+    let text = clean_text(&post.text);
+    if post.in_reply_to_status_id_str.is_some()
+        && let Some(open) = open_reports(app, &author).await?.into_iter().next()
+    {
+        let rules = clock_rules(
+            &app.calendar,
+            &app.catalog,
+            app.config.working_days,
+            &open.category,
+        )
+        .await?;
+        let change = if open.status == ReportStatus::NeedsInfo {
+            workflow::provide_info(&open, &text, now, &rules.policy())
+        } else {
+            workflow::reply(&open, &text, now, &rules.policy())
+        };
+        if let Ok(change) = change {
+            let marker = app
+                .inbound
+                .social_marker(&post.id_str, open.id.as_str(), false)?;
+            return match app.changes.commit_with(&open, &change, vec![marker]).await {
+                Ok(()) | Err(StoreError::Conflict) => Ok(()),
+                Err(err) => Err(err),
+            };
+        }
+    }
+    let id = app
+        .ids
+        .tracking_id()
+        .map_err(|e| StoreError::Aws(format!("drawing tracking id: {e}")))?;
+    let body = if text.chars().count() >= 10 {
+        text
+    } else {
+        post.text.clone()
+    };
+    let report = text_report(app, id.clone(), Channel::Social, &body, &author, now).await?;
+    let marker = app.inbound.social_marker(&post.id_str, id.as_str(), true)?;
+    match app
+        .reports
+        .create_with(
+            &report,
+            &report.creation_event(&Actor::Citizen),
+            &ReporterContact::default(),
+            vec![marker],
+        )
+        .await
+    {
+        Ok(()) => {}
+        // A parallel delivery of the same post won; its reply is handled below.
+        Err(StoreError::AlreadyExists) => {
+            return match app.inbound.social_post(&post.id_str).await? {
+                Some((report_id, true)) => reply_once(app, post, &report_id).await,
+                Some((_, false)) => Ok(()),
+                None => Err(StoreError::Conflict),
+            };
+        }
+        Err(err) => return Err(err),
+    }
+    info!(report_id = %id, channel = "social", "report received from an x mention");
+    send_to_triage(app, &id).await;
+    reply_once(app, post, id.as_str()).await
+}
+
+/// Replies to the post that made report `report_id` with its tracking id, at most
+/// once (a delivery record on the report).
+async fn reply_once(app: &SmsIntake, post: &Post, report_id: &str) -> Result<(), StoreError> {
+    let owner = report_pk(report_id);
+    let key = format!("x#{}", post.id_str);
+    let text = format!(
+        "@{} Terima kasih, laporan Anda tercatat dengan nomor {report_id}. Pantau di lapor.bandung.go.id",
+        post.user.screen_name
+    );
+    match app
+        .deliveries
+        .claim(&owner, &key, "author", "x", app.clock.now(), REPLY_LEASE)
+        .await?
+    {
+        Delivery::AlreadySent(_) => Ok(()),
+        Delivery::InFlight => Err(StoreError::Conflict),
+        Delivery::Send => {
+            let client = app
+                .x_client
+                .as_ref()
+                .ok_or_else(|| StoreError::Aws("x client missing".into()))?;
+            match client.reply(&post.id_str, &text).await {
+                Ok(posted) => {
+                    app.deliveries
+                        .mark_sent(&owner, &key, "author", &posted, &text, app.clock.now())
+                        .await
+                }
+                Err(err) => {
+                    let _ = app.deliveries.release(&owner, &key, "author").await;
+                    Err(err)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! Replies on X (Twitter) through its API v2 (`POST /2/tweets`), with the bearer
+//! token from configuration. The base URL is configuration too, so tests point it
+//! at a local fake; nothing here talks to the real API in tests.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use serde_json::json;
+
+use super::table::StoreError;
+
+/// An X API v2 client that posts replies.
+#[derive(Clone)]
+pub struct XClient {
+    base_url: String,
+    bearer_token: String,
+    http: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+}
+
+impl std::fmt::Debug for XClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the token.
+        f.debug_struct("XClient")
+            .field("base_url", &self.base_url)
+            .finish()
+    }
+}
+
+impl XClient {
+    /// A client for the API at `base_url` (`https://api.x.com`), HTTPS with the
+    /// system's roots (plain HTTP only for a local fake).
+    pub fn new(base_url: &str, bearer_token: &str) -> Result<Self, StoreError> {
+        let connector = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_native_roots()
+            .map_err(|e| StoreError::Aws(format!("tls roots: {e}")))?
+            .https_or_http()
+            .enable_http1()
+            .build();
+        Ok(Self {
+            base_url: base_url.trim_end_matches('/').to_string(),
+            bearer_token: bearer_token.to_string(),
+            http: Client::builder(TokioExecutor::new()).build(connector),
+        })
+    }
+
+    /// Posts `text` as a reply to post `in_reply_to`; the new post's id.
+    pub async fn reply(&self, in_reply_to: &str, text: &str) -> Result<String, StoreError> {
+        let body = json!({ "text": text, "reply": { "in_reply_to_tweet_id": in_reply_to } });
+        let request = hyper::Request::post(format!("{}/2/tweets", self.base_url))
+            .header("authorization", format!("Bearer {}", self.bearer_token))
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(body.to_string())))
+            .map_err(|e| StoreError::Aws(format!("x request: {e}")))?;
+        let call = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            self.http.request(request),
+        );
+        let response = call
+            .await
+            .map_err(|_| StoreError::Aws("x api timed out".into()))?
+            .map_err(|e| StoreError::Aws(format!("x api: {e}")))?;
+        let status = response.status();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| StoreError::Aws(format!("x api body: {e}")))?
+            .to_bytes();
+        if !status.is_success() {
+            return Err(StoreError::Aws(format!("x api answered {status}")));
+        }
+        let answer: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        Ok(answer["data"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string())
+    }
+}

@@ -1,0 +1,252 @@
+//! Mentions of the city's X account: the CRC challenge and the body signature
+//! (computed here independently), one report per post however often X delivers it,
+//! threading by author, and the reply with the tracking id, posted once to a local
+//! fake of the X API.
+
+use std::sync::Arc;
+
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sigap::clock::ManualClock;
+use sigap::domain::report::Channel;
+use sigap::domain::tracking_id::TrackingId;
+use sigap::ids::OsRandom;
+use sigap_tests::{FakeX, TestStack, items_with_pk_prefix, reply, stack};
+
+use crate::web_intake::friday_morning;
+
+const SECRET: &str = "test-x-consumer-secret";
+const CITY: &str = "1708000001";
+
+fn app(t: &TestStack, x: &FakeX) -> sms_intake::SmsIntake {
+    let config = sms_intake::Config {
+        table_name: t.table.clone(),
+        intake_queue_url: t.intake_url.clone(),
+        notify_queue_url: t.notify_url.clone(),
+        sender_hash_key: "test-sender-key".into(),
+        twilio_auth_token: "unused".into(),
+        gateway_secret: "unused".into(),
+        public_base_url: None,
+        keyword: "BDG".into(),
+        rate_limit_per_hour: 10,
+        replay_window_seconds: 300,
+        working_days: sigap::config::WorkingDays::default(),
+        x: Some(sms_intake::XConfig {
+            consumer_secret: SECRET.into(),
+            bearer_token: "test-bearer".into(),
+            api_base: x.base_url.clone(),
+            account_id: CITY.into(),
+        }),
+    };
+    sms_intake::SmsIntake::new(
+        &config,
+        &t.clients,
+        Arc::new(ManualClock::new(friday_morning())),
+        Arc::new(OsRandom),
+    )
+    .unwrap()
+}
+
+/// X's scheme, written out: base64(HMAC-SHA256(consumer secret, message)).
+fn x_hmac(message: &[u8]) -> String {
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+    mac.update(message);
+    format!(
+        "sha256={}",
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    )
+}
+
+fn post(id: &str, author: &str, text: &str, in_reply_to: Option<&str>, mentions: &[&str]) -> Value {
+    json!({
+        "id_str": id,
+        "text": text,
+        "user": {"id_str": author, "screen_name": format!("warga{author}")},
+        "in_reply_to_status_id_str": in_reply_to,
+        "entities": {"user_mentions": mentions.iter().map(|m| json!({"id_str": m})).collect::<Vec<_>>()},
+    })
+}
+
+fn event(posts: Vec<Value>) -> String {
+    json!({"for_user_id": CITY, "tweet_create_events": posts}).to_string()
+}
+
+async fn deliver(
+    app: &sms_intake::SmsIntake,
+    body: &str,
+    signature: Option<String>,
+) -> sigap_tests::HttpReply {
+    let signature = signature.unwrap_or_else(|| x_hmac(body.as_bytes()));
+    let request = sigap_tests::api_request(
+        "POST",
+        "/social/x",
+        &[
+            ("content-type", "application/json"),
+            ("x-twitter-webhooks-signature", &signature),
+        ],
+        Some(body),
+    );
+    reply(sms_intake::handle(app, request).await.unwrap())
+}
+
+async fn social_reports(t: &TestStack) -> Vec<sigap::domain::report::Report> {
+    let store = sigap::adapters::reports::ReportStore::new(t.clients.dynamodb.clone(), &t.table);
+    let mut all = Vec::new();
+    for item in items_with_pk_prefix(&t.clients, &t.table, "R#").await {
+        if item["SK"].as_s().unwrap() == "META" {
+            let id = TrackingId::parse(item["id"].as_s().unwrap()).unwrap();
+            all.push(store.get(&id).await.unwrap().unwrap());
+        }
+    }
+    all
+}
+
+#[tokio::test]
+async fn the_crc_challenge_is_answered_with_the_hmac_of_the_token() {
+    let t = stack("x-crc").await;
+    let x = FakeX::start(0).await;
+    let app = app(&t, &x);
+    let mut event: Value = serde_json::from_str(
+        &json!({
+            "version": "2.0", "routeKey": "GET /social/x", "rawPath": "/social/x",
+            "rawQueryString": "crc_token=challenge-123", "headers": {},
+            "queryStringParameters": {"crc_token": "challenge-123"},
+            "requestContext": {"accountId": "1", "apiId": "t", "domainName": "t", "domainPrefix": "t",
+                "requestId": "r", "routeKey": "GET /social/x", "stage": "$default", "time": "", "timeEpoch": 0,
+                "http": {"method": "GET", "path": "/social/x", "protocol": "HTTP/1.1", "sourceIp": "1.1.1.1", "userAgent": "x"}},
+            "isBase64Encoded": false
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let crc = reply(
+        sms_intake::handle(
+            &app,
+            lambda_http::request::from_str(&event.to_string()).unwrap(),
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(crc.status, 200);
+    assert_eq!(crc.json["response_token"], x_hmac(b"challenge-123"));
+    event["queryStringParameters"] = json!({});
+    event["rawQueryString"] = json!("");
+    let missing = reply(
+        sms_intake::handle(
+            &app,
+            lambda_http::request::from_str(&event.to_string()).unwrap(),
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(missing.status, 400);
+}
+
+#[tokio::test]
+async fn a_mention_becomes_one_report_with_one_reply_however_often_it_is_delivered() {
+    let t = stack("x-mention").await;
+    let x = FakeX::start(0).await;
+    let app = app(&t, &x);
+    let body = event(vec![post(
+        "1900000000000000001",
+        "55501",
+        "@kotabandung lampu jalan di Jl. Riau mati sejak seminggu",
+        None,
+        &[CITY],
+    )]);
+    // Tampered or unsigned: refused, nothing stored, nothing posted.
+    let tampered = body.replace("Riau", "Merdeka");
+    assert_eq!(
+        deliver(&app, &tampered, Some(x_hmac(body.as_bytes())))
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        deliver(&app, &body, Some("sha256=AAAA".into()))
+            .await
+            .status,
+        403
+    );
+    assert!(social_reports(&t).await.is_empty());
+    for _ in 0..3 {
+        let ok = deliver(&app, &body, None).await;
+        assert_eq!(ok.status, 200, "{}", ok.json);
+    }
+    let reports = social_reports(&t).await;
+    assert_eq!(reports.len(), 1);
+    let report = &reports[0];
+    assert_eq!(report.channel, Channel::Social);
+    assert!(
+        report.description.starts_with("lampu jalan di Jl. Riau"),
+        "{}",
+        report.description
+    );
+    let posts = x.posts();
+    assert_eq!(posts.len(), 1, "{posts:?}");
+    assert_eq!(
+        posts[0]["reply"]["in_reply_to_tweet_id"],
+        "1900000000000000001"
+    );
+    let text = posts[0]["text"].as_str().unwrap();
+    assert!(
+        text.starts_with("@warga55501 ") && text.contains(report.id.as_str()),
+        "{text}"
+    );
+    assert_eq!(x.requests.lock().unwrap()[0].0, "Bearer test-bearer");
+
+    // The author replies in the thread: added to the report, nothing new, no post.
+    let follow = event(vec![post(
+        "1900000000000000002",
+        "55501",
+        "@kotabandung tepatnya depan Gedung Sate",
+        Some("900001"),
+        &[CITY],
+    )]);
+    assert_eq!(deliver(&app, &follow, None).await.status, 200);
+    assert_eq!(social_reports(&t).await.len(), 1);
+    assert_eq!(x.posts().len(), 1);
+    let trail = sigap::adapters::reports::ReportStore::new(t.clients.dynamodb.clone(), &t.table)
+        .events(&report.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        trail.last().unwrap().reason.as_deref(),
+        Some("tepatnya depan Gedung Sate")
+    );
+
+    // The city's own posts and posts not mentioning it are not reports.
+    let noise = event(vec![
+        post("1900000000000000003", CITY, "Info layanan", None, &[CITY]),
+        post(
+            "1900000000000000004",
+            "55502",
+            "Macet di Pasteur",
+            None,
+            &[],
+        ),
+    ]);
+    assert_eq!(deliver(&app, &noise, None).await.json["handled"], 0);
+    assert_eq!(social_reports(&t).await.len(), 1);
+}
+
+#[tokio::test]
+async fn when_the_x_api_is_down_the_webhook_fails_and_its_retry_replies_once() {
+    let t = stack("x-retry").await;
+    let x = FakeX::start(1).await;
+    let app = app(&t, &x);
+    let body = event(vec![post(
+        "1900000000000000010",
+        "55510",
+        "@kotabandung sampah menumpuk di pasar Kosambi",
+        None,
+        &[CITY],
+    )]);
+    assert_eq!(deliver(&app, &body, None).await.status, 503);
+    assert_eq!(deliver(&app, &body, None).await.status, 200);
+    assert_eq!(deliver(&app, &body, None).await.status, 200);
+    assert_eq!(social_reports(&t).await.len(), 1);
+    // One failed attempt, then exactly one reply.
+    assert_eq!(x.posts().len(), 2);
+}
