@@ -500,6 +500,10 @@ async fn carry_out(
     let keyword = &app.config.keyword;
     match command {
         SmsCommand::Help => finish(app, stored, split_sms(&help_text(keyword)), None).await,
+        SmsCommand::OptOut => {
+            info!(to = %stored.from.masked(), "opt-out word: left to the gateway, no reply");
+            finish(app, stored, Vec::new(), None).await
+        }
         SmsCommand::Malformed(hint) => finish(app, stored, prefixed(&hint), None).await,
         SmsCommand::NewReport(text) => new_report(app, stored, sender, &text, now).await,
         SmsCommand::Status(id) => status(app, stored, sender, &id).await,

@@ -50,6 +50,9 @@ pub enum SmsCommand {
     FreeText(String),
     /// A command with a missing or mistyped part; the text says what to send.
     Malformed(String),
+    /// An opt-out word alone (STOP, …): the gateway and SNS act on it; Sigap neither
+    /// replies nor treats it as a message to a report.
+    OptOut,
 }
 
 /// Collapses whitespace (newlines included) into single spaces and trims.
@@ -109,6 +112,13 @@ fn leading_id(text: &str) -> Option<(TrackingId, &str)> {
 /// Total: any input is some command (at worst free text or a format hint).
 pub fn parse_command(text: &str, keyword: &str) -> SmsCommand {
     let text = squeeze(text);
+    let bare = text
+        .trim_matches(|c: char| c.is_ascii_punctuation() || c.is_whitespace())
+        .to_ascii_uppercase()
+        .replace([' ', '-'], "");
+    if OPT_OUT_WORDS.contains(&bare.as_str()) {
+        return SmsCommand::OptOut;
+    }
     let Some((word, rest)) = command_word(&text) else {
         return SmsCommand::FreeText(text);
     };
@@ -407,11 +417,14 @@ mod tests {
         for word in COMMAND_WORDS.iter().chain(["BDG"].iter()) {
             assert!(!OPT_OUT_WORDS.contains(word), "{word}");
         }
-        // Opt-out words are left to the gateway: free text here.
-        assert_eq!(
-            parse_command("STOP", "BDG"),
-            SmsCommand::FreeText("STOP".into())
-        );
+        // Opt-out words alone are left to the gateway: never a reply to a report.
+        for word in ["STOP", "stop.", " Quit ", "opt-out", "UNSUBSCRIBE!"] {
+            assert_eq!(parse_command(word, "BDG"), SmsCommand::OptOut, "{word:?}");
+        }
+        assert!(matches!(
+            parse_command("stop dulu pak", "BDG"),
+            SmsCommand::FreeText(_)
+        ));
     }
 
     #[test]

@@ -436,6 +436,8 @@ async fn free_text_joins_the_single_open_report_and_others_are_told_the_format()
         200
     );
     assert_eq!(text(&app, "SM-t5", &stranger, "BANTUAN").await, 200);
+    // An opt-out word from the reporter is the gateway's business: not a reply.
+    assert_eq!(text(&app, "SM-t6", &phone, "STOP").await, 200);
     pump_notify(&t, clock.clone()).await;
     assert_eq!(reports(&t).await.len(), 1);
     let trail = sigap::adapters::reports::ReportStore::new(t.clients.dynamodb.clone(), &t.table)
