@@ -3,6 +3,8 @@
 pub mod calendar;
 pub mod catalog;
 pub mod contact;
+pub mod device;
+pub mod incident;
 pub mod location;
 pub mod notification;
 pub mod report;
