@@ -4,10 +4,12 @@
 //! stable for programs, the message Indonesian for people.
 
 use lambda_http::http::{HeaderValue, StatusCode, header};
-use lambda_http::{Body, Request, Response};
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::domain::staff::Staff;
 use crate::domain::submission::FieldError;
 
 /// An error to answer with: status, stable code, Indonesian message, optional field list.
@@ -156,6 +158,18 @@ pub fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response<Bod
         HeaderValue::from_static("application/json; charset=utf-8"),
     );
     response
+}
+
+/// The staff member behind a request, from the claims API Gateway's JWT authorizer
+/// validated; `None` without them.
+pub fn staff_caller(request: &Request) -> Option<Staff> {
+    match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => {
+            let claims = &ctx.authorizer.as_ref()?.jwt.as_ref()?.claims;
+            Staff::from_claims(claims)
+        }
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -17,4 +17,5 @@ pub mod domain;
 pub mod http;
 pub mod ids;
 pub mod metrics;
+pub mod paging;
 pub mod telemetry;

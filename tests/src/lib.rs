@@ -333,7 +333,22 @@ pub async fn drain(clients: &AwsClients, url: &str) -> Vec<String> {
 /// A fresh queue subscribed to `topic_arn` with raw delivery (what a subscriber
 /// receives), filtered on the `agency` attribute when `agency` is given.
 pub async fn subscriber(clients: &AwsClients, topic_arn: &str, agency: Option<&str>) -> String {
-    let name = format!("{}{}", unique_prefix("subscriber"), agency.unwrap_or("all"));
+    subscriber_filtered(
+        clients,
+        topic_arn,
+        agency.map(|agency| serde_json::json!({ "agency": [agency] })),
+    )
+    .await
+}
+
+/// A fresh queue subscribed to `topic_arn` with raw delivery and, when given, a
+/// filter policy on message attributes (how responders' channels subscribe).
+pub async fn subscriber_filtered(
+    clients: &AwsClients,
+    topic_arn: &str,
+    filter_policy: Option<serde_json::Value>,
+) -> String {
+    let name = format!("{}sub", unique_prefix("subscriber"));
     let url = clients
         .sqs
         .create_queue()
@@ -351,11 +366,8 @@ pub async fn subscriber(clients: &AwsClients, topic_arn: &str, agency: Option<&s
         .protocol("sqs")
         .endpoint(format!("arn:aws:sqs:ap-southeast-3:123456789012:{name}"))
         .attributes("RawMessageDelivery", "true");
-    if let Some(agency) = agency {
-        subscribe = subscribe.attributes(
-            "FilterPolicy",
-            serde_json::json!({ "agency": [agency] }).to_string(),
-        );
+    if let Some(policy) = filter_policy {
+        subscribe = subscribe.attributes("FilterPolicy", policy.to_string());
     }
     subscribe.send().await.unwrap();
     url

@@ -22,7 +22,6 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 use lambda_http::http::{Method, StatusCode, header};
-use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -46,7 +45,7 @@ use sigap::domain::sla::deadline_views;
 use sigap::domain::staff::{Role, Staff};
 use sigap::domain::tracking_id::TrackingId;
 use sigap::domain::workflow::{self, ArchiveReason, Change, WorkflowError};
-use sigap::http::{ApiError, json_bytes, json_response, parse_json};
+use sigap::http::{ApiError, json_bytes, json_response, parse_json, staff_caller};
 use tracing::{error, info};
 
 /// Largest staff request body.
@@ -144,7 +143,7 @@ pub async fn handle(
     app: &Backoffice,
     request: Request,
 ) -> Result<Response<Body>, lambda_http::Error> {
-    let Some(staff) = caller(&request) else {
+    let Some(staff) = staff_caller(&request) else {
         return Ok(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "unauthorized",
@@ -176,17 +175,6 @@ pub async fn handle(
         _ => Err(ApiError::not_found("Alamat tidak ditemukan.")),
     };
     Ok(result.unwrap_or_else(ApiError::into_response))
-}
-
-/// The staff member behind the request, from the authorizer's claims.
-fn caller(request: &Request) -> Option<Staff> {
-    match request.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(ctx)) => {
-            let claims = &ctx.authorizer.as_ref()?.jwt.as_ref()?.claims;
-            Staff::from_claims(claims)
-        }
-        _ => None,
-    }
 }
 
 fn forbidden() -> ApiError {

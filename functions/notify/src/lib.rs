@@ -16,6 +16,7 @@ use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use jiff::SignedDuration;
 use sigap::adapters::deliveries::{Delivery, DeliveryStore};
 use sigap::adapters::inbound::InboundStore;
+use sigap::adapters::incidents::{DeviceStore, IncidentStore, incident_pk};
 use sigap::adapters::reports::ReportStore;
 use sigap::adapters::sms::{SmsSender, StaffTopic};
 use sigap::adapters::table::{StoreError, report_pk};
@@ -25,6 +26,8 @@ use sigap::changes::SUPERVISORS;
 use sigap::clock::Clock;
 use sigap::config::{ConfigError, Settings};
 use sigap::domain::calendar::wib;
+use sigap::domain::device::contact_text;
+use sigap::domain::incident::Source;
 use sigap::domain::notification::{
     EMERGENCY_SMS, NotificationKind, NotifyJob, NotifyMessage, citizen_sms, staff_text,
 };
@@ -66,6 +69,8 @@ pub struct Notify {
     staff: StaffTopic,
     sla_alerts: StaffTopic,
     inbound: InboundStore,
+    incidents: IncidentStore,
+    devices: DeviceStore,
     clock: Arc<dyn Clock>,
 }
 
@@ -79,6 +84,8 @@ impl Notify {
             staff: StaffTopic::new(clients.sns.clone(), &config.staff_topic_arn),
             sla_alerts: StaffTopic::new(clients.sns.clone(), &config.sla_alerts_topic_arn),
             inbound: InboundStore::new(clients.dynamodb.clone(), &config.table_name),
+            incidents: IncidentStore::new(clients.dynamodb.clone(), &config.table_name),
+            devices: DeviceStore::new(clients.dynamodb.clone(), &config.table_name),
             clock,
         }
     }
@@ -133,7 +140,52 @@ async fn deliver_message(app: &Notify, message: &SqsMessage) -> Result<(), Notif
     match job {
         NotifyJob::Event(event) => deliver(app, &event).await.map(drop),
         NotifyJob::Reply(reply) => deliver_reply(app, &reply.sms_reply).await.map(drop),
+        NotifyJob::Contacts(job) => deliver_contacts(app, &job.incident_contacts)
+            .await
+            .map(drop),
     }
+}
+
+/// Texts the emergency contacts of the device behind a panic incident, each once.
+pub async fn deliver_contacts(
+    app: &Notify,
+    incident_id: &str,
+) -> Result<Vec<Outcome>, NotifyError> {
+    let incident = app
+        .incidents
+        .get(incident_id)
+        .await?
+        .ok_or_else(|| NotifyError::NotFound(incident_id.to_string()))?;
+    let Source::PanicButton { device } = &incident.source else {
+        return Ok(Vec::new());
+    };
+    let contacts = app
+        .devices
+        .pii(device)
+        .await?
+        .map(|pii| pii.contacts)
+        .unwrap_or_default();
+    let map = incident.fix.map(|f| {
+        format!(
+            "maps.google.com/?q={:.5},{:.5}",
+            f.coordinates.lat(),
+            f.coordinates.lon()
+        )
+    });
+    let text = contact_text(&incident.id, map);
+    let mut outcomes = Vec::new();
+    for (i, phone) in contacts.iter().enumerate() {
+        let recipient = format!("contact#{}", i + 1);
+        let send = app.sms.send(phone, &text);
+        let owner = incident_pk(&incident.id);
+        outcomes.push(once(app, &owner, "contacts", &recipient, "sms", &text, send).await?);
+    }
+    info!(
+        incident = incident_id,
+        contacts = outcomes.len(),
+        "emergency contacts handled"
+    );
+    Ok(outcomes)
 }
 
 /// Sends the replies owed to an inbound text message (each part at most once),

@@ -28,8 +28,10 @@ use sigap::adapters::calendar::{CalendarCache, CalendarStore};
 use sigap::adapters::catalog::{CatalogCache, CatalogStore};
 use sigap::adapters::deliveries::DeliveryStore;
 use sigap::adapters::inbound::{InboundMessage, InboundStore, Recorded, StoredInbound};
+use sigap::adapters::incidents::IncidentStore;
 use sigap::adapters::queue::{IntakeMessage, JsonQueue};
 use sigap::adapters::reports::ReportStore;
+use sigap::adapters::sms::PanicTopic;
 use sigap::adapters::social::XClient;
 use sigap::adapters::table::StoreError;
 use sigap::aws::AwsClients;
@@ -39,6 +41,7 @@ use sigap::clocks::clock_rules;
 use sigap::config::{ConfigError, Settings, WorkingDays};
 use sigap::domain::calendar::{CalendarError, HolidayData, wib};
 use sigap::domain::contact::PhoneNumber;
+use sigap::domain::incident::{self, TimelineEntry};
 use sigap::domain::notification::{NotifyJob, SmsReplyJob};
 use sigap::domain::report::{Actor, Channel, ClockKind, Report, ReportStatus};
 use sigap::domain::signature::{verify_gateway, verify_twilio};
@@ -52,6 +55,7 @@ use sigap::domain::triage::mask_pii;
 use sigap::domain::workflow::{self, Change, Policy, WorkflowError};
 use sigap::http::{ApiError, json_bytes, json_response};
 use sigap::ids::{IdGenerator, keyed_hash, sha256_hex};
+use sigap::paging::Pager;
 use tracing::{error, info, warn};
 
 pub use social::XConfig;
@@ -97,6 +101,17 @@ pub struct Config {
     pub working_days: WorkingDays,
     /// X (Twitter) mentions, when configured.
     pub x: Option<XConfig>,
+    /// Responders' SMS acks (`1 <code>`), when the panic path is deployed.
+    pub paging: Option<PagingConfig>,
+}
+
+/// Where incident changes made by SMS acks are paged.
+#[derive(Debug, Clone)]
+pub struct PagingConfig {
+    /// The panic topic (stand-downs).
+    pub panic_topic_arn: String,
+    /// The escalation queue (the resolve timer of an owned incident).
+    pub escalation_queue_url: String,
 }
 
 impl Config {
@@ -104,7 +119,8 @@ impl Config {
     /// `TWILIO_AUTH_TOKEN`, `SMS_GATEWAY_SECRET`, and the optional `PUBLIC_BASE_URL`,
     /// `SMS_KEYWORD` (BDG), `SMS_RATE_LIMIT_PER_HOUR` (10),
     /// `SMS_REPLAY_WINDOW_SECONDS` (300), working-day settings, and X: `X_ACCOUNT_ID`
-    /// (unset: off) with `X_CONSUMER_SECRET`, `X_BEARER_TOKEN`, `X_API_BASE`.
+    /// (unset: off) with `X_CONSUMER_SECRET`, `X_BEARER_TOKEN`, `X_API_BASE`; and
+    /// responders' acks: `PANIC_TOPIC_ARN` (unset: off) with `ESCALATION_QUEUE_URL`.
     pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
@@ -133,6 +149,13 @@ impl Config {
                     account_id,
                 }),
             },
+            paging: match settings.optional("PANIC_TOPIC_ARN") {
+                None => None,
+                Some(panic_topic_arn) => Some(PagingConfig {
+                    panic_topic_arn,
+                    escalation_queue_url: settings.required("ESCALATION_QUEUE_URL")?,
+                }),
+            },
         })
     }
 }
@@ -144,6 +167,7 @@ pub struct SmsIntake {
     inbound: InboundStore,
     deliveries: DeliveryStore,
     x_client: Option<XClient>,
+    pager: Option<Pager>,
     intake: JsonQueue,
     notify: JsonQueue,
     catalog: CatalogCache,
@@ -168,9 +192,18 @@ impl SmsIntake {
             Some(x) => Some(XClient::new(&x.api_base, &x.bearer_token)?),
             None => None,
         };
+        let pager = config.paging.as_ref().map(|p| {
+            Pager::new(
+                IncidentStore::new(clients.dynamodb.clone(), table),
+                PanicTopic::new(clients.sns.clone(), &p.panic_topic_arn),
+                JsonQueue::new(clients.sqs.clone(), &p.escalation_queue_url),
+                notify.clone(),
+            )
+        });
         Ok(Self {
             deliveries: DeliveryStore::new(clients.dynamodb.clone(), table),
             x_client,
+            pager,
             changes: ChangeLog::new(reports.clone(), notify.clone()),
             reports,
             inbound: InboundStore::new(clients.dynamodb.clone(), table),
@@ -521,6 +554,7 @@ async fn carry_out(
             })
             .await
         }
+        SmsCommand::Acknowledge(code) => acknowledge(app, stored, sender, &code, now).await,
         SmsCommand::FreeText(text) => {
             let open = open_reports(app, sender).await?;
             match open.as_slice() {
@@ -530,6 +564,86 @@ async fn carry_out(
             }
         }
     }
+}
+
+/// `1 <code>` from a registered responder's phone: they own the incident; the
+/// change and "message handled" are one transaction, the stand-downs follow.
+async fn acknowledge(
+    app: &SmsIntake,
+    stored: &StoredInbound,
+    sender: &str,
+    code: &str,
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    let say = |text: String| split_sms(&format!("SIGAP: {text}"));
+    let Some(pager) = &app.pager else {
+        return finish(
+            app,
+            stored,
+            split_sms(&replies::format_hint(&app.config.keyword)),
+            None,
+        )
+        .await;
+    };
+    let Some(unit) = pager.incidents().responder_unit(sender).await? else {
+        info!(to = %stored.from.masked(), "incident ack from a number that is no responder's");
+        return finish(
+            app,
+            stored,
+            say("Nomor ini tidak terdaftar sebagai petugas.".into()),
+            None,
+        )
+        .await;
+    };
+    let Some(current) = pager.incidents().get(code).await? else {
+        return finish(
+            app,
+            stored,
+            say(format!("Kejadian {code} tidak ditemukan.")),
+            None,
+        )
+        .await;
+    };
+    let token = app
+        .ids
+        .random_bytes(16)
+        .map(hex::encode)
+        .map_err(|e| StoreError::Aws(e.to_string()))?;
+    let next = match incident::acknowledge(&current, &unit, now, token) {
+        Ok(next) => next,
+        Err(_) if current.owner.as_deref() == Some(unit.as_str()) => {
+            return finish(
+                app,
+                stored,
+                say(format!("{code} sudah Anda tangani.")),
+                None,
+            )
+            .await;
+        }
+        Err(_) => {
+            let who = current
+                .owner
+                .clone()
+                .unwrap_or_else(|| "petugas lain".into());
+            let text = format!("{code} tidak bisa diambil: sudah ditangani {who} atau ditutup.");
+            return finish(app, stored, say(text), None).await;
+        }
+    };
+    let replies = say(format!(
+        "{code} tercatat Anda tangani ({unit}). Selesaikan lewat aplikasi petugas."
+    ));
+    let entry = TimelineEntry::new(
+        now,
+        "acknowledged",
+        &format!("responder:{unit}"),
+        Some("lewat SMS".into()),
+    );
+    let done = app.inbound.done_write(stored, &replies, None)?;
+    pager
+        .commit_with(&current, next, &[entry], vec![done], now)
+        .await?;
+    info!(incident = code, unit = %unit, "incident acknowledged by SMS");
+    Ok(())
 }
 
 /// The sender's reports still open, newest first.

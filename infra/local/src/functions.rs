@@ -171,6 +171,30 @@ pub fn build(
                 Box::pin(sla_sweep::handle(app, payload))
             }))
         }
+        "panic" => {
+            let config = panic::Config::load(settings).map_err(|e| config_err(crate_name, e))?;
+            let app = panic::Panic::new(
+                &config,
+                &runtime.clients,
+                runtime.clock.clone(),
+                runtime.ids.clone(),
+            );
+            Ok(http_function(app, |app, request| {
+                Box::pin(panic::handle(app, request))
+            }))
+        }
+        "escalate" => {
+            let config = escalate::Config::load(settings).map_err(|e| config_err(crate_name, e))?;
+            let app = escalate::Escalate::new(
+                &config,
+                &runtime.clients,
+                runtime.clock.clone(),
+                runtime.ids.clone(),
+            );
+            Ok(event_function(app, |app, payload| {
+                Box::pin(escalate::handle(app, payload))
+            }))
+        }
         other => Err(FunctionError::Unknown(other.into())),
     }
 }

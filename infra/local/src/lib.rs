@@ -4,8 +4,10 @@
 //! function in-process, serves the HTTP routes, polls the SQS event sources and fires
 //! the schedules. What the template declares and devstack cannot run fails start-up.
 
+pub mod console;
 pub mod functions;
 pub mod jwt;
+pub mod panic_tool;
 pub mod provision;
 pub mod server;
 pub mod sms;
@@ -183,6 +185,32 @@ pub async fn seed(clients: &AwsClients, table: &str) -> Result<Seeded, DevstackE
     })
 }
 
+/// Demo responders' phones for acks by SMS (`1 <code>`), devstack only: a deployed
+/// stack registers its real responders.
+pub const DEMO_RESPONDERS: [(&str, &str); 3] = [
+    ("081100000001", "polsek-coblong"),
+    ("081100000002", "damkar-bandung"),
+    ("081100000003", "ambulans-kota"),
+];
+
+async fn seed_demo_responders(
+    clients: &AwsClients,
+    table: &str,
+    sender_key: &str,
+) -> Result<(), DevstackError> {
+    let store = sigap::adapters::incidents::IncidentStore::new(clients.dynamodb.clone(), table);
+    for (phone, unit) in DEMO_RESPONDERS {
+        let phone = sigap::domain::contact::PhoneNumber::parse(phone)
+            .map_err(|e| DevstackError::Io(e.to_string()))?;
+        let hash = sigap::ids::keyed_hash(sender_key.as_bytes(), phone.as_e164());
+        store
+            .put_responder_phone(&hash, unit)
+            .await
+            .map_err(|e| DevstackError::Io(e.to_string()))?;
+    }
+    Ok(())
+}
+
 /// What [`seed`] wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Seeded {
@@ -202,6 +230,9 @@ pub async fn start(options: Options) -> Result<Running, DevstackError> {
         .table_name()
         .ok_or_else(|| DevstackError::Mismatch("template has no table".into()))?;
     seed(&options.clients, table).await?;
+    if let Some(sender_key) = template.parameters.get("SenderHashKey") {
+        seed_demo_responders(&options.clients, table, sender_key).await?;
+    }
     let key = options
         .ids
         .random_bytes(32)
@@ -300,6 +331,18 @@ pub async fn start(options: Options) -> Result<Running, DevstackError> {
                     table: table.to_string(),
                     clients: options.clients.clone(),
                 }),
+            panic: match (
+                template.parameters.get("DeviceKey"),
+                template.parameters.get("SenderHashKey"),
+            ) {
+                (Some(device_key), Some(sender_hash_key)) => Some(panic_tool::PanicTool {
+                    device_key: device_key.clone(),
+                    sender_hash_key: sender_hash_key.clone(),
+                    table: table.to_string(),
+                    clients: options.clients.clone(),
+                }),
+                _ => None,
+            },
         })
     });
     let mut tasks = vec![tokio::spawn(accept_loop(
@@ -336,6 +379,7 @@ struct DevTools {
     clock: Arc<DevClock>,
     schedules: Vec<Schedule>,
     sms: Option<sms::SmsTool>,
+    panic: Option<panic_tool::PanicTool>,
 }
 
 async fn accept_loop(
@@ -368,6 +412,12 @@ async fn accept_loop(
                         (Some(DevTools { sms: Some(sms), .. }), "/_devstack/sms") => {
                             sms::sms_endpoint(sms, request).await
                         }
+                        (
+                            Some(DevTools {
+                                panic: Some(panic), ..
+                            }),
+                            "/_devstack/panic",
+                        ) => panic_tool::panic_endpoint(panic, request).await,
                         _ => server::serve(routes, gate, peer, request).await,
                     };
                     Ok::<_, std::convert::Infallible>(response)

@@ -44,6 +44,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let template =
         std::fs::read_to_string(&template_path).map_err(|e| format!("{template_path}: {e}"))?;
     let clients = AwsClients::from_env().await;
+    let running_clients = clients.clone();
     let clock = Arc::new(DevClock::default());
     let running = start(Options {
         template,
@@ -80,6 +81,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ("ADMIN", "admin"),
         ("SUPERVISOR", "supervisor"),
         ("OPERATOR", "operator"),
+        ("RESPONDER", "responder:polsek-coblong"),
         ("DSDABM", "agency:dsdabm"),
         ("DLH", "agency:dlh"),
         ("DISHUB", "agency:dishub"),
@@ -103,7 +105,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "  curl -s -X POST {base}/_devstack/clock -d '{{\"advance_seconds\": 86400}}'   # move time (dev only)"
     );
+    println!(
+        "  curl -s -X POST {base}/_devstack/panic -d '{{\"kind\":\"crime\",\"lat\":-6.9025,\"lon\":107.6188}}'   # press the demo panic button (dev only)"
+    );
+    println!(
+        "  curl -s -X POST {base}/_devstack/sms -d '{{\"from\":\"081100000001\",\"text\":\"1 INC-XXXXXX\"}}'   # polsek-coblong takes it by SMS"
+    );
     println!();
+    if let Some(console) = running.stack.queue("CommandCentreQueue") {
+        println!("Command-centre console: every page and stand-down is printed below.");
+        tokio::spawn(devstack::console::print_forever(
+            running_clients.clone(),
+            console.url.clone(),
+        ));
+    }
     println!("Ctrl-C stops devstack (and make run stops moto).");
     tokio::signal::ctrl_c().await?;
     running.shutdown();

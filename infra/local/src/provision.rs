@@ -259,5 +259,24 @@ pub async fn provision(
             out.topic_arn().unwrap_or_default().to_string(),
         );
     }
+    for subscription in &template.subscriptions {
+        let id = &subscription.logical_id;
+        let topic_arn = stack
+            .topics
+            .get(&subscription.topic)
+            .cloned()
+            .ok_or_else(|| ProvisionError::Unresolvable(format!("topic {}", subscription.topic)))?;
+        let mut subscribe = clients
+            .sns
+            .subscribe()
+            .topic_arn(topic_arn)
+            .protocol(&subscription.protocol)
+            .endpoint(stack.resolve(&subscription.endpoint)?)
+            .attributes("RawMessageDelivery", subscription.raw.to_string());
+        if let Some(policy) = &subscription.filter_policy {
+            subscribe = subscribe.attributes("FilterPolicy", policy.to_string());
+        }
+        subscribe.send().await.map_err(|e| aws_err(id, e))?;
+    }
     Ok(stack)
 }

@@ -29,19 +29,43 @@ pub struct SmsTool {
     pub clients: AwsClients,
 }
 
-fn answer(status: StatusCode, body: serde_json::Value) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
-    *response.status_mut() = status;
-    response
+/// Posts `body` to devstack's own API as a gateway or a device would; the status
+/// and body of the answer.
+pub(crate) async fn post(
+    url: &str,
+    headers: &[(&str, &str)],
+    body: String,
+) -> Result<(u16, Bytes), String> {
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let mut request = Request::post(url);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let request = request
+        .body(Full::new(Bytes::from(body)))
+        .map_err(|e| e.to_string())?;
+    let response = client.request(request).await.map_err(|e| e.to_string())?;
+    let status = response.status().as_u16();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?
+        .to_bytes();
+    Ok((status, body))
 }
 
-/// Serves `POST /_devstack/sms`.
-pub async fn sms_endpoint(tool: &SmsTool, request: Request<Incoming>) -> Response<Full<Bytes>> {
+/// A dev tool's request: the host it was sent to (to call the API back) and its
+/// JSON body (`null` when it is not JSON); a refusal for anything but a small POST.
+pub(crate) async fn tool_input(
+    request: Request<Incoming>,
+    usage: &str,
+) -> Result<(String, serde_json::Value), Response<Full<Bytes>>> {
     if request.method() != hyper::Method::POST {
-        return answer(
+        return Err(answer(
             StatusCode::METHOD_NOT_ALLOWED,
-            json!({"message": "POST {\"from\",\"text\"}"}),
-        );
+            json!({ "message": usage }),
+        ));
     }
     let host = request
         .headers()
@@ -50,12 +74,30 @@ pub async fn sms_endpoint(tool: &SmsTool, request: Request<Incoming>) -> Respons
         .unwrap_or("127.0.0.1")
         .to_string();
     let Ok(body) = Limited::new(request.into_body(), 8192).collect().await else {
-        return answer(
+        return Err(answer(
             StatusCode::PAYLOAD_TOO_LARGE,
             json!({"message": "too large"}),
-        );
+        ));
     };
-    let input: serde_json::Value = serde_json::from_slice(&body.to_bytes()).unwrap_or_default();
+    Ok((
+        host,
+        serde_json::from_slice(&body.to_bytes()).unwrap_or_default(),
+    ))
+}
+
+/// A JSON answer from a dev tool.
+pub(crate) fn answer(status: StatusCode, body: serde_json::Value) -> Response<Full<Bytes>> {
+    let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
+    *response.status_mut() = status;
+    response
+}
+
+/// Serves `POST /_devstack/sms`.
+pub async fn sms_endpoint(tool: &SmsTool, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let (host, input) = match tool_input(request, "POST {\"from\",\"text\"}").await {
+        Ok(read) => read,
+        Err(refused) => return refused,
+    };
     let (Some(from), Some(text)) = (input["from"].as_str(), input["text"].as_str()) else {
         return answer(
             StatusCode::BAD_REQUEST,
@@ -79,18 +121,14 @@ pub async fn sms_endpoint(tool: &SmsTool, request: Request<Incoming>) -> Respons
     let form = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(&params)
         .finish();
-    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
-    let Ok(webhook) = Request::post(&url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("x-forwarded-proto", "http")
-        .header("x-twilio-signature", signature)
-        .body(Full::new(Bytes::from(form)))
-    else {
-        return answer(StatusCode::BAD_REQUEST, json!({"message": "bad request"}));
-    };
-    let status = match client.request(webhook).await {
-        Ok(response) => response.status().as_u16(),
-        Err(err) => return answer(StatusCode::BAD_GATEWAY, json!({"message": err.to_string()})),
+    let headers = [
+        ("content-type", "application/x-www-form-urlencoded"),
+        ("x-forwarded-proto", "http"),
+        ("x-twilio-signature", signature.as_str()),
+    ];
+    let status = match post(&url, &headers, form).await {
+        Ok((status, _)) => status,
+        Err(err) => return answer(StatusCode::BAD_GATEWAY, json!({"message": err})),
     };
     let outcome = outcome(tool, &sid).await;
     answer(

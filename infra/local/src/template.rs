@@ -67,6 +67,23 @@ pub struct QueueSpec {
     pub redrive: Option<(String, u64)>,
 }
 
+/// An SNS subscription to one of the template's topics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubscriptionSpec {
+    /// Logical id.
+    pub logical_id: String,
+    /// Topic logical id.
+    pub topic: String,
+    /// `sqs` (the only protocol devstack can deliver to).
+    pub protocol: String,
+    /// The endpoint, unresolved (`!GetAtt <Queue>.Arn`).
+    pub endpoint: Value,
+    /// Raw message delivery.
+    pub raw: bool,
+    /// Filter policy (message attributes), if any.
+    pub filter_policy: Option<serde_json::Value>,
+}
+
 /// A trigger of a function.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EventSpec {
@@ -129,6 +146,8 @@ pub struct Template {
     pub jwt_authorizers: Vec<String>,
     /// SNS topics (logical ids).
     pub topics: Vec<String>,
+    /// SNS subscriptions declared in the template.
+    pub subscriptions: Vec<SubscriptionSpec>,
 }
 
 fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
@@ -233,6 +252,11 @@ impl Template {
                 "AWS::DynamoDB::Table" => template.tables.push(parse_table(id, &props)),
                 "AWS::SQS::Queue" => template.queues.push(parse_queue(id, &props)?),
                 "AWS::SNS::Topic" => template.topics.push(id.to_string()),
+                "AWS::SNS::Subscription" => {
+                    template.subscriptions.push(parse_subscription(id, &props)?);
+                }
+                // Lets SNS deliver into a queue on AWS; moto needs no permission.
+                "AWS::SQS::QueuePolicy" => {}
                 // Routes live on the functions' HttpApi events; the API itself is the server.
                 "AWS::Serverless::HttpApi" => {}
                 "AWS::Serverless::Function" => template.functions.push(parse_function(
@@ -316,6 +340,38 @@ fn parse_table(id: &str, props: &Value) -> TableSpec {
         indexes,
         ttl_attribute: ttl,
     }
+}
+
+fn parse_subscription(id: &str, props: &Value) -> Result<SubscriptionSpec, TemplateError> {
+    let protocol = str_of(props, "Protocol").unwrap_or_default();
+    if protocol != "sqs" {
+        return Err(unsupported(
+            id,
+            format!("subscription protocol {protocol}"),
+            "devstack delivers only to SQS; responders' SMS and HTTPS channels are subscribed by ops",
+        ));
+    }
+    let topic = get(props, "TopicArn")
+        .and_then(referenced_id)
+        .ok_or_else(|| malformed(format!("{id} TopicArn needs !Ref <Topic>")))?;
+    let endpoint = get(props, "Endpoint")
+        .cloned()
+        .ok_or_else(|| malformed(format!("{id} has no Endpoint")))?;
+    let filter_policy = match get(props, "FilterPolicy") {
+        None => None,
+        Some(policy) => Some(
+            serde_json::to_value(policy)
+                .map_err(|e| malformed(format!("{id} FilterPolicy: {e}")))?,
+        ),
+    };
+    Ok(SubscriptionSpec {
+        logical_id: id.into(),
+        topic,
+        protocol,
+        endpoint,
+        raw: str_of(props, "RawMessageDelivery").as_deref() == Some("true"),
+        filter_policy,
+    })
 }
 
 fn parse_queue(id: &str, props: &Value) -> Result<QueueSpec, TemplateError> {

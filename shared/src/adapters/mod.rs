@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod deliveries;
 pub mod idempotency;
 pub mod inbound;
+pub mod incidents;
 pub mod queue;
 pub mod reports;
 pub mod sms;

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 
 use super::table::{
     DUE_SHARDS, GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, GSI3, GSI3PK, GSI3SK, Item, ItemReader,
-    PK, SK, StoreError, condition_failed, due_shard, n, report_pk, s, ts,
+    PK, SK, StoreError, due_shard, n, put_item, report_pk, s, transact, ts,
 };
 use crate::domain::contact::{Email, PhoneNumber};
 use crate::domain::location::{Coordinates, Kecamatan};
@@ -479,13 +479,7 @@ impl ReportStore {
     }
 
     fn put(&self, item: Item, condition: &str) -> Result<TransactWriteItem, StoreError> {
-        let put = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression(condition)
-            .build()
-            .map_err(StoreError::aws)?;
-        Ok(TransactWriteItem::builder().put(put).build())
+        put_item(&self.table, item, condition)
     }
 
     async fn transact(
@@ -493,19 +487,7 @@ impl ReportStore {
         items: Vec<TransactWriteItem>,
         on_condition: StoreError,
     ) -> Result<(), StoreError> {
-        match self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(err) => match err.as_service_error() {
-                Some(service) if condition_failed(service) => Err(on_condition),
-                _ => Err(StoreError::aws(err)),
-            },
-        }
+        transact(&self.client, items, on_condition).await
     }
 
     /// Writes a new report, its creation event and (if any) the reporter's contact

@@ -20,11 +20,7 @@ impl SmsSender {
 
     /// Sends `text` to `to`; returns the gateway's message id.
     pub async fn send(&self, to: &PhoneNumber, text: &str) -> Result<String, StoreError> {
-        let transactional = MessageAttributeValue::builder()
-            .data_type("String")
-            .string_value("Transactional")
-            .build()
-            .map_err(|e| StoreError::Aws(e.to_string()))?;
+        let transactional = string_attribute("Transactional")?;
         let out = self
             .client
             .publish()
@@ -38,21 +34,51 @@ impl SmsSender {
     }
 }
 
-/// The staff topic: one SNS topic for every staff notification, with an `agency`
-/// message attribute (an agency id, or `admin`) that subscriptions filter on.
+/// An SNS topic publishing text with string message attributes.
 #[derive(Debug, Clone)]
-pub struct StaffTopic {
+struct Topic {
     client: Client,
     arn: String,
 }
 
+impl Topic {
+    /// Publishes `text` (with `subject`, for e-mail subscribers) and `attributes`;
+    /// returns SNS's message id.
+    async fn publish(
+        &self,
+        subject: Option<&str>,
+        text: &str,
+        attributes: &[(&str, &str)],
+    ) -> Result<String, StoreError> {
+        let mut publish = self
+            .client
+            .publish()
+            .topic_arn(&self.arn)
+            .set_subject(subject.map(str::to_string))
+            .message(text);
+        for (name, value) in attributes {
+            publish = publish.message_attributes(*name, string_attribute(value)?);
+        }
+        let out = publish
+            .send()
+            .await
+            .map_err(|e| StoreError::Aws(aws_sdk_sns::error::DisplayErrorContext(e).to_string()))?;
+        Ok(out.message_id().unwrap_or_default().to_string())
+    }
+}
+
+/// The staff topic: one SNS topic for every staff notification, with an `agency`
+/// message attribute (an agency id, or `admin`) that subscriptions filter on.
+#[derive(Debug, Clone)]
+pub struct StaffTopic(Topic);
+
 impl StaffTopic {
     /// The topic at `arn`.
     pub fn new(client: Client, arn: impl Into<String>) -> Self {
-        Self {
+        Self(Topic {
             client,
             arn: arn.into(),
-        }
+        })
     }
 
     /// Publishes `text` for `audience`; returns SNS's message id.
@@ -62,21 +88,51 @@ impl StaffTopic {
         subject: &str,
         text: &str,
     ) -> Result<String, StoreError> {
-        let attribute = MessageAttributeValue::builder()
-            .data_type("String")
-            .string_value(audience)
-            .build()
-            .map_err(|e| StoreError::Aws(e.to_string()))?;
-        let out = self
-            .client
-            .publish()
-            .topic_arn(&self.arn)
-            .subject(subject)
-            .message(text)
-            .message_attributes("agency", attribute)
-            .send()
+        self.0
+            .publish(Some(subject), text, &[("agency", audience)])
             .await
-            .map_err(|e| StoreError::Aws(aws_sdk_sns::error::DisplayErrorContext(e).to_string()))?;
-        Ok(out.message_id().unwrap_or_default().to_string())
     }
+}
+
+/// The panic topic: one publish per (incident, page), with message attributes
+/// `kind`, `sector`, `tier`, `event` and `incident` that responders' subscriptions
+/// (SMS, HTTPS, the command-centre queue) filter on.
+#[derive(Debug, Clone)]
+pub struct PanicTopic(Topic);
+
+impl PanicTopic {
+    /// The topic at `arn`.
+    pub fn new(client: Client, arn: impl Into<String>) -> Self {
+        Self(Topic {
+            client,
+            arn: arn.into(),
+        })
+    }
+
+    /// Publishes one page (transactional SMS for SMS subscribers); returns SNS's
+    /// message id.
+    pub async fn publish(
+        &self,
+        incident_id: &str,
+        page: &crate::domain::incident::OutboundPage,
+    ) -> Result<String, StoreError> {
+        let a = &page.attributes;
+        let attributes = [
+            ("AWS.SNS.SMS.SMSType", "Transactional"),
+            ("kind", a.kind.as_str()),
+            ("sector", a.sector.as_str()),
+            ("tier", a.tier.as_str()),
+            ("event", a.event.as_str()),
+            ("incident", incident_id),
+        ];
+        self.0.publish(None, &page.text, &attributes).await
+    }
+}
+
+fn string_attribute(value: &str) -> Result<MessageAttributeValue, StoreError> {
+    MessageAttributeValue::builder()
+        .data_type("String")
+        .string_value(value)
+        .build()
+        .map_err(|e| StoreError::Aws(e.to_string()))
 }

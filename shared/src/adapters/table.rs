@@ -12,7 +12,7 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 
@@ -78,6 +78,37 @@ pub fn condition_failed(err: &TransactWriteItemsError) -> bool {
             .iter()
             .any(|r| r.code() == Some("ConditionalCheckFailed")),
         _ => false,
+    }
+}
+
+/// A conditional `Put` as a transaction item.
+pub fn put_item(table: &str, item: Item, condition: &str) -> Result<TransactWriteItem, StoreError> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
+        .condition_expression(condition)
+        .build()
+        .map_err(StoreError::aws)?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+/// Runs a transaction; a failed condition becomes `on_condition`.
+pub async fn transact(
+    client: &aws_sdk_dynamodb::Client,
+    items: Vec<TransactWriteItem>,
+    on_condition: StoreError,
+) -> Result<(), StoreError> {
+    match client
+        .transact_write_items()
+        .set_transact_items(Some(items))
+        .send()
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(err) => match err.as_service_error() {
+            Some(service) if condition_failed(service) => Err(on_condition),
+            _ => Err(StoreError::aws(err)),
+        },
     }
 }
 

@@ -243,6 +243,8 @@ pub enum Page {
         /// Which re-page.
         round: u32,
     },
+    /// Tell the device's emergency contacts, once per incident (by `notify`).
+    Contacts,
 }
 
 /// The escalation's moving parts, kept on the incident.
@@ -396,7 +398,11 @@ pub fn open(opening: Opening, now: Timestamp) -> Incident {
             tier: 0,
             round: 0,
             next_tick_at: next,
-            owed: vec![Page::Tier { tier: 0, round: 0 }],
+            owed: if presses > 0 {
+                vec![Page::Tier { tier: 0, round: 0 }, Page::Contacts]
+            } else {
+                vec![Page::Tier { tier: 0, round: 0 }]
+            },
             tick_owed: next.is_some(),
             paged_tiers: vec![0],
             exhausted: false,
@@ -658,9 +664,31 @@ pub fn cancel(
 
 /// Owed pages were sent: nothing is owed any more.
 pub fn settle(incident: &Incident) -> Incident {
+    let token = incident.escalation.token.clone();
+    settle_sent(incident, &incident.escalation.owed, Some(&token))
+}
+
+/// `sent` pages (and the tick for `tick_token`) went out: they are no longer owed.
+/// Applied to a newer version too, so a change made meanwhile keeps what it added.
+pub fn settle_sent(incident: &Incident, sent: &[Page], tick_token: Option<&str>) -> Incident {
     let mut next = incident.clone();
-    next.escalation.owed = Vec::new();
-    next.escalation.tick_owed = false;
+    for page in sent {
+        if let Some(i) = next.escalation.owed.iter().position(|p| p == page) {
+            next.escalation.owed.remove(i);
+        }
+    }
+    if tick_token == Some(next.escalation.token.as_str()) {
+        next.escalation.tick_owed = false;
+    }
+    next.version += 1;
+    next
+}
+
+/// The auditor found the tick for the current token lost: schedule it again (with
+/// the same token, so a late original and the re-drive cannot both act).
+pub fn redrive(incident: &Incident) -> Incident {
+    let mut next = incident.clone();
+    next.escalation.tick_owed = next.escalation.next_tick_at.is_some();
     next.version += 1;
     next
 }
@@ -703,6 +731,31 @@ pub fn update(incident: &Incident, change: &OperatorUpdate) -> Result<Incident, 
     Ok(next)
 }
 
+/// One line of an incident's timeline (append-only; staff read it, devices never).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    /// When.
+    pub at: Timestamp,
+    /// What happened, a short machine word (`opened`, `paged`, `acknowledged`, …).
+    pub what: String,
+    /// Who: `device:<id>`, `operator:<sub>`, `responder:<unit>`, `system`.
+    pub actor: String,
+    /// Details (tier, outcome, message id, note).
+    pub detail: Option<String>,
+}
+
+impl TimelineEntry {
+    /// An entry.
+    pub fn new(at: Timestamp, what: &str, actor: &str, detail: Option<String>) -> Self {
+        Self {
+            at,
+            what: what.into(),
+            actor: actor.into(),
+            detail,
+        }
+    }
+}
+
 /// A page's SNS message attributes (what subscriptions filter on).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PageAttributes {
@@ -728,8 +781,9 @@ pub struct OutboundPage {
     pub attributes: PageAttributes,
 }
 
-/// Renders an owed page. `ack_link` is a signed link a responder can tap to own it.
-pub fn render(incident: &Incident, page: &Page, ack_link: Option<&str>) -> OutboundPage {
+/// Renders an owed page for the panic topic (`None` for [`Page::Contacts`], which
+/// goes to `notify`). `ack_link` is a signed link a responder can tap to own it.
+pub fn render(incident: &Incident, page: &Page, ack_link: Option<&str>) -> Option<OutboundPage> {
     let code = &incident.id;
     let kind = incident.kind.label();
     let place = match (&incident.fix, &incident.location_text) {
@@ -792,12 +846,13 @@ pub fn render(incident: &Incident, page: &Page, ack_link: Option<&str>) -> Outbo
                 attrs(format!("unit:{unit}"), "owner_repage"),
             )
         }
+        Page::Contacts => return None,
     };
-    OutboundPage {
+    Some(OutboundPage {
         key,
         text: truncate_gsm7(&text, 160),
         attributes,
-    }
+    })
 }
 
 /// A sector: an area whose responders are paged together (data, editable).
@@ -959,7 +1014,7 @@ mod tests {
         assert_eq!(due, at("2026-11-28T12:31:30Z"));
         let repaged = act(tick(&settle(&acked), "t2", due, "t3".into()));
         assert_eq!(repaged.escalation.owed, vec![Page::Owner { round: 1 }]);
-        let out = render(&repaged, &Page::Owner { round: 1 }, None);
+        let out = render(&repaged, &Page::Owner { round: 1 }, None).unwrap();
         assert_eq!(out.attributes.tier, "unit:polsek-sukajadi");
         let resolved = resolve(&settle(&repaged), Outcome::Founded, due, "t4".into()).unwrap();
         assert_eq!(resolved.escalation.owed, vec![]);
@@ -983,6 +1038,7 @@ mod tests {
         );
         assert!(
             render(&duress, &duress.escalation.owed[0], None)
+                .unwrap()
                 .text
                 .contains("DURESS")
         );
@@ -994,6 +1050,24 @@ mod tests {
                 "t".into()
             ),
             Err(IncidentError::CancelWindowPassed)
+        );
+    }
+
+    #[test]
+    fn settling_keeps_what_a_newer_change_added() {
+        let inc = opened();
+        assert_eq!(
+            inc.escalation.owed,
+            vec![Page::Tier { tier: 0, round: 0 }, Page::Contacts]
+        );
+        let sent = inc.escalation.owed.clone();
+        // An ack landed before the press handler settled its pages.
+        let acked = acknowledge(&inc, "u", at("2026-11-28T12:00:05Z"), "t1".into()).unwrap();
+        let settled = settle_sent(&acked, &sent, Some("t0"));
+        assert_eq!(settled.escalation.owed, vec![Page::StandDown { tier: 0 }]);
+        assert!(
+            settled.escalation.tick_owed,
+            "the ack's own tick is still owed"
         );
     }
 
@@ -1015,7 +1089,7 @@ mod tests {
             accuracy_m: Some(12.0),
             fix_age_s: Some(5),
         });
-        let page = render(&inc, &Page::Tier { tier: 0, round: 0 }, None);
+        let page = render(&inc, &Page::Tier { tier: 0, round: 0 }, None).unwrap();
         assert_eq!(
             page.text,
             "SIGAP INC-7KX3QM KEJAHATAN T0 bojonagara maps.google.com/?q=-6.90250,107.61880. Balas 1 INC-7KX3QM utk menangani"
@@ -1033,7 +1107,8 @@ mod tests {
             &inc,
             &Page::Tier { tier: 0, round: 0 },
             Some("https://sigap.example.id/panic/ack/INC-7KX3QM?t=abcdefabcdefabcdefabcdef"),
-        );
+        )
+        .unwrap();
         assert!(long.text.chars().count() <= 160);
     }
 

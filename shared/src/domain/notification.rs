@@ -91,6 +91,16 @@ pub enum NotifyJob {
     Event(NotifyMessage),
     /// Answer a text message.
     Reply(SmsReplyJob),
+    /// Tell a panic press's emergency contacts (once per incident).
+    Contacts(IncidentContactsJob),
+}
+
+/// The emergency contacts of the device behind an incident are owed one SMS each.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentContactsJob {
+    /// The incident.
+    pub incident_contacts: String,
 }
 
 impl NotifyMessage {

@@ -53,6 +53,9 @@ pub enum SmsCommand {
     /// An opt-out word alone (STOP, …): the gateway and SNS act on it; Sigap neither
     /// replies nor treats it as a message to a report.
     OptOut,
+    /// `1 <incident code>`: a responder takes the incident (a digit, never an
+    /// opt-out word, so no carrier can mistake it).
+    Acknowledge(String),
 }
 
 /// Collapses whitespace (newlines included) into single spaces and trims.
@@ -118,6 +121,19 @@ pub fn parse_command(text: &str, keyword: &str) -> SmsCommand {
         .replace([' ', '-'], "");
     if OPT_OUT_WORDS.contains(&bare.as_str()) {
         return SmsCommand::OptOut;
+    }
+    if let Some(rest) = text.strip_prefix('1')
+        && !rest.starts_with(|c: char| c.is_ascii_digit())
+    {
+        let rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c.is_ascii_punctuation());
+        if let Some(code) = super::incident::parse_incident_code(rest) {
+            return SmsCommand::Acknowledge(code);
+        }
+        if rest.is_empty() || rest.to_ascii_uppercase().starts_with("INC") {
+            return SmsCommand::Malformed(
+                "Kode kejadian tidak dikenali. Contoh: 1 INC-7KX3QM".into(),
+            );
+        }
     }
     let Some((word, rest)) = command_word(&text) else {
         return SmsCommand::FreeText(text);
@@ -334,6 +350,34 @@ pub fn title_from_text(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn responders_acknowledge_with_a_digit_and_the_code() {
+        for text in [
+            "1 INC-7KX3QM",
+            "1 inc-7kx3qm",
+            "1, 7KX3QM",
+            " 1  INC 7KX3QM ",
+        ] {
+            assert_eq!(
+                parse_command(text, "BDG"),
+                SmsCommand::Acknowledge("INC-7KX3QM".into()),
+                "{text}"
+            );
+        }
+        assert!(matches!(
+            parse_command("1 INC-7KX", "BDG"),
+            SmsCommand::Malformed(_)
+        ));
+        assert!(matches!(
+            parse_command("1", "BDG"),
+            SmsCommand::Malformed(_)
+        ));
+        assert!(matches!(
+            parse_command("12 orang terluka", "BDG"),
+            SmsCommand::FreeText(_)
+        ));
+    }
     use proptest::prelude::*;
 
     fn id() -> TrackingId {

@@ -111,6 +111,7 @@ async fn sms_intake_samples_are_signed_as_the_gateways_sign_them() {
         replay_window_seconds: 300,
         working_days: sigap::config::WorkingDays::default(),
         x: None,
+        paging: None,
     };
     let app = sms_intake::SmsIntake::new(
         &config,

@@ -21,7 +21,7 @@ const TWILIO_TOKEN: &str = "test-twilio-auth-token";
 const GATEWAY_SECRET: &str = "test-gateway-secret";
 const HOST: &str = "sigap.example.id";
 
-fn config(t: &TestStack, rate_limit: u64) -> sms_intake::Config {
+pub(crate) fn config(t: &TestStack, rate_limit: u64) -> sms_intake::Config {
     sms_intake::Config {
         table_name: t.table.clone(),
         intake_queue_url: t.intake_url.clone(),
@@ -35,10 +35,15 @@ fn config(t: &TestStack, rate_limit: u64) -> sms_intake::Config {
         replay_window_seconds: 300,
         working_days: sigap::config::WorkingDays::default(),
         x: None,
+        paging: None,
     }
 }
 
-fn sms_app(t: &TestStack, clock: Arc<dyn Clock>, rate_limit: u64) -> sms_intake::SmsIntake {
+pub(crate) fn sms_app(
+    t: &TestStack,
+    clock: Arc<dyn Clock>,
+    rate_limit: u64,
+) -> sms_intake::SmsIntake {
     sms_intake::SmsIntake::new(
         &config(t, rate_limit),
         &t.clients,
@@ -122,7 +127,7 @@ async fn send(
 }
 
 /// Texts `body` from `from` through the Twilio webhook, signed correctly.
-async fn text(app: &sms_intake::SmsIntake, sid: &str, from: &str, body: &str) -> u16 {
+pub(crate) async fn text(app: &sms_intake::SmsIntake, sid: &str, from: &str, body: &str) -> u16 {
     let params = twilio_params(sid, from, body);
     send(
         app,
@@ -148,7 +153,7 @@ async fn inbound_records(t: &TestStack) -> usize {
 }
 
 /// Runs `notify` over everything on the notify queue (as its SQS trigger would).
-async fn pump_notify(t: &TestStack, clock: Arc<dyn Clock>) {
+pub(crate) async fn pump_notify(t: &TestStack, clock: Arc<dyn Clock>) {
     let notify = notify_app(t, clock);
     for body in drain(&t.clients, &t.notify_url).await {
         match serde_json::from_str::<NotifyJob>(&body).unwrap() {
@@ -157,6 +162,11 @@ async fn pump_notify(t: &TestStack, clock: Arc<dyn Clock>) {
             }
             NotifyJob::Reply(job) => {
                 notify::deliver_reply(&notify, &job.sms_reply)
+                    .await
+                    .unwrap();
+            }
+            NotifyJob::Contacts(job) => {
+                notify::deliver_contacts(&notify, &job.incident_contacts)
                     .await
                     .unwrap();
             }

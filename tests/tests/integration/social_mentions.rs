@@ -38,6 +38,7 @@ fn app(t: &TestStack, x: &FakeX) -> sms_intake::SmsIntake {
             api_base: x.base_url.clone(),
             account_id: CITY.into(),
         }),
+        paging: None,
     };
     sms_intake::SmsIntake::new(
         &config,

@@ -1,0 +1,23 @@
+//! Lambda entry point for `escalate`: wiring only.
+
+use std::sync::Arc;
+
+use escalate::{Config, Escalate, handle};
+use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use sigap::aws::AwsClients;
+use sigap::clock::SystemClock;
+use sigap::config::Settings;
+use sigap::ids::OsRandom;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    sigap::telemetry::init();
+    let config = Config::load(&Settings::from_env())?;
+    let clients = AwsClients::from_env().await;
+    let app = Escalate::new(&config, &clients, Arc::new(SystemClock), Arc::new(OsRandom));
+    let app = &app;
+    run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
+        handle(app, event.payload).await
+    }))
+    .await
+}

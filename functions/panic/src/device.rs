@@ -1,0 +1,579 @@
+//! The citizen's side: registration, settings, the press and the cancel.
+
+use jiff::{SignedDuration, Timestamp};
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::json;
+use sigap::adapters::incidents::{Device, PendingDevice, PressClaim};
+use sigap::adapters::table::StoreError;
+use sigap::domain::contact::PhoneNumber;
+use sigap::domain::device::{
+    OTP_ATTEMPTS, OTP_VALID, OtpCheck, check_otp, is_low_trust, one_time_code, otp_text,
+    parse_settings,
+};
+use sigap::domain::incident::{
+    self, Fix, Incident, IncidentKind, Opening, PinKind, Source, TimelineEntry, incident_code,
+    sector_for,
+};
+use sigap::domain::location::Coordinates;
+use sigap::domain::signature::verify_gateway;
+use sigap::http::{ApiError, json_bytes, json_response, parse_json};
+use sigap::ids::keyed_hash;
+use tracing::{info, warn};
+
+use crate::{Panic, bad_request, conflict, forbidden, random_hex, unavailable};
+
+/// Largest device request body.
+const MAX_BODY_BYTES: usize = 4 * 1024;
+/// Header naming the device on signed requests.
+pub const DEVICE_HEADER: &str = "x-sigap-device";
+/// Header carrying the request's Unix time.
+pub const TIMESTAMP_HEADER: &str = "x-sigap-timestamp";
+/// Header carrying `hex(HMAC-SHA256(device secret, "<timestamp>.<body>"))`.
+pub const SIGNATURE_HEADER: &str = "x-sigap-signature";
+
+/// The device's secret: derived from its id with the server key, so checking a
+/// press needs no read (the press path stays at two AWS calls). Rotating
+/// `DEVICE_KEY` re-registers every device.
+pub fn device_secret(device_key: &str, device_id: &str) -> String {
+    keyed_hash(device_key.as_bytes(), &format!("device:{device_id}"))
+}
+
+fn pin_hash(app: &Panic, device: &str, pin: &str) -> String {
+    keyed_hash(
+        app.config.device_key.as_bytes(),
+        &format!("pin:{device}:{pin}"),
+    )
+}
+
+fn otp_hash(app: &Panic, device: &str, code: &str) -> String {
+    keyed_hash(
+        app.config.device_key.as_bytes(),
+        &format!("otp:{device}:{}", code.trim()),
+    )
+}
+
+fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
+    request.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Checks a signed device request; returns the device id and the body.
+fn signed<'a>(app: &Panic, request: &'a Request) -> Result<(String, &'a [u8]), ApiError> {
+    let device = header(request, DEVICE_HEADER).unwrap_or_default().trim();
+    if device.is_empty() || device.len() > 64 || !device.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(forbidden(
+            "invalid_signature",
+            "Tanda tangan perangkat tidak valid.",
+        ));
+    }
+    let body = json_bytes(request, MAX_BODY_BYTES)?;
+    let verified = verify_gateway(
+        &device_secret(&app.config.device_key, device),
+        header(request, TIMESTAMP_HEADER),
+        header(request, SIGNATURE_HEADER),
+        body,
+        app.clock.now().as_second(),
+        app.config.replay_window_seconds,
+    );
+    if let Err(why) = verified {
+        warn!(reason = %why, "device request refused");
+        return Err(forbidden(
+            "invalid_signature",
+            "Tanda tangan perangkat tidak valid.",
+        ));
+    }
+    Ok((device.to_string(), body))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Registration {
+    phone: String,
+}
+
+/// `POST /panic/devices`: a pending device and a one-time code by SMS.
+pub async fn register(app: &Panic, request: &Request) -> Result<Response<Body>, ApiError> {
+    let body: Registration = parse_json(json_bytes(request, MAX_BODY_BYTES)?)?;
+    let phone = PhoneNumber::parse(&body.phone).map_err(|_| {
+        bad_request(
+            "invalid_phone",
+            "Nomor HP tidak valid. Contoh: 0812 3456 7890.",
+        )
+    })?;
+    let now = app.clock.now();
+    let phone_hash = keyed_hash(app.config.sender_hash_key.as_bytes(), phone.as_e164());
+    let count = app
+        .rates
+        .count_message(&format!("otp:{phone_hash}"), now)
+        .await
+        .map_err(|e| unavailable("counting code requests", e))?;
+    if count > app.config.codes_per_hour {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_codes",
+            "Terlalu banyak permintaan kode. Coba lagi dalam satu jam.",
+        ));
+    }
+    let id = random_hex(app, 16)?;
+    let code = app
+        .ids
+        .random_bytes(16)
+        .ok()
+        .and_then(|b| one_time_code(&b))
+        .ok_or_else(|| unavailable("drawing a code", "random source"))?;
+    let expires_at = now.checked_add(OTP_VALID).unwrap_or(now);
+    app.devices
+        .create_pending(&PendingDevice {
+            id: &id,
+            phone: &phone,
+            phone_hash: &phone_hash,
+            otp_hash: &otp_hash(app, &id, &code),
+            expires_at,
+            attempts: OTP_ATTEMPTS,
+            now,
+        })
+        .await
+        .map_err(|e| unavailable("storing registration", e))?;
+    app.sms
+        .send(&phone, &otp_text(&code))
+        .await
+        .map_err(|e| unavailable("sending code", e))?;
+    info!(device = %id, to = %phone.masked(), "verification code sent");
+    Ok(json_response(
+        StatusCode::CREATED,
+        &json!({ "device_id": id, "expires_at": expires_at.to_string() }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Verification {
+    code: String,
+}
+
+async fn existing(app: &Panic, id: &str) -> Result<Device, ApiError> {
+    app.devices
+        .get(id)
+        .await
+        .map_err(|e| unavailable("reading device", e))?
+        .ok_or_else(|| ApiError::not_found("Perangkat tidak ditemukan."))
+}
+
+/// `POST /panic/devices/{id}/verify`: the right code activates the device and
+/// returns its secret (again, for the same code while it is valid: a lost answer
+/// can be asked for again).
+pub async fn verify(app: &Panic, id: &str, request: &Request) -> Result<Response<Body>, ApiError> {
+    let body: Verification = parse_json(json_bytes(request, MAX_BODY_BYTES)?)?;
+    let device = existing(app, id).await?;
+    let now = app.clock.now();
+    let given = otp_hash(app, id, &body.code);
+    match check_otp(
+        &device.otp_hash,
+        device.otp_expires_at,
+        device.otp_attempts,
+        &given,
+        now,
+    ) {
+        OtpCheck::Valid => {
+            app.devices
+                .activate(id, &given)
+                .await
+                .map_err(|e| unavailable("activating device", e))?;
+            Ok(json_response(
+                StatusCode::OK,
+                &json!({ "device_id": id, "device_secret": device_secret(&app.config.device_key, id) }),
+            ))
+        }
+        OtpCheck::Wrong(left) => {
+            match app.devices.count_wrong_code(id, device.otp_attempts).await {
+                Ok(()) | Err(StoreError::Conflict) => {}
+                Err(e) => return Err(unavailable("counting wrong code", e)),
+            }
+            Err(forbidden(
+                "wrong_code",
+                &format!("Kode salah. Sisa percobaan: {left}."),
+            ))
+        }
+        OtpCheck::Expired => Err(forbidden(
+            "code_expired",
+            "Kode sudah kedaluwarsa. Daftar ulang untuk kode baru.",
+        )),
+        OtpCheck::Locked => Err(forbidden(
+            "code_locked",
+            "Terlalu banyak kode salah. Daftar ulang untuk kode baru.",
+        )),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SettingsBody {
+    cancel_pin: String,
+    duress_pin: String,
+    #[serde(default)]
+    contacts: Vec<String>,
+}
+
+/// `PUT /panic/devices/{id}/settings` (signed): PINs and emergency contacts.
+pub async fn settings(
+    app: &Panic,
+    id: &str,
+    request: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let (device, body) = signed(app, request)?;
+    if device != id {
+        return Err(forbidden(
+            "invalid_signature",
+            "Tanda tangan perangkat tidak valid.",
+        ));
+    }
+    let body: SettingsBody = parse_json(body)?;
+    let parsed =
+        parse_settings(&body.cancel_pin, &body.duress_pin, &body.contacts).map_err(|e| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_settings",
+                e.to_string(),
+            )
+        })?;
+    match app
+        .devices
+        .set_settings(
+            id,
+            &pin_hash(app, id, parsed.cancel_pin.as_str()),
+            &pin_hash(app, id, parsed.duress_pin.as_str()),
+            &parsed.contacts,
+        )
+        .await
+    {
+        Ok(()) => Ok(json_response(
+            StatusCode::OK,
+            &json!({ "device_id": id, "contacts": parsed.contacts.len() }),
+        )),
+        Err(StoreError::Conflict) => Err(forbidden(
+            "device_inactive",
+            "Perangkat belum terverifikasi.",
+        )),
+        Err(e) => Err(unavailable("storing settings", e)),
+    }
+}
+
+/// A press as the device sends it; every field optional (a press always pages).
+#[derive(Deserialize, Default)]
+struct PressBody {
+    kind: Option<String>,
+    lat: Option<f64>,
+    lon: Option<f64>,
+    accuracy_m: Option<f64>,
+    fix_age_s: Option<u32>,
+}
+
+/// `POST /panic/press` (signed): opens an incident and pages tier 0, or joins the
+/// device's open incident (paging nobody again).
+pub async fn press(app: &Panic, request: &Request) -> Result<Response<Body>, ApiError> {
+    let (device, body) = signed(app, request)?;
+    // A signed press is real whatever its body says: never refuse it for content.
+    let body: PressBody = serde_json::from_slice(body).unwrap_or_default();
+    let kind = body
+        .kind
+        .as_deref()
+        .and_then(IncidentKind::parse)
+        .unwrap_or(IncidentKind::Other);
+    let coordinates = match (body.lat, body.lon) {
+        (Some(lat), Some(lon)) => Coordinates::parse(lat, lon).ok(),
+        _ => None,
+    };
+    let fix = coordinates.map(|coordinates| Fix {
+        coordinates,
+        accuracy_m: body.accuracy_m.filter(|a| a.is_finite() && *a >= 0.0),
+        fix_age_s: body.fix_age_s,
+    });
+    let now = app.clock.now();
+    let policy = app
+        .policy
+        .get()
+        .await
+        .map_err(|e| unavailable("reading paging policy", e))?;
+    let mut replaces = None;
+    for _ in 0..3 {
+        let opening = Opening {
+            id: new_code(app)?,
+            kind,
+            source: Source::PanicButton {
+                device: device.clone(),
+            },
+            sector: sector_for(&app.sectors, coordinates),
+            fix,
+            location_text: None,
+            policy: (*policy).clone(),
+            low_trust: false,
+            token: random_hex(app, 16)?,
+        };
+        let opened = incident::open(opening, now);
+        let claim = PressClaim {
+            device: device.clone(),
+            replaces: replaces.clone(),
+            open_until: now
+                .checked_add(SignedDuration::from_secs(i64::from(policy.dedup_window_s)))
+                .unwrap_or(now),
+        };
+        let entries = opened_entries(
+            &opened,
+            &device,
+            coordinates.is_none() && body.lat.is_some(),
+        );
+        match app
+            .incidents
+            .open(&opened, &entries, Some(&claim), None, now)
+            .await
+        {
+            Ok(()) => {
+                info!(incident = %opened.id, device = %device, sector = %opened.sector, "panic press opened an incident");
+                let id = opened.id.clone();
+                let paged = app.pager.deliver_or_defer(opened, now).await;
+                mark_trust(app, &device, paged, now).await;
+                return Ok(accepted(StatusCode::CREATED, &id, false));
+            }
+            Err(StoreError::Conflict) => {
+                // Not a new incident: find out why.
+                let known = existing(app, &device).await?;
+                if !known.active {
+                    return Err(forbidden(
+                        "device_inactive",
+                        "Perangkat belum terverifikasi.",
+                    ));
+                }
+                if known.blocked_until.is_some_and(|until| until > now) {
+                    return Err(forbidden(
+                        "device_blocked",
+                        "Perangkat ini diblokir petugas. Dalam keadaan darurat hubungi 112.",
+                    ));
+                }
+                match (&known.open_incident, known.open_until) {
+                    (Some(open), Some(until)) if until >= now => {
+                        match join(app, &known, open, fix, now).await? {
+                            Some(id) => return Ok(accepted(StatusCode::OK, &id, true)),
+                            // Its incident has closed: open a new one in its place.
+                            None => replaces = Some(open.clone()),
+                        }
+                    }
+                    // The window had passed or an id collided: try again.
+                    _ => replaces = None,
+                }
+            }
+            Err(e) => return Err(unavailable("storing incident", e)),
+        }
+    }
+    Err(unavailable("opening incident", "kept conflicting"))
+}
+
+fn opened_entries(incident: &Incident, device: &str, location_refused: bool) -> Vec<TimelineEntry> {
+    let actor = format!("device:{device}");
+    let mut entries = vec![TimelineEntry::new(
+        incident.opened_at,
+        "opened",
+        &actor,
+        Some(incident.id.clone()),
+    )];
+    if incident.fix.is_none() {
+        let why = if location_refused {
+            "lokasi di luar Kota Bandung atau tidak valid"
+        } else {
+            "tanpa lokasi"
+        };
+        entries.push(TimelineEntry::new(
+            incident.opened_at,
+            "no_location",
+            &actor,
+            Some(why.into()),
+        ));
+    }
+    entries
+}
+
+fn accepted(status: StatusCode, incident_id: &str, joined: bool) -> Response<Body> {
+    json_response(
+        status,
+        &json!({
+            "incident_id": incident_id,
+            "status": "terkirim",
+            "joined": joined,
+            "message": "Permintaan darurat terkirim. Petugas sedang dihubungi.",
+        }),
+    )
+}
+
+fn new_code(app: &Panic) -> Result<String, ApiError> {
+    app.ids
+        .random_bytes(16)
+        .ok()
+        .and_then(|b| incident_code(&b))
+        .ok_or_else(|| unavailable("drawing incident code", "random source"))
+}
+
+/// Folds a repeat press into the device's open incident; `None` if it has closed.
+async fn join(
+    app: &Panic,
+    device: &Device,
+    incident_id: &str,
+    fix: Option<Fix>,
+    now: Timestamp,
+) -> Result<Option<String>, ApiError> {
+    for _ in 0..3 {
+        let Some(current) = app
+            .incidents
+            .get(incident_id)
+            .await
+            .map_err(|e| unavailable("reading incident", e))?
+        else {
+            return Ok(None);
+        };
+        if !current.is_open() {
+            return Ok(None);
+        }
+        let joined = incident::join(&current, fix, now);
+        let until = now
+            .checked_add(SignedDuration::from_secs(i64::from(
+                current.policy.dedup_window_s,
+            )))
+            .unwrap_or(now);
+        let entry = TimelineEntry::new(
+            now,
+            "press_joined",
+            &format!("device:{}", device.id),
+            Some(format!("press {}", joined.presses)),
+        );
+        let extend = app
+            .devices
+            .extend_item(&device.id, incident_id, until)
+            .map_err(|e| unavailable("building device update", e))?;
+        match app
+            .incidents
+            .save(current.version, &joined, &[entry], vec![extend], now)
+            .await
+        {
+            Ok(()) => {
+                info!(incident = %incident_id, presses = joined.presses, "repeat press joined the open incident");
+                return Ok(Some(incident_id.to_string()));
+            }
+            Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(unavailable("joining incident", e)),
+        }
+    }
+    Err(unavailable("joining incident", "kept conflicting"))
+}
+
+/// After the first page: a device with a history of unfounded presses is marked
+/// low-trust on the incident (its pages still go out, marked so).
+async fn mark_trust(app: &Panic, device: &str, incident: Incident, now: Timestamp) {
+    let Ok(Some(known)) = app.devices.get(device).await else {
+        return;
+    };
+    if !is_low_trust(&known.unfounded_at, now) {
+        return;
+    }
+    let mut next = incident.clone();
+    next.low_trust = true;
+    next.version += 1;
+    let entry = TimelineEntry::new(
+        now,
+        "low_trust",
+        "system",
+        Some(format!(
+            "{} laporan palsu dalam 30 hari",
+            known.unfounded_at.len()
+        )),
+    );
+    if let Err(err) = app.pager.commit(&incident, next, &[entry], now).await {
+        warn!(incident = %incident.id, error = %err, "could not mark low trust");
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CancelBody {
+    pin: String,
+}
+
+/// `POST /panic/incidents/{id}/cancel` (signed): the cancel PIN cancels; the duress
+/// PIN answers exactly the same and escalates silently.
+pub async fn cancel(app: &Panic, id: &str, request: &Request) -> Result<Response<Body>, ApiError> {
+    let (device, body) = signed(app, request)?;
+    let body: CancelBody = parse_json(body)?;
+    let known = existing(app, &device).await?;
+    let pin = match (&known.cancel_pin_hash, &known.duress_pin_hash) {
+        (Some(cancel), Some(duress)) => {
+            let given = pin_hash(app, &device, body.pin.trim());
+            if given == *cancel {
+                PinKind::Cancel
+            } else if given == *duress {
+                PinKind::Duress
+            } else {
+                return Err(forbidden("wrong_pin", "PIN salah."));
+            }
+        }
+        _ => return Err(conflict("no_pin", "PIN pembatalan belum diatur.")),
+    };
+    let now = app.clock.now();
+    for _ in 0..3 {
+        let current = app
+            .incidents
+            .get(id)
+            .await
+            .map_err(|e| unavailable("reading incident", e))?
+            .filter(|i| {
+                i.source
+                    == Source::PanicButton {
+                        device: device.clone(),
+                    }
+            })
+            .ok_or_else(|| ApiError::not_found("Kejadian tidak ditemukan."))?;
+        // Cancelled already (a retry of the same cancel): the same answer.
+        if current.state == incident::IncidentState::Cancelled
+            || (current.duress && pin == PinKind::Duress)
+        {
+            return Ok(cancelled(id));
+        }
+        let next = match incident::cancel(&current, pin, now, random_hex(app, 16)?) {
+            Ok(next) => next,
+            Err(incident::IncidentError::CancelWindowPassed) => {
+                return Err(conflict(
+                    "cancel_window_passed",
+                    "Batas waktu pembatalan sudah lewat. Hubungi 112 bila keadaan sudah aman.",
+                ));
+            }
+            Err(incident::IncidentError::WrongState(_)) => {
+                return Err(conflict(
+                    "incident_closed",
+                    "Kejadian sudah ditangani petugas.",
+                ));
+            }
+        };
+        let (what, detail) = match pin {
+            PinKind::Cancel => (
+                "cancelled",
+                "dibatalkan dengan PIN; perlu telepon tindak lanjut",
+            ),
+            PinKind::Duress => (
+                "duress",
+                "PIN darurat (duress): dieskalasi diam-diam ke tier teratas",
+            ),
+        };
+        let entry = TimelineEntry::new(now, what, &format!("device:{device}"), Some(detail.into()));
+        match app.pager.commit(&current, next, &[entry], now).await {
+            Ok(_) => return Ok(cancelled(id)),
+            Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(unavailable("cancelling incident", e)),
+        }
+    }
+    Err(unavailable("cancelling incident", "kept conflicting"))
+}
+
+/// The one answer to a cancel, whichever PIN was used.
+fn cancelled(id: &str) -> Response<Body> {
+    json_response(
+        StatusCode::OK,
+        &json!({ "incident_id": id, "status": "dibatalkan", "message": "Permintaan darurat dibatalkan." }),
+    )
+}

@@ -1,0 +1,177 @@
+//! `panic`: the Panic Button and Call Center 112 over HTTP.
+//!
+//! Citizens' devices (public routes, every call after registration signed with the
+//! device secret over `<timestamp>.<body>`):
+//! - `POST /panic/devices` `{"phone"}`: sends a one-time code by SMS.
+//! - `POST /panic/devices/{id}/verify` `{"code"}`: returns the device secret.
+//! - `PUT /panic/devices/{id}/settings` `{"cancel_pin","duress_pin","contacts"}`.
+//! - `POST /panic/press` `{"kind","lat","lon","accuracy_m","fix_age_s"}` (all
+//!   optional: a press without a location, or with an unknown kind, still pages).
+//! - `POST /panic/incidents/{id}/cancel` `{"pin"}`.
+//!
+//! Staff (JWT): `operator` records 112 calls and updates and resolves incidents;
+//! `responder:<unit>` acknowledges and resolves; admins block devices; supervisors
+//! and admins read. See [`staff`].
+//!
+//! A press is stored (one transaction: incident, timeline, the device's claim that
+//! folds repeat presses into it) and then paged (one SNS publish) before the device
+//! gets its answer: two sequential AWS calls to the first page.
+
+mod device;
+mod staff;
+
+use std::sync::Arc;
+
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Body, Request, RequestExt, Response};
+use sigap::adapters::inbound::InboundStore;
+use sigap::adapters::incidents::{DeviceStore, IncidentStore, PolicyCache};
+use sigap::adapters::queue::JsonQueue;
+use sigap::adapters::sms::{PanicTopic, SmsSender};
+use sigap::aws::AwsClients;
+use sigap::clock::Clock;
+use sigap::config::{ConfigError, Settings};
+use sigap::domain::incident::{Sector, bundled_sectors};
+use sigap::http::ApiError;
+use sigap::ids::IdGenerator;
+use sigap::paging::Pager;
+use tracing::error;
+
+/// Settings `panic` reads from its environment.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The single table.
+    pub table_name: String,
+    /// The panic topic responders subscribe to.
+    pub panic_topic_arn: String,
+    /// The escalation queue (delayed ticks).
+    pub escalation_queue_url: String,
+    /// The notify queue (emergency contacts).
+    pub notify_queue_url: String,
+    /// Secret key deriving device secrets and keying code and PIN hashes.
+    pub device_key: String,
+    /// Secret key for phone-number hashes (shared with sms-intake).
+    pub sender_hash_key: String,
+    /// How old a signed device request may be, in seconds.
+    pub replay_window_seconds: i64,
+    /// One-time codes one number may request per hour.
+    pub codes_per_hour: u64,
+}
+
+impl Config {
+    /// Reads `TABLE_NAME`, `PANIC_TOPIC_ARN`, `ESCALATION_QUEUE_URL`,
+    /// `NOTIFY_QUEUE_URL`, `DEVICE_KEY`, `SENDER_HASH_KEY`, and the optional
+    /// `PANIC_REPLAY_WINDOW_SECONDS` (60) and `PANIC_CODES_PER_HOUR` (3).
+    pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
+        Ok(Self {
+            table_name: settings.required("TABLE_NAME")?,
+            panic_topic_arn: settings.required("PANIC_TOPIC_ARN")?,
+            escalation_queue_url: settings.required("ESCALATION_QUEUE_URL")?,
+            notify_queue_url: settings.required("NOTIFY_QUEUE_URL")?,
+            device_key: settings.required("DEVICE_KEY")?,
+            sender_hash_key: settings.required("SENDER_HASH_KEY")?,
+            replay_window_seconds: settings.parsed_or("PANIC_REPLAY_WINDOW_SECONDS", 60)?,
+            codes_per_hour: settings.parsed_or("PANIC_CODES_PER_HOUR", 3)?,
+        })
+    }
+}
+
+/// Everything the handler needs, built once per process.
+pub struct Panic {
+    pager: Pager,
+    incidents: IncidentStore,
+    devices: DeviceStore,
+    policy: PolicyCache,
+    rates: InboundStore,
+    sms: SmsSender,
+    sectors: Vec<Sector>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+    config: Config,
+}
+
+impl Panic {
+    /// Wires the stores, the topic and the queues.
+    pub fn new(
+        config: &Config,
+        clients: &AwsClients,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+    ) -> Self {
+        let table = &config.table_name;
+        let incidents = IncidentStore::new(clients.dynamodb.clone(), table);
+        Self {
+            pager: pager(config, clients),
+            policy: PolicyCache::new(incidents.clone()),
+            incidents,
+            devices: DeviceStore::new(clients.dynamodb.clone(), table),
+            rates: InboundStore::new(clients.dynamodb.clone(), table),
+            sms: SmsSender::new(clients.sns.clone()),
+            sectors: bundled_sectors(),
+            clock,
+            ids,
+            config: config.clone(),
+        }
+    }
+}
+
+/// The pager over `config`'s table, topic and queues.
+fn pager(config: &Config, clients: &AwsClients) -> Pager {
+    Pager::new(
+        IncidentStore::new(clients.dynamodb.clone(), &config.table_name),
+        PanicTopic::new(clients.sns.clone(), &config.panic_topic_arn),
+        JsonQueue::new(clients.sqs.clone(), &config.escalation_queue_url),
+        JsonQueue::new(clients.sqs.clone(), &config.notify_queue_url),
+    )
+}
+
+/// The Lambda handler: always answers with a response, never panics on input.
+pub async fn handle(app: &Panic, request: Request) -> Result<Response<Body>, lambda_http::Error> {
+    let path = request.raw_http_path();
+    let segments: Vec<&str> = path
+        .trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
+    let result = match (request.method(), segments.as_slice()) {
+        (&Method::POST, ["panic", "devices"]) => device::register(app, &request).await,
+        (&Method::POST, ["panic", "devices", id, "verify"]) => {
+            device::verify(app, id, &request).await
+        }
+        (&Method::PUT, ["panic", "devices", id, "settings"]) => {
+            device::settings(app, id, &request).await
+        }
+        (&Method::POST, ["panic", "press"]) => device::press(app, &request).await,
+        (&Method::POST, ["panic", "incidents", id, "cancel"]) => {
+            device::cancel(app, id, &request).await
+        }
+        (_, ["staff", ..]) => staff::route(app, &request, &segments).await,
+        _ => Err(ApiError::not_found("Alamat tidak ditemukan.")),
+    };
+    Ok(result.unwrap_or_else(ApiError::into_response))
+}
+
+pub(crate) fn unavailable(context: &str, err: impl std::fmt::Display) -> ApiError {
+    error!(error = %err, "{context}");
+    ApiError::unavailable()
+}
+
+pub(crate) fn bad_request(code: &'static str, message: &str) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, code, message)
+}
+
+pub(crate) fn conflict(code: &'static str, message: &str) -> ApiError {
+    ApiError::new(StatusCode::CONFLICT, code, message)
+}
+
+pub(crate) fn forbidden(code: &'static str, message: &str) -> ApiError {
+    ApiError::new(StatusCode::FORBIDDEN, code, message)
+}
+
+/// A fresh random token (escalation tokens, device ids).
+pub(crate) fn random_hex(app: &Panic, bytes: usize) -> Result<String, ApiError> {
+    app.ids
+        .random_bytes(bytes)
+        .map(hex::encode)
+        .map_err(|e| unavailable("drawing random bytes", e))
+}

@@ -1,0 +1,23 @@
+//! Lambda entry point for `panic`: wiring only.
+
+use std::sync::Arc;
+
+use lambda_http::{Error, run, service_fn};
+use panic::{Config, Panic, handle};
+use sigap::aws::AwsClients;
+use sigap::clock::SystemClock;
+use sigap::config::Settings;
+use sigap::ids::OsRandom;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    sigap::telemetry::init();
+    let config = Config::load(&Settings::from_env())?;
+    let clients = AwsClients::from_env().await;
+    let app = Panic::new(&config, &clients, Arc::new(SystemClock), Arc::new(OsRandom));
+    let app = &app;
+    run(service_fn(move |request| async move {
+        handle(app, request).await
+    }))
+    .await
+}

@@ -1,0 +1,152 @@
+//! `POST /_devstack/panic`: a demo panic-button device, devstack only.
+//!
+//! - `{"action":"press","kind":"crime","lat":-6.9025,"lon":107.6188}` (all optional):
+//!   registers the demo device on first use (cancel PIN `1234`, duress PIN `9999`,
+//!   one emergency contact `081100009999`), then signs a press exactly as the app
+//!   would and posts it to devstack's own `/panic/press`.
+//! - `{"action":"cancel","incident_id":"INC-…","pin":"1234"}`: a signed cancel.
+//!
+//! Answers with what the API answered. Pages show up on the command-centre console
+//! that `make run` prints.
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::{Request, Response, StatusCode};
+use jiff::Timestamp;
+use serde_json::{Value, json};
+use sigap::adapters::incidents::{DeviceStore, PendingDevice};
+use sigap::aws::AwsClients;
+use sigap::domain::contact::PhoneNumber;
+use sigap::domain::signature::gateway_signature;
+use sigap::ids::keyed_hash;
+
+use crate::sms::{answer, post, tool_input};
+
+/// The demo device's id.
+pub const DEMO_DEVICE: &str = "0000000000000000000000000000d3e0";
+/// The demo device's phone number.
+const DEMO_PHONE: &str = "081100000000";
+/// The demo device's emergency contact.
+const DEMO_CONTACT: &str = "081100009999";
+
+/// What the tool needs: the keys the panic function uses, and the table.
+#[derive(Clone)]
+pub struct PanicTool {
+    /// `DEVICE_KEY` as the template gives it to `panic`.
+    pub device_key: String,
+    /// `SENDER_HASH_KEY` as the template gives it.
+    pub sender_hash_key: String,
+    /// The stack's table.
+    pub table: String,
+    /// AWS clients pointed at moto.
+    pub clients: AwsClients,
+}
+
+impl PanicTool {
+    fn secret(&self) -> String {
+        keyed_hash(self.device_key.as_bytes(), &format!("device:{DEMO_DEVICE}"))
+    }
+
+    /// Registers the demo device directly in the table (as a verified phone would).
+    async fn ensure_device(&self) -> Result<(), String> {
+        let devices = DeviceStore::new(self.clients.dynamodb.clone(), &self.table);
+        if devices
+            .get(DEMO_DEVICE)
+            .await
+            .map_err(|e| e.to_string())?
+            .is_some_and(|d| d.active)
+        {
+            return Ok(());
+        }
+        let key = self.device_key.as_bytes();
+        let phone = PhoneNumber::parse(DEMO_PHONE).map_err(|e| e.to_string())?;
+        let otp = keyed_hash(key, &format!("otp:{DEMO_DEVICE}:000000"));
+        let now = Timestamp::now();
+        let _ = devices
+            .create_pending(&PendingDevice {
+                id: DEMO_DEVICE,
+                phone: &phone,
+                phone_hash: &keyed_hash(self.sender_hash_key.as_bytes(), phone.as_e164()),
+                otp_hash: &otp,
+                expires_at: now,
+                attempts: 5,
+                now,
+            })
+            .await;
+        devices
+            .activate(DEMO_DEVICE, &otp)
+            .await
+            .map_err(|e| e.to_string())?;
+        let contact = PhoneNumber::parse(DEMO_CONTACT).map_err(|e| e.to_string())?;
+        devices
+            .set_settings(
+                DEMO_DEVICE,
+                &keyed_hash(key, &format!("pin:{DEMO_DEVICE}:1234")),
+                &keyed_hash(key, &format!("pin:{DEMO_DEVICE}:9999")),
+                &[contact],
+            )
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn signed_post(&self, url: &str, body: &Value) -> Result<(u16, Value), String> {
+        let body = body.to_string();
+        let timestamp = Timestamp::now().as_second();
+        let signature = gateway_signature(&self.secret(), timestamp, body.as_bytes());
+        let timestamp = timestamp.to_string();
+        let headers = [
+            ("content-type", "application/json"),
+            ("x-sigap-device", DEMO_DEVICE),
+            ("x-sigap-timestamp", timestamp.as_str()),
+            ("x-sigap-signature", signature.as_str()),
+        ];
+        let (status, bytes) = post(url, &headers, body).await?;
+        Ok((status, serde_json::from_slice(&bytes).unwrap_or_default()))
+    }
+}
+
+/// Serves `POST /_devstack/panic`.
+pub async fn panic_endpoint(tool: &PanicTool, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let usage =
+        r#"POST {"action":"press","kind","lat","lon"} or {"action":"cancel","incident_id","pin"}"#;
+    let (host, input) = match tool_input(request, usage).await {
+        Ok(read) => read,
+        Err(refused) => return refused,
+    };
+    if let Err(err) = tool.ensure_device().await {
+        return answer(StatusCode::BAD_GATEWAY, json!({ "message": err }));
+    }
+    let result = match input["action"].as_str().unwrap_or("press") {
+        "press" => {
+            let mut press = json!({ "kind": input["kind"].as_str().unwrap_or("crime") });
+            if let (Some(lat), Some(lon)) = (input["lat"].as_f64(), input["lon"].as_f64()) {
+                press["lat"] = json!(lat);
+                press["lon"] = json!(lon);
+                press["accuracy_m"] = json!(10.0);
+                press["fix_age_s"] = json!(3);
+            }
+            tool.signed_post(&format!("http://{host}/panic/press"), &press)
+                .await
+        }
+        "cancel" => {
+            let id = input["incident_id"].as_str().unwrap_or_default();
+            let pin = input["pin"].as_str().unwrap_or("1234");
+            tool.signed_post(
+                &format!("http://{host}/panic/incidents/{id}/cancel"),
+                &json!({ "pin": pin }),
+            )
+            .await
+        }
+        _ => {
+            return answer(
+                StatusCode::BAD_REQUEST,
+                json!({"message": "action: press or cancel"}),
+            );
+        }
+    };
+    match result {
+        Ok((status, body)) => answer(StatusCode::OK, json!({ "api_status": status, "api": body })),
+        Err(err) => answer(StatusCode::BAD_GATEWAY, json!({ "message": err })),
+    }
+}

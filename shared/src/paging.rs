@@ -1,0 +1,226 @@
+//! Committing an incident change and carrying out what it owes.
+//!
+//! Every change is one conditional write of the incident (with its timeline lines)
+//! that leaves pages and the next escalation tick **owed**. [`Pager::deliver`] then
+//! publishes the pages (one SNS publish each, in parallel), schedules the tick on the
+//! escalation queue, and settles what went out in a second write. If it dies or an
+//! AWS call fails half-way, what is still owed stays on the incident, which the
+//! auditor (GSI1 `ESC#`) or the redelivered tick finishes: a page may go out twice
+//! after a crash, never zero times.
+
+use futures::future::join_all;
+use jiff::Timestamp;
+use tracing::{info, warn};
+
+use crate::adapters::incidents::IncidentStore;
+use crate::adapters::queue::{EscalationTick, JsonQueue};
+use crate::adapters::sms::PanicTopic;
+use crate::adapters::table::StoreError;
+use crate::domain::incident::{Incident, Page, TimelineEntry, render, settle_sent};
+use crate::domain::notification::{IncidentContactsJob, NotifyJob};
+
+/// Writes incident changes and delivers their pages and ticks.
+#[derive(Debug, Clone)]
+pub struct Pager {
+    incidents: IncidentStore,
+    topic: PanicTopic,
+    ticks: JsonQueue,
+    notify: JsonQueue,
+}
+
+impl Pager {
+    /// Over the store, the panic topic, the escalation queue and the notify queue.
+    pub fn new(
+        incidents: IncidentStore,
+        topic: PanicTopic,
+        ticks: JsonQueue,
+        notify: JsonQueue,
+    ) -> Self {
+        Self {
+            incidents,
+            topic,
+            ticks,
+            notify,
+        }
+    }
+
+    /// The incident store.
+    pub fn incidents(&self) -> &IncidentStore {
+        &self.incidents
+    }
+
+    /// Saves `next` over `previous` (`Conflict` if it changed meanwhile), then
+    /// delivers what it owes. A delivery failure is logged and left to the auditor:
+    /// the change itself has happened.
+    pub async fn commit(
+        &self,
+        previous: &Incident,
+        next: Incident,
+        entries: &[TimelineEntry],
+        now: Timestamp,
+    ) -> Result<Incident, StoreError> {
+        self.commit_with(previous, next, entries, Vec::new(), now)
+            .await
+    }
+
+    /// [`Pager::commit`] with `also` written in the same transaction.
+    pub async fn commit_with(
+        &self,
+        previous: &Incident,
+        next: Incident,
+        entries: &[TimelineEntry],
+        also: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
+        now: Timestamp,
+    ) -> Result<Incident, StoreError> {
+        self.incidents
+            .save(previous.version, &next, entries, also, now)
+            .await?;
+        Ok(self.deliver_or_defer(next, now).await)
+    }
+
+    /// [`Pager::deliver`], logging a failure and returning the incident as written.
+    pub async fn deliver_or_defer(&self, incident: Incident, now: Timestamp) -> Incident {
+        match self.deliver(&incident, now).await {
+            Ok(settled) => settled,
+            Err(err) => {
+                warn!(incident = %incident.id, error = %err, "delivery failed; left owed for the auditor");
+                incident
+            }
+        }
+    }
+
+    /// Sends what `incident` owes and settles what went out.
+    pub async fn deliver(
+        &self,
+        incident: &Incident,
+        now: Timestamp,
+    ) -> Result<Incident, StoreError> {
+        let esc = &incident.escalation;
+        if !esc.is_unsettled() {
+            return Ok(incident.clone());
+        }
+        let sends = esc.owed.iter().map(|page| self.send(incident, page, now));
+        let tick = async {
+            match (esc.tick_owed, esc.next_tick_at) {
+                (true, Some(due)) => {
+                    let delay = due.duration_since(now).as_secs().max(0);
+                    let tick = EscalationTick {
+                        incident_id: incident.id.clone(),
+                        token: esc.token.clone(),
+                    };
+                    self.ticks
+                        .send_delayed(&tick, delay)
+                        .await
+                        .map(|()| Some(due))
+                }
+                _ => Ok(None),
+            }
+        };
+        let (sent, tick) = futures::join!(join_all(sends), tick);
+        let mut failure = None;
+        let mut pages = Vec::new();
+        let mut entries = Vec::new();
+        for result in sent {
+            match result {
+                Ok((page, entry)) => {
+                    pages.push(page);
+                    entries.push(entry);
+                }
+                Err(err) => failure = Some(err),
+            }
+        }
+        let tick_sent = match tick {
+            Ok(Some(due)) => {
+                entries.push(TimelineEntry::new(
+                    now,
+                    "tick_scheduled",
+                    "system",
+                    Some(format!("due {due}")),
+                ));
+                true
+            }
+            Ok(None) => false,
+            Err(err) => {
+                failure = Some(err);
+                false
+            }
+        };
+        let settled = self
+            .settle(
+                incident,
+                &pages,
+                tick_sent.then_some(esc.token.as_str()),
+                &entries,
+                now,
+            )
+            .await?;
+        match failure {
+            Some(err) => Err(err),
+            None => Ok(settled),
+        }
+    }
+
+    async fn send(
+        &self,
+        incident: &Incident,
+        page: &Page,
+        now: Timestamp,
+    ) -> Result<(Page, TimelineEntry), StoreError> {
+        match render(incident, page, None) {
+            Some(out) => {
+                let message_id = self.topic.publish(&incident.id, &out).await?;
+                info!(incident = %incident.id, page = %out.key, "paged");
+                let detail = format!(
+                    "{} tier={} sector={} sns={message_id}",
+                    out.key, out.attributes.tier, out.attributes.sector
+                );
+                Ok((
+                    page.clone(),
+                    TimelineEntry::new(now, &out.attributes.event, "system", Some(detail)),
+                ))
+            }
+            None => {
+                let job = NotifyJob::Contacts(IncidentContactsJob {
+                    incident_contacts: incident.id.clone(),
+                });
+                self.notify.send(&job).await?;
+                Ok((
+                    page.clone(),
+                    TimelineEntry::new(now, "contacts_queued", "system", None),
+                ))
+            }
+        }
+    }
+
+    /// Marks `pages` and the tick as sent, on the stored version (re-read when a
+    /// change landed meanwhile, so that change keeps what it owes).
+    async fn settle(
+        &self,
+        incident: &Incident,
+        pages: &[Page],
+        tick_token: Option<&str>,
+        entries: &[TimelineEntry],
+        now: Timestamp,
+    ) -> Result<Incident, StoreError> {
+        let mut current = incident.clone();
+        for _ in 0..3 {
+            let settled = settle_sent(&current, pages, tick_token);
+            match self
+                .incidents
+                .save(current.version, &settled, entries, Vec::new(), now)
+                .await
+            {
+                Ok(()) => return Ok(settled),
+                Err(StoreError::Conflict) => {
+                    current = self
+                        .incidents
+                        .get(&incident.id)
+                        .await?
+                        .ok_or_else(|| StoreError::Corrupt("incident vanished".into()))?;
+                }
+                Err(err) => return Err(err),
+            }
+        }
+        Err(StoreError::Conflict)
+    }
+}

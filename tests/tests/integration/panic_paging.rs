@@ -1,0 +1,927 @@
+//! Panic Button and 112 against moto: devices registered by SMS code, presses signed
+//! here with an HMAC written for the tests, responders' queues subscribed to the
+//! panic topic through filter policies, escalation ticks taken off the real delayed
+//! queue, the auditor, acks by API and by SMS, and every step on the timeline.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{Value, json};
+use sigap::adapters::incidents::IncidentStore;
+use sigap::adapters::queue::EscalationTick;
+use sigap::clock::{Clock, ManualClock};
+use sigap::domain::incident::PagingPolicy;
+use sigap::ids::{OsRandom, keyed_hash};
+use sigap_tests::{
+    HttpReply, TestStack, api_request, drain, reply, sent_sms, stack, staff_request,
+    subscriber_filtered, take_messages, unique_phone,
+};
+
+use crate::sms_intake::{config as sms_config, pump_notify, text};
+
+const DEVICE_KEY: &str = "test-device-key";
+const SENDER_KEY: &str = "test-sender-key";
+/// Gedung Sate: sector `cibeunying`.
+const GEDUNG_SATE: (f64, f64) = (-6.9025, 107.6188);
+
+fn start() -> Timestamp {
+    "2026-11-28T12:00:00Z".parse().unwrap()
+}
+
+fn panic_topic(t: &TestStack) -> String {
+    t.stack.topics["PanicTopic"].clone()
+}
+
+fn escalation_url(t: &TestStack) -> String {
+    t.stack.queue("EscalationQueue").unwrap().url.clone()
+}
+
+fn panic_config(t: &TestStack) -> panic::Config {
+    panic::Config {
+        table_name: t.table.clone(),
+        panic_topic_arn: panic_topic(t),
+        escalation_queue_url: escalation_url(t),
+        notify_queue_url: t.notify_url.clone(),
+        device_key: DEVICE_KEY.into(),
+        sender_hash_key: SENDER_KEY.into(),
+        replay_window_seconds: 60,
+        codes_per_hour: 3,
+    }
+}
+
+fn panic_app(t: &TestStack, clock: Arc<dyn Clock>) -> panic::Panic {
+    panic::Panic::new(&panic_config(t), &t.clients, clock, Arc::new(OsRandom))
+}
+
+fn escalate_app(t: &TestStack, clock: Arc<dyn Clock>) -> escalate::Escalate {
+    let config = escalate::Config {
+        table_name: t.table.clone(),
+        panic_topic_arn: panic_topic(t),
+        escalation_queue_url: escalation_url(t),
+        notify_queue_url: t.notify_url.clone(),
+    };
+    escalate::Escalate::new(&config, &t.clients, clock, Arc::new(OsRandom))
+}
+
+/// A stack whose paging policy has one-second timeouts, so ticks come quickly.
+async fn fast_stack(name: &str) -> TestStack {
+    let t = stack(name).await;
+    IncidentStore::new(t.clients.dynamodb.clone(), &t.table)
+        .put_policy(&PagingPolicy {
+            ack_timeouts_s: vec![1, 1, 1],
+            top_repeats: 1,
+            resolve_timeout_s: 1,
+            owner_repeats: 1,
+            dedup_window_s: 600,
+            cancel_window_s: 120,
+        })
+        .await
+        .unwrap();
+    t
+}
+
+/// A responder channel: a queue subscribed with a filter on sector and tiers.
+async fn responder(t: &TestStack, sector: &str, tiers: &[&str]) -> String {
+    subscriber_filtered(
+        &t.clients,
+        &panic_topic(t),
+        Some(json!({ "sector": [sector], "tier": tiers })),
+    )
+    .await
+}
+
+async fn call(app: &panic::Panic, request: lambda_http::Request) -> HttpReply {
+    reply(panic::handle(app, request).await.unwrap())
+}
+
+/// The device scheme, written out: hex HMAC-SHA256 over "<ts>.<body>" with the
+/// secret the server returned at verification.
+fn signed(
+    method: &str,
+    path: &str,
+    device: &str,
+    secret: &str,
+    body: &str,
+    at: Timestamp,
+) -> lambda_http::Request {
+    let timestamp = at.as_second().to_string();
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(format!("{timestamp}.{body}").as_bytes());
+    let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+    api_request(
+        method,
+        path,
+        &[
+            ("content-type", "application/json"),
+            ("x-sigap-device", device),
+            ("x-sigap-timestamp", &timestamp),
+            ("x-sigap-signature", &signature),
+        ],
+        Some(body),
+    )
+}
+
+/// A registered device: (id, secret), with PINs 1234 / 9999 and one contact.
+async fn registered(app: &panic::Panic, clock: &ManualClock, contact: &str) -> (String, String) {
+    let phone = unique_phone();
+    let body = json!({ "phone": phone }).to_string();
+    let created = call(
+        app,
+        api_request(
+            "POST",
+            "/panic/devices",
+            &[("content-type", "application/json")],
+            Some(&body),
+        ),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.json);
+    let id = created.json["device_id"].as_str().unwrap().to_string();
+    let sms = sent_sms(&phone).await;
+    assert_eq!(sms.len(), 1);
+    let code: String = sms[0]
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .unwrap()
+        .to_string();
+    let verify = |code: String| {
+        api_request(
+            "POST",
+            &format!("/panic/devices/{id}/verify"),
+            &[("content-type", "application/json")],
+            Some(&json!({ "code": code }).to_string()),
+        )
+    };
+    let wrong = call(app, verify("000000".into())).await;
+    assert_eq!(wrong.status, 403);
+    assert_eq!(
+        wrong.json["error"]["message"],
+        "Kode salah. Sisa percobaan: 4."
+    );
+    let ok = call(app, verify(code.clone())).await;
+    assert_eq!(ok.status, 200, "{}", ok.json);
+    let secret = ok.json["device_secret"].as_str().unwrap().to_string();
+    // A lost answer can be asked for again with the same code.
+    assert_eq!(
+        call(app, verify(code)).await.json["device_secret"],
+        secret.as_str()
+    );
+    let settings =
+        json!({ "cancel_pin": "1234", "duress_pin": "9999", "contacts": [contact] }).to_string();
+    let set = call(
+        app,
+        signed(
+            "PUT",
+            &format!("/panic/devices/{id}/settings"),
+            &id,
+            &secret,
+            &settings,
+            clock.now(),
+        ),
+    )
+    .await;
+    assert_eq!(set.status, 200, "{}", set.json);
+    (id, secret)
+}
+
+async fn press(
+    app: &panic::Panic,
+    clock: &ManualClock,
+    device: &(String, String),
+    body: Value,
+) -> HttpReply {
+    let body = body.to_string();
+    call(
+        app,
+        signed(
+            "POST",
+            "/panic/press",
+            &device.0,
+            &device.1,
+            &body,
+            clock.now(),
+        ),
+    )
+    .await
+}
+
+/// The next tick on the escalation queue (waits out its delay).
+async fn next_tick(t: &TestStack) -> EscalationTick {
+    for _ in 0..10 {
+        if let Some(body) = take_messages(&t.clients, &escalation_url(t)).await.first() {
+            return serde_json::from_str(body).unwrap();
+        }
+    }
+    panic!("no escalation tick arrived");
+}
+
+async fn run_tick(
+    t: &TestStack,
+    esc: &escalate::Escalate,
+    tick: &EscalationTick,
+) -> escalate::TickOutcome {
+    let _ = t;
+    escalate::process_tick(esc, tick).await.unwrap()
+}
+
+async fn staff_incident(app: &panic::Panic, id: &str) -> Value {
+    let shown = call(
+        app,
+        staff_request(
+            "GET",
+            &format!("/staff/incidents/{id}"),
+            "op-1",
+            &["operator"],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(shown.status, 200, "{}", shown.json);
+    shown.json
+}
+
+fn timeline(incident: &Value) -> Vec<String> {
+    incident["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["what"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_press_pages_its_sector_escalates_tier_by_tier_and_an_ack_stands_everyone_down() {
+    let t = fast_stack("panic-path").await;
+    let clock = Arc::new(ManualClock::new(start()));
+    let app = panic_app(&t, clock.clone());
+    let esc = escalate_app(&t, clock.clone());
+    let tier0 = responder(&t, "cibeunying", &["0", "unit:polsek-coblong"]).await;
+    let tier1 = responder(&t, "cibeunying", &["1"]).await;
+    let tier2 = responder(&t, "cibeunying", &["2"]).await;
+    let elsewhere = responder(&t, "karees", &["0", "1", "2"]).await;
+    let contact = unique_phone();
+    let device = registered(&app, &clock, &contact).await;
+
+    let pressed = press(&app, &clock, &device, json!({
+        "kind": "crime", "lat": GEDUNG_SATE.0, "lon": GEDUNG_SATE.1, "accuracy_m": 12.5, "fix_age_s": 4
+    }))
+    .await;
+    assert_eq!(pressed.status, 201, "{}", pressed.json);
+    assert_eq!(pressed.json["status"], "terkirim");
+    let id = pressed.json["incident_id"].as_str().unwrap().to_string();
+    let pages = drain(&t.clients, &tier0).await;
+    assert_eq!(pages.len(), 1, "{pages:?}");
+    assert!(
+        pages[0].starts_with(&format!(
+            "SIGAP {id} KEJAHATAN T0 cibeunying maps.google.com/?q=-6.90250,107.61880"
+        )),
+        "{}",
+        pages[0]
+    );
+    assert!(pages[0].contains(&format!("Balas 1 {id}")));
+    assert!(pages[0].chars().count() <= 160);
+    assert!(
+        drain(&t.clients, &elsewhere).await.is_empty(),
+        "another sector was paged"
+    );
+    // The emergency contact is told once, through notify.
+    pump_notify(&t, clock.clone()).await;
+    let told = sent_sms(&contact).await;
+    assert_eq!(told.len(), 1);
+    assert!(
+        told[0].contains(&id) && told[0].contains("maps.google.com"),
+        "{}",
+        told[0]
+    );
+
+    // A repeated press joins: same incident, nobody paged again.
+    clock.advance(SignedDuration::from_millis(500));
+    let again = press(
+        &app,
+        &clock,
+        &device,
+        json!({ "kind": "crime", "lat": -6.9030, "lon": 107.6190 }),
+    )
+    .await;
+    assert_eq!(again.status, 200);
+    assert_eq!(again.json["incident_id"], id.as_str());
+    assert_eq!(again.json["joined"], true);
+    assert!(drain(&t.clients, &tier0).await.is_empty());
+
+    // No ack: tier 1, then tier 2. The same tick delivered twice acts once.
+    clock.advance(SignedDuration::from_secs(1));
+    let tick = next_tick(&t).await;
+    assert_eq!(
+        run_tick(&t, &esc, &tick).await,
+        escalate::TickOutcome::Escalated
+    );
+    assert_eq!(
+        run_tick(&t, &esc, &tick).await,
+        escalate::TickOutcome::Stale
+    );
+    let t1 = drain(&t.clients, &tier1).await;
+    assert_eq!(t1.len(), 1, "{t1:?}");
+    assert!(t1[0].contains("T1"));
+    clock.advance(SignedDuration::from_secs(1));
+    let tick = next_tick(&t).await;
+    assert_eq!(
+        run_tick(&t, &esc, &tick).await,
+        escalate::TickOutcome::Escalated
+    );
+    assert_eq!(drain(&t.clients, &tier2).await.len(), 1);
+    assert!(drain(&t.clients, &tier0).await.is_empty());
+
+    // A responder owns it: every paged tier stands down; the pending tick is stale.
+    let pending = next_tick(&t).await;
+    let ack = call(
+        &app,
+        staff_request(
+            "POST",
+            &format!("/staff/incidents/{id}/ack"),
+            "r-7",
+            &["responder:polsek-coblong"],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(ack.status, 200, "{}", ack.json);
+    assert_eq!(ack.json["state"], "acknowledged");
+    for queue in [&tier0, &tier1, &tier2] {
+        let down = drain(&t.clients, queue).await;
+        assert_eq!(down.len(), 1, "{down:?}");
+        assert!(
+            down[0].contains("sudah ditangani polsek-coblong"),
+            "{}",
+            down[0]
+        );
+    }
+    assert!(drain(&t.clients, &elsewhere).await.is_empty());
+    clock.advance(SignedDuration::from_secs(1));
+    assert_eq!(
+        run_tick(&t, &esc, &pending).await,
+        escalate::TickOutcome::Stale
+    );
+    // Acking twice is harmless.
+    let twice = call(
+        &app,
+        staff_request(
+            "POST",
+            &format!("/staff/incidents/{id}/ack"),
+            "r-7",
+            &["responder:polsek-coblong"],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(twice.status, 200);
+
+    // Owned but not resolved within the timeout: the owner is paged again.
+    let resolve_tick = next_tick(&t).await;
+    assert_eq!(
+        run_tick(&t, &esc, &resolve_tick).await,
+        escalate::TickOutcome::Escalated
+    );
+    let repage = drain(&t.clients, &tier0).await;
+    assert_eq!(repage.len(), 1, "{repage:?}");
+    assert!(
+        repage[0].contains("masih terbuka (polsek-coblong)"),
+        "{}",
+        repage[0]
+    );
+    assert!(drain(&t.clients, &tier1).await.is_empty());
+
+    let resolved = call(
+        &app,
+        staff_request(
+            "POST",
+            &format!("/staff/incidents/{id}/resolve"),
+            "r-7",
+            &["responder:polsek-coblong"],
+            Some(r#"{"outcome":"founded","note":"pelaku diamankan"}"#),
+        ),
+    )
+    .await;
+    assert_eq!(resolved.status, 200, "{}", resolved.json);
+    assert_eq!(resolved.json["state"], "resolved");
+    let shown = staff_incident(&app, &id).await;
+    assert_eq!(shown["presses"], 2);
+    assert_eq!(shown["location"]["lat"], -6.9030, "the newest fix is kept");
+    let steps = timeline(&shown);
+    for step in [
+        "opened",
+        "page",
+        "contacts_queued",
+        "tick_scheduled",
+        "press_joined",
+        "escalated",
+        "acknowledged",
+        "stand_down",
+        "owner_repage",
+        "resolved",
+    ] {
+        assert!(
+            steps.iter().any(|s| s == step),
+            "{step} missing from {steps:?}"
+        );
+    }
+    assert_eq!(
+        steps.iter().filter(|s| *s == "page").count(),
+        3,
+        "{steps:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_press_without_location_still_pages_and_bad_signatures_page_nobody() {
+    let t = fast_stack("panic-noloc").await;
+    let clock = Arc::new(ManualClock::new(start()));
+    let app = panic_app(&t, clock.clone());
+    let city = responder(&t, "kota", &["0"]).await;
+    let device = registered(&app, &clock, &unique_phone()).await;
+
+    // Forged, replayed or stale: 403 and nothing paged.
+    let body = json!({ "kind": "medical" }).to_string();
+    let forged = call(
+        &app,
+        signed(
+            "POST",
+            "/panic/press",
+            &device.0,
+            "not-the-secret",
+            &body,
+            clock.now(),
+        ),
+    )
+    .await;
+    assert_eq!(forged.status, 403);
+    let stale = call(
+        &app,
+        signed(
+            "POST",
+            "/panic/press",
+            &device.0,
+            &device.1,
+            &body,
+            clock.now() - SignedDuration::from_secs(120),
+        ),
+    )
+    .await;
+    assert_eq!(stale.status, 403);
+    let mut tampered = signed(
+        "POST",
+        "/panic/press",
+        &device.0,
+        &device.1,
+        &body,
+        clock.now(),
+    );
+    *tampered.body_mut() = lambda_http::Body::from(r#"{"kind":"fire"}"#);
+    assert_eq!(call(&app, tampered).await.status, 403);
+    assert!(drain(&t.clients, &city).await.is_empty());
+
+    // No location, garbage kind: still an incident, paged to the city-wide sector.
+    let pressed = press(&app, &clock, &device, json!({ "kind": "alien invasion" })).await;
+    assert_eq!(pressed.status, 201, "{}", pressed.json);
+    let pages = drain(&t.clients, &city).await;
+    assert_eq!(pages.len(), 1);
+    assert!(
+        pages[0].contains("DARURAT LAIN T0 kota lokasi tidak ada"),
+        "{}",
+        pages[0]
+    );
+    let shown = staff_incident(&app, pressed.json["incident_id"].as_str().unwrap()).await;
+    assert!(timeline(&shown).contains(&"no_location".to_string()));
+}
+
+#[tokio::test]
+async fn cancel_tells_everyone_and_leaves_a_follow_up_while_duress_looks_the_same_and_escalates() {
+    let t = fast_stack("panic-cancel").await;
+    let clock = Arc::new(ManualClock::new(start()));
+    let app = panic_app(&t, clock.clone());
+    let tier0 = responder(&t, "cibeunying", &["0"]).await;
+    let top = responder(&t, "cibeunying", &["2"]).await;
+    let here = json!({ "kind": "crime", "lat": GEDUNG_SATE.0, "lon": GEDUNG_SATE.1 });
+
+    let first = registered(&app, &clock, &unique_phone()).await;
+    let id = press(&app, &clock, &first, here.clone()).await.json["incident_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(drain(&t.clients, &tier0).await.len(), 1);
+    let cancel = |device: &(String, String), id: &str, pin: &str| {
+        signed(
+            "POST",
+            &format!("/panic/incidents/{id}/cancel"),
+            &device.0,
+            &device.1,
+            &json!({ "pin": pin }).to_string(),
+            clock.now(),
+        )
+    };
+    assert_eq!(call(&app, cancel(&first, &id, "0000")).await.status, 403);
+    let cancelled = call(&app, cancel(&first, &id, "1234")).await;
+    assert_eq!(cancelled.status, 200);
+    let told = drain(&t.clients, &tier0).await;
+    assert_eq!(told.len(), 1);
+    assert!(told[0].contains("dibatalkan"), "{}", told[0]);
+    let follow_ups = call(
+        &app,
+        staff_request(
+            "GET",
+            "/staff/incidents?queue=follow-up",
+            "op-1",
+            &["operator"],
+            None,
+        ),
+    )
+    .await;
+    assert!(
+        follow_ups.json["incidents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["id"] == id.as_str())
+    );
+    // A retried cancel answers the same.
+    assert_eq!(
+        call(&app, cancel(&first, &id, "1234")).await.json,
+        cancelled.json
+    );
+
+    let second = registered(&app, &clock, &unique_phone()).await;
+    let id2 = press(&app, &clock, &second, here).await.json["incident_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    drain(&t.clients, &tier0).await;
+    let duress = call(&app, cancel(&second, &id2, "9999")).await;
+    assert_eq!(duress.status, 200);
+    let mut expected = cancelled.json.clone();
+    expected["incident_id"] = json!(id2);
+    assert_eq!(
+        duress.json, expected,
+        "the device cannot tell duress from a cancel"
+    );
+    let paged = drain(&t.clients, &top).await;
+    assert_eq!(paged.len(), 1);
+    assert!(paged[0].contains("DURESS"), "{}", paged[0]);
+    assert!(
+        drain(&t.clients, &tier0).await.is_empty(),
+        "nobody is told it was cancelled"
+    );
+    let shown = staff_incident(&app, &id2).await;
+    assert_eq!(shown["state"], "triggered");
+    assert_eq!(shown["duress"], true);
+
+    // Past the window a cancel is refused.
+    clock.advance(SignedDuration::from_secs(121));
+    let third_press = press(&app, &clock, &first, json!({})).await;
+    let id3 = third_press.json["incident_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(id3, id, "a press after a cancel opens a new incident");
+    clock.advance(SignedDuration::from_secs(121));
+    assert_eq!(call(&app, cancel(&first, &id3, "1234")).await.status, 409);
+}
+
+#[tokio::test]
+async fn the_auditor_recovers_a_lost_tick_and_pages_owed_by_a_crashed_handler() {
+    let t = fast_stack("panic-audit").await;
+    let clock = Arc::new(ManualClock::new(start()));
+    let app = panic_app(&t, clock.clone());
+    let esc = escalate_app(&t, clock.clone());
+    let tier0 = responder(&t, "cibeunying", &["0"]).await;
+    let tier1 = responder(&t, "cibeunying", &["1"]).await;
+    let device = registered(&app, &clock, &unique_phone()).await;
+    let id = press(
+        &app,
+        &clock,
+        &device,
+        json!({ "kind": "fire", "lat": GEDUNG_SATE.0, "lon": GEDUNG_SATE.1 }),
+    )
+    .await
+    .json["incident_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(drain(&t.clients, &tier0).await.len(), 1);
+    // The tick is lost.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(drain(&t.clients, &escalation_url(&t)).await.len(), 1);
+    assert_eq!(
+        escalate::audit(&esc).await.unwrap().redriven,
+        0,
+        "not overdue yet"
+    );
+    clock.advance(SignedDuration::from_secs(40));
+    let audit = escalate::audit(&esc).await.unwrap();
+    assert_eq!(audit.redriven, 1, "{audit:?}");
+    let tick = next_tick(&t).await;
+    assert_eq!(
+        run_tick(&t, &esc, &tick).await,
+        escalate::TickOutcome::Escalated
+    );
+    assert_eq!(drain(&t.clients, &tier1).await.len(), 1);
+    assert!(timeline(&staff_incident(&app, &id).await).contains(&"tick_redriven".to_string()));
+
+    // A handler that died after its write, before paging: the auditor pages.
+    let store = IncidentStore::new(t.clients.dynamodb.clone(), &t.table);
+    let policy = store.policy().await.unwrap();
+    let opened = sigap::domain::incident::open(
+        sigap::domain::incident::Opening {
+            id: "INC-CRASH2".into(),
+            kind: sigap::domain::incident::IncidentKind::Accident,
+            source: sigap::domain::incident::Source::Call112 {
+                operator: "op-1".into(),
+            },
+            sector: "cibeunying".into(),
+            fix: None,
+            location_text: Some("Jl. Diponegoro".into()),
+            policy,
+            low_trust: false,
+            token: "tok".into(),
+        },
+        clock.now(),
+    );
+    store
+        .open(&opened, &[], None, None, clock.now())
+        .await
+        .unwrap();
+    assert!(drain(&t.clients, &tier0).await.is_empty());
+    clock.advance(SignedDuration::from_secs(16));
+    let audit = escalate::audit(&esc).await.unwrap();
+    assert_eq!(audit.finished, 1, "{audit:?}");
+    let pages = drain(&t.clients, &tier0).await;
+    assert_eq!(pages.len(), 1);
+    assert!(
+        pages[0].contains("INC-CRASH2 KECELAKAAN T0 cibeunying Jl. Diponegoro"),
+        "{}",
+        pages[0]
+    );
+    // Settled: the next audit pages nobody.
+    clock.advance(SignedDuration::from_secs(16));
+    assert_eq!(escalate::audit(&esc).await.unwrap().finished, 0);
+    assert!(drain(&t.clients, &tier0).await.is_empty());
+}
+
+#[tokio::test]
+async fn an_operator_records_a_112_call_and_a_responder_takes_it_by_sms() {
+    let t = fast_stack("panic-112").await;
+    let clock = Arc::new(ManualClock::new(start()));
+    let app = panic_app(&t, clock.clone());
+    let esc = escalate_app(&t, clock.clone());
+    let tier0 = responder(&t, "karees", &["0"]).await;
+    let tier1 = responder(&t, "karees", &["1"]).await;
+    let mut sms = sms_config(&t, 10);
+    sms.paging = Some(sms_intake::PagingConfig {
+        panic_topic_arn: panic_topic(&t),
+        escalation_queue_url: escalation_url(&t),
+    });
+    let sms =
+        sms_intake::SmsIntake::new(&sms, &t.clients, clock.clone(), Arc::new(OsRandom)).unwrap();
+    let officer = unique_phone();
+    let e164 = sigap::domain::contact::PhoneNumber::parse(&officer).unwrap();
+    IncidentStore::new(t.clients.dynamodb.clone(), &t.table)
+        .put_responder_phone(
+            &keyed_hash(SENDER_KEY.as_bytes(), e164.as_e164()),
+            "damkar-karees",
+        )
+        .await
+        .unwrap();
+
+    let call_body = json!({
+        "kind": "fire", "caller": "0812 1111 2222", "location_text": "Pasar Kosambi lantai 2",
+        "sector": "karees", "notes": "asap tebal, ada orang terjebak"
+    })
+    .to_string();
+    let create = || {
+        let mut r = staff_request(
+            "POST",
+            "/staff/incidents",
+            "op-1",
+            &["operator"],
+            Some(&call_body),
+        );
+        r.headers_mut()
+            .insert("idempotency-key", "call-77".parse().unwrap());
+        r
+    };
+    let responder_only = call(
+        &app,
+        staff_request(
+            "POST",
+            "/staff/incidents",
+            "r-1",
+            &["responder:x"],
+            Some(&call_body),
+        ),
+    )
+    .await;
+    assert_eq!(responder_only.status, 403);
+    let created = call(&app, create()).await;
+    assert_eq!(created.status, 201, "{}", created.json);
+    let id = created.json["id"].as_str().unwrap().to_string();
+    // The operator's retry is the same incident, paged once.
+    let retried = call(&app, create()).await;
+    assert_eq!(retried.status, 200);
+    assert_eq!(retried.json["id"], id.as_str());
+    let pages = drain(&t.clients, &tier0).await;
+    assert_eq!(pages.len(), 1, "{pages:?}");
+    assert!(
+        pages[0].contains("KEBAKARAN T0 karees Pasar Kosambi lantai 2"),
+        "{}",
+        pages[0]
+    );
+
+    // Same escalation path as a press.
+    clock.advance(SignedDuration::from_secs(1));
+    let tick = next_tick(&t).await;
+    assert_eq!(
+        run_tick(&t, &esc, &tick).await,
+        escalate::TickOutcome::Escalated
+    );
+    assert_eq!(drain(&t.clients, &tier1).await.len(), 1);
+
+    // An unknown number cannot take it; the officer's "1 <code>" does.
+    assert_eq!(
+        text(&sms, "SMack0", &unique_phone(), &format!("1 {id}")).await,
+        200
+    );
+    assert_eq!(
+        text(
+            &sms,
+            "SMack1",
+            &officer,
+            &format!("1 {}", id.to_lowercase())
+        )
+        .await,
+        200
+    );
+    assert_eq!(
+        text(
+            &sms,
+            "SMack1",
+            &officer,
+            &format!("1 {}", id.to_lowercase())
+        )
+        .await,
+        200
+    );
+    pump_notify(&t, clock.clone()).await;
+    let replies = sent_sms(&officer).await;
+    assert_eq!(
+        replies,
+        vec![format!(
+            "SIGAP: {id} tercatat Anda tangani (damkar-karees). Selesaikan lewat aplikasi petugas."
+        )]
+    );
+    for queue in [&tier0, &tier1] {
+        let down = drain(&t.clients, queue).await;
+        assert_eq!(down.len(), 1, "{down:?}");
+        assert!(down[0].contains("sudah ditangani damkar-karees"));
+    }
+    let shown = staff_incident(&app, &id).await;
+    assert_eq!(shown["owner"], "damkar-karees");
+    assert_eq!(shown["caller"], "+6281211112222");
+    let steps = timeline(&shown);
+    assert!(
+        steps.starts_with(&["opened".to_string(), "note".to_string()]),
+        "{steps:?}"
+    );
+    assert!(steps.contains(&"acknowledged".to_string()));
+
+    // Unfounded outcome by the operator: counted against a device only (none here).
+    let resolved = call(
+        &app,
+        staff_request(
+            "POST",
+            &format!("/staff/incidents/{id}/resolve"),
+            "op-1",
+            &["operator"],
+            Some(r#"{"outcome":"minor"}"#),
+        ),
+    )
+    .await;
+    assert_eq!(resolved.status, 200);
+    let open = call(
+        &app,
+        staff_request("GET", "/staff/incidents", "sup", &["supervisor"], None),
+    )
+    .await;
+    assert!(
+        !open.json["incidents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["id"] == id.as_str())
+    );
+}
+
+#[tokio::test]
+async fn repeated_unfounded_presses_mark_a_device_low_trust_but_it_still_pages() {
+    let t = fast_stack("panic-trust").await;
+    let clock = Arc::new(ManualClock::new(start()));
+    let app = panic_app(&t, clock.clone());
+    let city = responder(&t, "kota", &["0"]).await;
+    let device = registered(&app, &clock, &unique_phone()).await;
+    for _ in 0..3 {
+        let id = press(&app, &clock, &device, json!({})).await.json["incident_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let r = call(
+            &app,
+            staff_request(
+                "POST",
+                &format!("/staff/incidents/{id}/resolve"),
+                "op-1",
+                &["operator"],
+                Some(r#"{"outcome":"unfounded"}"#),
+            ),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.json);
+        clock.advance(SignedDuration::from_secs(5));
+    }
+    assert_eq!(
+        drain(&t.clients, &city)
+            .await
+            .iter()
+            .filter(|p| p.contains("T0"))
+            .count(),
+        3
+    );
+    let pressed = press(&app, &clock, &device, json!({})).await;
+    assert_eq!(pressed.status, 201);
+    assert_eq!(
+        drain(&t.clients, &city).await.len(),
+        1,
+        "a low-trust device still pages"
+    );
+    let shown = staff_incident(&app, pressed.json["incident_id"].as_str().unwrap()).await;
+    assert_eq!(shown["low_trust"], true);
+
+    // Blocks are an admin's decision, with a reason and an expiry.
+    let as_op = call(
+        &app,
+        staff_request(
+            "POST",
+            &format!("/staff/devices/{}/block", device.0),
+            "op-1",
+            &["operator"],
+            Some(r#"{"reason":"iseng","days":7}"#),
+        ),
+    )
+    .await;
+    assert_eq!(as_op.status, 403);
+    let blocked = call(
+        &app,
+        staff_request(
+            "POST",
+            &format!("/staff/devices/{}/block", device.0),
+            "adm",
+            &["admin"],
+            Some(r#"{"reason":"iseng berulang","days":7}"#),
+        ),
+    )
+    .await;
+    assert_eq!(blocked.status, 200, "{}", blocked.json);
+    call(
+        &app,
+        staff_request(
+            "POST",
+            &format!(
+                "/staff/incidents/{}/resolve",
+                pressed.json["incident_id"].as_str().unwrap()
+            ),
+            "op-1",
+            &["operator"],
+            Some(r#"{"outcome":"unfounded"}"#),
+        ),
+    )
+    .await;
+    let refused = press(&app, &clock, &device, json!({})).await;
+    assert_eq!(refused.status, 403);
+    assert!(
+        refused.json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("112")
+    );
+    let unblocked = call(
+        &app,
+        staff_request(
+            "POST",
+            &format!("/staff/devices/{}/unblock", device.0),
+            "adm",
+            &["admin"],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(unblocked.status, 200);
+    assert_eq!(press(&app, &clock, &device, json!({})).await.status, 201);
+}
