@@ -20,7 +20,7 @@ LOCAL_AWS := AWS_ENDPOINT_URL=http://127.0.0.1:$(MOTO_PORT) AWS_REGION=ap-southe
 help:
 	@echo "make run    start moto and the whole system on http://127.0.0.1:$(DEVSTACK_PORT)"
 	@echo "make test   formatting, clippy, unit and integration tests (starts its own moto)"
-	@echo "make bench  SLA sweep scaling: 1,000 vs 100,000 open reports, 50 due (a few minutes)"
+	@echo "make bench  SLA sweep scaling (1,000 vs 100,000 open reports) and panic press-to-page latency (a few minutes)"
 	@echo "make build  one deployable zip per function under target/lambda (ARCH=$(ARCH))"
 	@echo "make seed TABLE=<name>  write the bundled categories and agencies into a deployed table"
 
@@ -60,6 +60,7 @@ unit-and-integration: venv
 # bench snapshots only the items a transaction touches (tests/bench/moto_bench.py).
 bench: venv
 	MOTO_SERVER=$(CURDIR)/tests/bench/moto-server cargo run --quiet -p sigap-tests --bin sla-bench
+	MOTO_SERVER=$(CURDIR)/tests/bench/moto-server cargo run --quiet -p sigap-tests --bin panic-bench
 
 $(VENV_BUILD)/.installed: requirements-build.txt
 	$(PYTHON) -m venv $(VENV_BUILD)

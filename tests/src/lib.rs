@@ -11,6 +11,8 @@
 //! `make venv` installs), else `moto_server` on `PATH`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test support: fail loudly
 
+pub mod calls;
+
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -97,13 +99,17 @@ pub fn moto_endpoint() -> &'static str {
 
 /// AWS clients pointed at this process's moto, with explicit test credentials.
 pub async fn clients() -> AwsClients {
-    let config = sdk_config_loader()
+    AwsClients::new(&sdk_config().await)
+}
+
+/// The SDK configuration pointed at this process's moto.
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    sdk_config_loader()
         .endpoint_url(moto_endpoint())
         .region(Region::new("ap-southeast-3"))
         .test_credentials()
         .load()
-        .await;
-    AwsClients::new(&config)
+        .await
 }
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
