@@ -464,27 +464,36 @@ async fn join(
     Err(unavailable("joining incident", "kept conflicting"))
 }
 
-/// After the first page: a device with a history of unfounded presses is marked
-/// low-trust on the incident (its pages still go out, marked so).
+/// After the first page: a device with a history of unfounded presses, or opening
+/// more incidents in an hour than the limit, is marked low-trust on the incident.
+/// Its pages still go out, marked so: a phone is never silenced automatically.
 async fn mark_trust(app: &Panic, device: &str, incident: Incident, now: Timestamp) {
-    let Ok(Some(known)) = app.devices.get(device).await else {
-        return;
-    };
-    if !is_low_trust(&known.unfounded_at, now) {
+    let counter = format!("press:{device}");
+    let (known, opened) = futures::join!(
+        app.devices.get(device),
+        app.rates.count_message(&counter, now)
+    );
+    let mut reasons = Vec::new();
+    if let Ok(Some(known)) = known
+        && is_low_trust(&known.unfounded_at, now)
+    {
+        reasons.push(format!(
+            "{} laporan palsu dalam 30 hari",
+            known.unfounded_at.len()
+        ));
+    }
+    if let Ok(opened) = opened
+        && opened > app.config.incidents_per_hour
+    {
+        reasons.push(format!("{opened} kejadian dalam satu jam"));
+    }
+    if reasons.is_empty() {
         return;
     }
     let mut next = incident.clone();
     next.low_trust = true;
     next.version += 1;
-    let entry = TimelineEntry::new(
-        now,
-        "low_trust",
-        "system",
-        Some(format!(
-            "{} laporan palsu dalam 30 hari",
-            known.unfounded_at.len()
-        )),
-    );
+    let entry = TimelineEntry::new(now, "low_trust", "system", Some(reasons.join("; ")));
     if let Err(err) = app.pager.commit(&incident, next, &[entry], now).await {
         warn!(incident = %incident.id, error = %err, "could not mark low trust");
     }

@@ -56,12 +56,15 @@ pub struct Config {
     pub replay_window_seconds: i64,
     /// One-time codes one number may request per hour.
     pub codes_per_hour: u64,
+    /// Incidents one device may open per hour before they are marked low-trust.
+    pub incidents_per_hour: u64,
 }
 
 impl Config {
     /// Reads `TABLE_NAME`, `PANIC_TOPIC_ARN`, `ESCALATION_QUEUE_URL`,
     /// `NOTIFY_QUEUE_URL`, `DEVICE_KEY`, `SENDER_HASH_KEY`, and the optional
-    /// `PANIC_REPLAY_WINDOW_SECONDS` (60) and `PANIC_CODES_PER_HOUR` (3).
+    /// `PANIC_REPLAY_WINDOW_SECONDS` (60), `PANIC_CODES_PER_HOUR` (3) and
+    /// `PANIC_INCIDENTS_PER_HOUR` (5).
     pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
@@ -72,6 +75,7 @@ impl Config {
             sender_hash_key: settings.required("SENDER_HASH_KEY")?,
             replay_window_seconds: settings.parsed_or("PANIC_REPLAY_WINDOW_SECONDS", 60)?,
             codes_per_hour: settings.parsed_or("PANIC_CODES_PER_HOUR", 3)?,
+            incidents_per_hour: settings.parsed_or("PANIC_INCIDENTS_PER_HOUR", 5)?,
         })
     }
 }

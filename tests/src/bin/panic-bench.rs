@@ -40,6 +40,7 @@ async fn main() {
         sender_hash_key: "bench-sender-key".into(),
         replay_window_seconds: 60,
         codes_per_hour: 3,
+        incidents_per_hour: 5,
     };
     let app = panic::Panic::new(&config, &clients, Arc::new(SystemClock), Arc::new(OsRandom));
 

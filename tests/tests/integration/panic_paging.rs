@@ -48,6 +48,7 @@ fn panic_config(t: &TestStack) -> panic::Config {
         sender_hash_key: SENDER_KEY.into(),
         replay_window_seconds: 60,
         codes_per_hour: 3,
+        incidents_per_hour: 5,
     }
 }
 
@@ -924,4 +925,48 @@ async fn repeated_unfounded_presses_mark_a_device_low_trust_but_it_still_pages()
     .await;
     assert_eq!(unblocked.status, 200);
     assert_eq!(press(&app, &clock, &device, json!({})).await.status, 201);
+}
+
+#[tokio::test]
+async fn a_device_over_its_hourly_limit_is_marked_low_trust_and_still_pages() {
+    let t = fast_stack("panic-limit").await;
+    let clock = Arc::new(ManualClock::new(start()));
+    let app = panic::Panic::new(
+        &panic::Config {
+            incidents_per_hour: 1,
+            ..panic_config(&t)
+        },
+        &t.clients,
+        clock.clone(),
+        Arc::new(OsRandom),
+    );
+    let city = responder(&t, "kota", &["0"]).await;
+    let device = registered(&app, &clock, &unique_phone()).await;
+    let mut marks = Vec::new();
+    for _ in 0..2 {
+        let id = press(&app, &clock, &device, json!({})).await.json["incident_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        marks.push(staff_incident(&app, &id).await["low_trust"].clone());
+        let resolved = call(
+            &app,
+            staff_request(
+                "POST",
+                &format!("/staff/incidents/{id}/resolve"),
+                "op-1",
+                &["operator"],
+                Some(r#"{"outcome":"minor"}"#),
+            ),
+        )
+        .await;
+        assert_eq!(resolved.status, 200);
+    }
+    assert_eq!(marks, vec![json!(false), json!(true)]);
+    let pages: Vec<String> = drain(&t.clients, &city)
+        .await
+        .into_iter()
+        .filter(|p| p.contains(" T0 "))
+        .collect();
+    assert_eq!(pages.len(), 2, "both incidents paged: {pages:?}");
 }
