@@ -32,11 +32,12 @@ use sigap::domain::report::{
     Actor, Channel, ClockKind, Report, ReportAction, ReportClock, ReportEvent, ReportStatus,
 };
 use sigap::domain::sla::{self, start_clock};
+use sigap::domain::staff::Role;
 use sigap::domain::submission::{ReportSubmission, SubmissionBody};
 use sigap::domain::tracking_id::TrackingId;
 use sigap::domain::triage::{EMERGENCY_ADVICE, TriageRules, detect_emergency, mask_pii};
 use sigap::domain::workflow::{self, Change, WorkflowError};
-use sigap::http::{ApiError, json_bytes, json_response, parse_json};
+use sigap::http::{ApiError, json_bytes, json_response, parse_json, staff_caller};
 use sigap::ids::{IdGenerator, keyed_hash, sha256_hex};
 use tracing::{error, info, warn};
 
@@ -149,7 +150,23 @@ pub async fn handle(
     let path = request.raw_http_path().trim_end_matches('/').to_string();
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let result = match (request.method(), segments.as_slice()) {
-        (&Method::POST, ["reports"]) => submit(app, &request).await,
+        (&Method::POST, ["reports"]) => submit(app, &request, &Intake::Citizen).await,
+        (&Method::POST, ["staff", "calls", "report"]) => match staff_caller(&request) {
+            Some(staff) if staff.roles.contains(&Role::Operator) => {
+                let operator = Intake::Operator(staff.actor(&Role::Operator));
+                submit(app, &request, &operator).await
+            }
+            Some(_) => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "Hanya operator 112 yang dapat mencatat laporan dari panggilan.",
+            )),
+            None => Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Masuk terlebih dahulu.",
+            )),
+        },
         (&Method::GET, ["reports", id]) => show(app, id).await,
         (&Method::GET, ["categories"]) => list_categories(app).await,
         (&Method::POST, ["reports", id, action]) => citizen_action(app, id, action, &request).await,
@@ -230,7 +247,20 @@ struct Accepted<'a> {
     links: serde_json::Value,
 }
 
-async fn submit(app: &WebIntake, request: &Request) -> Result<Response<Body>, ApiError> {
+/// Who is submitting a report through [`submit`].
+enum Intake {
+    /// A citizen, through the web form or app.
+    Citizen,
+    /// A 112 operator turning a non-emergency call into a LAPOR! report (the
+    /// caller's number goes in `contact`, so they hear about it by SMS).
+    Operator(Actor),
+}
+
+async fn submit(
+    app: &WebIntake,
+    request: &Request,
+    intake: &Intake,
+) -> Result<Response<Body>, ApiError> {
     let bytes = json_bytes(request, MAX_BODY_BYTES)?;
     let body: SubmissionBody = parse_json(bytes)?;
     let categories = app
@@ -241,7 +271,13 @@ async fn submit(app: &WebIntake, request: &Request) -> Result<Response<Body>, Ap
     let submission =
         ReportSubmission::parse(body, |code| categories.iter().any(|c| c.code == code))
             .map_err(ApiError::validation)?;
-    let key = idempotency_key(request, bytes)?;
+    let key = match intake {
+        Intake::Citizen => idempotency_key(request, bytes)?,
+        // Operators' keys are their own: two operators' calls never collide.
+        Intake::Operator(actor) => {
+            format!("{}:{}", actor.to_stored(), idempotency_key(request, bytes)?)
+        }
+    };
     let now = app.clock.now();
     let candidate = new_reservation(app)?;
     let claim = app
@@ -279,7 +315,7 @@ async fn submit(app: &WebIntake, request: &Request) -> Result<Response<Body>, Ap
             ));
         }
     };
-    let (report, token) = store_or_find(app, &submission, &key, reservation, now).await?;
+    let (report, token) = store_or_find(app, &submission, intake, &key, reservation, now).await?;
     if let Err(err) = app
         .intake
         .send(&IntakeMessage {
@@ -355,13 +391,14 @@ fn parse_reservation(reservation: &serde_json::Value) -> Result<(TrackingId, Str
 async fn store_or_find(
     app: &WebIntake,
     submission: &ReportSubmission,
+    intake: &Intake,
     key: &str,
     mut reservation: serde_json::Value,
     now: Timestamp,
 ) -> Result<(Report, String), ApiError> {
     for _ in 0..3 {
         let (id, token) = parse_reservation(&reservation)?;
-        if let Some(report) = store_report(app, submission, &id, &token, now).await? {
+        if let Some(report) = store_report(app, submission, intake, &id, &token, now).await? {
             return Ok((report, token));
         }
         warn!(report_id = %id, "tracking id collision; drawing a new one");
@@ -382,10 +419,15 @@ async fn store_or_find(
 async fn store_report(
     app: &WebIntake,
     submission: &ReportSubmission,
+    intake: &Intake,
     id: &TrackingId,
     token: &str,
     now: Timestamp,
 ) -> Result<Option<Report>, ApiError> {
+    let (channel, actor) = match intake {
+        Intake::Citizen => (Channel::Web, Actor::Citizen),
+        Intake::Operator(actor) => (Channel::CallCenter, actor.clone()),
+    };
     let rules = app.clock_rules(&submission.category).await?;
     let clock = start_clock(
         ClockKind::Verification,
@@ -408,12 +450,12 @@ async fn store_report(
             .phone
             .as_ref()
             .map(|phone| keyed_hash(app.sender_hash_key.as_bytes(), phone.as_e164())),
-        ..Report::received(id.clone(), Channel::Web, now)
+        ..Report::received(id.clone(), channel, now)
     };
     if clock.provisional {
         warn!(report_id = %id, "deadline computed without confirmed holiday data");
     }
-    let created = report.creation_event(&Actor::Citizen);
+    let created = report.creation_event(&actor);
     match app
         .reports
         .create(&report, &created, &submission.contact)

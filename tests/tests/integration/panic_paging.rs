@@ -970,3 +970,72 @@ async fn a_device_over_its_hourly_limit_is_marked_low_trust_and_still_pages() {
         .collect();
     assert_eq!(pages.len(), 2, "both incidents paged: {pages:?}");
 }
+
+#[tokio::test]
+async fn an_operator_turns_a_non_emergency_call_into_a_lapor_report() {
+    let t = stack("panic-to-lapor").await;
+    let clock = Arc::new(ManualClock::new(crate::web_intake::friday_morning()));
+    let web = crate::web_intake::app_with(&t, clock.clone(), &t.intake_url);
+    let mut body = crate::web_intake::valid_body();
+    body["contact"] = json!({ "phone": "0812 1111 3333" });
+    body["anonymous"] = json!(false);
+    let body = body.to_string();
+    let submit = |groups: &[&str]| {
+        let mut request = staff_request("POST", "/staff/calls/report", "op-9", groups, Some(&body));
+        request
+            .headers_mut()
+            .insert("idempotency-key", "call-4411".parse().unwrap());
+        request
+    };
+    let refused = reply(
+        web_intake::handle(&web, submit(&["responder:x"]))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(refused.status, 403);
+    let anonymous = reply(
+        web_intake::handle(
+            &web,
+            api_request(
+                "POST",
+                "/staff/calls/report",
+                &[("content-type", "application/json")],
+                Some(&body),
+            ),
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(anonymous.status, 401);
+    let created = reply(
+        web_intake::handle(&web, submit(&["operator"]))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(created.status, 201, "{}", created.json);
+    let id = created.json["tracking_id"].as_str().unwrap().to_string();
+    let again = reply(
+        web_intake::handle(&web, submit(&["operator"]))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        again.json["tracking_id"],
+        id.as_str(),
+        "a retried submit is the same report"
+    );
+    let store = sigap::adapters::reports::ReportStore::new(t.clients.dynamodb.clone(), &t.table);
+    let tracking = sigap::domain::tracking_id::TrackingId::parse(&id).unwrap();
+    let report = store.get(&tracking).await.unwrap().unwrap();
+    assert_eq!(report.channel, sigap::domain::report::Channel::CallCenter);
+    assert!(
+        report.clock.is_some(),
+        "the verification clock runs as for a web report"
+    );
+    let events = store.events(&tracking).await.unwrap();
+    assert_eq!(events[0].actor, "operator:op-9");
+    // Queued for triage like any report.
+    let queued = drain(&t.clients, &t.intake_url).await;
+    assert_eq!(queued.len(), 1);
+    assert!(queued[0].contains(&id));
+}
