@@ -18,6 +18,7 @@ use crate::adapters::sms::PanicTopic;
 use crate::adapters::table::StoreError;
 use crate::domain::incident::{Incident, Page, TimelineEntry, render, settle_sent};
 use crate::domain::notification::{IncidentContactsJob, NotifyJob};
+use crate::ids::keyed_hash;
 
 /// Writes incident changes and delivers their pages and ticks.
 #[derive(Debug, Clone)]
@@ -26,6 +27,55 @@ pub struct Pager {
     topic: PanicTopic,
     ticks: JsonQueue,
     notify: JsonQueue,
+    links: Option<AckLinks>,
+}
+
+/// Signed tap-to-own links in pages: `<base>/a/<incident>/<tier><token>`.
+#[derive(Debug, Clone)]
+pub struct AckLinks {
+    /// The public base URL (a short custom domain keeps the link in one SMS).
+    pub base_url: String,
+    /// The key the tokens are signed with.
+    pub key: String,
+}
+
+/// Length of a link token (hex HMAC prefix: 48 bits, checked once per tap).
+pub const ACK_TOKEN_LEN: usize = 12;
+
+/// The token of the ack link for `tier` of `incident`: a tap proves the page was
+/// received; the link works only while the incident waits for an owner.
+pub fn ack_token(key: &str, incident: &str, tier: u8) -> String {
+    let mut token = keyed_hash(key.as_bytes(), &format!("ack:{incident}:{tier}"));
+    token.truncate(ACK_TOKEN_LEN);
+    token
+}
+
+impl AckLinks {
+    /// `PUBLIC_BASE_URL` (unset: no links) with `DEVICE_KEY` signing the tokens.
+    pub fn load(
+        settings: &crate::config::Settings,
+    ) -> Result<Option<Self>, crate::config::ConfigError> {
+        match settings.optional("PUBLIC_BASE_URL") {
+            None => Ok(None),
+            Some(base_url) => Ok(Some(Self {
+                base_url,
+                key: settings.required("DEVICE_KEY")?,
+            })),
+        }
+    }
+
+    /// The link for `tier` of `incident`, without the scheme (shorter in an SMS).
+    pub fn link(&self, incident: &str, tier: u8) -> String {
+        let base = self
+            .base_url
+            .trim_end_matches('/')
+            .trim_start_matches("https://")
+            .trim_start_matches("http://");
+        format!(
+            "{base}/a/{incident}/{tier}{}",
+            ack_token(&self.key, incident, tier)
+        )
+    }
 }
 
 impl Pager {
@@ -41,7 +91,14 @@ impl Pager {
             topic,
             ticks,
             notify,
+            links: None,
         }
+    }
+
+    /// Pages carry a signed tap-to-own link.
+    pub fn with_ack_links(mut self, links: Option<AckLinks>) -> Self {
+        self.links = links;
+        self
     }
 
     /// The incident store.
@@ -166,7 +223,11 @@ impl Pager {
         page: &Page,
         now: Timestamp,
     ) -> Result<(Page, TimelineEntry), StoreError> {
-        match render(incident, page, None) {
+        let link = match (page, &self.links) {
+            (Page::Tier { tier, .. }, Some(links)) => Some(links.link(&incident.id, *tier)),
+            _ => None,
+        };
+        match render(incident, page, link.as_deref()) {
             Some(out) => {
                 let message_id = self.topic.publish(&incident.id, &out).await?;
                 info!(incident = %incident.id, page = %out.key, "paged");

@@ -28,7 +28,7 @@ use sigap::config::{ConfigError, Settings};
 use sigap::domain::incident::{Incident, Page, TickDecision, TimelineEntry, redrive, tick};
 use sigap::ids::IdGenerator;
 use sigap::metrics::{Unit, emf_record, publish};
-use sigap::paging::Pager;
+use sigap::paging::{AckLinks, Pager};
 use tracing::{info, warn};
 
 /// Incidents looked at per shard in one audit.
@@ -45,16 +45,20 @@ pub struct Config {
     pub escalation_queue_url: String,
     /// The notify queue (emergency contacts owed by a press).
     pub notify_queue_url: String,
+    /// Signed tap-to-own links in pages, when a public base URL is set.
+    pub ack_links: Option<AckLinks>,
 }
 
 impl Config {
-    /// Reads `TABLE_NAME`, `PANIC_TOPIC_ARN`, `ESCALATION_QUEUE_URL`, `NOTIFY_QUEUE_URL`.
+    /// Reads `TABLE_NAME`, `PANIC_TOPIC_ARN`, `ESCALATION_QUEUE_URL`, `NOTIFY_QUEUE_URL`,
+    /// and `PUBLIC_BASE_URL` with `DEVICE_KEY` for ack links.
     pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
             panic_topic_arn: settings.required("PANIC_TOPIC_ARN")?,
             escalation_queue_url: settings.required("ESCALATION_QUEUE_URL")?,
             notify_queue_url: settings.required("NOTIFY_QUEUE_URL")?,
+            ack_links: AckLinks::load(settings)?,
         })
     }
 }
@@ -84,7 +88,8 @@ impl Escalate {
                 PanicTopic::new(clients.sns.clone(), &config.panic_topic_arn),
                 ticks.clone(),
                 JsonQueue::new(clients.sqs.clone(), &config.notify_queue_url),
-            ),
+            )
+            .with_ack_links(config.ack_links.clone()),
             incidents,
             ticks,
             clock,

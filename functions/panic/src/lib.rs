@@ -9,6 +9,9 @@
 //!   optional: a press without a location, or with an unknown kind, still pages).
 //! - `POST /panic/incidents/{id}/cancel` `{"pin"}`.
 //!
+//! Responders' tap-to-own links in pages: `GET /a/{id}/{token}` shows a confirm
+//! button (a link preview must not take an incident), `POST` takes it. See [`link`].
+//!
 //! Staff (JWT): `operator` records 112 calls and updates and resolves incidents;
 //! `responder:<unit>` acknowledges and resolves; admins block devices; supervisors
 //! and admins read. See [`staff`].
@@ -18,6 +21,7 @@
 //! gets its answer: two sequential AWS calls to the first page.
 
 mod device;
+mod link;
 mod staff;
 
 use std::sync::Arc;
@@ -34,7 +38,7 @@ use sigap::config::{ConfigError, Settings};
 use sigap::domain::incident::{Sector, bundled_sectors};
 use sigap::http::ApiError;
 use sigap::ids::IdGenerator;
-use sigap::paging::Pager;
+use sigap::paging::{AckLinks, Pager};
 use tracing::error;
 
 /// Settings `panic` reads from its environment.
@@ -58,13 +62,15 @@ pub struct Config {
     pub codes_per_hour: u64,
     /// Incidents one device may open per hour before they are marked low-trust.
     pub incidents_per_hour: u64,
+    /// Signed tap-to-own links in pages, when a public base URL is set.
+    pub ack_links: Option<AckLinks>,
 }
 
 impl Config {
     /// Reads `TABLE_NAME`, `PANIC_TOPIC_ARN`, `ESCALATION_QUEUE_URL`,
     /// `NOTIFY_QUEUE_URL`, `DEVICE_KEY`, `SENDER_HASH_KEY`, and the optional
     /// `PANIC_REPLAY_WINDOW_SECONDS` (60), `PANIC_CODES_PER_HOUR` (3) and
-    /// `PANIC_INCIDENTS_PER_HOUR` (5).
+    /// `PANIC_INCIDENTS_PER_HOUR` (5), and `PUBLIC_BASE_URL` for ack links.
     pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
@@ -76,6 +82,7 @@ impl Config {
             replay_window_seconds: settings.parsed_or("PANIC_REPLAY_WINDOW_SECONDS", 60)?,
             codes_per_hour: settings.parsed_or("PANIC_CODES_PER_HOUR", 3)?,
             incidents_per_hour: settings.parsed_or("PANIC_INCIDENTS_PER_HOUR", 5)?,
+            ack_links: AckLinks::load(settings)?,
         })
     }
 }
@@ -127,6 +134,7 @@ fn pager(config: &Config, clients: &AwsClients) -> Pager {
         JsonQueue::new(clients.sqs.clone(), &config.escalation_queue_url),
         JsonQueue::new(clients.sqs.clone(), &config.notify_queue_url),
     )
+    .with_ack_links(config.ack_links.clone())
 }
 
 /// The Lambda handler: always answers with a response, never panics on input.
@@ -149,6 +157,8 @@ pub async fn handle(app: &Panic, request: Request) -> Result<Response<Body>, lam
         (&Method::POST, ["panic", "incidents", id, "cancel"]) => {
             device::cancel(app, id, &request).await
         }
+        (&Method::GET, ["a", id, token]) => link::confirm(app, id, token),
+        (&Method::POST, ["a", id, token]) => link::acknowledge(app, id, token, &request).await,
         (_, ["staff", ..]) => staff::route(app, &request, &segments).await,
         _ => Err(ApiError::not_found("Alamat tidak ditemukan.")),
     };

@@ -813,13 +813,18 @@ pub fn render(incident: &Incident, page: &Page, ack_link: Option<&str>) -> Optio
     let (key, text, attributes) = match page {
         Page::Tier { tier, round } => {
             let repeat = if *round > 0 { " ULANG" } else { "" };
-            let ack = ack_link.map(|l| format!(" {l}")).unwrap_or_default();
+            let head = format!(
+                "SIGAP{repeat} {code} {kind}{flags} T{tier} {} {place}. Balas 1 {code}",
+                incident.sector
+            );
+            // The tap-to-own link only when the page stays one segment with it.
+            let text = ack_link
+                .map(|link| format!("{head} atau buka {link}"))
+                .filter(|t| super::notification::gsm7_len(t) <= 160)
+                .unwrap_or_else(|| format!("{head} utk menangani"));
             (
                 format!("page#{tier}#{round}"),
-                format!(
-                    "SIGAP{repeat} {code} {kind}{flags} T{tier} {} {place}. Balas 1 {code} utk menangani{ack}",
-                    incident.sector
-                ),
+                text,
                 attrs(tier.to_string(), "page"),
             )
         }
@@ -1103,13 +1108,28 @@ mod tests {
                 event: "page".into()
             }
         );
+        let linked = render(
+            &inc,
+            &Page::Tier { tier: 0, round: 0 },
+            Some("sigap.id/a/INC-7KX3QM/0abcdef123456"),
+        )
+        .unwrap();
+        assert!(
+            linked
+                .text
+                .ends_with("Balas 1 INC-7KX3QM atau buka sigap.id/a/INC-7KX3QM/0abcdef123456"),
+            "{}",
+            linked.text
+        );
+        assert!(linked.text.chars().count() <= 160);
+        // Too long for one segment: the SMS ack alone.
         let long = render(
             &inc,
             &Page::Tier { tier: 0, round: 0 },
-            Some("https://sigap.example.id/panic/ack/INC-7KX3QM?t=abcdefabcdefabcdefabcdef"),
+            Some("https://abcdefghij.execute-api.ap-southeast-3.amazonaws.com/a/INC-7KX3QM/0abcdef123456"),
         )
         .unwrap();
-        assert!(long.text.chars().count() <= 160);
+        assert_eq!(long.text, page.text);
     }
 
     #[test]

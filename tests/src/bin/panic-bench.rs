@@ -41,6 +41,7 @@ async fn main() {
         replay_window_seconds: 60,
         codes_per_hour: 3,
         incidents_per_hour: 5,
+        ack_links: None,
     };
     let app = panic::Panic::new(&config, &clients, Arc::new(SystemClock), Arc::new(OsRandom));
 

@@ -49,6 +49,7 @@ fn panic_config(t: &TestStack) -> panic::Config {
         replay_window_seconds: 60,
         codes_per_hour: 3,
         incidents_per_hour: 5,
+        ack_links: None,
     }
 }
 
@@ -62,6 +63,7 @@ fn escalate_app(t: &TestStack, clock: Arc<dyn Clock>) -> escalate::Escalate {
         panic_topic_arn: panic_topic(t),
         escalation_queue_url: escalation_url(t),
         notify_queue_url: t.notify_url.clone(),
+        ack_links: None,
     };
     escalate::Escalate::new(&config, &t.clients, clock, Arc::new(OsRandom))
 }
@@ -1038,4 +1040,73 @@ async fn an_operator_turns_a_non_emergency_call_into_a_lapor_report() {
     let queued = drain(&t.clients, &t.intake_url).await;
     assert_eq!(queued.len(), 1);
     assert!(queued[0].contains(&id));
+}
+
+#[tokio::test]
+async fn a_responder_takes_an_incident_by_the_signed_link_in_the_page() {
+    let t = fast_stack("panic-link").await;
+    let clock = Arc::new(ManualClock::new(start()));
+    let app = panic::Panic::new(
+        &panic::Config {
+            ack_links: Some(sigap::paging::AckLinks {
+                base_url: "https://sigap.id".into(),
+                key: DEVICE_KEY.into(),
+            }),
+            ..panic_config(&t)
+        },
+        &t.clients,
+        clock.clone(),
+        Arc::new(OsRandom),
+    );
+    let tier0 = responder(&t, "kota", &["0"]).await;
+    let device = registered(&app, &clock, &unique_phone()).await;
+    let id = press(&app, &clock, &device, json!({ "kind": "medical" }))
+        .await
+        .json["incident_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let page = drain(&t.clients, &tier0).await.remove(0);
+    assert!(page.chars().count() <= 160, "{page}");
+    let link = page
+        .split("atau buka sigap.id")
+        .nth(1)
+        .expect(&page)
+        .to_string();
+    assert!(link.starts_with(&format!("/a/{id}/0")), "{link}");
+    let form = |method: &str, path: &str, body: Option<&str>| {
+        api_request(
+            method,
+            path,
+            &[("content-type", "application/x-www-form-urlencoded")],
+            body,
+        )
+    };
+    // A forged token, or a link to another tier: refused.
+    let forged = format!("/a/{id}/0aaaaaaaaaaaa");
+    assert_eq!(call(&app, form("POST", &forged, None)).await.status, 403);
+    let other_tier = link.replacen(&format!("/a/{id}/0"), &format!("/a/{id}/1"), 1);
+    assert_eq!(
+        call(&app, form("POST", &other_tier, None)).await.status,
+        403
+    );
+    // Opening the link (or a chat app's preview) takes nothing.
+    let opened = panic::handle(&app, form("GET", &link, None)).await.unwrap();
+    assert_eq!(opened.status(), 200);
+    assert_eq!(staff_incident(&app, &id).await["state"], "triggered");
+    // The button does.
+    let taken = panic::handle(&app, form("POST", &link, Some("unit=Ambulans-Kota")))
+        .await
+        .unwrap();
+    assert_eq!(taken.status(), 200);
+    let shown = staff_incident(&app, &id).await;
+    assert_eq!(shown["state"], "acknowledged");
+    assert_eq!(shown["owner"], "ambulans-kota");
+    let down = drain(&t.clients, &tier0).await;
+    assert_eq!(down.len(), 1);
+    assert!(down[0].contains("sudah ditangani ambulans-kota"));
+    let again = panic::handle(&app, form("POST", &link, None))
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 409);
 }

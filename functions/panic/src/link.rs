@@ -1,0 +1,117 @@
+//! Tap-to-own links in pages: `/a/{incident}/{tier}{token}`.
+//!
+//! `GET` only shows a form (SMS apps and chat previews fetch links on their own, and
+//! a preview must never take an incident); `POST` from its button acknowledges. The
+//! token is an HMAC of the incident and tier, so it proves the page was received;
+//! the link does anything only while the incident waits for an owner. The responder
+//! may type their unit; otherwise the owner is recorded as the tier's link.
+
+use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::{Body, Request, Response};
+use sigap::adapters::table::StoreError;
+use sigap::domain::incident::{self, IncidentState, TimelineEntry, parse_incident_code};
+use sigap::domain::signature::constant_time_eq;
+use sigap::http::ApiError;
+use sigap::paging::ack_token;
+use tracing::info;
+
+use crate::{Panic, forbidden, random_hex, unavailable};
+
+/// The incident and tier a link names, if its token is right.
+fn checked(app: &Panic, id: &str, token: &str) -> Result<(String, u8), ApiError> {
+    let refused = || forbidden("invalid_link", "Tautan tidak valid.");
+    let links = app.config.ack_links.as_ref().ok_or_else(refused)?;
+    let code = parse_incident_code(id).ok_or_else(refused)?;
+    let mut chars = token.chars();
+    let tier = chars
+        .next()
+        .and_then(|c| c.to_digit(10))
+        .and_then(|d| u8::try_from(d).ok())
+        .ok_or_else(refused)?;
+    let expected = ack_token(&links.key, &code, tier);
+    if !constant_time_eq(chars.as_str().as_bytes(), expected.as_bytes()) {
+        return Err(refused());
+    }
+    Ok((code, tier))
+}
+
+fn html(status: StatusCode, body: &str) -> Response<Body> {
+    let page = format!(
+        "<!doctype html><html lang=\"id\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>SIGAP</title></head><body>{body}</body></html>"
+    );
+    let mut response = Response::new(Body::Text(page));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    response
+}
+
+/// `GET`: the confirm form.
+pub fn confirm(app: &Panic, id: &str, token: &str) -> Result<Response<Body>, ApiError> {
+    let (code, tier) = checked(app, id, token)?;
+    Ok(html(
+        StatusCode::OK,
+        &format!(
+            "<h1>{code}</h1><p>Panggilan darurat tier {tier}.</p><form method=\"post\"><label>Unit Anda <input name=\"unit\" maxlength=\"64\"></label><button type=\"submit\">Saya tangani</button></form>"
+        ),
+    ))
+}
+
+/// `POST`: takes the incident for the unit typed (or the tier's link).
+pub async fn acknowledge(
+    app: &Panic,
+    id: &str,
+    token: &str,
+    request: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let (code, tier) = checked(app, id, token)?;
+    let typed = form_urlencoded::parse(request.body().as_ref())
+        .find(|(k, _)| k == "unit")
+        .map(|(_, v)| v.trim().to_ascii_lowercase())
+        .filter(|u| {
+            !u.is_empty()
+                && u.len() <= 64
+                && u.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    let unit = typed.unwrap_or_else(|| format!("tautan-t{tier}"));
+    let now = app.clock.now();
+    for _ in 0..3 {
+        let current = app
+            .incidents
+            .get(&code)
+            .await
+            .map_err(|e| unavailable("reading incident", e))?
+            .ok_or_else(|| ApiError::not_found("Kejadian tidak ditemukan."))?;
+        if current.state != IncidentState::Triggered {
+            let who = current.owner.clone().unwrap_or_else(|| "-".into());
+            return Ok(html(
+                StatusCode::CONFLICT,
+                &format!("<h1>{code}</h1><p>Sudah ditangani ({who}) atau ditutup.</p>"),
+            ));
+        }
+        let next = incident::acknowledge(&current, &unit, now, random_hex(app, 16)?)
+            .map_err(|_| unavailable("acknowledging", "state changed"))?;
+        let entry = TimelineEntry::new(
+            now,
+            "acknowledged",
+            &format!("responder:{unit}"),
+            Some(format!("lewat tautan tier {tier}")),
+        );
+        match app.pager.commit(&current, next, &[entry], now).await {
+            Ok(_) => {
+                info!(incident = %code, unit = %unit, "incident acknowledged by link");
+                return Ok(html(
+                    StatusCode::OK,
+                    &format!(
+                        "<h1>{code}</h1><p>Tercatat: Anda ({unit}) menangani kejadian ini.</p>"
+                    ),
+                ));
+            }
+            Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(unavailable("acknowledging", e)),
+        }
+    }
+    Err(unavailable("acknowledging", "kept conflicting"))
+}
