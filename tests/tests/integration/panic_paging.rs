@@ -53,11 +53,11 @@ fn panic_config(t: &TestStack) -> panic::Config {
     }
 }
 
-fn panic_app(t: &TestStack, clock: Arc<dyn Clock>) -> panic::Panic {
+pub(crate) fn panic_app(t: &TestStack, clock: Arc<dyn Clock>) -> panic::Panic {
     panic::Panic::new(&panic_config(t), &t.clients, clock, Arc::new(OsRandom))
 }
 
-fn escalate_app(t: &TestStack, clock: Arc<dyn Clock>) -> escalate::Escalate {
+pub(crate) fn escalate_app(t: &TestStack, clock: Arc<dyn Clock>) -> escalate::Escalate {
     let config = escalate::Config {
         table_name: t.table.clone(),
         panic_topic_arn: panic_topic(t),

@@ -129,3 +129,39 @@ async fn sms_intake_samples_are_signed_as_the_gateways_sign_them() {
         assert_eq!(answer.status, 200, "{name}: {}", answer.json);
     }
 }
+
+#[tokio::test]
+async fn panic_and_escalate_samples_are_handled() {
+    let t = stack("samples-panic").await;
+    let clock = Arc::new(ManualClock::new(friday_morning()));
+    let app = crate::panic_paging::panic_app(&t, clock.clone());
+    let call = |name: &str| lambda_http::request::from_str(&read(name)).unwrap();
+    let registered = reply(
+        panic::handle(&app, call("panic/register-device.json"))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(registered.status, 201, "{}", registered.json);
+    let listed = reply(
+        panic::handle(&app, call("panic/list-incidents.json"))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(listed.status, 200, "{}", listed.json);
+    assert_eq!(listed.json["incidents"], serde_json::json!([]));
+
+    let escalate = crate::panic_paging::escalate_app(&t, clock);
+    let batch: serde_json::Value =
+        serde_json::from_str(&read("escalate/sqs-escalation-batch.json")).unwrap();
+    // A tick for an unknown incident and a malformed one: both dropped, not retried.
+    let out = escalate::handle(&escalate, batch).await.unwrap();
+    assert_eq!(out["batchItemFailures"], serde_json::json!([]));
+    let audit: serde_json::Value =
+        serde_json::from_str(&read("escalate/schedule-audit.json")).unwrap();
+    assert_eq!(
+        escalate::handle(&escalate, audit).await.unwrap()["examined"],
+        0
+    );
+    let wrong = serde_json::json!({ "job": "sla-sweep" });
+    assert!(escalate::handle(&escalate, wrong).await.is_err());
+}
