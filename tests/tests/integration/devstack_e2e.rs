@@ -306,12 +306,12 @@ async fn moving_the_dev_clock_demos_a_reminder_a_breach_and_an_escalation() {
     running.shutdown();
 }
 
-#[tokio::test]
-async fn the_sms_tool_texts_sigap_as_a_citizen_and_shows_what_came_back() {
+/// devstack as `make run` starts it: background polling and the dev tools on.
+async fn with_dev_tools(name: &str) -> devstack::Running {
     let clock = Arc::new(DevClock::default());
-    let running = devstack::start(devstack::Options {
+    devstack::start(devstack::Options {
         template: template_text(),
-        prefix: unique_prefix("sms-tool"),
+        prefix: unique_prefix(name),
         bind: SocketAddr::from(([127, 0, 0, 1], 0)),
         clients: clients().await,
         clock: clock.clone(),
@@ -320,7 +320,64 @@ async fn the_sms_tool_texts_sigap_as_a_citizen_and_shows_what_came_back() {
         dev_clock: Some(clock),
     })
     .await
-    .unwrap();
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_panic_tool_presses_a_demo_device_and_the_console_sees_the_page_and_the_stand_down() {
+    let running = with_dev_tools("panic-tool").await;
+    let base = &running.base_url;
+    let console = running
+        .stack
+        .queue("CommandCentreQueue")
+        .unwrap()
+        .url
+        .clone();
+    let clients = clients().await;
+    let tool = format!("{base}/_devstack/panic");
+    let body = r#"{"kind":"fire","lat":-6.9025,"lon":107.6188}"#;
+    let press = || http("POST", &tool, &[], Some(body));
+    let first = press().await;
+    assert_eq!(first.json["api_status"], 201, "{}", first.json);
+    let id = first.json["api"]["incident_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let again = press().await;
+    assert_eq!(again.json["api"]["joined"], true, "{}", again.json);
+    let pages = sigap_tests::drain(&clients, &console).await;
+    assert_eq!(pages.len(), 1, "{pages:?}");
+    assert!(
+        pages[0].contains(&format!("{id} KEBAKARAN T0 cibeunying")),
+        "{}",
+        pages[0]
+    );
+    // A seeded demo responder takes it by SMS; the console hears the stand-down.
+    let ack = http(
+        "POST",
+        &format!("{base}/_devstack/sms"),
+        &[],
+        Some(&json!({ "from": "081100000001", "text": format!("1 {id}") }).to_string()),
+    )
+    .await;
+    assert_eq!(
+        ack.json["replies"][0],
+        format!(
+            "SIGAP: {id} tercatat Anda tangani (polsek-coblong). Selesaikan lewat aplikasi petugas."
+        )
+        .as_str(),
+        "{}",
+        ack.json
+    );
+    let down = sigap_tests::drain(&clients, &console).await;
+    assert_eq!(down.len(), 1, "{down:?}");
+    assert!(down[0].contains("sudah ditangani polsek-coblong"));
+    running.shutdown();
+}
+
+#[tokio::test]
+async fn the_sms_tool_texts_sigap_as_a_citizen_and_shows_what_came_back() {
+    let running = with_dev_tools("sms-tool").await;
     let base = &running.base_url;
     let phone = sigap_tests::unique_phone();
     let sms = |text: String| {
