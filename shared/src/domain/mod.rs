@@ -7,6 +7,7 @@ pub mod device;
 pub mod incident;
 pub mod location;
 pub mod notification;
+pub mod open311;
 pub mod report;
 pub mod signature;
 pub mod sla;

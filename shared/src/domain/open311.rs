@@ -1,0 +1,498 @@
+//! Open311 GeoReport v2: the wire shapes, in XML exactly as the specification shows
+//! them and in JSON as its mechanical mapping (lists become top-level arrays, ids are
+//! strings), the form a client posts, and the specification's errors.
+//!
+//! Pure: documents are built as a small tree ([`Doc`]) and rendered to either format,
+//! so the two can never disagree on a field.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
+
+/// The response format, chosen by the resource's extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `.xml`: required by the specification.
+    Xml,
+    /// `.json`.
+    Json,
+}
+
+impl Format {
+    /// The content type of a response in this format.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Xml => "text/xml; charset=utf-8",
+            Format::Json => "application/json; charset=utf-8",
+        }
+    }
+}
+
+/// Splits `requests.json` into (`requests`, JSON); `None` without a known extension.
+pub fn split_format(segment: &str) -> Option<(&str, Format)> {
+    let (name, ext) = segment.rsplit_once('.')?;
+    let format = match ext {
+        "xml" => Format::Xml,
+        "json" => Format::Json,
+        _ => return None,
+    };
+    (!name.is_empty()).then_some((name, format))
+}
+
+/// A document node.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Doc {
+    /// An element with named children, in order (a JSON object).
+    Object(Vec<(String, Doc)>),
+    /// A list of `item`-named elements (a JSON array).
+    List {
+        /// The element name of each item in XML.
+        item: String,
+        /// The items.
+        items: Vec<Doc>,
+    },
+    /// Text (a JSON string).
+    Text(String),
+    /// A number with a fraction (coordinates).
+    Number(f64),
+    /// A whole number (codes, order).
+    Integer(i64),
+    /// `true` / `false`.
+    Bool(bool),
+    /// Absent in XML (an empty element), `null` in JSON.
+    Null,
+}
+
+impl Doc {
+    /// An object from `(name, value)` pairs.
+    pub fn object<const N: usize>(fields: [(&str, Doc); N]) -> Doc {
+        Doc::Object(
+            fields
+                .into_iter()
+                .map(|(name, value)| (name.to_string(), value))
+                .collect(),
+        )
+    }
+
+    /// Text, or [`Doc::Null`] when absent.
+    pub fn text(value: Option<impl Into<String>>) -> Doc {
+        value.map_or(Doc::Null, |v| Doc::Text(v.into()))
+    }
+
+    /// Renders the document with `root` as the outermost XML element.
+    pub fn render(&self, root: &str, format: Format) -> String {
+        match format {
+            Format::Json => self.to_json().to_string(),
+            Format::Xml => {
+                let mut out = String::from(r#"<?xml version="1.0" encoding="utf-8"?>"#);
+                write_xml(&mut out, root, self);
+                out
+            }
+        }
+    }
+
+    /// The JSON mapping.
+    pub fn to_json(&self) -> Value {
+        match self {
+            Doc::Object(fields) => Value::Object(
+                fields
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.to_json()))
+                    .collect::<Map<_, _>>(),
+            ),
+            Doc::List { items, .. } => Value::Array(items.iter().map(Doc::to_json).collect()),
+            Doc::Text(s) => Value::String(s.clone()),
+            Doc::Number(n) => serde_json::Number::from_f64(*n).map_or(Value::Null, Value::Number),
+            Doc::Integer(n) => Value::Number((*n).into()),
+            Doc::Bool(b) => Value::Bool(*b),
+            Doc::Null => Value::Null,
+        }
+    }
+}
+
+/// Escapes text for XML content and attribute values.
+pub fn escape_xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // Characters XML 1.0 cannot carry at all are dropped.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn write_xml(out: &mut String, name: &str, doc: &Doc) {
+    match doc {
+        Doc::Null => {
+            out.push('<');
+            out.push_str(name);
+            out.push_str("/>");
+        }
+        Doc::List { item, items } => {
+            out.push_str(&format!("<{name}>"));
+            for i in items {
+                write_xml(out, item, i);
+            }
+            out.push_str(&format!("</{name}>"));
+        }
+        Doc::Object(fields) => {
+            out.push_str(&format!("<{name}>"));
+            for (k, v) in fields {
+                write_xml(out, k, v);
+            }
+            out.push_str(&format!("</{name}>"));
+        }
+        Doc::Text(s) => out.push_str(&format!("<{name}>{}</{name}>", escape_xml(s))),
+        Doc::Number(n) => out.push_str(&format!("<{name}>{n}</{name}>")),
+        Doc::Integer(n) => out.push_str(&format!("<{name}>{n}</{name}>")),
+        Doc::Bool(b) => out.push_str(&format!("<{name}>{b}</{name}>")),
+    }
+}
+
+/// An Open311 error: its HTTP status and the body entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Open311Error {
+    /// HTTP status: 400, 403 or 404 (the specification's three).
+    pub status: u16,
+    /// The body's `code` (the status, or a more specific application code).
+    pub code: u16,
+    /// What went wrong (Indonesian, with the field name for programs).
+    pub description: String,
+}
+
+impl Open311Error {
+    /// 400: missing or invalid input.
+    pub fn bad_request(description: impl Into<String>) -> Self {
+        Self {
+            status: 400,
+            code: 400,
+            description: description.into(),
+        }
+    }
+
+    /// 403: missing or invalid `api_key`.
+    pub fn forbidden(description: impl Into<String>) -> Self {
+        Self {
+            status: 403,
+            code: 403,
+            description: description.into(),
+        }
+    }
+
+    /// 404: no such service, request or token.
+    pub fn not_found(description: impl Into<String>) -> Self {
+        Self {
+            status: 404,
+            code: 404,
+            description: description.into(),
+        }
+    }
+}
+
+/// The `errors` document for one or more errors (all share the first one's status).
+pub fn errors_doc(errors: &[Open311Error]) -> Doc {
+    Doc::List {
+        item: "error".into(),
+        items: errors
+            .iter()
+            .map(|e| {
+                Doc::object([
+                    ("code", Doc::Integer(i64::from(e.code))),
+                    ("description", Doc::Text(e.description.clone())),
+                ])
+            })
+            .collect(),
+    }
+}
+
+/// A form field as posted: `attribute[CODE]` and `attribute[CODE][]` gathered.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RequestForm {
+    /// Plain fields (`service_code`, `lat`, …), last value wins.
+    pub fields: BTreeMap<String, String>,
+    /// Attributes by code: one value, or several for a multi-value list.
+    pub attributes: BTreeMap<String, Vec<String>>,
+}
+
+/// Gathers form pairs. An empty value behaves exactly like an absent one (the
+/// specification's rule for optional arguments).
+pub fn gather_form<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> RequestForm {
+    let mut form = RequestForm::default();
+    for (key, value) in pairs {
+        let value = value.trim();
+        if value.is_empty() {
+            continue;
+        }
+        if let Some(rest) = key.strip_prefix("attribute[") {
+            let (code, multi) = match rest.strip_suffix("][]") {
+                Some(code) => (code, true),
+                None => (rest.strip_suffix(']').unwrap_or(rest), false),
+            };
+            if code.is_empty() {
+                continue;
+            }
+            let values = form.attributes.entry(code.to_string()).or_default();
+            if !multi {
+                values.clear();
+            }
+            values.push(value.to_string());
+        } else {
+            form.fields.insert(key.to_string(), value.to_string());
+        }
+    }
+    form
+}
+
+/// Longest description the specification allows.
+pub const MAX_DESCRIPTION: usize = 4000;
+
+/// A service request as a client posted it, checked against the specification.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRequest {
+    /// The service (our category code).
+    pub service_code: String,
+    /// WGS84 point, when given.
+    pub lat_long: Option<(f64, f64)>,
+    /// Address, most specific first.
+    pub address_string: Option<String>,
+    /// What the citizen wrote.
+    pub description: Option<String>,
+    /// A photo's URL.
+    pub media_url: Option<String>,
+    /// Contact: e-mail.
+    pub email: Option<String>,
+    /// Contact: phone.
+    pub phone: Option<String>,
+    /// Contact: first name.
+    pub first_name: Option<String>,
+    /// Contact: last name.
+    pub last_name: Option<String>,
+    /// Attributes by code.
+    pub attributes: BTreeMap<String, Vec<String>>,
+}
+
+/// Checks a posted form: a service code, one location (`lat`+`long` or
+/// `address_string`), a description within 4,000 characters, an http(s) media URL.
+/// Every problem is reported, each as a 400.
+pub fn parse_new_request(form: &RequestForm) -> Result<NewRequest, Vec<Open311Error>> {
+    let field = |name: &str| form.fields.get(name).cloned();
+    let mut errors = Vec::new();
+    let service_code = field("service_code").unwrap_or_default();
+    if service_code.is_empty() {
+        errors.push(Open311Error::bad_request("service_code wajib diisi."));
+    }
+    let number = |name: &str| field(name).map(|v| v.parse::<f64>().ok().filter(|n| n.is_finite()));
+    let lat_long = match (number("lat"), number("long")) {
+        (None, None) => None,
+        (Some(Some(lat)), Some(Some(long))) => Some((lat, long)),
+        _ => {
+            errors.push(Open311Error::bad_request(
+                "lat dan long harus berupa angka dan dikirim bersama.",
+            ));
+            None
+        }
+    };
+    let address_string = field("address_string");
+    if lat_long.is_none() && address_string.is_none() && field("address_id").is_none() {
+        errors.push(Open311Error::bad_request(
+            "Lokasi wajib: lat dan long, atau address_string.",
+        ));
+    }
+    let description = field("description");
+    if description
+        .as_ref()
+        .is_some_and(|d| d.chars().count() > MAX_DESCRIPTION)
+    {
+        errors.push(Open311Error::bad_request(format!(
+            "description maksimal {MAX_DESCRIPTION} karakter."
+        )));
+    }
+    let media_url = field("media_url");
+    if media_url
+        .as_ref()
+        .is_some_and(|u| !(u.starts_with("https://") || u.starts_with("http://")) || u.len() > 2048)
+    {
+        errors.push(Open311Error::bad_request(
+            "media_url harus berupa alamat http(s).",
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(NewRequest {
+        service_code,
+        lat_long,
+        address_string,
+        description,
+        media_url,
+        email: field("email"),
+        phone: field("phone"),
+        first_name: field("first_name"),
+        last_name: field("last_name"),
+        attributes: form.attributes.clone(),
+    })
+}
+
+/// One entry of the service list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    /// Code (our category code).
+    pub code: String,
+    /// Name.
+    pub name: String,
+    /// Short description.
+    pub description: String,
+    /// Whether a service definition with attributes exists.
+    pub metadata: bool,
+    /// `realtime`: the id comes back at once.
+    pub kind: &'static str,
+    /// Comma-separated synonyms.
+    pub keywords: Vec<String>,
+    /// Group.
+    pub group: String,
+}
+
+/// The `services` document.
+pub fn services_doc(services: &[Service]) -> Doc {
+    Doc::List {
+        item: "service".into(),
+        items: services
+            .iter()
+            .map(|s| {
+                Doc::object([
+                    ("service_code", Doc::Text(s.code.clone())),
+                    ("service_name", Doc::Text(s.name.clone())),
+                    ("description", Doc::Text(s.description.clone())),
+                    ("metadata", Doc::Bool(s.metadata)),
+                    ("type", Doc::Text(s.kind.into())),
+                    ("keywords", Doc::Text(s.keywords.join(", "))),
+                    ("group", Doc::Text(s.group.clone())),
+                ])
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service() -> Service {
+        Service {
+            code: "jalan-rusak".into(),
+            name: "Jalan Rusak".into(),
+            description: "Jalan berlubang & retak".into(),
+            metadata: false,
+            kind: "realtime",
+            keywords: vec!["jalan rusak".into(), "lubang".into()],
+            group: "Infrastruktur".into(),
+        }
+    }
+
+    #[test]
+    fn services_render_as_the_specification_shows_them() {
+        let doc = services_doc(&[service()]);
+        let xml = doc.render("services", Format::Xml);
+        assert_eq!(
+            xml,
+            r#"<?xml version="1.0" encoding="utf-8"?><services><service><service_code>jalan-rusak</service_code><service_name>Jalan Rusak</service_name><description>Jalan berlubang &amp; retak</description><metadata>false</metadata><type>realtime</type><keywords>jalan rusak, lubang</keywords><group>Infrastruktur</group></service></services>"#
+        );
+        let parsed = roxmltree::Document::parse(&xml).unwrap();
+        let root = parsed.root_element();
+        assert_eq!(root.tag_name().name(), "services");
+        assert_eq!(root.children().filter(|n| n.is_element()).count(), 1);
+        let json: Value = serde_json::from_str(&doc.render("services", Format::Json)).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!([{
+                "service_code": "jalan-rusak", "service_name": "Jalan Rusak",
+                "description": "Jalan berlubang & retak", "metadata": false, "type": "realtime",
+                "keywords": "jalan rusak, lubang", "group": "Infrastruktur"
+            }])
+        );
+    }
+
+    #[test]
+    fn errors_are_a_list_with_numeric_codes() {
+        let doc = errors_doc(&[Open311Error::forbidden("api_key tidak valid.")]);
+        assert_eq!(
+            doc.render("errors", Format::Json),
+            r#"[{"code":403,"description":"api_key tidak valid."}]"#
+        );
+        assert_eq!(
+            doc.render("errors", Format::Xml),
+            r#"<?xml version="1.0" encoding="utf-8"?><errors><error><code>403</code><description>api_key tidak valid.</description></error></errors>"#
+        );
+    }
+
+    #[test]
+    fn hostile_text_is_escaped_and_still_parses() {
+        let nasty = r#"<script>alert("x")</script> & 'DROP TABLE'; \u{1} ok"#;
+        let doc = Doc::object([("description", Doc::Text(nasty.into()))]);
+        let xml = doc.render("request", Format::Xml);
+        let parsed = roxmltree::Document::parse(&xml).unwrap();
+        let text = parsed
+            .root_element()
+            .first_element_child()
+            .unwrap()
+            .text()
+            .unwrap();
+        assert_eq!(text, nasty.replace('\u{1}', ""));
+    }
+
+    #[test]
+    fn formats_come_from_the_extension() {
+        assert_eq!(
+            split_format("requests.json"),
+            Some(("requests", Format::Json))
+        );
+        assert_eq!(
+            split_format("BDG-K7M2QXZ.xml"),
+            Some(("BDG-K7M2QXZ", Format::Xml))
+        );
+        assert_eq!(split_format("requests.html"), None);
+        assert_eq!(split_format("requests"), None);
+        assert_eq!(split_format(".json"), None);
+    }
+
+    #[test]
+    fn attributes_single_and_multi_and_empty_means_absent() {
+        let form = gather_form([
+            ("service_code", "jalan-rusak"),
+            ("lat", "-6.9025"),
+            ("long", "107.6188"),
+            ("attribute[UKURAN]", "besar"),
+            ("attribute[JENIS][]", "aspal"),
+            ("attribute[JENIS][]", "trotoar"),
+            ("email", ""),
+            ("attribute[]", "ignored"),
+        ]);
+        assert_eq!(form.attributes["UKURAN"], vec!["besar"]);
+        assert_eq!(form.attributes["JENIS"], vec!["aspal", "trotoar"]);
+        assert!(!form.fields.contains_key("email"));
+        let request = parse_new_request(&form).unwrap();
+        assert_eq!(request.lat_long, Some((-6.9025, 107.6188)));
+        assert_eq!(request.email, None);
+    }
+
+    #[test]
+    fn a_bad_form_reports_every_problem() {
+        let form = gather_form([
+            ("lat", "north"),
+            ("description", &"x".repeat(4001)),
+            ("media_url", "javascript:alert(1)"),
+        ]);
+        let errors = parse_new_request(&form).unwrap_err();
+        assert_eq!(errors.len(), 5, "{errors:?}");
+        assert!(errors.iter().all(|e| e.status == 400));
+        let only_address = gather_form([("service_code", "pju"), ("address_string", "Jl. Riau 1")]);
+        assert!(parse_new_request(&only_address).is_ok());
+    }
+}
