@@ -380,6 +380,118 @@ pub fn services_doc(services: &[Service]) -> Doc {
     }
 }
 
+/// One entry of the `notes` extension (the public timeline).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    /// When.
+    pub at: jiff::Timestamp,
+    /// What happened, in words.
+    pub description: String,
+    /// `submitted`, `opened`, `follow_up`, `closed`, …
+    pub kind: String,
+}
+
+/// The public Open311 view of a report; `None` for a confidential one, which never
+/// appears. No reporter identity is ever part of it (anonymous or not), and free
+/// text is masked as on the public page.
+pub fn request_doc(
+    report: &super::report::Report,
+    service_name: &str,
+    agency_name: &dyn Fn(&str) -> String,
+    notes: &[Note],
+) -> Option<Doc> {
+    use super::calendar::wib_rfc3339;
+    use super::triage::mask_pii;
+    if !report.is_public() {
+        return None;
+    }
+    let latest_follow_up = report
+        .assignments
+        .iter()
+        .flat_map(|a| a.follow_ups.iter())
+        .max_by_key(|f| f.at)
+        .map(|f| mask_pii(&f.text));
+    let agencies: Vec<String> = report
+        .assignments
+        .iter()
+        .map(|a| agency_name(&a.agency))
+        .collect();
+    let expected = report.clock.map(|c| c.due_at).or_else(|| {
+        report
+            .assignments
+            .iter()
+            .filter(|a| a.is_open())
+            .map(|a| a.due_at)
+            .max()
+    });
+    let location = &report.location;
+    let address = match (&location.address, &location.kecamatan) {
+        (Some(a), Some(k)) => Some(format!("{a}, Kec. {}", k.name)),
+        (Some(a), None) => Some(a.clone()),
+        (None, Some(k)) => Some(format!("Kec. {}", k.name)),
+        (None, None) => None,
+    };
+    let (lat, long) = location.coordinates.map_or((Doc::Null, Doc::Null), |c| {
+        (Doc::Number(c.lat()), Doc::Number(c.lon()))
+    });
+    Some(Doc::object([
+        ("service_request_id", Doc::Text(report.id.to_string())),
+        ("status", Doc::Text(report.status.open311().into())),
+        (
+            "status_notes",
+            Doc::Text(latest_follow_up.unwrap_or_else(|| report.status.label().into())),
+        ),
+        ("service_name", Doc::Text(service_name.into())),
+        ("service_code", Doc::Text(report.category.clone())),
+        ("description", Doc::Text(mask_pii(&report.description))),
+        (
+            "agency_responsible",
+            Doc::text((!agencies.is_empty()).then(|| agencies.join("; "))),
+        ),
+        ("service_notice", Doc::Null),
+        (
+            "requested_datetime",
+            Doc::Text(wib_rfc3339(report.received_at)),
+        ),
+        (
+            "updated_datetime",
+            Doc::Text(wib_rfc3339(report.updated_at)),
+        ),
+        ("expected_datetime", Doc::text(expected.map(wib_rfc3339))),
+        ("address", Doc::text(address)),
+        ("address_id", Doc::Null),
+        ("zipcode", Doc::Null),
+        ("lat", lat),
+        ("long", long),
+        ("media_url", Doc::Null),
+        (
+            "notes",
+            Doc::List {
+                item: "note".into(),
+                items: notes
+                    .iter()
+                    .map(|n| {
+                        Doc::object([
+                            ("datetime", Doc::Text(wib_rfc3339(n.at))),
+                            ("description", Doc::Text(mask_pii(&n.description))),
+                            ("type", Doc::Text(n.kind.clone())),
+                        ])
+                    })
+                    .collect(),
+            },
+        ),
+    ]))
+}
+
+/// The `service_requests` document: the list wrapper the specification uses for
+/// one request and for many alike.
+pub fn requests_doc(requests: Vec<Doc>) -> Doc {
+    Doc::List {
+        item: "request".into(),
+        items: requests,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -394,6 +506,63 @@ mod tests {
             keywords: vec!["jalan rusak".into(), "lubang".into()],
             group: "Infrastruktur".into(),
         }
+    }
+
+    fn report() -> crate::domain::report::Report {
+        use crate::domain::location::Coordinates;
+        use crate::domain::report::{Channel, Report};
+        use crate::domain::tracking_id::TrackingId;
+        let at: jiff::Timestamp = "2026-11-20T03:00:00Z".parse().unwrap();
+        let mut report = Report::received(
+            TrackingId::parse("BDG-K7M2QXZ").unwrap(),
+            Channel::Open311,
+            at,
+        );
+        report.title = "Jalan berlubang".into();
+        report.description = "Lubang besar, hubungi 0812-3456-7890 <b>segera</b>".into();
+        report.category = "jalan-rusak".into();
+        report.location.coordinates = Some(Coordinates::parse(-6.885, 107.613).unwrap());
+        report.location.address = Some("Jl. Ir. H. Juanda".into());
+        report
+    }
+
+    #[test]
+    fn a_request_maps_to_open311_without_identity_and_masked() {
+        let report = report();
+        let notes = [Note {
+            at: report.received_at,
+            description: "Laporan diterima".into(),
+            kind: "submitted".into(),
+        }];
+        let doc = request_doc(&report, "Jalan Rusak", &|a| a.to_uppercase(), &notes).unwrap();
+        let json = requests_doc(vec![doc.clone()]).to_json();
+        let one = &json[0];
+        assert_eq!(one["service_request_id"], "BDG-K7M2QXZ");
+        assert_eq!(one["status"], "open");
+        assert_eq!(one["requested_datetime"], "2026-11-20T10:00:00+07:00");
+        assert_eq!(one["lat"], -6.885);
+        assert_eq!(one["agency_responsible"], Value::Null);
+        assert!(
+            !one["description"].as_str().unwrap().contains("3456"),
+            "{one}"
+        );
+        assert_eq!(one["notes"][0]["type"], "submitted");
+        let xml = requests_doc(vec![doc]).render("service_requests", Format::Xml);
+        let parsed = roxmltree::Document::parse(&xml).unwrap();
+        let request = parsed.root_element().first_element_child().unwrap();
+        assert_eq!(request.tag_name().name(), "request");
+        let names: Vec<&str> = request
+            .children()
+            .filter(|n| n.is_element())
+            .map(|n| n.tag_name().name())
+            .collect();
+        assert_eq!(names[0], "service_request_id");
+        assert!(names.contains(&"expected_datetime"));
+        assert!(!xml.contains("<b>"), "markup is escaped");
+
+        let mut secret = report;
+        secret.confidential = true;
+        assert!(request_doc(&secret, "Jalan Rusak", &|a| a.into(), &[]).is_none());
     }
 
     #[test]
