@@ -208,11 +208,12 @@ pub fn api_request(
         .iter()
         .map(|(k, v)| (k.to_lowercase(), serde_json::json!(v)))
         .collect();
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
     let mut event = serde_json::json!({
         "version": "2.0",
         "routeKey": format!("{method} {path}"),
         "rawPath": path,
-        "rawQueryString": "",
+        "rawQueryString": query,
         "headers": headers,
         "requestContext": {
             "accountId": "123456789012", "apiId": "test", "domainName": "test.local",
@@ -225,7 +226,24 @@ pub fn api_request(
     if let Some(body) = body {
         event["body"] = serde_json::json!(body);
     }
+    if !query.is_empty() {
+        event["queryStringParameters"] = query_parameters(query);
+    }
     lambda_http::request::from_str(&event.to_string()).unwrap()
+}
+
+/// A query string as API Gateway passes it to Lambda: decoded, one value per name
+/// (repeated names joined with commas).
+fn query_parameters(query: &str) -> serde_json::Value {
+    let mut params = serde_json::Map::new();
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        let joined = match params.get(k.as_ref()).and_then(|old| old.as_str()) {
+            Some(old) => format!("{old},{v}"),
+            None => v.into_owned(),
+        };
+        params.insert(k.into_owned(), serde_json::json!(joined));
+    }
+    serde_json::Value::Object(params)
 }
 
 /// An HTTP response read whole: status, headers, body parsed as JSON (or `Null`).
@@ -469,11 +487,6 @@ pub fn staff_request(
     body: Option<&str>,
 ) -> lambda_http::Request {
     let (path, query) = path.split_once('?').unwrap_or((path, ""));
-    let params: serde_json::Map<String, serde_json::Value> = query
-        .split('&')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (k.to_string(), serde_json::json!(v)))
-        .collect();
     let mut full = serde_json::json!({
         "version": "2.0",
         "routeKey": format!("{method} {path}"),
@@ -492,9 +505,9 @@ pub fn staff_request(
     if let Some(body) = body {
         full["body"] = serde_json::json!(body);
     }
-    if !params.is_empty() {
+    if !query.is_empty() {
         full["rawQueryString"] = serde_json::json!(query);
-        full["queryStringParameters"] = serde_json::Value::Object(params);
+        full["queryStringParameters"] = query_parameters(query);
     }
     lambda_http::request::from_str(&full.to_string()).unwrap()
 }

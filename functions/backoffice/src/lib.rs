@@ -15,6 +15,7 @@
 //! people acting at once, exactly one wins and the other gets 409 with the current state.
 
 mod calendar;
+mod keys;
 mod senders;
 
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use lambda_http::http::{Method, StatusCode, header};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use sigap::adapters::api_keys::ApiKeyStore;
 use sigap::adapters::calendar::{CalendarCache, CalendarStore};
 use sigap::adapters::catalog::{CatalogCache, CatalogStore};
 use sigap::adapters::inbound::InboundStore;
@@ -86,6 +88,7 @@ pub struct Backoffice {
     catalog: CatalogCache,
     changes: ChangeLog,
     inbound: InboundStore,
+    api_keys: ApiKeyStore,
     calendar: CalendarCache,
     clock: Arc<dyn Clock>,
     config: Config,
@@ -108,6 +111,7 @@ impl Backoffice {
             )),
             reports,
             inbound: InboundStore::new(clients.dynamodb.clone(), &config.table_name),
+            api_keys: ApiKeyStore::new(clients.dynamodb.clone(), &config.table_name),
             calendar: CalendarCache::new(
                 CalendarStore::new(clients.dynamodb.clone(), &config.table_name),
                 HolidayData::bundled()?,
@@ -169,6 +173,9 @@ pub async fn handle(
         (&Method::DELETE, ["staff", "blocked-senders", sender]) => {
             senders::unblock(app, &staff, sender).await
         }
+        (&Method::GET, ["staff", "open311", "keys"]) => keys::list(app, &staff).await,
+        (&Method::POST, ["staff", "open311", "keys"]) => keys::issue(app, &staff, &request).await,
+        (&Method::DELETE, ["staff", "open311", "keys", id]) => keys::revoke(app, &staff, id).await,
         (&Method::PUT, ["staff", "calendar", "years", year]) => {
             calendar::set_year(app, &staff, year, &request).await
         }

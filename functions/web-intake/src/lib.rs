@@ -8,6 +8,9 @@
 //! fails the report is still stored in the `Q#TRIAGE` work queue, where `verify`'s
 //! scheduled recovery finds it (see `verify::recover_stranded`).
 
+mod open311;
+mod open311_requests;
+
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
@@ -16,9 +19,11 @@ use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use serde_json::json;
+use sigap::adapters::api_keys::ApiKeyStore;
 use sigap::adapters::calendar::{CalendarCache, CalendarStore};
 use sigap::adapters::catalog::{CatalogCache, CatalogStore};
 use sigap::adapters::idempotency::{Claim, IdempotencyStore, StoredResponse};
+use sigap::adapters::inbound::InboundStore;
 use sigap::adapters::queue::{IntakeMessage, JsonQueue};
 use sigap::adapters::reports::ReportStore;
 use sigap::adapters::table::StoreError;
@@ -44,7 +49,7 @@ use tracing::{error, info, warn};
 /// Largest accepted request body. A report is text; photos come later by upload URL.
 pub const MAX_BODY_BYTES: usize = 32 * 1024;
 /// Idempotency scope of report submission.
-const SUBMIT_SCOPE: &str = "web-intake:POST /reports";
+pub(crate) const SUBMIT_SCOPE: &str = "web-intake:POST /reports";
 /// How long one attempt may hold a claim: the function timeout.
 const CLAIM_FOR: SignedDuration = SignedDuration::from_secs(10);
 
@@ -61,6 +66,8 @@ pub struct Config {
     pub working_days: WorkingDays,
     /// Secret key for the keyed hash of senders' phone numbers.
     pub sender_hash_key: String,
+    /// Open311 requests one API key may post per hour.
+    pub open311_per_hour: u64,
 }
 
 impl Config {
@@ -73,6 +80,7 @@ impl Config {
             notify_queue_url: settings.required("NOTIFY_QUEUE_URL")?,
             working_days: WorkingDays::load(settings)?,
             sender_hash_key: settings.required("SENDER_HASH_KEY")?,
+            open311_per_hour: settings.parsed_or("OPEN311_REQUESTS_PER_HOUR", 100)?,
         })
     }
 }
@@ -90,6 +98,9 @@ pub struct WebIntake {
     rules: TriageRules,
     changes: ChangeLog,
     sender_hash_key: String,
+    api_keys: ApiKeyStore,
+    rates: InboundStore,
+    open311_per_hour: u64,
 }
 
 impl WebIntake {
@@ -120,6 +131,9 @@ impl WebIntake {
                 JsonQueue::new(clients.sqs.clone(), &config.notify_queue_url),
             ),
             sender_hash_key: config.sender_hash_key.clone(),
+            api_keys: ApiKeyStore::new(clients.dynamodb.clone(), table),
+            rates: InboundStore::new(clients.dynamodb.clone(), table),
+            open311_per_hour: config.open311_per_hour,
         })
     }
 
@@ -150,6 +164,7 @@ pub async fn handle(
     let path = request.raw_http_path().trim_end_matches('/').to_string();
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let result = match (request.method(), segments.as_slice()) {
+        (_, ["open311", "v2", rest @ ..]) => return Ok(open311::route(app, &request, rest).await),
         (&Method::POST, ["reports"]) => submit(app, &request, &Intake::Citizen).await,
         (&Method::POST, ["staff", "calls", "report"]) => match staff_caller(&request) {
             Some(staff) if staff.roles.contains(&Role::Operator) => {
@@ -248,12 +263,26 @@ struct Accepted<'a> {
 }
 
 /// Who is submitting a report through [`submit`].
-enum Intake {
+pub(crate) enum Intake {
     /// A citizen, through the web form or app.
     Citizen,
     /// A 112 operator turning a non-emergency call into a LAPOR! report (the
     /// caller's number goes in `contact`, so they hear about it by SMS).
     Operator(Actor),
+    /// An Open311 client, by its API key's id.
+    Open311(String),
+}
+
+impl Intake {
+    /// An idempotency key in this submitter's own space: two operators' or two
+    /// clients' keys never collide.
+    pub(crate) fn scoped(&self, key: String) -> String {
+        match self {
+            Intake::Citizen => key,
+            Intake::Operator(actor) => format!("{}:{key}", actor.to_stored()),
+            Intake::Open311(client) => format!("open311:{client}:{key}"),
+        }
+    }
 }
 
 async fn submit(
@@ -271,31 +300,11 @@ async fn submit(
     let submission =
         ReportSubmission::parse(body, |code| categories.iter().any(|c| c.code == code))
             .map_err(ApiError::validation)?;
-    let key = match intake {
-        Intake::Citizen => idempotency_key(request, bytes)?,
-        // Operators' keys are their own: two operators' calls never collide.
-        Intake::Operator(actor) => {
-            format!("{}:{}", actor.to_stored(), idempotency_key(request, bytes)?)
-        }
-    };
-    let now = app.clock.now();
-    let candidate = new_reservation(app)?;
-    let claim = app
-        .idempotency
-        .claim(
-            SUBMIT_SCOPE,
-            &key,
-            &sha256_hex(bytes),
-            &candidate,
-            now,
-            CLAIM_FOR,
-        )
-        .await
-        .map_err(|e| internal("claiming idempotency key", e))?;
-    let reservation = match claim {
-        Claim::Proceed { reservation } => reservation,
-        Claim::Replay(stored) => return Ok(replay(stored)),
-        Claim::InProgress => {
+    let key = intake.scoped(idempotency_key(request, bytes)?);
+    let (report, token) = match accept(app, &submission, intake, &key, bytes).await? {
+        Acceptance::Created { report, token } => (*report, token),
+        Acceptance::Replay(stored) => return Ok(replay(stored)),
+        Acceptance::InProgress => {
             let mut response = ApiError::new(
                 StatusCode::CONFLICT,
                 "request_in_progress",
@@ -307,25 +316,7 @@ async fn submit(
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
             return Ok(response);
         }
-        Claim::PayloadMismatch => {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "idempotency_key_reused",
-                "Idempotency-Key ini sudah dipakai untuk laporan lain. Gunakan kunci baru.",
-            ));
-        }
     };
-    let (report, token) = store_or_find(app, &submission, intake, &key, reservation, now).await?;
-    if let Err(err) = app
-        .intake
-        .send(&IntakeMessage {
-            report_id: report.id.to_string(),
-        })
-        .await
-    {
-        // Stored and in Q#TRIAGE: verify's scheduled recovery will triage it.
-        warn!(report_id = %report.id, error = %err, "enqueue for triage failed; left for recovery");
-    }
     let accepted = Accepted {
         tracking_id: report.id.as_str(),
         status: report.status,
@@ -360,6 +351,75 @@ async fn submit(
     }
     info!(report_id = %report.id, category = %report.category, "report accepted");
     Ok(created(stored))
+}
+
+/// What [`accept`] did with a submission.
+pub(crate) enum Acceptance {
+    /// Stored now (or found, stored by an earlier attempt with this key) and queued
+    /// for triage; the caller answers and completes the idempotency record.
+    Created {
+        /// The report.
+        report: Box<Report>,
+        /// The reporter's token.
+        token: String,
+    },
+    /// This key was answered before: the stored answer.
+    Replay(StoredResponse),
+    /// Another attempt with this key is storing it right now.
+    InProgress,
+}
+
+/// Stores a checked submission once per idempotency `key` (the same key with
+/// another `payload` is refused) and hands it to triage: the one path every
+/// channel's report takes into the workflow.
+pub(crate) async fn accept(
+    app: &WebIntake,
+    submission: &ReportSubmission,
+    intake: &Intake,
+    key: &str,
+    payload: &[u8],
+) -> Result<Acceptance, ApiError> {
+    let now = app.clock.now();
+    let candidate = new_reservation(app)?;
+    let claim = app
+        .idempotency
+        .claim(
+            SUBMIT_SCOPE,
+            key,
+            &sha256_hex(payload),
+            &candidate,
+            now,
+            CLAIM_FOR,
+        )
+        .await
+        .map_err(|e| internal("claiming idempotency key", e))?;
+    let reservation = match claim {
+        Claim::Proceed { reservation } => reservation,
+        Claim::Replay(stored) => return Ok(Acceptance::Replay(stored)),
+        Claim::InProgress => return Ok(Acceptance::InProgress),
+        Claim::PayloadMismatch => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "Idempotency-Key ini sudah dipakai untuk laporan lain. Gunakan kunci baru.",
+            ));
+        }
+    };
+    let (report, token) = store_or_find(app, submission, intake, key, reservation, now).await?;
+    if let Err(err) = app
+        .intake
+        .send(&IntakeMessage {
+            report_id: report.id.to_string(),
+        })
+        .await
+    {
+        // Stored and in Q#TRIAGE: verify's scheduled recovery will triage it.
+        warn!(report_id = %report.id, error = %err, "enqueue for triage failed; left for recovery");
+    }
+    Ok(Acceptance::Created {
+        report: Box::new(report),
+        token,
+    })
 }
 
 fn new_reservation(app: &WebIntake) -> Result<serde_json::Value, ApiError> {
@@ -427,6 +487,8 @@ async fn store_report(
     let (channel, actor) = match intake {
         Intake::Citizen => (Channel::Web, Actor::Citizen),
         Intake::Operator(actor) => (Channel::CallCenter, actor.clone()),
+        // The client relays a citizen's report.
+        Intake::Open311(_) => (Channel::Open311, Actor::Citizen),
     };
     let rules = app.clock_rules(&submission.category).await?;
     let clock = start_clock(

@@ -38,6 +38,11 @@ fn category_item(c: &Category) -> Item {
     {
         item.insert("working_days".into(), s(json));
     }
+    if !c.questions.is_empty()
+        && let Ok(json) = serde_json::to_string(&c.questions)
+    {
+        item.insert("questions".into(), s(json));
+    }
     item
 }
 
@@ -59,6 +64,12 @@ fn category_from_item(item: &Item) -> Result<Category, StoreError> {
             .map(serde_json::from_str)
             .transpose()
             .map_err(|e| StoreError::Corrupt(format!("category working days: {e}")))?,
+        questions: r
+            .opt_s("questions")
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("category questions: {e}")))?
+            .unwrap_or_default(),
     })
 }
 

@@ -1,5 +1,6 @@
 //! Adapters: translate between the domain and AWS (DynamoDB, SQS, SNS).
 
+pub mod api_keys;
 pub mod calendar;
 pub mod catalog;
 pub mod deliveries;

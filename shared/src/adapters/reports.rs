@@ -8,8 +8,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::table::{
-    DUE_SHARDS, GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, GSI3, GSI3PK, GSI3SK, Item, ItemReader,
-    PK, SK, StoreError, due_shard, n, put_item, report_pk, s, transact, ts,
+    DUE_SHARDS, GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, GSI3, GSI3PK, GSI3SK, GSI4, GSI4PK,
+    GSI4SK, Item, ItemReader, PK, SK, StoreError, due_shard, n, put_item, report_pk, s, transact,
+    ts,
 };
 use crate::domain::contact::{Email, PhoneNumber};
 use crate::domain::location::{Coordinates, Kecamatan};
@@ -145,6 +146,12 @@ fn duplicates_partition(target: &str) -> String {
     format!("DUP#{target}")
 }
 
+/// The GSI4 partition of a report received at `at`: its UTC month.
+fn public_month(at: Timestamp) -> String {
+    let date = at.to_zoned(jiff::tz::TimeZone::UTC).date();
+    format!("PUB#{:04}-{:02}", date.year(), date.month())
+}
+
 /// The full META item, index attributes included only while they apply (sparse).
 pub fn report_item(report: &Report) -> Item {
     let id = report.id.as_str();
@@ -205,6 +212,11 @@ pub fn report_item(report: &Report) -> Item {
     if !report.status.is_final() {
         item.insert(GSI3PK.into(), s(format!("CAT#{}", report.category)));
         item.insert(GSI3SK.into(), s(format!("{}#{id}", ts(report.received_at))));
+    }
+    // Open311 lists only what the public may see: never a confidential report.
+    if report.is_public() {
+        item.insert(GSI4PK.into(), s(public_month(report.received_at)));
+        item.insert(GSI4SK.into(), s(format!("{}#{id}", ts(report.received_at))));
     }
     if let Some(triage) = &report.triage
         && let Ok(json) = serde_json::to_string(triage)
@@ -636,6 +648,63 @@ impl ReportStore {
         }
         events.sort_by_key(|e| e.version);
         Ok(events)
+    }
+
+    /// Public reports received in `[start, end]`, newest first, at most `limit`
+    /// (Open311 lists). Reads one GSI4 month partition after another.
+    pub async fn public_between(
+        &self,
+        start: Timestamp,
+        end: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<Report>, StoreError> {
+        let mut reports = Vec::new();
+        let mut month = end;
+        let first = public_month(start);
+        // A 90-day window spans at most four months; the bound only guards bad input.
+        for _ in 0..13 {
+            let partition = public_month(month);
+            let mut from = None;
+            loop {
+                let out = self
+                    .client
+                    .query()
+                    .table_name(&self.table)
+                    .index_name(GSI4)
+                    .key_condition_expression("GSI4PK = :month AND GSI4SK BETWEEN :start AND :end")
+                    .expression_attribute_values(":month", s(&partition))
+                    .expression_attribute_values(":start", s(ts(start)))
+                    .expression_attribute_values(":end", s(format!("{}#~", ts(end))))
+                    .scan_index_forward(false)
+                    .set_exclusive_start_key(from)
+                    .send()
+                    .await
+                    .map_err(StoreError::aws)?;
+                for item in out.items() {
+                    if reports.len() >= limit {
+                        return Ok(reports);
+                    }
+                    reports.push(report_from_item(item)?);
+                }
+                from = out.last_evaluated_key().cloned();
+                if from.is_none() {
+                    break;
+                }
+            }
+            if partition == first {
+                return Ok(reports);
+            }
+            // The previous month: any instant in it will do.
+            month = month
+                .checked_sub(jiff::SignedDuration::from_hours(24 * 28))
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            if public_month(month) == partition {
+                month = month
+                    .checked_sub(jiff::SignedDuration::from_hours(24 * 3))
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            }
+        }
+        Ok(reports)
     }
 
     /// Open reports of `category` received at or after `since`, newest first (for

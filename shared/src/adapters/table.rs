@@ -8,6 +8,7 @@
 //! - GSI1 (due queue, sparse, sharded): `DUE#<0..7>` / `<due_at>#<id>` while a clock runs
 //! - GSI2 (work queues): `Q#TRIAGE`, `Q#VERIFY`, … / `<time>#<id>`
 //! - GSI3 (open reports by category, sparse): `CAT#<category>` / `<received_at>#<id>`
+//! - GSI4 (public reports by month, sparse): `PUB#<yyyy-mm>` / `<received_at>#<id>`
 
 use std::collections::HashMap;
 
@@ -32,6 +33,12 @@ pub const GSI2SK: &str = "GSI2SK";
 pub const GSI3PK: &str = "GSI3PK";
 /// Category index sort key.
 pub const GSI3SK: &str = "GSI3SK";
+/// Public-requests index partition key (Open311 lists: public reports by month).
+pub const GSI4PK: &str = "GSI4PK";
+/// Public-requests index sort key.
+pub const GSI4SK: &str = "GSI4SK";
+/// Public-requests index name.
+pub const GSI4: &str = "GSI4";
 /// Due-queue index name.
 pub const GSI1: &str = "GSI1";
 /// Work-queue index name.

@@ -24,6 +24,41 @@ pub struct Category {
     /// city set one; unset durations keep the deployment's defaults.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub working_days: Option<TierDays>,
+    /// Extra questions a report of this category answers (Open311 attributes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub questions: Vec<Question>,
+}
+
+/// An extra question for a category (an Open311 service attribute).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Question {
+    /// Code, used as `attribute[CODE]`.
+    pub code: String,
+    /// `string`, `number`, `datetime`, `text`, `singlevaluelist`, `multivaluelist`.
+    pub datatype: String,
+    /// Must be answered.
+    pub required: bool,
+    /// The question (Indonesian).
+    pub description: String,
+    /// Help for the input, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datatype_description: Option<String>,
+    /// Position, from 1.
+    pub order: u32,
+    /// Choices for the list types: (key, name).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<Choice>,
+}
+
+/// One choice of a list question.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Choice {
+    /// Key sent back.
+    pub key: String,
+    /// Label shown.
+    pub name: String,
 }
 
 /// A category's own clock durations, in working days (each optional).

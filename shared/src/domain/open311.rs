@@ -393,12 +393,13 @@ pub struct Note {
 
 /// The public Open311 view of a report; `None` for a confidential one, which never
 /// appears. No reporter identity is ever part of it (anonymous or not), and free
-/// text is masked as on the public page.
+/// text is masked as on the public page. `notes` (the timeline extension) is left
+/// out when `None`.
 pub fn request_doc(
     report: &super::report::Report,
     service_name: &str,
     agency_name: &dyn Fn(&str) -> String,
-    notes: &[Note],
+    notes: Option<&[Note]>,
 ) -> Option<Doc> {
     use super::calendar::wib_rfc3339;
     use super::triage::mask_pii;
@@ -434,7 +435,7 @@ pub fn request_doc(
     let (lat, long) = location.coordinates.map_or((Doc::Null, Doc::Null), |c| {
         (Doc::Number(c.lat()), Doc::Number(c.lon()))
     });
-    Some(Doc::object([
+    let mut doc = vec![
         ("service_request_id", Doc::Text(report.id.to_string())),
         ("status", Doc::Text(report.status.open311().into())),
         (
@@ -464,23 +465,29 @@ pub fn request_doc(
         ("lat", lat),
         ("long", long),
         ("media_url", Doc::Null),
-        (
+    ];
+    if let Some(notes) = notes {
+        let items = notes
+            .iter()
+            .map(|n| {
+                Doc::object([
+                    ("datetime", Doc::Text(wib_rfc3339(n.at))),
+                    ("description", Doc::Text(mask_pii(&n.description))),
+                    ("type", Doc::Text(n.kind.clone())),
+                ])
+            })
+            .collect();
+        doc.push((
             "notes",
             Doc::List {
                 item: "note".into(),
-                items: notes
-                    .iter()
-                    .map(|n| {
-                        Doc::object([
-                            ("datetime", Doc::Text(wib_rfc3339(n.at))),
-                            ("description", Doc::Text(mask_pii(&n.description))),
-                            ("type", Doc::Text(n.kind.clone())),
-                        ])
-                    })
-                    .collect(),
+                items,
             },
-        ),
-    ]))
+        ));
+    }
+    Some(Doc::Object(
+        doc.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+    ))
 }
 
 /// The `service_requests` document: the list wrapper the specification uses for
@@ -490,6 +497,164 @@ pub fn requests_doc(requests: Vec<Doc>) -> Doc {
         item: "request".into(),
         items: requests,
     }
+}
+
+/// The services our categories offer.
+pub fn services(categories: &[super::catalog::Category]) -> Vec<Service> {
+    categories
+        .iter()
+        .map(|c| Service {
+            code: c.code.clone(),
+            name: c.name.clone(),
+            description: format!("Laporan {} ke Pemerintah Kota Bandung (LAPOR!).", c.name),
+            metadata: !c.questions.is_empty(),
+            kind: "realtime",
+            keywords: c.keywords.clone(),
+            group: c.group.clone(),
+        })
+        .collect()
+}
+
+/// The `service_definition` document of a category with questions.
+pub fn service_definition_doc(category: &super::catalog::Category) -> Doc {
+    let mut questions = category.questions.clone();
+    questions.sort_by_key(|q| q.order);
+    Doc::object([
+        ("service_code", Doc::Text(category.code.clone())),
+        (
+            "attributes",
+            Doc::List {
+                item: "attribute".into(),
+                items: questions
+                    .iter()
+                    .map(|q| {
+                        Doc::object([
+                            ("variable", Doc::Bool(true)),
+                            ("code", Doc::Text(q.code.clone())),
+                            ("datatype", Doc::Text(q.datatype.clone())),
+                            ("required", Doc::Bool(q.required)),
+                            (
+                                "datatype_description",
+                                Doc::text(q.datatype_description.clone()),
+                            ),
+                            ("order", Doc::Integer(i64::from(q.order))),
+                            ("description", Doc::Text(q.description.clone())),
+                            (
+                                "values",
+                                Doc::List {
+                                    item: "value".into(),
+                                    items: q
+                                        .values
+                                        .iter()
+                                        .map(|v| {
+                                            Doc::object([
+                                                ("key", Doc::Text(v.key.clone())),
+                                                ("name", Doc::Text(v.name.clone())),
+                                            ])
+                                        })
+                                        .collect(),
+                                },
+                            ),
+                        ])
+                    })
+                    .collect(),
+            },
+        ),
+    ])
+}
+
+/// Checks the answers to a category's questions: required ones present, list
+/// answers among the choices, numbers numeric; unknown codes refused.
+pub fn check_answers(
+    category: &super::catalog::Category,
+    answers: &BTreeMap<String, Vec<String>>,
+) -> Result<(), Vec<Open311Error>> {
+    let mut errors = Vec::new();
+    for code in answers.keys() {
+        if !category.questions.iter().any(|q| &q.code == code) {
+            errors.push(Open311Error::bad_request(format!(
+                "attribute[{code}] tidak dikenal untuk layanan {}.",
+                category.code
+            )));
+        }
+    }
+    for q in &category.questions {
+        let given = answers.get(&q.code).map(Vec::as_slice).unwrap_or_default();
+        if given.is_empty() {
+            if q.required {
+                errors.push(Open311Error::bad_request(format!(
+                    "attribute[{}] wajib diisi: {}",
+                    q.code, q.description
+                )));
+            }
+            continue;
+        }
+        let is_choice = |v: &String| q.values.iter().any(|c| &c.key == v);
+        let fine = match q.datatype.as_str() {
+            "singlevaluelist" => given.len() == 1 && given.iter().all(is_choice),
+            "multivaluelist" => given.iter().all(is_choice),
+            "number" => given.len() == 1 && given[0].parse::<f64>().is_ok_and(f64::is_finite),
+            _ => given.len() == 1 && given[0].chars().count() <= 1000,
+        };
+        if !fine {
+            errors.push(Open311Error::bad_request(format!(
+                "attribute[{}] tidak valid.",
+                q.code
+            )));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+/// The discovery document.
+pub fn discovery_doc(base_url: &str, changeset: &str) -> Doc {
+    Doc::object([
+        ("changeset", Doc::Text(changeset.into())),
+        (
+            "contact",
+            Doc::Text(
+                "Diskominfo Kota Bandung, LAPOR! (lapor.go.id); panggilan darurat 112".into(),
+            ),
+        ),
+        (
+            "key_service",
+            Doc::Text(
+                "Kunci API diterbitkan admin LAPOR! Kota Bandung atas permintaan resmi.".into(),
+            ),
+        ),
+        (
+            "endpoints",
+            Doc::List {
+                item: "endpoint".into(),
+                items: vec![Doc::object([
+                    (
+                        "specification",
+                        Doc::Text("http://wiki.open311.org/GeoReport_v2".into()),
+                    ),
+                    (
+                        "url",
+                        Doc::Text(format!("{}/open311/v2", base_url.trim_end_matches('/'))),
+                    ),
+                    ("changeset", Doc::Text(changeset.into())),
+                    ("type", Doc::Text("production".into())),
+                    (
+                        "formats",
+                        Doc::List {
+                            item: "format".into(),
+                            items: vec![
+                                Doc::Text("text/xml".into()),
+                                Doc::Text("application/json".into()),
+                            ],
+                        },
+                    ),
+                ])],
+            },
+        ),
+    ])
 }
 
 #[cfg(test)]
@@ -534,7 +699,7 @@ mod tests {
             description: "Laporan diterima".into(),
             kind: "submitted".into(),
         }];
-        let doc = request_doc(&report, "Jalan Rusak", &|a| a.to_uppercase(), &notes).unwrap();
+        let doc = request_doc(&report, "Jalan Rusak", &|a| a.to_uppercase(), Some(&notes)).unwrap();
         let json = requests_doc(vec![doc.clone()]).to_json();
         let one = &json[0];
         assert_eq!(one["service_request_id"], "BDG-K7M2QXZ");
@@ -562,7 +727,71 @@ mod tests {
 
         let mut secret = report;
         secret.confidential = true;
-        assert!(request_doc(&secret, "Jalan Rusak", &|a| a.into(), &[]).is_none());
+        assert!(request_doc(&secret, "Jalan Rusak", &|a| a.into(), None).is_none());
+    }
+
+    fn road() -> crate::domain::catalog::Category {
+        crate::domain::catalog::parse_categories(crate::domain::catalog::BUNDLED_CATEGORIES)
+            .unwrap()
+            .into_iter()
+            .find(|c| c.code == "jalan-rusak")
+            .unwrap()
+    }
+
+    #[test]
+    fn a_service_definition_lists_its_questions_in_order() {
+        let doc = service_definition_doc(&road());
+        let json = doc.to_json();
+        assert_eq!(json["service_code"], "jalan-rusak");
+        assert_eq!(json["attributes"][0]["code"], "UKURAN");
+        assert_eq!(json["attributes"][0]["order"], 1);
+        assert_eq!(json["attributes"][0]["values"][2]["key"], "besar");
+        assert_eq!(json["attributes"][0]["datatype_description"], Value::Null);
+        let xml = doc.render("service_definition", Format::Xml);
+        let parsed = roxmltree::Document::parse(&xml).unwrap();
+        let attributes = parsed
+            .root_element()
+            .children()
+            .find(|n| n.has_tag_name("attributes"))
+            .unwrap();
+        assert_eq!(
+            attributes
+                .children()
+                .filter(|n| n.has_tag_name("attribute"))
+                .count(),
+            2
+        );
+        let listed = services(&[road()]);
+        assert!(listed[0].metadata);
+    }
+
+    #[test]
+    fn answers_are_checked_against_the_questions() {
+        let road = road();
+        let answers = |pairs: &[(&str, &[&str])]| -> BTreeMap<String, Vec<String>> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.iter().map(|s| s.to_string()).collect()))
+                .collect()
+        };
+        assert!(check_answers(&road, &answers(&[("UKURAN", &["besar"])])).is_ok());
+        assert!(
+            check_answers(
+                &road,
+                &answers(&[
+                    ("UKURAN", &["kecil"]),
+                    ("LAJUR", &["trotoar", "badan-jalan"])
+                ])
+            )
+            .is_ok()
+        );
+        assert_eq!(check_answers(&road, &answers(&[])).unwrap_err().len(), 1);
+        assert_eq!(
+            check_answers(&road, &answers(&[("UKURAN", &["raksasa"]), ("X", &["1"])]))
+                .unwrap_err()
+                .len(),
+            2
+        );
     }
 
     #[test]

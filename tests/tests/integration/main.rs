@@ -6,6 +6,7 @@ mod backoffice_views;
 mod devstack_e2e;
 mod idempotency;
 mod notify_worker;
+mod open311;
 mod panic_paging;
 mod repository;
 mod sample_events;

@@ -25,6 +25,7 @@ pub fn app_with(t: &TestStack, clock: Arc<dyn Clock>, queue_url: &str) -> WebInt
         notify_queue_url: t.notify_url.clone(),
         working_days: sigap::config::WorkingDays::default(),
         sender_hash_key: "test-sender-key".into(),
+        open311_per_hour: 100,
     };
     WebIntake::new(&config, &t.clients, clock, Arc::new(OsRandom)).unwrap()
 }

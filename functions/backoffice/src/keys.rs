@@ -1,0 +1,117 @@
+//! Open311 API keys: admins issue and revoke them; the secret is shown once.
+//!
+//! - `GET /staff/open311/keys` (admins): every key, without secrets.
+//! - `POST /staff/open311/keys` (admins): `{"name"}` → `{"id","api_key"}`.
+//! - `DELETE /staff/open311/keys/{id}` (admins): revokes it at once.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::json;
+use sigap::adapters::api_keys::ApiKey;
+use sigap::adapters::table::StoreError;
+use sigap::domain::staff::Staff;
+use sigap::http::{ApiError, json_bytes, json_response, parse_json};
+use sigap::ids::{IdGenerator, OsRandom};
+use tracing::info;
+
+use super::{Backoffice, MAX_BODY_BYTES, invalid, local_time, require_admin, unavailable};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IssueBody {
+    name: String,
+}
+
+/// `GET /staff/open311/keys`.
+pub(crate) async fn list(app: &Backoffice, staff: &Staff) -> Result<Response<Body>, ApiError> {
+    require_admin(staff)?;
+    let keys = app
+        .api_keys
+        .list()
+        .await
+        .map_err(|e| unavailable("listing api keys", e))?;
+    let list: Vec<_> = keys
+        .iter()
+        .map(|k| {
+            json!({
+                "id": k.id,
+                "name": k.name,
+                "created_by": k.created_by,
+                "created_at": local_time(k.created_at),
+                "revoked_at": k.revoked_at.map(local_time),
+            })
+        })
+        .collect();
+    Ok(json_response(StatusCode::OK, &json!({ "keys": list })))
+}
+
+/// `POST /staff/open311/keys`.
+pub(crate) async fn issue(
+    app: &Backoffice,
+    staff: &Staff,
+    request: &Request,
+) -> Result<Response<Body>, ApiError> {
+    require_admin(staff)?;
+    let body: IssueBody = parse_json(json_bytes(request, MAX_BODY_BYTES)?)?;
+    let name = body.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(invalid(
+            "Nama pemakai kunci wajib diisi (maksimal 100 karakter).",
+        ));
+    }
+    // Keys are secrets, not test fixtures: always from the OS.
+    let random = |n| {
+        OsRandom
+            .random_bytes(n)
+            .map(hex::encode)
+            .map_err(|e| unavailable("drawing key", e))
+    };
+    for _ in 0..3 {
+        let key = ApiKey {
+            id: random(4)?,
+            name: name.to_string(),
+            created_by: staff.subject.clone(),
+            created_at: app.clock.now(),
+            revoked_at: None,
+        };
+        let secret = random(24)?;
+        match app.api_keys.issue(&key, &secret).await {
+            Ok(()) => {
+                info!(key = %key.id, by = %staff.subject, "open311 api key issued");
+                return Ok(json_response(
+                    StatusCode::CREATED,
+                    &json!({
+                        "id": key.id,
+                        "name": key.name,
+                        "api_key": format!("{}.{secret}", key.id),
+                        "message": "Simpan kunci ini: tidak akan ditampilkan lagi.",
+                    }),
+                ));
+            }
+            Err(StoreError::AlreadyExists) => continue,
+            Err(e) => return Err(unavailable("storing api key", e)),
+        }
+    }
+    Err(unavailable("storing api key", "id kept colliding"))
+}
+
+/// `DELETE /staff/open311/keys/{id}`.
+pub(crate) async fn revoke(
+    app: &Backoffice,
+    staff: &Staff,
+    id: &str,
+) -> Result<Response<Body>, ApiError> {
+    require_admin(staff)?;
+    match app.api_keys.revoke(id, app.clock.now()).await {
+        Ok(()) => {
+            info!(key = %id, by = %staff.subject, "open311 api key revoked");
+            Ok(json_response(
+                StatusCode::OK,
+                &json!({ "id": id, "revoked": true }),
+            ))
+        }
+        Err(StoreError::Conflict) => Err(ApiError::not_found("Kunci tidak ditemukan.")),
+        Err(e) => Err(unavailable("revoking api key", e)),
+    }
+}

@@ -1,0 +1,237 @@
+//! Open311 GeoReport v2 under `/open311/v2/`: discovery, services, service
+//! definitions, requests and tokens, each as `.xml` or `.json` (the shapes are in
+//! `sigap::domain::open311`).
+//!
+//! Services are `realtime`: a posted request gets its tracking id at once and is
+//! `open` while it waits for verification, so there are no tokens to look up
+//! (`tokens/{token}` answers 404).
+
+use lambda_http::http::{HeaderValue, Method, StatusCode, header};
+use lambda_http::{Body, Request, Response};
+use sigap::domain::open311::{
+    Doc, Format, Note, Open311Error, discovery_doc, errors_doc, request_doc, requests_doc,
+    service_definition_doc, services, services_doc, split_format,
+};
+use sigap::domain::report::{Report, ReportAction, ReportEvent};
+use sigap::domain::tracking_id::TrackingId;
+use tracing::error;
+
+use crate::WebIntake;
+
+/// The one jurisdiction this endpoint serves.
+pub const JURISDICTION: &str = "bandung.go.id";
+/// When the service list last changed (categories change with a deploy or a seed).
+pub const CHANGESET: &str = "2026-11-28T00:00:00+07:00";
+
+/// A document to answer with, in whichever format was asked for.
+pub(crate) struct Reply {
+    /// HTTP status.
+    pub(crate) status: StatusCode,
+    /// The XML root element.
+    pub(crate) root: &'static str,
+    /// The document.
+    pub(crate) doc: Doc,
+}
+
+fn fail(errors: Vec<Open311Error>) -> Reply {
+    let status = errors
+        .first()
+        .and_then(|e| StatusCode::from_u16(e.status).ok())
+        .unwrap_or(StatusCode::BAD_REQUEST);
+    Reply {
+        status,
+        root: "errors",
+        doc: errors_doc(&errors),
+    }
+}
+
+fn unavailable(context: &str, err: impl std::fmt::Display) -> Vec<Open311Error> {
+    error!(error = %err, "{context}");
+    vec![Open311Error::bad_request(
+        "Layanan sedang terganggu. Coba lagi beberapa saat lagi.",
+    )]
+}
+
+fn respond(reply: Reply, format: Format) -> Response<Body> {
+    let mut response = Response::new(Body::Text(reply.doc.render(reply.root, format)));
+    *response.status_mut() = reply.status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
+    response
+}
+
+/// The query string's value of `name` (empty counts as absent).
+pub(crate) fn query<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
+    use lambda_http::RequestExt;
+    request
+        .query_string_parameters_ref()
+        .and_then(|q| q.first(name))
+        .filter(|v| !v.trim().is_empty())
+}
+
+/// Serves `/open311/v2/…` (`rest` is what follows `v2`).
+pub async fn route(app: &WebIntake, request: &Request, rest: &[&str]) -> Response<Body> {
+    // The format comes from the last segment; without one, errors are JSON.
+    let (rest, format) = match rest.split_last() {
+        Some((last, init)) => match split_format(last) {
+            Some((name, format)) => {
+                let mut path: Vec<&str> = init.to_vec();
+                path.push(name);
+                (path, format)
+            }
+            None => {
+                return respond(
+                    fail(vec![Open311Error::not_found(
+                        "Gunakan akhiran .xml atau .json.",
+                    )]),
+                    Format::Json,
+                );
+            }
+        },
+        None => {
+            return respond(
+                fail(vec![Open311Error::not_found("Sumber tidak ditemukan.")]),
+                Format::Json,
+            );
+        }
+    };
+    if query(request, "jurisdiction_id").is_some_and(|j| j != JURISDICTION) {
+        let unknown = Open311Error::not_found(format!(
+            "jurisdiction_id tidak dikenal; layanan ini untuk {JURISDICTION}."
+        ));
+        return respond(fail(vec![unknown]), format);
+    }
+    let reply = match (request.method(), rest.as_slice()) {
+        (&Method::GET, ["discovery"]) => Ok(Reply {
+            status: StatusCode::OK,
+            root: "discovery",
+            doc: discovery_doc(&base_url(request), CHANGESET),
+        }),
+        (&Method::GET, ["services"]) => list_services(app).await,
+        (&Method::GET, ["services", code]) => definition(app, code).await,
+        (&Method::GET, ["requests", id]) => one_request(app, id).await,
+        (&Method::GET, ["requests"]) => crate::open311_requests::list(app, request).await,
+        (&Method::POST, ["requests"]) => crate::open311_requests::create(app, request).await,
+        (&Method::GET, ["tokens", _]) => Err(vec![Open311Error::not_found(
+            "Layanan bertipe realtime: nomor laporan langsung diberikan, tidak ada token.",
+        )]),
+        _ => Err(vec![Open311Error::not_found("Sumber tidak ditemukan.")]),
+    };
+    respond(reply.unwrap_or_else(fail), format)
+}
+
+/// The public base URL as the client called it.
+fn base_url(request: &Request) -> String {
+    let header = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let proto = match header("x-forwarded-proto") {
+        p if p.is_empty() => "https".to_string(),
+        p => p,
+    };
+    format!("{proto}://{}", header("host"))
+}
+
+async fn list_services(app: &WebIntake) -> Result<Reply, Vec<Open311Error>> {
+    let categories = app
+        .catalog
+        .categories()
+        .await
+        .map_err(|e| unavailable("loading categories", e))?;
+    Ok(Reply {
+        status: StatusCode::OK,
+        root: "services",
+        doc: services_doc(&services(&categories)),
+    })
+}
+
+async fn definition(app: &WebIntake, code: &str) -> Result<Reply, Vec<Open311Error>> {
+    let categories = app
+        .catalog
+        .categories()
+        .await
+        .map_err(|e| unavailable("loading categories", e))?;
+    let category = categories.iter().find(|c| c.code == code).ok_or_else(|| {
+        vec![Open311Error::not_found(format!(
+            "service_code {code} tidak dikenal."
+        ))]
+    })?;
+    Ok(Reply {
+        status: StatusCode::OK,
+        root: "service_definition",
+        doc: service_definition_doc(category),
+    })
+}
+
+/// The public timeline as the `notes` extension (reminders are internal).
+pub(crate) fn notes(events: &[ReportEvent]) -> Vec<Note> {
+    events
+        .iter()
+        .filter(|e| e.action != Some(ReportAction::Remind))
+        .map(|e| Note {
+            at: e.at,
+            description: match &e.reason {
+                Some(reason) => format!("{}: {reason}", e.to.label()),
+                None => e.to.label().to_string(),
+            },
+            kind: e.to.as_str().to_string(),
+        })
+        .collect()
+}
+
+/// The Open311 view of `report`, or `None` when it is not public.
+pub(crate) async fn view(
+    app: &WebIntake,
+    report: &Report,
+    events: Option<&[ReportEvent]>,
+) -> Result<Option<Doc>, Vec<Open311Error>> {
+    let (categories, agencies) = tokio::join!(app.catalog.categories(), app.catalog.agencies());
+    let categories = categories.map_err(|e| unavailable("loading categories", e))?;
+    let agencies = agencies.map_err(|e| unavailable("loading agencies", e))?;
+    let service_name = categories
+        .iter()
+        .find(|c| c.code == report.category)
+        .map_or_else(|| report.category.clone(), |c| c.name.clone());
+    let agency_name = |id: &str| {
+        agencies
+            .iter()
+            .find(|a| a.id == id)
+            .map_or_else(|| id.to_string(), |a| a.name.clone())
+    };
+    let notes = events.map(notes);
+    Ok(request_doc(
+        report,
+        &service_name,
+        &agency_name,
+        notes.as_deref(),
+    ))
+}
+
+async fn one_request(app: &WebIntake, raw: &str) -> Result<Reply, Vec<Open311Error>> {
+    let not_found = || {
+        vec![Open311Error::not_found(format!(
+            "service_request_id {raw} tidak ditemukan."
+        ))]
+    };
+    let id = TrackingId::parse(raw).map_err(|_| not_found())?;
+    let (report, events) = tokio::join!(app.reports.get(&id), app.reports.events(&id));
+    let report = report
+        .map_err(|e| unavailable("reading report", e))?
+        .ok_or_else(not_found)?;
+    let events = events.map_err(|e| unavailable("reading timeline", e))?;
+    let doc = view(app, &report, Some(&events))
+        .await?
+        .ok_or_else(not_found)?;
+    Ok(Reply {
+        status: StatusCode::OK,
+        root: "service_requests",
+        doc: requests_doc(vec![doc]),
+    })
+}

@@ -1,0 +1,362 @@
+//! Open311 service requests: `POST requests` (API key, form-encoded) enters the
+//! same workflow as the web form; `GET requests` lists public reports with the
+//! specification's filters and the pagination extension.
+
+use std::collections::BTreeSet;
+
+use jiff::{SignedDuration, Timestamp};
+use lambda_http::Request;
+use lambda_http::http::{StatusCode, header};
+use sigap::adapters::idempotency::StoredResponse;
+use sigap::domain::open311::{
+    Doc, Open311Error, RequestForm, check_answers, gather_form, parse_new_request, requests_doc,
+};
+use sigap::domain::submission::{ContactBody, LocationBody, ReportSubmission, SubmissionBody};
+use sigap::domain::tracking_id::TrackingId;
+use sigap::ids::sha256_hex;
+use tracing::{info, warn};
+
+use crate::open311::query;
+use crate::{Acceptance, Intake, SUBMIT_SCOPE, WebIntake, accept};
+
+/// Largest form accepted.
+const MAX_FORM_BYTES: usize = 64 * 1024;
+/// The specification's longest window for `GET requests`.
+const MAX_WINDOW: SignedDuration = SignedDuration::from_hours(90 * 24);
+/// Requests per page unless the client asks (the specification's default limit).
+const DEFAULT_PAGE_SIZE: usize = 1000;
+/// Most reports read for one listing before filters and paging.
+const MAX_SCANNED: usize = 10_000;
+
+type Outcome = Result<super::open311::Reply, Vec<Open311Error>>;
+
+fn unavailable(context: &str, err: impl std::fmt::Display) -> Vec<Open311Error> {
+    warn!(error = %err, "{context}");
+    vec![Open311Error::bad_request(
+        "Layanan sedang terganggu. Coba lagi beberapa saat lagi.",
+    )]
+}
+
+fn created(id: &str) -> super::open311::Reply {
+    super::open311::Reply {
+        status: StatusCode::CREATED,
+        root: "service_requests",
+        doc: requests_doc(vec![Doc::object([
+            ("service_request_id", Doc::Text(id.into())),
+            (
+                "service_notice",
+                Doc::Text(
+                    "Laporan diterima; admin LAPOR! memverifikasinya dalam 2 hari kerja.".into(),
+                ),
+            ),
+            ("account_id", Doc::Null),
+        ])]),
+    }
+}
+
+/// `POST requests.{fmt}`.
+pub async fn create(app: &WebIntake, request: &Request) -> Outcome {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if !content_type.starts_with("application/x-www-form-urlencoded") {
+        return Err(vec![Open311Error::bad_request(
+            "Kirim sebagai application/x-www-form-urlencoded.",
+        )]);
+    }
+    let body = request.body().as_ref();
+    if body.len() > MAX_FORM_BYTES {
+        return Err(vec![Open311Error::bad_request(
+            "Isi permintaan terlalu besar.",
+        )]);
+    }
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(body)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let form = gather_form(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let key = match form.fields.get("api_key") {
+        None => None,
+        Some(presented) => app
+            .api_keys
+            .check(presented)
+            .await
+            .map_err(|e| unavailable("checking api key", e))?,
+    };
+    let Some(key) = key else {
+        return Err(vec![Open311Error::forbidden(
+            "api_key tidak ada atau tidak valid: laporan tidak dapat dibuat.",
+        )]);
+    };
+    let now = app.clock.now();
+    let used = app
+        .rates
+        .count_message(&format!("open311:{}", key.id), now)
+        .await
+        .map_err(|e| unavailable("counting api key use", e))?;
+    if used > app.open311_per_hour {
+        return Err(vec![Open311Error {
+            status: 403,
+            code: 429,
+            description: format!(
+                "api_key melewati batas {} laporan per jam. Coba lagi nanti.",
+                app.open311_per_hour
+            ),
+        }]);
+    }
+    let submission = submission(app, &form).await?;
+    let intake = Intake::Open311(key.id.clone());
+    let idempotency = intake.scoped(format!("auto:{}", sha256_hex(body)));
+    let outcome = accept(app, &submission, &intake, &idempotency, body)
+        .await
+        .map_err(|e| vec![Open311Error::bad_request(e.message)])?;
+    match outcome {
+        Acceptance::Created { report, .. } => {
+            let stored = StoredResponse {
+                status: StatusCode::CREATED.as_u16(),
+                body: serde_json::json!({ "service_request_id": report.id.as_str() }).to_string(),
+            };
+            if let Err(err) = app
+                .idempotency
+                .complete(SUBMIT_SCOPE, &idempotency, &stored, app.clock.now())
+                .await
+            {
+                warn!(report_id = %report.id, error = %err, "saving idempotent response failed");
+            }
+            info!(report_id = %report.id, client = %key.id, "open311 request accepted");
+            Ok(created(report.id.as_str()))
+        }
+        Acceptance::Replay(stored) => {
+            let id = serde_json::from_str::<serde_json::Value>(&stored.body)
+                .ok()
+                .and_then(|v| v["service_request_id"].as_str().map(str::to_string))
+                .ok_or_else(|| unavailable("replaying open311 request", "stored answer"))?;
+            Ok(created(&id))
+        }
+        Acceptance::InProgress => Err(vec![Open311Error::bad_request(
+            "Permintaan yang sama sedang diproses. Coba lagi dalam beberapa detik.",
+        )]),
+    }
+}
+
+/// Turns the checked form into the web form's submission, so both take one path.
+async fn submission(
+    app: &WebIntake,
+    form: &RequestForm,
+) -> Result<ReportSubmission, Vec<Open311Error>> {
+    let posted = parse_new_request(form)?;
+    let categories = app
+        .catalog
+        .categories()
+        .await
+        .map_err(|e| unavailable("loading categories", e))?;
+    let category = categories
+        .iter()
+        .find(|c| c.code == posted.service_code)
+        .ok_or_else(|| {
+            vec![Open311Error::not_found(format!(
+                "service_code {} tidak dikenal.",
+                posted.service_code
+            ))]
+        })?;
+    check_answers(category, &posted.attributes)?;
+    // Answers and the photo link travel in the text the admin verifies.
+    let mut description = posted
+        .description
+        .clone()
+        .unwrap_or_else(|| format!("Laporan {} melalui Open311.", category.name));
+    for question in &category.questions {
+        if let Some(answer) = posted.attributes.get(&question.code) {
+            description.push_str(&format!(
+                "\n{}: {}",
+                question.description,
+                answer.join(", ")
+            ));
+        }
+    }
+    if let Some(url) = &posted.media_url {
+        description.push_str(&format!("\nFoto: {url}"));
+    }
+    let name = [posted.first_name.clone(), posted.last_name.clone()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    let body = SubmissionBody {
+        title: Some(category.name.clone()),
+        description: Some(description),
+        category: Some(category.code.clone()),
+        location: Some(LocationBody {
+            lat: posted.lat_long.map(|(lat, _)| lat),
+            lon: posted.lat_long.map(|(_, long)| long),
+            address: posted.address_string.clone(),
+            kecamatan: None,
+        }),
+        contact: Some(ContactBody {
+            name: (!name.is_empty()).then_some(name),
+            phone: posted.phone.clone(),
+            email: posted.email.clone(),
+        }),
+        anonymous: false,
+        confidential: false,
+    };
+    ReportSubmission::parse(body, |code| code == category.code).map_err(|fields| {
+        fields
+            .into_iter()
+            .map(|f| {
+                Open311Error::bad_request(format!("{}: {}", open311_field(f.field), f.message))
+            })
+            .collect()
+    })
+}
+
+/// The Open311 name of one of our submission fields.
+fn open311_field(field: &str) -> &str {
+    match field {
+        "location" => "lat/long/address_string",
+        "category" => "service_code",
+        "contact.phone" => "phone",
+        "contact.email" => "email",
+        "contact.name" => "first_name/last_name",
+        other => other,
+    }
+}
+
+fn comma_list(value: Option<&str>) -> Vec<String> {
+    value
+        .map(|v| {
+            v.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn datetime(request: &Request, name: &str) -> Result<Option<Timestamp>, Vec<Open311Error>> {
+    query(request, name)
+        .map(|raw| {
+            raw.parse::<Timestamp>().map_err(|_| {
+                vec![Open311Error::bad_request(format!(
+                    "{name} harus tanggal-waktu W3C dengan zona waktu, contoh 2026-11-20T10:00:00+07:00."
+                ))]
+            })
+        })
+        .transpose()
+}
+
+fn positive(
+    request: &Request,
+    name: &str,
+    default: usize,
+    max: usize,
+) -> Result<usize, Vec<Open311Error>> {
+    match query(request, name) {
+        None => Ok(default),
+        Some(raw) => raw
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=max).contains(n))
+            .ok_or_else(|| {
+                vec![Open311Error::bad_request(format!(
+                    "{name} harus bilangan 1 sampai {max}."
+                ))]
+            }),
+    }
+}
+
+/// `GET requests.{fmt}`.
+pub async fn list(app: &WebIntake, request: &Request) -> Outcome {
+    let extensions = query(request, "extensions") == Some("true");
+    let ids = comma_list(query(request, "service_request_id"));
+    let reports = if !ids.is_empty() {
+        // service_request_id overrides every other filter.
+        let mut found = Vec::new();
+        for raw in ids.iter().take(100) {
+            let Ok(id) = TrackingId::parse(raw) else {
+                continue;
+            };
+            if let Some(report) = app
+                .reports
+                .get(&id)
+                .await
+                .map_err(|e| unavailable("reading report", e))?
+            {
+                found.push(report);
+            }
+        }
+        found
+    } else {
+        let now = app.clock.now();
+        let (start, end) = match (
+            datetime(request, "start_date")?,
+            datetime(request, "end_date")?,
+        ) {
+            (None, None) => (now.saturating_sub(MAX_WINDOW).unwrap_or(now), now),
+            (Some(start), None) => (
+                start,
+                start.saturating_add(MAX_WINDOW).unwrap_or(now).min(now),
+            ),
+            (None, Some(end)) => (end.saturating_sub(MAX_WINDOW).unwrap_or(end), end),
+            (Some(start), Some(end)) => (start, end),
+        };
+        if end < start {
+            return Err(vec![Open311Error::bad_request(
+                "end_date harus setelah start_date.",
+            )]);
+        }
+        if end.duration_since(start) > MAX_WINDOW {
+            return Err(vec![Open311Error::bad_request(
+                "Rentang start_date sampai end_date maksimal 90 hari.",
+            )]);
+        }
+        let statuses = comma_list(query(request, "status"));
+        if let Some(bad) = statuses
+            .iter()
+            .find(|s| !matches!(s.as_str(), "open" | "closed"))
+        {
+            return Err(vec![Open311Error::bad_request(format!(
+                "status {bad} tidak dikenal: open atau closed."
+            ))]);
+        }
+        let codes: BTreeSet<String> = comma_list(query(request, "service_code"))
+            .into_iter()
+            .collect();
+        let page_size = positive(request, "page_size", DEFAULT_PAGE_SIZE, DEFAULT_PAGE_SIZE)?;
+        let page = positive(request, "page", 1, 10_000)?;
+        let all = app
+            .reports
+            .public_between(start, end, MAX_SCANNED)
+            .await
+            .map_err(|e| unavailable("listing reports", e))?;
+        all.into_iter()
+            .filter(|r| statuses.is_empty() || statuses.iter().any(|s| s == r.status.open311()))
+            .filter(|r| codes.is_empty() || codes.contains(&r.category))
+            .skip((page - 1) * page_size)
+            .take(page_size)
+            .collect()
+    };
+    let mut docs = Vec::new();
+    for report in &reports {
+        let events = if extensions {
+            Some(
+                app.reports
+                    .events(&report.id)
+                    .await
+                    .map_err(|e| unavailable("reading timeline", e))?,
+            )
+        } else {
+            None
+        };
+        if let Some(doc) = super::open311::view(app, report, events.as_deref()).await? {
+            docs.push(doc);
+        }
+    }
+    Ok(super::open311::Reply {
+        status: StatusCode::OK,
+        root: "service_requests",
+        doc: requests_doc(docs),
+    })
+}
