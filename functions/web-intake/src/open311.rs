@@ -132,8 +132,9 @@ fn base_url(request: &Request) -> String {
             .unwrap_or_default()
             .to_string()
     };
+    // API Gateway always sets it; only a local server leaves it out.
     let proto = match header("x-forwarded-proto") {
-        p if p.is_empty() => "https".to_string(),
+        p if p.is_empty() => "http".to_string(),
         p => p,
     };
     format!("{proto}://{}", header("host"))

@@ -123,6 +123,8 @@ pub struct Running {
     pub queue_sources: Vec<QueueSource>,
     /// Schedules by `<Function>.<Event>`.
     pub schedules: Vec<Schedule>,
+    /// An Open311 API key issued for trying the API locally.
+    pub demo_api_key: String,
     gate: Arc<Gate>,
     tasks: Vec<JoinHandle<()>>,
 }
@@ -211,6 +213,32 @@ async fn seed_demo_responders(
     Ok(())
 }
 
+/// Issues a fresh Open311 API key named "demo" (devstack only; admins issue real ones).
+async fn demo_open311_key(
+    clients: &AwsClients,
+    table: &str,
+    ids: &dyn IdGenerator,
+) -> Result<String, DevstackError> {
+    let random = |n| {
+        ids.random_bytes(n)
+            .map(hex::encode)
+            .map_err(|e| DevstackError::Io(e.to_string()))
+    };
+    let key = sigap::adapters::api_keys::ApiKey {
+        id: random(4)?,
+        name: "demo (devstack)".into(),
+        created_by: "devstack".into(),
+        created_at: Timestamp::now(),
+        revoked_at: None,
+    };
+    let secret = random(24)?;
+    sigap::adapters::api_keys::ApiKeyStore::new(clients.dynamodb.clone(), table)
+        .issue(&key, &secret)
+        .await
+        .map_err(|e| DevstackError::Io(e.to_string()))?;
+    Ok(format!("{}.{secret}", key.id))
+}
+
 /// What [`seed`] wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Seeded {
@@ -233,6 +261,7 @@ pub async fn start(options: Options) -> Result<Running, DevstackError> {
     if let Some(sender_key) = template.parameters.get("SenderHashKey") {
         seed_demo_responders(&options.clients, table, sender_key).await?;
     }
+    let demo_api_key = demo_open311_key(&options.clients, table, options.ids.as_ref()).await?;
     let key = options
         .ids
         .random_bytes(32)
@@ -369,6 +398,7 @@ pub async fn start(options: Options) -> Result<Running, DevstackError> {
         routes: route_names,
         queue_sources,
         schedules,
+        demo_api_key,
         gate,
         tasks,
     })

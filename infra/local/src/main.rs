@@ -112,6 +112,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "  curl -s -X POST {base}/_devstack/sms -d '{{\"from\":\"081100000001\",\"text\":\"1 INC-XXXXXX\"}}'   # polsek-coblong takes it by SMS"
     );
     println!();
+    println!("Open311 (GeoReport v2) with the demo API key:");
+    println!("  export API_KEY={}", running.demo_api_key);
+    println!("  curl -s {base}/open311/v2/services.json");
+    println!(
+        "  curl -s -X POST {base}/open311/v2/requests.json -d api_key=$API_KEY -d service_code=pju -d lat=-6.9025 -d long=107.6188 -d 'description=Lampu jalan mati di depan Gedung Sate'"
+    );
+    println!("  curl -s '{base}/open311/v2/requests.xml?status=open'");
+    println!();
     if let Some(console) = running.stack.queue("CommandCentreQueue") {
         println!("Command-centre console: every page and stand-down is printed below.");
         tokio::spawn(devstack::console::print_forever(
