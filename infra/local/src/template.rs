@@ -531,7 +531,7 @@ mod tests {
     fn the_real_template_is_runnable() {
         let t = Template::parse(TEMPLATE).unwrap();
         assert_eq!(t.tables.len(), 1);
-        assert_eq!(t.tables[0].indexes.len(), 3);
+        assert_eq!(t.tables[0].indexes.len(), 4);
         assert_eq!(t.tables[0].ttl_attribute.as_deref(), Some("expires_at"));
         assert_eq!(t.queues[0].logical_id, "IntakeDeadLetterQueue");
         let web = t
