@@ -181,6 +181,9 @@ async fn discovery_services_and_definitions_in_both_formats() {
     );
     assert_eq!(get(&web, "/open311/v2/services.html").await.status, 404);
     assert_eq!(get(&web, "/open311/v2/tokens/abc.json").await.status, 404);
+    let token = get(&web, "/open311/v2/tokens/abc.xml").await;
+    assert_eq!(token.status, 404);
+    assert_eq!(xml_shape(&token.body).0, "errors");
     assert_eq!(
         get(
             &web,
@@ -290,6 +293,37 @@ async fn a_posted_request_round_trips_and_keys_are_checked() {
             .ends_with("+07:00")
     );
     assert_eq!(one["notes"][0]["type"], "received");
+    // Field for field the specification's request, plus the notes extension.
+    let mut fields: Vec<&str> = one
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    fields.sort_unstable();
+    assert_eq!(
+        fields,
+        [
+            "address",
+            "address_id",
+            "agency_responsible",
+            "description",
+            "expected_datetime",
+            "lat",
+            "long",
+            "media_url",
+            "notes",
+            "requested_datetime",
+            "service_code",
+            "service_name",
+            "service_notice",
+            "service_request_id",
+            "status",
+            "status_notes",
+            "updated_datetime",
+            "zipcode",
+        ]
+    );
     // No identity, ever.
     for secret in ["Siti", "Rahma", "3456", "siti@example.id"] {
         assert!(!got.body.contains(secret), "{secret} leaked: {}", got.body);
