@@ -5,9 +5,10 @@ SHELL := /bin/bash
 PYTHON        ?= python3
 VENV          := .venv
 VENV_BUILD    := .venv-build
+VENV_IAC      := .venv-iac
 MOTO_PORT     ?= 5055
 DEVSTACK_PORT ?= 3000
-FUNCTIONS     := web-intake verify notify backoffice
+FUNCTIONS     := web-intake verify notify backoffice sla-sweep sms-intake panic escalate
 # arm64 where the aarch64 target is installed, x86_64 otherwise; the template's
 # Architecture parameter must follow it at deploy time.
 ARCH ?= $(if $(shell rustup target list --installed 2>/dev/null | grep -x aarch64-unknown-linux-gnu),arm64,x86_64)
@@ -15,7 +16,7 @@ ARCH ?= $(if $(shell rustup target list --installed 2>/dev/null | grep -x aarch6
 LOCAL_AWS := AWS_ENDPOINT_URL=http://127.0.0.1:$(MOTO_PORT) AWS_REGION=ap-southeast-3 \
 	AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_EC2_METADATA_DISABLED=true
 
-.PHONY: help venv run test fmt-check lint unit-and-integration bench build seed clean
+.PHONY: help venv run test fmt-check lint template-check unit-and-integration bench build seed clean
 
 help:
 	@echo "make run    start moto and the whole system on http://127.0.0.1:$(DEVSTACK_PORT)"
@@ -39,13 +40,23 @@ run: venv
 	for _ in $$(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$(MOTO_PORT)) 2>/dev/null && break; sleep 0.1; done; \
 	$(LOCAL_AWS) AWS_LAMBDA_LOG_FORMAT=Text DEVSTACK_PORT=$(DEVSTACK_PORT) target/debug/devstack
 
-test: venv fmt-check lint unit-and-integration
+test: venv fmt-check lint template-check unit-and-integration
 
 fmt-check:
 	cargo fmt --all -- --check
 
 lint:
 	cargo clippy --workspace --all-targets -- -D warnings
+
+# The SAM template, checked offline: cfn-lint, then SAM's own validation with its lint.
+$(VENV_IAC)/.installed: requirements-iac.txt
+	$(PYTHON) -m venv $(VENV_IAC)
+	$(VENV_IAC)/bin/pip install --quiet --disable-pip-version-check -r requirements-iac.txt
+	touch $@
+
+template-check: $(VENV_IAC)/.installed
+	$(VENV_IAC)/bin/cfn-lint --regions ap-southeast-3 -- infra/template.yaml
+	SAM_CLI_TELEMETRY=0 $(VENV_IAC)/bin/sam validate --lint -t infra/template.yaml --region ap-southeast-3
 
 # Unit tests need no server; integration tests start their own moto from .venv.
 # The last line sums every harness's counts (cargo ends on empty doc-test harnesses).

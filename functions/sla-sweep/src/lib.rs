@@ -402,6 +402,12 @@ fn publish_metrics(
             ("ItemsRead", Unit::Count, report.items_read as f64),
             ("DueReports", Unit::Count, report.due as f64),
             ("Escalations", Unit::Count, report.escalations as f64),
+            // All breaches of the run in one series, for the alarm.
+            (
+                "BreachesMarked",
+                Unit::Count,
+                breaches.values().sum::<usize>() as f64,
+            ),
             ("AutoClosed", Unit::Count, report.auto_closed as f64),
             ("SweepFailures", Unit::Count, report.failed as f64),
         ],

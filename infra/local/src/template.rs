@@ -253,10 +253,14 @@ impl Template {
                 "AWS::SQS::Queue" => template.queues.push(parse_queue(id, &props)?),
                 "AWS::SNS::Topic" => template.topics.push(id.to_string()),
                 "AWS::SNS::Subscription" => {
-                    template.subscriptions.push(parse_subscription(id, &props)?);
+                    template
+                        .subscriptions
+                        .extend(parse_subscription(id, &props)?);
                 }
                 // Lets SNS deliver into a queue on AWS; moto needs no permission.
                 "AWS::SQS::QueuePolicy" => {}
+                // Logs and alarms live in CloudWatch; locally the logs are the terminal.
+                "AWS::Logs::LogGroup" | "AWS::CloudWatch::Alarm" => {}
                 // Routes live on the functions' HttpApi events; the API itself is the server.
                 "AWS::Serverless::HttpApi" => {}
                 "AWS::Serverless::Function" => template.functions.push(parse_function(
@@ -342,14 +346,12 @@ fn parse_table(id: &str, props: &Value) -> TableSpec {
     }
 }
 
-fn parse_subscription(id: &str, props: &Value) -> Result<SubscriptionSpec, TemplateError> {
+/// An SQS subscription to provision; `None` for the channels only AWS can deliver
+/// to (e-mail, SMS, HTTPS), which devstack leaves out.
+fn parse_subscription(id: &str, props: &Value) -> Result<Option<SubscriptionSpec>, TemplateError> {
     let protocol = str_of(props, "Protocol").unwrap_or_default();
     if protocol != "sqs" {
-        return Err(unsupported(
-            id,
-            format!("subscription protocol {protocol}"),
-            "devstack delivers only to SQS; responders' SMS and HTTPS channels are subscribed by ops",
-        ));
+        return Ok(None);
     }
     let topic = get(props, "TopicArn")
         .and_then(referenced_id)
@@ -364,14 +366,14 @@ fn parse_subscription(id: &str, props: &Value) -> Result<SubscriptionSpec, Templ
                 .map_err(|e| malformed(format!("{id} FilterPolicy: {e}")))?,
         ),
     };
-    Ok(SubscriptionSpec {
+    Ok(Some(SubscriptionSpec {
         logical_id: id.into(),
         topic,
         protocol,
         endpoint,
         raw: str_of(props, "RawMessageDelivery").as_deref() == Some("true"),
         filter_policy,
-    })
+    }))
 }
 
 fn parse_queue(id: &str, props: &Value) -> Result<QueueSpec, TemplateError> {
