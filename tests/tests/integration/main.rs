@@ -14,6 +14,7 @@ mod sla_engine;
 mod sms_intake;
 mod social_mentions;
 mod staff_access;
+mod template_agreement;
 mod verify_worker;
 mod web_intake;
 mod workflow_e2e;

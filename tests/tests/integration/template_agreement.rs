@@ -1,0 +1,118 @@
+//! The template and the code agree: every function the template deploys is a crate
+//! in `functions/` (and every crate is deployed), every environment variable a
+//! function reads is set for it in the template and every one set is read, and
+//! devstack serves every route and trigger the template declares.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use devstack::template::{EventSpec, Template};
+use sigap::clock::SystemClock;
+use sigap::ids::OsRandom;
+use sigap_tests::{devstack, template_text, workspace};
+
+/// Every Rust source file under `dir`, concatenated.
+fn sources(dir: &std::path::Path) -> String {
+    let mut text = String::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            text.push_str(&sources(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            text.push_str(&std::fs::read_to_string(&path).unwrap());
+        }
+    }
+    text
+}
+
+/// The names a source reads through `Settings` (`required`, `optional`, `parsed_or`).
+fn names_read(source: &str) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for call in ["required(\"", "optional(\"", "parsed_or(\""] {
+        for (i, _) in source.match_indices(call) {
+            let rest = &source[i + call.len()..];
+            if let Some(end) = rest.find('"') {
+                names.insert(rest[..end].to_string());
+            }
+        }
+    }
+    names
+}
+
+#[test]
+fn every_function_reads_exactly_what_the_template_sets() {
+    let template = Template::parse(&template_text()).unwrap();
+    let root = workspace();
+    let shared = |file: &str| {
+        names_read(&std::fs::read_to_string(root.join("shared/src").join(file)).unwrap())
+    };
+    let working_days = shared("config.rs");
+    let ack_links = shared("paging.rs");
+    let deployed: BTreeSet<String> = template
+        .functions
+        .iter()
+        .map(|f| f.crate_name.clone())
+        .collect();
+    let crates: BTreeSet<String> = std::fs::read_dir(root.join("functions"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(deployed, crates, "template functions vs functions/ crates");
+    let members = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    for function in &template.functions {
+        let name = &function.crate_name;
+        assert!(
+            members.contains(&format!("\"functions/{name}\"")),
+            "{name} is not a workspace member"
+        );
+        let source = sources(&root.join("functions").join(name).join("src"));
+        let mut read = names_read(&source);
+        if source.contains("WorkingDays::load") {
+            read.extend(working_days.iter().cloned());
+        }
+        if source.contains("AckLinks::load") {
+            read.extend(ack_links.iter().cloned());
+        }
+        let set: BTreeSet<String> = function.environment.keys().cloned().collect();
+        let missing: Vec<_> = read.difference(&set).collect();
+        assert!(
+            missing.is_empty(),
+            "{name} reads {missing:?}, which the template does not set"
+        );
+        let unused: Vec<_> = set.difference(&read).collect();
+        assert!(
+            unused.is_empty(),
+            "the template sets {unused:?} for {name}, which it never reads"
+        );
+    }
+}
+
+#[tokio::test]
+async fn devstack_serves_every_route_and_trigger_the_template_declares() {
+    let template = Template::parse(&template_text()).unwrap();
+    let (mut routes, mut queues, mut schedules) = (BTreeSet::new(), 0, 0);
+    for function in &template.functions {
+        for event in &function.events {
+            match event {
+                EventSpec::Http { method, path, .. } => {
+                    routes.insert(format!("{method} {path}"));
+                }
+                EventSpec::Sqs { .. } => queues += 1,
+                EventSpec::Schedule { .. } => schedules += 1,
+            }
+        }
+    }
+    let running = devstack(
+        "agreement",
+        Arc::new(SystemClock),
+        Arc::new(OsRandom),
+        false,
+    )
+    .await;
+    let served: BTreeSet<String> = running.routes.iter().cloned().collect();
+    assert_eq!(served, routes);
+    assert_eq!(running.queue_sources.len(), queues);
+    assert_eq!(running.schedules.len(), schedules);
+    assert!(routes.len() >= 30, "{}", routes.len());
+    running.shutdown();
+}
