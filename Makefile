@@ -16,13 +16,14 @@ ARCH ?= $(if $(shell rustup target list --installed 2>/dev/null | grep -x aarch6
 LOCAL_AWS := AWS_ENDPOINT_URL=http://127.0.0.1:$(MOTO_PORT) AWS_REGION=ap-southeast-3 \
 	AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_EC2_METADATA_DISABLED=true
 
-.PHONY: help venv run test fmt-check lint template-check unit-and-integration bench build seed clean
+.PHONY: help venv run test fmt-check lint template-check unit-and-integration bench build deploy seed clean
 
 help:
 	@echo "make run    start moto and the whole system on http://127.0.0.1:$(DEVSTACK_PORT)"
 	@echo "make test   formatting, clippy, unit and integration tests (starts its own moto)"
 	@echo "make bench  SLA sweep scaling (1,000 vs 100,000 open reports) and panic press-to-page latency (a few minutes)"
 	@echo "make build  one deployable zip per function under target/lambda (ARCH=$(ARCH))"
+	@echo "make deploy STAGE=dev   sam build + sam deploy with samconfig.toml (needs AWS credentials)"
 	@echo "make seed TABLE=<name>  write the bundled categories and agencies into a deployed table"
 
 # Python tools pinned in requirements.txt, in a venv that is reused until the pins change.
@@ -57,6 +58,7 @@ $(VENV_IAC)/.installed: requirements-iac.txt
 template-check: $(VENV_IAC)/.installed
 	$(VENV_IAC)/bin/cfn-lint --regions ap-southeast-3 -- infra/template.yaml
 	SAM_CLI_TELEMETRY=0 $(VENV_IAC)/bin/sam validate --lint -t infra/template.yaml --region ap-southeast-3
+	SAM_CLI_TELEMETRY=0 $(VENV_IAC)/bin/sam validate --config-env prod
 
 # Unit tests need no server; integration tests start their own moto from .venv.
 # The last line sums every harness's counts (cargo ends on empty doc-test harnesses).
@@ -83,6 +85,15 @@ build: $(VENV_BUILD)/.installed
 		$(if $(filter arm64,$(ARCH)),--arm64,--x86-64 --compiler cargo) \
 		$(addprefix --package ,$(FUNCTIONS))
 	@ls -l target/lambda/*/bootstrap.zip
+
+# sam build runs cargo lambda (from .venv-build) for each function; sam deploy needs AWS
+# credentials and is never run in CI. The template's Architecture follows ARCH.
+STAGE ?= dev
+deploy: $(VENV_BUILD)/.installed $(VENV_IAC)/.installed
+	PATH="$(CURDIR)/$(VENV_BUILD)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(VENV_IAC)/bin/sam build \
+		--config-env $(STAGE) --parameter-overrides Architecture=$(ARCH)
+	SAM_CLI_TELEMETRY=0 $(VENV_IAC)/bin/sam deploy --config-env $(STAGE) \
+		--parameter-overrides Stage=$(STAGE) Architecture=$(ARCH)
 
 # After the first deploy: reference data into the stack's table (AWS credentials from the
 # environment, as for any AWS CLI). Re-running it is harmless: items are replaced.
