@@ -7,7 +7,9 @@
 use aws_sdk_dynamodb::Client;
 use jiff::Timestamp;
 
-use super::table::{GSI2, GSI2PK, GSI2SK, Item, ItemReader, PK, SK, StoreError, s, ts};
+use super::table::{
+    GSI2, GSI2PK, GSI2SK, Item, ItemReader, PK, SK, StoreError, conditional, s, ts,
+};
 use crate::domain::signature::constant_time_eq;
 use crate::ids::sha256_hex;
 
@@ -78,17 +80,7 @@ impl ApiKeyStore {
             .condition_expression("attribute_not_exists(PK)")
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(StoreError::AlreadyExists)
-            }
-            Err(err) => Err(StoreError::aws(err)),
-        }
+        conditional(result, StoreError::AlreadyExists)
     }
 
     /// The key a client presented, if it is a live one.
@@ -130,17 +122,7 @@ impl ApiKeyStore {
             .expression_attribute_values(":at", s(ts(at)))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Err(StoreError::Conflict)
-            }
-            Err(err) => Err(StoreError::aws(err)),
-        }
+        conditional(result, StoreError::Conflict)
     }
 
     /// Every key, oldest first.

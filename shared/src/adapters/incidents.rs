@@ -16,8 +16,8 @@ use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use jiff::{SignedDuration, Timestamp};
 
 use super::table::{
-    GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, Item, ItemReader, PK, SK, StoreError, due_shard, n,
-    put_item, s, transact, ts,
+    GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, Item, ItemReader, PK, SK, StoreError, conditional,
+    due_shard, n, put_item, s, transact, ts,
 };
 use crate::domain::contact::PhoneNumber;
 use crate::domain::incident::{Incident, IncidentState, PagingPolicy, TimelineEntry};
@@ -598,13 +598,7 @@ impl DeviceStore {
         &self,
         update: aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
     ) -> Result<(), StoreError> {
-        match update.send().await {
-            Ok(_) => Ok(()),
-            Err(err) => match err.as_service_error() {
-                Some(e) if e.is_conditional_check_failed_exception() => Err(StoreError::Conflict),
-                _ => Err(StoreError::aws(err)),
-            },
-        }
+        conditional(update.send().await, StoreError::Conflict)
     }
 
     /// The right code: the device is active (idempotent for the same code).

@@ -119,6 +119,25 @@ pub async fn transact(
     }
 }
 
+/// The result of one conditional write (`PutItem`, `UpdateItem`, …): a failed
+/// condition becomes `on_condition`, anything else an AWS error.
+pub fn conditional<T, E, R>(
+    result: Result<T, aws_sdk_dynamodb::error::SdkError<E, R>>,
+    on_condition: StoreError,
+) -> Result<(), StoreError>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    match result {
+        Ok(_) => Ok(()),
+        Err(err) => match err.as_service_error().and_then(|e| e.code()) {
+            Some("ConditionalCheckFailedException") => Err(on_condition),
+            _ => Err(StoreError::aws(err)),
+        },
+    }
+}
+
 /// A string attribute.
 pub fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())

@@ -396,6 +396,24 @@ async fn a_posted_request_round_trips_and_keys_are_checked() {
         .unwrap(),
     );
     assert_eq!(revoked.status, 200);
+    let unknown = reply(
+        backoffice::handle(
+            &office,
+            staff_request(
+                "DELETE",
+                "/staff/open311/keys/nope",
+                "adm",
+                &["admin"],
+                None,
+            ),
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(
+        unknown.status, 404,
+        "a failed condition is told apart from an AWS error"
+    );
     let mut fresh = request.to_vec();
     fresh[6].1 = "Lubang lain di ujung jalan yang sama, lebih dalam.";
     assert_eq!(post(&web, "json", &fresh).await.status, 403);
