@@ -173,8 +173,7 @@ async fn on_message(app: &Escalate, message: &SqsMessage) -> Result<TickOutcome,
 
 fn new_token(app: &Escalate) -> Result<String, StoreError> {
     app.ids
-        .random_bytes(16)
-        .map(hex::encode)
+        .secret_token()
         .map_err(|e| StoreError::Aws(e.to_string()))
 }
 

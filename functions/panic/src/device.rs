@@ -22,7 +22,7 @@ use sigap::http::{ApiError, json_bytes, json_response, parse_json};
 use sigap::ids::keyed_hash;
 use tracing::{info, warn};
 
-use crate::{Panic, bad_request, conflict, forbidden, random_hex, unavailable};
+use crate::{Panic, bad_request, conflict, forbidden, new_token, unavailable};
 
 /// Largest device request body.
 const MAX_BODY_BYTES: usize = 4 * 1024;
@@ -115,7 +115,7 @@ pub async fn register(app: &Panic, request: &Request) -> Result<Response<Body>, 
             "Terlalu banyak permintaan kode. Coba lagi dalam satu jam.",
         ));
     }
-    let id = random_hex(app, 16)?;
+    let id = new_token(app)?;
     let code = app
         .ids
         .random_bytes(16)
@@ -308,7 +308,7 @@ pub async fn press(app: &Panic, request: &Request) -> Result<Response<Body>, Api
             location_text: None,
             policy: (*policy).clone(),
             low_trust: false,
-            token: random_hex(app, 16)?,
+            token: new_token(app)?,
         };
         let opened = incident::open(opening, now);
         let claim = PressClaim {
@@ -544,7 +544,7 @@ pub async fn cancel(app: &Panic, id: &str, request: &Request) -> Result<Response
         {
             return Ok(cancelled(id));
         }
-        let next = match incident::cancel(&current, pin, now, random_hex(app, 16)?) {
+        let next = match incident::cancel(&current, pin, now, new_token(app)?) {
             Ok(next) => next,
             Err(incident::IncidentError::CancelWindowPassed) => {
                 return Err(conflict(

@@ -182,10 +182,10 @@ pub(crate) fn forbidden(code: &'static str, message: &str) -> ApiError {
     ApiError::new(StatusCode::FORBIDDEN, code, message)
 }
 
-/// A fresh random token (escalation tokens, device ids).
-pub(crate) fn random_hex(app: &Panic, bytes: usize) -> Result<String, ApiError> {
+/// A fresh random token (escalation tokens, device ids): the project's one source
+/// of 128-bit secrets, [`IdGenerator::secret_token`].
+pub(crate) fn new_token(app: &Panic) -> Result<String, ApiError> {
     app.ids
-        .random_bytes(bytes)
-        .map(hex::encode)
+        .secret_token()
         .map_err(|e| unavailable("drawing random bytes", e))
 }

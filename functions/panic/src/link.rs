@@ -15,7 +15,7 @@ use sigap::http::ApiError;
 use sigap::paging::ack_token;
 use tracing::info;
 
-use crate::{Panic, forbidden, random_hex, unavailable};
+use crate::{Panic, forbidden, new_token, unavailable};
 
 /// The incident and tier a link names, if its token is right.
 fn checked(app: &Panic, id: &str, token: &str) -> Result<(String, u8), ApiError> {
@@ -91,7 +91,7 @@ pub async fn acknowledge(
                 &format!("<h1>{code}</h1><p>Sudah ditangani ({who}) atau ditutup.</p>"),
             ));
         }
-        let next = incident::acknowledge(&current, &unit, now, random_hex(app, 16)?)
+        let next = incident::acknowledge(&current, &unit, now, new_token(app)?)
             .map_err(|_| unavailable("acknowledging", "state changed"))?;
         let entry = TimelineEntry::new(
             now,

@@ -29,7 +29,7 @@ use sigap::http::{ApiError, json_bytes, json_response, parse_json, staff_caller}
 use sigap::ids::sha256_hex;
 use tracing::info;
 
-use crate::{Panic, bad_request, conflict, forbidden, random_hex, unavailable};
+use crate::{Panic, bad_request, conflict, forbidden, new_token, unavailable};
 
 const MAX_BODY_BYTES: usize = 16 * 1024;
 /// Longest note or location description kept.
@@ -308,7 +308,7 @@ async fn create(app: &Panic, staff: &Staff, request: &Request) -> Result<Respons
             location_text,
             policy: (*policy).clone(),
             low_trust: false,
-            token: random_hex(app, 16)?,
+            token: new_token(app)?,
         },
         now,
     );
@@ -400,7 +400,7 @@ async fn act(
     };
     for _ in 0..3 {
         let current = load(app, id).await?;
-        let token = random_hex(app, 16)?;
+        let token = new_token(app)?;
         let (next, what, detail, also) = match action {
             "ack" => {
                 let unit = unit(staff).unwrap_or_default();

@@ -606,8 +606,7 @@ async fn acknowledge(
     };
     let token = app
         .ids
-        .random_bytes(16)
-        .map(hex::encode)
+        .secret_token()
         .map_err(|e| StoreError::Aws(e.to_string()))?;
     let next = match incident::acknowledge(&current, &unit, now, token) {
         Ok(next) => next,
