@@ -277,8 +277,7 @@ pub async fn audit(app: &Escalate) -> Result<AuditReport, EscalateError> {
             let next = redrive(&incident);
             let entry = TimelineEntry::new(now, "tick_redriven", "auditor", None);
             match app
-                .pager
-                .incidents()
+                .incidents
                 .save(incident.version, &next, &[entry], Vec::new(), now)
                 .await
             {

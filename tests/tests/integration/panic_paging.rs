@@ -220,12 +220,7 @@ async fn next_tick(t: &TestStack) -> EscalationTick {
     panic!("no escalation tick arrived");
 }
 
-async fn run_tick(
-    t: &TestStack,
-    esc: &escalate::Escalate,
-    tick: &EscalationTick,
-) -> escalate::TickOutcome {
-    let _ = t;
+async fn run_tick(esc: &escalate::Escalate, tick: &EscalationTick) -> escalate::TickOutcome {
     escalate::process_tick(esc, tick).await.unwrap()
 }
 
@@ -317,20 +312,17 @@ async fn a_press_pages_its_sector_escalates_tier_by_tier_and_an_ack_stands_every
     clock.advance(SignedDuration::from_secs(1));
     let tick = next_tick(&t).await;
     assert_eq!(
-        run_tick(&t, &esc, &tick).await,
+        run_tick(&esc, &tick).await,
         escalate::TickOutcome::Escalated
     );
-    assert_eq!(
-        run_tick(&t, &esc, &tick).await,
-        escalate::TickOutcome::Stale
-    );
+    assert_eq!(run_tick(&esc, &tick).await, escalate::TickOutcome::Stale);
     let t1 = drain(&t.clients, &tier1).await;
     assert_eq!(t1.len(), 1, "{t1:?}");
     assert!(t1[0].contains("T1"));
     clock.advance(SignedDuration::from_secs(1));
     let tick = next_tick(&t).await;
     assert_eq!(
-        run_tick(&t, &esc, &tick).await,
+        run_tick(&esc, &tick).await,
         escalate::TickOutcome::Escalated
     );
     assert_eq!(drain(&t.clients, &tier2).await.len(), 1);
@@ -362,10 +354,7 @@ async fn a_press_pages_its_sector_escalates_tier_by_tier_and_an_ack_stands_every
     }
     assert!(drain(&t.clients, &elsewhere).await.is_empty());
     clock.advance(SignedDuration::from_secs(1));
-    assert_eq!(
-        run_tick(&t, &esc, &pending).await,
-        escalate::TickOutcome::Stale
-    );
+    assert_eq!(run_tick(&esc, &pending).await, escalate::TickOutcome::Stale);
     // Acking twice is harmless.
     let twice = call(
         &app,
@@ -383,7 +372,7 @@ async fn a_press_pages_its_sector_escalates_tier_by_tier_and_an_ack_stands_every
     // Owned but not resolved within the timeout: the owner is paged again.
     let resolve_tick = next_tick(&t).await;
     assert_eq!(
-        run_tick(&t, &esc, &resolve_tick).await,
+        run_tick(&esc, &resolve_tick).await,
         escalate::TickOutcome::Escalated
     );
     let repage = drain(&t.clients, &tier0).await;
@@ -624,7 +613,7 @@ async fn the_auditor_recovers_a_lost_tick_and_pages_owed_by_a_crashed_handler() 
     assert_eq!(audit.redriven, 1, "{audit:?}");
     let tick = next_tick(&t).await;
     assert_eq!(
-        run_tick(&t, &esc, &tick).await,
+        run_tick(&esc, &tick).await,
         escalate::TickOutcome::Escalated
     );
     assert_eq!(drain(&t.clients, &tier1).await.len(), 1);
@@ -743,7 +732,7 @@ async fn an_operator_records_a_112_call_and_a_responder_takes_it_by_sms() {
     clock.advance(SignedDuration::from_secs(1));
     let tick = next_tick(&t).await;
     assert_eq!(
-        run_tick(&t, &esc, &tick).await,
+        run_tick(&esc, &tick).await,
         escalate::TickOutcome::Escalated
     );
     assert_eq!(drain(&t.clients, &tier1).await.len(), 1);
@@ -1109,4 +1098,53 @@ async fn a_responder_takes_an_incident_by_the_signed_link_in_the_page() {
         .await
         .unwrap();
     assert_eq!(again.status(), 409);
+}
+
+#[tokio::test]
+async fn a_number_gets_at_most_three_codes_an_hour_and_a_locked_code_stays_locked() {
+    let t = fast_stack("panic-codes").await;
+    let clock = Arc::new(ManualClock::new(start()));
+    let app = panic_app(&t, clock.clone());
+    let phone = unique_phone();
+    let body = json!({ "phone": phone }).to_string();
+    let register = || {
+        api_request(
+            "POST",
+            "/panic/devices",
+            &[("content-type", "application/json")],
+            Some(&body),
+        )
+    };
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let created = call(&app, register()).await;
+        assert_eq!(created.status, 201, "{}", created.json);
+        ids.push(created.json["device_id"].as_str().unwrap().to_string());
+    }
+    let fourth = call(&app, register()).await;
+    assert_eq!(fourth.status, 429);
+    assert_eq!(sent_sms(&phone).await.len(), 3, "no fourth code was texted");
+    // Five wrong codes lock a registration; the right one no longer works.
+    let verify = |id: &str, code: &str| {
+        api_request(
+            "POST",
+            &format!("/panic/devices/{id}/verify"),
+            &[("content-type", "application/json")],
+            Some(&json!({ "code": code }).to_string()),
+        )
+    };
+    for _ in 0..5 {
+        assert_eq!(call(&app, verify(&ids[0], "000000")).await.status, 403);
+    }
+    let code: String = sent_sms(&phone).await[0]
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .unwrap()
+        .to_string();
+    let locked = call(&app, verify(&ids[0], &code)).await;
+    assert_eq!(locked.status, 403);
+    assert_eq!(locked.json["error"]["code"], "code_locked");
+    // A new hour, a new code.
+    clock.advance(SignedDuration::from_hours(1));
+    assert_eq!(call(&app, register()).await.status, 201);
 }
