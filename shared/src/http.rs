@@ -160,6 +160,23 @@ pub fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response<Bod
     response
 }
 
+/// The scheme and host the client called (`https://abc.execute-api…`), from the
+/// `X-Forwarded-Proto` and `Host` headers API Gateway passes to the function.
+pub fn forwarded_base_url(request: &Request) -> String {
+    let header = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    };
+    let proto = match header("x-forwarded-proto") {
+        "" => "https",
+        proto => proto,
+    };
+    format!("{proto}://{}", header("host"))
+}
+
 /// The staff member behind a request, from the claims API Gateway's JWT authorizer
 /// validated; `None` without them.
 pub fn staff_caller(request: &Request) -> Option<Staff> {

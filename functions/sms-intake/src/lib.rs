@@ -53,7 +53,7 @@ use sigap::domain::submission::ReporterContact;
 use sigap::domain::tracking_id::TrackingId;
 use sigap::domain::triage::mask_pii;
 use sigap::domain::workflow::{self, Change, Policy, WorkflowError};
-use sigap::http::{ApiError, json_bytes, json_response};
+use sigap::http::{ApiError, forwarded_base_url, json_bytes, json_response};
 use sigap::ids::{IdGenerator, keyed_hash, sha256_hex};
 use sigap::paging::Pager;
 use tracing::{error, info, warn};
@@ -279,11 +279,11 @@ pub(crate) fn header_str<'a>(request: &'a Request, name: &str) -> Option<&'a str
 /// The URL the gateway called, as it saw it (API Gateway hands the function the
 /// host and scheme in headers).
 fn public_url(app: &SmsIntake, request: &Request) -> String {
-    let base = app.config.public_base_url.clone().unwrap_or_else(|| {
-        let proto = header_str(request, "x-forwarded-proto").unwrap_or("https");
-        let host = header_str(request, "host").unwrap_or_default();
-        format!("{proto}://{host}")
-    });
+    let base = app
+        .config
+        .public_base_url
+        .clone()
+        .unwrap_or_else(|| forwarded_base_url(request));
     let path = request.raw_http_path();
     match request.uri().query() {
         Some(query) if !query.is_empty() => format!("{}{path}?{query}", base.trim_end_matches('/')),

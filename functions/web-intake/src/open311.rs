@@ -14,6 +14,7 @@ use sigap::domain::open311::{
 };
 use sigap::domain::report::{Report, ReportAction, ReportEvent};
 use sigap::domain::tracking_id::TrackingId;
+use sigap::http::forwarded_base_url;
 use tracing::error;
 
 use crate::WebIntake;
@@ -107,7 +108,7 @@ pub async fn route(app: &WebIntake, request: &Request, rest: &[&str]) -> Respons
         (&Method::GET, ["discovery"]) => Ok(Reply {
             status: StatusCode::OK,
             root: "discovery",
-            doc: discovery_doc(&base_url(request), CHANGESET),
+            doc: discovery_doc(&forwarded_base_url(request), CHANGESET),
         }),
         (&Method::GET, ["services"]) => list_services(app).await,
         (&Method::GET, ["services", code]) => definition(app, code).await,
@@ -120,24 +121,6 @@ pub async fn route(app: &WebIntake, request: &Request, rest: &[&str]) -> Respons
         _ => Err(vec![Open311Error::not_found("Sumber tidak ditemukan.")]),
     };
     respond(reply.unwrap_or_else(fail), format)
-}
-
-/// The public base URL as the client called it.
-fn base_url(request: &Request) -> String {
-    let header = |name: &str| {
-        request
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string()
-    };
-    // API Gateway always sets it; only a local server leaves it out.
-    let proto = match header("x-forwarded-proto") {
-        p if p.is_empty() => "http".to_string(),
-        p => p,
-    };
-    format!("{proto}://{}", header("host"))
 }
 
 async fn list_services(app: &WebIntake) -> Result<Reply, Vec<Open311Error>> {

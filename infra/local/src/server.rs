@@ -93,6 +93,8 @@ pub fn gateway_event(
             .and_modify(|v| *v = json!(format!("{},{value}", v.as_str().unwrap_or_default())))
             .or_insert(json!(value));
     }
+    // API Gateway tells the function the scheme the client used; devstack serves http.
+    headers.entry("x-forwarded-proto").or_insert(json!("http"));
     let raw_query = parts.uri.query().unwrap_or_default().to_string();
     let mut query = serde_json::Map::new();
     for (k, v) in form_urlencoded::parse(raw_query.as_bytes()) {

@@ -106,8 +106,21 @@ async fn discovery_services_and_definitions_in_both_formats() {
         &t.intake_url,
     );
 
-    let discovery = get(&web, "/open311/v2/discovery.json").await;
+    let discovery = send(
+        &web,
+        api_request(
+            "GET",
+            "/open311/v2/discovery.json",
+            &[("host", "sigap.example.id"), ("x-forwarded-proto", "https")],
+            None,
+        ),
+    )
+    .await;
     assert_eq!(discovery.status, 200);
+    assert_eq!(
+        discovery.json["endpoints"][0]["url"],
+        "https://sigap.example.id/open311/v2"
+    );
     assert_eq!(
         discovery.json["endpoints"][0]["specification"],
         "http://wiki.open311.org/GeoReport_v2"
