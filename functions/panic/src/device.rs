@@ -490,9 +490,7 @@ async fn mark_trust(app: &Panic, device: &str, incident: Incident, now: Timestam
     if reasons.is_empty() {
         return;
     }
-    let mut next = incident.clone();
-    next.low_trust = true;
-    next.version += 1;
+    let next = incident::mark_low_trust(&incident);
     let entry = TimelineEntry::new(now, "low_trust", "system", Some(reasons.join("; ")));
     if let Err(err) = app.pager.commit(&incident, next, &[entry], now).await {
         warn!(incident = %incident.id, error = %err, "could not mark low trust");

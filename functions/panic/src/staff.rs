@@ -452,19 +452,19 @@ async fn act(
                 let Some(note) = note.clone() else {
                     return Err(bad_request("note_required", "Isi catatan."));
                 };
-                let mut next = current.clone();
-                next.version += 1;
-                (next, "note", Some(note), Vec::new())
+                (incident::touched(&current), "note", Some(note), Vec::new())
             }
             _ => {
                 // follow-up: the operator called the citizen back after a cancel.
                 if !current.follow_up {
                     return Ok(json_response(StatusCode::OK, &view(&current)));
                 }
-                let mut next = current.clone();
-                next.follow_up = false;
-                next.version += 1;
-                (next, "followed_up", note.clone(), Vec::new())
+                (
+                    incident::followed_up(&current),
+                    "followed_up",
+                    note.clone(),
+                    Vec::new(),
+                )
             }
         };
         let entry = TimelineEntry::new(now, what, &actor, detail);

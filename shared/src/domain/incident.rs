@@ -700,6 +700,29 @@ impl Escalation {
     }
 }
 
+/// The incident marked low-trust (still paged, marked so in later pages).
+pub fn mark_low_trust(incident: &Incident) -> Incident {
+    let mut next = incident.clone();
+    next.low_trust = true;
+    next.version += 1;
+    next
+}
+
+/// A new version carrying nothing but a timeline line (a note).
+pub fn touched(incident: &Incident) -> Incident {
+    let mut next = incident.clone();
+    next.version += 1;
+    next
+}
+
+/// The operator called the citizen back after a cancel: off the follow-up queue.
+pub fn followed_up(incident: &Incident) -> Incident {
+    let mut next = incident.clone();
+    next.follow_up = false;
+    next.version += 1;
+    next
+}
+
 /// An operator's update of a 112 incident: notes are timeline entries; these change
 /// the record.
 #[derive(Debug, Clone, Default, PartialEq)]

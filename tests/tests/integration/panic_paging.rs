@@ -541,6 +541,48 @@ async fn cancel_tells_everyone_and_leaves_a_follow_up_while_duress_looks_the_sam
         call(&app, cancel(&first, &id, "1234")).await.json,
         cancelled.json
     );
+    // The operator calls back, notes it, and the incident leaves the follow-up queue.
+    let act = |action: &str, body: &str| {
+        staff_request(
+            "POST",
+            &format!("/staff/incidents/{id}/{action}"),
+            "op-1",
+            &["operator"],
+            Some(body),
+        )
+    };
+    assert_eq!(
+        call(&app, act("note", r#"{"note":"ditelepon"}"#))
+            .await
+            .status,
+        200
+    );
+    let done = call(&app, act("follow-up", r#"{"note":"aman, tidak sengaja"}"#)).await;
+    assert_eq!(done.status, 200, "{}", done.json);
+    assert_eq!(done.json["follow_up"], false);
+    let queue = call(
+        &app,
+        staff_request(
+            "GET",
+            "/staff/incidents?queue=follow-up",
+            "op-1",
+            &["operator"],
+            None,
+        ),
+    )
+    .await;
+    assert!(
+        !queue.json["incidents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["id"] == id.as_str())
+    );
+    let steps = timeline(&staff_incident(&app, &id).await);
+    assert!(
+        steps.ends_with(&["note".to_string(), "followed_up".to_string()]),
+        "{steps:?}"
+    );
 
     let second = registered(&app, &clock, &unique_phone()).await;
     let id2 = press(&app, &clock, &second, here).await.json["incident_id"]
