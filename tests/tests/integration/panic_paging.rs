@@ -307,6 +307,9 @@ async fn a_press_pages_its_sector_escalates_tier_by_tier_and_an_ack_stands_every
     assert_eq!(again.json["incident_id"], id.as_str());
     assert_eq!(again.json["joined"], true);
     assert!(drain(&t.clients, &tier0).await.is_empty());
+    // ... and the contacts are not told again: one SMS per incident.
+    pump_notify(&t, clock.clone()).await;
+    assert_eq!(sent_sms(&contact).await.len(), 1);
 
     // No ack: tier 1, then tier 2. The same tick delivered twice acts once.
     clock.advance(SignedDuration::from_secs(1));
