@@ -1,4 +1,4 @@
-//! One `SdkConfig` and the DynamoDB/SQS/SNS clients, built once per process.
+//! One `SdkConfig` and the DynamoDB/SQS/SNS/SSM clients, built once per process.
 //!
 //! `AWS_ENDPOINT_URL` (moto locally) is honoured by `aws-config` itself. Timeouts are
 //! set explicitly because the SDK has none by default: a hung call must fail well
@@ -43,6 +43,8 @@ pub struct AwsClients {
     pub sqs: aws_sdk_sqs::Client,
     /// SNS.
     pub sns: aws_sdk_sns::Client,
+    /// SSM Parameter Store (secrets at start-up).
+    pub ssm: aws_sdk_ssm::Client,
 }
 
 impl AwsClients {
@@ -52,6 +54,7 @@ impl AwsClients {
             dynamodb: aws_sdk_dynamodb::Client::new(config),
             sqs: aws_sdk_sqs::Client::new(config),
             sns: aws_sdk_sns::Client::new(config),
+            ssm: aws_sdk_ssm::Client::new(config),
         }
     }
 

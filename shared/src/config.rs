@@ -89,6 +89,10 @@ impl std::fmt::Debug for ConfigError {
     }
 }
 
+/// `NAME_PARAMETER` names the SSM SecureString that holds the secret `NAME`: the
+/// template passes parameter names, never secret values (adapters::secrets).
+pub const SECRET_PARAMETER_SUFFIX: &str = "_PARAMETER";
+
 /// Where settings come from: the process environment or an explicit map.
 pub struct Settings {
     vars: HashMap<String, String>,
@@ -119,6 +123,29 @@ impl Settings {
             .get(name)
             .filter(|v| !v.trim().is_empty())
             .cloned()
+    }
+
+    /// Secrets still to fetch: `(NAME, parameter)` for each `NAME_PARAMETER` naming an
+    /// SSM parameter while `NAME` itself is unset (tests and local runs set `NAME`).
+    pub fn secret_parameters(&self) -> Vec<(String, String)> {
+        let mut wanted: Vec<_> = self
+            .vars
+            .keys()
+            .filter_map(|key| {
+                let name = key.strip_suffix(SECRET_PARAMETER_SUFFIX)?;
+                let parameter = self.optional(key)?;
+                self.optional(name)
+                    .is_none()
+                    .then(|| (name.to_string(), parameter))
+            })
+            .collect();
+        wanted.sort();
+        wanted
+    }
+
+    /// Sets `name` (a secret fetched at start-up).
+    pub fn set(&mut self, name: &str, value: String) {
+        self.vars.insert(name.to_string(), value);
     }
 
     /// A parsed variable with a default when unset.
@@ -163,5 +190,19 @@ mod tests {
         let err = s.parsed_or::<u32>("DAYS", 2).unwrap_err();
         assert!(err.to_string().contains("DAYS"));
         assert_eq!(s.parsed_or::<u32>("OTHER", 2), Ok(2));
+    }
+
+    #[test]
+    fn a_secret_set_directly_is_not_fetched() {
+        let s = settings(&[
+            ("DEVICE_KEY_PARAMETER", "/sigap/device-key"),
+            ("SENDER_HASH_KEY_PARAMETER", "/sigap/sender-hash-key"),
+            ("SENDER_HASH_KEY", "local"),
+            ("EMPTY_PARAMETER", ""),
+        ]);
+        assert_eq!(
+            s.secret_parameters(),
+            vec![("DEVICE_KEY".to_string(), "/sigap/device-key".to_string())]
+        );
     }
 }

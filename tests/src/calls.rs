@@ -147,5 +147,10 @@ pub async fn counted_clients(log: &CallLog) -> AwsClients {
                 .interceptor(log.clone())
                 .build(),
         ),
+        ssm: aws_sdk_ssm::Client::from_conf(
+            aws_sdk_ssm::config::Builder::from(&config)
+                .interceptor(log.clone())
+                .build(),
+        ),
     }
 }

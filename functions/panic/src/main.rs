@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use lambda_http::{Error, run, service_fn};
 use panic::{Config, Panic, handle};
+use sigap::adapters::secrets::resolve_secrets;
 use sigap::aws::AwsClients;
 use sigap::clock::SystemClock;
 use sigap::config::Settings;
@@ -12,8 +13,10 @@ use sigap::ids::OsRandom;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     sigap::telemetry::init();
-    let config = Config::load(&Settings::from_env())?;
     let clients = AwsClients::from_env().await;
+    // Secrets come from SSM at init (the template passes only their names).
+    let settings = resolve_secrets(Settings::from_env(), &clients.ssm).await?;
+    let config = Config::load(&settings)?;
     let app = Panic::new(&config, &clients, Arc::new(SystemClock), Arc::new(OsRandom));
     let app = &app;
     run(service_fn(move |request| async move {

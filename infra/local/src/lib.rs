@@ -23,6 +23,7 @@ use hyper_util::rt::TokioIo;
 use jiff::{SignedDuration, Timestamp};
 use sigap::adapters::calendar::CalendarStore;
 use sigap::adapters::catalog::CatalogStore;
+use sigap::adapters::secrets::resolve_secrets;
 use sigap::aws::AwsClients;
 use sigap::clock::Clock;
 use sigap::config::Settings;
@@ -258,8 +259,20 @@ pub async fn start(options: Options) -> Result<Running, DevstackError> {
         .table_name()
         .ok_or_else(|| DevstackError::Mismatch("template has no table".into()))?;
     seed(&options.clients, table).await?;
-    if let Some(sender_key) = template.parameters.get("SenderHashKey") {
-        seed_demo_responders(&options.clients, table, sender_key).await?;
+    // Each function's settings as Lambda would see them after its init: secrets put
+    // into moto's SSM, then fetched by the same code the functions' `main` runs.
+    let mut function_settings = Vec::new();
+    for function in &template.functions {
+        let environment = stack.environment(&function.environment)?;
+        provision::put_dev_secrets(&options.clients, &environment).await?;
+        let settings = resolve_secrets(Settings::from_map(environment), &options.clients.ssm)
+            .await
+            .map_err(|e| DevstackError::Io(format!("{}: {e}", function.logical_id)))?;
+        function_settings.push(settings);
+    }
+    let secret = |name: &str| function_settings.iter().find_map(|s| s.optional(name));
+    if let Some(sender_key) = secret("SENDER_HASH_KEY") {
+        seed_demo_responders(&options.clients, table, &sender_key).await?;
     }
     let demo_api_key = demo_open311_key(&options.clients, table, options.ids.as_ref()).await?;
     let key = options
@@ -280,9 +293,8 @@ pub async fn start(options: Options) -> Result<Running, DevstackError> {
     let mut routes = Vec::new();
     let mut queue_sources = Vec::new();
     let mut schedules = Vec::new();
-    for function in &template.functions {
-        let settings = Settings::from_map(stack.environment(&function.environment)?);
-        let invoker = functions::build(&function.crate_name, &settings, &runtime)?;
+    for (function, settings) in template.functions.iter().zip(&function_settings) {
+        let invoker = functions::build(&function.crate_name, settings, &runtime)?;
         for event in &function.events {
             let mismatch = || {
                 DevstackError::Mismatch(format!(
@@ -352,21 +364,15 @@ pub async fn start(options: Options) -> Result<Running, DevstackError> {
         Arc::new(DevTools {
             clock,
             schedules: schedules.clone(),
-            sms: template
-                .parameters
-                .get("TwilioAuthToken")
-                .map(|token| sms::SmsTool {
-                    twilio_token: token.clone(),
-                    table: table.to_string(),
-                    clients: options.clients.clone(),
-                }),
-            panic: match (
-                template.parameters.get("DeviceKey"),
-                template.parameters.get("SenderHashKey"),
-            ) {
+            sms: secret("TWILIO_AUTH_TOKEN").map(|token| sms::SmsTool {
+                twilio_token: token,
+                table: table.to_string(),
+                clients: options.clients.clone(),
+            }),
+            panic: match (secret("DEVICE_KEY"), secret("SENDER_HASH_KEY")) {
                 (Some(device_key), Some(sender_hash_key)) => Some(panic_tool::PanicTool {
-                    device_key: device_key.clone(),
-                    sender_hash_key: sender_hash_key.clone(),
+                    device_key,
+                    sender_hash_key,
                     table: table.to_string(),
                     clients: options.clients.clone(),
                 }),

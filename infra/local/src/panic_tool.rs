@@ -33,9 +33,9 @@ const DEMO_CONTACT: &str = "081100009999";
 /// What the tool needs: the keys the panic function uses, and the table.
 #[derive(Clone)]
 pub struct PanicTool {
-    /// `DEVICE_KEY` as the template gives it to `panic`.
+    /// `DEVICE_KEY` as the `panic` function fetched it from SSM.
     pub device_key: String,
-    /// `SENDER_HASH_KEY` as the template gives it.
+    /// `SENDER_HASH_KEY` as the functions fetched it from SSM.
     pub sender_hash_key: String,
     /// The stack's table.
     pub table: String,

@@ -139,6 +139,36 @@ fn key_schema(pairs: &[(String, String)]) -> Result<Vec<KeySchemaElement>, Provi
         .collect()
 }
 
+/// The dev-only value devstack stores for the secret parameter `name` (deterministic,
+/// so every devstack on one moto agrees; a deployed stack's values are created by ops).
+pub fn dev_secret(name: &str) -> String {
+    format!("devstack-only{name}")
+}
+
+/// Creates, as SSM SecureStrings, the secrets a function's environment names
+/// (`NAME_PARAMETER`), so functions fetch them at start-up exactly as in AWS.
+pub async fn put_dev_secrets(
+    clients: &AwsClients,
+    environment: &HashMap<String, String>,
+) -> Result<(), ProvisionError> {
+    for (key, name) in environment {
+        if !key.ends_with(sigap::config::SECRET_PARAMETER_SUFFIX) || name.trim().is_empty() {
+            continue;
+        }
+        clients
+            .ssm
+            .put_parameter()
+            .name(name)
+            .value(dev_secret(name))
+            .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+            .overwrite(true)
+            .send()
+            .await
+            .map_err(|e| aws_err(name, e))?;
+    }
+    Ok(())
+}
+
 /// Creates every table and queue of `template` with `prefix`; existing ones are reused.
 pub async fn provision(
     template: &Template,

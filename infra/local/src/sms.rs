@@ -21,7 +21,7 @@ use sigap::domain::signature::twilio_signature;
 /// the outcome from.
 #[derive(Clone)]
 pub struct SmsTool {
-    /// Twilio's auth token as the template gives it to `sms-intake`.
+    /// Twilio's auth token as `sms-intake` fetched it from SSM.
     pub twilio_token: String,
     /// The stack's table.
     pub table: String,

@@ -1,4 +1,4 @@
-//! Adapters: translate between the domain and AWS (DynamoDB, SQS, SNS).
+//! Adapters: translate between the domain and AWS (DynamoDB, SQS, SNS, SSM).
 
 pub mod api_keys;
 pub mod calendar;
@@ -9,6 +9,7 @@ pub mod inbound;
 pub mod incidents;
 pub mod queue;
 pub mod reports;
+pub mod secrets;
 pub mod sms;
 pub mod social;
 pub mod table;

@@ -10,6 +10,7 @@ mod open311;
 mod panic_paging;
 mod repository;
 mod sample_events;
+mod secrets;
 mod sla_engine;
 mod sms_intake;
 mod social_mentions;

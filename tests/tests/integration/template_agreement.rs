@@ -1,6 +1,7 @@
 //! The template and the code agree: every function the template deploys is a crate
 //! in `functions/` (and every crate is deployed), every environment variable a
-//! function reads is set for it in the template and every one set is read, and
+//! function reads is set for it in the template and every one set is read (secrets
+//! by the name of their SSM parameter, never by value), and
 //! devstack serves every route and trigger the template declares.
 
 use std::collections::BTreeSet;
@@ -8,6 +9,7 @@ use std::sync::Arc;
 
 use devstack::template::{EventSpec, Template};
 use sigap::clock::SystemClock;
+use sigap::config::SECRET_PARAMETER_SUFFIX;
 use sigap::ids::OsRandom;
 use sigap_tests::{devstack, template_text, workspace};
 
@@ -73,7 +75,36 @@ fn every_function_reads_exactly_what_the_template_sets() {
         if source.contains("AckLinks::load") {
             read.extend(ack_links.iter().cloned());
         }
-        let set: BTreeSet<String> = function.environment.keys().cloned().collect();
+        // A secret arrives as `NAME_PARAMETER` (an SSM name the function resolves at
+        // start-up), so the template never sets a secret's value itself.
+        let set: BTreeSet<String> = function
+            .environment
+            .keys()
+            .map(|k| {
+                k.strip_suffix(SECRET_PARAMETER_SUFFIX)
+                    .unwrap_or(k)
+                    .to_string()
+            })
+            .collect();
+        let resolves =
+            std::fs::read_to_string(root.join("functions").join(name).join("src/main.rs"))
+                .unwrap()
+                .contains("resolve_secrets(Settings::from_env()");
+        assert!(
+            resolves,
+            "{name}'s main does not resolve its secrets from SSM"
+        );
+        for secret in ["KEY", "SECRET", "TOKEN"] {
+            let plain: Vec<_> = function
+                .environment
+                .keys()
+                .filter(|k| k.ends_with(secret))
+                .collect();
+            assert!(
+                plain.is_empty(),
+                "{name}: {plain:?} would put a secret's value in the template; pass its SSM name as NAME_PARAMETER"
+            );
+        }
         let missing: Vec<_> = read.difference(&set).collect();
         assert!(
             missing.is_empty(),
