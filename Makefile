@@ -17,7 +17,7 @@ ARCH ?= $(if $(shell rustup target list --installed 2>/dev/null | grep -x aarch6
 LOCAL_AWS := AWS_ENDPOINT_URL=http://127.0.0.1:$(MOTO_PORT) AWS_REGION=ap-southeast-3 \
 	AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_EC2_METADATA_DISABLED=true
 
-.PHONY: help venv run test fmt-check lint template-check unit-and-integration bench build deploy seed clean
+.PHONY: help venv run test fmt-check lint template-check openapi-check unit-and-integration bench build deploy seed clean
 
 help:
 	@echo "make run    start moto and the whole system on http://127.0.0.1:$(DEVSTACK_PORT)"
@@ -42,7 +42,7 @@ run: venv
 	for _ in $$(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$(MOTO_PORT)) 2>/dev/null && break; sleep 0.1; done; \
 	$(LOCAL_AWS) AWS_LAMBDA_LOG_FORMAT=Text DEVSTACK_PORT=$(DEVSTACK_PORT) target/debug/devstack
 
-test: venv fmt-check lint template-check unit-and-integration
+test: venv fmt-check lint template-check openapi-check unit-and-integration
 
 fmt-check:
 	cargo fmt --all -- --check
@@ -69,6 +69,11 @@ template-check: $(VENV_IAC)/.installed $(VENV_CHECKOV)/.installed
 	SAM_CLI_TELEMETRY=0 $(VENV_IAC)/bin/sam validate --config-env prod
 	$(VENV_CHECKOV)/bin/checkov -f infra/template.yaml --framework cloudformation \
 		--skip-download --compact --quiet
+
+# The OpenAPI 3.1 document devstack serves at /openapi.json (a test keeps its paths equal
+# to the template's routes).
+openapi-check: venv
+	$(VENV)/bin/openapi-spec-validator infra/openapi.yaml
 
 # Unit tests need no server; integration tests start their own moto from .venv.
 # The last line sums every harness's counts (cargo ends on empty doc-test harnesses).

@@ -442,6 +442,7 @@ async fn accept_loop(
                 let tools = tools.clone();
                 async move {
                     let response = match (tools.as_deref(), request.uri().path()) {
+                        (_, "/openapi.json") => server::openapi_endpoint(),
                         (Some(tools), "/_devstack/clock") => {
                             server::clock_endpoint(&tools.clock, &tools.schedules, request).await
                         }

@@ -61,6 +61,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!();
     println!("Sigap devstack is running (AWS stand-in: moto at {endpoint})");
     println!("  API:    {base}");
+    println!("  docs:   {base}/openapi.json (OpenAPI 3.1, every route below)");
     println!("  table:  {}", running.stack.table_name().unwrap_or("?"));
     for route in &running.routes {
         println!("  route:  {route}");

@@ -72,6 +72,27 @@ fn gateway_error(status: StatusCode, message: &str) -> Response<Full<Bytes>> {
     response
 }
 
+/// The OpenAPI 3.1 document of every route the template declares (`infra/openapi.yaml`).
+pub const OPENAPI_YAML: &str = include_str!("../../openapi.yaml");
+
+/// `GET /openapi.json`: the API's contract, as JSON, for clients and API tools.
+pub fn openapi_endpoint() -> Response<Full<Bytes>> {
+    match serde_yaml::from_str::<serde_json::Value>(OPENAPI_YAML) {
+        Ok(document) => {
+            let mut response = Response::new(Full::new(Bytes::from(document.to_string())));
+            response.headers_mut().insert(
+                hyper::header::CONTENT_TYPE,
+                hyper::header::HeaderValue::from_static("application/json"),
+            );
+            response
+        }
+        Err(err) => gateway_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &format!("infra/openapi.yaml does not parse: {err}"),
+        ),
+    }
+}
+
 /// Builds the API Gateway v2 event for a request that matched `route`.
 pub fn gateway_event(
     route: &Route,

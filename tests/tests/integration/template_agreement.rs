@@ -2,7 +2,8 @@
 //! in `functions/` (and every crate is deployed), every environment variable a
 //! function reads is set for it in the template and every one set is read (secrets
 //! by the name of their SSM parameter, never by value), and
-//! devstack serves every route and trigger the template declares.
+//! devstack serves every route and trigger the template declares, and the OpenAPI
+//! document it serves describes exactly those routes.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use devstack::template::{EventSpec, Template};
 use sigap::clock::SystemClock;
 use sigap::config::SECRET_PARAMETER_SUFFIX;
 use sigap::ids::OsRandom;
-use sigap_tests::{devstack, template_text, workspace};
+use sigap_tests::{devstack, http, template_text, workspace};
 
 /// Every Rust source file under `dir`, concatenated.
 fn sources(dir: &std::path::Path) -> String {
@@ -118,6 +119,59 @@ fn every_function_reads_exactly_what_the_template_sets() {
     }
 }
 
+/// `METHOD path` for every operation in an OpenAPI document.
+fn documented_routes(document: &serde_json::Value) -> BTreeSet<String> {
+    const METHODS: [&str; 5] = ["get", "post", "put", "delete", "patch"];
+    let mut routes = BTreeSet::new();
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        for method in METHODS {
+            if item.get(method).is_some() {
+                routes.insert(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+    }
+    routes
+}
+
+#[test]
+fn every_error_response_in_the_openapi_document_has_the_error_shape() {
+    let document: serde_json::Value = serde_yaml::from_str(devstack::server::OPENAPI_YAML).unwrap();
+    let responses = document["components"]["responses"].as_object().unwrap();
+    let mut checked = 0;
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let Some(codes) = operation.get("responses").and_then(|r| r.as_object()) else {
+                continue;
+            };
+            for (code, response) in codes {
+                if !code.starts_with('4') && !code.starts_with('5') {
+                    continue;
+                }
+                let name = response["$ref"]
+                    .as_str()
+                    .and_then(|r| r.strip_prefix("#/components/responses/"))
+                    .unwrap_or_else(|| {
+                        panic!("{method} {path} {code}: errors use a shared response")
+                    });
+                let schema = &responses[name]["content"]["application/json"]["schema"];
+                // Open311 answers errors in its own format (a list); every other route
+                // answers `{"error":{"code","message"}}`.
+                let matches = if path.starts_with("/open311/") {
+                    schema["type"] == "array"
+                } else {
+                    schema["$ref"] == "#/components/schemas/Error"
+                };
+                assert!(
+                    matches,
+                    "{method} {path} {code}: {name} is not the documented error shape"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 100, "{checked}");
+}
+
 #[tokio::test]
 async fn devstack_serves_every_route_and_trigger_the_template_declares() {
     let template = Template::parse(&template_text()).unwrap();
@@ -142,6 +196,27 @@ async fn devstack_serves_every_route_and_trigger_the_template_declares() {
     .await;
     let served: BTreeSet<String> = running.routes.iter().cloned().collect();
     assert_eq!(served, routes);
+    // The OpenAPI document devstack serves has exactly the template's routes.
+    let reply = http(
+        "GET",
+        &format!("{}/openapi.json", running.base_url),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.json["openapi"], "3.1.0");
+    let documented = documented_routes(&reply.json);
+    let undocumented: Vec<_> = routes.difference(&documented).collect();
+    assert!(
+        undocumented.is_empty(),
+        "routes missing from infra/openapi.yaml: {undocumented:?}"
+    );
+    let unrouted: Vec<_> = documented.difference(&routes).collect();
+    assert!(
+        unrouted.is_empty(),
+        "infra/openapi.yaml documents routes the template lacks: {unrouted:?}"
+    );
     assert_eq!(running.queue_sources.len(), queues);
     assert_eq!(running.schedules.len(), schedules);
     assert!(routes.len() >= 30, "{}", routes.len());
