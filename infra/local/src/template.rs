@@ -257,10 +257,13 @@ impl Template {
                         .subscriptions
                         .extend(parse_subscription(id, &props)?);
                 }
-                // Lets SNS deliver into a queue on AWS; moto needs no permission.
-                "AWS::SQS::QueuePolicy" => {}
-                // Logs and alarms live in CloudWatch; locally the logs are the terminal.
-                "AWS::Logs::LogGroup" | "AWS::CloudWatch::Alarm" => {}
+                // Permissions: moto does not enforce IAM, so devstack cannot check them
+                // (a template test checks the roles instead).
+                "AWS::SQS::QueuePolicy" | "AWS::IAM::Role" => {}
+                // Logs, alarms and dashboards live in CloudWatch; locally the logs are
+                // the terminal.
+                "AWS::Logs::LogGroup" | "AWS::CloudWatch::Alarm" | "AWS::CloudWatch::Dashboard" => {
+                }
                 // Routes live on the functions' HttpApi events; the API itself is the server.
                 "AWS::Serverless::HttpApi" => {}
                 "AWS::Serverless::Function" => template.functions.push(parse_function(

@@ -222,3 +222,110 @@ async fn devstack_serves_every_route_and_trigger_the_template_declares() {
     assert!(routes.len() >= 30, "{}", routes.len());
     running.shutdown();
 }
+
+/// The ops dashboard's body is JSON once CloudFormation substitutes it, and it charts
+/// every function and every dead-letter queue the template declares.
+#[test]
+fn the_dashboard_is_valid_json_and_covers_every_function_and_dlq() {
+    let doc: serde_yaml::Value = serde_yaml::from_str(&template_text()).unwrap();
+    let resources = doc["Resources"].as_mapping().unwrap();
+    let body = match resources
+        .get("OpsDashboard")
+        .map(|d| &d["Properties"]["DashboardBody"])
+    {
+        Some(serde_yaml::Value::Tagged(tagged)) if tagged.tag == "Sub" => {
+            tagged.value.as_str().expect("a string body").to_string()
+        }
+        other => panic!("OpsDashboard needs a !Sub body, found {other:?}"),
+    };
+    let substituted = substitute_names(&body);
+    let dashboard: serde_json::Value = serde_json::from_str(&substituted)
+        .unwrap_or_else(|e| panic!("dashboard body is not JSON: {e}"));
+    assert!(dashboard["widgets"].as_array().unwrap().len() >= 10);
+    for (id, resource) in resources {
+        let id = id.as_str().unwrap();
+        let kind = resource["Type"].as_str().unwrap_or_default();
+        let wanted = match kind {
+            "AWS::Serverless::Function" => format!("${{{id}}}"),
+            "AWS::SQS::Queue" if id.contains("DeadLetter") => format!("${{{id}.QueueName}}"),
+            _ => continue,
+        };
+        assert!(body.contains(&wanted), "the dashboard does not chart {id}");
+    }
+}
+
+/// `${...}` replaced by a placeholder, as CloudFormation would put a name there.
+fn substitute_names(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find('}').expect("closed ${") + start;
+        out.push_str("name");
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Least privilege: every function has its own role, no action is a wildcard, and
+/// only the statements that cannot name a resource use `*` (X-Ray writes; SMS to a
+/// phone number from panic and notify, the two functions that text people).
+#[test]
+fn no_iam_statement_uses_a_wildcard_where_a_resource_can_be_named() {
+    let doc: serde_yaml::Value = serde_yaml::from_str(&template_text()).unwrap();
+    let resources = doc["Resources"].as_mapping().unwrap();
+    let strings = |v: &serde_yaml::Value| -> Vec<String> {
+        match v {
+            serde_yaml::Value::String(s) => vec![s.clone()],
+            serde_yaml::Value::Sequence(items) => items
+                .iter()
+                .map(|i| {
+                    i.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| format!("{i:?}"))
+                })
+                .collect(),
+            other => vec![format!("{other:?}")],
+        }
+    };
+    let mut roles = 0;
+    for (id, resource) in resources {
+        let id = id.as_str().unwrap();
+        match resource["Type"].as_str() {
+            Some("AWS::Serverless::Function") => {
+                let props = &resource["Properties"];
+                assert!(
+                    props.get("Policies").is_none(),
+                    "{id}: use its own role, not Policies"
+                );
+                assert!(props.get("Role").is_some(), "{id} has no role of its own");
+            }
+            Some("AWS::IAM::Role") => {
+                roles += 1;
+                for policy in resource["Properties"]["Policies"].as_sequence().unwrap() {
+                    for statement in policy["PolicyDocument"]["Statement"].as_sequence().unwrap() {
+                        let actions = strings(&statement["Action"]);
+                        assert!(
+                            actions.iter().all(|a| !a.contains('*')),
+                            "{id}: wildcard action in {actions:?}"
+                        );
+                        if strings(&statement["Resource"]) != ["*"] {
+                            continue;
+                        }
+                        let unscoped = |a: &String| {
+                            a.starts_with("xray:Put")
+                                || (a == "sns:Publish" && ["PanicRole", "NotifyRole"].contains(&id))
+                        };
+                        assert!(
+                            actions.iter().all(unscoped),
+                            "{id}: {actions:?} on \"*\" where a resource can be named"
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(roles, 8);
+}
