@@ -329,3 +329,61 @@ fn no_iam_statement_uses_a_wildcard_where_a_resource_can_be_named() {
     }
     assert_eq!(roles, 8);
 }
+
+/// Every queue that is not itself a DLQ redrives into one, and a queue a function
+/// consumes stays invisible at least six times that function's timeout (AWS's rule, so
+/// a slow batch is not handed to a second poller while the first still works on it).
+#[test]
+fn every_queue_has_a_dlq_and_outlasts_its_consumer() {
+    let doc: serde_yaml::Value = serde_yaml::from_str(&template_text()).unwrap();
+    let resources = doc["Resources"].as_mapping().unwrap();
+    let number = |v: &serde_yaml::Value| v.as_u64().or_else(|| v.as_str()?.parse().ok());
+    let mut dead_letter_targets = BTreeSet::new();
+    for (id, resource) in resources {
+        if resource["Type"] != "AWS::SQS::Queue" {
+            continue;
+        }
+        let id = id.as_str().unwrap();
+        match resource["Properties"].get("RedrivePolicy") {
+            Some(policy) => {
+                dead_letter_targets.insert(format!("{:?}", policy["deadLetterTargetArn"]));
+            }
+            None => assert!(
+                id.ends_with("DeadLetterQueue"),
+                "{id} has no dead-letter queue"
+            ),
+        }
+    }
+    assert!(dead_letter_targets.len() >= 4);
+    let mut consumed = 0;
+    for (id, resource) in resources {
+        if resource["Type"] != "AWS::Serverless::Function" {
+            continue;
+        }
+        let id = id.as_str().unwrap();
+        let props = &resource["Properties"];
+        let timeout = number(&props["Timeout"]).expect("every function sets Timeout");
+        for (_, event) in props["Events"].as_mapping().unwrap() {
+            if event["Type"] != "SQS" {
+                continue;
+            }
+            let queue = match &event["Properties"]["Queue"] {
+                serde_yaml::Value::Tagged(t) => t
+                    .value
+                    .as_str()
+                    .unwrap()
+                    .trim_end_matches(".Arn")
+                    .to_string(),
+                other => panic!("{id}: queue {other:?}"),
+            };
+            let visibility =
+                number(&resources[queue.as_str()]["Properties"]["VisibilityTimeout"]).unwrap_or(30);
+            assert!(
+                visibility >= 6 * timeout,
+                "{queue}: visibility {visibility} s < 6 x {id}'s timeout {timeout} s"
+            );
+            consumed += 1;
+        }
+    }
+    assert_eq!(consumed, 3);
+}
