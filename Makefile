@@ -17,7 +17,7 @@ ARCH ?= $(if $(shell rustup target list --installed 2>/dev/null | grep -x aarch6
 LOCAL_AWS := AWS_ENDPOINT_URL=http://127.0.0.1:$(MOTO_PORT) AWS_REGION=ap-southeast-3 \
 	AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_EC2_METADATA_DISABLED=true
 
-.PHONY: help venv run test fmt-check lint template-check openapi-check unit-and-integration bench build deploy seed clean
+.PHONY: help venv run test fmt-check lint template-check openapi-check unit-and-integration bench build deploy seed responder clean
 
 help:
 	@echo "make run    start moto and the whole system on http://127.0.0.1:$(DEVSTACK_PORT)"
@@ -26,6 +26,7 @@ help:
 	@echo "make build  one deployable zip per function under target/lambda (ARCH=$(ARCH))"
 	@echo "make deploy STAGE=dev   sam build + sam deploy with samconfig.toml (needs AWS credentials)"
 	@echo "make seed TABLE=<name>  write the bundled categories and agencies into a deployed table"
+	@echo "make responder TABLE=<name> PHONE=<08...> UNIT=<unit> (or REMOVE=1)  a responder's SMS-ack number"
 
 # Python tools pinned in requirements.txt, in a venv that is reused until the pins change.
 venv: $(VENV)/.installed
@@ -119,6 +120,13 @@ deploy: $(VENV_BUILD)/.installed $(VENV_IAC)/.installed
 seed:
 	@test -n "$(TABLE)" || { echo "usage: make seed TABLE=<table name from the stack outputs>"; exit 2; }
 	cargo run --quiet -p devstack -- seed $(TABLE)
+
+# Responders ack by SMS from registered numbers: register one for a unit, or forget it
+# (REMOVE=1) when they leave. Reads the sender key from SSM (SENDER_HASH_KEY_PARAMETER,
+# default /sigap/sender-hash-key) with the ordinary AWS credentials.
+responder:
+	@test -n "$(TABLE)" -a -n "$(PHONE)" -a -n "$(UNIT)$(REMOVE)" || { echo "usage: make responder TABLE=<table> PHONE=<08...> UNIT=<unit id> | REMOVE=1"; exit 2; }
+	cargo run --quiet -p devstack -- responder $(TABLE) $(PHONE) $(if $(REMOVE),--remove,$(UNIT))
 
 clean:
 	cargo clean

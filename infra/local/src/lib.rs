@@ -201,17 +201,31 @@ async fn seed_demo_responders(
     table: &str,
     sender_key: &str,
 ) -> Result<(), DevstackError> {
-    let store = sigap::adapters::incidents::IncidentStore::new(clients.dynamodb.clone(), table);
     for (phone, unit) in DEMO_RESPONDERS {
-        let phone = sigap::domain::contact::PhoneNumber::parse(phone)
-            .map_err(|e| DevstackError::Io(e.to_string()))?;
-        let hash = sigap::ids::keyed_hash(sender_key.as_bytes(), phone.as_e164());
-        store
-            .put_responder_phone(&hash, unit)
-            .await
-            .map_err(|e| DevstackError::Io(e.to_string()))?;
+        set_responder_phone(clients, table, sender_key, phone, Some(unit)).await?;
     }
     Ok(())
+}
+
+/// Registers the number a responder of `unit` texts acks from (`1 <code>`), or with
+/// `None` forgets it. Ops use it on a deployed stack (`make responder`); the number is
+/// stored only as its keyed hash, like every sender's.
+pub async fn set_responder_phone(
+    clients: &AwsClients,
+    table: &str,
+    sender_key: &str,
+    phone: &str,
+    unit: Option<&str>,
+) -> Result<(), DevstackError> {
+    let store = sigap::adapters::incidents::IncidentStore::new(clients.dynamodb.clone(), table);
+    let phone = sigap::domain::contact::PhoneNumber::parse(phone)
+        .map_err(|e| DevstackError::Io(format!("{phone}: {e}")))?;
+    let hash = sigap::ids::keyed_hash(sender_key.as_bytes(), phone.as_e164());
+    match unit {
+        Some(unit) => store.put_responder_phone(&hash, unit).await,
+        None => store.remove_responder_phone(&hash).await,
+    }
+    .map_err(|e| DevstackError::Io(e.to_string()))
 }
 
 /// Issues a fresh Open311 API key named "demo" (devstack only; admins issue real ones).

@@ -4,7 +4,9 @@
 //! `DEVSTACK_TEMPLATE` (default `infra/template.yaml`), `DEVSTACK_PREFIX` (default `sigap-local-`).
 //!
 //! `devstack seed <table>` instead writes the bundled categories and agencies into a
-//! table of a deployed stack, with the ordinary AWS credentials (`make seed`).
+//! table of a deployed stack, with the ordinary AWS credentials (`make seed`), and
+//! `devstack responder <table> <phone> <unit|--remove>` registers or forgets a
+//! responder's number (`make responder`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -31,6 +33,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "seeded {table}: {} categories, {} agencies, {calendar}",
             seeded.categories, seeded.agencies
         );
+        return Ok(());
+    }
+    // `devstack responder <table> <phone> <unit|--remove>`: ops register (or forget) the
+    // number a responder acks from, keyed with the stack's sender key from SSM.
+    if let [command, table, phone, unit] = args.as_slice()
+        && command == "responder"
+    {
+        let clients = AwsClients::from_env().await;
+        let parameter = std::env::var("SENDER_HASH_KEY_PARAMETER")
+            .unwrap_or_else(|_| "/sigap/sender-hash-key".into());
+        let settings = sigap::adapters::secrets::resolve_secrets(
+            sigap::config::Settings::from_map(
+                [("SENDER_HASH_KEY_PARAMETER".to_string(), parameter)].into(),
+            ),
+            &clients.ssm,
+        )
+        .await?;
+        let key = settings.required("SENDER_HASH_KEY")?;
+        let unit = (unit != "--remove").then_some(unit.as_str());
+        devstack::set_responder_phone(&clients, table, &key, phone, unit).await?;
+        match unit {
+            Some(unit) => println!("{table}: acks from {phone} now count for {unit}"),
+            None => println!("{table}: {phone} is no longer a responder number"),
+        }
         return Ok(());
     }
     let endpoint = std::env::var("AWS_ENDPOINT_URL")

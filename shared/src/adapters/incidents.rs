@@ -387,6 +387,19 @@ impl IncidentStore {
         Ok(())
     }
 
+    /// Forgets a responder's number (they left the unit): its SMS acks are refused.
+    pub async fn remove_responder_phone(&self, phone_hash: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PK, s(format!("RESP#{phone_hash}")))
+            .key(SK, s("META"))
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        Ok(())
+    }
+
     /// The responder unit texting from this keyed hash, if it is one.
     pub async fn responder_unit(&self, phone_hash: &str) -> Result<Option<String>, StoreError> {
         let out = self

@@ -417,3 +417,45 @@ async fn the_sms_tool_texts_sigap_as_a_citizen_and_shows_what_came_back() {
     assert_eq!(forged.status, 403);
     running.shutdown();
 }
+
+/// `make responder`: ops register the number a responder acks from, and forget it
+/// when they leave, so an ex-responder's "1 <code>" no longer owns anything.
+#[tokio::test]
+async fn ops_register_and_forget_a_responder_number() {
+    let stack = sigap_tests::stack("responder-cli").await;
+    let store = sigap::adapters::incidents::IncidentStore::new(
+        stack.clients.dynamodb.clone(),
+        &stack.table,
+    );
+    let key = "responder-cli-key";
+    let phone = sigap_tests::unique_phone();
+    let hash = sigap::ids::keyed_hash(
+        key.as_bytes(),
+        sigap::domain::contact::PhoneNumber::parse(&phone)
+            .unwrap()
+            .as_e164(),
+    );
+    devstack::set_responder_phone(
+        &stack.clients,
+        &stack.table,
+        key,
+        &phone,
+        Some("damkar-bandung"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        store.responder_unit(&hash).await.unwrap().as_deref(),
+        Some("damkar-bandung")
+    );
+    devstack::set_responder_phone(&stack.clients, &stack.table, key, &phone, None)
+        .await
+        .unwrap();
+    assert_eq!(store.responder_unit(&hash).await.unwrap(), None);
+    // A number that is not one is refused, and nothing is written.
+    assert!(
+        devstack::set_responder_phone(&stack.clients, &stack.table, key, "12", Some("x"))
+            .await
+            .is_err()
+    );
+}
