@@ -346,8 +346,9 @@ async fn submit(
         .complete(SUBMIT_SCOPE, &key, &stored, app.clock.now())
         .await
     {
-        // The report exists; a retry will find it through the reservation.
+        // The report exists; a retry finds it through the reservation.
         warn!(report_id = %report.id, error = %err, "saving idempotent response failed");
+        release_claim(app, &key).await;
     }
     info!(report_id = %report.id, category = %report.category, "report accepted");
     Ok(created(stored))
@@ -391,8 +392,15 @@ pub(crate) async fn accept(
             now,
             CLAIM_FOR,
         )
-        .await
-        .map_err(|e| internal("claiming idempotency key", e))?;
+        .await;
+    let claim = match claim {
+        Ok(claim) => claim,
+        Err(err) => {
+            // The claim may have been written even though the call failed.
+            release_claim(app, key).await;
+            return Err(internal("claiming idempotency key", err));
+        }
+    };
     let reservation = match claim {
         Claim::Proceed { reservation } => reservation,
         Claim::Replay(stored) => return Ok(Acceptance::Replay(stored)),
@@ -405,7 +413,14 @@ pub(crate) async fn accept(
             ));
         }
     };
-    let (report, token) = store_or_find(app, submission, intake, key, reservation, now).await?;
+    let (report, token) = match store_or_find(app, submission, intake, key, reservation, now).await
+    {
+        Ok(stored) => stored,
+        Err(err) => {
+            release_claim(app, key).await;
+            return Err(err);
+        }
+    };
     if let Err(err) = app
         .intake
         .send(&IntakeMessage {
@@ -420,6 +435,14 @@ pub(crate) async fn accept(
         report: Box::new(report),
         token,
     })
+}
+
+/// Lets the client's retry take over a claim whose attempt failed (best effort: if
+/// this fails too, the claim simply expires after `CLAIM_FOR`).
+async fn release_claim(app: &WebIntake, key: &str) {
+    if let Err(err) = app.idempotency.release(SUBMIT_SCOPE, key).await {
+        warn!(error = %err, "releasing idempotency claim failed; it expires on its own");
+    }
 }
 
 fn new_reservation(app: &WebIntake) -> Result<serde_json::Value, ApiError> {

@@ -149,6 +149,14 @@ impl IdempotencyStore {
                 status: r.n("response_status")?,
                 body: r.s("response_body")?.to_string(),
             })),
+            // Our own claim: the SDK retried a claim that had been written but whose
+            // answer was lost (our reservation holds a fresh 128-bit secret, so no
+            // one else's can match).
+            _ if r.opt_s("reservation") == Some(reservation.to_string().as_str()) => {
+                Ok(Claim::Proceed {
+                    reservation: reservation.clone(),
+                })
+            }
             _ if r.n::<i64>("in_progress_expiry")? >= millis(now) => Ok(Claim::InProgress),
             _ => {
                 self.take_over(&pk, payload_hash, in_progress_until, now)
@@ -195,6 +203,35 @@ impl IdempotencyStore {
                 ) =>
             {
                 Ok(Claim::InProgress)
+            }
+            Err(err) => Err(StoreError::aws(err)),
+        }
+    }
+
+    /// Ends an in-progress claim now, keeping its reservation, because its attempt
+    /// failed: the client's retry takes it over at once instead of being told "in
+    /// progress" until the claim expires. Safe even if the attempt did write: the
+    /// retry reuses the reservation and finds what was written.
+    pub async fn release(&self, scope: &str, key: &str) -> Result<(), StoreError> {
+        let released = self
+            .update(&record_pk(scope, key))
+            .update_expression("SET in_progress_expiry = :released")
+            .condition_expression("#status = :inprogress")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":inprogress", s(IN_PROGRESS))
+            .expression_attribute_values(":released", n(0))
+            .send()
+            .await;
+        match released {
+            Ok(_) => Ok(()),
+            // Completed meanwhile (or never claimed): nothing to release.
+            Err(err)
+                if matches!(
+                    err.as_service_error(),
+                    Some(UpdateItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(())
             }
             Err(err) => Err(StoreError::aws(err)),
         }

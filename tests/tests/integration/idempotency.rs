@@ -124,3 +124,64 @@ async fn after_the_replay_window_the_key_is_free_again() {
         Claim::Proceed { reservation: fresh }
     );
 }
+
+/// A failed attempt releases its claim: the retry proceeds at once, with the same
+/// reservation (so it finds whatever the failed attempt wrote), instead of being told
+/// "in progress" until the claim expires. Releasing a completed key changes nothing.
+#[tokio::test]
+async fn a_released_claim_is_taken_over_at_once_with_its_reservation() {
+    let t = stack("idem-release").await;
+    let store = IdempotencyStore::new(t.clients.dynamodb.clone(), &t.table);
+    let now = at("2026-11-20T03:00:00Z");
+    let hold = SignedDuration::from_secs(10);
+    let first = json!({"report_id": "A"});
+    let retry = json!({"report_id": "B"});
+    store.claim("s", "k", "h", &first, now, hold).await.unwrap();
+    assert_eq!(
+        store.claim("s", "k", "h", &retry, now, hold).await.unwrap(),
+        Claim::InProgress
+    );
+    store.release("s", "k").await.unwrap();
+    assert_eq!(
+        store.claim("s", "k", "h", &retry, now, hold).await.unwrap(),
+        Claim::Proceed { reservation: first }
+    );
+    let response = StoredResponse {
+        status: 201,
+        body: "{}".into(),
+    };
+    store.complete("s", "k", &response, now).await.unwrap();
+    store.release("s", "k").await.unwrap();
+    store.release("s", "never-claimed").await.unwrap();
+    assert_eq!(
+        store.claim("s", "k", "h", &retry, now, hold).await.unwrap(),
+        Claim::Replay(response)
+    );
+}
+
+/// A claim whose answer was lost (the SDK retries it and meets its own record) is
+/// recognised by its reservation and proceeds, instead of reporting "in progress"
+/// to the very attempt that holds it.
+#[tokio::test]
+async fn a_retried_claim_recognises_itself() {
+    let t = stack("idem-self").await;
+    let store = IdempotencyStore::new(t.clients.dynamodb.clone(), &t.table);
+    let now = at("2026-11-20T03:00:00Z");
+    let hold = SignedDuration::from_secs(10);
+    let mine = json!({"report_id": "A", "token": "secret-a"});
+    store.claim("s", "k", "h", &mine, now, hold).await.unwrap();
+    assert_eq!(
+        store.claim("s", "k", "h", &mine, now, hold).await.unwrap(),
+        Claim::Proceed {
+            reservation: mine.clone()
+        }
+    );
+    let theirs = json!({"report_id": "B", "token": "secret-b"});
+    assert_eq!(
+        store
+            .claim("s", "k", "h", &theirs, now, hold)
+            .await
+            .unwrap(),
+        Claim::InProgress
+    );
+}
