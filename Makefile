@@ -17,12 +17,13 @@ ARCH ?= $(if $(shell rustup target list --installed 2>/dev/null | grep -x aarch6
 LOCAL_AWS := AWS_ENDPOINT_URL=http://127.0.0.1:$(MOTO_PORT) AWS_REGION=ap-southeast-3 \
 	AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_EC2_METADATA_DISABLED=true
 
-.PHONY: help venv run test fmt-check lint template-check openapi-check unit-and-integration bench build deploy seed responder clean
+.PHONY: help venv run test fmt-check lint template-check openapi-check unit-and-integration bench chaos build deploy seed responder clean
 
 help:
 	@echo "make run    start moto and the whole system on http://127.0.0.1:$(DEVSTACK_PORT)"
 	@echo "make test   formatting, clippy, unit and integration tests (starts its own moto)"
 	@echo "make bench  SLA sweep scaling (1,000 vs 100,000 open reports) and panic press-to-page latency (a few minutes)"
+	@echo "make chaos  the full fault-injection suite (1,000 reports, 100 presses, 20% of AWS calls failing)"
 	@echo "make build  one deployable zip per function under target/lambda (ARCH=$(ARCH))"
 	@echo "make deploy STAGE=dev   sam build + sam deploy with samconfig.toml (needs AWS credentials)"
 	@echo "make seed TABLE=<name>  write the bundled categories and agencies into a deployed table"
@@ -90,6 +91,12 @@ unit-and-integration: venv
 bench: venv
 	MOTO_SERVER=$(CURDIR)/tests/bench/moto-server cargo run --quiet -p sigap-tests --bin sla-bench
 	MOTO_SERVER=$(CURDIR)/tests/bench/moto-server cargo run --quiet -p sigap-tests --bin panic-bench
+
+# The full chaos suite: 1,000 web reports and 100 panic presses with 20% of AWS calls
+# failing (make test runs a small version of the same test). Prints its figures.
+chaos: venv
+	CHAOS_REPORTS=1000 CHAOS_PRESSES=100 cargo test -p sigap-tests --test integration \
+		chaos:: -- --nocapture
 
 $(VENV_BUILD)/.installed: requirements-build.txt
 	$(PYTHON) -m venv $(VENV_BUILD)

@@ -12,6 +12,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test support: fail loudly
 
 pub mod calls;
+pub mod faults;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -102,10 +103,20 @@ pub async fn clients() -> AwsClients {
     AwsClients::new(&sdk_config().await)
 }
 
+/// AWS clients pointed at `endpoint` (a [`faults::FaultProxy`] in front of moto).
+pub async fn clients_at(endpoint: &str) -> AwsClients {
+    AwsClients::new(&sdk_config_at(endpoint).await)
+}
+
 /// The SDK configuration pointed at this process's moto.
 pub async fn sdk_config() -> aws_config::SdkConfig {
+    sdk_config_at(moto_endpoint()).await
+}
+
+/// The SDK configuration pointed at `endpoint`, with Sigap's timeouts and retries.
+pub async fn sdk_config_at(endpoint: &str) -> aws_config::SdkConfig {
     sdk_config_loader()
-        .endpoint_url(moto_endpoint())
+        .endpoint_url(endpoint)
         .region(Region::new("ap-southeast-3"))
         .test_credentials()
         .load()
@@ -183,11 +194,23 @@ pub async fn devstack(
     ids: Arc<dyn IdGenerator>,
     background: bool,
 ) -> devstack::Running {
+    devstack_with(name, clients().await, clock, ids, background).await
+}
+
+/// Starts devstack on a free port with its functions using `clients` (e.g. through a
+/// [`faults::FaultProxy`]).
+pub async fn devstack_with(
+    name: &str,
+    clients: AwsClients,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+    background: bool,
+) -> devstack::Running {
     devstack::start(devstack::Options {
         template: template_text(),
         prefix: unique_prefix(name),
         bind: SocketAddr::from(([127, 0, 0, 1], 0)),
-        clients: clients().await,
+        clients,
         clock,
         ids,
         background,
@@ -300,7 +323,7 @@ pub async fn items_with_pk_prefix(
     table: &str,
     prefix: &str,
 ) -> Vec<sigap::adapters::table::Item> {
-    let out = clients
+    let pages: Vec<_> = clients
         .dynamodb
         .scan()
         .table_name(table)
@@ -309,10 +332,12 @@ pub async fn items_with_pk_prefix(
             ":p",
             aws_sdk_dynamodb::types::AttributeValue::S(prefix.into()),
         )
+        .into_paginator()
+        .items()
         .send()
-        .await
-        .unwrap();
-    out.items().to_vec()
+        .collect()
+        .await;
+    pages.into_iter().map(Result::unwrap).collect()
 }
 
 /// Takes (receives and deletes) up to ten messages from a queue, waiting up to a
@@ -430,6 +455,16 @@ pub async fn sent_sms(phone: &str) -> Vec<String> {
         .unwrap()
         .as_e164()
         .to_string();
+    all_sent_sms()
+        .await
+        .into_iter()
+        .filter(|(to, _)| *to == e164)
+        .map(|(_, text)| text)
+        .collect()
+}
+
+/// Every SMS moto recorded as sent in this process: (E.164 number, text), oldest first.
+pub async fn all_sent_sms() -> Vec<(String, String)> {
     let data = http(
         "GET",
         &format!("{}/moto-api/data.json", moto_endpoint()),
@@ -441,8 +476,12 @@ pub async fn sent_sms(phone: &str) -> Vec<String> {
         .as_array()
         .map(|all| {
             all.iter()
-                .filter(|m| m["phone_number"] == e164.as_str())
-                .filter_map(|m| m["message"].as_str().map(str::to_string))
+                .filter_map(|m| {
+                    Some((
+                        m["phone_number"].as_str()?.to_string(),
+                        m["message"].as_str()?.to_string(),
+                    ))
+                })
                 .collect()
         })
         .unwrap_or_default()

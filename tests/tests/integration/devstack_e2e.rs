@@ -10,7 +10,8 @@ use serde_json::json;
 use sigap::clock::SystemClock;
 use sigap::ids::OsRandom;
 use sigap_tests::{
-    clients, devstack, http, sent_sms, template_text, unique_phone, unique_prefix, visible_messages,
+    clients, devstack, devstack_with, http, sent_sms, template_text, unique_phone, unique_prefix,
+    visible_messages,
 };
 
 use crate::web_intake::valid_body;
@@ -189,18 +190,14 @@ async fn the_dev_clock_moves_deadlines_forward() {
 async fn the_templates_schedule_recovers_a_report_whose_enqueue_was_lost() {
     let clock = Arc::new(DevClock::default());
     let clients = clients().await;
-    let running = devstack::start(devstack::Options {
-        template: template_text(),
-        prefix: unique_prefix("schedule"),
-        bind: SocketAddr::from(([127, 0, 0, 1], 0)),
-        clients: clients.clone(),
-        clock: clock.clone(),
-        ids: Arc::new(OsRandom),
-        background: false,
-        dev_clock: None,
-    })
-    .await
-    .unwrap();
+    let running = devstack_with(
+        "schedule",
+        clients.clone(),
+        clock.clone(),
+        Arc::new(OsRandom),
+        false,
+    )
+    .await;
     let base = &running.base_url;
     let created = http(
         "POST",

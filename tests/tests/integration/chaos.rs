@@ -1,0 +1,473 @@
+//! Chaos: the whole system (devstack) with a fault-injecting proxy between the
+//! functions and moto, failing a fraction of every AWS call. Citizens retry with their
+//! `Idempotency-Key`, devices retry presses. Then the faults stop, the system catches
+//! up (queues drained, the recovery job and the incident auditor run), and the
+//! promises are checked:
+//! - every report the API accepted (2xx) exists exactly once and reached triage;
+//! - every accepted press was paged at tier 0, and never twice except where SNS's
+//!   answer to a publish was lost (no client can tell those apart);
+//! - no reporter got two copies of the receipt SMS, under the same exception;
+//! - a receipt that could not be sent is in the notify DLQ, not gone.
+//!
+//! The fast version runs in `make test`; `make chaos` sets `CHAOS_REPORTS` and
+//! `CHAOS_PRESSES` for the full one. Each prints its figures.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_sdk_sqs::types::QueueAttributeName;
+use futures::StreamExt;
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{Value, json};
+use sigap::adapters::incidents::{DeviceStore, PendingDevice};
+use sigap::adapters::table::ItemReader;
+use sigap::domain::contact::PhoneNumber;
+use sigap::domain::signature::gateway_signature;
+use sigap::ids::{OsRandom, keyed_hash};
+use sigap_tests::faults::{Fault, FaultPlan, FaultProxy};
+use sigap_tests::{
+    all_sent_sms, clients, clients_at, devstack_with, items_with_pk_prefix, moto_endpoint,
+    unique_phone,
+};
+
+/// Share of AWS calls that fail while the faults are on.
+const FAULT_RATE: f64 = 0.2;
+/// Attempts a client makes before giving up on one request.
+const CLIENT_ATTEMPTS: usize = 6;
+/// Gedung Sate: sector `cibeunying`.
+const GEDUNG_SATE: (f64, f64) = (-6.9025, 107.6188);
+
+fn scale(name: &str, fast: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(fast)
+}
+
+/// A status and JSON body, or `None` when no answer came.
+type Answer = Option<(u16, Value)>;
+
+/// One request to devstack; `None` when the connection failed.
+async fn send(method: &str, url: &str, headers: Vec<(&str, String)>, body: &str) -> Answer {
+    use http_body_util::{BodyExt, Full};
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<Full<bytes::Bytes>>();
+    let mut request = hyper::Request::builder().method(method).uri(url);
+    for (k, v) in headers {
+        request = request.header(k, v);
+    }
+    let request = request
+        .body(Full::new(bytes::Bytes::from(body.to_string())))
+        .ok()?;
+    let response = tokio::time::timeout(Duration::from_secs(30), client.request(request))
+        .await
+        .ok()?
+        .ok()?;
+    let status = response.status().as_u16();
+    let bytes = response.into_body().collect().await.ok()?.to_bytes();
+    Some((
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    ))
+}
+
+/// Retries like a real client: on connection errors, 5xx, 429 and "in progress" 409.
+async fn with_retries<F, Fut>(mut attempt: F) -> Answer
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Answer>,
+{
+    let mut last = None;
+    for n in 0..CLIENT_ATTEMPTS {
+        let answer = attempt().await;
+        let retry = match &answer {
+            None => true,
+            Some((status, _)) => *status >= 500 || *status == 429 || *status == 409,
+        };
+        last = answer;
+        if !retry {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100 * (n as u64 + 1))).await;
+    }
+    last
+}
+
+/// Sets a queue's visibility timeout (the template's 60 s would make the test wait
+/// a minute for every failed message to come back).
+async fn quick_retries(sqs: &aws_sdk_sqs::Client, url: &str) {
+    sqs.set_queue_attributes()
+        .queue_url(url)
+        .attributes(QueueAttributeName::VisibilityTimeout, "2")
+        .send()
+        .await
+        .unwrap();
+}
+
+/// Messages on a queue, visible or in flight.
+async fn outstanding(sqs: &aws_sdk_sqs::Client, url: &str) -> u64 {
+    let out = sqs
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+        .send()
+        .await
+        .unwrap();
+    out.attributes()
+        .map(|a| {
+            a.values()
+                .filter_map(|v| v.parse::<u64>().ok())
+                .sum::<u64>()
+        })
+        .unwrap_or(0)
+}
+
+/// Every message body on a queue (left in place, for the DLQs).
+async fn peek_all(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<String> {
+    let mut bodies = Vec::new();
+    for _ in 0..20 {
+        let out = sqs
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .visibility_timeout(30)
+            .send()
+            .await
+            .unwrap();
+        let batch = out.messages.unwrap_or_default();
+        if batch.is_empty() {
+            break;
+        }
+        bodies.extend(batch.iter().filter_map(|m| m.body().map(str::to_string)));
+    }
+    bodies
+}
+
+/// Registers an active device directly in the table, as a verified phone would be.
+async fn device(store: &DeviceStore, device_key: &str, sender_key: &str, id: &str) -> String {
+    let phone = PhoneNumber::parse(&unique_phone()).unwrap();
+    let otp = keyed_hash(device_key.as_bytes(), &format!("otp:{id}:000000"));
+    let now = Timestamp::now();
+    store
+        .create_pending(&PendingDevice {
+            id,
+            phone: &phone,
+            phone_hash: &keyed_hash(sender_key.as_bytes(), phone.as_e164()),
+            otp_hash: &otp,
+            expires_at: now,
+            attempts: 5,
+            now,
+        })
+        .await
+        .unwrap();
+    store.activate(id, &otp).await.unwrap();
+    keyed_hash(device_key.as_bytes(), &format!("device:{id}"))
+}
+
+/// The tracking id in an accepted submission's answer.
+fn answer_id(answer: &Answer) -> String {
+    answer
+        .as_ref()
+        .and_then(|(_, body)| body["tracking_id"].as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test]
+async fn under_twenty_percent_faults_nothing_accepted_is_lost_or_doubled() {
+    let reports = scale("CHAOS_REPORTS", 40);
+    let presses = scale("CHAOS_PRESSES", 12);
+    let direct = clients().await;
+    let proxy = FaultProxy::start(moto_endpoint(), 0x5eed).await;
+    let clock = Arc::new(devstack::DevClock::default());
+    let running = devstack_with(
+        "chaos",
+        clients_at(&proxy.endpoint).await,
+        clock.clone(),
+        Arc::new(OsRandom),
+        false,
+    )
+    .await;
+    let base = running.base_url.clone();
+    let table = running.stack.table_name().unwrap().to_string();
+    let queue = |name: &str| running.stack.queue(name).unwrap().url.clone();
+    for name in ["IntakeQueue", "NotifyQueue"] {
+        quick_retries(&direct.sqs, &queue(name)).await;
+    }
+    // The command centre's view: every page and stand-down, with attributes.
+    let console = queue("CommandCentreQueue");
+    let device_key = devstack::provision::dev_secret("/sigap/device-key");
+    let sender_key = devstack::provision::dev_secret("/sigap/sender-hash-key");
+    let devices = DeviceStore::new(direct.dynamodb.clone(), &table);
+    let mut secrets = Vec::new();
+    for n in 0..presses {
+        let id = format!("c4a05{:011x}{n:016x}", std::process::id());
+        let secret = device(&devices, &device_key, &sender_key, &id).await;
+        secrets.push((id, secret));
+    }
+
+    proxy.set_plan(FaultPlan::everywhere(
+        FAULT_RATE,
+        &[
+            Fault::ServerError,
+            Fault::Throttle,
+            Fault::DropBefore,
+            Fault::DropAfter,
+            Fault::Latency,
+        ],
+    ));
+    proxy.reset_tally();
+    let started = Instant::now();
+    // Citizens: each report with its own key and phone, retried with the same key.
+    let submissions: Vec<(String, String, Answer)> = futures::stream::iter(0..reports)
+        .map(|n| {
+            let base = base.clone();
+            async move {
+                let marker = format!("chaos-{n}-{}", std::process::id());
+                let phone = unique_phone();
+                let body = json!({
+                    "title": "Jalan berlubang di Dago",
+                    "description": format!("Lubang besar di depan sekolah ({marker})."),
+                    "category": "jalan-rusak",
+                    "location": {"lat": -6.885, "lon": 107.613, "kecamatan": "Coblong"},
+                    "contact": {"phone": phone}
+                })
+                .to_string();
+                let url = format!("{base}/reports");
+                let answer = with_retries(|| {
+                    send(
+                        "POST",
+                        &url,
+                        vec![
+                            ("content-type", "application/json".to_string()),
+                            ("idempotency-key", marker.clone()),
+                        ],
+                        &body,
+                    )
+                })
+                .await;
+                (marker, phone, answer)
+            }
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    // Devices: one press each, retried with a fresh signature.
+    let press_answers: Vec<(String, Answer)> = futures::stream::iter(secrets)
+        .map(|(id, secret)| {
+            let base = base.clone();
+            async move {
+                let body = json!({"kind": "crime", "lat": GEDUNG_SATE.0, "lon": GEDUNG_SATE.1})
+                    .to_string();
+                let url = format!("{base}/panic/press");
+                let answer = with_retries(|| {
+                    let timestamp = Timestamp::now().as_second();
+                    let signature = gateway_signature(&secret, timestamp, body.as_bytes());
+                    let (id, url, body) = (id.clone(), url.clone(), body.clone());
+                    async move {
+                        send(
+                            "POST",
+                            &url,
+                            vec![
+                                ("content-type", "application/json".to_string()),
+                                ("x-sigap-device", id),
+                                ("x-sigap-timestamp", timestamp.to_string()),
+                                ("x-sigap-signature", signature),
+                            ],
+                            &body,
+                        )
+                        .await
+                    }
+                })
+                .await;
+                (id, answer)
+            }
+        })
+        .buffer_unordered(4)
+        .collect()
+        .await;
+    // The pollers run under the same faults for a while (Lambda's own poller is not
+    // faulted: it is poll_once's SQS client).
+    for _ in 0..3 {
+        for source in &running.queue_sources {
+            devstack::sources::poll_once(&direct.sqs, source, "ap-southeast-3", 0).await;
+        }
+    }
+    let under_faults = started.elapsed();
+    let tally = proxy.tally();
+
+    // Heal, then let the system catch up: recovery after its 120 s threshold, the
+    // auditor after its grace, and every queue drained.
+    proxy.heal();
+    clock.advance(SignedDuration::from_mins(10));
+    running.fire("RecoverStranded").await.unwrap();
+    running.fire("Audit").await.unwrap();
+    let settle = Instant::now();
+    loop {
+        for source in &running.queue_sources {
+            if source.url.contains("EscalationQueue") {
+                continue; // no escalation in this run: nobody acks, ticks stay put
+            }
+            devstack::sources::poll_once(&direct.sqs, source, "ap-southeast-3", 0).await;
+        }
+        let left = outstanding(&direct.sqs, &queue("IntakeQueue")).await
+            + outstanding(&direct.sqs, &queue("NotifyQueue")).await;
+        if left == 0 {
+            break;
+        }
+        assert!(
+            settle.elapsed() < Duration::from_secs(120),
+            "{left} messages never settled"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+
+    // Reports: exactly once, triaged.
+    let mut by_marker: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for item in items_with_pk_prefix(&direct, &table, "R#").await {
+        let reader = ItemReader(&item);
+        if reader.opt_s(sigap::adapters::table::SK) != Some("META") {
+            continue;
+        }
+        let description = reader.opt_s("description").unwrap_or_default();
+        if let Some(marker) = description
+            .split(['(', ')'])
+            .find(|part| part.starts_with("chaos-"))
+        {
+            by_marker
+                .entry(marker.to_string())
+                .or_default()
+                .push(reader.opt_s("status").unwrap_or_default().to_string());
+        }
+    }
+    let accepted: Vec<_> = submissions
+        .iter()
+        .filter(|(_, _, a)| a.as_ref().is_some_and(|(s, _)| (200..300).contains(s)))
+        .collect();
+    for (marker, _, answer) in &accepted {
+        assert!(
+            !answer_id(answer).is_empty(),
+            "{marker}: 2xx without a tracking id"
+        );
+        let stored = by_marker.get(marker.as_str()).cloned().unwrap_or_default();
+        assert_eq!(
+            stored.len(),
+            1,
+            "{marker}: accepted, stored {} times",
+            stored.len()
+        );
+        assert_ne!(
+            stored[0], "received",
+            "{marker}: accepted but never triaged"
+        );
+    }
+    for (marker, statuses) in &by_marker {
+        assert_eq!(statuses.len(), 1, "{marker} stored twice");
+    }
+
+    // Receipts: at most one per reporter beyond lost publish answers; none lost.
+    let sms = all_sent_sms().await;
+    let notify_dlq = peek_all(&direct.sqs, &queue("NotifyDeadLetterQueue")).await;
+    let lost_publish_answers = tally.ambiguous.get("sns:Publish").copied().unwrap_or(0);
+    let (mut doubled_sms, mut receipts, mut dead_lettered) = (0, 0, 0);
+    for (marker, phone, answer) in &accepted {
+        let e164 = PhoneNumber::parse(phone).unwrap().as_e164().to_string();
+        let copies = sms.iter().filter(|(to, _)| *to == e164).count() as u64;
+        receipts += copies.min(1);
+        doubled_sms += copies.saturating_sub(1);
+        if copies == 0 {
+            let id = answer_id(answer);
+            let parked = notify_dlq.iter().any(|body| body.contains(&id));
+            assert!(
+                parked,
+                "{marker} ({id}): no receipt SMS and nothing in the notify DLQ"
+            );
+            dead_lettered += 1;
+        }
+    }
+
+    // Presses: tier 0 paged for each accepted one, duplicates only from lost answers.
+    let pages = peek_all(&direct.sqs, &console).await;
+    let mut pages_per_incident: BTreeMap<String, u64> = BTreeMap::new();
+    for page in &pages {
+        // "SIGAP INC-XXXXXX KEJAHATAN T0 cibeunying ..." (stand-downs read differently).
+        let words: Vec<&str> = page.split_whitespace().collect();
+        if words.first() == Some(&"SIGAP") && words.get(3) == Some(&"T0") {
+            *pages_per_incident.entry(words[1].to_string()).or_default() += 1;
+        }
+    }
+    let accepted_presses: Vec<String> = press_answers
+        .iter()
+        .filter_map(|(_, a)| match a {
+            Some((status, body)) if (200..300).contains(status) => {
+                body["incident_id"].as_str().map(str::to_string)
+            }
+            _ => None,
+        })
+        .collect();
+    let mut doubled_pages = 0;
+    for incident in &accepted_presses {
+        let count = pages_per_incident.get(incident).copied().unwrap_or(0);
+        assert!(count >= 1, "{incident}: accepted but never paged");
+        doubled_pages += count - 1;
+    }
+    assert!(
+        doubled_sms + doubled_pages <= lost_publish_answers,
+        "{doubled_sms} doubled SMS and {doubled_pages} doubled pages, but only {lost_publish_answers} publish answers were lost"
+    );
+
+    println!(
+        "chaos: {} AWS calls under faults in {:.1} s, {} faults injected ({:.0}%), {} answers lost after the work was done",
+        tally.total_calls(),
+        under_faults.as_secs_f64(),
+        tally.total_injected(),
+        100.0 * tally.total_injected() as f64 / tally.total_calls().max(1) as f64,
+        tally.ambiguous.values().sum::<u64>()
+    );
+    let mut refused: BTreeMap<String, usize> = BTreeMap::new();
+    for (_, _, answer) in &submissions {
+        match answer {
+            Some((status, _)) if (200..300).contains(status) => {}
+            Some((status, body)) => {
+                *refused
+                    .entry(format!(
+                        "{status} {}",
+                        body["error"]["code"].as_str().unwrap_or("")
+                    ))
+                    .or_default() += 1
+            }
+            None => *refused.entry("no answer".into()).or_default() += 1,
+        }
+    }
+    for (service, calls) in &tally.calls {
+        let injected: u64 = tally
+            .injected
+            .iter()
+            .filter(|((s, _), _)| s == service)
+            .map(|(_, n)| n)
+            .sum();
+        println!("chaos:   {service}: {calls} calls, {injected} faults");
+    }
+    println!(
+        "chaos: web reports {reports} sent, {} accepted, {} stored (each once), all accepted triaged; last answers of the rest: {refused:?}",
+        accepted.len(),
+        by_marker.len()
+    );
+    println!(
+        "chaos: receipts {receipts} sent once, {doubled_sms} second copies, {dead_lettered} in the notify DLQ"
+    );
+    println!(
+        "chaos: presses {presses} sent, {} accepted, every one paged at tier 0, {doubled_pages} second pages ({lost_publish_answers} lost publish answers)",
+        accepted_presses.len()
+    );
+    // The run proves something only if faults really hit and most work got through.
+    assert!(tally.total_injected() > 10, "{tally:?}");
+    assert!(
+        accepted.len() * 2 > reports,
+        "{} of {reports} accepted",
+        accepted.len()
+    );
+    assert!(accepted_presses.len() * 2 > presses, "{press_answers:?}");
+}
