@@ -893,4 +893,34 @@ mod tests {
         let only_address = gather_form([("service_code", "pju"), ("address_string", "Jl. Riau 1")]);
         assert!(parse_new_request(&only_address).is_ok());
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn any_form_parses_or_gets_documented_errors_that_render_as_xml(
+                pairs in proptest::collection::vec(
+                    (prop_oneof![
+                        Just("service_code".to_string()), Just("lat".to_string()),
+                        Just("long".to_string()), Just("address_string".to_string()),
+                        Just("description".to_string()), Just("email".to_string()),
+                        Just("phone".to_string()), Just("attribute[WHISPER]".to_string()),
+                        Just("attribute[list][]".to_string()), "\\PC{0,20}",
+                    ], "\\PC{0,200}"),
+                    0..12,
+                ),
+            ) {
+                let form = gather_form(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+                if let Err(errors) = parse_new_request(&form) {
+                    prop_assert!(!errors.is_empty());
+                    prop_assert!(errors.iter().all(|e| [400, 403, 404].contains(&e.status)));
+                    // Whatever the input echoed into a description, the XML is well formed.
+                    let xml = errors_doc(&errors).render("errors", Format::Xml);
+                    prop_assert!(roxmltree::Document::parse(&xml).is_ok(), "{}", xml);
+                }
+            }
+        }
+    }
 }

@@ -135,7 +135,8 @@ pub fn verify_gateway(
         .trim()
         .parse()
         .map_err(|_| GatewayAuthError::Missing)?;
-    if (now - at).abs() > window_seconds {
+    // abs_diff: a hostile timestamp (i64::MIN) must not overflow the subtraction.
+    if now.abs_diff(at) > window_seconds.unsigned_abs() {
         return Err(GatewayAuthError::Stale);
     }
     let expected = gateway_signature(secret, at, body);
@@ -277,5 +278,39 @@ mod tests {
         let header = x_crc_response("consumer-secret", "{\"a\":1}");
         assert!(verify_x("consumer-secret", b"{\"a\":1}", &header));
         assert!(!verify_x("consumer-secret", b"{\"a\":2}", &header));
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn gateway_checks_never_panic_and_accept_only_the_signature(
+                timestamp in prop_oneof![any::<i64>().prop_map(|t| t.to_string()), "\\PC{0,30}"],
+                signature in "\\PC{0,80}",
+                body in proptest::collection::vec(any::<u8>(), 0..300),
+                now in any::<i64>(),
+            ) {
+                let forged = verify_gateway("secret", Some(&timestamp), Some(&signature), &body, now, 300);
+                prop_assert!(forged.is_err());
+                if let Ok(at) = timestamp.parse::<i64>() {
+                    let genuine = gateway_signature("secret", at, &body);
+                    let checked = verify_gateway("secret", Some(&timestamp), Some(&genuine), &body, now, 300);
+                    prop_assert_eq!(checked.is_ok(), now.abs_diff(at) <= 300);
+                }
+            }
+
+            #[test]
+            fn twilio_and_x_checks_never_panic_on_hostile_input(
+                url in "\\PC{0,120}",
+                params in proptest::collection::vec(("\\PC{0,20}", "\\PC{0,40}"), 0..8),
+                header in "\\PC{0,60}",
+                body in proptest::collection::vec(any::<u8>(), 0..300),
+            ) {
+                prop_assert!(!verify_twilio("token", &url, &params, &header));
+                prop_assert!(!verify_x("secret", &body, &header));
+            }
+        }
     }
 }
