@@ -178,15 +178,32 @@ pub fn forwarded_base_url(request: &Request) -> String {
 }
 
 /// The staff member behind a request, from the claims API Gateway's JWT authorizer
-/// validated; `None` without them.
-pub fn staff_caller(request: &Request) -> Option<Staff> {
-    match request.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(ctx)) => {
-            let claims = &ctx.authorizer.as_ref()?.jwt.as_ref()?.claims;
-            Staff::from_claims(claims)
-        }
+/// validated: 401 without them, 403 for a valid token with no Sigap role (before any
+/// handler reads anything, so such a caller learns nothing, not even what exists).
+pub fn staff_caller(request: &Request) -> Result<Staff, ApiError> {
+    let claims = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx
+            .authorizer
+            .as_ref()
+            .and_then(|a| a.jwt.as_ref())
+            .map(|jwt| &jwt.claims),
         _ => None,
+    };
+    let staff = claims.and_then(Staff::from_claims).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Silakan masuk terlebih dahulu.",
+        )
+    })?;
+    if staff.roles.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "no_role",
+            "Akun Anda belum memiliki peran di Sigap. Hubungi admin.",
+        ));
     }
+    Ok(staff)
 }
 
 #[cfg(test)]

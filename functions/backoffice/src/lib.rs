@@ -147,13 +147,9 @@ pub async fn handle(
     app: &Backoffice,
     request: Request,
 ) -> Result<Response<Body>, lambda_http::Error> {
-    let Some(staff) = staff_caller(&request) else {
-        return Ok(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "Silakan masuk terlebih dahulu.",
-        )
-        .into_response());
+    let staff = match staff_caller(&request) {
+        Ok(staff) => staff,
+        Err(refused) => return Ok(refused.into_response()),
     };
     let path = request.raw_http_path().trim_end_matches('/').to_string();
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();

@@ -63,13 +63,7 @@ pub async fn route(
     request: &Request,
     segments: &[&str],
 ) -> Result<Response<Body>, ApiError> {
-    let Some(staff) = staff_caller(request) else {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            "Masuk terlebih dahulu.",
-        ));
-    };
+    let staff = staff_caller(request)?;
     match (request.method(), segments) {
         (&Method::GET, ["staff", "incidents"]) => list(app, &staff, request).await,
         (&Method::POST, ["staff", "incidents"]) => create(app, &staff, request).await,

@@ -167,20 +167,16 @@ pub async fn handle(
         (_, ["open311", "v2", rest @ ..]) => return Ok(open311::route(app, &request, rest).await),
         (&Method::POST, ["reports"]) => submit(app, &request, &Intake::Citizen).await,
         (&Method::POST, ["staff", "calls", "report"]) => match staff_caller(&request) {
-            Some(staff) if staff.roles.contains(&Role::Operator) => {
+            Ok(staff) if staff.roles.contains(&Role::Operator) => {
                 let operator = Intake::Operator(staff.actor(&Role::Operator));
                 submit(app, &request, &operator).await
             }
-            Some(_) => Err(ApiError::new(
+            Ok(_) => Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "forbidden",
                 "Hanya operator 112 yang dapat mencatat laporan dari panggilan.",
             )),
-            None => Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "Masuk terlebih dahulu.",
-            )),
+            Err(refused) => Err(refused),
         },
         (&Method::GET, ["reports", id]) => show(app, id).await,
         (&Method::GET, ["categories"]) => list_categories(app).await,

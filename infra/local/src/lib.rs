@@ -148,6 +148,18 @@ impl Running {
             .token(subject, groups, self.gate.clock.now(), 12)
     }
 
+    /// A dev token issued at `issued` and valid `hours` from then (tests use it for
+    /// expired tokens).
+    pub fn token_issued(
+        &self,
+        subject: &str,
+        groups: &[&str],
+        issued: Timestamp,
+        hours: i64,
+    ) -> String {
+        self.gate.authority.token(subject, groups, issued, hours)
+    }
+
     /// Stops serving, polling and scheduling.
     pub fn shutdown(self) {
         for task in self.tasks {
