@@ -94,9 +94,11 @@ bench: venv
 
 # The full chaos suite: 1,000 web reports and 100 panic presses with 20% of AWS calls
 # failing (make test runs a small version of the same test). Prints its figures.
+# Stock moto copies the whole table on every transaction and, at this size, grows
+# until the kernel kills it: the run uses the bench's moto (tests/bench/moto_bench.py).
 chaos: venv
-	CHAOS_REPORTS=1000 CHAOS_PRESSES=100 cargo test -p sigap-tests --test integration \
-		chaos:: -- --nocapture
+	MOTO_SERVER=$(CURDIR)/tests/bench/moto-server CHAOS_REPORTS=1000 CHAOS_PRESSES=100 \
+		cargo test -p sigap-tests --test integration chaos:: -- --nocapture
 
 $(VENV_BUILD)/.installed: requirements-build.txt
 	$(PYTHON) -m venv $(VENV_BUILD)
