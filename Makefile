@@ -22,7 +22,7 @@ LOCAL_AWS := AWS_ENDPOINT_URL=http://127.0.0.1:$(MOTO_PORT) AWS_REGION=ap-southe
 help:
 	@echo "make run    start moto and the whole system on http://127.0.0.1:$(DEVSTACK_PORT)"
 	@echo "make test   formatting, clippy, unit and integration tests (starts its own moto)"
-	@echo "make bench  SLA sweep scaling (1,000 vs 100,000 open reports) and panic press-to-page latency (a few minutes)"
+	@echo "make bench  SLA sweep scaling (1,000 vs 100,000 open reports), panic press-to-page latency, loopback load (a few minutes)"
 	@echo "make chaos  the full fault-injection suite (1,000 reports, 100 presses, 20% of AWS calls failing)"
 	@echo "make build  one deployable zip per function under target/lambda (ARCH=$(ARCH))"
 	@echo "make deploy STAGE=dev   sam build + sam deploy with samconfig.toml (needs AWS credentials)"
@@ -91,6 +91,7 @@ unit-and-integration: venv
 bench: venv
 	MOTO_SERVER=$(CURDIR)/tests/bench/moto-server cargo run --quiet -p sigap-tests --bin sla-bench
 	MOTO_SERVER=$(CURDIR)/tests/bench/moto-server cargo run --quiet -p sigap-tests --bin panic-bench
+	MOTO_SERVER=$(CURDIR)/tests/bench/moto-server cargo run --quiet -p sigap-tests --bin load-bench
 
 # The full chaos suite: 1,000 web reports and 100 panic presses with 20% of AWS calls
 # failing (make test runs a small version of the same test). Prints its figures.
