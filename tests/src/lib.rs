@@ -465,13 +465,22 @@ pub async fn sent_sms(phone: &str) -> Vec<String> {
 
 /// Every SMS moto recorded as sent in this process: (E.164 number, text), oldest first.
 pub async fn all_sent_sms() -> Vec<(String, String)> {
-    let data = http(
-        "GET",
-        &format!("{}/moto-api/data.json", moto_endpoint()),
-        &[],
-        None,
-    )
-    .await;
+    // moto serialises its whole state for this; while other tests write to it the
+    // dump can fail ("changed size during iteration"), so ask again until it parses.
+    let url = format!("{}/moto-api/data.json", moto_endpoint());
+    let mut data = http("GET", &url, &[], None).await;
+    for _ in 0..20 {
+        if data.status == 200 && data.json["sns"].is_object() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        data = http("GET", &url, &[], None).await;
+    }
+    assert!(
+        data.json["sns"].is_object(),
+        "moto's state dump failed: {}",
+        data.status
+    );
     data.json["sns"]["SMS"]
         .as_array()
         .map(|all| {
