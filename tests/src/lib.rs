@@ -98,6 +98,15 @@ pub fn moto_endpoint() -> &'static str {
     })
 }
 
+/// The `p` percentile (0.0–1.0) of sorted durations, in milliseconds (benches).
+pub fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
 /// AWS clients pointed at this process's moto, with explicit test credentials.
 pub async fn clients() -> AwsClients {
     AwsClients::new(&sdk_config().await)

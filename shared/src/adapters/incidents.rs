@@ -377,7 +377,7 @@ impl IncidentStore {
         self.client
             .put_item()
             .table_name(&self.table)
-            .item(PK, s(format!("RESP#{phone_hash}")))
+            .item(PK, s(responder_key(phone_hash)))
             .item(SK, s("META"))
             .item("type", s("responder_phone"))
             .item("unit", s(unit))
@@ -392,7 +392,7 @@ impl IncidentStore {
         self.client
             .delete_item()
             .table_name(&self.table)
-            .key(PK, s(format!("RESP#{phone_hash}")))
+            .key(PK, s(responder_key(phone_hash)))
             .key(SK, s("META"))
             .send()
             .await
@@ -406,7 +406,7 @@ impl IncidentStore {
             .client
             .get_item()
             .table_name(&self.table)
-            .key(PK, s(format!("RESP#{phone_hash}")))
+            .key(PK, s(responder_key(phone_hash)))
             .key(SK, s("META"))
             .send()
             .await
@@ -772,4 +772,9 @@ impl PolicyCache {
             None => Ok(self.cached.put(self.store.policy().await?)),
         }
     }
+}
+
+/// The key of a responder's phone item (`RESP#<keyed hash>`).
+fn responder_key(phone_hash: &str) -> String {
+    format!("RESP#{phone_hash}")
 }

@@ -13,18 +13,10 @@ use futures::StreamExt;
 use serde_json::json;
 use sigap::clock::SystemClock;
 use sigap::ids::OsRandom;
-use sigap_tests::{devstack, http};
+use sigap_tests::{devstack, http, percentile_ms};
 
 const REPORTS: usize = 1000;
 const CLIENTS: usize = 50;
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1000.0
-}
 
 #[tokio::main]
 async fn main() {
@@ -83,8 +75,14 @@ async fn main() {
         "| throughput (accepted) | {:.1} reports/s |",
         accepted as f64 / elapsed.as_secs_f64()
     );
-    println!("| latency p50 | {:.1} ms |", percentile(&latencies, 0.50));
-    println!("| latency p99 | {:.1} ms |", percentile(&latencies, 0.99));
+    println!(
+        "| latency p50 | {:.1} ms |",
+        percentile_ms(&latencies, 0.50)
+    );
+    println!(
+        "| latency p99 | {:.1} ms |",
+        percentile_ms(&latencies, 0.99)
+    );
     println!("| accepted (201) | {accepted} |");
     println!(
         "| errors | {} {:?} |",

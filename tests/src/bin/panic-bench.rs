@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use jiff::Timestamp;
 use serde_json::json;
@@ -15,16 +15,11 @@ use sigap::domain::contact::PhoneNumber;
 use sigap::domain::signature::gateway_signature;
 use sigap::ids::{OsRandom, keyed_hash};
 use sigap_tests::calls::{CallLog, counted_clients};
-use sigap_tests::{api_request, stack};
+use sigap_tests::{api_request, percentile_ms, stack};
 
 /// Presses measured.
 const PRESSES: usize = 200;
 const DEVICE_KEY: &str = "bench-device-key";
-
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1000.0
-}
 
 #[tokio::main]
 async fn main() {
@@ -142,8 +137,8 @@ async fn main() {
     ] {
         println!(
             "| {name} | {:.1} | {:.1} |",
-            percentile(list, 0.5),
-            percentile(list, 0.99)
+            percentile_ms(list, 0.5),
+            percentile_ms(list, 0.99)
         );
     }
     println!();
