@@ -43,6 +43,37 @@ pub struct PanicTool {
     pub clients: AwsClients,
 }
 
+/// Writes an active device straight into the table, as if its phone had verified the
+/// code (devstack and tests: no SMS round trip). Returns the device's secret, derived
+/// from `device_key` as the panic function derives it.
+pub async fn register_active_device(
+    devices: &DeviceStore,
+    device_key: &str,
+    sender_hash_key: &str,
+    id: &str,
+    phone: &PhoneNumber,
+) -> Result<String, String> {
+    let otp = keyed_hash(device_key.as_bytes(), &format!("otp:{id}:000000"));
+    let now = Timestamp::now();
+    // A retry finds the pending device already there; activating is what counts.
+    let _ = devices
+        .create_pending(&PendingDevice {
+            id,
+            phone,
+            phone_hash: &keyed_hash(sender_hash_key.as_bytes(), phone.as_e164()),
+            otp_hash: &otp,
+            expires_at: now,
+            attempts: 5,
+            now,
+        })
+        .await;
+    devices
+        .activate(id, &otp)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(keyed_hash(device_key.as_bytes(), &format!("device:{id}")))
+}
+
 impl PanicTool {
     fn secret(&self) -> String {
         keyed_hash(self.device_key.as_bytes(), &format!("device:{DEMO_DEVICE}"))
@@ -59,25 +90,16 @@ impl PanicTool {
         {
             return Ok(());
         }
-        let key = self.device_key.as_bytes();
         let phone = PhoneNumber::parse(DEMO_PHONE).map_err(|e| e.to_string())?;
-        let otp = keyed_hash(key, &format!("otp:{DEMO_DEVICE}:000000"));
-        let now = Timestamp::now();
-        let _ = devices
-            .create_pending(&PendingDevice {
-                id: DEMO_DEVICE,
-                phone: &phone,
-                phone_hash: &keyed_hash(self.sender_hash_key.as_bytes(), phone.as_e164()),
-                otp_hash: &otp,
-                expires_at: now,
-                attempts: 5,
-                now,
-            })
-            .await;
-        devices
-            .activate(DEMO_DEVICE, &otp)
-            .await
-            .map_err(|e| e.to_string())?;
+        register_active_device(
+            &devices,
+            &self.device_key,
+            &self.sender_hash_key,
+            DEMO_DEVICE,
+            &phone,
+        )
+        .await?;
+        let key = self.device_key.as_bytes();
         let contact = PhoneNumber::parse(DEMO_CONTACT).map_err(|e| e.to_string())?;
         devices
             .set_settings(

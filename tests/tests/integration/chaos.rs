@@ -20,11 +20,11 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use futures::StreamExt;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
-use sigap::adapters::incidents::{DeviceStore, PendingDevice};
+use sigap::adapters::incidents::DeviceStore;
 use sigap::adapters::table::ItemReader;
 use sigap::domain::contact::PhoneNumber;
 use sigap::domain::signature::gateway_signature;
-use sigap::ids::{OsRandom, keyed_hash};
+use sigap::ids::OsRandom;
 use sigap_tests::faults::{Fault, FaultPlan, FaultProxy};
 use sigap_tests::{
     all_sent_sms, clients, clients_at, devstack_with, items_with_pk_prefix, moto_endpoint,
@@ -148,27 +148,6 @@ async fn peek_all(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<String> {
     bodies
 }
 
-/// Registers an active device directly in the table, as a verified phone would be.
-async fn device(store: &DeviceStore, device_key: &str, sender_key: &str, id: &str) -> String {
-    let phone = PhoneNumber::parse(&unique_phone()).unwrap();
-    let otp = keyed_hash(device_key.as_bytes(), &format!("otp:{id}:000000"));
-    let now = Timestamp::now();
-    store
-        .create_pending(&PendingDevice {
-            id,
-            phone: &phone,
-            phone_hash: &keyed_hash(sender_key.as_bytes(), phone.as_e164()),
-            otp_hash: &otp,
-            expires_at: now,
-            attempts: 5,
-            now,
-        })
-        .await
-        .unwrap();
-    store.activate(id, &otp).await.unwrap();
-    keyed_hash(device_key.as_bytes(), &format!("device:{id}"))
-}
-
 /// The tracking id in an accepted submission's answer.
 fn answer_id(answer: &Answer) -> String {
     answer
@@ -207,7 +186,16 @@ async fn under_twenty_percent_faults_nothing_accepted_is_lost_or_doubled() {
     let mut secrets = Vec::new();
     for n in 0..presses {
         let id = format!("c4a05{:011x}{n:016x}", std::process::id());
-        let secret = device(&devices, &device_key, &sender_key, &id).await;
+        let phone = PhoneNumber::parse(&unique_phone()).unwrap();
+        let secret = devstack::panic_tool::register_active_device(
+            &devices,
+            &device_key,
+            &sender_key,
+            &id,
+            &phone,
+        )
+        .await
+        .unwrap();
         secrets.push((id, secret));
     }
 
