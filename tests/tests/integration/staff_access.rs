@@ -581,6 +581,12 @@ async fn identities_of_anonymous_and_confidential_reporters_stay_hidden() {
     let admin = running.token("admin-1", &["admin"]);
     let supervisor = running.token("sup-1", &["supervisor"]);
     let agency = running.token("a-1", &["agency:dsdabm"]);
+    // What agencies (and admins) are sent: everything on the staff topic.
+    let clients = sigap_tests::clients().await;
+    let to_staff =
+        sigap_tests::subscriber(&clients, &running.stack.topics["StaffTopic"], None).await;
+    let mut identities = Vec::new();
+    let mut reports = Vec::new();
     for (flag, name) in [
         ("anonymous", "Wulan Anonimawati"),
         ("confidential", "Raden Rahasiawan"),
@@ -592,6 +598,8 @@ async fn identities_of_anonymous_and_confidential_reporters_stay_hidden() {
         body["confidential"] = json!(flag == "confidential");
         body["contact"] = json!({"name": name, "phone": phone, "email": "pelapor@example.id"});
         let (id, _) = triaged(&running, body).await;
+        identities.extend([name.to_string(), digits.clone()]);
+        reports.push(id.clone());
         let dispatched = call(
             "POST",
             &format!("{base}/staff/reports/{id}/dispatch"),
@@ -671,6 +679,25 @@ async fn identities_of_anonymous_and_confidential_reporters_stay_hidden() {
         for secret in [name, digits.as_str(), "pelapor@example.id"] {
             assert!(!logs.contains(secret), "{flag}: {secret} found in the logs");
         }
+    }
+    // …nor any message sent to an agency. The capture works: the notices of both
+    // dispatches arrived, naming their reports.
+    let mut sent = String::new();
+    let started = Instant::now();
+    while !reports.iter().all(|id| sent.contains(id.as_str())) {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no agency notice for {reports:?} in {sent}"
+        );
+        sent.extend(sigap_tests::take_messages(&clients, &to_staff).await);
+    }
+    sent.extend(sigap_tests::drain(&clients, &to_staff).await);
+    for secret in identities
+        .iter()
+        .map(String::as_str)
+        .chain(["pelapor@example.id"])
+    {
+        assert!(!sent.contains(secret), "{secret} sent to staff: {sent}");
     }
     running.shutdown();
 }
