@@ -151,11 +151,23 @@ pub fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response<Bod
                 .to_string(),
         ),
     };
-    let mut response = Response::new(Body::Text(text));
+    text_response(status, "application/json; charset=utf-8", text)
+}
+
+/// A response of `content_type`, which browsers must not second-guess (`nosniff`):
+/// what citizens typed comes back as data, never as a page that runs it.
+pub fn text_response(
+    status: StatusCode,
+    content_type: &'static str,
+    text: impl Into<String>,
+) -> Response<Body> {
+    let mut response = Response::new(Body::Text(text.into()));
     *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json; charset=utf-8"),
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
     );
     response
 }

@@ -229,6 +229,25 @@ pub async fn devstack_with(
     .unwrap()
 }
 
+/// Enrols device `id` (with a fresh phone) in `running`'s table as devstack's panic
+/// tool does, and returns its signing secret.
+pub async fn enrolled_device(running: &devstack::Running, id: &str) -> String {
+    let phone = sigap::domain::contact::PhoneNumber::parse(&unique_phone()).unwrap();
+    let devices = sigap::adapters::incidents::DeviceStore::new(
+        clients().await.dynamodb.clone(),
+        running.stack.table_name().unwrap(),
+    );
+    devstack::panic_tool::register_active_device(
+        &devices,
+        &devstack::provision::dev_secret("/sigap/device-key"),
+        &devstack::provision::dev_secret("/sigap/sender-hash-key"),
+        id,
+        &phone,
+    )
+    .await
+    .unwrap()
+}
+
 /// Builds an API Gateway HTTP API (v2) request the way Lambda delivers it.
 pub fn api_request(
     method: &str,
@@ -286,6 +305,8 @@ pub struct HttpReply {
     pub headers: hyper::HeaderMap,
     /// Body as JSON.
     pub json: serde_json::Value,
+    /// Body as text (invalid UTF-8 replaced), for XML and HTML answers.
+    pub text: String,
 }
 
 /// Reads a `lambda_http` response the handler returned.
@@ -296,6 +317,7 @@ pub fn reply(response: lambda_http::Response<lambda_http::Body>) -> HttpReply {
         status: parts.status.as_u16(),
         headers: parts.headers,
         json: serde_json::from_slice(bytes).unwrap_or(serde_json::Value::Null),
+        text: String::from_utf8_lossy(bytes).into_owned(),
     }
 }
 
@@ -306,13 +328,23 @@ pub async fn http(
     headers: &[(&str, &str)],
     body: Option<&str>,
 ) -> HttpReply {
+    http_bytes(method, url, headers, body.unwrap_or_default().as_bytes()).await
+}
+
+/// One HTTP request whose body is any bytes (not necessarily UTF-8).
+pub async fn http_bytes(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> HttpReply {
     let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
     let mut request = hyper::Request::builder().method(method).uri(url);
     for (k, v) in headers {
         request = request.header(*k, *v);
     }
     let request = request
-        .body(Full::new(Bytes::from(body.unwrap_or_default().to_string())))
+        .body(Full::new(Bytes::copy_from_slice(body)))
         .unwrap();
     let response = client.request(request).await.unwrap();
     let status = response.status().as_u16();
@@ -322,6 +354,7 @@ pub async fn http(
         status,
         headers,
         json: serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+        text: String::from_utf8_lossy(&bytes).into_owned(),
     }
 }
 

@@ -6,12 +6,12 @@
 //! the link does anything only while the incident waits for an owner. The responder
 //! may type their unit; otherwise the owner is recorded as the tier's link.
 
-use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use sigap::adapters::table::StoreError;
 use sigap::domain::incident::{self, IncidentState, TimelineEntry, parse_incident_code};
 use sigap::domain::signature::constant_time_eq;
-use sigap::http::ApiError;
+use sigap::http::{ApiError, text_response};
 use sigap::paging::ack_token;
 use tracing::info;
 
@@ -39,13 +39,7 @@ fn html(status: StatusCode, body: &str) -> Response<Body> {
     let page = format!(
         "<!doctype html><html lang=\"id\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>SIGAP</title></head><body>{body}</body></html>"
     );
-    let mut response = Response::new(Body::Text(page));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    response
+    text_response(status, "text/html; charset=utf-8", page)
 }
 
 /// `GET`: the confirm form.

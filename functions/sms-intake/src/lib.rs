@@ -20,7 +20,7 @@ mod social;
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use lambda_http::http::{HeaderValue, Method, StatusCode, header};
+use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Deserialize;
 use serde_json::json;
@@ -53,7 +53,7 @@ use sigap::domain::submission::ReporterContact;
 use sigap::domain::tracking_id::TrackingId;
 use sigap::domain::triage::mask_pii;
 use sigap::domain::workflow::{self, Change, Policy, WorkflowError};
-use sigap::http::{ApiError, forwarded_base_url, json_bytes, json_response};
+use sigap::http::{ApiError, forwarded_base_url, json_bytes, json_response, text_response};
 use sigap::ids::{IdGenerator, keyed_hash, sha256_hex};
 use sigap::paging::Pager;
 use tracing::{error, info, warn};
@@ -318,11 +318,7 @@ async fn twilio(app: &SmsIntake, request: &Request) -> Result<Response<Body>, Ap
         return Err(bad_request("MessageSid dan From wajib ada."));
     };
     receive(app, "twilio", sid, from, field("Body").unwrap_or_default()).await?;
-    let mut response = Response::new(Body::from(EMPTY_TWIML));
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
-    Ok(response)
+    Ok(text_response(StatusCode::OK, "text/xml", EMPTY_TWIML))
 }
 
 /// The raw body within the size limit, whatever its content type.

@@ -42,7 +42,7 @@ use sigap::domain::submission::{ReportSubmission, SubmissionBody};
 use sigap::domain::tracking_id::TrackingId;
 use sigap::domain::triage::{EMERGENCY_ADVICE, TriageRules, detect_emergency, mask_pii};
 use sigap::domain::workflow::{self, Change, WorkflowError};
-use sigap::http::{ApiError, json_bytes, json_response, parse_json, staff_caller};
+use sigap::http::{ApiError, json_bytes, json_response, parse_json, staff_caller, text_response};
 use sigap::ids::{IdGenerator, keyed_hash, sha256_hex};
 use tracing::{error, info, warn};
 
@@ -560,15 +560,10 @@ fn created(stored: StoredResponse) -> Response<Body> {
     let location = serde_json::from_str::<serde_json::Value>(&stored.body)
         .ok()
         .and_then(|v| v["links"]["self"].as_str().map(str::to_string));
-    let mut response = Response::new(Body::Text(stored.body));
-    *response.status_mut() = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::CREATED);
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json; charset=utf-8"),
-    );
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::CREATED);
+    let mut response = text_response(status, "application/json; charset=utf-8", stored.body);
     if let Some(value) = location.and_then(|l| HeaderValue::from_str(&l).ok()) {
-        headers.insert(header::LOCATION, value);
+        response.headers_mut().insert(header::LOCATION, value);
     }
     response
 }

@@ -6,7 +6,7 @@
 //! `open` while it waits for verification, so there are no tokens to look up
 //! (`tokens/{token}` answers 404).
 
-use lambda_http::http::{HeaderValue, Method, StatusCode, header};
+use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use sigap::domain::open311::{
     Doc, Format, Note, Open311Error, discovery_doc, errors_doc, request_doc, requests_doc,
@@ -14,7 +14,7 @@ use sigap::domain::open311::{
 };
 use sigap::domain::report::{Report, ReportAction, ReportEvent};
 use sigap::domain::tracking_id::TrackingId;
-use sigap::http::forwarded_base_url;
+use sigap::http::{forwarded_base_url, text_response};
 use tracing::error;
 
 use crate::WebIntake;
@@ -54,13 +54,11 @@ fn unavailable(context: &str, err: impl std::fmt::Display) -> Vec<Open311Error> 
 }
 
 fn respond(reply: Reply, format: Format) -> Response<Body> {
-    let mut response = Response::new(Body::Text(reply.doc.render(reply.root, format)));
-    *response.status_mut() = reply.status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(format.content_type()),
-    );
-    response
+    text_response(
+        reply.status,
+        format.content_type(),
+        reply.doc.render(reply.root, format),
+    )
 }
 
 /// The query string's value of `name` (empty counts as absent).

@@ -205,6 +205,22 @@ pub fn parse_rate(expression: &str) -> Option<Duration> {
 }
 
 impl Template {
+    /// Every HTTP route: method, path template, and whether a JWT authorizer guards it.
+    pub fn http_routes(&self) -> impl Iterator<Item = (&str, &str, bool)> {
+        self.functions
+            .iter()
+            .flat_map(|f| &f.events)
+            .filter_map(|e| match e {
+                EventSpec::Http {
+                    method,
+                    path,
+                    authorizer,
+                    ..
+                } => Some((method.as_str(), path.as_str(), authorizer.is_some())),
+                _ => None,
+            })
+    }
+
     /// Parses template text.
     pub fn parse(text: &str) -> Result<Self, TemplateError> {
         let doc: Value = serde_yaml::from_str(text).map_err(|e| malformed(e.to_string()))?;

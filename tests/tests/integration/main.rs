@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod backoffice_views;
+mod bad_input;
 mod chaos;
 mod devstack_e2e;
 mod idempotency;

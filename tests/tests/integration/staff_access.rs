@@ -141,19 +141,7 @@ async fn every_route_for_every_principal() {
     assert_eq!(incident.status, 201, "{}", incident.json);
     let incident = incident.json["id"].as_str().unwrap().to_string();
     let device = format!("a7e4a{:027x}", std::process::id());
-    let clients = sigap_tests::clients().await;
-    devstack::panic_tool::register_active_device(
-        &sigap::adapters::incidents::DeviceStore::new(
-            clients.dynamodb.clone(),
-            running.stack.table_name().unwrap(),
-        ),
-        &devstack::provision::dev_secret("/sigap/device-key"),
-        &devstack::provision::dev_secret("/sigap/sender-hash-key"),
-        &device,
-        &sigap::domain::contact::PhoneNumber::parse(&unique_phone()).unwrap(),
-    )
-    .await
-    .unwrap();
+    sigap_tests::enrolled_device(&running, &device).await;
     let mut keys = Vec::new();
     for name in ["Aplikasi Warga", "Aplikasi Lama"] {
         let issued = call(
@@ -539,19 +527,13 @@ async fn every_route_for_every_principal() {
     // Every route the template declares has a row, so a new route needs one.
     let template = devstack::template::Template::parse(&sigap_tests::template_text()).unwrap();
     let mut missing = Vec::new();
-    for function in &template.functions {
-        for event in &function.events {
-            let devstack::template::EventSpec::Http { method, path, .. } = event else {
-                continue;
-            };
-            let covered = matrix.iter().any(|(m, url, _, _)| {
-                let url_path = url[base.len()..].split('?').next().unwrap_or_default();
-                m.eq_ignore_ascii_case(method)
-                    && devstack::server::match_path(path, url_path).is_some()
-            });
-            if !covered && !ENROLMENT_AND_LINKS.contains(&format!("{method} {path}").as_str()) {
-                missing.push(format!("{method} {path}"));
-            }
+    for (method, path, _) in template.http_routes() {
+        let covered = matrix.iter().any(|(m, url, _, _)| {
+            let url_path = url[base.len()..].split('?').next().unwrap_or_default();
+            m.eq_ignore_ascii_case(method) && devstack::server::match_path(path, url_path).is_some()
+        });
+        if !covered && !ENROLMENT_AND_LINKS.contains(&format!("{method} {path}").as_str()) {
+            missing.push(format!("{method} {path}"));
         }
     }
     assert!(missing.is_empty(), "routes without a row: {missing:?}");
@@ -837,147 +819,136 @@ async fn every_route_refuses_missing_forged_expired_and_wrongly_signed_callers()
     };
     let mut failures = Vec::new();
     let mut checked = 0;
-    for function in &template.functions {
-        for event in &function.events {
-            let devstack::template::EventSpec::Http {
-                method,
-                path,
-                authorizer,
-                ..
-            } = event
-            else {
-                continue;
-            };
-            let route = format!("{method} {path}");
-            let url = format!("{base}{}", fill(path));
-            let expect = |who: &'static str,
-                          headers: Vec<(&'static str, String)>,
-                          body: &'static str,
-                          want: &'static [u16]| {
-                refused_as_expected(
-                    method.clone(),
-                    url.clone(),
-                    route.clone(),
-                    who,
-                    headers,
-                    body,
-                    want,
+    for (method, path, authorized) in template.http_routes() {
+        let route = format!("{method} {path}");
+        let url = format!("{base}{}", fill(path));
+        let expect = |who: &'static str,
+                      headers: Vec<(&'static str, String)>,
+                      body: &'static str,
+                      want: &'static [u16]| {
+            refused_as_expected(
+                method.to_string(),
+                url.clone(),
+                route.clone(),
+                who,
+                headers,
+                body,
+                want,
+            )
+        };
+        let json = ("content-type", "application/json".to_string());
+        let outcomes = if authorized {
+            vec![
+                expect("anonymous", vec![json.clone()], "{}", &[401]).await,
+                expect(
+                    "forged JWT",
+                    vec![json.clone(), ("authorization", format!("Bearer {forged}"))],
+                    "{}",
+                    &[401],
                 )
-            };
-            let json = ("content-type", "application/json".to_string());
-            let outcomes = if authorizer.is_some() {
-                vec![
-                    expect("anonymous", vec![json.clone()], "{}", &[401]).await,
-                    expect(
-                        "forged JWT",
-                        vec![json.clone(), ("authorization", format!("Bearer {forged}"))],
-                        "{}",
-                        &[401],
-                    )
-                    .await,
-                    expect(
-                        "expired JWT",
-                        vec![json.clone(), ("authorization", format!("Bearer {expired}"))],
-                        "{}",
-                        &[401],
-                    )
-                    .await,
-                    expect(
-                        "no Sigap role",
-                        vec![json.clone(), ("authorization", format!("Bearer {no_role}"))],
-                        "{}",
-                        &[403],
-                    )
-                    .await,
-                ]
-            } else if route == "POST /sms/twilio" {
-                let form = (
-                    "content-type",
-                    "application/x-www-form-urlencoded".to_string(),
-                );
-                vec![
-                    expect(
-                        "wrong Twilio signature",
-                        vec![form, ("x-twilio-signature", "Zm9yZ2Vk".into())],
-                        "MessageSid=SM1&From=%2B6281234567890&Body=BDG+test",
-                        &[403],
-                    )
-                    .await,
-                ]
-            } else if route == "POST /sms/gateway" {
-                vec![
-                    expect(
-                        "wrong gateway signature",
-                        vec![
-                            json.clone(),
-                            (
-                                "x-sigap-timestamp",
-                                jiff::Timestamp::now().as_second().to_string(),
-                            ),
-                            ("x-sigap-signature", "sha256=00".into()),
-                        ],
-                        r#"{"message_id":"m1","from":"081234567890","text":"BDG test"}"#,
-                        &[403],
-                    )
-                    .await,
-                ]
-            } else if route == "POST /social/x" {
-                // X is off in devstack (no account id): the route answers 404 before
-                // any check; with X on, a wrong signature is 403 (social_mentions).
-                vec![
-                    expect(
-                        "wrong X signature",
-                        vec![
-                            json.clone(),
-                            ("x-twitter-webhooks-signature", "sha256=Zm9yZ2Vk".into()),
-                        ],
-                        "{}",
-                        &[403, 404],
-                    )
-                    .await,
-                ]
-            } else if path.starts_with("/panic/") && !DEVICE_ENROLMENT.contains(&route.as_str()) {
-                vec![
-                    expect("unsigned device", vec![json.clone()], "{}", &[403]).await,
-                    expect(
-                        "wrongly signed device",
-                        vec![
-                            json.clone(),
-                            ("x-sigap-device", "0000000000000000000000000000beef".into()),
-                            (
-                                "x-sigap-timestamp",
-                                jiff::Timestamp::now().as_second().to_string(),
-                            ),
-                            ("x-sigap-signature", "sha256=00".into()),
-                        ],
-                        "{}",
-                        &[403],
-                    )
-                    .await,
-                ]
-            } else if route == "POST /reports/{id}/{action}" {
-                vec![
-                    expect("no reporter token", vec![json.clone()], "{}", &[401, 404]).await,
-                    expect(
-                        "wrong reporter token",
-                        vec![json.clone(), ("x-reporter-token", "forged".into())],
-                        "{}",
-                        &[403, 404],
-                    )
-                    .await,
-                ]
-            } else if path.starts_with("/a/") {
-                vec![expect("forged link token", vec![], "", &[403, 404]).await]
-            } else {
-                assert!(
-                    PUBLIC.contains(&route.as_str()) || DEVICE_ENROLMENT.contains(&route.as_str()),
-                    "{route} is public: add it to PUBLIC or give it a check"
-                );
-                continue;
-            };
-            checked += 1;
-            failures.extend(outcomes.into_iter().flatten());
-        }
+                .await,
+                expect(
+                    "expired JWT",
+                    vec![json.clone(), ("authorization", format!("Bearer {expired}"))],
+                    "{}",
+                    &[401],
+                )
+                .await,
+                expect(
+                    "no Sigap role",
+                    vec![json.clone(), ("authorization", format!("Bearer {no_role}"))],
+                    "{}",
+                    &[403],
+                )
+                .await,
+            ]
+        } else if route == "POST /sms/twilio" {
+            let form = (
+                "content-type",
+                "application/x-www-form-urlencoded".to_string(),
+            );
+            vec![
+                expect(
+                    "wrong Twilio signature",
+                    vec![form, ("x-twilio-signature", "Zm9yZ2Vk".into())],
+                    "MessageSid=SM1&From=%2B6281234567890&Body=BDG+test",
+                    &[403],
+                )
+                .await,
+            ]
+        } else if route == "POST /sms/gateway" {
+            vec![
+                expect(
+                    "wrong gateway signature",
+                    vec![
+                        json.clone(),
+                        (
+                            "x-sigap-timestamp",
+                            jiff::Timestamp::now().as_second().to_string(),
+                        ),
+                        ("x-sigap-signature", "sha256=00".into()),
+                    ],
+                    r#"{"message_id":"m1","from":"081234567890","text":"BDG test"}"#,
+                    &[403],
+                )
+                .await,
+            ]
+        } else if route == "POST /social/x" {
+            // X is off in devstack (no account id): the route answers 404 before
+            // any check; with X on, a wrong signature is 403 (social_mentions).
+            vec![
+                expect(
+                    "wrong X signature",
+                    vec![
+                        json.clone(),
+                        ("x-twitter-webhooks-signature", "sha256=Zm9yZ2Vk".into()),
+                    ],
+                    "{}",
+                    &[403, 404],
+                )
+                .await,
+            ]
+        } else if path.starts_with("/panic/") && !DEVICE_ENROLMENT.contains(&route.as_str()) {
+            vec![
+                expect("unsigned device", vec![json.clone()], "{}", &[403]).await,
+                expect(
+                    "wrongly signed device",
+                    vec![
+                        json.clone(),
+                        ("x-sigap-device", "0000000000000000000000000000beef".into()),
+                        (
+                            "x-sigap-timestamp",
+                            jiff::Timestamp::now().as_second().to_string(),
+                        ),
+                        ("x-sigap-signature", "sha256=00".into()),
+                    ],
+                    "{}",
+                    &[403],
+                )
+                .await,
+            ]
+        } else if route == "POST /reports/{id}/{action}" {
+            vec![
+                expect("no reporter token", vec![json.clone()], "{}", &[401, 404]).await,
+                expect(
+                    "wrong reporter token",
+                    vec![json.clone(), ("x-reporter-token", "forged".into())],
+                    "{}",
+                    &[403, 404],
+                )
+                .await,
+            ]
+        } else if path.starts_with("/a/") {
+            vec![expect("forged link token", vec![], "", &[403, 404]).await]
+        } else {
+            assert!(
+                PUBLIC.contains(&route.as_str()) || DEVICE_ENROLMENT.contains(&route.as_str()),
+                "{route} is public: add it to PUBLIC or give it a check"
+            );
+            continue;
+        };
+        checked += 1;
+        failures.extend(outcomes.into_iter().flatten());
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(checked >= 28, "{checked} routes checked");
