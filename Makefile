@@ -7,6 +7,7 @@ VENV          := .venv
 VENV_BUILD    := .venv-build
 VENV_IAC      := .venv-iac
 VENV_CHECKOV  := .venv-checkov
+VENV_API_FUZZ := .venv-schemathesis
 MOTO_PORT     ?= 5055
 DEVSTACK_PORT ?= 3000
 FUNCTIONS     := web-intake verify notify backoffice sla-sweep sms-intake panic escalate
@@ -23,7 +24,7 @@ help:
 	@echo "make run    start moto and the whole system on http://127.0.0.1:$(DEVSTACK_PORT)"
 	@echo "make test   formatting, clippy, unit and integration tests (starts its own moto)"
 	@echo "make bench  SLA sweep scaling (1,000 vs 100,000 open reports), panic press-to-page latency, loopback load (a few minutes)"
-	@echo "make chaos  the full fault-injection suite (1,000 reports, 100 presses, 20% of AWS calls failing)"
+	@echo "make chaos  the long API fuzz (schemathesis, 200 examples per route) and the full fault-injection suite (1,000 reports, 100 presses, 20% of AWS calls failing)"
 	@echo "make build  one deployable zip per function under target/lambda (ARCH=$(ARCH))"
 	@echo "make deploy STAGE=dev   sam build + sam deploy with samconfig.toml (needs AWS credentials)"
 	@echo "make seed TABLE=<name>  write the bundled categories and agencies into a deployed table"
@@ -77,9 +78,15 @@ template-check: $(VENV_IAC)/.installed $(VENV_CHECKOV)/.installed
 openapi-check: venv
 	$(VENV)/bin/openapi-spec-validator infra/openapi.yaml
 
+# schemathesis, which the api_contract test runs against devstack.
+$(VENV_API_FUZZ)/.installed: requirements-schemathesis.txt
+	$(PYTHON) -m venv $(VENV_API_FUZZ)
+	$(VENV_API_FUZZ)/bin/pip install --quiet --disable-pip-version-check -r requirements-schemathesis.txt
+	touch $@
+
 # Unit tests need no server; integration tests start their own moto from .venv.
 # The last line sums every harness's counts (cargo ends on empty doc-test harnesses).
-unit-and-integration: venv
+unit-and-integration: venv $(VENV_API_FUZZ)/.installed
 	@mkdir -p target
 	@cargo test --workspace 2>&1 | tee target/test-output.log; status=$${PIPESTATUS[0]}; \
 	awk '/^test result:/ { for (i = 2; i <= NF; i++) { if ($$i ~ /^passed;/) p += $$(i-1); if ($$i ~ /^failed;/) f += $$(i-1) } } \
@@ -97,7 +104,9 @@ bench: venv
 # failing (make test runs a small version of the same test). Prints its figures.
 # Stock moto copies the whole table on every transaction and, at this size, grows
 # until the kernel kills it: the run uses the bench's moto (tests/bench/moto_bench.py).
-chaos: venv
+chaos: venv $(VENV_API_FUZZ)/.installed
+	API_FUZZ_EXAMPLES=200 API_FUZZ_SEED=random \
+		cargo test -p sigap-tests --test integration api_contract:: -- --nocapture
 	MOTO_SERVER=$(CURDIR)/tests/bench/moto-server CHAOS_REPORTS=1000 CHAOS_PRESSES=100 \
 		cargo test -p sigap-tests --test integration chaos:: -- --nocapture
 

@@ -113,6 +113,12 @@ pub fn json_bytes(request: &Request, max: usize) -> Result<&[u8], ApiError> {
             "Kirim data sebagai JSON (Content-Type: application/json).",
         ));
     }
+    body_bytes(request, max)
+}
+
+/// The body as sent, whatever its content type, refused (413) when larger than `max`
+/// bytes: for signed requests, whose signature covers the bytes themselves.
+pub fn body_bytes(request: &Request, max: usize) -> Result<&[u8], ApiError> {
     let bytes: &[u8] = request.body().as_ref();
     if bytes.len() > max {
         return Err(ApiError::new(

@@ -18,7 +18,7 @@ use sigap::domain::incident::{
 };
 use sigap::domain::location::Coordinates;
 use sigap::domain::signature::verify_gateway;
-use sigap::http::{ApiError, json_bytes, json_response, parse_json};
+use sigap::http::{ApiError, body_bytes, json_bytes, json_response, parse_json};
 use sigap::ids::keyed_hash;
 use tracing::{info, warn};
 
@@ -67,7 +67,8 @@ fn signed<'a>(app: &Panic, request: &'a Request) -> Result<(String, &'a [u8]), A
             "Tanda tangan perangkat tidak valid.",
         ));
     }
-    let body = json_bytes(request, MAX_BODY_BYTES)?;
+    // The signature covers the bytes; a signed press pages whatever its content type.
+    let body = body_bytes(request, MAX_BODY_BYTES)?;
     let verified = verify_gateway(
         &device_secret(&app.config.device_key, device),
         header(request, TIMESTAMP_HEADER),

@@ -53,7 +53,9 @@ use sigap::domain::submission::ReporterContact;
 use sigap::domain::tracking_id::TrackingId;
 use sigap::domain::triage::mask_pii;
 use sigap::domain::workflow::{self, Change, Policy, WorkflowError};
-use sigap::http::{ApiError, forwarded_base_url, json_bytes, json_response, text_response};
+use sigap::http::{
+    ApiError, body_bytes, forwarded_base_url, json_bytes, json_response, text_response,
+};
 use sigap::ids::{IdGenerator, keyed_hash, sha256_hex};
 use sigap::paging::Pager;
 use tracing::{error, info, warn};
@@ -292,7 +294,7 @@ fn public_url(app: &SmsIntake, request: &Request) -> String {
 }
 
 async fn twilio(app: &SmsIntake, request: &Request) -> Result<Response<Body>, ApiError> {
-    let body = raw_body(request)?;
+    let body = body_bytes(request, MAX_BODY_BYTES)?;
     let params: Vec<(String, String)> = form_urlencoded::parse(body)
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
@@ -321,19 +323,6 @@ async fn twilio(app: &SmsIntake, request: &Request) -> Result<Response<Body>, Ap
     Ok(text_response(StatusCode::OK, "text/xml", EMPTY_TWIML))
 }
 
-/// The raw body within the size limit, whatever its content type.
-pub(crate) fn raw_body(request: &Request) -> Result<&[u8], ApiError> {
-    let body = request.body().as_ref();
-    if body.len() > MAX_BODY_BYTES {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "Pesan terlalu besar.",
-        ));
-    }
-    Ok(body)
-}
-
 /// The generic gateway's message.
 #[derive(Debug, Deserialize)]
 struct GatewayMessage {
@@ -343,7 +332,7 @@ struct GatewayMessage {
 }
 
 async fn gateway(app: &SmsIntake, request: &Request) -> Result<Response<Body>, ApiError> {
-    let body = raw_body(request)?;
+    let body = body_bytes(request, MAX_BODY_BYTES)?;
     let verified = verify_gateway(
         &app.config.gateway_secret,
         header_str(request, "x-sigap-timestamp"),

@@ -102,7 +102,7 @@ pub(crate) fn crc(app: &SmsIntake, request: &Request) -> Result<Response<Body>, 
 /// `POST /social/x`.
 pub(crate) async fn events(app: &SmsIntake, request: &Request) -> Result<Response<Body>, ApiError> {
     let x = app.config.x.as_ref().ok_or_else(unconfigured)?;
-    let body = super::raw_body(request)?;
+    let body = sigap::http::body_bytes(request, super::MAX_BODY_BYTES)?;
     let signature = header_str(request, "x-twitter-webhooks-signature").unwrap_or_default();
     if !verify_x(&x.consumer_secret, body, signature) {
         warn!("x webhook with a missing or bad signature refused");

@@ -69,6 +69,10 @@ fn gateway_error(status: StatusCode, message: &str) -> Response<Full<Bytes>> {
         json!({ "message": message }).to_string(),
     )));
     *response.status_mut() = status;
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
     response
 }
 
