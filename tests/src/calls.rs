@@ -128,6 +128,30 @@ impl CallLog {
     }
 }
 
+/// Tells devstack's crash plan about every SNS publish attempt as it goes out (its
+/// answer may never come back), so a cut invocation is known to have maybe sent
+/// something ([`devstack::crashes::note_sent`]).
+#[derive(Debug, Clone, Default)]
+pub struct SentWitness;
+
+impl Intercept for SentWitness {
+    fn name(&self) -> &'static str {
+        "SentWitness"
+    }
+
+    fn read_before_transmit(
+        &self,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if operation(context.request()) == "SNS.Publish" {
+            devstack::crashes::note_sent();
+        }
+        Ok(())
+    }
+}
+
 /// Clients pointed at this process's moto that record every call in `log`.
 pub async fn counted_clients(log: &CallLog) -> AwsClients {
     let config = crate::sdk_config().await;

@@ -112,9 +112,18 @@ pub async fn clients() -> AwsClients {
     AwsClients::new(&sdk_config().await)
 }
 
-/// AWS clients pointed at `endpoint` (a [`faults::FaultProxy`] in front of moto).
+/// AWS clients pointed at `endpoint` (a [`faults::FaultProxy`] in front of moto); the
+/// SNS client tells devstack's crash plan what it sent ([`calls::SentWitness`]).
 pub async fn clients_at(endpoint: &str) -> AwsClients {
-    AwsClients::new(&sdk_config_at(endpoint).await)
+    let config = sdk_config_at(endpoint).await;
+    AwsClients {
+        sns: aws_sdk_sns::Client::from_conf(
+            aws_sdk_sns::config::Builder::from(&config)
+                .interceptor(calls::SentWitness)
+                .build(),
+        ),
+        ..AwsClients::new(&config)
+    }
 }
 
 /// The SDK configuration pointed at this process's moto.
@@ -203,17 +212,18 @@ pub async fn devstack(
     ids: Arc<dyn IdGenerator>,
     background: bool,
 ) -> devstack::Running {
-    devstack_with(name, clients().await, clock, ids, background).await
+    devstack_with(name, clients().await, clock, ids, background, None).await
 }
 
 /// Starts devstack on a free port with its functions using `clients` (e.g. through a
-/// [`faults::FaultProxy`]).
+/// [`faults::FaultProxy`]), cutting invocations off as `crashes` plans.
 pub async fn devstack_with(
     name: &str,
     clients: AwsClients,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     background: bool,
+    crashes: Option<Arc<devstack::crashes::CrashPlan>>,
 ) -> devstack::Running {
     devstack::start(devstack::Options {
         template: template_text(),
@@ -224,6 +234,7 @@ pub async fn devstack_with(
         ids,
         background,
         dev_clock: None,
+        crashes,
     })
     .await
     .unwrap()

@@ -5,6 +5,7 @@
 //! the schedules. What the template declares and devstack cannot run fails start-up.
 
 pub mod console;
+pub mod crashes;
 pub mod functions;
 pub mod jwt;
 pub mod panic_tool;
@@ -110,6 +111,8 @@ pub struct Options {
     pub background: bool,
     /// A clock to expose at `/_devstack/clock` so developers can move time (dev only).
     pub dev_clock: Option<Arc<DevClock>>,
+    /// Invocations to cut off at a random moment (the chaos suite's crashes).
+    pub crashes: Option<Arc<crashes::CrashPlan>>,
 }
 
 /// A running devstack.
@@ -321,6 +324,10 @@ pub async fn start(options: Options) -> Result<Running, DevstackError> {
     let mut schedules = Vec::new();
     for (function, settings) in template.functions.iter().zip(&function_settings) {
         let invoker = functions::build(&function.crate_name, settings, &runtime)?;
+        let invoker = match &options.crashes {
+            Some(plan) => plan.wrap(invoker),
+            None => invoker,
+        };
         for event in &function.events {
             let mismatch = || {
                 DevstackError::Mismatch(format!(

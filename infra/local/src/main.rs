@@ -81,6 +81,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ids: Arc::new(OsRandom),
         background: true,
         dev_clock: Some(clock),
+        crashes: None,
     })
     .await?;
     let base = &running.base_url;

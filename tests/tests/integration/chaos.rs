@@ -1,28 +1,35 @@
 //! Chaos: the whole system (devstack) with a fault-injecting proxy between the
-//! functions and moto, failing a fraction of every AWS call. Citizens retry with their
-//! `Idempotency-Key`, devices retry presses. Then the faults stop, the system catches
+//! functions and moto, failing a fraction of every AWS call, while devstack cuts a
+//! share of invocations off at a random moment (a crash between any two steps, with
+//! no clean-up). Citizens retry with their `Idempotency-Key`, the SMS gateway retries
+//! with its message id, devices retry presses. Nobody acknowledges, so the incidents
+//! escalate to tier 1 under the same faults. Then the faults stop, the system catches
 //! up (queues drained, the recovery job and the incident auditor run), and the
 //! promises are checked:
-//! - every report the API accepted (2xx) exists exactly once and reached triage;
-//! - every accepted press was paged at tier 0, and never twice except where SNS's
-//!   answer to a publish was lost (no client can tell those apart);
-//! - no reporter got two copies of the receipt SMS, under the same exception;
-//! - a receipt that could not be sent is in the notify DLQ, not gone.
+//! - every report the API or the gateway had accepted (2xx) exists exactly once and
+//!   reached triage;
+//! - every accepted press was paged at least once at every tier it reached, and never
+//!   twice except where SNS's answer to a publish was lost (no client can tell those
+//!   apart);
+//! - no citizen got two copies of one SMS, under the same exception;
+//! - an SMS that could not be sent is in the notify DLQ, not gone.
 //!
-//! The fast version runs in `make test`; `make chaos` sets `CHAOS_REPORTS` and
-//! `CHAOS_PRESSES` for the full one. Each prints its figures.
+//! The fast version runs in `make test`; `make chaos` sets `CHAOS_REPORTS`,
+//! `CHAOS_SMS` and `CHAOS_PRESSES` for the full one. Each prints its figures.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_sqs::types::QueueAttributeName;
+use devstack::crashes::CrashPlan;
 use futures::StreamExt;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
-use sigap::adapters::incidents::DeviceStore;
+use sigap::adapters::incidents::{DeviceStore, IncidentStore};
 use sigap::adapters::table::ItemReader;
 use sigap::domain::contact::PhoneNumber;
+use sigap::domain::incident::parse_incident_code;
 use sigap::domain::signature::gateway_signature;
 use sigap::ids::OsRandom;
 use sigap_tests::faults::{Fault, FaultPlan, FaultProxy};
@@ -33,6 +40,9 @@ use sigap_tests::{
 
 /// Share of AWS calls that fail while the faults are on.
 const FAULT_RATE: f64 = 0.2;
+/// Share of invocations cut off while the faults are on, and how late the cut may come.
+const CRASH_RATE: f64 = 0.05;
+const CRASH_WITHIN: Duration = Duration::from_millis(400);
 /// Attempts a client makes before giving up on one request.
 const CLIENT_ATTEMPTS: usize = 6;
 /// Gedung Sate: sector `cibeunying`.
@@ -92,6 +102,27 @@ where
         tokio::time::sleep(Duration::from_millis(100 * (n as u64 + 1))).await;
     }
     last
+}
+
+/// POSTs `body` signed with `secret` (as a device when `device` is given, else as the
+/// SMS gateway), retried like [`with_retries`] with a fresh signature each time.
+async fn signed_with_retries(url: &str, secret: &str, device: Option<&str>, body: &str) -> Answer {
+    with_retries(|| {
+        let timestamp = Timestamp::now().as_second();
+        let mut headers = vec![
+            ("content-type", "application/json".to_string()),
+            ("x-sigap-timestamp", timestamp.to_string()),
+            (
+                "x-sigap-signature",
+                gateway_signature(secret, timestamp, body.as_bytes()),
+            ),
+        ];
+        if let Some(device) = device {
+            headers.push(("x-sigap-device", device.to_string()));
+        }
+        send("POST", url, headers, body)
+    })
+    .await
 }
 
 /// Sets a queue's visibility timeout (the template's 60 s would make the test wait
@@ -160,22 +191,26 @@ fn answer_id(answer: &Answer) -> String {
 #[tokio::test]
 async fn under_twenty_percent_faults_nothing_accepted_is_lost_or_doubled() {
     let reports = scale("CHAOS_REPORTS", 40);
+    let texts = scale("CHAOS_SMS", 12);
     let presses = scale("CHAOS_PRESSES", 12);
     let direct = clients().await;
     let proxy = FaultProxy::start(moto_endpoint(), 0x5eed).await;
     let clock = Arc::new(devstack::DevClock::default());
+    let crashes = CrashPlan::new(CRASH_RATE, CRASH_WITHIN, 0xc4a5);
+    crashes.arm(false);
     let running = devstack_with(
         "chaos",
         clients_at(&proxy.endpoint).await,
         clock.clone(),
         Arc::new(OsRandom),
         false,
+        Some(crashes.clone()),
     )
     .await;
     let base = running.base_url.clone();
     let table = running.stack.table_name().unwrap().to_string();
     let queue = |name: &str| running.stack.queue(name).unwrap().url.clone();
-    for name in ["IntakeQueue", "NotifyQueue"] {
+    for name in ["IntakeQueue", "NotifyQueue", "EscalationQueue"] {
         quick_retries(&direct.sqs, &queue(name)).await;
     }
     // The command centre's view: every page and stand-down, with attributes.
@@ -210,6 +245,7 @@ async fn under_twenty_percent_faults_nothing_accepted_is_lost_or_doubled() {
         ],
     ));
     proxy.reset_tally();
+    crashes.arm(true);
     let started = Instant::now();
     // Citizens: each report with its own key and phone, retried with the same key.
     let submissions: Vec<(String, String, Answer)> = futures::stream::iter(0..reports)
@@ -245,6 +281,29 @@ async fn under_twenty_percent_faults_nothing_accepted_is_lost_or_doubled() {
         .buffer_unordered(8)
         .collect()
         .await;
+    // The SMS gateway: one text each from its own phone, re-sent with the same message
+    // id (and a fresh signature) until it gets a 2xx.
+    let gateway_secret = devstack::provision::dev_secret("/sigap/sms-gateway-secret");
+    let sms_answers: Vec<(String, String, Answer)> = futures::stream::iter(0..texts)
+        .map(|n| {
+            let (base, secret) = (base.clone(), gateway_secret.clone());
+            async move {
+                let marker = format!("chaos-sms-{n}-{}", std::process::id());
+                let phone = unique_phone();
+                let body = json!({
+                    "message_id": marker,
+                    "from": phone,
+                    "text": format!("BDG Sampah menumpuk di depan pasar ({marker})"),
+                })
+                .to_string();
+                let url = format!("{base}/sms/gateway");
+                let answer = signed_with_retries(&url, &secret, None, &body).await;
+                (marker, phone, answer)
+            }
+        })
+        .buffer_unordered(4)
+        .collect()
+        .await;
     // Devices: one press each, retried with a fresh signature.
     let press_answers: Vec<(String, Answer)> = futures::stream::iter(secrets)
         .map(|(id, secret)| {
@@ -253,26 +312,7 @@ async fn under_twenty_percent_faults_nothing_accepted_is_lost_or_doubled() {
                 let body = json!({"kind": "crime", "lat": GEDUNG_SATE.0, "lon": GEDUNG_SATE.1})
                     .to_string();
                 let url = format!("{base}/panic/press");
-                let answer = with_retries(|| {
-                    let timestamp = Timestamp::now().as_second();
-                    let signature = gateway_signature(&secret, timestamp, body.as_bytes());
-                    let (id, url, body) = (id.clone(), url.clone(), body.clone());
-                    async move {
-                        send(
-                            "POST",
-                            &url,
-                            vec![
-                                ("content-type", "application/json".to_string()),
-                                ("x-sigap-device", id),
-                                ("x-sigap-timestamp", timestamp.to_string()),
-                                ("x-sigap-signature", signature),
-                            ],
-                            &body,
-                        )
-                        .await
-                    }
-                })
-                .await;
+                let answer = signed_with_retries(&url, &secret, Some(&id), &body).await;
                 (id, answer)
             }
         })
@@ -286,12 +326,23 @@ async fn under_twenty_percent_faults_nothing_accepted_is_lost_or_doubled() {
             devstack::sources::poll_once(&direct.sqs, source, "ap-southeast-3", 0).await;
         }
     }
+    // Nobody acknowledges: past tier 0's timeout, the auditor finds every tick due
+    // (their SQS delays run on the real clock) and re-drives it, and the ticks page
+    // tier 1, under the same faults and crashes.
+    clock.advance(SignedDuration::from_secs(150));
+    for _ in 0..3 {
+        let _ = running.fire("Audit").await;
+        for source in &running.queue_sources {
+            devstack::sources::poll_once(&direct.sqs, source, "ap-southeast-3", 0).await;
+        }
+    }
     let under_faults = started.elapsed();
     let tally = proxy.tally();
 
     // Heal, then let the system catch up: recovery after its 120 s threshold, the
     // auditor after its grace, and every queue drained.
     proxy.heal();
+    crashes.arm(false);
     clock.advance(SignedDuration::from_mins(10));
     running.fire("RecoverStranded").await.unwrap();
     running.fire("Audit").await.unwrap();
@@ -303,16 +354,17 @@ async fn under_twenty_percent_faults_nothing_accepted_is_lost_or_doubled() {
         let rounds = running
             .queue_sources
             .iter()
-            .filter(|s| !s.url.contains("EscalationQueue")) // nobody acks: ticks stay put
             .flat_map(|source| std::iter::repeat_n(source, 3))
             .map(|source| devstack::sources::poll_once(&direct.sqs, source, "ap-southeast-3", 0));
         let handled: usize = futures::future::join_all(rounds).await.into_iter().sum();
         if handled > 0 {
             continue;
         }
-        let left = outstanding(&direct.sqs, &queue("IntakeQueue"))
-            .await
-            .saturating_add(outstanding(&direct.sqs, &queue("NotifyQueue")).await);
+        // Ticks not yet due wait out their delay, which these counts leave out.
+        let mut left = 0u64;
+        for name in ["IntakeQueue", "NotifyQueue", "EscalationQueue"] {
+            left = left.saturating_add(outstanding(&direct.sqs, &queue(name)).await);
+        }
         if left == 0 {
             break;
         }
@@ -360,6 +412,23 @@ async fn under_twenty_percent_faults_nothing_accepted_is_lost_or_doubled() {
             "{marker}: accepted but never triaged"
         );
     }
+    let accepted_sms: Vec<_> = sms_answers
+        .iter()
+        .filter(|(_, _, a)| a.as_ref().is_some_and(|(s, _)| (200..300).contains(s)))
+        .collect();
+    for (marker, _, _) in &accepted_sms {
+        let stored = by_marker.get(marker.as_str()).cloned().unwrap_or_default();
+        assert_eq!(
+            stored.len(),
+            1,
+            "{marker}: the gateway got a 2xx, stored {} times",
+            stored.len()
+        );
+        assert_ne!(
+            stored[0], "received",
+            "{marker}: accepted but never triaged"
+        );
+    }
     for (marker, statuses) in &by_marker {
         assert_eq!(statuses.len(), 1, "{marker} stored twice");
     }
@@ -385,16 +454,37 @@ async fn under_twenty_percent_faults_nothing_accepted_is_lost_or_doubled() {
         }
     }
 
-    // Presses: tier 0 paged for each accepted one, duplicates only from lost answers.
-    let pages = peek_all(&direct.sqs, &console).await;
-    let mut pages_per_incident: BTreeMap<String, u64> = BTreeMap::new();
-    for page in &pages {
-        // "SIGAP INC-XXXXXX KEJAHATAN T0 cibeunying ..." (stand-downs read differently).
-        let words: Vec<&str> = page.split_whitespace().collect();
-        if words.first() == Some(&"SIGAP") && words.get(3) == Some(&"T0") {
-            *pages_per_incident.entry(words[1].to_string()).or_default() += 1;
+    // The SMS reports' receipts, the same way: one copy, or parked in the DLQ.
+    let (mut sms_receipts, mut sms_parked) = (0, 0);
+    for (marker, phone, _) in &accepted_sms {
+        let e164 = PhoneNumber::parse(phone).unwrap().as_e164().to_string();
+        let copies = sms.iter().filter(|(to, _)| *to == e164).count() as u64;
+        sms_receipts += copies.min(1);
+        doubled_sms += copies.saturating_sub(1);
+        if copies == 0 {
+            let parked = notify_dlq.iter().any(|body| body.contains(marker.as_str()));
+            assert!(
+                parked,
+                "{marker}: no reply SMS and nothing in the notify DLQ"
+            );
+            sms_parked += 1;
         }
     }
+
+    // Presses: every tier each one reached was paged, duplicates only from lost answers.
+    let pages = peek_all(&direct.sqs, &console).await;
+    let mut pages_per_tier: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for page in &pages {
+        // "SIGAP INC-XXXXXX KEJAHATAN T0 cibeunying ..." (repeats of the top tier start
+        // "SIGAP ULANG"; stand-downs read differently).
+        let words: Vec<&str> = page.split_whitespace().collect();
+        if words.first() == Some(&"SIGAP") && words.get(3).is_some_and(|w| w.starts_with('T')) {
+            *pages_per_tier
+                .entry((words[1].to_string(), words[3].to_string()))
+                .or_default() += 1;
+        }
+    }
+    let incidents = IncidentStore::new(direct.dynamodb.clone(), &table);
     let accepted_presses: Vec<String> = press_answers
         .iter()
         .filter_map(|(_, a)| match a {
@@ -404,16 +494,26 @@ async fn under_twenty_percent_faults_nothing_accepted_is_lost_or_doubled() {
             _ => None,
         })
         .collect();
-    let mut doubled_pages = 0;
+    let (mut doubled_pages, mut tiers_paged) = (0, 0);
     for incident in &accepted_presses {
-        let count = pages_per_incident.get(incident).copied().unwrap_or(0);
-        assert!(count >= 1, "{incident}: accepted but never paged");
-        doubled_pages += count - 1;
+        let code = parse_incident_code(incident).unwrap();
+        let stored = incidents.get(&code).await.unwrap().unwrap();
+        let reached = &stored.escalation.paged_tiers;
+        assert!(
+            reached.iter().any(|t| *t >= 1),
+            "{incident}: nobody acknowledged, yet it never escalated: {reached:?}"
+        );
+        for tier in reached {
+            let key = (incident.clone(), format!("T{tier}"));
+            let count = pages_per_tier.get(&key).copied().unwrap_or(0);
+            assert!(
+                count >= 1,
+                "{incident}: reached tier {tier}, never paged there"
+            );
+            doubled_pages += count - 1;
+            tiers_paged += 1;
+        }
     }
-    assert!(
-        doubled_sms + doubled_pages <= lost_publish_answers,
-        "{doubled_sms} doubled SMS and {doubled_pages} doubled pages, but only {lost_publish_answers} publish answers were lost"
-    );
 
     println!(
         "chaos: {} AWS calls under faults in {:.1} s, {} faults injected ({:.0}%), {} answers lost after the work was done",
@@ -422,6 +522,11 @@ async fn under_twenty_percent_faults_nothing_accepted_is_lost_or_doubled() {
         tally.total_injected(),
         100.0 * tally.total_injected() as f64 / tally.total_calls().max(1) as f64,
         tally.ambiguous.values().sum::<u64>()
+    );
+    println!(
+        "chaos: {} invocations cut off at a random moment (crashes between steps); {} publishes were sent by invocations that then failed or were cut off",
+        crashes.crashed(),
+        crashes.sent_by_failed()
     );
     println!(
         "chaos: after healing, the system caught up in {:.1} s",
@@ -460,8 +565,20 @@ async fn under_twenty_percent_faults_nothing_accepted_is_lost_or_doubled() {
         "chaos: receipts {receipts} sent once, {doubled_sms} second copies, {dead_lettered} in the notify DLQ"
     );
     println!(
-        "chaos: presses {presses} sent, {} accepted, every one paged at tier 0, {doubled_pages} second pages ({lost_publish_answers} lost publish answers)",
+        "chaos: SMS {texts} sent by the gateway, {} accepted, each stored once and triaged; {sms_receipts} replied once, {sms_parked} in the notify DLQ",
+        accepted_sms.len()
+    );
+    println!(
+        "chaos: presses {presses} sent, {} accepted, {tiers_paged} tiers reached and every one paged, {doubled_pages} second pages ({lost_publish_answers} lost publish answers)",
         accepted_presses.len()
+    );
+    // A second copy needs a publish whose success its sender could not record: its
+    // answer was lost, or its invocation failed or was cut off after sending it.
+    let unrecorded = lost_publish_answers + crashes.sent_by_failed();
+    assert!(
+        doubled_sms + doubled_pages <= unrecorded,
+        "{doubled_sms} doubled SMS and {doubled_pages} doubled pages, but only {lost_publish_answers} publish answers were lost and {} publishes were sent by failed or cut invocations",
+        crashes.sent_by_failed()
     );
     // The run proves something only if faults really hit and most work got through.
     assert!(tally.total_injected() > 10, "{tally:?}");
@@ -471,4 +588,6 @@ async fn under_twenty_percent_faults_nothing_accepted_is_lost_or_doubled() {
         accepted.len()
     );
     assert!(accepted_presses.len() * 2 > presses, "{press_answers:?}");
+    assert!(accepted_sms.len() * 2 > texts, "{sms_answers:?}");
+    assert!(crashes.crashed() > 0, "no invocation was cut off");
 }

@@ -101,6 +101,7 @@ async fn a_message_that_keeps_failing_ends_in_the_dead_letter_queue() {
         ids: Arc::new(OsRandom),
         background: false,
         dev_clock: None,
+        crashes: None,
     })
     .await
     .unwrap();
@@ -149,6 +150,7 @@ async fn the_dev_clock_moves_deadlines_forward() {
         ids: Arc::new(OsRandom),
         background: false,
         dev_clock: Some(clock),
+        crashes: None,
     })
     .await
     .unwrap();
@@ -196,6 +198,7 @@ async fn the_templates_schedule_recovers_a_report_whose_enqueue_was_lost() {
         clock.clone(),
         Arc::new(OsRandom),
         false,
+        None,
     )
     .await;
     let base = &running.base_url;
@@ -247,6 +250,7 @@ async fn moving_the_dev_clock_demos_a_reminder_a_breach_and_an_escalation() {
         ids: Arc::new(OsRandom),
         background: false,
         dev_clock: Some(clock.clone()),
+        crashes: None,
     })
     .await
     .unwrap();
@@ -315,6 +319,7 @@ async fn with_dev_tools(name: &str) -> devstack::Running {
         ids: Arc::new(OsRandom),
         background: true,
         dev_clock: Some(clock),
+        crashes: None,
     })
     .await
     .unwrap()
