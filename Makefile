@@ -24,7 +24,7 @@ help:
 	@echo "make run    start moto and the whole system on http://127.0.0.1:$(DEVSTACK_PORT)"
 	@echo "make test   formatting, clippy, unit and integration tests (starts its own moto)"
 	@echo "make bench  SLA sweep scaling (1,000 vs 100,000 open reports), panic press-to-page latency, loopback load (a few minutes)"
-	@echo "make chaos  the long API fuzz (schemathesis, 200 examples per route) and the full fault-injection suite (1,000 reports, 100 presses, 20% of AWS calls failing)"
+	@echo "make chaos  the long API fuzz (schemathesis, 200 examples per route) and the full fault-injection suite (1,000 web reports, 300 SMS, 100 presses, 20% of AWS calls failing, 5% of invocations crashing)"
 	@echo "make build  one deployable zip per function under target/lambda (ARCH=$(ARCH))"
 	@echo "make deploy STAGE=dev   sam build + sam deploy with samconfig.toml (needs AWS credentials)"
 	@echo "make seed TABLE=<name>  write the bundled categories and agencies into a deployed table"
@@ -100,14 +100,15 @@ bench: venv
 	MOTO_SERVER=$(CURDIR)/tests/bench/moto-server cargo run --quiet -p sigap-tests --bin panic-bench
 	MOTO_SERVER=$(CURDIR)/tests/bench/moto-server cargo run --quiet -p sigap-tests --bin load-bench
 
-# The full chaos suite: 1,000 web reports and 100 panic presses with 20% of AWS calls
-# failing (make test runs a small version of the same test). Prints its figures.
+# The long API fuzz (schemathesis, a random seed), then the full chaos suite: 1,000 web
+# reports, 300 SMS and 100 panic presses with 20% of AWS calls failing and 5% of
+# invocations crashing (make test runs small versions of both). Each prints its figures.
 # Stock moto copies the whole table on every transaction and, at this size, grows
 # until the kernel kills it: the run uses the bench's moto (tests/bench/moto_bench.py).
 chaos: venv $(VENV_API_FUZZ)/.installed
 	API_FUZZ_EXAMPLES=200 API_FUZZ_SEED=random \
 		cargo test -p sigap-tests --test integration api_contract:: -- --nocapture
-	MOTO_SERVER=$(CURDIR)/tests/bench/moto-server CHAOS_REPORTS=1000 CHAOS_PRESSES=100 \
+	MOTO_SERVER=$(CURDIR)/tests/bench/moto-server CHAOS_REPORTS=1000 CHAOS_SMS=300 CHAOS_PRESSES=100 \
 		cargo test -p sigap-tests --test integration chaos:: -- --nocapture
 
 $(VENV_BUILD)/.installed: requirements-build.txt

@@ -136,26 +136,24 @@ async fn quick_retries(sqs: &aws_sdk_sqs::Client, url: &str) {
         .unwrap();
 }
 
-/// Messages on a queue, visible or in flight (unknown counts as not settled: a busy
-/// moto may time the question out).
-async fn outstanding(sqs: &aws_sdk_sqs::Client, url: &str) -> u64 {
-    let Ok(out) = sqs
-        .get_queue_attributes()
-        .queue_url(url)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
-        .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
-        .send()
-        .await
-    else {
-        return u64::MAX / 4;
-    };
-    out.attributes()
-        .map(|a| {
-            a.values()
-                .filter_map(|v| v.parse::<u64>().ok())
-                .sum::<u64>()
-        })
-        .unwrap_or(0)
+/// Messages on a queue, visible or in flight, or `None` when a busy moto kept timing
+/// the question out (which counts as not settled).
+async fn outstanding(sqs: &aws_sdk_sqs::Client, url: &str) -> Option<u64> {
+    for _ in 0..5 {
+        let asked = sqs
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessages)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await;
+        if let Ok(out) = asked {
+            let counts = out.attributes().into_iter().flat_map(|a| a.values());
+            return Some(counts.filter_map(|v| v.parse::<u64>().ok()).sum());
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    None
 }
 
 /// Every message body on a queue (left in place, for the DLQs).
@@ -348,6 +346,7 @@ async fn under_twenty_percent_faults_nothing_accepted_is_lost_or_doubled() {
     running.fire("Audit").await.unwrap();
     let settle = Instant::now();
     let patience = Duration::from_secs(120 + reports as u64 / 2);
+    let (mut caught_up, mut last_word) = (0, Instant::now());
     loop {
         // Three pollers per queue at once, as Lambda scales a source up (to its
         // MaximumConcurrency, 5; more would only queue up behind moto's one process).
@@ -357,18 +356,31 @@ async fn under_twenty_percent_faults_nothing_accepted_is_lost_or_doubled() {
             .flat_map(|source| std::iter::repeat_n(source, 3))
             .map(|source| devstack::sources::poll_once(&direct.sqs, source, "ap-southeast-3", 0));
         let handled: usize = futures::future::join_all(rounds).await.into_iter().sum();
+        caught_up += handled;
+        if last_word.elapsed() > Duration::from_secs(30) {
+            println!(
+                "chaos: catching up, {caught_up} messages handled in {:.0} s",
+                settle.elapsed().as_secs_f64()
+            );
+            last_word = Instant::now();
+        }
         if handled > 0 {
             continue;
         }
         // Ticks not yet due wait out their delay, which these counts leave out.
-        let mut left = 0u64;
+        let mut left = Some(0u64);
         for name in ["IntakeQueue", "NotifyQueue", "EscalationQueue"] {
-            left = left.saturating_add(outstanding(&direct.sqs, &queue(name)).await);
+            let here = outstanding(&direct.sqs, &queue(name)).await;
+            left = left.zip(here).map(|(a, b)| a + b);
         }
-        if left == 0 {
+        if left == Some(0) {
             break;
         }
-        assert!(settle.elapsed() < patience, "{left} messages never settled");
+        assert!(
+            settle.elapsed() < patience,
+            "messages never settled: {}",
+            left.map_or("moto kept timing out".into(), |n| n.to_string())
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     let settled_in = settle.elapsed();
