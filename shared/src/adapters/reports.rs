@@ -22,6 +22,7 @@ use crate::domain::report::{
 use crate::domain::sla::next_step_at;
 use crate::domain::submission::ReporterContact;
 use crate::domain::tracking_id::TrackingId;
+use crate::domain::triage::ReportSketch;
 
 /// Work queue of reports accepted but not yet triaged (the intake safety net).
 pub const QUEUE_TRIAGE: &str = "Q#TRIAGE";
@@ -245,9 +246,8 @@ pub fn report_item(report: &Report) -> Item {
     item
 }
 
-/// Reads a META item back into a report.
-pub fn report_from_item(item: &Item) -> Result<Report, StoreError> {
-    let r = ItemReader(item);
+/// The stored point and kecamatan of a report item.
+fn stored_place(r: &ItemReader) -> Result<(Option<Coordinates>, Option<Kecamatan>), StoreError> {
     let coordinates = match (r.opt_n::<f64>("lat")?, r.opt_n::<f64>("lon")?) {
         (Some(lat), Some(lon)) => Some(
             Coordinates::parse(lat, lon)
@@ -262,6 +262,36 @@ pub fn report_from_item(item: &Item) -> Result<Report, StoreError> {
         }),
         _ => None,
     };
+    Ok((coordinates, kecamatan))
+}
+
+/// The stored tracking id and status of a report item.
+fn stored_identity(r: &ItemReader) -> Result<(TrackingId, ReportStatus), StoreError> {
+    let id = r.s("id")?;
+    let id = TrackingId::parse(id).map_err(|e| StoreError::Corrupt(format!("id {id:?}: {e}")))?;
+    let status = ReportStatus::parse(r.s("status")?)
+        .ok_or_else(|| StoreError::Corrupt("unknown status".into()))?;
+    Ok((id, status))
+}
+
+/// A report sketch from the attributes `open_in_category` projects.
+fn sketch_from_item(item: &Item) -> Result<ReportSketch, StoreError> {
+    let r = ItemReader(item);
+    let (id, status) = stored_identity(&r)?;
+    let (coordinates, kecamatan) = stored_place(&r)?;
+    Ok(ReportSketch {
+        id,
+        category: r.s("category")?.into(),
+        status,
+        coordinates,
+        kecamatan,
+    })
+}
+
+/// Reads a META item back into a report.
+pub fn report_from_item(item: &Item) -> Result<Report, StoreError> {
+    let r = ItemReader(item);
+    let (coordinates, kecamatan) = stored_place(&r)?;
     let clock = match r.opt_s("clock_kind") {
         None => None,
         Some(kind) => Some(ReportClock {
@@ -276,9 +306,9 @@ pub fn report_from_item(item: &Item) -> Result<Report, StoreError> {
                 .unwrap_or_default(),
         }),
     };
-    let id = r.s("id")?;
+    let (id, status) = stored_identity(&r)?;
     Ok(Report {
-        id: TrackingId::parse(id).map_err(|e| StoreError::Corrupt(format!("id {id:?}: {e}")))?,
+        id,
         title: r.s("title")?.into(),
         description: r.s("description")?.into(),
         category: r.s("category")?.into(),
@@ -290,8 +320,7 @@ pub fn report_from_item(item: &Item) -> Result<Report, StoreError> {
         channel: parse_enum(r.s("channel")?, "channel")?,
         anonymous: r.bool("anonymous"),
         confidential: r.bool("confidential"),
-        status: ReportStatus::parse(r.s("status")?)
-            .ok_or_else(|| StoreError::Corrupt("unknown status".into()))?,
+        status,
         received_at: r.ts("received_at")?,
         updated_at: r.ts("updated_at")?,
         clock,
@@ -707,14 +736,15 @@ impl ReportStore {
         Ok(reports)
     }
 
-    /// Open reports of `category` received at or after `since`, newest first (for
-    /// duplicate detection; the index is eventually consistent, which is fine here).
+    /// Sketches of the open reports of `category` received at or after `since`, newest
+    /// first (for duplicate detection; the index is eventually consistent, which is
+    /// fine here). Only the sketch's attributes are read.
     pub async fn open_in_category(
         &self,
         category: &str,
         since: Timestamp,
         limit: i32,
-    ) -> Result<Vec<Report>, StoreError> {
+    ) -> Result<Vec<ReportSketch>, StoreError> {
         let out = self
             .client
             .query()
@@ -723,12 +753,16 @@ impl ReportStore {
             .key_condition_expression("GSI3PK = :category AND GSI3SK >= :since")
             .expression_attribute_values(":category", s(format!("CAT#{category}")))
             .expression_attribute_values(":since", s(ts(since)))
+            .projection_expression(
+                "id, category, #status, lat, lon, kecamatan_code, kecamatan_name",
+            )
+            .expression_attribute_names("#status", "status")
             .scan_index_forward(false)
             .limit(limit)
             .send()
             .await
             .map_err(StoreError::aws)?;
-        out.items().iter().map(report_from_item).collect()
+        out.items().iter().map(sketch_from_item).collect()
     }
 
     /// The first `limit` items of a GSI2 partition, in sort-key order, optionally

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use super::catalog::Category;
 use super::contact::PhoneNumber;
 use super::location::Coordinates;
-use super::report::Report;
+use super::location::Kecamatan;
+use super::report::{Report, ReportStatus};
+use super::tracking_id::TrackingId;
 
 /// Rules shipped with the code.
 pub const BUNDLED_TRIAGE_RULES: &str = include_str!("../../data/triage-rules.json");
@@ -305,36 +307,62 @@ pub fn distance_m(a: Coordinates, b: Coordinates) -> f64 {
 /// Most duplicate candidates recorded on one report.
 pub const MAX_DUPLICATES: usize = 10;
 
+/// What duplicate detection needs to know of another open report: a few attributes,
+/// so the scan reads those instead of whole reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportSketch {
+    /// Its tracking id.
+    pub id: TrackingId,
+    /// Its category code.
+    pub category: String,
+    /// Where it is in the workflow.
+    pub status: ReportStatus,
+    /// Its point, when it has one.
+    pub coordinates: Option<Coordinates>,
+    /// Its kecamatan, when given.
+    pub kecamatan: Option<Kecamatan>,
+}
+
+impl From<&Report> for ReportSketch {
+    fn from(report: &Report) -> Self {
+        Self {
+            id: report.id.clone(),
+            category: report.category.clone(),
+            status: report.status,
+            coordinates: report.location.coordinates,
+            kecamatan: report.location.kecamatan.clone(),
+        }
+    }
+}
+
 /// Open reports of the same category that may describe the same problem: within
 /// `radius_m` when both have coordinates, otherwise in the same kecamatan.
 pub fn nearby_candidates(
     report: &Report,
-    others: &[Report],
+    others: &[ReportSketch],
     radius_m: f64,
 ) -> Vec<DuplicateCandidate> {
     others
         .iter()
         .filter(|o| o.id != report.id && o.category == report.category && !o.status.is_final())
-        .filter_map(
-            |o| match (report.location.coordinates, o.location.coordinates) {
-                (Some(a), Some(b)) => {
-                    let d = distance_m(a, b);
-                    (d <= radius_m).then(|| DuplicateCandidate {
-                        report_id: o.id.to_string(),
-                        reason: "nearby".into(),
-                        distance_m: Some(d.round()),
-                    })
-                }
-                _ => match (&report.location.kecamatan, &o.location.kecamatan) {
-                    (Some(a), Some(b)) if a.code == b.code => Some(DuplicateCandidate {
-                        report_id: o.id.to_string(),
-                        reason: "same_kecamatan".into(),
-                        distance_m: None,
-                    }),
-                    _ => None,
-                },
+        .filter_map(|o| match (report.location.coordinates, o.coordinates) {
+            (Some(a), Some(b)) => {
+                let d = distance_m(a, b);
+                (d <= radius_m).then(|| DuplicateCandidate {
+                    report_id: o.id.to_string(),
+                    reason: "nearby".into(),
+                    distance_m: Some(d.round()),
+                })
+            }
+            _ => match (&report.location.kecamatan, &o.kecamatan) {
+                (Some(a), Some(b)) if a.code == b.code => Some(DuplicateCandidate {
+                    report_id: o.id.to_string(),
+                    reason: "same_kecamatan".into(),
+                    distance_m: None,
+                }),
+                _ => None,
             },
-        )
+        })
         .take(MAX_DUPLICATES)
         .collect()
 }
@@ -555,14 +583,16 @@ mod tests {
         let same_kecamatan_no_point = report(5, "sampah", None, Some("Coblong"));
         let mut closed = report(6, "sampah", Some((-6.9000, 107.6100)), None);
         closed.status = crate::domain::report::ReportStatus::Closed;
-        let others = [
-            me.clone(),
-            close.clone(),
-            far,
-            other_category,
-            same_kecamatan_no_point.clone(),
-            closed,
-        ];
+        let others: Vec<ReportSketch> = [
+            &me,
+            &close,
+            &far,
+            &other_category,
+            &same_kecamatan_no_point,
+            &closed,
+        ]
+        .map(ReportSketch::from)
+        .to_vec();
         let found = nearby_candidates(&me, &others, 150.0);
         let ids: Vec<_> = found.iter().map(|c| c.report_id.clone()).collect();
         assert_eq!(
