@@ -523,6 +523,12 @@ async fn every_route_for_every_principal() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    println!(
+        "authz matrix: {} rows x {} principals = {} requests, each answered as the table says",
+        matrix.len(),
+        principals.len(),
+        matrix.len() * principals.len()
+    );
 
     // Every route the template declares has a row, so a new route needs one.
     let template = devstack::template::Template::parse(&sigap_tests::template_text()).unwrap();
@@ -681,6 +687,11 @@ async fn identities_of_anonymous_and_confidential_reporters_stay_hidden() {
     {
         assert!(!sent.contains(secret), "{secret} sent to staff: {sent}");
     }
+    println!(
+        "privacy: {} identities of anonymous and confidential reporters absent from responses, logs and {} bytes sent to staff",
+        identities.len() + 1,
+        sent.len()
+    );
     running.shutdown();
 }
 
