@@ -101,6 +101,30 @@ impl CrashPlan {
         (next() < self.rate).then(|| self.within.mul_f64(next()))
     }
 
+    /// Runs one invocation: watched for what it sends, and cut off if it is drawn.
+    /// `None` when it was cut; `failed` says whether a finished one failed.
+    async fn run<T>(
+        &self,
+        invocation: impl std::future::Future<Output = T>,
+        failed: impl FnOnce(&T) -> bool,
+    ) -> Option<T> {
+        let sent = Arc::new(AtomicU64::new(0));
+        let run = SENT.scope(sent.clone(), invocation);
+        let outcome = match self.draw() {
+            None => Some(run.await),
+            Some(cut) => tokio::select! {
+                outcome = run => Some(outcome),
+                () = tokio::time::sleep(cut) => None,
+            },
+        };
+        self.settle(
+            outcome.is_none(),
+            outcome.as_ref().is_none_or(failed),
+            &sent,
+        );
+        outcome
+    }
+
     /// `invoker`, cut off as planned, with what each invocation sends watched.
     pub fn wrap(self: &Arc<Self>, invoker: Invoker) -> Invoker {
         let plan = self.clone();
@@ -108,43 +132,24 @@ impl CrashPlan {
             Invoker::Http(handler) => Invoker::Http(Arc::new(move |request| {
                 let (plan, handler) = (plan.clone(), handler.clone());
                 Box::pin(async move {
-                    let sent = Arc::new(AtomicU64::new(0));
-                    let run = SENT.scope(sent.clone(), handler(request));
-                    let response = match plan.draw() {
-                        None => Some(run.await),
-                        Some(cut) => tokio::select! {
-                            response = run => Some(response),
-                            () = tokio::time::sleep(cut) => None,
-                        },
-                    };
-                    let failed = response
-                        .as_ref()
-                        .is_none_or(|r| r.status().is_server_error());
-                    plan.settle(response.is_none(), failed, &sent);
-                    response.unwrap_or_else(gateway_500)
+                    plan.run(handler(request), |r| r.status().is_server_error())
+                        .await
+                        .unwrap_or_else(gateway_500)
                 })
             })),
             Invoker::Event(handler) => Invoker::Event(Arc::new(move |payload| {
                 let (plan, handler) = (plan.clone(), handler.clone());
                 Box::pin(async move {
-                    let sent = Arc::new(AtomicU64::new(0));
-                    let run = SENT.scope(sent.clone(), handler(payload));
-                    let result = match plan.draw() {
-                        None => Some(run.await),
-                        Some(cut) => tokio::select! {
-                            result = run => Some(result),
-                            () = tokio::time::sleep(cut) => None,
-                        },
-                    };
                     // An SQS batch fails in part when it names failed items.
-                    let failed = match &result {
-                        Some(Ok(value)) => value["batchItemFailures"]
+                    let failed = |result: &Result<serde_json::Value, String>| match result {
+                        Ok(value) => value["batchItemFailures"]
                             .as_array()
                             .is_some_and(|f| !f.is_empty()),
-                        _ => true,
+                        Err(_) => true,
                     };
-                    plan.settle(result.is_none(), failed, &sent);
-                    result.unwrap_or_else(|| Err("crashed (devstack crash plan)".to_string()))
+                    plan.run(handler(payload), failed)
+                        .await
+                        .unwrap_or_else(|| Err("crashed (devstack crash plan)".to_string()))
                 })
             })),
         }
