@@ -1,4 +1,5 @@
-//! One `SdkConfig` and the DynamoDB/SQS/SNS/SSM clients, built once per process.
+//! One `SdkConfig` and the DynamoDB/SQS/SNS/SSM clients, built once per process,
+//! sharing one HTTPS client.
 //!
 //! `AWS_ENDPOINT_URL` (moto locally) is honoured by `aws-config` itself. Timeouts are
 //! set explicitly because the SDK has none by default: a hung call must fail well
@@ -9,6 +10,55 @@ use std::time::Duration;
 use aws_config::{
     BehaviorVersion, ConfigLoader, SdkConfig, retry::RetryConfig, timeout::TimeoutConfig,
 };
+use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
+
+/// The root CAs of Amazon Trust Services, which issue every AWS endpoint's
+/// certificate: Amazon Root CA 1–4 and Starfield Services Root CA G2, which
+/// cross-signs them (AWS's list for clients that pin their trust store).
+const AWS_ROOT_CAS: &[u8] = include_bytes!("aws_roots.pem");
+
+/// Which root CAs the AWS clients trust.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrustRoots {
+    /// Amazon Trust Services' five roots, compiled in: nothing is read from disk.
+    Aws,
+    /// The system's store (about 150 certificates, read and parsed at the first
+    /// call): for an endpoint behind a TLS-inspecting proxy with its own CA.
+    System,
+}
+
+impl TrustRoots {
+    /// `SIGAP_TRUST_ROOTS=system` picks [`TrustRoots::System`]; anything else, [`TrustRoots::Aws`].
+    pub fn from_env() -> Self {
+        Self::parse(std::env::var("SIGAP_TRUST_ROOTS").ok().as_deref())
+    }
+
+    /// The roots a `SIGAP_TRUST_ROOTS` value names.
+    pub fn parse(value: Option<&str>) -> Self {
+        match value {
+            Some(v) if v.trim().eq_ignore_ascii_case("system") => Self::System,
+            _ => Self::Aws,
+        }
+    }
+}
+
+/// The one HTTPS client every AWS client shares: rustls on ring, trusting `roots`.
+/// (The SDK's own default would link aws-lc as well and read the system's store.)
+pub fn https_client(roots: TrustRoots) -> SharedHttpClient {
+    let store = match roots {
+        TrustRoots::Aws => TrustStore::empty().with_pem_certificate(AWS_ROOT_CAS),
+        TrustRoots::System => TrustStore::default(),
+    };
+    let context = TlsContext::builder()
+        .with_trust_store(store)
+        .build()
+        .unwrap_or_default();
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+        .tls_context(context)
+        .build_https()
+}
 
 /// Per-attempt timeout for an AWS call.
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -24,6 +74,7 @@ pub async fn load_sdk_config() -> SdkConfig {
 /// explicit endpoint, region and credentials instead of reading the environment).
 pub fn sdk_config_loader() -> ConfigLoader {
     aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client(TrustRoots::from_env()))
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(2))
@@ -61,5 +112,29 @@ impl AwsClients {
     /// Loads the config from the environment and builds the clients.
     pub async fn from_env() -> Self {
         Self::new(&load_sdk_config().await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustls_pki_types::{CertificateDer, pem::PemObject};
+
+    #[test]
+    fn the_compiled_in_roots_are_five_parsable_certificates() {
+        // The SDK parses them only at the first call, and panics on a bad one.
+        let certs: Vec<_> = CertificateDer::pem_slice_iter(AWS_ROOT_CAS)
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(certs.len(), 5);
+        assert!(certs.iter().all(|c| c.len() > 300));
+    }
+
+    #[test]
+    fn only_system_switches_to_the_system_store() {
+        assert_eq!(TrustRoots::parse(Some(" SYSTEM")), TrustRoots::System);
+        assert_eq!(TrustRoots::parse(Some("aws")), TrustRoots::Aws);
+        assert_eq!(TrustRoots::parse(Some("")), TrustRoots::Aws);
+        assert_eq!(TrustRoots::parse(None), TrustRoots::Aws);
     }
 }

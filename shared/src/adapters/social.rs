@@ -31,11 +31,10 @@ impl std::fmt::Debug for XClient {
 
 impl XClient {
     /// A client for the API at `base_url` (`https://api.x.com`), HTTPS with the
-    /// system's roots (plain HTTP only for a local fake).
+    /// Mozilla roots compiled in (plain HTTP only for a local fake).
     pub fn new(base_url: &str, bearer_token: &str) -> Result<Self, StoreError> {
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_native_roots()
-            .map_err(|e| StoreError::Aws(format!("tls roots: {e}")))?
+            .with_webpki_roots()
             .https_or_http()
             .enable_http1()
             .build();
