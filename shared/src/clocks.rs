@@ -44,3 +44,17 @@ pub async fn clock_rules(
         days: defaults.for_tier(tier),
     })
 }
+
+/// Fills the calendar and category caches at init, both reads at once, so that the
+/// first request costs what a warm one does (in AWS it also opens the DynamoDB
+/// connection before anyone waits on it). A failed read is logged and left to the
+/// first request, which reads again.
+pub async fn warm_up(calendar: &CalendarCache, catalog: &CatalogCache) {
+    let (calendar, categories) = tokio::join!(calendar.current(), catalog.categories());
+    if let Err(error) = calendar {
+        tracing::warn!(%error, "calendar not cached at init");
+    }
+    if let Err(error) = categories {
+        tracing::warn!(%error, "categories not cached at init");
+    }
+}

@@ -121,6 +121,12 @@ impl Backoffice {
         })
     }
 
+    /// Reads what every request needs (calendar, categories) into the caches: called
+    /// at init, so the first request is as fast as a warm one.
+    pub async fn warm_up(&self) {
+        sigap::clocks::warm_up(&self.calendar, &self.catalog).await;
+    }
+
     /// The calendar and durations for a report of `category`.
     async fn clock_rules(&self, category: &str) -> Result<ClockRules, ApiError> {
         clock_rules(
@@ -259,18 +265,19 @@ fn event_view(event: &ReportEvent) -> Value {
 
 /// The full staff view of a report, with identity only where the rules allow.
 async fn report_view(app: &Backoffice, staff: &Staff, report: &Report) -> Result<Value, ApiError> {
-    let events = app
-        .reports
-        .events(&report.id)
-        .await
-        .map_err(|e| unavailable("reading timeline", e))?;
+    // The timeline and the contact are independent reads: one round trip, not two.
+    let contact = async {
+        if may_see_identity(staff, report) {
+            app.reports.reporter_contact(&report.id).await.map(Some)
+        } else {
+            Ok(None)
+        }
+    };
+    let (events, contact) = tokio::join!(app.reports.events(&report.id), contact);
+    let events = events.map_err(|e| unavailable("reading timeline", e))?;
+    let contact = contact.map_err(|e| unavailable("reading contact", e))?;
     let calendar = app.working_calendar().await?;
-    let reporter = if may_see_identity(staff, report) {
-        let contact = app
-            .reports
-            .reporter_contact(&report.id)
-            .await
-            .map_err(|e| unavailable("reading contact", e))?;
+    let reporter = if let Some(contact) = contact {
         info!(report_id = %report.id, staff = %staff.subject, "reporter identity shown to staff");
         json!({
             "name": contact.name,

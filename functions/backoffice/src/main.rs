@@ -9,7 +9,9 @@ use sigap::aws::AwsClients;
 use sigap::clock::SystemClock;
 use sigap::config::Settings;
 
-#[tokio::main]
+// One event at a time per process: a single-threaded runtime starts no worker
+// threads (less memory and start-up than the multi-threaded default).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     sigap::telemetry::init();
     let clients = AwsClients::from_env().await;
@@ -17,6 +19,7 @@ async fn main() -> Result<(), Error> {
     let settings = resolve_secrets(Settings::from_env(), &clients.ssm).await?;
     let config = Config::load(&settings)?;
     let app = Backoffice::new(&config, &clients, Arc::new(SystemClock))?;
+    app.warm_up().await;
     let app = &app;
     run(service_fn(move |request| async move {
         handle(app, request).await

@@ -9,7 +9,9 @@ use sigap::aws::AwsClients;
 use sigap::clock::SystemClock;
 use sigap::config::Settings;
 
-#[tokio::main]
+// One event at a time per process: a single-threaded runtime starts no worker
+// threads (less memory and start-up than the multi-threaded default).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     sigap::telemetry::init();
     let clients = AwsClients::from_env().await;

@@ -221,6 +221,12 @@ impl SmsIntake {
             config: config.clone(),
         })
     }
+
+    /// Reads what every report needs (calendar, categories) into the caches: called
+    /// at init, so the first SMS is as fast as a warm one.
+    pub async fn warm_up(&self) {
+        sigap::clocks::warm_up(&self.calendar, &self.catalog).await;
+    }
 }
 
 /// What failed while wiring the function (a deployment defect, caught at start-up).

@@ -137,6 +137,12 @@ impl WebIntake {
         })
     }
 
+    /// Reads what every request needs (calendar, categories) into the caches: called
+    /// at init, so the first request is as fast as a warm one.
+    pub async fn warm_up(&self) {
+        sigap::clocks::warm_up(&self.calendar, &self.catalog).await;
+    }
+
     /// The calendar and durations for a report of `category`.
     async fn clock_rules(&self, category: &str) -> Result<ClockRules, ApiError> {
         clock_rules(&self.calendar, &self.catalog, self.working_days, category)

@@ -10,7 +10,9 @@ use sigap::config::Settings;
 use sigap::ids::OsRandom;
 use web_intake::{Config, WebIntake, handle};
 
-#[tokio::main]
+// One event at a time per process: a single-threaded runtime starts no worker
+// threads (less memory and start-up than the multi-threaded default).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     sigap::telemetry::init();
     let clients = AwsClients::from_env().await;
@@ -18,6 +20,7 @@ async fn main() -> Result<(), Error> {
     let settings = resolve_secrets(Settings::from_env(), &clients.ssm).await?;
     let config = Config::load(&settings)?;
     let app = WebIntake::new(&config, &clients, Arc::new(SystemClock), Arc::new(OsRandom))?;
+    app.warm_up().await;
     let app = &app;
     run(service_fn(move |request| async move {
         handle(app, request).await

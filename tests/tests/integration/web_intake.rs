@@ -479,3 +479,50 @@ async fn lookups_routes_and_categories() {
         .collect();
     assert!(codes.contains(&json!("jalan-rusak")) && codes.contains(&json!("sampah")));
 }
+
+#[tokio::test]
+async fn warmed_up_at_init_the_first_report_reads_no_calendar_or_categories() {
+    let t = stack("web-warm").await;
+    let log = sigap_tests::calls::CallLog::default();
+    let counted = sigap_tests::calls::counted_clients(&log).await;
+    let config = Config {
+        table_name: t.table.clone(),
+        intake_queue_url: t.intake_url.clone(),
+        notify_queue_url: t.notify_url.clone(),
+        working_days: sigap::config::WorkingDays::default(),
+        sender_hash_key: "test-sender-key".into(),
+        open311_per_hour: 100,
+    };
+    let app = WebIntake::new(
+        &config,
+        &counted,
+        Arc::new(ManualClock::new(friday_morning())),
+        Arc::new(OsRandom),
+    )
+    .unwrap();
+    app.warm_up().await;
+    let at_init: Vec<String> = log.calls().into_iter().map(|c| c.operation).collect();
+    assert_eq!(at_init.len(), 2, "{at_init:?}");
+    assert!(
+        at_init.contains(&"DynamoDB.Query".to_string()),
+        "{at_init:?}"
+    );
+    assert!(
+        at_init.contains(&"DynamoDB.GetItem".to_string()),
+        "{at_init:?}"
+    );
+    log.clear();
+    let r = post(&app, &valid_body().to_string(), &[]).await;
+    assert_eq!(r.status, 201, "{}", r.json);
+    let first: Vec<String> = log.calls().into_iter().map(|c| c.operation).collect();
+    // Claim, the report's transaction, the intake message, the stored answer: no reads.
+    assert_eq!(
+        first,
+        [
+            "DynamoDB.UpdateItem",
+            "DynamoDB.TransactWriteItems",
+            "SQS.SendMessage",
+            "DynamoDB.UpdateItem"
+        ],
+    );
+}
