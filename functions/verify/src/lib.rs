@@ -244,20 +244,29 @@ async fn assess(app: &Verify, report: &Report) -> Result<TriageResult, StoreErro
         .received_at
         .checked_sub(window)
         .unwrap_or(jiff::Timestamp::MIN);
-    let others = app
-        .reports
-        .open_in_category(&report.category, since, DUPLICATE_SCAN)
-        .await?;
-    result.duplicates = nearby_candidates(report, &others, app.rules.duplicate_radius_m);
-    if let Some(sender) = &report.sender {
-        let mut theirs = Vec::new();
-        for id in app.reports.by_sender(sender, SENDER_SCAN).await? {
-            if id != report.id
-                && let Some(other) = app.reports.get(&id).await?
-            {
-                theirs.push(other);
-            }
+    // The two searches are independent: one round trip, not two.
+    let by_sender = async {
+        match &report.sender {
+            Some(sender) => app.reports.by_sender(sender, SENDER_SCAN).await,
+            None => Ok(Vec::new()),
         }
+    };
+    let (others, sender_ids) = tokio::try_join!(
+        app.reports
+            .open_in_category(&report.category, since, DUPLICATE_SCAN),
+        by_sender
+    )?;
+    result.duplicates = nearby_candidates(report, &others, app.rules.duplicate_radius_m);
+    if report.sender.is_some() {
+        let reads = sender_ids
+            .iter()
+            .filter(|id| **id != report.id)
+            .map(|id| app.reports.get(id));
+        let theirs: Vec<Report> = futures::future::try_join_all(reads)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect();
         let same = same_sender_candidates(report, &theirs, &result.duplicates);
         result.duplicates.extend(same);
     }
