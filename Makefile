@@ -23,7 +23,7 @@ LOCAL_AWS := AWS_ENDPOINT_URL=http://127.0.0.1:$(MOTO_PORT) AWS_REGION=ap-southe
 help:
 	@echo "make run    start moto and the whole system on http://127.0.0.1:$(DEVSTACK_PORT)"
 	@echo "make test   formatting, clippy, unit and integration tests (starts its own moto)"
-	@echo "make bench  SLA sweep scaling (1,000 vs 100,000 open reports), panic press-to-page latency, loopback load (a few minutes)"
+	@echo "make bench  release builds, then per function: init, first/warm invoke, peak memory, zip size vs hello-world; AWS calls per operation; SLA sweep scaling, panic latency, loopback load (about 20 minutes from clean)"
 	@echo "make chaos  the long API fuzz (schemathesis, 200 examples per route) and the full fault-injection suite (1,000 web reports, 300 SMS, 100 presses, 20% of AWS calls failing, 5% of invocations crashing)"
 	@echo "make build  one deployable zip per function under target/lambda (ARCH=$(ARCH))"
 	@echo "make deploy STAGE=dev   sam build + sam deploy with samconfig.toml (needs AWS credentials)"
@@ -93,12 +93,21 @@ unit-and-integration: venv $(VENV_API_FUZZ)/.installed
 	     END { printf "tests: %d passed, %d failed\n", p, f }' target/test-output.log; \
 	exit $$status
 
-# Speed and scaling figures, printed as a table; never asserted in tests. moto for the
-# bench snapshots only the items a transaction touches (tests/bench/moto_bench.py).
-bench: venv
-	MOTO_SERVER=$(CURDIR)/tests/bench/moto-server cargo run --quiet -p sigap-tests --bin sla-bench
-	MOTO_SERVER=$(CURDIR)/tests/bench/moto-server cargo run --quiet -p sigap-tests --bin panic-bench
-	MOTO_SERVER=$(CURDIR)/tests/bench/moto-server cargo run --quiet -p sigap-tests --bin load-bench
+# Speed, memory, size and scaling figures, printed as tables; never asserted in tests.
+# Builds what `make build` builds (plus the hello-world baseline, same profile; arm64
+# zips too where the aarch64 target is installed), runs the SLA, panic and load
+# benches, then perf-bench: every release binary against a local Lambda Runtime API,
+# AWS calls per operation, and the report of everything (JSON in target/bench). moto
+# for the bench snapshots only the items a transaction touches (tests/bench/moto_bench.py).
+BENCH_MOTO := MOTO_SERVER=$(CURDIR)/tests/bench/moto-server
+bench: venv $(VENV_BUILD)/.installed
+	$(LAMBDA_BUILD) --x86-64 --compiler cargo $(addprefix --package ,$(FUNCTIONS) hello-world)
+	$(if $(filter arm64,$(ARCH)),$(LAMBDA_BUILD) --arm64 --lambda-dir target/lambda-arm64 $(addprefix --package ,$(FUNCTIONS) hello-world))
+	@rm -f target/bench/*.json
+	$(BENCH_MOTO) cargo run --quiet -p sigap-tests --bin sla-bench
+	$(BENCH_MOTO) cargo run --quiet -p sigap-tests --bin panic-bench
+	$(BENCH_MOTO) cargo run --quiet -p sigap-tests --bin load-bench
+	$(BENCH_MOTO) cargo run --quiet -p sigap-tests --bin perf-bench
 
 # The long API fuzz (schemathesis, a random seed), then the full chaos suite: 1,000 web
 # reports, 300 SMS and 100 panic presses with 20% of AWS calls failing and 5% of
@@ -116,9 +125,9 @@ $(VENV_BUILD)/.installed: requirements-build.txt
 	$(VENV_BUILD)/bin/pip install --quiet --disable-pip-version-check -r requirements-build.txt
 	touch $@
 
+LAMBDA_BUILD = PATH="$(CURDIR)/$(VENV_BUILD)/bin:$$PATH" cargo lambda build --release --output-format zip
 build: $(VENV_BUILD)/.installed
-	PATH="$(CURDIR)/$(VENV_BUILD)/bin:$$PATH" cargo lambda build --release --output-format zip \
-		$(if $(filter arm64,$(ARCH)),--arm64,--x86-64 --compiler cargo) \
+	$(LAMBDA_BUILD) $(if $(filter arm64,$(ARCH)),--arm64,--x86-64 --compiler cargo) \
 		$(addprefix --package ,$(FUNCTIONS))
 	@ls -l target/lambda/*/bootstrap.zip
 

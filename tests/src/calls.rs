@@ -114,6 +114,24 @@ impl CallLog {
         }
     }
 
+    /// How many calls ran one after another at most: the longest chain in which each
+    /// call started only after the one before it ended (what latency follows).
+    pub fn sequential_depth(&self) -> usize {
+        let calls = self.calls();
+        let mut depth: Vec<usize> = Vec::with_capacity(calls.len());
+        for call in &calls {
+            let before = calls
+                .iter()
+                .zip(&depth)
+                .filter(|(c, _)| c.ended.is_some_and(|e| e <= call.started))
+                .map(|(_, d)| *d)
+                .max()
+                .unwrap_or(0);
+            depth.push(before + 1);
+        }
+        depth.into_iter().max().unwrap_or(0)
+    }
+
     /// The chain of calls that had to finish, one after another, before the first
     /// call of `operation` finished: calls that ended before it started, plus itself.
     /// `None` if no such call was made.

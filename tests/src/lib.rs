@@ -13,6 +13,7 @@
 
 pub mod calls;
 pub mod faults;
+pub mod runtime_api;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -266,6 +267,17 @@ pub fn api_request(
     headers: &[(&str, &str)],
     body: Option<&str>,
 ) -> lambda_http::Request {
+    lambda_http::request::from_str(&api_event(method, path, headers, body).to_string()).unwrap()
+}
+
+/// The API Gateway HTTP API (v2) event of [`api_request`], as JSON (what a function
+/// process reads from the Runtime API).
+pub fn api_event(
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> serde_json::Value {
     let headers: serde_json::Map<String, serde_json::Value> = headers
         .iter()
         .map(|(k, v)| (k.to_lowercase(), serde_json::json!(v)))
@@ -291,7 +303,7 @@ pub fn api_request(
     if !query.is_empty() {
         event["queryStringParameters"] = query_parameters(query);
     }
-    lambda_http::request::from_str(&event.to_string()).unwrap()
+    event
 }
 
 /// A query string as API Gateway passes it to Lambda: decoded, one value per name
@@ -587,6 +599,18 @@ pub fn staff_request(
     groups: &[&str],
     body: Option<&str>,
 ) -> lambda_http::Request {
+    lambda_http::request::from_str(&staff_event(method, path, subject, groups, body).to_string())
+        .unwrap()
+}
+
+/// The event of [`staff_request`], as JSON.
+pub fn staff_event(
+    method: &str,
+    path: &str,
+    subject: &str,
+    groups: &[&str],
+    body: Option<&str>,
+) -> serde_json::Value {
     let (path, query) = path.split_once('?').unwrap_or((path, ""));
     let mut full = serde_json::json!({
         "version": "2.0",
@@ -610,7 +634,58 @@ pub fn staff_request(
         full["rawQueryString"] = serde_json::json!(query);
         full["queryStringParameters"] = query_parameters(query);
     }
-    lambda_http::request::from_str(&full.to_string()).unwrap()
+    full
+}
+
+/// The headers a device (`device`) or the SMS gateway (`None`) sends with a `body`
+/// signed now with `secret`.
+pub fn signed_headers(
+    secret: &str,
+    device: Option<&str>,
+    body: &str,
+) -> Vec<(&'static str, String)> {
+    let timestamp = jiff::Timestamp::now().as_second();
+    let mut headers = vec![
+        ("content-type", "application/json".to_string()),
+        ("x-sigap-timestamp", timestamp.to_string()),
+        (
+            "x-sigap-signature",
+            sigap::domain::signature::gateway_signature(secret, timestamp, body.as_bytes()),
+        ),
+    ];
+    if let Some(device) = device {
+        headers.push(("x-sigap-device", device.to_string()));
+    }
+    headers
+}
+
+/// Where `make bench`'s programs leave their figures as JSON (`target/bench`), so
+/// the last one can print them all in one report.
+pub mod bench_figures {
+    use std::path::PathBuf;
+
+    /// `target/bench/<name>.json`.
+    pub fn path(name: &str) -> PathBuf {
+        super::workspace()
+            .join("target/bench")
+            .join(format!("{name}.json"))
+    }
+
+    /// Writes one program's figures.
+    pub fn write(name: &str, figures: &serde_json::Value) {
+        let path = path(name);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).unwrap();
+        }
+        std::fs::write(&path, serde_json::to_string_pretty(figures).unwrap()).unwrap();
+        eprintln!("figures written to {}", path.display());
+    }
+
+    /// Reads one program's figures, if it ran.
+    pub fn read(name: &str) -> Option<serde_json::Value> {
+        let text = std::fs::read_to_string(path(name)).ok()?;
+        serde_json::from_str(&text).ok()
+    }
 }
 
 /// A local stand-in for the X API v2 (`POST /2/tweets`): records every request and

@@ -67,30 +67,40 @@ async fn main() {
         *statuses.entry(*status).or_default() += 1;
     }
     let accepted = statuses.get(&201).copied().unwrap_or(0);
-    println!();
-    println!("| loopback load ({REPORTS} reports, {CLIENTS} clients, devstack + moto) | value |");
-    println!("|---|---:|");
-    println!("| wall time | {:.1} s |", elapsed.as_secs_f64());
-    println!(
+    let mut report: Vec<String> = Vec::new();
+    report.push(String::new());
+    report.push(format!(
+        "| loopback load ({REPORTS} reports, {CLIENTS} clients, devstack + moto) | value |"
+    ));
+    report.push("|---|---:|".to_string());
+    report.push(format!("| wall time | {:.1} s |", elapsed.as_secs_f64()));
+    report.push(format!(
         "| throughput (accepted) | {:.1} reports/s |",
         accepted as f64 / elapsed.as_secs_f64()
-    );
-    println!(
+    ));
+    report.push(format!(
         "| latency p50 | {:.1} ms |",
         percentile_ms(&latencies, 0.50)
-    );
-    println!(
+    ));
+    report.push(format!(
         "| latency p99 | {:.1} ms |",
         percentile_ms(&latencies, 0.99)
-    );
-    println!("| accepted (201) | {accepted} |");
-    println!(
+    ));
+    report.push(format!("| accepted (201) | {accepted} |"));
+    report.push(format!(
         "| errors | {} {:?} |",
         REPORTS - accepted,
         statuses
             .iter()
             .filter(|(s, _)| **s != 201)
             .collect::<Vec<_>>()
-    );
+    ));
     running.shutdown();
+    for line in &report {
+        println!("{line}");
+    }
+    sigap_tests::bench_figures::write(
+        "load",
+        &serde_json::json!({ "report": report, "accepted": accepted, "throughput_per_s": accepted as f64 / elapsed.as_secs_f64(), "p50_ms": percentile_ms(&latencies, 0.50), "p99_ms": percentile_ms(&latencies, 0.99) }),
+    );
 }

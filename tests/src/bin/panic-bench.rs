@@ -12,10 +12,9 @@ use serde_json::json;
 use sigap::adapters::incidents::{DeviceStore, PendingDevice};
 use sigap::clock::SystemClock;
 use sigap::domain::contact::PhoneNumber;
-use sigap::domain::signature::gateway_signature;
 use sigap::ids::{OsRandom, keyed_hash};
 use sigap_tests::calls::{CallLog, counted_clients};
-use sigap_tests::{api_request, percentile_ms, stack};
+use sigap_tests::{api_request, percentile_ms, signed_headers, stack};
 
 /// Presses measured.
 const PRESSES: usize = 200;
@@ -64,20 +63,10 @@ async fn main() {
     }
     let press = |id: &str| {
         let body = json!({ "kind": "crime", "lat": -6.9025, "lon": 107.6188 }).to_string();
-        let ts = Timestamp::now().as_second();
         let secret = keyed_hash(DEVICE_KEY.as_bytes(), &format!("device:{id}"));
-        let signature = gateway_signature(&secret, ts, body.as_bytes());
-        api_request(
-            "POST",
-            "/panic/press",
-            &[
-                ("content-type", "application/json"),
-                ("x-sigap-device", id),
-                ("x-sigap-timestamp", &ts.to_string()),
-                ("x-sigap-signature", &signature),
-            ],
-            Some(&body),
-        )
+        let headers = signed_headers(&secret, Some(id), &body);
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        api_request("POST", "/panic/press", &headers, Some(&body))
     };
 
     // The first press of a cold function also reads the paging policy.
@@ -125,33 +114,43 @@ async fn main() {
         list.sort();
     }
     let operations: Vec<String> = log.calls().iter().map(|c| c.operation.clone()).collect();
-    println!();
-    println!("Panic path: {PRESSES} presses (one device each) against moto on this machine");
-    println!();
-    println!("| measure | p50 (ms) | p99 (ms) |");
-    println!("|---|---:|---:|");
+    let mut report: Vec<String> = Vec::new();
+    report.push(String::new());
+    report.push(format!(
+        "Panic path: {PRESSES} presses (one device each) against moto on this machine"
+    ));
+    report.push(String::new());
+    report.push("| measure | p50 (ms) | p99 (ms) |".to_string());
+    report.push("|---|---:|---:|".to_string());
     for (name, list) in [
         ("press -> first page published", &to_publish),
         ("press -> answer to the device", &to_response),
         ("bare moto round trip (GetItem)", &bare),
     ] {
-        println!(
+        report.push(format!(
             "| {name} | {:.1} | {:.1} |",
             percentile_ms(list, 0.5),
             percentile_ms(list, 0.99)
-        );
+        ));
     }
-    println!();
-    println!(
+    report.push(String::new());
+    report.push(format!(
         "AWS calls one after another up to the first page: warm {} (max {}; design minimum 2: \
          the transaction that stores the incident, then the SNS publish), cold {} (+ the paging policy read).",
         chains.iter().min().unwrap(),
         chains.iter().max().unwrap(),
         cold_chain,
-    );
-    println!(
+    ));
+    report.push(format!(
         "AWS calls per press in all: {} ({}).",
         calls_per_press.iter().max().unwrap(),
         operations.join(", ")
+    ));
+    for line in &report {
+        println!("{line}");
+    }
+    sigap_tests::bench_figures::write(
+        "panic",
+        &serde_json::json!({ "report": report, "sequential_to_first_page_warm": chains.iter().min(), "calls_per_press": calls_per_press.iter().max() }),
     );
 }

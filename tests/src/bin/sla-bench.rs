@@ -16,6 +16,7 @@ use sigap::domain::calendar::{WorkingCalendar, wib};
 use sigap::domain::report::{Channel, ClockKind, Report, ReportStatus};
 use sigap::domain::sla::start_clock;
 use sigap::domain::tracking_id::TrackingId;
+use sigap_tests::calls::{CallLog, counted_clients};
 use sigap_tests::{TestStack, stack};
 
 /// Reports with a reminder due in every run.
@@ -114,6 +115,8 @@ async fn seed(t: &TestStack, total: usize, calendar: &WorkingCalendar) {
 async fn main() {
     let calendar = WorkingCalendar::bundled().unwrap();
     let mut rows = Vec::new();
+    let log = CallLog::default();
+    let mut calls = Vec::new();
     for total in SIZES {
         let t = stack(&format!("bench-{total}")).await;
         let seeding = Instant::now();
@@ -129,25 +132,38 @@ async fn main() {
                 table_name: t.table.clone(),
                 notify_queue_url: t.notify_url.clone(),
             },
-            &t.clients,
+            &counted_clients(&log).await,
             clock,
         )
         .unwrap();
+        log.clear();
         let run = sla_sweep::sweep(&sweep).await.unwrap();
         assert_eq!(run.reminders, DUE, "{run:?}");
+        let mut by_operation = std::collections::BTreeMap::<String, usize>::new();
+        for call in log.calls() {
+            *by_operation.entry(call.operation).or_default() += 1;
+        }
+        calls.push(serde_json::json!({
+            "open": total, "due": DUE, "calls": log.calls().len(),
+            "sequential": log.sequential_depth(), "by_operation": by_operation,
+        }));
         rows.push((total, run));
     }
     let (small, large) = (&rows[0].1, &rows[1].1);
     let ratio = |a: u64, b: u64| b as f64 / a.max(1) as f64;
-    println!();
-    println!("SLA sweep scaling: one run, {DUE} reports due, against moto on this machine");
-    println!();
-    println!(
+    let mut report: Vec<String> = Vec::new();
+    report.push(String::new());
+    report.push(format!(
+        "SLA sweep scaling: one run, {DUE} reports due, against moto on this machine"
+    ));
+    report.push(String::new());
+    report.push(
         "| open reports | due | reminders | items read | requests | wall time (ms) | due-queue read (ms) | rest of the run (ms) |"
+            .to_string(),
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    report.push("|---:|---:|---:|---:|---:|---:|---:|---:|".to_string());
     for (total, r) in &rows {
-        println!(
+        report.push(format!(
             "| {total} | {} | {} | {} | {} | {} | {} | {} |",
             r.due,
             r.reminders,
@@ -156,9 +172,9 @@ async fn main() {
             r.duration_ms,
             r.due_query_ms,
             r.duration_ms - r.due_query_ms
-        );
+        ));
     }
-    println!(
+    report.push(format!(
         "| ratio 100k/1k | | | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
         ratio(small.items_read, large.items_read),
         ratio(small.requests, large.requests),
@@ -168,8 +184,8 @@ async fn main() {
             small.duration_ms - small.due_query_ms,
             large.duration_ms - large.due_query_ms
         ),
-    );
-    println!();
+    ));
+    report.push(String::new());
     for line in [
         "Items read and requests are what DynamoDB bills and what its latency follows: they",
         "do not change with the number of open reports. The rest of the run (re-reads,",
@@ -179,6 +195,13 @@ async fn main() {
         "(This moto snapshots only the items a transaction touches instead of copying",
         "the whole table: tests/bench/moto_bench.py.)",
     ] {
+        report.push(line.to_string());
+    }
+    for line in &report {
         println!("{line}");
     }
+    sigap_tests::bench_figures::write(
+        "sla",
+        &serde_json::json!({ "report": report, "calls_per_sweep": calls }),
+    );
 }

@@ -24,18 +24,17 @@ use std::time::{Duration, Instant};
 use aws_sdk_sqs::types::QueueAttributeName;
 use devstack::crashes::CrashPlan;
 use futures::StreamExt;
-use jiff::{SignedDuration, Timestamp};
+use jiff::SignedDuration;
 use serde_json::{Value, json};
 use sigap::adapters::incidents::{DeviceStore, IncidentStore};
 use sigap::adapters::table::ItemReader;
 use sigap::domain::contact::PhoneNumber;
 use sigap::domain::incident::parse_incident_code;
-use sigap::domain::signature::gateway_signature;
 use sigap::ids::OsRandom;
 use sigap_tests::faults::{Fault, FaultPlan, FaultProxy};
 use sigap_tests::{
     all_sent_sms, clients, clients_at, devstack_with, items_with_pk_prefix, moto_endpoint,
-    unique_phone,
+    signed_headers, unique_phone,
 };
 
 /// Share of AWS calls that fail while the faults are on.
@@ -109,22 +108,7 @@ where
 /// POSTs `body` signed with `secret` (as a device when `device` is given, else as the
 /// SMS gateway), retried like [`with_retries`] with a fresh signature each time.
 async fn signed_with_retries(url: &str, secret: &str, device: Option<&str>, body: &str) -> Answer {
-    with_retries(|| {
-        let timestamp = Timestamp::now().as_second();
-        let mut headers = vec![
-            ("content-type", "application/json".to_string()),
-            ("x-sigap-timestamp", timestamp.to_string()),
-            (
-                "x-sigap-signature",
-                gateway_signature(secret, timestamp, body.as_bytes()),
-            ),
-        ];
-        if let Some(device) = device {
-            headers.push(("x-sigap-device", device.to_string()));
-        }
-        send("POST", url, headers, body)
-    })
-    .await
+    with_retries(|| send("POST", url, signed_headers(secret, device, body), body)).await
 }
 
 /// Sets a queue's visibility timeout (the template's 60 s would make the test wait
