@@ -637,6 +637,22 @@ pub fn staff_event(
     full
 }
 
+/// A Twilio inbound-SMS webhook (`form`, signed with `signature`) as API Gateway
+/// passes it on for a request to `https://{host}/sms/twilio`.
+pub fn twilio_event(host: &str, signature: &str, form: &str) -> serde_json::Value {
+    api_event(
+        "POST",
+        "/sms/twilio",
+        &[
+            ("host", host),
+            ("x-forwarded-proto", "https"),
+            ("content-type", "application/x-www-form-urlencoded"),
+            ("x-twilio-signature", signature),
+        ],
+        Some(form),
+    )
+}
+
 /// The headers a device (`device`) or the SMS gateway (`None`) sends with a `body`
 /// signed now with `secret`.
 pub fn signed_headers(

@@ -28,7 +28,7 @@ use sigap_tests::calls::{CallLog, counted_clients};
 use sigap_tests::runtime_api::{Outcome, Spawned};
 use sigap_tests::{
     api_event, bench_figures, clients, devstack_with, enrolled_device, http, moto_endpoint,
-    signed_headers, staff_event, template_text, unique_phone, workspace,
+    signed_headers, staff_event, template_text, twilio_event, unique_phone, workspace,
 };
 
 /// Spawns whose init is measured, per binary.
@@ -309,17 +309,7 @@ fn sms_report_event(twilio_token: &str, tag: &str) -> Value {
     let form = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(&params)
         .finish();
-    api_event(
-        "POST",
-        "/sms/twilio",
-        &[
-            ("host", host),
-            ("x-forwarded-proto", "https"),
-            ("content-type", "application/x-www-form-urlencoded"),
-            ("x-twilio-signature", &signature),
-        ],
-        Some(&form),
-    )
+    twilio_event(host, &signature, &form)
 }
 
 fn press_body() -> String {

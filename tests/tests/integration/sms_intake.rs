@@ -75,18 +75,8 @@ fn form(params: &[(&str, &str)]) -> String {
 
 /// A Twilio inbound SMS webhook, signed for `signed_url` (normally the public URL).
 fn twilio_request(params: &[(&str, &str)], signed_url: &str, host: &str) -> lambda_http::Request {
-    let signature = twilio_sign(signed_url, params);
-    sigap_tests::api_request(
-        "POST",
-        "/sms/twilio",
-        &[
-            ("host", host),
-            ("x-forwarded-proto", "https"),
-            ("content-type", "application/x-www-form-urlencoded"),
-            ("x-twilio-signature", &signature),
-        ],
-        Some(&form(params)),
-    )
+    let event = sigap_tests::twilio_event(host, &twilio_sign(signed_url, params), &form(params));
+    lambda_http::request::from_str(&event.to_string()).unwrap()
 }
 
 fn twilio_params<'a>(sid: &'a str, from: &'a str, body: &'a str) -> Vec<(&'a str, &'a str)> {
