@@ -257,19 +257,18 @@ async fn assess(app: &Verify, report: &Report) -> Result<TriageResult, StoreErro
         by_sender
     )?;
     result.duplicates = nearby_candidates(report, &others, app.rules.duplicate_radius_m);
-    if report.sender.is_some() {
-        let reads = sender_ids
-            .iter()
-            .filter(|id| **id != report.id)
-            .map(|id| app.reports.get(id));
-        let theirs: Vec<Report> = futures::future::try_join_all(reads)
-            .await?
-            .into_iter()
-            .flatten()
-            .collect();
-        let same = same_sender_candidates(report, &theirs, &result.duplicates);
-        result.duplicates.extend(same);
-    }
+    // No sender, no ids: nothing is read.
+    let reads = sender_ids
+        .iter()
+        .filter(|id| **id != report.id)
+        .map(|id| app.reports.get(id));
+    let theirs: Vec<Report> = futures::future::try_join_all(reads)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect();
+    let same = same_sender_candidates(report, &theirs, &result.duplicates);
+    result.duplicates.extend(same);
     if let Some(flag) = &result.emergency {
         warn!(report_id = %report.id, kind = ?flag.kind, keyword = %flag.keyword, "complaint reads like an emergency");
     }
