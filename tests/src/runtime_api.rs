@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -53,7 +54,7 @@ struct State {
     first_poll: Mutex<Option<Instant>>,
     init_error: Mutex<Option<String>>,
     polled: Notify,
-    next_id: Mutex<u64>,
+    next_id: AtomicU64,
 }
 
 /// A Runtime API serving one function process.
@@ -82,7 +83,7 @@ impl RuntimeApi {
             first_poll: Mutex::new(None),
             init_error: Mutex::new(None),
             polled: Notify::new(),
-            next_id: Mutex::new(0),
+            next_id: AtomicU64::new(0),
         });
         let serving = state.clone();
         let server = tokio::spawn(async move {
@@ -220,11 +221,10 @@ async fn next(state: &State) -> Response<Full<Bytes>> {
     let Some((event, waiting)) = received else {
         return text(StatusCode::GONE, "shutting down");
     };
-    let id = {
-        let mut n = lock(&state.next_id);
-        *n += 1;
-        format!("bench-{n:08}")
-    };
+    let id = format!(
+        "bench-{:08}",
+        state.next_id.fetch_add(1, Ordering::Relaxed) + 1
+    );
     let deadline = jiff::Timestamp::now().as_millisecond() + 10_000;
     lock(&state.in_flight).insert(id.clone(), (Instant::now(), waiting));
     let mut response = text(StatusCode::OK, &event.to_string());

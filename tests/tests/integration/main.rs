@@ -12,6 +12,7 @@ mod notify_worker;
 mod open311;
 mod panic_paging;
 mod repository;
+mod runtime_api;
 mod sample_events;
 mod secrets;
 mod sla_engine;
