@@ -697,6 +697,16 @@ pub mod bench_figures {
         eprintln!("figures written to {}", path.display());
     }
 
+    /// Prints one program's report and writes it, with its `figures` (a JSON object),
+    /// for the last program to gather.
+    pub fn publish(name: &str, report: &[String], mut figures: serde_json::Value) {
+        for line in report {
+            println!("{line}");
+        }
+        figures["report"] = serde_json::json!(report);
+        write(name, &figures);
+    }
+
     /// Reads one program's figures, if it ran.
     pub fn read(name: &str) -> Option<serde_json::Value> {
         let text = std::fs::read_to_string(path(name)).ok()?;

@@ -96,11 +96,9 @@ async fn main() {
             .collect::<Vec<_>>()
     ));
     running.shutdown();
-    for line in &report {
-        println!("{line}");
-    }
-    sigap_tests::bench_figures::write(
+    sigap_tests::bench_figures::publish(
         "load",
-        &serde_json::json!({ "report": report, "accepted": accepted, "throughput_per_s": accepted as f64 / elapsed.as_secs_f64(), "p50_ms": percentile_ms(&latencies, 0.50), "p99_ms": percentile_ms(&latencies, 0.99) }),
+        &report,
+        serde_json::json!({ "accepted": accepted, "throughput_per_s": accepted as f64 / elapsed.as_secs_f64(), "p50_ms": percentile_ms(&latencies, 0.50), "p99_ms": percentile_ms(&latencies, 0.99) }),
     );
 }

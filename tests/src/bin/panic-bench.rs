@@ -146,11 +146,9 @@ async fn main() {
         calls_per_press.iter().max().unwrap(),
         operations.join(", ")
     ));
-    for line in &report {
-        println!("{line}");
-    }
-    sigap_tests::bench_figures::write(
+    sigap_tests::bench_figures::publish(
         "panic",
-        &serde_json::json!({ "report": report, "sequential_to_first_page_warm": chains.iter().min(), "calls_per_press": calls_per_press.iter().max() }),
+        &report,
+        serde_json::json!({ "sequential_to_first_page_warm": chains.iter().min(), "calls_per_press": calls_per_press.iter().max() }),
     );
 }

@@ -284,9 +284,8 @@ fn web_report_event(n: usize) -> Value {
     )
 }
 
-/// A Twilio webhook for SMS report `tag`, signed for the URL API Gateway would show.
-fn sms_report_event(twilio_token: &str, tag: &str) -> Value {
-    let host = "sigap.example.id";
+/// The form of SMS report `tag` and its Twilio signature for `url`.
+fn sms_report_form(twilio_token: &str, tag: &str, url: &str) -> (String, String) {
     let params: Vec<(String, String)> = [
         (
             "AccountSid",
@@ -305,25 +304,43 @@ fn sms_report_event(twilio_token: &str, tag: &str) -> Value {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
-    let signature = twilio_signature(twilio_token, &format!("https://{host}/sms/twilio"), &params);
+    let signature = twilio_signature(twilio_token, url, &params);
     let form = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(&params)
         .finish();
+    (form, signature)
+}
+
+/// A Twilio webhook for SMS report `tag`, signed for the URL API Gateway would show.
+fn sms_report_event(twilio_token: &str, tag: &str) -> Value {
+    let host = "sigap.example.id";
+    let url = format!("https://{host}/sms/twilio");
+    let (form, signature) = sms_report_form(twilio_token, tag, &url);
     twilio_event(host, &signature, &form)
 }
 
-fn press_body() -> String {
-    json!({ "kind": "crime", "lat": -6.9025, "lon": 107.6188 }).to_string()
+/// A press body and its signed headers from `device`, enrolled now (each new device
+/// opens its own incident).
+async fn signed_press(
+    running: &devstack::Running,
+    device: &str,
+) -> (String, Vec<(&'static str, String)>) {
+    let secret = enrolled_device(running, device).await;
+    let body = json!({ "kind": "crime", "lat": -6.9025, "lon": 107.6188 }).to_string();
+    let headers = signed_headers(&secret, Some(device), &body);
+    (body, headers)
 }
 
-/// A press from a freshly enrolled device (each opens its own incident).
+/// `(name, value)` pairs as the request builders take them.
+fn borrowed<'a>(headers: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+    headers.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+/// A press from device `n`, as API Gateway delivers it.
 async fn press_event(running: &devstack::Running, n: usize) -> Value {
     let device = format!("{:024x}{n:08x}", std::process::id());
-    let secret = enrolled_device(running, &device).await;
-    let body = press_body();
-    let headers = signed_headers(&secret, Some(&device), &body);
-    let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    api_event("POST", "/panic/press", &headers, Some(&body))
+    let (body, headers) = signed_press(running, &device).await;
+    api_event("POST", "/panic/press", &borrowed(&headers), Some(&body))
 }
 
 fn schedule_input(template: &Template, crate_name: &str) -> Value {
@@ -556,14 +573,10 @@ async fn calls_per_operation(
         MINIMUM_NOTIFY,
     ));
 
-    let sms = sms_report_event(twilio_token, &format!("calls{round}"));
-    let form = sms["body"].as_str().unwrap().to_string();
-    let signature = twilio_signature(
+    let (form, signature) = sms_report_form(
         twilio_token,
+        &format!("calls{round}"),
         &format!("{base}/sms/twilio"),
-        &form_urlencoded::parse(form.as_bytes())
-            .into_owned()
-            .collect::<Vec<_>>(),
     );
     let texted = http(
         "POST",
@@ -582,39 +595,30 @@ async fn calls_per_operation(
         MINIMUM_SMS_REPORT,
     ));
 
-    let dispatched = http(
-        "POST",
-        &format!("{base}/staff/reports/{id}/dispatch"),
-        &[
-            ("authorization", &format!("Bearer {admin}")),
-            ("content-type", "application/json"),
-        ],
-        Some(&json!({"agencies": ["dsdabm"]}).to_string()),
-    )
-    .await;
-    assert_eq!(dispatched.status, 200, "{}", dispatched.json);
+    let staff_post = |action: &str, token: &str, body: Option<Value>| {
+        let url = format!("{base}/staff/reports/{id}/{action}");
+        let authorization = format!("Bearer {token}");
+        let body = body.map(|b| b.to_string());
+        async move {
+            let headers = [
+                ("authorization", authorization.as_str()),
+                ("content-type", "application/json"),
+            ];
+            let answer = http("POST", &url, &headers, body.as_deref()).await;
+            assert_eq!(answer.status, 200, "{url}: {}", answer.json);
+        }
+    };
+    staff_post("dispatch", &admin, Some(json!({"agencies": ["dsdabm"]}))).await;
     out.push(recorded(log, "verify + dispatch (admin)", MINIMUM_DISPATCH));
 
-    let acknowledged = http(
-        "POST",
-        &format!("{base}/staff/reports/{id}/acknowledge"),
-        &[("authorization", &format!("Bearer {agency}"))],
-        None,
-    )
-    .await;
-    assert_eq!(acknowledged.status, 200, "{}", acknowledged.json);
+    staff_post("acknowledge", &agency, None).await;
     log.clear();
-    let followed = http(
-        "POST",
-        &format!("{base}/staff/reports/{id}/follow-up"),
-        &[
-            ("authorization", &format!("Bearer {agency}")),
-            ("content-type", "application/json"),
-        ],
-        Some(&json!({"text": "Lubang sudah ditambal."}).to_string()),
+    staff_post(
+        "follow-up",
+        &agency,
+        Some(json!({"text": "Lubang sudah ditambal."})),
     )
     .await;
-    assert_eq!(followed.status, 200, "{}", followed.json);
     out.push(recorded(
         log,
         "publish a follow-up (agency)",
@@ -623,10 +627,8 @@ async fn calls_per_operation(
 
     // One press per round (the first round read the paging policy into its cache).
     let device = format!("{:024x}c{round:08x}", std::process::id());
-    let secret = enrolled_device(running, &device).await;
-    let body = press_body();
-    let headers = signed_headers(&secret, Some(&device), &body);
-    let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (body, headers) = signed_press(running, &device).await;
+    let headers = borrowed(&headers);
     log.clear();
     let pressed = http(
         "POST",

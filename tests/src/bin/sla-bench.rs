@@ -197,11 +197,9 @@ async fn main() {
     ] {
         report.push(line.to_string());
     }
-    for line in &report {
-        println!("{line}");
-    }
-    sigap_tests::bench_figures::write(
+    sigap_tests::bench_figures::publish(
         "sla",
-        &serde_json::json!({ "report": report, "calls_per_sweep": calls }),
+        &report,
+        serde_json::json!({ "calls_per_sweep": calls }),
     );
 }
