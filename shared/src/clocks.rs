@@ -6,9 +6,9 @@ use std::sync::Arc;
 use crate::adapters::calendar::CalendarCache;
 use crate::adapters::catalog::CatalogCache;
 use crate::adapters::table::StoreError;
-use crate::config::WorkingDays;
 use crate::domain::calendar::WorkingCalendar;
-use crate::domain::workflow::Policy;
+use crate::domain::deadline::Policy;
+use crate::domain::deadline::WorkingDays;
 
 /// The calendar and durations for one report's clocks.
 #[derive(Debug, Clone)]

@@ -6,6 +6,8 @@
 use std::collections::HashMap;
 use std::str::FromStr;
 
+use crate::domain::deadline::WorkingDays;
+
 /// A missing or malformed setting.
 #[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
@@ -24,28 +26,6 @@ pub enum ConfigError {
     },
 }
 
-/// The working-day durations of the LAPOR! clocks (DESIGN §6), from
-/// `VERIFY_WORKING_DAYS` (2), `FOLLOW_UP_WORKING_DAYS` (5) and `CLOSE_WORKING_DAYS` (10).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct WorkingDays {
-    /// Verify and dispatch.
-    pub verify: u32,
-    /// Agency follow-up.
-    pub follow_up: u32,
-    /// Auto-close after the last follow-up.
-    pub close: u32,
-}
-
-impl Default for WorkingDays {
-    fn default() -> Self {
-        Self {
-            verify: 2,
-            follow_up: 5,
-            close: 10,
-        }
-    }
-}
-
 impl WorkingDays {
     /// Reads the three settings, each with its default.
     pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
@@ -55,29 +35,6 @@ impl WorkingDays {
             follow_up: settings.parsed_or("FOLLOW_UP_WORKING_DAYS", d.follow_up)?,
             close: settings.parsed_or("CLOSE_WORKING_DAYS", d.close)?,
         })
-    }
-
-    /// These durations with a category's own tier applied over them.
-    pub fn for_tier(self, tier: Option<&crate::domain::catalog::TierDays>) -> Self {
-        let Some(tier) = tier else { return self };
-        Self {
-            verify: tier.verify.unwrap_or(self.verify),
-            follow_up: tier.follow_up.unwrap_or(self.follow_up),
-            close: tier.close.unwrap_or(self.close),
-        }
-    }
-
-    /// The workflow policy these durations make with `calendar`.
-    pub fn policy(
-        self,
-        calendar: &crate::domain::calendar::WorkingCalendar,
-    ) -> crate::domain::workflow::Policy<'_> {
-        crate::domain::workflow::Policy {
-            calendar,
-            verify_days: self.verify,
-            follow_up_days: self.follow_up,
-            close_days: self.close,
-        }
     }
 }
 

@@ -37,10 +37,11 @@ use sigap::aws::AwsClients;
 use sigap::changes::ChangeLog;
 use sigap::clock::Clock;
 use sigap::clocks::{ClockRules, clock_rules};
-use sigap::config::{ConfigError, Settings, WorkingDays};
+use sigap::config::{ConfigError, Settings};
 use sigap::domain::calendar::{
     CalendarError, HolidayData, WorkingCalendar, wib_rfc3339 as local_time,
 };
+use sigap::domain::deadline::WorkingDays;
 use sigap::domain::location::{Coordinates, Kecamatan};
 use sigap::domain::report::{AssignmentStatus, Report, ReportEvent, ReportLocation};
 use sigap::domain::sla::deadline_views;

@@ -38,21 +38,23 @@ use sigap::aws::AwsClients;
 use sigap::changes::ChangeLog;
 use sigap::clock::Clock;
 use sigap::clocks::clock_rules;
-use sigap::config::{ConfigError, Settings, WorkingDays};
+use sigap::config::{ConfigError, Settings};
 use sigap::domain::calendar::{CalendarError, HolidayData, wib};
 use sigap::domain::contact::PhoneNumber;
+use sigap::domain::deadline::WorkingDays;
+use sigap::domain::deadline::start_clock;
+use sigap::domain::deadline::{ClockKind, Policy};
 use sigap::domain::incident::{self, TimelineEntry};
 use sigap::domain::notification::{NotifyJob, SmsReplyJob};
-use sigap::domain::report::{Actor, Channel, ClockKind, Report, ReportStatus};
+use sigap::domain::pii::mask_pii;
+use sigap::domain::report::{Actor, Channel, Report, ReportStatus};
 use sigap::domain::signature::{verify_gateway, verify_twilio};
-use sigap::domain::sla::start_clock;
 use sigap::domain::sms::{
     SmsCommand, help_text, parse_command, replies, split_sms, status_text, title_from_text,
 };
 use sigap::domain::submission::ReporterContact;
 use sigap::domain::tracking_id::TrackingId;
-use sigap::domain::triage::mask_pii;
-use sigap::domain::workflow::{self, Change, Policy, WorkflowError};
+use sigap::domain::workflow::{self, Change, WorkflowError};
 use sigap::http::{
     ApiError, body_bytes, forwarded_base_url, json_bytes, json_response, text_response,
 };

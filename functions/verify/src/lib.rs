@@ -30,12 +30,11 @@ use sigap::batch::process_batch;
 use sigap::changes::ChangeLog;
 use sigap::clock::Clock;
 use sigap::config::{ConfigError, Settings};
+use sigap::domain::duplicates::{nearby_candidates, same_sender_candidates};
 use sigap::domain::notification::{NotificationKind, NotifyMessage};
 use sigap::domain::report::{Actor, Report, ReportAction, ReportStatus};
 use sigap::domain::tracking_id::TrackingId;
-use sigap::domain::triage::{
-    TriageResult, TriageRules, nearby_candidates, same_sender_candidates, triage_text,
-};
+use sigap::domain::triage::{TriageResult, TriageRules, triage_text};
 use tracing::{error, info, warn};
 
 /// Who the audit trail says triaged a report.

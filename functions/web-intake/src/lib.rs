@@ -31,16 +31,17 @@ use sigap::aws::AwsClients;
 use sigap::changes::ChangeLog;
 use sigap::clock::Clock;
 use sigap::clocks::{ClockRules, clock_rules};
-use sigap::config::{ConfigError, Settings, WorkingDays};
+use sigap::config::{ConfigError, Settings};
 use sigap::domain::calendar::{CalendarError, HolidayData, wib_rfc3339 as local_time};
-use sigap::domain::report::{
-    Actor, Channel, ClockKind, Report, ReportAction, ReportClock, ReportEvent, ReportStatus,
-};
-use sigap::domain::sla::{self, start_clock};
+use sigap::domain::deadline::WorkingDays;
+use sigap::domain::deadline::{ClockKind, ReportClock, start_clock};
+use sigap::domain::pii::mask_pii;
+use sigap::domain::report::{Actor, Channel, Report, ReportAction, ReportEvent, ReportStatus};
+use sigap::domain::sla;
 use sigap::domain::staff::Role;
 use sigap::domain::submission::{ReportSubmission, SubmissionBody};
 use sigap::domain::tracking_id::TrackingId;
-use sigap::domain::triage::{EMERGENCY_ADVICE, TriageRules, detect_emergency, mask_pii};
+use sigap::domain::triage::{EMERGENCY_ADVICE, TriageRules, detect_emergency};
 use sigap::domain::workflow::{self, Change, WorkflowError};
 use sigap::http::{ApiError, json_bytes, json_response, parse_json, staff_caller, text_response};
 use sigap::ids::{IdGenerator, keyed_hash, sha256_hex};

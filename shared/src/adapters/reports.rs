@@ -13,16 +13,16 @@ use super::table::{
     ts,
 };
 use crate::domain::contact::{Email, PhoneNumber};
+use crate::domain::deadline::{ClockKind, ReportClock};
+use crate::domain::duplicates::ReportSketch;
 use crate::domain::location::{Coordinates, Kecamatan};
 use crate::domain::notification::NotifyMessage;
 use crate::domain::report::{
-    Assignment, ClockKind, Report, ReportAction, ReportClock, ReportEvent, ReportLocation,
-    ReportStatus,
+    Assignment, Report, ReportAction, ReportEvent, ReportLocation, ReportStatus,
 };
 use crate::domain::sla::next_step_at;
 use crate::domain::submission::ReporterContact;
 use crate::domain::tracking_id::TrackingId;
-use crate::domain::triage::ReportSketch;
 
 /// Work queue of reports accepted but not yet triaged (the intake safety net).
 pub const QUEUE_TRIAGE: &str = "Q#TRIAGE";

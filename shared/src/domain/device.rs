@@ -147,7 +147,7 @@ pub fn is_low_trust(unfounded_at: &[Timestamp], now: Timestamp) -> bool {
 /// The SMS an emergency contact gets, once per incident.
 pub fn contact_text(incident_id: &str, map: Option<String>) -> String {
     let place = map.map(|m| format!(" Lokasi: {m}.")).unwrap_or_default();
-    super::notification::truncate_gsm7(
+    super::gsm7::truncate_gsm7(
         &format!(
             "SIGAP Bandung: kontak Anda menekan Tombol Darurat ({incident_id}). Petugas sudah dihubungi.{place} Info: 112"
         ),

@@ -15,8 +15,8 @@
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
+use super::gsm7::{gsm7_len, truncate_gsm7};
 use super::location::Coordinates;
-use super::notification::truncate_gsm7;
 use super::tracking_id::ALPHABET;
 
 /// What kind of emergency.
@@ -843,7 +843,7 @@ pub fn render(incident: &Incident, page: &Page, ack_link: Option<&str>) -> Optio
             // The tap-to-own link only when the page stays one segment with it.
             let text = ack_link
                 .map(|link| format!("{head} atau buka {link}"))
-                .filter(|t| super::notification::gsm7_len(t) <= 160)
+                .filter(|t| gsm7_len(t) <= 160)
                 .unwrap_or_else(|| format!("{head} utk menangani"));
             (
                 format!("page#{tier}#{round}"),

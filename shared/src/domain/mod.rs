@@ -3,11 +3,15 @@
 pub mod calendar;
 pub mod catalog;
 pub mod contact;
+pub mod deadline;
 pub mod device;
+pub mod duplicates;
+pub mod gsm7;
 pub mod incident;
 pub mod location;
 pub mod notification;
 pub mod open311;
+pub mod pii;
 pub mod report;
 pub mod signature;
 pub mod sla;

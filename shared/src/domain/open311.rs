@@ -402,7 +402,7 @@ pub fn request_doc(
     notes: Option<&[Note]>,
 ) -> Option<Doc> {
     use super::calendar::wib_rfc3339;
-    use super::triage::mask_pii;
+    use super::pii::mask_pii;
     if !report.is_public() {
         return None;
     }

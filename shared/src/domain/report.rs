@@ -5,8 +5,8 @@ use std::fmt;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use super::deadline::{ReportClock, SlaState};
 use super::location::{Coordinates, Kecamatan};
-use super::sla::SlaState;
 use super::tracking_id::TrackingId;
 use super::triage::TriageResult;
 
@@ -321,31 +321,6 @@ pub enum Channel {
     Open311,
     /// Recorded by a 112 operator.
     CallCenter,
-}
-
-/// Which working-day clock is running on a report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ClockKind {
-    /// Verify and dispatch (2 wd from receipt).
-    Verification,
-    /// Agency follow-up (5 wd from dispatch).
-    FollowUp,
-    /// Auto-close after a follow-up (10 wd).
-    AutoClose,
-}
-
-/// A running clock: what it is for and when it runs out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReportClock {
-    /// Which deadline.
-    pub kind: ClockKind,
-    /// When it runs out (UTC).
-    pub due_at: Timestamp,
-    /// Computed over a year without confirmed holiday data.
-    pub provisional: bool,
-    /// Reminder, breach and escalations so far.
-    pub sla: SlaState,
 }
 
 /// Where one agency is with a dispatched report.

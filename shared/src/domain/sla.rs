@@ -21,54 +21,13 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::calendar::{WorkingCalendar, office_opening, wib, wib_rfc3339};
+use super::deadline::{ClockKind, SlaState, stage_label};
 use super::notification::NotificationKind;
-use super::report::{Actor, ClockKind, Report, ReportAction, ReportClock};
+use super::report::{Actor, Report, ReportAction};
 use super::workflow::{Change, WorkflowError, earliest_follow_up};
 
 /// The sweep, as it signs the audit trail.
 pub const SWEEP_ACTOR: Actor = Actor::System("sla-sweep");
-
-/// Where one running deadline is in its steps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct SlaState {
-    /// When its reminder is due; `None` when the clock started too late for one.
-    pub remind_at: Option<Timestamp>,
-    /// The reminder went out.
-    pub reminded: bool,
-    /// When the sweep found it breached.
-    pub breached_at: Option<Timestamp>,
-    /// Escalations sent so far (the breach itself is the first).
-    pub escalations: u32,
-    /// When the next repeat escalation is due (while breached).
-    pub next_escalation_at: Option<Timestamp>,
-}
-
-/// Starts a clock of `days` working days at `from`, with its reminder time.
-pub fn start_clock(
-    kind: ClockKind,
-    calendar: &WorkingCalendar,
-    from: Timestamp,
-    days: u32,
-) -> ReportClock {
-    let deadline = calendar.deadline(from, days);
-    let remind_at = match kind {
-        ClockKind::AutoClose => None,
-        ClockKind::Verification | ClockKind::FollowUp => calendar
-            .previous_working_day(deadline.due_date)
-            .map(office_opening)
-            .filter(|at| *at > from),
-    };
-    ReportClock {
-        kind,
-        due_at: deadline.due_at,
-        provisional: deadline.provisional,
-        sla: SlaState {
-            remind_at,
-            ..SlaState::default()
-        },
-    }
-}
 
 /// What is due on a running deadline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -215,15 +174,6 @@ pub fn deadline_views(
         .collect()
 }
 
-/// What a stage is called in messages.
-pub fn stage_label(kind: ClockKind) -> &'static str {
-    match kind {
-        ClockKind::Verification => "verifikasi",
-        ClockKind::FollowUp => "tindak lanjut",
-        ClockKind::AutoClose => "penutupan otomatis",
-    }
-}
-
 fn local_date(at: Timestamp) -> String {
     let date = at.to_zoned(wib()).date();
     format!("{:02}/{:02}/{}", date.day(), date.month(), date.year())
@@ -351,9 +301,11 @@ pub fn sla_steps(
 mod tests {
     use super::*;
     use crate::domain::calendar::{DayOff, DayOffKind, HolidayData, YearDaysOff};
+    use crate::domain::deadline::start_clock;
+    use crate::domain::deadline::{Policy, ReportClock};
     use crate::domain::report::{Channel, ReportStatus};
     use crate::domain::tracking_id::TrackingId;
-    use crate::domain::workflow::{self, Policy};
+    use crate::domain::workflow;
     use jiff::SignedDuration;
     use jiff::civil::{Date, date};
     use proptest::prelude::*;

@@ -11,7 +11,7 @@
 //! reply to it, otherwise the sender is told the format. No command is an opt-out
 //! word (STOP, CANCEL, END, QUIT…): gateways and SNS act on those themselves.
 
-use super::notification::{SMS_LIMIT, gsm7_len, to_gsm7, truncate_gsm7};
+use super::gsm7::{SMS_LIMIT, gsm7_len, to_gsm7, truncate_gsm7};
 use super::tracking_id::TrackingId;
 
 /// Words that gateways and carriers treat as opt-out; never a command here.

@@ -7,11 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::catalog::Category;
-use super::contact::PhoneNumber;
-use super::location::Coordinates;
-use super::location::Kecamatan;
-use super::report::{Report, ReportStatus};
-use super::tracking_id::TrackingId;
+use super::pii::{PiiFinding, find_pii};
 
 /// Rules shipped with the code.
 pub const BUNDLED_TRIAGE_RULES: &str = include_str!("../../data/triage-rules.json");
@@ -64,29 +60,6 @@ impl TriageRules {
     pub fn bundled() -> Result<Self, serde_json::Error> {
         Self::from_json(BUNDLED_TRIAGE_RULES)
     }
-}
-
-/// Personal data found in public text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PiiKind {
-    /// A phone number.
-    Phone,
-    /// A 16-digit population number (NIK).
-    Nik,
-}
-
-/// One piece of personal data to consider redacting.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PiiFinding {
-    /// Which field: `title` or `description`.
-    pub field: String,
-    /// Phone or NIK.
-    pub kind: PiiKind,
-    /// Byte offsets of the match in the field's text (as stored).
-    pub start: usize,
-    /// End offset (exclusive).
-    pub end: usize,
 }
 
 /// A suggested category and agency, with the rule that produced it.
@@ -176,82 +149,6 @@ fn contains_keyword(form: &str, keyword: &str) -> bool {
     key.trim() != "" && form.contains(&key)
 }
 
-/// True when 16 digits look like a NIK: province 11–94, a district, and a birth date
-/// (day 01–31, or 41–71 for women; month 01–12).
-fn looks_like_nik(digits: &str) -> bool {
-    let d = |range: std::ops::Range<usize>| digits.get(range).and_then(|s| s.parse::<u32>().ok());
-    digits.len() == 16
-        && matches!(d(0..2), Some(11..=94))
-        && matches!(d(2..4), Some(1..=99))
-        && matches!(d(6..8), Some(1..=31 | 41..=71))
-        && matches!(d(8..10), Some(1..=12))
-}
-
-/// Finds phone numbers and NIKs written into `text` (`field` names where).
-pub fn find_pii(field: &str, text: &str) -> Vec<PiiFinding> {
-    let bytes = text.as_bytes();
-    let mut found = Vec::new();
-    let mut i = 0;
-    while i < bytes.len() {
-        if !(bytes[i].is_ascii_digit() || bytes[i] == b'+') {
-            i += 1;
-            continue;
-        }
-        // A run of digits, allowing single separators between digit groups.
-        let start = i;
-        let mut end = i + 1;
-        let mut j = i + 1;
-        while j < bytes.len() {
-            if bytes[j].is_ascii_digit() {
-                j += 1;
-                end = j;
-            } else if matches!(bytes[j], b' ' | b'-' | b'.')
-                && bytes.get(j + 1).is_some_and(u8::is_ascii_digit)
-            {
-                j += 1;
-            } else {
-                break;
-            }
-        }
-        let candidate = &text[start..end];
-        let digits: String = candidate.chars().filter(char::is_ascii_digit).collect();
-        let kind = if looks_like_nik(&digits) && !candidate.contains(['-', '.', ' ']) {
-            Some(PiiKind::Nik)
-        } else if digits.len() >= 9 && PhoneNumber::parse(candidate).is_ok() {
-            Some(PiiKind::Phone)
-        } else {
-            None
-        };
-        if let Some(kind) = kind {
-            found.push(PiiFinding {
-                field: field.into(),
-                kind,
-                start,
-                end,
-            });
-        }
-        i = end.max(i + 1);
-    }
-    found
-}
-
-/// What replaces personal data in public text.
-pub const MASK: &str = "[disembunyikan]";
-
-/// `text` with every phone number and NIK replaced by [`MASK`]: what the public sees
-/// until an admin has reviewed the report (staff views show the original).
-pub fn mask_pii(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut last = 0;
-    for finding in find_pii("", text) {
-        out.push_str(&text[last..finding.start]);
-        out.push_str(MASK);
-        last = finding.end;
-    }
-    out.push_str(&text[last..]);
-    out
-}
-
 /// The category whose keyword matches best (longest phrase wins; ties go to the
 /// earlier category), with its agency and the rule in words.
 pub fn suggest_category(text: &str, categories: &[Category]) -> Option<CategorySuggestion> {
@@ -293,104 +190,6 @@ pub fn detect_emergency(text: &str, rules: &TriageRules) -> Option<EmergencyFlag
 /// What the citizen is told when their complaint reads like an emergency.
 pub const EMERGENCY_ADVICE: &str = "Jika ini keadaan darurat, segera hubungi Call Center 112 (gratis, 24 jam). \
 Laporan LAPOR! tidak dipantau secara langsung.";
-
-/// Great-circle distance in metres.
-pub fn distance_m(a: Coordinates, b: Coordinates) -> f64 {
-    const EARTH_RADIUS_M: f64 = 6_371_000.0;
-    let (lat1, lat2) = (a.lat().to_radians(), b.lat().to_radians());
-    let dlat = lat2 - lat1;
-    let dlon = (b.lon() - a.lon()).to_radians();
-    let h = (dlat / 2.0).sin().powi(2) + lat1.cos() * lat2.cos() * (dlon / 2.0).sin().powi(2);
-    2.0 * EARTH_RADIUS_M * h.sqrt().min(1.0).asin()
-}
-
-/// Most duplicate candidates recorded on one report.
-pub const MAX_DUPLICATES: usize = 10;
-
-/// What duplicate detection needs to know of another open report: a few attributes,
-/// so the scan reads those instead of whole reports.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ReportSketch {
-    /// Its tracking id.
-    pub id: TrackingId,
-    /// Its category code.
-    pub category: String,
-    /// Where it is in the workflow.
-    pub status: ReportStatus,
-    /// Its point, when it has one.
-    pub coordinates: Option<Coordinates>,
-    /// Its kecamatan, when given.
-    pub kecamatan: Option<Kecamatan>,
-}
-
-impl From<&Report> for ReportSketch {
-    fn from(report: &Report) -> Self {
-        Self {
-            id: report.id.clone(),
-            category: report.category.clone(),
-            status: report.status,
-            coordinates: report.location.coordinates,
-            kecamatan: report.location.kecamatan.clone(),
-        }
-    }
-}
-
-/// Open reports of the same category that may describe the same problem: within
-/// `radius_m` when both have coordinates, otherwise in the same kecamatan.
-pub fn nearby_candidates(
-    report: &Report,
-    others: &[ReportSketch],
-    radius_m: f64,
-) -> Vec<DuplicateCandidate> {
-    others
-        .iter()
-        .filter(|o| o.id != report.id && o.category == report.category && !o.status.is_final())
-        .filter_map(|o| match (report.location.coordinates, o.coordinates) {
-            (Some(a), Some(b)) => {
-                let d = distance_m(a, b);
-                (d <= radius_m).then(|| DuplicateCandidate {
-                    report_id: o.id.to_string(),
-                    reason: "nearby".into(),
-                    distance_m: Some(d.round()),
-                })
-            }
-            _ => match (&report.location.kecamatan, &o.kecamatan) {
-                (Some(a), Some(b)) if a.code == b.code => Some(DuplicateCandidate {
-                    report_id: o.id.to_string(),
-                    reason: "same_kecamatan".into(),
-                    distance_m: None,
-                }),
-                _ => None,
-            },
-        })
-        .take(MAX_DUPLICATES)
-        .collect()
-}
-
-/// The same sender's other open reports (the caller found them by sender hash).
-/// Reports already listed as nearby keep that, more telling, reason.
-pub fn same_sender_candidates(
-    report: &Report,
-    others: &[Report],
-    already: &[DuplicateCandidate],
-) -> Vec<DuplicateCandidate> {
-    others
-        .iter()
-        .filter(|o| {
-            o.id != report.id
-                && !o.status.is_final()
-                && o.sender.is_some()
-                && o.sender == report.sender
-        })
-        .filter(|o| !already.iter().any(|c| c.report_id == o.id.as_str()))
-        .map(|o| DuplicateCandidate {
-            report_id: o.id.to_string(),
-            reason: "same_sender".into(),
-            distance_m: None,
-        })
-        .take(MAX_DUPLICATES)
-        .collect()
-}
 
 /// Triage of the report's own text (duplicates are added by the caller, which can
 /// look at other reports).
@@ -498,41 +297,6 @@ mod tests {
     }
 
     #[test]
-    fn phone_numbers_and_niks_in_text_are_found() {
-        let text = "Hubungi saya di 0812-3456-7890 atau +62 811 222 3333. NIK 3273012508900001.";
-        let found = find_pii("description", text);
-        let kinds: Vec<_> = found.iter().map(|f| f.kind).collect();
-        assert_eq!(kinds, vec![PiiKind::Phone, PiiKind::Phone, PiiKind::Nik]);
-        assert_eq!(&text[found[0].start..found[0].end], "0812-3456-7890");
-        assert_eq!(&text[found[2].start..found[2].end], "3273012508900001");
-    }
-
-    #[test]
-    fn masking_hides_exactly_the_personal_data() {
-        assert_eq!(
-            mask_pii("WA 0812-3456-7890, NIK 3273012508900001, RT 05"),
-            "WA [disembunyikan], NIK [disembunyikan], RT 05"
-        );
-        assert_eq!(mask_pii("tanpa data pribadi"), "tanpa data pribadi");
-    }
-
-    #[test]
-    fn ordinary_numbers_are_not_pii() {
-        assert!(find_pii("d", "Lubang 2 meter, sejak 12 November 2026, RT 05 RW 03").is_empty());
-        // 16 digits that cannot be a NIK (month 13) and are not a phone.
-        assert!(find_pii("d", "nomor 3273012513900001").is_empty());
-    }
-
-    #[test]
-    fn distances() {
-        let gedung_sate = Coordinates::parse(-6.9025, 107.6188).unwrap();
-        let alun_alun = Coordinates::parse(-6.9218, 107.6071).unwrap();
-        let d = distance_m(gedung_sate, alun_alun);
-        assert!((2_400.0..2_700.0).contains(&d), "{d}");
-        assert_eq!(distance_m(gedung_sate, gedung_sate), 0.0);
-    }
-
-    #[test]
     fn triage_text_records_everything_it_noticed() {
         let r = triage_text(
             "  Kebakaran   di gang ",
@@ -546,88 +310,6 @@ mod tests {
         assert_eq!(r.pii.len(), 1);
         assert_eq!(r.pii[0].field, "description");
         assert_eq!(r.rules_version, rules().version);
-    }
-
-    fn report(
-        seed: u8,
-        category: &str,
-        coordinates: Option<(f64, f64)>,
-        kecamatan: Option<&str>,
-    ) -> Report {
-        use crate::domain::location::Kecamatan;
-        use crate::domain::report::{Channel, ReportLocation, ReportStatus};
-        use crate::domain::tracking_id::TrackingId;
-        let at: jiff::Timestamp = "2026-11-20T03:00:00Z".parse().unwrap();
-        Report {
-            category: category.into(),
-            location: ReportLocation {
-                coordinates: coordinates.map(|(lat, lon)| Coordinates::parse(lat, lon).unwrap()),
-                address: None,
-                kecamatan: kecamatan.and_then(Kecamatan::find),
-            },
-            status: ReportStatus::PendingVerification,
-            ..Report::received(
-                TrackingId::from_random_bytes(&[seed, 1, 2, 3, 4, 5]).unwrap(),
-                Channel::Web,
-                at,
-            )
-        }
-    }
-
-    #[test]
-    fn duplicates_are_same_category_and_near() {
-        let me = report(1, "sampah", Some((-6.9000, 107.6100)), Some("Coblong"));
-        let close = report(2, "sampah", Some((-6.9005, 107.6100)), None); // ~56 m
-        let far = report(3, "sampah", Some((-6.9100, 107.6100)), None); // ~1.1 km
-        let other_category = report(4, "pju", Some((-6.9000, 107.6100)), None);
-        let same_kecamatan_no_point = report(5, "sampah", None, Some("Coblong"));
-        let mut closed = report(6, "sampah", Some((-6.9000, 107.6100)), None);
-        closed.status = crate::domain::report::ReportStatus::Closed;
-        let others: Vec<ReportSketch> = [
-            &me,
-            &close,
-            &far,
-            &other_category,
-            &same_kecamatan_no_point,
-            &closed,
-        ]
-        .map(ReportSketch::from)
-        .to_vec();
-        let found = nearby_candidates(&me, &others, 150.0);
-        let ids: Vec<_> = found.iter().map(|c| c.report_id.clone()).collect();
-        assert_eq!(
-            ids,
-            vec![close.id.to_string(), same_kecamatan_no_point.id.to_string()]
-        );
-        assert_eq!(found[0].distance_m, Some(56.0));
-        assert_eq!(found[1].reason, "same_kecamatan");
-    }
-
-    #[test]
-    fn same_sender_reports_are_candidates_once() {
-        let mut me = report(1, "pju", None, None);
-        me.sender = Some("h".into());
-        let mut mine = report(2, "sampah", None, None);
-        mine.sender = Some("h".into());
-        let mut nearby_too = report(3, "pju", None, None);
-        nearby_too.sender = Some("h".into());
-        let mut someone_else = report(4, "pju", None, None);
-        someone_else.sender = Some("other".into());
-        let already = vec![DuplicateCandidate {
-            report_id: nearby_too.id.to_string(),
-            reason: "nearby".into(),
-            distance_m: Some(3.0),
-        }];
-        let found = same_sender_candidates(
-            &me,
-            &[me.clone(), mine.clone(), nearby_too, someone_else],
-            &already,
-        );
-        assert_eq!(found.len(), 1);
-        assert_eq!(
-            (found[0].report_id.as_str(), found[0].reason.as_str()),
-            (mine.id.as_str(), "same_sender")
-        );
     }
 
     proptest! {

@@ -13,25 +13,13 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use super::calendar::WorkingCalendar;
+use super::deadline::{ClockKind, Policy, ReportClock};
 use super::notification::NotificationKind;
 use super::report::{
-    Actor, Assignment, AssignmentStatus, ClockKind, FollowUp, Rating, Report, ReportAction,
-    ReportClock, ReportEvent, ReportLocation, ReportStatus, TransitionError,
+    Actor, Assignment, AssignmentStatus, FollowUp, Rating, Report, ReportAction, ReportEvent,
+    ReportLocation, ReportStatus, TransitionError,
 };
 use super::tracking_id::TrackingId;
-
-/// Working-day durations in force (configurable per deployment and category).
-#[derive(Debug, Clone, Copy)]
-pub struct Policy<'a> {
-    /// The calendar deadlines are computed with.
-    pub calendar: &'a WorkingCalendar,
-    /// Verify and dispatch (default 2).
-    pub verify_days: u32,
-    /// Agency follow-up (default 5).
-    pub follow_up_days: u32,
-    /// Auto-close after the last follow-up (default 10).
-    pub close_days: u32,
-}
 
 /// Why an admin archives a report (LAPOR! *arsipkan*): a fixed list, plus free text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,7 +81,7 @@ pub struct Change {
     pub notify: Option<NotificationKind>,
 }
 
-use super::sla::start_clock as clock;
+use super::deadline::start_clock as clock;
 
 /// The report's running clock while agencies work: the earliest open follow-up
 /// (each agency's own clock, with its SLA steps, stays on its assignment).

@@ -243,7 +243,7 @@ async fn an_announcement_survives_a_notify_queue_outage_through_the_outbox() {
                 "{}/123456789012/no-such-queue",
                 sigap_tests::moto_endpoint()
             ),
-            working_days: sigap::config::WorkingDays::default(),
+            working_days: sigap::domain::deadline::WorkingDays::default(),
             sender_hash_key: "test-sender-key".into(),
         },
         &t.clients,

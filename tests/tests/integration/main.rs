@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod api_contract;
+mod architecture;
 mod backoffice_views;
 mod bad_input;
 mod chaos;

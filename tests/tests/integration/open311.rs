@@ -599,7 +599,7 @@ async fn a_key_over_its_hourly_limit_is_refused_with_the_specific_code() {
         table_name: t.table.clone(),
         intake_queue_url: t.intake_url.clone(),
         notify_queue_url: t.notify_url.clone(),
-        working_days: sigap::config::WorkingDays::default(),
+        working_days: sigap::domain::deadline::WorkingDays::default(),
         sender_hash_key: "test-sender-key".into(),
         open311_per_hour: 1,
     };

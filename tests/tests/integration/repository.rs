@@ -4,9 +4,8 @@ use jiff::Timestamp;
 use sigap::adapters::reports::ReportStore;
 use sigap::adapters::table::StoreError;
 use sigap::domain::contact::PhoneNumber;
-use sigap::domain::report::{
-    Actor, Channel, ClockKind, Report, ReportAction, ReportClock, ReportLocation, ReportStatus,
-};
+use sigap::domain::deadline::{ClockKind, ReportClock};
+use sigap::domain::report::{Actor, Channel, Report, ReportAction, ReportLocation, ReportStatus};
 use sigap::domain::submission::ReporterContact;
 use sigap::domain::tracking_id::TrackingId;
 use sigap::ids::{IdGenerator, SeededIds};

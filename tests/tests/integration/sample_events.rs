@@ -109,7 +109,7 @@ async fn sms_intake_samples_are_signed_as_the_gateways_sign_them() {
         keyword: "BDG".into(),
         rate_limit_per_hour: 10,
         replay_window_seconds: 300,
-        working_days: sigap::config::WorkingDays::default(),
+        working_days: sigap::domain::deadline::WorkingDays::default(),
         x: None,
         paging: None,
     };

@@ -33,7 +33,7 @@ pub(crate) fn config(t: &TestStack, rate_limit: u64) -> sms_intake::Config {
         keyword: "BDG".into(),
         rate_limit_per_hour: rate_limit,
         replay_window_seconds: 300,
-        working_days: sigap::config::WorkingDays::default(),
+        working_days: sigap::domain::deadline::WorkingDays::default(),
         x: None,
         paging: None,
     }

@@ -31,7 +31,7 @@ fn app(t: &TestStack, x: &FakeX) -> sms_intake::SmsIntake {
         keyword: "BDG".into(),
         rate_limit_per_hour: 10,
         replay_window_seconds: 300,
-        working_days: sigap::config::WorkingDays::default(),
+        working_days: sigap::domain::deadline::WorkingDays::default(),
         x: Some(sms_intake::XConfig {
             consumer_secret: SECRET.into(),
             bearer_token: "test-bearer".into(),

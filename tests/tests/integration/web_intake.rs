@@ -23,7 +23,7 @@ pub fn app_with(t: &TestStack, clock: Arc<dyn Clock>, queue_url: &str) -> WebInt
         table_name: t.table.clone(),
         intake_queue_url: queue_url.into(),
         notify_queue_url: t.notify_url.clone(),
-        working_days: sigap::config::WorkingDays::default(),
+        working_days: sigap::domain::deadline::WorkingDays::default(),
         sender_hash_key: "test-sender-key".into(),
         open311_per_hour: 100,
     };
@@ -68,7 +68,7 @@ pub fn backoffice_app(t: &TestStack, clock: Arc<dyn Clock>) -> backoffice::Backo
     let config = backoffice::Config {
         table_name: t.table.clone(),
         notify_queue_url: t.notify_url.clone(),
-        working_days: sigap::config::WorkingDays::default(),
+        working_days: sigap::domain::deadline::WorkingDays::default(),
         sender_hash_key: "test-sender-key".into(),
     };
     backoffice::Backoffice::new(&config, &t.clients, clock).unwrap()
@@ -489,7 +489,7 @@ async fn warmed_up_at_init_the_first_report_reads_no_calendar_or_categories() {
         table_name: t.table.clone(),
         intake_queue_url: t.intake_url.clone(),
         notify_queue_url: t.notify_url.clone(),
-        working_days: sigap::config::WorkingDays::default(),
+        working_days: sigap::domain::deadline::WorkingDays::default(),
         sender_hash_key: "test-sender-key".into(),
         open311_per_hour: 100,
     };
