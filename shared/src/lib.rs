@@ -1,21 +1,17 @@
 //! `sigap`: the shared library of the Sigap back end.
 //!
-//! - [`domain`]: pure rules (tracking ids, reports and their state machine, the
-//!   working-day calendar, locations, contacts, submissions). No AWS, no clock reads.
-//! - [`adapters`]: DynamoDB and SQS behind small typed stores.
-//! - Wiring helpers every function uses: [`config`], [`aws`], [`telemetry`],
-//!   [`clock`], [`ids`], [`http`], [`batch`].
+//! - [`domain`]: pure rules (reports and their workflow, deadlines and the working-day
+//!   calendar, incidents and paging, SMS commands, who may see what). No AWS, no
+//!   clock reads, no environment reads.
+//! - [`adapters`]: DynamoDB, SQS, SNS and SSM behind small typed stores.
+//! - [`service`]: each sequence that changes state, written once (read, decide,
+//!   commit, announce), called by every channel and screen.
+//! - [`runtime`]: what every function is started with: the function contract,
+//!   configuration, AWS clients, telemetry, the injected clock and ids.
+//! - [`http`]: JSON answers and the one error shape of every endpoint.
 
 pub mod adapters;
-pub mod aws;
-pub mod batch;
-pub mod changes;
-pub mod clock;
-pub mod clocks;
-pub mod config;
 pub mod domain;
 pub mod http;
-pub mod ids;
-pub mod metrics;
-pub mod paging;
-pub mod telemetry;
+pub mod runtime;
+pub mod service;

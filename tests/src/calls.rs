@@ -11,7 +11,7 @@ use aws_smithy_runtime_api::client::interceptors::context::{
 };
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
-use sigap::aws::AwsClients;
+use sigap::runtime::aws::AwsClients;
 
 /// One AWS call.
 #[derive(Debug, Clone)]

@@ -63,7 +63,7 @@ impl FaultPlan {
                 .map(|s| (s.to_string(), rate))
                 .collect(),
             faults: faults.to_vec(),
-            timeout: sigap::aws::ATTEMPT_TIMEOUT + Duration::from_millis(500),
+            timeout: sigap::runtime::aws::ATTEMPT_TIMEOUT + Duration::from_millis(500),
             latency: Duration::from_millis(150),
         }
     }

@@ -29,9 +29,9 @@ use devstack::template::Template;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
-use sigap::aws::{AwsClients, sdk_config_loader};
-use sigap::clock::Clock;
-use sigap::ids::IdGenerator;
+use sigap::runtime::aws::{AwsClients, sdk_config_loader};
+use sigap::runtime::clock::Clock;
+use sigap::runtime::ids::IdGenerator;
 
 /// The workspace root.
 pub fn workspace() -> PathBuf {

@@ -12,7 +12,7 @@ use sigap::adapters::api_keys::ApiKey;
 use sigap::adapters::table::StoreError;
 use sigap::domain::staff::Staff;
 use sigap::http::{ApiError, json_bytes, json_response, parse_json};
-use sigap::ids::{IdGenerator, OsRandom};
+use sigap::runtime::ids::{IdGenerator, OsRandom};
 use tracing::info;
 
 use super::{Backoffice, MAX_BODY_BYTES, invalid, local_time, require_admin, unavailable};

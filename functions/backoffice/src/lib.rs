@@ -33,11 +33,6 @@ use sigap::adapters::inbound::InboundStore;
 use sigap::adapters::queue::JsonQueue;
 use sigap::adapters::reports::{QUEUE_NEEDS_INFO, QUEUE_VERIFY, ReportStore};
 use sigap::adapters::table::StoreError;
-use sigap::aws::AwsClients;
-use sigap::changes::ChangeLog;
-use sigap::clock::Clock;
-use sigap::clocks::{ClockRules, clock_rules};
-use sigap::config::{ConfigError, Settings};
 use sigap::domain::calendar::{
     CalendarError, HolidayData, WorkingCalendar, wib_rfc3339 as local_time,
 };
@@ -49,6 +44,11 @@ use sigap::domain::staff::{Role, Staff};
 use sigap::domain::tracking_id::TrackingId;
 use sigap::domain::workflow::{self, ArchiveReason, Change, WorkflowError};
 use sigap::http::{ApiError, json_bytes, json_response, parse_json, staff_caller};
+use sigap::runtime::aws::AwsClients;
+use sigap::runtime::clock::Clock;
+use sigap::runtime::config::{ConfigError, Settings};
+use sigap::service::changes::ChangeLog;
+use sigap::service::deadline_rules::{ClockRules, clock_rules};
 use tracing::{error, info};
 
 /// Largest staff request body.
@@ -125,7 +125,7 @@ impl Backoffice {
     /// Reads what every request needs (calendar, categories) into the caches: called
     /// at init, so the first request is as fast as a warm one.
     pub async fn warm_up(&self) {
-        sigap::clocks::warm_up(&self.calendar, &self.catalog).await;
+        sigap::service::deadline_rules::warm_up(&self.calendar, &self.catalog).await;
     }
 
     /// The calendar and durations for a report of `category`.

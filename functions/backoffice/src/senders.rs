@@ -16,7 +16,7 @@ use sigap::adapters::inbound::BlockedSender;
 use sigap::domain::contact::PhoneNumber;
 use sigap::domain::staff::Staff;
 use sigap::http::{ApiError, json_bytes, json_response, parse_json};
-use sigap::ids::keyed_hash;
+use sigap::runtime::ids::keyed_hash;
 use tracing::info;
 
 use super::{

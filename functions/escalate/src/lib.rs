@@ -21,14 +21,14 @@ use sigap::adapters::incidents::IncidentStore;
 use sigap::adapters::queue::{EscalationTick, JsonQueue};
 use sigap::adapters::sms::PanicTopic;
 use sigap::adapters::table::StoreError;
-use sigap::aws::AwsClients;
-use sigap::batch::process_batch;
-use sigap::clock::Clock;
-use sigap::config::{ConfigError, Settings};
 use sigap::domain::incident::{Incident, Page, TickDecision, TimelineEntry, redrive, tick};
-use sigap::ids::IdGenerator;
-use sigap::metrics::{Unit, emf_record, publish};
-use sigap::paging::{AckLinks, Pager};
+use sigap::runtime::aws::AwsClients;
+use sigap::runtime::batch::process_batch;
+use sigap::runtime::clock::Clock;
+use sigap::runtime::config::{ConfigError, Settings};
+use sigap::runtime::ids::IdGenerator;
+use sigap::runtime::metrics::{Unit, emf_record, publish};
+use sigap::service::paging::{AckLinks, Pager};
 use tracing::{info, warn};
 
 /// Incidents looked at per shard in one audit.

@@ -20,11 +20,6 @@ use sigap::adapters::incidents::{DeviceStore, IncidentStore, incident_pk};
 use sigap::adapters::reports::ReportStore;
 use sigap::adapters::sms::{SmsSender, StaffTopic};
 use sigap::adapters::table::{StoreError, report_pk};
-use sigap::aws::AwsClients;
-use sigap::batch::process_batch;
-use sigap::changes::SUPERVISORS;
-use sigap::clock::Clock;
-use sigap::config::{ConfigError, Settings};
 use sigap::domain::calendar::wib;
 use sigap::domain::device::contact_text;
 use sigap::domain::incident::Source;
@@ -32,6 +27,11 @@ use sigap::domain::notification::{
     EMERGENCY_SMS, NotificationKind, NotifyJob, NotifyMessage, citizen_sms, staff_text,
 };
 use sigap::domain::tracking_id::TrackingId;
+use sigap::runtime::aws::AwsClients;
+use sigap::runtime::batch::process_batch;
+use sigap::runtime::clock::Clock;
+use sigap::runtime::config::{ConfigError, Settings};
+use sigap::service::changes::SUPERVISORS;
 use tracing::info;
 
 /// How long one attempt may hold a delivery claim before another may take it over.

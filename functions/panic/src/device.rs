@@ -19,7 +19,7 @@ use sigap::domain::incident::{
 use sigap::domain::location::Coordinates;
 use sigap::domain::signature::verify_gateway;
 use sigap::http::{ApiError, body_bytes, json_bytes, json_response, parse_json};
-use sigap::ids::keyed_hash;
+use sigap::runtime::ids::keyed_hash;
 use tracing::{info, warn};
 
 use crate::{Panic, bad_request, conflict, forbidden, new_token, unavailable};

@@ -32,13 +32,13 @@ use sigap::adapters::inbound::InboundStore;
 use sigap::adapters::incidents::{DeviceStore, IncidentStore, PolicyCache};
 use sigap::adapters::queue::JsonQueue;
 use sigap::adapters::sms::{PanicTopic, SmsSender};
-use sigap::aws::AwsClients;
-use sigap::clock::Clock;
-use sigap::config::{ConfigError, Settings};
 use sigap::domain::incident::{Sector, bundled_sectors};
 use sigap::http::ApiError;
-use sigap::ids::IdGenerator;
-use sigap::paging::{AckLinks, Pager};
+use sigap::runtime::aws::AwsClients;
+use sigap::runtime::clock::Clock;
+use sigap::runtime::config::{ConfigError, Settings};
+use sigap::runtime::ids::IdGenerator;
+use sigap::service::paging::{AckLinks, Pager};
 use tracing::error;
 
 /// Settings `panic` reads from its environment.

@@ -12,7 +12,7 @@ use sigap::adapters::table::StoreError;
 use sigap::domain::incident::{self, IncidentState, TimelineEntry, parse_incident_code};
 use sigap::domain::signature::constant_time_eq;
 use sigap::http::{ApiError, text_response};
-use sigap::paging::ack_token;
+use sigap::service::paging::ack_token;
 use tracing::info;
 
 use crate::{Panic, forbidden, new_token, unavailable};

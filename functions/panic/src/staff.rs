@@ -26,7 +26,7 @@ use sigap::domain::incident::{
 use sigap::domain::location::Coordinates;
 use sigap::domain::staff::{Role, Staff};
 use sigap::http::{ApiError, json_bytes, json_response, parse_json, staff_caller};
-use sigap::ids::sha256_hex;
+use sigap::runtime::ids::sha256_hex;
 use tracing::info;
 
 use crate::{Panic, bad_request, conflict, forbidden, new_token, unavailable};

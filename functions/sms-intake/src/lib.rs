@@ -34,11 +34,6 @@ use sigap::adapters::reports::ReportStore;
 use sigap::adapters::sms::PanicTopic;
 use sigap::adapters::social::XClient;
 use sigap::adapters::table::StoreError;
-use sigap::aws::AwsClients;
-use sigap::changes::ChangeLog;
-use sigap::clock::Clock;
-use sigap::clocks::clock_rules;
-use sigap::config::{ConfigError, Settings};
 use sigap::domain::calendar::{CalendarError, HolidayData, wib};
 use sigap::domain::contact::PhoneNumber;
 use sigap::domain::deadline::WorkingDays;
@@ -58,8 +53,13 @@ use sigap::domain::workflow::{self, Change, WorkflowError};
 use sigap::http::{
     ApiError, body_bytes, forwarded_base_url, json_bytes, json_response, text_response,
 };
-use sigap::ids::{IdGenerator, keyed_hash, sha256_hex};
-use sigap::paging::Pager;
+use sigap::runtime::aws::AwsClients;
+use sigap::runtime::clock::Clock;
+use sigap::runtime::config::{ConfigError, Settings};
+use sigap::runtime::ids::{IdGenerator, keyed_hash, sha256_hex};
+use sigap::service::changes::ChangeLog;
+use sigap::service::deadline_rules::clock_rules;
+use sigap::service::paging::Pager;
 use tracing::{error, info, warn};
 
 pub use social::XConfig;
@@ -227,7 +227,7 @@ impl SmsIntake {
     /// Reads what every report needs (calendar, categories) into the caches: called
     /// at init, so the first SMS is as fast as a warm one.
     pub async fn warm_up(&self) {
-        sigap::clocks::warm_up(&self.calendar, &self.catalog).await;
+        sigap::service::deadline_rules::warm_up(&self.calendar, &self.catalog).await;
     }
 }
 

@@ -18,13 +18,13 @@ use serde::Deserialize;
 use serde_json::json;
 use sigap::adapters::deliveries::Delivery;
 use sigap::adapters::table::{StoreError, report_pk};
-use sigap::clocks::clock_rules;
 use sigap::domain::report::{Actor, Channel, ReportStatus};
 use sigap::domain::signature::{verify_x, x_crc_response};
 use sigap::domain::submission::ReporterContact;
 use sigap::domain::workflow;
 use sigap::http::{ApiError, json_response};
-use sigap::ids::keyed_hash;
+use sigap::runtime::ids::keyed_hash;
+use sigap::service::deadline_rules::clock_rules;
 use tracing::{info, warn};
 
 use super::{

@@ -13,7 +13,7 @@
 //!   message (`ReportBatchItemFailures`), so one bad message never retries the batch.
 //! - A schedule (`{"job":"recover-stranded"}`): triages reports that sat in `received`
 //!   longer than they should, because their enqueue failed after they were stored, and
-//!   sends announcements left in the outbox for the same reason (`sigap::changes`).
+//!   sends announcements left in the outbox for the same reason (`sigap::service::changes`).
 //!
 
 use std::sync::Arc;
@@ -25,16 +25,16 @@ use sigap::adapters::catalog::{CatalogCache, CatalogStore};
 use sigap::adapters::queue::{IntakeMessage, JsonQueue};
 use sigap::adapters::reports::ReportStore;
 use sigap::adapters::table::StoreError;
-use sigap::aws::AwsClients;
-use sigap::batch::process_batch;
-use sigap::changes::ChangeLog;
-use sigap::clock::Clock;
-use sigap::config::{ConfigError, Settings};
 use sigap::domain::duplicates::{nearby_candidates, same_sender_candidates};
 use sigap::domain::notification::{NotificationKind, NotifyMessage};
 use sigap::domain::report::{Actor, Report, ReportAction, ReportStatus};
 use sigap::domain::tracking_id::TrackingId;
 use sigap::domain::triage::{TriageResult, TriageRules, triage_text};
+use sigap::runtime::aws::AwsClients;
+use sigap::runtime::batch::process_batch;
+use sigap::runtime::clock::Clock;
+use sigap::runtime::config::{ConfigError, Settings};
+use sigap::service::changes::ChangeLog;
 use tracing::{error, info, warn};
 
 /// Who the audit trail says triaged a report.

@@ -4,16 +4,16 @@ use std::sync::Arc;
 
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use sigap::adapters::secrets::resolve_secrets;
-use sigap::aws::AwsClients;
-use sigap::clock::SystemClock;
-use sigap::config::Settings;
+use sigap::runtime::aws::AwsClients;
+use sigap::runtime::clock::SystemClock;
+use sigap::runtime::config::Settings;
 use verify::{Config, Verify, handle};
 
 // One event at a time per process: a single-threaded runtime starts no worker
 // threads (less memory and start-up than the multi-threaded default).
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    sigap::telemetry::init();
+    sigap::runtime::telemetry::init();
     let clients = AwsClients::from_env().await;
     // Secrets come from SSM at init (the template passes only their names).
     let settings = resolve_secrets(Settings::from_env(), &clients.ssm).await?;

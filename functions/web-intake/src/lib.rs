@@ -27,11 +27,6 @@ use sigap::adapters::inbound::InboundStore;
 use sigap::adapters::queue::{IntakeMessage, JsonQueue};
 use sigap::adapters::reports::ReportStore;
 use sigap::adapters::table::StoreError;
-use sigap::aws::AwsClients;
-use sigap::changes::ChangeLog;
-use sigap::clock::Clock;
-use sigap::clocks::{ClockRules, clock_rules};
-use sigap::config::{ConfigError, Settings};
 use sigap::domain::calendar::{CalendarError, HolidayData, wib_rfc3339 as local_time};
 use sigap::domain::deadline::WorkingDays;
 use sigap::domain::deadline::{ClockKind, ReportClock, start_clock};
@@ -44,7 +39,12 @@ use sigap::domain::tracking_id::TrackingId;
 use sigap::domain::triage::{EMERGENCY_ADVICE, TriageRules, detect_emergency};
 use sigap::domain::workflow::{self, Change, WorkflowError};
 use sigap::http::{ApiError, json_bytes, json_response, parse_json, staff_caller, text_response};
-use sigap::ids::{IdGenerator, keyed_hash, sha256_hex};
+use sigap::runtime::aws::AwsClients;
+use sigap::runtime::clock::Clock;
+use sigap::runtime::config::{ConfigError, Settings};
+use sigap::runtime::ids::{IdGenerator, keyed_hash, sha256_hex};
+use sigap::service::changes::ChangeLog;
+use sigap::service::deadline_rules::{ClockRules, clock_rules};
 use tracing::{error, info, warn};
 
 /// Largest accepted request body. A report is text; photos come later by upload URL.
@@ -141,7 +141,7 @@ impl WebIntake {
     /// Reads what every request needs (calendar, categories) into the caches: called
     /// at init, so the first request is as fast as a warm one.
     pub async fn warm_up(&self) {
-        sigap::clocks::warm_up(&self.calendar, &self.catalog).await;
+        sigap::service::deadline_rules::warm_up(&self.calendar, &self.catalog).await;
     }
 
     /// The calendar and durations for a report of `category`.

@@ -13,7 +13,7 @@ use sigap::domain::open311::{
 };
 use sigap::domain::submission::{ContactBody, LocationBody, ReportSubmission, SubmissionBody};
 use sigap::domain::tracking_id::TrackingId;
-use sigap::ids::sha256_hex;
+use sigap::runtime::ids::sha256_hex;
 use tracing::{info, warn};
 
 use crate::open311::query;

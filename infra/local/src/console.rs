@@ -2,7 +2,7 @@
 //! subscribed to the panic topic (pages, stand-downs, cancels, owner re-pages).
 
 use aws_sdk_sqs::types::MessageSystemAttributeName;
-use sigap::aws::AwsClients;
+use sigap::runtime::aws::AwsClients;
 use tracing::warn;
 
 /// Polls `url` forever and prints each message with its paging attributes.

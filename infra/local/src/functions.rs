@@ -8,11 +8,11 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use lambda_http::{Body, Request, Response};
-use sigap::aws::AwsClients;
-use sigap::clock::Clock;
-use sigap::config::Settings;
 use sigap::http::ApiError;
-use sigap::ids::IdGenerator;
+use sigap::runtime::aws::AwsClients;
+use sigap::runtime::clock::Clock;
+use sigap::runtime::config::Settings;
+use sigap::runtime::ids::IdGenerator;
 
 /// An HTTP function: API Gateway request in, response out.
 pub type HttpHandler = Arc<dyn Fn(Request) -> BoxFuture<'static, Response<Body>> + Send + Sync>;

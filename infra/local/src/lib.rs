@@ -25,14 +25,14 @@ use jiff::{SignedDuration, Timestamp};
 use sigap::adapters::calendar::CalendarStore;
 use sigap::adapters::catalog::CatalogStore;
 use sigap::adapters::secrets::resolve_secrets;
-use sigap::aws::AwsClients;
-use sigap::clock::Clock;
-use sigap::config::Settings;
 use sigap::domain::calendar::HolidayData;
 use sigap::domain::catalog::{
     BUNDLED_AGENCIES, BUNDLED_CATEGORIES, parse_agencies, parse_categories,
 };
-use sigap::ids::IdGenerator;
+use sigap::runtime::aws::AwsClients;
+use sigap::runtime::clock::Clock;
+use sigap::runtime::config::Settings;
+use sigap::runtime::ids::IdGenerator;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tracing::warn;
@@ -235,7 +235,7 @@ pub async fn set_responder_phone(
     let store = sigap::adapters::incidents::IncidentStore::new(clients.dynamodb.clone(), table);
     let phone = sigap::domain::contact::PhoneNumber::parse(phone)
         .map_err(|e| DevstackError::Io(format!("{phone}: {e}")))?;
-    let hash = sigap::ids::keyed_hash(sender_key.as_bytes(), phone.as_e164());
+    let hash = sigap::runtime::ids::keyed_hash(sender_key.as_bytes(), phone.as_e164());
     match unit {
         Some(unit) => store.put_responder_phone(&hash, unit).await,
         None => store.remove_responder_phone(&hash).await,
@@ -312,7 +312,7 @@ pub async fn start(options: Options) -> Result<Running, DevstackError> {
     // clock, so moving business time forward days does not sign the developer out.
     let gate = Arc::new(Gate {
         authority: DevAuthority::new(key),
-        clock: Arc::new(sigap::clock::SystemClock),
+        clock: Arc::new(sigap::runtime::clock::SystemClock),
     });
     let runtime = Runtime {
         clients: options.clients.clone(),

@@ -12,12 +12,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use devstack::{DevClock, Options, start};
-use sigap::aws::AwsClients;
-use sigap::ids::OsRandom;
+use sigap::runtime::aws::AwsClients;
+use sigap::runtime::ids::OsRandom;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    sigap::telemetry::init();
+    sigap::runtime::telemetry::init();
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let [command, table] = args.as_slice()
         && command == "seed"
@@ -44,7 +44,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let parameter = std::env::var("SENDER_HASH_KEY_PARAMETER")
             .unwrap_or_else(|_| "/sigap/sender-hash-key".into());
         let settings = sigap::adapters::secrets::resolve_secrets(
-            sigap::config::Settings::from_map(
+            sigap::runtime::config::Settings::from_map(
                 [("SENDER_HASH_KEY_PARAMETER".to_string(), parameter)].into(),
             ),
             &clients.ssm,

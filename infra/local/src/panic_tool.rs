@@ -16,10 +16,10 @@ use hyper::{Request, Response, StatusCode};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 use sigap::adapters::incidents::{DeviceStore, PendingDevice};
-use sigap::aws::AwsClients;
 use sigap::domain::contact::PhoneNumber;
 use sigap::domain::signature::gateway_signature;
-use sigap::ids::keyed_hash;
+use sigap::runtime::aws::AwsClients;
+use sigap::runtime::ids::keyed_hash;
 
 use crate::sms::{answer, post, tool_input};
 

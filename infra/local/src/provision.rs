@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 use serde_yaml::Value;
-use sigap::aws::AwsClients;
+use sigap::runtime::aws::AwsClients;
 
 use crate::template::{Template, referenced_id};
 
@@ -152,7 +152,8 @@ pub async fn put_dev_secrets(
     environment: &HashMap<String, String>,
 ) -> Result<(), ProvisionError> {
     for (key, name) in environment {
-        if !key.ends_with(sigap::config::SECRET_PARAMETER_SUFFIX) || name.trim().is_empty() {
+        if !key.ends_with(sigap::runtime::config::SECRET_PARAMETER_SUFFIX) || name.trim().is_empty()
+        {
             continue;
         }
         clients

@@ -39,7 +39,7 @@ pub struct Gate {
     /// Signs and checks dev tokens.
     pub authority: crate::jwt::DevAuthority,
     /// "Now" for expiry checks: the wall clock, whatever the dev clock says.
-    pub clock: std::sync::Arc<dyn sigap::clock::Clock>,
+    pub clock: std::sync::Arc<dyn sigap::runtime::clock::Clock>,
 }
 
 /// Matches a path against a template; returns the path parameters.
@@ -190,7 +190,7 @@ pub async fn clock_endpoint(
     schedules: &[crate::sources::Schedule],
     request: Request<Incoming>,
 ) -> Response<Full<Bytes>> {
-    use sigap::clock::Clock;
+    use sigap::runtime::clock::Clock;
     if request.method() == hyper::Method::POST {
         let body = match Limited::new(request.into_body(), 4096).collect().await {
             Ok(collected) => collected.to_bytes(),

@@ -14,8 +14,8 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::json;
-use sigap::aws::AwsClients;
 use sigap::domain::signature::twilio_signature;
+use sigap::runtime::aws::AwsClients;
 
 /// What the SMS tool needs: the token the function checks, and the table to read
 /// the outcome from.

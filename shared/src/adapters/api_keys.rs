@@ -11,7 +11,7 @@ use super::table::{
     GSI2, GSI2PK, GSI2SK, Item, ItemReader, PK, SK, StoreError, conditional, s, ts,
 };
 use crate::domain::signature::constant_time_eq;
-use crate::ids::sha256_hex;
+use crate::runtime::ids::sha256_hex;
 
 const LIST: &str = "Q#APIKEYS";
 

@@ -6,7 +6,7 @@
 
 use aws_sdk_ssm::Client;
 
-use crate::config::Settings;
+use crate::runtime::config::Settings;
 
 /// GetParameters takes at most this many names per call.
 const NAMES_PER_CALL: usize = 10;

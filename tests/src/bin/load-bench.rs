@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use serde_json::json;
-use sigap::clock::SystemClock;
-use sigap::ids::OsRandom;
+use sigap::runtime::clock::SystemClock;
+use sigap::runtime::ids::OsRandom;
 use sigap_tests::{devstack, http, percentile_ms};
 
 const REPORTS: usize = 1000;

@@ -10,9 +10,9 @@ use std::time::Instant;
 use jiff::Timestamp;
 use serde_json::json;
 use sigap::adapters::incidents::{DeviceStore, PendingDevice};
-use sigap::clock::SystemClock;
 use sigap::domain::contact::PhoneNumber;
-use sigap::ids::{OsRandom, keyed_hash};
+use sigap::runtime::clock::SystemClock;
+use sigap::runtime::ids::{OsRandom, keyed_hash};
 use sigap_tests::calls::{CallLog, counted_clients};
 use sigap_tests::{api_request, percentile_ms, signed_headers, stack};
 

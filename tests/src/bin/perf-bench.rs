@@ -20,10 +20,10 @@ use aws_sdk_sqs::types::MessageSystemAttributeName;
 use devstack::template::{EventSpec, Template};
 use serde_json::{Value, json};
 use sigap::adapters::incidents::IncidentStore;
-use sigap::clock::SystemClock;
 use sigap::domain::incident::PagingPolicy;
 use sigap::domain::signature::twilio_signature;
-use sigap::ids::OsRandom;
+use sigap::runtime::clock::SystemClock;
+use sigap::runtime::ids::OsRandom;
 use sigap_tests::calls::{CallLog, counted_clients};
 use sigap_tests::runtime_api::{Outcome, Spawned};
 use sigap_tests::{

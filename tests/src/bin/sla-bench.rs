@@ -11,12 +11,12 @@ use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use jiff::Timestamp;
 use jiff::civil::date;
 use sigap::adapters::reports::report_item;
-use sigap::clock::ManualClock;
 use sigap::domain::calendar::{WorkingCalendar, wib};
 use sigap::domain::deadline::ClockKind;
 use sigap::domain::deadline::start_clock;
 use sigap::domain::report::{Channel, Report, ReportStatus};
 use sigap::domain::tracking_id::TrackingId;
+use sigap::runtime::clock::ManualClock;
 use sigap_tests::calls::{CallLog, counted_clients};
 use sigap_tests::{TestStack, stack};
 

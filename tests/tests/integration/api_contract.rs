@@ -9,8 +9,8 @@
 
 use std::sync::Arc;
 
-use sigap::clock::SystemClock;
-use sigap::ids::OsRandom;
+use sigap::runtime::clock::SystemClock;
+use sigap::runtime::ids::OsRandom;
 use sigap_tests::{devstack, workspace};
 
 /// What every answer is held to.

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use jiff::SignedDuration;
 use serde_json::json;
-use sigap::clock::ManualClock;
 use sigap::domain::notification::{NotificationKind, NotifyMessage};
+use sigap::runtime::clock::ManualClock;
 use sigap_tests::{TestStack, reply, sent_sms, stack, staff_request, unique_phone};
 
 use crate::notify_worker::notify_app;

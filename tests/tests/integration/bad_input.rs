@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use serde_json::{Value, json};
-use sigap::clock::SystemClock;
 use sigap::domain::signature::gateway_signature;
-use sigap::ids::OsRandom;
+use sigap::runtime::clock::SystemClock;
+use sigap::runtime::ids::OsRandom;
 use sigap_tests::{HttpReply, devstack, http_bytes, items_with_pk_prefix};
 
 use crate::web_intake::valid_body;

@@ -30,7 +30,7 @@ use sigap::adapters::incidents::{DeviceStore, IncidentStore};
 use sigap::adapters::table::ItemReader;
 use sigap::domain::contact::PhoneNumber;
 use sigap::domain::incident::parse_incident_code;
-use sigap::ids::OsRandom;
+use sigap::runtime::ids::OsRandom;
 use sigap_tests::faults::{Fault, FaultPlan, FaultProxy};
 use sigap_tests::{
     all_sent_sms, clients, clients_at, devstack_with, items_with_pk_prefix, moto_endpoint,

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 
 use devstack::DevClock;
 use serde_json::json;
-use sigap::clock::SystemClock;
-use sigap::ids::OsRandom;
+use sigap::runtime::clock::SystemClock;
+use sigap::runtime::ids::OsRandom;
 use sigap_tests::{
     clients, devstack, devstack_with, http, sent_sms, template_text, unique_phone, unique_prefix,
     visible_messages,
@@ -238,7 +238,7 @@ async fn the_templates_schedule_recovers_a_report_whose_enqueue_was_lost() {
 
 #[tokio::test]
 async fn moving_the_dev_clock_demos_a_reminder_a_breach_and_an_escalation() {
-    use sigap::clock::Clock;
+    use sigap::runtime::clock::Clock;
     let clock = Arc::new(DevClock::default());
     let clients = clients().await;
     let running = devstack::start(devstack::Options {
@@ -431,7 +431,7 @@ async fn ops_register_and_forget_a_responder_number() {
     );
     let key = "responder-cli-key";
     let phone = sigap_tests::unique_phone();
-    let hash = sigap::ids::keyed_hash(
+    let hash = sigap::runtime::ids::keyed_hash(
         key.as_bytes(),
         sigap::domain::contact::PhoneNumber::parse(&phone)
             .unwrap()

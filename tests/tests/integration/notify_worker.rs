@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use serde_json::json;
-use sigap::clock::{Clock, ManualClock};
 use sigap::domain::notification::{NotificationKind, NotifyMessage};
+use sigap::runtime::clock::{Clock, ManualClock};
 use sigap_tests::{TestStack, reply, sent_sms, stack, unique_phone, visible_messages};
 
 use crate::web_intake::{
@@ -107,7 +107,9 @@ async fn a_report_without_a_phone_is_not_texted_and_bad_messages_fail_alone() {
         json!({"messageId": mid, "receiptHandle": "r", "body": body, "attributes": {},
         "messageAttributes": {}, "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:ap-southeast-3:123456789012:n", "awsRegion": "ap-southeast-3"})
     };
-    let unknown = sigap::ids::IdGenerator::tracking_id(&sigap::ids::SeededIds::new(31)).unwrap();
+    let unknown =
+        sigap::runtime::ids::IdGenerator::tracking_id(&sigap::runtime::ids::SeededIds::new(31))
+            .unwrap();
     let batch = json!({"Records": [
         record("ok", serde_json::to_string(&received(&id)).unwrap()),
         record("junk", "{}".into()),

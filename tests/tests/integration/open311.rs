@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use jiff::SignedDuration;
 use serde_json::{Value, json};
-use sigap::clock::ManualClock;
+use sigap::runtime::clock::ManualClock;
 use sigap_tests::{HttpReply, TestStack, api_request, reply, stack, staff_request};
 
 use crate::web_intake::{app_with, backoffice_app, friday_morning, submit_and_triage, valid_body};
@@ -607,7 +607,7 @@ async fn a_key_over_its_hourly_limit_is_refused_with_the_specific_code() {
         &config,
         &t.clients,
         clock.clone(),
-        Arc::new(sigap::ids::OsRandom),
+        Arc::new(sigap::runtime::ids::OsRandom),
     )
     .unwrap();
     let (_, key) = issue_key(&t, clock.clone()).await;

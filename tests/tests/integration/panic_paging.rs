@@ -11,9 +11,9 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 use sigap::adapters::incidents::IncidentStore;
 use sigap::adapters::queue::EscalationTick;
-use sigap::clock::{Clock, ManualClock};
 use sigap::domain::incident::PagingPolicy;
-use sigap::ids::{OsRandom, keyed_hash};
+use sigap::runtime::clock::{Clock, ManualClock};
+use sigap::runtime::ids::{OsRandom, keyed_hash};
 use sigap_tests::{
     HttpReply, TestStack, api_request, drain, reply, sent_sms, stack, staff_request,
     subscriber_filtered, take_messages, unique_phone,
@@ -1082,7 +1082,7 @@ async fn a_responder_takes_an_incident_by_the_signed_link_in_the_page() {
     let clock = Arc::new(ManualClock::new(start()));
     let app = panic::Panic::new(
         &panic::Config {
-            ack_links: Some(sigap::paging::AckLinks {
+            ack_links: Some(sigap::service::paging::AckLinks {
                 base_url: "https://sigap.id".into(),
                 key: DEVICE_KEY.into(),
             }),

@@ -8,7 +8,7 @@ use sigap::domain::deadline::{ClockKind, ReportClock};
 use sigap::domain::report::{Actor, Channel, Report, ReportAction, ReportLocation, ReportStatus};
 use sigap::domain::submission::ReporterContact;
 use sigap::domain::tracking_id::TrackingId;
-use sigap::ids::{IdGenerator, SeededIds};
+use sigap::runtime::ids::{IdGenerator, SeededIds};
 use sigap_tests::{items_with_pk_prefix, stack};
 
 pub fn sample_report(seed: u64, at: Timestamp) -> Report {

@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
-use sigap::clock::ManualClock;
 use sigap::domain::tracking_id::TrackingId;
+use sigap::runtime::clock::ManualClock;
 use sigap_tests::{reply, stack, workspace};
 
 use crate::notify_worker::notify_app;
@@ -117,7 +117,7 @@ async fn sms_intake_samples_are_signed_as_the_gateways_sign_them() {
         &config,
         &t.clients,
         Arc::new(ManualClock::new(friday_morning())),
-        Arc::new(sigap::ids::OsRandom),
+        Arc::new(sigap::runtime::ids::OsRandom),
     )
     .unwrap();
     for name in [

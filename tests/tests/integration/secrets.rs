@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use aws_sdk_ssm::types::ParameterType;
 use sigap::adapters::secrets::{SecretsError, resolve_secrets};
-use sigap::config::Settings;
+use sigap::runtime::config::Settings;
 use sigap_tests::clients;
 
 async fn put_secret(ssm: &aws_sdk_ssm::Client, name: &str, value: &str) {

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use sigap::clock::Clock;
+use sigap::runtime::clock::Clock;
 use sigap_tests::TestStack;
 
 /// `sla-sweep` over the test's stack, with `clock`.
@@ -20,11 +20,11 @@ use jiff::Timestamp;
 use jiff::civil::date;
 use serde_json::json;
 use sigap::adapters::reports::ReportStore;
-use sigap::clock::ManualClock;
 use sigap::domain::calendar::wib;
 use sigap::domain::notification::{NotificationKind, NotifyMessage};
 use sigap::domain::report::{ReportAction, ReportEvent};
 use sigap::domain::tracking_id::TrackingId;
+use sigap::runtime::clock::ManualClock;
 use sigap_tests::{drain, items_with_pk_prefix, reply, sent_sms, stack, subscriber, unique_phone};
 
 use crate::backoffice_views::as_staff;

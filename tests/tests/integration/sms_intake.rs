@@ -7,10 +7,10 @@ use std::sync::Arc;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use serde_json::json;
-use sigap::clock::{Clock, ManualClock};
 use sigap::domain::notification::NotifyJob;
 use sigap::domain::tracking_id::TrackingId;
-use sigap::ids::OsRandom;
+use sigap::runtime::clock::{Clock, ManualClock};
+use sigap::runtime::ids::OsRandom;
 use sigap_tests::{TestStack, drain, items_with_pk_prefix, reply, sent_sms, stack, unique_phone};
 
 use crate::backoffice_views::as_staff;

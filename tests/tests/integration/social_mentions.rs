@@ -8,10 +8,10 @@ use std::sync::Arc;
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
-use sigap::clock::ManualClock;
 use sigap::domain::report::Channel;
 use sigap::domain::tracking_id::TrackingId;
-use sigap::ids::OsRandom;
+use sigap::runtime::clock::ManualClock;
+use sigap::runtime::ids::OsRandom;
 use sigap_tests::{FakeX, TestStack, items_with_pk_prefix, reply, stack};
 
 use crate::web_intake::friday_morning;

@@ -6,10 +6,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use sigap::adapters::reports::ReportStore;
-use sigap::clock::SystemClock;
 use sigap::domain::report::ReportStatus;
 use sigap::domain::tracking_id::TrackingId;
-use sigap::ids::OsRandom;
+use sigap::runtime::clock::SystemClock;
+use sigap::runtime::ids::OsRandom;
 use sigap_tests::{HttpReply, captured_logs, devstack, unique_phone};
 
 use crate::web_intake::valid_body;
@@ -807,7 +807,7 @@ async fn every_route_refuses_missing_forged_expired_and_wrongly_signed_callers()
     ];
     // Registration and its code are how a device gets its secret: no signature yet.
     const DEVICE_ENROLMENT: [&str; 2] = ["POST /panic/devices", "POST /panic/devices/{id}/verify"];
-    let tracking = sigap::ids::IdGenerator::tracking_id(&OsRandom)
+    let tracking = sigap::runtime::ids::IdGenerator::tracking_id(&OsRandom)
         .unwrap()
         .to_string();
     let fill = |path: &str| {

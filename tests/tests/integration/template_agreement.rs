@@ -9,9 +9,9 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use devstack::template::{EventSpec, Template};
-use sigap::clock::SystemClock;
-use sigap::config::SECRET_PARAMETER_SUFFIX;
-use sigap::ids::OsRandom;
+use sigap::runtime::clock::SystemClock;
+use sigap::runtime::config::SECRET_PARAMETER_SUFFIX;
+use sigap::runtime::ids::OsRandom;
 use sigap_tests::{devstack, http, template_text, workspace};
 
 /// Every Rust source file under `dir`, concatenated.
@@ -49,8 +49,8 @@ fn every_function_reads_exactly_what_the_template_sets() {
     let shared = |file: &str| {
         names_read(&std::fs::read_to_string(root.join("shared/src").join(file)).unwrap())
     };
-    let working_days = shared("config.rs");
-    let ack_links = shared("paging.rs");
+    let working_days = shared("runtime/config.rs");
+    let ack_links = shared("service/paging.rs");
     let deployed: BTreeSet<String> = template
         .functions
         .iter()

@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use serde_json::json;
 use sigap::adapters::reports::ReportStore;
-use sigap::clock::ManualClock;
 use sigap::domain::report::ReportStatus;
 use sigap::domain::tracking_id::TrackingId;
+use sigap::runtime::clock::ManualClock;
 use sigap_tests::{api_request, reply, stack};
 
 use crate::web_intake::{app_with, friday_morning, post, valid_body, verify_app};
@@ -35,7 +35,9 @@ async fn a_batch_reports_exactly_the_messages_that_failed() {
         .unwrap(),
     );
     let id = created.json["tracking_id"].as_str().unwrap().to_string();
-    let unknown = sigap::ids::IdGenerator::tracking_id(&sigap::ids::SeededIds::new(77)).unwrap();
+    let unknown =
+        sigap::runtime::ids::IdGenerator::tracking_id(&sigap::runtime::ids::SeededIds::new(77))
+            .unwrap();
     let app = verify_app(&t, clock.clone());
     let batch = json!({"Records": [
         record("m1", &json!({"report_id": id}).to_string()),

@@ -6,10 +6,10 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 use sigap::adapters::idempotency::{Claim, IdempotencyStore};
 use sigap::adapters::reports::ReportStore;
-use sigap::clock::{Clock, ManualClock};
 use sigap::domain::report::ReportStatus;
 use sigap::domain::tracking_id::TrackingId;
-use sigap::ids::{OsRandom, sha256_hex};
+use sigap::runtime::clock::{Clock, ManualClock};
+use sigap::runtime::ids::{OsRandom, sha256_hex};
 use sigap_tests::{TestStack, api_request, items_with_pk_prefix, reply, stack, visible_messages};
 use web_intake::{Config, WebIntake, handle};
 
@@ -459,7 +459,9 @@ async fn lookups_routes_and_categories() {
         (bad.status, bad.json["error"]["code"].as_str()),
         (400, Some("invalid_tracking_id"))
     );
-    let missing_id = sigap::ids::IdGenerator::tracking_id(&sigap::ids::SeededIds::new(5)).unwrap();
+    let missing_id =
+        sigap::runtime::ids::IdGenerator::tracking_id(&sigap::runtime::ids::SeededIds::new(5))
+            .unwrap();
     let missing = get(&app, &format!("/reports/{missing_id}")).await;
     assert_eq!(missing.status, 404);
     assert_eq!(get(&app, "/nowhere").await.status, 404);

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use sigap::clock::SystemClock;
-use sigap::ids::OsRandom;
+use sigap::runtime::clock::SystemClock;
+use sigap::runtime::ids::OsRandom;
 use sigap_tests::{HttpReply, devstack, http, sent_sms, unique_phone};
 
 use crate::web_intake::valid_body;

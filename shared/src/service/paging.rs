@@ -18,7 +18,7 @@ use crate::adapters::sms::PanicTopic;
 use crate::adapters::table::StoreError;
 use crate::domain::incident::{Incident, Page, TimelineEntry, render, settle_sent};
 use crate::domain::notification::{IncidentContactsJob, NotifyJob};
-use crate::ids::keyed_hash;
+use crate::runtime::ids::keyed_hash;
 
 /// Writes incident changes and delivers their pages and ticks.
 #[derive(Debug, Clone)]
@@ -53,8 +53,8 @@ pub fn ack_token(key: &str, incident: &str, tier: u8) -> String {
 impl AckLinks {
     /// `PUBLIC_BASE_URL` (unset: no links) with `DEVICE_KEY` signing the tokens.
     pub fn load(
-        settings: &crate::config::Settings,
-    ) -> Result<Option<Self>, crate::config::ConfigError> {
+        settings: &crate::runtime::config::Settings,
+    ) -> Result<Option<Self>, crate::runtime::config::ConfigError> {
         match settings.optional("PUBLIC_BASE_URL") {
             None => Ok(None),
             Some(base_url) => Ok(Some(Self {
