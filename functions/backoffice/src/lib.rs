@@ -18,6 +18,7 @@ mod calendar;
 mod keys;
 mod senders;
 
+use sigap::runtime::function::{Dependencies, Function, HttpFunction, StartError};
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -724,4 +725,29 @@ async fn act(
         StatusCode::OK,
         &report_view(app, staff, &change.report).await?,
     ))
+}
+
+impl Function for Backoffice {
+    const NAME: &'static str = "backoffice";
+
+    fn build(settings: &Settings, deps: &Dependencies) -> Result<Self, StartError> {
+        let config = Config::load(settings)?;
+        Self::new(&config, &deps.clients, deps.clock.clone())
+            .map_err(|e| StartError::setup("backoffice", e))
+    }
+
+    fn warm_up(&self) -> impl std::future::Future<Output = ()> + Send {
+        Backoffice::warm_up(self)
+    }
+}
+
+impl HttpFunction for Backoffice {
+    fn handle(
+        &self,
+        request: lambda_http::Request,
+    ) -> impl std::future::Future<
+        Output = Result<lambda_http::Response<lambda_http::Body>, lambda_http::Error>,
+    > + Send {
+        handle(self, request)
+    }
 }

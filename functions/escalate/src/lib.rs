@@ -12,6 +12,7 @@
 //!   `ESC#` index; owed pages are sent, lost ticks re-driven with the same token.
 //!   The number found is published as the `LostTicks` metric (alarmed on).
 
+use sigap::runtime::function::{Dependencies, EventFunction, Function, StartError};
 use std::sync::Arc;
 
 use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
@@ -307,4 +308,28 @@ pub async fn audit(app: &Escalate) -> Result<AuditReport, EscalateError> {
     ));
     info!(?report, "incident audit done");
     Ok(report)
+}
+
+impl Function for Escalate {
+    const NAME: &'static str = "escalate";
+
+    fn build(settings: &Settings, deps: &Dependencies) -> Result<Self, StartError> {
+        let config = Config::load(settings)?;
+        Ok(Self::new(
+            &config,
+            &deps.clients,
+            deps.clock.clone(),
+            deps.ids.clone(),
+        ))
+    }
+}
+
+impl EventFunction for Escalate {
+    fn handle(
+        &self,
+        payload: serde_json::Value,
+    ) -> impl std::future::Future<Output = Result<serde_json::Value, lambda_runtime::Error>> + Send
+    {
+        handle(self, payload)
+    }
 }

@@ -10,6 +10,7 @@
 //! the event names (agencies given work, or the admins), through the staff topic
 //! with an `agency` attribute their subscriptions filter on.
 
+use sigap::runtime::function::{Dependencies, EventFunction, Function, StartError};
 use std::sync::Arc;
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
@@ -361,5 +362,24 @@ async fn once(
                 Err(err.into())
             }
         },
+    }
+}
+
+impl Function for Notify {
+    const NAME: &'static str = "notify";
+
+    fn build(settings: &Settings, deps: &Dependencies) -> Result<Self, StartError> {
+        let config = Config::load(settings)?;
+        Ok(Self::new(&config, &deps.clients, deps.clock.clone()))
+    }
+}
+
+impl EventFunction for Notify {
+    fn handle(
+        &self,
+        payload: serde_json::Value,
+    ) -> impl std::future::Future<Output = Result<serde_json::Value, lambda_runtime::Error>> + Send
+    {
+        handle(self, payload)
     }
 }

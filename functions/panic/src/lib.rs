@@ -24,6 +24,7 @@ mod device;
 mod link;
 mod staff;
 
+use sigap::runtime::function::{Dependencies, Function, HttpFunction, StartError};
 use std::sync::Arc;
 
 use lambda_http::http::{Method, StatusCode};
@@ -188,4 +189,29 @@ pub(crate) fn new_token(app: &Panic) -> Result<String, ApiError> {
     app.ids
         .secret_token()
         .map_err(|e| unavailable("drawing random bytes", e))
+}
+
+impl Function for Panic {
+    const NAME: &'static str = "panic";
+
+    fn build(settings: &Settings, deps: &Dependencies) -> Result<Self, StartError> {
+        let config = Config::load(settings)?;
+        Ok(Self::new(
+            &config,
+            &deps.clients,
+            deps.clock.clone(),
+            deps.ids.clone(),
+        ))
+    }
+}
+
+impl HttpFunction for Panic {
+    fn handle(
+        &self,
+        request: lambda_http::Request,
+    ) -> impl std::future::Future<
+        Output = Result<lambda_http::Response<lambda_http::Body>, lambda_http::Error>,
+    > + Send {
+        handle(self, request)
+    }
 }

@@ -17,6 +17,7 @@
 //! queue for the next run. Notifications are keyed by report version, so nobody is
 //! told twice.
 
+use sigap::runtime::function::{Dependencies, EventFunction, Function, StartError};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -413,4 +414,24 @@ fn publish_metrics(
             ("SweepFailures", Unit::Count, report.failed as f64),
         ],
     ));
+}
+
+impl Function for SlaSweep {
+    const NAME: &'static str = "sla-sweep";
+
+    fn build(settings: &Settings, deps: &Dependencies) -> Result<Self, StartError> {
+        let config = Config::load(settings)?;
+        Self::new(&config, &deps.clients, deps.clock.clone())
+            .map_err(|e| StartError::setup("sla-sweep", e))
+    }
+}
+
+impl EventFunction for SlaSweep {
+    fn handle(
+        &self,
+        payload: serde_json::Value,
+    ) -> impl std::future::Future<Output = Result<serde_json::Value, lambda_runtime::Error>> + Send
+    {
+        handle(self, payload)
+    }
 }

@@ -17,6 +17,7 @@
 
 mod social;
 
+use sigap::runtime::function::{Dependencies, Function, HttpFunction, StartError};
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -845,5 +846,30 @@ async fn citizen_change(
             let text = replies::not_now(id.as_str(), report.status.label());
             finish(app, stored, split_sms(&text), Some(id.as_str())).await
         }
+    }
+}
+
+impl Function for SmsIntake {
+    const NAME: &'static str = "sms-intake";
+
+    fn build(settings: &Settings, deps: &Dependencies) -> Result<Self, StartError> {
+        let config = Config::load(settings)?;
+        Self::new(&config, &deps.clients, deps.clock.clone(), deps.ids.clone())
+            .map_err(|e| StartError::setup("sms-intake", e))
+    }
+
+    fn warm_up(&self) -> impl std::future::Future<Output = ()> + Send {
+        SmsIntake::warm_up(self)
+    }
+}
+
+impl HttpFunction for SmsIntake {
+    fn handle(
+        &self,
+        request: lambda_http::Request,
+    ) -> impl std::future::Future<
+        Output = Result<lambda_http::Response<lambda_http::Body>, lambda_http::Error>,
+    > + Send {
+        handle(self, request)
     }
 }

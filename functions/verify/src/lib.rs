@@ -16,6 +16,7 @@
 //!   sends announcements left in the outbox for the same reason (`sigap::service::changes`).
 //!
 
+use sigap::runtime::function::{Dependencies, EventFunction, Function, StartError};
 use std::sync::Arc;
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
@@ -294,4 +295,24 @@ pub async fn recover_stranded(app: &Verify) -> Result<usize, StoreError> {
         }
     }
     Ok(moved)
+}
+
+impl Function for Verify {
+    const NAME: &'static str = "verify";
+
+    fn build(settings: &Settings, deps: &Dependencies) -> Result<Self, StartError> {
+        let config = Config::load(settings)?;
+        Self::new(&config, &deps.clients, deps.clock.clone())
+            .map_err(|e| StartError::setup("verify", e))
+    }
+}
+
+impl EventFunction for Verify {
+    fn handle(
+        &self,
+        payload: serde_json::Value,
+    ) -> impl std::future::Future<Output = Result<serde_json::Value, lambda_runtime::Error>> + Send
+    {
+        handle(self, payload)
+    }
 }

@@ -11,6 +11,7 @@
 mod open311;
 mod open311_requests;
 
+use sigap::runtime::function::{Dependencies, Function, HttpFunction, StartError};
 use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
@@ -885,4 +886,29 @@ async fn citizen_action(
             &json!({ "tracking_id": id, "status": change.report.status }),
         ))
     })
+}
+
+impl Function for WebIntake {
+    const NAME: &'static str = "web-intake";
+
+    fn build(settings: &Settings, deps: &Dependencies) -> Result<Self, StartError> {
+        let config = Config::load(settings)?;
+        Self::new(&config, &deps.clients, deps.clock.clone(), deps.ids.clone())
+            .map_err(|e| StartError::setup("web-intake", e))
+    }
+
+    fn warm_up(&self) -> impl std::future::Future<Output = ()> + Send {
+        WebIntake::warm_up(self)
+    }
+}
+
+impl HttpFunction for WebIntake {
+    fn handle(
+        &self,
+        request: lambda_http::Request,
+    ) -> impl std::future::Future<
+        Output = Result<lambda_http::Response<lambda_http::Body>, lambda_http::Error>,
+    > + Send {
+        handle(self, request)
+    }
 }

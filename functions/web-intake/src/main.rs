@@ -1,29 +1,8 @@
-//! Lambda entry point for `web-intake`: wiring only.
-
-use std::sync::Arc;
-
-use lambda_http::{Error, run, service_fn};
-use sigap::adapters::secrets::resolve_secrets;
-use sigap::runtime::aws::AwsClients;
-use sigap::runtime::clock::SystemClock;
-use sigap::runtime::config::Settings;
-use sigap::runtime::ids::OsRandom;
-use web_intake::{Config, WebIntake, handle};
+//! Lambda entry point for `web-intake`: wiring only (see `sigap::runtime::function`).
 
 // One event at a time per process: a single-threaded runtime starts no worker
 // threads (less memory and start-up than the multi-threaded default).
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), Error> {
-    sigap::runtime::telemetry::init();
-    let clients = AwsClients::from_env().await;
-    // Secrets come from SSM at init (the template passes only their names).
-    let settings = resolve_secrets(Settings::from_env(), &clients.ssm).await?;
-    let config = Config::load(&settings)?;
-    let app = WebIntake::new(&config, &clients, Arc::new(SystemClock), Arc::new(OsRandom))?;
-    app.warm_up().await;
-    let app = &app;
-    run(service_fn(move |request| async move {
-        handle(app, request).await
-    }))
-    .await
+async fn main() -> Result<(), lambda_http::Error> {
+    sigap::runtime::function::serve_http::<web_intake::WebIntake>().await
 }

@@ -1,18 +1,17 @@
-//! In-process builds of every function crate the template names.
+//! In-process builds of every function crate the template names, from one list.
 //!
-//! Each function gets its own settings (the template's environment, resolved), the
-//! shared AWS clients, and devstack's clock and id generator; then it is called with
-//! the same event shapes Lambda would send.
+//! Each function is built by its own [`Function::build`], with its own settings (the
+//! template's environment, resolved) and devstack's [`Dependencies`] (clients pointed
+//! at moto, the dev clock, the id generator); then it is called with the same event
+//! shapes Lambda would send.
 
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use lambda_http::{Body, Request, Response};
 use sigap::http::ApiError;
-use sigap::runtime::aws::AwsClients;
-use sigap::runtime::clock::Clock;
 use sigap::runtime::config::Settings;
-use sigap::runtime::ids::IdGenerator;
+use sigap::runtime::function::{Dependencies, EventFunction, Function, HttpFunction};
 
 /// An HTTP function: API Gateway request in, response out.
 pub type HttpHandler = Arc<dyn Fn(Request) -> BoxFuture<'static, Response<Body>> + Send + Sync>;
@@ -32,23 +31,12 @@ pub enum Invoker {
     Event(EventHandler),
 }
 
-/// What every in-process function shares.
-#[derive(Clone)]
-pub struct Runtime {
-    /// AWS clients pointed at moto.
-    pub clients: AwsClients,
-    /// The (possibly offset) clock.
-    pub clock: Arc<dyn Clock>,
-    /// Id generator.
-    pub ids: Arc<dyn IdGenerator>,
-}
-
 /// Why a function could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum FunctionError {
     /// The template names a crate devstack does not link.
     #[error(
-        "devstack has no in-process build of function crate {0:?}; add it to infra/local/src/functions.rs"
+        "devstack has no in-process build of function crate {0:?}; add it to FUNCTIONS in infra/local/src/functions.rs"
     )]
     Unknown(String),
     /// The function's own configuration failed.
@@ -61,140 +49,69 @@ pub enum FunctionError {
     },
 }
 
-fn config_err(name: &str, e: impl std::fmt::Display) -> FunctionError {
-    FunctionError::Config {
-        name: name.into(),
-        message: e.to_string(),
-    }
+/// Builds one function as an [`Invoker`].
+type Builder = fn(&Settings, &Dependencies) -> Result<Invoker, FunctionError>;
+
+/// Every function devstack can run, by crate name.
+pub const FUNCTIONS: &[(&str, Builder)] = &[
+    (web_intake::WebIntake::NAME, http::<web_intake::WebIntake>),
+    (backoffice::Backoffice::NAME, http::<backoffice::Backoffice>),
+    (sms_intake::SmsIntake::NAME, http::<sms_intake::SmsIntake>),
+    (panic::Panic::NAME, http::<panic::Panic>),
+    (verify::Verify::NAME, event::<verify::Verify>),
+    (notify::Notify::NAME, event::<notify::Notify>),
+    (sla_sweep::SlaSweep::NAME, event::<sla_sweep::SlaSweep>),
+    (escalate::Escalate::NAME, event::<escalate::Escalate>),
+];
+
+fn built<F: Function>(settings: &Settings, deps: &Dependencies) -> Result<Arc<F>, FunctionError> {
+    F::build(settings, deps)
+        .map(Arc::new)
+        .map_err(|e| FunctionError::Config {
+            name: F::NAME.into(),
+            message: e.to_string(),
+        })
 }
 
-/// The result of an event function's handler.
-type EventResult<'a> = BoxFuture<'a, Result<serde_json::Value, lambda_runtime::Error>>;
-
-/// Wraps an event function's app and handler as an [`Invoker`].
-fn event_function<A: Send + Sync + 'static>(
-    app: A,
-    handle: for<'a> fn(&'a A, serde_json::Value) -> EventResult<'a>,
-) -> Invoker {
-    let app = Arc::new(app);
-    Invoker::Event(Arc::new(move |payload| {
-        let app = app.clone();
-        Box::pin(async move { handle(&app, payload).await.map_err(|e| e.to_string()) })
-    }))
-}
-
-/// The result of an HTTP function's handler.
-type HttpResult<'a> = BoxFuture<'a, Result<Response<Body>, lambda_http::Error>>;
-
-/// Wraps an HTTP function's app and handler as an [`Invoker`]; an `Err` (which the
-/// handlers never return) becomes the standard 500 body, as Lambda would surface it.
-fn http_function<A: Send + Sync + 'static>(
-    app: A,
-    handle: for<'a> fn(&'a A, Request) -> HttpResult<'a>,
-) -> Invoker {
-    let app = Arc::new(app);
-    Invoker::Http(Arc::new(move |request| {
-        let app = app.clone();
+/// An HTTP function as an [`Invoker`]; an `Err` (which the handlers never return)
+/// becomes the standard 500 body, as Lambda would surface it.
+fn http<F: HttpFunction>(
+    settings: &Settings,
+    deps: &Dependencies,
+) -> Result<Invoker, FunctionError> {
+    let function = built::<F>(settings, deps)?;
+    Ok(Invoker::Http(Arc::new(move |request| {
+        let function = function.clone();
         Box::pin(async move {
-            handle(&app, request)
+            function
+                .handle(request)
                 .await
                 .unwrap_or_else(|_| ApiError::internal().into_response())
         })
-    }))
+    })))
+}
+
+/// An event function as an [`Invoker`].
+fn event<F: EventFunction>(
+    settings: &Settings,
+    deps: &Dependencies,
+) -> Result<Invoker, FunctionError> {
+    let function = built::<F>(settings, deps)?;
+    Ok(Invoker::Event(Arc::new(move |payload| {
+        let function = function.clone();
+        Box::pin(async move { function.handle(payload).await.map_err(|e| e.to_string()) })
+    })))
 }
 
 /// Builds the function `crate_name` with `settings`.
 pub fn build(
     crate_name: &str,
     settings: &Settings,
-    runtime: &Runtime,
+    deps: &Dependencies,
 ) -> Result<Invoker, FunctionError> {
-    match crate_name {
-        "web-intake" => {
-            let config =
-                web_intake::Config::load(settings).map_err(|e| config_err(crate_name, e))?;
-            let app = web_intake::WebIntake::new(
-                &config,
-                &runtime.clients,
-                runtime.clock.clone(),
-                runtime.ids.clone(),
-            )
-            .map_err(|e| config_err(crate_name, e))?;
-            Ok(http_function(app, |app, request| {
-                Box::pin(web_intake::handle(app, request))
-            }))
-        }
-        "backoffice" => {
-            let config =
-                backoffice::Config::load(settings).map_err(|e| config_err(crate_name, e))?;
-            let app = backoffice::Backoffice::new(&config, &runtime.clients, runtime.clock.clone())
-                .map_err(|e| config_err(crate_name, e))?;
-            Ok(http_function(app, |app, request| {
-                Box::pin(backoffice::handle(app, request))
-            }))
-        }
-        "verify" => {
-            let config = verify::Config::load(settings).map_err(|e| config_err(crate_name, e))?;
-            let app = verify::Verify::new(&config, &runtime.clients, runtime.clock.clone())
-                .map_err(|e| config_err(crate_name, e))?;
-            Ok(event_function(app, |app, payload| {
-                Box::pin(verify::handle(app, payload))
-            }))
-        }
-        "notify" => {
-            let config = notify::Config::load(settings).map_err(|e| config_err(crate_name, e))?;
-            let app = notify::Notify::new(&config, &runtime.clients, runtime.clock.clone());
-            Ok(event_function(app, |app, payload| {
-                Box::pin(notify::handle(app, payload))
-            }))
-        }
-        "sms-intake" => {
-            let config =
-                sms_intake::Config::load(settings).map_err(|e| config_err(crate_name, e))?;
-            let app = sms_intake::SmsIntake::new(
-                &config,
-                &runtime.clients,
-                runtime.clock.clone(),
-                runtime.ids.clone(),
-            )
-            .map_err(|e| config_err(crate_name, e))?;
-            Ok(http_function(app, |app, request| {
-                Box::pin(sms_intake::handle(app, request))
-            }))
-        }
-        "sla-sweep" => {
-            let config =
-                sla_sweep::Config::load(settings).map_err(|e| config_err(crate_name, e))?;
-            let app = sla_sweep::SlaSweep::new(&config, &runtime.clients, runtime.clock.clone())
-                .map_err(|e| config_err(crate_name, e))?;
-            Ok(event_function(app, |app, payload| {
-                Box::pin(sla_sweep::handle(app, payload))
-            }))
-        }
-        "panic" => {
-            let config = panic::Config::load(settings).map_err(|e| config_err(crate_name, e))?;
-            let app = panic::Panic::new(
-                &config,
-                &runtime.clients,
-                runtime.clock.clone(),
-                runtime.ids.clone(),
-            );
-            Ok(http_function(app, |app, request| {
-                Box::pin(panic::handle(app, request))
-            }))
-        }
-        "escalate" => {
-            let config = escalate::Config::load(settings).map_err(|e| config_err(crate_name, e))?;
-            let app = escalate::Escalate::new(
-                &config,
-                &runtime.clients,
-                runtime.clock.clone(),
-                runtime.ids.clone(),
-            );
-            Ok(event_function(app, |app, payload| {
-                Box::pin(escalate::handle(app, payload))
-            }))
-        }
-        other => Err(FunctionError::Unknown(other.into())),
-    }
+    let (_, builder) = FUNCTIONS
+        .iter()
+        .find(|(name, _)| *name == crate_name)
+        .ok_or_else(|| FunctionError::Unknown(crate_name.into()))?;
+    builder(settings, deps)
 }

@@ -37,7 +37,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tracing::warn;
 
-use crate::functions::{Invoker, Runtime};
+use crate::functions::Invoker;
 use crate::jwt::DevAuthority;
 use crate::provision::{Stack, provision};
 use crate::server::{Gate, Route};
@@ -314,7 +314,7 @@ pub async fn start(options: Options) -> Result<Running, DevstackError> {
         authority: DevAuthority::new(key),
         clock: Arc::new(sigap::runtime::clock::SystemClock),
     });
-    let runtime = Runtime {
+    let runtime = sigap::runtime::function::Dependencies {
         clients: options.clients.clone(),
         clock: options.clock,
         ids: options.ids,

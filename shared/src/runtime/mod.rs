@@ -5,6 +5,7 @@ pub mod aws;
 pub mod batch;
 pub mod clock;
 pub mod config;
+pub mod function;
 pub mod ids;
 pub mod metrics;
 pub mod telemetry;
