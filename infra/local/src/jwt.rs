@@ -8,18 +8,15 @@
 
 use std::collections::HashMap;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hmac::{Hmac, Mac};
 use jiff::Timestamp;
-use sha2::Sha256;
-
-type HmacSha256 = Hmac<Sha256>;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 
 /// Signs and checks dev tokens.
 #[derive(Clone)]
 pub struct DevAuthority {
-    key: Vec<u8>,
+    encoding: EncodingKey,
+    decoding: DecodingKey,
 }
 
 /// Why a token was refused (API Gateway answers 401 for all of them).
@@ -36,23 +33,18 @@ pub enum TokenError {
     Expired,
 }
 
-fn sign(key: &[u8], input: &str) -> Vec<u8> {
-    // HMAC accepts keys of any length, so this cannot fail.
-    let mut mac = HmacSha256::new_from_slice(key)
-        .unwrap_or_else(|_| unreachable!("HMAC takes any key length"));
-    mac.update(input.as_bytes());
-    mac.finalize().into_bytes().to_vec()
-}
-
 impl DevAuthority {
-    /// An authority with `key` (random per devstack start unless configured).
-    pub fn new(key: Vec<u8>) -> Self {
-        Self { key }
+    /// An authority with `key` (random per devstack start unless configured); a key
+    /// the library refuses stops devstack's start.
+    pub fn new(key: Vec<u8>) -> Result<Self, jsonwebtoken::errors::Error> {
+        Ok(Self {
+            encoding: EncodingKey::from_secret(&key)?,
+            decoding: DecodingKey::from_secret(&key)?,
+        })
     }
 
     /// A token for `subject` in `groups`, valid for `hours` from `now`.
     pub fn token(&self, subject: &str, groups: &[&str], now: Timestamp, hours: i64) -> String {
-        let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT"}"#);
         let claims = serde_json::json!({
             "sub": subject,
             "cognito:groups": groups,
@@ -60,44 +52,30 @@ impl DevAuthority {
             "iat": now.as_second(),
             "exp": now.as_second() + hours * 3600,
         });
-        let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
-        let input = format!("{header}.{payload}");
-        let signature = URL_SAFE_NO_PAD.encode(sign(&self.key, &input));
-        format!("{input}.{signature}")
+        // HS256 over JSON claims cannot fail to encode; an empty token is refused.
+        encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).unwrap_or_default()
     }
 
-    /// Checks a token and returns its claims as API Gateway passes them.
+    /// Checks a token and returns its claims as API Gateway passes them. Expiry is
+    /// checked against `now` (devstack's clock), not the library's system time.
     pub fn verify(
         &self,
         token: &str,
         now: Timestamp,
     ) -> Result<HashMap<String, String>, TokenError> {
-        let mut parts = token.split('.');
-        let (Some(header), Some(payload), Some(signature), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(TokenError::Malformed);
-        };
-        let header: serde_json::Value = URL_SAFE_NO_PAD
-            .decode(header)
-            .ok()
-            .and_then(|h| serde_json::from_slice(&h).ok())
-            .ok_or(TokenError::Malformed)?;
-        if header["alg"] != "HS256" {
-            return Err(TokenError::Signature);
-        }
-        let given = URL_SAFE_NO_PAD
-            .decode(signature)
-            .map_err(|_| TokenError::Malformed)?;
-        let mut mac = HmacSha256::new_from_slice(&self.key).map_err(|_| TokenError::Signature)?;
-        mac.update(format!("{}.{payload}", token.split('.').next().unwrap_or_default()).as_bytes());
-        mac.verify_slice(&given)
-            .map_err(|_| TokenError::Signature)?;
-        let claims: serde_json::Map<String, serde_json::Value> = URL_SAFE_NO_PAD
-            .decode(payload)
-            .ok()
-            .and_then(|p| serde_json::from_slice(&p).ok())
-            .ok_or(TokenError::Malformed)?;
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.validate_exp = false;
+        validation.required_spec_claims = ["exp".to_string()].into();
+        let data = decode::<serde_json::Map<String, serde_json::Value>>(
+            token,
+            &self.decoding,
+            &validation,
+        )
+        .map_err(|e| match e.kind() {
+            ErrorKind::InvalidSignature | ErrorKind::InvalidAlgorithm => TokenError::Signature,
+            _ => TokenError::Malformed,
+        })?;
+        let claims = data.claims;
         let exp = claims
             .get("exp")
             .and_then(serde_json::Value::as_i64)
@@ -136,7 +114,7 @@ mod tests {
 
     #[test]
     fn tokens_round_trip_with_groups_flattened_like_api_gateway() {
-        let authority = DevAuthority::new(b"k".to_vec());
+        let authority = DevAuthority::new(b"k".to_vec()).unwrap();
         let token = authority.token("u-1", &["admin", "agency:dlh"], now(), 1);
         let claims = authority.verify(&token, now()).unwrap();
         assert_eq!(claims["sub"], "u-1");
@@ -145,8 +123,8 @@ mod tests {
 
     #[test]
     fn forged_expired_and_garbage_tokens_are_refused() {
-        let authority = DevAuthority::new(b"k".to_vec());
-        let other = DevAuthority::new(b"other".to_vec());
+        let authority = DevAuthority::new(b"k".to_vec()).unwrap();
+        let other = DevAuthority::new(b"other".to_vec()).unwrap();
         let token = other.token("u-1", &["admin"], now(), 1);
         assert_eq!(authority.verify(&token, now()), Err(TokenError::Signature));
         let old = authority.token("u-1", &["admin"], now(), -1);

@@ -311,7 +311,8 @@ pub async fn start(options: Options) -> Result<Running, DevstackError> {
     // Tokens are real-world sessions: they expire by the wall clock, not by the dev
     // clock, so moving business time forward days does not sign the developer out.
     let gate = Arc::new(Gate {
-        authority: DevAuthority::new(key),
+        authority: DevAuthority::new(key)
+            .map_err(|e| DevstackError::Io(format!("dev token key: {e}")))?,
         clock: Arc::new(sigap::runtime::clock::SystemClock),
     });
     let runtime = sigap::runtime::function::Dependencies {

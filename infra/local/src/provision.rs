@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::{
     ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
-use serde_yaml::Value;
+use serde_yaml_ng::Value;
 use sigap::runtime::aws::AwsClients;
 
 use crate::template::{Template, referenced_id};

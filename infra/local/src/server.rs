@@ -81,7 +81,7 @@ pub const OPENAPI_YAML: &str = include_str!("../../openapi.yaml");
 
 /// `GET /openapi.json`: the API's contract, as JSON, for clients and API tools.
 pub fn openapi_endpoint() -> Response<Full<Bytes>> {
-    match serde_yaml::from_str::<serde_json::Value>(OPENAPI_YAML) {
+    match serde_yaml_ng::from_str::<serde_json::Value>(OPENAPI_YAML) {
         Ok(document) => {
             let mut response = Response::new(Full::new(Bytes::from(document.to_string())));
             response.headers_mut().insert(

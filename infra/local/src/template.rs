@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde_yaml::Value;
+use serde_yaml_ng::Value;
 
 /// Why the template cannot be run locally.
 #[derive(Debug, thiserror::Error)]
@@ -223,7 +223,7 @@ impl Template {
 
     /// Parses template text.
     pub fn parse(text: &str) -> Result<Self, TemplateError> {
-        let doc: Value = serde_yaml::from_str(text).map_err(|e| malformed(e.to_string()))?;
+        let doc: Value = serde_yaml_ng::from_str(text).map_err(|e| malformed(e.to_string()))?;
         let mut template = Template::default();
         if let Some(params) = get(&doc, "Parameters").and_then(Value::as_mapping) {
             for (name, spec) in params {
@@ -425,7 +425,7 @@ fn parse_queue(id: &str, props: &Value) -> Result<QueueSpec, TemplateError> {
 fn parse_function(
     id: &str,
     props: &Value,
-    globals_env: &serde_yaml::Mapping,
+    globals_env: &serde_yaml_ng::Mapping,
     authorizers: &[String],
 ) -> Result<FunctionSpec, TemplateError> {
     let code_uri =

@@ -783,12 +783,9 @@ async fn every_route_refuses_missing_forged_expired_and_wrongly_signed_callers()
     let running = devstack("authn", Arc::new(SystemClock), Arc::new(OsRandom), false).await;
     let base = running.base_url.clone();
     let template = devstack::template::Template::parse(&sigap_tests::template_text()).unwrap();
-    let forged = devstack::jwt::DevAuthority::new(b"not the key".to_vec()).token(
-        "admin-1",
-        &["admin"],
-        jiff::Timestamp::now(),
-        12,
-    );
+    let forged = devstack::jwt::DevAuthority::new(b"not the key".to_vec())
+        .unwrap()
+        .token("admin-1", &["admin"], jiff::Timestamp::now(), 12);
     let expired = running.token_issued(
         "admin-1",
         &["admin"],

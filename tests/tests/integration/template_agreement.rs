@@ -51,6 +51,7 @@ fn every_function_reads_exactly_what_the_template_sets() {
     };
     let working_days = shared("runtime/config.rs");
     let ack_links = shared("service/paging.rs");
+    let contract = std::fs::read_to_string(root.join("shared/src/runtime/function.rs")).unwrap();
     let deployed: BTreeSet<String> = template
         .functions
         .iter()
@@ -87,10 +88,12 @@ fn every_function_reads_exactly_what_the_template_sets() {
                     .to_string()
             })
             .collect();
+        // Every main starts through the function contract, which resolves the secrets.
         let resolves =
             std::fs::read_to_string(root.join("functions").join(name).join("src/main.rs"))
                 .unwrap()
-                .contains("resolve_secrets(Settings::from_env()");
+                .contains("sigap::runtime::function::serve_")
+                && contract.contains("resolve_secrets(Settings::from_env()");
         assert!(
             resolves,
             "{name}'s main does not resolve its secrets from SSM"
@@ -135,7 +138,8 @@ fn documented_routes(document: &serde_json::Value) -> BTreeSet<String> {
 
 #[test]
 fn every_error_response_in_the_openapi_document_has_the_error_shape() {
-    let document: serde_json::Value = serde_yaml::from_str(devstack::server::OPENAPI_YAML).unwrap();
+    let document: serde_json::Value =
+        serde_yaml_ng::from_str(devstack::server::OPENAPI_YAML).unwrap();
     let responses = document["components"]["responses"].as_object().unwrap();
     let mut checked = 0;
     for (path, item) in document["paths"].as_object().unwrap() {
@@ -233,13 +237,13 @@ async fn devstack_serves_every_route_and_trigger_the_template_declares() {
 /// every function and every dead-letter queue the template declares.
 #[test]
 fn the_dashboard_is_valid_json_and_covers_every_function_and_dlq() {
-    let doc: serde_yaml::Value = serde_yaml::from_str(&template_text()).unwrap();
+    let doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(&template_text()).unwrap();
     let resources = doc["Resources"].as_mapping().unwrap();
     let body = match resources
         .get("OpsDashboard")
         .map(|d| &d["Properties"]["DashboardBody"])
     {
-        Some(serde_yaml::Value::Tagged(tagged)) if tagged.tag == "Sub" => {
+        Some(serde_yaml_ng::Value::Tagged(tagged)) if tagged.tag == "Sub" => {
             tagged.value.as_str().expect("a string body").to_string()
         }
         other => panic!("OpsDashboard needs a !Sub body, found {other:?}"),
@@ -279,12 +283,12 @@ fn substitute_names(text: &str) -> String {
 /// phone number from panic and notify, the two functions that text people).
 #[test]
 fn no_iam_statement_uses_a_wildcard_where_a_resource_can_be_named() {
-    let doc: serde_yaml::Value = serde_yaml::from_str(&template_text()).unwrap();
+    let doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(&template_text()).unwrap();
     let resources = doc["Resources"].as_mapping().unwrap();
-    let strings = |v: &serde_yaml::Value| -> Vec<String> {
+    let strings = |v: &serde_yaml_ng::Value| -> Vec<String> {
         match v {
-            serde_yaml::Value::String(s) => vec![s.clone()],
-            serde_yaml::Value::Sequence(items) => items
+            serde_yaml_ng::Value::String(s) => vec![s.clone()],
+            serde_yaml_ng::Value::Sequence(items) => items
                 .iter()
                 .map(|i| {
                     i.as_str()
@@ -341,9 +345,9 @@ fn no_iam_statement_uses_a_wildcard_where_a_resource_can_be_named() {
 /// a slow batch is not handed to a second poller while the first still works on it).
 #[test]
 fn every_queue_has_a_dlq_and_outlasts_its_consumer() {
-    let doc: serde_yaml::Value = serde_yaml::from_str(&template_text()).unwrap();
+    let doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(&template_text()).unwrap();
     let resources = doc["Resources"].as_mapping().unwrap();
-    let number = |v: &serde_yaml::Value| v.as_u64().or_else(|| v.as_str()?.parse().ok());
+    let number = |v: &serde_yaml_ng::Value| v.as_u64().or_else(|| v.as_str()?.parse().ok());
     let mut dead_letter_targets = BTreeSet::new();
     for (id, resource) in resources {
         if resource["Type"] != "AWS::SQS::Queue" {
@@ -374,7 +378,7 @@ fn every_queue_has_a_dlq_and_outlasts_its_consumer() {
                 continue;
             }
             let queue = match &event["Properties"]["Queue"] {
-                serde_yaml::Value::Tagged(t) => t
+                serde_yaml_ng::Value::Tagged(t) => t
                     .value
                     .as_str()
                     .unwrap()
