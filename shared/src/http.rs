@@ -9,8 +9,11 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::domain::report::TransitionError;
 use crate::domain::staff::Staff;
 use crate::domain::submission::FieldError;
+use crate::domain::workflow::WorkflowError;
+use crate::service::reports::ApplyError;
 
 /// An error to answer with: status, stable code, Indonesian message, optional field list.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +85,31 @@ impl ApiError {
         )
     }
 
+    /// 503 for a failure while `context`: the cause is logged, never answered.
+    pub fn unavailable_because(context: &str, cause: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %cause, "{context}");
+        Self::unavailable()
+    }
+
+    /// 403: the caller's role may not do this.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+
+    /// 422 for input that parses but breaks a rule, with the rule's message.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            message,
+        )
+    }
+
+    /// 409: someone changed the thing at the same moment; reload and try again.
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::CONFLICT, "conflict", message)
+    }
+
     /// The HTTP response.
     pub fn into_response(self) -> Response<Body> {
         let envelope = ErrorEnvelope {
@@ -92,6 +120,47 @@ impl ApiError {
             },
         };
         json_response(self.status, &envelope)
+    }
+}
+
+/// The one mapping of a refused workflow action, the same on every route:
+/// - the report's status does not allow it: 409 `not_allowed_now`;
+/// - an agency not (or no longer) on the report: 404, as for a report it cannot see;
+/// - input the action needs is missing or wrong (a reason too): 422 `validation_failed`.
+impl From<WorkflowError> for ApiError {
+    fn from(err: WorkflowError) -> Self {
+        match err {
+            WorkflowError::Transition(TransitionError::NotAllowed { from, .. }) => Self::new(
+                StatusCode::CONFLICT,
+                "not_allowed_now",
+                format!(
+                    "Tindakan ini tidak dapat dilakukan saat laporan berstatus \"{}\".",
+                    from.label()
+                ),
+            ),
+            WorkflowError::Transition(TransitionError::ReasonRequired(_)) => {
+                Self::invalid("Alasan wajib diisi.")
+            }
+            WorkflowError::NotAssigned(_) => Self::not_found("Laporan tidak ditemukan."),
+            WorkflowError::Invalid(message) => Self::invalid(message),
+        }
+    }
+}
+
+/// A command that was not applied: refused by the rules (as above), lost a race
+/// (409 `conflict`: reload and try again), or storage failed (503, logged).
+impl From<ApplyError> for ApiError {
+    fn from(err: ApplyError) -> Self {
+        match err {
+            ApplyError::Refused(refused) => refused.into(),
+            ApplyError::Forbidden => {
+                Self::forbidden("Peran Anda tidak berwenang untuk tindakan ini.")
+            }
+            ApplyError::Conflict => {
+                Self::conflict("Laporan baru saja berubah. Muat ulang lalu coba lagi.")
+            }
+            ApplyError::Store(cause) => Self::unavailable_because("saving a report change", cause),
+        }
     }
 }
 
@@ -239,6 +308,35 @@ mod tests {
         assert_eq!(v["error"]["code"], "not_found");
         assert_eq!(v["error"]["message"], "Laporan tidak ditemukan.");
         assert!(v["error"].get("fields").is_none());
+    }
+
+    #[test]
+    fn a_refused_action_gets_the_same_status_everywhere() {
+        use crate::domain::report::{ReportAction, ReportStatus};
+        let not_now = ApiError::from(WorkflowError::Transition(TransitionError::NotAllowed {
+            from: ReportStatus::Closed,
+            action: ReportAction::Dispute,
+        }));
+        assert_eq!(
+            (not_now.status, not_now.code),
+            (StatusCode::CONFLICT, "not_allowed_now")
+        );
+        assert!(not_now.message.contains("Selesai"));
+        let not_ours = ApiError::from(WorkflowError::NotAssigned("dlh".into()));
+        assert_eq!(not_ours.status, StatusCode::NOT_FOUND);
+        let bad = ApiError::from(WorkflowError::Invalid("Catatan wajib diisi".into()));
+        assert_eq!(
+            (bad.status, bad.code, bad.message.as_str()),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                "Catatan wajib diisi"
+            )
+        );
+        let reason = ApiError::from(WorkflowError::Transition(TransitionError::ReasonRequired(
+            ReportAction::Archive,
+        )));
+        assert_eq!(reason.status, StatusCode::UNPROCESSABLE_ENTITY);
     }
 
     #[test]

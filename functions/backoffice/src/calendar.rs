@@ -1,4 +1,4 @@
-//! The holiday calendar, changed by admins without a deploy (DESIGN §6).
+//! The holiday calendar, changed by admins without a deploy (architecture §6).
 //!
 //! `GET /staff/calendar` (admins, supervisors): the revision in force, its years and
 //! days off, which years ahead are still unconfirmed, and the latest changes.
@@ -24,9 +24,7 @@ use sigap::domain::staff::Staff;
 use sigap::http::{ApiError, json_bytes, json_response, parse_json};
 use tracing::info;
 
-use super::{
-    Backoffice, MAX_BODY_BYTES, forbidden, invalid, local_time, require_admin, unavailable,
-};
+use super::{Backoffice, MAX_BODY_BYTES, forbidden, local_time, require_admin};
 
 /// Latest revisions listed with the calendar.
 const HISTORY: i32 = 20;
@@ -44,11 +42,11 @@ pub(crate) fn status(calendar: &WorkingCalendar, now: Timestamp) -> Value {
 
 /// The revision in force (0: the bundled file, never edited) and its data.
 async fn current(app: &Backoffice) -> Result<(u64, HolidayData, Value), ApiError> {
-    let store = app.calendar.store();
+    let store = app.reports.calendar().store();
     match store
         .current()
         .await
-        .map_err(|e| unavailable("reading calendar", e))?
+        .map_err(|e| ApiError::unavailable_because("reading calendar", e))?
     {
         Some(r) => Ok((
             r.revision,
@@ -61,7 +59,8 @@ async fn current(app: &Backoffice) -> Result<(u64, HolidayData, Value), ApiError
         )),
         None => Ok((
             0,
-            HolidayData::bundled().map_err(|e| unavailable("bundled calendar", e))?,
+            HolidayData::bundled()
+                .map_err(|e| ApiError::unavailable_because("bundled calendar", e))?,
             json!({ "changed_by": null, "changed_at": null, "reason": "data bawaan (belum disimpan di tabel)" }),
         )),
     }
@@ -70,11 +69,12 @@ async fn current(app: &Backoffice) -> Result<(u64, HolidayData, Value), ApiError
 async fn view(app: &Backoffice) -> Result<Value, ApiError> {
     let (revision, data, changed) = current(app).await?;
     let history = app
-        .calendar
+        .reports
+        .calendar()
         .store()
         .history(HISTORY)
         .await
-        .map_err(|e| unavailable("reading calendar history", e))?;
+        .map_err(|e| ApiError::unavailable_because("reading calendar history", e))?;
     Ok(json!({
         "revision": revision,
         "version": data.version,
@@ -112,28 +112,31 @@ struct YearBody {
 
 fn validate(year: i16, body: &YearBody) -> Result<(), ApiError> {
     if body.reason.trim().is_empty() || body.reason.chars().count() > 500 {
-        return Err(invalid(
+        return Err(ApiError::invalid(
             "Alasan perubahan wajib diisi (maksimal 500 karakter).",
         ));
     }
     if body.source.trim().is_empty() || body.source.chars().count() > 500 {
-        return Err(invalid(
+        return Err(ApiError::invalid(
             "Dasar hukum (SKB) wajib diisi (maksimal 500 karakter).",
         ));
     }
     let mut seen = BTreeSet::new();
     for day in &body.days {
         if day.date.year() != year {
-            return Err(invalid(format!(
+            return Err(ApiError::invalid(format!(
                 "Tanggal {} bukan di tahun {year}.",
                 day.date
             )));
         }
         if !seen.insert(day.date) {
-            return Err(invalid(format!("Tanggal {} tercantum dua kali.", day.date)));
+            return Err(ApiError::invalid(format!(
+                "Tanggal {} tercantum dua kali.",
+                day.date
+            )));
         }
         if day.name.trim().is_empty() {
-            return Err(invalid(format!(
+            return Err(ApiError::invalid(format!(
                 "Nama hari libur {} wajib diisi.",
                 day.date
             )));
@@ -155,7 +158,7 @@ pub(crate) async fn set_year(
         .ok()
         .filter(|y| YEARS.contains(y))
         .ok_or_else(|| {
-            invalid(format!(
+            ApiError::invalid(format!(
                 "Tahun harus antara {} dan {}.",
                 YEARS.start(),
                 YEARS.end()
@@ -181,7 +184,8 @@ pub(crate) async fn set_year(
     let saved = if stale {
         Err(StoreError::Conflict)
     } else {
-        app.calendar
+        app.reports
+            .calendar()
             .store()
             .save(
                 revision,
@@ -194,7 +198,7 @@ pub(crate) async fn set_year(
     };
     match saved {
         Ok(saved) => {
-            app.calendar.invalidate();
+            app.reports.calendar().invalidate();
             info!(revision = saved.revision, year, by = %staff.subject, "holiday calendar changed");
             Ok(json_response(StatusCode::OK, &view(app).await?))
         }
@@ -208,6 +212,6 @@ pub(crate) async fn set_year(
                 "current": view(app).await?,
             }),
         )),
-        Err(err) => Err(unavailable("saving calendar", err)),
+        Err(err) => Err(ApiError::unavailable_because("saving calendar", err)),
     }
 }

@@ -15,7 +15,7 @@ use sigap::http::{ApiError, json_bytes, json_response, parse_json};
 use sigap::runtime::ids::{IdGenerator, OsRandom};
 use tracing::info;
 
-use super::{Backoffice, MAX_BODY_BYTES, invalid, local_time, require_admin, unavailable};
+use super::{Backoffice, MAX_BODY_BYTES, local_time, require_admin};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -30,7 +30,7 @@ pub(crate) async fn list(app: &Backoffice, staff: &Staff) -> Result<Response<Bod
         .api_keys
         .list()
         .await
-        .map_err(|e| unavailable("listing api keys", e))?;
+        .map_err(|e| ApiError::unavailable_because("listing api keys", e))?;
     let list: Vec<_> = keys
         .iter()
         .map(|k| {
@@ -56,7 +56,7 @@ pub(crate) async fn issue(
     let body: IssueBody = parse_json(json_bytes(request, MAX_BODY_BYTES)?)?;
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        return Err(invalid(
+        return Err(ApiError::invalid(
             "Nama pemakai kunci wajib diisi (maksimal 100 karakter).",
         ));
     }
@@ -65,7 +65,7 @@ pub(crate) async fn issue(
         OsRandom
             .random_bytes(n)
             .map(hex::encode)
-            .map_err(|e| unavailable("drawing key", e))
+            .map_err(|e| ApiError::unavailable_because("drawing key", e))
     };
     for _ in 0..3 {
         let key = ApiKey {
@@ -90,10 +90,13 @@ pub(crate) async fn issue(
                 ));
             }
             Err(StoreError::AlreadyExists) => continue,
-            Err(e) => return Err(unavailable("storing api key", e)),
+            Err(e) => return Err(ApiError::unavailable_because("storing api key", e)),
         }
     }
-    Err(unavailable("storing api key", "id kept colliding"))
+    Err(ApiError::unavailable_because(
+        "storing api key",
+        "id kept colliding",
+    ))
 }
 
 /// `DELETE /staff/open311/keys/{id}`.
@@ -112,6 +115,6 @@ pub(crate) async fn revoke(
             ))
         }
         Err(StoreError::Conflict) => Err(ApiError::not_found("Kunci tidak ditemukan.")),
-        Err(e) => Err(unavailable("revoking api key", e)),
+        Err(e) => Err(ApiError::unavailable_because("revoking api key", e)),
     }
 }

@@ -1,6 +1,6 @@
 //! `backoffice`: staff endpoints behind the HTTP API's JWT authorizer.
 //!
-//! Who may do what (DESIGN §8; claims validated by API Gateway, read here):
+//! Who may do what (architecture §8; claims validated by API Gateway, read here):
 //! - `admin`: verification queue; dispatch to agencies, *tunda*, archive, merge,
 //!   redact; sees reporter identities (the verifying admin).
 //! - `agency:<id>`: its inbox; acknowledge, notes, follow-up, return — only on
@@ -25,6 +25,7 @@ use jiff::Timestamp;
 
 use lambda_http::http::{Method, StatusCode, header};
 use lambda_http::{Body, Request, RequestExt, Response};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sigap::adapters::api_keys::ApiKeyStore;
@@ -33,24 +34,25 @@ use sigap::adapters::catalog::{CatalogCache, CatalogStore};
 use sigap::adapters::inbound::InboundStore;
 use sigap::adapters::queue::JsonQueue;
 use sigap::adapters::reports::{QUEUE_NEEDS_INFO, QUEUE_VERIFY, ReportStore};
-use sigap::adapters::table::StoreError;
 use sigap::domain::calendar::{
     CalendarError, HolidayData, WorkingCalendar, wib_rfc3339 as local_time,
 };
+use sigap::domain::command::Command;
+use sigap::domain::contact::SenderKey;
 use sigap::domain::deadline::WorkingDays;
 use sigap::domain::location::{Coordinates, Kecamatan};
-use sigap::domain::report::{AssignmentStatus, Report, ReportEvent, ReportLocation};
+use sigap::domain::report::{Report, ReportEvent, ReportLocation, TransitionError};
+use sigap::domain::signature::KeyError;
 use sigap::domain::sla::deadline_views;
-use sigap::domain::staff::{Role, Staff};
+use sigap::domain::staff::{Role, Staff, may_read, may_see_identity, sees_triage};
 use sigap::domain::tracking_id::TrackingId;
-use sigap::domain::workflow::{self, ArchiveReason, Change, WorkflowError};
+use sigap::domain::workflow::{ArchiveReason, WorkflowError};
 use sigap::http::{ApiError, json_bytes, json_response, parse_json, staff_caller};
 use sigap::runtime::aws::AwsClients;
 use sigap::runtime::clock::Clock;
 use sigap::runtime::config::{ConfigError, Settings};
-use sigap::service::changes::ChangeLog;
-use sigap::service::deadline_rules::{ClockRules, clock_rules};
-use tracing::{error, info};
+use sigap::service::reports::{ApplyError, Asking, Reports, ReportsParts};
+use tracing::info;
 
 /// Largest staff request body.
 const MAX_BODY_BYTES: usize = 32 * 1024;
@@ -69,7 +71,7 @@ pub struct Config {
     /// The LAPOR! clocks' working-day durations.
     pub working_days: WorkingDays,
     /// Secret key for the keyed hash of senders' numbers (blocking a number).
-    pub sender_hash_key: String,
+    pub sender_hash_key: SecretString,
 }
 
 impl Config {
@@ -79,21 +81,18 @@ impl Config {
             table_name: settings.required("TABLE_NAME")?,
             notify_queue_url: settings.required("NOTIFY_QUEUE_URL")?,
             working_days: WorkingDays::load(settings)?,
-            sender_hash_key: settings.required("SENDER_HASH_KEY")?,
+            sender_hash_key: settings.required("SENDER_HASH_KEY")?.into(),
         })
     }
 }
 
 /// Everything the handler needs, built once per process.
 pub struct Backoffice {
-    reports: ReportStore,
-    catalog: CatalogCache,
-    changes: ChangeLog,
+    reports: Reports,
     inbound: InboundStore,
     api_keys: ApiKeyStore,
-    calendar: CalendarCache,
     clock: Arc<dyn Clock>,
-    config: Config,
+    sender_key: SenderKey,
 }
 
 impl Backoffice {
@@ -102,52 +101,52 @@ impl Backoffice {
         config: &Config,
         clients: &AwsClients,
         clock: Arc<dyn Clock>,
-    ) -> Result<Self, CalendarError> {
-        let reports = ReportStore::new(clients.dynamodb.clone(), &config.table_name);
-        let notify = JsonQueue::new(clients.sqs.clone(), &config.notify_queue_url);
+    ) -> Result<Self, SetupError> {
+        let (dynamodb, table) = (&clients.dynamodb, &config.table_name);
         Ok(Self {
-            changes: ChangeLog::new(reports.clone(), notify),
-            catalog: CatalogCache::new(CatalogStore::new(
-                clients.dynamodb.clone(),
-                &config.table_name,
-            )),
-            reports,
-            inbound: InboundStore::new(clients.dynamodb.clone(), &config.table_name),
-            api_keys: ApiKeyStore::new(clients.dynamodb.clone(), &config.table_name),
-            calendar: CalendarCache::new(
-                CalendarStore::new(clients.dynamodb.clone(), &config.table_name),
-                HolidayData::bundled()?,
-            ),
+            reports: Reports::new(ReportsParts {
+                store: ReportStore::new(dynamodb.clone(), table),
+                notify: JsonQueue::new(clients.sqs.clone(), &config.notify_queue_url),
+                calendar: CalendarCache::new(
+                    CalendarStore::new(dynamodb.clone(), table),
+                    HolidayData::bundled()?,
+                ),
+                catalog: CatalogCache::new(CatalogStore::new(dynamodb.clone(), table)),
+                working_days: config.working_days,
+                clock: clock.clone(),
+            }),
+            inbound: InboundStore::new(dynamodb.clone(), table),
+            api_keys: ApiKeyStore::new(dynamodb.clone(), table),
             clock,
-            config: config.clone(),
+            sender_key: SenderKey::new(config.sender_hash_key.expose_secret())?,
         })
     }
 
     /// Reads what every request needs (calendar, categories) into the caches: called
     /// at init, so the first request is as fast as a warm one.
     pub async fn warm_up(&self) {
-        sigap::service::deadline_rules::warm_up(&self.calendar, &self.catalog).await;
-    }
-
-    /// The calendar and durations for a report of `category`.
-    async fn clock_rules(&self, category: &str) -> Result<ClockRules, ApiError> {
-        clock_rules(
-            &self.calendar,
-            &self.catalog,
-            self.config.working_days,
-            category,
-        )
-        .await
-        .map_err(|e| unavailable("loading calendar and categories", e))
+        self.reports.warm_up().await;
     }
 
     /// The calendar in force.
     async fn working_calendar(&self) -> Result<Arc<WorkingCalendar>, ApiError> {
-        self.calendar
+        self.reports
+            .calendar()
             .current()
             .await
-            .map_err(|e| unavailable("loading calendar", e))
+            .map_err(|e| ApiError::unavailable_because("loading calendar", e))
     }
+}
+
+/// Bundled data or a key that failed at start-up (a deployment defect).
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    /// The bundled holiday calendar.
+    #[error(transparent)]
+    Calendar(#[from] CalendarError),
+    /// A key the MAC refused.
+    #[error(transparent)]
+    Key(#[from] KeyError),
 }
 
 /// The Lambda handler: authenticates, routes, and always answers with a response.
@@ -189,44 +188,7 @@ pub async fn handle(
 }
 
 fn forbidden() -> ApiError {
-    ApiError::new(
-        StatusCode::FORBIDDEN,
-        "forbidden",
-        "Peran Anda tidak berwenang untuk tindakan ini.",
-    )
-}
-
-fn unavailable(context: &str, err: impl std::fmt::Display) -> ApiError {
-    error!(error = %err, "{context}");
-    ApiError::unavailable()
-}
-
-fn invalid(message: impl Into<String>) -> ApiError {
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "validation_failed",
-        message,
-    )
-}
-
-/// True when `agency` holds (or held and answered) an assignment on the report.
-fn agency_on(report: &Report, agency: &str) -> bool {
-    report
-        .assignments
-        .iter()
-        .any(|a| a.agency == agency && a.status != AssignmentStatus::Returned)
-}
-
-/// Whether `staff` may read this report at all.
-fn may_read(staff: &Staff, report: &Report) -> bool {
-    staff.is_admin()
-        || staff.is_supervisor()
-        || staff.agency().is_some_and(|a| agency_on(report, a))
-}
-
-/// Anonymous: only the verifying admin sees who reported. Confidential: never agencies.
-fn may_see_identity(staff: &Staff, report: &Report) -> bool {
-    staff.is_admin() || (!report.anonymous && !report.confidential)
+    ApiError::forbidden("Peran Anda tidak berwenang untuk tindakan ini.")
 }
 
 /// A queue line: what the admin needs to pick the next report, deadlines first.
@@ -270,14 +232,18 @@ async fn report_view(app: &Backoffice, staff: &Staff, report: &Report) -> Result
     // The timeline and the contact are independent reads: one round trip, not two.
     let contact = async {
         if may_see_identity(staff, report) {
-            app.reports.reporter_contact(&report.id).await.map(Some)
+            app.reports
+                .store()
+                .reporter_contact(&report.id)
+                .await
+                .map(Some)
         } else {
             Ok(None)
         }
     };
-    let (events, contact) = tokio::join!(app.reports.events(&report.id), contact);
-    let events = events.map_err(|e| unavailable("reading timeline", e))?;
-    let contact = contact.map_err(|e| unavailable("reading contact", e))?;
+    let (events, contact) = tokio::join!(app.reports.store().events(&report.id), contact);
+    let events = events.map_err(|e| ApiError::unavailable_because("reading timeline", e))?;
+    let contact = contact.map_err(|e| ApiError::unavailable_because("reading contact", e))?;
     let calendar = app.working_calendar().await?;
     let reporter = if let Some(contact) = contact {
         info!(report_id = %report.id, staff = %staff.subject, "reporter identity shown to staff");
@@ -313,7 +279,7 @@ async fn report_view(app: &Backoffice, staff: &Staff, report: &Report) -> Result
         "deadlines": deadline_views(report, app.clock.now(), &calendar),
         "paused_working_days": report.paused_working_days,
         "duplicate_of": report.duplicate_of,
-        "triage": if staff.is_admin() || staff.is_supervisor() { json!(report.triage) } else { Value::Null },
+        "triage": if sees_triage(staff) { json!(report.triage) } else { Value::Null },
         "assignments": report.assignments,
         "reporter": reporter,
         "timeline": events.iter().map(event_view).collect::<Vec<_>>(),
@@ -335,9 +301,10 @@ async fn load(app: &Backoffice, staff: &Staff, raw_id: &str) -> Result<Report, A
     let id = parse_id(raw_id)?;
     let report = app
         .reports
+        .store()
         .get(&id)
         .await
-        .map_err(|e| unavailable("reading report", e))?;
+        .map_err(|e| ApiError::unavailable_because("reading report", e))?;
     report
         .filter(|r| may_read(staff, r))
         .ok_or_else(|| ApiError::not_found("Laporan tidak ditemukan."))
@@ -359,16 +326,17 @@ async fn queue(
         None | Some("pending_verification") => QUEUE_VERIFY,
         Some("needs_info") => QUEUE_NEEDS_INFO,
         Some(_) => {
-            return Err(invalid(
+            return Err(ApiError::invalid(
                 "status harus pending_verification atau needs_info.",
             ));
         }
     };
     let reports = app
         .reports
+        .store()
         .queue(queue, QUEUE_PAGE)
         .await
-        .map_err(|e| unavailable("reading queue", e))?;
+        .map_err(|e| ApiError::unavailable_because("reading queue", e))?;
     let category = params.first("category");
     let kecamatan = params.first("kecamatan");
     let emergency_only = params.first("emergency") == Some("true");
@@ -391,9 +359,10 @@ async fn inbox(app: &Backoffice, staff: &Staff) -> Result<Response<Body>, ApiErr
     };
     let entries = app
         .reports
+        .store()
         .inbox(agency, QUEUE_PAGE)
         .await
-        .map_err(|e| unavailable("reading inbox", e))?;
+        .map_err(|e| ApiError::unavailable_because("reading inbox", e))?;
     let (now, calendar) = (app.clock.now(), app.working_calendar().await?);
     let list: Vec<Value> = entries
         .iter()
@@ -425,14 +394,16 @@ async fn summary(app: &Backoffice, staff: &Staff) -> Result<Response<Body>, ApiE
     }
     let counts = app
         .reports
+        .store()
         .counts_by_status()
         .await
-        .map_err(|e| unavailable("counting", e))?;
+        .map_err(|e| ApiError::unavailable_because("counting", e))?;
     let overdue = app
         .reports
+        .store()
         .overdue()
         .await
-        .map_err(|e| unavailable("counting overdue", e))?;
+        .map_err(|e| ApiError::unavailable_because("counting overdue", e))?;
     let by_status: serde_json::Map<String, Value> = counts
         .into_iter()
         .map(|(status, n)| (status.as_str().to_string(), json!(n)))
@@ -460,20 +431,22 @@ async fn conflict(
     app: &Backoffice,
     staff: &Staff,
     id: &TrackingId,
+    code: &str,
     message: &str,
 ) -> Result<Response<Body>, ApiError> {
     let current = app
         .reports
+        .store()
         .get(id)
         .await
-        .map_err(|e| unavailable("re-reading report", e))?;
+        .map_err(|e| ApiError::unavailable_because("re-reading report", e))?;
     let view = match current {
         Some(r) if may_read(staff, &r) => report_view(app, staff, &r).await?,
         _ => Value::Null,
     };
     Ok(json_response(
         StatusCode::CONFLICT,
-        &json!({ "error": { "code": "conflict", "message": message }, "current": view }),
+        &json!({ "error": { "code": code, "message": message }, "current": view }),
     ))
 }
 
@@ -502,10 +475,10 @@ fn location_of(body: &ActionBody) -> Result<ReportLocation, ApiError> {
     let coordinates = match (body.lat, body.lon) {
         (Some(lat), Some(lon)) => Some(
             Coordinates::parse(lat, lon)
-                .map_err(|_| invalid("Titik harus berada di dalam Kota Bandung."))?,
+                .map_err(|_| ApiError::invalid("Titik harus berada di dalam Kota Bandung."))?,
         ),
         (None, None) => None,
-        _ => return Err(invalid("Isi lat dan lon bersama-sama.")),
+        _ => return Err(ApiError::invalid("Isi lat dan lon bersama-sama.")),
     };
     let address = body
         .address
@@ -514,11 +487,13 @@ fn location_of(body: &ActionBody) -> Result<ReportLocation, ApiError> {
         .filter(|a| !a.is_empty())
         .map(str::to_string);
     if address.as_ref().is_some_and(|a| a.chars().count() > 300) {
-        return Err(invalid("Alamat maksimal 300 karakter."));
+        return Err(ApiError::invalid("Alamat maksimal 300 karakter."));
     }
     let kecamatan = match body.kecamatan.as_deref() {
         None => None,
-        Some(k) => Some(Kecamatan::find(k).ok_or_else(|| invalid("Kecamatan tidak dikenal."))?),
+        Some(k) => {
+            Some(Kecamatan::find(k).ok_or_else(|| ApiError::invalid("Kecamatan tidak dikenal."))?)
+        }
     };
     Ok(ReportLocation {
         coordinates,
@@ -535,21 +510,20 @@ fn require_admin(staff: &Staff) -> Result<Role, ApiError> {
     }
 }
 
-fn require_agency(staff: &Staff) -> Result<(Role, String), ApiError> {
-    let agency = staff.agency().ok_or_else(forbidden)?.to_string();
-    Ok((Role::Agency(agency.clone()), agency))
-}
-
 fn valid_evidence(links: &[String]) -> Result<(), ApiError> {
     if links.len() > MAX_EVIDENCE {
-        return Err(invalid(format!("Maksimal {MAX_EVIDENCE} tautan bukti.")));
+        return Err(ApiError::invalid(format!(
+            "Maksimal {MAX_EVIDENCE} tautan bukti."
+        )));
     }
     for link in links {
         let ok = (link.starts_with("https://") || link.starts_with("http://"))
             && link.len() <= 500
             && !link.chars().any(char::is_whitespace);
         if !ok {
-            return Err(invalid(format!("Tautan bukti tidak valid: {link:.60}")));
+            return Err(ApiError::invalid(format!(
+                "Tautan bukti tidak valid: {link:.60}"
+            )));
         }
     }
     Ok(())
@@ -578,153 +552,144 @@ async fn act(
             app,
             staff,
             &report.id,
+            "conflict",
             "Laporan sudah diubah orang lain. Muat ulang.",
         )
         .await;
     }
-    let now = app.clock.now();
-    let rules = app.clock_rules(&report.category).await?;
-    let policy = rules.policy();
-    let text = |field: &Option<String>| field.clone().unwrap_or_default();
-    let change: Result<Change, WorkflowError> = match action {
-        "dispatch" => {
-            let role = require_admin(staff)?;
-            let agencies = body.agencies.clone().unwrap_or_default();
-            let known = app
-                .catalog
-                .agencies()
-                .await
-                .map_err(|e| unavailable("reading agencies", e))?;
-            if let Some(unknown) = agencies.iter().find(|a| !known.iter().any(|k| &k.id == *a)) {
-                return Err(invalid(format!("Instansi tidak dikenal: {unknown}")));
-            }
-            workflow::dispatch(
-                &report,
-                &agencies,
-                body.note.as_deref(),
-                &staff.actor(&role),
-                now,
-                &policy,
-            )
-        }
-        "request-info" => {
-            let role = require_admin(staff)?;
-            workflow::request_info(
-                &report,
-                &text(&body.question),
-                &staff.actor(&role),
-                now,
-                &policy,
-            )
-        }
-        "archive" => {
-            let role = require_admin(staff)?;
-            let reason: ArchiveReason = serde_json::from_value(json!(text(&body.reason)))
-                .map_err(|_| invalid("Alasan arsip harus salah satu dari daftar baku."))?;
-            workflow::archive(&report, reason, &text(&body.text), &staff.actor(&role), now)
-        }
-        "merge" => {
-            let role = require_admin(staff)?;
-            let into = parse_id(&text(&body.into))?;
-            if app
-                .reports
-                .get(&into)
-                .await
-                .map_err(|e| unavailable("reading target", e))?
-                .is_none()
-            {
-                return Err(invalid("Laporan tujuan penggabungan tidak ditemukan."));
-            }
-            workflow::mark_duplicate(&report, &into, &staff.actor(&role), now)
-        }
-        "location" => {
-            let role = require_admin(staff)?;
-            workflow::set_location(&report, location_of(&body)?, &staff.actor(&role), now)
-        }
-        "redact" => {
-            let role = require_admin(staff)?;
-            workflow::redact(
-                &report,
-                body.title.as_deref(),
-                body.description.as_deref(),
-                &staff.actor(&role),
-                now,
-            )
-        }
-        "acknowledge" => {
-            let (role, agency) = require_agency(staff)?;
-            workflow::acknowledge(&report, &agency, &staff.actor(&role), now)
-        }
-        "notes" => {
-            let (role, agency) = require_agency(staff)?;
-            workflow::add_note(
-                &report,
-                &agency,
-                &text(&body.text),
-                &staff.actor(&role),
-                now,
-            )
-        }
-        "follow-up" => {
-            let (role, agency) = require_agency(staff)?;
-            valid_evidence(&body.evidence)?;
-            workflow::publish_follow_up(
-                &report,
-                &agency,
-                &text(&body.text),
-                &body.evidence,
-                &staff.actor(&role),
-                now,
-                &policy,
-            )
-        }
-        "return" => {
-            let (role, agency) = require_agency(staff)?;
-            workflow::return_report(
-                &report,
-                &agency,
-                &text(&body.reason),
-                &staff.actor(&role),
-                now,
-                &policy,
-            )
-        }
-        _ => return Err(ApiError::not_found("Tindakan tidak dikenal.")),
-    };
-    let change = match change {
+    let (asking, command) = command(app, staff, action, &body).await?;
+    let change = match app
+        .reports
+        .apply(&report, &command, &asking, Vec::new())
+        .await
+    {
         Ok(change) => change,
-        Err(WorkflowError::Transition(_)) => {
+        // The status moved on, or someone acted first: 409 with the report as it is
+        // now, so the one who lost sees what won.
+        Err(ApplyError::Refused(
+            refused @ WorkflowError::Transition(TransitionError::NotAllowed { .. }),
+        )) => {
+            let refused = ApiError::from(refused);
+            return conflict(app, staff, &report.id, refused.code, &refused.message).await;
+        }
+        Err(ApplyError::Conflict) => {
             return conflict(
                 app,
                 staff,
                 &report.id,
-                "Status laporan saat ini tidak mengizinkan tindakan ini.",
-            )
-            .await;
-        }
-        Err(WorkflowError::NotAssigned(_)) => {
-            return Err(ApiError::not_found("Laporan tidak ditemukan."));
-        }
-        Err(WorkflowError::Invalid(message)) => return Err(invalid(message)),
-    };
-    match app.changes.commit(&report, &change).await {
-        Ok(()) => {}
-        Err(StoreError::Conflict) => {
-            return conflict(
-                app,
-                staff,
-                &report.id,
+                "conflict",
                 "Laporan baru saja diubah orang lain.",
             )
             .await;
         }
-        Err(err) => return Err(unavailable("saving change", err)),
-    }
+        Err(refused) => return Err(refused.into()),
+    };
     info!(report_id = %report.id, action, status = %change.report.status, "staff action");
     Ok(json_response(
         StatusCode::OK,
         &report_view(app, staff, &change.report).await?,
     ))
+}
+
+/// The staff action `action` with `body`, as a command and who asks for it: the
+/// caller's role is checked first (403), then the body (422).
+async fn command<'a>(
+    app: &Backoffice,
+    staff: &'a Staff,
+    action: &str,
+    body: &ActionBody,
+) -> Result<(Asking<'a>, Command), ApiError> {
+    let text = |field: &Option<String>| field.clone().unwrap_or_default();
+    let admin = || require_admin(staff).map(|role| Asking::Admin(staff.actor(&role)));
+    let agency = || {
+        let agency = staff.agency().ok_or_else(forbidden)?;
+        let role = Role::Agency(agency.to_string());
+        Ok::<_, ApiError>(Asking::Agency {
+            actor: staff.actor(&role),
+            agency,
+        })
+    };
+    Ok(match action {
+        "dispatch" => {
+            let asking = admin()?;
+            let agencies = body.agencies.clone().unwrap_or_default();
+            let known = app
+                .reports
+                .catalog()
+                .agencies()
+                .await
+                .map_err(|e| ApiError::unavailable_because("reading agencies", e))?;
+            if let Some(unknown) = agencies.iter().find(|a| !known.iter().any(|k| &k.id == *a)) {
+                return Err(ApiError::invalid(format!(
+                    "Instansi tidak dikenal: {unknown}"
+                )));
+            }
+            let note = body.note.clone();
+            (asking, Command::Dispatch { agencies, note })
+        }
+        "request-info" => (
+            admin()?,
+            Command::RequestInfo {
+                question: text(&body.question),
+            },
+        ),
+        "archive" => {
+            let asking = admin()?;
+            let reason: ArchiveReason =
+                serde_json::from_value(json!(text(&body.reason))).map_err(|_| {
+                    ApiError::invalid("Alasan arsip harus salah satu dari daftar baku.")
+                })?;
+            let text = text(&body.text);
+            (asking, Command::Archive { reason, text })
+        }
+        "merge" => {
+            let asking = admin()?;
+            let into = parse_id(&text(&body.into))?;
+            let target = app
+                .reports
+                .store()
+                .get(&into)
+                .await
+                .map_err(|e| ApiError::unavailable_because("reading target", e))?;
+            if target.is_none() {
+                return Err(ApiError::invalid(
+                    "Laporan tujuan penggabungan tidak ditemukan.",
+                ));
+            }
+            (asking, Command::Merge { into })
+        }
+        "location" => (admin()?, Command::SetLocation(location_of(body)?)),
+        "redact" => (
+            admin()?,
+            Command::Redact {
+                title: body.title.clone(),
+                description: body.description.clone(),
+            },
+        ),
+        "acknowledge" => (agency()?, Command::Acknowledge),
+        "notes" => (
+            agency()?,
+            Command::AddNote {
+                text: text(&body.text),
+            },
+        ),
+        "follow-up" => {
+            let asking = agency()?;
+            valid_evidence(&body.evidence)?;
+            let command = Command::PublishFollowUp {
+                text: text(&body.text),
+                evidence: body.evidence.clone(),
+            };
+            (asking, command)
+        }
+        "return" => (
+            agency()?,
+            Command::Return {
+                reason: text(&body.reason),
+            },
+        ),
+        _ => return Err(ApiError::not_found("Tindakan tidak dikenal.")),
+    })
 }
 
 impl Function for Backoffice {

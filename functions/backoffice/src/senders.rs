@@ -1,4 +1,4 @@
-//! Blocked SMS senders (DESIGN §8): admins block a number that floods or abuses
+//! Blocked SMS senders (architecture §8): admins block a number that floods or abuses
 //! 1708, with a reason and an expiry; supervisors see the list. Numbers never
 //! appear in a URL or a key: the list shows them masked, and a block is lifted by
 //! its keyed hash.
@@ -16,12 +16,9 @@ use sigap::adapters::inbound::BlockedSender;
 use sigap::domain::contact::PhoneNumber;
 use sigap::domain::staff::Staff;
 use sigap::http::{ApiError, json_bytes, json_response, parse_json};
-use sigap::runtime::ids::keyed_hash;
 use tracing::info;
 
-use super::{
-    Backoffice, MAX_BODY_BYTES, forbidden, invalid, local_time, require_admin, unavailable,
-};
+use super::{Backoffice, MAX_BODY_BYTES, forbidden, local_time, require_admin};
 
 /// What an admin sends to block a number.
 #[derive(Debug, Deserialize)]
@@ -41,7 +38,7 @@ pub(crate) async fn list(app: &Backoffice, staff: &Staff) -> Result<Response<Bod
         .inbound
         .blocked_senders(app.clock.now())
         .await
-        .map_err(|e| unavailable("listing blocked senders", e))?;
+        .map_err(|e| ApiError::unavailable_because("listing blocked senders", e))?;
     let list: Vec<_> = blocked
         .iter()
         .map(|b| {
@@ -65,18 +62,20 @@ pub(crate) async fn block(
 ) -> Result<Response<Body>, ApiError> {
     let role = require_admin(staff)?;
     let body: BlockBody = parse_json(json_bytes(request, MAX_BODY_BYTES)?)?;
-    let phone =
-        PhoneNumber::parse(&body.phone).map_err(|_| invalid("Nomor telepon tidak valid."))?;
+    let phone = PhoneNumber::parse(&body.phone)
+        .map_err(|_| ApiError::invalid("Nomor telepon tidak valid."))?;
     let reason = body.reason.trim();
     if reason.is_empty() || reason.chars().count() > 300 {
-        return Err(invalid("Alasan wajib diisi (maksimal 300 karakter)."));
+        return Err(ApiError::invalid(
+            "Alasan wajib diisi (maksimal 300 karakter).",
+        ));
     }
     if !(1..=365).contains(&body.days) {
-        return Err(invalid("Lama blokir 1 sampai 365 hari."));
+        return Err(ApiError::invalid("Lama blokir 1 sampai 365 hari."));
     }
     let now = app.clock.now();
     let blocked = BlockedSender {
-        sender: keyed_hash(app.config.sender_hash_key.as_bytes(), phone.as_e164()),
+        sender: app.sender_key.phone(&phone),
         masked: phone.masked(),
         reason: reason.to_string(),
         until: now
@@ -87,7 +86,7 @@ pub(crate) async fn block(
     app.inbound
         .block(&blocked)
         .await
-        .map_err(|e| unavailable("blocking sender", e))?;
+        .map_err(|e| ApiError::unavailable_because("blocking sender", e))?;
     info!(sender = %blocked.masked, days = body.days, by = %staff.subject, "sms sender blocked");
     Ok(json_response(
         StatusCode::OK,
@@ -113,7 +112,7 @@ pub(crate) async fn unblock(
     app.inbound
         .unblock(sender)
         .await
-        .map_err(|e| unavailable("unblocking sender", e))?;
+        .map_err(|e| ApiError::unavailable_because("unblocking sender", e))?;
     info!(by = %staff.subject, "sms sender unblocked");
     Ok(json_response(
         StatusCode::OK,

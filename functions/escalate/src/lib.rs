@@ -1,4 +1,4 @@
-//! `escalate`: keeps paging until a person owns the incident (DESIGN §7).
+//! `escalate`: keeps paging until a person owns the incident (architecture §7).
 //!
 //! - SQS `escalation` batches: each message is a tick `{incident_id, token}` that
 //!   became visible after its tier's ack timeout (`DelaySeconds`). The tick acts only
@@ -22,14 +22,17 @@ use sigap::adapters::incidents::IncidentStore;
 use sigap::adapters::queue::{EscalationTick, JsonQueue};
 use sigap::adapters::sms::PanicTopic;
 use sigap::adapters::table::StoreError;
-use sigap::domain::incident::{Incident, Page, TickDecision, TimelineEntry, redrive, tick};
+use sigap::domain::incident::{
+    Happened, Incident, Page, SYSTEM, TickDecision, TimelineEntry, redrive, tick,
+};
 use sigap::runtime::aws::AwsClients;
 use sigap::runtime::batch::process_batch;
 use sigap::runtime::clock::Clock;
 use sigap::runtime::config::{ConfigError, Settings};
-use sigap::runtime::ids::IdGenerator;
+use sigap::runtime::ids::{IdGenerator, RandomError};
 use sigap::runtime::metrics::{Unit, emf_record, publish};
 use sigap::service::paging::{AckLinks, Pager};
+use sigap::service::{Conflicting, retry_on_conflict};
 use tracing::{info, warn};
 
 /// Incidents looked at per shard in one audit.
@@ -108,6 +111,9 @@ pub enum EscalateError {
     /// Storage, SNS or SQS failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The operating system's random source failed (a new escalation token).
+    #[error(transparent)]
+    Random(#[from] RandomError),
 }
 
 /// What one tick did.
@@ -172,23 +178,26 @@ async fn on_message(app: &Escalate, message: &SqsMessage) -> Result<TickOutcome,
     process_tick(app, &tick).await
 }
 
-fn new_token(app: &Escalate) -> Result<String, StoreError> {
-    app.ids
-        .secret_token()
-        .map_err(|e| StoreError::Aws(e.to_string()))
+fn new_token(app: &Escalate) -> Result<String, EscalateError> {
+    Ok(app.ids.secret_token()?)
 }
 
 fn step_entry(next: &Incident, now: Timestamp) -> TimelineEntry {
     let esc = &next.escalation;
     let (what, detail) = match esc.owed.last() {
-        Some(Page::Tier { tier, round }) => ("escalated", format!("tier {tier}, ulang {round}")),
-        Some(Page::Owner { round }) => ("owner_repage", format!("belum selesai, ulang {round}")),
+        Some(Page::Tier { tier, round }) => {
+            (Happened::Escalated, format!("tier {tier}, ulang {round}"))
+        }
+        Some(Page::Owner { round }) => (
+            Happened::OwnerRepage,
+            format!("belum selesai, ulang {round}"),
+        ),
         _ => (
-            "exhausted",
+            Happened::Exhausted,
             "semua tier dan pengulangan habis tanpa yang menangani".to_string(),
         ),
     };
-    TimelineEntry::new(now, what, "system", Some(detail))
+    TimelineEntry::new(now, what, SYSTEM, Some(detail))
 }
 
 /// Carries out one tick.
@@ -196,7 +205,8 @@ pub async fn process_tick(
     app: &Escalate,
     tick_message: &EscalationTick,
 ) -> Result<TickOutcome, EscalateError> {
-    for _ in 0..3 {
+    // A lost race (someone acked, or a twin tick acted): decide again on what is there.
+    retry_on_conflict(|| async {
         let now = app.clock.now();
         let Some(incident) = app.incidents.get(&tick_message.incident_id).await? else {
             warn!(incident = %tick_message.incident_id, "tick for an unknown incident dropped");
@@ -205,30 +215,23 @@ pub async fn process_tick(
         match tick(&incident, &tick_message.token, now, new_token(app)?) {
             TickDecision::Stale => {
                 info!(incident = %incident.id, "stale or duplicate tick: nothing to do");
-                return Ok(TickOutcome::Stale);
+                Ok(TickOutcome::Stale)
             }
             TickDecision::Early { due } => {
                 let delay = due.duration_since(now).as_secs().max(0);
                 app.ticks.send_delayed(tick_message, delay).await?;
-                return Ok(TickOutcome::Rescheduled);
+                Ok(TickOutcome::Rescheduled)
             }
             TickDecision::Resume => {
                 app.pager.deliver(&incident, now).await?;
-                return Ok(TickOutcome::Resumed);
+                Ok(TickOutcome::Resumed)
             }
             TickDecision::Act(next) => {
                 let exhausted = next.escalation.exhausted && !incident.escalation.exhausted;
                 let entry = step_entry(&next, now);
-                match app
-                    .incidents
+                app.incidents
                     .save(incident.version, &next, &[entry], Vec::new(), now)
-                    .await
-                {
-                    Ok(()) => {}
-                    // Someone acked or a twin tick acted: decide again on what is there.
-                    Err(StoreError::Conflict) => continue,
-                    Err(err) => return Err(err.into()),
-                }
+                    .await?;
                 info!(incident = %next.id, tier = next.escalation.tier, round = next.escalation.round, "escalation step");
                 // A failure here fails the message: its redelivery resumes the pages.
                 app.pager.deliver(&next, now).await?;
@@ -241,11 +244,17 @@ pub async fn process_tick(
                     ));
                     return Ok(TickOutcome::Exhausted);
                 }
-                return Ok(TickOutcome::Escalated);
+                Ok(TickOutcome::Escalated)
             }
         }
+    })
+    .await
+}
+
+impl Conflicting for EscalateError {
+    fn is_conflict(&self) -> bool {
+        matches!(self, EscalateError::Store(err) if err.is_conflict())
     }
-    Err(StoreError::Conflict.into())
 }
 
 /// One audit: finishes owed pages and re-drives lost ticks.
@@ -276,7 +285,7 @@ pub async fn audit(app: &Escalate) -> Result<AuditReport, EscalateError> {
         {
             warn!(incident = %id, "escalation tick overdue (lost): re-driving it");
             let next = redrive(&incident);
-            let entry = TimelineEntry::new(now, "tick_redriven", "auditor", None);
+            let entry = TimelineEntry::new(now, Happened::TickRedriven, "auditor", None);
             match app
                 .incidents
                 .save(incident.version, &next, &[entry], Vec::new(), now)

@@ -16,14 +16,16 @@ use std::sync::Arc;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use jiff::SignedDuration;
 use sigap::adapters::deliveries::{Delivery, DeliveryStore};
+use sigap::adapters::devices::DeviceStore;
 use sigap::adapters::inbound::InboundStore;
-use sigap::adapters::incidents::{DeviceStore, IncidentStore, incident_pk};
+use sigap::adapters::incidents::{IncidentStore, incident_pk};
 use sigap::adapters::reports::ReportStore;
 use sigap::adapters::sms::{SmsSender, StaffTopic};
 use sigap::adapters::table::{StoreError, report_pk};
 use sigap::domain::calendar::wib;
 use sigap::domain::device::contact_text;
 use sigap::domain::incident::Source;
+use sigap::domain::notification::SUPERVISORS;
 use sigap::domain::notification::{
     EMERGENCY_SMS, NotificationKind, NotifyJob, NotifyMessage, citizen_sms, staff_text,
 };
@@ -32,7 +34,6 @@ use sigap::runtime::aws::AwsClients;
 use sigap::runtime::batch::process_batch;
 use sigap::runtime::clock::Clock;
 use sigap::runtime::config::{ConfigError, Settings};
-use sigap::service::changes::SUPERVISORS;
 use tracing::info;
 
 /// How long one attempt may hold a delivery claim before another may take it over.

@@ -5,24 +5,27 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
-use sigap::adapters::incidents::{Device, PendingDevice, PressClaim};
+use sigap::adapters::devices::PendingDevice;
+use sigap::adapters::incidents::PressClaim;
 use sigap::adapters::table::StoreError;
 use sigap::domain::contact::PhoneNumber;
+use sigap::domain::device::Device;
 use sigap::domain::device::{
     OTP_ATTEMPTS, OTP_VALID, OtpCheck, check_otp, is_low_trust, one_time_code, otp_text,
     parse_settings,
 };
 use sigap::domain::incident::{
-    self, Fix, Incident, IncidentKind, Opening, PinKind, Source, TimelineEntry, incident_code,
-    sector_for,
+    self, Fix, Happened, Incident, IncidentKind, Opening, PinKind, SYSTEM, Source, TimelineEntry,
+    incident_code, sector_for,
 };
 use sigap::domain::location::Coordinates;
 use sigap::domain::signature::verify_gateway;
+use sigap::domain::signature::{HmacKey, constant_time_eq};
 use sigap::http::{ApiError, body_bytes, json_bytes, json_response, parse_json};
-use sigap::runtime::ids::keyed_hash;
+use sigap::service::retry_on_conflict;
 use tracing::{info, warn};
 
-use crate::{Panic, bad_request, conflict, forbidden, new_token, unavailable};
+use crate::{Panic, bad_request, conflict, forbidden, new_token};
 
 /// Largest device request body.
 const MAX_BODY_BYTES: usize = 4 * 1024;
@@ -32,27 +35,6 @@ pub const DEVICE_HEADER: &str = "x-sigap-device";
 pub const TIMESTAMP_HEADER: &str = "x-sigap-timestamp";
 /// Header carrying `hex(HMAC-SHA256(device secret, "<timestamp>.<body>"))`.
 pub const SIGNATURE_HEADER: &str = "x-sigap-signature";
-
-/// The device's secret: derived from its id with the server key, so checking a
-/// press needs no read (the press path stays at two AWS calls). Rotating
-/// `DEVICE_KEY` re-registers every device.
-pub fn device_secret(device_key: &str, device_id: &str) -> String {
-    keyed_hash(device_key.as_bytes(), &format!("device:{device_id}"))
-}
-
-fn pin_hash(app: &Panic, device: &str, pin: &str) -> String {
-    keyed_hash(
-        app.config.device_key.as_bytes(),
-        &format!("pin:{device}:{pin}"),
-    )
-}
-
-fn otp_hash(app: &Panic, device: &str, code: &str) -> String {
-    keyed_hash(
-        app.config.device_key.as_bytes(),
-        &format!("otp:{device}:{}", code.trim()),
-    )
-}
 
 fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
     request.headers().get(name).and_then(|v| v.to_str().ok())
@@ -69,8 +51,14 @@ fn signed<'a>(app: &Panic, request: &'a Request) -> Result<(String, &'a [u8]), A
     }
     // The signature covers the bytes; a signed press pages whatever its content type.
     let body = body_bytes(request, MAX_BODY_BYTES)?;
+    // HMAC takes any key length: a refusal here would be a defect, answered 503.
+    let key = HmacKey::new(
+        "device secret",
+        app.keys.device.device_secret(device).as_bytes(),
+    )
+    .map_err(|e| ApiError::unavailable_because("preparing the device key", e))?;
     let verified = verify_gateway(
-        &device_secret(&app.config.device_key, device),
+        &key,
         header(request, TIMESTAMP_HEADER),
         header(request, SIGNATURE_HEADER),
         body,
@@ -103,12 +91,12 @@ pub async fn register(app: &Panic, request: &Request) -> Result<Response<Body>, 
         )
     })?;
     let now = app.clock.now();
-    let phone_hash = keyed_hash(app.config.sender_hash_key.as_bytes(), phone.as_e164());
+    let phone_hash = app.keys.sender.phone(&phone);
     let count = app
         .rates
         .count_message(&format!("otp:{phone_hash}"), now)
         .await
-        .map_err(|e| unavailable("counting code requests", e))?;
+        .map_err(|e| ApiError::unavailable_because("counting code requests", e))?;
     if count > app.config.codes_per_hour {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
@@ -122,24 +110,24 @@ pub async fn register(app: &Panic, request: &Request) -> Result<Response<Body>, 
         .random_bytes(16)
         .ok()
         .and_then(|b| one_time_code(&b))
-        .ok_or_else(|| unavailable("drawing a code", "random source"))?;
+        .ok_or_else(|| ApiError::unavailable_because("drawing a code", "random source"))?;
     let expires_at = now.checked_add(OTP_VALID).unwrap_or(now);
     app.devices
         .create_pending(&PendingDevice {
             id: &id,
             phone: &phone,
             phone_hash: &phone_hash,
-            otp_hash: &otp_hash(app, &id, &code),
+            otp_hash: &app.keys.device.otp_hash(&id, &code),
             expires_at,
             attempts: OTP_ATTEMPTS,
             now,
         })
         .await
-        .map_err(|e| unavailable("storing registration", e))?;
+        .map_err(|e| ApiError::unavailable_because("storing registration", e))?;
     app.sms
         .send(&phone, &otp_text(&code))
         .await
-        .map_err(|e| unavailable("sending code", e))?;
+        .map_err(|e| ApiError::unavailable_because("sending code", e))?;
     info!(device = %id, to = %phone.masked(), "verification code sent");
     Ok(json_response(
         StatusCode::CREATED,
@@ -157,7 +145,7 @@ async fn existing(app: &Panic, id: &str) -> Result<Device, ApiError> {
     app.devices
         .get(id)
         .await
-        .map_err(|e| unavailable("reading device", e))?
+        .map_err(|e| ApiError::unavailable_because("reading device", e))?
         .ok_or_else(|| ApiError::not_found("Perangkat tidak ditemukan."))
 }
 
@@ -168,7 +156,7 @@ pub async fn verify(app: &Panic, id: &str, request: &Request) -> Result<Response
     let body: Verification = parse_json(json_bytes(request, MAX_BODY_BYTES)?)?;
     let device = existing(app, id).await?;
     let now = app.clock.now();
-    let given = otp_hash(app, id, &body.code);
+    let given = app.keys.device.otp_hash(id, &body.code);
     match check_otp(
         &device.otp_hash,
         device.otp_expires_at,
@@ -180,16 +168,16 @@ pub async fn verify(app: &Panic, id: &str, request: &Request) -> Result<Response
             app.devices
                 .activate(id, &given)
                 .await
-                .map_err(|e| unavailable("activating device", e))?;
+                .map_err(|e| ApiError::unavailable_because("activating device", e))?;
             Ok(json_response(
                 StatusCode::OK,
-                &json!({ "device_id": id, "device_secret": device_secret(&app.config.device_key, id) }),
+                &json!({ "device_id": id, "device_secret": app.keys.device.device_secret(id) }),
             ))
         }
         OtpCheck::Wrong(left) => {
             match app.devices.count_wrong_code(id, device.otp_attempts).await {
                 Ok(()) | Err(StoreError::Conflict) => {}
-                Err(e) => return Err(unavailable("counting wrong code", e)),
+                Err(e) => return Err(ApiError::unavailable_because("counting wrong code", e)),
             }
             Err(forbidden(
                 "wrong_code",
@@ -242,8 +230,8 @@ pub async fn settings(
         .devices
         .set_settings(
             id,
-            &pin_hash(app, id, parsed.cancel_pin.as_str()),
-            &pin_hash(app, id, parsed.duress_pin.as_str()),
+            &app.keys.device.pin_hash(id, parsed.cancel_pin.as_str()),
+            &app.keys.device.pin_hash(id, parsed.duress_pin.as_str()),
             &parsed.contacts,
         )
         .await
@@ -256,7 +244,7 @@ pub async fn settings(
             "device_inactive",
             "Perangkat belum terverifikasi.",
         )),
-        Err(e) => Err(unavailable("storing settings", e)),
+        Err(e) => Err(ApiError::unavailable_because("storing settings", e)),
     }
 }
 
@@ -295,7 +283,7 @@ pub async fn press(app: &Panic, request: &Request) -> Result<Response<Body>, Api
         .policy
         .get()
         .await
-        .map_err(|e| unavailable("reading paging policy", e))?;
+        .map_err(|e| ApiError::unavailable_because("reading paging policy", e))?;
     let mut replaces = None;
     for _ in 0..3 {
         let opening = Opening {
@@ -363,17 +351,20 @@ pub async fn press(app: &Panic, request: &Request) -> Result<Response<Body>, Api
                     _ => replaces = None,
                 }
             }
-            Err(e) => return Err(unavailable("storing incident", e)),
+            Err(e) => return Err(ApiError::unavailable_because("storing incident", e)),
         }
     }
-    Err(unavailable("opening incident", "kept conflicting"))
+    Err(ApiError::unavailable_because(
+        "opening incident",
+        "kept conflicting",
+    ))
 }
 
 fn opened_entries(incident: &Incident, device: &str, location_refused: bool) -> Vec<TimelineEntry> {
     let actor = format!("device:{device}");
     let mut entries = vec![TimelineEntry::new(
         incident.opened_at,
-        "opened",
+        Happened::Opened,
         &actor,
         Some(incident.id.clone()),
     )];
@@ -385,7 +376,7 @@ fn opened_entries(incident: &Incident, device: &str, location_refused: bool) -> 
         };
         entries.push(TimelineEntry::new(
             incident.opened_at,
-            "no_location",
+            Happened::NoLocation,
             &actor,
             Some(why.into()),
         ));
@@ -410,7 +401,7 @@ fn new_code(app: &Panic) -> Result<String, ApiError> {
         .random_bytes(16)
         .ok()
         .and_then(|b| incident_code(&b))
-        .ok_or_else(|| unavailable("drawing incident code", "random source"))
+        .ok_or_else(|| ApiError::unavailable_because("drawing incident code", "random source"))
 }
 
 /// Folds a repeat press into the device's open incident; `None` if it has closed.
@@ -421,12 +412,12 @@ async fn join(
     fix: Option<Fix>,
     now: Timestamp,
 ) -> Result<Option<String>, ApiError> {
-    for _ in 0..3 {
+    retry_on_conflict(|| async {
         let Some(current) = app
             .incidents
             .get(incident_id)
             .await
-            .map_err(|e| unavailable("reading incident", e))?
+            .map_err(|e| ApiError::unavailable_because("reading incident", e))?
         else {
             return Ok(None);
         };
@@ -441,14 +432,14 @@ async fn join(
             .unwrap_or(now);
         let entry = TimelineEntry::new(
             now,
-            "press_joined",
+            Happened::PressJoined,
             &format!("device:{}", device.id),
             Some(format!("press {}", joined.presses)),
         );
         let extend = app
             .devices
             .extend_item(&device.id, incident_id, until)
-            .map_err(|e| unavailable("building device update", e))?;
+            .map_err(|e| ApiError::unavailable_because("building device update", e))?;
         match app
             .incidents
             .save(current.version, &joined, &[entry], vec![extend], now)
@@ -456,13 +447,13 @@ async fn join(
         {
             Ok(()) => {
                 info!(incident = %incident_id, presses = joined.presses, "repeat press joined the open incident");
-                return Ok(Some(incident_id.to_string()));
+                Ok(Some(incident_id.to_string()))
             }
-            Err(StoreError::Conflict) => continue,
-            Err(e) => return Err(unavailable("joining incident", e)),
+            Err(StoreError::Conflict) => Err(ApiError::conflict("Kejadian baru saja berubah. Coba lagi.")),
+            Err(e) => Err(ApiError::unavailable_because("joining incident", e)),
         }
-    }
-    Err(unavailable("joining incident", "kept conflicting"))
+    })
+    .await
 }
 
 /// After the first page: a device with a history of unfounded presses, or opening
@@ -492,7 +483,7 @@ async fn mark_trust(app: &Panic, device: &str, incident: Incident, now: Timestam
         return;
     }
     let next = incident::mark_low_trust(&incident);
-    let entry = TimelineEntry::new(now, "low_trust", "system", Some(reasons.join("; ")));
+    let entry = TimelineEntry::new(now, Happened::LowTrust, SYSTEM, Some(reasons.join("; ")));
     if let Err(err) = app.pager.commit(&incident, next, &[entry], now).await {
         warn!(incident = %incident.id, error = %err, "could not mark low trust");
     }
@@ -512,10 +503,10 @@ pub async fn cancel(app: &Panic, id: &str, request: &Request) -> Result<Response
     let known = existing(app, &device).await?;
     let pin = match (&known.cancel_pin_hash, &known.duress_pin_hash) {
         (Some(cancel), Some(duress)) => {
-            let given = pin_hash(app, &device, body.pin.trim());
-            if given == *cancel {
+            let given = app.keys.device.pin_hash(&device, body.pin.trim());
+            if constant_time_eq(given.as_bytes(), cancel.as_bytes()) {
                 PinKind::Cancel
-            } else if given == *duress {
+            } else if constant_time_eq(given.as_bytes(), duress.as_bytes()) {
                 PinKind::Duress
             } else {
                 return Err(forbidden("wrong_pin", "PIN salah."));
@@ -524,12 +515,12 @@ pub async fn cancel(app: &Panic, id: &str, request: &Request) -> Result<Response
         _ => return Err(conflict("no_pin", "PIN pembatalan belum diatur.")),
     };
     let now = app.clock.now();
-    for _ in 0..3 {
+    retry_on_conflict(|| async {
         let current = app
             .incidents
             .get(id)
             .await
-            .map_err(|e| unavailable("reading incident", e))?
+            .map_err(|e| ApiError::unavailable_because("reading incident", e))?
             .filter(|i| {
                 i.source
                     == Source::PanicButton {
@@ -560,22 +551,24 @@ pub async fn cancel(app: &Panic, id: &str, request: &Request) -> Result<Response
         };
         let (what, detail) = match pin {
             PinKind::Cancel => (
-                "cancelled",
+                Happened::Cancelled,
                 "dibatalkan dengan PIN; perlu telepon tindak lanjut",
             ),
             PinKind::Duress => (
-                "duress",
+                Happened::Duress,
                 "PIN darurat (duress): dieskalasi diam-diam ke tier teratas",
             ),
         };
         let entry = TimelineEntry::new(now, what, &format!("device:{device}"), Some(detail.into()));
         match app.pager.commit(&current, next, &[entry], now).await {
-            Ok(_) => return Ok(cancelled(id)),
-            Err(StoreError::Conflict) => continue,
-            Err(e) => return Err(unavailable("cancelling incident", e)),
+            Ok(_) => Ok(cancelled(id)),
+            Err(StoreError::Conflict) => {
+                Err(ApiError::conflict("Kejadian baru saja berubah. Coba lagi."))
+            }
+            Err(e) => Err(ApiError::unavailable_because("cancelling incident", e)),
         }
-    }
-    Err(unavailable("cancelling incident", "kept conflicting"))
+    })
+    .await
 }
 
 /// The one answer to a cancel, whichever PIN was used.

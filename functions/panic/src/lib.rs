@@ -29,18 +29,22 @@ use std::sync::Arc;
 
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
+use secrecy::{ExposeSecret, SecretString};
+use sigap::adapters::devices::DeviceStore;
 use sigap::adapters::inbound::InboundStore;
-use sigap::adapters::incidents::{DeviceStore, IncidentStore, PolicyCache};
+use sigap::adapters::incidents::{IncidentStore, PolicyCache};
 use sigap::adapters::queue::JsonQueue;
 use sigap::adapters::sms::{PanicTopic, SmsSender};
+use sigap::domain::contact::SenderKey;
+use sigap::domain::device::DeviceKey;
 use sigap::domain::incident::{Sector, bundled_sectors};
+use sigap::domain::signature::KeyError;
 use sigap::http::ApiError;
 use sigap::runtime::aws::AwsClients;
 use sigap::runtime::clock::Clock;
 use sigap::runtime::config::{ConfigError, Settings};
 use sigap::runtime::ids::IdGenerator;
 use sigap::service::paging::{AckLinks, Pager};
-use tracing::error;
 
 /// Settings `panic` reads from its environment.
 #[derive(Debug, Clone)]
@@ -54,9 +58,9 @@ pub struct Config {
     /// The notify queue (emergency contacts).
     pub notify_queue_url: String,
     /// Secret key deriving device secrets and keying code and PIN hashes.
-    pub device_key: String,
+    pub device_key: SecretString,
     /// Secret key for phone-number hashes (shared with sms-intake).
-    pub sender_hash_key: String,
+    pub sender_hash_key: SecretString,
     /// How old a signed device request may be, in seconds.
     pub replay_window_seconds: i64,
     /// One-time codes one number may request per hour.
@@ -78,8 +82,8 @@ impl Config {
             panic_topic_arn: settings.required("PANIC_TOPIC_ARN")?,
             escalation_queue_url: settings.required("ESCALATION_QUEUE_URL")?,
             notify_queue_url: settings.required("NOTIFY_QUEUE_URL")?,
-            device_key: settings.required("DEVICE_KEY")?,
-            sender_hash_key: settings.required("SENDER_HASH_KEY")?,
+            device_key: settings.required("DEVICE_KEY")?.into(),
+            sender_hash_key: settings.required("SENDER_HASH_KEY")?.into(),
             replay_window_seconds: settings.parsed_or("PANIC_REPLAY_WINDOW_SECONDS", 60)?,
             codes_per_hour: settings.parsed_or("PANIC_CODES_PER_HOUR", 3)?,
             incidents_per_hour: settings.parsed_or("PANIC_INCIDENTS_PER_HOUR", 5)?,
@@ -88,8 +92,17 @@ impl Config {
     }
 }
 
+/// The device and sender keys, prepared at start-up.
+pub(crate) struct Keys {
+    /// Device secrets, code and PIN hashes.
+    pub(crate) device: DeviceKey,
+    /// Keyed hashes of phone numbers (shared with sms-intake).
+    pub(crate) sender: SenderKey,
+}
+
 /// Everything the handler needs, built once per process.
 pub struct Panic {
+    keys: Keys,
     pager: Pager,
     incidents: IncidentStore,
     devices: DeviceStore,
@@ -109,10 +122,14 @@ impl Panic {
         clients: &AwsClients,
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGenerator>,
-    ) -> Self {
+    ) -> Result<Self, KeyError> {
         let table = &config.table_name;
         let incidents = IncidentStore::new(clients.dynamodb.clone(), table);
-        Self {
+        Ok(Self {
+            keys: Keys {
+                device: DeviceKey::new(config.device_key.expose_secret())?,
+                sender: SenderKey::new(config.sender_hash_key.expose_secret())?,
+            },
             pager: pager(config, clients),
             policy: PolicyCache::new(incidents.clone()),
             incidents,
@@ -123,7 +140,7 @@ impl Panic {
             clock,
             ids,
             config: config.clone(),
-        }
+        })
     }
 }
 
@@ -166,11 +183,6 @@ pub async fn handle(app: &Panic, request: Request) -> Result<Response<Body>, lam
     Ok(result.unwrap_or_else(ApiError::into_response))
 }
 
-pub(crate) fn unavailable(context: &str, err: impl std::fmt::Display) -> ApiError {
-    error!(error = %err, "{context}");
-    ApiError::unavailable()
-}
-
 pub(crate) fn bad_request(code: &'static str, message: &str) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, code, message)
 }
@@ -188,7 +200,7 @@ pub(crate) fn forbidden(code: &'static str, message: &str) -> ApiError {
 pub(crate) fn new_token(app: &Panic) -> Result<String, ApiError> {
     app.ids
         .secret_token()
-        .map_err(|e| unavailable("drawing random bytes", e))
+        .map_err(|e| ApiError::unavailable_because("drawing random bytes", e))
 }
 
 impl Function for Panic {
@@ -196,12 +208,8 @@ impl Function for Panic {
 
     fn build(settings: &Settings, deps: &Dependencies) -> Result<Self, StartError> {
         let config = Config::load(settings)?;
-        Ok(Self::new(
-            &config,
-            &deps.clients,
-            deps.clock.clone(),
-            deps.ids.clone(),
-        ))
+        Self::new(&config, &deps.clients, deps.clock.clone(), deps.ids.clone())
+            .map_err(|e| StartError::setup("panic", e))
     }
 }
 

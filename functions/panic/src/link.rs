@@ -9,13 +9,14 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use sigap::adapters::table::StoreError;
-use sigap::domain::incident::{self, IncidentState, TimelineEntry, parse_incident_code};
+use sigap::domain::incident::{self, Happened, IncidentState, TimelineEntry, parse_incident_code};
 use sigap::domain::signature::constant_time_eq;
 use sigap::http::{ApiError, text_response};
 use sigap::service::paging::ack_token;
+use sigap::service::retry_on_conflict;
 use tracing::info;
 
-use crate::{Panic, forbidden, new_token, unavailable};
+use crate::{Panic, forbidden, new_token};
 
 /// The incident and tier a link names, if its token is right.
 fn checked(app: &Panic, id: &str, token: &str) -> Result<(String, u8), ApiError> {
@@ -71,12 +72,12 @@ pub async fn acknowledge(
         });
     let unit = typed.unwrap_or_else(|| format!("tautan-t{tier}"));
     let now = app.clock.now();
-    for _ in 0..3 {
+    retry_on_conflict(|| async {
         let current = app
             .incidents
             .get(&code)
             .await
-            .map_err(|e| unavailable("reading incident", e))?
+            .map_err(|e| ApiError::unavailable_because("reading incident", e))?
             .ok_or_else(|| ApiError::not_found("Kejadian tidak ditemukan."))?;
         if current.state != IncidentState::Triggered {
             let who = current.owner.clone().unwrap_or_else(|| "-".into());
@@ -86,26 +87,28 @@ pub async fn acknowledge(
             ));
         }
         let next = incident::acknowledge(&current, &unit, now, new_token(app)?)
-            .map_err(|_| unavailable("acknowledging", "state changed"))?;
+            .map_err(|_| ApiError::unavailable_because("acknowledging", "state changed"))?;
         let entry = TimelineEntry::new(
             now,
-            "acknowledged",
+            Happened::Acknowledged,
             &format!("responder:{unit}"),
             Some(format!("lewat tautan tier {tier}")),
         );
         match app.pager.commit(&current, next, &[entry], now).await {
             Ok(_) => {
                 info!(incident = %code, unit = %unit, "incident acknowledged by link");
-                return Ok(html(
+                Ok(html(
                     StatusCode::OK,
                     &format!(
                         "<h1>{code}</h1><p>Tercatat: Anda ({unit}) menangani kejadian ini.</p>"
                     ),
-                ));
+                ))
             }
-            Err(StoreError::Conflict) => continue,
-            Err(e) => return Err(unavailable("acknowledging", e)),
+            Err(StoreError::Conflict) => {
+                Err(ApiError::conflict("Kejadian baru saja berubah. Coba lagi."))
+            }
+            Err(e) => Err(ApiError::unavailable_because("acknowledging", e)),
         }
-    }
-    Err(unavailable("acknowledging", "kept conflicting"))
+    })
+    .await
 }

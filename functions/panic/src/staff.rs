@@ -19,17 +19,19 @@ use serde_json::{Value, json};
 use sigap::adapters::incidents::{FOLLOW_UPS, OPEN_INCIDENTS};
 use sigap::adapters::table::StoreError;
 use sigap::domain::contact::PhoneNumber;
+use sigap::domain::device::counts_against;
 use sigap::domain::incident::{
-    self, Fix, Incident, IncidentError, IncidentKind, IncidentState, Opening, OperatorUpdate,
-    Outcome, Source, TimelineEntry, incident_code, parse_incident_code, sector_for,
+    self, Fix, Happened, Incident, IncidentError, IncidentKind, IncidentState, Opening,
+    OperatorUpdate, Outcome, Source, TimelineEntry, incident_code, parse_incident_code, sector_for,
 };
 use sigap::domain::location::Coordinates;
-use sigap::domain::staff::{Role, Staff};
+use sigap::domain::staff::{Role, Staff, may_read_incidents, sees_caller};
 use sigap::http::{ApiError, json_bytes, json_response, parse_json, staff_caller};
 use sigap::runtime::ids::sha256_hex;
+use sigap::service::retry_on_conflict;
 use tracing::info;
 
-use crate::{Panic, bad_request, conflict, forbidden, new_token, unavailable};
+use crate::{Panic, bad_request, conflict, forbidden, new_token};
 
 const MAX_BODY_BYTES: usize = 16 * 1024;
 /// Longest note or location description kept.
@@ -40,21 +42,6 @@ fn not_allowed() -> ApiError {
         "forbidden",
         "Peran Anda tidak berwenang untuk tindakan ini.",
     )
-}
-
-fn is_operator(staff: &Staff) -> bool {
-    staff.roles.contains(&Role::Operator)
-}
-
-fn unit(staff: &Staff) -> Option<&str> {
-    staff.roles.iter().find_map(|r| match r {
-        Role::Responder(unit) => Some(unit.as_str()),
-        _ => None,
-    })
-}
-
-fn can_read(staff: &Staff) -> bool {
-    is_operator(staff) || unit(staff).is_some() || staff.is_admin() || staff.is_supervisor()
 }
 
 /// Routes a staff request.
@@ -78,7 +65,7 @@ pub async fn route(
             }
             app.devices.unblock(id).await.map_err(|e| match e {
                 StoreError::Conflict => ApiError::not_found("Perangkat tidak ditemukan."),
-                other => unavailable("unblocking device", other),
+                other => ApiError::unavailable_because("unblocking device", other),
             })?;
             info!(device = %id, by = %staff.subject, "device unblocked");
             Ok(json_response(
@@ -133,7 +120,7 @@ pub fn view(incident: &Incident) -> Value {
 }
 
 async fn list(app: &Panic, staff: &Staff, request: &Request) -> Result<Response<Body>, ApiError> {
-    if !can_read(staff) {
+    if !may_read_incidents(staff) {
         return Err(not_allowed());
     }
     let queue = match request
@@ -153,7 +140,7 @@ async fn list(app: &Panic, staff: &Staff, request: &Request) -> Result<Response<
         .incidents
         .queue(queue, 100)
         .await
-        .map_err(|e| unavailable("listing incidents", e))?;
+        .map_err(|e| ApiError::unavailable_because("listing incidents", e))?;
     let items: Vec<Value> = incidents.iter().map(view).collect();
     Ok(json_response(
         StatusCode::OK,
@@ -167,12 +154,12 @@ async fn load(app: &Panic, id: &str) -> Result<Incident, ApiError> {
     app.incidents
         .get(&id)
         .await
-        .map_err(|e| unavailable("reading incident", e))?
+        .map_err(|e| ApiError::unavailable_because("reading incident", e))?
         .ok_or_else(|| ApiError::not_found("Kejadian tidak ditemukan."))
 }
 
 async fn show(app: &Panic, staff: &Staff, id: &str) -> Result<Response<Body>, ApiError> {
-    if !can_read(staff) {
+    if !may_read_incidents(staff) {
         return Err(not_allowed());
     }
     let incident = load(app, id).await?;
@@ -180,18 +167,18 @@ async fn show(app: &Panic, staff: &Staff, id: &str) -> Result<Response<Body>, Ap
         .incidents
         .timeline(&incident.id)
         .await
-        .map_err(|e| unavailable("reading timeline", e))?;
+        .map_err(|e| ApiError::unavailable_because("reading timeline", e))?;
     let mut body = view(&incident);
     body["timeline"] = json!(timeline
         .iter()
         .map(|e| json!({ "at": e.at.to_string(), "what": e.what, "actor": e.actor, "detail": e.detail }))
         .collect::<Vec<_>>());
-    if is_operator(staff) || staff.is_admin() {
+    if sees_caller(staff) {
         let caller = app
             .incidents
             .caller(&incident.id)
             .await
-            .map_err(|e| unavailable("reading caller", e))?;
+            .map_err(|e| ApiError::unavailable_because("reading caller", e))?;
         body["caller"] = json!(caller.map(|c| c.as_e164().to_string()));
     }
     Ok(json_response(StatusCode::OK, &body))
@@ -241,7 +228,7 @@ fn fix_from(lat: Option<f64>, lon: Option<f64>) -> Result<Option<Fix>, ApiError>
 
 /// `POST /staff/incidents`: a 112 call on the same paging path as a press.
 async fn create(app: &Panic, staff: &Staff, request: &Request) -> Result<Response<Body>, ApiError> {
-    if !is_operator(staff) {
+    if !staff.is_operator() {
         return Err(not_allowed());
     }
     let body: CallBody = parse_json(json_bytes(request, MAX_BODY_BYTES)?)?;
@@ -280,15 +267,15 @@ async fn create(app: &Panic, staff: &Staff, request: &Request) -> Result<Respons
         None => app
             .ids
             .random_bytes(16)
-            .map_err(|e| unavailable("drawing incident code", e))?,
+            .map_err(|e| ApiError::unavailable_because("drawing incident code", e))?,
     };
     let id = incident_code(&code_bytes)
-        .ok_or_else(|| unavailable("drawing incident code", "random source"))?;
+        .ok_or_else(|| ApiError::unavailable_because("drawing incident code", "random source"))?;
     let policy = app
         .policy
         .get()
         .await
-        .map_err(|e| unavailable("reading paging policy", e))?;
+        .map_err(|e| ApiError::unavailable_because("reading paging policy", e))?;
     let now = app.clock.now();
     let opened = incident::open(
         Opening {
@@ -309,12 +296,12 @@ async fn create(app: &Panic, staff: &Staff, request: &Request) -> Result<Respons
     let actor = staff.actor(&Role::Operator).to_stored();
     let mut entries = vec![TimelineEntry::new(
         now,
-        "opened",
+        Happened::Opened,
         &actor,
         Some("panggilan 112".into()),
     )];
     if let Some(notes) = notes {
-        entries.push(TimelineEntry::new(now, "note", &actor, Some(notes)));
+        entries.push(TimelineEntry::new(now, Happened::Note, &actor, Some(notes)));
     }
     match app
         .incidents
@@ -330,7 +317,7 @@ async fn create(app: &Panic, staff: &Staff, request: &Request) -> Result<Respons
             let existing = load(app, &id).await?;
             Ok(json_response(StatusCode::OK, &view(&existing)))
         }
-        Err(e) => Err(unavailable("storing incident", e)),
+        Err(e) => Err(ApiError::unavailable_because("storing incident", e)),
     }
 }
 
@@ -361,17 +348,18 @@ async fn act(
     let note = text_field(body.note.as_deref(), "note")?;
     let (role, allowed) = match action {
         "ack" => (
-            unit(staff).map(|u| Role::Responder(u.into())),
-            unit(staff).is_some(),
+            staff.unit().map(|u| Role::Responder(u.into())),
+            staff.unit().is_some(),
         ),
         "resolve" | "note" => {
-            let role = unit(staff)
+            let role = staff
+                .unit()
                 .map(|u| Role::Responder(u.into()))
-                .or(is_operator(staff).then_some(Role::Operator));
+                .or(staff.is_operator().then_some(Role::Operator));
             let allowed = role.is_some();
             (role, allowed)
         }
-        "update" | "follow-up" => (Some(Role::Operator), is_operator(staff)),
+        "update" | "follow-up" => (Some(Role::Operator), staff.is_operator()),
         _ => return Err(ApiError::not_found("Tindakan tidak dikenal.")),
     };
     let (Some(role), true) = (role, allowed) else {
@@ -392,17 +380,22 @@ async fn act(
         fix: fix_from(body.lat, body.lon)?,
         location_text: text_field(body.location_text.as_deref(), "location_text")?,
     };
-    for _ in 0..3 {
+    retry_on_conflict(|| async {
         let current = load(app, id).await?;
         let token = new_token(app)?;
         let (next, what, detail, also) = match action {
             "ack" => {
-                let unit = unit(staff).unwrap_or_default();
+                let unit = staff.unit().unwrap_or_default();
                 if current.owner.as_deref() == Some(unit) {
                     return Ok(json_response(StatusCode::OK, &view(&current)));
                 }
                 let next = incident::acknowledge(&current, unit, now, token).map_err(refused)?;
-                (next, "acknowledged", Some(unit.to_string()), Vec::new())
+                (
+                    next,
+                    Happened::Acknowledged,
+                    Some(unit.to_string()),
+                    Vec::new(),
+                )
             }
             "resolve" => {
                 let outcome = body.outcome.ok_or_else(|| {
@@ -417,18 +410,17 @@ async fn act(
                 let next = incident::resolve(&current, outcome, now, token).map_err(refused)?;
                 let mut also = Vec::new();
                 // An unfounded press counts against its device's trust, in the same write.
-                if let (Outcome::Unfounded, Source::PanicButton { device }) =
-                    (outcome, &current.source)
+                if let Some(device) = counts_against(outcome, &current.source)
                     && let Some(known) = app
                         .devices
                         .get(device)
                         .await
-                        .map_err(|e| unavailable("reading device", e))?
+                        .map_err(|e| ApiError::unavailable_because("reading device", e))?
                 {
                     also.push(
-                        app.devices
-                            .unfounded_item(&known, now)
-                            .map_err(|e| unavailable("building device update", e))?,
+                        app.devices.unfounded_item(&known, now).map_err(|e| {
+                            ApiError::unavailable_because("building device update", e)
+                        })?,
                     );
                 }
                 let detail = format!("{outcome:?}").to_lowercase();
@@ -436,17 +428,22 @@ async fn act(
                     Some(n) => format!("{detail}: {n}"),
                     None => detail,
                 };
-                (next, "resolved", Some(detail), also)
+                (next, Happened::Resolved, Some(detail), also)
             }
             "update" => {
                 let next = incident::update(&current, &update).map_err(refused)?;
-                (next, "updated", note.clone(), Vec::new())
+                (next, Happened::Updated, note.clone(), Vec::new())
             }
             "note" => {
                 let Some(note) = note.clone() else {
                     return Err(bad_request("note_required", "Isi catatan."));
                 };
-                (incident::touched(&current), "note", Some(note), Vec::new())
+                (
+                    incident::touched(&current),
+                    Happened::Note,
+                    Some(note),
+                    Vec::new(),
+                )
             }
             _ => {
                 // follow-up: the operator called the citizen back after a cancel.
@@ -455,7 +452,7 @@ async fn act(
                 }
                 (
                     incident::followed_up(&current),
-                    "followed_up",
+                    Happened::FollowedUp,
                     note.clone(),
                     Vec::new(),
                 )
@@ -469,13 +466,15 @@ async fn act(
         {
             Ok(saved) => {
                 info!(incident = %saved.id, action, by = %actor, "incident action");
-                return Ok(json_response(StatusCode::OK, &view(&saved)));
+                Ok(json_response(StatusCode::OK, &view(&saved)))
             }
-            Err(StoreError::Conflict) => continue,
-            Err(e) => return Err(unavailable("saving incident", e)),
+            Err(StoreError::Conflict) => {
+                Err(ApiError::conflict("Kejadian baru saja berubah. Coba lagi."))
+            }
+            Err(e) => Err(ApiError::unavailable_because("saving incident", e)),
         }
-    }
-    Err(unavailable("saving incident", "kept conflicting"))
+    })
+    .await
 }
 
 fn refused(err: IncidentError) -> ApiError {
@@ -522,13 +521,13 @@ async fn block(
         .clock
         .now()
         .checked_add(SignedDuration::from_hours(24 * i64::from(body.days)))
-        .map_err(|e| unavailable("computing expiry", e))?;
+        .map_err(|e| ApiError::unavailable_because("computing expiry", e))?;
     app.devices
         .block(id, until, &format!("{reason} (oleh {})", staff.subject))
         .await
         .map_err(|e| match e {
             StoreError::Conflict => ApiError::not_found("Perangkat tidak ditemukan."),
-            other => unavailable("blocking device", other),
+            other => ApiError::unavailable_because("blocking device", other),
         })?;
     info!(device = %id, by = %staff.subject, days = body.days, "device blocked");
     Ok(json_response(

@@ -1,4 +1,4 @@
-//! `sla-sweep`: enforces the LAPOR! deadlines (DESIGN §6) every five minutes.
+//! `sla-sweep`: enforces the LAPOR! deadlines (architecture §6) every five minutes.
 //!
 //! One run:
 //! 1. reads the due queue (GSI1), every shard of the running and the breached

@@ -23,56 +23,56 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::json;
 use sigap::adapters::calendar::{CalendarCache, CalendarStore};
 use sigap::adapters::catalog::{CatalogCache, CatalogStore};
 use sigap::adapters::deliveries::DeliveryStore;
+use sigap::adapters::idempotency::IdempotencyStore;
 use sigap::adapters::inbound::{InboundMessage, InboundStore, Recorded, StoredInbound};
 use sigap::adapters::incidents::IncidentStore;
-use sigap::adapters::queue::{IntakeMessage, JsonQueue};
+use sigap::adapters::queue::JsonQueue;
 use sigap::adapters::reports::ReportStore;
 use sigap::adapters::sms::PanicTopic;
 use sigap::adapters::social::XClient;
 use sigap::adapters::table::StoreError;
 use sigap::domain::calendar::{CalendarError, HolidayData, wib};
+use sigap::domain::command::Command;
 use sigap::domain::contact::PhoneNumber;
+use sigap::domain::contact::SenderKey;
 use sigap::domain::deadline::WorkingDays;
-use sigap::domain::deadline::start_clock;
-use sigap::domain::deadline::{ClockKind, Policy};
-use sigap::domain::incident::{self, TimelineEntry};
+use sigap::domain::incident::{self, Happened, TimelineEntry};
 use sigap::domain::notification::{NotifyJob, SmsReplyJob};
-use sigap::domain::pii::mask_pii;
-use sigap::domain::report::{Actor, Channel, Report, ReportStatus};
+use sigap::domain::public::PublicReport;
+use sigap::domain::report::{Actor, Channel, Report};
+use sigap::domain::signature::{HmacKey, KeyError, TwilioKey};
 use sigap::domain::signature::{verify_gateway, verify_twilio};
-use sigap::domain::sms::{
-    SmsCommand, help_text, parse_command, replies, split_sms, status_text, title_from_text,
-};
-use sigap::domain::submission::ReporterContact;
+use sigap::domain::sms::{SmsCommand, help_text, parse_command, replies, split_sms, status_text};
+use sigap::domain::submission::{ReportSubmission, ReporterContact};
 use sigap::domain::tracking_id::TrackingId;
-use sigap::domain::workflow::{self, Change, WorkflowError};
+use sigap::domain::workflow::WorkflowError;
 use sigap::http::{
     ApiError, body_bytes, forwarded_base_url, json_bytes, json_response, text_response,
 };
 use sigap::runtime::aws::AwsClients;
 use sigap::runtime::clock::Clock;
 use sigap::runtime::config::{ConfigError, Settings};
-use sigap::runtime::ids::{IdGenerator, keyed_hash, sha256_hex};
-use sigap::service::changes::ChangeLog;
-use sigap::service::deadline_rules::clock_rules;
+use sigap::runtime::ids::IdGenerator;
 use sigap::service::paging::Pager;
-use tracing::{error, info, warn};
+use sigap::service::reports::{
+    ApplyError, Asking, NewReport, Once, ReportIntake, Reports, ReportsParts, ServiceError,
+};
+use tracing::{info, warn};
 
 pub use social::XConfig;
 
 /// Largest webhook body (a concatenated SMS is at most a few KiB; X batches more).
 const MAX_BODY_BYTES: usize = 64 * 1024;
 /// The category of a report made by SMS or X until an admin sets one (triage suggests).
-const SMS_CATEGORY: &str = "lainnya";
+pub(crate) const SMS_CATEGORY: &str = "lainnya";
 /// Shortest report text worth verifying.
 const MIN_REPORT_CHARS: usize = 10;
-/// Longest report description kept (the web form's limit).
-const MAX_REPORT_CHARS: usize = 4000;
 /// A sender's latest reports looked at to thread free text.
 const THREAD_SCAN: i32 = 10;
 /// The empty TwiML answer: nothing is said synchronously; replies go through notify.
@@ -88,11 +88,11 @@ pub struct Config {
     /// URL of the `notify` queue (replies and report events).
     pub notify_queue_url: String,
     /// Secret key for the keyed hash of senders' numbers.
-    pub sender_hash_key: String,
+    pub sender_hash_key: SecretString,
     /// Twilio's auth token (signs its webhooks).
-    pub twilio_auth_token: String,
+    pub twilio_auth_token: SecretString,
     /// The generic gateway's shared secret.
-    pub gateway_secret: String,
+    pub gateway_secret: SecretString,
     /// The public base URL Twilio is configured with, when it is not the request's
     /// own host (a custom domain in front of API Gateway).
     pub public_base_url: Option<String>,
@@ -131,9 +131,9 @@ impl Config {
             table_name: settings.required("TABLE_NAME")?,
             intake_queue_url: settings.required("INTAKE_QUEUE_URL")?,
             notify_queue_url: settings.required("NOTIFY_QUEUE_URL")?,
-            sender_hash_key: settings.required("SENDER_HASH_KEY")?,
-            twilio_auth_token: settings.required("TWILIO_AUTH_TOKEN")?,
-            gateway_secret: settings.required("SMS_GATEWAY_SECRET")?,
+            sender_hash_key: settings.required("SENDER_HASH_KEY")?.into(),
+            twilio_auth_token: settings.required("TWILIO_AUTH_TOKEN")?.into(),
+            gateway_secret: settings.required("SMS_GATEWAY_SECRET")?.into(),
             public_base_url: settings.optional("PUBLIC_BASE_URL"),
             keyword: settings
                 .optional("SMS_KEYWORD")
@@ -146,8 +146,8 @@ impl Config {
             x: match settings.optional("X_ACCOUNT_ID") {
                 None => None,
                 Some(account_id) => Some(XConfig {
-                    consumer_secret: settings.required("X_CONSUMER_SECRET")?,
-                    bearer_token: settings.required("X_BEARER_TOKEN")?,
+                    consumer_secret: settings.required("X_CONSUMER_SECRET")?.into(),
+                    bearer_token: settings.required("X_BEARER_TOKEN")?.into(),
                     api_base: settings
                         .optional("X_API_BASE")
                         .unwrap_or_else(|| "https://api.x.com".into()),
@@ -165,18 +165,28 @@ impl Config {
     }
 }
 
+/// The webhook and sender keys, prepared at start-up.
+pub(crate) struct Keys {
+    /// Keyed hashes of senders' numbers and X accounts.
+    pub(crate) sender: SenderKey,
+    /// Twilio's signatures.
+    pub(crate) twilio: TwilioKey,
+    /// The generic gateway's signatures.
+    pub(crate) gateway: HmacKey,
+    /// X's CRC and signatures, when X is configured.
+    pub(crate) x: Option<HmacKey>,
+}
+
 /// Everything the handler needs, built once per process.
 pub struct SmsIntake {
-    reports: ReportStore,
-    changes: ChangeLog,
+    keys: Keys,
+    reports: Reports,
+    intake: ReportIntake,
     inbound: InboundStore,
     deliveries: DeliveryStore,
     x_client: Option<XClient>,
     pager: Option<Pager>,
-    intake: JsonQueue,
     notify: JsonQueue,
-    catalog: CatalogCache,
-    calendar: CalendarCache,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     config: Config,
@@ -191,12 +201,11 @@ impl SmsIntake {
         ids: Arc<dyn IdGenerator>,
     ) -> Result<Self, SetupError> {
         let table = &config.table_name;
-        let reports = ReportStore::new(clients.dynamodb.clone(), table);
         let notify = JsonQueue::new(clients.sqs.clone(), &config.notify_queue_url);
-        let x_client = match &config.x {
-            Some(x) => Some(XClient::new(&x.api_base, &x.bearer_token)?),
-            None => None,
-        };
+        let x_client = config
+            .x
+            .as_ref()
+            .map(|x| XClient::new(&x.api_base, x.bearer_token.expose_secret()));
         let pager = config.paging.as_ref().map(|p| {
             Pager::new(
                 IncidentStore::new(clients.dynamodb.clone(), table),
@@ -205,20 +214,47 @@ impl SmsIntake {
                 notify.clone(),
             )
         });
+        let keys = Keys {
+            sender: SenderKey::new(config.sender_hash_key.expose_secret())?,
+            twilio: TwilioKey::new(config.twilio_auth_token.expose_secret())?,
+            gateway: HmacKey::new(
+                "SMS_GATEWAY_SECRET",
+                config.gateway_secret.expose_secret().as_bytes(),
+            )?,
+            x: config
+                .x
+                .as_ref()
+                .map(|x| {
+                    HmacKey::new(
+                        "X_CONSUMER_SECRET",
+                        x.consumer_secret.expose_secret().as_bytes(),
+                    )
+                })
+                .transpose()?,
+        };
         Ok(Self {
+            keys,
             deliveries: DeliveryStore::new(clients.dynamodb.clone(), table),
             x_client,
             pager,
-            changes: ChangeLog::new(reports.clone(), notify.clone()),
-            reports,
-            inbound: InboundStore::new(clients.dynamodb.clone(), table),
-            intake: JsonQueue::new(clients.sqs.clone(), &config.intake_queue_url),
-            notify,
-            catalog: CatalogCache::new(CatalogStore::new(clients.dynamodb.clone(), table)),
-            calendar: CalendarCache::new(
-                CalendarStore::new(clients.dynamodb.clone(), table),
-                HolidayData::bundled()?,
+            reports: Reports::new(ReportsParts {
+                store: ReportStore::new(clients.dynamodb.clone(), table),
+                notify: notify.clone(),
+                calendar: CalendarCache::new(
+                    CalendarStore::new(clients.dynamodb.clone(), table),
+                    HolidayData::bundled()?,
+                ),
+                catalog: CatalogCache::new(CatalogStore::new(clients.dynamodb.clone(), table)),
+                working_days: config.working_days,
+                clock: clock.clone(),
+            }),
+            intake: ReportIntake::new(
+                JsonQueue::new(clients.sqs.clone(), &config.intake_queue_url),
+                IdempotencyStore::new(clients.dynamodb.clone(), table),
+                ids.clone(),
             ),
+            inbound: InboundStore::new(clients.dynamodb.clone(), table),
+            notify,
             clock,
             ids,
             config: config.clone(),
@@ -228,7 +264,7 @@ impl SmsIntake {
     /// Reads what every report needs (calendar, categories) into the caches: called
     /// at init, so the first SMS is as fast as a warm one.
     pub async fn warm_up(&self) {
-        sigap::service::deadline_rules::warm_up(&self.calendar, &self.catalog).await;
+        self.reports.warm_up().await;
     }
 }
 
@@ -238,9 +274,9 @@ pub enum SetupError {
     /// The bundled holiday calendar.
     #[error(transparent)]
     Calendar(#[from] CalendarError),
-    /// The X client (TLS roots).
-    #[error("x client: {0}")]
-    X(#[from] StoreError),
+    /// A key the MAC refused.
+    #[error(transparent)]
+    Key(#[from] KeyError),
 }
 
 /// The Lambda handler: always answers with a response, never panics on input.
@@ -278,11 +314,6 @@ pub(crate) fn bad_request(message: &str) -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "invalid_message", message)
 }
 
-pub(crate) fn unavailable(context: &str, err: impl std::fmt::Display) -> ApiError {
-    error!(error = %err, "{context}");
-    ApiError::unavailable()
-}
-
 pub(crate) fn header_str<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
     request.headers().get(name).and_then(|v| v.to_str().ok())
 }
@@ -310,7 +341,7 @@ async fn twilio(app: &SmsIntake, request: &Request) -> Result<Response<Body>, Ap
     let signature = header_str(request, "x-twilio-signature").unwrap_or_default();
     if signature.is_empty()
         || !verify_twilio(
-            &app.config.twilio_auth_token,
+            &app.keys.twilio,
             &public_url(app, request),
             &params,
             signature,
@@ -343,7 +374,7 @@ struct GatewayMessage {
 async fn gateway(app: &SmsIntake, request: &Request) -> Result<Response<Body>, ApiError> {
     let body = body_bytes(request, MAX_BODY_BYTES)?;
     let verified = verify_gateway(
-        &app.config.gateway_secret,
+        &app.keys.gateway,
         header_str(request, "x-sigap-timestamp"),
         header_str(request, "x-sigap-signature"),
         body,
@@ -403,7 +434,7 @@ async fn receive(
     let reserved = app
         .ids
         .tracking_id()
-        .map_err(|e| unavailable("drawing tracking id", e))?;
+        .map_err(|e| ApiError::unavailable_because("drawing tracking id", e))?;
     let stored = match app.inbound.record(&message, &reserved).await {
         Ok(Recorded::New(stored)) => stored,
         Ok(Recorded::Seen(stored)) if stored.done => {
@@ -415,48 +446,58 @@ async fn receive(
         }
         // An earlier attempt stopped half-way: nothing was committed, finish it now.
         Ok(Recorded::Seen(stored)) => stored,
-        Err(err) => return Err(unavailable("recording inbound message", err)),
+        Err(err) => {
+            return Err(ApiError::unavailable_because(
+                "recording inbound message",
+                err,
+            ));
+        }
     };
-    let sender = keyed_hash(app.config.sender_hash_key.as_bytes(), stored.from.as_e164());
+    let sender = app.keys.sender.phone(&stored.from);
     let outcome = match screen(app, &stored, &sender, now).await {
         Ok(Some(replies)) => finish(app, &stored, replies, None).await,
         Ok(None) => {
             let command = parse_command(&message.text, &app.config.keyword);
             carry_out(app, &stored, &sender, command, now).await
         }
-        Err(err) => Err(err),
+        Err(err) => Err(err.into()),
     };
     match outcome {
         Ok(()) => {}
         // Another attempt (a gateway retry in parallel) or another writer won: if
         // the message is handled now, only its replies remain; otherwise say so.
-        Err(StoreError::Conflict | StoreError::AlreadyExists) => {
+        Err(ServiceError::Store(StoreError::Conflict | StoreError::AlreadyExists)) => {
             let current = app
                 .inbound
                 .get(&stored.key)
                 .await
-                .map_err(|e| unavailable("re-reading inbound message", e))?;
+                .map_err(|e| ApiError::unavailable_because("re-reading inbound message", e))?;
             if !current.as_ref().is_some_and(|m| m.done) {
                 finish(app, &stored, split_sms(&replies::try_again()), None)
                     .await
                     .or_else(ignore_conflict)
-                    .map_err(|e| unavailable("marking inbound message", e))?;
+                    .map_err(|e| ApiError::unavailable_because("marking inbound message", e))?;
             }
         }
-        Err(err) => return Err(unavailable("handling inbound message", err)),
+        Err(err) => {
+            return Err(ApiError::unavailable_because(
+                "handling inbound message",
+                err,
+            ));
+        }
     }
     let handled = app
         .inbound
         .get(&stored.key)
         .await
-        .map_err(|e| unavailable("re-reading inbound message", e))?
-        .ok_or_else(|| unavailable("re-reading inbound message", "vanished"))?;
+        .map_err(|e| ApiError::unavailable_because("re-reading inbound message", e))?
+        .ok_or_else(|| ApiError::unavailable_because("re-reading inbound message", "vanished"))?;
     send_replies(app, &handled).await
 }
 
-fn ignore_conflict(err: StoreError) -> Result<(), StoreError> {
+fn ignore_conflict(err: ServiceError) -> Result<(), ServiceError> {
     match err {
-        StoreError::Conflict => Ok(()),
+        ServiceError::Store(StoreError::Conflict) => Ok(()),
         other => Err(other),
     }
 }
@@ -493,8 +534,8 @@ async fn finish(
     stored: &StoredInbound,
     replies: Vec<String>,
     report_id: Option<&str>,
-) -> Result<(), StoreError> {
-    app.inbound.mark_done(stored, &replies, report_id).await
+) -> Result<(), ServiceError> {
+    Ok(app.inbound.mark_done(stored, &replies, report_id).await?)
 }
 
 /// Puts the replies owed on the notify queue (again, for a gateway retry: notify
@@ -510,7 +551,7 @@ async fn send_replies(app: &SmsIntake, stored: &StoredInbound) -> Result<(), Api
     app.notify
         .send(&job)
         .await
-        .map_err(|e| unavailable("enqueueing sms reply", e))
+        .map_err(|e| ApiError::unavailable_because("enqueueing sms reply", e))
 }
 
 fn prefixed(text: &str) -> Vec<String> {
@@ -523,7 +564,7 @@ async fn carry_out(
     sender: &str,
     command: SmsCommand,
     now: Timestamp,
-) -> Result<(), StoreError> {
+) -> Result<(), ServiceError> {
     let keyword = &app.config.keyword;
     match command {
         SmsCommand::Help => finish(app, stored, split_sms(&help_text(keyword)), None).await,
@@ -532,28 +573,22 @@ async fn carry_out(
             finish(app, stored, Vec::new(), None).await
         }
         SmsCommand::Malformed(hint) => finish(app, stored, prefixed(&hint), None).await,
-        SmsCommand::NewReport(text) => new_report(app, stored, sender, &text, now).await,
+        SmsCommand::NewReport(text) => new_report(app, stored, sender, &text).await,
         SmsCommand::Status(id) => status(app, stored, sender, &id).await,
-        SmsCommand::Reply(id, text) => reply(app, stored, sender, &id, &text, now).await,
+        SmsCommand::Reply(id, text) => reply(app, stored, sender, &id, &text).await,
         SmsCommand::Accept(id) => {
-            citizen_change(app, stored, sender, &id, Vec::new(), |report, _| {
-                workflow::accept(report, now)
-            })
-            .await
+            citizen_change(app, stored, sender, &id, Vec::new(), Command::Accept).await
         }
         SmsCommand::Dispute(id, reason) => {
             let said = split_sms(&replies::dispute_received(id.as_str()));
-            citizen_change(app, stored, sender, &id, said, |report, policy| {
-                workflow::dispute(report, &reason, now, policy)
-            })
-            .await
+            citizen_change(app, stored, sender, &id, said, Command::Dispute { reason }).await
         }
         SmsCommand::Acknowledge(code) => acknowledge(app, stored, sender, &code, now).await,
         SmsCommand::FreeText(text) => {
             let open = open_reports(app, sender).await?;
             match open.as_slice() {
                 // One conversation open: the text belongs to it.
-                [only] => reply(app, stored, sender, &only.id.clone(), &text, now).await,
+                [only] => reply(app, stored, sender, &only.id.clone(), &text).await,
                 _ => finish(app, stored, split_sms(&replies::format_hint(keyword)), None).await,
             }
         }
@@ -568,7 +603,7 @@ async fn acknowledge(
     sender: &str,
     code: &str,
     now: Timestamp,
-) -> Result<(), StoreError> {
+) -> Result<(), ServiceError> {
     let say = |text: String| split_sms(&format!("SIGAP: {text}"));
     let Some(pager) = &app.pager else {
         return finish(
@@ -598,10 +633,7 @@ async fn acknowledge(
         )
         .await;
     };
-    let token = app
-        .ids
-        .secret_token()
-        .map_err(|e| StoreError::Aws(e.to_string()))?;
+    let token = app.ids.secret_token()?;
     let next = match incident::acknowledge(&current, &unit, now, token) {
         Ok(next) => next,
         Err(_) if current.owner.as_deref() == Some(unit.as_str()) => {
@@ -627,7 +659,7 @@ async fn acknowledge(
     ));
     let entry = TimelineEntry::new(
         now,
-        "acknowledged",
+        Happened::Acknowledged,
         &format!("responder:{unit}"),
         Some("lewat SMS".into()),
     );
@@ -642,8 +674,8 @@ async fn acknowledge(
 /// The sender's reports still open, newest first.
 pub(crate) async fn open_reports(app: &SmsIntake, sender: &str) -> Result<Vec<Report>, StoreError> {
     let mut open = Vec::new();
-    for id in app.reports.by_sender(sender, THREAD_SCAN).await? {
-        if let Some(report) = app.reports.get(&id).await?
+    for id in app.reports.store().by_sender(sender, THREAD_SCAN).await? {
+        if let Some(report) = app.reports.store().get(&id).await?
             && !report.status.is_final()
         {
             open.push(report);
@@ -657,83 +689,47 @@ async fn new_report(
     stored: &StoredInbound,
     sender: &str,
     text: &str,
-    now: Timestamp,
-) -> Result<(), StoreError> {
+) -> Result<(), ServiceError> {
     let text = text.trim();
     if text.chars().count() < MIN_REPORT_CHARS {
         let hint = split_sms(&replies::too_short(&app.config.keyword));
         return finish(app, stored, hint, None).await;
     }
     let id = stored.reserved_id.clone();
-    let report = text_report(app, id.clone(), Channel::Sms, text, sender, now).await?;
     let contact = ReporterContact {
         phone: Some(stored.from.clone()),
         ..ReporterContact::default()
     };
+    let submission = ReportSubmission::from_text(text, SMS_CATEGORY, contact);
     // No reply here: the receipt SMS (with the tracking id and deadline) follows
     // triage, as for every channel.
-    let done = app.inbound.done_write(stored, &[], Some(id.as_str()))?;
-    app.reports
-        .create_with(
-            &report,
-            &report.creation_event(&Actor::Citizen),
-            &contact,
-            vec![done],
+    let handled = app.inbound.done_write(stored, &[], Some(id.as_str()))?;
+    app.intake
+        .submit(
+            &app.reports,
+            &text_report(&submission, Channel::Sms, sender),
+            Once::Marked {
+                id: id.clone(),
+                handled: Box::new(handled),
+            },
         )
         .await?;
     info!(report_id = %id, channel = "sms", "report received by sms");
-    send_to_triage(app, &id).await;
     Ok(())
 }
 
-/// A report made from a text message or a post: the text as description, its
-/// first words as title, category `lainnya` until an admin sets one (triage
-/// suggests), the verification clock running. The reporter proves who they are by
-/// their number or account (`sender`); the token is drawn but never given out.
-pub(crate) async fn text_report(
-    app: &SmsIntake,
-    id: TrackingId,
+/// A report from a text message or a post: the citizen proves who they are by their
+/// number or account (`sender`); its token is drawn but never given out.
+pub(crate) fn text_report<'a>(
+    submission: &'a ReportSubmission,
     channel: Channel,
-    text: &str,
     sender: &str,
-    now: Timestamp,
-) -> Result<Report, StoreError> {
-    let rules = clock_rules(
-        &app.calendar,
-        &app.catalog,
-        app.config.working_days,
-        SMS_CATEGORY,
-    )
-    .await?;
-    let token = app
-        .ids
-        .secret_token()
-        .map_err(|e| StoreError::Aws(format!("drawing token: {e}")))?;
-    Ok(Report {
-        title: title_from_text(text),
-        description: text.chars().take(MAX_REPORT_CHARS).collect(),
-        category: SMS_CATEGORY.into(),
-        clock: Some(start_clock(
-            ClockKind::Verification,
-            &rules.calendar,
-            now,
-            rules.days.verify,
-        )),
-        calendar_version: rules.calendar.version().to_string(),
-        reporter_token_hash: sha256_hex(token),
+) -> NewReport<'a> {
+    NewReport {
+        submission,
+        channel,
+        actor: Actor::Citizen,
         sender: Some(sender.to_string()),
-        ..Report::received(id, channel, now)
-    })
-}
-
-/// Hands a new report to triage; if the queue cannot be reached, the report is
-/// still listed for triage and verify's recovery job picks it up.
-pub(crate) async fn send_to_triage(app: &SmsIntake, id: &TrackingId) {
-    let message = IntakeMessage {
-        report_id: id.to_string(),
-    };
-    if let Err(err) = app.intake.send(&message).await {
-        warn!(report_id = %id, error = %err, "intake enqueue failed; recovery will triage it");
     }
 }
 
@@ -743,8 +739,8 @@ async fn status(
     stored: &StoredInbound,
     sender: &str,
     id: &TrackingId,
-) -> Result<(), StoreError> {
-    let report = app.reports.get(id).await?;
+) -> Result<(), ServiceError> {
+    let report = app.reports.store().get(id).await?;
     let Some(report) = report.filter(|r| r.is_public() || r.sender.as_deref() == Some(sender))
     else {
         return finish(
@@ -759,12 +755,8 @@ async fn status(
         let d = c.due_at.to_zoned(wib()).date();
         format!("{:02}/{:02}/{}", d.day(), d.month(), d.year())
     });
-    let follow_up = report
-        .assignments
-        .iter()
-        .flat_map(|a| a.follow_ups.iter())
-        .max_by_key(|f| f.at)
-        .map(|f| mask_pii(&f.text));
+    // The public's view, masked once; the reporter sees their own confidential one.
+    let follow_up = PublicReport::masked(&report).latest_follow_up();
     let text = status_text(
         id.as_str(),
         report.status.label(),
@@ -782,17 +774,12 @@ async fn reply(
     sender: &str,
     id: &TrackingId,
     text: &str,
-    now: Timestamp,
-) -> Result<(), StoreError> {
+) -> Result<(), ServiceError> {
     let said = split_sms(&replies::reply_received(id.as_str()));
-    citizen_change(app, stored, sender, id, said, |report, policy| {
-        if report.status == ReportStatus::NeedsInfo {
-            workflow::provide_info(report, text, now, policy)
-        } else {
-            workflow::reply(report, text, now, policy)
-        }
-    })
-    .await
+    let command = Command::Answer {
+        text: text.to_string(),
+    };
+    citizen_change(app, stored, sender, id, said, command).await
 }
 
 /// A change the reporter asked for by SMS, proven by their number, committed with
@@ -803,16 +790,11 @@ async fn citizen_change(
     sender: &str,
     id: &TrackingId,
     said: Vec<String>,
-    make: impl FnOnce(&Report, &Policy) -> Result<Change, WorkflowError>,
-) -> Result<(), StoreError> {
-    let Some(report) = app.reports.get(id).await? else {
-        return finish(
-            app,
-            stored,
-            split_sms(&replies::not_found(id.as_str())),
-            None,
-        )
-        .await;
+    command: Command,
+) -> Result<(), ServiceError> {
+    let Some(report) = app.reports.store().get(id).await? else {
+        let answer = split_sms(&replies::not_found(id.as_str()));
+        return finish(app, stored, answer, None).await;
     };
     if report.sender.as_deref() != Some(sender) {
         let answer = if report.is_public() {
@@ -822,31 +804,26 @@ async fn citizen_change(
         };
         return finish(app, stored, split_sms(&answer), None).await;
     }
-    let rules = clock_rules(
-        &app.calendar,
-        &app.catalog,
-        app.config.working_days,
-        &report.category,
-    )
-    .await?;
-    match make(&report, &rules.policy()) {
+    let handled = app.inbound.done_write(stored, &said, Some(id.as_str()))?;
+    let answer = match app
+        .reports
+        .apply(&report, &command, &Asking::Citizen, vec![handled])
+        .await
+    {
         Ok(change) => {
-            let done = app.inbound.done_write(stored, &said, Some(id.as_str()))?;
-            app.changes
-                .commit_with(&report, &change, vec![done])
-                .await?;
             info!(report_id = %id, action = ?change.event.action, channel = "sms", "citizen action by sms");
-            Ok(())
+            return Ok(());
         }
-        Err(WorkflowError::Invalid(hint)) => {
-            let text = format!("LAPOR! Bandung {id}: {hint}.");
-            finish(app, stored, split_sms(&text), Some(id.as_str())).await
+        Err(ApplyError::Conflict) => return Err(StoreError::Conflict.into()),
+        Err(ApplyError::Store(err)) => return Err(err.into()),
+        Err(ApplyError::Refused(WorkflowError::Invalid(hint))) => {
+            format!("LAPOR! Bandung {id}: {hint}.")
         }
-        Err(_) => {
-            let text = replies::not_now(id.as_str(), report.status.label());
-            finish(app, stored, split_sms(&text), Some(id.as_str())).await
+        Err(ApplyError::Refused(_) | ApplyError::Forbidden) => {
+            replies::not_now(id.as_str(), report.status.label())
         }
-    }
+    };
+    finish(app, stored, split_sms(&answer), Some(id.as_str())).await
 }
 
 impl Function for SmsIntake {

@@ -11,25 +11,25 @@
 //!     author gets a reply with the tracking id through the X API, at most once
 //!     (a delivery record on the report).
 
-use jiff::Timestamp;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
+use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::json;
 use sigap::adapters::deliveries::Delivery;
+use sigap::adapters::social::XError;
 use sigap::adapters::table::{StoreError, report_pk};
-use sigap::domain::report::{Actor, Channel, ReportStatus};
+use sigap::domain::command::Command;
+use sigap::domain::report::Channel;
 use sigap::domain::signature::{verify_x, x_crc_response};
+use sigap::domain::submission::ReportSubmission;
 use sigap::domain::submission::ReporterContact;
-use sigap::domain::workflow;
 use sigap::http::{ApiError, json_response};
-use sigap::runtime::ids::keyed_hash;
-use sigap::service::deadline_rules::clock_rules;
+use sigap::service::reports::{ApplyError, Asking, Once, ServiceError};
 use tracing::{info, warn};
 
 use super::{
-    SmsIntake, bad_request, forbidden, header_str, open_reports, send_to_triage, text_report,
-    unavailable,
+    SMS_CATEGORY, SmsIntake, bad_request, forbidden, header_str, open_reports, text_report,
 };
 
 /// How long one attempt may hold the claim on the reply to a post.
@@ -39,9 +39,9 @@ const REPLY_LEASE: jiff::SignedDuration = jiff::SignedDuration::from_secs(30);
 #[derive(Debug, Clone)]
 pub struct XConfig {
     /// The app's consumer (API) secret: signs the webhook and the CRC.
-    pub consumer_secret: String,
+    pub consumer_secret: SecretString,
     /// Bearer token for posting replies.
-    pub bearer_token: String,
+    pub bearer_token: SecretString,
     /// `https://api.x.com`, or a local fake.
     pub api_base: String,
     /// The city account's user id (mentions of it are reports).
@@ -88,29 +88,29 @@ fn unconfigured() -> ApiError {
 
 /// `GET /social/x?crc_token=…`.
 pub(crate) fn crc(app: &SmsIntake, request: &Request) -> Result<Response<Body>, ApiError> {
-    let x = app.config.x.as_ref().ok_or_else(unconfigured)?;
+    let key = app.keys.x.as_ref().ok_or_else(unconfigured)?;
     let params = request.query_string_parameters();
     let token = params
         .first("crc_token")
         .ok_or_else(|| bad_request("crc_token wajib ada."))?;
     Ok(json_response(
         StatusCode::OK,
-        &json!({ "response_token": x_crc_response(&x.consumer_secret, token) }),
+        &json!({ "response_token": x_crc_response(key, token) }),
     ))
 }
 
 /// `POST /social/x`.
 pub(crate) async fn events(app: &SmsIntake, request: &Request) -> Result<Response<Body>, ApiError> {
     let x = app.config.x.as_ref().ok_or_else(unconfigured)?;
+    let key = app.keys.x.as_ref().ok_or_else(unconfigured)?;
     let body = sigap::http::body_bytes(request, super::MAX_BODY_BYTES)?;
     let signature = header_str(request, "x-twitter-webhooks-signature").unwrap_or_default();
-    if !verify_x(&x.consumer_secret, body, signature) {
+    if !verify_x(key, body, signature) {
         warn!("x webhook with a missing or bad signature refused");
         return Err(forbidden());
     }
     let event: ActivityEvent =
         serde_json::from_slice(body).map_err(|_| bad_request("Bukan event Account Activity."))?;
-    let now = app.clock.now();
     let mut handled = 0;
     for post in &event.tweet_create_events {
         let mentions_city = post
@@ -121,9 +121,9 @@ pub(crate) async fn events(app: &SmsIntake, request: &Request) -> Result<Respons
         if post.user.id_str == x.account_id || !mentions_city {
             continue;
         }
-        mention(app, post, now)
+        mention(app, post)
             .await
-            .map_err(|e| unavailable("handling x mention", e))?;
+            .map_err(|e| ApiError::unavailable_because("handling x mention", e))?;
         handled += 1;
     }
     Ok(json_response(
@@ -140,7 +140,7 @@ fn clean_text(text: &str) -> String {
         .join(" ")
 }
 
-async fn mention(app: &SmsIntake, post: &Post, now: Timestamp) -> Result<(), StoreError> {
+async fn mention(app: &SmsIntake, post: &Post) -> Result<(), ServiceError> {
     if let Some((report_id, made_report)) = app.inbound.social_post(&post.id_str).await? {
         // Delivered before: only the reply may still be owed.
         return match made_report {
@@ -148,76 +148,64 @@ async fn mention(app: &SmsIntake, post: &Post, now: Timestamp) -> Result<(), Sto
             false => Ok(()),
         };
     }
-    let author = keyed_hash(
-        app.config.sender_hash_key.as_bytes(),
-        &format!("x:{}", post.user.id_str),
-    );
+    let author = app.keys.sender.x_author(&post.user.id_str);
     let text = clean_text(&post.text);
     if post.in_reply_to_status_id_str.is_some()
         && let Some(open) = open_reports(app, &author).await?.into_iter().next()
     {
-        let rules = clock_rules(
-            &app.calendar,
-            &app.catalog,
-            app.config.working_days,
-            &open.category,
-        )
-        .await?;
-        let change = if open.status == ReportStatus::NeedsInfo {
-            workflow::provide_info(&open, &text, now, &rules.policy())
-        } else {
-            workflow::reply(&open, &text, now, &rules.policy())
-        };
-        if let Ok(change) = change {
-            let marker = app
-                .inbound
-                .social_marker(&post.id_str, open.id.as_str(), false)?;
-            return match app.changes.commit_with(&open, &change, vec![marker]).await {
-                Ok(()) | Err(StoreError::Conflict) => Ok(()),
-                Err(err) => Err(err),
-            };
+        let marker = app
+            .inbound
+            .social_marker(&post.id_str, open.id.as_str(), false)?;
+        let command = Command::Answer { text: text.clone() };
+        match app
+            .reports
+            .apply(&open, &command, &Asking::Citizen, vec![marker])
+            .await
+        {
+            Ok(_) | Err(ApplyError::Conflict) => return Ok(()),
+            Err(ApplyError::Store(err)) => return Err(err.into()),
+            // Nothing to add it to now: the post becomes a report of its own.
+            Err(ApplyError::Refused(_) | ApplyError::Forbidden) => {}
         }
     }
-    let id = app
-        .ids
-        .tracking_id()
-        .map_err(|e| StoreError::Aws(format!("drawing tracking id: {e}")))?;
+    let id = app.ids.tracking_id()?;
     let body = if text.chars().count() >= 10 {
         text
     } else {
         post.text.clone()
     };
-    let report = text_report(app, id.clone(), Channel::Social, &body, &author, now).await?;
-    let marker = app.inbound.social_marker(&post.id_str, id.as_str(), true)?;
-    match app
-        .reports
-        .create_with(
-            &report,
-            &report.creation_event(&Actor::Citizen),
-            &ReporterContact::default(),
-            vec![marker],
+    let submission = ReportSubmission::from_text(&body, SMS_CATEGORY, ReporterContact::default());
+    let handled = app.inbound.social_marker(&post.id_str, id.as_str(), true)?;
+    let submitted = app
+        .intake
+        .submit(
+            &app.reports,
+            &text_report(&submission, Channel::Social, &author),
+            Once::Marked {
+                id: id.clone(),
+                handled: Box::new(handled),
+            },
         )
-        .await
-    {
-        Ok(()) => {}
+        .await;
+    match submitted {
+        Ok(_) => {}
         // A parallel delivery of the same post won; its reply is handled below.
-        Err(StoreError::AlreadyExists) => {
+        Err(ServiceError::Store(StoreError::AlreadyExists)) => {
             return match app.inbound.social_post(&post.id_str).await? {
                 Some((report_id, true)) => reply_once(app, post, &report_id).await,
                 Some((_, false)) => Ok(()),
-                None => Err(StoreError::Conflict),
+                None => Err(StoreError::Conflict.into()),
             };
         }
         Err(err) => return Err(err),
     }
     info!(report_id = %id, channel = "social", "report received from an x mention");
-    send_to_triage(app, &id).await;
     reply_once(app, post, id.as_str()).await
 }
 
 /// Replies to the post that made report `report_id` with its tracking id, at most
 /// once (a delivery record on the report).
-async fn reply_once(app: &SmsIntake, post: &Post, report_id: &str) -> Result<(), StoreError> {
+async fn reply_once(app: &SmsIntake, post: &Post, report_id: &str) -> Result<(), ServiceError> {
     let owner = report_pk(report_id);
     let key = format!("x#{}", post.id_str);
     let text = format!(
@@ -230,21 +218,20 @@ async fn reply_once(app: &SmsIntake, post: &Post, report_id: &str) -> Result<(),
         .await?
     {
         Delivery::AlreadySent(_) => Ok(()),
-        Delivery::InFlight => Err(StoreError::Conflict),
+        Delivery::InFlight => Err(StoreError::Conflict.into()),
         Delivery::Send => {
             let client = app
                 .x_client
                 .as_ref()
-                .ok_or_else(|| StoreError::Aws("x client missing".into()))?;
+                .ok_or_else(|| XError::Call("no client: X is not configured".into()))?;
             match client.reply(&post.id_str, &text).await {
-                Ok(posted) => {
-                    app.deliveries
-                        .mark_sent(&owner, &key, "author", &posted, &text, app.clock.now())
-                        .await
-                }
+                Ok(posted) => Ok(app
+                    .deliveries
+                    .mark_sent(&owner, &key, "author", &posted, &text, app.clock.now())
+                    .await?),
                 Err(err) => {
                     let _ = app.deliveries.release(&owner, &key, "author").await;
-                    Err(err)
+                    Err(err.into())
                 }
             }
         }

@@ -36,12 +36,11 @@ use sigap::runtime::batch::process_batch;
 use sigap::runtime::clock::Clock;
 use sigap::runtime::config::{ConfigError, Settings};
 use sigap::service::changes::ChangeLog;
+use sigap::service::{Conflicting, retry_on_conflict};
 use tracing::{error, info, warn};
 
 /// Who the audit trail says triaged a report.
 pub const ACTOR: Actor = Actor::System("verify");
-/// Attempts at one report when concurrent writers keep winning.
-const CONFLICT_ATTEMPTS: usize = 3;
 /// Most stranded reports recovered per scheduled run (the next run takes the rest).
 const RECOVERY_BATCH: i32 = 100;
 /// Most of one sender's latest reports compared.
@@ -207,7 +206,8 @@ pub async fn triage(app: &Verify, id: &TrackingId) -> Result<Triaged, TriageErro
 }
 
 async fn move_to_verification(app: &Verify, id: &TrackingId) -> Result<Triaged, TriageError> {
-    for _ in 0..CONFLICT_ATTEMPTS {
+    // Someone else wrote first: read again and decide again.
+    retry_on_conflict(|| async move {
         let report = app
             .reports
             .get(id)
@@ -221,17 +221,17 @@ async fn move_to_verification(app: &Verify, id: &TrackingId) -> Result<Triaged, 
             .apply(ReportAction::Triage, &ACTOR, None, app.clock.now())
             .map_err(|e| TriageError::Malformed(e.to_string()))?;
         next.triage = Some(assessment);
-        match app.reports.save_transition(&report, &next, &event).await {
-            Ok(()) => {
-                info!(report_id = %id, "report triaged: pending verification");
-                return Ok(Triaged::Moved);
-            }
-            // Someone else wrote first: read again and decide again.
-            Err(StoreError::Conflict) => continue,
-            Err(err) => return Err(err.into()),
-        }
+        app.reports.save_transition(&report, &next, &event).await?;
+        info!(report_id = %id, "report triaged: pending verification");
+        Ok(Triaged::Moved)
+    })
+    .await
+}
+
+impl Conflicting for TriageError {
+    fn is_conflict(&self) -> bool {
+        matches!(self, TriageError::Store(err) if err.is_conflict())
     }
-    Err(StoreError::Conflict.into())
 }
 
 /// Everything triage notices about `report`: its own text, then nearby open reports

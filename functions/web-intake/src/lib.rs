@@ -14,46 +14,44 @@ mod open311_requests;
 use sigap::runtime::function::{Dependencies, Function, HttpFunction, StartError};
 use std::sync::Arc;
 
-use jiff::{SignedDuration, Timestamp};
 use lambda_http::http::{HeaderValue, Method, StatusCode, header};
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde_json::json;
 use sigap::adapters::api_keys::ApiKeyStore;
 use sigap::adapters::calendar::{CalendarCache, CalendarStore};
 use sigap::adapters::catalog::{CatalogCache, CatalogStore};
-use sigap::adapters::idempotency::{Claim, IdempotencyStore, StoredResponse};
+use sigap::adapters::idempotency::{IdempotencyStore, StoredResponse};
 use sigap::adapters::inbound::InboundStore;
-use sigap::adapters::queue::{IntakeMessage, JsonQueue};
+use sigap::adapters::queue::JsonQueue;
 use sigap::adapters::reports::ReportStore;
-use sigap::adapters::table::StoreError;
 use sigap::domain::calendar::{CalendarError, HolidayData, wib_rfc3339 as local_time};
+use sigap::domain::command::Command;
+use sigap::domain::contact::SenderKey;
 use sigap::domain::deadline::WorkingDays;
-use sigap::domain::deadline::{ClockKind, ReportClock, start_clock};
-use sigap::domain::pii::mask_pii;
-use sigap::domain::report::{Actor, Channel, Report, ReportAction, ReportEvent, ReportStatus};
+use sigap::domain::deadline::{ClockKind, ReportClock};
+use sigap::domain::public::{PublicEvent, PublicReport};
+use sigap::domain::report::{Actor, Channel, Report, ReportStatus};
+use sigap::domain::signature::{KeyError, constant_time_eq};
 use sigap::domain::sla;
 use sigap::domain::staff::Role;
 use sigap::domain::submission::{ReportSubmission, SubmissionBody};
 use sigap::domain::tracking_id::TrackingId;
 use sigap::domain::triage::{EMERGENCY_ADVICE, TriageRules, detect_emergency};
-use sigap::domain::workflow::{self, Change, WorkflowError};
 use sigap::http::{ApiError, json_bytes, json_response, parse_json, staff_caller, text_response};
 use sigap::runtime::aws::AwsClients;
 use sigap::runtime::clock::Clock;
 use sigap::runtime::config::{ConfigError, Settings};
-use sigap::runtime::ids::{IdGenerator, keyed_hash, sha256_hex};
-use sigap::service::changes::ChangeLog;
-use sigap::service::deadline_rules::{ClockRules, clock_rules};
-use tracing::{error, info, warn};
+use sigap::runtime::ids::{IdGenerator, sha256_hex};
+use sigap::service::reports::{
+    Asking, NewReport, Once, ReportIntake, Reports, ReportsParts, Submitted,
+};
+use tracing::info;
 
 /// Largest accepted request body. A report is text; photos come later by upload URL.
 pub const MAX_BODY_BYTES: usize = 32 * 1024;
-/// Idempotency scope of report submission.
-pub(crate) const SUBMIT_SCOPE: &str = "web-intake:POST /reports";
-/// How long one attempt may hold a claim: the function timeout.
-const CLAIM_FOR: SignedDuration = SignedDuration::from_secs(10);
 
 /// Settings `web-intake` reads from its environment.
 #[derive(Debug, Clone)]
@@ -67,7 +65,7 @@ pub struct Config {
     /// The LAPOR! clocks' working-day durations.
     pub working_days: WorkingDays,
     /// Secret key for the keyed hash of senders' phone numbers.
-    pub sender_hash_key: String,
+    pub sender_hash_key: SecretString,
     /// Open311 requests one API key may post per hour.
     pub open311_per_hour: u64,
 }
@@ -81,7 +79,7 @@ impl Config {
             intake_queue_url: settings.required("INTAKE_QUEUE_URL")?,
             notify_queue_url: settings.required("NOTIFY_QUEUE_URL")?,
             working_days: WorkingDays::load(settings)?,
-            sender_hash_key: settings.required("SENDER_HASH_KEY")?,
+            sender_hash_key: settings.required("SENDER_HASH_KEY")?.into(),
             open311_per_hour: settings.parsed_or("OPEN311_REQUESTS_PER_HOUR", 100)?,
         })
     }
@@ -89,17 +87,11 @@ impl Config {
 
 /// Everything the handler needs, built once per process.
 pub struct WebIntake {
-    reports: ReportStore,
-    catalog: CatalogCache,
-    idempotency: IdempotencyStore,
-    intake: JsonQueue,
-    calendar: CalendarCache,
+    reports: Reports,
+    intake: ReportIntake,
     clock: Arc<dyn Clock>,
-    ids: Arc<dyn IdGenerator>,
-    working_days: WorkingDays,
     rules: TriageRules,
-    changes: ChangeLog,
-    sender_hash_key: String,
+    sender_key: SenderKey,
     api_keys: ApiKeyStore,
     rates: InboundStore,
     open311_per_hour: u64,
@@ -115,26 +107,29 @@ impl WebIntake {
         ids: Arc<dyn IdGenerator>,
     ) -> Result<Self, SetupError> {
         let table = &config.table_name;
+        let dynamodb = &clients.dynamodb;
         Ok(Self {
-            reports: ReportStore::new(clients.dynamodb.clone(), table),
-            catalog: CatalogCache::new(CatalogStore::new(clients.dynamodb.clone(), table)),
-            idempotency: IdempotencyStore::new(clients.dynamodb.clone(), table),
-            intake: JsonQueue::new(clients.sqs.clone(), &config.intake_queue_url),
-            calendar: CalendarCache::new(
-                CalendarStore::new(clients.dynamodb.clone(), table),
-                HolidayData::bundled()?,
+            reports: Reports::new(ReportsParts {
+                store: ReportStore::new(dynamodb.clone(), table),
+                notify: JsonQueue::new(clients.sqs.clone(), &config.notify_queue_url),
+                calendar: CalendarCache::new(
+                    CalendarStore::new(dynamodb.clone(), table),
+                    HolidayData::bundled()?,
+                ),
+                catalog: CatalogCache::new(CatalogStore::new(dynamodb.clone(), table)),
+                working_days: config.working_days,
+                clock: clock.clone(),
+            }),
+            intake: ReportIntake::new(
+                JsonQueue::new(clients.sqs.clone(), &config.intake_queue_url),
+                IdempotencyStore::new(dynamodb.clone(), table),
+                ids,
             ),
             clock,
-            ids,
-            working_days: config.working_days,
             rules: TriageRules::bundled()?,
-            changes: ChangeLog::new(
-                ReportStore::new(clients.dynamodb.clone(), table),
-                JsonQueue::new(clients.sqs.clone(), &config.notify_queue_url),
-            ),
-            sender_hash_key: config.sender_hash_key.clone(),
-            api_keys: ApiKeyStore::new(clients.dynamodb.clone(), table),
-            rates: InboundStore::new(clients.dynamodb.clone(), table),
+            sender_key: SenderKey::new(config.sender_hash_key.expose_secret())?,
+            api_keys: ApiKeyStore::new(dynamodb.clone(), table),
+            rates: InboundStore::new(dynamodb.clone(), table),
             open311_per_hour: config.open311_per_hour,
         })
     }
@@ -142,14 +137,7 @@ impl WebIntake {
     /// Reads what every request needs (calendar, categories) into the caches: called
     /// at init, so the first request is as fast as a warm one.
     pub async fn warm_up(&self) {
-        sigap::service::deadline_rules::warm_up(&self.calendar, &self.catalog).await;
-    }
-
-    /// The calendar and durations for a report of `category`.
-    async fn clock_rules(&self, category: &str) -> Result<ClockRules, ApiError> {
-        clock_rules(&self.calendar, &self.catalog, self.working_days, category)
-            .await
-            .map_err(|e| internal("loading calendar and categories", e))
+        self.reports.warm_up().await;
     }
 }
 
@@ -162,6 +150,9 @@ pub enum SetupError {
     /// The triage rules.
     #[error("triage rules: {0}")]
     Rules(#[from] serde_json::Error),
+    /// A key the MAC refused.
+    #[error(transparent)]
+    Key(#[from] KeyError),
 }
 
 /// The Lambda handler: routes the request and always answers with a response.
@@ -199,11 +190,6 @@ pub async fn handle(
         _ => Err(ApiError::not_found("Alamat tidak ditemukan.")),
     };
     Ok(result.unwrap_or_else(ApiError::into_response))
-}
-
-fn internal(context: &str, err: impl std::fmt::Display) -> ApiError {
-    error!(error = %err, "{context}");
-    ApiError::unavailable()
 }
 
 /// The client's `Idempotency-Key`, or one derived from the sender and the body so an
@@ -278,6 +264,31 @@ pub(crate) enum Intake {
 }
 
 impl Intake {
+    /// The submission as this submitter hands it to the report service: its channel,
+    /// who the audit trail names, and the sender hash of the contact's phone.
+    pub(crate) fn new_report<'a>(
+        &self,
+        submission: &'a ReportSubmission,
+        sender_key: &SenderKey,
+    ) -> NewReport<'a> {
+        let (channel, actor) = match self {
+            Intake::Citizen => (Channel::Web, Actor::Citizen),
+            Intake::Operator(actor) => (Channel::CallCenter, actor.clone()),
+            // The client relays a citizen's report.
+            Intake::Open311(_) => (Channel::Open311, Actor::Citizen),
+        };
+        NewReport {
+            submission,
+            channel,
+            actor,
+            sender: submission
+                .contact
+                .phone
+                .as_ref()
+                .map(|phone| sender_key.phone(phone)),
+        }
+    }
+
     /// An idempotency key in this submitter's own space: two operators' or two
     /// clients' keys never collide.
     pub(crate) fn scoped(&self, key: String) -> String {
@@ -297,18 +308,36 @@ async fn submit(
     let bytes = json_bytes(request, MAX_BODY_BYTES)?;
     let body: SubmissionBody = parse_json(bytes)?;
     let categories = app
-        .catalog
+        .reports
+        .catalog()
         .categories()
         .await
-        .map_err(|e| internal("loading categories", e))?;
+        .map_err(|e| ApiError::unavailable_because("loading categories", e))?;
     let submission =
         ReportSubmission::parse(body, |code| categories.iter().any(|c| c.code == code))
             .map_err(ApiError::validation)?;
     let key = intake.scoped(idempotency_key(request, bytes)?);
-    let (report, token) = match accept(app, &submission, intake, &key, bytes).await? {
-        Acceptance::Created { report, token } => (*report, token),
-        Acceptance::Replay(stored) => return Ok(replay(stored)),
-        Acceptance::InProgress => {
+    let answer = |report: &Report, token: &str| accepted(app, report, token);
+    let outcome = app
+        .intake
+        .submit(
+            &app.reports,
+            &intake.new_report(&submission, &app.sender_key),
+            Once::Key {
+                key: &key,
+                payload: bytes,
+                answer: &answer,
+            },
+        )
+        .await
+        .map_err(|e| ApiError::unavailable_because("accepting report", e))?;
+    match outcome {
+        Submitted::Created { report, answer } => {
+            info!(report_id = %report.id, category = %report.category, "report accepted");
+            Ok(answer.map_or_else(|| ApiError::internal().into_response(), created))
+        }
+        Submitted::Replay(stored) => Ok(replay(stored)),
+        Submitted::InProgress => {
             let mut response = ApiError::new(
                 StatusCode::CONFLICT,
                 "request_in_progress",
@@ -318,16 +347,30 @@ async fn submit(
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-            return Ok(response);
+            Ok(response)
         }
-    };
+        Submitted::KeyReused => Err(key_reused()),
+    }
+}
+
+/// 422: the same `Idempotency-Key` came with another body.
+pub(crate) fn key_reused() -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "idempotency_key_reused",
+        "Idempotency-Key ini sudah dipakai untuk laporan lain. Gunakan kunci baru.",
+    )
+}
+
+/// The 201 answer to a new report (stored with it, and replayed for its key).
+fn accepted(app: &WebIntake, report: &Report, token: &str) -> StoredResponse {
     let accepted = Accepted {
         tracking_id: report.id.as_str(),
         status: report.status,
         status_label: report.status.label(),
         received_at: local_time(report.received_at),
         deadline: deadline_view(report.clock),
-        reporter_token: &token,
+        reporter_token: token,
         message: format!(
             "Laporan diterima dengan nomor {}. Simpan nomor ini dan token pelapor untuk memantau dan membalas laporan.",
             report.id
@@ -340,227 +383,10 @@ async fn submit(
         .map(|_| EMERGENCY_ADVICE),
         links: json!({ "self": format!("/reports/{}", report.id) }),
     };
-    let body = serde_json::to_string(&accepted).map_err(|e| internal("serialising response", e))?;
-    let stored = StoredResponse {
+    // Our own types always serialise; an empty body would be answered as a 500.
+    StoredResponse {
         status: StatusCode::CREATED.as_u16(),
-        body,
-    };
-    if let Err(err) = app
-        .idempotency
-        .complete(SUBMIT_SCOPE, &key, &stored, app.clock.now())
-        .await
-    {
-        // The report exists; a retry finds it through the reservation.
-        warn!(report_id = %report.id, error = %err, "saving idempotent response failed");
-        release_claim(app, &key).await;
-    }
-    info!(report_id = %report.id, category = %report.category, "report accepted");
-    Ok(created(stored))
-}
-
-/// What [`accept`] did with a submission.
-pub(crate) enum Acceptance {
-    /// Stored now (or found, stored by an earlier attempt with this key) and queued
-    /// for triage; the caller answers and completes the idempotency record.
-    Created {
-        /// The report.
-        report: Box<Report>,
-        /// The reporter's token.
-        token: String,
-    },
-    /// This key was answered before: the stored answer.
-    Replay(StoredResponse),
-    /// Another attempt with this key is storing it right now.
-    InProgress,
-}
-
-/// Stores a checked submission once per idempotency `key` (the same key with
-/// another `payload` is refused) and hands it to triage: the one path every
-/// channel's report takes into the workflow.
-pub(crate) async fn accept(
-    app: &WebIntake,
-    submission: &ReportSubmission,
-    intake: &Intake,
-    key: &str,
-    payload: &[u8],
-) -> Result<Acceptance, ApiError> {
-    let now = app.clock.now();
-    let candidate = new_reservation(app)?;
-    let claim = app
-        .idempotency
-        .claim(
-            SUBMIT_SCOPE,
-            key,
-            &sha256_hex(payload),
-            &candidate,
-            now,
-            CLAIM_FOR,
-        )
-        .await;
-    let claim = match claim {
-        Ok(claim) => claim,
-        Err(err) => {
-            // The claim may have been written even though the call failed.
-            release_claim(app, key).await;
-            return Err(internal("claiming idempotency key", err));
-        }
-    };
-    let reservation = match claim {
-        Claim::Proceed { reservation } => reservation,
-        Claim::Replay(stored) => return Ok(Acceptance::Replay(stored)),
-        Claim::InProgress => return Ok(Acceptance::InProgress),
-        Claim::PayloadMismatch => {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "idempotency_key_reused",
-                "Idempotency-Key ini sudah dipakai untuk laporan lain. Gunakan kunci baru.",
-            ));
-        }
-    };
-    let (report, token) = match store_or_find(app, submission, intake, key, reservation, now).await
-    {
-        Ok(stored) => stored,
-        Err(err) => {
-            release_claim(app, key).await;
-            return Err(err);
-        }
-    };
-    if let Err(err) = app
-        .intake
-        .send(&IntakeMessage {
-            report_id: report.id.to_string(),
-        })
-        .await
-    {
-        // Stored and in Q#TRIAGE: verify's scheduled recovery will triage it.
-        warn!(report_id = %report.id, error = %err, "enqueue for triage failed; left for recovery");
-    }
-    Ok(Acceptance::Created {
-        report: Box::new(report),
-        token,
-    })
-}
-
-/// Lets the client's retry take over a claim whose attempt failed (best effort: if
-/// this fails too, the claim simply expires after `CLAIM_FOR`).
-async fn release_claim(app: &WebIntake, key: &str) {
-    if let Err(err) = app.idempotency.release(SUBMIT_SCOPE, key).await {
-        warn!(error = %err, "releasing idempotency claim failed; it expires on its own");
-    }
-}
-
-fn new_reservation(app: &WebIntake) -> Result<serde_json::Value, ApiError> {
-    let id = app
-        .ids
-        .tracking_id()
-        .map_err(|e| internal("drawing tracking id", e))?;
-    let token = app
-        .ids
-        .secret_token()
-        .map_err(|e| internal("drawing token", e))?;
-    Ok(json!({ "report_id": id.as_str(), "token": token }))
-}
-
-fn parse_reservation(reservation: &serde_json::Value) -> Result<(TrackingId, String), ApiError> {
-    let id = reservation["report_id"]
-        .as_str()
-        .and_then(|s| TrackingId::parse(s).ok());
-    let token = reservation["token"].as_str().map(str::to_string);
-    match (id, token) {
-        (Some(id), Some(token)) => Ok((id, token)),
-        _ => Err(internal("reading reservation", "malformed reservation")),
-    }
-}
-
-/// Writes the report under the reserved id, or finds it if an earlier attempt with
-/// this reservation already did. On a collision with someone else's report (random
-/// ids, about 1 in 7×10⁸) the reservation is swapped for a fresh one and retried.
-async fn store_or_find(
-    app: &WebIntake,
-    submission: &ReportSubmission,
-    intake: &Intake,
-    key: &str,
-    mut reservation: serde_json::Value,
-    now: Timestamp,
-) -> Result<(Report, String), ApiError> {
-    for _ in 0..3 {
-        let (id, token) = parse_reservation(&reservation)?;
-        if let Some(report) = store_report(app, submission, intake, &id, &token, now).await? {
-            return Ok((report, token));
-        }
-        warn!(report_id = %id, "tracking id collision; drawing a new one");
-        let fresh = new_reservation(app)?;
-        app.idempotency
-            .replace_reservation(SUBMIT_SCOPE, key, &reservation, &fresh)
-            .await
-            .map_err(|e| internal("replacing reservation", e))?;
-        reservation = fresh;
-    }
-    Err(internal(
-        "storing report",
-        "three tracking id collisions in a row",
-    ))
-}
-
-/// Writes the report; `None` when the id belongs to somebody else's report.
-async fn store_report(
-    app: &WebIntake,
-    submission: &ReportSubmission,
-    intake: &Intake,
-    id: &TrackingId,
-    token: &str,
-    now: Timestamp,
-) -> Result<Option<Report>, ApiError> {
-    let (channel, actor) = match intake {
-        Intake::Citizen => (Channel::Web, Actor::Citizen),
-        Intake::Operator(actor) => (Channel::CallCenter, actor.clone()),
-        // The client relays a citizen's report.
-        Intake::Open311(_) => (Channel::Open311, Actor::Citizen),
-    };
-    let rules = app.clock_rules(&submission.category).await?;
-    let clock = start_clock(
-        ClockKind::Verification,
-        &rules.calendar,
-        now,
-        rules.days.verify,
-    );
-    let report = Report {
-        title: submission.title.clone(),
-        description: submission.description.clone(),
-        category: submission.category.clone(),
-        location: submission.location.clone(),
-        anonymous: submission.anonymous,
-        confidential: submission.confidential,
-        clock: Some(clock),
-        calendar_version: rules.calendar.version().to_string(),
-        reporter_token_hash: sha256_hex(token),
-        sender: submission
-            .contact
-            .phone
-            .as_ref()
-            .map(|phone| keyed_hash(app.sender_hash_key.as_bytes(), phone.as_e164())),
-        ..Report::received(id.clone(), channel, now)
-    };
-    if clock.provisional {
-        warn!(report_id = %id, "deadline computed without confirmed holiday data");
-    }
-    let created = report.creation_event(&actor);
-    match app
-        .reports
-        .create(&report, &created, &submission.contact)
-        .await
-    {
-        Ok(()) => Ok(Some(report)),
-        Err(StoreError::AlreadyExists) => {
-            let existing = app
-                .reports
-                .get(id)
-                .await
-                .map_err(|e| internal("reading existing report", e))?;
-            // Ours when the token matches: an earlier attempt wrote it before dying.
-            Ok(existing.filter(|e| e.reporter_token_hash == report.reporter_token_hash))
-        }
-        Err(err) => Err(internal("writing report", err)),
+        body: serde_json::to_string(&accepted).unwrap_or_default(),
     }
 }
 
@@ -595,7 +421,7 @@ struct TimelineEntry {
 }
 
 #[derive(Serialize)]
-struct PublicReport {
+struct PublicReportBody {
     tracking_id: String,
     title: String,
     description: String,
@@ -626,32 +452,40 @@ async fn show(app: &WebIntake, raw_id: &str) -> Result<Response<Body>, ApiError>
             "Nomor pelacakan tidak valid. Periksa kembali, contoh: BDG-K7M2QXZ.",
         )
     })?;
-    let (report, events) = tokio::join!(app.reports.get(&id), app.reports.events(&id));
-    let report = report.map_err(|e| internal("reading report", e))?;
-    let Some(report) = report.filter(Report::is_public) else {
+    let (report, events) = tokio::join!(
+        app.reports.store().get(&id),
+        app.reports.store().events(&id)
+    );
+    let report = report.map_err(|e| ApiError::unavailable_because("reading report", e))?;
+    let Some(report) = report else {
         return Err(ApiError::not_found("Laporan tidak ditemukan."));
     };
-    let events = events.map_err(|e| internal("reading timeline", e))?;
+    let Some(public) = PublicReport::of(&report) else {
+        return Err(ApiError::not_found("Laporan tidak ditemukan."));
+    };
+    let events = events.map_err(|e| ApiError::unavailable_because("reading timeline", e))?;
     let calendar = app
-        .calendar
+        .reports
+        .calendar()
         .current()
         .await
-        .map_err(|e| internal("loading calendar", e))?;
+        .map_err(|e| ApiError::unavailable_because("loading calendar", e))?;
     let categories = app
-        .catalog
+        .reports
+        .catalog()
         .categories()
         .await
-        .map_err(|e| internal("loading categories", e))?;
+        .map_err(|e| ApiError::unavailable_because("loading categories", e))?;
     let category_name = categories
         .iter()
         .find(|c| c.code == report.category)
         .map(|c| c.name.clone());
     let location = &report.location;
-    let view = PublicReport {
+    let view = PublicReportBody {
         tracking_id: report.id.to_string(),
         // Phone numbers and NIKs typed into public text never reach the public.
-        title: mask_pii(&report.title),
-        description: mask_pii(&report.description),
+        title: public.title(),
+        description: public.description(),
         category: json!({ "code": report.category, "name": category_name }),
         location: json!({
             "lat": location.coordinates.map(|c| c.lat()),
@@ -671,12 +505,11 @@ async fn show(app: &WebIntake, raw_id: &str) -> Result<Response<Body>, ApiError>
         rating: report
             .rating
             .as_ref()
-            .map(|r| json!({"score": r.score, "comment": r.comment.as_deref().map(mask_pii)})),
-        follow_ups: public_follow_ups(app, &report).await?,
+            .map(|r| json!({"score": r.score, "comment": public.rating_comment()})),
+        follow_ups: public_follow_ups(app, &public).await?,
         // Reminders are internal nudges; breaches and escalations are public.
-        timeline: events
+        timeline: PublicReport::timeline(&events)
             .iter()
-            .filter(|e| e.action != Some(ReportAction::Remind))
             .map(timeline_entry)
             .collect(),
     };
@@ -690,46 +523,40 @@ async fn show(app: &WebIntake, raw_id: &str) -> Result<Response<Body>, ApiError>
 /// Every published follow-up with the agency's name, oldest first.
 async fn public_follow_ups(
     app: &WebIntake,
-    report: &Report,
+    public: &PublicReport<'_>,
 ) -> Result<Vec<serde_json::Value>, ApiError> {
-    if report.assignments.iter().all(|a| a.follow_ups.is_empty()) {
+    let follow_ups = public.follow_ups();
+    if follow_ups.is_empty() {
         return Ok(Vec::new());
     }
     let agencies = app
-        .catalog
+        .reports
+        .catalog()
         .agencies()
         .await
-        .map_err(|e| internal("reading agencies", e))?;
-    let mut list: Vec<(jiff::Timestamp, serde_json::Value)> = Vec::new();
-    for assignment in &report.assignments {
-        let name = agencies
-            .iter()
-            .find(|a| a.id == assignment.agency)
-            .map(|a| a.name.clone());
-        for f in &assignment.follow_ups {
-            list.push((
-                f.at,
-                json!({
-                    "agency": assignment.agency,
-                    "agency_name": name,
-                    "at": local_time(f.at),
-                    "text": mask_pii(&f.text),
-                    "evidence": f.evidence,
-                }),
-            ));
-        }
-    }
-    list.sort_by_key(|(at, _)| *at);
-    Ok(list.into_iter().map(|(_, v)| v).collect())
+        .map_err(|e| ApiError::unavailable_because("reading agencies", e))?;
+    Ok(follow_ups
+        .iter()
+        .map(|f| {
+            let name = agencies.iter().find(|a| a.id == f.agency).map(|a| &a.name);
+            json!({
+                "agency": f.agency,
+                "agency_name": name,
+                "at": local_time(f.at),
+                "text": f.text,
+                "evidence": f.evidence,
+            })
+        })
+        .collect())
 }
 
-fn timeline_entry(event: &ReportEvent) -> TimelineEntry {
+fn timeline_entry(event: &PublicEvent) -> TimelineEntry {
     TimelineEntry {
         at: local_time(event.at),
-        status: event.to,
-        status_label: event.to.label(),
-        by: Actor::public_label(&event.actor),
-        note: event.reason.as_deref().map(mask_pii),
+        status: event.status,
+        status_label: event.status.label(),
+        by: event.by,
+        note: event.note.clone(),
     }
 }
 
@@ -742,10 +569,11 @@ struct PublicCategory<'a> {
 
 async fn list_categories(app: &WebIntake) -> Result<Response<Body>, ApiError> {
     let categories = app
-        .catalog
+        .reports
+        .catalog()
         .categories()
         .await
-        .map_err(|e| internal("loading categories", e))?;
+        .map_err(|e| ApiError::unavailable_because("loading categories", e))?;
     let list: Vec<_> = categories
         .iter()
         .map(|c| PublicCategory {
@@ -774,14 +602,10 @@ struct CitizenBody {
 
 /// True when `token` is the reporter's (compared in constant time, as hashes).
 fn token_matches(report: &Report, token: &str) -> bool {
-    let given = sha256_hex(token.trim());
-    let stored = report.reporter_token_hash.as_bytes();
-    given.len() == stored.len()
-        && given
-            .bytes()
-            .zip(stored)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
+    constant_time_eq(
+        sha256_hex(token.trim()).as_bytes(),
+        report.reporter_token_hash.as_bytes(),
+    )
 }
 
 /// The reporter's side of the conversation, proven by the token from submission:
@@ -817,9 +641,10 @@ async fn citizen_action(
     };
     let report = app
         .reports
+        .store()
         .get(&id)
         .await
-        .map_err(|e| internal("reading report", e))?
+        .map_err(|e| ApiError::unavailable_because("reading report", e))?
         .ok_or_else(|| ApiError::not_found("Laporan tidak ditemukan."))?;
     if !token_matches(&report, token) {
         return Err(ApiError::new(
@@ -828,56 +653,28 @@ async fn citizen_action(
             "Token pelapor tidak cocok dengan laporan ini.",
         ));
     }
-    let now = app.clock.now();
-    let rules = app.clock_rules(&report.category).await?;
-    let policy = rules.policy();
     let text = |field: &Option<String>| field.clone().unwrap_or_default();
-    let change: Result<Change, WorkflowError> = match action {
-        "info" if report.status == ReportStatus::NeedsInfo => {
-            workflow::provide_info(&report, &text(&body.text), now, &policy)
-        }
-        "info" | "reply" => workflow::reply(&report, &text(&body.text), now, &policy),
-        "rating" => workflow::rate(
-            &report,
-            body.score.unwrap_or(0),
-            body.comment.as_deref(),
-            now,
-        ),
-        "accept" => workflow::accept(&report, now),
-        "dispute" => workflow::dispute(&report, &text(&body.reason), now, &policy),
+    let command = match action {
+        "info" => Command::Answer {
+            text: text(&body.text),
+        },
+        "reply" => Command::Reply {
+            text: text(&body.text),
+        },
+        "rating" => Command::Rate {
+            score: body.score.unwrap_or(0),
+            comment: body.comment.clone(),
+        },
+        "accept" => Command::Accept,
+        "dispute" => Command::Dispute {
+            reason: text(&body.reason),
+        },
         _ => return Err(ApiError::not_found("Tindakan tidak dikenal.")),
     };
-    let change = match change {
-        Ok(change) => change,
-        Err(WorkflowError::Invalid(message)) => {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation_failed",
-                message,
-            ));
-        }
-        Err(_) => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "not_allowed_now",
-                format!(
-                    "Tindakan ini tidak dapat dilakukan saat laporan berstatus \"{}\".",
-                    report.status.label()
-                ),
-            ));
-        }
-    };
-    match app.changes.commit(&report, &change).await {
-        Ok(()) => {}
-        Err(StoreError::Conflict) => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "conflict",
-                "Laporan baru saja berubah. Muat ulang lalu coba lagi.",
-            ));
-        }
-        Err(err) => return Err(internal("saving citizen action", err)),
-    }
+    let change = app
+        .reports
+        .apply(&report, &command, &Asking::Citizen, Vec::new())
+        .await?;
     info!(report_id = %id, action, status = %change.report.status, "citizen action");
     show(app, raw_id).await.or_else(|_| {
         // A confidential report has no public view; confirm the action anyway.

@@ -12,7 +12,8 @@ use sigap::domain::open311::{
     Doc, Format, Note, Open311Error, discovery_doc, errors_doc, request_doc, requests_doc,
     service_definition_doc, services, services_doc, split_format,
 };
-use sigap::domain::report::{Report, ReportAction, ReportEvent};
+use sigap::domain::public::PublicReport;
+use sigap::domain::report::{Report, ReportEvent};
 use sigap::domain::tracking_id::TrackingId;
 use sigap::http::{forwarded_base_url, text_response};
 use tracing::error;
@@ -123,7 +124,8 @@ pub async fn route(app: &WebIntake, request: &Request, rest: &[&str]) -> Respons
 
 async fn list_services(app: &WebIntake) -> Result<Reply, Vec<Open311Error>> {
     let categories = app
-        .catalog
+        .reports
+        .catalog()
         .categories()
         .await
         .map_err(|e| unavailable("loading categories", e))?;
@@ -136,7 +138,8 @@ async fn list_services(app: &WebIntake) -> Result<Reply, Vec<Open311Error>> {
 
 async fn definition(app: &WebIntake, code: &str) -> Result<Reply, Vec<Open311Error>> {
     let categories = app
-        .catalog
+        .reports
+        .catalog()
         .categories()
         .await
         .map_err(|e| unavailable("loading categories", e))?;
@@ -154,17 +157,9 @@ async fn definition(app: &WebIntake, code: &str) -> Result<Reply, Vec<Open311Err
 
 /// The public timeline as the `notes` extension (reminders are internal).
 pub(crate) fn notes(events: &[ReportEvent]) -> Vec<Note> {
-    events
+    PublicReport::timeline(events)
         .iter()
-        .filter(|e| e.action != Some(ReportAction::Remind))
-        .map(|e| Note {
-            at: e.at,
-            description: match &e.reason {
-                Some(reason) => format!("{}: {reason}", e.to.label()),
-                None => e.to.label().to_string(),
-            },
-            kind: e.to.as_str().to_string(),
-        })
+        .map(Note::from)
         .collect()
 }
 
@@ -174,7 +169,10 @@ pub(crate) async fn view(
     report: &Report,
     events: Option<&[ReportEvent]>,
 ) -> Result<Option<Doc>, Vec<Open311Error>> {
-    let (categories, agencies) = tokio::join!(app.catalog.categories(), app.catalog.agencies());
+    let (categories, agencies) = tokio::join!(
+        app.reports.catalog().categories(),
+        app.reports.catalog().agencies()
+    );
     let categories = categories.map_err(|e| unavailable("loading categories", e))?;
     let agencies = agencies.map_err(|e| unavailable("loading agencies", e))?;
     let service_name = categories
@@ -203,7 +201,10 @@ async fn one_request(app: &WebIntake, raw: &str) -> Result<Reply, Vec<Open311Err
         ))]
     };
     let id = TrackingId::parse(raw).map_err(|_| not_found())?;
-    let (report, events) = tokio::join!(app.reports.get(&id), app.reports.events(&id));
+    let (report, events) = tokio::join!(
+        app.reports.store().get(&id),
+        app.reports.store().events(&id)
+    );
     let report = report
         .map_err(|e| unavailable("reading report", e))?
         .ok_or_else(not_found)?;

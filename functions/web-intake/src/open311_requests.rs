@@ -11,13 +11,15 @@ use sigap::adapters::idempotency::StoredResponse;
 use sigap::domain::open311::{
     Doc, Open311Error, RequestForm, check_answers, gather_form, parse_new_request, requests_doc,
 };
+use sigap::domain::report::Report;
 use sigap::domain::submission::{ContactBody, LocationBody, ReportSubmission, SubmissionBody};
 use sigap::domain::tracking_id::TrackingId;
 use sigap::runtime::ids::sha256_hex;
+use sigap::service::reports::{Once, Submitted};
 use tracing::{info, warn};
 
 use crate::open311::query;
-use crate::{Acceptance, Intake, SUBMIT_SCOPE, WebIntake, accept};
+use crate::{Intake, WebIntake};
 
 /// Largest form accepted.
 const MAX_FORM_BYTES: usize = 64 * 1024;
@@ -109,35 +111,39 @@ pub async fn create(app: &WebIntake, request: &Request) -> Outcome {
     let submission = submission(app, &form).await?;
     let intake = Intake::Open311(key.id.clone());
     let idempotency = intake.scoped(format!("auto:{}", sha256_hex(body)));
-    let outcome = accept(app, &submission, &intake, &idempotency, body)
+    let answer = |report: &Report, _: &str| StoredResponse {
+        status: StatusCode::CREATED.as_u16(),
+        body: serde_json::json!({ "service_request_id": report.id.as_str() }).to_string(),
+    };
+    let outcome = app
+        .intake
+        .submit(
+            &app.reports,
+            &intake.new_report(&submission, &app.sender_key),
+            Once::Key {
+                key: &idempotency,
+                payload: body,
+                answer: &answer,
+            },
+        )
         .await
-        .map_err(|e| vec![Open311Error::bad_request(e.message)])?;
+        .map_err(|e| unavailable("accepting open311 request", e))?;
     match outcome {
-        Acceptance::Created { report, .. } => {
-            let stored = StoredResponse {
-                status: StatusCode::CREATED.as_u16(),
-                body: serde_json::json!({ "service_request_id": report.id.as_str() }).to_string(),
-            };
-            if let Err(err) = app
-                .idempotency
-                .complete(SUBMIT_SCOPE, &idempotency, &stored, app.clock.now())
-                .await
-            {
-                warn!(report_id = %report.id, error = %err, "saving idempotent response failed");
-            }
+        Submitted::Created { report, .. } => {
             info!(report_id = %report.id, client = %key.id, "open311 request accepted");
             Ok(created(report.id.as_str()))
         }
-        Acceptance::Replay(stored) => {
+        Submitted::Replay(stored) => {
             let id = serde_json::from_str::<serde_json::Value>(&stored.body)
                 .ok()
                 .and_then(|v| v["service_request_id"].as_str().map(str::to_string))
                 .ok_or_else(|| unavailable("replaying open311 request", "stored answer"))?;
             Ok(created(&id))
         }
-        Acceptance::InProgress => Err(vec![Open311Error::bad_request(
+        Submitted::InProgress => Err(vec![Open311Error::bad_request(
             "Permintaan yang sama sedang diproses. Coba lagi dalam beberapa detik.",
         )]),
+        Submitted::KeyReused => Err(vec![Open311Error::bad_request(crate::key_reused().message)]),
     }
 }
 
@@ -148,7 +154,8 @@ async fn submission(
 ) -> Result<ReportSubmission, Vec<Open311Error>> {
     let posted = parse_new_request(form)?;
     let categories = app
-        .catalog
+        .reports
+        .catalog()
         .categories()
         .await
         .map_err(|e| unavailable("loading categories", e))?;
@@ -280,6 +287,7 @@ pub async fn list(app: &WebIntake, request: &Request) -> Outcome {
             };
             if let Some(report) = app
                 .reports
+                .store()
                 .get(&id)
                 .await
                 .map_err(|e| unavailable("reading report", e))?
@@ -328,6 +336,7 @@ pub async fn list(app: &WebIntake, request: &Request) -> Outcome {
         let page = positive(request, "page", 1, 10_000)?;
         let all = app
             .reports
+            .store()
             .public_between(start, end, MAX_SCANNED)
             .await
             .map_err(|e| unavailable("listing reports", e))?;
@@ -343,6 +352,7 @@ pub async fn list(app: &WebIntake, request: &Request) -> Outcome {
         let events = if extensions {
             Some(
                 app.reports
+                    .store()
                     .events(&report.id)
                     .await
                     .map_err(|e| unavailable("reading timeline", e))?,

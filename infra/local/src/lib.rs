@@ -235,7 +235,9 @@ pub async fn set_responder_phone(
     let store = sigap::adapters::incidents::IncidentStore::new(clients.dynamodb.clone(), table);
     let phone = sigap::domain::contact::PhoneNumber::parse(phone)
         .map_err(|e| DevstackError::Io(format!("{phone}: {e}")))?;
-    let hash = sigap::runtime::ids::keyed_hash(sender_key.as_bytes(), phone.as_e164());
+    let hash = sigap::domain::contact::SenderKey::new(sender_key)
+        .map_err(|e| DevstackError::Io(e.to_string()))?
+        .phone(&phone);
     match unit {
         Some(unit) => store.put_responder_phone(&hash, unit).await,
         None => store.remove_responder_phone(&hash).await,
@@ -394,12 +396,16 @@ pub async fn start(options: Options) -> Result<Running, DevstackError> {
         .collect();
     let routes = Arc::new(routes);
     // Dev tools (`/_devstack/clock`, `/_devstack/sms`) only when a dev clock is given.
+    let twilio_key = secret("TWILIO_AUTH_TOKEN")
+        .map(|token| sigap::domain::signature::TwilioKey::new(&token))
+        .transpose()
+        .map_err(|e| DevstackError::Io(e.to_string()))?;
     let tools = options.dev_clock.map(|clock| {
         Arc::new(DevTools {
             clock,
             schedules: schedules.clone(),
-            sms: secret("TWILIO_AUTH_TOKEN").map(|token| sms::SmsTool {
-                twilio_token: token,
+            sms: twilio_key.map(|twilio_key| sms::SmsTool {
+                twilio_key,
                 table: table.to_string(),
                 clients: options.clients.clone(),
             }),

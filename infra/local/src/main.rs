@@ -22,7 +22,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let [command, table] = args.as_slice()
         && command == "seed"
     {
-        let clients = AwsClients::from_env().await;
+        let clients = AwsClients::from_env().await?;
         let seeded = devstack::seed(&clients, table).await?;
         let calendar = if seeded.calendar_written {
             "holiday calendar revision 1 written"
@@ -40,7 +40,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if let [command, table, phone, unit] = args.as_slice()
         && command == "responder"
     {
-        let clients = AwsClients::from_env().await;
+        let clients = AwsClients::from_env().await?;
         let parameter = std::env::var("SENDER_HASH_KEY_PARAMETER")
             .unwrap_or_else(|_| "/sigap/sender-hash-key".into());
         let settings = sigap::adapters::secrets::resolve_secrets(
@@ -69,7 +69,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::env::var("DEVSTACK_TEMPLATE").unwrap_or_else(|_| "infra/template.yaml".into());
     let template =
         std::fs::read_to_string(&template_path).map_err(|e| format!("{template_path}: {e}"))?;
-    let clients = AwsClients::from_env().await;
+    let clients = AwsClients::from_env().await?;
     let running_clients = clients.clone();
     let clock = Arc::new(DevClock::default());
     let running = start(Options {

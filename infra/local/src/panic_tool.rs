@@ -15,11 +15,12 @@ use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use jiff::Timestamp;
 use serde_json::{Value, json};
-use sigap::adapters::incidents::{DeviceStore, PendingDevice};
+use sigap::adapters::devices::{DeviceStore, PendingDevice};
 use sigap::domain::contact::PhoneNumber;
-use sigap::domain::signature::gateway_signature;
+use sigap::domain::contact::SenderKey;
+use sigap::domain::device::DeviceKey;
+use sigap::domain::signature::{HmacKey, gateway_signature};
 use sigap::runtime::aws::AwsClients;
-use sigap::runtime::ids::keyed_hash;
 
 use crate::sms::{answer, post, tool_input};
 
@@ -53,14 +54,16 @@ pub async fn register_active_device(
     id: &str,
     phone: &PhoneNumber,
 ) -> Result<String, String> {
-    let otp = keyed_hash(device_key.as_bytes(), &format!("otp:{id}:000000"));
+    let device_key = DeviceKey::new(device_key).map_err(|e| e.to_string())?;
+    let sender_key = SenderKey::new(sender_hash_key).map_err(|e| e.to_string())?;
+    let otp = device_key.otp_hash(id, "000000");
     let now = Timestamp::now();
     // A retry finds the pending device already there; activating is what counts.
     let _ = devices
         .create_pending(&PendingDevice {
             id,
             phone,
-            phone_hash: &keyed_hash(sender_hash_key.as_bytes(), phone.as_e164()),
+            phone_hash: &sender_key.phone(phone),
             otp_hash: &otp,
             expires_at: now,
             attempts: 5,
@@ -71,12 +74,18 @@ pub async fn register_active_device(
         .activate(id, &otp)
         .await
         .map_err(|e| e.to_string())?;
-    Ok(keyed_hash(device_key.as_bytes(), &format!("device:{id}")))
+    Ok(device_key.device_secret(id))
 }
 
 impl PanicTool {
-    fn secret(&self) -> String {
-        keyed_hash(self.device_key.as_bytes(), &format!("device:{DEMO_DEVICE}"))
+    fn device_key(&self) -> Result<DeviceKey, String> {
+        DeviceKey::new(&self.device_key).map_err(|e| e.to_string())
+    }
+
+    /// The demo device's signing key, derived as the panic function derives it.
+    fn secret(&self) -> Result<HmacKey, String> {
+        let secret = self.device_key()?.device_secret(DEMO_DEVICE);
+        HmacKey::new("device secret", secret.as_bytes()).map_err(|e| e.to_string())
     }
 
     /// Registers the demo device directly in the table (as a verified phone would).
@@ -99,13 +108,13 @@ impl PanicTool {
             &phone,
         )
         .await?;
-        let key = self.device_key.as_bytes();
+        let key = self.device_key()?;
         let contact = PhoneNumber::parse(DEMO_CONTACT).map_err(|e| e.to_string())?;
         devices
             .set_settings(
                 DEMO_DEVICE,
-                &keyed_hash(key, &format!("pin:{DEMO_DEVICE}:1234")),
-                &keyed_hash(key, &format!("pin:{DEMO_DEVICE}:9999")),
+                &key.pin_hash(DEMO_DEVICE, "1234"),
+                &key.pin_hash(DEMO_DEVICE, "9999"),
                 &[contact],
             )
             .await
@@ -115,7 +124,7 @@ impl PanicTool {
     async fn signed_post(&self, url: &str, body: &Value) -> Result<(u16, Value), String> {
         let body = body.to_string();
         let timestamp = Timestamp::now().as_second();
-        let signature = gateway_signature(&self.secret(), timestamp, body.as_bytes());
+        let signature = gateway_signature(&self.secret()?, timestamp, body.as_bytes());
         let timestamp = timestamp.to_string();
         let headers = [
             ("content-type", "application/json"),

@@ -14,15 +14,15 @@ use hyper::{Request, Response, StatusCode};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use serde_json::json;
-use sigap::domain::signature::twilio_signature;
+use sigap::domain::signature::{TwilioKey, twilio_signature};
 use sigap::runtime::aws::AwsClients;
 
 /// What the SMS tool needs: the token the function checks, and the table to read
 /// the outcome from.
 #[derive(Clone)]
 pub struct SmsTool {
-    /// Twilio's auth token as `sms-intake` fetched it from SSM.
-    pub twilio_token: String,
+    /// Twilio's key: the auth token as `sms-intake` fetched it from SSM.
+    pub twilio_key: TwilioKey,
     /// The stack's table.
     pub table: String,
     /// AWS clients pointed at moto.
@@ -117,7 +117,7 @@ pub async fn sms_endpoint(tool: &SmsTool, request: Request<Incoming>) -> Respons
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
-    let signature = twilio_signature(&tool.twilio_token, &url, &params);
+    let signature = twilio_signature(&tool.twilio_key, &url, &params);
     let form = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(&params)
         .finish();

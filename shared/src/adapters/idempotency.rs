@@ -15,7 +15,9 @@
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
-use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::types::{
+    ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update,
+};
 use jiff::{SignedDuration, Timestamp};
 
 use super::table::{EXPIRES_AT, Item, ItemReader, PK, SK, StoreError, n, s};
@@ -261,6 +263,39 @@ impl IdempotencyStore {
             .await
             .map_err(StoreError::aws)?;
         Ok(())
+    }
+
+    /// The write that records `response` for `key`, in the same transaction as the
+    /// work itself (so the answer exists exactly when the work does): only while this
+    /// attempt still holds the claim with `reservation`.
+    pub fn complete_write(
+        &self,
+        scope: &str,
+        key: &str,
+        reservation: &serde_json::Value,
+        response: &StoredResponse,
+        now: Timestamp,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key(PK, s(record_pk(scope, key)))
+            .key(SK, s("I"))
+            .update_expression(
+                "SET #status = :completed, response_status = :code, response_body = :body, #exp = :exp \
+                 REMOVE in_progress_expiry",
+            )
+            .condition_expression("#status = :inprogress AND reservation = :reservation")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#exp", EXPIRES_AT)
+            .expression_attribute_values(":completed", s(COMPLETED))
+            .expression_attribute_values(":inprogress", s(IN_PROGRESS))
+            .expression_attribute_values(":reservation", s(reservation.to_string()))
+            .expression_attribute_values(":code", n(response.status))
+            .expression_attribute_values(":body", s(&response.body))
+            .expression_attribute_values(":exp", n(seconds_after(now, REPLAY_WINDOW)))
+            .build()
+            .map_err(StoreError::aws)?;
+        Ok(TransactWriteItem::builder().update(update).build())
     }
 
     /// Swaps the reservation of an in-progress claim, only if it is still `old`.

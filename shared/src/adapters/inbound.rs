@@ -166,11 +166,11 @@ impl InboundStore {
         match result {
             Ok(_) => Ok(Recorded::New(stored_from_item(&item)?)),
             Err(err) => match err.as_service_error() {
-                Some(PutItemError::ConditionalCheckFailedException(_)) => self
-                    .get(&key)
-                    .await?
-                    .map(Recorded::Seen)
-                    .ok_or_else(|| StoreError::Aws("inbound message vanished".into())),
+                Some(PutItemError::ConditionalCheckFailedException(_)) => {
+                    self.get(&key).await?.map(Recorded::Seen).ok_or_else(|| {
+                        StoreError::Corrupt("inbound message vanished after its write".into())
+                    })
+                }
                 _ => Err(StoreError::aws(err)),
             },
         }

@@ -4,6 +4,7 @@ pub mod api_keys;
 pub mod calendar;
 pub mod catalog;
 pub mod deliveries;
+pub mod devices;
 pub mod idempotency;
 pub mod inbound;
 pub mod incidents;

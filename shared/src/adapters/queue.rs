@@ -66,7 +66,7 @@ impl JsonQueue {
             .delay_seconds(delay)
             .send()
             .await
-            .map_err(|e| StoreError::Aws(aws_sdk_sqs::error::DisplayErrorContext(e).to_string()))?;
+            .map_err(StoreError::aws)?;
         Ok(())
     }
 }

@@ -29,7 +29,7 @@ impl SmsSender {
             .message_attributes("AWS.SNS.SMS.SMSType", transactional)
             .send()
             .await
-            .map_err(|e| StoreError::Aws(aws_sdk_sns::error::DisplayErrorContext(e).to_string()))?;
+            .map_err(StoreError::aws)?;
         Ok(out.message_id().unwrap_or_default().to_string())
     }
 }
@@ -59,10 +59,7 @@ impl Topic {
         for (name, value) in attributes {
             publish = publish.message_attributes(*name, string_attribute(value)?);
         }
-        let out = publish
-            .send()
-            .await
-            .map_err(|e| StoreError::Aws(aws_sdk_sns::error::DisplayErrorContext(e).to_string()))?;
+        let out = publish.send().await.map_err(StoreError::aws)?;
         Ok(out.message_id().unwrap_or_default().to_string())
     }
 }
@@ -134,5 +131,5 @@ fn string_attribute(value: &str) -> Result<MessageAttributeValue, StoreError> {
         .data_type("String")
         .string_value(value)
         .build()
-        .map_err(|e| StoreError::Aws(e.to_string()))
+        .map_err(StoreError::aws)
 }

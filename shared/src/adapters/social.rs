@@ -10,7 +10,19 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde_json::json;
 
-use super::table::StoreError;
+/// Why a reply on X failed (never an AWS error: the X API is not AWS).
+#[derive(Debug, thiserror::Error)]
+pub enum XError {
+    /// The request could not be built or sent.
+    #[error("x api: {0}")]
+    Call(String),
+    /// X took longer than the timeout.
+    #[error("x api timed out")]
+    Timeout,
+    /// X answered with an error status.
+    #[error("x api answered {0}")]
+    Status(u16),
+}
 
 /// An X API v2 client that posts replies.
 #[derive(Clone)]
@@ -32,44 +44,44 @@ impl std::fmt::Debug for XClient {
 impl XClient {
     /// A client for the API at `base_url` (`https://api.x.com`), HTTPS with the
     /// Mozilla roots compiled in (plain HTTP only for a local fake).
-    pub fn new(base_url: &str, bearer_token: &str) -> Result<Self, StoreError> {
+    pub fn new(base_url: &str, bearer_token: &str) -> Self {
         let connector = hyper_rustls::HttpsConnectorBuilder::new()
             .with_webpki_roots()
             .https_or_http()
             .enable_http1()
             .build();
-        Ok(Self {
+        Self {
             base_url: base_url.trim_end_matches('/').to_string(),
             bearer_token: bearer_token.to_string(),
             http: Client::builder(TokioExecutor::new()).build(connector),
-        })
+        }
     }
 
     /// Posts `text` as a reply to post `in_reply_to`; the new post's id.
-    pub async fn reply(&self, in_reply_to: &str, text: &str) -> Result<String, StoreError> {
+    pub async fn reply(&self, in_reply_to: &str, text: &str) -> Result<String, XError> {
         let body = json!({ "text": text, "reply": { "in_reply_to_tweet_id": in_reply_to } });
         let request = hyper::Request::post(format!("{}/2/tweets", self.base_url))
             .header("authorization", format!("Bearer {}", self.bearer_token))
             .header("content-type", "application/json")
             .body(Full::new(Bytes::from(body.to_string())))
-            .map_err(|e| StoreError::Aws(format!("x request: {e}")))?;
+            .map_err(|e| XError::Call(format!("request: {e}")))?;
         let call = tokio::time::timeout(
             std::time::Duration::from_secs(5),
             self.http.request(request),
         );
         let response = call
             .await
-            .map_err(|_| StoreError::Aws("x api timed out".into()))?
-            .map_err(|e| StoreError::Aws(format!("x api: {e}")))?;
+            .map_err(|_| XError::Timeout)?
+            .map_err(|e| XError::Call(e.to_string()))?;
         let status = response.status();
         let bytes = response
             .into_body()
             .collect()
             .await
-            .map_err(|e| StoreError::Aws(format!("x api body: {e}")))?
+            .map_err(|e| XError::Call(format!("body: {e}")))?
             .to_bytes();
         if !status.is_success() {
-            return Err(StoreError::Aws(format!("x api answered {status}")));
+            return Err(XError::Status(status.as_u16()));
         }
         let answer: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
         Ok(answer["data"]["id"]

@@ -1,6 +1,6 @@
 //! The single table: attribute names, key builders and item reading helpers.
 //!
-//! Key layout (DESIGN §4, refined; see README.md, "Data model"):
+//! Key layout (architecture §4, in docs/architecture.md):
 //! - report `R#<id>` / `META`; audit event `R#<id>` / `E#<version:08>`; PII `R#<id>` / `PII`
 //! - idempotency record `I#<scope>#<key>` / `I`
 //! - reference lists, one partition each so listing is a Query, never a Scan:
@@ -66,14 +66,24 @@ pub enum StoreError {
     #[error("stored item is malformed: {0}")]
     Corrupt(String),
     /// The AWS call failed (network, throttling, service error).
-    #[error("AWS call failed: {0}")]
-    Aws(String),
+    #[error("AWS call failed: {context}")]
+    Aws {
+        /// The SDK error with its whole chain, for the logs.
+        context: String,
+        /// The SDK error itself.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 impl StoreError {
-    /// Wraps an SDK error with its full context for the logs.
-    pub fn aws<E: std::error::Error + 'static>(err: E) -> Self {
-        StoreError::Aws(aws_sdk_dynamodb::error::DisplayErrorContext(err).to_string())
+    /// Wraps an SDK error (DynamoDB, SQS, SNS, SSM), keeping it as the source and its
+    /// full context for the logs.
+    pub fn aws<E: std::error::Error + Send + Sync + 'static>(err: E) -> Self {
+        StoreError::Aws {
+            context: aws_sdk_dynamodb::error::DisplayErrorContext(&err).to_string(),
+            source: Box::new(err),
+        }
     }
 }
 
@@ -126,8 +136,8 @@ pub fn conditional<T, E, R>(
     on_condition: StoreError,
 ) -> Result<(), StoreError>
 where
-    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
     match result {
         Ok(_) => Ok(()),

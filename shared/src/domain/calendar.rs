@@ -1,6 +1,6 @@
 //! The working-day calendar: Bandung government working days and deadlines.
 //!
-//! Rules (DESIGN §6):
+//! Rules (architecture §6):
 //! - Deadlines are computed on local dates in `Asia/Jakarta` (WIB); instants are UTC.
 //! - A working day is Monday–Friday that is neither a national holiday nor cuti bersama.
 //! - Holidays are data (`shared/data/holidays.json`, versioned), never code.
@@ -233,7 +233,7 @@ impl WorkingCalendar {
         sign * count
     }
 
-    /// The deadline N working days after an event at `at` (DESIGN §6).
+    /// The deadline N working days after an event at `at` (architecture §6).
     pub fn deadline(&self, at: Timestamp, n: u32) -> Deadline {
         let local = at.to_zoned(wib()).date();
         let (due_date, provisional) = self.add_working_days(local, n);

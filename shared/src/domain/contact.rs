@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use super::signature::{HmacKey, KeyError};
+
 /// A phone number normalised to E.164 (`+62…`).
 ///
 /// Accepts what Indonesians write: `0812-3456-7890`, `62812…`, `+62 812 …`, `(0)812…`,
@@ -112,6 +114,28 @@ impl Email {
     /// The address as text.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// The keyed hash that links one sender's messages and reports without their number
+/// (`SENDER_HASH_KEY`): in keys and on reports, a phone never appears in clear.
+#[derive(Debug, Clone)]
+pub struct SenderKey(HmacKey);
+
+impl SenderKey {
+    /// The key for `secret`, checked at start-up.
+    pub fn new(secret: &str) -> Result<Self, KeyError> {
+        HmacKey::new("SENDER_HASH_KEY", secret.as_bytes()).map(Self)
+    }
+
+    /// The sender hash of a phone number.
+    pub fn phone(&self, phone: &PhoneNumber) -> String {
+        self.0.hex(phone.as_e164())
+    }
+
+    /// The sender hash of an X account (threads an author's posts like a number).
+    pub fn x_author(&self, user_id: &str) -> String {
+        self.0.hex(&format!("x:{user_id}"))
     }
 }
 

@@ -1,6 +1,6 @@
 //! Deadlines, the leaf every clock is built from: which clock runs on a report,
 //! when it runs out, its reminder and escalation state, and the working-day
-//! durations in force (DESIGN §6). Depends on the calendar only.
+//! durations in force (architecture §6). Depends on the calendar only.
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -97,7 +97,7 @@ pub fn stage_label(kind: ClockKind) -> &'static str {
     }
 }
 
-/// The working-day durations of the LAPOR! clocks (DESIGN §6), from
+/// The working-day durations of the LAPOR! clocks (architecture §6), from
 /// `VERIFY_WORKING_DAYS` (2), `FOLLOW_UP_WORKING_DAYS` (5) and `CLOSE_WORKING_DAYS`
 /// (10), read by `WorkingDays::load` in `config`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,6 +4,8 @@
 use jiff::{SignedDuration, Timestamp};
 
 use super::contact::PhoneNumber;
+use super::incident::{Outcome, Source};
+use super::signature::{HmacKey, KeyError};
 
 /// How long a one-time code is valid.
 pub const OTP_VALID: SignedDuration = SignedDuration::from_mins(10);
@@ -155,6 +157,93 @@ pub fn contact_text(incident_id: &str, map: Option<String>) -> String {
     )
 }
 
+/// A panic-button device as stored (its number and contacts live apart, as PII).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Device {
+    /// Device id.
+    pub id: String,
+    /// `pending` until the code is verified, then `active`.
+    pub active: bool,
+    /// Keyed hash of the phone number.
+    pub phone_hash: String,
+    /// Keyed hash of the one-time code.
+    pub otp_hash: String,
+    /// When the code expires.
+    pub otp_expires_at: Timestamp,
+    /// Wrong codes still allowed.
+    pub otp_attempts: u32,
+    /// Keyed hash of the cancel PIN, once set.
+    pub cancel_pin_hash: Option<String>,
+    /// Keyed hash of the duress PIN, once set.
+    pub duress_pin_hash: Option<String>,
+    /// The incident presses join, while `open_until` has not passed.
+    pub open_incident: Option<String>,
+    /// Until when presses join `open_incident`.
+    pub open_until: Option<Timestamp>,
+    /// When each unfounded incident from this device was resolved.
+    pub unfounded_at: Vec<Timestamp>,
+    /// Blocked by an admin until then.
+    pub blocked_until: Option<Timestamp>,
+    /// Why it was blocked.
+    pub block_reason: Option<String>,
+}
+
+/// Unfounded incidents a device's record keeps: enough for [`is_low_trust`].
+pub const UNFOUNDED_KEPT: usize = 10;
+
+/// The device's unfounded incidents after one more at `at`: the latest
+/// [`UNFOUNDED_KEPT`], oldest first.
+pub fn record_unfounded(unfounded_at: &[Timestamp], at: Timestamp) -> Vec<Timestamp> {
+    let mut list = unfounded_at.to_vec();
+    list.push(at);
+    let keep = list.len().saturating_sub(UNFOUNDED_KEPT);
+    list.split_off(keep)
+}
+
+/// The device whose trust an incident's outcome counts against: an unfounded
+/// incident from a panic button (a 112 call has no device; other outcomes count
+/// for nobody).
+pub fn counts_against(outcome: Outcome, source: &Source) -> Option<&str> {
+    match (outcome, source) {
+        (Outcome::Unfounded, Source::PanicButton { device }) => Some(device),
+        _ => None,
+    }
+}
+
+/// The server key behind every device secret (`DEVICE_KEY`): a device's signing
+/// secret is derived from its id, so checking a press needs no read (the press path
+/// stays at two AWS calls); codes and PINs are stored as keyed hashes. Rotating it
+/// re-registers every device.
+#[derive(Debug, Clone)]
+pub struct DeviceKey(HmacKey);
+
+impl DeviceKey {
+    /// The key for `secret`, checked at start-up.
+    pub fn new(secret: &str) -> Result<Self, KeyError> {
+        HmacKey::new("DEVICE_KEY", secret.as_bytes()).map(Self)
+    }
+
+    /// The signing secret of device `id`.
+    pub fn device_secret(&self, id: &str) -> String {
+        self.0.hex(&format!("device:{id}"))
+    }
+
+    /// The stored hash of a PIN of device `id`.
+    pub fn pin_hash(&self, id: &str, pin: &str) -> String {
+        self.0.hex(&format!("pin:{id}:{pin}"))
+    }
+
+    /// The stored hash of a one-time code sent for device `id`.
+    pub fn otp_hash(&self, id: &str, code: &str) -> String {
+        self.0.hex(&format!("otp:{id}:{}", code.trim()))
+    }
+
+    /// The MAC key itself (ack links are signed with it too).
+    pub fn hmac(&self) -> &HmacKey {
+        &self.0
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,6 +281,28 @@ mod tests {
             parse_settings("1234", "9876", &four),
             Err(SettingsError::Contacts)
         );
+    }
+
+    #[test]
+    fn only_an_unfounded_press_counts_against_its_device_and_the_record_keeps_ten() {
+        let press = Source::PanicButton {
+            device: "d1".into(),
+        };
+        let call = Source::Call112 {
+            operator: "op".into(),
+        };
+        assert_eq!(counts_against(Outcome::Unfounded, &press), Some("d1"));
+        assert_eq!(counts_against(Outcome::Founded, &press), None);
+        assert_eq!(counts_against(Outcome::Minor, &press), None);
+        assert_eq!(counts_against(Outcome::Unfounded, &call), None);
+        let now: Timestamp = "2026-11-28T12:00:00Z".parse().unwrap();
+        let mut list = Vec::new();
+        for i in 0..12 {
+            list = record_unfounded(&list, now + SignedDuration::from_hours(i));
+        }
+        assert_eq!(list.len(), UNFOUNDED_KEPT);
+        assert_eq!(list[0], now + SignedDuration::from_hours(2));
+        assert!(is_low_trust(&list, now + SignedDuration::from_hours(12)));
     }
 
     #[test]

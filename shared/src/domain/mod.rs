@@ -2,6 +2,7 @@
 
 pub mod calendar;
 pub mod catalog;
+pub mod command;
 pub mod contact;
 pub mod deadline;
 pub mod device;
@@ -12,6 +13,7 @@ pub mod location;
 pub mod notification;
 pub mod open311;
 pub mod pii;
+pub mod public;
 pub mod report;
 pub mod signature;
 pub mod sla;

@@ -10,6 +10,12 @@ use serde::{Deserialize, Serialize};
 
 use super::gsm7::{SMS_LIMIT, gsm7_len, to_gsm7, truncate_gsm7};
 
+/// The staff audience of SLA alerts: published to the `sla-alerts` topic.
+pub const SUPERVISORS: &str = "supervisor";
+
+/// The staff audience of the verification desk (and the owner of its deadline).
+pub const ADMINS: &str = "admin";
+
 /// Something that happened to a report that its reporter hears about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

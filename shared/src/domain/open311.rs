@@ -391,6 +391,20 @@ pub struct Note {
     pub kind: String,
 }
 
+impl From<&super::public::PublicEvent> for Note {
+    /// A public timeline line (already masked) as an Open311 note.
+    fn from(event: &super::public::PublicEvent) -> Self {
+        Note {
+            at: event.at,
+            description: match &event.note {
+                Some(note) => format!("{}: {note}", event.status.label()),
+                None => event.status.label().to_string(),
+            },
+            kind: event.status.as_str().to_string(),
+        }
+    }
+}
+
 /// The public Open311 view of a report; `None` for a confidential one, which never
 /// appears. No reporter identity is ever part of it (anonymous or not), and free
 /// text is masked as on the public page. `notes` (the timeline extension) is left
@@ -402,16 +416,8 @@ pub fn request_doc(
     notes: Option<&[Note]>,
 ) -> Option<Doc> {
     use super::calendar::wib_rfc3339;
-    use super::pii::mask_pii;
-    if !report.is_public() {
-        return None;
-    }
-    let latest_follow_up = report
-        .assignments
-        .iter()
-        .flat_map(|a| a.follow_ups.iter())
-        .max_by_key(|f| f.at)
-        .map(|f| mask_pii(&f.text));
+    let public = super::public::PublicReport::of(report)?;
+    let latest_follow_up = public.latest_follow_up();
     let agencies: Vec<String> = report
         .assignments
         .iter()
@@ -444,7 +450,7 @@ pub fn request_doc(
         ),
         ("service_name", Doc::Text(service_name.into())),
         ("service_code", Doc::Text(report.category.clone())),
-        ("description", Doc::Text(mask_pii(&report.description))),
+        ("description", Doc::Text(public.description())),
         (
             "agency_responsible",
             Doc::text((!agencies.is_empty()).then(|| agencies.join("; "))),
@@ -472,7 +478,7 @@ pub fn request_doc(
             .map(|n| {
                 Doc::object([
                     ("datetime", Doc::Text(wib_rfc3339(n.at))),
-                    ("description", Doc::Text(mask_pii(&n.description))),
+                    ("description", Doc::Text(n.description.clone())),
                     ("type", Doc::Text(n.kind.clone())),
                 ])
             })

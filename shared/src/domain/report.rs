@@ -10,7 +10,7 @@ use super::location::{Coordinates, Kecamatan};
 use super::tracking_id::TrackingId;
 use super::triage::TriageResult;
 
-/// Where a report is in its life (DESIGN §5).
+/// Where a report is in its life (architecture §5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReportStatus {

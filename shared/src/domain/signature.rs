@@ -16,35 +16,96 @@ use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 use sha2::Sha256;
+use subtle::ConstantTimeEq;
 
-fn hmac_sha1(key: &[u8], message: &[u8]) -> Vec<u8> {
-    // HMAC takes keys of any length; `new_from_slice` cannot fail for it.
-    match Hmac::<Sha1>::new_from_slice(key) {
-        Ok(mut mac) => {
-            mac.update(message);
-            mac.finalize().into_bytes().to_vec()
-        }
-        Err(_) => Vec::new(),
+/// A secret the MAC refused (never for HMAC today, whose keys may be any length):
+/// raised when the function starts, so it stops there instead of running unkeyed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{what}: the key was refused ({reason})")]
+pub struct KeyError {
+    /// Which key.
+    pub what: &'static str,
+    /// The MAC's reason.
+    pub reason: String,
+}
+
+/// An HMAC-SHA256 key, prepared once at start-up and cloned per message: phone and
+/// device hashes, the gateway's and X's signatures, ack links.
+#[derive(Clone)]
+pub struct HmacKey(Hmac<Sha256>);
+
+impl std::fmt::Debug for HmacKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HmacKey(redacted)")
     }
 }
 
-fn hmac_sha256(key: &[u8], message: &[u8]) -> Vec<u8> {
-    match Hmac::<Sha256>::new_from_slice(key) {
-        Ok(mut mac) => {
-            mac.update(message);
-            mac.finalize().into_bytes().to_vec()
-        }
-        Err(_) => Vec::new(),
+impl HmacKey {
+    /// The key for `secret`; `what` names it in the start-up error.
+    pub fn new(what: &'static str, secret: &[u8]) -> Result<Self, KeyError> {
+        Hmac::<Sha256>::new_from_slice(secret)
+            .map(Self)
+            .map_err(|e| KeyError {
+                what,
+                reason: e.to_string(),
+            })
+    }
+
+    /// The MAC of `message`.
+    pub fn tag(&self, message: &[u8]) -> Vec<u8> {
+        self.0
+            .clone()
+            .chain_update(message)
+            .finalize()
+            .into_bytes()
+            .to_vec()
+    }
+
+    /// The MAC of `text`, hex: keyed hashes (architecture §4: a phone number never in a key
+    /// in clear, and not reversible by hashing guesses).
+    pub fn hex(&self, text: &str) -> String {
+        hex::encode(self.tag(text.as_bytes()))
+    }
+
+    /// True when `tag` is the MAC of `message` (compared in constant time).
+    pub fn verify(&self, message: &[u8], tag: &[u8]) -> bool {
+        self.0
+            .clone()
+            .chain_update(message)
+            .verify_slice(tag)
+            .is_ok()
+    }
+}
+
+/// Twilio's HMAC-SHA1 key (its auth token), prepared once at start-up.
+#[derive(Clone)]
+pub struct TwilioKey(Hmac<Sha1>);
+
+impl std::fmt::Debug for TwilioKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TwilioKey(redacted)")
+    }
+}
+
+impl TwilioKey {
+    /// The key for Twilio's auth token.
+    pub fn new(auth_token: &str) -> Result<Self, KeyError> {
+        Hmac::<Sha1>::new_from_slice(auth_token.as_bytes())
+            .map(Self)
+            .map_err(|e| KeyError {
+                what: "TWILIO_AUTH_TOKEN",
+                reason: e.to_string(),
+            })
     }
 }
 
 /// Equal without revealing where they differ (length is not secret).
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.ct_eq(b).into()
 }
 
-/// Twilio's signature of a form POST to `url` with `params`.
-pub fn twilio_signature(auth_token: &str, url: &str, params: &[(String, String)]) -> String {
+/// What Twilio signs: the url, then each name and value, sorted.
+fn twilio_message(url: &str, params: &[(String, String)]) -> Vec<u8> {
     let mut sorted: Vec<&(String, String)> = params.iter().collect();
     sorted.sort();
     sorted.dedup();
@@ -53,7 +114,13 @@ pub fn twilio_signature(auth_token: &str, url: &str, params: &[(String, String)]
         message.push_str(name);
         message.push_str(value);
     }
-    STANDARD.encode(hmac_sha1(auth_token.as_bytes(), message.as_bytes()))
+    message.into_bytes()
+}
+
+/// Twilio's signature of a form POST to `url` with `params`.
+pub fn twilio_signature(key: &TwilioKey, url: &str, params: &[(String, String)]) -> String {
+    let mac = key.0.clone().chain_update(twilio_message(url, params));
+    STANDARD.encode(mac.finalize().into_bytes())
 }
 
 /// The forms of `url` Twilio may have signed: as given, without its port, and with
@@ -83,24 +150,35 @@ pub fn url_port_variants(url: &str) -> Vec<String> {
 
 /// True when `header` is Twilio's signature for `url` (either port form) and `params`.
 pub fn verify_twilio(
-    auth_token: &str,
+    key: &TwilioKey,
     url: &str,
     params: &[(String, String)],
     header: &str,
 ) -> bool {
-    let header = header.trim().as_bytes();
-    url_port_variants(url)
-        .iter()
-        .any(|u| constant_time_eq(twilio_signature(auth_token, u, params).as_bytes(), header))
+    let Ok(tag) = STANDARD.decode(header.trim()) else {
+        return false;
+    };
+    url_port_variants(url).iter().any(|u| {
+        key.0
+            .clone()
+            .chain_update(twilio_message(u, params))
+            .verify_slice(&tag)
+            .is_ok()
+    })
+}
+
+/// What the generic gateway signs: `<timestamp>.<raw body>`.
+fn gateway_message(timestamp: i64, body: &[u8]) -> Vec<u8> {
+    let mut message = format!("{timestamp}.").into_bytes();
+    message.extend_from_slice(body);
+    message
 }
 
 /// The generic gateway's signature header value for `body` sent at `timestamp`.
-pub fn gateway_signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
-    let mut message = format!("{timestamp}.").into_bytes();
-    message.extend_from_slice(body);
+pub fn gateway_signature(key: &HmacKey, timestamp: i64, body: &[u8]) -> String {
     format!(
         "sha256={}",
-        hex::encode(hmac_sha256(secret.as_bytes(), &message))
+        hex::encode(key.tag(&gateway_message(timestamp, body)))
     )
 }
 
@@ -121,7 +199,7 @@ pub enum GatewayAuthError {
 /// Checks a generic-gateway request: timestamp within `window_seconds` of `now`
 /// (Unix seconds) and the signature over it and the raw body.
 pub fn verify_gateway(
-    secret: &str,
+    key: &HmacKey,
     timestamp: Option<&str>,
     signature: Option<&str>,
     body: &[u8],
@@ -139,8 +217,12 @@ pub fn verify_gateway(
     if now.abs_diff(at) > window_seconds.unsigned_abs() {
         return Err(GatewayAuthError::Stale);
     }
-    let expected = gateway_signature(secret, at, body);
-    if constant_time_eq(expected.as_bytes(), signature.trim().as_bytes()) {
+    let tag = signature
+        .trim()
+        .strip_prefix("sha256=")
+        .and_then(|h| hex::decode(h).ok())
+        .ok_or(GatewayAuthError::BadSignature)?;
+    if key.verify(&gateway_message(at, body), &tag) {
         Ok(())
     } else {
         Err(GatewayAuthError::BadSignature)
@@ -148,28 +230,30 @@ pub fn verify_gateway(
 }
 
 /// The `response_token` answering X's CRC challenge.
-pub fn x_crc_response(consumer_secret: &str, crc_token: &str) -> String {
-    format!(
-        "sha256={}",
-        STANDARD.encode(hmac_sha256(
-            consumer_secret.as_bytes(),
-            crc_token.as_bytes()
-        ))
-    )
+pub fn x_crc_response(key: &HmacKey, crc_token: &str) -> String {
+    format!("sha256={}", STANDARD.encode(key.tag(crc_token.as_bytes())))
 }
 
 /// True when `header` is X's signature of the raw `body`.
-pub fn verify_x(consumer_secret: &str, body: &[u8], header: &str) -> bool {
-    let expected = format!(
-        "sha256={}",
-        STANDARD.encode(hmac_sha256(consumer_secret.as_bytes(), body))
-    );
-    constant_time_eq(expected.as_bytes(), header.trim().as_bytes())
+pub fn verify_x(key: &HmacKey, body: &[u8], header: &str) -> bool {
+    header
+        .trim()
+        .strip_prefix("sha256=")
+        .and_then(|b| STANDARD.decode(b).ok())
+        .is_some_and(|tag| key.verify(body, &tag))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn twilio(token: &str) -> TwilioKey {
+        TwilioKey::new(token).unwrap()
+    }
+
+    fn key(secret: &str) -> HmacKey {
+        HmacKey::new("test", secret.as_bytes()).unwrap()
+    }
 
     #[test]
     fn twilio_documented_example() {
@@ -187,29 +271,29 @@ mod tests {
         .collect();
         let url = "https://mycompany.com/myapp.php?foo=1&bar=2";
         assert_eq!(
-            twilio_signature("12345", url, &params),
+            twilio_signature(&twilio("12345"), url, &params),
             "GvWf1cFY/Q7PnoempGyD5oXAezc="
         );
         assert!(verify_twilio(
-            "12345",
+            &twilio("12345"),
             url,
             &params,
             "GvWf1cFY/Q7PnoempGyD5oXAezc="
         ));
         assert!(verify_twilio(
-            "12345",
+            &twilio("12345"),
             "https://mycompany.com:443/myapp.php?foo=1&bar=2",
             &params,
             "GvWf1cFY/Q7PnoempGyD5oXAezc="
         ));
         assert!(!verify_twilio(
-            "12345",
+            &twilio("12345"),
             url,
             &params[1..],
             "GvWf1cFY/Q7PnoempGyD5oXAezc="
         ));
         assert!(!verify_twilio(
-            "54321",
+            &twilio("54321"),
             url,
             &params,
             "GvWf1cFY/Q7PnoempGyD5oXAezc="
@@ -245,18 +329,32 @@ mod tests {
     #[test]
     fn gateway_signatures_have_a_replay_window() {
         let body = br#"{"id":"m1"}"#;
-        let signature = gateway_signature("s3cret", 1_000, body);
+        let signature = gateway_signature(&key("s3cret"), 1_000, body);
         assert_eq!(
-            verify_gateway("s3cret", Some("1000"), Some(&signature), body, 1_100, 300),
+            verify_gateway(
+                &key("s3cret"),
+                Some("1000"),
+                Some(&signature),
+                body,
+                1_100,
+                300
+            ),
             Ok(())
         );
         assert_eq!(
-            verify_gateway("s3cret", Some("1000"), Some(&signature), body, 1_400, 300),
+            verify_gateway(
+                &key("s3cret"),
+                Some("1000"),
+                Some(&signature),
+                body,
+                1_400,
+                300
+            ),
             Err(GatewayAuthError::Stale)
         );
         assert_eq!(
             verify_gateway(
-                "s3cret",
+                &key("s3cret"),
                 Some("1000"),
                 Some(&signature),
                 br#"{"id":"m2"}"#,
@@ -266,18 +364,18 @@ mod tests {
             Err(GatewayAuthError::BadSignature)
         );
         assert_eq!(
-            verify_gateway("s3cret", None, Some(&signature), body, 1_100, 300),
+            verify_gateway(&key("s3cret"), None, Some(&signature), body, 1_100, 300),
             Err(GatewayAuthError::Missing)
         );
     }
 
     #[test]
     fn x_crc_and_signature() {
-        let response = x_crc_response("consumer-secret", "challenge");
+        let response = x_crc_response(&key("consumer-secret"), "challenge");
         assert!(response.starts_with("sha256="));
-        let header = x_crc_response("consumer-secret", "{\"a\":1}");
-        assert!(verify_x("consumer-secret", b"{\"a\":1}", &header));
-        assert!(!verify_x("consumer-secret", b"{\"a\":2}", &header));
+        let header = x_crc_response(&key("consumer-secret"), "{\"a\":1}");
+        assert!(verify_x(&key("consumer-secret"), b"{\"a\":1}", &header));
+        assert!(!verify_x(&key("consumer-secret"), b"{\"a\":2}", &header));
     }
 
     mod properties {
@@ -292,11 +390,11 @@ mod tests {
                 body in proptest::collection::vec(any::<u8>(), 0..300),
                 now in any::<i64>(),
             ) {
-                let forged = verify_gateway("secret", Some(&timestamp), Some(&signature), &body, now, 300);
+                let forged = verify_gateway(&key("secret"), Some(&timestamp), Some(&signature), &body, now, 300);
                 prop_assert!(forged.is_err());
                 if let Ok(at) = timestamp.parse::<i64>() {
-                    let genuine = gateway_signature("secret", at, &body);
-                    let checked = verify_gateway("secret", Some(&timestamp), Some(&genuine), &body, now, 300);
+                    let genuine = gateway_signature(&key("secret"), at, &body);
+                    let checked = verify_gateway(&key("secret"), Some(&timestamp), Some(&genuine), &body, now, 300);
                     prop_assert_eq!(checked.is_ok(), now.abs_diff(at) <= 300);
                 }
             }
@@ -308,8 +406,8 @@ mod tests {
                 header in "\\PC{0,60}",
                 body in proptest::collection::vec(any::<u8>(), 0..300),
             ) {
-                prop_assert!(!verify_twilio("token", &url, &params, &header));
-                prop_assert!(!verify_x("secret", &body, &header));
+                prop_assert!(!verify_twilio(&twilio("token"), &url, &params, &header));
+                prop_assert!(!verify_x(&key("secret"), &body, &header));
             }
         }
     }

@@ -1,4 +1,4 @@
-//! The SLA engine's rules (DESIGN §6), pure: which deadlines are running on a
+//! The SLA engine's rules (architecture §6), pure: which deadlines are running on a
 //! report, what is due on each, and the change that records it.
 //!
 //! Every running deadline (the verification clock, each open agency's follow-up

@@ -4,9 +4,9 @@
 
 use std::collections::HashMap;
 
-use super::report::Actor;
+use super::report::{Actor, AssignmentStatus, Report};
 
-/// A staff role (DESIGN §8). Cognito group names are the wire form.
+/// A staff role (architecture §8). Cognito group names are the wire form.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Role {
     /// Verifies and dispatches; sees reporter identities.
@@ -119,6 +119,19 @@ impl Staff {
         })
     }
 
+    /// Has the operator (112 call-taker) role.
+    pub fn is_operator(&self) -> bool {
+        self.roles.contains(&Role::Operator)
+    }
+
+    /// The responder unit this member belongs to, if any (the first, if several).
+    pub fn unit(&self) -> Option<&str> {
+        self.roles.iter().find_map(|r| match r {
+            Role::Responder(unit) => Some(unit.as_str()),
+            _ => None,
+        })
+    }
+
     /// Who they are in the audit trail, acting in `role`.
     pub fn actor(&self, role: &Role) -> Actor {
         Actor::Staff {
@@ -128,9 +141,134 @@ impl Staff {
     }
 }
 
+/// True when `agency` holds (or held and answered) an assignment on the report: a
+/// returned assignment no longer counts.
+pub fn agency_on(report: &Report, agency: &str) -> bool {
+    report
+        .assignments
+        .iter()
+        .any(|a| a.agency == agency && a.status != AssignmentStatus::Returned)
+}
+
+/// Whether `staff` may read this report at all: admins and supervisors every one, an
+/// agency only those it is on (another agency's report is "not found").
+pub fn may_read(staff: &Staff, report: &Report) -> bool {
+    staff.is_admin()
+        || staff.is_supervisor()
+        || staff.agency().is_some_and(|a| agency_on(report, a))
+}
+
+/// Whether `staff` sees who reported (architecture §5): the admin always (the
+/// verifying admin); anyone else only when the report is neither *anonim* nor *rahasia*.
+pub fn may_see_identity(staff: &Staff, report: &Report) -> bool {
+    staff.is_admin() || (!report.anonymous && !report.confidential)
+}
+
+/// Whether `staff` sees triage's suggestions (staff who verify or oversee, not agencies).
+pub fn sees_triage(staff: &Staff) -> bool {
+    staff.is_admin() || staff.is_supervisor()
+}
+
+/// Whether `staff` may read incidents: the command centre's people.
+pub fn may_read_incidents(staff: &Staff) -> bool {
+    staff.is_operator() || staff.unit().is_some() || staff.is_admin() || staff.is_supervisor()
+}
+
+/// Whether `staff` sees a 112 caller's number (to call back): operators and admins.
+pub fn sees_caller(staff: &Staff) -> bool {
+    staff.is_operator() || staff.is_admin()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn staff(groups: &str) -> Staff {
+        Staff {
+            subject: "u-1".into(),
+            roles: parse_groups(groups),
+        }
+    }
+
+    fn report(
+        anonymous: bool,
+        confidential: bool,
+        agencies: &[(&str, AssignmentStatus)],
+    ) -> Report {
+        use crate::domain::report::{Assignment, Channel};
+        use crate::domain::tracking_id::TrackingId;
+        let at: jiff::Timestamp = "2026-11-20T03:00:00Z".parse().unwrap();
+        Report {
+            anonymous,
+            confidential,
+            assignments: agencies
+                .iter()
+                .map(|(agency, status)| Assignment {
+                    agency: agency.to_string(),
+                    status: *status,
+                    dispatched_at: at,
+                    due_at: at,
+                    provisional: false,
+                    follow_ups: Vec::new(),
+                    return_reason: None,
+                    sla: Default::default(),
+                })
+                .collect(),
+            ..Report::received(
+                TrackingId::from_random_bytes(&[1, 2, 3, 4, 5, 6]).unwrap(),
+                Channel::Web,
+                at,
+            )
+        }
+    }
+
+    #[test]
+    fn who_reads_a_report_and_who_sees_the_reporter() {
+        use AssignmentStatus::{Dispatched, Responded, Returned};
+        let held = report(false, false, &[("dlh", Responded), ("dishub", Returned)]);
+        // (groups, may read, sees identity, sees triage)
+        let cases = [
+            ("[admin]", true, true, true),
+            ("[supervisor]", true, true, true),
+            ("[agency:dlh]", true, true, false),
+            ("[agency:dishub]", false, true, false),
+            ("[agency:pdam]", false, true, false),
+            ("[operator]", false, true, false),
+            ("[responder:polsek]", false, true, false),
+        ];
+        for (groups, read, identity, triage) in cases {
+            let who = staff(groups);
+            assert_eq!(may_read(&who, &held), read, "{groups} reads");
+            assert_eq!(may_see_identity(&who, &held), identity, "{groups} identity");
+            assert_eq!(sees_triage(&who), triage, "{groups} triage");
+        }
+        for (anonymous, confidential) in [(true, false), (false, true), (true, true)] {
+            let hidden = report(anonymous, confidential, &[("dlh", Dispatched)]);
+            assert!(may_see_identity(&staff("[admin]"), &hidden));
+            for groups in ["[supervisor]", "[agency:dlh]", "[operator]"] {
+                assert!(
+                    !may_see_identity(&staff(groups), &hidden),
+                    "{groups} sees an anonim={anonymous} rahasia={confidential} reporter"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn who_reads_incidents_and_sees_the_caller() {
+        for (groups, read, caller) in [
+            ("[operator]", true, true),
+            ("[admin]", true, true),
+            ("[supervisor]", true, false),
+            ("[responder:polsek]", true, false),
+            ("[agency:dlh]", false, false),
+        ] {
+            let who = staff(groups);
+            assert_eq!(may_read_incidents(&who), read, "{groups}");
+            assert_eq!(sees_caller(&who), caller, "{groups}");
+        }
+        assert_eq!(staff("[responder:polsek]").unit(), Some("polsek"));
+    }
 
     #[test]
     fn groups_in_every_shape_api_gateway_sends() {

@@ -215,6 +215,23 @@ impl ReportSubmission {
     }
 }
 
+impl ReportSubmission {
+    /// A report made from a text message or a post: the text (at most as long as the
+    /// web form allows) as description, its first words as title, `category` until an
+    /// admin sets another (triage suggests), no location, the channel's contact.
+    pub fn from_text(text: &str, category: &str, contact: ReporterContact) -> Self {
+        Self {
+            title: super::sms::title_from_text(text),
+            description: text.chars().take(DESCRIPTION_CHARS.1).collect(),
+            category: category.to_string(),
+            location: ReportLocation::default(),
+            contact,
+            anonymous: false,
+            confidential: false,
+        }
+    }
+}
+
 fn parse_location(
     body: Option<LocationBody>,
     errors: &mut Vec<FieldError>,

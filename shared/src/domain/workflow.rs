@@ -2,7 +2,7 @@
 //! read and returns a [`Change`] (the next version, its audit event, and what the
 //! reporter should be told), or why the action is not allowed now.
 //!
-//! Clocks (DESIGN §6):
+//! Clocks (architecture §6):
 //! - verification runs from receipt; *tunda* pauses it and keeps the working days
 //!   left, and the citizen's answer resumes it with those days;
 //! - each agency gets its own follow-up clock at dispatch, restarted on a dispute;
@@ -12,9 +12,9 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use super::calendar::WorkingCalendar;
+use super::calendar::{WorkingCalendar, wib};
 use super::deadline::{ClockKind, Policy, ReportClock};
-use super::notification::NotificationKind;
+use super::notification::{ADMINS, NotificationKind, NotifyMessage, SUPERVISORS};
 use super::report::{
     Actor, Assignment, AssignmentStatus, FollowUp, Rating, Report, ReportAction, ReportEvent,
     ReportLocation, ReportStatus, TransitionError,
@@ -82,6 +82,57 @@ pub struct Change {
 }
 
 use super::deadline::start_clock as clock;
+
+impl Change {
+    /// What goes on the `notify` queue for this change, if anyone is to be told: the
+    /// event (report, kind, version), the admin's question or reason, the staff
+    /// audience, and the running deadline's local date as of this change.
+    pub fn announcement(&self) -> Option<NotifyMessage> {
+        let kind = self.notify?;
+        Some(NotifyMessage {
+            report_id: self.report.id.to_string(),
+            kind,
+            version: self.report.version,
+            note: match kind {
+                NotificationKind::InfoRequested
+                | NotificationKind::Archived
+                | NotificationKind::Reminder
+                | NotificationKind::Breached
+                | NotificationKind::Escalated => self.event.reason.clone(),
+                _ => None,
+            },
+            staff: self.staff_audience(kind),
+            due: self.report.clock.map(|c| c.due_at.to_zoned(wib()).date()),
+        })
+    }
+
+    /// Which staff must hear about it: the agencies just given work (dispatched, or
+    /// reopened by a dispute), the admins (the citizen answered), or for SLA steps the
+    /// deadline's owner, with the supervisors for a breach and each escalation.
+    fn staff_audience(&self, kind: NotificationKind) -> Vec<String> {
+        let owner = || {
+            self.event
+                .agency
+                .clone()
+                .unwrap_or_else(|| ADMINS.to_string())
+        };
+        match kind {
+            NotificationKind::Dispatched | NotificationKind::Disputed => self
+                .report
+                .assignments
+                .iter()
+                .filter(|a| a.is_open() && a.dispatched_at == self.event.at)
+                .map(|a| a.agency.clone())
+                .collect(),
+            NotificationKind::InfoProvided => vec![ADMINS.to_string()],
+            NotificationKind::Reminder => vec![owner()],
+            NotificationKind::Breached | NotificationKind::Escalated => {
+                vec![owner(), SUPERVISORS.to_string()]
+            }
+            _ => Vec::new(),
+        }
+    }
+}
 
 /// The report's running clock while agencies work: the earliest open follow-up
 /// (each agency's own clock, with its SLA steps, stays on its assignment).
@@ -565,6 +616,21 @@ pub fn reply(
     })
 }
 
+/// Citizen: their text, whatever the channel: the answer to *tunda* while the report
+/// waits for information, otherwise a reply.
+pub fn answer(
+    report: &Report,
+    text: &str,
+    now: Timestamp,
+    policy: &Policy,
+) -> Result<Change, WorkflowError> {
+    if report.status == ReportStatus::NeedsInfo {
+        provide_info(report, text, now, policy)
+    } else {
+        reply(report, text, now, policy)
+    }
+}
+
 /// Citizen: rates the follow-up 1–5, with an optional comment (the latest counts).
 pub fn rate(
     report: &Report,
@@ -955,6 +1021,93 @@ mod tests {
             (ReportStatus::Closed, 5)
         );
         assert!(ReportStatus::Closed.is_final());
+    }
+
+    #[test]
+    fn a_citizens_text_answers_tunda_or_is_a_reply() {
+        let cal = calendar();
+        let p = policy(&cal);
+        let asked = request_info(&pending(), "Di RT berapa?", &admin(), at(1), &p).unwrap();
+        let dispatched =
+            dispatch(&pending(), &["dsdabm".into()], None, &admin(), at(1), &p).unwrap();
+        // (report, what the text does, status after)
+        let cases = [
+            (
+                &asked.report,
+                ReportAction::ProvideInfo,
+                ReportStatus::PendingVerification,
+            ),
+            (
+                &dispatched.report,
+                ReportAction::Reply,
+                ReportStatus::Dispatched,
+            ),
+            (
+                &pending(),
+                ReportAction::Reply,
+                ReportStatus::PendingVerification,
+            ),
+        ];
+        for (report, action, status) in cases {
+            let change = answer(report, "RT 05 RW 03", at(2), &p).unwrap();
+            assert_eq!(
+                (change.event.action, change.report.status),
+                (Some(action), status)
+            );
+        }
+        assert!(answer(&asked.report, " ", at(2), &p).is_err());
+    }
+
+    #[test]
+    fn each_change_announces_to_whom_the_rules_say() {
+        let cal = calendar();
+        let p = policy(&cal);
+        let d = dispatch(
+            &pending(),
+            &["dlh".into(), "dsdabm".into()],
+            None,
+            &admin(),
+            at(1),
+            &p,
+        )
+        .unwrap();
+        let dispatched = d.announcement().unwrap();
+        assert_eq!(
+            (dispatched.kind, dispatched.staff.clone()),
+            (
+                NotificationKind::Dispatched,
+                vec!["dlh".to_string(), "dsdabm".to_string()]
+            )
+        );
+        assert_eq!(dispatched.version, d.report.version);
+        assert_eq!(dispatched.due, Some(jiff::civil::date(2026, 11, 27)));
+        let asked = request_info(&pending(), "Di RT berapa?", &admin(), at(1), &p).unwrap();
+        let question = asked.announcement().unwrap();
+        assert_eq!(question.note.as_deref(), Some("Di RT berapa?"));
+        assert!(question.staff.is_empty());
+        let answered = provide_info(&asked.report, "RT 05", at(2), &p).unwrap();
+        assert_eq!(answered.announcement().unwrap().staff, vec![ADMINS]);
+        // A dispute reopens only the agencies that had answered: they hear about it.
+        let f =
+            publish_follow_up(&d.report, "dlh", "Selesai", &[], &agency("dlh"), at(2), &p).unwrap();
+        let f = publish_follow_up(
+            &f.report,
+            "dsdabm",
+            "Beres",
+            &[],
+            &agency("dsdabm"),
+            at(3),
+            &p,
+        )
+        .unwrap();
+        let disputed = dispute(&f.report, "Belum", at(4), &p).unwrap();
+        assert_eq!(
+            disputed.announcement().unwrap().staff,
+            vec!["dlh".to_string(), "dsdabm".to_string()]
+        );
+        // Notes and redactions tell nobody.
+        let noted = add_note(&d.report, "dlh", "Survei", &agency("dlh"), at(2)).unwrap();
+        assert_eq!(noted.announcement(), None);
     }
 
     #[test]

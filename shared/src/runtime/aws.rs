@@ -12,6 +12,8 @@ use aws_config::{
 };
 use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
 
 /// The root CAs of Amazon Trust Services, which issue every AWS endpoint's
 /// certificate: Amazon Root CA 1–4 and Starfield Services Root CA G2, which
@@ -43,23 +45,37 @@ impl TrustRoots {
     }
 }
 
+/// The HTTPS client could not be built: the process must not start (the message
+/// says why; nothing falls back to a wider or narrower trust store).
+#[derive(Debug, thiserror::Error)]
+#[error("TLS context for the AWS clients: {0}")]
+pub struct TlsError(String);
+
 /// The one HTTPS client every AWS client shares: rustls on ring, trusting `roots`.
 /// (The SDK's own default would link aws-lc as well and read the system's store.)
-pub fn https_client(roots: TrustRoots) -> SharedHttpClient {
+/// The compiled-in roots are parsed here, at start-up, because the SDK would only
+/// parse them at the first call, and panic on a bad one.
+pub fn https_client(roots: TrustRoots) -> Result<SharedHttpClient, TlsError> {
     let store = match roots {
-        TrustRoots::Aws => TrustStore::empty().with_pem_certificate(AWS_ROOT_CAS),
+        TrustRoots::Aws => {
+            let certificates = CertificateDer::pem_slice_iter(AWS_ROOT_CAS)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| TlsError(format!("compiled-in AWS roots: {e}")))?;
+            if certificates.is_empty() {
+                return Err(TlsError("no compiled-in AWS root".into()));
+            }
+            TrustStore::empty().with_pem_certificate(AWS_ROOT_CAS)
+        }
         TrustRoots::System => TrustStore::default(),
     };
-    // `build` cannot fail today; if it ever did, the default context trusts the
-    // system's store, which is wider, never narrower.
     let context = TlsContext::builder()
         .with_trust_store(store)
         .build()
-        .unwrap_or_default();
-    aws_smithy_http_client::Builder::new()
+        .map_err(|e| TlsError(e.to_string()))?;
+    Ok(aws_smithy_http_client::Builder::new()
         .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
         .tls_context(context)
-        .build_https()
+        .build_https())
 }
 
 /// Per-attempt timeout for an AWS call.
@@ -68,15 +84,15 @@ pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(3);
 pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(8);
 
 /// Loads region, credentials and endpoint from the environment, with our timeouts.
-pub async fn load_sdk_config() -> SdkConfig {
-    sdk_config_loader().load().await
+pub async fn load_sdk_config() -> Result<SdkConfig, TlsError> {
+    Ok(sdk_config_loader()?.load().await)
 }
 
 /// The loader with Sigap's timeouts and retries; callers may override (tests set an
 /// explicit endpoint, region and credentials instead of reading the environment).
-pub fn sdk_config_loader() -> ConfigLoader {
-    aws_config::defaults(BehaviorVersion::latest())
-        .http_client(https_client(TrustRoots::from_env()))
+pub fn sdk_config_loader() -> Result<ConfigLoader, TlsError> {
+    Ok(aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client(TrustRoots::from_env())?)
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(Duration::from_secs(2))
@@ -84,7 +100,7 @@ pub fn sdk_config_loader() -> ConfigLoader {
                 .operation_timeout(OPERATION_TIMEOUT)
                 .build(),
         )
-        .retry_config(RetryConfig::standard().with_max_attempts(3))
+        .retry_config(RetryConfig::standard().with_max_attempts(3)))
 }
 
 /// The AWS clients every function shares (cheap to clone: an `Arc` inside).
@@ -112,15 +128,14 @@ impl AwsClients {
     }
 
     /// Loads the config from the environment and builds the clients.
-    pub async fn from_env() -> Self {
-        Self::new(&load_sdk_config().await)
+    pub async fn from_env() -> Result<Self, TlsError> {
+        Ok(Self::new(&load_sdk_config().await?))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rustls_pki_types::{CertificateDer, pem::PemObject};
 
     #[test]
     fn the_compiled_in_roots_are_five_parsable_certificates() {
@@ -130,6 +145,7 @@ mod tests {
             .unwrap();
         assert_eq!(certs.len(), 5);
         assert!(certs.iter().all(|c| c.len() > 300));
+        assert!(https_client(TrustRoots::Aws).is_ok());
     }
 
     #[test]

@@ -93,7 +93,9 @@ pub trait EventFunction: Function {
 /// built and warmed up: what every `main` does before serving.
 async fn start<F: Function>() -> Result<F, StartError> {
     super::telemetry::init();
-    let clients = AwsClients::from_env().await;
+    let clients = AwsClients::from_env()
+        .await
+        .map_err(|e| StartError::setup("AWS clients", e))?;
     // The template passes secrets' SSM parameter names, never their values.
     let settings = resolve_secrets(Settings::from_env(), &clients.ssm).await?;
     let dependencies = Dependencies {

@@ -2,7 +2,6 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
 use crate::domain::tracking_id::TrackingId;
@@ -83,19 +82,6 @@ pub fn sha256_hex(data: impl AsRef<[u8]>) -> String {
     hex::encode(Sha256::digest(data.as_ref()))
 }
 
-/// HMAC-SHA256 of `data` under a secret `key`, hex: how phone numbers are keyed
-/// (DESIGN §4: never in a key in clear, and not reversible by hashing guesses).
-pub fn keyed_hash(key: &[u8], data: &str) -> String {
-    // HMAC takes keys of any length; the error branch cannot happen.
-    match Hmac::<Sha256>::new_from_slice(key) {
-        Ok(mut mac) => {
-            mac.update(data.as_bytes());
-            hex::encode(mac.finalize().into_bytes())
-        }
-        Err(_) => sha256_hex(data),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,9 +97,11 @@ mod tests {
 
     #[test]
     fn keyed_hashes_depend_on_the_key_and_hide_the_number() {
-        let a = keyed_hash(b"key-1", "+6281234567890");
-        assert_eq!(a, keyed_hash(b"key-1", "+6281234567890"));
-        assert_ne!(a, keyed_hash(b"key-2", "+6281234567890"));
+        use crate::domain::signature::HmacKey;
+        let keyed = |key: &[u8]| HmacKey::new("test", key).unwrap().hex("+6281234567890");
+        let a = keyed(b"key-1");
+        assert_eq!(a, keyed(b"key-1"));
+        assert_ne!(a, keyed(b"key-2"));
         assert_ne!(a, sha256_hex("+6281234567890"));
         assert!(!a.contains("81234567890"));
     }

@@ -13,7 +13,7 @@ use tracing::warn;
 use crate::adapters::queue::JsonQueue;
 use crate::adapters::reports::ReportStore;
 use crate::adapters::table::StoreError;
-use crate::domain::notification::{NotificationKind, NotifyMessage};
+use crate::domain::notification::NotifyMessage;
 use crate::domain::report::Report;
 use crate::domain::tracking_id::TrackingId;
 use crate::domain::workflow::Change;
@@ -45,24 +45,7 @@ impl ChangeLog {
         change: &Change,
         also: Vec<TransactWriteItem>,
     ) -> Result<(), StoreError> {
-        let announcement = change.notify.map(|kind| NotifyMessage {
-            report_id: change.report.id.to_string(),
-            kind,
-            version: change.report.version,
-            note: match kind {
-                NotificationKind::InfoRequested
-                | NotificationKind::Archived
-                | NotificationKind::Reminder
-                | NotificationKind::Breached
-                | NotificationKind::Escalated => change.event.reason.clone(),
-                _ => None,
-            },
-            staff: staff_audience(kind, change),
-            due: change
-                .report
-                .clock
-                .map(|c| c.due_at.to_zoned(crate::domain::calendar::wib()).date()),
-        });
+        let announcement = change.announcement();
         self.reports
             .save_change_with(
                 previous,
@@ -103,37 +86,4 @@ impl ChangeLog {
         }
         Ok(sent)
     }
-}
-
-/// Which staff must hear about a change: the agencies just given work, the admins,
-/// or for SLA steps the deadline's owner (plus the supervisors for a breach).
-fn staff_audience(kind: NotificationKind, change: &Change) -> Vec<String> {
-    match kind {
-        // Newly dispatched or reopened by a dispute: assignments (re)started now.
-        NotificationKind::Dispatched | NotificationKind::Disputed => change
-            .report
-            .assignments
-            .iter()
-            .filter(|a| a.is_open() && a.dispatched_at == change.event.at)
-            .map(|a| a.agency.clone())
-            .collect(),
-        NotificationKind::InfoProvided => vec!["admin".to_string()],
-        NotificationKind::Reminder => vec![sla_owner(change)],
-        NotificationKind::Breached | NotificationKind::Escalated => {
-            vec![sla_owner(change), SUPERVISORS.to_string()]
-        }
-        _ => Vec::new(),
-    }
-}
-
-/// The staff audience of SLA alerts: published to the `sla-alerts` topic.
-pub const SUPERVISORS: &str = "supervisor";
-
-/// Whose deadline an SLA step is about: the agency on the event, else the admins.
-fn sla_owner(change: &Change) -> String {
-    change
-        .event
-        .agency
-        .clone()
-        .unwrap_or_else(|| "admin".to_string())
 }

@@ -16,9 +16,11 @@ use crate::adapters::incidents::IncidentStore;
 use crate::adapters::queue::{EscalationTick, JsonQueue};
 use crate::adapters::sms::PanicTopic;
 use crate::adapters::table::StoreError;
-use crate::domain::incident::{Incident, Page, TimelineEntry, render, settle_sent};
+use crate::domain::incident::{
+    Happened, Incident, Page, SYSTEM, TimelineEntry, render, settle_sent,
+};
 use crate::domain::notification::{IncidentContactsJob, NotifyJob};
-use crate::runtime::ids::keyed_hash;
+use crate::domain::signature::HmacKey;
 
 /// Writes incident changes and delivers their pages and ticks.
 #[derive(Debug, Clone)]
@@ -35,8 +37,8 @@ pub struct Pager {
 pub struct AckLinks {
     /// The public base URL (a short custom domain keeps the link in one SMS).
     pub base_url: String,
-    /// The key the tokens are signed with.
-    pub key: String,
+    /// The key the tokens are signed with (`DEVICE_KEY`).
+    pub key: HmacKey,
 }
 
 /// Length of a link token (hex HMAC prefix: 48 bits, checked once per tap).
@@ -44,8 +46,8 @@ pub const ACK_TOKEN_LEN: usize = 12;
 
 /// The token of the ack link for `tier` of `incident`: a tap proves the page was
 /// received; the link works only while the incident waits for an owner.
-pub fn ack_token(key: &str, incident: &str, tier: u8) -> String {
-    let mut token = keyed_hash(key.as_bytes(), &format!("ack:{incident}:{tier}"));
+pub fn ack_token(key: &HmacKey, incident: &str, tier: u8) -> String {
+    let mut token = key.hex(&format!("ack:{incident}:{tier}"));
     token.truncate(ACK_TOKEN_LEN);
     token
 }
@@ -57,10 +59,17 @@ impl AckLinks {
     ) -> Result<Option<Self>, crate::runtime::config::ConfigError> {
         match settings.optional("PUBLIC_BASE_URL") {
             None => Ok(None),
-            Some(base_url) => Ok(Some(Self {
-                base_url,
-                key: settings.required("DEVICE_KEY")?,
-            })),
+            Some(base_url) => {
+                let key = settings.required("DEVICE_KEY")?;
+                let key = HmacKey::new("DEVICE_KEY", key.as_bytes()).map_err(|e| {
+                    crate::runtime::config::ConfigError::Invalid {
+                        name: "DEVICE_KEY".into(),
+                        value: "(secret)".into(),
+                        reason: e.to_string(),
+                    }
+                })?;
+                Ok(Some(Self { base_url, key }))
+            }
         }
     }
 
@@ -190,8 +199,8 @@ impl Pager {
             Ok(Some(due)) => {
                 entries.push(TimelineEntry::new(
                     now,
-                    "tick_scheduled",
-                    "system",
+                    Happened::TickScheduled,
+                    SYSTEM,
                     Some(format!("due {due}")),
                 ));
                 true
@@ -237,7 +246,7 @@ impl Pager {
                 );
                 Ok((
                     page.clone(),
-                    TimelineEntry::new(now, &out.attributes.event, "system", Some(detail)),
+                    TimelineEntry::new(now, page.happened(), SYSTEM, Some(detail)),
                 ))
             }
             None => {
@@ -247,7 +256,7 @@ impl Pager {
                 self.notify.send(&job).await?;
                 Ok((
                     page.clone(),
-                    TimelineEntry::new(now, "contacts_queued", "system", None),
+                    TimelineEntry::new(now, page.happened(), SYSTEM, None),
                 ))
             }
         }
@@ -263,25 +272,26 @@ impl Pager {
         entries: &[TimelineEntry],
         now: Timestamp,
     ) -> Result<Incident, StoreError> {
-        let mut current = incident.clone();
-        for _ in 0..3 {
-            let settled = settle_sent(&current, pages, tick_token);
-            match self
-                .incidents
-                .save(current.version, &settled, entries, Vec::new(), now)
-                .await
-            {
-                Ok(()) => return Ok(settled),
-                Err(StoreError::Conflict) => {
-                    current = self
+        // The first attempt writes over the version in hand; a lost race re-reads.
+        let mut known = Some(incident.clone());
+        super::retry_on_conflict(|| {
+            let known = known.take();
+            async move {
+                let current = match known {
+                    Some(current) => current,
+                    None => self
                         .incidents
                         .get(&incident.id)
                         .await?
-                        .ok_or_else(|| StoreError::Corrupt("incident vanished".into()))?;
-                }
-                Err(err) => return Err(err),
+                        .ok_or_else(|| StoreError::Corrupt("incident vanished".into()))?,
+                };
+                let settled = settle_sent(&current, pages, tick_token);
+                self.incidents
+                    .save(current.version, &settled, entries, Vec::new(), now)
+                    .await?;
+                Ok(settled)
             }
-        }
-        Err(StoreError::Conflict)
+        })
+        .await
     }
 }

@@ -9,10 +9,10 @@ use std::time::Instant;
 
 use jiff::Timestamp;
 use serde_json::json;
-use sigap::adapters::incidents::{DeviceStore, PendingDevice};
+use sigap::adapters::devices::{DeviceStore, PendingDevice};
 use sigap::domain::contact::PhoneNumber;
 use sigap::runtime::clock::SystemClock;
-use sigap::runtime::ids::{OsRandom, keyed_hash};
+use sigap::runtime::ids::OsRandom;
 use sigap_tests::calls::{CallLog, counted_clients};
 use sigap_tests::{api_request, percentile_ms, signed_headers, stack};
 
@@ -37,7 +37,8 @@ async fn main() {
         incidents_per_hour: 5,
         ack_links: None,
     };
-    let app = panic::Panic::new(&config, &clients, Arc::new(SystemClock), Arc::new(OsRandom));
+    let app =
+        panic::Panic::new(&config, &clients, Arc::new(SystemClock), Arc::new(OsRandom)).unwrap();
 
     // One registered device per press, so every press opens (and pages) an incident.
     let devices = DeviceStore::new(t.clients.dynamodb.clone(), &t.table);
@@ -63,7 +64,9 @@ async fn main() {
     }
     let press = |id: &str| {
         let body = json!({ "kind": "crime", "lat": -6.9025, "lon": 107.6188 }).to_string();
-        let secret = keyed_hash(DEVICE_KEY.as_bytes(), &format!("device:{id}"));
+        let secret = sigap::domain::device::DeviceKey::new(DEVICE_KEY)
+            .unwrap()
+            .device_secret(id);
         let headers = signed_headers(&secret, Some(id), &body);
         let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
         api_request("POST", "/panic/press", &headers, Some(&body))

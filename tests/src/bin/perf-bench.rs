@@ -304,7 +304,8 @@ fn sms_report_form(twilio_token: &str, tag: &str, url: &str) -> (String, String)
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
     .collect();
-    let signature = twilio_signature(twilio_token, url, &params);
+    let key = sigap::domain::signature::TwilioKey::new(twilio_token).unwrap();
+    let signature = twilio_signature(&key, url, &params);
     let form = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(&params)
         .finish();
@@ -450,6 +451,12 @@ async fn main() {
 
     calls_per_operation(&running, &log, &twilio_token, 0).await;
     let calls = calls_per_operation(&running, &log, &twilio_token, 1).await;
+    // BENCH_ONLY=calls counts the AWS calls per operation and stops there (no release
+    // build needed: the calls are the same in a debug one).
+    if std::env::var("BENCH_ONLY").as_deref() == Ok("calls") {
+        print_calls(&calls);
+        return;
+    }
 
     let hello = measure(
         &binary(HELLO),
@@ -657,7 +664,7 @@ async fn calls_per_operation(
     out
 }
 
-// The fewest calls the design allows for each operation (README, "Performance").
+// The fewest calls the design allows for each operation (docs/performance.md).
 const MINIMUM_WEB_REPORT: &str = "3: claim the key; one transaction (report, contact, triage entry, the key's answer); the intake message";
 const MINIMUM_TRIAGE: &str = "5, 4 in a row: the report; reports nearby and the sender's (two keys, at once); one transaction; the receipt message";
 const MINIMUM_NOTIFY: &str = "5, 4 in a row: report and contact (one BatchGetItem) with merged reports at once; claim the delivery; publish; mark it sent";
@@ -668,6 +675,32 @@ const MINIMUM_PRESS: &str = "2: one transaction (incident, device, dedup) then t
 const MINIMUM_TICK: &str =
     "5, 4 in a row: the incident; one transaction; the page and the next tick at once; settle";
 const MINIMUM_SWEEP: &str = "4 per due report (a re-read, one conditional transaction, its message, the outbox clear), plus the due-queue reads";
+
+/// Prints the calls-per-operation table; the same rows as JSON.
+fn print_calls(calls: &[OperationCalls]) -> Vec<Value> {
+    println!(
+        "AWS calls per operation (an SDK interceptor on the functions' clients, one run through devstack)"
+    );
+    println!();
+    println!("| operation | AWS calls | one after another | design minimum | calls in order |");
+    println!("|---|---:|---:|---|---|");
+    let mut json_calls = Vec::new();
+    for op in calls {
+        println!(
+            "| {} | {} | {} | {} | {} |",
+            op.name,
+            op.calls.len(),
+            op.sequential,
+            op.minimum,
+            op.calls.join(", ")
+        );
+        json_calls.push(json!({
+            "operation": op.name, "calls": op.calls.len(), "sequential": op.sequential,
+            "minimum": op.minimum, "in_order": op.calls,
+        }));
+    }
+    json_calls
+}
 
 /// A figure over a baseline, as `×n.nn`.
 fn ratio(value: f64, baseline: f64) -> f64 {
@@ -747,27 +780,7 @@ fn report(
         println!("- {name}: {event}");
     }
     println!();
-    println!(
-        "AWS calls per operation (an SDK interceptor on the functions' clients, one run through devstack)"
-    );
-    println!();
-    println!("| operation | AWS calls | one after another | design minimum | calls in order |");
-    println!("|---|---:|---:|---|---|");
-    let mut json_calls = Vec::new();
-    for op in calls {
-        println!(
-            "| {} | {} | {} | {} | {} |",
-            op.name,
-            op.calls.len(),
-            op.sequential,
-            op.minimum,
-            op.calls.join(", ")
-        );
-        json_calls.push(json!({
-            "operation": op.name, "calls": op.calls.len(), "sequential": op.sequential,
-            "minimum": op.minimum, "in_order": op.calls,
-        }));
-    }
+    let json_calls = print_calls(calls);
     let others: BTreeMap<&str, Value> = ["sla", "panic", "load"]
         .into_iter()
         .filter_map(|name| bench_figures::read(name).map(|v| (name, v)))

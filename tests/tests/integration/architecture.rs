@@ -164,7 +164,7 @@ fn the_domain_reads_no_clock_no_environment_and_no_aws() {
         ] {
             assert!(
                 !source.contains(forbidden),
-                "domain::{name} uses {forbidden}: the domain is pure (DESIGN §2)"
+                "domain::{name} uses {forbidden}: the domain is pure (architecture §2)"
             );
         }
     }

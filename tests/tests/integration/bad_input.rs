@@ -178,7 +178,10 @@ async fn hostile_bodies_on_every_route_get_a_json_4xx_and_store_nothing() {
                     &device_secret
                 };
                 headers.push(("x-sigap-timestamp", now.to_string()));
-                headers.push(("x-sigap-signature", gateway_signature(secret, now, &body)));
+                headers.push((
+                    "x-sigap-signature",
+                    gateway_signature(&sigap_tests::hmac_key(secret), now, &body),
+                ));
             }
             let headers: Vec<(&str, &str)> =
                 headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -410,7 +413,7 @@ async fn long_texts_and_polar_coordinates_get_clear_answers() {
     let secret = sigap_tests::enrolled_device(&running, &device).await;
     let press = json!({"kind": "medical", "lat": 90.0, "lon": 180.0}).to_string();
     let now = Timestamp::now().as_second();
-    let signature = gateway_signature(&secret, now, press.as_bytes());
+    let signature = gateway_signature(&sigap_tests::hmac_key(&secret), now, press.as_bytes());
     let now = now.to_string();
     let pressed = sigap_tests::http(
         "POST",

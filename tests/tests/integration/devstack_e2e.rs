@@ -431,12 +431,9 @@ async fn ops_register_and_forget_a_responder_number() {
     );
     let key = "responder-cli-key";
     let phone = sigap_tests::unique_phone();
-    let hash = sigap::runtime::ids::keyed_hash(
-        key.as_bytes(),
-        sigap::domain::contact::PhoneNumber::parse(&phone)
-            .unwrap()
-            .as_e164(),
-    );
+    let hash = sigap::domain::contact::SenderKey::new(key)
+        .unwrap()
+        .phone(&sigap::domain::contact::PhoneNumber::parse(&phone).unwrap());
     devstack::set_responder_phone(
         &stack.clients,
         &stack.table,

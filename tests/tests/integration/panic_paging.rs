@@ -13,7 +13,7 @@ use sigap::adapters::incidents::IncidentStore;
 use sigap::adapters::queue::EscalationTick;
 use sigap::domain::incident::PagingPolicy;
 use sigap::runtime::clock::{Clock, ManualClock};
-use sigap::runtime::ids::{OsRandom, keyed_hash};
+use sigap::runtime::ids::OsRandom;
 use sigap_tests::{
     HttpReply, TestStack, api_request, drain, reply, sent_sms, stack, staff_request,
     subscriber_filtered, take_messages, unique_phone,
@@ -54,7 +54,7 @@ fn panic_config(t: &TestStack) -> panic::Config {
 }
 
 pub(crate) fn panic_app(t: &TestStack, clock: Arc<dyn Clock>) -> panic::Panic {
-    panic::Panic::new(&panic_config(t), &t.clients, clock, Arc::new(OsRandom))
+    panic::Panic::new(&panic_config(t), &t.clients, clock, Arc::new(OsRandom)).unwrap()
 }
 
 pub(crate) fn escalate_app(t: &TestStack, clock: Arc<dyn Clock>) -> escalate::Escalate {
@@ -723,7 +723,9 @@ async fn an_operator_records_a_112_call_and_a_responder_takes_it_by_sms() {
     let e164 = sigap::domain::contact::PhoneNumber::parse(&officer).unwrap();
     IncidentStore::new(t.clients.dynamodb.clone(), &t.table)
         .put_responder_phone(
-            &keyed_hash(SENDER_KEY.as_bytes(), e164.as_e164()),
+            &sigap::domain::contact::SenderKey::new(SENDER_KEY)
+                .unwrap()
+                .phone(&e164),
             "damkar-karees",
         )
         .await
@@ -975,7 +977,8 @@ async fn a_device_over_its_hourly_limit_is_marked_low_trust_and_still_pages() {
         &t.clients,
         clock.clone(),
         Arc::new(OsRandom),
-    );
+    )
+    .unwrap();
     let city = responder(&t, "kota", &["0"]).await;
     let device = registered(&app, &clock, &unique_phone()).await;
     let mut marks = Vec::new();
@@ -1084,14 +1087,15 @@ async fn a_responder_takes_an_incident_by_the_signed_link_in_the_page() {
         &panic::Config {
             ack_links: Some(sigap::service::paging::AckLinks {
                 base_url: "https://sigap.id".into(),
-                key: DEVICE_KEY.into(),
+                key: sigap_tests::hmac_key(DEVICE_KEY),
             }),
             ..panic_config(&t)
         },
         &t.clients,
         clock.clone(),
         Arc::new(OsRandom),
-    );
+    )
+    .unwrap();
     let tier0 = responder(&t, "kota", &["0"]).await;
     let device = registered(&app, &clock, &unique_phone()).await;
     let id = press(&app, &clock, &device, json!({ "kind": "medical" }))

@@ -1,0 +1,312 @@
+//! Panic-button devices in the single table: `DEV#<id>` / `META` (status, code and
+//! PIN hashes, the open incident it presses into, trust, block) and `DEV#<id>` /
+//! `PII` (phone, contacts).
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
+use jiff::Timestamp;
+
+use super::table::{
+    Item, ItemReader, PK, SK, StoreError, conditional, n, put_item, s, transact, ts,
+};
+use crate::domain::contact::PhoneNumber;
+use crate::domain::device::{Device, record_unfounded};
+
+/// A device's partition key.
+pub(super) fn device_pk(id: &str) -> String {
+    format!("DEV#{id}")
+}
+
+/// A device's private details: its number and emergency contacts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DevicePii {
+    /// The verified number.
+    pub phone: PhoneNumber,
+    /// Emergency contacts.
+    pub contacts: Vec<PhoneNumber>,
+}
+
+fn millis(r: &ItemReader<'_>, name: &str) -> Result<Option<Timestamp>, StoreError> {
+    Ok(r.opt_n::<i64>(name)?
+        .and_then(|ms| Timestamp::from_millisecond(ms).ok()))
+}
+
+fn device_from_item(item: &Item) -> Result<Device, StoreError> {
+    let r = ItemReader(item);
+    let unfounded_at = match r.opt_s("unfounded_at") {
+        None => Vec::new(),
+        Some(json) => serde_json::from_str(json).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+    };
+    Ok(Device {
+        id: r.s(PK)?.trim_start_matches("DEV#").to_string(),
+        active: r.s("status")? == "active",
+        phone_hash: r.s("phone_hash")?.to_string(),
+        otp_hash: r.s("otp_hash")?.to_string(),
+        otp_expires_at: r.ts("otp_expires_at")?,
+        otp_attempts: r.n("otp_attempts")?,
+        cancel_pin_hash: r.opt_s("cancel_pin_hash").map(str::to_string),
+        duress_pin_hash: r.opt_s("duress_pin_hash").map(str::to_string),
+        open_incident: r.opt_s("open_incident").map(str::to_string),
+        open_until: millis(&r, "open_until")?,
+        unfounded_at,
+        blocked_until: millis(&r, "blocked_until")?,
+        block_reason: r.opt_s("block_reason").map(str::to_string),
+    })
+}
+
+/// A registration waiting for its one-time code.
+#[derive(Debug, Clone, Copy)]
+pub struct PendingDevice<'a> {
+    /// Device id.
+    pub id: &'a str,
+    /// The number to verify.
+    pub phone: &'a PhoneNumber,
+    /// Its keyed hash.
+    pub phone_hash: &'a str,
+    /// Keyed hash of the code sent.
+    pub otp_hash: &'a str,
+    /// When the code expires.
+    pub expires_at: Timestamp,
+    /// Wrong codes allowed.
+    pub attempts: u32,
+    /// Now.
+    pub now: Timestamp,
+}
+
+/// Panic-button devices.
+#[derive(Debug, Clone)]
+pub struct DeviceStore {
+    client: Client,
+    table: String,
+}
+
+impl DeviceStore {
+    /// A store over `table`.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// Writes a pending registration (code hash, expiry, attempts) and the number.
+    pub async fn create_pending(&self, pending: &PendingDevice<'_>) -> Result<(), StoreError> {
+        let PendingDevice {
+            id,
+            phone,
+            phone_hash,
+            otp_hash,
+            expires_at,
+            attempts,
+            now,
+        } = *pending;
+        let mut meta = Item::new();
+        meta.insert(PK.into(), s(device_pk(id)));
+        meta.insert(SK.into(), s("META"));
+        meta.insert("type".into(), s("device"));
+        meta.insert("status".into(), s("pending"));
+        meta.insert("phone_hash".into(), s(phone_hash));
+        meta.insert("otp_hash".into(), s(otp_hash));
+        meta.insert("otp_expires_at".into(), s(ts(expires_at)));
+        meta.insert("otp_attempts".into(), n(attempts));
+        meta.insert("registered_at".into(), s(ts(now)));
+        let mut pii = Item::new();
+        pii.insert(PK.into(), s(device_pk(id)));
+        pii.insert(SK.into(), s("PII"));
+        pii.insert("type".into(), s("device_pii"));
+        pii.insert("phone".into(), s(phone.as_e164()));
+        let items = vec![
+            put_item(&self.table, meta, "attribute_not_exists(PK)")?,
+            put_item(&self.table, pii, "attribute_not_exists(PK)")?,
+        ];
+        transact(&self.client, items, StoreError::AlreadyExists).await
+    }
+
+    /// The device, read consistently.
+    pub async fn get(&self, id: &str) -> Result<Option<Device>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, s(device_pk(id)))
+            .key(SK, s("META"))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        out.item().map(device_from_item).transpose()
+    }
+
+    /// The device's number and contacts.
+    pub async fn pii(&self, id: &str) -> Result<Option<DevicePii>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, s(device_pk(id)))
+            .key(SK, s("PII"))
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        let Some(item) = out.item() else {
+            return Ok(None);
+        };
+        let r = ItemReader(item);
+        let phone =
+            PhoneNumber::parse(r.s("phone")?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let contacts = match r.opt_s("contacts") {
+            None => Vec::new(),
+            Some(json) => serde_json::from_str::<Vec<String>>(json)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?
+                .iter()
+                .filter_map(|c| PhoneNumber::parse(c).ok())
+                .collect(),
+        };
+        Ok(Some(DevicePii { phone, contacts }))
+    }
+
+    fn update_meta(
+        &self,
+        id: &str,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(device_pk(id)))
+            .key(SK, s("META"))
+    }
+
+    async fn run(
+        &self,
+        update: aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
+    ) -> Result<(), StoreError> {
+        conditional(update.send().await, StoreError::Conflict)
+    }
+
+    /// The right code: the device is active (idempotent for the same code).
+    pub async fn activate(&self, id: &str, otp_hash: &str) -> Result<(), StoreError> {
+        self.run(
+            self.update_meta(id)
+                .update_expression("SET #status = :active")
+                .condition_expression("otp_hash = :otp AND otp_attempts > :zero")
+                .expression_attribute_names("#status", "status")
+                .expression_attribute_values(":active", s("active"))
+                .expression_attribute_values(":otp", s(otp_hash))
+                .expression_attribute_values(":zero", n(0)),
+        )
+        .await
+    }
+
+    /// A wrong code: one attempt fewer (only if nobody else counted it first).
+    pub async fn count_wrong_code(&self, id: &str, attempts_before: u32) -> Result<(), StoreError> {
+        self.run(
+            self.update_meta(id)
+                .update_expression("SET otp_attempts = :left")
+                .condition_expression("otp_attempts = :before")
+                .expression_attribute_values(":left", n(attempts_before.saturating_sub(1)))
+                .expression_attribute_values(":before", n(attempts_before)),
+        )
+        .await
+    }
+
+    /// Stores PIN hashes and contacts (an active device only).
+    pub async fn set_settings(
+        &self,
+        id: &str,
+        cancel_pin_hash: &str,
+        duress_pin_hash: &str,
+        contacts: &[PhoneNumber],
+    ) -> Result<(), StoreError> {
+        let contacts: Vec<&str> = contacts.iter().map(PhoneNumber::as_e164).collect();
+        let contacts =
+            serde_json::to_string(&contacts).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let meta = Update::builder()
+            .table_name(&self.table)
+            .key(PK, s(device_pk(id)))
+            .key(SK, s("META"))
+            .update_expression("SET cancel_pin_hash = :c, duress_pin_hash = :d")
+            .condition_expression("#status = :active")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":active", s("active"))
+            .expression_attribute_values(":c", s(cancel_pin_hash))
+            .expression_attribute_values(":d", s(duress_pin_hash))
+            .build()
+            .map_err(StoreError::aws)?;
+        let pii = Update::builder()
+            .table_name(&self.table)
+            .key(PK, s(device_pk(id)))
+            .key(SK, s("PII"))
+            .update_expression("SET contacts = :contacts")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":contacts", s(contacts))
+            .build()
+            .map_err(StoreError::aws)?;
+        let items = vec![
+            TransactWriteItem::builder().update(meta).build(),
+            TransactWriteItem::builder().update(pii).build(),
+        ];
+        transact(&self.client, items, StoreError::Conflict).await
+    }
+
+    /// A later press joined the open incident: presses keep joining until `until`.
+    pub fn extend_item(
+        &self,
+        id: &str,
+        incident: &str,
+        until: Timestamp,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key(PK, s(device_pk(id)))
+            .key(SK, s("META"))
+            .update_expression("SET open_until = :until ADD presses :one")
+            .condition_expression("open_incident = :id")
+            .expression_attribute_values(":until", n(until.as_millisecond()))
+            .expression_attribute_values(":id", s(incident))
+            .expression_attribute_values(":one", n(1))
+            .build()
+            .map_err(StoreError::aws)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// Records an unfounded incident from the device (written with the resolve).
+    pub fn unfounded_item(
+        &self,
+        device: &Device,
+        at: Timestamp,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let list = record_unfounded(&device.unfounded_at, at);
+        let json = serde_json::to_string(&list).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key(PK, s(device_pk(&device.id)))
+            .key(SK, s("META"))
+            .update_expression("SET unfounded_at = :list")
+            .expression_attribute_values(":list", s(json))
+            .build()
+            .map_err(StoreError::aws)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// Blocks the device until `until` (an admin's decision, with a reason).
+    pub async fn block(&self, id: &str, until: Timestamp, reason: &str) -> Result<(), StoreError> {
+        self.run(
+            self.update_meta(id)
+                .update_expression("SET blocked_until = :until, block_reason = :reason")
+                .condition_expression("attribute_exists(PK)")
+                .expression_attribute_values(":until", n(until.as_millisecond()))
+                .expression_attribute_values(":reason", s(reason)),
+        )
+        .await
+    }
+
+    /// Lifts a block.
+    pub async fn unblock(&self, id: &str) -> Result<(), StoreError> {
+        self.run(
+            self.update_meta(id)
+                .update_expression("REMOVE blocked_until, block_reason")
+                .condition_expression("attribute_exists(PK)"),
+        )
+        .await
+    }
+}

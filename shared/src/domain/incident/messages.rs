@@ -1,0 +1,226 @@
+//! What an incident says: its typed timeline, and the pages rendered for the panic
+//! topic (GSM-7, one segment, with the attributes subscriptions filter on).
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::{Incident, Page};
+use crate::domain::gsm7::{gsm7_len, truncate_gsm7};
+
+/// What happened to an incident, as its timeline records it (the stored word is
+/// [`Happened::as_str`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Happened {
+    /// Opened by a press or a 112 call.
+    Opened,
+    /// The press came without a usable location.
+    NoLocation,
+    /// Another press joined it.
+    PressJoined,
+    /// A responder owns it.
+    Acknowledged,
+    /// Resolved with an outcome.
+    Resolved,
+    /// An operator changed its kind or place.
+    Updated,
+    /// A note.
+    Note,
+    /// The operator called the citizen back after a cancel.
+    FollowedUp,
+    /// The citizen cancelled it with the PIN.
+    Cancelled,
+    /// The citizen used the duress PIN.
+    Duress,
+    /// The device is marked low-trust.
+    LowTrust,
+    /// Escalated to the next tier, or the top tier again.
+    Escalated,
+    /// The owner was paged again (unresolved past its timeout).
+    OwnerRepage,
+    /// Every tier and repeat used without an owner.
+    Exhausted,
+    /// A tier was paged.
+    Paged,
+    /// A paged tier was told to stand down.
+    StoodDown,
+    /// A paged tier was told it is cancelled or over.
+    CancelNotice,
+    /// The next escalation tick is on the queue.
+    TickScheduled,
+    /// The auditor re-drove a lost tick.
+    TickRedriven,
+    /// The emergency contacts' SMS is on the notify queue.
+    ContactsQueued,
+}
+
+impl Happened {
+    /// The stored word (what staff screens and the tests read).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Happened::Opened => "opened",
+            Happened::NoLocation => "no_location",
+            Happened::PressJoined => "press_joined",
+            Happened::Acknowledged => "acknowledged",
+            Happened::Resolved => "resolved",
+            Happened::Updated => "updated",
+            Happened::Note => "note",
+            Happened::FollowedUp => "followed_up",
+            Happened::Cancelled | Happened::CancelNotice => "cancelled",
+            Happened::Duress => "duress",
+            Happened::LowTrust => "low_trust",
+            Happened::Escalated => "escalated",
+            Happened::OwnerRepage => "owner_repage",
+            Happened::Exhausted => "exhausted",
+            Happened::Paged => "page",
+            Happened::StoodDown => "stand_down",
+            Happened::TickScheduled => "tick_scheduled",
+            Happened::TickRedriven => "tick_redriven",
+            Happened::ContactsQueued => "contacts_queued",
+        }
+    }
+}
+
+/// The system itself, on a timeline (the pager, the escalation).
+pub const SYSTEM: &str = "system";
+
+/// One line of an incident's timeline (append-only; staff read it, devices never).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    /// When.
+    pub at: Timestamp,
+    /// What happened (the word of a [`Happened`]).
+    pub what: String,
+    /// Who: `device:<id>`, `operator:<sub>`, `responder:<unit>`, `system`.
+    pub actor: String,
+    /// Details (tier, outcome, message id, note).
+    pub detail: Option<String>,
+}
+
+impl TimelineEntry {
+    /// An entry.
+    pub fn new(at: Timestamp, what: Happened, actor: &str, detail: Option<String>) -> Self {
+        Self {
+            at,
+            what: what.as_str().into(),
+            actor: actor.into(),
+            detail,
+        }
+    }
+}
+
+impl Page {
+    /// What sending this page records on the timeline.
+    pub fn happened(&self) -> Happened {
+        match self {
+            Page::Tier { .. } => Happened::Paged,
+            Page::StandDown { .. } => Happened::StoodDown,
+            Page::Cancelled { .. } => Happened::CancelNotice,
+            Page::Owner { .. } => Happened::OwnerRepage,
+            Page::Contacts => Happened::ContactsQueued,
+        }
+    }
+}
+
+/// A page's SNS message attributes (what subscriptions filter on).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageAttributes {
+    /// `kind`: the incident kind.
+    pub kind: String,
+    /// `sector`: the sector.
+    pub sector: String,
+    /// `tier`: `0`, `1`, … for tier pages and their stand-downs; `unit:<id>` for an
+    /// owner re-page (responders subscribe with their tier and `unit:<their id>`).
+    pub tier: String,
+    /// `event`: `page`, `stand_down`, `cancelled`, `owner_repage`.
+    pub event: String,
+}
+
+/// A page ready to publish: subject, GSM-7 text and attributes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundPage {
+    /// Unique per incident and page: the delivery key on the timeline.
+    pub key: String,
+    /// Text (GSM-7, at most 160 characters).
+    pub text: String,
+    /// Filter attributes.
+    pub attributes: PageAttributes,
+}
+
+/// Renders an owed page for the panic topic (`None` for [`Page::Contacts`], which
+/// goes to `notify`). `ack_link` is a signed link a responder can tap to own it.
+pub fn render(incident: &Incident, page: &Page, ack_link: Option<&str>) -> Option<OutboundPage> {
+    let code = &incident.id;
+    let kind = incident.kind.label();
+    let place = match (&incident.fix, &incident.location_text) {
+        (Some(fix), _) => {
+            let c = fix.coordinates;
+            let stale = if fix.is_stale() { " (lama)" } else { "" };
+            format!("maps.google.com/?q={:.5},{:.5}{stale}", c.lat(), c.lon())
+        }
+        (None, Some(text)) => text.clone(),
+        (None, None) => "lokasi tidak ada".into(),
+    };
+    let flags = format!(
+        "{}{}",
+        if incident.duress { " DURESS" } else { "" },
+        if incident.low_trust {
+            " (riwayat palsu)"
+        } else {
+            ""
+        }
+    );
+    let attrs = |tier: String, event: &str| PageAttributes {
+        kind: incident.kind.as_str().into(),
+        sector: incident.sector.clone(),
+        tier,
+        event: event.into(),
+    };
+    let (key, text, attributes) = match page {
+        Page::Tier { tier, round } => {
+            let repeat = if *round > 0 { " ULANG" } else { "" };
+            let head = format!(
+                "SIGAP{repeat} {code} {kind}{flags} T{tier} {} {place}. Balas 1 {code}",
+                incident.sector
+            );
+            // The tap-to-own link only when the page stays one segment with it.
+            let text = ack_link
+                .map(|link| format!("{head} atau buka {link}"))
+                .filter(|t| gsm7_len(t) <= 160)
+                .unwrap_or_else(|| format!("{head} utk menangani"));
+            (
+                format!("page#{tier}#{round}"),
+                text,
+                attrs(tier.to_string(), "page"),
+            )
+        }
+        Page::StandDown { tier } => (
+            format!("stand_down#{tier}"),
+            format!(
+                "SIGAP {code} sudah ditangani {}. Tidak perlu merespons.",
+                incident.owner.as_deref().unwrap_or("petugas")
+            ),
+            attrs(tier.to_string(), "stand_down"),
+        ),
+        Page::Cancelled { tier } => (
+            format!("cancelled#{tier}#{}", incident.version),
+            format!("SIGAP {code} dibatalkan/selesai. Tidak perlu merespons."),
+            attrs(tier.to_string(), "cancelled"),
+        ),
+        Page::Owner { round } => {
+            let unit = incident.owner.clone().unwrap_or_default();
+            (
+                format!("owner#{round}"),
+                format!(
+                    "SIGAP {code} {kind}{flags} masih terbuka ({unit}). Selesaikan atau laporkan status."
+                ),
+                attrs(format!("unit:{unit}"), "owner_repage"),
+            )
+        }
+        Page::Contacts => return None,
+    };
+    Some(OutboundPage {
+        key,
+        text: truncate_gsm7(&text, 160),
+        attributes,
+    })
+}

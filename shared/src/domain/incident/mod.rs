@@ -1,0 +1,498 @@
+//! Emergencies (Panic Button and Call Center 112): the incident state machine, its
+//! escalation, and what is paged when (architecture §7).
+//!
+//! An incident is `triggered` until a responder owns it (`acknowledged`), then
+//! `resolved` with an outcome; a citizen may `cancel` it within a window. Every
+//! change here is pure: the adapter writes the new incident in one conditional write
+//! (guarded by `version`), then carries out the pages the change left **owed** and
+//! marks them settled. Whoever finds owed pages that were never settled (a crashed
+//! handler, a redelivered tick, the auditor) sends them, so a page is never lost.
+//!
+//! Escalation follows the Grafana OnCall pattern: each scheduled tick carries the
+//! incident's current `token`; a tick whose token is no longer current is stale
+//! and does nothing, so duplicates and late ticks are harmless.
+
+mod escalation;
+mod messages;
+mod sectors;
+mod state;
+
+pub use escalation::*;
+pub use messages::*;
+pub use sectors::*;
+pub use state::*;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::location::Coordinates;
+use super::tracking_id::ALPHABET;
+
+/// What kind of emergency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentKind {
+    /// Crime (begal, robbery, assault).
+    Crime,
+    /// Medical emergency.
+    Medical,
+    /// Fire.
+    Fire,
+    /// Traffic accident.
+    Accident,
+    /// Flood, landslide, earthquake.
+    Disaster,
+    /// Anything else.
+    Other,
+}
+
+impl IncidentKind {
+    /// The wire name (also the SNS `kind` attribute).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IncidentKind::Crime => "crime",
+            IncidentKind::Medical => "medical",
+            IncidentKind::Fire => "fire",
+            IncidentKind::Accident => "accident",
+            IncidentKind::Disaster => "disaster",
+            IncidentKind::Other => "other",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(raw: &str) -> Option<Self> {
+        Some(match raw.trim() {
+            "crime" => IncidentKind::Crime,
+            "medical" => IncidentKind::Medical,
+            "fire" => IncidentKind::Fire,
+            "accident" => IncidentKind::Accident,
+            "disaster" => IncidentKind::Disaster,
+            "other" => IncidentKind::Other,
+            _ => return None,
+        })
+    }
+
+    /// The label responders read in a page (Indonesian, upper case, GSM-7).
+    pub fn label(self) -> &'static str {
+        match self {
+            IncidentKind::Crime => "KEJAHATAN",
+            IncidentKind::Medical => "MEDIS",
+            IncidentKind::Fire => "KEBAKARAN",
+            IncidentKind::Accident => "KECELAKAAN",
+            IncidentKind::Disaster => "BENCANA",
+            IncidentKind::Other => "DARURAT LAIN",
+        }
+    }
+}
+
+/// Where an incident stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentState {
+    /// Paging and escalating: nobody owns it yet.
+    Triggered,
+    /// A responder owns it; escalation has stopped.
+    Acknowledged,
+    /// Done, with an outcome.
+    Resolved,
+    /// Cancelled by the citizen with the PIN (an operator still follows it up).
+    Cancelled,
+}
+
+/// How a resolved incident turned out (Resgrid's outcomes; measures the prank rate).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// A real emergency.
+    Founded,
+    /// No emergency (prank, accidental press).
+    Unfounded,
+    /// Real but minor.
+    Minor,
+}
+
+/// Where the incident came from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Source {
+    /// A registered device's panic button.
+    PanicButton {
+        /// The device id.
+        device: String,
+    },
+    /// A 112 call recorded by an operator.
+    Call112 {
+        /// The operator's subject.
+        operator: String,
+    },
+}
+
+/// A location fix as the phone reported it: honest about its quality.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Fix {
+    /// The point.
+    pub coordinates: Coordinates,
+    /// Accuracy radius in metres, as reported.
+    pub accuracy_m: Option<f64>,
+    /// Age of the fix when the press was sent, in seconds.
+    pub fix_age_s: Option<u32>,
+}
+
+/// A fix older than this is shown but flagged stale (Resgrid drops fixes after 30 min).
+pub const STALE_FIX_SECONDS: u32 = 30 * 60;
+
+impl Fix {
+    /// True when the phone's fix was too old to trust for dispatch.
+    pub fn is_stale(&self) -> bool {
+        self.fix_age_s.is_some_and(|age| age > STALE_FIX_SECONDS)
+    }
+}
+
+/// An emergency incident.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Incident {
+    /// The incident code, e.g. `INC-7KX3QM` (what responders text back).
+    pub id: String,
+    /// What kind of emergency.
+    pub kind: IncidentKind,
+    /// Where it stands.
+    pub state: IncidentState,
+    /// Set when resolved.
+    pub outcome: Option<Outcome>,
+    /// Panic button or 112 call.
+    pub source: Source,
+    /// The sector paged (from the coordinates, or the operator's choice).
+    pub sector: String,
+    /// The newest location fix, if any (a press without one still pages).
+    pub fix: Option<Fix>,
+    /// Location as words (a 112 caller's description).
+    pub location_text: Option<String>,
+    /// When it opened.
+    pub opened_at: Timestamp,
+    /// Presses folded into it (1 for a single press; 0 for a 112 call).
+    pub presses: u32,
+    /// The latest press.
+    pub last_press_at: Option<Timestamp>,
+    /// The policy frozen at opening.
+    pub policy: PagingPolicy,
+    /// Escalation state.
+    pub escalation: Escalation,
+    /// The responder unit that owns it.
+    pub owner: Option<String>,
+    /// When it was acknowledged.
+    pub acknowledged_at: Option<Timestamp>,
+    /// When it was resolved or cancelled.
+    pub closed_at: Option<Timestamp>,
+    /// Cancelled with the duress PIN: looks cancelled to the device, escalated here.
+    pub duress: bool,
+    /// The device has a history of unfounded presses: still paged, marked so.
+    pub low_trust: bool,
+    /// A cancelled incident waits for an operator's follow-up call.
+    pub follow_up: bool,
+    /// Optimistic-concurrency version.
+    pub version: u64,
+}
+
+/// Why a change was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IncidentError {
+    /// The incident is not in a state that allows this.
+    #[error("incident is {0:?}")]
+    WrongState(IncidentState),
+    /// The cancel window has passed.
+    #[error("the cancel window has passed")]
+    CancelWindowPassed,
+}
+
+/// Shape of an incident code: `INC-` + six symbols of the tracking-id alphabet.
+pub const CODE_PREFIX: &str = "INC-";
+
+/// An incident code from random bytes (`None` if they run out; give 16).
+pub fn incident_code(bytes: &[u8]) -> Option<String> {
+    let symbols: String = bytes
+        .iter()
+        .filter(|&&b| b < 240)
+        .map(|&b| char::from(ALPHABET[usize::from(b) % ALPHABET.len()]))
+        .take(6)
+        .collect();
+    (symbols.len() == 6).then(|| format!("{CODE_PREFIX}{symbols}"))
+}
+
+/// Parses a code as a responder types it (`inc-7kx3qm`, `7KX3QM`, `INC 7KX3QM`).
+pub fn parse_incident_code(raw: &str) -> Option<String> {
+    let upper: String = raw
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    let symbols = upper.strip_prefix("INC").unwrap_or(&upper);
+    (symbols.len() == 6 && symbols.bytes().all(|b| ALPHABET.contains(&b)))
+        .then(|| format!("{CODE_PREFIX}{symbols}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn opened() -> Incident {
+        open(
+            Opening {
+                id: "INC-7KX3QM".into(),
+                kind: IncidentKind::Crime,
+                source: Source::PanicButton {
+                    device: "d1".into(),
+                },
+                sector: "bojonagara".into(),
+                fix: None,
+                location_text: None,
+                policy: PagingPolicy::default(),
+                low_trust: false,
+                token: "t0".into(),
+            },
+            at("2026-11-28T12:00:00Z"),
+        )
+    }
+
+    fn act(decision: TickDecision) -> Incident {
+        match decision {
+            TickDecision::Act(next) => *next,
+            other => panic!("expected Act, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn escalates_tier_by_tier_then_repeats_the_top_then_stops() {
+        let mut inc = settle(&opened());
+        let mut now = at("2026-11-28T12:00:00Z");
+        let mut pages = Vec::new();
+        for i in 0..10 {
+            let Some(due) = inc.escalation.next_tick_at else {
+                break;
+            };
+            now = due;
+            let token = inc.escalation.token.clone();
+            inc = act(tick(&inc, &token, now, format!("t{}", i + 1)));
+            pages.extend(inc.escalation.owed.clone());
+            inc = settle(&inc);
+        }
+        assert_eq!(
+            pages,
+            vec![
+                Page::Tier { tier: 1, round: 0 },
+                Page::Tier { tier: 2, round: 0 },
+                Page::Tier { tier: 2, round: 1 },
+                Page::Tier { tier: 2, round: 2 },
+                Page::Tier { tier: 2, round: 3 },
+            ]
+        );
+        assert!(inc.escalation.exhausted);
+        assert_eq!(inc.escalation.paged_tiers, vec![0, 1, 2]);
+        // 60 + 90 + 4 × 120 seconds after opening.
+        assert_eq!(now, at("2026-11-28T12:10:30Z"));
+    }
+
+    #[test]
+    fn stale_duplicate_early_and_resumed_ticks() {
+        let inc = opened();
+        let due = inc.escalation.next_tick_at.unwrap();
+        assert_eq!(
+            tick(&inc, "t0", at("2026-11-28T12:00:10Z"), "t1".into()),
+            TickDecision::Early { due }
+        );
+        assert_eq!(tick(&inc, "nope", due, "t1".into()), TickDecision::Stale);
+        let next = act(tick(&inc, "t0", due, "t1".into()));
+        // The same tick again, before its pages were settled: finish them.
+        assert_eq!(tick(&next, "t0", due, "t2".into()), TickDecision::Resume);
+        // ... and after: nothing.
+        assert_eq!(
+            tick(&settle(&next), "t0", due, "t2".into()),
+            TickDecision::Stale
+        );
+    }
+
+    #[test]
+    fn ack_stands_down_every_paged_tier_and_times_out_to_the_owner() {
+        let inc = settle(&act(tick(
+            &settle(&opened()),
+            "t0",
+            at("2026-11-28T12:01:00Z"),
+            "t1".into(),
+        )));
+        let now = at("2026-11-28T12:01:30Z");
+        let acked = acknowledge(&inc, "polsek-sukajadi", now, "t2".into()).unwrap();
+        assert_eq!(
+            acked.escalation.owed,
+            vec![Page::StandDown { tier: 0 }, Page::StandDown { tier: 1 }]
+        );
+        assert_eq!(
+            acknowledge(&acked, "other", now, "t3".into()),
+            Err(IncidentError::WrongState(IncidentState::Acknowledged))
+        );
+        // The old escalation tick is stale now.
+        assert_eq!(
+            tick(
+                &settle(&acked),
+                "t1",
+                at("2026-11-28T12:02:30Z"),
+                "x".into()
+            ),
+            TickDecision::Stale
+        );
+        let due = acked.escalation.next_tick_at.unwrap();
+        assert_eq!(due, at("2026-11-28T12:31:30Z"));
+        let repaged = act(tick(&settle(&acked), "t2", due, "t3".into()));
+        assert_eq!(repaged.escalation.owed, vec![Page::Owner { round: 1 }]);
+        let out = render(&repaged, &Page::Owner { round: 1 }, None).unwrap();
+        assert_eq!(out.attributes.tier, "unit:polsek-sukajadi");
+        let resolved = resolve(&settle(&repaged), Outcome::Founded, due, "t4".into()).unwrap();
+        assert_eq!(resolved.escalation.owed, vec![]);
+        assert_eq!(resolved.escalation.next_tick_at, None);
+    }
+
+    #[test]
+    fn cancel_and_duress() {
+        let inc = settle(&opened());
+        let soon = at("2026-11-28T12:01:00Z");
+        let cancelled = cancel(&inc, PinKind::Cancel, soon, "t1".into()).unwrap();
+        assert_eq!(cancelled.state, IncidentState::Cancelled);
+        assert!(cancelled.follow_up);
+        assert_eq!(cancelled.escalation.owed, vec![Page::Cancelled { tier: 0 }]);
+        let duress = cancel(&inc, PinKind::Duress, soon, "t1".into()).unwrap();
+        assert_eq!(duress.state, IncidentState::Triggered);
+        assert!(duress.duress);
+        assert_eq!(
+            duress.escalation.owed,
+            vec![Page::Tier { tier: 2, round: 0 }]
+        );
+        assert!(
+            render(&duress, &duress.escalation.owed[0], None)
+                .unwrap()
+                .text
+                .contains("DURESS")
+        );
+        assert_eq!(
+            cancel(
+                &inc,
+                PinKind::Cancel,
+                at("2026-11-28T12:03:00Z"),
+                "t".into()
+            ),
+            Err(IncidentError::CancelWindowPassed)
+        );
+    }
+
+    #[test]
+    fn settling_keeps_what_a_newer_change_added() {
+        let inc = opened();
+        assert_eq!(
+            inc.escalation.owed,
+            vec![Page::Tier { tier: 0, round: 0 }, Page::Contacts]
+        );
+        let sent = inc.escalation.owed.clone();
+        // An ack landed before the press handler settled its pages.
+        let acked = acknowledge(&inc, "u", at("2026-11-28T12:00:05Z"), "t1".into()).unwrap();
+        let settled = settle_sent(&acked, &sent, Some("t0"));
+        assert_eq!(settled.escalation.owed, vec![Page::StandDown { tier: 0 }]);
+        assert!(
+            settled.escalation.tick_owed,
+            "the ack's own tick is still owed"
+        );
+    }
+
+    #[test]
+    fn presses_join_within_the_window() {
+        let inc = opened();
+        assert!(inc.joins(at("2026-11-28T12:09:00Z")));
+        let joined = join(&inc, None, at("2026-11-28T12:09:00Z"));
+        assert_eq!(joined.presses, 2);
+        assert!(joined.joins(at("2026-11-28T12:18:00Z")));
+        assert!(!joined.joins(at("2026-11-28T12:20:00Z")));
+    }
+
+    #[test]
+    fn pages_are_short_gsm7_with_code_and_ack_instruction() {
+        let mut inc = opened();
+        inc.fix = Some(Fix {
+            coordinates: Coordinates::parse(-6.9025, 107.6188).unwrap(),
+            accuracy_m: Some(12.0),
+            fix_age_s: Some(5),
+        });
+        let page = render(&inc, &Page::Tier { tier: 0, round: 0 }, None).unwrap();
+        assert_eq!(
+            page.text,
+            "SIGAP INC-7KX3QM KEJAHATAN T0 bojonagara maps.google.com/?q=-6.90250,107.61880. Balas 1 INC-7KX3QM utk menangani"
+        );
+        assert_eq!(
+            page.attributes,
+            PageAttributes {
+                kind: "crime".into(),
+                sector: "bojonagara".into(),
+                tier: "0".into(),
+                event: "page".into()
+            }
+        );
+        let linked = render(
+            &inc,
+            &Page::Tier { tier: 0, round: 0 },
+            Some("sigap.id/a/INC-7KX3QM/0abcdef123456"),
+        )
+        .unwrap();
+        assert!(
+            linked
+                .text
+                .ends_with("Balas 1 INC-7KX3QM atau buka sigap.id/a/INC-7KX3QM/0abcdef123456"),
+            "{}",
+            linked.text
+        );
+        assert!(linked.text.chars().count() <= 160);
+        // Too long for one segment: the SMS ack alone.
+        let long = render(
+            &inc,
+            &Page::Tier { tier: 0, round: 0 },
+            Some("https://abcdefghij.execute-api.ap-southeast-3.amazonaws.com/a/INC-7KX3QM/0abcdef123456"),
+        )
+        .unwrap();
+        assert_eq!(long.text, page.text);
+    }
+
+    #[test]
+    fn codes_parse_loosely() {
+        let code = incident_code(&[0, 1, 2, 3, 250, 4, 5, 6]).unwrap();
+        assert_eq!(code, "INC-234567");
+        assert_eq!(
+            parse_incident_code("inc-234567").as_deref(),
+            Some("INC-234567")
+        );
+        assert_eq!(
+            parse_incident_code(" 234567 ").as_deref(),
+            Some("INC-234567")
+        );
+        assert_eq!(parse_incident_code("INC-23456"), None);
+        assert_eq!(parse_incident_code("INC-O34567"), None);
+    }
+
+    #[test]
+    fn sectors_from_coordinates() {
+        let sectors = bundled_sectors();
+        assert_eq!(sectors.len(), 6);
+        let gedung_sate = Coordinates::parse(-6.9025, 107.6188).ok();
+        assert_eq!(sector_for(&sectors, gedung_sate), "cibeunying");
+        let tegallega_park = Coordinates::parse(-6.9378, 107.6036).ok();
+        assert_eq!(sector_for(&sectors, tegallega_park), "tegallega");
+        assert_eq!(sector_for(&sectors, None), CITY_SECTOR);
+    }
+
+    #[test]
+    fn policies_are_checked() {
+        assert!(PagingPolicy::default().validate().is_ok());
+        let bad = PagingPolicy {
+            ack_timeouts_s: vec![],
+            ..PagingPolicy::default()
+        };
+        assert!(bad.validate().is_err());
+    }
+}

@@ -1,0 +1,293 @@
+//! The incident state machine: open, join, acknowledge, resolve, cancel (or duress),
+//! and the operator's changes. Each returns the next version; the pages it owes are
+//! on its escalation.
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::{
+    Escalation, Fix, Incident, IncidentError, IncidentKind, IncidentState, Outcome, Page,
+    PagingPolicy, Source,
+};
+
+/// What opens an incident.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Opening {
+    /// Code.
+    pub id: String,
+    /// Kind.
+    pub kind: IncidentKind,
+    /// Source.
+    pub source: Source,
+    /// Sector to page.
+    pub sector: String,
+    /// Fix, if any.
+    pub fix: Option<Fix>,
+    /// Location in words.
+    pub location_text: Option<String>,
+    /// Policy to freeze.
+    pub policy: PagingPolicy,
+    /// Device marked low-trust.
+    pub low_trust: bool,
+    /// The first token.
+    pub token: String,
+}
+
+/// Opens an incident at `now`: tier 0 is owed at once and its ack tick is scheduled.
+pub fn open(opening: Opening, now: Timestamp) -> Incident {
+    let presses = u32::from(matches!(opening.source, Source::PanicButton { .. }));
+    let next = now.saturating_add(opening.policy.ack_timeout(0)).ok();
+    Incident {
+        id: opening.id,
+        kind: opening.kind,
+        state: IncidentState::Triggered,
+        outcome: None,
+        source: opening.source,
+        sector: opening.sector,
+        fix: opening.fix,
+        location_text: opening.location_text,
+        opened_at: now,
+        presses,
+        last_press_at: (presses > 0).then_some(now),
+        policy: opening.policy,
+        escalation: Escalation {
+            token: opening.token,
+            caused_by: None,
+            tier: 0,
+            round: 0,
+            next_tick_at: next,
+            owed: if presses > 0 {
+                vec![Page::Tier { tier: 0, round: 0 }, Page::Contacts]
+            } else {
+                vec![Page::Tier { tier: 0, round: 0 }]
+            },
+            tick_owed: next.is_some(),
+            paged_tiers: vec![0],
+            exhausted: false,
+        },
+        owner: None,
+        acknowledged_at: None,
+        closed_at: None,
+        duress: false,
+        low_trust: opening.low_trust,
+        follow_up: false,
+        version: 1,
+    }
+}
+
+impl Incident {
+    /// Open: still paging or owned.
+    pub fn is_open(&self) -> bool {
+        matches!(
+            self.state,
+            IncidentState::Triggered | IncidentState::Acknowledged
+        )
+    }
+
+    /// A press from the same device joins this incident (open and within the window).
+    pub fn joins(&self, now: Timestamp) -> bool {
+        let window = SignedDuration::from_secs(i64::from(self.policy.dedup_window_s));
+        let since = self.last_press_at.unwrap_or(self.opened_at);
+        self.is_open() && now.duration_since(since) <= window
+    }
+
+    pub(super) fn rotate(&mut self, new_token: String, caused_by: Option<String>) {
+        self.escalation.caused_by = caused_by;
+        self.escalation.token = new_token;
+        self.version += 1;
+    }
+
+    /// Whether the next tick must be put on the queue (set after every decision
+    /// that schedules one).
+    pub(super) fn schedule_tick(&mut self) {
+        self.escalation.tick_owed = self.escalation.next_tick_at.is_some();
+    }
+
+    pub(super) fn tell_paged(&self, page: fn(u8) -> Page) -> Vec<Page> {
+        self.escalation
+            .paged_tiers
+            .iter()
+            .map(|&t| page(t))
+            .collect()
+    }
+}
+
+/// Another press joined the incident: counted, newest fix kept, nobody paged again.
+pub fn join(incident: &Incident, fix: Option<Fix>, now: Timestamp) -> Incident {
+    let mut next = incident.clone();
+    next.presses += 1;
+    next.last_press_at = Some(now);
+    if fix.is_some() {
+        next.fix = fix;
+    }
+    next.version += 1;
+    next
+}
+
+/// A responder unit takes ownership: escalation stops, every paged tier stands down,
+/// and the resolve timer starts.
+pub fn acknowledge(
+    incident: &Incident,
+    unit: &str,
+    now: Timestamp,
+    new_token: String,
+) -> Result<Incident, IncidentError> {
+    if incident.state != IncidentState::Triggered {
+        return Err(IncidentError::WrongState(incident.state));
+    }
+    let mut next = incident.clone();
+    next.rotate(new_token, None);
+    next.state = IncidentState::Acknowledged;
+    next.owner = Some(unit.to_string());
+    next.acknowledged_at = Some(now);
+    next.escalation.round = 0;
+    next.escalation.exhausted = false;
+    next.escalation
+        .owed
+        .extend(incident.tell_paged(|tier| Page::StandDown { tier }));
+    next.escalation.next_tick_at = now.saturating_add(incident.policy.resolve_timeout()).ok();
+    next.schedule_tick();
+    Ok(next)
+}
+
+/// Closes an open incident with an outcome. Resolved before anyone owned it, the
+/// paged tiers are told it is over.
+pub fn resolve(
+    incident: &Incident,
+    outcome: Outcome,
+    now: Timestamp,
+    new_token: String,
+) -> Result<Incident, IncidentError> {
+    if !incident.is_open() {
+        return Err(IncidentError::WrongState(incident.state));
+    }
+    let mut next = incident.clone();
+    next.rotate(new_token, None);
+    next.state = IncidentState::Resolved;
+    next.outcome = Some(outcome);
+    next.closed_at = Some(now);
+    next.follow_up = false;
+    next.escalation.next_tick_at = None;
+    next.escalation.tick_owed = false;
+    if incident.state == IncidentState::Triggered {
+        next.escalation
+            .owed
+            .extend(incident.tell_paged(|tier| Page::Cancelled { tier }));
+    }
+    Ok(next)
+}
+
+/// Which PIN the citizen entered to cancel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PinKind {
+    /// The cancel PIN: a real cancel.
+    Cancel,
+    /// The duress PIN: looks like a cancel, escalates silently to the top tier.
+    Duress,
+}
+
+/// A cancel with a PIN. A real cancel tells everyone paged and leaves a follow-up
+/// for an operator (a cancel is not proof of safety). A duress cancel keeps the
+/// incident triggered, jumps to the top tier and flags it; the device is answered
+/// exactly as for a cancel.
+pub fn cancel(
+    incident: &Incident,
+    pin: PinKind,
+    now: Timestamp,
+    new_token: String,
+) -> Result<Incident, IncidentError> {
+    if !incident.is_open() {
+        return Err(IncidentError::WrongState(incident.state));
+    }
+    let window = SignedDuration::from_secs(i64::from(incident.policy.cancel_window_s));
+    if now.duration_since(incident.opened_at) > window {
+        return Err(IncidentError::CancelWindowPassed);
+    }
+    let mut next = incident.clone();
+    next.rotate(new_token, None);
+    match pin {
+        PinKind::Cancel => {
+            next.state = IncidentState::Cancelled;
+            next.closed_at = Some(now);
+            next.follow_up = true;
+            next.escalation.next_tick_at = None;
+            next.escalation.tick_owed = false;
+            next.escalation
+                .owed
+                .extend(incident.tell_paged(|tier| Page::Cancelled { tier }));
+        }
+        PinKind::Duress => {
+            let top = incident.policy.top_tier();
+            next.duress = true;
+            next.state = IncidentState::Triggered;
+            next.owner = None;
+            next.escalation.tier = top;
+            next.escalation.round = 0;
+            next.escalation.exhausted = false;
+            if !next.escalation.paged_tiers.contains(&top) {
+                next.escalation.paged_tiers.push(top);
+            }
+            next.escalation.owed.push(Page::Tier {
+                tier: top,
+                round: 0,
+            });
+            next.escalation.next_tick_at =
+                now.saturating_add(incident.policy.ack_timeout(top)).ok();
+            next.schedule_tick();
+        }
+    }
+    Ok(next)
+}
+
+/// The incident marked low-trust (still paged, marked so in later pages).
+pub fn mark_low_trust(incident: &Incident) -> Incident {
+    let mut next = incident.clone();
+    next.low_trust = true;
+    next.version += 1;
+    next
+}
+
+/// A new version carrying nothing but a timeline line (a note).
+pub fn touched(incident: &Incident) -> Incident {
+    let mut next = incident.clone();
+    next.version += 1;
+    next
+}
+
+/// The operator called the citizen back after a cancel: off the follow-up queue.
+pub fn followed_up(incident: &Incident) -> Incident {
+    let mut next = incident.clone();
+    next.follow_up = false;
+    next.version += 1;
+    next
+}
+
+/// An operator's update of a 112 incident: notes are timeline entries; these change
+/// the record.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OperatorUpdate {
+    /// A new kind.
+    pub kind: Option<IncidentKind>,
+    /// A better location.
+    pub fix: Option<Fix>,
+    /// A better description of the place.
+    pub location_text: Option<String>,
+}
+
+/// Applies an operator's update (the sector stays: the page has gone out).
+pub fn update(incident: &Incident, change: &OperatorUpdate) -> Result<Incident, IncidentError> {
+    if !incident.is_open() {
+        return Err(IncidentError::WrongState(incident.state));
+    }
+    let mut next = incident.clone();
+    if let Some(kind) = change.kind {
+        next.kind = kind;
+    }
+    if let Some(fix) = change.fix {
+        next.fix = Some(fix);
+    }
+    if let Some(text) = &change.location_text {
+        next.location_text = Some(text.clone());
+    }
+    next.version += 1;
+    Ok(next)
+}

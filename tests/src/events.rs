@@ -1,0 +1,221 @@
+//! Events as Lambda delivers them (API Gateway v2 requests, staff claims, signed webhooks) and HTTP calls to devstack.
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+/// Builds an API Gateway HTTP API (v2) request the way Lambda delivers it.
+pub fn api_request(
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> lambda_http::Request {
+    lambda_http::request::from_str(&api_event(method, path, headers, body).to_string()).unwrap()
+}
+
+/// The API Gateway HTTP API (v2) event of [`api_request`], as JSON (what a function
+/// process reads from the Runtime API).
+pub fn api_event(
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> serde_json::Value {
+    let headers: serde_json::Map<String, serde_json::Value> = headers
+        .iter()
+        .map(|(k, v)| (k.to_lowercase(), serde_json::json!(v)))
+        .collect();
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
+    let mut event = serde_json::json!({
+        "version": "2.0",
+        "routeKey": format!("{method} {path}"),
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "test", "domainName": "test.local",
+            "domainPrefix": "test", "requestId": "req", "routeKey": format!("{method} {path}"),
+            "stage": "$default", "time": "28/Nov/2026:00:00:00 +0000", "timeEpoch": 0,
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "198.51.100.7", "userAgent": "test"}
+        },
+        "isBase64Encoded": false
+    });
+    if let Some(body) = body {
+        event["body"] = serde_json::json!(body);
+    }
+    if !query.is_empty() {
+        event["queryStringParameters"] = query_parameters(query);
+    }
+    event
+}
+
+/// A query string as API Gateway passes it to Lambda: decoded, one value per name
+/// (repeated names joined with commas).
+fn query_parameters(query: &str) -> serde_json::Value {
+    let mut params = serde_json::Map::new();
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        let joined = match params.get(k.as_ref()).and_then(|old| old.as_str()) {
+            Some(old) => format!("{old},{v}"),
+            None => v.into_owned(),
+        };
+        params.insert(k.into_owned(), serde_json::json!(joined));
+    }
+    serde_json::Value::Object(params)
+}
+
+/// An HTTP response read whole: status, headers, body parsed as JSON (or `Null`).
+pub struct HttpReply {
+    /// Status code.
+    pub status: u16,
+    /// Headers.
+    pub headers: hyper::HeaderMap,
+    /// Body as JSON.
+    pub json: serde_json::Value,
+    /// Body as text (invalid UTF-8 replaced), for XML and HTML answers.
+    pub text: String,
+}
+
+/// Reads a `lambda_http` response the handler returned.
+pub fn reply(response: lambda_http::Response<lambda_http::Body>) -> HttpReply {
+    let (parts, body) = response.into_parts();
+    let bytes: &[u8] = body.as_ref();
+    HttpReply {
+        status: parts.status.as_u16(),
+        headers: parts.headers,
+        json: serde_json::from_slice(bytes).unwrap_or(serde_json::Value::Null),
+        text: String::from_utf8_lossy(bytes).into_owned(),
+    }
+}
+
+/// Sends a real HTTP request (to devstack) and reads the reply.
+pub async fn http(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> HttpReply {
+    http_bytes(method, url, headers, body.unwrap_or_default().as_bytes()).await
+}
+
+/// One HTTP request whose body is any bytes (not necessarily UTF-8).
+pub async fn http_bytes(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> HttpReply {
+    let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let mut request = hyper::Request::builder().method(method).uri(url);
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    let request = request
+        .body(Full::new(Bytes::copy_from_slice(body)))
+        .unwrap();
+    let response = client.request(request).await.unwrap();
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    HttpReply {
+        status,
+        headers,
+        json: serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+        text: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+/// A staff request as API Gateway delivers it after its JWT authorizer accepted a
+/// token of `subject` in `groups` (for calling the backoffice handler in-process).
+pub fn staff_request(
+    method: &str,
+    path: &str,
+    subject: &str,
+    groups: &[&str],
+    body: Option<&str>,
+) -> lambda_http::Request {
+    lambda_http::request::from_str(&staff_event(method, path, subject, groups, body).to_string())
+        .unwrap()
+}
+
+/// The event of [`staff_request`], as JSON.
+pub fn staff_event(
+    method: &str,
+    path: &str,
+    subject: &str,
+    groups: &[&str],
+    body: Option<&str>,
+) -> serde_json::Value {
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
+    let mut full = serde_json::json!({
+        "version": "2.0",
+        "routeKey": format!("{method} {path}"),
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json"},
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "test", "domainName": "test.local",
+            "domainPrefix": "test", "requestId": "req", "routeKey": format!("{method} {path}"),
+            "stage": "$default", "time": "28/Nov/2026:00:00:00 +0000", "timeEpoch": 0,
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "198.51.100.9", "userAgent": "test"},
+            "authorizer": {"jwt": {"claims": {"sub": subject, "cognito:groups": format!("[{}]", groups.join(" "))}}}
+        },
+        "isBase64Encoded": false
+    });
+    if let Some(body) = body {
+        full["body"] = serde_json::json!(body);
+    }
+    if !query.is_empty() {
+        full["rawQueryString"] = serde_json::json!(query);
+        full["queryStringParameters"] = query_parameters(query);
+    }
+    full
+}
+
+/// A Twilio inbound-SMS webhook (`form`, signed with `signature`) as API Gateway
+/// passes it on for a request to `https://{host}/sms/twilio`.
+pub fn twilio_event(host: &str, signature: &str, form: &str) -> serde_json::Value {
+    api_event(
+        "POST",
+        "/sms/twilio",
+        &[
+            ("host", host),
+            ("x-forwarded-proto", "https"),
+            ("content-type", "application/x-www-form-urlencoded"),
+            ("x-twilio-signature", signature),
+        ],
+        Some(form),
+    )
+}
+
+/// An HMAC key for a secret a test signs with.
+pub fn hmac_key(secret: &str) -> sigap::domain::signature::HmacKey {
+    sigap::domain::signature::HmacKey::new("test", secret.as_bytes()).unwrap()
+}
+
+/// The headers a device (`device`) or the SMS gateway (`None`) sends with a `body`
+/// signed now with `secret`.
+pub fn signed_headers(
+    secret: &str,
+    device: Option<&str>,
+    body: &str,
+) -> Vec<(&'static str, String)> {
+    let timestamp = jiff::Timestamp::now().as_second();
+    let mut headers = vec![
+        ("content-type", "application/json".to_string()),
+        ("x-sigap-timestamp", timestamp.to_string()),
+        (
+            "x-sigap-signature",
+            sigap::domain::signature::gateway_signature(
+                &hmac_key(secret),
+                timestamp,
+                body.as_bytes(),
+            ),
+        ),
+    ];
+    if let Some(device) = device {
+        headers.push(("x-sigap-device", device.to_string()));
+    }
+    headers
+}
