@@ -219,3 +219,10 @@ pub fn signed_headers(
     }
     headers
 }
+
+/// True when an answer tells a client to send the same request again later: 503, or
+/// 409 `request_in_progress` (another attempt holds the idempotency key).
+pub fn retry_later(reply: &HttpReply) -> bool {
+    reply.status == 503
+        || (reply.status == 409 && reply.json["error"]["code"] == "request_in_progress")
+}

@@ -56,11 +56,29 @@ const JSON: (&str, &str) = ("content-type", "application/json");
 pub async fn post(app: &WebIntake, body: &str, extra: &[(&str, &str)]) -> sigap_tests::HttpReply {
     let mut headers = vec![JSON];
     headers.extend_from_slice(extra);
-    reply(
-        handle(app, api_request("POST", "/reports", &headers, Some(body)))
-            .await
-            .unwrap(),
-    )
+    let submit = || async {
+        reply(
+            handle(app, api_request("POST", "/reports", &headers, Some(body)))
+                .await
+                .unwrap(),
+        )
+    };
+    let mut answer = submit().await;
+    // A 503 (moto stalled by another test's state dump) is retried as a client is
+    // told to: the same request makes the same report. (A 409 is left to the tests,
+    // which check it: their clock may never let the claim expire.)
+    for _ in 0..3 {
+        if answer.status != 503 {
+            break;
+        }
+        eprintln!(
+            "POST /reports answered {} {}; retrying",
+            answer.status, answer.json
+        );
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        answer = submit().await;
+    }
+    answer
 }
 
 /// The backoffice over the test stack.

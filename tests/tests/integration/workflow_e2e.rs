@@ -28,7 +28,22 @@ pub async fn call(
         headers.push(("x-reporter-token", r));
     }
     let body = body.map(|b| b.to_string());
-    http(method, url, &headers, body.as_deref()).await
+    let mut reply = http(method, url, &headers, body.as_deref()).await;
+    // A submission answered 503, or 409 while an attempt holds its key (moto stalled by
+    // another test's state dump), is retried as a client is told to: the same request
+    // makes the same report.
+    for _ in 0..3 {
+        if !(method == "POST" && url.ends_with("/reports") && sigap_tests::retry_later(&reply)) {
+            break;
+        }
+        eprintln!(
+            "POST {url} answered {} {}; retrying",
+            reply.status, reply.json
+        );
+        tokio::time::sleep(Duration::from_secs(if reply.status == 409 { 5 } else { 1 })).await;
+        reply = http(method, url, &headers, body.as_deref()).await;
+    }
+    reply
 }
 
 /// Waits until `phone` has received `n` SMS, then returns them all.
