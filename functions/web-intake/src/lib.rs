@@ -48,6 +48,7 @@ use sigap::runtime::ids::{IdGenerator, sha256_hex};
 use sigap::service::reports::{
     Asking, NewReport, Once, ReportIntake, Reports, ReportsParts, Submitted,
 };
+use sigap::service::retry_on_conflict;
 use tracing::info;
 
 /// Largest accepted request body. A report is text; photos come later by upload URL.
@@ -639,20 +640,6 @@ async fn citizen_action(
         [] => CitizenBody::default(),
         _ => parse_json(json_bytes(request, MAX_BODY_BYTES)?)?,
     };
-    let report = app
-        .reports
-        .store()
-        .get(&id)
-        .await
-        .map_err(|e| ApiError::unavailable_because("reading report", e))?
-        .ok_or_else(|| ApiError::not_found("Laporan tidak ditemukan."))?;
-    if !token_matches(&report, token) {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "invalid_reporter_token",
-            "Token pelapor tidak cocok dengan laporan ini.",
-        ));
-    }
     let text = |field: &Option<String>| field.clone().unwrap_or_default();
     let command = match action {
         "info" => Command::Answer {
@@ -671,10 +658,30 @@ async fn citizen_action(
         },
         _ => return Err(ApiError::not_found("Tindakan tidak dikenal.")),
     };
-    let change = app
-        .reports
-        .apply(&report, &command, &Asking::Citizen, Vec::new())
-        .await?;
+    // The citizen acts on the report as it is, not on a version they saw: a lost race
+    // (the sweep or an agency wrote first) is read again and decided again.
+    let change = retry_on_conflict(|| async {
+        let report = app
+            .reports
+            .store()
+            .get(&id)
+            .await
+            .map_err(|e| ApiError::unavailable_because("reading report", e))?
+            .ok_or_else(|| ApiError::not_found("Laporan tidak ditemukan."))?;
+        if !token_matches(&report, token) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "invalid_reporter_token",
+                "Token pelapor tidak cocok dengan laporan ini.",
+            ));
+        }
+        Ok::<_, ApiError>(
+            app.reports
+                .apply(&report, &command, &Asking::Citizen, Vec::new())
+                .await?,
+        )
+    })
+    .await?;
     info!(report_id = %id, action, status = %change.report.status, "citizen action");
     show(app, raw_id).await.or_else(|_| {
         // A confidential report has no public view; confirm the action anyway.
