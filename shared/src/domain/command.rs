@@ -171,62 +171,9 @@ impl Command {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::calendar::WorkingCalendar;
-    use crate::domain::deadline::{ClockKind, start_clock as clock};
-    use crate::domain::report::{Channel, ReportAction, ReportStatus};
-    use jiff::SignedDuration;
-
-    fn calendar() -> WorkingCalendar {
-        WorkingCalendar::bundled().unwrap()
-    }
-
-    fn policy(calendar: &WorkingCalendar) -> Policy<'_> {
-        Policy {
-            calendar,
-            verify_days: 2,
-            follow_up_days: 5,
-            close_days: 10,
-        }
-    }
-
-    /// Friday 20 November 2026, 10:00 WIB, plus `hours`.
-    fn at(hours: i64) -> Timestamp {
-        let start: Timestamp = "2026-11-20T03:00:00Z".parse().unwrap();
-        start
-            .checked_add(SignedDuration::from_hours(hours))
-            .unwrap()
-    }
-
-    fn pending() -> Report {
-        let cal = calendar();
-        Report {
-            title: "Jalan berlubang".into(),
-            description: "Lubang besar".into(),
-            category: "jalan-rusak".into(),
-            status: ReportStatus::PendingVerification,
-            clock: Some(clock(ClockKind::Verification, &cal, at(0), 2)),
-            version: 2,
-            ..Report::received(
-                TrackingId::from_random_bytes(&[9, 8, 7, 6, 5, 4]).unwrap(),
-                Channel::Web,
-                at(0),
-            )
-        }
-    }
-
-    fn admin() -> Actor {
-        Actor::Staff {
-            role: "admin".into(),
-            subject: "a-1".into(),
-        }
-    }
-
-    fn agency(id: &str) -> Actor {
-        Actor::Staff {
-            role: format!("agency:{id}"),
-            subject: format!("{id}-1"),
-        }
-    }
+    // The workflow's own fixtures: the same report, clock and staff as its tests.
+    use crate::domain::report::ReportAction;
+    use crate::domain::workflow::tests::{admin, agency, at, calendar, pending, policy};
 
     #[test]
     fn every_command_knows_its_asker_and_decides_as_its_operation() {

@@ -717,17 +717,17 @@ pub fn dispute(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::domain::calendar::wib;
     use crate::domain::report::Channel;
     use jiff::SignedDuration;
 
-    fn calendar() -> WorkingCalendar {
+    pub(crate) fn calendar() -> WorkingCalendar {
         WorkingCalendar::bundled().unwrap()
     }
 
-    fn policy(calendar: &WorkingCalendar) -> Policy<'_> {
+    pub(crate) fn policy(calendar: &WorkingCalendar) -> Policy<'_> {
         Policy {
             calendar,
             verify_days: 2,
@@ -737,14 +737,14 @@ mod tests {
     }
 
     /// Friday 20 November 2026, 10:00 WIB, plus `hours`.
-    fn at(hours: i64) -> Timestamp {
+    pub(crate) fn at(hours: i64) -> Timestamp {
         let start: Timestamp = "2026-11-20T03:00:00Z".parse().unwrap();
         start
             .checked_add(SignedDuration::from_hours(hours))
             .unwrap()
     }
 
-    fn pending() -> Report {
+    pub(crate) fn pending() -> Report {
         let cal = calendar();
         Report {
             title: "Jalan berlubang".into(),
@@ -761,14 +761,14 @@ mod tests {
         }
     }
 
-    fn admin() -> Actor {
+    pub(crate) fn admin() -> Actor {
         Actor::Staff {
             role: "admin".into(),
             subject: "a-1".into(),
         }
     }
 
-    fn agency(id: &str) -> Actor {
+    pub(crate) fn agency(id: &str) -> Actor {
         Actor::Staff {
             role: format!("agency:{id}"),
             subject: format!("{id}-1"),
