@@ -31,9 +31,9 @@ use serde_json::{Value, json};
 use sigap::adapters::api_keys::ApiKeyStore;
 use sigap::adapters::calendar::{CalendarCache, CalendarStore};
 use sigap::adapters::catalog::{CatalogCache, CatalogStore};
-use sigap::adapters::inbound::InboundStore;
 use sigap::adapters::queue::JsonQueue;
 use sigap::adapters::reports::{QUEUE_NEEDS_INFO, QUEUE_VERIFY, ReportStore};
+use sigap::adapters::senders::SenderStore;
 use sigap::domain::calendar::{
     CalendarError, HolidayData, WorkingCalendar, wib_rfc3339 as local_time,
 };
@@ -89,7 +89,7 @@ impl Config {
 /// Everything the handler needs, built once per process.
 pub struct Backoffice {
     reports: Reports,
-    inbound: InboundStore,
+    senders: SenderStore,
     api_keys: ApiKeyStore,
     clock: Arc<dyn Clock>,
     sender_key: SenderKey,
@@ -115,7 +115,7 @@ impl Backoffice {
                 working_days: config.working_days,
                 clock: clock.clone(),
             }),
-            inbound: InboundStore::new(dynamodb.clone(), table),
+            senders: SenderStore::new(dynamodb.clone(), table),
             api_keys: ApiKeyStore::new(dynamodb.clone(), table),
             clock,
             sender_key: SenderKey::new(config.sender_hash_key.expose_secret())?,

@@ -12,7 +12,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
-use sigap::adapters::inbound::BlockedSender;
+use sigap::adapters::senders::BlockedSender;
 use sigap::domain::contact::PhoneNumber;
 use sigap::domain::staff::Staff;
 use sigap::http::{ApiError, json_bytes, json_response, parse_json};
@@ -35,7 +35,7 @@ pub(crate) async fn list(app: &Backoffice, staff: &Staff) -> Result<Response<Bod
         return Err(forbidden());
     }
     let blocked = app
-        .inbound
+        .senders
         .blocked_senders(app.clock.now())
         .await
         .map_err(|e| ApiError::unavailable_because("listing blocked senders", e))?;
@@ -83,7 +83,7 @@ pub(crate) async fn block(
             .unwrap_or(now),
         by: staff.actor(&role).to_stored(),
     };
-    app.inbound
+    app.senders
         .block(&blocked)
         .await
         .map_err(|e| ApiError::unavailable_because("blocking sender", e))?;
@@ -109,8 +109,8 @@ pub(crate) async fn unblock(
     if sender.len() != 64 || !sender.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ApiError::not_found("Blokir tidak ditemukan."));
     }
-    app.inbound
-        .unblock(sender)
+    app.senders
+        .unblock(sender, app.clock.now())
         .await
         .map_err(|e| ApiError::unavailable_because("unblocking sender", e))?;
     info!(by = %staff.subject, "sms sender unblocked");

@@ -94,7 +94,7 @@ pub async fn register(app: &Panic, request: &Request) -> Result<Response<Body>, 
     let phone_hash = app.keys.sender.phone(&phone);
     let count = app
         .rates
-        .count_message(&format!("otp:{phone_hash}"), now)
+        .count(&format!("otp:{phone_hash}"), now)
         .await
         .map_err(|e| ApiError::unavailable_because("counting code requests", e))?;
     if count > app.config.codes_per_hour {
@@ -461,10 +461,7 @@ async fn join(
 /// Its pages still go out, marked so: a phone is never silenced automatically.
 async fn mark_trust(app: &Panic, device: &str, incident: Incident, now: Timestamp) {
     let counter = format!("press:{device}");
-    let (known, opened) = futures::join!(
-        app.devices.get(device),
-        app.rates.count_message(&counter, now)
-    );
+    let (known, opened) = futures::join!(app.devices.get(device), app.rates.count(&counter, now));
     let mut reasons = Vec::new();
     if let Ok(Some(known)) = known
         && is_low_trust(&known.unfounded_at, now)

@@ -31,9 +31,9 @@ use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
 use secrecy::{ExposeSecret, SecretString};
 use sigap::adapters::devices::DeviceStore;
-use sigap::adapters::inbound::InboundStore;
 use sigap::adapters::incidents::{IncidentStore, PolicyCache};
 use sigap::adapters::queue::JsonQueue;
+use sigap::adapters::rates::RateCounter;
 use sigap::adapters::sms::{PanicTopic, SmsSender};
 use sigap::domain::contact::SenderKey;
 use sigap::domain::device::DeviceKey;
@@ -107,7 +107,7 @@ pub struct Panic {
     incidents: IncidentStore,
     devices: DeviceStore,
     policy: PolicyCache,
-    rates: InboundStore,
+    rates: RateCounter,
     sms: SmsSender,
     sectors: Vec<Sector>,
     clock: Arc<dyn Clock>,
@@ -134,7 +134,7 @@ impl Panic {
             policy: PolicyCache::new(incidents.clone()),
             incidents,
             devices: DeviceStore::new(clients.dynamodb.clone(), table),
-            rates: InboundStore::new(clients.dynamodb.clone(), table),
+            rates: RateCounter::new(clients.dynamodb.clone(), table),
             sms: SmsSender::new(clients.sns.clone()),
             sectors: bundled_sectors(),
             clock,

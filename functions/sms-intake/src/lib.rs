@@ -34,6 +34,7 @@ use sigap::adapters::inbound::{InboundMessage, InboundStore, Recorded, StoredInb
 use sigap::adapters::incidents::IncidentStore;
 use sigap::adapters::queue::JsonQueue;
 use sigap::adapters::reports::ReportStore;
+use sigap::adapters::senders::SenderStore;
 use sigap::adapters::sms::PanicTopic;
 use sigap::adapters::social::XClient;
 use sigap::adapters::table::StoreError;
@@ -183,6 +184,7 @@ pub struct SmsIntake {
     reports: Reports,
     intake: ReportIntake,
     inbound: InboundStore,
+    senders: SenderStore,
     deliveries: DeliveryStore,
     x_client: Option<XClient>,
     pager: Option<Pager>,
@@ -254,6 +256,7 @@ impl SmsIntake {
                 ids.clone(),
             ),
             inbound: InboundStore::new(clients.dynamodb.clone(), table),
+            senders: SenderStore::new(clients.dynamodb.clone(), table),
             notify,
             clock,
             ids,
@@ -442,7 +445,7 @@ async fn receive(
                 gateway,
                 "gateway retry of a handled message: replies re-sent only"
             );
-            return send_replies(app, &stored).await;
+            return send_replies(app, &stored.key, &stored.replies).await;
         }
         // An earlier attempt stopped half-way: nothing was committed, finish it now.
         Ok(Recorded::Seen(stored)) => stored,
@@ -462,21 +465,28 @@ async fn receive(
         }
         Err(err) => Err(err.into()),
     };
-    match outcome {
-        Ok(()) => {}
+    let replies = match outcome {
+        // What was committed with "handled" is what is owed: no need to read it back.
+        Ok(replies) => replies,
         // Another attempt (a gateway retry in parallel) or another writer won: if
         // the message is handled now, only its replies remain; otherwise say so.
         Err(ServiceError::Store(StoreError::Conflict | StoreError::AlreadyExists)) => {
-            let current = app
-                .inbound
-                .get(&stored.key)
-                .await
-                .map_err(|e| ApiError::unavailable_because("re-reading inbound message", e))?;
-            if !current.as_ref().is_some_and(|m| m.done) {
-                finish(app, &stored, split_sms(&replies::try_again()), None)
-                    .await
-                    .or_else(ignore_conflict)
-                    .map_err(|e| ApiError::unavailable_because("marking inbound message", e))?;
+            let current = handled_message(app, &stored.key).await?;
+            if current.done {
+                current.replies
+            } else {
+                match finish(app, &stored, split_sms(&replies::try_again()), None).await {
+                    Ok(replies) => replies,
+                    Err(ServiceError::Store(StoreError::Conflict)) => {
+                        handled_message(app, &stored.key).await?.replies
+                    }
+                    Err(err) => {
+                        return Err(ApiError::unavailable_because(
+                            "marking inbound message",
+                            err,
+                        ));
+                    }
+                }
             }
         }
         Err(err) => {
@@ -485,21 +495,17 @@ async fn receive(
                 err,
             ));
         }
-    }
-    let handled = app
-        .inbound
-        .get(&stored.key)
-        .await
-        .map_err(|e| ApiError::unavailable_because("re-reading inbound message", e))?
-        .ok_or_else(|| ApiError::unavailable_because("re-reading inbound message", "vanished"))?;
-    send_replies(app, &handled).await
+    };
+    send_replies(app, &stored.key, &replies).await
 }
 
-fn ignore_conflict(err: ServiceError) -> Result<(), ServiceError> {
-    match err {
-        ServiceError::Store(StoreError::Conflict) => Ok(()),
-        other => Err(other),
-    }
+/// The message as stored now (after a lost race).
+async fn handled_message(app: &SmsIntake, key: &str) -> Result<StoredInbound, ApiError> {
+    app.inbound
+        .get(key)
+        .await
+        .map_err(|e| ApiError::unavailable_because("re-reading inbound message", e))?
+        .ok_or_else(|| ApiError::unavailable_because("re-reading inbound message", "vanished"))
 }
 
 /// Blocked or over the limit: the replies to send instead of acting (`None`: act).
@@ -509,11 +515,12 @@ async fn screen(
     sender: &str,
     now: Timestamp,
 ) -> Result<Option<Vec<String>>, StoreError> {
-    if let Some(block) = app.inbound.blocked(sender, now).await? {
+    let screened = app.senders.screen(sender, now).await?;
+    if let Some(block) = screened.blocked {
         info!(sender = %block.masked, "message from a blocked sender dropped");
         return Ok(Some(Vec::new()));
     }
-    let count = app.inbound.count_message(sender, now).await?;
+    let count = screened.count;
     let limit = app.config.rate_limit_per_hour;
     if count > limit {
         info!(to = %stored.from.masked(), count, "sender over the hourly limit");
@@ -528,24 +535,26 @@ async fn screen(
     Ok(None)
 }
 
-/// Marks the message handled with `replies` (when it changed nothing else).
+/// Marks the message handled with `replies` (when it changed nothing else); the
+/// replies owed.
 async fn finish(
     app: &SmsIntake,
     stored: &StoredInbound,
     replies: Vec<String>,
     report_id: Option<&str>,
-) -> Result<(), ServiceError> {
-    Ok(app.inbound.mark_done(stored, &replies, report_id).await?)
+) -> Result<Vec<String>, ServiceError> {
+    app.inbound.mark_done(stored, &replies, report_id).await?;
+    Ok(replies)
 }
 
 /// Puts the replies owed on the notify queue (again, for a gateway retry: notify
 /// keeps a delivery record per part, so nobody is texted twice).
-async fn send_replies(app: &SmsIntake, stored: &StoredInbound) -> Result<(), ApiError> {
-    if stored.replies.is_empty() {
+async fn send_replies(app: &SmsIntake, key: &str, replies: &[String]) -> Result<(), ApiError> {
+    if replies.is_empty() {
         return Ok(());
     }
     let job = NotifyJob::Reply(SmsReplyJob {
-        sms_reply: stored.key.clone(),
+        sms_reply: key.to_string(),
     });
     // If this fails the gateway gets a 503 and retries, which lands here again.
     app.notify
@@ -564,7 +573,7 @@ async fn carry_out(
     sender: &str,
     command: SmsCommand,
     now: Timestamp,
-) -> Result<(), ServiceError> {
+) -> Result<Vec<String>, ServiceError> {
     let keyword = &app.config.keyword;
     match command {
         SmsCommand::Help => finish(app, stored, split_sms(&help_text(keyword)), None).await,
@@ -603,7 +612,7 @@ async fn acknowledge(
     sender: &str,
     code: &str,
     now: Timestamp,
-) -> Result<(), ServiceError> {
+) -> Result<Vec<String>, ServiceError> {
     let say = |text: String| split_sms(&format!("SIGAP: {text}"));
     let Some(pager) = &app.pager else {
         return finish(
@@ -668,7 +677,7 @@ async fn acknowledge(
         .commit_with(&current, next, &[entry], vec![done], now)
         .await?;
     info!(incident = code, unit = %unit, "incident acknowledged by SMS");
-    Ok(())
+    Ok(replies)
 }
 
 /// The sender's reports still open, newest first.
@@ -689,7 +698,7 @@ async fn new_report(
     stored: &StoredInbound,
     sender: &str,
     text: &str,
-) -> Result<(), ServiceError> {
+) -> Result<Vec<String>, ServiceError> {
     let text = text.trim();
     if text.chars().count() < MIN_REPORT_CHARS {
         let hint = split_sms(&replies::too_short(&app.config.keyword));
@@ -715,7 +724,7 @@ async fn new_report(
         )
         .await?;
     info!(report_id = %id, channel = "sms", "report received by sms");
-    Ok(())
+    Ok(Vec::new())
 }
 
 /// A report from a text message or a post: the citizen proves who they are by their
@@ -739,7 +748,7 @@ async fn status(
     stored: &StoredInbound,
     sender: &str,
     id: &TrackingId,
-) -> Result<(), ServiceError> {
+) -> Result<Vec<String>, ServiceError> {
     let report = app.reports.store().get(id).await?;
     let Some(report) = report.filter(|r| r.is_public() || r.sender.as_deref() == Some(sender))
     else {
@@ -774,7 +783,7 @@ async fn reply(
     sender: &str,
     id: &TrackingId,
     text: &str,
-) -> Result<(), ServiceError> {
+) -> Result<Vec<String>, ServiceError> {
     let said = split_sms(&replies::reply_received(id.as_str()));
     let command = Command::Answer {
         text: text.to_string(),
@@ -791,7 +800,7 @@ async fn citizen_change(
     id: &TrackingId,
     said: Vec<String>,
     command: Command,
-) -> Result<(), ServiceError> {
+) -> Result<Vec<String>, ServiceError> {
     let Some(report) = app.reports.store().get(id).await? else {
         let answer = split_sms(&replies::not_found(id.as_str()));
         return finish(app, stored, answer, None).await;
@@ -812,7 +821,7 @@ async fn citizen_change(
     {
         Ok(change) => {
             info!(report_id = %id, action = ?change.event.action, channel = "sms", "citizen action by sms");
-            return Ok(());
+            return Ok(said);
         }
         Err(ApplyError::Conflict) => return Err(StoreError::Conflict.into()),
         Err(ApplyError::Store(err)) => return Err(err.into()),

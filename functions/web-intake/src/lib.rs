@@ -24,8 +24,8 @@ use sigap::adapters::api_keys::ApiKeyStore;
 use sigap::adapters::calendar::{CalendarCache, CalendarStore};
 use sigap::adapters::catalog::{CatalogCache, CatalogStore};
 use sigap::adapters::idempotency::{IdempotencyStore, StoredResponse};
-use sigap::adapters::inbound::InboundStore;
 use sigap::adapters::queue::JsonQueue;
+use sigap::adapters::rates::RateCounter;
 use sigap::adapters::reports::ReportStore;
 use sigap::domain::calendar::{CalendarError, HolidayData, wib_rfc3339 as local_time};
 use sigap::domain::command::Command;
@@ -94,7 +94,7 @@ pub struct WebIntake {
     rules: TriageRules,
     sender_key: SenderKey,
     api_keys: ApiKeyStore,
-    rates: InboundStore,
+    rates: RateCounter,
     open311_per_hour: u64,
 }
 
@@ -130,7 +130,7 @@ impl WebIntake {
             rules: TriageRules::bundled()?,
             sender_key: SenderKey::new(config.sender_hash_key.expose_secret())?,
             api_keys: ApiKeyStore::new(dynamodb.clone(), table),
-            rates: InboundStore::new(dynamodb.clone(), table),
+            rates: RateCounter::new(dynamodb.clone(), table),
             open311_per_hour: config.open311_per_hour,
         })
     }

@@ -95,7 +95,7 @@ pub async fn create(app: &WebIntake, request: &Request) -> Outcome {
     let now = app.clock.now();
     let used = app
         .rates
-        .count_message(&format!("open311:{}", key.id), now)
+        .count(&format!("open311:{}", key.id), now)
         .await
         .map_err(|e| unavailable("counting api key use", e))?;
     if used > app.open311_per_hour {

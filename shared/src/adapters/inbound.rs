@@ -1,4 +1,5 @@
-//! Inbound text messages and the senders' limits, in the single table.
+//! Inbound text messages and social posts, in the single table (the senders' counts
+//! and blocks are in `senders.rs`).
 //!
 //! - `SMS#<gateway>#<message id>` / `IN`: one item per message a gateway delivered,
 //!   written once (a redelivery finds it: the dedup on the gateway's id). It holds
@@ -7,18 +8,14 @@
 //!   with the replies owed. "Done" is written in the same transaction as whatever
 //!   the message changed, so a retry never acts twice. Its delivery records live
 //!   in the same partition. TTL removes the message after 90 days.
-//! - `RATE#<sender hash>` / `W#<hour>`: messages counted per sender per hour (TTL).
-//! - `BLOCK#<sender hash>` / `BLOCK`: a sender an admin blocked, with reason and
-//!   expiry; listed under GSI2 `Q#BLOCKED`.
+//! - `X#<post id>` / `X`: a social post handled, with the report it made or joined.
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::put_item::PutItemError;
-use aws_sdk_dynamodb::types::{ReturnValue, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
 use jiff::{SignedDuration, Timestamp};
 
-use super::table::{
-    EXPIRES_AT, GSI2, GSI2PK, GSI2SK, Item, ItemReader, PK, SK, StoreError, n, s, ts,
-};
+use super::table::{EXPIRES_AT, Item, ItemReader, PK, SK, StoreError, n, s, ts};
 use crate::domain::contact::PhoneNumber;
 use crate::domain::tracking_id::TrackingId;
 
@@ -26,8 +23,6 @@ const RECEIVED: &str = "received";
 const DONE: &str = "done";
 /// How long an inbound message is kept (its dedup and its audit).
 const KEEP: SignedDuration = SignedDuration::from_hours(90 * 24);
-/// Work queue of blocked senders (GSI2).
-const QUEUE_BLOCKED: &str = "Q#BLOCKED";
 
 /// A text message as a gateway delivered it, normalised.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,22 +77,7 @@ pub enum Recorded {
     Seen(StoredInbound),
 }
 
-/// A blocked sender.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BlockedSender {
-    /// Keyed hash of the number.
-    pub sender: String,
-    /// The number, masked (`+62812****890`).
-    pub masked: String,
-    /// Why.
-    pub reason: String,
-    /// Until when.
-    pub until: Timestamp,
-    /// Who blocked it.
-    pub by: String,
-}
-
-/// Inbound messages, rate counters and blocks.
+/// Inbound messages and the social posts handled.
 #[derive(Debug, Clone)]
 pub struct InboundStore {
     client: Client,
@@ -253,114 +233,6 @@ impl InboundStore {
             },
         }
     }
-
-    /// Counts one more message from `sender` in the hour of `at`; the new count.
-    pub async fn count_message(&self, sender: &str, at: Timestamp) -> Result<u64, StoreError> {
-        let hour = at.as_second().div_euclid(3600);
-        let out = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(PK, s(format!("RATE#{sender}")))
-            .key(SK, s(format!("W#{hour}")))
-            .update_expression("ADD #count :one SET #type = :type, expires_at = :expires")
-            .expression_attribute_names("#count", "count")
-            .expression_attribute_names("#type", "type")
-            .expression_attribute_values(":one", n(1))
-            .expression_attribute_values(":type", s("rate"))
-            .expression_attribute_values(":expires", n((hour + 2) * 3600))
-            .return_values(ReturnValue::UpdatedNew)
-            .send()
-            .await
-            .map_err(StoreError::aws)?;
-        let count = out
-            .attributes()
-            .and_then(|a| a.get("count"))
-            .and_then(|v| v.as_n().ok())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(1);
-        Ok(count)
-    }
-
-    /// Blocks `sender` until `until`.
-    pub async fn block(&self, blocked: &BlockedSender) -> Result<(), StoreError> {
-        let mut item = Item::new();
-        item.insert(PK.into(), s(format!("BLOCK#{}", blocked.sender)));
-        item.insert(SK.into(), s("BLOCK"));
-        item.insert("type".into(), s("blocked_sender"));
-        item.insert("sender".into(), s(&blocked.sender));
-        item.insert("masked".into(), s(&blocked.masked));
-        item.insert("reason".into(), s(&blocked.reason));
-        item.insert("until".into(), s(ts(blocked.until)));
-        item.insert("by".into(), s(&blocked.by));
-        item.insert(GSI2PK.into(), s(QUEUE_BLOCKED));
-        item.insert(
-            GSI2SK.into(),
-            s(format!("{}#{}", ts(blocked.until), blocked.sender)),
-        );
-        // Kept a day past its expiry for the record, then removed.
-        item.insert(EXPIRES_AT.into(), n(blocked.until.as_second() + 86_400));
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(StoreError::aws)?;
-        Ok(())
-    }
-
-    /// Lifts a block.
-    pub async fn unblock(&self, sender: &str) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .key(PK, s(format!("BLOCK#{sender}")))
-            .key(SK, s("BLOCK"))
-            .send()
-            .await
-            .map_err(StoreError::aws)?;
-        Ok(())
-    }
-
-    /// The block on `sender` in force at `now`, if any.
-    pub async fn blocked(
-        &self,
-        sender: &str,
-        now: Timestamp,
-    ) -> Result<Option<BlockedSender>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(PK, s(format!("BLOCK#{sender}")))
-            .key(SK, s("BLOCK"))
-            .send()
-            .await
-            .map_err(StoreError::aws)?;
-        let Some(item) = out.item() else {
-            return Ok(None);
-        };
-        let block = blocked_from_item(item)?;
-        Ok((block.until > now).then_some(block))
-    }
-
-    /// Blocks still in force at `now`, soonest to expire first.
-    pub async fn blocked_senders(&self, now: Timestamp) -> Result<Vec<BlockedSender>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .index_name(GSI2)
-            .key_condition_expression("GSI2PK = :q AND GSI2SK > :now")
-            .expression_attribute_values(":q", s(QUEUE_BLOCKED))
-            .expression_attribute_values(":now", s(ts(now)))
-            .limit(200)
-            .send()
-            .await
-            .map_err(StoreError::aws)?;
-        out.items().iter().map(blocked_from_item).collect()
-    }
 }
 
 impl InboundStore {
@@ -409,15 +281,4 @@ impl InboundStore {
                 .map(|id| (id.to_string(), r.bool("made_report")))
         }))
     }
-}
-
-fn blocked_from_item(item: &Item) -> Result<BlockedSender, StoreError> {
-    let r = ItemReader(item);
-    Ok(BlockedSender {
-        sender: r.s("sender")?.into(),
-        masked: r.s("masked")?.into(),
-        reason: r.s("reason")?.into(),
-        until: r.ts("until")?,
-        by: r.s("by")?.into(),
-    })
 }

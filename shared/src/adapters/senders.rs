@@ -1,0 +1,218 @@
+//! The SMS senders' screen item: the hourly count and an admin's block, in one item,
+//! so screening a message is one `UpdateItem`.
+//!
+//! `SENDER#<sender hash>` / `SCREEN`:
+//! - `h<hour>`: messages counted in that hour (the two hours before are removed by
+//!   the same update; older ones only linger until TTL removes the item).
+//! - while blocked: `sender`, `masked`, `reason`, `until`, `by`, listed under GSI2
+//!   `Q#BLOCKED` / `<until>#<sender>`, and `block_expires_at` (a day past `until`).
+//! - `expires_at`: two hours after the last count, or `block_expires_at` while a block
+//!   is held (the count's update copies it with `if_not_exists`, so counting never
+//!   shortens a block's life).
+
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::ReturnValue;
+use jiff::Timestamp;
+
+use super::table::{GSI2, GSI2PK, GSI2SK, Item, ItemReader, PK, SK, StoreError, n, s, ts};
+
+/// Work queue of blocked senders (GSI2).
+const QUEUE_BLOCKED: &str = "Q#BLOCKED";
+/// The screen item's sort key.
+const SCREEN: &str = "SCREEN";
+/// The attributes a block sets (and lifting it removes).
+const BLOCK_FIELDS: [&str; 7] = [
+    "masked",
+    "reason",
+    "until",
+    "by",
+    "block_expires_at",
+    GSI2PK,
+    GSI2SK,
+];
+
+/// A blocked sender.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockedSender {
+    /// Keyed hash of the number.
+    pub sender: String,
+    /// The number, masked (`+62812****890`).
+    pub masked: String,
+    /// Why.
+    pub reason: String,
+    /// Until when.
+    pub until: Timestamp,
+    /// Who blocked it.
+    pub by: String,
+}
+
+/// What screening one message found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Screened {
+    /// The block in force, if any.
+    pub blocked: Option<BlockedSender>,
+    /// Messages from this sender in this hour, this one included.
+    pub count: u64,
+}
+
+/// SMS senders' counts and blocks.
+#[derive(Debug, Clone)]
+pub struct SenderStore {
+    client: Client,
+    table: String,
+}
+
+fn key(sender: &str) -> String {
+    format!("SENDER#{sender}")
+}
+
+fn hour_of(at: Timestamp) -> i64 {
+    at.as_second().div_euclid(3600)
+}
+
+impl SenderStore {
+    /// A store over `table`.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// Counts one more message from `sender` in the hour of `now` and reads its block,
+    /// in one call.
+    pub async fn screen(&self, sender: &str, now: Timestamp) -> Result<Screened, StoreError> {
+        let hour = hour_of(now);
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(key(sender)))
+            .key(SK, s(SCREEN))
+            .update_expression(
+                "ADD #count :one \
+                 SET #type = :type, sender = :sender, \
+                 expires_at = if_not_exists(block_expires_at, :expires) \
+                 REMOVE #before, #earlier",
+            )
+            .expression_attribute_names("#count", format!("h{hour}"))
+            .expression_attribute_names("#before", format!("h{}", hour - 1))
+            .expression_attribute_names("#earlier", format!("h{}", hour - 2))
+            .expression_attribute_names("#type", "type")
+            .expression_attribute_values(":one", n(1))
+            .expression_attribute_values(":type", s("sender"))
+            .expression_attribute_values(":sender", s(sender))
+            .expression_attribute_values(":expires", n((hour + 2) * 3600))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        let item = out.attributes().cloned().unwrap_or_default();
+        let count = ItemReader(&item).opt_n(&format!("h{hour}"))?.unwrap_or(1);
+        let blocked = blocked_from_item(&item)?.filter(|b| b.until > now);
+        Ok(Screened { blocked, count })
+    }
+
+    /// Blocks `sender` until `until` (its counts are kept).
+    pub async fn block(&self, blocked: &BlockedSender) -> Result<(), StoreError> {
+        // Kept a day past its expiry for the record, then removed.
+        let expires = n(blocked.until.as_second() + 86_400);
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(key(&blocked.sender)))
+            .key(SK, s(SCREEN))
+            .update_expression(
+                "SET #type = :type, sender = :sender, masked = :masked, reason = :reason, \
+                 #until = :until, #by = :by, GSI2PK = :queue, GSI2SK = :order, \
+                 block_expires_at = :expires, expires_at = :expires",
+            )
+            .expression_attribute_names("#type", "type")
+            .expression_attribute_names("#until", "until")
+            .expression_attribute_names("#by", "by")
+            .expression_attribute_values(":type", s("sender"))
+            .expression_attribute_values(":sender", s(&blocked.sender))
+            .expression_attribute_values(":masked", s(&blocked.masked))
+            .expression_attribute_values(":reason", s(&blocked.reason))
+            .expression_attribute_values(":until", s(ts(blocked.until)))
+            .expression_attribute_values(":by", s(&blocked.by))
+            .expression_attribute_values(":queue", s(QUEUE_BLOCKED))
+            .expression_attribute_values(
+                ":order",
+                s(format!("{}#{}", ts(blocked.until), blocked.sender)),
+            )
+            .expression_attribute_values(":expires", expires)
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        Ok(())
+    }
+
+    /// Lifts a block (nothing to do when there is none); the counts stay until two
+    /// hours after `now`.
+    pub async fn unblock(&self, sender: &str, now: Timestamp) -> Result<(), StoreError> {
+        let mut remove = String::from("REMOVE ");
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(key(sender)))
+            .key(SK, s(SCREEN))
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":expires", n((hour_of(now) + 2) * 3600));
+        for (i, field) in BLOCK_FIELDS.iter().enumerate() {
+            if i > 0 {
+                remove.push_str(", ");
+            }
+            remove.push_str(&format!("#f{i}"));
+            request = request.expression_attribute_names(format!("#f{i}"), *field);
+        }
+        let result = request
+            .update_expression(format!("SET expires_at = :expires {remove}"))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) => match err.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(_)) => Ok(()),
+                _ => Err(StoreError::aws(err)),
+            },
+        }
+    }
+
+    /// Blocks still in force at `now`, soonest to expire first.
+    pub async fn blocked_senders(&self, now: Timestamp) -> Result<Vec<BlockedSender>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(GSI2)
+            .key_condition_expression("GSI2PK = :q AND GSI2SK > :now")
+            .expression_attribute_values(":q", s(QUEUE_BLOCKED))
+            .expression_attribute_values(":now", s(ts(now)))
+            .limit(200)
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        out.items()
+            .iter()
+            .filter_map(|item| blocked_from_item(item).transpose())
+            .collect()
+    }
+}
+
+/// The block a screen item holds, if it holds one.
+fn blocked_from_item(item: &Item) -> Result<Option<BlockedSender>, StoreError> {
+    let r = ItemReader(item);
+    if r.opt_s("until").is_none() {
+        return Ok(None);
+    }
+    Ok(Some(BlockedSender {
+        sender: r.s("sender")?.into(),
+        masked: r.s("masked")?.into(),
+        reason: r.s("reason")?.into(),
+        until: r.ts("until")?,
+        by: r.s("by")?.into(),
+    }))
+}
