@@ -32,7 +32,7 @@ use sigap::adapters::api_keys::ApiKeyStore;
 use sigap::adapters::calendar::{CalendarCache, CalendarStore};
 use sigap::adapters::catalog::{CatalogCache, CatalogStore};
 use sigap::adapters::queue::JsonQueue;
-use sigap::adapters::reports::{QUEUE_NEEDS_INFO, QUEUE_VERIFY, ReportStore};
+use sigap::adapters::reports::{QUEUE_NEEDS_INFO, QUEUE_VERIFY, ReportFile, ReportStore};
 use sigap::adapters::senders::SenderStore;
 use sigap::domain::calendar::{
     CalendarError, HolidayData, WorkingCalendar, wib_rfc3339 as local_time,
@@ -228,29 +228,19 @@ fn event_view(event: &ReportEvent) -> Value {
 }
 
 /// The full staff view of a report, with identity only where the rules allow.
-async fn report_view(app: &Backoffice, staff: &Staff, report: &Report) -> Result<Value, ApiError> {
-    // The timeline and the contact are independent reads: one round trip, not two.
-    let contact = async {
-        if may_see_identity(staff, report) {
-            app.reports
-                .store()
-                .reporter_contact(&report.id)
-                .await
-                .map(Some)
-        } else {
-            Ok(None)
-        }
-    };
-    let (events, contact) = tokio::join!(app.reports.store().events(&report.id), contact);
-    let events = events.map_err(|e| ApiError::unavailable_because("reading timeline", e))?;
-    let contact = contact.map_err(|e| ApiError::unavailable_because("reading contact", e))?;
+async fn report_view(
+    app: &Backoffice,
+    staff: &Staff,
+    file: &ReportFile,
+) -> Result<Value, ApiError> {
+    let report = &file.report;
     let calendar = app.working_calendar().await?;
-    let reporter = if let Some(contact) = contact {
+    let reporter = if let Some(contact) = &file.contact {
         info!(report_id = %report.id, staff = %staff.subject, "reporter identity shown to staff");
         json!({
             "name": contact.name,
-            "phone": contact.phone.map(|p| p.to_string()),
-            "email": contact.email.map(|e| e.as_str().to_string()),
+            "phone": contact.phone.as_ref().map(|p| p.to_string()),
+            "email": contact.email.as_ref().map(|e| e.as_str().to_string()),
         })
     } else {
         json!({ "hidden": true })
@@ -282,7 +272,7 @@ async fn report_view(app: &Backoffice, staff: &Staff, report: &Report) -> Result
         "triage": if sees_triage(staff) { json!(report.triage) } else { Value::Null },
         "assignments": report.assignments,
         "reporter": reporter,
-        "timeline": events.iter().map(event_view).collect::<Vec<_>>(),
+        "timeline": file.timeline.iter().map(event_view).collect::<Vec<_>>(),
     }))
 }
 
@@ -297,17 +287,28 @@ fn parse_id(raw: &str) -> Result<TrackingId, ApiError> {
 }
 
 /// Loads a report this caller may read; anything else is "not found".
-async fn load(app: &Backoffice, staff: &Staff, raw_id: &str) -> Result<Report, ApiError> {
-    let id = parse_id(raw_id)?;
-    let report = app
+/// The report's file as `staff` may read it (one `Query`); another agency's report,
+/// like a missing one, is not found.
+async fn load(app: &Backoffice, staff: &Staff, raw_id: &str) -> Result<ReportFile, ApiError> {
+    read_file(app, staff, &parse_id(raw_id)?)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Laporan tidak ditemukan."))
+}
+
+/// The report's file if `staff` may read it, with the contact only where they may
+/// see who reported.
+async fn read_file(
+    app: &Backoffice,
+    staff: &Staff,
+    id: &TrackingId,
+) -> Result<Option<ReportFile>, ApiError> {
+    let file = app
         .reports
         .store()
-        .get(&id)
+        .file(id, |r| may_see_identity(staff, r))
         .await
         .map_err(|e| ApiError::unavailable_because("reading report", e))?;
-    report
-        .filter(|r| may_read(staff, r))
-        .ok_or_else(|| ApiError::not_found("Laporan tidak ditemukan."))
+    Ok(file.filter(|f| may_read(staff, &f.report)))
 }
 
 async fn queue(
@@ -419,10 +420,10 @@ async fn summary(app: &Backoffice, staff: &Staff) -> Result<Response<Body>, ApiE
 }
 
 async fn detail(app: &Backoffice, staff: &Staff, raw_id: &str) -> Result<Response<Body>, ApiError> {
-    let report = load(app, staff, raw_id).await?;
+    let file = load(app, staff, raw_id).await?;
     Ok(json_response(
         StatusCode::OK,
-        &report_view(app, staff, &report).await?,
+        &report_view(app, staff, &file).await?,
     ))
 }
 
@@ -434,15 +435,9 @@ async fn conflict(
     code: &str,
     message: &str,
 ) -> Result<Response<Body>, ApiError> {
-    let current = app
-        .reports
-        .store()
-        .get(id)
-        .await
-        .map_err(|e| ApiError::unavailable_because("re-reading report", e))?;
-    let view = match current {
-        Some(r) if may_read(staff, &r) => report_view(app, staff, &r).await?,
-        _ => Value::Null,
+    let view = match read_file(app, staff, id).await? {
+        Some(file) => report_view(app, staff, &file).await?,
+        None => Value::Null,
     };
     Ok(json_response(
         StatusCode::CONFLICT,
@@ -541,7 +536,8 @@ async fn act(
         [] => ActionBody::default(),
         _ => parse_json(json_bytes(request, MAX_BODY_BYTES)?)?,
     };
-    let report = load(app, staff, raw_id).await?;
+    let file = load(app, staff, raw_id).await?;
+    let report = &file.report;
     if let Some(expected) = request
         .headers()
         .get(header::IF_MATCH)
@@ -560,7 +556,7 @@ async fn act(
     let (asking, command) = command(app, staff, action, &body).await?;
     let change = match app
         .reports
-        .apply(&report, &command, &asking, Vec::new())
+        .apply(report, &command, &asking, Vec::new())
         .await
     {
         Ok(change) => change,
@@ -585,9 +581,11 @@ async fn act(
         Err(refused) => return Err(refused.into()),
     };
     info!(report_id = %report.id, action, status = %change.report.status, "staff action");
+    // The file read before the change, with the change added: nothing read again.
+    let file = file.after(change.report, change.event, |r| may_see_identity(staff, r));
     Ok(json_response(
         StatusCode::OK,
-        &report_view(app, staff, &change.report).await?,
+        &report_view(app, staff, &file).await?,
     ))
 }
 

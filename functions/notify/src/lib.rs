@@ -23,12 +23,14 @@ use sigap::adapters::reports::ReportStore;
 use sigap::adapters::sms::{SmsSender, StaffTopic};
 use sigap::adapters::table::{StoreError, report_pk};
 use sigap::domain::calendar::wib;
+use sigap::domain::contact::PhoneNumber;
 use sigap::domain::device::contact_text;
 use sigap::domain::incident::Source;
 use sigap::domain::notification::SUPERVISORS;
 use sigap::domain::notification::{
     EMERGENCY_SMS, NotificationKind, NotifyJob, NotifyMessage, citizen_sms, staff_text,
 };
+use sigap::domain::submission::ReporterContact;
 use sigap::domain::tracking_id::TrackingId;
 use sigap::runtime::aws::AwsClients;
 use sigap::runtime::batch::process_batch;
@@ -223,11 +225,29 @@ pub struct Delivered {
 pub async fn deliver(app: &Notify, event: &NotifyMessage) -> Result<Delivered, NotifyError> {
     let id =
         TrackingId::parse(&event.report_id).map_err(|e| NotifyError::Malformed(e.to_string()))?;
-    let report = app
-        .reports
-        .get(&id)
-        .await?
-        .ok_or_else(|| NotifyError::NotFound(id.to_string()))?;
+    // The report (with its reporter's contact when they are to be texted) and the
+    // reports merged into it are independent reads: one round trip, not two.
+    let tells_reporter = event.kind.tells_reporter();
+    let read = async {
+        if tells_reporter {
+            app.reports.with_contact(&id).await
+        } else {
+            Ok(app
+                .reports
+                .get(&id)
+                .await?
+                .map(|r| (r, ReporterContact::default())))
+        }
+    };
+    let merged = async {
+        if tells_reporter {
+            app.reports.merged_into(&id).await
+        } else {
+            Ok(Vec::new())
+        }
+    };
+    let (read, merged) = tokio::join!(read, merged);
+    let (report, contact) = read?.ok_or_else(|| NotifyError::NotFound(id.to_string()))?;
     let due = event
         .due
         .or_else(|| report.clock.map(|c| c.due_at.to_zoned(wib()).date()));
@@ -244,14 +264,15 @@ pub async fn deliver(app: &Notify, event: &NotifyMessage) -> Result<Delivered, N
     let text = citizen_sms(event.kind, id.as_str(), due, note);
     let sms = match &text {
         None => Outcome::NoRecipient,
-        Some(text) => text_reporter(app, &id, &id, REPORTER, &key, text).await?,
+        Some(text) => text_reporter(app, &id, &id, contact.phone, REPORTER, &key, text).await?,
     };
     // Reporters of reports merged into this one hear its news too.
     let mut followers = Vec::new();
     if let Some(text) = &text {
-        for merged in app.reports.merged_into(&id).await? {
+        for merged in merged? {
             let recipient = format!("{REPORTER}:{merged}");
-            let outcome = text_reporter(app, &id, &merged, &recipient, &key, text).await?;
+            let phone = app.reports.reporter_contact(&merged).await?.phone;
+            let outcome = text_reporter(app, &id, &merged, phone, &recipient, &key, text).await?;
             followers.push((merged.to_string(), outcome));
         }
     }
@@ -302,16 +323,18 @@ pub async fn deliver(app: &Notify, event: &NotifyMessage) -> Result<Delivered, N
     })
 }
 
-/// Texts the reporter of `reporter_of` about an event on `report`, at most once.
+/// Texts the reporter of `reporter_of` (at `phone`) about an event on `report`, at
+/// most once.
 async fn text_reporter(
     app: &Notify,
     report: &TrackingId,
     reporter_of: &TrackingId,
+    phone: Option<PhoneNumber>,
     recipient: &str,
     key: &str,
     text: &str,
 ) -> Result<Outcome, NotifyError> {
-    let Some(phone) = app.reports.reporter_contact(reporter_of).await?.phone else {
+    let Some(phone) = phone else {
         info!(report_id = %reporter_of, "no phone number on the report: no SMS");
         return Ok(Outcome::NoRecipient);
     };

@@ -2,10 +2,11 @@
 //! conditional write, read the public parts without ever touching the PII item.
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes, Put, TransactWriteItem};
 use jiff::Timestamp;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::collections::HashMap;
 
 use super::table::{
     DUE_SHARDS, GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, GSI3, GSI3PK, GSI3SK, GSI4, GSI4PK,
@@ -376,6 +377,54 @@ fn event_item(id: &str, event: &ReportEvent) -> Item {
     item
 }
 
+/// A report as staff read it: the report, its timeline and (for those who may see
+/// it) who reported it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportFile {
+    /// The report.
+    pub report: Report,
+    /// Its audit events, oldest first.
+    pub timeline: Vec<ReportEvent>,
+    /// The reporter's contact, when the reader may see it.
+    pub contact: Option<ReporterContact>,
+}
+
+impl ReportFile {
+    /// The file after `change`: its report and event added, the contact kept while
+    /// `shows_contact` still allows it.
+    pub fn after(
+        mut self,
+        report: Report,
+        event: ReportEvent,
+        shows_contact: impl Fn(&Report) -> bool,
+    ) -> Self {
+        self.timeline.push(event);
+        if !shows_contact(&report) {
+            self.contact = None;
+        }
+        self.report = report;
+        self
+    }
+}
+
+fn contact_from_item(item: &Item) -> Result<ReporterContact, StoreError> {
+    let r = ItemReader(item);
+    let corrupt = |what: &str| StoreError::Corrupt(format!("stored {what} does not parse"));
+    Ok(ReporterContact {
+        name: r.opt_s("name").map(Into::into),
+        phone: r
+            .opt_s("phone")
+            .map(PhoneNumber::parse)
+            .transpose()
+            .map_err(|_| corrupt("phone"))?,
+        email: r
+            .opt_s("email")
+            .map(Email::parse)
+            .transpose()
+            .map_err(|_| corrupt("email"))?,
+    })
+}
+
 fn event_from_item(item: &Item) -> Result<ReportEvent, StoreError> {
     let r = ItemReader(item);
     let status = |name: &str| -> Result<Option<ReportStatus>, StoreError> {
@@ -652,31 +701,46 @@ impl ReportStore {
 
     /// The audit trail, oldest first. Reads only `E#` items: never the PII item.
     pub async fn events(&self, id: &TrackingId) -> Result<Vec<ReportEvent>, StoreError> {
-        let mut events = Vec::new();
+        let mut events = self
+            .partition_range(id, "E#", "E#~")
+            .await?
+            .iter()
+            .map(event_from_item)
+            .collect::<Result<Vec<_>, _>>()?;
+        events.sort_by_key(|e| e.version);
+        Ok(events)
+    }
+
+    /// Every item of the report's partition with a sort key in `[first, last]`,
+    /// read consistently, page after page.
+    async fn partition_range(
+        &self,
+        id: &TrackingId,
+        first: &str,
+        last: &str,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
         let mut start = None;
         loop {
             let out = self
                 .client
                 .query()
                 .table_name(&self.table)
-                .key_condition_expression("PK = :pk AND begins_with(SK, :prefix)")
+                .key_condition_expression("PK = :pk AND SK BETWEEN :first AND :last")
                 .expression_attribute_values(":pk", s(report_pk(id.as_str())))
-                .expression_attribute_values(":prefix", s("E#"))
+                .expression_attribute_values(":first", s(first))
+                .expression_attribute_values(":last", s(last))
                 .consistent_read(true)
                 .set_exclusive_start_key(start)
                 .send()
                 .await
                 .map_err(StoreError::aws)?;
-            for item in out.items() {
-                events.push(event_from_item(item)?);
-            }
+            items.extend(out.items().iter().cloned());
             start = out.last_evaluated_key().cloned();
             if start.is_none() {
-                break;
+                return Ok(items);
             }
         }
-        events.sort_by_key(|e| e.version);
-        Ok(events)
     }
 
     /// Public reports received in `[start, end]`, newest first, at most `limit`
@@ -979,24 +1043,103 @@ impl ReportStore {
             .send()
             .await
             .map_err(StoreError::aws)?;
-        let Some(item) = out.item() else {
-            return Ok(ReporterContact::default());
+        out.item()
+            .map(contact_from_item)
+            .transpose()
+            .map(Option::unwrap_or_default)
+    }
+
+    /// The report and its reporter's contact in one `BatchGetItem` (notify, texting
+    /// the reporter). Personal data, like `reporter_contact`.
+    pub async fn with_contact(
+        &self,
+        id: &TrackingId,
+    ) -> Result<Option<(Report, ReporterContact)>, StoreError> {
+        let pk = report_pk(id.as_str());
+        let key = |sk: &str| HashMap::from([(PK.to_string(), s(&pk)), (SK.to_string(), s(sk))]);
+        let mut wanted = Some(
+            KeysAndAttributes::builder()
+                .keys(key("META"))
+                .keys(key("PII"))
+                .consistent_read(true)
+                .build()
+                .map_err(StoreError::aws)?,
+        );
+        let mut items = Vec::new();
+        // Keys DynamoDB did not get to (throttling) are asked for again, a few times.
+        for _ in 0..5 {
+            let Some(keys) = wanted.take() else { break };
+            let out = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, keys)
+                .send()
+                .await
+                .map_err(StoreError::aws)?;
+            if let Some(found) = out.responses().and_then(|r| r.get(&self.table)) {
+                items.extend(found.iter().cloned());
+            }
+            wanted = out
+                .unprocessed_keys()
+                .and_then(|u| u.get(&self.table))
+                .filter(|k| !k.keys().is_empty())
+                .cloned();
+        }
+        if wanted.is_some() {
+            return Err(StoreError::Throttled);
+        }
+        let mut report = None;
+        let mut contact = ReporterContact::default();
+        for item in &items {
+            match ItemReader(item).s(SK)? {
+                "META" => report = Some(report_from_item(item)?),
+                _ => contact = contact_from_item(item)?,
+            }
+        }
+        Ok(report.map(|r| (r, contact)))
+    }
+
+    /// The report with its timeline and, when `shows_contact` allows it for this
+    /// report, its reporter's contact: one `Query` of the report's partition (`E#` to
+    /// `PII`; the delivery and assignment items sort before it and are not read). A
+    /// contact the reader may not see is dropped unparsed.
+    pub async fn file(
+        &self,
+        id: &TrackingId,
+        shows_contact: impl Fn(&Report) -> bool,
+    ) -> Result<Option<ReportFile>, StoreError> {
+        let mut meta = None;
+        let mut timeline = Vec::new();
+        let mut contact = None;
+        for item in self.partition_range(id, "E#", "PII").await? {
+            match ItemReader(&item).s(SK)? {
+                "META" => meta = Some(report_from_item(&item)?),
+                "PII" => contact = Some(item),
+                sk if sk.starts_with("E#") => timeline.push(event_from_item(&item)?),
+                // The outbox (`O#`) lies in the range too.
+                _ => {}
+            }
+        }
+        let Some(report) = meta else {
+            return Ok(None);
         };
-        let r = ItemReader(item);
-        let corrupt = |what: &str| StoreError::Corrupt(format!("stored {what} does not parse"));
-        Ok(ReporterContact {
-            name: r.opt_s("name").map(Into::into),
-            phone: r
-                .opt_s("phone")
-                .map(PhoneNumber::parse)
-                .transpose()
-                .map_err(|_| corrupt("phone"))?,
-            email: r
-                .opt_s("email")
-                .map(Email::parse)
-                .transpose()
-                .map_err(|_| corrupt("email"))?,
-        })
+        timeline.sort_by_key(|e| e.version);
+        let contact = if shows_contact(&report) {
+            Some(
+                contact
+                    .as_ref()
+                    .map(contact_from_item)
+                    .transpose()?
+                    .unwrap_or_default(),
+            )
+        } else {
+            None
+        };
+        Ok(Some(ReportFile {
+            report,
+            timeline,
+            contact,
+        }))
     }
 
     /// Reports still waiting for triage that were received before `before`, oldest

@@ -74,6 +74,9 @@ pub enum StoreError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// DynamoDB kept leaving part of a batch unprocessed (throttled): try later.
+    #[error("batch still unprocessed after retries")]
+    Throttled,
 }
 
 impl StoreError {

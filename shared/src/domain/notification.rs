@@ -47,6 +47,12 @@ pub enum NotificationKind {
 }
 
 impl NotificationKind {
+    /// Whether the reporter is texted about it (staff-only kinds are not): asked of
+    /// `citizen_sms` itself, so the two cannot disagree.
+    pub fn tells_reporter(self) -> bool {
+        citizen_sms(self, "", None, None).is_some()
+    }
+
     /// SLA alerts: the ones supervisors hear about through the `sla-alerts` topic.
     pub fn is_sla_alert(self) -> bool {
         matches!(
@@ -231,6 +237,19 @@ mod tests {
         NotificationKind::Archived,
         NotificationKind::AutoClosed,
     ];
+
+    #[test]
+    fn only_staff_kinds_leave_the_reporter_untold() {
+        assert!(KINDS.into_iter().all(NotificationKind::tells_reporter));
+        let staff_only = [
+            NotificationKind::Disputed,
+            NotificationKind::InfoProvided,
+            NotificationKind::Reminder,
+            NotificationKind::Breached,
+            NotificationKind::Escalated,
+        ];
+        assert!(!staff_only.into_iter().any(NotificationKind::tells_reporter));
+    }
 
     #[test]
     fn receipt_text() {

@@ -37,15 +37,9 @@ pub fn sample_report(seed: u64, at: Timestamp) -> Report {
     }
 }
 
-fn now() -> Timestamp {
-    "2026-11-20T03:00:00Z".parse().unwrap()
-}
-
-#[tokio::test]
-async fn create_writes_report_event_and_pii_together_and_only_once() {
-    let t = stack("repo-create").await;
-    let store = ReportStore::new(t.clients.dynamodb.clone(), &t.table);
-    let report = sample_report(1, now());
+/// A sample report created with a reporter's phone.
+async fn created(store: &ReportStore, seed: u64) -> (Report, ReporterContact) {
+    let report = sample_report(seed, now());
     let contact = ReporterContact {
         phone: Some(PhoneNumber::parse("081234567890").unwrap()),
         ..Default::default()
@@ -54,6 +48,18 @@ async fn create_writes_report_event_and_pii_together_and_only_once() {
         .create(&report, &report.creation_event(&Actor::Citizen), &contact)
         .await
         .unwrap();
+    (report, contact)
+}
+
+fn now() -> Timestamp {
+    "2026-11-20T03:00:00Z".parse().unwrap()
+}
+
+#[tokio::test]
+async fn create_writes_report_event_and_pii_together_and_only_once() {
+    let t = stack("repo-create").await;
+    let store = ReportStore::new(t.clients.dynamodb.clone(), &t.table);
+    let (report, contact) = created(&store, 1).await;
 
     let items = items_with_pk_prefix(&t.clients, &t.table, &format!("R#{}", report.id)).await;
     let mut kinds: Vec<_> = items
@@ -196,5 +202,102 @@ async fn reference_lists_are_read_once_per_ttl() {
             .unwrap()
             .iter()
             .any(|c| c.code == "sampah")
+    );
+}
+
+#[tokio::test]
+async fn a_staff_read_is_one_query_and_a_contact_they_may_not_see_is_left_out() {
+    let t = stack("repo-file").await;
+    let store = ReportStore::new(t.clients.dynamodb.clone(), &t.table);
+    let (report, contact) = created(&store, 7).await;
+
+    let shown = store.file(&report.id, |_| true).await.unwrap().unwrap();
+    assert_eq!(shown.report, report);
+    assert_eq!(shown.timeline.len(), 1);
+    assert_eq!(shown.timeline[0].action, None, "the creation event");
+    assert_eq!(shown.contact, Some(contact.clone()));
+
+    let hidden = store
+        .file(&report.id, |r| !r.anonymous)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(hidden.contact, None, "an anonymous reporter stays hidden");
+    assert_eq!(hidden.timeline, shown.timeline);
+
+    let (read, read_contact) = store.with_contact(&report.id).await.unwrap().unwrap();
+    assert_eq!((read, read_contact), (report, contact));
+    let missing = SeededIds::new(99).tracking_id().unwrap();
+    assert!(store.file(&missing, |_| true).await.unwrap().is_none());
+    assert!(store.with_contact(&missing).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn a_senders_screen_counts_per_hour_and_counting_never_shortens_a_block() {
+    use sigap::adapters::senders::{BlockedSender, SenderStore};
+    let t = stack("repo-screen").await;
+    let senders = SenderStore::new(t.clients.dynamodb.clone(), &t.table);
+    let at = now();
+    let later = |minutes: i64| at + jiff::SignedDuration::from_mins(minutes);
+    for expected in 1..=3 {
+        let screened = senders.screen("s1", later(expected)).await.unwrap();
+        assert_eq!((screened.count, screened.blocked), (expected as u64, None));
+    }
+    // The next hour starts again from one; another sender has its own count.
+    assert_eq!(senders.screen("s1", later(61)).await.unwrap().count, 1);
+    assert_eq!(senders.screen("s2", later(61)).await.unwrap().count, 1);
+
+    let block = BlockedSender {
+        sender: "s1".into(),
+        masked: "+62812****890".into(),
+        reason: "iseng".into(),
+        until: later(3 * 24 * 60),
+        by: "admin:a1".into(),
+    };
+    senders.block(&block).await.unwrap();
+    let screened = senders.screen("s1", later(62)).await.unwrap();
+    assert_eq!((screened.count, screened.blocked), (2, Some(block.clone())));
+    let expires = |items: &[sigap::adapters::table::Item]| {
+        items[0]["expires_at"]
+            .as_n()
+            .unwrap()
+            .parse::<i64>()
+            .unwrap()
+    };
+    let items = items_with_pk_prefix(&t.clients, &t.table, "SENDER#s1").await;
+    assert_eq!(
+        expires(&items),
+        block.until.as_second() + 86_400,
+        "counting keeps the block's expiry"
+    );
+    assert_eq!(
+        senders.blocked_senders(later(63)).await.unwrap(),
+        vec![block.clone()]
+    );
+    // Past its end the block no longer holds, though the item is still there.
+    assert_eq!(
+        senders
+            .screen("s1", later(4 * 24 * 60))
+            .await
+            .unwrap()
+            .blocked,
+        None
+    );
+
+    senders.block(&block).await.unwrap();
+    senders.unblock("s1", later(64)).await.unwrap();
+    assert_eq!(senders.screen("s1", later(65)).await.unwrap().blocked, None);
+    assert!(senders.blocked_senders(later(65)).await.unwrap().is_empty());
+    let items = items_with_pk_prefix(&t.clients, &t.table, "SENDER#s1").await;
+    assert!(
+        expires(&items) < later(4 * 60).as_second(),
+        "lifted: it expires with its counts"
+    );
+    // Lifting a block nobody holds changes nothing and creates nothing.
+    senders.unblock("nobody", later(66)).await.unwrap();
+    assert!(
+        items_with_pk_prefix(&t.clients, &t.table, "SENDER#nobody")
+            .await
+            .is_empty()
     );
 }
