@@ -15,8 +15,8 @@ use sigap::domain::device::{
     parse_settings,
 };
 use sigap::domain::incident::{
-    self, Fix, Happened, Incident, IncidentKind, Opening, PinKind, SYSTEM, Source, TimelineEntry,
-    incident_code, sector_for,
+    self, Fix, Happened, Incident, IncidentAction, IncidentKind, Opening, PinKind, SYSTEM, Source,
+    TimelineEntry, incident_code, sector_for,
 };
 use sigap::domain::location::Coordinates;
 use sigap::domain::signature::verify_gateway;
@@ -421,32 +421,31 @@ async fn join(
         else {
             return Ok(None);
         };
-        if !current.is_open() {
+        let joining = IncidentAction::Join { fix };
+        let actor = format!("device:{}", device.id);
+        // No token is drawn: a join rotates nothing.
+        let Some(change) = joining
+            .decide(&current, &actor, now, String::new())
+            .map_err(|_| ApiError::unavailable_because("joining incident", "refused"))?
+        else {
             return Ok(None);
-        }
-        let joined = incident::join(&current, fix, now);
+        };
         let until = now
             .checked_add(SignedDuration::from_secs(i64::from(
                 current.policy.dedup_window_s,
             )))
             .unwrap_or(now);
-        let entry = TimelineEntry::new(
-            now,
-            Happened::PressJoined,
-            &format!("device:{}", device.id),
-            Some(format!("press {}", joined.presses)),
-        );
         let extend = app
             .devices
             .extend_item(&device.id, incident_id, until)
             .map_err(|e| ApiError::unavailable_because("building device update", e))?;
         match app
             .incidents
-            .save(current.version, &joined, &[entry], vec![extend], now)
+            .save(current.version, &change.incident, &change.entries, vec![extend], now)
             .await
         {
             Ok(()) => {
-                info!(incident = %incident_id, presses = joined.presses, "repeat press joined the open incident");
+                info!(incident = %incident_id, presses = change.incident.presses, "repeat press joined the open incident");
                 Ok(Some(incident_id.to_string()))
             }
             Err(StoreError::Conflict) => Err(ApiError::conflict("Kejadian baru saja berubah. Coba lagi.")),
@@ -479,9 +478,13 @@ async fn mark_trust(app: &Panic, device: &str, incident: Incident, now: Timestam
     if reasons.is_empty() {
         return;
     }
-    let next = incident::mark_low_trust(&incident);
-    let entry = TimelineEntry::new(now, Happened::LowTrust, SYSTEM, Some(reasons.join("; ")));
-    if let Err(err) = app.pager.commit(&incident, next, &[entry], now).await {
+    let marking = IncidentAction::MarkLowTrust {
+        reasons: reasons.join("; "),
+    };
+    let Ok(Some(change)) = marking.decide(&incident, SYSTEM, now, String::new()) else {
+        return;
+    };
+    if let Err(err) = app.pager.commit(&incident, change, now).await {
         warn!(incident = %incident.id, error = %err, "could not mark low trust");
     }
 }
@@ -525,39 +528,26 @@ pub async fn cancel(app: &Panic, id: &str, request: &Request) -> Result<Response
                     }
             })
             .ok_or_else(|| ApiError::not_found("Kejadian tidak ditemukan."))?;
-        // Cancelled already (a retry of the same cancel): the same answer.
-        if current.state == incident::IncidentState::Cancelled
-            || (current.duress && pin == PinKind::Duress)
-        {
-            return Ok(cancelled(id));
-        }
-        let next = match incident::cancel(&current, pin, now, new_token(app)?) {
-            Ok(next) => next,
-            Err(incident::IncidentError::CancelWindowPassed) => {
-                return Err(conflict(
-                    "cancel_window_passed",
-                    "Batas waktu pembatalan sudah lewat. Hubungi 112 bila keadaan sudah aman.",
-                ));
-            }
-            Err(incident::IncidentError::WrongState(_)) => {
-                return Err(conflict(
-                    "incident_closed",
-                    "Kejadian sudah ditangani petugas.",
-                ));
-            }
-        };
-        let (what, detail) = match pin {
-            PinKind::Cancel => (
-                Happened::Cancelled,
-                "dibatalkan dengan PIN; perlu telepon tindak lanjut",
-            ),
-            PinKind::Duress => (
-                Happened::Duress,
-                "PIN darurat (duress): dieskalasi diam-diam ke tier teratas",
-            ),
-        };
-        let entry = TimelineEntry::new(now, what, &format!("device:{device}"), Some(detail.into()));
-        match app.pager.commit(&current, next, &[entry], now).await {
+        let actor = format!("device:{device}");
+        let change =
+            match IncidentAction::Cancel(pin).decide(&current, &actor, now, new_token(app)?) {
+                Ok(Some(change)) => change,
+                // Cancelled already (a retry of the same cancel): the same answer.
+                Ok(None) => return Ok(cancelled(id)),
+                Err(incident::IncidentError::CancelWindowPassed) => {
+                    return Err(conflict(
+                        "cancel_window_passed",
+                        "Batas waktu pembatalan sudah lewat. Hubungi 112 bila keadaan sudah aman.",
+                    ));
+                }
+                Err(incident::IncidentError::WrongState(_)) => {
+                    return Err(conflict(
+                        "incident_closed",
+                        "Kejadian sudah ditangani petugas.",
+                    ));
+                }
+            };
+        match app.pager.commit(&current, change, now).await {
             Ok(_) => Ok(cancelled(id)),
             Err(StoreError::Conflict) => {
                 Err(ApiError::conflict("Kejadian baru saja berubah. Coba lagi."))

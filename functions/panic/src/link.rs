@@ -9,7 +9,7 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use sigap::adapters::table::StoreError;
-use sigap::domain::incident::{self, Happened, IncidentState, TimelineEntry, parse_incident_code};
+use sigap::domain::incident::{IncidentAction, IncidentState, parse_incident_code};
 use sigap::domain::signature::constant_time_eq;
 use sigap::http::{ApiError, text_response};
 use sigap::service::paging::ack_token;
@@ -86,15 +86,16 @@ pub async fn acknowledge(
                 &format!("<h1>{code}</h1><p>Sudah ditangani ({who}) atau ditutup.</p>"),
             ));
         }
-        let next = incident::acknowledge(&current, &unit, now, new_token(app)?)
-            .map_err(|_| ApiError::unavailable_because("acknowledging", "state changed"))?;
-        let entry = TimelineEntry::new(
-            now,
-            Happened::Acknowledged,
-            &format!("responder:{unit}"),
-            Some(format!("lewat tautan tier {tier}")),
-        );
-        match app.pager.commit(&current, next, &[entry], now).await {
+        let taking = IncidentAction::Acknowledge {
+            unit: unit.clone(),
+            via: format!("lewat tautan tier {tier}"),
+        };
+        let change = taking
+            .decide(&current, &format!("responder:{unit}"), now, new_token(app)?)
+            .ok()
+            .flatten()
+            .ok_or_else(|| ApiError::unavailable_because("acknowledging", "state changed"))?;
+        match app.pager.commit(&current, change, now).await {
             Ok(_) => {
                 info!(incident = %code, unit = %unit, "incident acknowledged by link");
                 Ok(html(

@@ -21,7 +21,7 @@ use sigap::adapters::table::StoreError;
 use sigap::domain::contact::PhoneNumber;
 use sigap::domain::device::counts_against;
 use sigap::domain::incident::{
-    self, Fix, Happened, Incident, IncidentError, IncidentKind, IncidentState, Opening,
+    self, Fix, Happened, Incident, IncidentAction, IncidentError, IncidentKind, Opening,
     OperatorUpdate, Outcome, Source, TimelineEntry, incident_code, parse_incident_code, sector_for,
 };
 use sigap::domain::location::Coordinates;
@@ -380,90 +380,57 @@ async fn act(
         fix: fix_from(body.lat, body.lon)?,
         location_text: text_field(body.location_text.as_deref(), "location_text")?,
     };
+    let command = match action {
+        "ack" => IncidentAction::Acknowledge {
+            unit: staff.unit().unwrap_or_default().to_string(),
+            via: staff.unit().unwrap_or_default().to_string(),
+        },
+        "resolve" => IncidentAction::Resolve {
+            outcome: body.outcome.ok_or_else(|| {
+                bad_request(
+                    "outcome_required",
+                    "Isi outcome: founded, unfounded atau minor.",
+                )
+            })?,
+            note: note.clone(),
+        },
+        "update" => IncidentAction::Update {
+            change: update,
+            note: note.clone(),
+        },
+        "note" => IncidentAction::Note(
+            note.clone()
+                .ok_or_else(|| bad_request("note_required", "Isi catatan."))?,
+        ),
+        // follow-up: the operator called the citizen back after a cancel.
+        _ => IncidentAction::FollowUp { note: note.clone() },
+    };
     retry_on_conflict(|| async {
         let current = load(app, id).await?;
-        let token = new_token(app)?;
-        let (next, what, detail, also) = match action {
-            "ack" => {
-                let unit = staff.unit().unwrap_or_default();
-                if current.owner.as_deref() == Some(unit) {
-                    return Ok(json_response(StatusCode::OK, &view(&current)));
-                }
-                let next = incident::acknowledge(&current, unit, now, token).map_err(refused)?;
-                (
-                    next,
-                    Happened::Acknowledged,
-                    Some(unit.to_string()),
-                    Vec::new(),
-                )
-            }
-            "resolve" => {
-                let outcome = body.outcome.ok_or_else(|| {
-                    bad_request(
-                        "outcome_required",
-                        "Isi outcome: founded, unfounded atau minor.",
-                    )
-                })?;
-                if current.state == IncidentState::Resolved && current.outcome == Some(outcome) {
-                    return Ok(json_response(StatusCode::OK, &view(&current)));
-                }
-                let next = incident::resolve(&current, outcome, now, token).map_err(refused)?;
-                let mut also = Vec::new();
-                // An unfounded press counts against its device's trust, in the same write.
-                if let Some(device) = counts_against(outcome, &current.source)
-                    && let Some(known) = app
-                        .devices
-                        .get(device)
-                        .await
-                        .map_err(|e| ApiError::unavailable_because("reading device", e))?
-                {
-                    also.push(
-                        app.devices.unfounded_item(&known, now).map_err(|e| {
-                            ApiError::unavailable_because("building device update", e)
-                        })?,
-                    );
-                }
-                let detail = format!("{outcome:?}").to_lowercase();
-                let detail = match &note {
-                    Some(n) => format!("{detail}: {n}"),
-                    None => detail,
-                };
-                (next, Happened::Resolved, Some(detail), also)
-            }
-            "update" => {
-                let next = incident::update(&current, &update).map_err(refused)?;
-                (next, Happened::Updated, note.clone(), Vec::new())
-            }
-            "note" => {
-                let Some(note) = note.clone() else {
-                    return Err(bad_request("note_required", "Isi catatan."));
-                };
-                (
-                    incident::touched(&current),
-                    Happened::Note,
-                    Some(note),
-                    Vec::new(),
-                )
-            }
-            _ => {
-                // follow-up: the operator called the citizen back after a cancel.
-                if !current.follow_up {
-                    return Ok(json_response(StatusCode::OK, &view(&current)));
-                }
-                (
-                    incident::followed_up(&current),
-                    Happened::FollowedUp,
-                    note.clone(),
-                    Vec::new(),
-                )
-            }
+        let Some(change) = command
+            .decide(&current, &actor, now, new_token(app)?)
+            .map_err(refused)?
+        else {
+            // Already so (a retry): the incident as it is.
+            return Ok(json_response(StatusCode::OK, &view(&current)));
         };
-        let entry = TimelineEntry::new(now, what, &actor, detail);
-        match app
-            .pager
-            .commit_with(&current, next, &[entry], also, now)
-            .await
+        let mut also = Vec::new();
+        // An unfounded press counts against its device's trust, in the same write.
+        if let IncidentAction::Resolve { outcome, .. } = &command
+            && let Some(device) = counts_against(*outcome, &current.source)
+            && let Some(known) = app
+                .devices
+                .get(device)
+                .await
+                .map_err(|e| ApiError::unavailable_because("reading device", e))?
         {
+            also.push(
+                app.devices
+                    .unfounded_item(&known, now)
+                    .map_err(|e| ApiError::unavailable_because("building device update", e))?,
+            );
+        }
+        match app.pager.commit_with(&current, change, also, now).await {
             Ok(saved) => {
                 info!(incident = %saved.id, action, by = %actor, "incident action");
                 Ok(json_response(StatusCode::OK, &view(&saved)))

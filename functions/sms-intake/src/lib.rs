@@ -43,7 +43,7 @@ use sigap::domain::command::Command;
 use sigap::domain::contact::PhoneNumber;
 use sigap::domain::contact::SenderKey;
 use sigap::domain::deadline::WorkingDays;
-use sigap::domain::incident::{self, Happened, TimelineEntry};
+use sigap::domain::incident::IncidentAction;
 use sigap::domain::notification::{NotifyJob, SmsReplyJob};
 use sigap::domain::public::PublicReport;
 use sigap::domain::report::{Actor, Channel, Report};
@@ -643,9 +643,13 @@ async fn acknowledge(
         .await;
     };
     let token = app.ids.secret_token()?;
-    let next = match incident::acknowledge(&current, &unit, now, token) {
-        Ok(next) => next,
-        Err(_) if current.owner.as_deref() == Some(unit.as_str()) => {
+    let taking = IncidentAction::Acknowledge {
+        unit: unit.clone(),
+        via: "lewat SMS".into(),
+    };
+    let change = match taking.decide(&current, &format!("responder:{unit}"), now, token) {
+        Ok(Some(change)) => change,
+        Ok(None) => {
             return finish(
                 app,
                 stored,
@@ -666,16 +670,8 @@ async fn acknowledge(
     let replies = say(format!(
         "{code} tercatat Anda tangani ({unit}). Selesaikan lewat aplikasi petugas."
     ));
-    let entry = TimelineEntry::new(
-        now,
-        Happened::Acknowledged,
-        &format!("responder:{unit}"),
-        Some("lewat SMS".into()),
-    );
     let done = app.inbound.done_write(stored, &replies, None)?;
-    pager
-        .commit_with(&current, next, &[entry], vec![done], now)
-        .await?;
+    pager.commit_with(&current, change, vec![done], now).await?;
     info!(incident = code, unit = %unit, "incident acknowledged by SMS");
     Ok(replies)
 }

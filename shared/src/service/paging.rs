@@ -17,7 +17,7 @@ use crate::adapters::queue::{EscalationTick, JsonQueue};
 use crate::adapters::sms::PanicTopic;
 use crate::adapters::table::StoreError;
 use crate::domain::incident::{
-    Happened, Incident, Page, SYSTEM, TimelineEntry, render, settle_sent,
+    Happened, Incident, IncidentChange, Page, SYSTEM, TimelineEntry, render, settle_sent,
 };
 use crate::domain::notification::{IncidentContactsJob, NotifyJob};
 use crate::domain::signature::HmacKey;
@@ -115,33 +115,36 @@ impl Pager {
         &self.incidents
     }
 
-    /// Saves `next` over `previous` (`Conflict` if it changed meanwhile), then
+    /// Saves `change` over `previous` (`Conflict` if it changed meanwhile), then
     /// delivers what it owes. A delivery failure is logged and left to the auditor:
     /// the change itself has happened.
     pub async fn commit(
         &self,
         previous: &Incident,
-        next: Incident,
-        entries: &[TimelineEntry],
+        change: IncidentChange,
         now: Timestamp,
     ) -> Result<Incident, StoreError> {
-        self.commit_with(previous, next, entries, Vec::new(), now)
-            .await
+        self.commit_with(previous, change, Vec::new(), now).await
     }
 
     /// [`Pager::commit`] with `also` written in the same transaction.
     pub async fn commit_with(
         &self,
         previous: &Incident,
-        next: Incident,
-        entries: &[TimelineEntry],
+        change: IncidentChange,
         also: Vec<aws_sdk_dynamodb::types::TransactWriteItem>,
         now: Timestamp,
     ) -> Result<Incident, StoreError> {
         self.incidents
-            .save(previous.version, &next, entries, also, now)
+            .save(
+                previous.version,
+                &change.incident,
+                &change.entries,
+                also,
+                now,
+            )
             .await?;
-        Ok(self.deliver_or_defer(next, now).await)
+        Ok(self.deliver_or_defer(change.incident, now).await)
     }
 
     /// [`Pager::deliver`], logging a failure and returning the incident as written.

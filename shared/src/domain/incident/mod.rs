@@ -295,6 +295,147 @@ mod tests {
         assert_eq!(now, at("2026-11-28T12:10:30Z"));
     }
 
+    /// Every incident action on a fresh incident and on one where it is already so:
+    /// the version it makes, the timeline line it records, or why not.
+    #[test]
+    fn every_incident_action_records_its_typed_timeline_line() {
+        let now = at("2026-11-28T12:01:00Z");
+        let fresh = settle(&opened());
+        let acked = acknowledge(&fresh, "polsek", now, "t1".into()).unwrap();
+        let resolved = resolve(&acked, Outcome::Founded, now, "t2".into()).unwrap();
+        let cancelled = cancel(&fresh, PinKind::Cancel, now, "t1".into()).unwrap();
+        let ack = |unit: &str| IncidentAction::Acknowledge {
+            unit: unit.into(),
+            via: "lewat SMS".into(),
+        };
+        let founded = IncidentAction::Resolve {
+            outcome: Outcome::Founded,
+            note: Some("pelaku diamankan".into()),
+        };
+        let moved = IncidentAction::Update {
+            change: OperatorUpdate {
+                location_text: Some("depan pasar".into()),
+                ..OperatorUpdate::default()
+            },
+            note: None,
+        };
+        type Expected = Result<Option<(&'static str, Option<&'static str>)>, IncidentError>;
+        let cases: Vec<(&str, &Incident, IncidentAction, Expected)> = vec![
+            (
+                "ack",
+                &fresh,
+                ack("polsek"),
+                Ok(Some(("acknowledged", Some("lewat SMS")))),
+            ),
+            ("ack again", &acked, ack("polsek"), Ok(None)),
+            (
+                "ack taken",
+                &acked,
+                ack("other"),
+                Err(IncidentError::WrongState(IncidentState::Acknowledged)),
+            ),
+            (
+                "resolve",
+                &acked,
+                founded.clone(),
+                Ok(Some(("resolved", Some("founded: pelaku diamankan")))),
+            ),
+            ("resolve again", &resolved, founded.clone(), Ok(None)),
+            ("update", &fresh, moved.clone(), Ok(Some(("updated", None)))),
+            (
+                "update closed",
+                &resolved,
+                moved,
+                Err(IncidentError::WrongState(IncidentState::Resolved)),
+            ),
+            (
+                "note",
+                &resolved,
+                IncidentAction::Note("ditelepon".into()),
+                Ok(Some(("note", Some("ditelepon")))),
+            ),
+            (
+                "follow-up",
+                &cancelled,
+                IncidentAction::FollowUp { note: None },
+                Ok(Some(("followed_up", None))),
+            ),
+            (
+                "follow-up not owed",
+                &fresh,
+                IncidentAction::FollowUp { note: None },
+                Ok(None),
+            ),
+            (
+                "cancel",
+                &fresh,
+                IncidentAction::Cancel(PinKind::Cancel),
+                Ok(Some((
+                    "cancelled",
+                    Some("dibatalkan dengan PIN; perlu telepon tindak lanjut"),
+                ))),
+            ),
+            (
+                "cancel again",
+                &cancelled,
+                IncidentAction::Cancel(PinKind::Cancel),
+                Ok(None),
+            ),
+            (
+                "duress",
+                &fresh,
+                IncidentAction::Cancel(PinKind::Duress),
+                Ok(Some((
+                    "duress",
+                    Some("PIN darurat (duress): dieskalasi diam-diam ke tier teratas"),
+                ))),
+            ),
+            (
+                "join",
+                &fresh,
+                IncidentAction::Join { fix: None },
+                Ok(Some(("press_joined", Some("press 2")))),
+            ),
+            (
+                "join closed",
+                &resolved,
+                IncidentAction::Join { fix: None },
+                Ok(None),
+            ),
+            (
+                "low trust",
+                &fresh,
+                IncidentAction::MarkLowTrust {
+                    reasons: "3 laporan palsu".into(),
+                },
+                Ok(Some(("low_trust", Some("3 laporan palsu")))),
+            ),
+        ];
+        for (name, current, action, expected) in cases {
+            let got = action.decide(current, "operator:op1", now, "t9".into());
+            let got = got.map(|change| {
+                change.map(|c| {
+                    assert_eq!(
+                        c.incident.version,
+                        current.version + 1,
+                        "{name}: one new version"
+                    );
+                    assert_eq!(c.entries.len(), 1, "{name}");
+                    let entry = &c.entries[0];
+                    assert_eq!(
+                        (entry.at, entry.actor.as_str()),
+                        (now, "operator:op1"),
+                        "{name}"
+                    );
+                    (entry.what.clone(), entry.detail.clone())
+                })
+            });
+            let expected = expected
+                .map(|e| e.map(|(what, detail)| (what.to_string(), detail.map(String::from))));
+            assert_eq!(got, expected, "{name}");
+        }
+    }
+
     #[test]
     fn stale_duplicate_early_and_resumed_ticks() {
         let inc = opened();

@@ -1,12 +1,13 @@
 //! The incident state machine: open, join, acknowledge, resolve, cancel (or duress),
 //! and the operator's changes. Each returns the next version; the pages it owes are
-//! on its escalation.
+//! on its escalation. [`IncidentAction::decide`] is how callers use them: it returns
+//! an [`IncidentChange`], the version with its typed timeline lines.
 
 use jiff::{SignedDuration, Timestamp};
 
 use super::{
-    Escalation, Fix, Incident, IncidentError, IncidentKind, IncidentState, Outcome, Page,
-    PagingPolicy, Source,
+    Escalation, Fix, Happened, Incident, IncidentError, IncidentKind, IncidentState, Outcome, Page,
+    PagingPolicy, Source, TimelineEntry,
 };
 
 /// What opens an incident.
@@ -290,4 +291,141 @@ pub fn update(incident: &Incident, change: &OperatorUpdate) -> Result<Incident, 
     }
     next.version += 1;
     Ok(next)
+}
+
+/// An incident operation's result, as a report operation's is a `Change`: the next
+/// version and the timeline lines it records, committed together.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IncidentChange {
+    /// The next version.
+    pub incident: Incident,
+    /// What the timeline records of it.
+    pub entries: Vec<TimelineEntry>,
+}
+
+/// What someone does to an incident: a responder, an operator, the device, the system.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IncidentAction {
+    /// A responder unit owns it; `via` is how, for the timeline (the unit, "lewat SMS",
+    /// a link's tier).
+    Acknowledge {
+        /// The unit.
+        unit: String,
+        /// How it was taken.
+        via: String,
+    },
+    /// Closed with an outcome.
+    Resolve {
+        /// Founded, unfounded or minor.
+        outcome: Outcome,
+        /// The operator's note.
+        note: Option<String>,
+    },
+    /// An operator's better facts.
+    Update {
+        /// What changes.
+        change: OperatorUpdate,
+        /// The operator's note.
+        note: Option<String>,
+    },
+    /// A line on the timeline and nothing else.
+    Note(String),
+    /// The operator called the citizen back after a cancel.
+    FollowUp {
+        /// The operator's note.
+        note: Option<String>,
+    },
+    /// The citizen cancelled with a PIN (or the duress PIN).
+    Cancel(PinKind),
+    /// Another press from the same device joined.
+    Join {
+        /// The newest fix.
+        fix: Option<Fix>,
+    },
+    /// The device is not to be trusted (`reasons`, for the timeline).
+    MarkLowTrust {
+        /// Why.
+        reasons: String,
+    },
+}
+
+impl IncidentAction {
+    /// The change this action makes to `current`, by `actor`; `None` when there is
+    /// nothing to change (it is so already: a retry, or a closed incident a press
+    /// cannot join); or why it is refused.
+    pub fn decide(
+        &self,
+        current: &Incident,
+        actor: &str,
+        now: Timestamp,
+        token: String,
+    ) -> Result<Option<IncidentChange>, IncidentError> {
+        let (next, what, detail) = match self {
+            IncidentAction::Acknowledge { unit, via } => {
+                if current.owner.as_deref() == Some(unit.as_str()) {
+                    return Ok(None);
+                }
+                let next = acknowledge(current, unit, now, token)?;
+                (next, Happened::Acknowledged, Some(via.clone()))
+            }
+            IncidentAction::Resolve { outcome, note } => {
+                if current.state == IncidentState::Resolved && current.outcome == Some(*outcome) {
+                    return Ok(None);
+                }
+                let next = resolve(current, *outcome, now, token)?;
+                let word = format!("{outcome:?}").to_lowercase();
+                let detail = match note {
+                    Some(note) => format!("{word}: {note}"),
+                    None => word,
+                };
+                (next, Happened::Resolved, Some(detail))
+            }
+            IncidentAction::Update { change, note } => {
+                (update(current, change)?, Happened::Updated, note.clone())
+            }
+            IncidentAction::Note(note) => (touched(current), Happened::Note, Some(note.clone())),
+            IncidentAction::FollowUp { note } => {
+                if !current.follow_up {
+                    return Ok(None);
+                }
+                (followed_up(current), Happened::FollowedUp, note.clone())
+            }
+            IncidentAction::Cancel(pin) => {
+                if current.state == IncidentState::Cancelled
+                    || (current.duress && *pin == PinKind::Duress)
+                {
+                    return Ok(None);
+                }
+                let next = cancel(current, *pin, now, token)?;
+                let (what, detail) = match pin {
+                    PinKind::Cancel => (
+                        Happened::Cancelled,
+                        "dibatalkan dengan PIN; perlu telepon tindak lanjut",
+                    ),
+                    PinKind::Duress => (
+                        Happened::Duress,
+                        "PIN darurat (duress): dieskalasi diam-diam ke tier teratas",
+                    ),
+                };
+                (next, what, Some(detail.to_string()))
+            }
+            IncidentAction::Join { fix } => {
+                if !current.is_open() {
+                    return Ok(None);
+                }
+                let next = join(current, *fix, now);
+                let detail = format!("press {}", next.presses);
+                (next, Happened::PressJoined, Some(detail))
+            }
+            IncidentAction::MarkLowTrust { reasons } => (
+                mark_low_trust(current),
+                Happened::LowTrust,
+                Some(reasons.clone()),
+            ),
+        };
+        Ok(Some(IncidentChange {
+            incident: next,
+            entries: vec![TimelineEntry::new(now, what, actor, detail)],
+        }))
+    }
 }
