@@ -57,15 +57,7 @@ pub struct TlsError(String);
 /// parse them at the first call, and panic on a bad one.
 pub fn https_client(roots: TrustRoots) -> Result<SharedHttpClient, TlsError> {
     let store = match roots {
-        TrustRoots::Aws => {
-            let certificates = CertificateDer::pem_slice_iter(AWS_ROOT_CAS)
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|e| TlsError(format!("compiled-in AWS roots: {e}")))?;
-            if certificates.is_empty() {
-                return Err(TlsError("no compiled-in AWS root".into()));
-            }
-            TrustStore::empty().with_pem_certificate(AWS_ROOT_CAS)
-        }
+        TrustRoots::Aws => pem_trust_store(AWS_ROOT_CAS)?,
         TrustRoots::System => TrustStore::default(),
     };
     let context = TlsContext::builder()
@@ -76,6 +68,18 @@ pub fn https_client(roots: TrustRoots) -> Result<SharedHttpClient, TlsError> {
         .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
         .tls_context(context)
         .build_https())
+}
+
+/// A trust store of exactly the certificates in `pem`, checked here: the SDK parses
+/// them only at the first call, and would fail there instead of at start-up.
+fn pem_trust_store(pem: &'static [u8]) -> Result<TrustStore, TlsError> {
+    let certificates = CertificateDer::pem_slice_iter(pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| TlsError(format!("compiled-in AWS roots: {e}")))?;
+    if certificates.is_empty() {
+        return Err(TlsError("no compiled-in AWS root".into()));
+    }
+    Ok(TrustStore::empty().with_pem_certificate(pem))
 }
 
 /// Per-attempt timeout for an AWS call.
@@ -146,6 +150,21 @@ mod tests {
         assert_eq!(certs.len(), 5);
         assert!(certs.iter().all(|c| c.len() > 300));
         assert!(https_client(TrustRoots::Aws).is_ok());
+    }
+
+    #[test]
+    fn roots_that_do_not_parse_stop_the_start_with_a_clear_error() {
+        let empty = pem_trust_store(b"").err().unwrap();
+        assert_eq!(
+            empty.to_string(),
+            TlsError("no compiled-in AWS root".into()).to_string()
+        );
+        let broken = b"-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n";
+        let broken = pem_trust_store(broken).err().unwrap();
+        assert!(
+            broken.to_string().contains("compiled-in AWS roots"),
+            "{broken}"
+        );
     }
 
     #[test]

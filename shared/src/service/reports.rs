@@ -149,6 +149,19 @@ pub enum Asking<'a> {
     },
 }
 
+impl<'a> Asking<'a> {
+    /// Who the audit trail names, and the agency acting, when this asker may ask for
+    /// `command`; `Forbidden` when the command is another kind of asker's.
+    pub fn may_ask(&self, command: &Command) -> Result<(Actor, Option<&'a str>), ApplyError> {
+        match (command.asker(), self) {
+            (Asker::Citizen, Asking::Citizen) => Ok((Actor::Citizen, None)),
+            (Asker::Admin, Asking::Admin(actor)) => Ok((actor.clone(), None)),
+            (Asker::Agency, Asking::Agency { actor, agency }) => Ok((actor.clone(), Some(*agency))),
+            _ => Err(ApplyError::Forbidden),
+        }
+    }
+}
+
 /// The report service: reads, the deadline rules, and [`Reports::apply`].
 pub struct Reports {
     store: ReportStore,
@@ -230,12 +243,7 @@ impl Reports {
         asking: &Asking<'_>,
         also: Vec<TransactWriteItem>,
     ) -> Result<Change, ApplyError> {
-        let (actor, agency) = match (command.asker(), asking) {
-            (Asker::Citizen, Asking::Citizen) => (Actor::Citizen, None),
-            (Asker::Admin, Asking::Admin(actor)) => (actor.clone(), None),
-            (Asker::Agency, Asking::Agency { actor, agency }) => (actor.clone(), Some(*agency)),
-            _ => return Err(ApplyError::Forbidden),
-        };
+        let (actor, agency) = asking.may_ask(command)?;
         let rules = self.rules(&report.category).await?;
         let change = command.decide(report, &actor, agency, self.clock.now(), &rules.policy())?;
         self.changes.commit_with(report, &change, also).await?;
@@ -463,5 +471,58 @@ fn parse_reservation(reservation: &serde_json::Value) -> Result<(TrackingId, Str
     match (id, token) {
         (Some(id), Some(token)) => Ok((id, token)),
         _ => Err(StoreError::Corrupt("malformed reservation".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each command is asked for by one kind of asker; every other kind is refused.
+    #[test]
+    fn a_command_asked_by_the_wrong_kind_of_asker_is_forbidden() {
+        let staff = |role: &str| Actor::Staff {
+            role: role.into(),
+            subject: "s1".into(),
+        };
+        let askers = [
+            Asking::Citizen,
+            Asking::Admin(staff("admin")),
+            Asking::Agency {
+                actor: staff("agency:dsdabm"),
+                agency: "dsdabm",
+            },
+        ];
+        let commands = [
+            (Command::Accept, 0),
+            (
+                Command::Answer {
+                    text: "di depan SD".into(),
+                },
+                0,
+            ),
+            (
+                Command::RequestInfo {
+                    question: "Di mana?".into(),
+                },
+                1,
+            ),
+            (Command::Acknowledge, 2),
+        ];
+        for (command, allowed) in &commands {
+            for (i, asking) in askers.iter().enumerate() {
+                let asked = asking.may_ask(command);
+                if i == *allowed {
+                    let (actor, agency) = asked.unwrap();
+                    assert_eq!(agency.is_some(), i == 2, "{command:?}");
+                    assert_eq!(actor == Actor::Citizen, i == 0, "{command:?}");
+                } else {
+                    assert!(
+                        matches!(asked, Err(ApplyError::Forbidden)),
+                        "{command:?} by {asking:?}"
+                    );
+                }
+            }
+        }
     }
 }

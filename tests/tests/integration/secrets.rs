@@ -67,3 +67,53 @@ async fn a_missing_parameter_is_named_and_nothing_starts() {
         ),
     }
 }
+
+/// A secret a config holds never shows in its `Debug` (what a log line or a start-up
+/// error would print): `secrecy` redacts it.
+#[test]
+fn configs_print_their_secrets_redacted() {
+    const SECRETS: [&str; 6] = [
+        "SENDER_HASH_KEY",
+        "TWILIO_AUTH_TOKEN",
+        "SMS_GATEWAY_SECRET",
+        "DEVICE_KEY",
+        "X_CONSUMER_SECRET",
+        "X_BEARER_TOKEN",
+    ];
+    let mut env: HashMap<String, String> = [
+        "TABLE_NAME",
+        "INTAKE_QUEUE_URL",
+        "NOTIFY_QUEUE_URL",
+        "ESCALATION_QUEUE_URL",
+        "PANIC_TOPIC_ARN",
+        "STAFF_TOPIC_ARN",
+        "SLA_ALERTS_TOPIC_ARN",
+        "X_ACCOUNT_ID",
+    ]
+    .into_iter()
+    .map(|name| (name.to_string(), format!("value-of-{name}")))
+    .collect();
+    for name in SECRETS {
+        env.insert(name.into(), format!("s3cr3t-{name}-0123456789abcdef"));
+    }
+    let settings = Settings::from_map(env);
+    let printed = [
+        format!("{:?}", sms_intake::Config::load(&settings).unwrap()),
+        format!("{:?}", panic::Config::load(&settings).unwrap()),
+        format!("{:?}", backoffice::Config::load(&settings).unwrap()),
+        format!("{:?}", web_intake::Config::load(&settings).unwrap()),
+    ];
+    for text in &printed {
+        assert!(!text.contains("s3cr3t"), "a secret printed: {text}");
+        assert!(text.contains("REDACTED"), "{text}");
+        assert!(
+            text.contains("value-of-TABLE_NAME"),
+            "the rest still shows: {text}"
+        );
+    }
+    assert_eq!(
+        printed[0].matches("REDACTED").count(),
+        5,
+        "sms-intake holds five secrets (X included)"
+    );
+}
