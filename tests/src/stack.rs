@@ -46,6 +46,59 @@ pub struct TestStack {
     pub sla_alerts_topic_arn: String,
 }
 
+/// The secrets the test apps are built with (in AWS they come from SSM): the tests
+/// sign webhooks and hash numbers with the same values.
+pub const TEST_SECRETS: &[(&str, &str)] = &[
+    ("SENDER_HASH_KEY", "test-sender-key"),
+    ("TWILIO_AUTH_TOKEN", "test-twilio-auth-token"),
+    ("SMS_GATEWAY_SECRET", "test-gateway-secret"),
+    ("DEVICE_KEY", "test-device-key"),
+    ("X_CONSUMER_SECRET", "test-x-consumer-secret"),
+    ("X_BEARER_TOKEN", "test-x-bearer-token"),
+];
+
+impl TestStack {
+    /// Function `F` over this stack, built the one way every function is built (its
+    /// own `Function::build`, as `main` and devstack do) from the template's
+    /// environment for it, resolved against this stack, with [`TEST_SECRETS`] in
+    /// place of the SSM parameters and `overrides` on top (an empty value unsets).
+    pub fn app<F: sigap::runtime::function::Function>(
+        &self,
+        clock: Arc<dyn Clock>,
+        overrides: &[(&str, &str)],
+    ) -> F {
+        let template = Template::parse(&template_text()).unwrap();
+        let function = template
+            .functions
+            .iter()
+            .find(|f| f.crate_name == F::NAME)
+            .unwrap_or_else(|| panic!("the template has no function {}", F::NAME));
+        let mut environment = self.stack.environment(&function.environment).unwrap();
+        let suffix = sigap::runtime::config::SECRET_PARAMETER_SUFFIX;
+        environment.retain(|name, _| !name.ends_with(suffix));
+        for (name, value) in TEST_SECRETS {
+            let parameter = format!("{name}{suffix}");
+            if function.environment.contains_key(&parameter) {
+                environment.insert(name.to_string(), value.to_string());
+            }
+        }
+        for (name, value) in overrides {
+            if value.is_empty() {
+                environment.remove(*name);
+            } else {
+                environment.insert(name.to_string(), value.to_string());
+            }
+        }
+        let dependencies = sigap::runtime::function::Dependencies {
+            clients: self.clients.clone(),
+            clock,
+            ids: Arc::new(sigap::runtime::ids::OsRandom),
+        };
+        let settings = sigap::runtime::config::Settings::from_map(environment);
+        F::build(&settings, &dependencies).unwrap_or_else(|e| panic!("building {}: {e}", F::NAME))
+    }
+}
+
 /// Provisions `template` (normally [`template_text`]) and seeds the catalog.
 pub async fn stack_from(name: &str, template: &str) -> TestStack {
     let clients = clients().await;

@@ -13,12 +13,7 @@ use crate::web_intake::{
 
 /// `notify` over the test's stack, with `clock`.
 pub fn notify_app(t: &TestStack, clock: Arc<dyn Clock>) -> notify::Notify {
-    let config = notify::Config {
-        table_name: t.table.clone(),
-        staff_topic_arn: t.staff_topic_arn.clone(),
-        sla_alerts_topic_arn: t.sla_alerts_topic_arn.clone(),
-    };
-    notify::Notify::new(&config, &t.clients, clock)
+    t.app(clock, &[])
 }
 
 async fn submit(t: &TestStack, phone: Option<&str>) -> String {

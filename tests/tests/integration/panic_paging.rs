@@ -13,15 +13,13 @@ use sigap::adapters::incidents::IncidentStore;
 use sigap::adapters::queue::EscalationTick;
 use sigap::domain::incident::PagingPolicy;
 use sigap::runtime::clock::{Clock, ManualClock};
-use sigap::runtime::ids::OsRandom;
 use sigap_tests::{
     HttpReply, TestStack, api_request, drain, reply, sent_sms, stack, staff_request,
     subscriber_filtered, take_messages, unique_phone,
 };
 
-use crate::sms_intake::{config as sms_config, pump_notify, text};
+use crate::sms_intake::{pump_notify, text};
 
-const DEVICE_KEY: &str = "test-device-key";
 const SENDER_KEY: &str = "test-sender-key";
 /// Gedung Sate: sector `cibeunying`.
 const GEDUNG_SATE: (f64, f64) = (-6.9025, 107.6188);
@@ -38,34 +36,12 @@ fn escalation_url(t: &TestStack) -> String {
     t.stack.queue("EscalationQueue").unwrap().url.clone()
 }
 
-fn panic_config(t: &TestStack) -> panic::Config {
-    panic::Config {
-        table_name: t.table.clone(),
-        panic_topic_arn: panic_topic(t),
-        escalation_queue_url: escalation_url(t),
-        notify_queue_url: t.notify_url.clone(),
-        device_key: DEVICE_KEY.into(),
-        sender_hash_key: SENDER_KEY.into(),
-        replay_window_seconds: 60,
-        codes_per_hour: 3,
-        incidents_per_hour: 5,
-        ack_links: None,
-    }
-}
-
 pub(crate) fn panic_app(t: &TestStack, clock: Arc<dyn Clock>) -> panic::Panic {
-    panic::Panic::new(&panic_config(t), &t.clients, clock, Arc::new(OsRandom)).unwrap()
+    t.app(clock, &[])
 }
 
 pub(crate) fn escalate_app(t: &TestStack, clock: Arc<dyn Clock>) -> escalate::Escalate {
-    let config = escalate::Config {
-        table_name: t.table.clone(),
-        panic_topic_arn: panic_topic(t),
-        escalation_queue_url: escalation_url(t),
-        notify_queue_url: t.notify_url.clone(),
-        ack_links: None,
-    };
-    escalate::Escalate::new(&config, &t.clients, clock, Arc::new(OsRandom))
+    t.app(clock, &[])
 }
 
 /// A stack whose paging policy has one-second timeouts, so ticks come quickly.
@@ -712,13 +688,8 @@ async fn an_operator_records_a_112_call_and_a_responder_takes_it_by_sms() {
     let esc = escalate_app(&t, clock.clone());
     let tier0 = responder(&t, "karees", &["0"]).await;
     let tier1 = responder(&t, "karees", &["1"]).await;
-    let mut sms = sms_config(&t, 10);
-    sms.paging = Some(sms_intake::PagingConfig {
-        panic_topic_arn: panic_topic(&t),
-        escalation_queue_url: escalation_url(&t),
-    });
-    let sms =
-        sms_intake::SmsIntake::new(&sms, &t.clients, clock.clone(), Arc::new(OsRandom)).unwrap();
+    // Responders' acks by SMS are on: the template gives sms-intake the panic topic.
+    let sms: sms_intake::SmsIntake = t.app(clock.clone(), &[]);
     let officer = unique_phone();
     let e164 = sigap::domain::contact::PhoneNumber::parse(&officer).unwrap();
     IncidentStore::new(t.clients.dynamodb.clone(), &t.table)
@@ -969,16 +940,7 @@ async fn repeated_unfounded_presses_mark_a_device_low_trust_but_it_still_pages()
 async fn a_device_over_its_hourly_limit_is_marked_low_trust_and_still_pages() {
     let t = fast_stack("panic-limit").await;
     let clock = Arc::new(ManualClock::new(start()));
-    let app = panic::Panic::new(
-        &panic::Config {
-            incidents_per_hour: 1,
-            ..panic_config(&t)
-        },
-        &t.clients,
-        clock.clone(),
-        Arc::new(OsRandom),
-    )
-    .unwrap();
+    let app: panic::Panic = t.app(clock.clone(), &[("PANIC_INCIDENTS_PER_HOUR", "1")]);
     let city = responder(&t, "kota", &["0"]).await;
     let device = registered(&app, &clock, &unique_phone()).await;
     let mut marks = Vec::new();
@@ -1083,19 +1045,7 @@ async fn an_operator_turns_a_non_emergency_call_into_a_lapor_report() {
 async fn a_responder_takes_an_incident_by_the_signed_link_in_the_page() {
     let t = fast_stack("panic-link").await;
     let clock = Arc::new(ManualClock::new(start()));
-    let app = panic::Panic::new(
-        &panic::Config {
-            ack_links: Some(sigap::service::paging::AckLinks {
-                base_url: "https://sigap.id".into(),
-                key: sigap_tests::hmac_key(DEVICE_KEY),
-            }),
-            ..panic_config(&t)
-        },
-        &t.clients,
-        clock.clone(),
-        Arc::new(OsRandom),
-    )
-    .unwrap();
+    let app: panic::Panic = t.app(clock.clone(), &[("PUBLIC_BASE_URL", "https://sigap.id")]);
     let tier0 = responder(&t, "kota", &["0"]).await;
     let device = registered(&app, &clock, &unique_phone()).await;
     let id = press(&app, &clock, &device, json!({ "kind": "medical" }))

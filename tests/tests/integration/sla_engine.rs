@@ -9,11 +9,7 @@ use sigap_tests::TestStack;
 
 /// `sla-sweep` over the test's stack, with `clock`.
 pub fn sweep_app(t: &TestStack, clock: Arc<dyn Clock>) -> sla_sweep::SlaSweep {
-    let config = sla_sweep::Config {
-        table_name: t.table.clone(),
-        notify_queue_url: t.notify_url.clone(),
-    };
-    sla_sweep::SlaSweep::new(&config, &t.clients, clock).unwrap()
+    t.app(clock, &[])
 }
 
 use jiff::Timestamp;

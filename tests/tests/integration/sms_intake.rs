@@ -10,7 +10,6 @@ use serde_json::json;
 use sigap::domain::notification::NotifyJob;
 use sigap::domain::tracking_id::TrackingId;
 use sigap::runtime::clock::{Clock, ManualClock};
-use sigap::runtime::ids::OsRandom;
 use sigap_tests::{TestStack, drain, items_with_pk_prefix, reply, sent_sms, stack, unique_phone};
 
 use crate::backoffice_views::as_staff;
@@ -21,36 +20,15 @@ const TWILIO_TOKEN: &str = "test-twilio-auth-token";
 const GATEWAY_SECRET: &str = "test-gateway-secret";
 const HOST: &str = "sigap.example.id";
 
-pub(crate) fn config(t: &TestStack, rate_limit: u64) -> sms_intake::Config {
-    sms_intake::Config {
-        table_name: t.table.clone(),
-        intake_queue_url: t.intake_url.clone(),
-        notify_queue_url: t.notify_url.clone(),
-        sender_hash_key: "test-sender-key".into(),
-        twilio_auth_token: TWILIO_TOKEN.into(),
-        gateway_secret: GATEWAY_SECRET.into(),
-        public_base_url: None,
-        keyword: "BDG".into(),
-        rate_limit_per_hour: rate_limit,
-        replay_window_seconds: 300,
-        working_days: sigap::domain::deadline::WorkingDays::default(),
-        x: None,
-        paging: None,
-    }
-}
-
 pub(crate) fn sms_app(
     t: &TestStack,
     clock: Arc<dyn Clock>,
     rate_limit: u64,
 ) -> sms_intake::SmsIntake {
-    sms_intake::SmsIntake::new(
-        &config(t, rate_limit),
-        &t.clients,
+    t.app(
         clock,
-        Arc::new(OsRandom),
+        &[("SMS_RATE_LIMIT_PER_HOUR", &rate_limit.to_string())],
     )
-    .unwrap()
 }
 
 /// Twilio's scheme, written out: base64(HMAC-SHA1(token, url + sorted name+value)).

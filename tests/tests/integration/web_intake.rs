@@ -18,25 +18,14 @@ pub fn friday_morning() -> Timestamp {
     "2026-11-20T03:00:00Z".parse().unwrap()
 }
 
+/// web-intake over the test stack, its reports queued on `queue_url`.
 pub fn app_with(t: &TestStack, clock: Arc<dyn Clock>, queue_url: &str) -> WebIntake {
-    let config = Config {
-        table_name: t.table.clone(),
-        intake_queue_url: queue_url.into(),
-        notify_queue_url: t.notify_url.clone(),
-        working_days: sigap::domain::deadline::WorkingDays::default(),
-        sender_hash_key: "test-sender-key".into(),
-        open311_per_hour: 100,
-    };
-    WebIntake::new(&config, &t.clients, clock, Arc::new(OsRandom)).unwrap()
+    t.app(clock, &[("INTAKE_QUEUE_URL", queue_url)])
 }
 
+/// verify over the test stack.
 pub fn verify_app(t: &TestStack, clock: Arc<dyn Clock>) -> verify::Verify {
-    let config = verify::Config {
-        table_name: t.table.clone(),
-        notify_queue_url: t.notify_url.clone(),
-        stranded_after: SignedDuration::from_secs(120),
-    };
-    verify::Verify::new(&config, &t.clients, clock).unwrap()
+    t.app(clock, &[])
 }
 
 pub fn valid_body() -> Value {
@@ -83,13 +72,7 @@ pub async fn post(app: &WebIntake, body: &str, extra: &[(&str, &str)]) -> sigap_
 
 /// The backoffice over the test stack.
 pub fn backoffice_app(t: &TestStack, clock: Arc<dyn Clock>) -> backoffice::Backoffice {
-    let config = backoffice::Config {
-        table_name: t.table.clone(),
-        notify_queue_url: t.notify_url.clone(),
-        working_days: sigap::domain::deadline::WorkingDays::default(),
-        sender_hash_key: "test-sender-key".into(),
-    };
-    backoffice::Backoffice::new(&config, &t.clients, clock).unwrap()
+    t.app(clock, &[])
 }
 
 /// Submits `body` at `clock`'s time and triages it as `verify` would; the tracking id.
