@@ -31,6 +31,7 @@ use sigap::adapters::incidents::IncidentStore;
 use sigap::adapters::table::ItemReader;
 use sigap::domain::contact::PhoneNumber;
 use sigap::domain::incident::parse_incident_code;
+use sigap::runtime::aws::AwsClients;
 use sigap::runtime::ids::OsRandom;
 use sigap_tests::faults::{Fault, FaultPlan, FaultProxy};
 use sigap_tests::{
@@ -59,6 +60,9 @@ fn scale(name: &str, fast: usize) -> usize {
 
 /// A status and JSON body, or `None` when no answer came.
 type Answer = Option<(u16, Value)>;
+/// A report sent by a citizen or the gateway: its marker, the sender's phone, the
+/// last answer.
+type Sent = (String, String, Answer);
 
 /// One request to devstack; `None` when the connection failed.
 async fn send(method: &str, url: &str, headers: Vec<(&str, String)>, body: &str) -> Answer {
@@ -202,26 +206,7 @@ async fn under_twenty_percent_faults_nothing_accepted_is_lost_or_doubled() {
     for name in ["IntakeQueue", "NotifyQueue", "EscalationQueue"] {
         quick_retries(&direct.sqs, &queue(name)).await;
     }
-    // The command centre's view: every page and stand-down, with attributes.
-    let console = queue("CommandCentreQueue");
-    let device_key = devstack::provision::dev_secret("/sigap/device-key");
-    let sender_key = devstack::provision::dev_secret("/sigap/sender-hash-key");
-    let devices = DeviceStore::new(direct.dynamodb.clone(), &table);
-    let mut secrets = Vec::new();
-    for n in 0..presses {
-        let id = format!("c4a05{:011x}{n:016x}", std::process::id());
-        let phone = PhoneNumber::parse(&unique_phone()).unwrap();
-        let secret = devstack::panic_tool::register_active_device(
-            &devices,
-            &device_key,
-            &sender_key,
-            &id,
-            &phone,
-        )
-        .await
-        .unwrap();
-        secrets.push((id, secret));
-    }
+    let secrets = register_devices(&direct, &table, presses).await;
 
     proxy.set_plan(FaultPlan::everywhere(
         FAULT_RATE,
@@ -236,95 +221,10 @@ async fn under_twenty_percent_faults_nothing_accepted_is_lost_or_doubled() {
     proxy.reset_tally();
     crashes.arm(true);
     let started = Instant::now();
-    // Citizens: each report with its own key and phone, retried with the same key.
-    let submissions: Vec<(String, String, Answer)> = futures::stream::iter(0..reports)
-        .map(|n| {
-            let base = base.clone();
-            async move {
-                let marker = format!("chaos-{n}-{}", std::process::id());
-                let phone = unique_phone();
-                let body = json!({
-                    "title": "Jalan berlubang di Dago",
-                    "description": format!("Lubang besar di depan sekolah ({marker})."),
-                    "category": "jalan-rusak",
-                    "location": {"lat": -6.885, "lon": 107.613, "kecamatan": "Coblong"},
-                    "contact": {"phone": phone}
-                })
-                .to_string();
-                let url = format!("{base}/reports");
-                let answer = with_retries(|| {
-                    send(
-                        "POST",
-                        &url,
-                        vec![
-                            ("content-type", "application/json".to_string()),
-                            ("idempotency-key", marker.clone()),
-                        ],
-                        &body,
-                    )
-                })
-                .await;
-                (marker, phone, answer)
-            }
-        })
-        .buffer_unordered(8)
-        .collect()
-        .await;
-    // The SMS gateway: one text each from its own phone, re-sent with the same message
-    // id (and a fresh signature) until it gets a 2xx.
-    let gateway_secret = devstack::provision::dev_secret("/sigap/sms-gateway-secret");
-    let sms_answers: Vec<(String, String, Answer)> = futures::stream::iter(0..texts)
-        .map(|n| {
-            let (base, secret) = (base.clone(), gateway_secret.clone());
-            async move {
-                let marker = format!("chaos-sms-{n}-{}", std::process::id());
-                let phone = unique_phone();
-                let body = json!({
-                    "message_id": marker,
-                    "from": phone,
-                    "text": format!("BDG Sampah menumpuk di depan pasar ({marker})"),
-                })
-                .to_string();
-                let url = format!("{base}/sms/gateway");
-                let answer = signed_with_retries(&url, &secret, None, &body).await;
-                (marker, phone, answer)
-            }
-        })
-        .buffer_unordered(4)
-        .collect()
-        .await;
-    // Devices: one press each, retried with a fresh signature.
-    let press_answers: Vec<(String, Answer)> = futures::stream::iter(secrets)
-        .map(|(id, secret)| {
-            let base = base.clone();
-            async move {
-                let body = json!({"kind": "crime", "lat": GEDUNG_SATE.0, "lon": GEDUNG_SATE.1})
-                    .to_string();
-                let url = format!("{base}/panic/press");
-                let answer = signed_with_retries(&url, &secret, Some(&id), &body).await;
-                (id, answer)
-            }
-        })
-        .buffer_unordered(4)
-        .collect()
-        .await;
-    // The pollers run under the same faults for a while (Lambda's own poller is not
-    // faulted: it is poll_once's SQS client).
-    for _ in 0..3 {
-        for source in &running.queue_sources {
-            devstack::sources::poll_once(&direct.sqs, source, "ap-southeast-3", 0).await;
-        }
-    }
-    // Nobody acknowledges: past tier 0's timeout, the auditor finds every tick due
-    // (their SQS delays run on the real clock) and re-drives it, and the ticks page
-    // tier 1, under the same faults and crashes.
-    clock.advance(SignedDuration::from_secs(150));
-    for _ in 0..3 {
-        let _ = running.fire("Audit").await;
-        for source in &running.queue_sources {
-            devstack::sources::poll_once(&direct.sqs, source, "ap-southeast-3", 0).await;
-        }
-    }
+    let submissions = citizens_submit(&base, reports).await;
+    let sms_answers = gateway_texts(&base, texts).await;
+    let press_answers = devices_press(&base, secrets).await;
+    pollers_under_faults(&running, &direct, &clock).await;
     let under_faults = started.elapsed();
     let tally = proxy.tally();
 
@@ -335,220 +235,34 @@ async fn under_twenty_percent_faults_nothing_accepted_is_lost_or_doubled() {
     clock.advance(SignedDuration::from_mins(10));
     running.fire("RecoverStranded").await.unwrap();
     running.fire("Audit").await.unwrap();
-    let settle = Instant::now();
-    // Catching up may take long (moto drains 3 to 6 messages a second here, and each
-    // report makes about two), but not stall: two minutes without progress fail it.
-    let patience = Duration::from_secs(120);
-    let (mut caught_up, mut last_word, mut last_progress) = (0, Instant::now(), Instant::now());
-    // One poller per queue with small batches. moto is one Python process: past about
-    // a dozen calls in flight its answers outlast the SDK's 3 s attempt timeout, the
-    // handlers fail, their retries add load, and nothing gets through (with three
-    // pollers of 10 per queue, 300 reports sent messages to the DLQs this way).
-    // Lambda against DynamoDB has no such ceiling; this only paces the stand-in.
-    let catch_up_sources: Vec<_> = running
-        .queue_sources
-        .iter()
-        .map(|source| devstack::sources::QueueSource {
-            batch_size: CATCH_UP_BATCH,
-            ..source.clone()
-        })
-        .collect();
-    loop {
-        let rounds = catch_up_sources
-            .iter()
-            .map(|source| devstack::sources::poll_once(&direct.sqs, source, "ap-southeast-3", 0));
-        let handled: usize = futures::future::join_all(rounds).await.into_iter().sum();
-        caught_up += handled;
-        if last_word.elapsed() > Duration::from_secs(30) {
-            println!(
-                "chaos: catching up, {caught_up} messages handled in {:.0} s",
-                settle.elapsed().as_secs_f64()
-            );
-            last_word = Instant::now();
-        }
-        if handled > 0 {
-            last_progress = Instant::now();
-            continue;
-        }
-        // Ticks not yet due wait out their delay, which these counts leave out.
-        let mut left = Some(0u64);
-        for name in ["IntakeQueue", "NotifyQueue", "EscalationQueue"] {
-            let here = outstanding(&direct.sqs, &queue(name)).await;
-            left = left.zip(here).map(|(a, b)| a + b);
-        }
-        if left == Some(0) {
-            // The queues are empty: the recovery job's and the auditor's next runs (on
-            // their schedules) pick up what no message carries any more: reports whose
-            // enqueue failed or whose message was dead-lettered, owed pages, lost
-            // ticks. Done when they find nothing.
-            let mut found = 0;
-            for (job, fields) in [
-                ("RecoverStranded", ["recovered", "announced"]),
-                ("Audit", ["finished", "redriven"]),
-            ] {
-                let report = running.fire(job).await.unwrap_or_default();
-                found += fields
-                    .iter()
-                    .map(|f| report[f].as_u64().unwrap_or(0))
-                    .sum::<u64>();
-            }
-            if found == 0 {
-                break;
-            }
-            last_progress = Instant::now();
-            continue;
-        }
-        assert!(
-            last_progress.elapsed() < patience,
-            "no progress for {} s; messages not settled: {}",
-            patience.as_secs(),
-            left.map_or("moto kept timing out".into(), |n| n.to_string())
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    let settled_in = settle.elapsed();
+    let settled_in = catch_up(&running, &direct).await;
 
-    // Reports: exactly once, triaged.
-    let mut by_marker: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for item in items_with_pk_prefix(&direct, &table, "R#").await {
-        let reader = ItemReader(&item);
-        if reader.opt_s(sigap::adapters::table::SK) != Some("META") {
-            continue;
-        }
-        let description = reader.opt_s("description").unwrap_or_default();
-        if let Some(marker) = description
-            .split(['(', ')'])
-            .find(|part| part.starts_with("chaos-"))
-        {
-            by_marker
-                .entry(marker.to_string())
-                .or_default()
-                .push(reader.opt_s("status").unwrap_or_default().to_string());
-        }
-    }
-    let accepted: Vec<_> = submissions
-        .iter()
-        .filter(|(_, _, a)| a.as_ref().is_some_and(|(s, _)| (200..300).contains(s)))
-        .collect();
-    for (marker, _, answer) in &accepted {
-        assert!(
-            !answer_id(answer).is_empty(),
-            "{marker}: 2xx without a tracking id"
-        );
-        let stored = by_marker.get(marker.as_str()).cloned().unwrap_or_default();
-        assert_eq!(
-            stored.len(),
-            1,
-            "{marker}: accepted, stored {} times",
-            stored.len()
-        );
-        assert_ne!(
-            stored[0], "received",
-            "{marker}: accepted but never triaged"
-        );
-    }
-    let accepted_sms: Vec<_> = sms_answers
-        .iter()
-        .filter(|(_, _, a)| a.as_ref().is_some_and(|(s, _)| (200..300).contains(s)))
-        .collect();
-    for (marker, _, _) in &accepted_sms {
-        let stored = by_marker.get(marker.as_str()).cloned().unwrap_or_default();
-        assert_eq!(
-            stored.len(),
-            1,
-            "{marker}: the gateway got a 2xx, stored {} times",
-            stored.len()
-        );
-        assert_ne!(
-            stored[0], "received",
-            "{marker}: accepted but never triaged"
-        );
-    }
-    for (marker, statuses) in &by_marker {
-        assert_eq!(statuses.len(), 1, "{marker} stored twice");
-    }
-
-    // Receipts: at most one per reporter beyond lost publish answers; none lost.
-    let sms = all_sent_sms().await;
-    let notify_dlq = peek_all(&direct.sqs, &queue("NotifyDeadLetterQueue")).await;
+    let by_marker = stored_reports(&direct, &table).await;
+    let (accepted, accepted_sms) =
+        each_accepted_report_stored_once_and_triaged(&submissions, &sms_answers, &by_marker);
     let lost_publish_answers = tally.ambiguous.get("sns:Publish").copied().unwrap_or(0);
-    let (mut doubled_sms, mut receipts, mut dead_lettered) = (0, 0, 0);
-    for (marker, phone, answer) in &accepted {
-        let e164 = PhoneNumber::parse(phone).unwrap().as_e164().to_string();
-        let copies = sms.iter().filter(|(to, _)| *to == e164).count() as u64;
-        receipts += copies.min(1);
-        doubled_sms += copies.saturating_sub(1);
-        if copies == 0 {
-            let id = answer_id(answer);
-            let parked = notify_dlq.iter().any(|body| body.contains(&id));
-            assert!(
-                parked,
-                "{marker} ({id}): no receipt SMS and nothing in the notify DLQ"
-            );
-            dead_lettered += 1;
-        }
-    }
-
-    // The SMS reports' receipts, the same way: one copy, or parked in the DLQ.
-    let (mut sms_receipts, mut sms_parked) = (0, 0);
-    for (marker, phone, _) in &accepted_sms {
-        let e164 = PhoneNumber::parse(phone).unwrap().as_e164().to_string();
-        let copies = sms.iter().filter(|(to, _)| *to == e164).count() as u64;
-        sms_receipts += copies.min(1);
-        doubled_sms += copies.saturating_sub(1);
-        if copies == 0 {
-            let parked = notify_dlq.iter().any(|body| body.contains(marker.as_str()));
-            assert!(
-                parked,
-                "{marker}: no reply SMS and nothing in the notify DLQ"
-            );
-            sms_parked += 1;
-        }
-    }
-
-    // Presses: every tier each one reached was paged, duplicates only from lost answers.
-    let pages = peek_all(&direct.sqs, &console).await;
-    let mut pages_per_tier: BTreeMap<(String, String), u64> = BTreeMap::new();
-    for page in &pages {
-        // "SIGAP INC-XXXXXX KEJAHATAN T0 cibeunying ..." (repeats of the top tier start
-        // "SIGAP ULANG"; stand-downs read differently).
-        let words: Vec<&str> = page.split_whitespace().collect();
-        if words.first() == Some(&"SIGAP") && words.get(3).is_some_and(|w| w.starts_with('T')) {
-            *pages_per_tier
-                .entry((words[1].to_string(), words[3].to_string()))
-                .or_default() += 1;
-        }
-    }
-    let incidents = IncidentStore::new(direct.dynamodb.clone(), &table);
-    let accepted_presses: Vec<String> = press_answers
-        .iter()
-        .filter_map(|(_, a)| match a {
-            Some((status, body)) if (200..300).contains(status) => {
-                body["incident_id"].as_str().map(str::to_string)
-            }
-            _ => None,
-        })
-        .collect();
-    let (mut doubled_pages, mut tiers_paged) = (0, 0);
-    for incident in &accepted_presses {
-        let code = parse_incident_code(incident).unwrap();
-        let stored = incidents.get(&code).await.unwrap().unwrap();
-        let reached = &stored.escalation.paged_tiers;
-        assert!(
-            reached.iter().any(|t| *t >= 1),
-            "{incident}: nobody acknowledged, yet it never escalated: {reached:?}"
-        );
-        for tier in reached {
-            let key = (incident.clone(), format!("T{tier}"));
-            let count = pages_per_tier.get(&key).copied().unwrap_or(0);
-            assert!(
-                count >= 1,
-                "{incident}: reached tier {tier}, never paged there"
-            );
-            doubled_pages += count - 1;
-            tiers_paged += 1;
-        }
-    }
+    let receipts = receipts_sent_once_or_dead_lettered(
+        &direct,
+        &queue("NotifyDeadLetterQueue"),
+        &accepted,
+        &accepted_sms,
+    )
+    .await;
+    let Receipts {
+        doubled_sms,
+        receipts,
+        dead_lettered,
+        sms_receipts,
+        sms_parked,
+    } = receipts;
+    // The command centre's view: every page and stand-down, with attributes.
+    let (accepted_presses, tiers_paged, doubled_pages) = every_reached_tier_paged(
+        &direct,
+        &table,
+        &queue("CommandCentreQueue"),
+        &press_answers,
+    )
+    .await;
 
     println!(
         "chaos: {} AWS calls under faults in {:.1} s, {} faults injected ({:.0}%), {} answers lost after the work was done",
@@ -625,4 +339,406 @@ async fn under_twenty_percent_faults_nothing_accepted_is_lost_or_doubled() {
     assert!(accepted_presses.len() * 2 > presses, "{press_answers:?}");
     assert!(accepted_sms.len() * 2 > texts, "{sms_answers:?}");
     assert!(crashes.crashed() > 0, "no invocation was cut off");
+}
+
+/// Registers `presses` active panic devices straight in the table; their ids and
+/// signing secrets.
+async fn register_devices(
+    direct: &AwsClients,
+    table: &str,
+    presses: usize,
+) -> Vec<(String, String)> {
+    let device_key = devstack::provision::dev_secret("/sigap/device-key");
+    let sender_key = devstack::provision::dev_secret("/sigap/sender-hash-key");
+    let devices = DeviceStore::new(direct.dynamodb.clone(), table);
+    let mut secrets = Vec::new();
+    for n in 0..presses {
+        let id = format!("c4a05{:011x}{n:016x}", std::process::id());
+        let phone = PhoneNumber::parse(&unique_phone()).unwrap();
+        let secret = devstack::panic_tool::register_active_device(
+            &devices,
+            &device_key,
+            &sender_key,
+            &id,
+            &phone,
+        )
+        .await
+        .unwrap();
+        secrets.push((id, secret));
+    }
+    secrets
+}
+
+/// Citizens: each report with its own key and phone, retried with the same key.
+async fn citizens_submit(base: &str, reports: usize) -> Vec<Sent> {
+    futures::stream::iter(0..reports)
+        .map(|n| {
+            let base = base.to_string();
+            async move {
+                let marker = format!("chaos-{n}-{}", std::process::id());
+                let phone = unique_phone();
+                let body = json!({
+                    "title": "Jalan berlubang di Dago",
+                    "description": format!("Lubang besar di depan sekolah ({marker})."),
+                    "category": "jalan-rusak",
+                    "location": {"lat": -6.885, "lon": 107.613, "kecamatan": "Coblong"},
+                    "contact": {"phone": phone}
+                })
+                .to_string();
+                let url = format!("{base}/reports");
+                let answer = with_retries(|| {
+                    send(
+                        "POST",
+                        &url,
+                        vec![
+                            ("content-type", "application/json".to_string()),
+                            ("idempotency-key", marker.clone()),
+                        ],
+                        &body,
+                    )
+                })
+                .await;
+                (marker, phone, answer)
+            }
+        })
+        .buffer_unordered(8)
+        .collect()
+        .await
+}
+
+/// The SMS gateway: one text each from its own phone, re-sent with the same message
+/// id (and a fresh signature) until it gets a 2xx.
+async fn gateway_texts(base: &str, texts: usize) -> Vec<Sent> {
+    let gateway_secret = devstack::provision::dev_secret("/sigap/sms-gateway-secret");
+    futures::stream::iter(0..texts)
+        .map(|n| {
+            let (base, secret) = (base.to_string(), gateway_secret.clone());
+            async move {
+                let marker = format!("chaos-sms-{n}-{}", std::process::id());
+                let phone = unique_phone();
+                let body = json!({
+                    "message_id": marker,
+                    "from": phone,
+                    "text": format!("BDG Sampah menumpuk di depan pasar ({marker})"),
+                })
+                .to_string();
+                let url = format!("{base}/sms/gateway");
+                let answer = signed_with_retries(&url, &secret, None, &body).await;
+                (marker, phone, answer)
+            }
+        })
+        .buffer_unordered(4)
+        .collect()
+        .await
+}
+
+/// Devices: one press each, retried with a fresh signature.
+async fn devices_press(base: &str, secrets: Vec<(String, String)>) -> Vec<(String, Answer)> {
+    futures::stream::iter(secrets)
+        .map(|(id, secret)| {
+            let base = base.to_string();
+            async move {
+                let body = json!({"kind": "crime", "lat": GEDUNG_SATE.0, "lon": GEDUNG_SATE.1})
+                    .to_string();
+                let url = format!("{base}/panic/press");
+                let answer = signed_with_retries(&url, &secret, Some(&id), &body).await;
+                (id, answer)
+            }
+        })
+        .buffer_unordered(4)
+        .collect()
+        .await
+}
+
+/// The pollers run under the same faults for a while (Lambda's own poller is not
+/// faulted: it is poll_once's SQS client). Nobody acknowledges: past tier 0's
+/// timeout, the auditor finds every tick due (their SQS delays run on the real
+/// clock) and re-drives it, and the ticks page tier 1, under the same faults and
+/// crashes.
+async fn pollers_under_faults(
+    running: &devstack::Running,
+    direct: &AwsClients,
+    clock: &devstack::DevClock,
+) {
+    for _ in 0..3 {
+        for source in &running.queue_sources {
+            devstack::sources::poll_once(&direct.sqs, source, "ap-southeast-3", 0).await;
+        }
+    }
+    clock.advance(SignedDuration::from_secs(150));
+    for _ in 0..3 {
+        let _ = running.fire("Audit").await;
+        for source in &running.queue_sources {
+            devstack::sources::poll_once(&direct.sqs, source, "ap-southeast-3", 0).await;
+        }
+    }
+}
+
+/// Drains every queue and runs the recovery job and the auditor until they find
+/// nothing; how long it took. Fails when two minutes pass without progress.
+async fn catch_up(running: &devstack::Running, direct: &AwsClients) -> Duration {
+    let queue = |name: &str| running.stack.queue(name).unwrap().url.clone();
+    let settle = Instant::now();
+    // Catching up may take long (moto drains 3 to 6 messages a second here, and each
+    // report makes about two), but not stall: two minutes without progress fail it.
+    let patience = Duration::from_secs(120);
+    let (mut caught_up, mut last_word, mut last_progress) = (0, Instant::now(), Instant::now());
+    // One poller per queue with small batches. moto is one Python process: past about
+    // a dozen calls in flight its answers outlast the SDK's 3 s attempt timeout, the
+    // handlers fail, their retries add load, and nothing gets through (with three
+    // pollers of 10 per queue, 300 reports sent messages to the DLQs this way).
+    // Lambda against DynamoDB has no such ceiling; this only paces the stand-in.
+    let catch_up_sources: Vec<_> = running
+        .queue_sources
+        .iter()
+        .map(|source| devstack::sources::QueueSource {
+            batch_size: CATCH_UP_BATCH,
+            ..source.clone()
+        })
+        .collect();
+    loop {
+        let rounds = catch_up_sources
+            .iter()
+            .map(|source| devstack::sources::poll_once(&direct.sqs, source, "ap-southeast-3", 0));
+        let handled: usize = futures::future::join_all(rounds).await.into_iter().sum();
+        caught_up += handled;
+        if last_word.elapsed() > Duration::from_secs(30) {
+            println!(
+                "chaos: catching up, {caught_up} messages handled in {:.0} s",
+                settle.elapsed().as_secs_f64()
+            );
+            last_word = Instant::now();
+        }
+        if handled > 0 {
+            last_progress = Instant::now();
+            continue;
+        }
+        // Ticks not yet due wait out their delay, which these counts leave out.
+        let mut left = Some(0u64);
+        for name in ["IntakeQueue", "NotifyQueue", "EscalationQueue"] {
+            let here = outstanding(&direct.sqs, &queue(name)).await;
+            left = left.zip(here).map(|(a, b)| a + b);
+        }
+        if left == Some(0) {
+            // The queues are empty: the recovery job's and the auditor's next runs (on
+            // their schedules) pick up what no message carries any more: reports whose
+            // enqueue failed or whose message was dead-lettered, owed pages, lost
+            // ticks. Done when they find nothing.
+            let mut found = 0;
+            for (job, fields) in [
+                ("RecoverStranded", ["recovered", "announced"]),
+                ("Audit", ["finished", "redriven"]),
+            ] {
+                let report = running.fire(job).await.unwrap_or_default();
+                found += fields
+                    .iter()
+                    .map(|f| report[f].as_u64().unwrap_or(0))
+                    .sum::<u64>();
+            }
+            if found == 0 {
+                break;
+            }
+            last_progress = Instant::now();
+            continue;
+        }
+        assert!(
+            last_progress.elapsed() < patience,
+            "no progress for {} s; messages not settled: {}",
+            patience.as_secs(),
+            left.map_or("moto kept timing out".into(), |n| n.to_string())
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    settle.elapsed()
+}
+
+/// The stored reports' statuses, by the marker in their description.
+async fn stored_reports(direct: &AwsClients, table: &str) -> BTreeMap<String, Vec<String>> {
+    let mut by_marker: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for item in items_with_pk_prefix(direct, table, "R#").await {
+        let reader = ItemReader(&item);
+        if reader.opt_s(sigap::adapters::table::SK) != Some("META") {
+            continue;
+        }
+        let description = reader.opt_s("description").unwrap_or_default();
+        if let Some(marker) = description
+            .split(['(', ')'])
+            .find(|part| part.starts_with("chaos-"))
+        {
+            by_marker
+                .entry(marker.to_string())
+                .or_default()
+                .push(reader.opt_s("status").unwrap_or_default().to_string());
+        }
+    }
+    by_marker
+}
+
+/// Every web report and SMS that got a 2xx is stored exactly once and triaged; the
+/// accepted ones of each.
+fn each_accepted_report_stored_once_and_triaged<'a>(
+    submissions: &'a [Sent],
+    sms_answers: &'a [Sent],
+    by_marker: &BTreeMap<String, Vec<String>>,
+) -> (Vec<&'a Sent>, Vec<&'a Sent>) {
+    let accepted: Vec<_> = submissions
+        .iter()
+        .filter(|(_, _, a)| a.as_ref().is_some_and(|(s, _)| (200..300).contains(s)))
+        .collect();
+    for (marker, _, answer) in &accepted {
+        assert!(
+            !answer_id(answer).is_empty(),
+            "{marker}: 2xx without a tracking id"
+        );
+        let stored = by_marker.get(marker.as_str()).cloned().unwrap_or_default();
+        assert_eq!(
+            stored.len(),
+            1,
+            "{marker}: accepted, stored {} times",
+            stored.len()
+        );
+        assert_ne!(
+            stored[0], "received",
+            "{marker}: accepted but never triaged"
+        );
+    }
+    let accepted_sms: Vec<_> = sms_answers
+        .iter()
+        .filter(|(_, _, a)| a.as_ref().is_some_and(|(s, _)| (200..300).contains(s)))
+        .collect();
+    for (marker, _, _) in &accepted_sms {
+        let stored = by_marker.get(marker.as_str()).cloned().unwrap_or_default();
+        assert_eq!(
+            stored.len(),
+            1,
+            "{marker}: the gateway got a 2xx, stored {} times",
+            stored.len()
+        );
+        assert_ne!(
+            stored[0], "received",
+            "{marker}: accepted but never triaged"
+        );
+    }
+    for (marker, statuses) in by_marker {
+        assert_eq!(statuses.len(), 1, "{marker} stored twice");
+    }
+
+    (accepted, accepted_sms)
+}
+
+/// What the receipts check counted.
+struct Receipts {
+    doubled_sms: u64,
+    receipts: u64,
+    dead_lettered: u64,
+    sms_receipts: u64,
+    sms_parked: u64,
+}
+
+/// Receipts: at most one per reporter beyond lost publish answers; none lost (a
+/// missing one is parked in the notify DLQ).
+async fn receipts_sent_once_or_dead_lettered(
+    direct: &AwsClients,
+    notify_dlq: &str,
+    accepted: &[&Sent],
+    accepted_sms: &[&Sent],
+) -> Receipts {
+    let sms = all_sent_sms().await;
+    let notify_dlq = peek_all(&direct.sqs, notify_dlq).await;
+    let (mut doubled_sms, mut receipts, mut dead_lettered) = (0, 0, 0);
+    for (marker, phone, answer) in accepted {
+        let e164 = PhoneNumber::parse(phone).unwrap().as_e164().to_string();
+        let copies = sms.iter().filter(|(to, _)| *to == e164).count() as u64;
+        receipts += copies.min(1);
+        doubled_sms += copies.saturating_sub(1);
+        if copies == 0 {
+            let id = answer_id(answer);
+            let parked = notify_dlq.iter().any(|body| body.contains(&id));
+            assert!(
+                parked,
+                "{marker} ({id}): no receipt SMS and nothing in the notify DLQ"
+            );
+            dead_lettered += 1;
+        }
+    }
+
+    // The SMS reports' receipts, the same way: one copy, or parked in the DLQ.
+    let (mut sms_receipts, mut sms_parked) = (0, 0);
+    for (marker, phone, _) in accepted_sms {
+        let e164 = PhoneNumber::parse(phone).unwrap().as_e164().to_string();
+        let copies = sms.iter().filter(|(to, _)| *to == e164).count() as u64;
+        sms_receipts += copies.min(1);
+        doubled_sms += copies.saturating_sub(1);
+        if copies == 0 {
+            let parked = notify_dlq.iter().any(|body| body.contains(marker.as_str()));
+            assert!(
+                parked,
+                "{marker}: no reply SMS and nothing in the notify DLQ"
+            );
+            sms_parked += 1;
+        }
+    }
+
+    Receipts {
+        doubled_sms,
+        receipts,
+        dead_lettered,
+        sms_receipts,
+        sms_parked,
+    }
+}
+
+/// Presses: every tier each one reached was paged (on the command centre's queue),
+/// duplicates only from lost answers. The accepted incidents, the tiers reached and
+/// the second pages.
+async fn every_reached_tier_paged(
+    direct: &AwsClients,
+    table: &str,
+    console: &str,
+    press_answers: &[(String, Answer)],
+) -> (Vec<String>, u64, u64) {
+    let pages = peek_all(&direct.sqs, console).await;
+    let mut pages_per_tier: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for page in &pages {
+        // "SIGAP INC-XXXXXX KEJAHATAN T0 cibeunying ..." (repeats of the top tier start
+        // "SIGAP ULANG"; stand-downs read differently).
+        let words: Vec<&str> = page.split_whitespace().collect();
+        if words.first() == Some(&"SIGAP") && words.get(3).is_some_and(|w| w.starts_with('T')) {
+            *pages_per_tier
+                .entry((words[1].to_string(), words[3].to_string()))
+                .or_default() += 1;
+        }
+    }
+    let incidents = IncidentStore::new(direct.dynamodb.clone(), table);
+    let accepted_presses: Vec<String> = press_answers
+        .iter()
+        .filter_map(|(_, a)| match a {
+            Some((status, body)) if (200..300).contains(status) => {
+                body["incident_id"].as_str().map(str::to_string)
+            }
+            _ => None,
+        })
+        .collect();
+    let (mut doubled_pages, mut tiers_paged) = (0, 0);
+    for incident in &accepted_presses {
+        let code = parse_incident_code(incident).unwrap();
+        let stored = incidents.get(&code).await.unwrap().unwrap();
+        let reached = &stored.escalation.paged_tiers;
+        assert!(
+            reached.iter().any(|t| *t >= 1),
+            "{incident}: nobody acknowledged, yet it never escalated: {reached:?}"
+        );
+        for tier in reached {
+            let key = (incident.clone(), format!("T{tier}"));
+            let count = pages_per_tier.get(&key).copied().unwrap_or(0);
+            assert!(
+                count >= 1,
+                "{incident}: reached tier {tier}, never paged there"
+            );
+            doubled_pages += count - 1;
+            tiers_paged += 1;
+        }
+    }
+
+    (accepted_presses, tiers_paged, doubled_pages)
 }

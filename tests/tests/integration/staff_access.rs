@@ -106,9 +106,49 @@ fn is_error_body(json: &Value) -> bool {
 async fn every_route_for_every_principal() {
     let running = devstack("authz", Arc::new(SystemClock), Arc::new(OsRandom), false).await;
     let base = running.base_url.clone();
-    let (id, mine) = triaged(&running, valid_body()).await;
+    let acted_on = what_the_rows_act_on(&running).await;
+    let principals = principals(&running, &acted_on);
+    let matrix = matrix(&base, &acted_on);
+    each_row_answers_as_the_table_says(&principals, &matrix).await;
+    every_template_route_has_a_row(&base, &matrix);
+    let staff = |p: &str| format!("{base}/staff/{p}");
+    let id = &acted_on.id;
+    // Agency B never sees agency A's reports, not even in its inbox.
+    let inbox_b = send_as(&principals[6], "GET", &staff("inbox"), &Payload::Empty).await;
+    assert!(!inbox_b.json.to_string().contains(id.as_str()));
+    running.shutdown();
+}
+
+/// What the matrix's rows act on, made before it runs.
+struct ActedOn {
+    /// Report R (the reporter's), dispatched to agency A.
+    id: String,
+    /// R's reporter token.
+    mine: String,
+    /// Another report, also dispatched to agency A.
+    other_id: String,
+    /// Its reporter token.
+    other: String,
+    /// An admin's token.
+    admin: String,
+    /// An operator's token.
+    operator: String,
+    /// An incident from a 112 call.
+    incident: String,
+    /// An enrolled panic device.
+    device: String,
+    /// Two Open311 keys (id, key): one to use, one to revoke.
+    keys: Vec<(String, String)>,
+    /// A blocked SMS sender (to unblock).
+    sender: String,
+}
+
+/// Two triaged reports dispatched to agency A, and the rest of [`ActedOn`].
+async fn what_the_rows_act_on(running: &devstack::Running) -> ActedOn {
+    let base = running.base_url.clone();
+    let (id, mine) = triaged(running, valid_body()).await;
     let (other_id, other) = triaged(
-        &running,
+        running,
         json!({
             "title": "Lampu jalan mati", "description": "PJU mati di Jalan Braga sejak kemarin.",
             "category": "pju", "location": {"address": "Jl. Braga"}
@@ -141,7 +181,7 @@ async fn every_route_for_every_principal() {
     assert_eq!(incident.status, 201, "{}", incident.json);
     let incident = incident.json["id"].as_str().unwrap().to_string();
     let device = format!("a7e4a{:027x}", std::process::id());
-    sigap_tests::enrolled_device(&running, &device).await;
+    sigap_tests::enrolled_device(running, &device).await;
     let mut keys = Vec::new();
     for name in ["Aplikasi Warga", "Aplikasi Lama"] {
         let issued = call(
@@ -173,10 +213,34 @@ async fn every_route_for_every_principal() {
     assert!(blocked.status < 300, "{}", blocked.json);
     let sender = blocked.json["sender"].as_str().unwrap().to_string();
 
-    let principals = [
+    ActedOn {
+        id,
+        mine,
+        other_id,
+        other,
+        admin,
+        operator,
+        incident,
+        device,
+        keys,
+        sender,
+    }
+}
+
+/// The matrix's columns: anonymous, reporter, other reporter, admin, supervisor,
+/// agency A, agency B, operator, responder.
+fn principals(running: &devstack::Running, acted_on: &ActedOn) -> [Principal; 9] {
+    let ActedOn {
+        mine,
+        other,
+        admin,
+        operator,
+        ..
+    } = acted_on;
+    [
         ("anonymous", None, None),
-        ("reporter", None, Some(mine)),
-        ("other reporter", None, Some(other)),
+        ("reporter", None, Some(mine.clone())),
+        ("other reporter", None, Some(other.clone())),
         ("admin", Some(admin.clone()), None),
         (
             "supervisor",
@@ -204,7 +268,38 @@ async fn every_route_for_every_principal() {
         name,
         staff,
         reporter,
-    });
+    })
+}
+
+// Columns: anonymous, reporter, other reporter, admin, supervisor, agency A,
+// agency B, operator, responder. Rows run in order, each principal in that order,
+// so the state they act on is known: R is dispatched to agency A (admin-only moves
+// on it are 409), the incident is triggered until the responder acknowledges it.
+type Row = [u16; 9];
+const ADMIN_ONLY_409: Row = [401, 401, 401, 409, 403, 403, 404, 404, 404];
+const ADMIN_ONLY_200: Row = [401, 401, 401, 200, 403, 403, 404, 404, 404];
+const AGENCY_A_200: Row = [401, 401, 401, 403, 403, 200, 404, 404, 404];
+const REPORTER: fn(u16) -> Row = |own| [401, own, 403, 401, 401, 401, 401, 401, 401];
+const ADMIN: fn(u16) -> Row = |ok| [401, 401, 401, ok, 403, 403, 403, 403, 403];
+const ADMIN_OR_SUPERVISOR: Row = [401, 401, 401, 200, 200, 403, 403, 403, 403];
+const OPERATOR: fn(u16) -> Row = |ok| [401, 401, 401, 403, 403, 403, 403, ok, 403];
+const RESPONDER_200: Row = [401, 401, 401, 403, 403, 403, 403, 403, 200];
+const DESK_200: Row = [401, 401, 401, 403, 403, 403, 403, 200, 200];
+const DESK_READ_200: Row = [401, 401, 401, 200, 200, 403, 403, 200, 200];
+// Device routes need the device's signature, which no principal holds.
+const DEVICE_ONLY: Row = [403; 9];
+
+/// Every route, and what each principal gets.
+fn matrix(base: &str, acted_on: &ActedOn) -> Vec<(&'static str, String, Payload, Row)> {
+    let ActedOn {
+        id,
+        other_id,
+        incident,
+        device,
+        keys,
+        sender,
+        ..
+    } = acted_on;
     let staff = |p: &str| format!("{base}/staff/{p}");
     let report = |p: &str| format!("{base}/staff/reports/{id}{p}");
     let citizen = |p: &str| format!("{base}/reports/{id}/{p}");
@@ -212,23 +307,6 @@ async fn every_route_for_every_principal() {
     let open311 = |p: &str| format!("{base}/open311/v2/{p}");
     let json = |v: Value| Payload::Json(v);
     use Payload::{Empty, Form};
-    // Columns: anonymous, reporter, other reporter, admin, supervisor, agency A,
-    // agency B, operator, responder. Rows run in order, each principal in that order,
-    // so the state they act on is known: R is dispatched to agency A (admin-only moves
-    // on it are 409), the incident is triggered until the responder acknowledges it.
-    type Row = [u16; 9];
-    const ADMIN_ONLY_409: Row = [401, 401, 401, 409, 403, 403, 404, 404, 404];
-    const ADMIN_ONLY_200: Row = [401, 401, 401, 200, 403, 403, 404, 404, 404];
-    const AGENCY_A_200: Row = [401, 401, 401, 403, 403, 200, 404, 404, 404];
-    const REPORTER: fn(u16) -> Row = |own| [401, own, 403, 401, 401, 401, 401, 401, 401];
-    const ADMIN: fn(u16) -> Row = |ok| [401, 401, 401, ok, 403, 403, 403, 403, 403];
-    const ADMIN_OR_SUPERVISOR: Row = [401, 401, 401, 200, 200, 403, 403, 403, 403];
-    const OPERATOR: fn(u16) -> Row = |ok| [401, 401, 401, 403, 403, 403, 403, ok, 403];
-    const RESPONDER_200: Row = [401, 401, 401, 403, 403, 403, 403, 403, 200];
-    const DESK_200: Row = [401, 401, 401, 403, 403, 403, 403, 200, 200];
-    const DESK_READ_200: Row = [401, 401, 401, 200, 200, 403, 403, 200, 200];
-    // Device routes need the device's signature, which no principal holds.
-    const DEVICE_ONLY: Row = [403; 9];
     let open311_form = |key: &str| {
         Form(
             form_urlencoded::Serializer::new(String::new())
@@ -241,7 +319,7 @@ async fn every_route_for_every_principal() {
                 .finish(),
         )
     };
-    let matrix: Vec<(&str, String, Payload, Row)> = vec![
+    vec![
         // LAPOR!: the back office.
         ("GET", staff("queue"), Empty, ADMIN_OR_SUPERVISOR),
         (
@@ -503,9 +581,17 @@ async fn every_route_for_every_principal() {
             Empty,
             ADMIN(200),
         ),
-    ];
+    ]
+}
+
+/// Rows run in order, each principal in that order, so the state they act on is
+/// known; every refusal has an error body.
+async fn each_row_answers_as_the_table_says(
+    principals: &[Principal],
+    matrix: &[(&'static str, String, Payload, Row)],
+) {
     let mut failures = Vec::new();
-    for (method, url, payload, expected) in &matrix {
+    for (method, url, payload, expected) in matrix {
         for (who, want) in principals.iter().zip(expected) {
             let got = send_as(who, method, url, payload).await;
             if got.status != *want {
@@ -529,8 +615,10 @@ async fn every_route_for_every_principal() {
         principals.len(),
         matrix.len() * principals.len()
     );
+}
 
-    // Every route the template declares has a row, so a new route needs one.
+/// Every route the template declares has a row, so a new route needs one.
+fn every_template_route_has_a_row(base: &str, matrix: &[(&'static str, String, Payload, Row)]) {
     let template = devstack::template::Template::parse(&sigap_tests::template_text()).unwrap();
     let mut missing = Vec::new();
     for (method, path, _) in template.http_routes() {
@@ -543,11 +631,6 @@ async fn every_route_for_every_principal() {
         }
     }
     assert!(missing.is_empty(), "routes without a row: {missing:?}");
-
-    // Agency B never sees agency A's reports, not even in its inbox.
-    let inbox_b = send_as(&principals[6], "GET", &staff("inbox"), &Empty).await;
-    assert!(!inbox_b.json.to_string().contains(&id));
-    running.shutdown();
 }
 
 /// Routes whose caller holds no principal's credentials at all: a device enrolling
