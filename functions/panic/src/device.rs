@@ -22,7 +22,7 @@ use sigap::domain::location::Coordinates;
 use sigap::domain::signature::verify_gateway;
 use sigap::domain::signature::{HmacKey, constant_time_eq};
 use sigap::http::{ApiError, body_bytes, json_bytes, json_response, parse_json};
-use sigap::service::retry_on_conflict;
+use sigap::service::{Conflicting, retry_on_conflict};
 use tracing::{info, warn};
 
 use crate::{Panic, bad_request, conflict, forbidden, new_token};
@@ -284,8 +284,11 @@ pub async fn press(app: &Panic, request: &Request) -> Result<Response<Body>, Api
         .get()
         .await
         .map_err(|e| ApiError::unavailable_because("reading paging policy", e))?;
-    let mut replaces = None;
-    for _ in 0..3 {
+    // The closed incident a new one takes the place of, learned by a lost attempt.
+    let replaces = std::sync::Mutex::new(None::<String>);
+    let lost = || ApiError::conflict("Kejadian baru saja berubah. Coba lagi.");
+    let opened = retry_on_conflict(|| async {
+        let replacing = replaces.lock().map(|r| r.clone()).unwrap_or_default();
         let opening = Opening {
             id: new_code(app)?,
             kind,
@@ -302,7 +305,7 @@ pub async fn press(app: &Panic, request: &Request) -> Result<Response<Body>, Api
         let opened = incident::open(opening, now);
         let claim = PressClaim {
             device: device.clone(),
-            replaces: replaces.clone(),
+            replaces: replacing,
             open_until: now
                 .checked_add(SignedDuration::from_secs(i64::from(policy.dedup_window_s)))
                 .unwrap_or(now),
@@ -322,42 +325,71 @@ pub async fn press(app: &Panic, request: &Request) -> Result<Response<Body>, Api
                 let id = opened.id.clone();
                 let paged = app.pager.deliver_or_defer(opened, now).await;
                 mark_trust(app, &device, paged, now).await;
-                return Ok(accepted(StatusCode::CREATED, &id, false));
+                Ok(accepted(StatusCode::CREATED, &id, false))
             }
-            Err(StoreError::Conflict) => {
-                // Not a new incident: find out why.
-                let known = existing(app, &device).await?;
-                if !known.active {
-                    return Err(forbidden(
-                        "device_inactive",
-                        "Perangkat belum terverifikasi.",
-                    ));
-                }
-                if known.blocked_until.is_some_and(|until| until > now) {
-                    return Err(forbidden(
-                        "device_blocked",
-                        "Perangkat ini diblokir petugas. Dalam keadaan darurat hubungi 112.",
-                    ));
-                }
-                match (&known.open_incident, known.open_until) {
-                    (Some(open), Some(until)) if until >= now => {
-                        match join(app, &known, open, fix, now).await? {
-                            Some(id) => return Ok(accepted(StatusCode::OK, &id, true)),
-                            // Its incident has closed: open a new one in its place.
-                            None => replaces = Some(open.clone()),
-                        }
+            // Not a new incident: find out why.
+            Err(StoreError::Conflict) => match not_new(app, &device, fix, now).await? {
+                NotNew::Joined(id) => Ok(accepted(StatusCode::OK, &id, true)),
+                NotNew::TryAgain(replacing) => {
+                    if let Ok(mut slot) = replaces.lock() {
+                        *slot = replacing;
                     }
-                    // The window had passed or an id collided: try again.
-                    _ => replaces = None,
+                    Err(lost())
                 }
-            }
-            Err(e) => return Err(ApiError::unavailable_because("storing incident", e)),
+            },
+            Err(e) => Err(ApiError::unavailable_because("storing incident", e)),
         }
+    })
+    .await;
+    // A press is never answered 409: if every attempt lost, the device retries.
+    opened.map_err(|e| {
+        if e.is_conflict() {
+            ApiError::unavailable_because("opening incident", "kept conflicting")
+        } else {
+            e
+        }
+    })
+}
+
+/// Why a press opened no incident, when the device may press.
+enum NotNew {
+    /// It joined the device's open incident.
+    Joined(String),
+    /// Open one again (in place of this closed incident, if any): the window had
+    /// passed, an id collided, or the open incident had just closed.
+    TryAgain(Option<String>),
+}
+
+/// A press whose incident was not created: refused (the device is inactive or
+/// blocked), joined to its open incident, or to be tried again.
+async fn not_new(
+    app: &Panic,
+    device: &str,
+    fix: Option<Fix>,
+    now: Timestamp,
+) -> Result<NotNew, ApiError> {
+    let known = existing(app, device).await?;
+    if !known.active {
+        return Err(forbidden(
+            "device_inactive",
+            "Perangkat belum terverifikasi.",
+        ));
     }
-    Err(ApiError::unavailable_because(
-        "opening incident",
-        "kept conflicting",
-    ))
+    if known.blocked_until.is_some_and(|until| until > now) {
+        return Err(forbidden(
+            "device_blocked",
+            "Perangkat ini diblokir petugas. Dalam keadaan darurat hubungi 112.",
+        ));
+    }
+    match (&known.open_incident, known.open_until) {
+        (Some(open), Some(until)) if until >= now => {
+            Ok(match join(app, &known, open, fix, now).await? {
+                Some(id) => NotNew::Joined(id),
+                None => NotNew::TryAgain(Some(open.clone())),
+            })
+        }
+        _ => Ok(NotNew::TryAgain(None)),
+    }
 }
 
 fn opened_entries(incident: &Incident, device: &str, location_refused: bool) -> Vec<TimelineEntry> {
