@@ -95,9 +95,28 @@ pub async fn clients_at(endpoint: &str) -> AwsClients {
     }
 }
 
-/// The SDK configuration pointed at this process's moto.
+/// The SDK configuration pointed at this process's moto, with patient timeouts.
+///
+/// moto is one Python process shared by every test: it stalls for seconds while
+/// another test's state is dumped. With Sigap's 3 s attempt timeout the SDK would
+/// retry a write moto was still applying, and the retry would lose to the write
+/// itself, a race no real DynamoDB call of a few ms sees. The fault-injection tests
+/// keep the production timeouts (`sdk_config_at`): there the ambiguity is the point.
 pub async fn sdk_config() -> aws_config::SdkConfig {
-    sdk_config_at(moto_endpoint()).await
+    sdk_config_loader()
+        .unwrap()
+        .timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(std::time::Duration::from_secs(2))
+                .operation_attempt_timeout(std::time::Duration::from_secs(20))
+                .operation_timeout(std::time::Duration::from_secs(45))
+                .build(),
+        )
+        .endpoint_url(moto_endpoint())
+        .region(Region::new("ap-southeast-3"))
+        .test_credentials()
+        .load()
+        .await
 }
 
 /// The SDK configuration pointed at `endpoint`, with Sigap's timeouts and retries.
