@@ -1,12 +1,15 @@
-"""moto for `make bench`, with one change to its cost model.
+"""moto for `make test`, `make bench` and `make chaos`, with one change to its rollback.
 
 moto's TransactWriteItems deep-copies every table a transaction touches before it
-writes anything (its rollback), so each transaction costs time in proportion to
-the whole table: 100,000 reports make every conditional write take seconds, and
-the benchmark would measure moto's snapshot instead of the SLA sweep. This server
-keeps moto's transaction logic as it is and snapshots only the items the
-transaction touches, restoring them when it is cancelled; that is all a rollback
-needs. Nothing else is changed, and the tests never use this server.
+writes anything, and restores that copy when the transaction is cancelled. Two
+things follow. Each transaction costs time in proportion to the whole table: with
+100,000 reports every conditional write takes seconds, and the benchmark would
+measure moto's snapshot instead of the SLA sweep. And a cancelled transaction
+wipes whatever another request committed to the table in the meantime, which
+DynamoDB never does: under the chaos test's faults, an accepted report vanished.
+This server keeps moto's transaction logic as it is and snapshots only the items
+the transaction touches, restoring them when it is cancelled; that is all a
+rollback needs. Nothing else is changed.
 """
 
 import copy

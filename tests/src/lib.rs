@@ -7,7 +7,8 @@
 //! - [`stack`] provisions the resources of `infra/template.yaml` under a unique prefix,
 //!   so tests run in parallel without seeing each other's data.
 //!
-//! moto is found at `$MOTO_SERVER`, else `<workspace>/.venv/bin/moto_server` (what
+//! moto is found at `$MOTO_SERVER` (`make test` points it at `tests/bench/moto-server`,
+//! moto with an item-by-item rollback), else `<workspace>/.venv/bin/moto_server` (what
 //! `make venv` installs), else `moto_server` on `PATH`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test support: fail loudly
 
