@@ -67,7 +67,19 @@ impl TestStack {
         clock: Arc<dyn Clock>,
         overrides: &[(&str, &str)],
     ) -> F {
-        let template = Template::parse(&template_text()).unwrap();
+        self.app_on(&self.clients, clock, overrides)
+    }
+
+    /// [`TestStack::app`] over other clients (counted ones, or through a fault proxy).
+    pub fn app_on<F: sigap::runtime::function::Function>(
+        &self,
+        clients: &AwsClients,
+        clock: Arc<dyn Clock>,
+        overrides: &[(&str, &str)],
+    ) -> F {
+        // Parsed once per test process: every app of every test reads the same file.
+        static TEMPLATE: std::sync::OnceLock<Template> = std::sync::OnceLock::new();
+        let template = TEMPLATE.get_or_init(|| Template::parse(&template_text()).unwrap());
         let function = template
             .functions
             .iter()
@@ -90,7 +102,7 @@ impl TestStack {
             }
         }
         let dependencies = sigap::runtime::function::Dependencies {
-            clients: self.clients.clone(),
+            clients: clients.clone(),
             clock,
             ids: Arc::new(sigap::runtime::ids::OsRandom),
         };

@@ -98,28 +98,14 @@ async fn the_sla_sweep_sample_runs_a_sweep_and_other_input_is_refused() {
 #[tokio::test]
 async fn sms_intake_samples_are_signed_as_the_gateways_sign_them() {
     let t = stack("samples-sms").await;
-    let config = sms_intake::Config {
-        table_name: t.table.clone(),
-        intake_queue_url: t.intake_url.clone(),
-        notify_queue_url: t.notify_url.clone(),
-        sender_hash_key: "sample-key".into(),
-        twilio_auth_token: "sample-twilio-auth-token".into(),
-        gateway_secret: "sample-gateway-secret".into(),
-        public_base_url: None,
-        keyword: "BDG".into(),
-        rate_limit_per_hour: 10,
-        replay_window_seconds: 300,
-        working_days: sigap::domain::deadline::WorkingDays::default(),
-        x: None,
-        paging: None,
-    };
-    let app = sms_intake::SmsIntake::new(
-        &config,
-        &t.clients,
+    let app: sms_intake::SmsIntake = t.app(
         Arc::new(ManualClock::new(friday_morning())),
-        Arc::new(sigap::runtime::ids::OsRandom),
-    )
-    .unwrap();
+        &[
+            ("SENDER_HASH_KEY", "sample-key"),
+            ("TWILIO_AUTH_TOKEN", "sample-twilio-auth-token"),
+            ("SMS_GATEWAY_SECRET", "sample-gateway-secret"),
+        ],
+    );
     for name in [
         "sms-intake/twilio-inbound.json",
         "sms-intake/gateway-inbound.json",

@@ -11,7 +11,6 @@ use serde_json::{Value, json};
 use sigap::domain::report::Channel;
 use sigap::domain::tracking_id::TrackingId;
 use sigap::runtime::clock::ManualClock;
-use sigap::runtime::ids::OsRandom;
 use sigap_tests::{FakeX, TestStack, items_with_pk_prefix, reply, stack};
 
 use crate::web_intake::friday_morning;
@@ -20,33 +19,15 @@ const SECRET: &str = "test-x-consumer-secret";
 const CITY: &str = "1708000001";
 
 fn app(t: &TestStack, x: &FakeX) -> sms_intake::SmsIntake {
-    let config = sms_intake::Config {
-        table_name: t.table.clone(),
-        intake_queue_url: t.intake_url.clone(),
-        notify_queue_url: t.notify_url.clone(),
-        sender_hash_key: "test-sender-key".into(),
-        twilio_auth_token: "unused".into(),
-        gateway_secret: "unused".into(),
-        public_base_url: None,
-        keyword: "BDG".into(),
-        rate_limit_per_hour: 10,
-        replay_window_seconds: 300,
-        working_days: sigap::domain::deadline::WorkingDays::default(),
-        x: Some(sms_intake::XConfig {
-            consumer_secret: SECRET.into(),
-            bearer_token: "test-bearer".into(),
-            api_base: x.base_url.clone(),
-            account_id: CITY.into(),
-        }),
-        paging: None,
-    };
-    sms_intake::SmsIntake::new(
-        &config,
-        &t.clients,
+    t.app(
         Arc::new(ManualClock::new(friday_morning())),
-        Arc::new(OsRandom),
+        &[
+            ("X_ACCOUNT_ID", CITY),
+            ("X_API_BASE", &x.base_url),
+            ("X_CONSUMER_SECRET", SECRET),
+            ("X_BEARER_TOKEN", "test-bearer"),
+        ],
     )
-    .unwrap()
 }
 
 /// X's scheme, written out: base64(HMAC-SHA256(consumer secret, message)).

@@ -9,9 +9,9 @@ use sigap::adapters::reports::ReportStore;
 use sigap::domain::report::ReportStatus;
 use sigap::domain::tracking_id::TrackingId;
 use sigap::runtime::clock::{Clock, ManualClock};
-use sigap::runtime::ids::{OsRandom, sha256_hex};
+use sigap::runtime::ids::sha256_hex;
 use sigap_tests::{TestStack, api_request, items_with_pk_prefix, reply, stack, visible_messages};
-use web_intake::{Config, WebIntake, handle};
+use web_intake::{WebIntake, handle};
 
 /// Friday 20 November 2026, 10:00 WIB.
 pub fn friday_morning() -> Timestamp {
@@ -488,21 +488,7 @@ async fn warmed_up_at_init_the_first_report_reads_no_calendar_or_categories() {
     let t = stack("web-warm").await;
     let log = sigap_tests::calls::CallLog::default();
     let counted = sigap_tests::calls::counted_clients(&log).await;
-    let config = Config {
-        table_name: t.table.clone(),
-        intake_queue_url: t.intake_url.clone(),
-        notify_queue_url: t.notify_url.clone(),
-        working_days: sigap::domain::deadline::WorkingDays::default(),
-        sender_hash_key: "test-sender-key".into(),
-        open311_per_hour: 100,
-    };
-    let app = WebIntake::new(
-        &config,
-        &counted,
-        Arc::new(ManualClock::new(friday_morning())),
-        Arc::new(OsRandom),
-    )
-    .unwrap();
+    let app: WebIntake = t.app_on(&counted, Arc::new(ManualClock::new(friday_morning())), &[]);
     app.warm_up().await;
     let at_init: Vec<String> = log.calls().into_iter().map(|c| c.operation).collect();
     assert_eq!(at_init.len(), 2, "{at_init:?}");
