@@ -122,10 +122,16 @@ impl Backoffice {
         })
     }
 
-    /// Reads what every request needs (calendar, categories) into the caches: called
+    /// Reads what requests need (calendar, categories, agencies) into the caches: called
     /// at init, so the first request is as fast as a warm one.
     pub async fn warm_up(&self) {
-        self.reports.warm_up().await;
+        // Dispatch checks its agencies against the list: read it now, with the rest.
+        let agencies = async {
+            if let Err(error) = self.reports.catalog().agencies().await {
+                tracing::warn!(%error, "agencies not cached at init");
+            }
+        };
+        tokio::join!(self.reports.warm_up(), agencies);
     }
 
     /// The calendar in force.

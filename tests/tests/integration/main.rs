@@ -4,6 +4,7 @@
 
 mod api_contract;
 mod architecture;
+mod aws_calls;
 mod backoffice_views;
 mod bad_input;
 mod chaos;
