@@ -30,7 +30,6 @@ use sigap::domain::notification::SUPERVISORS;
 use sigap::domain::notification::{
     EMERGENCY_SMS, NotificationKind, NotifyJob, NotifyMessage, citizen_sms, staff_text,
 };
-use sigap::domain::submission::ReporterContact;
 use sigap::domain::tracking_id::TrackingId;
 use sigap::runtime::aws::AwsClients;
 use sigap::runtime::batch::process_batch;
@@ -228,15 +227,16 @@ pub async fn deliver(app: &Notify, event: &NotifyMessage) -> Result<Delivered, N
     // The report (with its reporter's contact when they are to be texted) and the
     // reports merged into it are independent reads: one round trip, not two.
     let tells_reporter = event.kind.tells_reporter();
+    // A staff-only event reads no personal data: no phone, no reporter to text.
     let read = async {
         if tells_reporter {
-            app.reports.with_contact(&id).await
-        } else {
             Ok(app
                 .reports
-                .get(&id)
+                .with_contact(&id)
                 .await?
-                .map(|r| (r, ReporterContact::default())))
+                .map(|(report, contact)| (report, contact.phone)))
+        } else {
+            Ok::<_, StoreError>(app.reports.get(&id).await?.map(|report| (report, None)))
         }
     };
     let merged = async {
@@ -247,7 +247,7 @@ pub async fn deliver(app: &Notify, event: &NotifyMessage) -> Result<Delivered, N
         }
     };
     let (read, merged) = tokio::join!(read, merged);
-    let (report, contact) = read?.ok_or_else(|| NotifyError::NotFound(id.to_string()))?;
+    let (report, phone) = read?.ok_or_else(|| NotifyError::NotFound(id.to_string()))?;
     let due = event
         .due
         .or_else(|| report.clock.map(|c| c.due_at.to_zoned(wib()).date()));
@@ -264,7 +264,7 @@ pub async fn deliver(app: &Notify, event: &NotifyMessage) -> Result<Delivered, N
     let text = citizen_sms(event.kind, id.as_str(), due, note);
     let sms = match &text {
         None => Outcome::NoRecipient,
-        Some(text) => text_reporter(app, &id, &id, contact.phone, REPORTER, &key, text).await?,
+        Some(text) => text_reporter(app, &id, &id, phone, REPORTER, &key, text).await?,
     };
     // Reporters of reports merged into this one hear its news too.
     let mut followers = Vec::new();

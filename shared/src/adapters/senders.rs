@@ -92,8 +92,7 @@ impl SenderStore {
             .key(SK, s(SCREEN))
             .update_expression(
                 "ADD #count :one \
-                 SET #type = :type, sender = :sender, \
-                 expires_at = if_not_exists(block_expires_at, :expires) \
+                 SET #type = :type, expires_at = if_not_exists(block_expires_at, :expires) \
                  REMOVE #before, #earlier",
             )
             .expression_attribute_names("#count", format!("h{hour}"))
@@ -102,7 +101,6 @@ impl SenderStore {
             .expression_attribute_names("#type", "type")
             .expression_attribute_values(":one", n(1))
             .expression_attribute_values(":type", s("sender"))
-            .expression_attribute_values(":sender", s(sender))
             .expression_attribute_values(":expires", n((hour + 2) * 3600))
             .return_values(ReturnValue::AllNew)
             .send()

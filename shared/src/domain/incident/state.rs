@@ -113,7 +113,7 @@ impl Incident {
 }
 
 /// Another press joined the incident: counted, newest fix kept, nobody paged again.
-pub fn join(incident: &Incident, fix: Option<Fix>, now: Timestamp) -> Incident {
+pub(crate) fn join(incident: &Incident, fix: Option<Fix>, now: Timestamp) -> Incident {
     let mut next = incident.clone();
     next.presses += 1;
     next.last_press_at = Some(now);
@@ -126,7 +126,7 @@ pub fn join(incident: &Incident, fix: Option<Fix>, now: Timestamp) -> Incident {
 
 /// A responder unit takes ownership: escalation stops, every paged tier stands down,
 /// and the resolve timer starts.
-pub fn acknowledge(
+pub(crate) fn acknowledge(
     incident: &Incident,
     unit: &str,
     now: Timestamp,
@@ -152,7 +152,7 @@ pub fn acknowledge(
 
 /// Closes an open incident with an outcome. Resolved before anyone owned it, the
 /// paged tiers are told it is over.
-pub fn resolve(
+pub(crate) fn resolve(
     incident: &Incident,
     outcome: Outcome,
     now: Timestamp,
@@ -190,7 +190,7 @@ pub enum PinKind {
 /// for an operator (a cancel is not proof of safety). A duress cancel keeps the
 /// incident triggered, jumps to the top tier and flags it; the device is answered
 /// exactly as for a cancel.
-pub fn cancel(
+pub(crate) fn cancel(
     incident: &Incident,
     pin: PinKind,
     now: Timestamp,
@@ -240,7 +240,7 @@ pub fn cancel(
 }
 
 /// The incident marked low-trust (still paged, marked so in later pages).
-pub fn mark_low_trust(incident: &Incident) -> Incident {
+pub(crate) fn mark_low_trust(incident: &Incident) -> Incident {
     let mut next = incident.clone();
     next.low_trust = true;
     next.version += 1;
@@ -248,14 +248,14 @@ pub fn mark_low_trust(incident: &Incident) -> Incident {
 }
 
 /// A new version carrying nothing but a timeline line (a note).
-pub fn touched(incident: &Incident) -> Incident {
+pub(crate) fn touched(incident: &Incident) -> Incident {
     let mut next = incident.clone();
     next.version += 1;
     next
 }
 
 /// The operator called the citizen back after a cancel: off the follow-up queue.
-pub fn followed_up(incident: &Incident) -> Incident {
+pub(crate) fn followed_up(incident: &Incident) -> Incident {
     let mut next = incident.clone();
     next.follow_up = false;
     next.version += 1;
@@ -275,7 +275,10 @@ pub struct OperatorUpdate {
 }
 
 /// Applies an operator's update (the sector stays: the page has gone out).
-pub fn update(incident: &Incident, change: &OperatorUpdate) -> Result<Incident, IncidentError> {
+pub(crate) fn update(
+    incident: &Incident,
+    change: &OperatorUpdate,
+) -> Result<Incident, IncidentError> {
     if !incident.is_open() {
         return Err(IncidentError::WrongState(incident.state));
     }
