@@ -33,17 +33,23 @@ help:
 # Python tools pinned in requirements.txt, in a venv that is reused until the pins change.
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt
+	@echo "==> installing the pinned Python tools into $(VENV) (once, about 30 s)"
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-# moto on loopback, then devstack in the foreground; Ctrl-C stops both.
+# moto on loopback, then devstack in the foreground; Ctrl-C stops both. The console
+# (stderr) shows pages and SMS; the functions' logs (stdout) go to target/devstack.log.
 run: venv
-	cargo build --quiet -p devstack
+	@echo "==> building devstack (the first build compiles the AWS SDK: about 6 minutes on 2 cores; then seconds)"
+	@cargo build -p devstack
+	@mkdir -p target
+	@echo "==> starting moto on 127.0.0.1:$(MOTO_PORT) (log: target/moto.log)"
 	@$(VENV)/bin/moto_server -H 127.0.0.1 -p $(MOTO_PORT) > target/moto.log 2>&1 & moto=$$!; \
 	trap 'kill $$moto 2>/dev/null; wait $$moto 2>/dev/null; echo "moto stopped"' EXIT; \
 	for _ in $$(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$(MOTO_PORT)) 2>/dev/null && break; sleep 0.1; done; \
-	$(LOCAL_AWS) AWS_LAMBDA_LOG_FORMAT=Text DEVSTACK_PORT=$(DEVSTACK_PORT) target/debug/devstack
+	echo "==> starting devstack on 127.0.0.1:$(DEVSTACK_PORT) (function logs: target/devstack.log)"; \
+	$(LOCAL_AWS) AWS_LAMBDA_LOG_FORMAT=Text DEVSTACK_PORT=$(DEVSTACK_PORT) target/debug/devstack > target/devstack.log
 
 test: venv fmt-check lint deps-check template-check openapi-check unit-and-integration
 

@@ -80,12 +80,54 @@ pub struct HttpReply {
 /// Reads a `lambda_http` response the handler returned.
 pub fn reply(response: lambda_http::Response<lambda_http::Body>) -> HttpReply {
     let (parts, body) = response.into_parts();
-    let bytes: &[u8] = body.as_ref();
-    HttpReply {
-        status: parts.status.as_u16(),
-        headers: parts.headers,
-        json: serde_json::from_slice(bytes).unwrap_or(serde_json::Value::Null),
-        text: String::from_utf8_lossy(bytes).into_owned(),
+    HttpReply::read(parts.status.as_u16(), parts.headers, body.as_ref(), true)
+}
+
+impl HttpReply {
+    /// A reply read whole. Sigap's own JSON answers (`ours`) are held to the API's one
+    /// time convention on the way: every test that reads an answer checks it.
+    fn read(status: u16, headers: hyper::HeaderMap, bytes: &[u8], ours: bool) -> Self {
+        let json = serde_json::from_slice(bytes).unwrap_or(serde_json::Value::Null);
+        if ours {
+            let off = instants_off_convention(&json, "$");
+            assert!(
+                off.is_empty(),
+                "every instant Sigap answers with is RFC 3339 in WIB to the second \
+                 (2026-12-07T09:00:00+07:00); these are not: {off:?}"
+            );
+        }
+        HttpReply {
+            status,
+            headers,
+            json,
+            text: String::from_utf8_lossy(bytes).into_owned(),
+        }
+    }
+}
+
+/// The strings under `value` that are instants not written as
+/// `YYYY-MM-DDTHH:MM:SS+07:00`, as `path = value`.
+pub fn instants_off_convention(value: &serde_json::Value, path: &str) -> Vec<String> {
+    match value {
+        serde_json::Value::String(s) => {
+            let is_instant = s.parse::<jiff::Timestamp>().is_ok();
+            let in_wib = s.len() == 25 && s.ends_with("+07:00") && s.as_bytes()[10] == b'T';
+            if is_instant && !in_wib {
+                vec![format!("{path} = {s}")]
+            } else {
+                Vec::new()
+            }
+        }
+        serde_json::Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .flat_map(|(i, v)| instants_off_convention(v, &format!("{path}[{i}]")))
+            .collect(),
+        serde_json::Value::Object(map) => map
+            .iter()
+            .flat_map(|(k, v)| instants_off_convention(v, &format!("{path}.{k}")))
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -118,12 +160,9 @@ pub async fn http_bytes(
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    HttpReply {
-        status,
-        headers,
-        json: serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
-        text: String::from_utf8_lossy(&bytes).into_owned(),
-    }
+    // moto's own answers (its state dump) are not Sigap's.
+    let ours = !url.starts_with(crate::moto_endpoint());
+    HttpReply::read(status, headers, &bytes, ours)
 }
 
 /// A staff request as API Gateway delivers it after its JWT authorizer accepted a
@@ -225,4 +264,27 @@ pub fn signed_headers(
 pub fn retry_later(reply: &HttpReply) -> bool {
     reply.status == 503
         || (reply.status == 409 && reply.json["error"]["code"] == "request_in_progress")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_wib_instants_to_the_second_pass() {
+        let answer = serde_json::json!({
+            "due_at": "2026-12-07T23:59:59+07:00",
+            "date": "2026-12-07",
+            "text": "Lampu mati sejak 2026-12-01",
+            "timeline": [{ "at": "2026-12-02T04:38:11.123456789Z" }],
+            "opened_at": "2026-12-02T11:38:11.5+07:00",
+        });
+        assert_eq!(
+            instants_off_convention(&answer, "$"),
+            vec![
+                "$.opened_at = 2026-12-02T11:38:11.5+07:00".to_string(),
+                "$.timeline[0].at = 2026-12-02T04:38:11.123456789Z".to_string(),
+            ]
+        );
+    }
 }

@@ -169,6 +169,7 @@ pub async fn devstack_with(
         ids,
         background,
         dev_clock: None,
+        moto_url: None,
         crashes,
     })
     .await
@@ -189,6 +190,7 @@ pub async fn enrolled_device(running: &devstack::Running, id: &str) -> String {
         &devstack::provision::dev_secret("/sigap/sender-hash-key"),
         id,
         &phone,
+        jiff::Timestamp::now(),
     )
     .await
     .unwrap()

@@ -41,7 +41,7 @@ use sigap::domain::command::Command;
 use sigap::domain::contact::SenderKey;
 use sigap::domain::deadline::WorkingDays;
 use sigap::domain::location::{Coordinates, Kecamatan};
-use sigap::domain::report::{Report, ReportEvent, ReportLocation, TransitionError};
+use sigap::domain::report::{Assignment, Report, ReportEvent, ReportLocation, TransitionError};
 use sigap::domain::signature::KeyError;
 use sigap::domain::sla::deadline_views;
 use sigap::domain::staff::{Role, Staff, may_read, may_see_identity, sees_triage};
@@ -220,6 +220,22 @@ fn summary_view(report: &Report, now: Timestamp, calendar: &WorkingCalendar) -> 
     })
 }
 
+/// One agency's part, its instants in WIB like every other (the deadlines view carries
+/// its reminder and breach).
+fn assignment_view(assignment: &Assignment) -> Value {
+    json!({
+        "agency": assignment.agency,
+        "status": assignment.status,
+        "dispatched_at": local_time(assignment.dispatched_at),
+        "due_at": local_time(assignment.due_at),
+        "provisional": assignment.provisional,
+        "follow_ups": assignment.follow_ups.iter().map(|f| json!({
+            "at": local_time(f.at), "text": f.text, "evidence": f.evidence,
+        })).collect::<Vec<_>>(),
+        "return_reason": assignment.return_reason,
+    })
+}
+
 fn event_view(event: &ReportEvent) -> Value {
     json!({
         "at": local_time(event.at),
@@ -276,7 +292,7 @@ async fn report_view(
         "paused_working_days": report.paused_working_days,
         "duplicate_of": report.duplicate_of,
         "triage": if sees_triage(staff) { json!(report.triage) } else { Value::Null },
-        "assignments": report.assignments,
+        "assignments": report.assignments.iter().map(assignment_view).collect::<Vec<_>>(),
         "reporter": reporter,
         "timeline": file.timeline.iter().map(event_view).collect::<Vec<_>>(),
     }))

@@ -8,6 +8,7 @@ use serde_json::json;
 use sigap::adapters::devices::PendingDevice;
 use sigap::adapters::incidents::PressClaim;
 use sigap::adapters::table::StoreError;
+use sigap::domain::calendar::wib_rfc3339;
 use sigap::domain::contact::PhoneNumber;
 use sigap::domain::device::Device;
 use sigap::domain::device::{
@@ -131,7 +132,7 @@ pub async fn register(app: &Panic, request: &Request) -> Result<Response<Body>, 
     info!(device = %id, to = %phone.masked(), "verification code sent");
     Ok(json_response(
         StatusCode::CREATED,
-        &json!({ "device_id": id, "expires_at": expires_at.to_string() }),
+        &json!({ "device_id": id, "expires_at": wib_rfc3339(expires_at) }),
     ))
 }
 

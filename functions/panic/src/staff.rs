@@ -18,6 +18,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use sigap::adapters::incidents::{FOLLOW_UPS, OPEN_INCIDENTS};
 use sigap::adapters::table::StoreError;
+use sigap::domain::calendar::wib_rfc3339;
 use sigap::domain::contact::PhoneNumber;
 use sigap::domain::device::counts_against;
 use sigap::domain::incident::{
@@ -99,11 +100,11 @@ pub fn view(incident: &Incident) -> Value {
         "sector": incident.sector,
         "location": fix,
         "location_text": incident.location_text,
-        "opened_at": incident.opened_at.to_string(),
+        "opened_at": wib_rfc3339(incident.opened_at),
         "presses": incident.presses,
         "owner": incident.owner,
-        "acknowledged_at": incident.acknowledged_at.map(|t| t.to_string()),
-        "closed_at": incident.closed_at.map(|t| t.to_string()),
+        "acknowledged_at": incident.acknowledged_at.map(wib_rfc3339),
+        "closed_at": incident.closed_at.map(wib_rfc3339),
         "duress": incident.duress,
         "low_trust": incident.low_trust,
         "follow_up": incident.follow_up,
@@ -111,7 +112,7 @@ pub fn view(incident: &Incident) -> Value {
             "tier": esc.tier,
             "round": esc.round,
             "paged_tiers": esc.paged_tiers,
-            "next_tick_at": esc.next_tick_at.map(|t| t.to_string()),
+            "next_tick_at": esc.next_tick_at.map(wib_rfc3339),
             "exhausted": esc.exhausted,
             "unsettled": esc.is_unsettled(),
         },
@@ -171,7 +172,7 @@ async fn show(app: &Panic, staff: &Staff, id: &str) -> Result<Response<Body>, Ap
     let mut body = view(&incident);
     body["timeline"] = json!(timeline
         .iter()
-        .map(|e| json!({ "at": e.at.to_string(), "what": e.what, "actor": e.actor, "detail": e.detail }))
+        .map(|e| json!({ "at": wib_rfc3339(e.at), "what": e.what, "actor": e.actor, "detail": e.detail }))
         .collect::<Vec<_>>());
     if sees_caller(staff) {
         let caller = app
@@ -499,6 +500,6 @@ async fn block(
     info!(device = %id, by = %staff.subject, days = body.days, "device blocked");
     Ok(json_response(
         StatusCode::OK,
-        &json!({ "device_id": id, "blocked_until": until.to_string(), "reason": reason }),
+        &json!({ "device_id": id, "blocked_until": wib_rfc3339(until), "reason": reason }),
     ))
 }

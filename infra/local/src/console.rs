@@ -1,12 +1,25 @@
-//! The command-centre console of `make run`: prints every message on the queue
-//! subscribed to the panic topic (pages, stand-downs, cancels, owner re-pages).
+//! The console of `make run`: what Sigap sends out, one line each, as it goes.
+//!
+//! - every message on the queue subscribed to the panic topic (pages, stand-downs,
+//!   cancels, owner re-pages): `[page] tier=0 sector=cibeunying SIGAP INC-… …`;
+//! - every SMS Sigap texts a citizen, a device or a responder, as moto recorded it:
+//!   `[sms] +6281234567890 LAPOR! Bandung BDG-…: …`.
+//!
+//! Function logs and metrics are not here: `make run` writes them to
+//! `target/devstack.log`, as Lambda would hand them to CloudWatch.
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use aws_sdk_sqs::types::MessageSystemAttributeName;
 use sigap::runtime::aws::AwsClients;
 use tracing::warn;
 
-/// Polls `url` forever and prints each message with its paging attributes.
-pub async fn print_forever(clients: AwsClients, url: String) {
+/// Where console lines go (stderr in `make run`, a buffer in the tour test).
+pub type Sink = Arc<dyn Fn(String) + Send + Sync>;
+
+/// Polls the command-centre queue at `url` forever and writes each message as a line.
+pub async fn pages_forever(clients: AwsClients, url: String, sink: Sink) {
     loop {
         let received = clients
             .sqs
@@ -22,7 +35,7 @@ pub async fn print_forever(clients: AwsClients, url: String) {
             Ok(out) => out,
             Err(err) => {
                 warn!(error = %err, "console queue unreachable");
-                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                tokio::time::sleep(Duration::from_secs(2)).await;
                 continue;
             }
         };
@@ -35,13 +48,13 @@ pub async fn print_forever(clients: AwsClients, url: String) {
                     .unwrap_or("-")
                     .to_string()
             };
-            println!(
-                "[console] {:<12} sector={:<11} tier={:<6} {}",
-                attribute("event"),
-                attribute("sector"),
+            sink(format!(
+                "[{}] tier={} sector={} {}",
+                attribute("event").replace('_', "-"),
                 attribute("tier"),
-                message.body().unwrap_or_default()
-            );
+                attribute("sector"),
+                one_line(message.body().unwrap_or_default())
+            ));
             if let Some(handle) = message.receipt_handle() {
                 let _ = clients
                     .sqs
@@ -53,4 +66,66 @@ pub async fn print_forever(clients: AwsClients, url: String) {
             }
         }
     }
+}
+
+/// Writes every SMS moto records as sent from now on, polling its record every two
+/// seconds.
+pub async fn texts_forever(moto_url: String, sink: Sink) {
+    let mut seen = None;
+    loop {
+        if let Ok(texts) = sent_texts(&moto_url).await {
+            let already = seen.unwrap_or(texts.len());
+            for text in texts.iter().skip(already) {
+                sink(format!("[sms] {} {}", text.to, one_line(&text.text)));
+            }
+            seen = Some(texts.len().max(already));
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
+/// One SMS as moto recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentText {
+    /// The number it went to, E.164.
+    pub to: String,
+    /// What it said.
+    pub text: String,
+}
+
+/// Every SMS moto recorded as sent, oldest first (moto keeps them in its state dump;
+/// a dump taken while another request writes can fail, and is simply asked again).
+pub async fn sent_texts(moto_url: &str) -> Result<Vec<SentText>, String> {
+    let url = format!("{moto_url}/moto-api/data.json");
+    let mut last_error = String::new();
+    for _ in 0..5 {
+        match crate::sms::call("GET", &url, &[], String::new()).await {
+            Ok((200, body)) => {
+                if let Ok(data) = serde_json::from_slice::<serde_json::Value>(&body) {
+                    return Ok(data["sns"]["SMS"]
+                        .as_array()
+                        .map(|all| {
+                            all.iter()
+                                .filter_map(|m| {
+                                    Some(SentText {
+                                        to: m["phone_number"].as_str()?.to_string(),
+                                        text: m["message"].as_str()?.to_string(),
+                                    })
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default());
+                }
+                last_error = "moto's state dump is not JSON".into();
+            }
+            Ok((status, _)) => last_error = format!("moto answered {status}"),
+            Err(err) => last_error = err,
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(last_error)
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

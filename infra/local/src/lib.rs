@@ -22,7 +22,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use jiff::{SignedDuration, Timestamp};
-use sigap::adapters::calendar::CalendarStore;
+use sigap::adapters::calendar::{CalendarCache, CalendarStore};
 use sigap::adapters::catalog::CatalogStore;
 use sigap::adapters::secrets::resolve_secrets;
 use sigap::domain::calendar::HolidayData;
@@ -109,8 +109,11 @@ pub struct Options {
     pub ids: Arc<dyn IdGenerator>,
     /// Whether to poll queues and run schedules in the background (tests may drive them).
     pub background: bool,
-    /// A clock to expose at `/_devstack/clock` so developers can move time (dev only).
+    /// A clock to expose at `/_devstack/clock` so developers can move time (dev only);
+    /// with it come the other dev tools (`/_devstack/sms`, `/_devstack/panic`).
     pub dev_clock: Option<Arc<DevClock>>,
+    /// moto's URL, for `/_devstack/texts` and the console's SMS lines (dev only).
+    pub moto_url: Option<String>,
     /// Invocations to cut off at a random moment (the chaos suite's crashes).
     pub crashes: Option<Arc<crashes::CrashPlan>>,
 }
@@ -130,8 +133,21 @@ pub struct Running {
     /// An Open311 API key issued for trying the API locally.
     pub demo_api_key: String,
     gate: Arc<Gate>,
+    clients: AwsClients,
+    moto_url: Option<String>,
     tasks: Vec<JoinHandle<()>>,
 }
+
+/// The demo staff `make run` prints a token for: the variable's stem and the group.
+pub const DEMO_STAFF: [(&str, &str); 7] = [
+    ("ADMIN", "admin"),
+    ("SUPERVISOR", "supervisor"),
+    ("OPERATOR", "operator"),
+    ("RESPONDER", "responder:polsek-coblong"),
+    ("DSDABM", "agency:dsdabm"),
+    ("DLH", "agency:dlh"),
+    ("DISHUB", "agency:dishub"),
+];
 
 impl Running {
     /// Fires a schedule now, by event name or `<Function>.<Event>`.
@@ -161,6 +177,33 @@ impl Running {
         hours: i64,
     ) -> String {
         self.gate.authority.token(subject, groups, issued, hours)
+    }
+
+    /// `export NAME_TOKEN=…` for each of [`DEMO_STAFF`], as `make run` prints them.
+    pub fn demo_staff_tokens(&self) -> Vec<(String, String)> {
+        DEMO_STAFF
+            .iter()
+            .map(|(name, group)| {
+                let subject = format!("dev-{}", name.to_lowercase());
+                (format!("{name}_TOKEN"), self.token(&subject, &[group]))
+            })
+            .collect()
+    }
+
+    /// Writes what Sigap sends out to `sink`, one line each, until shutdown: the
+    /// command-centre queue's pages and stand-downs, and (with moto's URL) every SMS.
+    pub fn watch(&mut self, sink: console::Sink) {
+        if let Some(queue) = self.stack.queue("CommandCentreQueue") {
+            self.tasks.push(tokio::spawn(console::pages_forever(
+                self.clients.clone(),
+                queue.url.clone(),
+                sink.clone(),
+            )));
+        }
+        if let Some(moto_url) = &self.moto_url {
+            self.tasks
+                .push(tokio::spawn(console::texts_forever(moto_url.clone(), sink)));
+        }
     }
 
     /// Stops serving, polling and scheduling.
@@ -400,9 +443,14 @@ pub async fn start(options: Options) -> Result<Running, DevstackError> {
         .map(|token| sigap::domain::signature::TwilioKey::new(&token))
         .transpose()
         .map_err(|e| DevstackError::Io(e.to_string()))?;
+    let holidays = HolidayData::bundled().map_err(|e| DevstackError::Io(e.to_string()))?;
     let tools = options.dev_clock.map(|clock| {
         Arc::new(DevTools {
-            clock,
+            calendar: CalendarCache::new(
+                CalendarStore::new(options.clients.dynamodb.clone(), table),
+                holidays,
+            ),
+            moto_url: options.moto_url.clone(),
             schedules: schedules.clone(),
             sms: twilio_key.map(|twilio_key| sms::SmsTool {
                 twilio_key,
@@ -415,9 +463,11 @@ pub async fn start(options: Options) -> Result<Running, DevstackError> {
                     sender_hash_key,
                     table: table.to_string(),
                     clients: options.clients.clone(),
+                    clock: clock.clone(),
                 }),
                 _ => None,
             },
+            clock,
         })
     });
     let mut tasks = vec![tokio::spawn(accept_loop(
@@ -446,6 +496,8 @@ pub async fn start(options: Options) -> Result<Running, DevstackError> {
         schedules,
         demo_api_key,
         gate,
+        clients: options.clients,
+        moto_url: options.moto_url,
         tasks,
     })
 }
@@ -453,6 +505,8 @@ pub async fn start(options: Options) -> Result<Running, DevstackError> {
 /// What devstack offers developers besides the API (never part of a deployment).
 struct DevTools {
     clock: Arc<DevClock>,
+    calendar: CalendarCache,
+    moto_url: Option<String>,
     schedules: Vec<Schedule>,
     sms: Option<sms::SmsTool>,
     panic: Option<panic_tool::PanicTool>,
@@ -484,8 +538,21 @@ async fn accept_loop(
                     let response = match (tools.as_deref(), request.uri().path()) {
                         (_, "/openapi.json") => server::openapi_endpoint(),
                         (Some(tools), "/_devstack/clock") => {
-                            server::clock_endpoint(&tools.clock, &tools.schedules, request).await
+                            server::clock_endpoint(
+                                &tools.clock,
+                                &tools.calendar,
+                                &tools.schedules,
+                                request,
+                            )
+                            .await
                         }
+                        (
+                            Some(DevTools {
+                                moto_url: Some(moto_url),
+                                ..
+                            }),
+                            "/_devstack/texts",
+                        ) => sms::texts_endpoint(moto_url, request).await,
                         (Some(DevTools { sms: Some(sms), .. }), "/_devstack/sms") => {
                             sms::sms_endpoint(sms, request).await
                         }

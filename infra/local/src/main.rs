@@ -69,10 +69,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         std::env::var("DEVSTACK_TEMPLATE").unwrap_or_else(|_| "infra/template.yaml".into());
     let template =
         std::fs::read_to_string(&template_path).map_err(|e| format!("{template_path}: {e}"))?;
+    eprintln!(
+        "==> reading {template_path}: creating its table, queues, topics and secrets in moto, seeding, building the eight functions"
+    );
     let clients = AwsClients::from_env().await?;
-    let running_clients = clients.clone();
     let clock = Arc::new(DevClock::default());
-    let running = start(Options {
+    let mut running = start(Options {
         template,
         prefix: std::env::var("DEVSTACK_PREFIX").unwrap_or_else(|_| "sigap-local-".into()),
         bind: SocketAddr::from(([127, 0, 0, 1], port)),
@@ -81,81 +83,56 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ids: Arc::new(OsRandom),
         background: true,
         dev_clock: Some(clock),
+        moto_url: Some(endpoint.clone()),
         crashes: None,
     })
     .await?;
-    let base = &running.base_url;
-    println!();
-    println!("Sigap devstack is running (AWS stand-in: moto at {endpoint})");
-    println!("  API:    {base}");
-    println!("  docs:   {base}/openapi.json (OpenAPI 3.1, every route below)");
-    println!("  table:  {}", running.stack.table_name().unwrap_or("?"));
+    // The developer's console is stderr; stdout carries the functions' logs and
+    // metrics, as on Lambda (`make run` sends it to target/devstack.log).
+    let base = running.base_url.clone();
+    eprintln!();
+    eprintln!("Sigap devstack is running (AWS stand-in: moto at {endpoint})");
+    eprintln!("  API:    {base}");
+    eprintln!("  docs:   {base}/openapi.json (OpenAPI 3.1, every route)");
+    eprintln!("  table:  {}", running.stack.table_name().unwrap_or("?"));
+    eprintln!(
+        "  {} routes, {} queue sources, {} schedules (listed in target/devstack.log)",
+        running.routes.len(),
+        running.queue_sources.len(),
+        running.schedules.len()
+    );
     for route in &running.routes {
-        println!("  route:  {route}");
+        println!("route: {route}");
     }
     for source in &running.queue_sources {
-        println!("  queue:  {} -> {}", source.url, source.function);
+        println!("queue: {} -> {}", source.url, source.function);
     }
     for schedule in &running.schedules {
-        println!(
-            "  every {:>5}s: {}",
-            schedule.every.as_secs(),
-            schedule.name
-        );
+        println!("every {}s: {}", schedule.every.as_secs(), schedule.name);
     }
-    println!();
-    println!("Staff tokens (valid 12 h; send as 'Authorization: Bearer $TOKEN'):");
-    for (name, group) in [
-        ("ADMIN", "admin"),
-        ("SUPERVISOR", "supervisor"),
-        ("OPERATOR", "operator"),
-        ("RESPONDER", "responder:polsek-coblong"),
-        ("DSDABM", "agency:dsdabm"),
-        ("DLH", "agency:dlh"),
-        ("DISHUB", "agency:dishub"),
-    ] {
-        let subject = format!("dev-{}", name.to_lowercase());
-        println!(
-            "  export {name}_TOKEN={}",
-            running.token(&subject, &[group])
-        );
+    eprintln!();
+    eprintln!("Staff tokens (valid 12 h; send as 'Authorization: Bearer $TOKEN'):");
+    for (name, token) in running.demo_staff_tokens() {
+        eprintln!("  export {name}={token}");
     }
-    println!();
-    println!("Try:");
-    println!("  curl -s {base}/categories");
-    println!(
-        "  curl -s -X POST {base}/reports -H 'Content-Type: application/json' -H 'Idempotency-Key: demo-1' \\\n    -d '{{\"title\":\"Jalan berlubang di Dago\",\"description\":\"Lubang besar di depan sekolah, bahaya untuk motor.\",\"category\":\"jalan-rusak\",\"location\":{{\"lat\":-6.885,\"lon\":107.613,\"kecamatan\":\"Coblong\"}}}}'"
+    eprintln!();
+    eprintln!(
+        "Open311 (GeoReport v2) demo key:  export API_KEY={}",
+        running.demo_api_key
     );
-    println!("  curl -s {base}/reports/<tracking_id>");
-    println!(
-        "  curl -s -X POST {base}/_devstack/sms -d '{{\"from\":\"081234567890\",\"text\":\"BDG Lampu jalan mati di Jl. Riau\"}}'   # text 1708 (dev only)"
+    eprintln!();
+    eprintln!("Dev tools (devstack only):");
+    eprintln!("  POST {base}/_devstack/clock   move the functions' clock, run every schedule once");
+    eprintln!("  POST {base}/_devstack/sms     text 1708 as a citizen or a responder");
+    eprintln!("  POST {base}/_devstack/panic   press the demo panic button");
+    eprintln!("  GET  {base}/_devstack/texts   every SMS Sigap sent (?to=0812... for one number)");
+    eprintln!();
+    eprintln!("The README's tour walks through all of it. Function logs: target/devstack.log.");
+    eprintln!(
+        "Below: every page, stand-down and SMS as it goes out. Ctrl-C stops devstack and moto."
     );
-    println!(
-        "  curl -s -X POST {base}/_devstack/clock -d '{{\"advance_seconds\": 86400}}'   # move time (dev only)"
-    );
-    println!(
-        "  curl -s -X POST {base}/_devstack/panic -d '{{\"kind\":\"crime\",\"lat\":-6.9025,\"lon\":107.6188}}'   # press the demo panic button (dev only)"
-    );
-    println!(
-        "  curl -s -X POST {base}/_devstack/sms -d '{{\"from\":\"081100000001\",\"text\":\"1 INC-XXXXXX\"}}'   # polsek-coblong takes it by SMS"
-    );
-    println!();
-    println!("Open311 (GeoReport v2) with the demo API key:");
-    println!("  export API_KEY={}", running.demo_api_key);
-    println!("  curl -s {base}/open311/v2/services.json");
-    println!(
-        "  curl -s -X POST {base}/open311/v2/requests.json -d api_key=$API_KEY -d service_code=pju -d lat=-6.9025 -d long=107.6188 -d 'description=Lampu jalan mati di depan Gedung Sate'"
-    );
-    println!("  curl -s '{base}/open311/v2/requests.xml?status=open'");
-    println!();
-    if let Some(console) = running.stack.queue("CommandCentreQueue") {
-        println!("Command-centre console: every page and stand-down is printed below.");
-        tokio::spawn(devstack::console::print_forever(
-            running_clients.clone(),
-            console.url.clone(),
-        ));
-    }
-    println!("Ctrl-C stops devstack (and make run stops moto).");
+    eprintln!();
+    running.watch(Arc::new(|line: String| eprintln!("{line}")));
     tokio::signal::ctrl_c().await?;
     running.shutdown();
     Ok(())

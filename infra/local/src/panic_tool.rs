@@ -6,8 +6,12 @@
 //!   would and posts it to devstack's own `/panic/press`.
 //! - `{"action":"cancel","incident_id":"INC-…","pin":"1234"}`: a signed cancel.
 //!
-//! Answers with what the API answered. Pages show up on the command-centre console
-//! that `make run` prints.
+//! Answers with what the API answered: its status and its body. Presses are signed
+//! on the dev clock, the clock the panic function checks them against, so they keep
+//! working after `/_devstack/clock` has moved time. Pages show up on the
+//! command-centre console that `make run` prints.
+
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -21,8 +25,9 @@ use sigap::domain::contact::SenderKey;
 use sigap::domain::device::DeviceKey;
 use sigap::domain::signature::{HmacKey, gateway_signature};
 use sigap::runtime::aws::AwsClients;
+use sigap::runtime::clock::Clock;
 
-use crate::sms::{answer, post, tool_input};
+use crate::sms::{answer, call, tool_input};
 
 /// The demo device's id.
 pub const DEMO_DEVICE: &str = "0000000000000000000000000000d3e0";
@@ -42,6 +47,8 @@ pub struct PanicTool {
     pub table: String,
     /// AWS clients pointed at moto.
     pub clients: AwsClients,
+    /// The functions' clock (devstack's dev clock).
+    pub clock: Arc<dyn Clock>,
 }
 
 /// Writes an active device straight into the table, as if its phone had verified the
@@ -53,11 +60,11 @@ pub async fn register_active_device(
     sender_hash_key: &str,
     id: &str,
     phone: &PhoneNumber,
+    now: Timestamp,
 ) -> Result<String, String> {
     let device_key = DeviceKey::new(device_key).map_err(|e| e.to_string())?;
     let sender_key = SenderKey::new(sender_hash_key).map_err(|e| e.to_string())?;
     let otp = device_key.otp_hash(id, "000000");
-    let now = Timestamp::now();
     // A retry finds the pending device already there; activating is what counts.
     let _ = devices
         .create_pending(&PendingDevice {
@@ -106,6 +113,7 @@ impl PanicTool {
             &self.sender_hash_key,
             DEMO_DEVICE,
             &phone,
+            self.clock.now(),
         )
         .await?;
         let key = self.device_key()?;
@@ -123,7 +131,7 @@ impl PanicTool {
 
     async fn signed_post(&self, url: &str, body: &Value) -> Result<(u16, Value), String> {
         let body = body.to_string();
-        let timestamp = Timestamp::now().as_second();
+        let timestamp = self.clock.now().as_second();
         let signature = gateway_signature(&self.secret()?, timestamp, body.as_bytes());
         let timestamp = timestamp.to_string();
         let headers = [
@@ -132,7 +140,7 @@ impl PanicTool {
             ("x-sigap-timestamp", timestamp.as_str()),
             ("x-sigap-signature", signature.as_str()),
         ];
-        let (status, bytes) = post(url, &headers, body).await?;
+        let (status, bytes) = call("POST", url, &headers, body).await?;
         Ok((status, serde_json::from_slice(&bytes).unwrap_or_default()))
     }
 }
@@ -177,7 +185,10 @@ pub async fn panic_endpoint(tool: &PanicTool, request: Request<Incoming>) -> Res
         }
     };
     match result {
-        Ok((status, body)) => answer(StatusCode::OK, json!({ "api_status": status, "api": body })),
+        Ok((status, body)) => answer(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY),
+            body,
+        ),
         Err(err) => answer(StatusCode::BAD_GATEWAY, json!({ "message": err })),
     }
 }

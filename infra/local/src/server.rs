@@ -181,59 +181,77 @@ pub fn gateway_event(
 }
 
 /// `GET /_devstack/clock` shows the functions' "now"; `POST` with
-/// `{"advance_seconds": N}` moves it forward and then fires every schedule once (the
-/// catch-up run the scheduler would have made), so a reminder, a breach and an
-/// escalation can be shown in a minute. Devstack only: no deployed function has a
-/// movable clock (their `main` wires the system clock) and no route reaches one.
+/// `{"advance_seconds": N}` moves it forward N seconds, or with
+/// `{"advance_working_days": N}` to 09:00 WIB on the Nth working day after today (by the
+/// stack's holiday calendar), and then fires every schedule once (the catch-up run the
+/// scheduler would have made), so a reminder, a breach and an escalation can be shown
+/// in a minute. Devstack only: no deployed function has a movable clock (their `main`
+/// wires the system clock) and no route reaches one.
 pub async fn clock_endpoint(
     clock: &crate::DevClock,
+    calendar: &sigap::adapters::calendar::CalendarCache,
     schedules: &[crate::sources::Schedule],
     request: Request<Incoming>,
 ) -> Response<Full<Bytes>> {
     use sigap::runtime::clock::Clock;
-    if request.method() == hyper::Method::POST {
-        let body = match Limited::new(request.into_body(), 4096).collect().await {
-            Ok(collected) => collected.to_bytes(),
-            Err(_) => {
-                return gateway_error(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large");
-            }
-        };
-        let seconds = serde_json::from_slice::<serde_json::Value>(&body)
-            .ok()
-            .and_then(|v| v["advance_seconds"].as_i64());
-        match seconds {
-            Some(s) if s >= 0 => clock.advance(jiff::SignedDuration::from_secs(s)),
-            _ => {
-                return gateway_error(
-                    StatusCode::BAD_REQUEST,
-                    "send {\"advance_seconds\": N} with N >= 0 (time only moves forward)",
-                );
-            }
-        }
-        let mut fired = serde_json::Map::new();
-        for schedule in schedules {
-            let result = match schedule.fire().await {
-                Ok(out) => out,
-                Err(err) => json!({ "error": err }),
-            };
-            fired.insert(schedule.name.clone(), result);
-        }
-        let now = clock.now();
-        let body = json!({
-            "now": now.to_string(),
-            "now_wib": now.to_zoned(sigap::domain::calendar::wib()).to_string(),
-            "offset_seconds": clock.offset().as_secs(),
-            "schedules_fired": fired,
-        });
-        return Response::new(Full::new(Bytes::from(body.to_string())));
+    if request.method() != hyper::Method::POST {
+        return Response::new(Full::new(Bytes::from(clock_view(clock).to_string())));
     }
-    let now = clock.now();
-    let body = json!({
-        "now": now.to_string(),
-        "now_wib": now.to_zoned(sigap::domain::calendar::wib()).to_string(),
-        "offset_seconds": clock.offset().as_secs(),
-    });
+    let body = match Limited::new(request.into_body(), 4096).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(_) => {
+            return gateway_error(StatusCode::PAYLOAD_TOO_LARGE, "Request Entity Too Large");
+        }
+    };
+    let input = serde_json::from_slice::<serde_json::Value>(&body).unwrap_or_default();
+    let by = match (
+        input["advance_seconds"].as_i64(),
+        input["advance_working_days"].as_u64(),
+    ) {
+        (Some(s), None) if s >= 0 => jiff::SignedDuration::from_secs(s),
+        (None, Some(days)) if (1..=60).contains(&days) => {
+            let calendar = match calendar.current().await {
+                Ok(calendar) => calendar,
+                Err(err) => return gateway_error(StatusCode::BAD_GATEWAY, &err.to_string()),
+            };
+            let now = clock.now();
+            let today = now.to_zoned(sigap::domain::calendar::wib()).date();
+            let (day, _) = calendar.add_working_days(today, days as u32);
+            match day.at(9, 0, 0, 0).to_zoned(sigap::domain::calendar::wib()) {
+                Ok(at) => at.timestamp().duration_since(now),
+                Err(err) => return gateway_error(StatusCode::BAD_REQUEST, &err.to_string()),
+            }
+        }
+        _ => {
+            return gateway_error(
+                StatusCode::BAD_REQUEST,
+                "send {\"advance_seconds\": N} (N >= 0) or {\"advance_working_days\": N} (1 to 60): time only moves forward",
+            );
+        }
+    };
+    clock.advance(by);
+    let mut fired = serde_json::Map::new();
+    for schedule in schedules {
+        let result = match schedule.fire().await {
+            Ok(out) => out,
+            Err(err) => json!({ "error": err }),
+        };
+        fired.insert(schedule.name.clone(), result);
+    }
+    let mut body = clock_view(clock);
+    body["schedules_fired"] = fired.into();
     Response::new(Full::new(Bytes::from(body.to_string())))
+}
+
+/// The dev clock's "now" (in WIB, like every instant the API shows) and its offset.
+fn clock_view(clock: &crate::DevClock) -> serde_json::Value {
+    use sigap::runtime::clock::Clock;
+    let now = clock.now();
+    json!({
+        "now": sigap::domain::calendar::wib_rfc3339(now),
+        "weekday": format!("{:?}", now.to_zoned(sigap::domain::calendar::wib()).weekday()),
+        "offset_seconds": clock.offset().as_secs(),
+    })
 }
 
 /// Serves one request: route, authorize, build the event, invoke, translate back.

@@ -2,7 +2,9 @@
 //! citizen would. devstack signs a Twilio webhook exactly as Twilio would (with the
 //! template's auth token) and posts it to its own `/sms/twilio` route, then answers
 //! with what Sigap texted back: the replies stored on the message and, for a new
-//! report, the receipt `notify` sent after triage. Devstack only.
+//! report, the receipt `notify` sent after triage. Its status is the webhook's.
+//! `GET /_devstack/texts` lists every SMS Sigap sent, as moto recorded it. Devstack
+//! only.
 
 use std::time::Duration;
 
@@ -29,15 +31,16 @@ pub struct SmsTool {
     pub clients: AwsClients,
 }
 
-/// Posts `body` to devstack's own API as a gateway or a device would; the status
-/// and body of the answer.
-pub(crate) async fn post(
+/// Sends `body` to devstack's own API as a gateway or a device would (or asks moto
+/// for its record); the status and body of the answer.
+pub(crate) async fn call(
+    method: &str,
     url: &str,
     headers: &[(&str, &str)],
     body: String,
 ) -> Result<(u16, Bytes), String> {
     let client = Client::builder(TokioExecutor::new()).build_http::<Full<Bytes>>();
-    let mut request = Request::post(url);
+    let mut request = Request::builder().method(method).uri(url);
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
@@ -89,7 +92,44 @@ pub(crate) async fn tool_input(
 pub(crate) fn answer(status: StatusCode, body: serde_json::Value) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(Bytes::from(body.to_string())));
     *response.status_mut() = status;
+    response.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
     response
+}
+
+/// Serves `GET /_devstack/texts` (`?to=0812…` for one number): every SMS Sigap sent,
+/// oldest first, unmasked (devstack's numbers are made up).
+pub async fn texts_endpoint(moto_url: &str, request: Request<Incoming>) -> Response<Full<Bytes>> {
+    let query = request.uri().query().unwrap_or_default();
+    let to = form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "to")
+        .map(|(_, v)| v.into_owned());
+    let to = match to
+        .as_deref()
+        .map(sigap::domain::contact::PhoneNumber::parse)
+    {
+        None => None,
+        Some(Ok(phone)) => Some(phone.as_e164().to_string()),
+        Some(Err(err)) => {
+            return answer(
+                StatusCode::BAD_REQUEST,
+                json!({ "message": err.to_string() }),
+            );
+        }
+    };
+    match crate::console::sent_texts(moto_url).await {
+        Ok(texts) => {
+            let texts: Vec<_> = texts
+                .into_iter()
+                .filter(|t| to.as_ref().is_none_or(|to| *to == t.to))
+                .map(|t| json!({ "to": t.to, "text": t.text }))
+                .collect();
+            answer(StatusCode::OK, json!({ "texts": texts }))
+        }
+        Err(err) => answer(StatusCode::BAD_GATEWAY, json!({ "message": err })),
+    }
 }
 
 /// Serves `POST /_devstack/sms`.
@@ -126,19 +166,22 @@ pub async fn sms_endpoint(tool: &SmsTool, request: Request<Incoming>) -> Respons
         ("x-forwarded-proto", "http"),
         ("x-twilio-signature", signature.as_str()),
     ];
-    let status = match post(&url, &headers, form).await {
-        Ok((status, _)) => status,
+    let (status, body) = match call("POST", &url, &headers, form).await {
+        Ok(answered) => answered,
         Err(err) => return answer(StatusCode::BAD_GATEWAY, json!({"message": err})),
     };
-    let outcome = outcome(tool, &sid).await;
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+    if !status.is_success() {
+        let body = String::from_utf8_lossy(&body);
+        return answer(
+            status,
+            json!({ "message_sid": sid, "webhook_answer": body }),
+        );
+    }
+    let (report_id, replies) = outcome(tool, &sid).await;
     answer(
-        StatusCode::OK,
-        json!({
-            "webhook_status": status,
-            "message_sid": sid,
-            "report_id": outcome.0,
-            "replies": outcome.1,
-        }),
+        status,
+        json!({ "message_sid": sid, "report_id": report_id, "replies": replies }),
     )
 }
 

@@ -198,7 +198,9 @@ pub fn staff_text(
     due: Option<Date>,
     note: Option<&str>,
 ) -> Option<String> {
+    // The sweep's note already names the deadline: saying it twice reads as a fault.
     let due = due
+        .filter(|_| note.is_none())
         .map(|d| format!(" Batas: {}.", date_id(d)))
         .unwrap_or_default();
     let what = match (kind, note) {
@@ -369,7 +371,7 @@ mod tests {
             NotificationKind::Breached,
             "BDG-K7M2QXZ",
             "Jalan rusak",
-            None,
+            Some(date(2026, 11, 27)),
             Some("melewati batas tindak lanjut 27/11/2026"),
         )
         .unwrap();

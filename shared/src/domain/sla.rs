@@ -217,10 +217,14 @@ pub fn sla_step(
     let (action, reason, notify) = match step {
         SlaStep::Remind => {
             sla.reminded = true;
-            let left = calendar.working_days_left(now, deadline.due_at);
+            // A sweep that catches up late can remind on the due day itself.
+            let left = match calendar.working_days_left(now, deadline.due_at) {
+                0 => "hari ini hari terakhir".to_string(),
+                left => format!("sisa {left} hari kerja"),
+            };
             (
                 ReportAction::Remind,
-                format!("pengingat: batas {stage} {due}, sisa {left} hari kerja"),
+                format!("pengingat: batas {stage} {due}, {left}"),
                 NotificationKind::Reminder,
             )
         }
@@ -493,6 +497,34 @@ mod tests {
             now = now.checked_add(SignedDuration::from_mins(5)).unwrap();
         }
         (steps, report)
+    }
+
+    #[test]
+    fn a_reminder_that_comes_late_on_the_due_day_says_so() {
+        let cal = calendar();
+        let report = report_with(
+            start_clock(
+                ClockKind::Verification,
+                &cal,
+                wib_at(date(2026, 11, 20), 10, 0),
+                2,
+            ),
+            ReportStatus::PendingVerification,
+        );
+        let on_time = sla_step(&report, wib_at(date(2026, 11, 23), 8, 5), &cal)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            on_time.event.reason.as_deref(),
+            Some("pengingat: batas verifikasi 24/11/2026, sisa 1 hari kerja")
+        );
+        let due_day = sla_step(&report, wib_at(date(2026, 11, 24), 9, 0), &cal)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            due_day.event.reason.as_deref(),
+            Some("pengingat: batas verifikasi 24/11/2026, hari ini hari terakhir")
+        );
     }
 
     #[test]

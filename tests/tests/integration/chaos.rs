@@ -361,6 +361,7 @@ async fn register_devices(
             &sender_key,
             &id,
             &phone,
+            jiff::Timestamp::now(),
         )
         .await
         .unwrap();
