@@ -16,6 +16,7 @@ use crate::adapters::incidents::IncidentStore;
 use crate::adapters::queue::{EscalationTick, JsonQueue};
 use crate::adapters::sms::PanicTopic;
 use crate::adapters::table::StoreError;
+use crate::domain::calendar::wib_rfc3339;
 use crate::domain::incident::{
     Happened, Incident, IncidentChange, Page, SYSTEM, TimelineEntry, render, settle_sent,
 };
@@ -204,7 +205,7 @@ impl Pager {
                     now,
                     Happened::TickScheduled,
                     SYSTEM,
-                    Some(format!("due {due}")),
+                    Some(format!("due {}", wib_rfc3339(due))),
                 ));
                 true
             }

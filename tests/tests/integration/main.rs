@@ -13,6 +13,7 @@ mod idempotency;
 mod notify_worker;
 mod open311;
 mod panic_paging;
+mod readme_tour;
 mod repository;
 mod runtime_api;
 mod sample_events;
