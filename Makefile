@@ -41,7 +41,7 @@ $(VENV)/.installed: requirements.txt
 # moto on loopback, then devstack in the foreground; Ctrl-C stops both. The console
 # (stderr) shows pages and SMS; the functions' logs (stdout) go to target/devstack.log.
 run: venv
-	@echo "==> building devstack (the first build compiles the AWS SDK: about 6 minutes on 2 cores; then seconds)"
+	@echo "==> building devstack (the first build compiles the AWS SDK: 3 minutes or more on 2 cores; then seconds)"
 	@cargo build -p devstack
 	@mkdir -p target
 	@echo "==> starting moto on 127.0.0.1:$(MOTO_PORT) (log: target/moto.log)"

@@ -243,6 +243,17 @@ async fn the_readme_tour_runs_as_written() {
         "README lines {silent:?} call the API and state no outcome"
     );
 
+    for tool in ["curl", "jq"] {
+        let found = std::process::Command::new("bash")
+            .args(["-c", &format!("command -v {tool}")])
+            .output()
+            .is_ok_and(|out| out.status.success());
+        assert!(
+            found,
+            "the tour needs {tool} (a README prerequisite; .ci/run installs it)"
+        );
+    }
+
     let clock = Arc::new(DevClock::default());
     let mut running = devstack::start(devstack::Options {
         template: template_text(),
