@@ -230,6 +230,8 @@ pub async fn clock_endpoint(
         }
     };
     clock.advance(by);
+    // Where the clock was moved to, before the schedules take their time.
+    let moved = clock_view(clock);
     let mut fired = serde_json::Map::new();
     for schedule in schedules {
         let result = match schedule.fire().await {
@@ -238,7 +240,7 @@ pub async fn clock_endpoint(
         };
         fired.insert(schedule.name.clone(), result);
     }
-    let mut body = clock_view(clock);
+    let mut body = moved;
     body["schedules_fired"] = fired.into();
     Response::new(Full::new(Bytes::from(body.to_string())))
 }
