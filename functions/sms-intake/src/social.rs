@@ -1,7 +1,8 @@
 //! Mentions of the city's X (Twitter) account become reports, threaded by author.
 //!
 //! - `GET /social/x?crc_token=…`: X's challenge, answered with
-//!   `{"response_token": "sha256=<base64 HMAC-SHA256(consumer secret, token)>"}`.
+//!   `{"response_token": "sha256=<base64 HMAC-SHA256(consumer secret, token)>"}` for a
+//!   token shaped like X's only (the answer is the webhook's HMAC: see `CrcToken`).
 //! - `POST /social/x`: Account Activity events, checked against
 //!   `x-twitter-webhooks-signature` over the raw body (403 and nothing stored
 //!   otherwise). Each post mentioning the city's account, by someone else, is
@@ -9,7 +10,9 @@
 //!   - a reply in a thread from an author with an open report is added to it;
 //!   - anything else becomes a report (channel `social`, no location), and the
 //!     author gets a reply with the tracking id through the X API, at most once
-//!     (a delivery record on the report).
+//!     (a delivery record on the report), when their `screen_name` is a real handle;
+//!   - an author over the senders' hourly limit, or blocked by an admin, is dropped,
+//!     like an SMS sender.
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -20,8 +23,9 @@ use sigap::adapters::deliveries::Delivery;
 use sigap::adapters::social::XError;
 use sigap::adapters::table::{StoreError, report_pk};
 use sigap::domain::command::Command;
+use sigap::domain::contact::XHandle;
 use sigap::domain::report::Channel;
-use sigap::domain::signature::{verify_x, x_crc_response};
+use sigap::domain::signature::{CrcToken, verify_x, x_crc_response};
 use sigap::domain::submission::ReportSubmission;
 use sigap::domain::submission::ReporterContact;
 use sigap::http::{ApiError, json_response};
@@ -90,12 +94,17 @@ fn unconfigured() -> ApiError {
 pub(crate) fn crc(app: &SmsIntake, request: &Request) -> Result<Response<Body>, ApiError> {
     let key = app.keys.x.as_ref().ok_or_else(unconfigured)?;
     let params = request.query_string_parameters();
-    let token = params
+    let raw = params
         .first("crc_token")
         .ok_or_else(|| bad_request("crc_token wajib ada."))?;
+    // Answering for any text would sign any body (the CRC answer is the webhook's HMAC).
+    let token = CrcToken::parse(raw).ok_or_else(|| {
+        warn!("x crc challenge with a token not shaped like X's refused");
+        bad_request("crc_token tidak valid.")
+    })?;
     Ok(json_response(
         StatusCode::OK,
-        &json!({ "response_token": x_crc_response(key, token) }),
+        &json!({ "response_token": x_crc_response(key, &token) }),
     ))
 }
 
@@ -149,6 +158,15 @@ async fn mention(app: &SmsIntake, post: &Post) -> Result<(), ServiceError> {
         };
     }
     let author = app.keys.sender.x_author(&post.user.id_str);
+    // One person is one sender, by SMS or on X: the same hourly limit and admin block.
+    let screened = app.senders.screen(&author, app.clock.now()).await?;
+    if screened.blocked.is_some() || screened.count > app.config.rate_limit_per_hour {
+        info!(
+            count = screened.count,
+            "x mention from a blocked or over-limit author dropped"
+        );
+        return Ok(());
+    }
     let text = clean_text(&post.text);
     if post.in_reply_to_status_id_str.is_some()
         && let Some(open) = open_reports(app, &author).await?.into_iter().next()
@@ -206,11 +224,19 @@ async fn mention(app: &SmsIntake, post: &Post) -> Result<(), ServiceError> {
 /// Replies to the post that made report `report_id` with its tracking id, at most
 /// once (a delivery record on the report).
 async fn reply_once(app: &SmsIntake, post: &Post, report_id: &str) -> Result<(), ServiceError> {
+    let Some(handle) = XHandle::parse(&post.user.screen_name) else {
+        // The city account never posts text it did not write.
+        warn!(
+            report_id,
+            "x author's screen_name is not a handle: no reply"
+        );
+        return Ok(());
+    };
     let owner = report_pk(report_id);
     let key = format!("x#{}", post.id_str);
     let text = format!(
         "@{} Terima kasih, laporan Anda tercatat dengan nomor {report_id}. Pantau di lapor.bandung.go.id",
-        post.user.screen_name
+        handle.as_str()
     );
     match app
         .deliveries

@@ -117,6 +117,26 @@ impl Email {
     }
 }
 
+/// An X user's handle (`screen_name`): 1 to 15 letters, digits or underscores, as X
+/// allows. Sigap writes it into the city account's public replies, so nothing else
+/// may pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct XHandle(String);
+
+impl XHandle {
+    /// The handle, if it is one X could have issued.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let shaped = (1..=15).contains(&raw.len())
+            && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        shaped.then(|| Self(raw.to_string()))
+    }
+
+    /// The handle, without the `@`.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// The keyed hash that links one sender's messages and reports without their number
 /// (`SENDER_HASH_KEY`): in keys and on reports, a phone never appears in clear.
 #[derive(Debug, Clone)]
@@ -142,6 +162,24 @@ impl SenderKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn x_handles_are_what_x_issues() {
+        assert_eq!(
+            XHandle::parse("warga_55501").unwrap().as_str(),
+            "warga_55501"
+        );
+        for bad in [
+            "",
+            "a_very_long_handle_16",
+            "warga 1",
+            "x\nBalas",
+            "@warga",
+            "wärga",
+        ] {
+            assert!(XHandle::parse(bad).is_none(), "{bad:?}");
+        }
+    }
     use proptest::prelude::*;
 
     #[test]

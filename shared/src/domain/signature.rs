@@ -229,9 +229,33 @@ pub fn verify_gateway(
     }
 }
 
+/// A CRC challenge token as X sends it: an opaque random string of 8 to 128 base64 or
+/// base64url characters.
+///
+/// The CRC answer and the webhook signature are the same HMAC under the same key, so
+/// answering for any text would sign any body an attacker asks for. No JSON body can be
+/// made of these characters (it needs `{` and `"`), so an answered token never signs an
+/// event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CrcToken(String);
+
+impl CrcToken {
+    /// The token, if it has X's shape.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let shaped = (8..=128).contains(&raw.len())
+            && raw.bytes().all(|b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_')
+            });
+        shaped.then(|| Self(raw.to_string()))
+    }
+}
+
 /// The `response_token` answering X's CRC challenge.
-pub fn x_crc_response(key: &HmacKey, crc_token: &str) -> String {
-    format!("sha256={}", STANDARD.encode(key.tag(crc_token.as_bytes())))
+pub fn x_crc_response(key: &HmacKey, crc_token: &CrcToken) -> String {
+    format!(
+        "sha256={}",
+        STANDARD.encode(key.tag(crc_token.0.as_bytes()))
+    )
 }
 
 /// True when `header` is X's signature of the raw `body`.
@@ -246,6 +270,20 @@ pub fn verify_x(key: &HmacKey, body: &[u8], header: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn crc_tokens_are_base64_and_never_a_json_body() {
+        assert!(CrcToken::parse("challenge-123").is_some());
+        assert!(CrcToken::parse("NzYyMDk4MmItZjkzNC00ZTc4LWJlNDEtNGI0N2E1ZjQ5OTk2+/==").is_some());
+        for bad in [
+            "short",
+            r#"{"tweet_create_events":[]}"#,
+            "a b c d e f g",
+            &"a".repeat(129),
+        ] {
+            assert!(CrcToken::parse(bad).is_none(), "{bad:?}");
+        }
+    }
 
     fn twilio(token: &str) -> TwilioKey {
         TwilioKey::new(token).unwrap()
@@ -371,9 +409,15 @@ mod tests {
 
     #[test]
     fn x_crc_and_signature() {
-        let response = x_crc_response(&key("consumer-secret"), "challenge");
+        let token = CrcToken::parse("challenge-token").unwrap();
+        let response = x_crc_response(&key("consumer-secret"), &token);
         assert!(response.starts_with("sha256="));
-        let header = x_crc_response(&key("consumer-secret"), "{\"a\":1}");
+        // The same HMAC signs bodies: which is why a body can never be a CRC token.
+        assert!(CrcToken::parse("{\"a\":1}").is_none());
+        let header = format!(
+            "sha256={}",
+            STANDARD.encode(key("consumer-secret").tag(b"{\"a\":1}"))
+        );
         assert!(verify_x(&key("consumer-secret"), b"{\"a\":1}", &header));
         assert!(!verify_x(&key("consumer-secret"), b"{\"a\":2}", &header));
     }

@@ -112,6 +112,33 @@ async fn the_crc_challenge_is_answered_with_the_hmac_of_the_token() {
     );
     assert_eq!(crc.status, 200);
     assert_eq!(crc.json["response_token"], x_hmac(b"challenge-123"));
+    // The forgery: ask the CRC to "answer" an event body, then post the body with that
+    // answer as its signature. The CRC refuses any token not shaped like X's.
+    let forged = self::event(vec![post(
+        "1900000000000000099",
+        "66601",
+        "@kotabandung laporan palsu",
+        None,
+        &[CITY],
+    )]);
+    let mut asked = event.clone();
+    asked["queryStringParameters"] = json!({ "crc_token": forged });
+    asked["rawQueryString"] = json!(
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("crc_token", &forged)
+            .finish()
+    );
+    let refused = reply(
+        sms_intake::handle(
+            &app,
+            lambda_http::request::from_str(&asked.to_string()).unwrap(),
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(refused.status, 400, "{}", refused.json);
+    assert_eq!(refused.json["error"]["message"], "crc_token tidak valid.");
+    assert!(refused.json.get("response_token").is_none());
     event["queryStringParameters"] = json!({});
     event["rawQueryString"] = json!("");
     let missing = reply(
@@ -231,4 +258,63 @@ async fn when_the_x_api_is_down_the_webhook_fails_and_its_retry_replies_once() {
     assert_eq!(social_reports(&t).await.len(), 1);
     // One failed attempt, then exactly one reply.
     assert_eq!(x.posts().len(), 2);
+}
+
+#[tokio::test]
+async fn a_screen_name_that_is_not_a_handle_gets_no_reply_from_the_city_account() {
+    let t = stack("x-handle").await;
+    let x = FakeX::start(0).await;
+    let app = app(&t, &x);
+    let mut mention = post(
+        "1900000000000000201",
+        "77701",
+        "@kotabandung trotoar rusak di Jl. Braga",
+        None,
+        &[CITY],
+    );
+    mention["user"]["screen_name"] = json!("kotabandung Resmi: laporan ditolak, hubungi 0812");
+    let delivered = deliver(&app, &event(vec![mention]), None).await;
+    assert_eq!(delivered.status, 200, "{}", delivered.json);
+    assert_eq!(
+        social_reports(&t).await.len(),
+        1,
+        "the report is still taken"
+    );
+    assert!(x.posts().is_empty(), "{:?}", x.posts());
+}
+
+#[tokio::test]
+async fn one_author_flooding_mentions_makes_no_more_reports_than_an_sms_sender_may() {
+    let t = stack("x-flood").await;
+    let x = FakeX::start(0).await;
+    let app = app(&t, &x);
+    let attempts = 14;
+    for n in 0..attempts {
+        let body = event(vec![post(
+            &format!("19000000000000003{n:02}"),
+            "88801",
+            &format!("@kotabandung keluhan nomor {n} tentang jalan rusak"),
+            None,
+            &[CITY],
+        )]);
+        assert_eq!(deliver(&app, &body, None).await.status, 200);
+    }
+    let reports = social_reports(&t).await.len();
+    println!(
+        "x flood: {attempts} mentions from one author, {reports} reports, {} replies",
+        x.posts().len()
+    );
+    // SMS_RATE_LIMIT_PER_HOUR's default: the same limit as an SMS sender's.
+    assert_eq!(reports, 10);
+    assert_eq!(x.posts().len(), 10);
+    // Another author is not held back by the first one's flood.
+    let other = event(vec![post(
+        "1900000000000000401",
+        "88802",
+        "@kotabandung lampu taman mati",
+        None,
+        &[CITY],
+    )]);
+    assert_eq!(deliver(&app, &other, None).await.status, 200);
+    assert_eq!(social_reports(&t).await.len(), 11);
 }
