@@ -668,6 +668,11 @@ async fn citizen_action(
             .await
             .map_err(|e| ApiError::unavailable_because("reading report", e))?
             .ok_or_else(|| ApiError::not_found("Laporan tidak ditemukan."))?;
+        // A report the public cannot see must not be found by guessing either: a
+        // wrong token answers exactly what a missing report answers.
+        if !token_matches(&report, token) && !report.is_public() {
+            return Err(ApiError::not_found("Laporan tidak ditemukan."));
+        }
         if !token_matches(&report, token) {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,

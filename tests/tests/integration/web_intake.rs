@@ -445,6 +445,36 @@ async fn confidential_reports_are_not_public() {
     .await;
     assert_eq!(shown.status, 404);
     assert_eq!(shown.json["error"]["code"], "not_found");
+    // Probing with a wrong token answers exactly what a report that does not exist
+    // answers: the same status and the same body.
+    let missing_id =
+        sigap::runtime::ids::IdGenerator::tracking_id(&sigap::runtime::ids::SeededIds::new(7))
+            .unwrap();
+    let act = |id: String| {
+        let app = &app;
+        async move {
+            reply(
+                handle(
+                    app,
+                    api_request(
+                        "POST",
+                        &format!("/reports/{id}/info"),
+                        &[
+                            ("content-type", "application/json"),
+                            ("x-reporter-token", "0123456789abcdef0123456789abcdef"),
+                        ],
+                        Some(r#"{"text":"RT 05"}"#),
+                    ),
+                )
+                .await
+                .unwrap(),
+            )
+        }
+    };
+    let probed = act(r.json["tracking_id"].as_str().unwrap().to_string()).await;
+    let absent = act(missing_id.to_string()).await;
+    assert_eq!((probed.status, &probed.text), (absent.status, &absent.text));
+    assert_eq!(probed.status, 404);
 }
 
 #[tokio::test]
