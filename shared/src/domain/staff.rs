@@ -70,8 +70,10 @@ pub struct Staff {
 /// The claim holding Cognito groups.
 pub const GROUPS_CLAIM: &str = "cognito:groups";
 
-/// Splits a groups claim as API Gateway passes it: HTTP APIs flatten arrays to
-/// `[admin agency:dlh]`; JSON arrays and comma lists are accepted too.
+/// Reads a groups claim as the list it is: HTTP APIs flatten the array to
+/// `[admin agency:dlh]` (Cognito group names hold no whitespace), and a JSON array is
+/// accepted too. Nothing else separates groups: splitting on commas let a group named
+/// `agency:x,admin` grant admin.
 pub fn parse_groups(raw: &str) -> Vec<Role> {
     if let Ok(list) = serde_json::from_str::<Vec<String>>(raw) {
         return list.iter().filter_map(|g| Role::parse(g)).collect();
@@ -79,7 +81,7 @@ pub fn parse_groups(raw: &str) -> Vec<Role> {
     raw.trim()
         .trim_start_matches('[')
         .trim_end_matches(']')
-        .split([' ', ','])
+        .split_whitespace()
         .filter_map(Role::parse)
         .collect()
 }
@@ -275,7 +277,13 @@ mod tests {
         let want = vec![Role::Admin, Role::Agency("dlh".into())];
         assert_eq!(parse_groups("[admin agency:dlh]"), want);
         assert_eq!(parse_groups(r#"["admin","agency:dlh"]"#), want);
-        assert_eq!(parse_groups("admin,agency:dlh"), want);
+        // One group whose name has a comma is one (unknown) group, never two.
+        assert_eq!(parse_groups("[agency:x,admin]"), vec![]);
+        assert_eq!(parse_groups(r#"["agency:x,admin"]"#), vec![]);
+        assert_eq!(
+            parse_groups("[agency:dlh,admin supervisor]"),
+            vec![Role::Supervisor]
+        );
         assert_eq!(parse_groups("[superuser agency: agency:a/b]"), vec![]);
     }
 

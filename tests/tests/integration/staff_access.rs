@@ -876,6 +876,8 @@ async fn every_route_refuses_missing_forged_expired_and_wrongly_signed_callers()
         12,
     );
     let no_role = running.token("citizen-1", &["citizens"]);
+    // One group whose name carries a comma: never read as two groups (admin).
+    let comma_group = running.token("intruder-1", &["agency:dsdabm,admin"]);
     const PUBLIC: [&str; 7] = [
         "POST /reports",
         "GET /reports/{id}",
@@ -948,6 +950,16 @@ async fn every_route_refuses_missing_forged_expired_and_wrongly_signed_callers()
                 expect(
                     "no Sigap role",
                     vec![json.clone(), ("authorization", format!("Bearer {no_role}"))],
+                    "{}",
+                    &[403],
+                )
+                .await,
+                expect(
+                    "a group named agency:dsdabm,admin",
+                    vec![
+                        json.clone(),
+                        ("authorization", format!("Bearer {comma_group}")),
+                    ],
                     "{}",
                     &[403],
                 )
