@@ -120,12 +120,18 @@ pub fn escape_xml(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            // Characters XML 1.0 cannot carry at all are dropped.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            // Characters XML 1.0 cannot carry at all are dropped: one would make the
+            // whole document unreadable to every client.
+            c if !is_xml_char(c) => {}
             c => out.push(c),
         }
     }
     out
+}
+
+/// XML 1.0's `Char` production (Rust's `char` already excludes the surrogates).
+fn is_xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
 fn write_xml(out: &mut String, name: &str, doc: &Doc) {
@@ -666,6 +672,15 @@ pub fn discovery_doc(base_url: &str, changeset: &str) -> Doc {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn xml_output_drops_every_character_xml_forbids() {
+        let hostile = "a\u{0}b\u{1b}c\u{FFFE}d\u{FFFF}e\tf\u{FFFD}g\u{1F600}<&>";
+        assert_eq!(
+            escape_xml(hostile),
+            "abcde\tf\u{FFFD}g\u{1F600}&lt;&amp;&gt;"
+        );
+    }
 
     fn service() -> Service {
         Service {
