@@ -1,9 +1,8 @@
 //! What the system sent: queue messages, topic subscribers, the SMS moto recorded, and the logs.
 
-use crate::{http, moto_endpoint, unique_prefix};
+use crate::{moto_endpoint, unique_prefix};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Duration;
 
 use sigap::runtime::aws::AwsClients;
 
@@ -130,37 +129,15 @@ pub async fn sent_sms(phone: &str) -> Vec<String> {
         .collect()
 }
 
-/// Every SMS moto recorded as sent in this process: (E.164 number, text), oldest first.
+/// Every SMS moto recorded as sent in this process: (E.164 number, text), oldest first,
+/// read the way devstack's `/_devstack/texts` reads it.
 pub async fn all_sent_sms() -> Vec<(String, String)> {
-    // moto serialises its whole state for this; while other tests write to it the
-    // dump can fail ("changed size during iteration"), so ask again until it parses.
-    let url = format!("{}/moto-api/data.json", moto_endpoint());
-    let mut data = http("GET", &url, &[], None).await;
-    for _ in 0..20 {
-        if data.status == 200 && data.json["sns"].is_object() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        data = http("GET", &url, &[], None).await;
-    }
-    assert!(
-        data.json["sns"].is_object(),
-        "moto's state dump failed: {}",
-        data.status
-    );
-    data.json["sns"]["SMS"]
-        .as_array()
-        .map(|all| {
-            all.iter()
-                .filter_map(|m| {
-                    Some((
-                        m["phone_number"].as_str()?.to_string(),
-                        m["message"].as_str()?.to_string(),
-                    ))
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+    devstack::console::sent_texts(moto_endpoint())
+        .await
+        .unwrap_or_else(|err| panic!("moto's state dump failed: {err}"))
+        .into_iter()
+        .map(|sent| (sent.to, sent.text))
+        .collect()
 }
 
 /// Everything logged through `tracing` in this test process (installed on first use).

@@ -94,11 +94,12 @@ pub struct SentText {
 }
 
 /// Every SMS moto recorded as sent, oldest first (moto keeps them in its state dump;
-/// a dump taken while another request writes can fail, and is simply asked again).
+/// a dump taken while another request writes can fail with "changed size during
+/// iteration", and is simply asked again, for up to about two seconds).
 pub async fn sent_texts(moto_url: &str) -> Result<Vec<SentText>, String> {
     let url = format!("{moto_url}/moto-api/data.json");
     let mut last_error = String::new();
-    for _ in 0..5 {
+    for _ in 0..20 {
         match crate::sms::call("GET", &url, &[], String::new()).await {
             Ok((200, body)) => {
                 if let Ok(data) = serde_json::from_slice::<serde_json::Value>(&body) {
