@@ -658,6 +658,7 @@ async fn citizen_action(
         },
         _ => return Err(ApiError::not_found("Tindakan tidak dikenal.")),
     };
+    let missing = || ApiError::not_found("Laporan tidak ditemukan.");
     // The citizen acts on the report as it is, not on a version they saw: a lost race
     // (the sweep or an agency wrote first) is read again and decided again.
     let change = retry_on_conflict(|| async {
@@ -667,18 +668,19 @@ async fn citizen_action(
             .get(&id)
             .await
             .map_err(|e| ApiError::unavailable_because("reading report", e))?
-            .ok_or_else(|| ApiError::not_found("Laporan tidak ditemukan."))?;
-        // A report the public cannot see must not be found by guessing either: a
-        // wrong token answers exactly what a missing report answers.
-        if !token_matches(&report, token) && !report.is_public() {
-            return Err(ApiError::not_found("Laporan tidak ditemukan."));
-        }
+            .ok_or_else(missing)?;
         if !token_matches(&report, token) {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "invalid_reporter_token",
-                "Token pelapor tidak cocok dengan laporan ini.",
-            ));
+            // A report the public cannot see must not be found by guessing either:
+            // a wrong token answers exactly what a missing report answers.
+            return Err(if report.is_public() {
+                ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "invalid_reporter_token",
+                    "Token pelapor tidak cocok dengan laporan ini.",
+                )
+            } else {
+                missing()
+            });
         }
         Ok::<_, ApiError>(
             app.reports
