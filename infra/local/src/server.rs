@@ -182,8 +182,8 @@ pub fn gateway_event(
 
 /// `GET /_devstack/clock` shows the functions' "now"; `POST` with
 /// `{"advance_seconds": N}` moves it forward N seconds, or with
-/// `{"advance_working_days": N}` to 09:00 WIB on the Nth working day after today (by the
-/// stack's holiday calendar), and then fires every schedule once (the catch-up run the
+/// `{"advance_working_days": N}` to 09:00 WIB (an hour after offices open) on the Nth
+/// working day after today (by the stack's holiday calendar), and then fires every schedule once (the catch-up run the
 /// scheduler would have made), so a reminder, a breach and an escalation can be shown
 /// in a minute. Devstack only: no deployed function has a movable clock (their `main`
 /// wires the system clock) and no route reaches one.
@@ -217,10 +217,12 @@ pub async fn clock_endpoint(
             let now = clock.now();
             let today = now.to_zoned(sigap::domain::calendar::wib()).date();
             let (day, _) = calendar.add_working_days(today, days as u32);
-            match day.at(9, 0, 0, 0).to_zoned(sigap::domain::calendar::wib()) {
-                Ok(at) => at.timestamp().duration_since(now),
-                Err(err) => return gateway_error(StatusCode::BAD_REQUEST, &err.to_string()),
-            }
+            // An hour after offices open: the steps due at opening (reminders,
+            // repeat escalations) are due by then.
+            let at = sigap::domain::calendar::office_opening(day)
+                .saturating_add(jiff::SignedDuration::from_hours(1))
+                .unwrap_or(jiff::Timestamp::MAX);
+            at.duration_since(now)
         }
         _ => {
             return gateway_error(
