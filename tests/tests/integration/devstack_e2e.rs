@@ -375,7 +375,8 @@ async fn the_panic_tool_presses_a_demo_device_and_the_console_sees_the_page_and_
         Some(&json!({ "action": "cancel", "incident_id": id, "pin": "0000" }).to_string()),
     )
     .await;
-    assert!(wrong.status >= 400, "{} {}", wrong.status, wrong.json);
+    assert_eq!(wrong.status, 403, "{}", wrong.json);
+    assert_eq!(wrong.json["error"]["code"], "wrong_pin");
     let pages = sigap_tests::drain(&clients, &console).await;
     assert_eq!(pages.len(), 1, "{pages:?}");
     assert!(
