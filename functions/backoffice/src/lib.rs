@@ -44,7 +44,7 @@ use sigap::domain::location::{Coordinates, Kecamatan};
 use sigap::domain::report::{Assignment, Report, ReportEvent, ReportLocation, TransitionError};
 use sigap::domain::signature::KeyError;
 use sigap::domain::sla::deadline_views;
-use sigap::domain::staff::{Role, Staff, may_read, may_see_identity, sees_triage};
+use sigap::domain::staff::{Role, Staff, may_read, may_see_identity, triage_for};
 use sigap::domain::tracking_id::TrackingId;
 use sigap::domain::workflow::{ArchiveReason, WorkflowError};
 use sigap::http::{ApiError, json_bytes, json_response, parse_json, staff_caller};
@@ -291,7 +291,7 @@ async fn report_view(
         "deadlines": deadline_views(report, app.clock.now(), &calendar),
         "paused_working_days": report.paused_working_days,
         "duplicate_of": report.duplicate_of,
-        "triage": if sees_triage(staff) { json!(report.triage) } else { Value::Null },
+        "triage": report.triage.as_ref().and_then(|t| triage_for(staff, t)),
         "assignments": report.assignments.iter().map(assignment_view).collect::<Vec<_>>(),
         "reporter": reporter,
         "timeline": file.timeline.iter().map(event_view).collect::<Vec<_>>(),

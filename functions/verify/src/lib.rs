@@ -26,7 +26,7 @@ use sigap::adapters::catalog::{CatalogCache, CatalogStore};
 use sigap::adapters::queue::{IntakeMessage, JsonQueue};
 use sigap::adapters::reports::ReportStore;
 use sigap::adapters::table::StoreError;
-use sigap::domain::duplicates::{nearby_candidates, same_sender_candidates};
+use sigap::domain::duplicates::{nearby_candidates, with_same_sender};
 use sigap::domain::notification::{NotificationKind, NotifyMessage};
 use sigap::domain::report::{Actor, Report, ReportAction, ReportStatus};
 use sigap::domain::tracking_id::TrackingId;
@@ -256,7 +256,7 @@ async fn assess(app: &Verify, report: &Report) -> Result<TriageResult, StoreErro
             .open_in_category(&report.category, since, DUPLICATE_SCAN),
         by_sender
     )?;
-    result.duplicates = nearby_candidates(report, &others, app.rules.duplicate_radius_m);
+    let nearby = nearby_candidates(report, &others, app.rules.duplicate_radius_m);
     // No sender, no ids: nothing is read.
     let reads = sender_ids
         .iter()
@@ -267,8 +267,7 @@ async fn assess(app: &Verify, report: &Report) -> Result<TriageResult, StoreErro
         .into_iter()
         .flatten()
         .collect();
-    let same = same_sender_candidates(report, &theirs, &result.duplicates);
-    result.duplicates.extend(same);
+    result.duplicates = with_same_sender(report, &theirs, nearby);
     if let Some(flag) = &result.emergency {
         warn!(report_id = %report.id, kind = ?flag.kind, keyword = %flag.keyword, "complaint reads like an emergency");
     }

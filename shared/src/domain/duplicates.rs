@@ -80,14 +80,19 @@ pub fn nearby_candidates(
         .collect()
 }
 
-/// The same sender's other open reports (the caller found them by sender hash).
-/// Reports already listed as nearby keep that, more telling, reason.
-pub fn same_sender_candidates(
+/// The reason of a link to the same sender's other report (the admin's alone to see).
+pub const SAME_SENDER: &str = "same_sender";
+
+/// The candidates with the same sender's other open reports (the caller found them
+/// by sender hash) marked `same_sender`, even where they are nearby too (keeping the
+/// distance): that link is the verifying admin's alone to see (`staff::triage_for`),
+/// so it must never pass as `nearby`.
+pub fn with_same_sender(
     report: &Report,
     others: &[Report],
-    already: &[DuplicateCandidate],
+    nearby: Vec<DuplicateCandidate>,
 ) -> Vec<DuplicateCandidate> {
-    others
+    let theirs: Vec<&Report> = others
         .iter()
         .filter(|o| {
             o.id != report.id
@@ -95,14 +100,32 @@ pub fn same_sender_candidates(
                 && o.sender.is_some()
                 && o.sender == report.sender
         })
-        .filter(|o| !already.iter().any(|c| c.report_id == o.id.as_str()))
-        .map(|o| DuplicateCandidate {
-            report_id: o.id.to_string(),
-            reason: "same_sender".into(),
-            distance_m: None,
+        .collect();
+    let mine = |id: &str| theirs.iter().any(|o| o.id.as_str() == id);
+    let mut candidates: Vec<DuplicateCandidate> = nearby
+        .into_iter()
+        .map(|c| {
+            if mine(&c.report_id) {
+                DuplicateCandidate {
+                    reason: SAME_SENDER.into(),
+                    ..c
+                }
+            } else {
+                c
+            }
         })
-        .take(MAX_DUPLICATES)
-        .collect()
+        .collect();
+    for o in theirs {
+        if !candidates.iter().any(|c| c.report_id == o.id.as_str()) {
+            candidates.push(DuplicateCandidate {
+                report_id: o.id.to_string(),
+                reason: SAME_SENDER.into(),
+                distance_m: None,
+            });
+        }
+    }
+    candidates.truncate(2 * MAX_DUPLICATES);
+    candidates
 }
 
 #[cfg(test)]
@@ -174,7 +197,7 @@ mod tests {
     }
 
     #[test]
-    fn same_sender_reports_are_candidates_once() {
+    fn same_sender_reports_are_candidates_once_and_never_pass_as_nearby() {
         let mut me = report(1, "pju", None, None);
         me.sender = Some("h".into());
         let mut mine = report(2, "sampah", None, None);
@@ -183,20 +206,32 @@ mod tests {
         nearby_too.sender = Some("h".into());
         let mut someone_else = report(4, "pju", None, None);
         someone_else.sender = Some("other".into());
-        let already = vec![DuplicateCandidate {
-            report_id: nearby_too.id.to_string(),
+        let nearby = |r: &Report| DuplicateCandidate {
+            report_id: r.id.to_string(),
             reason: "nearby".into(),
             distance_m: Some(3.0),
-        }];
-        let found = same_sender_candidates(
+        };
+        let found = with_same_sender(
             &me,
-            &[me.clone(), mine.clone(), nearby_too, someone_else],
-            &already,
+            &[
+                me.clone(),
+                mine.clone(),
+                nearby_too.clone(),
+                someone_else.clone(),
+            ],
+            vec![nearby(&nearby_too), nearby(&someone_else)],
         );
-        assert_eq!(found.len(), 1);
+        let got: Vec<_> = found
+            .iter()
+            .map(|c| (c.report_id.as_str(), c.reason.as_str(), c.distance_m))
+            .collect();
         assert_eq!(
-            (found[0].report_id.as_str(), found[0].reason.as_str()),
-            (mine.id.as_str(), "same_sender")
+            got,
+            [
+                (nearby_too.id.as_str(), SAME_SENDER, Some(3.0)),
+                (someone_else.id.as_str(), "nearby", Some(3.0)),
+                (mine.id.as_str(), SAME_SENDER, None),
+            ]
         );
     }
 }

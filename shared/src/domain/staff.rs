@@ -4,7 +4,9 @@
 
 use std::collections::HashMap;
 
+use super::duplicates::SAME_SENDER;
 use super::report::{Actor, AssignmentStatus, Report};
+use super::triage::TriageResult;
 
 /// A staff role (architecture §8). Cognito group names are the wire form.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -171,6 +173,25 @@ pub fn sees_triage(staff: &Staff) -> bool {
     staff.is_admin() || staff.is_supervisor()
 }
 
+/// Triage as `staff` may see it: all of it for the verifying admin; for supervisors
+/// without the "same sender" links, which would lead from an anonymous or
+/// confidential report to the same person's named one (finding 3 of issue 18);
+/// nothing for anyone else.
+pub fn triage_for(staff: &Staff, triage: &TriageResult) -> Option<TriageResult> {
+    if staff.is_admin() {
+        return Some(triage.clone());
+    }
+    sees_triage(staff).then(|| TriageResult {
+        duplicates: triage
+            .duplicates
+            .iter()
+            .filter(|d| d.reason != SAME_SENDER)
+            .cloned()
+            .collect(),
+        ..triage.clone()
+    })
+}
+
 /// Whether `staff` may read incidents: the command centre's people.
 pub fn may_read_incidents(staff: &Staff) -> bool {
     staff.is_operator() || staff.unit().is_some() || staff.is_admin() || staff.is_supervisor()
@@ -253,6 +274,26 @@ mod tests {
                     "{groups} sees an anonim={anonymous} rahasia={confidential} reporter"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn only_the_admin_sees_same_sender_links() {
+        use crate::domain::triage::DuplicateCandidate;
+        let link = |id: &str, reason: &str| DuplicateCandidate {
+            report_id: id.into(),
+            reason: reason.into(),
+            distance_m: None,
+        };
+        let triage = TriageResult {
+            duplicates: vec![link("BDG-1", SAME_SENDER), link("BDG-2", "nearby")],
+            ..TriageResult::default()
+        };
+        assert_eq!(triage_for(&staff("[admin]"), &triage), Some(triage.clone()));
+        let overseen = triage_for(&staff("[supervisor]"), &triage).unwrap();
+        assert_eq!(overseen.duplicates, vec![link("BDG-2", "nearby")]);
+        for groups in ["[agency:dlh]", "[operator]", "[responder:polsek]"] {
+            assert_eq!(triage_for(&staff(groups), &triage), None, "{groups}");
         }
     }
 

@@ -664,6 +664,13 @@ async fn identities_of_anonymous_and_confidential_reporters_stay_hidden() {
     ] {
         let phone = unique_phone();
         let digits: String = phone.chars().skip(1).collect();
+        // The same person reported something else under their name first: triage
+        // links the two as the same sender.
+        let mut named = valid_body();
+        named["anonymous"] = json!(false);
+        named["title"] = json!("Sampah menumpuk di Jalan Dago");
+        named["contact"] = json!({"name": "Pelapor Bernama", "phone": phone});
+        let (named_id, _) = triaged(&running, named).await;
         let mut body = valid_body();
         body["anonymous"] = json!(flag == "anonymous");
         body["confidential"] = json!(flag == "confidential");
@@ -690,6 +697,12 @@ async fn identities_of_anonymous_and_confidential_reporters_stay_hidden() {
         )
         .await;
         assert_eq!(seen_by_admin.json["reporter"]["name"], name);
+        // The verifying admin alone sees the link to the same sender's named report.
+        let links = seen_by_admin.json["triage"]["duplicates"].to_string();
+        assert!(
+            links.contains(&named_id) && links.contains("same_sender"),
+            "{links}"
+        );
         // Nobody else does, in any response.
         let others = [
             call("GET", &format!("{base}/reports/{id}"), None, None, None).await,
@@ -734,6 +747,14 @@ async fn identities_of_anonymous_and_confidential_reporters_stay_hidden() {
             )
             .await,
         ];
+        // Nor the link: no view of this report points to the named one.
+        for r in &others[..3] {
+            assert!(
+                !r.json.to_string().contains(&named_id),
+                "{flag}: linked to {named_id} in {}",
+                r.json
+            );
+        }
         for r in &others {
             let text = r.json.to_string();
             for secret in [name, digits.as_str(), "pelapor@example.id"] {
