@@ -106,9 +106,11 @@ $(VENV_API_FUZZ)/.installed: requirements-schemathesis.txt
 # request committed meanwhile (seen in the chaos test: an accepted report gone).
 unit-and-integration: venv $(VENV_API_FUZZ)/.installed
 	@mkdir -p target
+	@rm -f target/abuse-figures.txt
 	@MOTO_SERVER=$(CURDIR)/tests/bench/moto-server cargo test --workspace 2>&1 | tee target/test-output.log; status=$${PIPESTATUS[0]}; \
 	awk '/^test result:/ { for (i = 2; i <= NF; i++) { if ($$i ~ /^passed;/) p += $$(i-1); if ($$i ~ /^failed;/) f += $$(i-1) } } \
 	     END { printf "tests: %d passed, %d failed\n", p, f }' target/test-output.log; \
+	if [ -f target/abuse-figures.txt ]; then sort target/abuse-figures.txt; fi; \
 	exit $$status
 
 # Speed, memory, size and scaling figures, printed as tables; never asserted in tests.

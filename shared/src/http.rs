@@ -9,6 +9,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::domain::limits::Refusal;
 use crate::domain::report::TransitionError;
 use crate::domain::staff::Staff;
 use crate::domain::submission::FieldError;
@@ -26,6 +27,8 @@ pub struct ApiError {
     pub message: String,
     /// Per-field problems, for validation errors.
     pub fields: Vec<FieldError>,
+    /// Seconds to wait before asking again (`Retry-After`), for refusals over a limit.
+    pub retry_after: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -49,6 +52,7 @@ impl ApiError {
             code,
             message: message.into(),
             fields: Vec::new(),
+            retry_after: None,
         }
     }
 
@@ -59,6 +63,16 @@ impl ApiError {
             code: "validation_failed",
             message: "Data laporan belum lengkap atau tidak valid.".into(),
             fields,
+            retry_after: None,
+        }
+    }
+
+    /// 429 over a limit: `message` says what and for how long (Indonesian), and
+    /// `Retry-After` says when the window turns.
+    pub fn too_many(code: &'static str, message: impl Into<String>, refusal: Refusal) -> Self {
+        Self {
+            retry_after: Some(refusal.retry_after_seconds.max(1)),
+            ..Self::new(StatusCode::TOO_MANY_REQUESTS, code, message)
         }
     }
 
@@ -119,7 +133,14 @@ impl ApiError {
                 fields: &self.fields,
             },
         };
-        json_response(self.status, &envelope)
+        let mut response = json_response(self.status, &envelope);
+        if let Some(value) = self
+            .retry_after
+            .and_then(|s| HeaderValue::from_str(&s.to_string()).ok())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        response
     }
 }
 
@@ -262,6 +283,17 @@ pub fn forwarded_base_url(request: &Request) -> String {
         proto => proto,
     };
     format!("{proto}://{}", header("host"))
+}
+
+/// The address the request came from, as API Gateway saw it (`requestContext.http.
+/// sourceIp`; never a header the client could write). Empty when there is none.
+pub fn client_address(request: &Request) -> &str {
+    match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => {
+            ctx.http.source_ip.as_deref().unwrap_or_default()
+        }
+        _ => "",
+    }
 }
 
 /// The staff member behind a request, from the claims API Gateway's JWT authorizer

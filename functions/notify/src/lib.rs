@@ -9,32 +9,41 @@
 //! Recipients: the reporter, by SMS, when they left a phone number; and the staff
 //! the event names (agencies given work, or the admins), through the staff topic
 //! with an `agency` attribute their subscriptions filter on.
+//!
+//! SMS to citizens go through [`Texting`], within the per-number limits and the
+//! daily budget; one it withholds is recorded as delivered (`withheld:<reason>`) so
+//! no retry sends it later. Emergency contacts' SMS are a press's own path and are
+//! not limited.
 
 use sigap::runtime::function::{Dependencies, EventFunction, Function, StartError};
 use std::sync::Arc;
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use jiff::SignedDuration;
+use secrecy::{ExposeSecret, SecretString};
 use sigap::adapters::deliveries::{Delivery, DeliveryStore};
 use sigap::adapters::devices::DeviceStore;
 use sigap::adapters::inbound::InboundStore;
 use sigap::adapters::incidents::{IncidentStore, incident_pk};
+use sigap::adapters::rates::RateCounter;
 use sigap::adapters::reports::ReportStore;
 use sigap::adapters::sms::{SmsSender, StaffTopic};
 use sigap::adapters::table::{StoreError, report_pk};
 use sigap::domain::calendar::wib;
-use sigap::domain::contact::PhoneNumber;
+use sigap::domain::contact::{PhoneNumber, SenderKey};
 use sigap::domain::device::contact_text;
 use sigap::domain::incident::Source;
 use sigap::domain::notification::SUPERVISORS;
 use sigap::domain::notification::{
     EMERGENCY_SMS, NotificationKind, NotifyJob, NotifyMessage, citizen_sms, staff_text,
 };
+use sigap::domain::signature::KeyError;
 use sigap::domain::tracking_id::TrackingId;
 use sigap::runtime::aws::AwsClients;
 use sigap::runtime::batch::process_batch;
 use sigap::runtime::clock::Clock;
 use sigap::runtime::config::{ConfigError, Settings};
+use sigap::service::texting::{SmsLimits, Texted, Texting};
 use tracing::info;
 
 /// How long one attempt may hold a delivery claim before another may take it over.
@@ -51,15 +60,22 @@ pub struct Config {
     pub staff_topic_arn: String,
     /// The supervisors' topic for breached deadlines.
     pub sla_alerts_topic_arn: String,
+    /// Secret key for the keyed hash of phone numbers (the SMS limits' counters).
+    pub sender_hash_key: SecretString,
+    /// The SMS limits.
+    pub sms_limits: SmsLimits,
 }
 
 impl Config {
-    /// Reads `TABLE_NAME`, `STAFF_TOPIC_ARN` and `SLA_ALERTS_TOPIC_ARN`.
+    /// Reads `TABLE_NAME`, `STAFF_TOPIC_ARN`, `SLA_ALERTS_TOPIC_ARN`,
+    /// `SENDER_HASH_KEY` and the SMS limits.
     pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
             staff_topic_arn: settings.required("STAFF_TOPIC_ARN")?,
             sla_alerts_topic_arn: settings.required("SLA_ALERTS_TOPIC_ARN")?,
+            sender_hash_key: settings.required("SENDER_HASH_KEY")?.into(),
+            sms_limits: SmsLimits::load(settings)?,
         })
     }
 }
@@ -69,6 +85,7 @@ pub struct Notify {
     reports: ReportStore,
     deliveries: DeliveryStore,
     sms: SmsSender,
+    texting: Texting,
     staff: StaffTopic,
     sla_alerts: StaffTopic,
     inbound: InboundStore,
@@ -79,18 +96,29 @@ pub struct Notify {
 
 impl Notify {
     /// Wires the stores and the SMS sender.
-    pub fn new(config: &Config, clients: &AwsClients, clock: Arc<dyn Clock>) -> Self {
-        Self {
+    pub fn new(
+        config: &Config,
+        clients: &AwsClients,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, KeyError> {
+        let sms = SmsSender::new(clients.sns.clone());
+        Ok(Self {
             reports: ReportStore::new(clients.dynamodb.clone(), &config.table_name),
             deliveries: DeliveryStore::new(clients.dynamodb.clone(), &config.table_name),
-            sms: SmsSender::new(clients.sns.clone()),
+            texting: Texting::new(
+                sms.clone(),
+                RateCounter::new(clients.dynamodb.clone(), &config.table_name),
+                SenderKey::new(config.sender_hash_key.expose_secret())?,
+                config.sms_limits,
+            ),
+            sms,
             staff: StaffTopic::new(clients.sns.clone(), &config.staff_topic_arn),
             sla_alerts: StaffTopic::new(clients.sns.clone(), &config.sla_alerts_topic_arn),
             inbound: InboundStore::new(clients.dynamodb.clone(), &config.table_name),
             incidents: IncidentStore::new(clients.dynamodb.clone(), &config.table_name),
             devices: DeviceStore::new(clients.dynamodb.clone(), &config.table_name),
             clock,
-        }
+        })
     }
 }
 
@@ -120,6 +148,8 @@ pub enum Outcome {
     AlreadySent,
     /// The reporter left no phone number: nobody to text.
     NoRecipient,
+    /// Over an SMS limit: not sent, and never will be (the reason is recorded).
+    Withheld(&'static str),
 }
 
 /// The Lambda handler for SQS batches.
@@ -179,7 +209,7 @@ pub async fn deliver_contacts(
     let mut outcomes = Vec::new();
     for (i, phone) in contacts.iter().enumerate() {
         let recipient = format!("contact#{}", i + 1);
-        let send = app.sms.send(phone, &text);
+        let send = async { app.sms.send(phone, &text).await.map(Texted::Sent) };
         let owner = incident_pk(&incident.id);
         outcomes.push(once(app, &owner, "contacts", &recipient, "sms", &text, send).await?);
     }
@@ -202,7 +232,7 @@ pub async fn deliver_reply(app: &Notify, key: &str) -> Result<Vec<Outcome>, Noti
     let mut outcomes = Vec::new();
     for (part, text) in inbound.replies.iter().enumerate() {
         let recipient = format!("sender#{}", part + 1);
-        let send = app.sms.send(&inbound.from, text);
+        let send = app.texting.send(&inbound.from, text, app.clock.now());
         outcomes.push(once(app, key, "reply", &recipient, "sms", text, send).await?);
     }
     info!(inbound = key, to = %inbound.from.masked(), parts = outcomes.len(), "sms reply handled");
@@ -300,7 +330,7 @@ pub async fn deliver(app: &Notify, event: &NotifyMessage) -> Result<Delivered, N
             Some(text) => {
                 let recipient = format!("staff:{audience}");
                 let subject = format!("Sigap {id}");
-                let publish = topic.publish(tag, &subject, &text);
+                let publish = async { topic.publish(tag, &subject, &text).await.map(Texted::Sent) };
                 once(
                     app,
                     &report_pk(id.as_str()),
@@ -345,7 +375,7 @@ async fn text_reporter(
         recipient,
         "sms",
         text,
-        app.sms.send(&phone, text),
+        app.texting.send(&phone, text, app.clock.now()),
     )
     .await?;
     if let Outcome::Sent(_) = sent {
@@ -363,7 +393,7 @@ async fn once(
     recipient: &str,
     channel: &str,
     text: &str,
-    send: impl std::future::Future<Output = Result<String, StoreError>>,
+    send: impl std::future::Future<Output = Result<Texted, StoreError>>,
 ) -> Result<Outcome, NotifyError> {
     let now = app.clock.now();
     match app
@@ -374,11 +404,18 @@ async fn once(
         Delivery::AlreadySent(_) => Ok(Outcome::AlreadySent),
         Delivery::InFlight => Err(NotifyError::InFlight),
         Delivery::Send => match send.await {
-            Ok(message_id) => {
+            Ok(Texted::Sent(message_id)) => {
                 app.deliveries
                     .mark_sent(owner, key, recipient, &message_id, text, app.clock.now())
                     .await?;
                 Ok(Outcome::Sent(message_id))
+            }
+            Ok(Texted::Withheld(withheld)) => {
+                let marker = format!("withheld:{}", withheld.reason());
+                app.deliveries
+                    .mark_sent(owner, key, recipient, &marker, text, app.clock.now())
+                    .await?;
+                Ok(Outcome::Withheld(withheld.reason()))
             }
             Err(err) => {
                 // Let the retry go straight away instead of waiting for the lease.
@@ -394,7 +431,8 @@ impl Function for Notify {
 
     fn build(settings: &Settings, deps: &Dependencies) -> Result<Self, StartError> {
         let config = Config::load(settings)?;
-        Ok(Self::new(&config, &deps.clients, deps.clock.clone()))
+        Self::new(&config, &deps.clients, deps.clock.clone())
+            .map_err(|e| StartError::setup("the sender hash key", e))
     }
 }
 

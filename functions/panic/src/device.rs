@@ -19,10 +19,12 @@ use sigap::domain::incident::{
     self, Fix, Happened, Incident, IncidentAction, IncidentKind, Opening, PinKind, SYSTEM, Source,
     TimelineEntry, incident_code, sector_for,
 };
+use sigap::domain::limits::{Limit, Window};
 use sigap::domain::location::Coordinates;
 use sigap::domain::signature::verify_gateway;
 use sigap::domain::signature::{HmacKey, constant_time_eq};
-use sigap::http::{ApiError, body_bytes, json_bytes, json_response, parse_json};
+use sigap::http::{ApiError, body_bytes, client_address, json_bytes, json_response, parse_json};
+use sigap::service::texting::Withheld;
 use sigap::service::{Conflicting, retry_on_conflict};
 use tracing::{info, warn};
 
@@ -92,18 +94,45 @@ pub async fn register(app: &Panic, request: &Request) -> Result<Response<Body>, 
         )
     })?;
     let now = app.clock.now();
+    let client = app.keys.sender.client(client_address(request));
+    let started = app
+        .rates
+        .count(&format!("register:{client}"), Window::Hour, now)
+        .await
+        .map_err(|e| ApiError::unavailable_because("counting registrations", e))?;
+    if let Some(refusal) = app.config.registrations_per_client.check(started, now) {
+        return Err(ApiError::too_many(
+            "too_many_registrations",
+            format!(
+                "Terlalu banyak pendaftaran perangkat dari jaringan Anda. Coba lagi dalam {}.",
+                refusal.wait_in_words()
+            ),
+            refusal,
+        ));
+    }
     let phone_hash = app.keys.sender.phone(&phone);
     let count = app
         .rates
-        .count(&format!("otp:{phone_hash}"), now)
+        .count(&format!("otp:{phone_hash}"), Window::Hour, now)
         .await
         .map_err(|e| ApiError::unavailable_because("counting code requests", e))?;
-    if count > app.config.codes_per_hour {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
+    if let Some(refusal) = Limit::per_hour(app.config.codes_per_hour).check(count, now) {
+        return Err(ApiError::too_many(
             "too_many_codes",
-            "Terlalu banyak permintaan kode. Coba lagi dalam satu jam.",
+            format!(
+                "Terlalu banyak permintaan kode untuk nomor ini. Coba lagi dalam {}.",
+                refusal.wait_in_words()
+            ),
+            refusal,
         ));
+    }
+    if let Some(withheld) = app
+        .texting
+        .admit(&phone, now)
+        .await
+        .map_err(|e| ApiError::unavailable_because("counting SMS", e))?
+    {
+        return Err(sms_withheld(withheld));
     }
     let id = new_token(app)?;
     let code = app
@@ -125,8 +154,8 @@ pub async fn register(app: &Panic, request: &Request) -> Result<Response<Body>, 
         })
         .await
         .map_err(|e| ApiError::unavailable_because("storing registration", e))?;
-    app.sms
-        .send(&phone, &otp_text(&code))
+    app.texting
+        .send_admitted(&phone, &otp_text(&code))
         .await
         .map_err(|e| ApiError::unavailable_because("sending code", e))?;
     info!(device = %id, to = %phone.masked(), "verification code sent");
@@ -134,6 +163,22 @@ pub async fn register(app: &Panic, request: &Request) -> Result<Response<Body>, 
         StatusCode::CREATED,
         &json!({ "device_id": id, "expires_at": wib_rfc3339(expires_at) }),
     ))
+}
+
+/// 429 for a code SMS the limits withheld.
+fn sms_withheld(withheld: Withheld) -> ApiError {
+    let refusal = withheld.refusal();
+    let message = match withheld {
+        Withheld::Number(_) => format!(
+            "Nomor ini sudah menerima terlalu banyak SMS. Coba lagi dalam {}.",
+            refusal.wait_in_words()
+        ),
+        Withheld::Budget(_) => format!(
+            "Pengiriman SMS kode sedang dibatasi. Coba lagi dalam {}. Dalam keadaan darurat, hubungi 112.",
+            refusal.wait_in_words()
+        ),
+    };
+    ApiError::too_many("sms_limit", message, refusal)
 }
 
 #[derive(Deserialize)]
@@ -158,10 +203,16 @@ pub async fn verify(app: &Panic, id: &str, request: &Request) -> Result<Response
     let device = existing(app, id).await?;
     let now = app.clock.now();
     let given = app.keys.device.otp_hash(id, &body.code);
+    // The attempt is spent before the code is compared: N guesses in parallel cost N.
+    let attempts = app
+        .devices
+        .take_code_attempt(id)
+        .await
+        .map_err(|e| ApiError::unavailable_because("counting a code attempt", e))?;
     match check_otp(
         &device.otp_hash,
         device.otp_expires_at,
-        device.otp_attempts,
+        attempts,
         &given,
         now,
     ) {
@@ -175,16 +226,10 @@ pub async fn verify(app: &Panic, id: &str, request: &Request) -> Result<Response
                 &json!({ "device_id": id, "device_secret": app.keys.device.device_secret(id) }),
             ))
         }
-        OtpCheck::Wrong(left) => {
-            match app.devices.count_wrong_code(id, device.otp_attempts).await {
-                Ok(()) | Err(StoreError::Conflict) => {}
-                Err(e) => return Err(ApiError::unavailable_because("counting wrong code", e)),
-            }
-            Err(forbidden(
-                "wrong_code",
-                &format!("Kode salah. Sisa percobaan: {left}."),
-            ))
-        }
+        OtpCheck::Wrong(left) => Err(forbidden(
+            "wrong_code",
+            &format!("Kode salah. Sisa percobaan: {left}."),
+        )),
         OtpCheck::Expired => Err(forbidden(
             "code_expired",
             "Kode sudah kedaluwarsa. Daftar ulang untuk kode baru.",
@@ -493,7 +538,10 @@ async fn join(
 /// Its pages still go out, marked so: a phone is never silenced automatically.
 async fn mark_trust(app: &Panic, device: &str, incident: Incident, now: Timestamp) {
     let counter = format!("press:{device}");
-    let (known, opened) = futures::join!(app.devices.get(device), app.rates.count(&counter, now));
+    let (known, opened) = futures::join!(
+        app.devices.get(device),
+        app.rates.count(&counter, Window::Hour, now)
+    );
     let mut reasons = Vec::new();
     if let Ok(Some(known)) = known
         && is_low_trust(&known.unfounded_at, now)

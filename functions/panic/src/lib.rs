@@ -38,6 +38,7 @@ use sigap::adapters::sms::{PanicTopic, SmsSender};
 use sigap::domain::contact::SenderKey;
 use sigap::domain::device::DeviceKey;
 use sigap::domain::incident::{Sector, bundled_sectors};
+use sigap::domain::limits::Limit;
 use sigap::domain::signature::KeyError;
 use sigap::http::ApiError;
 use sigap::runtime::aws::AwsClients;
@@ -45,6 +46,7 @@ use sigap::runtime::clock::Clock;
 use sigap::runtime::config::{ConfigError, Settings};
 use sigap::runtime::ids::IdGenerator;
 use sigap::service::paging::{AckLinks, Pager};
+use sigap::service::texting::{SmsLimits, Texting};
 
 /// Settings `panic` reads from its environment.
 #[derive(Debug, Clone)]
@@ -65,6 +67,10 @@ pub struct Config {
     pub replay_window_seconds: i64,
     /// One-time codes one number may request per hour.
     pub codes_per_hour: u64,
+    /// Device registrations one client address may start per hour.
+    pub registrations_per_client: Limit,
+    /// The SMS limits one-time codes are sent within.
+    pub sms_limits: SmsLimits,
     /// Incidents one device may open per hour before they are marked low-trust.
     pub incidents_per_hour: u64,
     /// Signed tap-to-own links in pages, when a public base URL is set.
@@ -74,8 +80,9 @@ pub struct Config {
 impl Config {
     /// Reads `TABLE_NAME`, `PANIC_TOPIC_ARN`, `ESCALATION_QUEUE_URL`,
     /// `NOTIFY_QUEUE_URL`, `DEVICE_KEY`, `SENDER_HASH_KEY`, and the optional
-    /// `PANIC_REPLAY_WINDOW_SECONDS` (60), `PANIC_CODES_PER_HOUR` (3) and
-    /// `PANIC_INCIDENTS_PER_HOUR` (5), and `PUBLIC_BASE_URL` for ack links.
+    /// `PANIC_REPLAY_WINDOW_SECONDS` (60), `PANIC_CODES_PER_HOUR` (3),
+    /// `PANIC_INCIDENTS_PER_HOUR` (5), `DEVICE_REGISTRATIONS_PER_CLIENT_PER_HOUR`
+    /// (30), the SMS limits and `PUBLIC_BASE_URL` for ack links.
     pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
@@ -86,6 +93,10 @@ impl Config {
             sender_hash_key: settings.required("SENDER_HASH_KEY")?.into(),
             replay_window_seconds: settings.parsed_or("PANIC_REPLAY_WINDOW_SECONDS", 60)?,
             codes_per_hour: settings.parsed_or("PANIC_CODES_PER_HOUR", 3)?,
+            registrations_per_client: Limit::per_hour(
+                settings.parsed_or("DEVICE_REGISTRATIONS_PER_CLIENT_PER_HOUR", 30)?,
+            ),
+            sms_limits: SmsLimits::load(settings)?,
             incidents_per_hour: settings.parsed_or("PANIC_INCIDENTS_PER_HOUR", 5)?,
             ack_links: AckLinks::load(settings)?,
         })
@@ -108,7 +119,7 @@ pub struct Panic {
     devices: DeviceStore,
     policy: PolicyCache,
     rates: RateCounter,
-    sms: SmsSender,
+    texting: Texting,
     sectors: Vec<Sector>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
@@ -135,7 +146,12 @@ impl Panic {
             incidents,
             devices: DeviceStore::new(clients.dynamodb.clone(), table),
             rates: RateCounter::new(clients.dynamodb.clone(), table),
-            sms: SmsSender::new(clients.sns.clone()),
+            texting: Texting::new(
+                SmsSender::new(clients.sns.clone()),
+                RateCounter::new(clients.dynamodb.clone(), table),
+                SenderKey::new(config.sender_hash_key.expose_secret())?,
+                config.sms_limits,
+            ),
             sectors: bundled_sectors(),
             clock,
             ids,

@@ -15,7 +15,6 @@ use sigap::runtime::function::{Dependencies, Function, HttpFunction, StartError}
 use std::sync::Arc;
 
 use lambda_http::http::{HeaderValue, Method, StatusCode, header};
-use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
@@ -32,6 +31,7 @@ use sigap::domain::command::Command;
 use sigap::domain::contact::SenderKey;
 use sigap::domain::deadline::WorkingDays;
 use sigap::domain::deadline::{ClockKind, ReportClock};
+use sigap::domain::limits::Limit;
 use sigap::domain::public::{PublicEvent, PublicReport};
 use sigap::domain::report::{Actor, Channel, Report, ReportStatus};
 use sigap::domain::signature::{KeyError, constant_time_eq};
@@ -40,13 +40,15 @@ use sigap::domain::staff::Role;
 use sigap::domain::submission::{ReportSubmission, SubmissionBody};
 use sigap::domain::tracking_id::TrackingId;
 use sigap::domain::triage::{EMERGENCY_ADVICE, TriageRules, detect_emergency};
-use sigap::http::{ApiError, json_bytes, json_response, parse_json, staff_caller, text_response};
+use sigap::http::{
+    ApiError, client_address, json_bytes, json_response, parse_json, staff_caller, text_response,
+};
 use sigap::runtime::aws::AwsClients;
 use sigap::runtime::clock::Clock;
 use sigap::runtime::config::{ConfigError, Settings};
 use sigap::runtime::ids::{IdGenerator, sha256_hex};
 use sigap::service::reports::{
-    Asking, NewReport, Once, ReportIntake, Reports, ReportsParts, Submitted,
+    Asking, NewReport, Once, ReportIntake, Reports, ReportsParts, Submitted, SubmitterLimit,
 };
 use sigap::service::retry_on_conflict;
 use tracing::info;
@@ -69,11 +71,14 @@ pub struct Config {
     pub sender_hash_key: SecretString,
     /// Open311 requests one API key may post per hour.
     pub open311_per_hour: u64,
+    /// New reports one client address may make per hour (web and app).
+    pub reports_per_client: Limit,
 }
 
 impl Config {
-    /// Reads `TABLE_NAME`, `INTAKE_QUEUE_URL`, `NOTIFY_QUEUE_URL`, `SENDER_HASH_KEY`
-    /// and the optional working-day settings.
+    /// Reads `TABLE_NAME`, `INTAKE_QUEUE_URL`, `NOTIFY_QUEUE_URL`, `SENDER_HASH_KEY`,
+    /// the optional working-day settings and the limits
+    /// (`OPEN311_REQUESTS_PER_HOUR`, 100; `REPORTS_PER_CLIENT_PER_HOUR`, 120).
     pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
@@ -82,6 +87,9 @@ impl Config {
             working_days: WorkingDays::load(settings)?,
             sender_hash_key: settings.required("SENDER_HASH_KEY")?.into(),
             open311_per_hour: settings.parsed_or("OPEN311_REQUESTS_PER_HOUR", 100)?,
+            reports_per_client: Limit::per_hour(
+                settings.parsed_or("REPORTS_PER_CLIENT_PER_HOUR", 120)?,
+            ),
         })
     }
 }
@@ -96,6 +104,7 @@ pub struct WebIntake {
     api_keys: ApiKeyStore,
     rates: RateCounter,
     open311_per_hour: u64,
+    reports_per_client: Limit,
 }
 
 impl WebIntake {
@@ -132,6 +141,7 @@ impl WebIntake {
             api_keys: ApiKeyStore::new(dynamodb.clone(), table),
             rates: RateCounter::new(dynamodb.clone(), table),
             open311_per_hour: config.open311_per_hour,
+            reports_per_client: config.reports_per_client,
         })
     }
 
@@ -165,7 +175,10 @@ pub async fn handle(
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let result = match (request.method(), segments.as_slice()) {
         (_, ["open311", "v2", rest @ ..]) => return Ok(open311::route(app, &request, rest).await),
-        (&Method::POST, ["reports"]) => submit(app, &request, &Intake::Citizen).await,
+        (&Method::POST, ["reports"]) => {
+            let citizen = Intake::Citizen(app.sender_key.client(client_address(&request)));
+            submit(app, &request, &citizen).await
+        }
         (&Method::POST, ["staff", "calls", "report"]) => match staff_caller(&request) {
             Ok(staff) if staff.roles.contains(&Role::Operator) => {
                 let operator = Intake::Operator(staff.actor(&Role::Operator));
@@ -193,8 +206,9 @@ pub async fn handle(
     Ok(result.unwrap_or_else(ApiError::into_response))
 }
 
-/// The client's `Idempotency-Key`, or one derived from the sender and the body so an
-/// accidental double submit without a key still makes one report.
+/// The client's `Idempotency-Key`, or one derived from the body so an accidental
+/// double submit without a key still makes one report (either is then scoped to the
+/// submitter by [`Intake::scoped`]).
 fn idempotency_key(request: &Request, body: &[u8]) -> Result<String, ApiError> {
     match request.headers().get("idempotency-key") {
         Some(value) => {
@@ -209,18 +223,7 @@ fn idempotency_key(request: &Request, body: &[u8]) -> Result<String, ApiError> {
             }
             Ok(format!("client:{key}"))
         }
-        None => {
-            let source_ip = match request.request_context_ref() {
-                Some(RequestContext::ApiGatewayV2(ctx)) => {
-                    ctx.http.source_ip.clone().unwrap_or_default()
-                }
-                _ => String::new(),
-            };
-            let mut material = source_ip.into_bytes();
-            material.push(b'\n');
-            material.extend_from_slice(body);
-            Ok(format!("auto:{}", sha256_hex(material)))
-        }
+        None => Ok(format!("auto:{}", sha256_hex(body))),
     }
 }
 
@@ -255,8 +258,8 @@ struct Accepted<'a> {
 
 /// Who is submitting a report through [`submit`].
 pub(crate) enum Intake {
-    /// A citizen, through the web form or app.
-    Citizen,
+    /// A citizen, through the web form or app, by the keyed hash of their address.
+    Citizen(String),
     /// A 112 operator turning a non-emergency call into a LAPOR! report (the
     /// caller's number goes in `contact`, so they hear about it by SMS).
     Operator(Actor),
@@ -273,7 +276,7 @@ impl Intake {
         sender_key: &SenderKey,
     ) -> NewReport<'a> {
         let (channel, actor) = match self {
-            Intake::Citizen => (Channel::Web, Actor::Citizen),
+            Intake::Citizen(_) => (Channel::Web, Actor::Citizen),
             Intake::Operator(actor) => (Channel::CallCenter, actor.clone()),
             // The client relays a citizen's report.
             Intake::Open311(_) => (Channel::Open311, Actor::Citizen),
@@ -290,11 +293,30 @@ impl Intake {
         }
     }
 
-    /// An idempotency key in this submitter's own space: two operators' or two
-    /// clients' keys never collide.
+    /// This submitter's limit on new reports: a citizen's address and an Open311
+    /// key are limited; a 112 operator is not.
+    pub(crate) fn limit<'a>(&self, app: &'a WebIntake) -> Option<SubmitterLimit<'a>> {
+        let (scope, limit) = match self {
+            Intake::Citizen(client) => (format!("reports:{client}"), app.reports_per_client),
+            Intake::Open311(key) => (
+                format!("open311:{key}"),
+                Limit::per_hour(app.open311_per_hour),
+            ),
+            Intake::Operator(_) => return None,
+        };
+        Some(SubmitterLimit {
+            rates: &app.rates,
+            scope,
+            limit,
+        })
+    }
+
+    /// An idempotency key in this submitter's own space: two operators', two
+    /// clients' or two addresses' keys never collide, so one caller's answer (and
+    /// reporter token) is never replayed to another.
     pub(crate) fn scoped(&self, key: String) -> String {
         match self {
-            Intake::Citizen => key,
+            Intake::Citizen(client) => format!("citizen:{client}:{key}"),
             Intake::Operator(actor) => format!("{}:{key}", actor.to_stored()),
             Intake::Open311(client) => format!("open311:{client}:{key}"),
         }
@@ -328,6 +350,7 @@ async fn submit(
                 key: &key,
                 payload: bytes,
                 answer: &answer,
+                limit: intake.limit(app),
             },
         )
         .await
@@ -351,6 +374,14 @@ async fn submit(
             Ok(response)
         }
         Submitted::KeyReused => Err(key_reused()),
+        Submitted::Limited(refusal) => Err(ApiError::too_many(
+            "too_many_reports",
+            format!(
+                "Terlalu banyak laporan baru dari jaringan Anda dalam satu jam. Coba lagi dalam {}.",
+                refusal.wait_in_words()
+            ),
+            refusal,
+        )),
     }
 }
 

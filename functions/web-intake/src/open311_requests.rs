@@ -92,22 +92,6 @@ pub async fn create(app: &WebIntake, request: &Request) -> Outcome {
             "api_key tidak ada atau tidak valid: laporan tidak dapat dibuat.",
         )]);
     };
-    let now = app.clock.now();
-    let used = app
-        .rates
-        .count(&format!("open311:{}", key.id), now)
-        .await
-        .map_err(|e| unavailable("counting api key use", e))?;
-    if used > app.open311_per_hour {
-        return Err(vec![Open311Error {
-            status: 403,
-            code: 429,
-            description: format!(
-                "api_key melewati batas {} laporan per jam. Coba lagi nanti.",
-                app.open311_per_hour
-            ),
-        }]);
-    }
     let submission = submission(app, &form).await?;
     let intake = Intake::Open311(key.id.clone());
     let idempotency = intake.scoped(format!("auto:{}", sha256_hex(body)));
@@ -124,6 +108,7 @@ pub async fn create(app: &WebIntake, request: &Request) -> Outcome {
                 key: &idempotency,
                 payload: body,
                 answer: &answer,
+                limit: intake.limit(app),
             },
         )
         .await
@@ -144,6 +129,16 @@ pub async fn create(app: &WebIntake, request: &Request) -> Outcome {
             "Permintaan yang sama sedang diproses. Coba lagi dalam beberapa detik.",
         )]),
         Submitted::KeyReused => Err(vec![Open311Error::bad_request(crate::key_reused().message)]),
+        // GeoReport v2 answers only 400, 403 and 404: 403 with the code 429.
+        Submitted::Limited(refusal) => Err(vec![Open311Error {
+            status: 403,
+            code: 429,
+            description: format!(
+                "api_key melewati batas {} laporan per jam. Coba lagi dalam {}.",
+                app.open311_per_hour,
+                refusal.wait_in_words()
+            ),
+        }]),
     }
 }
 

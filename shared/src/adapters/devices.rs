@@ -12,6 +12,9 @@ use super::table::{
 use crate::domain::contact::PhoneNumber;
 use crate::domain::device::{Device, record_unfounded};
 
+/// How long a registration that was never verified is kept after its code expired.
+const PENDING_KEPT_SECONDS: i64 = 86_400;
+
 /// A device's partition key.
 pub(super) fn device_pk(id: &str) -> String {
     format!("DEV#{id}")
@@ -110,11 +113,16 @@ impl DeviceStore {
         meta.insert("otp_expires_at".into(), s(ts(expires_at)));
         meta.insert("otp_attempts".into(), n(attempts));
         meta.insert("registered_at".into(), s(ts(now)));
+        // A registration never verified is removed with its number a day after its
+        // code expired; activation removes this.
+        let forget_at = expires_at.as_second() + PENDING_KEPT_SECONDS;
+        meta.insert("expires_at".into(), n(forget_at));
         let mut pii = Item::new();
         pii.insert(PK.into(), s(device_pk(id)));
         pii.insert(SK.into(), s("PII"));
         pii.insert("type".into(), s("device_pii"));
         pii.insert("phone".into(), s(phone.as_e164()));
+        pii.insert("expires_at".into(), n(forget_at));
         let items = vec![
             put_item(&self.table, meta, "attribute_not_exists(PK)")?,
             put_item(&self.table, pii, "attribute_not_exists(PK)")?,
@@ -176,6 +184,31 @@ impl DeviceStore {
             .key(SK, s("META"))
     }
 
+    /// An update of the device's `sk` item, for a transaction.
+    fn item_update(&self, id: &str, sk: &str) -> aws_sdk_dynamodb::types::builders::UpdateBuilder {
+        Update::builder()
+            .table_name(&self.table)
+            .key(PK, s(device_pk(id)))
+            .key(SK, s(sk))
+    }
+
+    /// Both items at once, or neither (a failed condition is a conflict).
+    async fn update_both(
+        &self,
+        meta: aws_sdk_dynamodb::types::builders::UpdateBuilder,
+        pii: aws_sdk_dynamodb::types::builders::UpdateBuilder,
+    ) -> Result<(), StoreError> {
+        let items = vec![
+            TransactWriteItem::builder()
+                .update(meta.build().map_err(StoreError::aws)?)
+                .build(),
+            TransactWriteItem::builder()
+                .update(pii.build().map_err(StoreError::aws)?)
+                .build(),
+        ];
+        transact(&self.client, items, StoreError::Conflict).await
+    }
+
     async fn run(
         &self,
         update: aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder,
@@ -183,30 +216,48 @@ impl DeviceStore {
         conditional(update.send().await, StoreError::Conflict)
     }
 
-    /// The right code: the device is active (idempotent for the same code).
+    /// The right code: the device is active and kept (no expiry on either item);
+    /// idempotent for the same code.
     pub async fn activate(&self, id: &str, otp_hash: &str) -> Result<(), StoreError> {
-        self.run(
-            self.update_meta(id)
-                .update_expression("SET #status = :active")
-                .condition_expression("otp_hash = :otp AND otp_attempts > :zero")
-                .expression_attribute_names("#status", "status")
-                .expression_attribute_values(":active", s("active"))
-                .expression_attribute_values(":otp", s(otp_hash))
-                .expression_attribute_values(":zero", n(0)),
-        )
-        .await
+        let meta = self
+            .item_update(id, "META")
+            .update_expression("SET #status = :active REMOVE expires_at")
+            .condition_expression("otp_hash = :otp")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":active", s("active"))
+            .expression_attribute_values(":otp", s(otp_hash));
+        let pii = self
+            .item_update(id, "PII")
+            .update_expression("REMOVE expires_at")
+            .condition_expression("attribute_exists(PK)");
+        self.update_both(meta, pii).await
     }
 
-    /// A wrong code: one attempt fewer (only if nobody else counted it first).
-    pub async fn count_wrong_code(&self, id: &str, attempts_before: u32) -> Result<(), StoreError> {
-        self.run(
-            self.update_meta(id)
-                .update_expression("SET otp_attempts = :left")
-                .condition_expression("otp_attempts = :before")
-                .expression_attribute_values(":left", n(attempts_before.saturating_sub(1)))
-                .expression_attribute_values(":before", n(attempts_before)),
-        )
-        .await
+    /// Takes one code attempt before the code is compared, in one atomic write, so
+    /// parallel guesses each cost one; the attempts there were before (0: none left,
+    /// nothing taken).
+    pub async fn take_code_attempt(&self, id: &str) -> Result<u32, StoreError> {
+        let out = self
+            .update_meta(id)
+            .update_expression("ADD otp_attempts :minus_one")
+            .condition_expression("otp_attempts > :zero")
+            .expression_attribute_values(":minus_one", n(-1))
+            .expression_attribute_values(":zero", n(0))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedOld)
+            .send()
+            .await;
+        match out {
+            Ok(out) => Ok(out
+                .attributes()
+                .and_then(|a| a.get("otp_attempts"))
+                .and_then(|v| v.as_n().ok())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)),
+            Err(err) => match conditional::<(), _, _>(Err(err), StoreError::Conflict) {
+                Err(StoreError::Conflict) => Ok(0),
+                other => other.map(|()| 0),
+            },
+        }
     }
 
     /// Stores PIN hashes and contacts (an active device only).
@@ -220,32 +271,20 @@ impl DeviceStore {
         let contacts: Vec<&str> = contacts.iter().map(PhoneNumber::as_e164).collect();
         let contacts =
             serde_json::to_string(&contacts).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let meta = Update::builder()
-            .table_name(&self.table)
-            .key(PK, s(device_pk(id)))
-            .key(SK, s("META"))
+        let meta = self
+            .item_update(id, "META")
             .update_expression("SET cancel_pin_hash = :c, duress_pin_hash = :d")
             .condition_expression("#status = :active")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":active", s("active"))
             .expression_attribute_values(":c", s(cancel_pin_hash))
-            .expression_attribute_values(":d", s(duress_pin_hash))
-            .build()
-            .map_err(StoreError::aws)?;
-        let pii = Update::builder()
-            .table_name(&self.table)
-            .key(PK, s(device_pk(id)))
-            .key(SK, s("PII"))
+            .expression_attribute_values(":d", s(duress_pin_hash));
+        let pii = self
+            .item_update(id, "PII")
             .update_expression("SET contacts = :contacts")
             .condition_expression("attribute_exists(PK)")
-            .expression_attribute_values(":contacts", s(contacts))
-            .build()
-            .map_err(StoreError::aws)?;
-        let items = vec![
-            TransactWriteItem::builder().update(meta).build(),
-            TransactWriteItem::builder().update(pii).build(),
-        ];
-        transact(&self.client, items, StoreError::Conflict).await
+            .expression_attribute_values(":contacts", s(contacts));
+        self.update_both(meta, pii).await
     }
 
     /// A later press joined the open incident: presses keep joining until `until`.

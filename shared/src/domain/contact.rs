@@ -157,6 +157,12 @@ impl SenderKey {
     pub fn x_author(&self, user_id: &str) -> String {
         self.0.hex(&format!("x:{user_id}"))
     }
+
+    /// The hash of a client's address (per-client limits and idempotency scopes):
+    /// counted and compared, never stored in clear.
+    pub fn client(&self, address: &str) -> String {
+        self.0.hex(&format!("client:{address}"))
+    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ pub mod device;
 pub mod duplicates;
 pub mod gsm7;
 pub mod incident;
+pub mod limits;
 pub mod location;
 pub mod notification;
 pub mod open311;

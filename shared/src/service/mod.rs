@@ -6,6 +6,7 @@ pub mod changes;
 pub mod deadline_rules;
 pub mod paging;
 pub mod reports;
+pub mod texting;
 
 use std::future::Future;
 

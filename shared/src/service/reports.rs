@@ -20,10 +20,12 @@ use crate::adapters::calendar::CalendarCache;
 use crate::adapters::catalog::CatalogCache;
 use crate::adapters::idempotency::{Claim, IdempotencyStore, StoredResponse};
 use crate::adapters::queue::{IntakeMessage, JsonQueue};
+use crate::adapters::rates::RateCounter;
 use crate::adapters::reports::ReportStore;
 use crate::adapters::table::StoreError;
 use crate::domain::command::{Asker, Command};
 use crate::domain::deadline::{ClockKind, WorkingDays, start_clock};
+use crate::domain::limits::{Limit, Refusal};
 use crate::domain::report::{Actor, Channel, Report};
 use crate::domain::submission::ReportSubmission;
 use crate::domain::tracking_id::TrackingId;
@@ -63,6 +65,9 @@ pub enum Once<'a> {
         payload: &'a [u8],
         /// The response to store and replay.
         answer: &'a (dyn Fn(&Report, &str) -> StoredResponse + Sync),
+        /// The submitter's limit on new reports, counted only for a request that
+        /// would make one: a retry of an accepted request is replayed, never refused.
+        limit: Option<SubmitterLimit<'a>>,
     },
     /// The channel's own record of the message (an inbound SMS, an X post) marked
     /// handled in the report's transaction, under the id reserved with it.
@@ -72,6 +77,16 @@ pub enum Once<'a> {
         /// The write that marks the message handled (its condition guards a retry).
         handled: Box<TransactWriteItem>,
     },
+}
+
+/// A limit on the reports one submitter (a client address, an Open311 key) may make.
+pub struct SubmitterLimit<'a> {
+    /// The counters.
+    pub rates: &'a RateCounter,
+    /// The submitter's counter scope (keyed, never an address in clear).
+    pub scope: String,
+    /// The limit.
+    pub limit: Limit,
 }
 
 /// What a submission did.
@@ -90,6 +105,8 @@ pub enum Submitted {
     InProgress,
     /// The key was used before for a different body.
     KeyReused,
+    /// A new report over the submitter's limit: nothing stored.
+    Limited(Refusal),
 }
 
 /// Why a service call failed (the channel answers 503 and the caller retries).
@@ -300,7 +317,11 @@ impl ReportIntake {
                 key,
                 payload,
                 answer,
-            } => self.submit_keyed(reports, new, key, payload, answer).await,
+                limit,
+            } => {
+                self.submit_keyed(reports, new, key, payload, answer, limit)
+                    .await
+            }
         }
     }
 
@@ -313,6 +334,7 @@ impl ReportIntake {
         key: &str,
         payload: &[u8],
         answer: &(dyn Fn(&Report, &str) -> StoredResponse + Sync),
+        limit: Option<SubmitterLimit<'_>>,
     ) -> Result<Submitted, ServiceError> {
         let now = reports.clock.now();
         let candidate = self.reservation()?;
@@ -338,6 +360,23 @@ impl ReportIntake {
                 return Err(err.into());
             }
         };
+        if let Some(limit) = limit {
+            let counted = limit
+                .rates
+                .count(&limit.scope, limit.limit.window, now)
+                .await;
+            let refused = match counted {
+                Ok(count) => limit.limit.check(count, now),
+                Err(err) => {
+                    self.release(key).await;
+                    return Err(err.into());
+                }
+            };
+            if let Some(refusal) = refused {
+                self.release(key).await;
+                return Ok(Submitted::Limited(refusal));
+            }
+        }
         for _ in 0..COLLISION_ATTEMPTS {
             let (id, token) = parse_reservation(&reservation)?;
             let report = self.received(reports, new, id, &token).await?;

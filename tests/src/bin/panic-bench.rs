@@ -35,6 +35,12 @@ async fn main() {
         replay_window_seconds: 60,
         codes_per_hour: 3,
         incidents_per_hour: 5,
+        registrations_per_client: sigap::domain::limits::Limit::per_hour(30),
+        sms_limits: sigap::service::texting::SmsLimits {
+            per_number_hour: sigap::domain::limits::Limit::per_hour(10),
+            per_number_day: sigap::domain::limits::Limit::per_day(30),
+            daily_budget: sigap::domain::limits::Limit::per_day(2000),
+        },
         ack_links: None,
     };
     let app =

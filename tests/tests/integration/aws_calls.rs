@@ -87,7 +87,7 @@ async fn a_staff_action_is_four_calls_and_its_answer_reads_nothing_again() {
 }
 
 #[tokio::test]
-async fn a_receipt_is_five_calls_four_in_a_row() {
+async fn a_receipt_is_eight_calls_five_in_a_row() {
     let t = stack("calls-receipt").await;
     let clock = Arc::new(ManualClock::new(friday_morning()));
     let id = submit_and_triage(&t, clock.clone(), valid_body()).await;
@@ -108,7 +108,8 @@ async fn a_receipt_is_five_calls_four_in_a_row() {
     );
     let mut calls = operations(&log);
     // Report and contact in one batch, at the same time as the merged reports'
-    // search (in either order); then claim, publish, mark sent.
+    // search (in either order); then claim, the SMS limits' three counts at once
+    // (the number's hour and day, the daily budget), publish, mark sent.
     calls[..2].sort();
     assert_eq!(
         calls,
@@ -116,9 +117,12 @@ async fn a_receipt_is_five_calls_four_in_a_row() {
             "DynamoDB.BatchGetItem",
             "DynamoDB.Query",
             "DynamoDB.UpdateItem",
+            "DynamoDB.UpdateItem",
+            "DynamoDB.UpdateItem",
+            "DynamoDB.UpdateItem",
             "SNS.Publish",
             "DynamoDB.UpdateItem"
         ]
     );
-    assert_eq!(log.sequential_depth(), 4);
+    assert_eq!(log.sequential_depth(), 5);
 }

@@ -18,6 +18,7 @@
 //! `CHAOS_SMS` and `CHAOS_PRESSES` for the full one. Each prints its figures.
 
 use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -65,10 +66,20 @@ type Answer = Option<(u16, Value)>;
 type Sent = (String, String, Answer);
 
 /// One request to devstack; `None` when the connection failed.
-async fn send(method: &str, url: &str, headers: Vec<(&str, String)>, body: &str) -> Answer {
+async fn send(
+    from: Ipv4Addr,
+    method: &str,
+    url: &str,
+    headers: Vec<(&str, String)>,
+    body: &str,
+) -> Answer {
     use http_body_util::{BodyExt, Full};
+    // From the given loopback address, as citizens come from their own addresses
+    // (the per-address limits count them apart).
+    let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    connector.set_local_address(Some(from.into()));
     let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build_http::<Full<bytes::Bytes>>();
+        .build::<_, Full<bytes::Bytes>>(connector);
     let mut request = hyper::Request::builder().method(method).uri(url);
     for (k, v) in headers {
         request = request.header(k, v);
@@ -113,7 +124,16 @@ where
 /// POSTs `body` signed with `secret` (as a device when `device` is given, else as the
 /// SMS gateway), retried like [`with_retries`] with a fresh signature each time.
 async fn signed_with_retries(url: &str, secret: &str, device: Option<&str>, body: &str) -> Answer {
-    with_retries(|| send("POST", url, signed_headers(secret, device, body), body)).await
+    with_retries(|| {
+        send(
+            Ipv4Addr::LOCALHOST,
+            "POST",
+            url,
+            signed_headers(secret, device, body),
+            body,
+        )
+    })
+    .await
 }
 
 /// Sets a queue's visibility timeout (the template's 60 s would make the test wait
@@ -387,8 +407,11 @@ async fn citizens_submit(base: &str, reports: usize) -> Vec<Sent> {
                 })
                 .to_string();
                 let url = format!("{base}/reports");
+                // A few citizens to an address: 127.0.1.0 to 127.0.1.199.
+                let from = Ipv4Addr::new(127, 0, 1, (n % 200) as u8);
                 let answer = with_retries(|| {
                     send(
+                        from,
                         "POST",
                         &url,
                         vec![

@@ -2,6 +2,7 @@
 //! One test binary (one moto, one link); every test provisions its own resources.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod abuse;
 mod api_contract;
 mod architecture;
 mod aws_calls;

@@ -34,7 +34,8 @@ async fn submit(t: &TestStack, phone: Option<&str>) -> String {
     r.json["tracking_id"].as_str().unwrap().to_string()
 }
 
-fn received(id: &str) -> NotifyMessage {
+/// The receipt of report `id` (its first announcement).
+pub(crate) fn received(id: &str) -> NotifyMessage {
     NotifyMessage {
         report_id: id.into(),
         kind: NotificationKind::Received,

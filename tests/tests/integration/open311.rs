@@ -595,21 +595,7 @@ async fn request_lists_filter_page_and_never_show_confidential_reports() {
 async fn a_key_over_its_hourly_limit_is_refused_with_the_specific_code() {
     let t = stack("o311-limit").await;
     let clock = Arc::new(ManualClock::new(friday_morning()));
-    let config = web_intake::Config {
-        table_name: t.table.clone(),
-        intake_queue_url: t.intake_url.clone(),
-        notify_queue_url: t.notify_url.clone(),
-        working_days: sigap::domain::deadline::WorkingDays::default(),
-        sender_hash_key: "test-sender-key".into(),
-        open311_per_hour: 1,
-    };
-    let web = web_intake::WebIntake::new(
-        &config,
-        &t.clients,
-        clock.clone(),
-        Arc::new(sigap::runtime::ids::OsRandom),
-    )
-    .unwrap();
+    let web: web_intake::WebIntake = t.app(clock.clone(), &[("OPEN311_REQUESTS_PER_HOUR", "1")]);
     let (_, key) = issue_key(&t, clock.clone()).await;
     for (text, want) in [
         ("Lampu jalan mati sepanjang blok ini.", 201),

@@ -24,7 +24,7 @@ const SENDER_KEY: &str = "test-sender-key";
 /// Gedung Sate: sector `cibeunying`.
 const GEDUNG_SATE: (f64, f64) = (-6.9025, 107.6188);
 
-fn start() -> Timestamp {
+pub(crate) fn start() -> Timestamp {
     "2026-11-28T12:00:00Z".parse().unwrap()
 }
 
@@ -45,7 +45,7 @@ pub(crate) fn escalate_app(t: &TestStack, clock: Arc<dyn Clock>) -> escalate::Es
 }
 
 /// A stack whose paging policy has one-second timeouts, so ticks come quickly.
-async fn fast_stack(name: &str) -> TestStack {
+pub(crate) async fn fast_stack(name: &str) -> TestStack {
     let t = stack(name).await;
     IncidentStore::new(t.clients.dynamodb.clone(), &t.table)
         .put_policy(&PagingPolicy {
@@ -62,7 +62,7 @@ async fn fast_stack(name: &str) -> TestStack {
 }
 
 /// A responder channel: a queue subscribed with a filter on sector and tiers.
-async fn responder(t: &TestStack, sector: &str, tiers: &[&str]) -> String {
+pub(crate) async fn responder(t: &TestStack, sector: &str, tiers: &[&str]) -> String {
     subscriber_filtered(
         &t.clients,
         &panic_topic(t),
@@ -71,7 +71,7 @@ async fn responder(t: &TestStack, sector: &str, tiers: &[&str]) -> String {
     .await
 }
 
-async fn call(app: &panic::Panic, request: lambda_http::Request) -> HttpReply {
+pub(crate) async fn call(app: &panic::Panic, request: lambda_http::Request) -> HttpReply {
     reply(panic::handle(app, request).await.unwrap())
 }
 
@@ -103,7 +103,11 @@ fn signed(
 }
 
 /// A registered device: (id, secret), with PINs 1234 / 9999 and one contact.
-async fn registered(app: &panic::Panic, clock: &ManualClock, contact: &str) -> (String, String) {
+pub(crate) async fn registered(
+    app: &panic::Panic,
+    clock: &ManualClock,
+    contact: &str,
+) -> (String, String) {
     let phone = unique_phone();
     let body = json!({ "phone": phone }).to_string();
     let created = call(
@@ -165,7 +169,7 @@ async fn registered(app: &panic::Panic, clock: &ManualClock, contact: &str) -> (
     (id, secret)
 }
 
-async fn press(
+pub(crate) async fn press(
     app: &panic::Panic,
     clock: &ManualClock,
     device: &(String, String),

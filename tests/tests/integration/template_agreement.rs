@@ -51,6 +51,7 @@ fn every_function_reads_exactly_what_the_template_sets() {
     };
     let working_days = shared("runtime/config.rs");
     let ack_links = shared("service/paging.rs");
+    let sms_limits = shared("service/texting.rs");
     let contract = std::fs::read_to_string(root.join("shared/src/runtime/function.rs")).unwrap();
     let deployed: BTreeSet<String> = template
         .functions
@@ -76,6 +77,9 @@ fn every_function_reads_exactly_what_the_template_sets() {
         }
         if source.contains("AckLinks::load") {
             read.extend(ack_links.iter().cloned());
+        }
+        if source.contains("SmsLimits::load") {
+            read.extend(sms_limits.iter().cloned());
         }
         // A secret arrives as `NAME_PARAMETER` (an SSM name the function resolves at
         // start-up), so the template never sets a secret's value itself.

@@ -1,0 +1,411 @@
+//! The abuse suite (issue 18): what an attacker can make Sigap do, and the limits
+//! that hold against it, each against moto with the template's own settings.
+//!
+//! Each test prints its figures (`abuse: …`) and appends them to
+//! `target/abuse-figures.txt`, which `make test` prints after the summary.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use jiff::SignedDuration;
+use serde_json::{Value, json};
+use sigap::adapters::devices::DeviceStore;
+use sigap::runtime::clock::ManualClock;
+use sigap_tests::{
+    HttpReply, api_event, drain, items_with_pk_prefix, reply, sent_sms, stack, unique_phone,
+    workspace,
+};
+
+use crate::notify_worker::received;
+use crate::panic_paging::{call, fast_stack, press, registered, responder, start};
+use crate::web_intake::{friday_morning, report_count, valid_body};
+
+/// Prints a figure and keeps it for `make test`'s summary.
+fn figure(line: String) {
+    println!("{line}");
+    let path = workspace().join("target/abuse-figures.txt");
+    if let Ok(mut file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
+        let _ = writeln!(file, "{line}");
+    }
+}
+
+/// A JSON request from `address` (API Gateway's `sourceIp`).
+fn from(
+    address: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> lambda_http::Request {
+    let mut all = vec![("content-type", "application/json")];
+    all.extend_from_slice(headers);
+    let mut event = api_event(method, path, &all, Some(body));
+    event["requestContext"]["http"]["sourceIp"] = json!(address);
+    lambda_http::request::from_str(&event.to_string()).unwrap()
+}
+
+async fn report_from(
+    web: &web_intake::WebIntake,
+    address: &str,
+    body: &Value,
+    key: &str,
+) -> HttpReply {
+    let request = from(
+        address,
+        "POST",
+        "/reports",
+        &[("idempotency-key", key)],
+        &body.to_string(),
+    );
+    reply(web_intake::handle(web, request).await.unwrap())
+}
+
+fn naming(phone: &str, n: usize) -> Value {
+    let mut body = valid_body();
+    body["contact"] = json!({ "phone": phone });
+    body["description"] = json!(format!("Lubang besar di depan sekolah nomor {n}."));
+    body
+}
+
+/// The 429 every limit answers: `Retry-After` in seconds and an Indonesian message.
+fn assert_limited(got: &HttpReply, code: &str) {
+    assert_eq!(got.status, 429, "{}", got.json);
+    assert_eq!(got.json["error"]["code"], code, "{}", got.json);
+    let wait: i64 = got.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=86_400).contains(&wait), "Retry-After {wait}");
+    let message = got.json["error"]["message"].as_str().unwrap();
+    assert!(message.contains("Coba lagi dalam"), "{message}");
+}
+
+#[tokio::test]
+async fn one_number_gets_its_hourly_share_of_sms_however_many_reports_name_it() {
+    let t = stack("abuse-bomb").await;
+    let clock = Arc::new(ManualClock::new(friday_morning()));
+    let web: web_intake::WebIntake = t.app(clock.clone(), &[]);
+    let notify: notify::Notify = t.app(clock.clone(), &[]);
+    let victim = unique_phone();
+    let attempts = 25;
+    let (mut sent, mut withheld) = (0, 0);
+    let mut last = String::new();
+    // From as many addresses as reports: the per-address limit is not what stops it.
+    for n in 0..attempts {
+        let got = report_from(
+            &web,
+            &format!("203.0.113.{}", n + 1),
+            &naming(&victim, n),
+            &format!("k{n}"),
+        )
+        .await;
+        assert_eq!(got.status, 201, "{}", got.json);
+        last = got.json["tracking_id"].as_str().unwrap().to_string();
+        match notify::deliver(&notify, &received(&last))
+            .await
+            .unwrap()
+            .sms
+        {
+            notify::Outcome::Sent(_) => sent += 1,
+            notify::Outcome::Withheld("number_limit") => withheld += 1,
+            other => panic!("{other:?}"),
+        }
+    }
+    let texted = sent_sms(&victim).await.len();
+    figure(format!(
+        "abuse: {attempts} reports naming one number -> it received {texted} SMS, {withheld} withheld (limit 10 an hour)"
+    ));
+    assert_eq!((sent, texted, withheld), (10, 10, attempts - 10));
+    // A withheld receipt is settled: its redelivery sends nothing later.
+    assert_eq!(
+        notify::deliver(&notify, &received(&last))
+            .await
+            .unwrap()
+            .sms,
+        notify::Outcome::AlreadySent
+    );
+    // Another number is not affected.
+    let other = unique_phone();
+    let got = report_from(&web, "203.0.113.99", &naming(&other, 0), "k").await;
+    let id = got.json["tracking_id"].as_str().unwrap();
+    assert!(matches!(
+        notify::deliver(&notify, &received(id)).await.unwrap().sms,
+        notify::Outcome::Sent(_)
+    ));
+    // The next hour the number has a new share.
+    clock.advance(SignedDuration::from_hours(1));
+    let got = report_from(&web, "203.0.113.1", &naming(&victim, 99), "next-hour").await;
+    let id = got.json["tracking_id"].as_str().unwrap();
+    assert!(matches!(
+        notify::deliver(&notify, &received(id)).await.unwrap().sms,
+        notify::Outcome::Sent(_)
+    ));
+}
+
+#[tokio::test]
+async fn one_address_is_limited_on_new_reports_but_never_on_the_retry_of_an_accepted_one() {
+    let t = stack("abuse-client").await;
+    let clock = Arc::new(ManualClock::new(friday_morning()));
+    let web: web_intake::WebIntake = t.app(clock.clone(), &[("REPORTS_PER_CLIENT_PER_HOUR", "5")]);
+    let nat = "198.51.100.200";
+    let mut answers = Vec::new();
+    for n in 0..8 {
+        answers.push(report_from(&web, nat, &naming(&unique_phone(), n), &format!("k{n}")).await);
+    }
+    let accepted = answers.iter().filter(|a| a.status == 201).count();
+    let refused = answers.iter().filter(|a| a.status == 429).count();
+    figure(format!(
+        "abuse: 8 new reports from one address in an hour (limit 5) -> {accepted} accepted, {refused} refused with 429"
+    ));
+    assert_eq!((accepted, refused), (5, 3));
+    assert_limited(&answers[7], "too_many_reports");
+    assert_eq!(
+        report_count(&t).await,
+        5,
+        "a refused request stores nothing"
+    );
+    // Another address is not affected, and the first gets a new share an hour later.
+    assert_eq!(
+        report_from(&web, "198.51.100.201", &naming(&unique_phone(), 0), "k")
+            .await
+            .status,
+        201
+    );
+    clock.advance(SignedDuration::from_hours(1));
+    assert_eq!(
+        report_from(&web, nat, &naming(&unique_phone(), 9), "k9")
+            .await
+            .status,
+        201
+    );
+}
+
+#[tokio::test]
+async fn a_retry_over_the_limit_replays_the_accepted_answer() {
+    let t = stack("abuse-replay").await;
+    let clock = Arc::new(ManualClock::new(friday_morning()));
+    let web: web_intake::WebIntake = t.app(clock.clone(), &[("REPORTS_PER_CLIENT_PER_HOUR", "1")]);
+    let body = naming(&unique_phone(), 0);
+    let first = report_from(&web, "198.51.100.50", &body, "once").await;
+    assert_eq!(first.status, 201);
+    let over = report_from(&web, "198.51.100.50", &naming(&unique_phone(), 1), "two").await;
+    assert_limited(&over, "too_many_reports");
+    let retry = report_from(&web, "198.51.100.50", &body, "once").await;
+    assert_eq!(retry.status, 201, "{}", retry.json);
+    assert_eq!(retry.headers["idempotent-replayed"], "true");
+    assert_eq!(retry.json["reporter_token"], first.json["reporter_token"]);
+}
+
+#[tokio::test]
+async fn an_idempotency_key_is_its_callers_own() {
+    let t = stack("abuse-idem").await;
+    let clock = Arc::new(ManualClock::new(friday_morning()));
+    let web: web_intake::WebIntake = t.app(clock.clone(), &[]);
+    let body = naming(&unique_phone(), 0);
+    let mine = report_from(&web, "198.51.100.60", &body, "shared-key").await;
+    // Another caller with the same key and body (or with no key: the automatic one)
+    // makes its own report and never sees the first caller's token.
+    let theirs = report_from(&web, "198.51.100.61", &body, "shared-key").await;
+    assert_eq!((mine.status, theirs.status), (201, 201));
+    assert!(theirs.headers.get("idempotent-replayed").is_none());
+    assert_ne!(theirs.json["tracking_id"], mine.json["tracking_id"]);
+    assert_ne!(theirs.json["reporter_token"], mine.json["reporter_token"]);
+    let keyless = |address: &'static str| {
+        let body = body.to_string();
+        let web = &web;
+        async move {
+            let request = from(address, "POST", "/reports", &[], &body);
+            reply(web_intake::handle(web, request).await.unwrap())
+        }
+    };
+    let a = keyless("198.51.100.62").await;
+    let b = keyless("198.51.100.63").await;
+    assert_ne!(a.json["reporter_token"], b.json["reporter_token"]);
+    figure("abuse: the same Idempotency-Key and body from 2 addresses -> 2 reports, no token replayed across callers".into());
+}
+
+#[tokio::test]
+async fn registrations_are_limited_per_address_and_pending_devices_expire() {
+    let t = stack("abuse-register").await;
+    let clock = Arc::new(ManualClock::new(start()));
+    let app: panic::Panic = t.app(
+        clock.clone(),
+        &[("DEVICE_REGISTRATIONS_PER_CLIENT_PER_HOUR", "3")],
+    );
+    let register = |address: &str, phone: &str| {
+        from(
+            address,
+            "POST",
+            "/panic/devices",
+            &[],
+            &json!({ "phone": phone }).to_string(),
+        )
+    };
+    let mut statuses = Vec::new();
+    let mut last = None;
+    for _ in 0..5 {
+        let got = call(&app, register("198.51.100.70", &unique_phone())).await;
+        statuses.push(got.status);
+        last = Some(got);
+    }
+    figure(format!(
+        "abuse: 5 device registrations from one address (limit 3 an hour) -> {} codes sent, {} refused with 429",
+        statuses.iter().filter(|s| **s == 201).count(),
+        statuses.iter().filter(|s| **s == 429).count()
+    ));
+    assert_eq!(statuses, [201, 201, 201, 429, 429]);
+    assert_limited(&last.unwrap(), "too_many_registrations");
+    let other = call(&app, register("198.51.100.71", &unique_phone())).await;
+    assert_eq!(other.status, 201);
+    // Never verified: both items (the number among them) expire a day after the code.
+    let id = other.json["device_id"].as_str().unwrap();
+    let items = items_with_pk_prefix(&t.clients, &t.table, &format!("DEV#{id}")).await;
+    assert_eq!(items.len(), 2);
+    let code_expires = start() + SignedDuration::from_mins(10);
+    for item in &items {
+        let expires: i64 = item["expires_at"].as_n().unwrap().parse().unwrap();
+        assert_eq!(expires, code_expires.as_second() + 86_400, "{item:?}");
+    }
+    // A verified device is kept: its expiry is removed from both items.
+    let device = registered(&app, &clock, &unique_phone()).await;
+    let items = items_with_pk_prefix(&t.clients, &t.table, &format!("DEV#{}", device.0)).await;
+    assert_eq!(items.len(), 2);
+    assert!(
+        items.iter().all(|i| !i.contains_key("expires_at")),
+        "{items:?}"
+    );
+}
+
+#[tokio::test]
+async fn parallel_code_guesses_each_cost_an_attempt() {
+    let t = stack("abuse-otp").await;
+    let clock = Arc::new(ManualClock::new(start()));
+    let app: panic::Panic = t.app(clock.clone(), &[]);
+    let phone = unique_phone();
+    let created = call(
+        &app,
+        from(
+            "198.51.100.80",
+            "POST",
+            "/panic/devices",
+            &[],
+            &json!({ "phone": phone }).to_string(),
+        ),
+    )
+    .await;
+    let id = created.json["device_id"].as_str().unwrap().to_string();
+    let guesses = 8;
+    let answers = futures::future::join_all((0..guesses).map(|n| {
+        let request = from(
+            "198.51.100.80",
+            "POST",
+            &format!("/panic/devices/{id}/verify"),
+            &[],
+            &json!({ "code": format!("{n:06}") }).to_string(),
+        );
+        call(&app, request)
+    }))
+    .await;
+    let wrong = answers
+        .iter()
+        .filter(|a| a.json["error"]["code"] == "wrong_code")
+        .count();
+    let code: String = sent_sms(&phone).await[0]
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .unwrap()
+        .to_string();
+    let right = call(
+        &app,
+        from(
+            "198.51.100.80",
+            "POST",
+            &format!("/panic/devices/{id}/verify"),
+            &[],
+            &json!({ "code": code }).to_string(),
+        ),
+    )
+    .await;
+    figure(format!(
+        "abuse: {guesses} parallel code guesses -> {wrong} counted as wrong, {} locked out; the right code after them: {}",
+        guesses - wrong,
+        right.json["error"]["code"]
+    ));
+    assert!(wrong <= 5, "{wrong} guesses were compared with 5 attempts");
+    assert_eq!(right.json["error"]["code"], "code_locked", "{}", right.json);
+    let device = DeviceStore::new(t.clients.dynamodb.clone(), &t.table)
+        .get(&id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(device.otp_attempts, 0);
+}
+
+#[tokio::test]
+async fn the_daily_budget_stops_citizen_and_code_sms_but_never_a_page() {
+    let t = fast_stack("abuse-budget").await;
+    let clock = Arc::new(ManualClock::new(start()));
+    let budget = [("SMS_DAILY_BUDGET", "3")];
+    let app: panic::Panic = t.app(clock.clone(), &budget);
+    let web: web_intake::WebIntake = t.app(clock.clone(), &[]);
+    let notify: notify::Notify = t.app(clock.clone(), &budget);
+    let city = responder(&t, "kota", &["0"]).await;
+    // One code (1 of 3), then receipts until the budget is spent.
+    let device = registered(&app, &clock, &unique_phone()).await;
+    let mut outcomes = Vec::new();
+    for n in 0..4 {
+        let got = report_from(
+            &web,
+            "198.51.100.90",
+            &naming(&unique_phone(), n),
+            &n.to_string(),
+        )
+        .await;
+        let id = got.json["tracking_id"].as_str().unwrap();
+        outcomes.push(notify::deliver(&notify, &received(id)).await.unwrap().sms);
+    }
+    let sent = outcomes
+        .iter()
+        .filter(|o| matches!(o, notify::Outcome::Sent(_)))
+        .count();
+    assert_eq!(sent, 2, "{outcomes:?}");
+    assert!(
+        outcomes[2..]
+            .iter()
+            .all(|o| *o == notify::Outcome::Withheld("daily_budget"))
+    );
+    // No code either, with a word to call 112 meanwhile.
+    let refused = call(
+        &app,
+        from(
+            "198.51.100.91",
+            "POST",
+            "/panic/devices",
+            &[],
+            &json!({ "phone": unique_phone() }).to_string(),
+        ),
+    )
+    .await;
+    assert_limited(&refused, "sms_limit");
+    assert!(
+        refused.json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("112")
+    );
+    // A press still pages at once.
+    let pressed = press(&app, &clock, &device, json!({ "kind": "medical" })).await;
+    assert_eq!(pressed.status, 201, "{}", pressed.json);
+    let pages = drain(&t.clients, &city).await;
+    figure(format!(
+        "abuse: daily SMS budget 3 -> 1 code and {sent} receipts sent, {} receipts and 1 code withheld; a press after it paged {} responder channel(s)",
+        outcomes.len() - sent,
+        pages.len()
+    ));
+    assert_eq!(pages.len(), 1);
+}
