@@ -233,28 +233,45 @@ pub fn hmac_key(secret: &str) -> sigap::domain::signature::HmacKey {
     sigap::domain::signature::HmacKey::new("test", secret.as_bytes()).unwrap()
 }
 
-/// The headers a device (`device`) or the SMS gateway (`None`) sends with a `body`
-/// signed now with `secret`.
-pub fn signed_headers(
-    secret: &str,
-    device: Option<&str>,
-    body: &str,
-) -> Vec<(&'static str, String)> {
+/// Who signs a request: the SMS gateway, or a device calling `method path`.
+#[derive(Debug, Clone, Copy)]
+pub enum Signer<'a> {
+    /// The generic SMS gateway (`<timestamp>.<body>`).
+    Gateway,
+    /// A panic-button device (`<timestamp>\n<METHOD>\n<path>\n<body>`).
+    Device {
+        /// Its id.
+        id: &'a str,
+        /// The request's method.
+        method: &'a str,
+        /// The request's path.
+        path: &'a str,
+    },
+}
+
+/// The headers `signer` sends with a `body` signed now with `secret`.
+pub fn signed_headers(secret: &str, signer: Signer<'_>, body: &str) -> Vec<(&'static str, String)> {
     let timestamp = jiff::Timestamp::now().as_second();
+    let key = hmac_key(secret);
+    let signature = match signer {
+        Signer::Gateway => {
+            sigap::domain::signature::gateway_signature(&key, timestamp, body.as_bytes())
+        }
+        Signer::Device { method, path, .. } => sigap::domain::signature::device_signature(
+            &key,
+            timestamp,
+            method,
+            path,
+            body.as_bytes(),
+        ),
+    };
     let mut headers = vec![
         ("content-type", "application/json".to_string()),
         ("x-sigap-timestamp", timestamp.to_string()),
-        (
-            "x-sigap-signature",
-            sigap::domain::signature::gateway_signature(
-                &hmac_key(secret),
-                timestamp,
-                body.as_bytes(),
-            ),
-        ),
+        ("x-sigap-signature", signature),
     ];
-    if let Some(device) = device {
-        headers.push(("x-sigap-device", device.to_string()));
+    if let Signer::Device { id, .. } = signer {
+        headers.push(("x-sigap-device", id.to_string()));
     }
     headers
 }

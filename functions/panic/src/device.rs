@@ -1,6 +1,7 @@
 //! The citizen's side: registration, settings, the press and the cancel.
 
 use jiff::{SignedDuration, Timestamp};
+use lambda_http::RequestExt;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
@@ -21,8 +22,8 @@ use sigap::domain::incident::{
 };
 use sigap::domain::limits::{Limit, Window};
 use sigap::domain::location::Coordinates;
-use sigap::domain::signature::verify_gateway;
 use sigap::domain::signature::{HmacKey, constant_time_eq};
+use sigap::domain::signature::{Window as SignedWindow, verify_device};
 use sigap::http::{ApiError, body_bytes, client_address, json_bytes, json_response, parse_json};
 use sigap::service::texting::Withheld;
 use sigap::service::{Conflicting, retry_on_conflict};
@@ -60,13 +61,16 @@ fn signed<'a>(app: &Panic, request: &'a Request) -> Result<(String, &'a [u8]), A
         app.keys.device.device_secret(device).as_bytes(),
     )
     .map_err(|e| ApiError::unavailable_because("preparing the device key", e))?;
-    let verified = verify_gateway(
+    let verified = verify_device(
         &key,
+        (request.method().as_str(), request.raw_http_path()),
         header(request, TIMESTAMP_HEADER),
         header(request, SIGNATURE_HEADER),
         body,
-        app.clock.now().as_second(),
-        app.config.replay_window_seconds,
+        SignedWindow {
+            now: app.clock.now().as_second(),
+            seconds: app.config.replay_window_seconds,
+        },
     );
     if let Err(why) = verified {
         warn!(reason = %why, "device request refused");

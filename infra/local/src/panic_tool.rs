@@ -23,7 +23,7 @@ use sigap::adapters::devices::{DeviceStore, PendingDevice};
 use sigap::domain::contact::PhoneNumber;
 use sigap::domain::contact::SenderKey;
 use sigap::domain::device::DeviceKey;
-use sigap::domain::signature::{HmacKey, gateway_signature};
+use sigap::domain::signature::{HmacKey, device_signature};
 use sigap::runtime::aws::AwsClients;
 use sigap::runtime::clock::Clock;
 
@@ -132,7 +132,11 @@ impl PanicTool {
     async fn signed_post(&self, url: &str, body: &Value) -> Result<(u16, Value), String> {
         let body = body.to_string();
         let timestamp = self.clock.now().as_second();
-        let signature = gateway_signature(&self.secret()?, timestamp, body.as_bytes());
+        let path = url
+            .split_once("://")
+            .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+            .unwrap_or("/");
+        let signature = device_signature(&self.secret()?, timestamp, "POST", path, body.as_bytes());
         let timestamp = timestamp.to_string();
         let headers = [
             ("content-type", "application/json"),

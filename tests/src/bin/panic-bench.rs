@@ -73,7 +73,15 @@ async fn main() {
         let secret = sigap::domain::device::DeviceKey::new(DEVICE_KEY)
             .unwrap()
             .device_secret(id);
-        let headers = signed_headers(&secret, Some(id), &body);
+        let headers = signed_headers(
+            &secret,
+            sigap_tests::Signer::Device {
+                id,
+                method: "POST",
+                path: "/panic/press",
+            },
+            &body,
+        );
         let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
         api_request("POST", "/panic/press", &headers, Some(&body))
     };

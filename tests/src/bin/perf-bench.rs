@@ -328,7 +328,15 @@ async fn signed_press(
 ) -> (String, Vec<(&'static str, String)>) {
     let secret = enrolled_device(running, device).await;
     let body = json!({ "kind": "crime", "lat": -6.9025, "lon": 107.6188 }).to_string();
-    let headers = signed_headers(&secret, Some(device), &body);
+    let headers = signed_headers(
+        &secret,
+        sigap_tests::Signer::Device {
+            id: device,
+            method: "POST",
+            path: "/panic/press",
+        },
+        &body,
+    );
     (body, headers)
 }
 

@@ -10,14 +10,14 @@ use std::sync::Arc;
 use jiff::SignedDuration;
 use serde_json::{Value, json};
 use sigap::adapters::devices::DeviceStore;
-use sigap::runtime::clock::ManualClock;
+use sigap::runtime::clock::{Clock, ManualClock};
 use sigap_tests::{
     HttpReply, api_event, drain, items_with_pk_prefix, reply, sent_sms, stack, unique_phone,
     workspace,
 };
 
 use crate::notify_worker::received;
-use crate::panic_paging::{call, fast_stack, press, registered, responder, start};
+use crate::panic_paging::{call, fast_stack, press, registered, responder, signed, start};
 use crate::web_intake::{friday_morning, report_count, valid_body};
 
 /// Prints a figure and keeps it for `make test`'s summary.
@@ -408,4 +408,49 @@ async fn the_daily_budget_stops_citizen_and_code_sms_but_never_a_page() {
         pages.len()
     ));
     assert_eq!(pages.len(), 1);
+}
+
+#[tokio::test]
+async fn a_signature_is_good_for_its_own_route_only() {
+    let t = fast_stack("abuse-route").await;
+    let clock = Arc::new(ManualClock::new(start()));
+    let app: panic::Panic = t.app(clock.clone(), &[]);
+    let city = responder(&t, "kota", &["0"]).await;
+    let (id, secret) = registered(&app, &clock, &unique_phone()).await;
+    // A settings change, captured on its way and replayed to the press route within
+    // the window, with every header as signed.
+    let settings = json!({ "cancel_pin": "1234", "duress_pin": "9999" }).to_string();
+    let captured = signed(
+        "PUT",
+        &format!("/panic/devices/{id}/settings"),
+        &id,
+        &secret,
+        &settings,
+        clock.now(),
+    );
+    let headers: Vec<(String, String)> = captured
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_str().unwrap().to_string()))
+        .collect();
+    let headers: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let replayed = call(
+        &app,
+        sigap_tests::api_request("POST", "/panic/press", &headers, Some(&settings)),
+    )
+    .await;
+    assert_eq!(replayed.status, 403, "{}", replayed.json);
+    assert_eq!(replayed.json["error"]["code"], "invalid_signature");
+    // The original still works where it was signed for.
+    assert_eq!(call(&app, captured).await.status, 200);
+    let pages = drain(&t.clients, &city).await;
+    figure(format!(
+        "abuse: a signed settings request replayed to /panic/press -> {}, {} pages",
+        replayed.status,
+        pages.len()
+    ));
+    assert!(pages.is_empty(), "{pages:?}");
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use jiff::Timestamp;
 use serde_json::{Value, json};
-use sigap::domain::signature::gateway_signature;
+use sigap::domain::signature::{device_signature, gateway_signature};
 use sigap::runtime::clock::SystemClock;
 use sigap::runtime::ids::OsRandom;
 use sigap_tests::{HttpReply, devstack, http_bytes, items_with_pk_prefix};
@@ -162,7 +162,8 @@ async fn hostile_bodies_on_every_route_get_a_json_4xx_and_store_nothing() {
         if method == "GET" || method == "DELETE" {
             continue;
         }
-        let url = format!("{base}{}", filled(path, &report, &device, &incident));
+        let target = filled(path, &report, &device, &incident);
+        let url = format!("{base}{target}");
         for (name, content_type, body) in corpus() {
             let now = Timestamp::now().as_second();
             let mut headers = vec![("content-type", content_type.to_string())];
@@ -171,17 +172,20 @@ async fn hostile_bodies_on_every_route_get_a_json_4xx_and_store_nothing() {
             } else if path.starts_with("/reports/") {
                 headers.push(("x-reporter-token", reporter.clone()));
             } else if path == "/sms/gateway" || path.starts_with("/panic/") {
-                let secret = if path == "/sms/gateway" {
-                    &gateway_secret
+                let signature = if path == "/sms/gateway" {
+                    gateway_signature(&sigap_tests::hmac_key(&gateway_secret), now, &body)
                 } else {
                     headers.push(("x-sigap-device", device.clone()));
-                    &device_secret
+                    device_signature(
+                        &sigap_tests::hmac_key(&device_secret),
+                        now,
+                        method,
+                        &target,
+                        &body,
+                    )
                 };
                 headers.push(("x-sigap-timestamp", now.to_string()));
-                headers.push((
-                    "x-sigap-signature",
-                    gateway_signature(&sigap_tests::hmac_key(secret), now, &body),
-                ));
+                headers.push(("x-sigap-signature", signature));
             }
             let headers: Vec<(&str, &str)> =
                 headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -413,7 +417,13 @@ async fn long_texts_and_polar_coordinates_get_clear_answers() {
     let secret = sigap_tests::enrolled_device(&running, &device).await;
     let press = json!({"kind": "medical", "lat": 90.0, "lon": 180.0}).to_string();
     let now = Timestamp::now().as_second();
-    let signature = gateway_signature(&sigap_tests::hmac_key(&secret), now, press.as_bytes());
+    let signature = device_signature(
+        &sigap_tests::hmac_key(&secret),
+        now,
+        "POST",
+        "/panic/press",
+        press.as_bytes(),
+    );
     let now = now.to_string();
     let pressed = sigap_tests::http(
         "POST",

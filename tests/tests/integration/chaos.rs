@@ -36,7 +36,7 @@ use sigap::runtime::aws::AwsClients;
 use sigap::runtime::ids::OsRandom;
 use sigap_tests::faults::{Fault, FaultPlan, FaultProxy};
 use sigap_tests::{
-    all_sent_sms, clients, clients_at, devstack_with, items_with_pk_prefix, moto_endpoint,
+    Signer, all_sent_sms, clients, clients_at, devstack_with, items_with_pk_prefix, moto_endpoint,
     signed_headers, unique_phone,
 };
 
@@ -121,15 +121,15 @@ where
     last
 }
 
-/// POSTs `body` signed with `secret` (as a device when `device` is given, else as the
-/// SMS gateway), retried like [`with_retries`] with a fresh signature each time.
-async fn signed_with_retries(url: &str, secret: &str, device: Option<&str>, body: &str) -> Answer {
+/// POSTs `body` to `url` signed with `secret` by `signer`, retried like
+/// [`with_retries`] with a fresh signature each time.
+async fn signed_with_retries(url: &str, secret: &str, signer: Signer<'_>, body: &str) -> Answer {
     with_retries(|| {
         send(
             Ipv4Addr::LOCALHOST,
             "POST",
             url,
-            signed_headers(secret, device, body),
+            signed_headers(secret, signer, body),
             body,
         )
     })
@@ -447,7 +447,7 @@ async fn gateway_texts(base: &str, texts: usize) -> Vec<Sent> {
                 })
                 .to_string();
                 let url = format!("{base}/sms/gateway");
-                let answer = signed_with_retries(&url, &secret, None, &body).await;
+                let answer = signed_with_retries(&url, &secret, Signer::Gateway, &body).await;
                 (marker, phone, answer)
             }
         })
@@ -465,7 +465,12 @@ async fn devices_press(base: &str, secrets: Vec<(String, String)>) -> Vec<(Strin
                 let body = json!({"kind": "crime", "lat": GEDUNG_SATE.0, "lon": GEDUNG_SATE.1})
                     .to_string();
                 let url = format!("{base}/panic/press");
-                let answer = signed_with_retries(&url, &secret, Some(&id), &body).await;
+                let device = Signer::Device {
+                    id: &id,
+                    method: "POST",
+                    path: "/panic/press",
+                };
+                let answer = signed_with_retries(&url, &secret, device, &body).await;
                 (id, answer)
             }
         })

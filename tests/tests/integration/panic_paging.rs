@@ -75,9 +75,10 @@ pub(crate) async fn call(app: &panic::Panic, request: lambda_http::Request) -> H
     reply(panic::handle(app, request).await.unwrap())
 }
 
-/// The device scheme, written out: hex HMAC-SHA256 over "<ts>.<body>" with the
-/// secret the server returned at verification.
-fn signed(
+/// The device scheme, written out: hex HMAC-SHA256 over
+/// "<ts>\n<METHOD>\n<path>\n<body>" with the secret the server returned at
+/// verification.
+pub(crate) fn signed(
     method: &str,
     path: &str,
     device: &str,
@@ -87,7 +88,7 @@ fn signed(
 ) -> lambda_http::Request {
     let timestamp = at.as_second().to_string();
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(format!("{timestamp}.{body}").as_bytes());
+    mac.update(format!("{timestamp}\n{method}\n{path}\n{body}").as_bytes());
     let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
     api_request(
         method,
