@@ -586,15 +586,17 @@ pub async fn cancel(app: &Panic, id: &str, request: &Request) -> Result<Response
     let (device, body) = signed(app, request)?;
     let body: CancelBody = parse_json(body)?;
     let known = existing(app, &device).await?;
-    let pin = match (&known.cancel_pin_hash, &known.duress_pin_hash) {
+    // A wrong PIN is counted on the incident and put on its timeline; the third is
+    // taken as the duress PIN (and answered as a cancel).
+    let action = match (&known.cancel_pin_hash, &known.duress_pin_hash) {
         (Some(cancel), Some(duress)) => {
             let given = app.keys.device.pin_hash(&device, body.pin.trim());
             if constant_time_eq(given.as_bytes(), cancel.as_bytes()) {
-                PinKind::Cancel
+                IncidentAction::Cancel(PinKind::Cancel)
             } else if constant_time_eq(given.as_bytes(), duress.as_bytes()) {
-                PinKind::Duress
+                IncidentAction::Cancel(PinKind::Duress)
             } else {
-                return Err(forbidden("wrong_pin", "PIN salah."));
+                IncidentAction::WrongPin
             }
         }
         _ => return Err(conflict("no_pin", "PIN pembatalan belum diatur.")),
@@ -614,25 +616,27 @@ pub async fn cancel(app: &Panic, id: &str, request: &Request) -> Result<Response
             })
             .ok_or_else(|| ApiError::not_found("Kejadian tidak ditemukan."))?;
         let actor = format!("device:{device}");
-        let change =
-            match IncidentAction::Cancel(pin).decide(&current, &actor, now, new_token(app)?) {
-                Ok(Some(change)) => change,
-                // Cancelled already (a retry of the same cancel): the same answer.
-                Ok(None) => return Ok(cancelled(id)),
-                Err(incident::IncidentError::CancelWindowPassed) => {
-                    return Err(conflict(
-                        "cancel_window_passed",
-                        "Batas waktu pembatalan sudah lewat. Hubungi 112 bila keadaan sudah aman.",
-                    ));
-                }
-                Err(incident::IncidentError::WrongState(_)) => {
-                    return Err(conflict(
-                        "incident_closed",
-                        "Kejadian sudah ditangani petugas.",
-                    ));
-                }
-            };
+        let change = match action.decide(&current, &actor, now, new_token(app)?) {
+            Ok(Some(change)) => change,
+            // Cancelled already (a retry of the same cancel), or under duress:
+            // the same answer, whatever the PIN.
+            Ok(None) => return Ok(cancelled(id)),
+            Err(incident::IncidentError::CancelWindowPassed) => {
+                return Err(conflict(
+                    "cancel_window_passed",
+                    "Batas waktu pembatalan sudah lewat. Hubungi 112 bila keadaan sudah aman.",
+                ));
+            }
+            Err(incident::IncidentError::WrongState(_)) => {
+                return Err(conflict(
+                    "incident_closed",
+                    "Kejadian sudah ditangani petugas.",
+                ));
+            }
+        };
+        let wrong = action == IncidentAction::WrongPin && !change.incident.duress;
         match app.pager.commit(&current, change, now).await {
+            Ok(_) if wrong => Err(forbidden("wrong_pin", "PIN salah.")),
             Ok(_) => Ok(cancelled(id)),
             Err(StoreError::Conflict) => {
                 Err(ApiError::conflict("Kejadian baru saja berubah. Coba lagi."))

@@ -454,3 +454,52 @@ async fn a_signature_is_good_for_its_own_route_only() {
     ));
     assert!(pages.is_empty(), "{pages:?}");
 }
+
+#[tokio::test]
+async fn the_third_wrong_cancel_pin_is_taken_as_duress() {
+    let t = fast_stack("abuse-pin").await;
+    let clock = Arc::new(ManualClock::new(start()));
+    let app: panic::Panic = t.app(clock.clone(), &[]);
+    let top = responder(&t, "kota", &["2"]).await;
+    let device = registered(&app, &clock, &unique_phone()).await;
+    let pressed = press(&app, &clock, &device, json!({ "kind": "crime" })).await;
+    let incident = pressed.json["incident_id"].as_str().unwrap().to_string();
+    let path = format!("/panic/incidents/{incident}/cancel");
+    let cancel = |pin: &str| {
+        let body = json!({ "pin": pin }).to_string();
+        signed("POST", &path, &device.0, &device.1, &body, clock.now())
+    };
+    // Whoever holds the phone tries PINs: two are refused, the third "cancels".
+    let mut answers = Vec::new();
+    for pin in ["0000", "1111", "2222"] {
+        answers.push(call(&app, cancel(pin)).await);
+    }
+    let statuses: Vec<u16> = answers.iter().map(|a| a.status).collect();
+    assert_eq!(statuses, [403, 403, 200]);
+    assert_eq!(answers[2].json["status"], "dibatalkan");
+    // …while the incident jumped to the top tier, with every try on its timeline.
+    let store =
+        sigap::adapters::incidents::IncidentStore::new(t.clients.dynamodb.clone(), &t.table);
+    let stored = store.get(&incident).await.unwrap().unwrap();
+    assert!(stored.duress, "{stored:?}");
+    let timeline: Vec<String> = store
+        .timeline(&incident)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.what)
+        .collect();
+    let wrong = timeline.iter().filter(|w| *w == "wrong_pin").count();
+    assert_eq!(wrong, 2, "{timeline:?}");
+    assert!(timeline.contains(&"duress".to_string()), "{timeline:?}");
+    let pages = drain(&t.clients, &top).await;
+    assert_eq!(pages.len(), 1, "the top tier was paged");
+    // The right PIN afterwards is answered the same and stands nothing down.
+    let late = call(&app, cancel("1234")).await;
+    assert_eq!(late.status, 200);
+    assert!(store.get(&incident).await.unwrap().unwrap().duress);
+    figure(format!(
+        "abuse: 3 wrong cancel PINs -> answers {statuses:?}, incident under duress, top tier paged {} time(s); the right PIN after it cancels nothing",
+        pages.len()
+    ));
+}

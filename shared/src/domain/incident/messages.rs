@@ -29,8 +29,10 @@ pub enum Happened {
     FollowedUp,
     /// The citizen cancelled it with the PIN.
     Cancelled,
-    /// The citizen used the duress PIN.
+    /// The citizen used the duress PIN (or tried too many wrong PINs).
     Duress,
+    /// A wrong cancel PIN was tried.
+    WrongPin,
     /// The device is marked low-trust.
     LowTrust,
     /// Escalated to the next tier, or the top tier again.
@@ -67,6 +69,7 @@ impl Happened {
             Happened::FollowedUp => "followed_up",
             Happened::Cancelled | Happened::CancelNotice => "cancelled",
             Happened::Duress => "duress",
+            Happened::WrongPin => "wrong_pin",
             Happened::LowTrust => "low_trust",
             Happened::Escalated => "escalated",
             Happened::OwnerRepage => "owner_repage",

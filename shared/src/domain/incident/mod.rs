@@ -138,6 +138,10 @@ pub struct Fix {
     pub fix_age_s: Option<u32>,
 }
 
+/// Wrong cancel PINs after which a cancel is taken as duress: someone holding the
+/// phone cannot try the PINs one by one, and whoever is in danger is not left alone.
+pub const WRONG_PINS_BEFORE_DURESS: u32 = 3;
+
 /// A fix older than this is shown but flagged stale (Resgrid drops fixes after 30 min).
 pub const STALE_FIX_SECONDS: u32 = 30 * 60;
 
@@ -185,6 +189,10 @@ pub struct Incident {
     pub closed_at: Option<Timestamp>,
     /// Cancelled with the duress PIN: looks cancelled to the device, escalated here.
     pub duress: bool,
+    /// Wrong cancel PINs tried on it; the [`WRONG_PINS_BEFORE_DURESS`]th is taken as
+    /// duress.
+    #[serde(default)]
+    pub wrong_pins: u32,
     /// The device has a history of unfounded presses: still paged, marked so.
     pub low_trust: bool,
     /// A cancelled incident waits for an operator's follow-up call.
@@ -304,6 +312,15 @@ mod tests {
         let acked = acknowledge(&fresh, "polsek", now, "t1".into()).unwrap();
         let resolved = resolve(&acked, Outcome::Founded, now, "t2".into()).unwrap();
         let cancelled = cancel(&fresh, PinKind::Cancel, now, "t1".into()).unwrap();
+        let duressed = cancel(&fresh, PinKind::Duress, now, "t1".into()).unwrap();
+        let two_wrong = Incident {
+            wrong_pins: 2,
+            ..fresh.clone()
+        };
+        let long_open = Incident {
+            opened_at: at("2026-11-28T11:00:00Z"),
+            ..fresh.clone()
+        };
         let ack = |unit: &str| IncidentAction::Acknowledge {
             unit: unit.into(),
             via: "lewat SMS".into(),
@@ -391,6 +408,33 @@ mod tests {
                 ))),
             ),
             (
+                "a cancel under duress changes nothing",
+                &duressed,
+                IncidentAction::Cancel(PinKind::Cancel),
+                Ok(None),
+            ),
+            (
+                "wrong pin",
+                &fresh,
+                IncidentAction::WrongPin,
+                Ok(Some(("wrong_pin", Some("PIN salah ke-1")))),
+            ),
+            (
+                "third wrong pin",
+                &two_wrong,
+                IncidentAction::WrongPin,
+                Ok(Some((
+                    "duress",
+                    Some("PIN salah ke-3: dianggap duress, dieskalasi diam-diam ke tier teratas"),
+                ))),
+            ),
+            (
+                "wrong pin after the window",
+                &long_open,
+                IncidentAction::WrongPin,
+                Err(IncidentError::CancelWindowPassed),
+            ),
+            (
                 "join",
                 &fresh,
                 IncidentAction::Join { fix: None },
@@ -433,6 +477,31 @@ mod tests {
             let expected = expected
                 .map(|e| e.map(|(what, detail)| (what.to_string(), detail.map(String::from))));
             assert_eq!(got, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn the_third_wrong_pin_escalates_like_the_duress_pin() {
+        let now = at("2026-11-28T12:01:00Z");
+        let mut inc = settle(&opened());
+        for _ in 0..WRONG_PINS_BEFORE_DURESS {
+            let change = IncidentAction::WrongPin
+                .decide(&inc, "device:d1", now, "t".into())
+                .unwrap()
+                .unwrap();
+            inc = change.incident;
+        }
+        let duress = cancel(&settle(&opened()), PinKind::Duress, now, "t".into()).unwrap();
+        assert!(inc.duress && inc.state == IncidentState::Triggered);
+        assert_eq!(inc.wrong_pins, WRONG_PINS_BEFORE_DURESS);
+        assert_eq!(inc.escalation.tier, duress.escalation.tier);
+        assert_eq!(inc.escalation.owed, duress.escalation.owed);
+        // Any PIN after that, the right one too, changes nothing.
+        for pin in [PinKind::Cancel, PinKind::Duress] {
+            assert_eq!(
+                IncidentAction::Cancel(pin).decide(&inc, "device:d1", now, "t".into()),
+                Ok(None)
+            );
         }
     }
 

@@ -7,7 +7,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::{
     Escalation, Fix, Happened, Incident, IncidentError, IncidentKind, IncidentState, Outcome, Page,
-    PagingPolicy, Source, TimelineEntry,
+    PagingPolicy, Source, TimelineEntry, WRONG_PINS_BEFORE_DURESS,
 };
 
 /// What opens an incident.
@@ -69,6 +69,7 @@ pub fn open(opening: Opening, now: Timestamp) -> Incident {
         acknowledged_at: None,
         closed_at: None,
         duress: false,
+        wrong_pins: 0,
         low_trust: opening.low_trust,
         follow_up: false,
         version: 1,
@@ -340,6 +341,9 @@ pub enum IncidentAction {
     },
     /// The citizen cancelled with a PIN (or the duress PIN).
     Cancel(PinKind),
+    /// The citizen tried a PIN that is neither: counted, and the
+    /// [`WRONG_PINS_BEFORE_DURESS`]th is taken as the duress PIN.
+    WrongPin,
     /// Another press from the same device joined.
     Join {
         /// The newest fix.
@@ -394,9 +398,9 @@ impl IncidentAction {
                 (followed_up(current), Happened::FollowedUp, note.clone())
             }
             IncidentAction::Cancel(pin) => {
-                if current.state == IncidentState::Cancelled
-                    || (current.duress && *pin == PinKind::Duress)
-                {
+                // Once under duress, nothing from the device stands it down: whoever
+                // made the citizen enter one PIN can make them enter the other.
+                if current.state == IncidentState::Cancelled || current.duress {
                     return Ok(None);
                 }
                 let next = cancel(current, *pin, now, token)?;
@@ -411,6 +415,30 @@ impl IncidentAction {
                     ),
                 };
                 (next, what, Some(detail.to_string()))
+            }
+            IncidentAction::WrongPin => {
+                if current.state == IncidentState::Cancelled || current.duress {
+                    return Ok(None);
+                }
+                let tries = current.wrong_pins + 1;
+                if tries >= WRONG_PINS_BEFORE_DURESS {
+                    let mut next = cancel(current, PinKind::Duress, now, token)?;
+                    next.wrong_pins = tries;
+                    let detail = format!(
+                        "PIN salah ke-{tries}: dianggap duress, dieskalasi diam-diam ke tier teratas"
+                    );
+                    (next, Happened::Duress, Some(detail))
+                } else {
+                    // The window and the state are checked as for a cancel.
+                    cancel(current, PinKind::Cancel, now, token)?;
+                    let mut next = touched(current);
+                    next.wrong_pins = tries;
+                    (
+                        next,
+                        Happened::WrongPin,
+                        Some(format!("PIN salah ke-{tries}")),
+                    )
+                }
             }
             IncidentAction::Join { fix } => {
                 if !current.is_open() {
