@@ -285,6 +285,23 @@ pub fn forwarded_base_url(request: &Request) -> String {
     format!("{proto}://{}", header("host"))
 }
 
+/// The `before` query parameter: where an earlier page of a report's timeline
+/// starts (`timeline_earlier` of the page after it); 400 when it is not one.
+pub fn timeline_cursor(request: &Request) -> Result<Option<&str>, ApiError> {
+    let before = request
+        .query_string_parameters_ref()
+        .and_then(|q| q.first("before"));
+    match before {
+        None => Ok(None),
+        Some(cursor) if crate::adapters::reports::is_timeline_cursor(cursor) => Ok(Some(cursor)),
+        Some(_) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_cursor",
+            "Parameter before tidak valid: pakai nilai timeline_earlier dari halaman sebelumnya.",
+        )),
+    }
+}
+
 /// The address the request came from, as API Gateway saw it (`requestContext.http.
 /// sourceIp`; never a header the client could write). Empty when there is none.
 pub fn client_address(request: &Request) -> &str {

@@ -32,7 +32,9 @@ use sigap::adapters::api_keys::ApiKeyStore;
 use sigap::adapters::calendar::{CalendarCache, CalendarStore};
 use sigap::adapters::catalog::{CatalogCache, CatalogStore};
 use sigap::adapters::queue::JsonQueue;
-use sigap::adapters::reports::{QUEUE_NEEDS_INFO, QUEUE_VERIFY, ReportFile, ReportStore};
+use sigap::adapters::reports::{
+    QUEUE_NEEDS_INFO, QUEUE_VERIFY, ReportFile, ReportStore, TIMELINE_PAGE,
+};
 use sigap::adapters::senders::SenderStore;
 use sigap::domain::calendar::{
     CalendarError, HolidayData, WorkingCalendar, wib_rfc3339 as local_time,
@@ -47,7 +49,7 @@ use sigap::domain::sla::deadline_views;
 use sigap::domain::staff::{Role, Staff, may_read, may_see_identity, triage_for};
 use sigap::domain::tracking_id::TrackingId;
 use sigap::domain::workflow::{ArchiveReason, WorkflowError};
-use sigap::http::{ApiError, json_bytes, json_response, parse_json, staff_caller};
+use sigap::http::{ApiError, json_bytes, json_response, parse_json, staff_caller, timeline_cursor};
 use sigap::runtime::aws::AwsClients;
 use sigap::runtime::clock::Clock;
 use sigap::runtime::config::{ConfigError, Settings};
@@ -170,7 +172,7 @@ pub async fn handle(
         (&Method::GET, ["staff", "queue"]) => queue(app, &staff, &request).await,
         (&Method::GET, ["staff", "inbox"]) => inbox(app, &staff).await,
         (&Method::GET, ["staff", "summary"]) => summary(app, &staff).await,
-        (&Method::GET, ["staff", "reports", id]) => detail(app, &staff, id).await,
+        (&Method::GET, ["staff", "reports", id]) => detail(app, &staff, id, &request).await,
         (&Method::POST, ["staff", "reports", id, action]) => {
             act(app, &staff, id, action, &request).await
         }
@@ -295,6 +297,7 @@ async fn report_view(
         "assignments": report.assignments.iter().map(assignment_view).collect::<Vec<_>>(),
         "reporter": reporter,
         "timeline": file.timeline.iter().map(event_view).collect::<Vec<_>>(),
+        "timeline_earlier": file.earlier,
     }))
 }
 
@@ -441,8 +444,26 @@ async fn summary(app: &Backoffice, staff: &Staff) -> Result<Response<Body>, ApiE
     ))
 }
 
-async fn detail(app: &Backoffice, staff: &Staff, raw_id: &str) -> Result<Response<Body>, ApiError> {
-    let file = load(app, staff, raw_id).await?;
+/// `GET /staff/reports/{id}[?before=<cursor>]`: the report with its newest events,
+/// or with the page of events before `cursor` (`timeline_earlier` of the page after).
+async fn detail(
+    app: &Backoffice,
+    staff: &Staff,
+    raw_id: &str,
+    request: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let before = timeline_cursor(request)?;
+    let mut file = load(app, staff, raw_id).await?;
+    if before.is_some() {
+        let page = app
+            .reports
+            .store()
+            .timeline_page(&file.report.id, before, TIMELINE_PAGE)
+            .await
+            .map_err(|e| ApiError::unavailable_because("reading timeline", e))?;
+        file.timeline = page.events;
+        file.earlier = page.earlier;
+    }
     Ok(json_response(
         StatusCode::OK,
         &report_view(app, staff, &file).await?,

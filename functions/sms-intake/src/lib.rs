@@ -50,7 +50,7 @@ use sigap::domain::report::{Actor, Channel, Report};
 use sigap::domain::signature::{HmacKey, KeyError, TwilioKey};
 use sigap::domain::signature::{verify_gateway, verify_twilio};
 use sigap::domain::sms::{SmsCommand, help_text, parse_command, replies, split_sms, status_text};
-use sigap::domain::submission::{ReportSubmission, ReporterContact};
+use sigap::domain::submission::{ReportSubmission, ReporterContact, keep_allowed};
 use sigap::domain::tracking_id::TrackingId;
 use sigap::domain::workflow::WorkflowError;
 use sigap::http::{
@@ -431,7 +431,9 @@ async fn receive(
         gateway: gateway.into(),
         message_id: message_id.trim().into(),
         from,
-        text: text.into(),
+        // Characters no screen, SMS or Open311 document may carry are dropped here:
+        // an SMS cannot be sent back for correction.
+        text: keep_allowed(text),
         received_at: now,
     };
     let reserved = app

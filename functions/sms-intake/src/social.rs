@@ -27,7 +27,7 @@ use sigap::domain::contact::XHandle;
 use sigap::domain::report::Channel;
 use sigap::domain::signature::{CrcToken, verify_x, x_crc_response};
 use sigap::domain::submission::ReportSubmission;
-use sigap::domain::submission::ReporterContact;
+use sigap::domain::submission::{ReporterContact, keep_allowed};
 use sigap::http::{ApiError, json_response};
 use sigap::service::reports::{ApplyError, Asking, Once, ServiceError};
 use tracing::{info, warn};
@@ -143,7 +143,8 @@ pub(crate) async fn events(app: &SmsIntake, request: &Request) -> Result<Respons
 
 /// The post's text without the @mentions.
 fn clean_text(text: &str) -> String {
-    text.split_whitespace()
+    keep_allowed(text)
+        .split_whitespace()
         .filter(|w| !w.starts_with('@'))
         .collect::<Vec<_>>()
         .join(" ")

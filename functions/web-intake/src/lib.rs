@@ -25,7 +25,7 @@ use sigap::adapters::catalog::{CatalogCache, CatalogStore};
 use sigap::adapters::idempotency::{IdempotencyStore, StoredResponse};
 use sigap::adapters::queue::JsonQueue;
 use sigap::adapters::rates::RateCounter;
-use sigap::adapters::reports::ReportStore;
+use sigap::adapters::reports::{ReportStore, TIMELINE_PAGE, TimelinePage};
 use sigap::domain::calendar::{CalendarError, HolidayData, wib_rfc3339 as local_time};
 use sigap::domain::command::Command;
 use sigap::domain::contact::SenderKey;
@@ -42,6 +42,7 @@ use sigap::domain::tracking_id::TrackingId;
 use sigap::domain::triage::{EMERGENCY_ADVICE, TriageRules, detect_emergency};
 use sigap::http::{
     ApiError, client_address, json_bytes, json_response, parse_json, staff_caller, text_response,
+    timeline_cursor,
 };
 use sigap::runtime::aws::AwsClients;
 use sigap::runtime::clock::Clock;
@@ -73,12 +74,16 @@ pub struct Config {
     pub open311_per_hour: u64,
     /// New reports one client address may make per hour (web and app).
     pub reports_per_client: Limit,
+    /// Messages (information, replies, ratings, disputes) a reporter may add to one
+    /// report per day.
+    pub messages_per_report: Limit,
 }
 
 impl Config {
     /// Reads `TABLE_NAME`, `INTAKE_QUEUE_URL`, `NOTIFY_QUEUE_URL`, `SENDER_HASH_KEY`,
     /// the optional working-day settings and the limits
-    /// (`OPEN311_REQUESTS_PER_HOUR`, 100; `REPORTS_PER_CLIENT_PER_HOUR`, 120).
+    /// (`OPEN311_REQUESTS_PER_HOUR`, 100; `REPORTS_PER_CLIENT_PER_HOUR`, 120;
+    /// `CITIZEN_MESSAGES_PER_REPORT_PER_DAY`, 20).
     pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
@@ -89,6 +94,9 @@ impl Config {
             open311_per_hour: settings.parsed_or("OPEN311_REQUESTS_PER_HOUR", 100)?,
             reports_per_client: Limit::per_hour(
                 settings.parsed_or("REPORTS_PER_CLIENT_PER_HOUR", 120)?,
+            ),
+            messages_per_report: Limit::per_day(
+                settings.parsed_or("CITIZEN_MESSAGES_PER_REPORT_PER_DAY", 20)?,
             ),
         })
     }
@@ -105,6 +113,7 @@ pub struct WebIntake {
     rates: RateCounter,
     open311_per_hour: u64,
     reports_per_client: Limit,
+    messages_per_report: Limit,
 }
 
 impl WebIntake {
@@ -142,6 +151,7 @@ impl WebIntake {
             rates: RateCounter::new(dynamodb.clone(), table),
             open311_per_hour: config.open311_per_hour,
             reports_per_client: config.reports_per_client,
+            messages_per_report: config.messages_per_report,
         })
     }
 
@@ -191,7 +201,7 @@ pub async fn handle(
             )),
             Err(refused) => Err(refused),
         },
-        (&Method::GET, ["reports", id]) => show(app, id).await,
+        (&Method::GET, ["reports", id]) => show(app, id, &request).await,
         (&Method::GET, ["categories"]) => list_categories(app).await,
         (&Method::POST, ["reports", id, action]) => citizen_action(app, id, action, &request).await,
         (_, ["reports"] | ["reports", _] | ["reports", _, _] | ["categories"]) => {
@@ -471,12 +481,19 @@ struct PublicReportBody {
     rating: Option<serde_json::Value>,
     follow_ups: Vec<serde_json::Value>,
     timeline: Vec<TimelineEntry>,
+    /// The `before` cursor of the older events, when there are more than a page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    timeline_earlier: Option<String>,
 }
 
 /// The public view of a report. No reporter identity is ever read on this path: the
 /// PII item is neither fetched nor queried; phone numbers and NIKs written into the
 /// text are masked. Confidential reports are "not found".
-async fn show(app: &WebIntake, raw_id: &str) -> Result<Response<Body>, ApiError> {
+async fn show(
+    app: &WebIntake,
+    raw_id: &str,
+    request: &Request,
+) -> Result<Response<Body>, ApiError> {
     let id = TrackingId::parse(raw_id).map_err(|_| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -484,9 +501,12 @@ async fn show(app: &WebIntake, raw_id: &str) -> Result<Response<Body>, ApiError>
             "Nomor pelacakan tidak valid. Periksa kembali, contoh: BDG-K7M2QXZ.",
         )
     })?;
-    let (report, events) = tokio::join!(
+    let before = timeline_cursor(request)?;
+    let (report, page) = tokio::join!(
         app.reports.store().get(&id),
-        app.reports.store().events(&id)
+        app.reports
+            .store()
+            .timeline_page(&id, before, TIMELINE_PAGE)
     );
     let report = report.map_err(|e| ApiError::unavailable_because("reading report", e))?;
     let Some(report) = report else {
@@ -495,7 +515,8 @@ async fn show(app: &WebIntake, raw_id: &str) -> Result<Response<Body>, ApiError>
     let Some(public) = PublicReport::of(&report) else {
         return Err(ApiError::not_found("Laporan tidak ditemukan."));
     };
-    let events = events.map_err(|e| ApiError::unavailable_because("reading timeline", e))?;
+    let TimelinePage { events, earlier } =
+        page.map_err(|e| ApiError::unavailable_because("reading timeline", e))?;
     let calendar = app
         .reports
         .calendar()
@@ -544,6 +565,7 @@ async fn show(app: &WebIntake, raw_id: &str) -> Result<Response<Body>, ApiError>
             .iter()
             .map(timeline_entry)
             .collect(),
+        timeline_earlier: earlier,
     };
     let mut response = json_response(StatusCode::OK, &view);
     response
@@ -640,6 +662,29 @@ fn token_matches(report: &Report, token: &str) -> bool {
     )
 }
 
+/// Counts one more message from the reporter on report `id` today; 429 over the limit.
+async fn count_message(app: &WebIntake, id: &TrackingId) -> Result<(), ApiError> {
+    let now = app.clock.now();
+    let limit = app.messages_per_report;
+    let count = app
+        .rates
+        .count(&format!("messages:{id}"), limit.window, now)
+        .await
+        .map_err(|e| ApiError::unavailable_because("counting messages", e))?;
+    match limit.check(count, now) {
+        None => Ok(()),
+        Some(refusal) => Err(ApiError::too_many(
+            "too_many_messages",
+            format!(
+                "Laporan ini sudah menerima {} pesan dari Anda hari ini. Coba lagi dalam {}.",
+                limit.max,
+                refusal.wait_in_words()
+            ),
+            refusal,
+        )),
+    }
+}
+
 /// The reporter's side of the conversation, proven by the token from submission:
 /// `info` (adds information; answers a *tunda* when one is open), `reply` (to a
 /// follow-up), `rating` (1–5 with a comment), `accept` (closes), `dispute` (reopens).
@@ -690,6 +735,8 @@ async fn citizen_action(
         _ => return Err(ApiError::not_found("Tindakan tidak dikenal.")),
     };
     let missing = || ApiError::not_found("Laporan tidak ditemukan.");
+    // Counted once, after the token is checked: the limit is the reporter's.
+    let counted = std::sync::atomic::AtomicBool::new(action == "accept");
     // The citizen acts on the report as it is, not on a version they saw: a lost race
     // (the sweep or an agency wrote first) is read again and decided again.
     let change = retry_on_conflict(|| async {
@@ -713,6 +760,9 @@ async fn citizen_action(
                 missing()
             });
         }
+        if !counted.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            count_message(app, &report.id).await?;
+        }
         Ok::<_, ApiError>(
             app.reports
                 .apply(&report, &command, &Asking::Citizen, Vec::new())
@@ -721,7 +771,7 @@ async fn citizen_action(
     })
     .await?;
     info!(report_id = %id, action, status = %change.report.status, "citizen action");
-    show(app, raw_id).await.or_else(|_| {
+    show(app, raw_id, request).await.or_else(|_| {
         // A confidential report has no public view; confirm the action anyway.
         Ok(json_response(
             StatusCode::OK,

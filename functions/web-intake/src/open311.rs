@@ -20,6 +20,9 @@ use tracing::error;
 
 use crate::WebIntake;
 
+/// Timeline events read for one request's `notes` (the newest).
+pub(crate) const NOTES_PER_REQUEST: usize = 20;
+
 /// The one jurisdiction this endpoint serves.
 pub const JURISDICTION: &str = "bandung.go.id";
 /// When the service list last changed (categories change with a deploy or a seed).
@@ -201,14 +204,16 @@ async fn one_request(app: &WebIntake, raw: &str) -> Result<Reply, Vec<Open311Err
         ))]
     };
     let id = TrackingId::parse(raw).map_err(|_| not_found())?;
-    let (report, events) = tokio::join!(
+    let (report, page) = tokio::join!(
         app.reports.store().get(&id),
-        app.reports.store().events(&id)
+        app.reports
+            .store()
+            .timeline_page(&id, None, NOTES_PER_REQUEST)
     );
     let report = report
         .map_err(|e| unavailable("reading report", e))?
         .ok_or_else(not_found)?;
-    let events = events.map_err(|e| unavailable("reading timeline", e))?;
+    let events = page.map_err(|e| unavailable("reading timeline", e))?.events;
     let doc = view(app, &report, Some(&events))
         .await?
         .ok_or_else(not_found)?;

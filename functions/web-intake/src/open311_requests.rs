@@ -4,14 +4,16 @@
 
 use std::collections::BTreeSet;
 
+use futures::StreamExt;
 use jiff::{SignedDuration, Timestamp};
 use lambda_http::Request;
 use lambda_http::http::{StatusCode, header};
 use sigap::adapters::idempotency::StoredResponse;
+use sigap::adapters::table::StoreError;
 use sigap::domain::open311::{
     Doc, Open311Error, RequestForm, check_answers, gather_form, parse_new_request, requests_doc,
 };
-use sigap::domain::report::Report;
+use sigap::domain::report::{Report, ReportEvent};
 use sigap::domain::submission::{ContactBody, LocationBody, ReportSubmission, SubmissionBody};
 use sigap::domain::tracking_id::TrackingId;
 use sigap::runtime::ids::sha256_hex;
@@ -25,10 +27,21 @@ use crate::{Intake, WebIntake};
 const MAX_FORM_BYTES: usize = 64 * 1024;
 /// The specification's longest window for `GET requests`.
 const MAX_WINDOW: SignedDuration = SignedDuration::from_hours(90 * 24);
-/// Requests per page unless the client asks (the specification's default limit).
-const DEFAULT_PAGE_SIZE: usize = 1000;
-/// Most reports read for one listing before filters and paging.
+/// Requests per page unless the client asks, and the most it may ask for: every
+/// request on a page is a report read, so a page is bounded work.
+const DEFAULT_PAGE_SIZE: usize = 100;
+const MAX_PAGE_SIZE: usize = 200;
+/// With `extensions=true` each request also reads its notes: a smaller page.
+const MAX_EXTENDED_PAGE_SIZE: usize = 50;
+/// The deepest a listing may reach (`page × page_size`): further back, narrow the
+/// dates instead.
+const MAX_LISTED: usize = 2000;
+/// Most index entries read for one listing (filters that match little stop here).
 const MAX_SCANNED: usize = 10_000;
+/// Most ids one `service_request_id` list may name.
+const MAX_IDS: usize = 50;
+/// Reports (or notes) read at once.
+const READS_AT_ONCE: usize = 8;
 
 type Outcome = Result<super::open311::Reply, Vec<Open311Error>>;
 
@@ -273,24 +286,31 @@ fn positive(
 pub async fn list(app: &WebIntake, request: &Request) -> Outcome {
     let extensions = query(request, "extensions") == Some("true");
     let ids = comma_list(query(request, "service_request_id"));
-    let reports = if !ids.is_empty() {
+    let reports: Vec<Report> = if !ids.is_empty() {
         // service_request_id overrides every other filter.
-        let mut found = Vec::new();
-        for raw in ids.iter().take(100) {
-            let Ok(id) = TrackingId::parse(raw) else {
-                continue;
-            };
-            if let Some(report) = app
-                .reports
-                .store()
-                .get(&id)
-                .await
-                .map_err(|e| unavailable("reading report", e))?
-            {
-                found.push(report);
-            }
+        if ids.len() > MAX_IDS {
+            return Err(vec![Open311Error::bad_request(format!(
+                "service_request_id paling banyak {MAX_IDS} nomor sekaligus."
+            ))]);
         }
-        found
+        let ids: Vec<TrackingId> = ids
+            .iter()
+            .filter_map(|raw| TrackingId::parse(raw).ok())
+            .collect();
+        let store = app.reports.store();
+        let read = futures::stream::iter(
+            ids.into_iter()
+                .map(|id| async move { store.get(&id).await }),
+        )
+        .buffered(READS_AT_ONCE)
+        .collect::<Vec<_>>()
+        .await;
+        read.into_iter()
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| unavailable("reading report", e))?
+            .into_iter()
+            .flatten()
+            .collect()
     } else {
         let now = app.clock.now();
         let (start, end) = match (
@@ -327,34 +347,54 @@ pub async fn list(app: &WebIntake, request: &Request) -> Outcome {
         let codes: BTreeSet<String> = comma_list(query(request, "service_code"))
             .into_iter()
             .collect();
-        let page_size = positive(request, "page_size", DEFAULT_PAGE_SIZE, DEFAULT_PAGE_SIZE)?;
-        let page = positive(request, "page", 1, 10_000)?;
-        let all = app
+        let largest = if extensions {
+            MAX_EXTENDED_PAGE_SIZE
+        } else {
+            MAX_PAGE_SIZE
+        };
+        let page_size = positive(
+            request,
+            "page_size",
+            DEFAULT_PAGE_SIZE.min(largest),
+            largest,
+        )?;
+        let page = positive(request, "page", 1, MAX_LISTED / page_size)?;
+        // The scan stops as soon as this page is full.
+        let wanted = |r: &Report| {
+            (statuses.is_empty() || statuses.iter().any(|s| s == r.status.open311()))
+                && (codes.is_empty() || codes.contains(&r.category))
+        };
+        let listed = app
             .reports
             .store()
-            .public_between(start, end, MAX_SCANNED)
+            .public_between(start, end, wanted, page * page_size, MAX_SCANNED)
             .await
             .map_err(|e| unavailable("listing reports", e))?;
-        all.into_iter()
-            .filter(|r| statuses.is_empty() || statuses.iter().any(|s| s == r.status.open311()))
-            .filter(|r| codes.is_empty() || codes.contains(&r.category))
-            .skip((page - 1) * page_size)
-            .take(page_size)
-            .collect()
+        listed.into_iter().skip((page - 1) * page_size).collect()
     };
+    let notes = |report: &Report| {
+        let id = report.id.clone();
+        async move {
+            if !extensions {
+                return Ok(None);
+            }
+            let page = app
+                .reports
+                .store()
+                .timeline_page(&id, None, super::open311::NOTES_PER_REQUEST)
+                .await?;
+            Ok::<_, StoreError>(Some(page.events))
+        }
+    };
+    let notes: Vec<Option<Vec<ReportEvent>>> = futures::stream::iter(reports.iter().map(notes))
+        .buffered(READS_AT_ONCE)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .map_err(|e| unavailable("reading timeline", e))?;
     let mut docs = Vec::new();
-    for report in &reports {
-        let events = if extensions {
-            Some(
-                app.reports
-                    .store()
-                    .events(&report.id)
-                    .await
-                    .map_err(|e| unavailable("reading timeline", e))?,
-            )
-        } else {
-            None
-        };
+    for (report, events) in reports.iter().zip(&notes) {
         if let Some(doc) = super::open311::view(app, report, events.as_deref()).await? {
             docs.push(doc);
         }

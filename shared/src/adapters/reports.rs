@@ -383,8 +383,10 @@ fn event_item(id: &str, event: &ReportEvent) -> Item {
 pub struct ReportFile {
     /// The report.
     pub report: Report,
-    /// Its audit events, oldest first.
+    /// Its newest audit events (at most [`TIMELINE_PAGE`]), oldest first.
     pub timeline: Vec<ReportEvent>,
+    /// Where the older events continue ([`ReportStore::timeline_page`]), if there are any.
+    pub earlier: Option<String>,
     /// The reporter's contact, when the reader may see it.
     pub contact: Option<ReporterContact>,
 }
@@ -405,6 +407,46 @@ impl ReportFile {
         self.report = report;
         self
     }
+}
+
+/// Audit events one view shows at once; older ones are a page away.
+pub const TIMELINE_PAGE: usize = 50;
+
+/// A page of a report's audit trail.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimelinePage {
+    /// The events, oldest first.
+    pub events: Vec<ReportEvent>,
+    /// The cursor of the page before these (an opaque key), if older events exist.
+    pub earlier: Option<String>,
+}
+
+/// Whether `cursor` could be one of [`TimelinePage::earlier`]'s: an audit event's key.
+pub fn is_timeline_cursor(cursor: &str) -> bool {
+    cursor.starts_with("E#") && cursor.len() <= 64 && cursor.bytes().all(|b| b.is_ascii_graphic())
+}
+
+fn is_event(item: &Item) -> bool {
+    ItemReader(item).s(SK).is_ok_and(|sk| sk.starts_with("E#"))
+}
+
+/// The newest `limit` of `items` (audit events, highest key first) as a page.
+fn page_of<'a>(
+    items: impl Iterator<Item = &'a Item>,
+    limit: usize,
+) -> Result<TimelinePage, StoreError> {
+    let limit = limit.max(1);
+    let newest: Vec<&Item> = items.take(limit + 1).collect();
+    let earlier = (newest.len() > limit)
+        .then(|| ItemReader(newest[limit - 1]).s(SK).map(str::to_string))
+        .transpose()?;
+    let mut events = newest
+        .iter()
+        .take(limit)
+        .map(|item| event_from_item(item))
+        .collect::<Result<Vec<_>, _>>()?;
+    events.sort_by_key(|e| e.version);
+    Ok(TimelinePage { events, earlier })
 }
 
 fn contact_from_item(item: &Item) -> Result<ReporterContact, StoreError> {
@@ -699,28 +741,37 @@ impl ReportStore {
         out.item().map(report_from_item).transpose()
     }
 
-    /// The audit trail, oldest first. Reads only `E#` items: never the PII item.
-    pub async fn events(&self, id: &TrackingId) -> Result<Vec<ReportEvent>, StoreError> {
-        let mut events = self
-            .partition_range(id, "E#", "E#~")
-            .await?
+    /// At most `limit` audit events before the cursor `before` (from an earlier page;
+    /// `None`: the newest), oldest first, with the cursor of the page before them.
+    /// Reads only `E#` items: never the PII item.
+    pub async fn timeline_page(
+        &self,
+        id: &TrackingId,
+        before: Option<&str>,
+        limit: usize,
+    ) -> Result<TimelinePage, StoreError> {
+        let upper = before.unwrap_or("E#~");
+        let items = self.newest_first(id, "E#", upper, limit).await?;
+        let events = items
             .iter()
-            .map(event_from_item)
-            .collect::<Result<Vec<_>, _>>()?;
-        events.sort_by_key(|e| e.version);
-        Ok(events)
+            .filter(|item| ItemReader(item).s(SK).is_ok_and(|sk| Some(sk) != before));
+        page_of(events, limit)
     }
 
-    /// Every item of the report's partition with a sort key in `[first, last]`,
-    /// read consistently, page after page.
-    async fn partition_range(
+    /// Items of the report's partition with a sort key in `[first, last]`, highest key
+    /// first, read consistently until more than `events` audit events are held (one
+    /// more than asked for says that older ones exist) or the range ends.
+    async fn newest_first(
         &self,
         id: &TrackingId,
         first: &str,
         last: &str,
+        events: usize,
     ) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
+        let mut items: Vec<Item> = Vec::new();
         let mut start = None;
+        // A few more than the events: META, PII and the outbox share the range.
+        let per_read = i32::try_from(events + 8).unwrap_or(i32::MAX);
         loop {
             let out = self
                 .client
@@ -730,6 +781,8 @@ impl ReportStore {
                 .expression_attribute_values(":pk", s(report_pk(id.as_str())))
                 .expression_attribute_values(":first", s(first))
                 .expression_attribute_values(":last", s(last))
+                .scan_index_forward(false)
+                .limit(per_read)
                 .consistent_read(true)
                 .set_exclusive_start_key(start)
                 .send()
@@ -737,21 +790,26 @@ impl ReportStore {
                 .map_err(StoreError::aws)?;
             items.extend(out.items().iter().cloned());
             start = out.last_evaluated_key().cloned();
-            if start.is_none() {
+            let held = items.iter().filter(|i| is_event(i)).count();
+            if held > events || start.is_none() {
                 return Ok(items);
             }
         }
     }
 
-    /// Public reports received in `[start, end]`, newest first, at most `limit`
-    /// (Open311 lists). Reads one GSI4 month partition after another.
+    /// Public reports received in `[start, end]` that are `wanted`, newest first:
+    /// the scan stops at `limit` of them or after `scan` index entries (Open311
+    /// lists). Reads one GSI4 month partition after another.
     pub async fn public_between(
         &self,
         start: Timestamp,
         end: Timestamp,
+        wanted: impl Fn(&Report) -> bool,
         limit: usize,
+        scan: usize,
     ) -> Result<Vec<Report>, StoreError> {
         let mut reports = Vec::new();
+        let mut scanned = 0;
         let mut month = end;
         let first = public_month(start);
         // A 90-day window spans at most four months; the bound only guards bad input.
@@ -774,10 +832,14 @@ impl ReportStore {
                     .await
                     .map_err(StoreError::aws)?;
                 for item in out.items() {
-                    if reports.len() >= limit {
+                    if reports.len() >= limit || scanned >= scan {
                         return Ok(reports);
                     }
-                    reports.push(report_from_item(item)?);
+                    scanned += 1;
+                    let report = report_from_item(item)?;
+                    if wanted(&report) {
+                        reports.push(report);
+                    }
                 }
                 from = out.last_evaluated_key().cloned();
                 if from.is_none() {
@@ -1109,21 +1171,23 @@ impl ReportStore {
         shows_contact: impl Fn(&Report) -> bool,
     ) -> Result<Option<ReportFile>, StoreError> {
         let mut meta = None;
-        let mut timeline = Vec::new();
         let mut contact = None;
-        for item in self.partition_range(id, "E#", "PII").await? {
-            match ItemReader(&item).s(SK)? {
-                "META" => meta = Some(report_from_item(&item)?),
-                "PII" => contact = Some(item),
-                sk if sk.starts_with("E#") => timeline.push(event_from_item(&item)?),
-                // The outbox (`O#`) lies in the range too.
+        let items = self.newest_first(id, "E#", "PII", TIMELINE_PAGE).await?;
+        for item in &items {
+            match ItemReader(item).s(SK)? {
+                "META" => meta = Some(report_from_item(item)?),
+                "PII" => contact = Some(item.clone()),
+                // Events are paged below; the outbox (`O#`) lies in the range too.
                 _ => {}
             }
         }
         let Some(report) = meta else {
             return Ok(None);
         };
-        timeline.sort_by_key(|e| e.version);
+        let TimelinePage {
+            events: timeline,
+            earlier,
+        } = page_of(items.iter().filter(|i| is_event(i)), TIMELINE_PAGE)?;
         let contact = if shows_contact(&report) {
             Some(
                 contact
@@ -1138,6 +1202,7 @@ impl ReportStore {
         Ok(Some(ReportFile {
             report,
             timeline,
+            earlier,
             contact,
         }))
     }

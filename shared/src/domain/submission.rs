@@ -112,8 +112,24 @@ pub struct ReportSubmission {
     pub confidential: bool,
 }
 
-/// Text as typed, trimmed, with `\r\n` as `\n`; control characters other than
-/// newline and tab are refused (they only ever come from broken clients or attacks).
+/// Whether a character may be in text Sigap keeps: not a control character (other
+/// than newline and tab), and one XML 1.0 allows (no U+FFFE, U+FFFF), so no report
+/// can break a screen, an SMS or Open311's XML. Such characters only ever come from
+/// broken clients or attacks.
+pub fn allowed_in_text(c: char) -> bool {
+    let control = c.is_control() && c != '\n' && c != '\t';
+    let xml = matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{FFFD}' | '\u{10000}'..);
+    xml && !control
+}
+
+/// `text` without the characters [`allowed_in_text`] refuses: for channels where a
+/// message cannot be sent back for correction (SMS, X).
+pub fn keep_allowed(text: &str) -> String {
+    text.chars().filter(|c| allowed_in_text(*c)).collect()
+}
+
+/// Text as typed, trimmed, with `\r\n` as `\n`; a character [`allowed_in_text`]
+/// refuses is refused.
 fn clean_text(
     value: Option<&str>,
     field: &'static str,
@@ -132,10 +148,7 @@ fn clean_text(
     };
     let text = raw.replace("\r\n", "\n").trim().to_string();
     let count = text.chars().count();
-    if text
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
+    if !text.chars().all(allowed_in_text) {
         errors.push(FieldError {
             field,
             message: format!("{label} mengandung karakter yang tidak diizinkan."),
@@ -425,7 +438,19 @@ mod tests {
         assert_eq!(fields(v), vec!["description"]);
         let mut v = valid();
         v["title"] = "Judul\u{0000}berbahaya".into();
-        assert_eq!(fields(v), vec!["title"]);
+        assert_eq!(fields(v), vec!["title"]); // XML 1.0 forbids U+FFFE and U+FFFF: one such report would break Open311.
+        let mut v = valid();
+        v["description"] = "Lubang di jalan\u{FFFE} besar sekali di depan sekolah".into();
+        v["location"]["address"] = "Jl. Dago\u{FFFF}".into();
+        assert_eq!(fields(v), vec!["description", "location.address"]);
+    }
+
+    #[test]
+    fn sms_and_x_text_keeps_only_allowed_characters() {
+        assert_eq!(
+            keep_allowed("Lampu\u{FFFE} mati\u{0007}\tdi\nDago\u{1F4A1}"),
+            "Lampu mati\tdi\nDago\u{1F4A1}"
+        );
     }
 
     #[test]

@@ -19,6 +19,7 @@ use super::report::{
     Actor, Assignment, AssignmentStatus, FollowUp, Rating, Report, ReportAction, ReportEvent,
     ReportLocation, ReportStatus, TransitionError,
 };
+use super::submission::allowed_in_text;
 use super::tracking_id::TrackingId;
 
 /// Why an admin archives a report (LAPOR! *arsipkan*): a fixed list, plus free text.
@@ -172,12 +173,32 @@ fn settled_status(assignments: &[Assignment]) -> ReportStatus {
     }
 }
 
+/// The longest text anyone may add to a report at once (an answer, a reply, a reason,
+/// a note, a comment): a citizen's text is read by people and sent on by SMS.
+pub const MAX_MESSAGE_CHARS: usize = 2000;
+
 fn required<'a>(text: &'a str, what: &str) -> Result<&'a str, WorkflowError> {
     let t = text.trim();
     if t.is_empty() {
         return Err(WorkflowError::Invalid(format!("{what} wajib diisi")));
     }
-    Ok(t)
+    within_bounds(t, what)
+}
+
+/// `text` if it is no longer than [`MAX_MESSAGE_CHARS`] and holds only characters
+/// [`allowed_in_text`] accepts.
+fn within_bounds<'a>(text: &'a str, what: &str) -> Result<&'a str, WorkflowError> {
+    if text.chars().count() > MAX_MESSAGE_CHARS {
+        return Err(WorkflowError::Invalid(format!(
+            "{what} maksimal {MAX_MESSAGE_CHARS} karakter"
+        )));
+    }
+    if !text.chars().all(allowed_in_text) {
+        return Err(WorkflowError::Invalid(format!(
+            "{what} mengandung karakter yang tidak diizinkan"
+        )));
+    }
+    Ok(text)
 }
 
 /// Working days left on a paused clock: at least one, so an answer always leaves
@@ -644,7 +665,8 @@ pub fn rate(
     let comment = comment
         .map(str::trim)
         .filter(|c| !c.is_empty())
-        .map(str::to_string);
+        .map(|c| within_bounds(c, "Komentar").map(str::to_string))
+        .transpose()?;
     let note = match &comment {
         Some(c) => format!("nilai {score}/5: {c}"),
         None => format!("nilai {score}/5"),
@@ -1056,6 +1078,29 @@ pub(crate) mod tests {
             );
         }
         assert!(answer(&asked.report, " ", at(2), &p).is_err());
+        // Bounded, and only characters every screen, SMS and XML document can carry.
+        let long = "x".repeat(MAX_MESSAGE_CHARS + 1);
+        assert_eq!(
+            answer(&dispatched.report, &long, at(2), &p).unwrap_err(),
+            WorkflowError::Invalid("Balasan maksimal 2000 karakter".into())
+        );
+        assert!(
+            answer(
+                &dispatched.report,
+                &"x".repeat(MAX_MESSAGE_CHARS),
+                at(2),
+                &p
+            )
+            .is_ok()
+        );
+        assert_eq!(
+            answer(&dispatched.report, "ok\u{FFFF}", at(2), &p).unwrap_err(),
+            WorkflowError::Invalid("Balasan mengandung karakter yang tidak diizinkan".into())
+        );
+        assert_eq!(
+            rate(&dispatched.report, 4, Some(&long), at(2)).unwrap_err(),
+            WorkflowError::Invalid("Komentar maksimal 2000 karakter".into())
+        );
     }
 
     #[test]

@@ -503,3 +503,57 @@ async fn the_third_wrong_cancel_pin_is_taken_as_duress() {
         pages.len()
     ));
 }
+
+#[tokio::test]
+async fn a_reporter_may_add_only_so_many_messages_to_a_report_a_day() {
+    let t = stack("abuse-messages").await;
+    let clock = Arc::new(ManualClock::new(friday_morning()));
+    let web: web_intake::WebIntake = t.app(
+        clock.clone(),
+        &[("CITIZEN_MESSAGES_PER_REPORT_PER_DAY", "3")],
+    );
+    let created = report_from(&web, "198.51.100.95", &naming(&unique_phone(), 0), "m").await;
+    let id = created.json["tracking_id"].as_str().unwrap().to_string();
+    let token = created.json["reporter_token"].as_str().unwrap().to_string();
+    let info = |text: String| {
+        from(
+            "198.51.100.95",
+            "POST",
+            &format!("/reports/{id}/info"),
+            &[("x-reporter-token", token.as_str())],
+            &json!({ "text": text }).to_string(),
+        )
+    };
+    let mut statuses = Vec::new();
+    for n in 0..5 {
+        let got = reply(
+            web_intake::handle(&web, info(format!("Tambahan nomor {n}")))
+                .await
+                .unwrap(),
+        );
+        statuses.push(got.status);
+        if n == 4 {
+            assert_limited(&got, "too_many_messages");
+        }
+    }
+    assert_eq!(statuses, [200, 200, 200, 429, 429]);
+    // Tomorrow the reporter may write again, though not a text too long for one
+    // message.
+    clock.advance(SignedDuration::from_hours(24));
+    let long = reply(
+        web_intake::handle(&web, info("x".repeat(2001)))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(long.status, 422, "{}", long.json);
+    let next_day = reply(
+        web_intake::handle(&web, info("Besoknya".into()))
+            .await
+            .unwrap(),
+    );
+    assert_eq!(next_day.status, 200, "{}", next_day.json);
+    figure(format!(
+        "abuse: 5 messages to one report in a day (limit 3) -> {statuses:?}; 2001 characters -> {}",
+        long.status
+    ));
+}

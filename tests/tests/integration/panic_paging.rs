@@ -1038,7 +1038,11 @@ async fn an_operator_turns_a_non_emergency_call_into_a_lapor_report() {
         report.clock.is_some(),
         "the verification clock runs as for a web report"
     );
-    let events = store.events(&tracking).await.unwrap();
+    let events = store
+        .timeline_page(&tracking, None, 1000)
+        .await
+        .unwrap()
+        .events;
     assert_eq!(events[0].actor, "operator:op-9");
     // Queued for triage like any report.
     let queued = drain(&t.clients, &t.intake_url).await;

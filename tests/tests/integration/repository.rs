@@ -102,7 +102,11 @@ async fn a_stale_version_loses_and_writes_nothing() {
     // A second writer that read version 1 tries the same move: refused, nothing written.
     let second = store.save_transition(&report, &next, &event).await;
     assert!(matches!(second, Err(StoreError::Conflict)));
-    let events = store.events(&report.id).await.unwrap();
+    let events = store
+        .timeline_page(&report.id, None, 1000)
+        .await
+        .unwrap()
+        .events;
     assert_eq!(events.len(), 2);
     assert_eq!(events[1].from, Some(ReportStatus::Received));
     assert_eq!(store.get(&report.id).await.unwrap().unwrap().version, 2);
@@ -157,7 +161,14 @@ async fn unknown_report_is_none() {
     let store = ReportStore::new(t.clients.dynamodb.clone(), &t.table);
     let id = TrackingId::parse(SeededIds::new(99).tracking_id().unwrap().as_str()).unwrap();
     assert_eq!(store.get(&id).await.unwrap(), None);
-    assert!(store.events(&id).await.unwrap().is_empty());
+    assert!(
+        store
+            .timeline_page(&id, None, 1000)
+            .await
+            .unwrap()
+            .events
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -300,4 +311,62 @@ async fn a_senders_screen_counts_per_hour_and_counting_never_shortens_a_block() 
             .await
             .is_empty()
     );
+}
+
+#[tokio::test]
+async fn a_long_timeline_is_read_a_page_at_a_time() {
+    use sigap::adapters::reports::TIMELINE_PAGE;
+    let t = stack("repo-pages").await;
+    let store = ReportStore::new(t.clients.dynamodb.clone(), &t.table);
+    let mut report = sample_report(7, now());
+    store
+        .create(
+            &report,
+            &report.creation_event(&Actor::Citizen),
+            &ReporterContact::default(),
+        )
+        .await
+        .unwrap();
+    // 119 replies after the creation: 120 events, more than two pages.
+    for n in 1..120 {
+        let at = now() + jiff::SignedDuration::from_secs(n);
+        let (next, event) = report
+            .apply_to(
+                ReportAction::Reply,
+                report.status,
+                &Actor::Citizen,
+                Some(&format!("balasan {n}")),
+                None,
+                at,
+            )
+            .unwrap();
+        store.save_transition(&report, &next, &event).await.unwrap();
+        report = next;
+    }
+    // The file holds the newest page and says where the older ones are.
+    let file = store.file(&report.id, |_| false).await.unwrap().unwrap();
+    assert_eq!(file.report.version, 120);
+    let versions = |events: &[sigap::domain::report::ReportEvent]| {
+        events.iter().map(|e| e.version).collect::<Vec<_>>()
+    };
+    assert_eq!(versions(&file.timeline), (71..=120).collect::<Vec<_>>());
+    let mut seen = file.timeline.len();
+    let mut before = file.earlier;
+    let mut pages = 1;
+    while let Some(cursor) = before {
+        let page = store
+            .timeline_page(&report.id, Some(&cursor), TIMELINE_PAGE)
+            .await
+            .unwrap();
+        let oldest_seen = 120 - seen as u64;
+        let first = oldest_seen.saturating_sub(TIMELINE_PAGE as u64) + 1;
+        assert_eq!(
+            versions(&page.events),
+            (first..=oldest_seen).collect::<Vec<_>>()
+        );
+        seen += page.events.len();
+        before = page.earlier;
+        pages += 1;
+    }
+    assert_eq!((seen, pages), (120, 3));
 }

@@ -43,9 +43,10 @@ fn move_to(clock: &ManualClock, to: Timestamp) {
 
 async fn events(t: &TestStack, id: &str) -> Vec<ReportEvent> {
     ReportStore::new(t.clients.dynamodb.clone(), &t.table)
-        .events(&TrackingId::parse(id).unwrap())
+        .timeline_page(&TrackingId::parse(id).unwrap(), None, 1000)
         .await
         .unwrap()
+        .events
 }
 
 fn count(events: &[ReportEvent], action: ReportAction) -> usize {

@@ -419,9 +419,10 @@ async fn free_text_joins_the_single_open_report_and_others_are_told_the_format()
     pump_notify(&t, clock.clone()).await;
     assert_eq!(reports(&t).await.len(), 1);
     let trail = sigap::adapters::reports::ReportStore::new(t.clients.dynamodb.clone(), &t.table)
-        .events(&TrackingId::parse(&id).unwrap())
+        .timeline_page(&TrackingId::parse(&id).unwrap(), None, 1000)
         .await
-        .unwrap();
+        .unwrap()
+        .events;
     assert_eq!(
         trail.last().unwrap().reason.as_deref(),
         Some("Di depan warung nomor 12")

@@ -217,9 +217,10 @@ async fn a_mention_becomes_one_report_with_one_reply_however_often_it_is_deliver
     assert_eq!(social_reports(&t).await.len(), 1);
     assert_eq!(x.posts().len(), 1);
     let trail = sigap::adapters::reports::ReportStore::new(t.clients.dynamodb.clone(), &t.table)
-        .events(&report.id)
+        .timeline_page(&report.id, None, 1000)
         .await
-        .unwrap();
+        .unwrap()
+        .events;
     assert_eq!(
         trail.last().unwrap().reason.as_deref(),
         Some("tepatnya depan Gedung Sate")

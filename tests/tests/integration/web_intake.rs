@@ -505,6 +505,12 @@ async fn lookups_routes_and_categories() {
             .unwrap();
     let missing = get(&app, &format!("/reports/{missing_id}")).await;
     assert_eq!(missing.status, 404);
+    // A timeline cursor is one the API gave out, or 400.
+    let cursor = get(&app, &format!("/reports/{missing_id}?before=R%23x")).await;
+    assert_eq!(
+        (cursor.status, cursor.json["error"]["code"].as_str()),
+        (400, Some("invalid_cursor"))
+    );
     assert_eq!(get(&app, "/nowhere").await.status, 404);
     let wrong = reply(
         handle(&app, api_request("DELETE", "/reports", &[], None))
