@@ -32,6 +32,7 @@ use sigap::domain::contact::SenderKey;
 use sigap::domain::deadline::WorkingDays;
 use sigap::domain::deadline::{ClockKind, ReportClock};
 use sigap::domain::limits::Limit;
+use sigap::domain::pii::mask_pii;
 use sigap::domain::public::{PublicEvent, PublicReport};
 use sigap::domain::report::{Actor, Channel, Report, ReportStatus};
 use sigap::domain::signature::{KeyError, constant_time_eq};
@@ -465,10 +466,14 @@ struct TimelineEntry {
 #[derive(Serialize)]
 struct PublicReportBody {
     tracking_id: String,
-    title: String,
-    description: String,
-    category: serde_json::Value,
-    location: serde_json::Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    category: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<serde_json::Value>,
     status: ReportStatus,
     status_label: &'static str,
     open311_status: &'static str,
@@ -534,18 +539,22 @@ async fn show(
         .find(|c| c.code == report.category)
         .map(|c| c.name.clone());
     let location = &report.location;
+    // Until an admin has verified it, the public sees its status and deadline only.
+    let published = public.is_published();
+    let shown = |text: String| published.then_some(text);
     let view = PublicReportBody {
         tracking_id: report.id.to_string(),
-        // Phone numbers and NIKs typed into public text never reach the public.
-        title: public.title(),
-        description: public.description(),
-        category: json!({ "code": report.category, "name": category_name }),
-        location: json!({
+        // Phone numbers, NIKs and e-mail addresses typed into public text never
+        // reach the public.
+        title: shown(public.title()),
+        description: shown(public.description()),
+        category: published.then(|| json!({ "code": report.category, "name": category_name })),
+        location: published.then(|| json!({
             "lat": location.coordinates.map(|c| c.lat()),
             "lon": location.coordinates.map(|c| c.lon()),
-            "address": location.address,
+            "address": location.address.as_deref().map(mask_pii),
             "kecamatan": location.kecamatan.as_ref().map(|k| json!({"code": k.code, "name": k.name})),
-        }),
+        })),
         status: report.status,
         status_label: report.status.label(),
         open311_status: report.status.open311(),
@@ -561,11 +570,15 @@ async fn show(
             .map(|r| json!({"score": r.score, "comment": public.rating_comment()})),
         follow_ups: public_follow_ups(app, &public).await?,
         // Reminders are internal nudges; breaches and escalations are public.
-        timeline: PublicReport::timeline(&events)
-            .iter()
-            .map(timeline_entry)
-            .collect(),
-        timeline_earlier: earlier,
+        timeline: if published {
+            PublicReport::timeline(&events)
+                .iter()
+                .map(timeline_entry)
+                .collect()
+        } else {
+            Vec::new()
+        },
+        timeline_earlier: earlier.filter(|_| published),
     };
     let mut response = json_response(StatusCode::OK, &view);
     response

@@ -13,6 +13,7 @@ use sigap::adapters::table::StoreError;
 use sigap::domain::open311::{
     Doc, Open311Error, RequestForm, check_answers, gather_form, parse_new_request, requests_doc,
 };
+use sigap::domain::public::PublicReport;
 use sigap::domain::report::{Report, ReportEvent};
 use sigap::domain::submission::{ContactBody, LocationBody, ReportSubmission, SubmissionBody};
 use sigap::domain::tracking_id::TrackingId;
@@ -360,8 +361,10 @@ pub async fn list(app: &WebIntake, request: &Request) -> Outcome {
         )?;
         let page = positive(request, "page", 1, MAX_LISTED / page_size)?;
         // The scan stops as soon as this page is full.
+        // Lists hold published requests only (verified by an admin).
         let wanted = |r: &Report| {
-            (statuses.is_empty() || statuses.iter().any(|s| s == r.status.open311()))
+            PublicReport::of(r).is_some_and(|p| p.is_published())
+                && (statuses.is_empty() || statuses.iter().any(|s| s == r.status.open311()))
                 && (codes.is_empty() || codes.contains(&r.category))
         };
         let listed = app

@@ -444,9 +444,21 @@ pub fn request_doc(
         (None, Some(k)) => Some(format!("Kec. {}", k.name)),
         (None, None) => None,
     };
-    let (lat, long) = location.coordinates.map_or((Doc::Null, Doc::Null), |c| {
-        (Doc::Number(c.lat()), Doc::Number(c.lon()))
-    });
+    // Before an admin verified it, a request is its status and dates only.
+    let published = public.is_published();
+    let address = address
+        .filter(|_| published)
+        .map(|a| super::pii::mask_pii(&a));
+    let (lat, long) = match location.coordinates {
+        Some(c) if published => (Doc::Number(c.lat()), Doc::Number(c.lon())),
+        _ => (Doc::Null, Doc::Null),
+    };
+    let description = if published {
+        Doc::Text(public.description())
+    } else {
+        Doc::Null
+    };
+    let notes = notes.filter(|_| published);
     let mut doc = vec![
         ("service_request_id", Doc::Text(report.id.to_string())),
         ("status", Doc::Text(report.status.open311().into())),
@@ -456,7 +468,7 @@ pub fn request_doc(
         ),
         ("service_name", Doc::Text(service_name.into())),
         ("service_code", Doc::Text(report.category.clone())),
-        ("description", Doc::Text(public.description())),
+        ("description", description),
         (
             "agency_responsible",
             Doc::text((!agencies.is_empty()).then(|| agencies.join("; "))),
@@ -714,7 +726,15 @@ mod tests {
 
     #[test]
     fn a_request_maps_to_open311_without_identity_and_masked() {
-        let report = report();
+        let mut report = report();
+        // Received, not yet verified: its status and dates, no text, place or notes.
+        let unverified = request_doc(&report, "Jalan Rusak", &|a| a.into(), Some(&[])).unwrap();
+        let unverified = requests_doc(vec![unverified]).to_json();
+        assert_eq!(unverified[0]["status"], "open");
+        assert_eq!(unverified[0]["description"], Value::Null);
+        assert_eq!(unverified[0]["lat"], Value::Null);
+        assert_eq!(unverified[0]["notes"], Value::Null);
+        report.status = crate::domain::report::ReportStatus::Dispatched;
         let notes = [Note {
             at: report.received_at,
             description: "Laporan diterima".into(),

@@ -1,5 +1,6 @@
-//! Personal data written into public text: phone numbers and NIKs, found with their
-//! positions (triage suggests redacting them) and masked wherever the public reads.
+//! Personal data written into public text: phone numbers (mobile and landline), NIKs
+//! and e-mail addresses, found with their positions (triage suggests redacting them)
+//! and masked wherever the public reads.
 
 use serde::{Deserialize, Serialize};
 
@@ -9,10 +10,12 @@ use super::contact::PhoneNumber;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PiiKind {
-    /// A phone number.
+    /// A phone number: a mobile, or a landline such as `(022) 7654321`.
     Phone,
-    /// A 16-digit population number (NIK).
+    /// A 16-digit population number (NIK), with or without separators.
     Nik,
+    /// An e-mail address.
+    Email,
 }
 
 /// One piece of personal data to consider redacting.
@@ -39,17 +42,41 @@ fn looks_like_nik(digits: &str) -> bool {
         && matches!(d(8..10), Some(1..=12))
 }
 
-/// Finds phone numbers and NIKs written into `text` (`field` names where).
+/// True when `digits` (separators removed) are an Indonesian landline: `0` and an
+/// area code then the subscriber number, 9 to 12 digits (`022 7654321`), or the
+/// same after `62`. Shorter runs (dates such as `01.01.2026`) are not.
+fn looks_like_landline(digits: &str) -> bool {
+    let national = match digits.strip_prefix("62") {
+        Some(rest) => format!("0{rest}"),
+        None => digits.to_string(),
+    };
+    (9..=12).contains(&national.len())
+        && national.starts_with('0')
+        && !national[1..].starts_with('0')
+}
+
+/// Finds phone numbers, NIKs and e-mail addresses written into `text` (`field` names
+/// where), in the order they appear.
 pub fn find_pii(field: &str, text: &str) -> Vec<PiiFinding> {
+    let mut found = find_numbers(field, text);
+    found.extend(find_emails(field, text));
+    found.sort_by_key(|f| f.start);
+    found
+}
+
+fn find_numbers(field: &str, text: &str) -> Vec<PiiFinding> {
     let bytes = text.as_bytes();
     let mut found = Vec::new();
     let mut i = 0;
     while i < bytes.len() {
-        if !(bytes[i].is_ascii_digit() || bytes[i] == b'+') {
+        // A landline's area code is often in brackets: `(022) 7654321`.
+        let bracketed = bytes[i] == b'(' && bytes.get(i + 1).is_some_and(u8::is_ascii_digit);
+        if !(bytes[i].is_ascii_digit() || bytes[i] == b'+' || bracketed) {
             i += 1;
             continue;
         }
-        // A run of digits, allowing single separators between digit groups.
+        // A run of digits, allowing single separators (and one bracketed group)
+        // between digit groups.
         let start = i;
         let mut end = i + 1;
         let mut j = i + 1;
@@ -57,6 +84,12 @@ pub fn find_pii(field: &str, text: &str) -> Vec<PiiFinding> {
             if bytes[j].is_ascii_digit() {
                 j += 1;
                 end = j;
+            } else if bytes[j] == b')' && bracketed {
+                j += 1;
+                end = j;
+                if bytes.get(j) == Some(&b' ') && bytes.get(j + 1).is_some_and(u8::is_ascii_digit) {
+                    j += 1;
+                }
             } else if matches!(bytes[j], b' ' | b'-' | b'.')
                 && bytes.get(j + 1).is_some_and(u8::is_ascii_digit)
             {
@@ -67,9 +100,11 @@ pub fn find_pii(field: &str, text: &str) -> Vec<PiiFinding> {
         }
         let candidate = &text[start..end];
         let digits: String = candidate.chars().filter(char::is_ascii_digit).collect();
-        let kind = if looks_like_nik(&digits) && !candidate.contains(['-', '.', ' ']) {
+        let kind = if looks_like_nik(&digits) {
             Some(PiiKind::Nik)
-        } else if digits.len() >= 9 && PhoneNumber::parse(candidate).is_ok() {
+        } else if digits.len() >= 9
+            && (PhoneNumber::parse(candidate).is_ok() || looks_like_landline(&digits))
+        {
             Some(PiiKind::Phone)
         } else {
             None
@@ -83,6 +118,40 @@ pub fn find_pii(field: &str, text: &str) -> Vec<PiiFinding> {
             });
         }
         i = end.max(i + 1);
+    }
+    found
+}
+
+/// `local@domain.tld`: the characters an address is made of, around one `@`, with a
+/// dot in the domain.
+fn find_emails(field: &str, text: &str) -> Vec<PiiFinding> {
+    let part = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '%' | '+' | '-');
+    let mut found = Vec::new();
+    for (at, _) in text.match_indices('@') {
+        let start = text[..at]
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| part(*c))
+            .last()
+            .map_or(at, |(i, _)| i);
+        let domain_len = text[at + 1..]
+            .char_indices()
+            .take_while(|(_, c)| part(*c))
+            .last()
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        let domain = text[at + 1..at + 1 + domain_len].trim_end_matches('.');
+        let end = at + 1 + domain.len();
+        let dotted = domain
+            .split_once('.')
+            .is_some_and(|(name, tld)| !name.is_empty() && tld.len() >= 2);
+        if start < at && dotted {
+            found.push(PiiFinding {
+                field: field.into(),
+                kind: PiiKind::Email,
+                start,
+                end,
+            });
+        }
     }
     found
 }
@@ -128,8 +197,36 @@ mod tests {
     }
 
     #[test]
+    fn landlines_emails_and_separated_niks_are_found_too() {
+        assert_eq!(
+            mask_pii(
+                "Telp (022) 7654321 atau 022-7654321, surel siti.aminah@contoh.co.id. NIK 3273 0125 0890 0001."
+            ),
+            "Telp [disembunyikan] atau [disembunyikan], surel [disembunyikan]. NIK [disembunyikan]."
+        );
+        let kinds: Vec<_> = find_pii(
+            "d",
+            "+62 22 7654321 / warga@bandung.go.id / 3273-0125-0890-0001",
+        )
+        .iter()
+        .map(|f| f.kind)
+        .collect();
+        assert_eq!(kinds, vec![PiiKind::Phone, PiiKind::Email, PiiKind::Nik]);
+        // Not addresses: an @mention, a lone @, a domain without a dot.
+        assert!(find_pii("d", "@pemkot_bandung, harga @ 5000, a@b").is_empty());
+    }
+
+    #[test]
     fn ordinary_numbers_are_not_pii() {
         assert!(find_pii("d", "Lubang 2 meter, sejak 12 November 2026, RT 05 RW 03").is_empty());
+        // Dates, amounts and short numbers are not phones.
+        assert!(
+            find_pii(
+                "d",
+                "sejak 01.01.2026, biaya Rp 1.500.000, nomor rumah 1234"
+            )
+            .is_empty()
+        );
         // 16 digits that cannot be a NIK (month 13) and are not a phone.
         assert!(find_pii("d", "nomor 3273012513900001").is_empty());
     }

@@ -58,6 +58,19 @@ impl<'a> PublicReport<'a> {
         self.report
     }
 
+    /// Whether the report's text is published: an admin has verified it (LAPOR!
+    /// publishes a report when it is dispatched). Until then, and for reports that
+    /// are archived or merged, the public sees its status and deadline only.
+    pub fn is_published(&self) -> bool {
+        matches!(
+            self.report.status,
+            ReportStatus::Dispatched
+                | ReportStatus::InProgress
+                | ReportStatus::Responded
+                | ReportStatus::Closed
+        )
+    }
+
     /// The title, masked.
     pub fn title(&self) -> String {
         mask_pii(&self.report.title)
@@ -101,7 +114,8 @@ impl<'a> PublicReport<'a> {
         self.follow_ups().pop().map(|f| f.text)
     }
 
-    /// The public timeline: every event but the internal reminders, masked.
+    /// The public timeline: every event but the internal reminders, with the note
+    /// (masked) only where it was written for the public ([`note_is_public`]).
     pub fn timeline(events: &[ReportEvent]) -> Vec<PublicEvent> {
         events
             .iter()
@@ -110,9 +124,44 @@ impl<'a> PublicReport<'a> {
                 at: e.at,
                 status: e.to,
                 by: Actor::public_label(&e.actor),
-                note: e.reason.as_deref().map(mask_pii),
+                note: e
+                    .reason
+                    .as_deref()
+                    .filter(|_| e.action.is_some_and(note_is_public))
+                    .map(mask_pii),
             })
             .collect()
+    }
+}
+
+/// Whether the note of `action` is written for the public: an agency's follow-up and
+/// progress notes, why a report was archived or merged, the SLA's escalations and
+/// the rating. The conversation between the admin and the reporter (questions,
+/// answers, replies, disputes), notes to agencies and why an agency returned a
+/// report stay between them and the staff.
+pub fn note_is_public(action: ReportAction) -> bool {
+    use ReportAction as A;
+    match action {
+        A::PublishFollowUp
+        | A::AddNote
+        | A::Archive
+        | A::MarkDuplicate
+        | A::Breach
+        | A::Escalate
+        | A::AutoClose
+        | A::Accept
+        | A::Rate
+        | A::Acknowledge
+        | A::Triage => true,
+        A::RequestInfo
+        | A::ProvideInfo
+        | A::Reply
+        | A::Dispute
+        | A::Dispatch
+        | A::Return
+        | A::Redact
+        | A::SetLocation
+        | A::Remind => false,
     }
 }
 
@@ -212,17 +261,50 @@ mod tests {
             event(
                 ReportAction::Reply,
                 "citizen",
-                Some("nomor saya 081234567890"),
+                Some("rumah saya di gang Mawar no 5"),
             ),
             event(ReportAction::Redact, "admin:u-7", None),
+            event(
+                ReportAction::AddNote,
+                "agency:dsdabm",
+                Some("tim survei ke lokasi, hubungi 081234567890"),
+            ),
         ];
         let timeline = PublicReport::timeline(&events);
-        assert_eq!(timeline.len(), 2);
-        assert_eq!(timeline[0].by, "pelapor");
+        assert_eq!(timeline.len(), 3);
+        // The reporter's conversation is theirs: the line stays, its text does not.
         assert_eq!(
-            timeline[0].note.as_deref(),
-            Some("nomor saya [disembunyikan]")
+            (timeline[0].by, timeline[0].note.as_deref()),
+            ("pelapor", None)
         );
         assert_eq!(timeline[1].by, "admin");
+        // An agency's note is for the public, masked.
+        assert_eq!(
+            timeline[2].note.as_deref(),
+            Some("tim survei ke lokasi, hubungi [disembunyikan]")
+        );
+    }
+
+    #[test]
+    fn text_is_published_only_once_an_admin_verified_the_report() {
+        let mut report = report(false);
+        for (status, published) in [
+            (ReportStatus::Received, false),
+            (ReportStatus::PendingVerification, false),
+            (ReportStatus::NeedsInfo, false),
+            (ReportStatus::Archived, false),
+            (ReportStatus::Duplicate, false),
+            (ReportStatus::Dispatched, true),
+            (ReportStatus::InProgress, true),
+            (ReportStatus::Responded, true),
+            (ReportStatus::Closed, true),
+        ] {
+            report.status = status;
+            assert_eq!(
+                PublicReport::of(&report).unwrap().is_published(),
+                published,
+                "{status:?}"
+            );
+        }
     }
 }

@@ -391,6 +391,18 @@ pub fn redact(
     if let Some(d) = description {
         next.description = required(d, "Isi laporan")?.to_string();
     }
+    // Triage's copies of the text (cleaned whitespace, the personal data it found)
+    // would keep what was just redacted: they go with it.
+    if let Some(triage) = next.triage.as_mut() {
+        if title.is_some() {
+            triage.normalised_title = None;
+            triage.pii.retain(|f| f.field != "title");
+        }
+        if description.is_some() {
+            triage.normalised_description = None;
+            triage.pii.retain(|f| f.field != "description");
+        }
+    }
     Ok(Change {
         report: next,
         event,
@@ -1169,8 +1181,16 @@ pub(crate) mod tests {
         let m = mark_duplicate(&pending(), &other, &admin(), at(1)).unwrap();
         assert_eq!(m.report.duplicate_of, Some(other.to_string()));
         assert!(mark_duplicate(&pending(), &pending().id, &admin(), at(1)).is_err());
+        // Triage kept a cleaned copy of the description and where the number was.
+        let mut triaged = pending();
+        triaged.triage = Some(crate::domain::triage::TriageResult {
+            normalised_title: Some("Jalan berlubang".into()),
+            normalised_description: Some("Lubang besar, hubungi 0812 3456 7890".into()),
+            pii: crate::domain::pii::find_pii("description", "hubungi 0812 3456 7890"),
+            ..Default::default()
+        });
         let r = redact(
-            &pending(),
+            &triaged,
             None,
             Some("Lubang besar, hubungi [disembunyikan]"),
             &admin(),
@@ -1181,6 +1201,13 @@ pub(crate) mod tests {
             (r.report.status, r.report.version),
             (ReportStatus::PendingVerification, 3)
         );
+        let copy = r.report.triage.unwrap();
+        assert_eq!(
+            copy.normalised_description, None,
+            "the copy went with the text"
+        );
+        assert!(copy.pii.is_empty());
+        assert_eq!(copy.normalised_title.as_deref(), Some("Jalan berlubang"));
         assert!(redact(&pending(), None, None, &admin(), at(1)).is_err());
         // Nothing can be done to an archived report.
         assert!(dispatch(&a.report, &["dlh".into()], None, &admin(), at(2), &p).is_err());

@@ -254,9 +254,8 @@ async fn injection_strings_are_stored_verbatim_and_returned_escaped() {
     body["title"] = json!(title);
     body["description"] = json!(description);
     body["location"]["address"] = json!(address);
-    let created = call("POST", &format!("{base}/reports"), None, None, Some(body)).await;
-    assert_eq!(created.status, 201, "{}", created.json);
-    let id = created.json["tracking_id"].as_str().unwrap().to_string();
+    // Published (verified by an admin), so the public reads the text.
+    let (id, _) = crate::staff_access::published(&running, body).await;
 
     let shown = sigap_tests::http("GET", &format!("{base}/reports/{id}"), &[], None).await;
     assert_eq!(shown.status, 200);
@@ -369,9 +368,7 @@ async fn long_texts_and_polar_coordinates_get_clear_answers() {
     let mut body = valid_body();
     let full = "ḁ".repeat(4000);
     body["description"] = json!(full);
-    let created = call("POST", &format!("{base}/reports"), None, None, Some(body)).await;
-    assert_eq!(created.status, 201, "{}", created.json);
-    let id = created.json["tracking_id"].as_str().unwrap();
+    let (id, _) = crate::staff_access::published(&running, body).await;
     let shown = call("GET", &format!("{base}/reports/{id}"), None, None, None).await;
     assert_eq!(shown.json["description"], full);
     assert_eq!(

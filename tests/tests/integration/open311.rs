@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 use sigap::runtime::clock::ManualClock;
 use sigap_tests::{HttpReply, TestStack, api_request, reply, stack, staff_request};
 
-use crate::web_intake::{app_with, backoffice_app, friday_morning, submit_and_triage, valid_body};
+use crate::web_intake::{
+    app_with, backoffice_app, friday_morning, publish, submit_and_triage, valid_body, verify_app,
+};
 
 const FORM: (&str, &str) = ("content-type", "application/x-www-form-urlencoded");
 
@@ -282,6 +284,16 @@ async fn a_posted_request_round_trips_and_keys_are_checked() {
     // It entered the same workflow: queued for triage like a web report.
     let queued = sigap_tests::drain(&t.clients, &t.intake_url).await;
     assert_eq!(queued.len(), 1);
+    // Until an admin verified it, a request shows its status and dates only.
+    let unverified = get(&web, &format!("/open311/v2/requests/{id}.json")).await;
+    assert_eq!(unverified.json[0]["status"], "open");
+    assert_eq!(unverified.json[0]["description"], Value::Null);
+    assert_eq!(unverified.json[0]["lat"], Value::Null);
+    let tracking = sigap::domain::tracking_id::TrackingId::parse(&id).unwrap();
+    verify::triage(&verify_app(&t, clock.clone()), &tracking)
+        .await
+        .unwrap();
+    publish(&t, clock.clone(), &id).await;
 
     let got = get(&web, &format!("/open311/v2/requests/{id}.json")).await;
     assert_eq!(got.status, 200, "{}", got.body);
@@ -471,6 +483,13 @@ async fn request_lists_filter_page_and_never_show_confidential_reports() {
     secret["title"] = json!("Pungli di kantor kelurahan");
     let secret = submit_and_triage(&t, clock.clone(), secret).await;
     clock.advance(SignedDuration::from_secs(60));
+    // One more, not yet verified: no list shows it.
+    let mut waiting = valid_body();
+    waiting["title"] = json!("Trotoar amblas dekat halte");
+    let unverified = submit_and_triage(&t, clock.clone(), waiting).await;
+    for id in [&road, &lamp, &secret] {
+        publish(&t, clock.clone(), id).await;
+    }
 
     let ids = |got: &Got| -> Vec<String> {
         got.json
@@ -486,6 +505,10 @@ async fn request_lists_filter_page_and_never_show_confidential_reports() {
         ids(&all),
         vec![lamp.clone(), road.clone()],
         "newest first, confidential never"
+    );
+    assert!(
+        !ids(&all).contains(&unverified),
+        "unverified, so not listed"
     );
     assert!(
         all.json[0].get("notes").is_none(),

@@ -17,7 +17,7 @@ use crate::workflow_e2e::call;
 
 /// Submits a report and waits until it is triaged: drives the intake queue itself
 /// (when devstack runs without background pollers) and reads the stored status.
-async fn triaged(running: &devstack::Running, body: Value) -> (String, String) {
+pub(crate) async fn triaged(running: &devstack::Running, body: Value) -> (String, String) {
     let created = call(
         "POST",
         &format!("{}/reports", running.base_url),
@@ -55,6 +55,28 @@ async fn triaged(running: &devstack::Running, body: Value) -> (String, String) {
         id,
         created.json["reporter_token"].as_str().unwrap().to_string(),
     )
+}
+
+/// Submits a report, triages it and has an admin dispatch it to `dsdabm`: verified,
+/// so its text is public.
+pub(crate) async fn published(running: &devstack::Running, body: Value) -> (String, String) {
+    let (id, token) = triaged(running, body).await;
+    dispatch_to_dsdabm(running, &id).await;
+    (id, token)
+}
+
+/// An admin dispatches report `id` to `dsdabm`.
+async fn dispatch_to_dsdabm(running: &devstack::Running, id: &str) {
+    let admin = running.token("admin-dispatch", &["admin"]);
+    let dispatched = call(
+        "POST",
+        &format!("{}/staff/reports/{id}/dispatch", running.base_url),
+        Some(&admin),
+        None,
+        Some(json!({"agencies": ["dsdabm"]})),
+    )
+    .await;
+    assert_eq!(dispatched.status, 200, "{}", dispatched.json);
 }
 
 /// What a matrix row sends.
@@ -157,15 +179,7 @@ async fn what_the_rows_act_on(running: &devstack::Running) -> ActedOn {
     .await;
     let admin = running.token("admin-1", &["admin"]);
     for report in [&id, &other_id] {
-        let dispatched = call(
-            "POST",
-            &format!("{base}/staff/reports/{report}/dispatch"),
-            Some(&admin),
-            None,
-            Some(json!({"agencies": ["dsdabm"]})),
-        )
-        .await;
-        assert_eq!(dispatched.status, 200, "{}", dispatched.json);
+        dispatch_to_dsdabm(running, report).await;
     }
     let operator = running.token("op-1", &["operator"]);
     // An incident from a 112 call, an enrolled device, two Open311 keys (one to use,
@@ -1076,5 +1090,139 @@ async fn every_route_refuses_missing_forged_expired_and_wrongly_signed_callers()
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(checked >= 28, "{checked} routes checked");
+    running.shutdown();
+}
+
+/// Finding 10 of issue 18: a report's text is public only after an admin verified
+/// it, masked on every public surface (phones, landlines, e-mail addresses, NIKs
+/// with separators), without the reporter's conversation with the admin; messages
+/// to agencies are masked too, and a redaction takes triage's copy with it.
+#[tokio::test]
+async fn public_text_is_published_on_verification_masked_everywhere_and_redacted_whole() {
+    let running = devstack(
+        "public-text",
+        Arc::new(SystemClock),
+        Arc::new(OsRandom),
+        true,
+    )
+    .await;
+    let base = running.base_url.clone();
+    let admin = running.token("admin-1", &["admin"]);
+    let clients = sigap_tests::clients().await;
+    let to_staff =
+        sigap_tests::subscriber(&clients, &running.stack.topics["StaffTopic"], None).await;
+    let personal = [
+        "0812 1111 2222",
+        "(022) 7654321",
+        "warga.dago@contoh.id",
+        "3273 0125 0890 0001",
+    ];
+    let mut body = valid_body();
+    body["anonymous"] = json!(false);
+    body["title"] = json!("Jalan rusak, hubungi 0812 1111 2222");
+    body["description"] = json!(
+        "Lubang besar di depan sekolah. Telepon (022) 7654321 atau warga.dago@contoh.id, NIK 3273 0125 0890 0001."
+    );
+    let (id, token) = triaged(&running, body).await;
+    let public = |path: String| async move { call("GET", &path, None, None, None).await };
+    let leaks = |text: &str| -> Vec<&str> {
+        personal
+            .iter()
+            .copied()
+            .filter(|p| text.contains(p))
+            .collect()
+    };
+    // Before verification: status and deadline only, on the page and in Open311.
+    let page = public(format!("{base}/reports/{id}")).await;
+    assert_eq!(page.json["status"], "pending_verification");
+    assert!(page.json.get("title").is_none() && page.json.get("description").is_none());
+    let open311 = public(format!("{base}/open311/v2/requests/{id}.json")).await;
+    assert_eq!(open311.json[0]["description"], Value::Null);
+    let listed = public(format!("{base}/open311/v2/requests.json")).await;
+    assert!(
+        !listed.json.to_string().contains(&id),
+        "listed before verification"
+    );
+    // The admin asks, the reporter answers: a conversation, not public text.
+    let asked = call(
+        "POST",
+        &format!("{base}/staff/reports/{id}/request-info"),
+        Some(&admin),
+        None,
+        Some(json!({"question": "Rumah Bapak nomor berapa?"})),
+    )
+    .await;
+    assert_eq!(asked.status, 200, "{}", asked.json);
+    let answered = call(
+        "POST",
+        &format!("{base}/reports/{id}/info"),
+        None,
+        Some(&token),
+        Some(json!({"text": "Rumah saya nomor 17, Gang Mawar"})),
+    )
+    .await;
+    assert_eq!(answered.status, 200, "{}", answered.json);
+    dispatch_to_dsdabm(&running, &id).await;
+    // Published: the text is there, every piece of personal data masked.
+    let surfaces = [
+        public(format!("{base}/reports/{id}"))
+            .await
+            .json
+            .to_string(),
+        public(format!("{base}/open311/v2/requests/{id}.json"))
+            .await
+            .json
+            .to_string(),
+        public(format!("{base}/open311/v2/requests.json?extensions=true"))
+            .await
+            .json
+            .to_string(),
+    ];
+    for text in &surfaces {
+        assert!(text.contains("Lubang besar di depan sekolah"), "{text}");
+        assert!(leaks(text).is_empty(), "{:?} in {text}", leaks(text));
+        for conversation in ["Rumah Bapak nomor berapa?", "Gang Mawar"] {
+            assert!(!text.contains(conversation), "{conversation} in {text}");
+        }
+    }
+    // What the agency is sent is masked as well. The capture works: it names the report.
+    let mut sent = String::new();
+    let started = Instant::now();
+    while !sent.contains(&id) {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no agency notice in {sent}"
+        );
+        sent.extend(sigap_tests::take_messages(&clients, &to_staff).await);
+    }
+    assert!(
+        leaks(&sent).is_empty(),
+        "{:?} sent to staff: {sent}",
+        leaks(&sent)
+    );
+    // A redaction leaves no copy behind, triage's included.
+    let redacted = call(
+        "POST",
+        &format!("{base}/staff/reports/{id}/redact"),
+        Some(&admin),
+        None,
+        Some(json!({
+            "title": "Jalan rusak",
+            "description": "Lubang besar di depan sekolah."
+        })),
+    )
+    .await;
+    assert_eq!(redacted.status, 200, "{}", redacted.json);
+    let staff_view = redacted.json.to_string();
+    assert!(
+        leaks(&staff_view).is_empty(),
+        "{:?} left after redaction: {staff_view}",
+        leaks(&staff_view)
+    );
+    println!(
+        "privacy: {} pieces of personal data absent from {} public surfaces, the agency's notice and the redacted file",
+        personal.len(),
+        surfaces.len()
+    );
     running.shutdown();
 }

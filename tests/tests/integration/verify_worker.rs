@@ -208,7 +208,8 @@ async fn triage_records_suggestions_and_puts_emergencies_first() {
     assert_eq!(order.len(), 3);
     assert_eq!(order[0], ids[2]);
 
-    // Triage is for staff: none of it appears in the public view.
+    // Triage is for staff: none of it appears in the public view, once published.
+    crate::web_intake::publish(&t, clock.clone(), &ids[0]).await;
     let public = reply(
         web_intake::handle(
             &web,

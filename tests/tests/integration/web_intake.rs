@@ -87,6 +87,26 @@ pub async fn submit_and_triage(t: &TestStack, clock: Arc<ManualClock>, body: Val
     id
 }
 
+/// An admin dispatches report `id` to `dsdabm`: verified, so its text is public.
+pub async fn publish(t: &TestStack, clock: Arc<ManualClock>, id: &str) {
+    let body = json!({ "agencies": ["dsdabm"] }).to_string();
+    let dispatched = reply(
+        backoffice::handle(
+            &backoffice_app(t, clock),
+            sigap_tests::staff_request(
+                "POST",
+                &format!("/staff/reports/{id}/dispatch"),
+                "admin-publish",
+                &["admin"],
+                Some(&body),
+            ),
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(dispatched.status, 200, "{}", dispatched.json);
+}
+
 /// A GET on web-intake.
 pub async fn get(app: &WebIntake, path: &str) -> sigap_tests::HttpReply {
     reply(
@@ -138,15 +158,18 @@ async fn a_valid_report_is_accepted_with_its_deadline_and_enqueued() {
     assert_eq!(r.json["reporter_token"].as_str().unwrap().len(), 32);
     assert_eq!(visible_messages(&t.clients, &t.intake_url).await, 1);
 
+    // Not verified yet: the public sees the status and the deadline, no text.
     let shown = get(&app, &format!("/reports/{id}")).await;
     assert_eq!(shown.status, 200);
     assert_eq!(shown.json["status"], "received");
-    assert_eq!(shown.json["timeline"].as_array().unwrap().len(), 1);
+    assert_eq!(shown.json["timeline"].as_array().unwrap().len(), 0);
     assert_eq!(
         shown.json["deadline"]["due_at"],
         "2026-11-24T23:59:59+07:00"
     );
-    assert_eq!(shown.json["location"]["kecamatan"]["code"], "32.73.02");
+    for hidden in ["title", "description", "location", "category"] {
+        assert!(shown.json.get(hidden).is_none(), "{hidden}: {}", shown.json);
+    }
     // No reporter identity on the public view, ever.
     let text = shown.json.to_string();
     for secret in [
