@@ -3,14 +3,17 @@
 //! `GET` only shows a form (SMS apps and chat previews fetch links on their own, and
 //! a preview must never take an incident); `POST` from its button acknowledges. The
 //! token is an HMAC of the incident and tier, so it proves the page was received;
-//! the link does anything only while the incident waits for an owner. The responder
-//! may type their unit; otherwise the owner is recorded as the tier's link.
+//! the link does anything only while the incident waits for an owner. The owner is
+//! recorded as the tier's link (`tautan-t<tier>`): the link cannot tell who tapped,
+//! so a unit the responder types goes on the timeline as what they said, never as
+//! the owner (any unit, or an operator, may then resolve it).
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use sigap::adapters::table::StoreError;
 use sigap::domain::incident::{IncidentAction, IncidentState, parse_incident_code};
 use sigap::domain::signature::constant_time_eq;
+use sigap::domain::staff::LINK_OWNER_PREFIX;
 use sigap::http::{ApiError, text_response};
 use sigap::service::paging::ack_token;
 use sigap::service::retry_on_conflict;
@@ -70,7 +73,11 @@ pub async fn acknowledge(
                 && u.len() <= 64
                 && u.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
         });
-    let unit = typed.unwrap_or_else(|| format!("tautan-t{tier}"));
+    let unit = format!("{LINK_OWNER_PREFIX}{tier}");
+    let via = match &typed {
+        Some(said) => format!("lewat tautan tier {tier}; menyebut unit: {said}"),
+        None => format!("lewat tautan tier {tier}"),
+    };
     let now = app.clock.now();
     retry_on_conflict(|| async {
         let current = app
@@ -88,7 +95,7 @@ pub async fn acknowledge(
         }
         let taking = IncidentAction::Acknowledge {
             unit: unit.clone(),
-            via: format!("lewat tautan tier {tier}"),
+            via: via.clone(),
         };
         let change = taking
             .decide(&current, &format!("responder:{unit}"), now, new_token(app)?)
@@ -101,7 +108,7 @@ pub async fn acknowledge(
                 Ok(html(
                     StatusCode::OK,
                     &format!(
-                        "<h1>{code}</h1><p>Tercatat: Anda ({unit}) menangani kejadian ini.</p>"
+                        "<h1>{code}</h1><p>Tercatat: Anda menangani kejadian ini (lewat tautan tier {tier}).</p>"
                     ),
                 ))
             }

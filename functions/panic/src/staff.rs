@@ -26,7 +26,7 @@ use sigap::domain::incident::{
     OperatorUpdate, Outcome, Source, TimelineEntry, incident_code, parse_incident_code, sector_for,
 };
 use sigap::domain::location::Coordinates;
-use sigap::domain::staff::{Role, Staff, may_read_incidents, sees_caller};
+use sigap::domain::staff::{Role, Staff, may_close_incident, may_read_incidents, sees_caller};
 use sigap::http::{ApiError, json_bytes, json_response, parse_json, staff_caller};
 use sigap::runtime::ids::sha256_hex;
 use sigap::service::retry_on_conflict;
@@ -408,6 +408,16 @@ async fn act(
     };
     retry_on_conflict(|| async {
         let current = load(app, id).await?;
+        let closing = matches!(
+            command,
+            IncidentAction::Resolve { .. } | IncidentAction::Note(_)
+        );
+        if closing && !may_close_incident(staff, current.owner.as_deref()) {
+            return Err(forbidden(
+                "owned_by_another_unit",
+                "Kejadian ini ditangani unit lain; hanya unit itu atau operator 112 yang dapat menutupnya.",
+            ));
+        }
         let Some(change) = command
             .decide(&current, &actor, now, new_token(app)?)
             .map_err(refused)?

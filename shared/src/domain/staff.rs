@@ -197,6 +197,23 @@ pub fn may_read_incidents(staff: &Staff) -> bool {
     staff.is_operator() || staff.unit().is_some() || staff.is_admin() || staff.is_supervisor()
 }
 
+/// How an incident taken through a page's link is owned: `tautan-t<tier>`. Whoever
+/// tapped is not known (the link proves the page was received, not by whom).
+pub const LINK_OWNER_PREFIX: &str = "tautan-t";
+
+/// Whether `staff` may resolve an incident owned by `owner`, or add notes to it: an
+/// operator always (the command centre); a responder for an incident nobody owns
+/// yet, one their own unit owns, or one taken through a link. Another unit's
+/// incident is that unit's: an `unfounded` from a stranger would lower the device's
+/// trust.
+pub fn may_close_incident(staff: &Staff, owner: Option<&str>) -> bool {
+    staff.is_operator()
+        || staff.unit().is_some_and(|unit| match owner {
+            None => true,
+            Some(owner) => owner == unit || owner.starts_with(LINK_OWNER_PREFIX),
+        })
+}
+
 /// Whether `staff` sees a 112 caller's number (to call back): operators and admins.
 pub fn sees_caller(staff: &Staff) -> bool {
     staff.is_operator() || staff.is_admin()
@@ -294,6 +311,26 @@ mod tests {
         assert_eq!(overseen.duplicates, vec![link("BDG-2", "nearby")]);
         for groups in ["[agency:dlh]", "[operator]", "[responder:polsek]"] {
             assert_eq!(triage_for(&staff(groups), &triage), None, "{groups}");
+        }
+    }
+
+    #[test]
+    fn a_responder_closes_only_what_their_unit_or_nobody_owns() {
+        let polsek = staff("[responder:polsek-coblong]");
+        for (owner, may) in [
+            (None, true),
+            (Some("polsek-coblong"), true),
+            (Some("tautan-t1"), true),
+            (Some("damkar-kota"), false),
+        ] {
+            assert_eq!(may_close_incident(&polsek, owner), may, "{owner:?}");
+        }
+        assert!(may_close_incident(
+            &staff("[operator]"),
+            Some("damkar-kota")
+        ));
+        for groups in ["[admin]", "[supervisor]", "[agency:dlh]"] {
+            assert!(!may_close_incident(&staff(groups), None), "{groups}");
         }
     }
 

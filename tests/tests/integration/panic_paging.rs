@@ -1096,12 +1096,18 @@ async fn a_responder_takes_an_incident_by_the_signed_link_in_the_page() {
         .await
         .unwrap();
     assert_eq!(taken.status(), 200);
+    // The link cannot tell who tapped: the owner is the tier's link, and the unit
+    // typed is on the timeline as what was said.
     let shown = staff_incident(&app, &id).await;
     assert_eq!(shown["state"], "acknowledged");
-    assert_eq!(shown["owner"], "ambulans-kota");
+    assert_eq!(shown["owner"], "tautan-t0");
+    assert!(
+        shown.to_string().contains("menyebut unit: ambulans-kota"),
+        "{shown}"
+    );
     let down = drain(&t.clients, &tier0).await;
     assert_eq!(down.len(), 1);
-    assert!(down[0].contains("sudah ditangani ambulans-kota"));
+    assert!(down[0].contains("sudah ditangani tautan-t0"), "{}", down[0]);
     let again = panic::handle(&app, form("POST", &link, None))
         .await
         .unwrap();

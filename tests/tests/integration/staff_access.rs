@@ -1226,3 +1226,68 @@ async fn public_text_is_published_on_verification_masked_everywhere_and_redacted
     );
     running.shutdown();
 }
+
+/// Finding 15 of issue 18, the matrix's responder rows across units: a unit closes
+/// (resolves, notes) only an incident nobody owns, its own, or one taken through a
+/// link; another unit's is 403 and changes nothing; operators close any.
+#[tokio::test]
+async fn a_responder_may_not_close_another_units_incident() {
+    let running = devstack("units", Arc::new(SystemClock), Arc::new(OsRandom), false).await;
+    let base = running.base_url.clone();
+    let operator = running.token("op-1", &["operator"]);
+    let polsek = running.token("r-1", &["responder:polsek-coblong"]);
+    let damkar = running.token("r-2", &["responder:damkar-kota"]);
+    let open = || async {
+        let opened = call(
+            "POST",
+            &format!("{base}/staff/incidents"),
+            Some(&operator),
+            None,
+            Some(json!({"kind": "fire", "location_text": "Jl. Dago"})),
+        )
+        .await;
+        assert_eq!(opened.status, 201, "{}", opened.json);
+        opened.json["id"].as_str().unwrap().to_string()
+    };
+    let act = |token: String, id: String, action: &'static str, body: Value| {
+        let url = format!("{base}/staff/incidents/{id}/{action}");
+        async move { call("POST", &url, Some(&token), None, Some(body)).await }
+    };
+    let owned = open().await;
+    let taken = act(polsek.clone(), owned.clone(), "ack", json!({})).await;
+    assert_eq!(taken.status, 200, "{}", taken.json);
+    let mut statuses = Vec::new();
+    for (token, action, body) in [
+        (&damkar, "resolve", json!({"outcome": "unfounded"})),
+        (&damkar, "note", json!({"note": "bukan kebakaran"})),
+        (&operator, "note", json!({"note": "pemadam diminta siaga"})),
+        (&polsek, "resolve", json!({"outcome": "founded"})),
+    ] {
+        let got = act(token.clone(), owned.clone(), action, body).await;
+        if statuses.is_empty() {
+            assert_eq!(got.json["error"]["code"], "owned_by_another_unit");
+        }
+        statuses.push(got.status);
+    }
+    assert_eq!(statuses, [403, 403, 200, 200]);
+    let shown = call(
+        "GET",
+        &format!("{base}/staff/incidents/{owned}"),
+        Some(&operator),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(shown.json["outcome"], "founded", "{}", shown.json);
+    // An incident nobody has taken yet may be closed by the unit that got there.
+    let unowned = open().await;
+    let closed = act(
+        damkar.clone(),
+        unowned,
+        "resolve",
+        json!({"outcome": "minor"}),
+    )
+    .await;
+    assert_eq!(closed.status, 200, "{}", closed.json);
+    running.shutdown();
+}
