@@ -324,13 +324,28 @@ fn no_iam_statement_uses_a_wildcard_where_a_resource_can_be_named() {
                             actions.iter().all(|a| !a.contains('*')),
                             "{id}: wildcard action in {actions:?}"
                         );
+                        // SMS to phone numbers: every publish but to a topic, so no
+                        // role can publish to a topic (the panic topic) it is not given.
+                        if let Some(not) = statement.get("NotResource") {
+                            assert_eq!(
+                                actions,
+                                ["sns:Publish"],
+                                "{id}: NotResource on {actions:?}"
+                            );
+                            assert!(
+                                ["PanicRole", "NotifyRole"].contains(&id),
+                                "{id} texts phone numbers"
+                            );
+                            assert!(
+                                format!("{not:?}").contains(":sns:*:*:*"),
+                                "{id}: NotResource must be every topic ARN, not {not:?}"
+                            );
+                            continue;
+                        }
                         if strings(&statement["Resource"]) != ["*"] {
                             continue;
                         }
-                        let unscoped = |a: &String| {
-                            a.starts_with("xray:Put")
-                                || (a == "sns:Publish" && ["PanicRole", "NotifyRole"].contains(&id))
-                        };
+                        let unscoped = |a: &String| a.starts_with("xray:Put");
                         assert!(
                             actions.iter().all(unscoped),
                             "{id}: {actions:?} on \"*\" where a resource can be named"
@@ -400,4 +415,68 @@ fn every_queue_has_a_dlq_and_outlasts_its_consumer() {
         }
     }
     assert_eq!(consumed, 3);
+}
+
+/// Finding 5 of issue 18: every route is throttled on its own, the press route and
+/// the webhooks with their own limits, and all of them together stay under the
+/// account's regional limit, so no flood on some routes can spend what a real press
+/// needs.
+#[test]
+fn each_route_has_its_own_throttle_and_together_they_fit_the_account() {
+    /// API Gateway's default account-level limit per region (requests a second).
+    const ACCOUNT_RATE: f64 = 10_000.0;
+    let doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(&template_text()).unwrap();
+    let api = &doc["Resources"]["HttpApi"]["Properties"];
+    let rate = |settings: &serde_yaml_ng::Value| settings["ThrottlingRateLimit"].as_f64().unwrap();
+    let default = rate(&api["DefaultRouteSettings"]);
+    let own = api["RouteSettings"].as_mapping().unwrap();
+    let template = Template::parse(&template_text()).unwrap();
+    let routes: Vec<String> = template
+        .http_routes()
+        .map(|(method, path, _)| format!("{method} {path}"))
+        .collect();
+    for route in own.keys() {
+        let route = route.as_str().unwrap();
+        assert!(routes.iter().any(|r| r == route), "{route} is no route");
+    }
+    let limit_of = |route: &str| own.get(route).map_or(default, rate);
+    let press = limit_of("POST /panic/press");
+    assert!(press > default, "the press route has its own, higher limit");
+    for webhook in ["POST /sms/twilio", "POST /sms/gateway", "POST /social/x"] {
+        assert!(own.contains_key(webhook), "{webhook} has its own limit");
+        assert!(limit_of(webhook) < default, "{webhook}");
+    }
+    let total: f64 = routes.iter().map(|r| limit_of(r)).sum();
+    println!(
+        "throttles: {} routes, {total} requests a second together (press {press}), account limit {ACCOUNT_RATE}",
+        routes.len()
+    );
+    assert!(
+        total <= ACCOUNT_RATE,
+        "{total} over the account's {ACCOUNT_RATE}"
+    );
+}
+
+/// Finding 14 of issue 18: staff sign in with a second factor, and a removed staff
+/// member's tokens stop working within minutes.
+#[test]
+fn staff_sign_in_with_mfa_and_short_lived_tokens() {
+    let doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(&template_text()).unwrap();
+    let pool = &doc["Resources"]["UserPool"]["Properties"];
+    assert_eq!(pool["MfaConfiguration"].as_str(), Some("ON"));
+    let client = &doc["Resources"]["UserPoolClient"]["Properties"];
+    let units = &client["TokenValidityUnits"];
+    let minutes = |value: &str, unit: &str| {
+        let n = client[value].as_f64().unwrap();
+        match units[unit].as_str().unwrap() {
+            "minutes" => n,
+            "hours" => n * 60.0,
+            "days" => n * 1440.0,
+            other => panic!("{other}"),
+        }
+    };
+    assert!(minutes("AccessTokenValidity", "AccessToken") <= 15.0);
+    assert!(minutes("IdTokenValidity", "IdToken") <= 15.0);
+    assert!(minutes("RefreshTokenValidity", "RefreshToken") <= 12.0 * 60.0);
+    assert_eq!(client["EnableTokenRevocation"].as_bool(), Some(true));
 }
