@@ -673,9 +673,9 @@ async fn calls_per_operation(
 }
 
 // The fewest calls the design allows for each operation (docs/performance.md).
-const MINIMUM_WEB_REPORT: &str = "3: claim the key; one transaction (report, contact, triage entry, the key's answer); the intake message";
+const MINIMUM_WEB_REPORT: &str = "4: claim the key; count the address (after the claim, so a replay is never counted); one transaction (report, contact, triage entry, the key's answer); the intake message";
 const MINIMUM_TRIAGE: &str = "5, 4 in a row: the report; reports nearby and the sender's (two keys, at once); one transaction; the receipt message";
-const MINIMUM_NOTIFY: &str = "5, 4 in a row: report and contact (one BatchGetItem) with merged reports at once; claim the delivery; publish; mark it sent";
+const MINIMUM_NOTIFY: &str = "8, 5 in a row: report and contact (one BatchGetItem) with merged reports at once; claim the delivery; the SMS limits' three counts at once; publish; mark it sent";
 const MINIMUM_SMS_REPORT: &str = "4: record the message (gateway retries); screen the sender (one item); one transaction; the intake message";
 const MINIMUM_DISPATCH: &str = "4: the report with its timeline and contact (one Query of its partition); one transaction; the message; clear the outbox";
 const MINIMUM_FOLLOW_UP: &str = "4: as verify + dispatch";
