@@ -6,7 +6,7 @@
 //! `open` while it waits for verification, so there are no tokens to look up
 //! (`tokens/{token}` answers 404).
 
-use lambda_http::http::{Method, StatusCode};
+use lambda_http::http::{HeaderValue, Method, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use sigap::domain::open311::{
     Doc, Format, Note, Open311Error, discovery_doc, errors_doc, request_doc, requests_doc,
@@ -34,16 +34,19 @@ pub(crate) struct Reply {
     pub(crate) status: StatusCode,
     /// The XML root element.
     pub(crate) root: &'static str,
+    /// `Retry-After` in seconds, for a refusal over a limit.
+    pub(crate) retry_after: Option<i64>,
     /// The document.
     pub(crate) doc: Doc,
 }
 
-fn fail(errors: Vec<Open311Error>) -> Reply {
+pub(crate) fn fail(errors: Vec<Open311Error>) -> Reply {
     let status = errors
         .first()
         .and_then(|e| StatusCode::from_u16(e.status).ok())
         .unwrap_or(StatusCode::BAD_REQUEST);
     Reply {
+        retry_after: None,
         status,
         root: "errors",
         doc: errors_doc(&errors),
@@ -58,11 +61,18 @@ fn unavailable(context: &str, err: impl std::fmt::Display) -> Vec<Open311Error> 
 }
 
 fn respond(reply: Reply, format: Format) -> Response<Body> {
-    text_response(
+    let mut response = text_response(
         reply.status,
         format.content_type(),
         reply.doc.render(reply.root, format),
-    )
+    );
+    if let Some(value) = reply
+        .retry_after
+        .and_then(|s| HeaderValue::from_str(&s.to_string()).ok())
+    {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
 }
 
 /// The query string's value of `name` (empty counts as absent).
@@ -108,6 +118,7 @@ pub async fn route(app: &WebIntake, request: &Request, rest: &[&str]) -> Respons
     }
     let reply = match (request.method(), rest.as_slice()) {
         (&Method::GET, ["discovery"]) => Ok(Reply {
+            retry_after: None,
             status: StatusCode::OK,
             root: "discovery",
             doc: discovery_doc(&forwarded_base_url(request), CHANGESET),
@@ -133,6 +144,7 @@ async fn list_services(app: &WebIntake) -> Result<Reply, Vec<Open311Error>> {
         .await
         .map_err(|e| unavailable("loading categories", e))?;
     Ok(Reply {
+        retry_after: None,
         status: StatusCode::OK,
         root: "services",
         doc: services_doc(&services(&categories)),
@@ -152,6 +164,7 @@ async fn definition(app: &WebIntake, code: &str) -> Result<Reply, Vec<Open311Err
         ))]
     })?;
     Ok(Reply {
+        retry_after: None,
         status: StatusCode::OK,
         root: "service_definition",
         doc: service_definition_doc(category),
@@ -218,6 +231,7 @@ async fn one_request(app: &WebIntake, raw: &str) -> Result<Reply, Vec<Open311Err
         .await?
         .ok_or_else(not_found)?;
     Ok(Reply {
+        retry_after: None,
         status: StatusCode::OK,
         root: "service_requests",
         doc: requests_doc(vec![doc]),

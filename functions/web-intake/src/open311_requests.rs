@@ -55,6 +55,7 @@ fn unavailable(context: &str, err: impl std::fmt::Display) -> Vec<Open311Error> 
 
 fn created(id: &str) -> super::open311::Reply {
     super::open311::Reply {
+        retry_after: None,
         status: StatusCode::CREATED,
         root: "service_requests",
         doc: requests_doc(vec![Doc::object([
@@ -143,16 +144,20 @@ pub async fn create(app: &WebIntake, request: &Request) -> Outcome {
             "Permintaan yang sama sedang diproses. Coba lagi dalam beberapa detik.",
         )]),
         Submitted::KeyReused => Err(vec![Open311Error::bad_request(crate::key_reused().message)]),
-        // GeoReport v2 answers only 400, 403 and 404: 403 with the code 429.
-        Submitted::Limited(refusal) => Err(vec![Open311Error {
-            status: 403,
-            code: 429,
-            description: format!(
-                "api_key melewati batas {} laporan per jam. Coba lagi dalam {}.",
-                app.open311_per_hour,
-                refusal.wait_in_words()
-            ),
-        }]),
+        // GeoReport v2 answers only 400, 403 and 404: 403 with the code 429, and
+        // the wait in Retry-After as every limit gives it.
+        Submitted::Limited(refusal) => Ok(super::open311::Reply {
+            retry_after: Some(refusal.retry_after_seconds.max(1)),
+            ..super::open311::fail(vec![Open311Error {
+                status: 403,
+                code: 429,
+                description: format!(
+                    "api_key melewati batas {} laporan per jam. Coba lagi dalam {}.",
+                    app.open311_per_hour,
+                    refusal.wait_in_words()
+                ),
+            }])
+        }),
     }
 }
 
@@ -403,6 +408,7 @@ pub async fn list(app: &WebIntake, request: &Request) -> Outcome {
         }
     }
     Ok(super::open311::Reply {
+        retry_after: None,
         status: StatusCode::OK,
         root: "service_requests",
         doc: requests_doc(docs),

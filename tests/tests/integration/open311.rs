@@ -20,6 +20,7 @@ struct Got {
     status: u16,
     body: String,
     json: Value,
+    retry_after: Option<String>,
 }
 
 async fn get(web: &web_intake::WebIntake, path: &str) -> Got {
@@ -29,6 +30,10 @@ async fn get(web: &web_intake::WebIntake, path: &str) -> Got {
 async fn send(web: &web_intake::WebIntake, request: lambda_http::Request) -> Got {
     let response = web_intake::handle(web, request).await.unwrap();
     let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_string());
     let body = match response.body() {
         lambda_http::Body::Text(t) => t.clone(),
         lambda_http::Body::Binary(b) => String::from_utf8(b.clone()).unwrap(),
@@ -36,7 +41,12 @@ async fn send(web: &web_intake::WebIntake, request: lambda_http::Request) -> Got
         _ => String::new(),
     };
     let json = serde_json::from_str(&body).unwrap_or(Value::Null);
-    Got { status, body, json }
+    Got {
+        status,
+        body,
+        json,
+        retry_after,
+    }
 }
 
 /// The XML root's name and the names of its element children.
@@ -638,6 +648,8 @@ async fn a_key_over_its_hourly_limit_is_refused_with_the_specific_code() {
         assert_eq!(got.status, want, "{}", got.body);
         if want == 403 {
             assert_eq!(got.json[0]["code"], 429);
+            let wait: i64 = got.retry_after.as_deref().unwrap().parse().unwrap();
+            assert!((1..=3600).contains(&wait), "Retry-After {wait}");
         }
     }
 }
