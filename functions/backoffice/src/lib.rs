@@ -43,7 +43,9 @@ use sigap::domain::command::Command;
 use sigap::domain::contact::SenderKey;
 use sigap::domain::deadline::WorkingDays;
 use sigap::domain::location::{Coordinates, Kecamatan};
-use sigap::domain::report::{Assignment, Report, ReportEvent, ReportLocation, TransitionError};
+use sigap::domain::report::{
+    Assignment, Report, ReportAction, ReportEvent, ReportLocation, TransitionError,
+};
 use sigap::domain::signature::KeyError;
 use sigap::domain::sla::deadline_views;
 use sigap::domain::staff::{Role, Staff, may_read, may_see_identity, triage_for};
@@ -238,7 +240,15 @@ fn assignment_view(assignment: &Assignment) -> Value {
     })
 }
 
-fn event_view(event: &ReportEvent) -> Value {
+/// One audit event; `sees_merge_target` false hides which report a merge went into
+/// (see `duplicate_of` in [`report_view`]).
+fn event_view(event: &ReportEvent, sees_merge_target: bool) -> Value {
+    let note = match event.action {
+        Some(ReportAction::MarkDuplicate) if !sees_merge_target => {
+            Some("digabung dengan laporan lain".to_string())
+        }
+        _ => event.reason.clone(),
+    };
     json!({
         "at": local_time(event.at),
         "version": event.version,
@@ -246,7 +256,7 @@ fn event_view(event: &ReportEvent) -> Value {
         "action": event.action,
         "from": event.from,
         "to": event.to,
-        "note": event.reason,
+        "note": note,
         "agency": event.agency,
     })
 }
@@ -270,6 +280,7 @@ async fn report_view(
         json!({ "hidden": true })
     };
     let location = &report.location;
+    let sees_merge_target = may_see_identity(staff, report);
     Ok(json!({
         "tracking_id": report.id,
         "version": report.version,
@@ -292,11 +303,13 @@ async fn report_view(
         "deadline": report.clock.map(|c| json!({"kind": c.kind, "due_at": local_time(c.due_at), "provisional": c.provisional})),
         "deadlines": deadline_views(report, app.clock.now(), &calendar),
         "paused_working_days": report.paused_working_days,
-        "duplicate_of": report.duplicate_of,
+        // Where an anonymous or confidential report was merged could be the same
+        // person's named report: the link is for those who may see who reported.
+        "duplicate_of": report.duplicate_of.as_ref().filter(|_| sees_merge_target),
         "triage": report.triage.as_ref().and_then(|t| triage_for(staff, t)),
         "assignments": report.assignments.iter().map(assignment_view).collect::<Vec<_>>(),
         "reporter": reporter,
-        "timeline": file.timeline.iter().map(event_view).collect::<Vec<_>>(),
+        "timeline": file.timeline.iter().map(|e| event_view(e, sees_merge_target)).collect::<Vec<_>>(),
         "timeline_earlier": file.earlier,
     }))
 }

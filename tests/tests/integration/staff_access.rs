@@ -1291,3 +1291,47 @@ async fn a_responder_may_not_close_another_units_incident() {
     assert_eq!(closed.status, 200, "{}", closed.json);
     running.shutdown();
 }
+
+/// Finding 3's other path: an admin merges an anonymous report into the same
+/// person's named one; the merge link is the admin's alone to see, like triage's.
+#[tokio::test]
+async fn a_merged_anonymous_report_does_not_point_supervisors_to_its_named_twin() {
+    let running = devstack("merged", Arc::new(SystemClock), Arc::new(OsRandom), false).await;
+    let base = running.base_url.clone();
+    let admin = running.token("admin-1", &["admin"]);
+    let supervisor = running.token("sup-1", &["supervisor"]);
+    let phone = unique_phone();
+    let mut named = valid_body();
+    named["anonymous"] = json!(false);
+    named["contact"] = json!({"name": "Pelapor Bernama", "phone": phone});
+    let (named_id, _) = triaged(&running, named).await;
+    let mut hidden = valid_body();
+    hidden["title"] = json!("Lubang yang sama, dilaporkan lagi");
+    hidden["contact"] = json!({"phone": phone});
+    let (hidden_id, _) = triaged(&running, hidden).await;
+    let merged = call(
+        "POST",
+        &format!("{base}/staff/reports/{hidden_id}/merge"),
+        Some(&admin),
+        None,
+        Some(json!({"into": named_id})),
+    )
+    .await;
+    assert_eq!(merged.status, 200, "{}", merged.json);
+    assert_eq!(merged.json["duplicate_of"], named_id.as_str());
+    let seen = call(
+        "GET",
+        &format!("{base}/staff/reports/{hidden_id}"),
+        Some(&supervisor),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(seen.status, 200, "{}", seen.json);
+    assert!(
+        !seen.json.to_string().contains(&named_id),
+        "the supervisor is pointed to {named_id}: {}",
+        seen.json
+    );
+    running.shutdown();
+}
