@@ -37,7 +37,6 @@ use sigap::domain::notification::SUPERVISORS;
 use sigap::domain::notification::{
     EMERGENCY_SMS, NotificationKind, NotifyJob, NotifyMessage, citizen_sms, staff_text,
 };
-use sigap::domain::pii::mask_pii;
 use sigap::domain::signature::KeyError;
 use sigap::domain::tracking_id::TrackingId;
 use sigap::runtime::aws::AwsClients;
@@ -321,14 +320,12 @@ pub async fn deliver(app: &Notify, event: &NotifyMessage) -> Result<Delivered, N
         } else {
             (&app.staff, audience.as_str())
         };
-        // Staff messages leave Sigap (e-mail, SMS): the title and the note go masked,
-        // as the public reads them; the console shows the originals.
         let outcome = match staff_text(
             event.kind,
             id.as_str(),
-            &mask_pii(&report.title),
+            &report.title,
             due,
-            event.note.as_deref().map(mask_pii).as_deref(),
+            event.note.as_deref(),
         ) {
             Some(text) => {
                 let recipient = format!("staff:{audience}");

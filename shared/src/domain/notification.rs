@@ -9,6 +9,7 @@ use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use super::gsm7::{SMS_LIMIT, gsm7_len, to_gsm7, truncate_gsm7};
+use super::pii::mask_pii;
 
 /// The staff audience of SLA alerts: published to the `sla-alerts` topic.
 pub const SUPERVISORS: &str = "supervisor";
@@ -190,7 +191,9 @@ pub fn citizen_sms(
 pub const EMERGENCY_SMS: &str = "Jika ini darurat, segera telepon 112.";
 
 /// What staff are told through the staff and SLA topics (one line; the staff app
-/// has the rest). SLA messages say what the sweep recorded (`note`).
+/// has the rest). SLA messages say what the sweep recorded (`note`). The message
+/// leaves Sigap (e-mail, SMS), so the title and the note go masked as the public
+/// reads them; the staff console shows the originals.
 pub fn staff_text(
     kind: NotificationKind,
     report_id: &str,
@@ -214,12 +217,12 @@ pub fn staff_text(
         (
             NotificationKind::Reminder | NotificationKind::Breached | NotificationKind::Escalated,
             Some(note),
-        ) => note,
+        ) => &mask_pii(note),
         _ => return None,
     };
     Some(format!(
         "[Sigap] {report_id}: {what}: \"{}\".{due}",
-        truncate_gsm7(title, 80)
+        truncate_gsm7(&mask_pii(title), 80)
     ))
 }
 
@@ -367,6 +370,20 @@ mod tests {
             staff_text(NotificationKind::Closed, "BDG-K7M2QXZ", "x", None, None),
             None
         );
+        // What leaves Sigap is masked: a number in the title or the note is not sent.
+        let masked = staff_text(
+            NotificationKind::Escalated,
+            "BDG-K7M2QXZ",
+            "Jalan rusak, hubungi 0812 1111 2222",
+            None,
+            Some("eskalasi; pelapor (022) 7654321"),
+        )
+        .unwrap();
+        assert!(
+            !masked.contains("1111") && !masked.contains("7654321"),
+            "{masked}"
+        );
+        assert!(masked.contains("[disembunyikan]"), "{masked}");
         let breach = staff_text(
             NotificationKind::Breached,
             "BDG-K7M2QXZ",
