@@ -20,7 +20,7 @@ use sigap::domain::incident::{
     self, Fix, Happened, Incident, IncidentAction, IncidentKind, Opening, PinKind, SYSTEM, Source,
     TimelineEntry, incident_code, sector_for,
 };
-use sigap::domain::limits::{Limit, Window};
+use sigap::domain::limits::Window;
 use sigap::domain::location::Coordinates;
 use sigap::domain::signature::{HmacKey, constant_time_eq};
 use sigap::domain::signature::{Window as SignedWindow, verify_device};
@@ -120,7 +120,7 @@ pub async fn register(app: &Panic, request: &Request) -> Result<Response<Body>, 
         .count(&format!("otp:{phone_hash}"), Window::Hour, now)
         .await
         .map_err(|e| ApiError::unavailable_because("counting code requests", e))?;
-    if let Some(refusal) = Limit::per_hour(app.config.codes_per_hour).check(count, now) {
+    if let Some(refusal) = app.config.codes_per_number.check(count, now) {
         return Err(ApiError::too_many(
             "too_many_codes",
             format!(

@@ -66,7 +66,7 @@ pub struct Config {
     /// How old a signed device request may be, in seconds.
     pub replay_window_seconds: i64,
     /// One-time codes one number may request per hour.
-    pub codes_per_hour: u64,
+    pub codes_per_number: Limit,
     /// Device registrations one client address may start per hour.
     pub registrations_per_client: Limit,
     /// The SMS limits one-time codes are sent within.
@@ -92,7 +92,7 @@ impl Config {
             device_key: settings.required("DEVICE_KEY")?.into(),
             sender_hash_key: settings.required("SENDER_HASH_KEY")?.into(),
             replay_window_seconds: settings.parsed_or("PANIC_REPLAY_WINDOW_SECONDS", 60)?,
-            codes_per_hour: settings.parsed_or("PANIC_CODES_PER_HOUR", 3)?,
+            codes_per_number: Limit::per_hour(settings.parsed_or("PANIC_CODES_PER_HOUR", 3)?),
             registrations_per_client: Limit::per_hour(
                 settings.parsed_or("DEVICE_REGISTRATIONS_PER_CLIENT_PER_HOUR", 30)?,
             ),

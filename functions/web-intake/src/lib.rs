@@ -72,7 +72,7 @@ pub struct Config {
     /// Secret key for the keyed hash of senders' phone numbers.
     pub sender_hash_key: SecretString,
     /// Open311 requests one API key may post per hour.
-    pub open311_per_hour: u64,
+    pub open311_per_key: Limit,
     /// New reports one client address may make per hour (web and app).
     pub reports_per_client: Limit,
     /// Messages (information, replies, ratings, disputes) a reporter may add to one
@@ -92,7 +92,7 @@ impl Config {
             notify_queue_url: settings.required("NOTIFY_QUEUE_URL")?,
             working_days: WorkingDays::load(settings)?,
             sender_hash_key: settings.required("SENDER_HASH_KEY")?.into(),
-            open311_per_hour: settings.parsed_or("OPEN311_REQUESTS_PER_HOUR", 100)?,
+            open311_per_key: Limit::per_hour(settings.parsed_or("OPEN311_REQUESTS_PER_HOUR", 100)?),
             reports_per_client: Limit::per_hour(
                 settings.parsed_or("REPORTS_PER_CLIENT_PER_HOUR", 120)?,
             ),
@@ -112,7 +112,7 @@ pub struct WebIntake {
     sender_key: SenderKey,
     api_keys: ApiKeyStore,
     rates: RateCounter,
-    open311_per_hour: u64,
+    open311_per_key: Limit,
     reports_per_client: Limit,
     messages_per_report: Limit,
 }
@@ -150,7 +150,7 @@ impl WebIntake {
             sender_key: SenderKey::new(config.sender_hash_key.expose_secret())?,
             api_keys: ApiKeyStore::new(dynamodb.clone(), table),
             rates: RateCounter::new(dynamodb.clone(), table),
-            open311_per_hour: config.open311_per_hour,
+            open311_per_key: config.open311_per_key,
             reports_per_client: config.reports_per_client,
             messages_per_report: config.messages_per_report,
         })
@@ -309,10 +309,7 @@ impl Intake {
     pub(crate) fn limit<'a>(&self, app: &'a WebIntake) -> Option<SubmitterLimit<'a>> {
         let (scope, limit) = match self {
             Intake::Citizen(client) => (format!("reports:{client}"), app.reports_per_client),
-            Intake::Open311(key) => (
-                format!("open311:{key}"),
-                Limit::per_hour(app.open311_per_hour),
-            ),
+            Intake::Open311(key) => (format!("open311:{key}"), app.open311_per_key),
             Intake::Operator(_) => return None,
         };
         Some(SubmitterLimit {

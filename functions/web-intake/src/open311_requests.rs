@@ -153,7 +153,7 @@ pub async fn create(app: &WebIntake, request: &Request) -> Outcome {
                 code: 429,
                 description: format!(
                     "api_key melewati batas {} laporan per jam. Coba lagi dalam {}.",
-                    app.open311_per_hour,
+                    app.open311_per_key.max,
                     refusal.wait_in_words()
                 ),
             }])

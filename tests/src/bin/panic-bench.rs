@@ -33,7 +33,7 @@ async fn main() {
         device_key: DEVICE_KEY.into(),
         sender_hash_key: "bench-sender-key".into(),
         replay_window_seconds: 60,
-        codes_per_hour: 3,
+        codes_per_number: sigap::domain::limits::Limit::per_hour(3),
         incidents_per_hour: 5,
         registrations_per_client: sigap::domain::limits::Limit::per_hour(30),
         sms_limits: sigap::service::texting::SmsLimits {
