@@ -102,7 +102,8 @@ impl TestStack {
             }
         }
         let dependencies = sigap::runtime::function::Dependencies {
-            clients: clients.clone(),
+            // Its DynamoDB calls are judged by its role in the template, as IAM would.
+            clients: function.table_access.guard(clients),
             clock,
             ids: Arc::new(sigap::runtime::ids::OsRandom),
         };

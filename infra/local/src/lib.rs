@@ -7,6 +7,7 @@
 pub mod console;
 pub mod crashes;
 pub mod functions;
+pub mod iam;
 pub mod jwt;
 pub mod panic_tool;
 pub mod provision;
@@ -369,6 +370,11 @@ pub async fn start(options: Options) -> Result<Running, DevstackError> {
     let mut queue_sources = Vec::new();
     let mut schedules = Vec::new();
     for (function, settings) in template.functions.iter().zip(&function_settings) {
+        // Each function's DynamoDB calls are judged by its own role, as IAM would.
+        let runtime = sigap::runtime::function::Dependencies {
+            clients: function.table_access.guard(&runtime.clients),
+            ..runtime.clone()
+        };
         let invoker = functions::build(&function.crate_name, settings, &runtime)?;
         let invoker = match &options.crashes {
             Some(plan) => plan.wrap(invoker),

@@ -129,6 +129,8 @@ pub struct FunctionSpec {
     pub environment: BTreeMap<String, Value>,
     /// Triggers.
     pub events: Vec<EventSpec>,
+    /// What its role allows on the table, enforced on its client ([`crate::iam`]).
+    pub table_access: crate::iam::TableAccess,
 }
 
 /// What devstack takes from the template.
@@ -257,6 +259,13 @@ impl Template {
                 }
             }
         }
+        // The one table every role's statements name.
+        let table = resources
+            .iter()
+            .find(|(_, r)| str_of(r, "Type").as_deref() == Some("AWS::DynamoDB::Table"))
+            .and_then(|(id, _)| id.as_str())
+            .unwrap_or_default()
+            .to_string();
         for (id, resource) in resources {
             let id = id
                 .as_str()
@@ -273,8 +282,9 @@ impl Template {
                         .subscriptions
                         .extend(parse_subscription(id, &props)?);
                 }
-                // Permissions: moto does not enforce IAM, so devstack cannot check them
-                // (a template test checks the roles instead).
+                // Permissions: moto enforces no IAM. The roles' DynamoDB statements are
+                // enforced on each function's client instead (read with the function,
+                // below, by crate::iam); the other services' are checked by template tests.
                 "AWS::SQS::QueuePolicy" | "AWS::IAM::Role" => {}
                 // Logs, alarms and dashboards live in CloudWatch; locally the logs are
                 // the terminal.
@@ -282,12 +292,18 @@ impl Template {
                 }
                 // Routes live on the functions' HttpApi events; the API itself is the server.
                 "AWS::Serverless::HttpApi" => {}
-                "AWS::Serverless::Function" => template.functions.push(parse_function(
-                    id,
-                    &props,
-                    &globals_env,
-                    &template.jwt_authorizers,
-                )?),
+                "AWS::Serverless::Function" => {
+                    let mut function =
+                        parse_function(id, &props, &globals_env, &template.jwt_authorizers)?;
+                    if let Some(role) = get(&props, "Role").and_then(referenced_id)
+                        && let Some(resource) = resources.get(role.as_str())
+                    {
+                        function.table_access =
+                            crate::iam::TableAccess::from_role(id, &role, resource, &table)
+                                .map_err(|e| unsupported(id, "its role", e.to_string()))?;
+                    }
+                    template.functions.push(function);
+                }
                 // Cognito issues staff tokens in AWS; devstack issues its own.
                 "AWS::Cognito::UserPool"
                 | "AWS::Cognito::UserPoolClient"
@@ -459,6 +475,10 @@ fn parse_function(
         crate_name,
         environment,
         events,
+        table_access: crate::iam::TableAccess {
+            function: id.into(),
+            grants: Vec::new(),
+        },
     })
 }
 

@@ -557,3 +557,79 @@ async fn a_reporter_may_add_only_so_many_messages_to_a_report_a_day() {
         long.status
     ));
 }
+
+/// Finding 13: the public web-intake function, holding only what its role in the
+/// template allows, cannot write staff data. devstack enforces each role's DynamoDB
+/// statements on that function's client (moto checks no IAM); this is the client
+/// every web-intake test and devstack use.
+#[tokio::test]
+async fn the_public_role_cannot_write_api_keys_devices_paging_or_the_calendar() {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    let stack = stack("abuse-iam").await;
+    let template = devstack::template::Template::parse(&sigap_tests::template_text()).unwrap();
+    // Named `…:probe`: these denials are meant, and `make test` fails on any other.
+    let role_of = |id: &str| {
+        let function = template
+            .functions
+            .iter()
+            .find(|f| f.logical_id == id)
+            .unwrap();
+        let mut access = function.table_access.clone();
+        access.function = format!("{id}:probe");
+        access.guard(&stack.clients)
+    };
+    let put = |clients: sigap::runtime::aws::AwsClients, pk: &'static str| {
+        let table = stack.table.clone();
+        async move {
+            clients
+                .dynamodb
+                .put_item()
+                .table_name(table)
+                .item("PK", AttributeValue::S(pk.into()))
+                .item("SK", AttributeValue::S("META".into()))
+                .item("written_by", AttributeValue::S("attacker".into()))
+                .send()
+                .await
+        }
+    };
+    let web = role_of("WebIntakeFunction");
+    let staff_data = [
+        "APIKEY#forged",
+        "DEV#forged",
+        "CONFIG#PAGING",
+        "CALENDAR",
+        "CATALOG#AGENCY",
+    ];
+    let mut refused = 0;
+    for pk in staff_data {
+        let error = put(web.clone(), pk).await.expect_err(pk);
+        let text = aws_sdk_dynamodb::error::DisplayErrorContext(&error).to_string();
+        assert!(text.contains("AccessDeniedException"), "{pk}: {text}");
+        refused += 1;
+        let stored = stack
+            .clients
+            .dynamodb
+            .get_item()
+            .table_name(&stack.table)
+            .key("PK", AttributeValue::S(pk.into()))
+            .key("SK", AttributeValue::S("META".into()))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            stored
+                .item()
+                .is_none_or(|item| !item.contains_key("written_by")),
+            "{pk} was written"
+        );
+    }
+    // Its own partitions, and the staff function's, still work.
+    put(web.clone(), "R#BDG-IAMOK1").await.unwrap();
+    put(role_of("BackofficeFunction"), "APIKEY#issued")
+        .await
+        .unwrap();
+    figure(format!(
+        "abuse: web-intake's role writing staff data -> {refused} of {} writes refused, none stored; its own report partition written",
+        staff_data.len()
+    ));
+}

@@ -480,3 +480,80 @@ fn staff_sign_in_with_mfa_and_short_lived_tokens() {
     assert!(minutes("RefreshTokenValidity", "RefreshToken") <= 12.0 * 60.0);
     assert_eq!(client["EnableTokenRevocation"].as_bool(), Some(true));
 }
+
+/// Finding 13: every role reaches the table's items only through the partitions it
+/// names (`dynamodb:LeadingKeys`), reaches indexes only to query them, and never scans;
+/// the public web-intake role cannot write staff data (API keys, devices, paging
+/// configuration, the calendar, the catalog).
+#[test]
+fn every_role_reaches_only_its_own_partitions_of_the_table() {
+    use devstack::iam::{Need, Target};
+    let template = Template::parse(&template_text()).unwrap();
+    for function in &template.functions {
+        let access = &function.table_access;
+        assert!(
+            !access.grants.is_empty(),
+            "{} has no table access",
+            function.logical_id
+        );
+        for grant in &access.grants {
+            assert!(
+                !grant
+                    .actions
+                    .iter()
+                    .any(|a| a.contains("Scan") || a.contains('*')),
+                "{}: {:?} (a scan or a wildcard has no partition to check)",
+                function.logical_id,
+                grant.actions
+            );
+            if grant.targets.contains(&Target::Table) {
+                assert!(
+                    grant
+                        .leading_keys
+                        .as_ref()
+                        .is_some_and(|keys| !keys.is_empty() && keys.iter().all(|k| k != "*")),
+                    "{}: {:?} on the table without a LeadingKeys condition",
+                    function.logical_id,
+                    grant.actions
+                );
+            } else {
+                let query: BTreeSet<String> = ["dynamodb:Query".to_string()].into();
+                assert_eq!(
+                    grant.actions, query,
+                    "{}: an index is only queried",
+                    function.logical_id
+                );
+            }
+        }
+    }
+    let web = template
+        .functions
+        .iter()
+        .find(|f| f.logical_id == "WebIntakeFunction")
+        .unwrap();
+    for key in [
+        "APIKEY#k1",
+        "DEV#d1",
+        "CONFIG#PAGING",
+        "CALENDAR",
+        "CATALOG#AGENCY",
+        "RESP#h",
+        "N#i",
+    ] {
+        for action in [
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:DeleteItem",
+        ] {
+            let need = Need {
+                action,
+                target: Target::Table,
+                keys: vec![key.to_string()],
+            };
+            assert!(
+                !web.table_access.allows(&need),
+                "web-intake may {action} {key}"
+            );
+        }
+    }
+}
