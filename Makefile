@@ -100,6 +100,8 @@ $(VENV_API_FUZZ)/.installed: requirements-schemathesis.txt
 	touch $@
 
 # Unit tests need no server; integration tests start their own moto from .venv.
+# Each function's DynamoDB calls are judged against its role (infra/local/src/iam.rs);
+# target/iam.log lists every distinct access, and any denial fails the run.
 # The last line sums every harness's counts (cargo ends on empty doc-test harnesses).
 # The tests' moto rolls a cancelled transaction back item by item (tests/bench/moto_bench.py):
 # stock moto restores a snapshot of the whole table, which wipes whatever another
@@ -107,10 +109,13 @@ $(VENV_API_FUZZ)/.installed: requirements-schemathesis.txt
 unit-and-integration: venv $(VENV_API_FUZZ)/.installed
 	@mkdir -p target
 	@rm -f target/abuse-figures.txt
-	@MOTO_SERVER=$(CURDIR)/tests/bench/moto-server cargo test --workspace 2>&1 | tee target/test-output.log; status=$${PIPESTATUS[0]}; \
+	@rm -f target/iam.log
+	@SIGAP_IAM_LOG=$(CURDIR)/target/iam.log MOTO_SERVER=$(CURDIR)/tests/bench/moto-server cargo test --workspace 2>&1 | tee target/test-output.log; status=$${PIPESTATUS[0]}; \
 	awk '/^test result:/ { for (i = 2; i <= NF; i++) { if ($$i ~ /^passed;/) p += $$(i-1); if ($$i ~ /^failed;/) f += $$(i-1) } } \
 	     END { printf "tests: %d passed, %d failed\n", p, f }' target/test-output.log; \
 	if [ -f target/abuse-figures.txt ]; then sort target/abuse-figures.txt; fi; \
+	sort -u target/iam.log | awk '/^allowed/ && $$2 !~ /:probe$$/ { a++ } /^denied/ && $$2 !~ /:probe$$/ { print "IAM would deny: " $$0; d++ } \
+	     END { printf "iam: %d distinct accesses allowed by the template roles, %d denied\n", a, d; exit d > 0 }' || status=1; \
 	exit $$status
 
 # Speed, memory, size and scaling figures, printed as tables; never asserted in tests.
