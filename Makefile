@@ -83,9 +83,10 @@ $(VENV_CHECKOV)/.installed: requirements-checkov.txt
 
 template-check: $(VENV_IAC)/.installed $(VENV_CHECKOV)/.installed
 	$(VENV_IAC)/bin/cfn-lint --regions ap-southeast-3 -- infra/template.yaml
+	$(VENV_IAC)/bin/cfn-lint --regions us-east-1 -- infra/edge-waf.yaml
 	SAM_CLI_TELEMETRY=0 $(VENV_IAC)/bin/sam validate --lint -t infra/template.yaml --region ap-southeast-3
 	SAM_CLI_TELEMETRY=0 $(VENV_IAC)/bin/sam validate --config-env prod
-	$(VENV_CHECKOV)/bin/checkov -f infra/template.yaml --framework cloudformation \
+	$(VENV_CHECKOV)/bin/checkov -f infra/template.yaml -f infra/edge-waf.yaml --framework cloudformation \
 		--skip-download --compact --quiet
 
 # The OpenAPI 3.1 document devstack serves at /openapi.json (a test keeps its paths equal

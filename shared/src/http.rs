@@ -302,9 +302,59 @@ pub fn timeline_cursor(request: &Request) -> Result<Option<&str>, ApiError> {
     }
 }
 
-/// The address the request came from, as API Gateway saw it (`requestContext.http.
-/// sourceIp`; never a header the client could write). Empty when there is none.
-pub fn client_address(request: &Request) -> &str {
+/// The header the template's CloudFront distribution (`EdgeDistribution`, in front
+/// of the public API with the WAF) adds to every request it forwards, holding the
+/// edge secret.
+pub const EDGE_HEADER: &str = "x-sigap-edge";
+
+/// The header CloudFront puts the viewer's address in (`ip:port`).
+const VIEWER_ADDRESS_HEADER: &str = "cloudfront-viewer-address";
+
+/// The edge secret, when the API sits behind the CloudFront distribution: only a
+/// request carrying it may say which viewer it forwards.
+#[derive(Debug, Clone)]
+pub struct Edge {
+    secret: secrecy::SecretString,
+}
+
+impl Edge {
+    /// `EDGE_SECRET` (fetched from `EDGE_SECRET_PARAMETER`), if the stack has an edge.
+    pub fn load(settings: &crate::runtime::config::Settings) -> Option<Self> {
+        settings.optional("EDGE_SECRET").map(|secret| Self {
+            secret: secret.into(),
+        })
+    }
+
+    /// Whether `request` came through the distribution.
+    fn forwarded(&self, request: &Request) -> bool {
+        use secrecy::ExposeSecret;
+        request.headers().get(EDGE_HEADER).is_some_and(|given| {
+            crate::domain::signature::constant_time_eq(
+                given.as_bytes(),
+                self.secret.expose_secret().as_bytes(),
+            )
+        })
+    }
+}
+
+/// The address the request came from: the viewer's, from CloudFront's header, when
+/// the request came through the edge; otherwise the one API Gateway saw
+/// (`requestContext.http.sourceIp`), never a header the client could write. A
+/// client calling the API directly is counted by its own address, and a forged
+/// viewer header without the secret is ignored. Empty when there is none.
+pub fn client_address<'r>(request: &'r Request, edge: Option<&Edge>) -> &'r str {
+    if let Some(edge) = edge
+        && edge.forwarded(request)
+        && let Some(viewer) = request
+            .headers()
+            .get(VIEWER_ADDRESS_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit_once(':'))
+            .map(|(address, _port)| address)
+            .filter(|address| !address.is_empty())
+    {
+        return viewer;
+    }
     match request.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(ctx)) => {
             ctx.http.source_ip.as_deref().unwrap_or_default()
@@ -345,6 +395,77 @@ pub fn staff_caller(request: &Request) -> Result<Staff, ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An HTTP API request from `source_ip` with `headers`.
+    fn from_address(source_ip: &str, headers: &[(&str, &str)]) -> Request {
+        let mut event = serde_json::json!({
+            "version": "2.0",
+            "routeKey": "POST /reports",
+            "rawPath": "/reports",
+            "rawQueryString": "",
+            "headers": {},
+            "requestContext": {
+                "accountId": "123456789012", "apiId": "api", "domainName": "api.example",
+                "domainPrefix": "api", "requestId": "r", "routeKey": "POST /reports",
+                "stage": "$default", "time": "01/Dec/2026:00:00:00 +0000",
+                "timeEpoch": 0,
+                "http": {"method": "POST", "path": "/reports", "protocol": "HTTP/1.1",
+                         "sourceIp": source_ip, "userAgent": "test"}
+            },
+            "isBase64Encoded": false
+        });
+        for (name, value) in headers {
+            event["headers"][*name] = serde_json::json!(value);
+        }
+        lambda_http::request::from_str(&event.to_string()).unwrap()
+    }
+
+    #[test]
+    fn the_viewer_address_counts_only_through_the_edge_with_its_secret() {
+        let settings = crate::runtime::config::Settings::from_map(
+            [("EDGE_SECRET".to_string(), "edge-secret".to_string())].into(),
+        );
+        let edge = Edge::load(&settings).unwrap();
+        let through = |viewer: &str| {
+            from_address(
+                "130.176.1.1",
+                &[
+                    (EDGE_HEADER, "edge-secret"),
+                    (VIEWER_ADDRESS_HEADER, viewer),
+                ],
+            )
+        };
+        assert_eq!(
+            client_address(&through("36.68.1.2:50123"), Some(&edge)),
+            "36.68.1.2"
+        );
+        assert_eq!(
+            client_address(&through("2001:db8::7:443"), Some(&edge)),
+            "2001:db8::7"
+        );
+        // Without the edge configured, or without (or with a wrong) secret, the header is
+        // a claim anyone can make: the address API Gateway saw counts.
+        assert_eq!(client_address(&through("36.68.1.2:1"), None), "130.176.1.1");
+        let forged = from_address(
+            "203.0.113.9",
+            &[
+                (EDGE_HEADER, "guess"),
+                (VIEWER_ADDRESS_HEADER, "36.68.1.2:1"),
+            ],
+        );
+        assert_eq!(client_address(&forged, Some(&edge)), "203.0.113.9");
+        let bare = from_address("203.0.113.9", &[(VIEWER_ADDRESS_HEADER, "36.68.1.2:1")]);
+        assert_eq!(client_address(&bare, Some(&edge)), "203.0.113.9");
+        // The edge without a viewer header: the edge's own address.
+        let silent = from_address("130.176.1.1", &[(EDGE_HEADER, "edge-secret")]);
+        assert_eq!(client_address(&silent, Some(&edge)), "130.176.1.1");
+        assert!(
+            Edge::load(&crate::runtime::config::Settings::from_map(
+                Default::default()
+            ))
+            .is_none()
+        );
+    }
 
     #[test]
     fn error_body_has_the_documented_shape() {

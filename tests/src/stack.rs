@@ -53,6 +53,7 @@ pub const TEST_SECRETS: &[(&str, &str)] = &[
     ("TWILIO_AUTH_TOKEN", "test-twilio-auth-token"),
     ("SMS_GATEWAY_SECRET", "test-gateway-secret"),
     ("DEVICE_KEY", "test-device-key"),
+    ("EDGE_SECRET", "test-edge-secret"),
     ("X_CONSUMER_SECRET", "test-x-consumer-secret"),
     ("X_BEARER_TOKEN", "test-x-bearer-token"),
 ];

@@ -98,7 +98,10 @@ pub async fn register(app: &Panic, request: &Request) -> Result<Response<Body>, 
         )
     })?;
     let now = app.clock.now();
-    let client = app.keys.sender.client(client_address(request));
+    let client = app
+        .keys
+        .sender
+        .client(client_address(request, app.config.edge.as_ref()));
     let started = app
         .rates
         .count(&format!("register:{client}"), Window::Hour, now)

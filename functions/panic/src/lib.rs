@@ -40,7 +40,7 @@ use sigap::domain::device::DeviceKey;
 use sigap::domain::incident::{Sector, bundled_sectors};
 use sigap::domain::limits::Limit;
 use sigap::domain::signature::KeyError;
-use sigap::http::ApiError;
+use sigap::http::{ApiError, Edge};
 use sigap::runtime::aws::AwsClients;
 use sigap::runtime::clock::Clock;
 use sigap::runtime::config::{ConfigError, Settings};
@@ -75,6 +75,8 @@ pub struct Config {
     pub incidents_per_hour: u64,
     /// Signed tap-to-own links in pages, when a public base URL is set.
     pub ack_links: Option<AckLinks>,
+    /// The edge secret, when the API sits behind the CloudFront distribution.
+    pub edge: Option<Edge>,
 }
 
 impl Config {
@@ -82,7 +84,8 @@ impl Config {
     /// `NOTIFY_QUEUE_URL`, `DEVICE_KEY`, `SENDER_HASH_KEY`, and the optional
     /// `PANIC_REPLAY_WINDOW_SECONDS` (60), `PANIC_CODES_PER_HOUR` (3),
     /// `PANIC_INCIDENTS_PER_HOUR` (5), `DEVICE_REGISTRATIONS_PER_CLIENT_PER_HOUR`
-    /// (30), the SMS limits and `PUBLIC_BASE_URL` for ack links.
+    /// (30), the SMS limits, `PUBLIC_BASE_URL` for ack links and the optional
+    /// `EDGE_SECRET`.
     pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
@@ -99,6 +102,7 @@ impl Config {
             sms_limits: SmsLimits::load(settings)?,
             incidents_per_hour: settings.parsed_or("PANIC_INCIDENTS_PER_HOUR", 5)?,
             ack_links: AckLinks::load(settings)?,
+            edge: Edge::load(settings),
         })
     }
 }

@@ -42,8 +42,8 @@ use sigap::domain::submission::{ReportSubmission, SubmissionBody};
 use sigap::domain::tracking_id::TrackingId;
 use sigap::domain::triage::{EMERGENCY_ADVICE, TriageRules, detect_emergency};
 use sigap::http::{
-    ApiError, client_address, json_bytes, json_response, parse_json, staff_caller, text_response,
-    timeline_cursor,
+    ApiError, Edge, client_address, json_bytes, json_response, parse_json, staff_caller,
+    text_response, timeline_cursor,
 };
 use sigap::runtime::aws::AwsClients;
 use sigap::runtime::clock::Clock;
@@ -78,13 +78,15 @@ pub struct Config {
     /// Messages (information, replies, ratings, disputes) a reporter may add to one
     /// report per day.
     pub messages_per_report: Limit,
+    /// The edge secret, when the API sits behind the CloudFront distribution.
+    pub edge: Option<Edge>,
 }
 
 impl Config {
     /// Reads `TABLE_NAME`, `INTAKE_QUEUE_URL`, `NOTIFY_QUEUE_URL`, `SENDER_HASH_KEY`,
     /// the optional working-day settings and the limits
     /// (`OPEN311_REQUESTS_PER_HOUR`, 100; `REPORTS_PER_CLIENT_PER_HOUR`, 120;
-    /// `CITIZEN_MESSAGES_PER_REPORT_PER_DAY`, 20).
+    /// `CITIZEN_MESSAGES_PER_REPORT_PER_DAY`, 20) and the optional `EDGE_SECRET`.
     pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
@@ -99,6 +101,7 @@ impl Config {
             messages_per_report: Limit::per_day(
                 settings.parsed_or("CITIZEN_MESSAGES_PER_REPORT_PER_DAY", 20)?,
             ),
+            edge: Edge::load(settings),
         })
     }
 }
@@ -115,6 +118,7 @@ pub struct WebIntake {
     open311_per_key: Limit,
     reports_per_client: Limit,
     messages_per_report: Limit,
+    edge: Option<Edge>,
 }
 
 impl WebIntake {
@@ -153,6 +157,7 @@ impl WebIntake {
             open311_per_key: config.open311_per_key,
             reports_per_client: config.reports_per_client,
             messages_per_report: config.messages_per_report,
+            edge: config.edge.clone(),
         })
     }
 
@@ -187,7 +192,10 @@ pub async fn handle(
     let result = match (request.method(), segments.as_slice()) {
         (_, ["open311", "v2", rest @ ..]) => return Ok(open311::route(app, &request, rest).await),
         (&Method::POST, ["reports"]) => {
-            let citizen = Intake::Citizen(app.sender_key.client(client_address(&request)));
+            let citizen = Intake::Citizen(
+                app.sender_key
+                    .client(client_address(&request, app.edge.as_ref())),
+            );
             submit(app, &request, &citizen).await
         }
         (&Method::POST, ["staff", "calls", "report"]) => match staff_caller(&request) {

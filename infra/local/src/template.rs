@@ -304,6 +304,9 @@ impl Template {
                     }
                     template.functions.push(function);
                 }
+                // The edge (CloudFront and AWS WAF) exists only in AWS, and only when
+                // EdgeWebAclArn is set: locally requests reach the API directly.
+                "AWS::CloudFront::Distribution" => {}
                 // Cognito issues staff tokens in AWS; devstack issues its own.
                 "AWS::Cognito::UserPool"
                 | "AWS::Cognito::UserPoolClient"

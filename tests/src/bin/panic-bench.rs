@@ -42,6 +42,7 @@ async fn main() {
             daily_budget: sigap::domain::limits::Limit::per_day(2000),
         },
         ack_links: None,
+        edge: None,
     };
     let app =
         panic::Panic::new(&config, &clients, Arc::new(SystemClock), Arc::new(OsRandom)).unwrap();

@@ -633,3 +633,58 @@ async fn the_public_role_cannot_write_api_keys_devices_paging_or_the_calendar() 
         staff_data.len()
     ));
 }
+
+/// Finding 2's outer layer: behind the CloudFront edge (and its WAF) every request
+/// arrives from an edge address, so the per-address limit counts the viewer
+/// CloudFront names, and only when the request carries the edge secret; a viewer
+/// header without it is a claim anyone can make, and the caller's own address counts.
+#[tokio::test]
+async fn behind_the_edge_the_viewer_is_counted_and_a_forged_viewer_is_not() {
+    let t = stack("abuse-edge").await;
+    let clock = Arc::new(ManualClock::new(friday_morning()));
+    let web: web_intake::WebIntake = t.app(clock.clone(), &[("REPORTS_PER_CLIENT_PER_HOUR", "5")]);
+    let mut n = 0;
+    let mut post = async |source: String, secret: &str, viewer: String| {
+        n += 1;
+        let request = from(
+            &source,
+            "POST",
+            "/reports",
+            &[
+                ("idempotency-key", &format!("edge-{n}")),
+                ("x-sigap-edge", secret),
+                ("cloudfront-viewer-address", &viewer),
+            ],
+            &naming(&unique_phone(), n).to_string(),
+        );
+        reply(web_intake::handle(&web, request).await.unwrap()).status
+    };
+    let secret = "test-edge-secret";
+    let mut many_viewers = Vec::new();
+    for i in 0..8 {
+        many_viewers.push(post("130.176.9.9".into(), secret, format!("36.68.7.{i}:4431{i}")).await);
+    }
+    let mut one_viewer = Vec::new();
+    for i in 0..8 {
+        one_viewer.push(post(format!("130.176.9.{i}"), secret, "36.68.8.1:50000".into()).await);
+    }
+    let mut forged = Vec::new();
+    for i in 0..8 {
+        forged.push(post("203.0.113.7".into(), "guessed", format!("36.68.9.{i}:1")).await);
+    }
+    let accepted = |answers: &[u16]| answers.iter().filter(|s| **s == 201).count();
+    figure(format!(
+        "abuse: behind the edge (limit 5 per address) -> 8 viewers through one edge address: {} accepted; one viewer through 8 edge addresses: {} accepted; 8 forged viewer headers from one address: {} accepted",
+        accepted(&many_viewers),
+        accepted(&one_viewer),
+        accepted(&forged)
+    ));
+    assert_eq!(
+        many_viewers,
+        vec![201; 8],
+        "citizens behind one edge are not one client"
+    );
+    assert_eq!(accepted(&one_viewer), 5, "{one_viewer:?}");
+    assert_eq!(accepted(&forged), 5, "{forged:?}");
+    assert_eq!(forged[7], 429);
+}

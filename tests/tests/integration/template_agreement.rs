@@ -52,6 +52,7 @@ fn every_function_reads_exactly_what_the_template_sets() {
     let working_days = shared("runtime/config.rs");
     let ack_links = shared("service/paging.rs");
     let sms_limits = shared("service/texting.rs");
+    let edge = shared("http.rs");
     let contract = std::fs::read_to_string(root.join("shared/src/runtime/function.rs")).unwrap();
     let deployed: BTreeSet<String> = template
         .functions
@@ -80,6 +81,9 @@ fn every_function_reads_exactly_what_the_template_sets() {
         }
         if source.contains("SmsLimits::load") {
             read.extend(sms_limits.iter().cloned());
+        }
+        if source.contains("Edge::load") {
+            read.extend(edge.iter().cloned());
         }
         // A secret arrives as `NAME_PARAMETER` (an SSM name the function resolves at
         // start-up), so the template never sets a secret's value itself.
@@ -553,6 +557,119 @@ fn every_role_reaches_only_its_own_partitions_of_the_table() {
             assert!(
                 !web.table_access.allows(&need),
                 "web-intake may {action} {key}"
+            );
+        }
+    }
+}
+
+/// Finding 2's outer layer: the web ACL (`infra/edge-waf.yaml`, us-east-1) rate-limits
+/// every address and, tighter, the routes that send SMS, answering 429 in the API's
+/// error shape; the template's distribution (only with a web ACL) carries it, caches
+/// nothing, passes the viewer's address, and adds the edge secret the functions that
+/// count addresses check.
+#[test]
+fn the_edge_rate_limits_addresses_and_tells_the_api_who_the_viewer_is() {
+    use serde_yaml_ng::Value;
+    let root = workspace();
+    let waf: Value = serde_yaml_ng::from_str(
+        &std::fs::read_to_string(root.join("infra/edge-waf.yaml")).unwrap(),
+    )
+    .unwrap();
+    let acl = &waf["Resources"]["WebAcl"]["Properties"];
+    assert_eq!(acl["Scope"], "CLOUDFRONT");
+    let body = acl["CustomResponseBodies"]["limited"]["Content"]
+        .as_str()
+        .unwrap();
+    let body: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert!(body["error"]["code"].is_string() && body["error"]["message"].is_string());
+    let rules = acl["Rules"].as_sequence().unwrap();
+    let rate_rules: Vec<&Value> = rules
+        .iter()
+        .filter(|r| !r["Statement"]["RateBasedStatement"].is_null())
+        .collect();
+    assert_eq!(
+        rate_rules.len(),
+        2,
+        "one rule for every route, one for the SMS routes"
+    );
+    for rule in &rate_rules {
+        assert_eq!(
+            rule["Statement"]["RateBasedStatement"]["AggregateKeyType"],
+            "IP"
+        );
+        let block = &rule["Action"]["Block"]["CustomResponse"];
+        assert_eq!(block["ResponseCode"], 429);
+        assert_eq!(block["CustomResponseBodyKey"], "limited");
+    }
+    // The scoped rule names exactly the routes that text a number the caller chose,
+    // and they are real routes.
+    let scoped = format!(
+        "{:?}",
+        rate_rules
+            .iter()
+            .find(|r| !r["Statement"]["RateBasedStatement"]["ScopeDownStatement"].is_null())
+            .unwrap()
+    );
+    let template = Template::parse(&template_text()).unwrap();
+    for route in ["/reports", "/panic/devices"] {
+        assert!(
+            scoped.contains(&format!("\"{route}\"")),
+            "{route} is not rate-limited at the edge"
+        );
+        assert!(
+            template
+                .functions
+                .iter()
+                .flat_map(|f| &f.events)
+                .any(|e| matches!(e,
+                EventSpec::Http { method, path, .. } if method == "POST" && path == route)),
+            "POST {route} is not a route"
+        );
+    }
+
+    let main: Value = serde_yaml_ng::from_str(&template_text()).unwrap();
+    let edge = &main["Resources"]["EdgeDistribution"];
+    assert_eq!(edge["Condition"], "HasEdge");
+    let config = &edge["Properties"]["DistributionConfig"];
+    assert_eq!(
+        devstack::template::referenced_id(&config["WebACLId"]).as_deref(),
+        Some("EdgeWebAclArn")
+    );
+    let origin = &config["Origins"][0];
+    let header = &origin["OriginCustomHeaders"][0];
+    assert_eq!(
+        header["HeaderName"].as_str().unwrap().to_ascii_lowercase(),
+        sigap::http::EDGE_HEADER
+    );
+    assert_eq!(
+        devstack::template::referenced_id(&header["HeaderValue"]).as_deref(),
+        Some("EdgeSecret")
+    );
+    assert_eq!(main["Parameters"]["EdgeSecret"]["NoEcho"], true);
+    let behavior = &config["DefaultCacheBehavior"];
+    // Managed policies: CachingDisabled, AllViewerExceptHostHeader.
+    assert_eq!(
+        behavior["CachePolicyId"],
+        "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+    );
+    assert_eq!(
+        behavior["OriginRequestPolicyId"],
+        "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+    );
+    assert_eq!(behavior["ViewerProtocolPolicy"], "https-only");
+    // Every function that counts a client address can check the edge secret.
+    for function in &template.functions {
+        let source = sources(
+            &root
+                .join("functions")
+                .join(&function.crate_name)
+                .join("src"),
+        );
+        if source.contains("client_address(") {
+            assert!(
+                function.environment.contains_key("EDGE_SECRET_PARAMETER"),
+                "{} counts addresses without the edge secret",
+                function.crate_name
             );
         }
     }
