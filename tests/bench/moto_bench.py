@@ -1,4 +1,5 @@
-"""moto for `make test`, `make bench` and `make chaos`, with one change to its rollback.
+"""moto for `make test`, `make bench` and `make chaos`, with two changes: its rollback,
+and one DynamoDB request at a time.
 
 moto's TransactWriteItems deep-copies every table a transaction touches before it
 writes anything, and restores that copy when the transaction is cancelled. Two
@@ -9,13 +10,22 @@ wipes whatever another request committed to the table in the meantime, which
 DynamoDB never does: under the chaos test's faults, an accepted report vanished.
 This server keeps moto's transaction logic as it is and snapshots only the items
 the transaction touches, restoring them when it is cancelled; that is all a
-rollback needs. Nothing else is changed.
+rollback needs.
+
+moto also applies a conditional write without a lock: two requests served on two
+threads can both pass the same condition (two claims of one item, six wrong code
+guesses counted against five attempts), and a reader can see an item half-written.
+DynamoDB makes every item write atomic and every transaction serializable, so this
+server handles one DynamoDB request at a time (moto holds Python's GIL anyway, so
+little is lost). Nothing else is changed.
 """
 
 import copy
 import sys
+import threading
 
 import moto.dynamodb.models as models
+import moto.dynamodb.responses as responses
 from moto.server import main
 
 
@@ -72,6 +82,17 @@ def transact_write_items(self, transact_items):
 
 
 models.DynamoDBBackend.transact_write_items = transact_write_items
+
+_one_at_a_time = threading.Lock()
+_call_action = responses.DynamoHandler.call_action
+
+
+def call_action(self):
+    with _one_at_a_time:
+        return _call_action(self)
+
+
+responses.DynamoHandler.call_action = call_action
 
 if __name__ == "__main__":
     sys.exit(main())

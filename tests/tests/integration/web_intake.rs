@@ -305,10 +305,43 @@ async fn the_same_idempotency_key_twice_makes_one_report_and_the_same_response()
 }
 
 #[tokio::test]
+async fn simultaneous_submits_with_one_key_make_one_report() {
+    // The tests' moto serves one DynamoDB request at a time (tests/bench/moto_bench.py),
+    // so its conditional writes are atomic, as DynamoDB's are.
+    let t = stack("web-simultaneous").await;
+    let app = app_with(
+        &t,
+        Arc::new(ManualClock::new(friday_morning())),
+        &t.intake_url,
+    );
+    let mut body = valid_body();
+    body["title"] = json!("Trotoar amblas di Jalan Riau");
+    let body = body.to_string();
+    let answers = futures::future::join_all(
+        (0..6).map(|_| post(&app, &body, &[("idempotency-key", "at-once")])),
+    )
+    .await;
+    let statuses: Vec<u16> = answers.iter().map(|a| a.status).collect();
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 409),
+        "{statuses:?}"
+    );
+    let created: std::collections::BTreeSet<String> = answers
+        .iter()
+        .filter(|a| a.status == 201)
+        .map(|a| a.json["tracking_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(created.len(), 1, "{statuses:?}");
+    for busy in answers.iter().filter(|a| a.status == 409) {
+        assert_eq!(busy.json["error"]["code"], "request_in_progress");
+    }
+    assert_eq!(report_count(&t).await, 1);
+    assert_eq!(visible_messages(&t.clients, &t.intake_url).await, 1);
+}
+
+#[tokio::test]
 async fn keyless_double_submits_make_one_report() {
-    // Truly simultaneous claims are not tested here: moto applies a conditional
-    // update without a lock, so two can both pass (DynamoDB's are atomic). The
-    // in-progress path is proven deterministically by the crash test below.
+    // The in-progress path is proven deterministically by the crash test below.
     let t = stack("web-keyless").await;
     let app = app_with(
         &t,
