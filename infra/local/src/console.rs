@@ -68,17 +68,28 @@ pub async fn pages_forever(clients: AwsClients, url: String, sink: Sink) {
     }
 }
 
-/// Writes every SMS moto records as sent from now on, polling its record every two
-/// seconds.
-pub async fn texts_forever(moto_url: String, sink: Sink) {
-    let mut seen = None;
+/// How many SMS moto has recorded so far, where the console starts (asked for up to
+/// about ten seconds; `None` if moto never answered, and then the first answer counts).
+pub async fn texts_so_far(moto_url: &str) -> Option<usize> {
+    for _ in 0..5 {
+        match sent_texts(moto_url).await {
+            Ok(texts) => return Some(texts.len()),
+            Err(err) => warn!(error = %err, "moto's SMS record unreadable"),
+        }
+    }
+    None
+}
+
+/// Writes every SMS moto records as sent after the first `already`, polling its
+/// record every two seconds.
+pub async fn texts_forever(moto_url: String, mut already: Option<usize>, sink: Sink) {
     loop {
         if let Ok(texts) = sent_texts(&moto_url).await {
-            let already = seen.unwrap_or(texts.len());
-            for text in texts.iter().skip(already) {
+            let seen = already.unwrap_or(texts.len());
+            for text in texts.iter().skip(seen) {
                 sink(format!("[sms] {} {}", text.to, one_line(&text.text)));
             }
-            seen = Some(texts.len().max(already));
+            already = Some(texts.len().max(seen));
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
     }

@@ -192,8 +192,9 @@ impl Running {
     }
 
     /// Writes what Sigap sends out to `sink`, one line each, until shutdown: the
-    /// command-centre queue's pages and stand-downs, and (with moto's URL) every SMS.
-    pub fn watch(&mut self, sink: console::Sink) {
+    /// command-centre queue's pages and stand-downs, and (with moto's URL) every SMS
+    /// sent from the moment this returns.
+    pub async fn watch(&mut self, sink: console::Sink) {
         if let Some(queue) = self.stack.queue("CommandCentreQueue") {
             self.tasks.push(tokio::spawn(console::pages_forever(
                 self.clients.clone(),
@@ -202,8 +203,14 @@ impl Running {
             )));
         }
         if let Some(moto_url) = &self.moto_url {
-            self.tasks
-                .push(tokio::spawn(console::texts_forever(moto_url.clone(), sink)));
+            // Counted before returning: a text sent right after must not be taken for
+            // one sent before (under load moto's first dump can take seconds).
+            let already = console::texts_so_far(moto_url).await;
+            self.tasks.push(tokio::spawn(console::texts_forever(
+                moto_url.clone(),
+                already,
+                sink,
+            )));
         }
     }
 

@@ -132,7 +132,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "Below: every page, stand-down and SMS as it goes out. Ctrl-C stops devstack and moto."
     );
     eprintln!();
-    running.watch(Arc::new(|line: String| eprintln!("{line}")));
+    running
+        .watch(Arc::new(|line: String| eprintln!("{line}")))
+        .await;
     tokio::signal::ctrl_c().await?;
     running.shutdown();
     Ok(())

@@ -473,6 +473,41 @@ async fn the_sms_tool_texts_sigap_as_a_citizen_and_shows_what_came_back() {
     running.shutdown();
 }
 
+/// The console shows a text sent the instant it starts watching: it counts what moto
+/// already holds before it returns (the README tour once missed its first receipt,
+/// sent while the console's first count was still being taken).
+#[tokio::test]
+async fn the_console_shows_a_text_sent_the_moment_it_starts_watching() {
+    let mut running = with_dev_tools("console-texts").await;
+    let console = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = console.clone();
+    running
+        .watch(Arc::new(move |line| sink.lock().unwrap().push(line)))
+        .await;
+    let phone = sigap::domain::contact::PhoneNumber::parse(&unique_phone())
+        .unwrap()
+        .as_e164()
+        .to_string();
+    clients()
+        .await
+        .sns
+        .publish()
+        .phone_number(&phone)
+        .message("SIGAP uji konsol")
+        .send()
+        .await
+        .unwrap();
+    let wanted = format!("[sms] {phone} SIGAP uji konsol");
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(20) && !console.lock().unwrap().contains(&wanted)
+    {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let shown = console.lock().unwrap().clone();
+    assert!(shown.contains(&wanted), "{wanted} not among {shown:?}");
+    running.shutdown();
+}
+
 /// `make responder`: ops register the number a responder acks from, and forget it
 /// when they leave, so an ex-responder's "1 <code>" no longer owns anything.
 #[tokio::test]

@@ -271,7 +271,9 @@ async fn the_readme_tour_runs_as_written() {
     .unwrap();
     let console = Arc::new(Mutex::new(Vec::new()));
     let sink = console.clone();
-    running.watch(Arc::new(move |line| sink.lock().unwrap().push(line)));
+    running
+        .watch(Arc::new(move |line| sink.lock().unwrap().push(line)))
+        .await;
     let address = running.base_url.trim_start_matches("http://").to_string();
 
     let mut shell = Shell::start().await;
