@@ -40,14 +40,7 @@ pub async fn pages_forever(clients: AwsClients, url: String, sink: Sink) {
             }
         };
         for message in out.messages() {
-            let attribute = |name: &str| {
-                message
-                    .message_attributes()
-                    .and_then(|a| a.get(name))
-                    .and_then(|v| v.string_value())
-                    .unwrap_or("-")
-                    .to_string()
-            };
+            let attribute = |name: &str| message_attribute(message, name);
             sink(format!(
                 "[{}] tier={} sector={} {}",
                 attribute("event").replace('_', "-"),
@@ -66,6 +59,16 @@ pub async fn pages_forever(clients: AwsClients, url: String, sink: Sink) {
             }
         }
     }
+}
+
+/// A page's string attribute (`event`, `tier`, `sector`), or `-` without it.
+pub fn message_attribute(message: &aws_sdk_sqs::types::Message, name: &str) -> String {
+    message
+        .message_attributes()
+        .and_then(|a| a.get(name))
+        .and_then(|v| v.string_value())
+        .unwrap_or("-")
+        .to_string()
 }
 
 /// How many SMS moto has recorded so far, where the console starts (asked for up to
