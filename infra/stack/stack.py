@@ -9,6 +9,11 @@
     stack.py target write target/stack/target.json for the black-box suite (the API,
                     the outputs, a fresh token per role, the secrets, the SMS record)
     stack.py down   delete the stack (ministack stops the function processes)
+    stack.py smoke STAGE
+                    write target/smoke/target.json for a deployed stage (AWS credentials
+                    from the environment; SMOKE_USER, SMOKE_PASSWORD and SMOKE_TOTP_SECRET
+                    name a test user in the supervisor group): `make smoke` runs the
+                    suite's smoke module against it
 
 The emulator's gaps and why each shim exists: docs/operations.md, "The stack tier".
 Only the shims listed there are applied, here and never in the template.
@@ -236,17 +241,79 @@ def create_staff(pool, app_client):
 
 
 def id_token(outputs, name):
-    """An ID token for staff user NAME by SRP, the only password flow the client allows."""
+    """An ID token for the stack tier's staff user NAME."""
+    return sign_in(
+        client("cognito-idp"), outputs, f"{name.lower()}@stack.sigap.test", STAFF_PASSWORD
+    )
+
+
+def sign_in(cognito, outputs, username, password, totp_secret=None):
+    """An ID token by SRP, the only password flow the client allows, answering the
+    pool's TOTP challenge when it sets one (the emulator does not; AWS does, MFA on)."""
     from pycognito.aws_srp import AWSSRP
+    from pycognito.exceptions import SoftwareTokenMFAChallengeException
 
     srp = AWSSRP(
-        username=f"{name.lower()}@stack.sigap.test",
-        password=STAFF_PASSWORD,
+        username=username,
+        password=password,
         pool_id=outputs["UserPoolId"],
         client_id=outputs["UserPoolClientId"],
-        client=client("cognito-idp"),
+        client=cognito,
     )
-    return srp.authenticate_user()["AuthenticationResult"]["IdToken"]
+    try:
+        tokens = srp.authenticate_user()
+        if tokens.get("ChallengeName") == "MFA_SETUP":
+            tokens = enroll_totp(cognito, outputs, username, tokens["Session"])
+        return tokens["AuthenticationResult"]["IdToken"]
+    except SoftwareTokenMFAChallengeException as challenge:
+        if not totp_secret:
+            sys.exit(f"{username} must answer a TOTP challenge: set SMOKE_TOTP_SECRET")
+        answered = cognito.respond_to_auth_challenge(
+            ClientId=outputs["UserPoolClientId"],
+            ChallengeName="SOFTWARE_TOKEN_MFA",
+            Session=challenge.get_tokens()["Session"],
+            ChallengeResponses={"USERNAME": username, "SOFTWARE_TOKEN_MFA_CODE": totp(totp_secret)},
+        )
+        return answered["AuthenticationResult"]["IdToken"]
+
+
+def enroll_totp(cognito, outputs, username, session):
+    """A user's first sign-in with MFA on: sets up an authenticator secret, proves it
+    with a code, and prints it once (keep it as SMOKE_TOTP_SECRET)."""
+    association = cognito.associate_software_token(Session=session)
+    secret = association["SecretCode"]
+    verified = cognito.verify_software_token(
+        Session=association["Session"], UserCode=totp(secret), FriendlyDeviceName="make smoke"
+    )
+    print(f"{username} now has an authenticator: keep SMOKE_TOTP_SECRET={secret} "
+          "with its password (shown once)", file=sys.stderr)
+    return cognito.respond_to_auth_challenge(
+        ClientId=outputs["UserPoolClientId"],
+        ChallengeName="MFA_SETUP",
+        Session=verified["Session"],
+        ChallengeResponses={"USERNAME": username},
+    )
+
+
+def totp(secret, at=None):
+    """The RFC 6238 code (SHA-1, 30 s, 6 digits) an authenticator app shows for a
+    base32 secret, as Cognito's software-token MFA checks it (make stack-test runs
+    this example, RFC 6238's first SHA-1 vector):
+
+    >>> totp("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", at=59)
+    '287082'
+    """
+    import base64
+    import hashlib
+    import hmac
+    import struct
+
+    key = base64.b32decode(secret.upper().replace(" ", "") + "=" * (-len(secret.replace(" ", "")) % 8))
+    counter = int((time.time() if at is None else at) // 30)
+    mac = hmac.new(key, struct.pack(">Q", counter), hashlib.sha1).digest()
+    offset = mac[-1] & 0x0F
+    code = struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF
+    return f"{code % 1_000_000:06d}"
 
 
 def up():
@@ -331,6 +398,17 @@ def down():
 def write_target():
     """The black-box suite's target file (tests/tests/stack), with fresh tokens."""
     outputs = json.loads((OUT / "outputs.json").read_text())
+    resources = client("cloudformation").describe_stack_resources(StackName=STACK)
+    lambdas = client("lambda")
+    # Each function's environment as CloudFormation resolved it (the sla test runs
+    # web-intake's code with it to write a backdated report).
+    functions = {
+        r["LogicalResourceId"]: lambdas.get_function_configuration(
+            FunctionName=r["PhysicalResourceId"]
+        ).get("Environment", {}).get("Variables", {})
+        for r in resources["StackResources"]
+        if r["ResourceType"] == "AWS::Lambda::Function"
+    }
     target = {
         "api_url": outputs["ApiUrl"],
         "endpoint": ENDPOINT,
@@ -338,10 +416,51 @@ def write_target():
         "outputs": outputs,
         "secrets": outputs["Secrets"],
         "tokens": {name: id_token(outputs, name) for name in STAFF},
+        "functions": functions,
     }
     path = OUT / "target.json"
     path.write_text(json.dumps(target, indent=1))
     print(path)
+
+
+def write_smoke_target(stage):
+    """target/smoke/target.json for STAGE's deployed stack: its outputs and a token for
+    the smoke user; no endpoint, secrets or SMS record (those tests are not run)."""
+    import tomllib
+
+    stages = tomllib.loads((ROOT / "samconfig.toml").read_text())
+    if stage not in stages:
+        sys.exit(f"samconfig.toml has no stage {stage!r} (it has {', '.join(stages)})")
+    config = stages[stage]
+    region = config["global"]["parameters"]["region"]
+    stack_name = config["deploy"]["parameters"]["stack_name"]
+    missing = [v for v in ("SMOKE_USER", "SMOKE_PASSWORD") if not os.environ.get(v)]
+    if missing:
+        sys.exit(f"set {' and '.join(missing)} (a test user in the supervisor group: "
+                 "docs/operations.md, make smoke)")
+    stack = boto3.client("cloudformation", region_name=region).describe_stacks(
+        StackName=stack_name
+    )["Stacks"][0]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    token = sign_in(
+        boto3.client("cognito-idp", region_name=region),
+        outputs,
+        os.environ["SMOKE_USER"],
+        os.environ["SMOKE_PASSWORD"],
+        os.environ.get("SMOKE_TOTP_SECRET"),
+    )
+    target = {
+        # The citizens' way in (CloudFront and the WAF) where the stage has one, unless
+        # SMOKE_API_URL names another (a custom domain; the emulator's API path).
+        "api_url": os.environ.get("SMOKE_API_URL")
+        or outputs.get("EdgeUrl", outputs["ApiUrl"]),
+        "outputs": outputs,
+        "tokens": {"SUPERVISOR": token},
+    }
+    path = ROOT / "target" / "smoke" / "target.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(target, indent=1))
+    print(f"{stack_name}: {target['api_url']}")
 
 
 def main():
@@ -352,6 +471,8 @@ def main():
         write_target()
     elif command == ["down"]:
         down()
+    elif command == ["smoke"] and len(sys.argv) == 3:
+        write_smoke_target(sys.argv[2])
     elif command == ["token"] and len(sys.argv) == 3:
         outputs = json.loads((OUT / "outputs.json").read_text())
         print(id_token(outputs, sys.argv[2]))

@@ -7,6 +7,7 @@ use crate::target::{eventually, fresh_phone, target};
 #[tokio::test]
 async fn a_web_report_goes_from_submission_through_triage_dispatch_and_follow_up_to_a_rating() {
     let t = target();
+    t.emulator_only("a web report texted to a phone");
     let (phone, e164) = fresh_phone();
     let report = json!({
         "title": "Jalan berlubang di Dago (uji stack)",

@@ -26,7 +26,7 @@ async fn pages_until(
     done: impl Fn(&[Page]) -> bool,
 ) {
     let t = target();
-    let sqs = t.sqs().await;
+    let sqs = t.clients().await.sqs;
     let queue = t.output("CommandCentreQueueUrl");
     let started = Instant::now();
     while !done(seen) && started.elapsed() < Duration::from_secs(seconds) {
@@ -64,6 +64,7 @@ async fn pages_until(
 #[tokio::test]
 async fn a_112_call_pages_tier_0_escalates_to_tier_1_and_an_acknowledgement_stands_all_down() {
     let t = target();
+    t.emulator_only("an incident paging responders");
     let (caller, _) = fresh_phone();
     let call = json!({
         "kind": "fire", "caller": caller, "location_text": "Pasar Kosambi lantai 2",

@@ -9,6 +9,7 @@ use crate::target::{fresh_phone, target};
 #[tokio::test]
 async fn an_sms_report_and_info_by_the_signed_gateway_webhook_are_answered_by_sms() {
     let t = target();
+    t.emulator_only("an SMS report");
     let secret = t.secret("/sigap/sms-gateway-secret");
     let (phone, e164) = fresh_phone();
     let send = |id: &str, text: &str| {

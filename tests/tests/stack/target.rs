@@ -1,9 +1,11 @@
 //! The deployed stack under test, as `SIGAP_TARGET` describes it.
 
+use std::collections::HashMap;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use sigap::runtime::aws::AwsClients;
 use sigap_tests::{HttpReply, http};
 
 /// What the suite knows of the stack it drives.
@@ -20,6 +22,9 @@ pub struct Target {
     sms_record: Option<String>,
     /// The AWS endpoint the stack runs on (the emulator), or `None` for AWS itself.
     endpoint: Option<String>,
+    /// Each function's environment as CloudFormation resolved it, by logical id
+    /// (the emulator's target only).
+    functions: Value,
 }
 
 /// The target, read once from the file `SIGAP_TARGET` names.
@@ -43,6 +48,7 @@ pub fn target() -> &'static Target {
             secrets: file["secrets"].clone(),
             sms_record: text("sms_record"),
             endpoint: text("endpoint"),
+            functions: file["functions"].clone(),
         }
     })
 }
@@ -144,9 +150,9 @@ impl Target {
         panic!("{e164} was never texted {needle:?}; it got {texts:?}");
     }
 
-    /// An SQS client for the stack's queues (the emulator's, or AWS's with the
+    /// The AWS clients for the stack's resources (the emulator's, or AWS's with the
     /// environment's credentials).
-    pub async fn sqs(&self) -> aws_sdk_sqs::Client {
+    pub async fn clients(&self) -> AwsClients {
         let mut loader = sigap::runtime::aws::sdk_config_loader().unwrap();
         if let Some(endpoint) = &self.endpoint {
             loader = loader
@@ -154,7 +160,26 @@ impl Target {
                 .region(aws_config::Region::new("ap-southeast-3"))
                 .test_credentials();
         }
-        aws_sdk_sqs::Client::new(&loader.load().await)
+        AwsClients::new(&loader.load().await)
+    }
+
+    /// Panics unless the target is the emulator: for the tests that leave data behind
+    /// or write behind the API (`make smoke` runs only the `smoke` module against AWS).
+    pub fn emulator_only(&self, what: &str) {
+        assert!(
+            self.endpoint.is_some(),
+            "{what}: only against the emulator (a real stage runs the smoke module)"
+        );
+    }
+
+    /// Function `logical_id`'s environment as CloudFormation resolved it.
+    pub fn function_environment(&self, logical_id: &str) -> HashMap<String, String> {
+        self.functions[logical_id]
+            .as_object()
+            .unwrap_or_else(|| panic!("the target has no environment for {logical_id}"))
+            .iter()
+            .filter_map(|(name, value)| Some((name.clone(), value.as_str()?.to_string())))
+            .collect()
     }
 }
 
