@@ -2,19 +2,14 @@
 //! the same category or from the same sender (suggestions for the admin, recorded
 //! with the triage result).
 
-use super::location::{Coordinates, Kecamatan};
+use super::location::{Coordinates, GeoPoint, Kecamatan};
 use super::report::{Report, ReportStatus};
 use super::tracking_id::TrackingId;
 use super::triage::DuplicateCandidate;
 
-/// Great-circle distance in metres.
+/// Great-circle distance in metres between two points in Bandung.
 pub fn distance_m(a: Coordinates, b: Coordinates) -> f64 {
-    const EARTH_RADIUS_M: f64 = 6_371_000.0;
-    let (lat1, lat2) = (a.lat().to_radians(), b.lat().to_radians());
-    let dlat = lat2 - lat1;
-    let dlon = (b.lon() - a.lon()).to_radians();
-    let h = (dlat / 2.0).sin().powi(2) + lat1.cos() * lat2.cos() * (dlon / 2.0).sin().powi(2);
-    2.0 * EARTH_RADIUS_M * h.sqrt().min(1.0).asin()
+    GeoPoint::from(a).distance_m(b.into())
 }
 
 /// Most duplicate candidates recorded on one report.

@@ -13,10 +13,8 @@ const KECAMATAN_DATA: &str = include_str!("../../data/kecamatan.json");
 
 /// A WGS84 point known to be inside Bandung's bounding box.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct Coordinates {
-    lat: f64,
-    lon: f64,
-}
+#[serde(transparent)]
+pub struct Coordinates(GeoPoint);
 
 /// Why coordinates were refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -32,13 +30,39 @@ pub enum CoordinatesError {
 impl Coordinates {
     /// Parses a latitude/longitude pair, accepting only points in Bandung.
     pub fn parse(lat: f64, lon: f64) -> Result<Self, CoordinatesError> {
-        if !lat.is_finite() || !lon.is_finite() || lat.abs() > 90.0 || lon.abs() > 180.0 {
-            return Err(CoordinatesError::Invalid);
-        }
+        let point = GeoPoint::parse(lat, lon)?;
         let inside = (BANDUNG_LAT.0..=BANDUNG_LAT.1).contains(&lat)
             && (BANDUNG_LON.0..=BANDUNG_LON.1).contains(&lon);
         if !inside {
             return Err(CoordinatesError::OutsideBandung);
+        }
+        Ok(Self(point))
+    }
+
+    /// Latitude in degrees.
+    pub fn lat(&self) -> f64 {
+        self.0.lat
+    }
+
+    /// Longitude in degrees.
+    pub fn lon(&self) -> f64 {
+        self.0.lon
+    }
+}
+
+/// A WGS84 point anywhere on Earth: where a photo says it was taken, which may be
+/// outside Bandung. [`Coordinates`] are the ones known to be inside.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct GeoPoint {
+    lat: f64,
+    lon: f64,
+}
+
+impl GeoPoint {
+    /// Parses a latitude/longitude pair anywhere on the globe.
+    pub fn parse(lat: f64, lon: f64) -> Result<Self, CoordinatesError> {
+        if !lat.is_finite() || !lon.is_finite() || lat.abs() > 90.0 || lon.abs() > 180.0 {
+            return Err(CoordinatesError::Invalid);
         }
         Ok(Self { lat, lon })
     }
@@ -51,6 +75,22 @@ impl Coordinates {
     /// Longitude in degrees.
     pub fn lon(&self) -> f64 {
         self.lon
+    }
+
+    /// Great-circle distance to `other`, in metres.
+    pub fn distance_m(self, other: GeoPoint) -> f64 {
+        const EARTH_RADIUS_M: f64 = 6_371_000.0;
+        let (lat1, lat2) = (self.lat.to_radians(), other.lat.to_radians());
+        let dlat = lat2 - lat1;
+        let dlon = (other.lon - self.lon).to_radians();
+        let h = (dlat / 2.0).sin().powi(2) + lat1.cos() * lat2.cos() * (dlon / 2.0).sin().powi(2);
+        2.0 * EARTH_RADIUS_M * h.sqrt().min(1.0).asin()
+    }
+}
+
+impl From<Coordinates> for GeoPoint {
+    fn from(c: Coordinates) -> Self {
+        c.0
     }
 }
 

@@ -13,6 +13,7 @@ pub mod limits;
 pub mod location;
 pub mod notification;
 pub mod open311;
+pub mod photo;
 pub mod pii;
 pub mod public;
 pub mod report;

@@ -1,0 +1,392 @@
+//! Photos on a report: the limits an upload is held to, why one is refused (in the
+//! uploader's words), what its metadata said before it was removed, and the checks on
+//! an agency's proof of the fix (docs/decisions/photos.md).
+//!
+//! Pure rules: `media` decodes and measures, this module decides.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::location::GeoPoint;
+
+/// What an upload is held to; the template sets the per-report counts per stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PhotoLimits {
+    /// Largest upload accepted, in bytes (the presigned POST's policy says the same).
+    pub max_bytes: u64,
+    /// Most pixels a decoded image may have: past this it is a decompression bomb or
+    /// nothing a phone takes (a 200-megapixel sensor's full frame).
+    pub max_pixels: u64,
+    /// Longest side accepted, in pixels.
+    pub max_edge: u32,
+    /// Longest side of the display copy.
+    pub display_edge: u32,
+    /// Longest side of the thumbnail.
+    pub thumbnail_edge: u32,
+}
+
+impl Default for PhotoLimits {
+    /// 10 MiB and 200 megapixels: every phone photo, HEIC excepted, fits; a display
+    /// copy fit for a phone's screen and a thumbnail for lists.
+    fn default() -> Self {
+        Self {
+            max_bytes: 10 * 1024 * 1024,
+            max_pixels: 200_000_000,
+            max_edge: 20_000,
+            display_edge: 1600,
+            thumbnail_edge: 320,
+        }
+    }
+}
+
+/// Why an upload was not kept; the uploader sees [`PhotoRefusal::reason`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "code")]
+pub enum PhotoRefusal {
+    /// Bigger than [`PhotoLimits::max_bytes`].
+    TooLarge {
+        /// The limit, in bytes.
+        max_bytes: u64,
+    },
+    /// Not a JPEG, PNG or WebP, whatever its name or type said.
+    NotAnImage,
+    /// An iPhone's HEIC: no kept Rust crate decodes it (the decision record says why).
+    Heic,
+    /// Dimensions past the limits: a decompression bomb, or no photo.
+    TooManyPixels {
+        /// Width the file declared.
+        width: u32,
+        /// Height the file declared.
+        height: u32,
+    },
+    /// An image header, then data that does not decode.
+    Damaged,
+}
+
+impl PhotoRefusal {
+    /// The reason, in Indonesian, as the uploader reads it.
+    pub fn reason(&self) -> String {
+        match self {
+            PhotoRefusal::TooLarge { max_bytes } => format!(
+                "Foto terlalu besar: paling besar {} MB.",
+                max_bytes / (1024 * 1024)
+            ),
+            PhotoRefusal::NotAnImage => {
+                "Berkas ini bukan foto: kirim JPEG, PNG atau WebP.".to_string()
+            }
+            PhotoRefusal::Heic => "Foto HEIC (iPhone) belum bisa diterima: kirim sebagai JPEG \
+                 (Pengaturan > Kamera > Format > Paling Kompatibel)."
+                .to_string(),
+            PhotoRefusal::TooManyPixels { width, height } => {
+                format!("Ukuran gambar {width}×{height} piksel tidak wajar untuk foto.")
+            }
+            PhotoRefusal::Damaged => "Foto rusak atau terpotong: coba kirim ulang.".to_string(),
+        }
+    }
+}
+
+/// What a photo's metadata said about when and where it was taken, read before all
+/// metadata is removed. Staff only.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Capture {
+    /// When the camera says it was taken.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<Timestamp>,
+    /// Where its GPS says it was taken (anywhere on Earth).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<GeoPoint>,
+}
+
+/// A 64-bit difference hash: near-identical pictures (re-encoded, resized, lightly
+/// cropped or brightened) differ in a few bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PerceptualHash(pub u64);
+
+/// At most this many differing bits and two photos are taken for the same picture.
+/// dHash puts re-encodes and resizes within 0–4 bits, unrelated photos near 32.
+pub const SAME_PICTURE_BITS: u32 = 6;
+
+impl PerceptualHash {
+    /// The hash of a 9×8 grey thumbnail, row by row: each bit says whether a pixel is
+    /// brighter than its right-hand neighbour.
+    pub fn from_grey_9x8(pixels: &[u8; 72]) -> Self {
+        let mut bits = 0u64;
+        for row in 0..8 {
+            for col in 0..8 {
+                let left = pixels[row * 9 + col];
+                let right = pixels[row * 9 + col + 1];
+                bits = (bits << 1) | u64::from(left > right);
+            }
+        }
+        Self(bits)
+    }
+
+    /// How many bits differ.
+    pub fn distance(self, other: Self) -> u32 {
+        (self.0 ^ other.0).count_ones()
+    }
+
+    /// Whether the two are the same picture ([`SAME_PICTURE_BITS`]).
+    pub fn same_picture(self, other: Self) -> bool {
+        self.distance(other) <= SAME_PICTURE_BITS
+    }
+
+    /// As stored and shown: 16 hex digits.
+    pub fn to_hex(self) -> String {
+        format!("{:016x}", self.0)
+    }
+}
+
+/// A follow-up photo's capture further than this from the report's point is flagged.
+pub const FAR_FROM_REPORT_M: f64 = 500.0;
+
+/// Something about an agency's proof-of-fix photo that the admin and the supervisor
+/// should look at. Flags never block the agency.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "flag")]
+pub enum PhotoFlag {
+    /// The same picture as an earlier photo (this report's "before" photo, or another
+    /// follow-up's anywhere in the city).
+    Reused {
+        /// The report the earlier photo is on.
+        report_id: String,
+        /// The earlier photo.
+        photo_id: String,
+    },
+    /// Taken far from the report's point.
+    FarFromReport {
+        /// How far, in metres.
+        metres: u32,
+    },
+    /// Taken before the report was dispatched to the agency.
+    TakenBeforeDispatch {
+        /// When the camera says it was taken.
+        captured_at: Timestamp,
+        /// When the report was dispatched.
+        dispatched_at: Timestamp,
+    },
+}
+
+impl PhotoFlag {
+    /// What staff read, in Indonesian.
+    pub fn label(&self) -> String {
+        match self {
+            PhotoFlag::Reused { report_id, .. } => {
+                format!("foto sama dengan foto sebelumnya di laporan {report_id}")
+            }
+            PhotoFlag::FarFromReport { metres } => {
+                format!("diambil {metres} m dari lokasi laporan")
+            }
+            PhotoFlag::TakenBeforeDispatch { .. } => {
+                "diambil sebelum laporan diteruskan ke instansi".to_string()
+            }
+        }
+    }
+}
+
+/// An earlier photo a follow-up photo is compared with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EarlierPhoto {
+    /// The report it is on.
+    pub report_id: String,
+    /// The photo.
+    pub photo_id: String,
+    /// Its hash.
+    pub hash: PerceptualHash,
+}
+
+/// What is known of the report a follow-up photo proves.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProofContext {
+    /// The report's point, when it has one (an SMS report may not).
+    pub report_point: Option<GeoPoint>,
+    /// When the report was dispatched to the agency.
+    pub dispatched_at: Timestamp,
+}
+
+/// The flags on a follow-up photo: every earlier photo it repeats, a capture far from
+/// the report, a capture before the dispatch. A photo without metadata is flagged only
+/// for reuse: missing metadata is normal (messaging apps remove it) and says nothing.
+pub fn proof_flags(
+    hash: PerceptualHash,
+    capture: &Capture,
+    context: &ProofContext,
+    earlier: &[EarlierPhoto],
+) -> Vec<PhotoFlag> {
+    let mut flags: Vec<PhotoFlag> = earlier
+        .iter()
+        .filter(|e| e.hash.same_picture(hash))
+        .map(|e| PhotoFlag::Reused {
+            report_id: e.report_id.clone(),
+            photo_id: e.photo_id.clone(),
+        })
+        .collect();
+    if let (Some(taken), Some(point)) = (capture.position, context.report_point) {
+        let metres = taken.distance_m(point);
+        if metres > FAR_FROM_REPORT_M {
+            flags.push(PhotoFlag::FarFromReport {
+                // Below Earth's circumference: fits.
+                metres: metres.round() as u32,
+            });
+        }
+    }
+    if let Some(captured_at) = capture.at.filter(|at| *at < context.dispatched_at) {
+        flags.push(PhotoFlag::TakenBeforeDispatch {
+            captured_at,
+            dispatched_at: context.dispatched_at,
+        });
+    }
+    flags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn point(lat: f64, lon: f64) -> GeoPoint {
+        GeoPoint::parse(lat, lon).unwrap()
+    }
+
+    const GEDUNG_SATE: (f64, f64) = (-6.9025, 107.6188);
+
+    fn context() -> ProofContext {
+        ProofContext {
+            report_point: Some(point(GEDUNG_SATE.0, GEDUNG_SATE.1)),
+            dispatched_at: at("2026-12-01T02:00:00Z"),
+        }
+    }
+
+    fn earlier(hash: u64) -> EarlierPhoto {
+        EarlierPhoto {
+            report_id: "BDG-K7M2QXZ".into(),
+            photo_id: "p1".into(),
+            hash: PerceptualHash(hash),
+        }
+    }
+
+    #[test]
+    fn a_photo_taken_on_the_spot_after_the_dispatch_and_never_seen_is_not_flagged() {
+        let capture = Capture {
+            at: Some(at("2026-12-02T03:00:00Z")),
+            position: Some(point(-6.9027, 107.6190)),
+        };
+        let flags = proof_flags(
+            PerceptualHash(0xF0F0_F0F0_F0F0_F0F0),
+            &capture,
+            &context(),
+            &[earlier(0x0F0F_0F0F_0F0F_0F0F)],
+        );
+        assert_eq!(flags, Vec::new());
+    }
+
+    #[test]
+    fn a_reused_a_far_away_and_an_early_photo_are_each_flagged() {
+        let hash = PerceptualHash(0xF0F0_F0F0_F0F0_F0F0);
+        // Three bits off: the same picture re-encoded.
+        let reused = proof_flags(
+            hash,
+            &Capture::default(),
+            &context(),
+            &[earlier(hash.0 ^ 0b1011)],
+        );
+        assert_eq!(
+            reused,
+            vec![PhotoFlag::Reused {
+                report_id: "BDG-K7M2QXZ".into(),
+                photo_id: "p1".into()
+            }]
+        );
+        // Seven bits off: another picture.
+        let other = proof_flags(
+            hash,
+            &Capture::default(),
+            &context(),
+            &[earlier(hash.0 ^ 0b111_1111)],
+        );
+        assert_eq!(other, Vec::new());
+        // Alun-alun is about 2.5 km from Gedung Sate.
+        let far = Capture {
+            at: None,
+            position: Some(point(-6.9218, 107.6071)),
+        };
+        match proof_flags(hash, &far, &context(), &[]).as_slice() {
+            [PhotoFlag::FarFromReport { metres }] => assert!((2000..2600).contains(metres)),
+            flags => panic!("{flags:?}"),
+        }
+        let early = Capture {
+            at: Some(at("2026-11-30T09:00:00Z")),
+            position: None,
+        };
+        assert_eq!(
+            proof_flags(hash, &early, &context(), &[]),
+            vec![PhotoFlag::TakenBeforeDispatch {
+                captured_at: at("2026-11-30T09:00:00Z"),
+                dispatched_at: at("2026-12-01T02:00:00Z"),
+            }]
+        );
+    }
+
+    #[test]
+    fn without_a_report_point_or_metadata_only_reuse_is_checked() {
+        let context = ProofContext {
+            report_point: None,
+            ..context()
+        };
+        let anywhere = Capture {
+            at: None,
+            position: Some(point(52.37, 4.89)),
+        };
+        assert_eq!(
+            proof_flags(PerceptualHash(1), &anywhere, &context, &[]),
+            Vec::new()
+        );
+    }
+
+    #[test]
+    fn the_difference_hash_reads_brightness_steps_row_by_row() {
+        // Every row falls from left to right: every bit set.
+        let mut falling = [0u8; 72];
+        for (i, p) in falling.iter_mut().enumerate() {
+            *p = 255 - (i % 9) as u8 * 20;
+        }
+        assert_eq!(PerceptualHash::from_grey_9x8(&falling).0, u64::MAX);
+        assert_eq!(PerceptualHash::from_grey_9x8(&[7; 72]).0, 0);
+        assert_eq!(PerceptualHash(u64::MAX).distance(PerceptualHash(0)), 64);
+        assert_eq!(PerceptualHash(0xab).to_hex(), "00000000000000ab");
+    }
+
+    #[test]
+    fn every_refusal_tells_the_uploader_why_in_indonesian() {
+        let limits = PhotoLimits::default();
+        for refusal in [
+            PhotoRefusal::TooLarge {
+                max_bytes: limits.max_bytes,
+            },
+            PhotoRefusal::NotAnImage,
+            PhotoRefusal::Heic,
+            PhotoRefusal::TooManyPixels {
+                width: 100_000,
+                height: 100_000,
+            },
+            PhotoRefusal::Damaged,
+        ] {
+            let reason = refusal.reason();
+            assert!(reason.ends_with('.'), "{reason}");
+            assert!(
+                reason.contains("foto") || reason.contains("Foto") || reason.contains("gambar"),
+                "{reason}"
+            );
+        }
+        assert_eq!(
+            PhotoRefusal::TooLarge {
+                max_bytes: limits.max_bytes
+            }
+            .reason(),
+            "Foto terlalu besar: paling besar 10 MB."
+        );
+    }
+}
