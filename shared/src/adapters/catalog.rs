@@ -59,17 +59,8 @@ fn category_from_item(item: &Item) -> Result<Category, StoreError> {
         group: r.s("group")?.into(),
         default_agency: r.s("default_agency")?.into(),
         keywords,
-        working_days: r
-            .opt_s("working_days")
-            .map(serde_json::from_str)
-            .transpose()
-            .map_err(|e| StoreError::Corrupt(format!("category working days: {e}")))?,
-        questions: r
-            .opt_s("questions")
-            .map(serde_json::from_str)
-            .transpose()
-            .map_err(|e| StoreError::Corrupt(format!("category questions: {e}")))?
-            .unwrap_or_default(),
+        working_days: r.opt_json("working_days")?,
+        questions: r.opt_json("questions")?.unwrap_or_default(),
     })
 }
 

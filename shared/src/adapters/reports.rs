@@ -244,6 +244,11 @@ pub fn report_item(report: &Report) -> Item {
     {
         item.insert("rating".into(), s(json));
     }
+    if !report.photos.is_empty()
+        && let Ok(json) = serde_json::to_string(&report.photos)
+    {
+        item.insert("photos".into(), s(json));
+    }
     item
 }
 
@@ -299,12 +304,7 @@ pub fn report_from_item(item: &Item) -> Result<Report, StoreError> {
             kind: parse_enum::<ClockKind>(kind, "clock kind")?,
             due_at: r.ts("clock_due_at")?,
             provisional: r.bool("clock_provisional"),
-            sla: r
-                .opt_s("clock_sla")
-                .map(serde_json::from_str)
-                .transpose()
-                .map_err(|e| StoreError::Corrupt(format!("clock sla: {e}")))?
-                .unwrap_or_default(),
+            sla: r.opt_json("clock_sla")?.unwrap_or_default(),
         }),
     };
     let (id, status) = stored_identity(&r)?;
@@ -328,25 +328,13 @@ pub fn report_from_item(item: &Item) -> Result<Report, StoreError> {
         calendar_version: r.s("calendar_version")?.into(),
         version: r.n("version")?,
         reporter_token_hash: r.s("token_hash")?.into(),
-        triage: r
-            .opt_s("triage")
-            .map(serde_json::from_str)
-            .transpose()
-            .map_err(|e| StoreError::Corrupt(format!("triage: {e}")))?,
-        assignments: r
-            .opt_s("assignments")
-            .map(serde_json::from_str)
-            .transpose()
-            .map_err(|e| StoreError::Corrupt(format!("assignments: {e}")))?
-            .unwrap_or_default(),
+        triage: r.opt_json("triage")?,
+        assignments: r.opt_json("assignments")?.unwrap_or_default(),
         paused_working_days: r.opt_n("paused_working_days")?,
         duplicate_of: r.opt_s("duplicate_of").map(Into::into),
         sender: r.opt_s("sender_hash").map(Into::into),
-        rating: r
-            .opt_s("rating")
-            .map(serde_json::from_str)
-            .transpose()
-            .map_err(|e| StoreError::Corrupt(format!("rating: {e}")))?,
+        rating: r.opt_json("rating")?,
+        photos: r.opt_json("photos")?.unwrap_or_default(),
     })
 }
 
@@ -1219,5 +1207,77 @@ impl ReportStore {
             .iter()
             .map(item_id)
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::location::GeoPoint;
+    use crate::domain::photo::{
+        Capture, PerceptualHash, Photo, PhotoBytes, PhotoFlag, PhotoId, PhotoPurpose, PhotoRefusal,
+        PhotoState, ReadyPhoto,
+    };
+    use crate::domain::report::Channel;
+
+    #[test]
+    fn a_report_with_photos_in_every_state_reads_back_as_it_was_stored() {
+        let at: Timestamp = "2026-12-03T04:00:00Z".parse().unwrap();
+        let id = |n: u8| PhotoId::from_random_bytes(&[n; 12]).unwrap();
+        let mut report = Report::received(
+            TrackingId::from_random_bytes(&[3, 1, 4, 1, 5, 9]).unwrap(),
+            Channel::Web,
+            at,
+        );
+        report.photos = vec![
+            Photo {
+                id: id(1),
+                purpose: PhotoPurpose::Evidence,
+                state: PhotoState::Pending,
+                requested_at: at,
+                by: "citizen".into(),
+            },
+            Photo {
+                id: id(2),
+                purpose: PhotoPurpose::FollowUp {
+                    agency: "dsdabm".into(),
+                },
+                state: PhotoState::Ready(ReadyPhoto {
+                    width: 1200,
+                    height: 1600,
+                    bytes: PhotoBytes {
+                        original: 2_500_000,
+                        display: 240_000,
+                        thumbnail: 11_000,
+                    },
+                    hash: PerceptualHash(u64::MAX - 5),
+                    capture: Capture {
+                        at: Some(at),
+                        position: Some(GeoPoint::parse(52.37, 4.89).unwrap()),
+                    },
+                    flags: vec![PhotoFlag::FarFromReport { metres: 11_400_000 }],
+                }),
+                requested_at: at,
+                by: "agency:dsdabm:officer-1".into(),
+            },
+            Photo {
+                id: id(3),
+                purpose: PhotoPurpose::Evidence,
+                state: PhotoState::Refused {
+                    refusal: PhotoRefusal::TooManyPixels {
+                        width: 100_000,
+                        height: 100_000,
+                    },
+                },
+                requested_at: at,
+                by: "citizen".into(),
+            },
+        ];
+        let item = report_item(&report);
+        assert_eq!(report_from_item(&item).unwrap(), report);
+        // A report without photos stores no attribute for them.
+        report.photos.clear();
+        assert!(!report_item(&report).contains_key("photos"));
+        assert_eq!(report_from_item(&report_item(&report)).unwrap(), report);
     }
 }

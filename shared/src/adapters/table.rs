@@ -226,6 +226,17 @@ impl ItemReader<'_> {
             .parse()
             .map_err(|_| StoreError::Corrupt(format!("attribute {name} is not a timestamp")))
     }
+
+    /// An optional value stored as a JSON string.
+    pub fn opt_json<T: serde::de::DeserializeOwned>(
+        &self,
+        name: &str,
+    ) -> Result<Option<T>, StoreError> {
+        self.opt_s(name)
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("attribute {name}: {e}")))
+    }
 }
 
 #[cfg(test)]

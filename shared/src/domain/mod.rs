@@ -1,5 +1,6 @@
 //! Pure domain rules: no AWS types, no clock reads, no environment reads.
 
+pub mod attachments;
 pub mod calendar;
 pub mod catalog;
 pub mod command;

@@ -137,6 +137,145 @@ impl PerceptualHash {
     }
 }
 
+/// A photo's id on its report: 12 symbols from the tracking-id alphabet, random.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PhotoId(String);
+
+/// The length of a [`PhotoId`].
+pub const PHOTO_ID_LEN: usize = 12;
+
+impl PhotoId {
+    /// An id from random bytes (one per symbol; bytes past 240 dropped so every symbol
+    /// is equally likely); `None` when too few remain.
+    pub fn from_random_bytes(bytes: &[u8]) -> Option<Self> {
+        let alphabet = super::tracking_id::ALPHABET;
+        let id: String = bytes
+            .iter()
+            .filter(|&&b| b < 240)
+            .map(|&b| char::from(alphabet[usize::from(b) % alphabet.len()]))
+            .take(PHOTO_ID_LEN)
+            .collect();
+        (id.len() == PHOTO_ID_LEN).then_some(Self(id))
+    }
+
+    /// Parses an id as it appears in a key or a URL.
+    pub fn parse(text: &str) -> Option<Self> {
+        let alphabet = super::tracking_id::ALPHABET;
+        (text.len() == PHOTO_ID_LEN && text.bytes().all(|b| alphabet.contains(&b)))
+            .then(|| Self(text.to_string()))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for PhotoId {
+    type Error = String;
+    fn try_from(text: String) -> Result<Self, String> {
+        Self::parse(&text).ok_or_else(|| format!("not a photo id: {text:?}"))
+    }
+}
+
+impl From<PhotoId> for String {
+    fn from(id: PhotoId) -> String {
+        id.0
+    }
+}
+
+impl std::fmt::Display for PhotoId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What a photo is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum PhotoPurpose {
+    /// The citizen's: what the problem looks like.
+    Evidence,
+    /// An agency's proof of the fix, for its next follow-up.
+    FollowUp {
+        /// The agency.
+        agency: String,
+    },
+}
+
+/// Most evidence photos on one report.
+pub const EVIDENCE_PER_REPORT: usize = 5;
+/// Most proof photos one agency attaches to a report.
+pub const PROOF_PER_AGENCY: usize = 5;
+
+/// Where a photo is on its way.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "state")]
+pub enum PhotoState {
+    /// A slot was given; the upload or its processing is still to come.
+    Pending,
+    /// Processed: the copies exist and the original is gone.
+    Ready(ReadyPhoto),
+    /// Not kept, and why.
+    Refused {
+        /// The reason, for the uploader.
+        refusal: PhotoRefusal,
+    },
+}
+
+/// What processing found and made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReadyPhoto {
+    /// Upright size of the original, in pixels.
+    pub width: u32,
+    /// See `width`.
+    pub height: u32,
+    /// Bytes of the original, the display copy and the thumbnail.
+    pub bytes: PhotoBytes,
+    /// The picture's difference hash.
+    pub hash: PerceptualHash,
+    /// Capture time and position from its metadata (staff only).
+    pub capture: Capture,
+    /// The proof-of-fix checks' findings (follow-up photos).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<PhotoFlag>,
+}
+
+/// Sizes in bytes, for the bench and the bytes-saved figure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhotoBytes {
+    /// As uploaded.
+    pub original: u64,
+    /// The display copy.
+    pub display: u64,
+    /// The thumbnail.
+    pub thumbnail: u64,
+}
+
+/// A photo on a report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Photo {
+    /// Its id (in its keys and URLs).
+    pub id: PhotoId,
+    /// Evidence or proof.
+    pub purpose: PhotoPurpose,
+    /// Pending, ready or refused.
+    #[serde(flatten)]
+    pub state: PhotoState,
+    /// When the slot was given.
+    pub requested_at: Timestamp,
+    /// Who asked for it (the stored actor).
+    pub by: String,
+}
+
+impl Photo {
+    /// Counts against its purpose's limit: pending or ready (a refused one frees its place).
+    pub fn counts(&self) -> bool {
+        !matches!(self.state, PhotoState::Refused { .. })
+    }
+}
+
 /// A follow-up photo's capture further than this from the report's point is flagged.
 pub const FAR_FROM_REPORT_M: f64 = 500.0;
 

@@ -114,12 +114,18 @@ impl<'a> PublicReport<'a> {
         self.follow_ups().pop().map(|f| f.text)
     }
 
-    /// The public timeline: every event but the internal reminders, with the note
+    /// The public timeline: every event but the internal reminders and photo steps, with the note
     /// (masked) only where it was written for the public ([`note_is_public`]).
     pub fn timeline(events: &[ReportEvent]) -> Vec<PublicEvent> {
         events
             .iter()
-            .filter(|e| e.action != Some(ReportAction::Remind))
+            // Reminders are the owner's business; photos show as photos, not as steps.
+            .filter(|e| {
+                !matches!(
+                    e.action,
+                    Some(ReportAction::Remind | ReportAction::AddPhoto | ReportAction::CheckPhoto)
+                )
+            })
             .map(|e| PublicEvent {
                 at: e.at,
                 status: e.to,
@@ -161,7 +167,9 @@ pub fn note_is_public(action: ReportAction) -> bool {
         | A::Return
         | A::Redact
         | A::SetLocation
-        | A::Remind => false,
+        | A::Remind
+        | A::AddPhoto
+        | A::CheckPhoto => false,
     }
 }
 

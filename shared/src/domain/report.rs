@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::deadline::{ReportClock, SlaState};
 use super::location::{Coordinates, Kecamatan};
+use super::photo::Photo;
 use super::tracking_id::TrackingId;
 use super::triage::TriageResult;
 
@@ -91,6 +92,10 @@ pub enum ReportAction {
     Escalate,
     /// Admin set where the problem is (reports by SMS come without; status unchanged).
     SetLocation,
+    /// The reporter or an agency was given an upload slot for a photo (status unchanged).
+    AddPhoto,
+    /// `media` recorded what it made of an upload: ready, or refused (status unchanged).
+    CheckPhoto,
 }
 
 use ReportAction as A;
@@ -164,6 +169,27 @@ pub const TRANSITIONS: &[(ReportStatus, ReportAction, ReportStatus)] = &[
     (S::PendingVerification, A::Escalate, S::PendingVerification),
     (S::Dispatched, A::Escalate, S::Dispatched),
     (S::InProgress, A::Escalate, S::InProgress),
+    // Photos: added while the report is open (the citizen's evidence, even when asked
+    // for more; an agency's proof), and checked whenever the upload arrives.
+    (S::Received, A::AddPhoto, S::Received),
+    (S::PendingVerification, A::AddPhoto, S::PendingVerification),
+    (S::NeedsInfo, A::AddPhoto, S::NeedsInfo),
+    (S::Dispatched, A::AddPhoto, S::Dispatched),
+    (S::InProgress, A::AddPhoto, S::InProgress),
+    (S::Responded, A::AddPhoto, S::Responded),
+    (S::Received, A::CheckPhoto, S::Received),
+    (
+        S::PendingVerification,
+        A::CheckPhoto,
+        S::PendingVerification,
+    ),
+    (S::NeedsInfo, A::CheckPhoto, S::NeedsInfo),
+    (S::Dispatched, A::CheckPhoto, S::Dispatched),
+    (S::InProgress, A::CheckPhoto, S::InProgress),
+    (S::Responded, A::CheckPhoto, S::Responded),
+    (S::Closed, A::CheckPhoto, S::Closed),
+    (S::Archived, A::CheckPhoto, S::Archived),
+    (S::Duplicate, A::CheckPhoto, S::Duplicate),
 ];
 
 /// Actions whose audit event must say why.
@@ -447,6 +473,8 @@ pub struct Report {
     pub rating: Option<Rating>,
     /// Keyed hash of the reporter's phone (never the number): links a sender's reports.
     pub sender: Option<String>,
+    /// Its photos, in the order their slots were given.
+    pub photos: Vec<Photo>,
 }
 
 impl Report {
@@ -481,6 +509,7 @@ impl Report {
             duplicate_of: None,
             rating: None,
             sender: None,
+            photos: Vec::new(),
         }
     }
 
@@ -676,6 +705,8 @@ mod tests {
             A::Breach,
             A::Escalate,
             A::SetLocation,
+            A::AddPhoto,
+            A::CheckPhoto,
         ];
         let mut allowed = 0;
         for from in ALL_STATUSES {
