@@ -194,5 +194,12 @@ pub async fn counted_clients(log: &CallLog) -> AwsClients {
                 .interceptor(log.clone())
                 .build(),
         ),
+        s3: aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&config)
+                .force_path_style(true)
+                .interceptor(log.clone())
+                .build(),
+        ),
+        credentials: config.credentials_provider(),
     }
 }

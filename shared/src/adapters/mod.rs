@@ -1,4 +1,4 @@
-//! Adapters: translate between the domain and AWS (DynamoDB, SQS, SNS, SSM).
+//! Adapters: translate between the domain and AWS (DynamoDB, SQS, SNS, SSM, S3).
 
 pub mod api_keys;
 pub mod calendar;
@@ -8,6 +8,7 @@ pub mod devices;
 pub mod idempotency;
 pub mod inbound;
 pub mod incidents;
+pub mod photos;
 pub mod queue;
 pub mod rates;
 pub mod reports;

@@ -107,6 +107,16 @@ pub fn sdk_config_loader() -> Result<ConfigLoader, TlsError> {
         .retry_config(RetryConfig::standard().with_max_attempts(3)))
 }
 
+/// S3 on `config`, by path (`<endpoint>/<bucket>`) when the endpoint is an emulator's:
+/// a bucket's own host name would not resolve on 127.0.0.1.
+pub fn s3_client(config: &SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(config.endpoint_url().is_some())
+            .build(),
+    )
+}
+
 /// The AWS clients every function shares (cheap to clone: an `Arc` inside).
 #[derive(Debug, Clone)]
 pub struct AwsClients {
@@ -118,6 +128,11 @@ pub struct AwsClients {
     pub sns: aws_sdk_sns::Client,
     /// SSM Parameter Store (secrets at start-up).
     pub ssm: aws_sdk_ssm::Client,
+    /// S3 (the photo bucket).
+    pub s3: aws_sdk_s3::Client,
+    /// The credentials the clients sign with: S3 POST policies are signed with them
+    /// too, outside any SDK call.
+    pub credentials: Option<aws_credential_types::provider::SharedCredentialsProvider>,
 }
 
 impl AwsClients {
@@ -128,6 +143,8 @@ impl AwsClients {
             sqs: aws_sdk_sqs::Client::new(config),
             sns: aws_sdk_sns::Client::new(config),
             ssm: aws_sdk_ssm::Client::new(config),
+            s3: s3_client(config),
+            credentials: config.credentials_provider(),
         }
     }
 

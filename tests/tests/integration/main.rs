@@ -14,6 +14,7 @@ mod idempotency;
 mod notify_worker;
 mod open311;
 mod panic_paging;
+mod photo_bucket;
 mod readme_tour;
 mod repository;
 mod runtime_api;
