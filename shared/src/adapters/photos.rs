@@ -86,6 +86,7 @@ pub struct PhotoBucket {
     s3: Client,
     credentials: Option<SharedCredentialsProvider>,
     bucket: String,
+    region: String,
     post_url: String,
 }
 
@@ -112,6 +113,7 @@ impl PhotoBucket {
             s3,
             credentials,
             bucket,
+            region,
             post_url,
         }
     }
@@ -125,7 +127,6 @@ impl PhotoBucket {
         now: Timestamp,
         for_: Duration,
     ) -> Result<UploadSlot, StoreError> {
-        let config = self.s3.config();
         let provider = self
             .credentials
             .as_ref()
@@ -134,9 +135,6 @@ impl PhotoBucket {
             .provide_credentials()
             .await
             .map_err(StoreError::aws)?;
-        let region = config
-            .region()
-            .map_or("ap-southeast-3".to_string(), ToString::to_string);
         let expires_at = now
             .checked_add(jiff::SignedDuration::try_from(for_).unwrap_or_default())
             .unwrap_or(now);
@@ -144,7 +142,7 @@ impl PhotoBucket {
             access_key_id: credentials.access_key_id(),
             secret_access_key: credentials.secret_access_key(),
             session_token: credentials.session_token(),
-            region: &region,
+            region: &self.region,
         };
         Ok(UploadSlot {
             url: self.post_url.clone(),

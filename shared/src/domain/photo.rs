@@ -146,17 +146,14 @@ pub struct PhotoId(String);
 pub const PHOTO_ID_LEN: usize = 12;
 
 impl PhotoId {
-    /// An id from random bytes (one per symbol; bytes past 240 dropped so every symbol
-    /// is equally likely); `None` when too few remain.
+    /// An id from random bytes ([`super::tracking_id::random_symbols`]); `None` when
+    /// too few remain.
     pub fn from_random_bytes(bytes: &[u8]) -> Option<Self> {
+        let symbols = super::tracking_id::random_symbols(bytes, PHOTO_ID_LEN)?;
         let alphabet = super::tracking_id::ALPHABET;
-        let id: String = bytes
-            .iter()
-            .filter(|&&b| b < 240)
-            .map(|&b| char::from(alphabet[usize::from(b) % alphabet.len()]))
-            .take(PHOTO_ID_LEN)
-            .collect();
-        (id.len() == PHOTO_ID_LEN).then_some(Self(id))
+        Some(Self(
+            symbols.iter().map(|&s| char::from(alphabet[s])).collect(),
+        ))
     }
 
     /// Parses an id as it appears in a key or a URL.

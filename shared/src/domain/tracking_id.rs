@@ -55,22 +55,26 @@ fn check_symbol(symbols: &[usize]) -> usize {
     (n - sum % n) % n
 }
 
+/// `count` indices into [`ALPHABET`] drawn from random bytes, one byte per symbol;
+/// `None` when the bytes run out first. 240 = 8 × 30: bytes at or above it are dropped
+/// so every symbol is equally likely (tracking ids and photo ids draw alike).
+pub fn random_symbols(bytes: &[u8], count: usize) -> Option<Vec<usize>> {
+    let symbols: Vec<usize> = bytes
+        .iter()
+        .filter(|&&b| b < 240)
+        .map(|&b| usize::from(b) % ALPHABET.len())
+        .take(count)
+        .collect();
+    (symbols.len() == count).then_some(symbols)
+}
+
 impl TrackingId {
     /// Builds an id from random bytes (one byte per symbol; rejection keeps it unbiased).
     ///
     /// Returns `None` when the bytes run out before six symbols were drawn; the caller
     /// supplies more entropy than needed, so in practice this never happens.
     pub fn from_random_bytes(bytes: &[u8]) -> Option<Self> {
-        // 240 = 8 * 30: bytes at or above it are dropped so every symbol is equally likely.
-        let symbols: Vec<usize> = bytes
-            .iter()
-            .filter(|&&b| b < 240)
-            .map(|&b| usize::from(b) % ALPHABET.len())
-            .take(RANDOM_LEN)
-            .collect();
-        if symbols.len() < RANDOM_LEN {
-            return None;
-        }
+        let symbols = random_symbols(bytes, RANDOM_LEN)?;
         let check = check_symbol(&symbols);
         let mut id = String::with_capacity(PREFIX.len() + 1 + RANDOM_LEN + 1);
         id.push_str(PREFIX);
