@@ -12,7 +12,7 @@ VENV_STACK    := .venv-stack
 STACK_PORT    ?= 4566
 MOTO_PORT     ?= 5055
 DEVSTACK_PORT ?= 3000
-FUNCTIONS     := web-intake verify notify backoffice sla-sweep sms-intake panic escalate
+FUNCTIONS     := web-intake verify notify backoffice sla-sweep sms-intake panic escalate media
 # arm64 where the aarch64 target is installed, x86_64 otherwise; the template's
 # Architecture parameter must follow it at deploy time.
 ARCH ?= $(if $(shell rustup target list --installed 2>/dev/null | grep -x aarch64-unknown-linux-gnu),arm64,x86_64)
@@ -115,11 +115,14 @@ $(VENV_API_FUZZ)/.installed: requirements-schemathesis.txt
 # The tests' moto rolls a cancelled transaction back item by item (tests/bench/moto_bench.py):
 # stock moto restores a snapshot of the whole table, which wipes whatever another
 # request committed meanwhile (seen in the chaos test: an accepted report gone).
+# Test threads get the 8 MiB stack a function's main thread has on Lambda: a debug
+# build's async state machines are several times larger than a release build's, and
+# the default 2 MiB of a test thread is not always enough for a whole conversation.
 unit-and-integration: venv $(VENV_API_FUZZ)/.installed
 	@mkdir -p target
 	@rm -f target/abuse-figures.txt
 	@rm -f target/iam.log
-	@SIGAP_IAM_LOG=$(CURDIR)/target/iam.log MOTO_SERVER=$(CURDIR)/tests/bench/moto-server cargo test --workspace 2>&1 | tee target/test-output.log; status=$${PIPESTATUS[0]}; \
+	@RUST_MIN_STACK=8388608 SIGAP_IAM_LOG=$(CURDIR)/target/iam.log MOTO_SERVER=$(CURDIR)/tests/bench/moto-server cargo test --workspace 2>&1 | tee target/test-output.log; status=$${PIPESTATUS[0]}; \
 	awk '/^test result:/ { for (i = 2; i <= NF; i++) { if ($$i ~ /^passed;/) p += $$(i-1); if ($$i ~ /^failed;/) f += $$(i-1) } } \
 	     END { printf "tests: %d passed, %d failed\n", p, f }' target/test-output.log; \
 	if [ -f target/abuse-figures.txt ]; then sort target/abuse-figures.txt; fi; \
@@ -141,6 +144,7 @@ bench: venv $(VENV_BUILD)/.installed
 	$(BENCH_MOTO) cargo run --quiet -p sigap-tests --bin sla-bench
 	$(BENCH_MOTO) cargo run --quiet -p sigap-tests --bin panic-bench
 	$(BENCH_MOTO) cargo run --quiet -p sigap-tests --bin load-bench
+	cargo run --quiet -p sigap-tests --bin media-bench
 	$(BENCH_MOTO) cargo run --quiet -p sigap-tests --bin perf-bench
 
 # The long API fuzz (schemathesis, a random seed), then the full chaos suite: 1,000 web

@@ -3,3 +3,4 @@
 //! crate so only `media` links the image decoders (docs/decisions/photos.md).
 
 pub mod process;
+pub mod samples;

@@ -241,98 +241,16 @@ fn ascii(exif: &exif::Exif, tag: exif::Tag) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use exif::experimental::Writer;
-    use exif::{Field, In, Rational, Tag, Value};
-    use image::{ImageEncoder, Rgb, RgbImage};
-
-    /// A landscape picture, red on the left and blue on the right, with some texture
-    /// so its hash is not trivial.
-    fn red_left_blue_right(width: u32, height: u32) -> RgbImage {
-        RgbImage::from_fn(width, height, |x, y| {
-            let shade = u8::try_from((x * 7 + y * 3) % 40).unwrap();
-            if x < width / 2 {
-                Rgb([215 + shade, shade, shade])
-            } else {
-                Rgb([shade, shade, 215 + shade])
-            }
-        })
-    }
-
-    fn jpeg_of(picture: &RgbImage) -> Vec<u8> {
-        let mut out = Vec::new();
-        JpegEncoder::new_with_quality(&mut out, 90)
-            .encode_image(picture)
-            .unwrap();
-        out
-    }
-
-    fn ascii_field(tag: Tag, text: &str) -> Field {
-        Field {
-            tag,
-            ifd_num: In::PRIMARY,
-            value: Value::Ascii(vec![text.as_bytes().to_vec()]),
-        }
-    }
-
-    fn dms(degrees: u32, minutes: u32, centiseconds: u32) -> Field {
-        Field {
-            tag: Tag::GPSLatitude,
-            ifd_num: In::PRIMARY,
-            value: Value::Rational(vec![
-                Rational::from((degrees, 1)),
-                Rational::from((minutes, 1)),
-                Rational::from((centiseconds, 100)),
-            ]),
-        }
-    }
-
-    /// A phone's JPEG: camera make and model, orientation 6 (rotate 90° clockwise to
-    /// view), the capture time in WIB and a GPS fix at Gedung Sate (6°54'9"S
-    /// 107°37'7.68"E), in an APP1 segment right after the start of image.
-    fn phone_jpeg(picture: &RgbImage) -> Vec<u8> {
-        let fields = [
-            ascii_field(Tag::Make, "samsung"),
-            ascii_field(Tag::Model, "Galaxy A14 uji-kamera"),
-            Field {
-                tag: Tag::Orientation,
-                ifd_num: In::PRIMARY,
-                value: Value::Short(vec![6]),
-            },
-            ascii_field(Tag::DateTimeOriginal, "2026:12:02 10:15:00"),
-            dms(6, 54, 900),
-            ascii_field(Tag::GPSLatitudeRef, "S"),
-            Field {
-                tag: Tag::GPSLongitude,
-                ..dms(107, 37, 768)
-            },
-            ascii_field(Tag::GPSLongitudeRef, "E"),
-        ];
-        let mut writer = Writer::new();
-        for field in &fields {
-            writer.push_field(field);
-        }
-        let mut tiff = Cursor::new(Vec::new());
-        writer.write(&mut tiff, false).unwrap();
-        let tiff = tiff.into_inner();
-        let plain = jpeg_of(picture);
-        let length = u16::try_from(2 + 6 + tiff.len()).unwrap();
-        let mut out = plain[..2].to_vec();
-        out.extend_from_slice(&[0xFF, 0xE1]);
-        out.extend_from_slice(&length.to_be_bytes());
-        out.extend_from_slice(b"Exif\0\0");
-        out.extend_from_slice(&tiff);
-        out.extend_from_slice(&plain[2..]);
-        out
-    }
-
-    fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-        haystack.windows(needle.len()).any(|w| w == needle)
-    }
+    use crate::samples::{
+        CAMERA_MODEL, Shot, checkerboard, contains, jpeg_of, phone_jpeg, png_bomb, png_of,
+        red_left_blue_right,
+    };
+    use image::ImageEncoder;
 
     #[test]
     fn a_phone_photo_is_read_turned_upright_and_comes_out_without_any_metadata() {
-        let original = phone_jpeg(&red_left_blue_right(400, 200));
-        assert!(contains(&original, b"Galaxy A14 uji-kamera"));
+        let original = phone_jpeg(&red_left_blue_right(400, 200), Shot::GEDUNG_SATE);
+        assert!(contains(&original, CAMERA_MODEL.as_bytes()));
         let done = process(&original, &PhotoLimits::default()).unwrap();
         assert_eq!(done.source, SourceFormat::Jpeg);
         // Read before it was removed: 10:15 WIB is 03:15 UTC; Gedung Sate's fix.
@@ -368,11 +286,7 @@ mod tests {
     #[test]
     fn a_png_and_a_webp_are_accepted_and_a_large_photo_is_shrunk_for_display() {
         let picture = red_left_blue_right(2400, 1200);
-        let mut png = Vec::new();
-        image::codecs::png::PngEncoder::new(&mut png)
-            .write_image(picture.as_raw(), 2400, 1200, image::ExtendedColorType::Rgb8)
-            .unwrap();
-        let done = process(&png, &PhotoLimits::default()).unwrap();
+        let done = process(&png_of(&picture), &PhotoLimits::default()).unwrap();
         assert_eq!(done.source, SourceFormat::Png);
         assert_eq!(done.capture, Capture::default());
         let display = image::load_from_memory(&done.display).unwrap();
@@ -399,11 +313,7 @@ mod tests {
             first.hash,
             again.hash
         );
-        let other = RgbImage::from_fn(800, 600, |x, y| {
-            let v = u8::try_from((x / 50 + y / 40) % 2 * 200).unwrap();
-            Rgb([v, v, v])
-        });
-        let other = process(&jpeg_of(&other), &PhotoLimits::default()).unwrap();
+        let other = process(&jpeg_of(&checkerboard(800, 600)), &PhotoLimits::default()).unwrap();
         assert!(
             !first.hash.same_picture(other.hash),
             "{:?} {:?}",
@@ -439,45 +349,9 @@ mod tests {
         ));
     }
 
-    /// CRC-32 (PNG's), bit by bit.
-    fn crc32(bytes: &[u8]) -> u32 {
-        let mut crc = u32::MAX;
-        for &b in bytes {
-            crc ^= u32::from(b);
-            for _ in 0..8 {
-                crc = if crc & 1 == 1 {
-                    (crc >> 1) ^ 0xEDB8_8320
-                } else {
-                    crc >> 1
-                };
-            }
-        }
-        !crc
-    }
-
-    fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
-        let mut chunk = u32::try_from(data.len()).unwrap().to_be_bytes().to_vec();
-        let mut body = kind.to_vec();
-        body.extend_from_slice(data);
-        chunk.extend_from_slice(&body);
-        chunk.extend_from_slice(&crc32(&body).to_be_bytes());
-        chunk
-    }
-
     #[test]
     fn a_decompression_bomb_is_refused_from_its_header_before_any_pixel_is_decoded() {
-        // 100,000 × 100,000 pixels (30 GB of RGB) declared in 57 bytes; the zlib data
-        // after the header is never inflated.
-        let mut header = 100_000u32.to_be_bytes().to_vec();
-        header.extend_from_slice(&100_000u32.to_be_bytes());
-        header.extend_from_slice(&[8, 2, 0, 0, 0]);
-        let mut bomb = b"\x89PNG\r\n\x1a\n".to_vec();
-        bomb.extend(png_chunk(b"IHDR", &header));
-        bomb.extend(png_chunk(
-            b"IDAT",
-            &[0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
-        ));
-        bomb.extend(png_chunk(b"IEND", &[]));
+        let bomb = png_bomb();
         assert!(bomb.len() < 100);
         assert_eq!(
             process(&bomb, &PhotoLimits::default()).unwrap_err(),

@@ -386,8 +386,20 @@ def up():
 
 
 def down():
-    """Deletes the stack, if there is one."""
+    """Deletes the stack, if there is one (its media bucket emptied first, as
+    CloudFormation deletes only an empty bucket)."""
     cloudformation = client("cloudformation")
+    try:
+        outputs = cloudformation.describe_stacks(StackName=STACK)["Stacks"][0].get("Outputs", [])
+    except cloudformation.exceptions.ClientError:
+        return
+    s3 = client("s3")
+    for output in outputs:
+        if output["OutputKey"] == "MediaBucketName":
+            bucket = output["OutputValue"]
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+                for item in page.get("Contents", []):
+                    s3.delete_object(Bucket=bucket, Key=item["Key"])
     try:
         cloudformation.delete_stack(StackName=STACK)
     except cloudformation.exceptions.ClientError:

@@ -236,6 +236,35 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })
 }
 
+/// The body of a 201 for an upload slot, the same for every channel: the photo's id,
+/// the presigned POST as a form to send (its fields, then the photo as `file`), the
+/// limits it holds, and where to follow the photo's processing.
+pub fn slot_answer(
+    opened: &crate::service::photos::OpenedSlot,
+    limits: &crate::domain::photo::PhotoLimits,
+    follow: &str,
+) -> serde_json::Value {
+    serde_json::json!({
+        "photo_id": opened.photo_id,
+        "upload": {
+            "method": "POST",
+            "url": opened.upload.url,
+            "fields": opened.upload.fields,
+            "file_field": "file",
+            "content_type_field": "Content-Type",
+            "content_types": ["image/jpeg", "image/png", "image/webp"],
+            "max_bytes": opened.upload.max_bytes,
+            "expires_at": crate::domain::calendar::wib_rfc3339(opened.upload.expires_at),
+        },
+        "limits": {
+            "photos_per_report": limits.evidence_per_report,
+            "photos_per_follow_up": limits.proof_per_agency,
+        },
+        "message": "Unggah foto ke alamat ini dalam 15 menit: kirim semua isian, lalu foto sebagai 'file'. Foto diperiksa dan semua data lokasi serta perangkatnya dihapus sebelum ditampilkan.",
+        "links": { "photos": follow },
+    })
+}
+
 /// A JSON response; serialisation of our own types cannot fail, but if it ever does
 /// the client still gets a well-formed 500 rather than a panic.
 pub fn json_response<T: Serialize>(status: StatusCode, body: &T) -> Response<Body> {

@@ -201,5 +201,6 @@ pub async fn counted_clients(log: &CallLog) -> AwsClients {
                 .build(),
         ),
         credentials: config.credentials_provider(),
+        endpoint: config.endpoint_url().map(str::to_string),
     }
 }

@@ -75,6 +75,8 @@ pub struct HttpReply {
     pub json: serde_json::Value,
     /// Body as text (invalid UTF-8 replaced), for XML and HTML answers.
     pub text: String,
+    /// The body's bytes (an image).
+    pub bytes: Vec<u8>,
 }
 
 /// Reads a `lambda_http` response the handler returned.
@@ -101,6 +103,7 @@ impl HttpReply {
             headers,
             json,
             text: String::from_utf8_lossy(bytes).into_owned(),
+            bytes: bytes.to_vec(),
         }
     }
 }
@@ -123,6 +126,9 @@ pub fn instants_off_convention(value: &serde_json::Value, path: &str) -> Vec<Str
             .enumerate()
             .flat_map(|(i, v)| instants_off_convention(v, &format!("{path}[{i}]")))
             .collect(),
+        // An upload slot's form fields are S3's (its signature's own date format),
+        // sent back to S3 exactly as they are: not instants Sigap reports.
+        serde_json::Value::Object(_) if path.ends_with(".upload.fields") => Vec::new(),
         serde_json::Value::Object(map) => map
             .iter()
             .flat_map(|(k, v)| instants_off_convention(v, &format!("{path}.{k}")))
@@ -163,6 +169,55 @@ pub async fn http_bytes(
     // moto's own answers (its state dump) are not Sigap's.
     let ours = !url.starts_with(crate::moto_endpoint());
     HttpReply::read(status, headers, &bytes, ours)
+}
+
+/// A multipart form as a browser sends it: the fields, then the file (last, as S3
+/// requires of a POST upload) with its content type.
+pub fn upload_form(fields: &[(String, String)], file: &[u8], file_type: &str) -> (String, Vec<u8>) {
+    let boundary = "sigap-boundary-7f3a";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"foto.jpg\"\r\nContent-Type: {file_type}\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// Sends `file` as `content_type` with the upload slot Sigap answered (`slot` is
+/// the 201's JSON), as a phone's browser would.
+pub async fn upload_to_slot(
+    slot: &serde_json::Value,
+    file: &[u8],
+    content_type: &str,
+) -> HttpReply {
+    let upload = &slot["upload"];
+    let mut fields: Vec<(String, String)> = upload["fields"]
+        .as_object()
+        .expect("a slot has fields")
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+        .collect();
+    fields.push(("Content-Type".into(), content_type.into()));
+    let (form_type, body) = upload_form(&fields, file, content_type);
+    http_bytes(
+        "POST",
+        upload["url"].as_str().expect("a slot has a url"),
+        &[("content-type", &form_type)],
+        &body,
+    )
+    .await
 }
 
 /// A staff request as API Gateway delivers it after its JWT authorizer accepted a

@@ -31,6 +31,8 @@ use serde_json::{Value, json};
 use sigap::adapters::api_keys::ApiKeyStore;
 use sigap::adapters::calendar::{CalendarCache, CalendarStore};
 use sigap::adapters::catalog::{CatalogCache, CatalogStore};
+use sigap::adapters::photos::PhotoBucket;
+use sigap::adapters::proof_photos::{FlaggedProof, ProofPhotos};
 use sigap::adapters::queue::JsonQueue;
 use sigap::adapters::reports::{
     QUEUE_NEEDS_INFO, QUEUE_VERIFY, ReportFile, ReportStore, TIMELINE_PAGE,
@@ -43,6 +45,7 @@ use sigap::domain::command::Command;
 use sigap::domain::contact::SenderKey;
 use sigap::domain::deadline::WorkingDays;
 use sigap::domain::location::{Coordinates, Kecamatan};
+use sigap::domain::photo::{PhotoLimits, PhotoPurpose};
 use sigap::domain::report::{
     Assignment, Report, ReportAction, ReportEvent, ReportLocation, TransitionError,
 };
@@ -51,11 +54,16 @@ use sigap::domain::sla::deadline_views;
 use sigap::domain::staff::{Role, Staff, may_read, may_see_identity, triage_for};
 use sigap::domain::tracking_id::TrackingId;
 use sigap::domain::workflow::{ArchiveReason, WorkflowError};
-use sigap::http::{ApiError, json_bytes, json_response, parse_json, staff_caller, timeline_cursor};
+use sigap::http::{
+    ApiError, json_bytes, json_response, parse_json, slot_answer, staff_caller, timeline_cursor,
+};
 use sigap::runtime::aws::AwsClients;
 use sigap::runtime::clock::Clock;
 use sigap::runtime::config::{ConfigError, Settings};
+use sigap::runtime::ids::IdGenerator;
+use sigap::service::photos::Photos;
 use sigap::service::reports::{ApplyError, Asking, Reports, ReportsParts};
+use sigap::service::retry_on_conflict;
 use tracing::info;
 
 /// Largest staff request body.
@@ -76,16 +84,23 @@ pub struct Config {
     pub working_days: WorkingDays,
     /// Secret key for the keyed hash of senders' numbers (blocking a number).
     pub sender_hash_key: SecretString,
+    /// The media bucket (proof-of-fix slots, photo links).
+    pub media_bucket: String,
+    /// Photo sizes and counts.
+    pub photo_limits: PhotoLimits,
 }
 
 impl Config {
-    /// Reads `TABLE_NAME`, `NOTIFY_QUEUE_URL` and the optional working-day settings.
+    /// Reads `TABLE_NAME`, `NOTIFY_QUEUE_URL`, `SENDER_HASH_KEY`, `MEDIA_BUCKET`, the
+    /// optional working-day settings and the photo limits.
     pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
             notify_queue_url: settings.required("NOTIFY_QUEUE_URL")?,
             working_days: WorkingDays::load(settings)?,
             sender_hash_key: settings.required("SENDER_HASH_KEY")?.into(),
+            media_bucket: settings.required("MEDIA_BUCKET")?,
+            photo_limits: PhotoLimits::load(settings)?,
         })
     }
 }
@@ -97,6 +112,8 @@ pub struct Backoffice {
     api_keys: ApiKeyStore,
     clock: Arc<dyn Clock>,
     sender_key: SenderKey,
+    photos: Photos,
+    proofs: ProofPhotos,
 }
 
 impl Backoffice {
@@ -105,6 +122,7 @@ impl Backoffice {
         config: &Config,
         clients: &AwsClients,
         clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
     ) -> Result<Self, SetupError> {
         let (dynamodb, table) = (&clients.dynamodb, &config.table_name);
         Ok(Self {
@@ -123,6 +141,12 @@ impl Backoffice {
             api_keys: ApiKeyStore::new(dynamodb.clone(), table),
             clock,
             sender_key: SenderKey::new(config.sender_hash_key.expose_secret())?,
+            photos: Photos::new(
+                PhotoBucket::from_clients(clients, &config.media_bucket),
+                ids,
+                config.photo_limits,
+            ),
+            proofs: ProofPhotos::new(dynamodb.clone(), table),
         })
     }
 
@@ -175,6 +199,7 @@ pub async fn handle(
         (&Method::GET, ["staff", "inbox"]) => inbox(app, &staff).await,
         (&Method::GET, ["staff", "summary"]) => summary(app, &staff).await,
         (&Method::GET, ["staff", "reports", id]) => detail(app, &staff, id, &request).await,
+        (&Method::POST, ["staff", "reports", id, "photos"]) => photo_slot(app, &staff, id).await,
         (&Method::POST, ["staff", "reports", id, action]) => {
             act(app, &staff, id, action, &request).await
         }
@@ -281,6 +306,11 @@ async fn report_view(
     };
     let location = &report.location;
     let sees_merge_target = may_see_identity(staff, report);
+    let photos = app
+        .photos
+        .for_staff(report)
+        .await
+        .map_err(|e| ApiError::unavailable_because("linking photos", e))?;
     Ok(json!({
         "tracking_id": report.id,
         "version": report.version,
@@ -309,6 +339,10 @@ async fn report_view(
         "triage": report.triage.as_ref().and_then(|t| triage_for(staff, t)),
         "assignments": report.assignments.iter().map(assignment_view).collect::<Vec<_>>(),
         "reporter": reporter,
+        // An SMS or 112 report usually has none: the screen says so rather than
+        // leaving an empty space that reads as a failed load.
+        "photos": photos,
+        "photo_note": photos.is_empty().then_some("Tidak ada foto"),
         "timeline": file.timeline.iter().map(|e| event_view(e, sees_merge_target)).collect::<Vec<_>>(),
         "timeline_earlier": file.earlier,
     }))
@@ -443,6 +477,11 @@ async fn summary(app: &Backoffice, staff: &Staff) -> Result<Response<Body>, ApiE
         .overdue()
         .await
         .map_err(|e| ApiError::unavailable_because("counting overdue", e))?;
+    let flagged = app
+        .proofs
+        .flagged()
+        .await
+        .map_err(|e| ApiError::unavailable_because("reading flagged photos", e))?;
     let by_status: serde_json::Map<String, Value> = counts
         .into_iter()
         .map(|(status, n)| (status.as_str().to_string(), json!(n)))
@@ -452,8 +491,81 @@ async fn summary(app: &Backoffice, staff: &Staff) -> Result<Response<Body>, ApiE
         &json!({
             "by_status": by_status,
             "overdue": overdue,
+            "flagged_proof_photos": flagged_by_agency(&flagged),
             "calendar": calendar::status(&*app.working_calendar().await?, app.clock.now()),
         }),
+    ))
+}
+
+/// Proof-of-fix photos flagged for a look, per agency: how many, and the latest ten
+/// with their reports and reasons.
+fn flagged_by_agency(flagged: &[FlaggedProof]) -> Value {
+    let mut agencies: Vec<&str> = flagged.iter().map(|f| f.agency.as_str()).collect();
+    agencies.sort_unstable();
+    agencies.dedup();
+    agencies
+        .into_iter()
+        .map(|agency| {
+            let mut theirs: Vec<&FlaggedProof> =
+                flagged.iter().filter(|f| f.agency == agency).collect();
+            theirs.sort_by_key(|f| std::cmp::Reverse(f.at));
+            json!({
+                "agency": agency,
+                "photos": theirs.len(),
+                "latest": theirs.iter().take(10).map(|f| json!({
+                    "tracking_id": f.report_id,
+                    "photo_id": f.photo_id,
+                    "at": local_time(f.at),
+                    "flags": f.labels,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect()
+}
+
+/// `POST /staff/reports/{id}/photos`: an upload slot for a photo on a report the
+/// caller may read: an agency officer's proof of the fix (for its next follow-up), or
+/// an admin's evidence on the reporter's behalf (a photo that came another way).
+async fn photo_slot(
+    app: &Backoffice,
+    staff: &Staff,
+    raw_id: &str,
+) -> Result<Response<Body>, ApiError> {
+    let (purpose, actor) = if let Some(agency) = staff.agency() {
+        let role = Role::Agency(agency.to_string());
+        (
+            PhotoPurpose::FollowUp {
+                agency: agency.to_string(),
+            },
+            staff.actor(&role),
+        )
+    } else {
+        let role = require_admin(staff)?;
+        (PhotoPurpose::Evidence, staff.actor(&role))
+    };
+    let opened = retry_on_conflict(|| async {
+        let file = load(app, staff, raw_id).await?;
+        Ok::<_, ApiError>(
+            app.photos
+                .open_slot(
+                    &app.reports,
+                    &file.report,
+                    purpose.clone(),
+                    &actor,
+                    app.clock.now(),
+                )
+                .await?,
+        )
+    })
+    .await?;
+    info!(report_id = raw_id, photo_id = %opened.photo_id, staff = %staff.subject, "photo slot opened");
+    Ok(json_response(
+        StatusCode::CREATED,
+        &slot_answer(
+            &opened,
+            app.photos.limits(),
+            &format!("/staff/reports/{raw_id}"),
+        ),
     ))
 }
 
@@ -751,7 +863,7 @@ impl Function for Backoffice {
 
     fn build(settings: &Settings, deps: &Dependencies) -> Result<Self, StartError> {
         let config = Config::load(settings)?;
-        Self::new(&config, &deps.clients, deps.clock.clone())
+        Self::new(&config, &deps.clients, deps.clock.clone(), deps.ids.clone())
             .map_err(|e| StartError::setup("backoffice", e))
     }
 

@@ -1,6 +1,8 @@
 //! `web-intake`: the public citizen API over API Gateway (HTTP API, payload 2.0).
 //!
-//! Routes: `POST /reports`, `GET /reports/{id}`, `GET /categories`.
+//! Routes: `POST /reports`, `GET /reports/{id}`, `GET /categories`, the reporter's
+//! actions `POST /reports/{id}/{action}` (with `photos`, an upload slot) and their
+//! photos `GET /reports/{id}/photos`, Open311 under `/open311/v2`.
 //!
 //! Accepting a report is: parse and validate (nothing written on failure) → claim the
 //! idempotency key → write report + creation event + deadline (+ contact) in one
@@ -23,6 +25,7 @@ use sigap::adapters::api_keys::ApiKeyStore;
 use sigap::adapters::calendar::{CalendarCache, CalendarStore};
 use sigap::adapters::catalog::{CatalogCache, CatalogStore};
 use sigap::adapters::idempotency::{IdempotencyStore, StoredResponse};
+use sigap::adapters::photos::PhotoBucket;
 use sigap::adapters::queue::JsonQueue;
 use sigap::adapters::rates::RateCounter;
 use sigap::adapters::reports::{ReportStore, TIMELINE_PAGE, TimelinePage};
@@ -32,6 +35,7 @@ use sigap::domain::contact::SenderKey;
 use sigap::domain::deadline::WorkingDays;
 use sigap::domain::deadline::{ClockKind, ReportClock};
 use sigap::domain::limits::Limit;
+use sigap::domain::photo::{PhotoLimits, PhotoPurpose};
 use sigap::domain::pii::mask_pii;
 use sigap::domain::public::{PublicEvent, PublicReport};
 use sigap::domain::report::{Actor, Channel, Report, ReportStatus};
@@ -42,13 +46,14 @@ use sigap::domain::submission::{ReportSubmission, SubmissionBody};
 use sigap::domain::tracking_id::TrackingId;
 use sigap::domain::triage::{EMERGENCY_ADVICE, TriageRules, detect_emergency};
 use sigap::http::{
-    ApiError, Edge, client_address, json_bytes, json_response, parse_json, staff_caller,
-    text_response, timeline_cursor,
+    ApiError, Edge, client_address, json_bytes, json_response, parse_json, slot_answer,
+    staff_caller, text_response, timeline_cursor,
 };
 use sigap::runtime::aws::AwsClients;
 use sigap::runtime::clock::Clock;
 use sigap::runtime::config::{ConfigError, Settings};
 use sigap::runtime::ids::{IdGenerator, sha256_hex};
+use sigap::service::photos::{Photos, ShownPhoto};
 use sigap::service::reports::{
     Asking, NewReport, Once, ReportIntake, Reports, ReportsParts, Submitted, SubmitterLimit,
 };
@@ -80,13 +85,18 @@ pub struct Config {
     pub messages_per_report: Limit,
     /// The edge secret, when the API sits behind the CloudFront distribution.
     pub edge: Option<Edge>,
+    /// The media bucket (photo slots and links).
+    pub media_bucket: String,
+    /// Photo sizes and counts.
+    pub photo_limits: PhotoLimits,
 }
 
 impl Config {
     /// Reads `TABLE_NAME`, `INTAKE_QUEUE_URL`, `NOTIFY_QUEUE_URL`, `SENDER_HASH_KEY`,
     /// the optional working-day settings and the limits
     /// (`OPEN311_REQUESTS_PER_HOUR`, 100; `REPORTS_PER_CLIENT_PER_HOUR`, 120;
-    /// `CITIZEN_MESSAGES_PER_REPORT_PER_DAY`, 20) and the optional `EDGE_SECRET`.
+    /// `CITIZEN_MESSAGES_PER_REPORT_PER_DAY`, 20), the optional `EDGE_SECRET`,
+    /// `MEDIA_BUCKET` and the photo limits.
     pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
@@ -102,6 +112,8 @@ impl Config {
                 settings.parsed_or("CITIZEN_MESSAGES_PER_REPORT_PER_DAY", 20)?,
             ),
             edge: Edge::load(settings),
+            media_bucket: settings.required("MEDIA_BUCKET")?,
+            photo_limits: PhotoLimits::load(settings)?,
         })
     }
 }
@@ -119,6 +131,7 @@ pub struct WebIntake {
     reports_per_client: Limit,
     messages_per_report: Limit,
     edge: Option<Edge>,
+    pub(crate) photos: Photos,
 }
 
 impl WebIntake {
@@ -144,6 +157,11 @@ impl WebIntake {
                 working_days: config.working_days,
                 clock: clock.clone(),
             }),
+            photos: Photos::new(
+                PhotoBucket::from_clients(clients, &config.media_bucket),
+                ids.clone(),
+                config.photo_limits,
+            ),
             intake: ReportIntake::new(
                 JsonQueue::new(clients.sqs.clone(), &config.intake_queue_url),
                 IdempotencyStore::new(dynamodb.clone(), table),
@@ -212,6 +230,8 @@ pub async fn handle(
         },
         (&Method::GET, ["reports", id]) => show(app, id, &request).await,
         (&Method::GET, ["categories"]) => list_categories(app).await,
+        (&Method::POST, ["reports", id, "photos"]) => photo_slot(app, id, &request).await,
+        (&Method::GET, ["reports", id, "photos"]) => reporter_photos(app, id, &request).await,
         (&Method::POST, ["reports", id, action]) => citizen_action(app, id, action, &request).await,
         (_, ["reports"] | ["reports", _] | ["reports", _, _] | ["categories"]) => {
             Err(ApiError::new(
@@ -490,6 +510,8 @@ struct PublicReportBody {
     deadlines: Vec<sla::DeadlineView>,
     rating: Option<serde_json::Value>,
     follow_ups: Vec<serde_json::Value>,
+    /// The processed photos (links only, no capture data), once published.
+    photos: Vec<ShownPhoto>,
     timeline: Vec<TimelineEntry>,
     /// The `before` cursor of the older events, when there are more than a page.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -504,13 +526,7 @@ async fn show(
     raw_id: &str,
     request: &Request,
 ) -> Result<Response<Body>, ApiError> {
-    let id = TrackingId::parse(raw_id).map_err(|_| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_tracking_id",
-            "Nomor pelacakan tidak valid. Periksa kembali, contoh: BDG-K7M2QXZ.",
-        )
-    })?;
+    let id = path_id(raw_id)?;
     let before = timeline_cursor(request)?;
     let (report, page) = tokio::join!(
         app.reports.store().get(&id),
@@ -574,6 +590,14 @@ async fn show(
             .as_ref()
             .map(|r| json!({"score": r.score, "comment": public.rating_comment()})),
         follow_ups: public_follow_ups(app, &public).await?,
+        photos: if published {
+            app.photos
+                .shown(&report)
+                .await
+                .map_err(|e| ApiError::unavailable_because("linking photos", e))?
+        } else {
+            Vec::new()
+        },
         // Reminders are internal nudges; breaches and escalations are public.
         timeline: if published {
             PublicReport::timeline(&events)
@@ -680,6 +704,47 @@ fn token_matches(report: &Report, token: &str) -> bool {
     )
 }
 
+/// The `X-Reporter-Token` header; 401 without it.
+fn reporter_token(request: &Request) -> Result<&str, ApiError> {
+    request
+        .headers()
+        .get("x-reporter-token")
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "reporter_token_required",
+                "Sertakan token pelapor (header X-Reporter-Token) yang diberikan saat melapor.",
+            )
+        })
+}
+
+/// Report `id` read for its reporter, proven by `token`.
+async fn as_reporter(app: &WebIntake, id: &TrackingId, token: &str) -> Result<Report, ApiError> {
+    let missing = || ApiError::not_found("Laporan tidak ditemukan.");
+    let report = app
+        .reports
+        .store()
+        .get(id)
+        .await
+        .map_err(|e| ApiError::unavailable_because("reading report", e))?
+        .ok_or_else(missing)?;
+    if !token_matches(&report, token) {
+        // A report the public cannot see must not be found by guessing either:
+        // a wrong token answers exactly what a missing report answers.
+        return Err(if report.is_public() {
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "invalid_reporter_token",
+                "Token pelapor tidak cocok dengan laporan ini.",
+            )
+        } else {
+            missing()
+        });
+    }
+    Ok(report)
+}
+
 /// Counts one more message from the reporter on report `id` today; 429 over the limit.
 async fn count_message(app: &WebIntake, id: &TrackingId) -> Result<(), ApiError> {
     let now = app.clock.now();
@@ -712,24 +777,8 @@ async fn citizen_action(
     action: &str,
     request: &Request,
 ) -> Result<Response<Body>, ApiError> {
-    let id = TrackingId::parse(raw_id).map_err(|_| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_tracking_id",
-            "Nomor pelacakan tidak valid.",
-        )
-    })?;
-    let Some(token) = request
-        .headers()
-        .get("x-reporter-token")
-        .and_then(|v| v.to_str().ok())
-    else {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "reporter_token_required",
-            "Sertakan token pelapor (header X-Reporter-Token) yang diberikan saat melapor.",
-        ));
-    };
+    let id = path_id(raw_id)?;
+    let token = reporter_token(request)?;
     let body: CitizenBody = match request.body().as_ref() {
         [] => CitizenBody::default(),
         _ => parse_json(json_bytes(request, MAX_BODY_BYTES)?)?,
@@ -752,32 +801,12 @@ async fn citizen_action(
         },
         _ => return Err(ApiError::not_found("Tindakan tidak dikenal.")),
     };
-    let missing = || ApiError::not_found("Laporan tidak ditemukan.");
     // Counted once, after the token is checked: the limit is the reporter's.
     let counted = std::sync::atomic::AtomicBool::new(action == "accept");
     // The citizen acts on the report as it is, not on a version they saw: a lost race
     // (the sweep or an agency wrote first) is read again and decided again.
     let change = retry_on_conflict(|| async {
-        let report = app
-            .reports
-            .store()
-            .get(&id)
-            .await
-            .map_err(|e| ApiError::unavailable_because("reading report", e))?
-            .ok_or_else(missing)?;
-        if !token_matches(&report, token) {
-            // A report the public cannot see must not be found by guessing either:
-            // a wrong token answers exactly what a missing report answers.
-            return Err(if report.is_public() {
-                ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "invalid_reporter_token",
-                    "Token pelapor tidak cocok dengan laporan ini.",
-                )
-            } else {
-                missing()
-            });
-        }
+        let report = as_reporter(app, &id, token).await?;
         if !counted.swap(true, std::sync::atomic::Ordering::Relaxed) {
             count_message(app, &report.id).await?;
         }
@@ -796,6 +825,102 @@ async fn citizen_action(
             &json!({ "tracking_id": id, "status": change.report.status }),
         ))
     })
+}
+
+/// A tracking id from the path; 400 otherwise.
+fn path_id(raw_id: &str) -> Result<TrackingId, ApiError> {
+    TrackingId::parse(raw_id).map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_tracking_id",
+            "Nomor pelacakan tidak valid. Periksa kembali, contoh: BDG-K7M2QXZ.",
+        )
+    })
+}
+
+/// `POST /reports/{id}/photos`: an upload slot for one evidence photo, for the
+/// reporter (the token), counted as one of the day's messages on the report. The
+/// answer is the presigned POST: send its `fields`, then the photo as `file`.
+async fn photo_slot(
+    app: &WebIntake,
+    raw_id: &str,
+    request: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let id = path_id(raw_id)?;
+    let token = reporter_token(request)?;
+    let counted = std::sync::atomic::AtomicBool::new(false);
+    let opened = retry_on_conflict(|| async {
+        let report = as_reporter(app, &id, token).await?;
+        if !counted.swap(true, std::sync::atomic::Ordering::Relaxed) {
+            count_message(app, &report.id).await?;
+        }
+        Ok::<_, ApiError>(
+            app.photos
+                .open_slot(
+                    &app.reports,
+                    &report,
+                    PhotoPurpose::Evidence,
+                    &Actor::Citizen,
+                    app.clock.now(),
+                )
+                .await?,
+        )
+    })
+    .await?;
+    info!(report_id = %id, photo_id = %opened.photo_id, "photo slot opened");
+    Ok(json_response(
+        StatusCode::CREATED,
+        &slot_answer(
+            &opened,
+            app.photos.limits(),
+            &format!("/reports/{id}/photos"),
+        ),
+    ))
+}
+
+/// `GET /reports/{id}/photos`: the reporter's view of every photo on their report:
+/// pending, ready (with links) or refused with the reason.
+async fn reporter_photos(
+    app: &WebIntake,
+    raw_id: &str,
+    request: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let id = path_id(raw_id)?;
+    let report = as_reporter(app, &id, reporter_token(request)?).await?;
+    let mut photos = Vec::new();
+    for photo in &report.photos {
+        let seen = app
+            .photos
+            .staff_photo(&report, photo)
+            .await
+            .map_err(|e| ApiError::unavailable_because("linking photos", e))?;
+        // Capture data and proof-of-fix flags are for staff only.
+        photos.push(json!({
+            "id": seen.id,
+            "purpose": seen.purpose,
+            "state": seen.state,
+            "state_label": photo_state_label(seen.state),
+            "refusal": seen.refusal,
+            "links": seen.links,
+        }));
+    }
+    let mut response = json_response(
+        StatusCode::OK,
+        &json!({ "tracking_id": id, "photos": photos }),
+    );
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// A photo state in Indonesian.
+fn photo_state_label(state: &str) -> &'static str {
+    match state {
+        "ready" => "Foto diterima",
+        "refused" => "Foto ditolak",
+        _ => "Menunggu unggahan atau sedang diproses",
+    }
 }
 
 impl Function for WebIntake {

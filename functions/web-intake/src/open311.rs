@@ -202,11 +202,17 @@ pub(crate) async fn view(
             .map_or_else(|| id.to_string(), |a| a.name.clone())
     };
     let notes = events.map(notes);
+    let media_url = app
+        .photos
+        .first_public(report)
+        .await
+        .map_err(|e| unavailable("linking a photo", e))?;
     Ok(request_doc(
         report,
         &service_name,
         &agency_name,
         notes.as_deref(),
+        media_url.as_deref(),
     ))
 }
 

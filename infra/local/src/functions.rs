@@ -62,6 +62,7 @@ pub const FUNCTIONS: &[(&str, Builder)] = &[
     (notify::Notify::NAME, event::<notify::Notify>),
     (sla_sweep::SlaSweep::NAME, event::<sla_sweep::SlaSweep>),
     (escalate::Escalate::NAME, event::<escalate::Escalate>),
+    (media::Media::NAME, event::<media::Media>),
 ];
 
 fn built<F: Function>(settings: &Settings, deps: &Dependencies) -> Result<Arc<F>, FunctionError> {

@@ -65,6 +65,8 @@ pub struct Stack {
     pub queues: BTreeMap<String, QueueRef>,
     /// Topic logical id → ARN.
     pub topics: BTreeMap<String, String>,
+    /// Bucket logical id → physical name.
+    pub buckets: BTreeMap<String, String>,
 }
 
 impl Stack {
@@ -104,6 +106,13 @@ impl Stack {
                 }
                 if let Some(arn) = self.topics.get(&id) {
                     return Ok(arn.clone());
+                }
+                if let Some(name) = self.buckets.get(&id) {
+                    return Ok(if is_ref {
+                        name.clone()
+                    } else {
+                        format!("arn:aws:s3:::{name}")
+                    });
                 }
                 Err(ProvisionError::Unresolvable(format!("!{} {id}", t.tag)))
             }
@@ -189,6 +198,7 @@ pub async fn provision(
         tables: BTreeMap::new(),
         queues: BTreeMap::new(),
         topics: BTreeMap::new(),
+        buckets: BTreeMap::new(),
     };
     for table in &template.tables {
         let name = format!("{prefix}{}", table.logical_id);
@@ -309,5 +319,82 @@ pub async fn provision(
         }
         subscribe.send().await.map_err(|e| aws_err(id, e))?;
     }
+    for bucket in &template.buckets {
+        let name = provision_bucket(bucket, &stack, clients).await?;
+        stack.buckets.insert(bucket.logical_id.clone(), name);
+    }
     Ok(stack)
+}
+
+/// Creates `bucket` (bucket names are lower case, the prefix may not be) and points
+/// its object-created notifications at their queues.
+async fn provision_bucket(
+    bucket: &crate::template::BucketSpec,
+    stack: &Stack,
+    clients: &AwsClients,
+) -> Result<String, ProvisionError> {
+    use aws_sdk_s3::types::{
+        BucketLocationConstraint, CreateBucketConfiguration, Event, FilterRule, FilterRuleName,
+        NotificationConfiguration, NotificationConfigurationFilter, QueueConfiguration,
+        S3KeyFilter,
+    };
+    let id = &bucket.logical_id;
+    let name = format!("{}{id}", stack.prefix).to_lowercase();
+    let created = clients
+        .s3
+        .create_bucket()
+        .bucket(&name)
+        .create_bucket_configuration(
+            CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(stack.region.as_str()))
+                .build(),
+        )
+        .send()
+        .await;
+    match created {
+        Ok(_) => {}
+        Err(e)
+            if e.as_service_error().is_some_and(|s| {
+                s.is_bucket_already_owned_by_you() || s.is_bucket_already_exists()
+            }) => {}
+        Err(e) => return Err(aws_err(id, e)),
+    }
+    let mut configuration = NotificationConfiguration::builder();
+    for (queue, prefix) in &bucket.queue_notifications {
+        let arn = stack
+            .queues
+            .get(queue)
+            .ok_or_else(|| ProvisionError::Unresolvable(format!("queue {queue}")))?
+            .arn
+            .clone();
+        let filter = NotificationConfigurationFilter::builder()
+            .key(
+                S3KeyFilter::builder()
+                    .filter_rules(
+                        FilterRule::builder()
+                            .name(FilterRuleName::Prefix)
+                            .value(prefix)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build();
+        configuration = configuration.queue_configurations(
+            QueueConfiguration::builder()
+                .queue_arn(arn)
+                .events(Event::from("s3:ObjectCreated:*"))
+                .filter(filter)
+                .build()
+                .map_err(|e| aws_err(id, e))?,
+        );
+    }
+    clients
+        .s3
+        .put_bucket_notification_configuration()
+        .bucket(&name)
+        .notification_configuration(configuration.build())
+        .send()
+        .await
+        .map_err(|e| aws_err(id, e))?;
+    Ok(name)
 }

@@ -67,6 +67,15 @@ pub struct QueueSpec {
     pub redrive: Option<(String, u64)>,
 }
 
+/// An S3 bucket and where it announces new objects.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BucketSpec {
+    /// Logical id.
+    pub logical_id: String,
+    /// Object-created notifications: the queue (logical id) and the key prefix.
+    pub queue_notifications: Vec<(String, String)>,
+}
+
 /// An SNS subscription to one of the template's topics.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubscriptionSpec {
@@ -150,6 +159,8 @@ pub struct Template {
     pub topics: Vec<String>,
     /// SNS subscriptions declared in the template.
     pub subscriptions: Vec<SubscriptionSpec>,
+    /// S3 buckets.
+    pub buckets: Vec<BucketSpec>,
 }
 
 fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
@@ -277,6 +288,9 @@ impl Template {
                 "AWS::DynamoDB::Table" => template.tables.push(parse_table(id, &props)),
                 "AWS::SQS::Queue" => template.queues.push(parse_queue(id, &props)?),
                 "AWS::SNS::Topic" => template.topics.push(id.to_string()),
+                "AWS::S3::Bucket" => template.buckets.push(parse_bucket(id, &props)?),
+                // moto enforces no bucket policy (the TLS-only rule is AWS's to apply).
+                "AWS::S3::BucketPolicy" => {}
                 "AWS::SNS::Subscription" => {
                     template
                         .subscriptions
@@ -336,6 +350,16 @@ impl Template {
                     "{} redrives to unknown queue {dlq}",
                     q.logical_id
                 )));
+            }
+        }
+        for b in &self.buckets {
+            for (q, _) in &b.queue_notifications {
+                if !queue(q) {
+                    return Err(malformed(format!(
+                        "{} notifies unknown queue {q}",
+                        b.logical_id
+                    )));
+                }
             }
         }
         for f in &self.functions {
@@ -412,6 +436,60 @@ fn parse_subscription(id: &str, props: &Value) -> Result<Option<SubscriptionSpec
         raw: str_of(props, "RawMessageDelivery").as_deref() == Some("true"),
         filter_policy,
     }))
+}
+
+/// A bucket's queue notifications (object-created, with a prefix filter); any other
+/// kind of notification is not emulated.
+fn parse_bucket(id: &str, props: &Value) -> Result<BucketSpec, TemplateError> {
+    let Some(notifications) = get(props, "NotificationConfiguration") else {
+        return Ok(BucketSpec {
+            logical_id: id.into(),
+            queue_notifications: Vec::new(),
+        });
+    };
+    if get(notifications, "LambdaConfigurations").is_some()
+        || get(notifications, "TopicConfigurations").is_some()
+    {
+        return Err(unsupported(
+            id,
+            "a Lambda or SNS bucket notification",
+            "only queue notifications are emulated",
+        ));
+    }
+    let mut queue_notifications = Vec::new();
+    for config in get(notifications, "QueueConfigurations")
+        .and_then(Value::as_sequence)
+        .into_iter()
+        .flatten()
+    {
+        let event = str_of(config, "Event").unwrap_or_default();
+        if !event.starts_with("s3:ObjectCreated:") {
+            return Err(unsupported(
+                id,
+                format!("the {event} notification"),
+                "only object-created is emulated",
+            ));
+        }
+        let queue = get(config, "Queue")
+            .and_then(referenced_id)
+            .ok_or_else(|| malformed(format!("{id} notification needs !GetAtt <Queue>.Arn")))?;
+        let prefix = get(config, "Filter")
+            .and_then(|f| get(f, "S3Key"))
+            .and_then(|k| get(k, "Rules"))
+            .and_then(Value::as_sequence)
+            .and_then(|rules| {
+                rules
+                    .iter()
+                    .find(|r| str_of(r, "Name").as_deref() == Some("prefix"))
+                    .and_then(|r| str_of(r, "Value"))
+            })
+            .unwrap_or_default();
+        queue_notifications.push((queue, prefix));
+    }
+    Ok(BucketSpec {
+        logical_id: id.into(),
+        queue_notifications,
+    })
 }
 
 fn parse_queue(id: &str, props: &Value) -> Result<QueueSpec, TemplateError> {

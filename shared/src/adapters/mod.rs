@@ -9,6 +9,7 @@ pub mod idempotency;
 pub mod inbound;
 pub mod incidents;
 pub mod photos;
+pub mod proof_photos;
 pub mod queue;
 pub mod rates;
 pub mod reports;

@@ -118,6 +118,16 @@ impl PhotoBucket {
         }
     }
 
+    /// Over `bucket` with the functions' clients.
+    pub fn from_clients(clients: &crate::runtime::aws::AwsClients, bucket: &str) -> Self {
+        Self::new(
+            clients.s3.clone(),
+            clients.credentials.clone(),
+            bucket,
+            clients.endpoint.as_deref(),
+        )
+    }
+
     /// A presigned POST for `key`, valid `for_` from `now`, for one file of at most
     /// `max_bytes` with an `image/` content type.
     pub async fn upload_slot(

@@ -10,8 +10,8 @@ use std::collections::HashMap;
 
 use super::table::{
     DUE_SHARDS, GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, GSI3, GSI3PK, GSI3SK, GSI4, GSI4PK,
-    GSI4SK, Item, ItemReader, PK, SK, StoreError, due_shard, n, put_item, report_pk, s, transact,
-    ts,
+    GSI4SK, Item, ItemReader, PK, SK, StoreError, due_shard, n, put_item, put_mirror, report_pk, s,
+    transact, ts,
 };
 use crate::domain::contact::{Email, PhoneNumber};
 use crate::domain::deadline::{ClockKind, ReportClock};
@@ -703,12 +703,7 @@ impl ReportStore {
         // Assignment items mirror the report (inbox lines); the META condition above
         // guards the whole transaction, so they need no condition of their own.
         for assignment in &next.assignments {
-            let put = Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(assignment_item(next, assignment)?))
-                .build()
-                .map_err(StoreError::aws)?;
-            items.push(TransactWriteItem::builder().put(put).build());
+            items.push(put_mirror(&self.table, assignment_item(next, assignment)?)?);
         }
         items.extend(also);
         self.transact(items, StoreError::Conflict).await

@@ -3,6 +3,8 @@
 //! Key layout (architecture §4, in docs/architecture.md):
 //! - report `R#<id>` / `META`; audit event `R#<id>` / `E#<version:08>`; PII `R#<id>` / `PII`
 //! - idempotency record `I#<scope>#<key>` / `I`
+//! - follow-up photos by hash band `PHASH#<band>#<bits>` / `<report>#<photo>`
+//!   (`proof_photos`); flagged proof photos `PHOTOFLAG` / `<agency>#<report>#<photo>`
 //! - reference lists, one partition each so listing is a Query, never a Scan:
 //!   `CATALOG#CATEGORY` / `C#<code>`, `CATALOG#AGENCY` / `A#<id>`
 //! - GSI1 (due queue, sparse, sharded): `DUE#<0..7>` / `<due_at>#<id>` while a clock runs
@@ -107,6 +109,17 @@ pub fn put_item(table: &str, item: Item, condition: &str) -> Result<TransactWrit
         .table_name(table)
         .set_item(Some(item))
         .condition_expression(condition)
+        .build()
+        .map_err(StoreError::aws)?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+/// An unconditional `Put` as a transaction item: for items that mirror or index one
+/// whose own condition guards the transaction (a repeat writes the same item).
+pub fn put_mirror(table: &str, item: Item) -> Result<TransactWriteItem, StoreError> {
+    let put = Put::builder()
+        .table_name(table)
+        .set_item(Some(item))
         .build()
         .map_err(StoreError::aws)?;
     Ok(TransactWriteItem::builder().put(put).build())

@@ -7,8 +7,8 @@ use jiff::Timestamp;
 
 use super::location::GeoPoint;
 use super::photo::{
-    EVIDENCE_PER_REPORT, EarlierPhoto, PROOF_PER_AGENCY, Photo, PhotoId, PhotoPurpose,
-    PhotoRefusal, PhotoState, ProofContext, ReadyPhoto, proof_flags,
+    EarlierPhoto, Photo, PhotoId, PhotoLimits, PhotoPurpose, PhotoRefusal, PhotoState,
+    ProofContext, ReadyPhoto, proof_flags,
 };
 use super::report::{Actor, Report, ReportAction};
 use super::workflow::{Change, WorkflowError};
@@ -21,6 +21,7 @@ pub const MEDIA: Actor = Actor::System("media");
 /// longer) on it, or the purpose's photos are all taken.
 pub fn open_photo_slot(
     report: &Report,
+    limits: &PhotoLimits,
     purpose: PhotoPurpose,
     actor: &Actor,
     id: PhotoId,
@@ -28,8 +29,8 @@ pub fn open_photo_slot(
 ) -> Result<Change, WorkflowError> {
     let (taken, limit, agency) = match &purpose {
         PhotoPurpose::Evidence => (
-            counting(report, |p| p == &PhotoPurpose::Evidence),
-            EVIDENCE_PER_REPORT,
+            counting(report, now, |p| p == &PhotoPurpose::Evidence),
+            limits.evidence_per_report,
             None,
         ),
         PhotoPurpose::FollowUp { agency } => {
@@ -42,9 +43,10 @@ pub fn open_photo_slot(
             }
             let taken = counting(
                 report,
+                now,
                 |p| matches!(p, PhotoPurpose::FollowUp { agency: a } if a == agency),
             );
-            (taken, PROOF_PER_AGENCY, Some(agency.as_str()))
+            (taken, limits.proof_per_agency, Some(agency.as_str()))
         }
     };
     if taken >= limit {
@@ -74,12 +76,12 @@ pub fn open_photo_slot(
     })
 }
 
-/// Photos of a purpose that hold a place (pending or ready).
-fn counting(report: &Report, purpose: impl Fn(&PhotoPurpose) -> bool) -> usize {
+/// Photos of a purpose that hold a place at `now`.
+fn counting(report: &Report, now: Timestamp, purpose: impl Fn(&PhotoPurpose) -> bool) -> usize {
     report
         .photos
         .iter()
-        .filter(|p| p.counts() && purpose(&p.purpose))
+        .filter(|p| p.counts(now) && purpose(&p.purpose))
         .count()
 }
 
@@ -267,6 +269,7 @@ mod tests {
         for n in 0..5 {
             let change = open_photo_slot(
                 &report,
+                &PhotoLimits::default(),
                 PhotoPurpose::Evidence,
                 &Actor::Citizen,
                 photo_id(n),
@@ -280,6 +283,7 @@ mod tests {
         }
         let sixth = open_photo_slot(
             &report,
+            &PhotoLimits::default(),
             PhotoPurpose::Evidence,
             &Actor::Citizen,
             photo_id(9),
@@ -289,6 +293,7 @@ mod tests {
         // The agency's proof has its own five.
         let proof_slot = open_photo_slot(
             &report,
+            &PhotoLimits::default(),
             proof(),
             &officer(),
             photo_id(10),
@@ -315,6 +320,7 @@ mod tests {
         assert!(
             open_photo_slot(
                 &refused.report,
+                &PhotoLimits::default(),
                 PhotoPurpose::Evidence,
                 &Actor::Citizen,
                 photo_id(11),
@@ -322,6 +328,19 @@ mod tests {
             )
             .is_ok()
         );
+        // A slot never uploaded to holds its place for an hour, then frees it.
+        let an_hour_later = |stamp: &str| {
+            open_photo_slot(
+                &report,
+                &PhotoLimits::default(),
+                PhotoPurpose::Evidence,
+                &Actor::Citizen,
+                photo_id(12),
+                at(stamp),
+            )
+        };
+        assert!(an_hour_later("2026-12-01T03:59:00Z").is_err());
+        assert!(an_hour_later("2026-12-01T04:00:00Z").is_ok());
     }
 
     #[test]
@@ -333,6 +352,7 @@ mod tests {
         assert_eq!(
             open_photo_slot(
                 &report,
+                &PhotoLimits::default(),
                 other,
                 &officer(),
                 photo_id(1),
@@ -345,6 +365,7 @@ mod tests {
         closed.assignments[0].status = AssignmentStatus::Responded;
         let late = open_photo_slot(
             &closed,
+            &PhotoLimits::default(),
             PhotoPurpose::Evidence,
             &Actor::Citizen,
             photo_id(1),
@@ -360,6 +381,7 @@ mod tests {
     fn a_redelivered_result_changes_nothing() {
         let report = open_photo_slot(
             &dispatched_report(),
+            &PhotoLimits::default(),
             PhotoPurpose::Evidence,
             &Actor::Citizen,
             photo_id(1),
@@ -397,6 +419,7 @@ mod tests {
         let report = dispatched_report();
         let with_before = open_photo_slot(
             &report,
+            &PhotoLimits::default(),
             PhotoPurpose::Evidence,
             &Actor::Citizen,
             photo_id(1),
@@ -419,6 +442,7 @@ mod tests {
         .report;
         let slotted = open_photo_slot(
             &with_before,
+            &PhotoLimits::default(),
             proof(),
             &officer(),
             photo_id(2),

@@ -414,12 +414,14 @@ impl From<&super::public::PublicEvent> for Note {
 /// The public Open311 view of a report; `None` for a confidential one, which never
 /// appears. No reporter identity is ever part of it (anonymous or not), and free
 /// text is masked as on the public page. `notes` (the timeline extension) is left
-/// out when `None`.
+/// out when `None`. `media_url` is a link to the report's first processed photo,
+/// shown once the report is published.
 pub fn request_doc(
     report: &super::report::Report,
     service_name: &str,
     agency_name: &dyn Fn(&str) -> String,
     notes: Option<&[Note]>,
+    media_url: Option<&str>,
 ) -> Option<Doc> {
     use super::calendar::wib_rfc3339;
     let public = super::public::PublicReport::of(report)?;
@@ -488,7 +490,10 @@ pub fn request_doc(
         ("zipcode", Doc::Null),
         ("lat", lat),
         ("long", long),
-        ("media_url", Doc::Null),
+        (
+            "media_url",
+            Doc::text(media_url.filter(|_| published).map(str::to_string)),
+        ),
     ];
     if let Some(notes) = notes {
         let items = notes
@@ -728,19 +733,34 @@ mod tests {
     fn a_request_maps_to_open311_without_identity_and_masked() {
         let mut report = report();
         // Received, not yet verified: its status and dates, no text, place or notes.
-        let unverified = request_doc(&report, "Jalan Rusak", &|a| a.into(), Some(&[])).unwrap();
+        let unverified = request_doc(
+            &report,
+            "Jalan Rusak",
+            &|a| a.into(),
+            Some(&[]),
+            Some("https://foto"),
+        )
+        .unwrap();
         let unverified = requests_doc(vec![unverified]).to_json();
         assert_eq!(unverified[0]["status"], "open");
         assert_eq!(unverified[0]["description"], Value::Null);
         assert_eq!(unverified[0]["lat"], Value::Null);
         assert_eq!(unverified[0]["notes"], Value::Null);
+        assert_eq!(unverified[0]["media_url"], Value::Null);
         report.status = crate::domain::report::ReportStatus::Dispatched;
         let notes = [Note {
             at: report.received_at,
             description: "Laporan diterima".into(),
             kind: "submitted".into(),
         }];
-        let doc = request_doc(&report, "Jalan Rusak", &|a| a.to_uppercase(), Some(&notes)).unwrap();
+        let doc = request_doc(
+            &report,
+            "Jalan Rusak",
+            &|a| a.to_uppercase(),
+            Some(&notes),
+            Some("https://foto"),
+        )
+        .unwrap();
         let json = requests_doc(vec![doc.clone()]).to_json();
         let one = &json[0];
         assert_eq!(one["service_request_id"], "BDG-K7M2QXZ");
@@ -753,6 +773,7 @@ mod tests {
             "{one}"
         );
         assert_eq!(one["notes"][0]["type"], "submitted");
+        assert_eq!(one["media_url"], "https://foto");
         let xml = requests_doc(vec![doc]).render("service_requests", Format::Xml);
         let parsed = roxmltree::Document::parse(&xml).unwrap();
         let request = parsed.root_element().first_element_child().unwrap();
@@ -768,7 +789,7 @@ mod tests {
 
         let mut secret = report;
         secret.confidential = true;
-        assert!(request_doc(&secret, "Jalan Rusak", &|a| a.into(), None).is_none());
+        assert!(request_doc(&secret, "Jalan Rusak", &|a| a.into(), None, None).is_none());
     }
 
     fn road() -> crate::domain::catalog::Category {

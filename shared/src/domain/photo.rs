@@ -23,6 +23,10 @@ pub struct PhotoLimits {
     pub display_edge: u32,
     /// Longest side of the thumbnail.
     pub thumbnail_edge: u32,
+    /// Most evidence photos on one report (`PHOTOS_PER_REPORT`).
+    pub evidence_per_report: usize,
+    /// Most proof photos one agency attaches to a report (`PHOTOS_PER_FOLLOW_UP`).
+    pub proof_per_agency: usize,
 }
 
 impl Default for PhotoLimits {
@@ -35,6 +39,8 @@ impl Default for PhotoLimits {
             max_edge: 20_000,
             display_edge: 1600,
             thumbnail_edge: 320,
+            evidence_per_report: 5,
+            proof_per_agency: 5,
         }
     }
 }
@@ -135,7 +141,27 @@ impl PerceptualHash {
     pub fn to_hex(self) -> String {
         format!("{:016x}", self.0)
     }
+
+    /// The hash cut into [`HASH_BANDS`] bands (band number, bits), for looking up
+    /// near hashes by exact match: two hashes within [`SAME_PICTURE_BITS`] share at
+    /// least one band, since six differing bits can touch at most six of seven.
+    pub fn bands(self) -> [(u8, u16); HASH_BANDS] {
+        let mut bands = [(0, 0); HASH_BANDS];
+        let mut shift = 0;
+        for (band, slot) in bands.iter_mut().enumerate() {
+            // Six bands of 9 bits and a last of 10: 64 in all.
+            let width = if band + 1 == HASH_BANDS { 10 } else { 9 };
+            let bits = (self.0 >> shift) & ((1 << width) - 1);
+            // Band numbers are below 7 and a band is at most 10 bits: both fit.
+            *slot = (band as u8, bits as u16);
+            shift += width;
+        }
+        bands
+    }
 }
+
+/// Bands a hash is cut into for look-up: one more than [`SAME_PICTURE_BITS`].
+pub const HASH_BANDS: usize = SAME_PICTURE_BITS as usize + 1;
 
 /// A photo's id on its report: 12 symbols from the tracking-id alphabet, random.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -201,11 +227,6 @@ pub enum PhotoPurpose {
     },
 }
 
-/// Most evidence photos on one report.
-pub const EVIDENCE_PER_REPORT: usize = 5;
-/// Most proof photos one agency attaches to a report.
-pub const PROOF_PER_AGENCY: usize = 5;
-
 /// Where a photo is on its way.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "state")]
@@ -266,10 +287,23 @@ pub struct Photo {
     pub by: String,
 }
 
+/// How long a pending photo holds its place: the slot is valid 15 minutes and `media`
+/// takes seconds, so a photo still pending after an hour was never uploaded (a lost
+/// connection) and must not lock the uploader out.
+pub const PENDING_HOLDS_PLACE: jiff::SignedDuration = jiff::SignedDuration::from_hours(1);
+
 impl Photo {
-    /// Counts against its purpose's limit: pending or ready (a refused one frees its place).
-    pub fn counts(&self) -> bool {
-        !matches!(self.state, PhotoState::Refused { .. })
+    /// Counts against its purpose's limit at `now`: ready, or pending for less than
+    /// [`PENDING_HOLDS_PLACE`] (a refused or abandoned one frees its place).
+    pub fn counts(&self, now: Timestamp) -> bool {
+        match self.state {
+            PhotoState::Ready(_) => true,
+            PhotoState::Pending => self
+                .requested_at
+                .checked_add(PENDING_HOLDS_PLACE)
+                .is_ok_and(|until| now < until),
+            PhotoState::Refused { .. } => false,
+        }
     }
 }
 
@@ -394,6 +428,34 @@ mod tests {
             report_point: Some(point(GEDUNG_SATE.0, GEDUNG_SATE.1)),
             dispatched_at: at("2026-12-01T02:00:00Z"),
         }
+    }
+
+    #[test]
+    fn hashes_within_six_bits_always_share_a_band() {
+        let hash = PerceptualHash(0x9f3a_5c71_e2b4_0d68);
+        // Every band is a different part of the hash...
+        let bands = hash.bands();
+        assert_eq!(bands.len(), 7);
+        // ...and flipping six bits spread over the whole hash still leaves one equal.
+        for start in 0..58 {
+            let mut near = hash.0;
+            for k in 0..6 {
+                near ^= 1 << ((start + k * 11) % 64);
+            }
+            let near = PerceptualHash(near);
+            assert!(hash.same_picture(near) || hash.distance(near) > SAME_PICTURE_BITS);
+            let shared = near.bands().iter().filter(|b| bands.contains(b)).count();
+            assert!(shared >= 1, "flips from bit {start}");
+        }
+        // Seven bits, one in each band, can leave none: the look-up is exactly as wide
+        // as the rule.
+        let mut far = hash.0;
+        for shift in [0, 9, 18, 27, 36, 45, 54] {
+            far ^= 1 << shift;
+        }
+        let far = PerceptualHash(far);
+        assert!(far.bands().iter().all(|b| !bands.contains(b)));
+        assert!(!hash.same_picture(far));
     }
 
     fn earlier(hash: u64) -> EarlierPhoto {

@@ -133,6 +133,9 @@ pub struct AwsClients {
     /// The credentials the clients sign with: S3 POST policies are signed with them
     /// too, outside any SDK call.
     pub credentials: Option<aws_credential_types::provider::SharedCredentialsProvider>,
+    /// The endpoint when it is not AWS's (moto, ministack): where a browser sends a
+    /// presigned POST.
+    pub endpoint: Option<String>,
 }
 
 impl AwsClients {
@@ -145,6 +148,7 @@ impl AwsClients {
             ssm: aws_sdk_ssm::Client::new(config),
             s3: s3_client(config),
             credentials: config.credentials_provider(),
+            endpoint: config.endpoint_url().map(str::to_string),
         }
     }
 

@@ -4,6 +4,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use sha2::{Digest, Sha256};
 
+use crate::domain::photo::PhotoId;
 use crate::domain::tracking_id::TrackingId;
 
 /// The operating system's random source failed (never expected on Lambda).
@@ -21,6 +22,16 @@ pub trait IdGenerator: Send + Sync {
         loop {
             // 16 bytes leave ample room for the rejection sampling in from_random_bytes.
             if let Some(id) = TrackingId::from_random_bytes(&self.random_bytes(16)?) {
+                return Ok(id);
+            }
+        }
+    }
+
+    /// A fresh random photo id.
+    fn photo_id(&self) -> Result<PhotoId, RandomError> {
+        loop {
+            // 24 bytes for 12 symbols: 1 in 16 bytes is rejected, so short runs are rare.
+            if let Some(id) = PhotoId::from_random_bytes(&self.random_bytes(24)?) {
                 return Ok(id);
             }
         }

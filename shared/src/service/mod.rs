@@ -5,6 +5,7 @@
 pub mod changes;
 pub mod deadline_rules;
 pub mod paging;
+pub mod photos;
 pub mod reports;
 pub mod texting;
 

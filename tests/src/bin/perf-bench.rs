@@ -41,7 +41,7 @@ const FIRST_SPAWNS: usize = 5;
 const EVENTS: usize = FIRST_SPAWNS + WARM_INVOKES;
 /// Every function, in the order its events can be made (verify reads what web-intake
 /// queued, escalate what panic scheduled).
-const FUNCTIONS: [&str; 8] = [
+const FUNCTIONS: [&str; 9] = [
     "web-intake",
     "sms-intake",
     "panic",
@@ -50,6 +50,7 @@ const FUNCTIONS: [&str; 8] = [
     "notify",
     "escalate",
     "sla-sweep",
+    "media",
 ];
 /// The baseline crate.
 const HELLO: &str = "hello-world";
@@ -258,6 +259,36 @@ async fn queue_events(url: &str, arn: &str, kind: &str, n: usize) -> Vec<Value> 
     events
 }
 
+/// `n` photos uploaded through devstack's API as a phone would (a slot, then the
+/// POST to the bucket), five to a report; their notifications wait on the media queue.
+async fn upload_photos(running: &devstack::Running, n: usize) {
+    let base = &running.base_url;
+    let photo = imaging::samples::phone_jpeg(
+        &imaging::samples::street_scene(1600, 1200, 3),
+        imaging::samples::Shot::GEDUNG_SATE,
+    );
+    let json = [("content-type", "application/json")];
+    for r in 0..n.div_ceil(5) {
+        let body = report_body(10_000 + r);
+        let created = http("POST", &format!("{base}/reports"), &json, Some(&body)).await;
+        assert_eq!(created.status, 201, "{}", created.text);
+        let id = created.json["tracking_id"].as_str().unwrap().to_string();
+        let token = created.json["reporter_token"].as_str().unwrap().to_string();
+        for _ in 0..5 {
+            let slot = http(
+                "POST",
+                &format!("{base}/reports/{id}/photos"),
+                &[("x-reporter-token", &token)],
+                None,
+            )
+            .await;
+            assert_eq!(slot.status, 201, "{}", slot.text);
+            let posted = sigap_tests::upload_to_slot(&slot.json, &photo, "image/jpeg").await;
+            assert!(posted.status < 300, "{}", posted.text);
+        }
+    }
+}
+
 fn report_body(n: usize) -> String {
     json!({
         "title": format!("Jalan berlubang di Dago ({n})"),
@@ -428,6 +459,14 @@ async fn events_for(
                 .map(|_| schedule_input(template, "sla-sweep"))
                 .collect(),
         ),
+        "media" => {
+            upload_photos(running, n).await;
+            let q = queue("MediaQueue");
+            (
+                "an uploaded 2 MP phone JPEG: checked, stripped, copied, recorded".into(),
+                queue_events(&q.url, &q.arn, "ObjectCreated", n).await,
+            )
+        }
         other => panic!("perf-bench has no representative event for {other}: add one"),
     }
 }
@@ -789,7 +828,7 @@ fn report(
     }
     println!();
     let json_calls = print_calls(calls);
-    let others: BTreeMap<&str, Value> = ["sla", "panic", "load"]
+    let others: BTreeMap<&str, Value> = ["sla", "panic", "load", "media"]
         .into_iter()
         .filter_map(|name| bench_figures::read(name).map(|v| (name, v)))
         .collect();

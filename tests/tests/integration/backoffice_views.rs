@@ -245,9 +245,12 @@ async fn an_announcement_survives_a_notify_queue_outage_through_the_outbox() {
             ),
             working_days: sigap::domain::deadline::WorkingDays::default(),
             sender_hash_key: "test-sender-key".into(),
+            media_bucket: t.stack.buckets["MediaBucket"].clone(),
+            photo_limits: sigap::domain::photo::PhotoLimits::default(),
         },
         &t.clients,
         clock.clone(),
+        Arc::new(sigap::runtime::ids::OsRandom),
     )
     .unwrap();
     let r = as_staff(

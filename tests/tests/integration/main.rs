@@ -11,6 +11,7 @@ mod bad_input;
 mod chaos;
 mod devstack_e2e;
 mod idempotency;
+mod media_photos;
 mod notify_worker;
 mod open311;
 mod panic_paging;

@@ -11,30 +11,7 @@ use aws_sdk_s3::types::{
 use sigap::adapters::photos::{Original, PhotoBucket, parse_event_key, upload_key};
 use sigap::domain::photo::PhotoId;
 use sigap::domain::tracking_id::TrackingId;
-use sigap_tests::{clients, http, http_bytes, moto_endpoint, unique_prefix};
-
-/// A multipart form as a browser sends it: the fields, then the file.
-fn form(fields: &[(String, String)], file: &[u8]) -> (String, Vec<u8>) {
-    let boundary = "sigap-boundary-7f3a";
-    let mut body = Vec::new();
-    for (name, value) in fields {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-            )
-            .as_bytes(),
-        );
-    }
-    body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"foto.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(file);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
-}
+use sigap_tests::{clients, http, http_bytes, moto_endpoint, unique_prefix, upload_form};
 
 #[tokio::test]
 async fn an_upload_by_presigned_post_lands_announces_itself_and_is_read_linked_and_removed() {
@@ -110,7 +87,7 @@ async fn an_upload_by_presigned_post_lands_announces_itself_and_is_read_linked_a
     let mut fields: Vec<(String, String)> = slot.fields.clone().into_iter().collect();
     fields.push(("Content-Type".into(), "image/jpeg".into()));
     let bytes = b"\xFF\xD8\xFF\xE0 not really a photo, but bytes to carry".to_vec();
-    let (content_type, body) = form(&fields, &bytes);
+    let (content_type, body) = upload_form(&fields, &bytes, "image/jpeg");
     let posted = http_bytes("POST", &slot.url, &[("content-type", &content_type)], &body).await;
     assert!(
         posted.status == 204 || posted.status == 201 || posted.status == 200,

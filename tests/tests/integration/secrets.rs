@@ -89,6 +89,7 @@ fn configs_print_their_secrets_redacted() {
         "STAFF_TOPIC_ARN",
         "SLA_ALERTS_TOPIC_ARN",
         "X_ACCOUNT_ID",
+        "MEDIA_BUCKET",
     ]
     .into_iter()
     .map(|name| (name.to_string(), format!("value-of-{name}")))

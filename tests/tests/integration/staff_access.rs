@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use imaging::samples::{CAMERA_MODEL, Shot, contains, phone_jpeg, red_left_blue_right};
 use serde_json::{Value, json};
 use sigap::adapters::reports::ReportStore;
 use sigap::domain::report::ReportStatus;
@@ -439,6 +440,16 @@ fn matrix(base: &str, acted_on: &ActedOn) -> Vec<(&'static str, String, Payload,
             json(json!({"reason": "Masih berlubang"})),
             REPORTER(200),
         ),
+        // Photos: the reporter's slot and list; a slot from staff is an agency's
+        // proof or an admin's evidence on the reporter's behalf.
+        ("POST", citizen("photos"), Empty, REPORTER(201)),
+        ("GET", citizen("photos"), Empty, REPORTER(200)),
+        (
+            "POST",
+            report("/photos"),
+            Empty,
+            [401, 401, 401, 201, 403, 201, 404, 403, 403],
+        ),
         ("POST", citizen("accept"), Empty, REPORTER(409)),
         // A 112 call that is a complaint, not an emergency: operators only.
         (
@@ -689,8 +700,21 @@ async fn identities_of_anonymous_and_confidential_reporters_stay_hidden() {
         body["anonymous"] = json!(flag == "anonymous");
         body["confidential"] = json!(flag == "confidential");
         body["contact"] = json!({"name": name, "phone": phone, "email": "pelapor@example.id"});
-        let (id, _) = triaged(&running, body).await;
+        let (id, token) = triaged(&running, body).await;
         identities.extend([name.to_string(), digits.clone()]);
+        // A phone photo with the camera's model and a GPS fix, for the views below.
+        let slot = call(
+            "POST",
+            &format!("{base}/reports/{id}/photos"),
+            None,
+            Some(&token),
+            None,
+        )
+        .await;
+        assert_eq!(slot.status, 201, "{}", slot.json);
+        let photo = phone_jpeg(&red_left_blue_right(600, 400), Shot::GEDUNG_SATE);
+        let posted = sigap_tests::upload_to_slot(&slot.json, &photo, "image/jpeg").await;
+        assert!(posted.status < 300, "{}", posted.text);
         reports.push(id.clone());
         let dispatched = call(
             "POST",
@@ -761,6 +785,45 @@ async fn identities_of_anonymous_and_confidential_reporters_stay_hidden() {
             )
             .await,
         ];
+        // The photo: processed (by media, from the bucket's event), and where the
+        // public sees it, a copy without the camera or the place it was taken.
+        let started = Instant::now();
+        while call(
+            "GET",
+            &format!("{base}/reports/{id}/photos"),
+            None,
+            Some(&token),
+            None,
+        )
+        .await
+        .json["photos"][0]["state"]
+            != "ready"
+        {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "{flag}: photo never processed"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let public = call("GET", &format!("{base}/reports/{id}"), None, None, None).await;
+        if flag == "anonymous" {
+            let link = public.json["photos"][0]["url"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{}", public.json));
+            let copy = sigap_tests::http("GET", link, &[], None).await.bytes;
+            assert!(copy.starts_with(&[0xFF, 0xD8]));
+            for metadata in [&b"Exif"[..], CAMERA_MODEL.as_bytes()] {
+                assert!(
+                    !contains(&copy, metadata),
+                    "{flag}: metadata in the public photo"
+                );
+            }
+        }
+        // Capture time and place are for staff only.
+        assert!(
+            !public.text.contains("6.9025"),
+            "{flag}: the capture position made public"
+        );
         // Nor the link: no view of this report points to the named one.
         for r in &others[..3] {
             assert!(
@@ -782,7 +845,7 @@ async fn identities_of_anonymous_and_confidential_reporters_stay_hidden() {
         let logs = captured_logs();
         // The capture works: the admin's identity view above was logged (without it).
         assert!(logs.contains("reporter identity shown to staff") && logs.contains(&id));
-        for secret in [name, digits.as_str(), "pelapor@example.id"] {
+        for secret in [name, digits.as_str(), "pelapor@example.id", "6.9025"] {
             assert!(!logs.contains(secret), "{flag}: {secret} found in the logs");
         }
     }
@@ -1065,7 +1128,7 @@ async fn every_route_refuses_missing_forged_expired_and_wrongly_signed_callers()
                 )
                 .await,
             ]
-        } else if route == "POST /reports/{id}/{action}" {
+        } else if route == "POST /reports/{id}/{action}" || route == "GET /reports/{id}/photos" {
             vec![
                 expect("no reporter token", vec![json.clone()], "{}", &[401, 404]).await,
                 expect(

@@ -360,7 +360,7 @@ fn no_iam_statement_uses_a_wildcard_where_a_resource_can_be_named() {
             _ => {}
         }
     }
-    assert_eq!(roles, 8);
+    assert_eq!(roles, 9);
 }
 
 /// Every queue that is not itself a DLQ redrives into one, and a queue a function
@@ -418,7 +418,7 @@ fn every_queue_has_a_dlq_and_outlasts_its_consumer() {
             consumed += 1;
         }
     }
-    assert_eq!(consumed, 3);
+    assert_eq!(consumed, 4);
 }
 
 /// Finding 5 of issue 18: every route is throttled on its own, the press route and

@@ -17,6 +17,7 @@ mod target;
 mod citizen;
 mod dead_letters;
 mod panic;
+mod photos;
 mod sla;
 mod smoke;
 mod sms;

@@ -1,0 +1,292 @@
+//! Photos, for every channel that takes or shows them (docs/decisions/photos.md):
+//! [`Photos::open_slot`] records a pending photo and hands back the presigned POST
+//! (the web API for the reporter, the staff API for an agency's proof, later
+//! WhatsApp); [`Photos::shown`] turns a report's ready photos into short-lived links
+//! for whoever may see them. `media` does the processing in between.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+
+use super::reports::{ApplyError, Reports};
+use crate::adapters::photos::{PhotoBucket, UploadSlot, display_key, thumbnail_key, upload_key};
+use crate::adapters::table::StoreError;
+use crate::domain::attachments::open_photo_slot;
+use crate::domain::calendar::wib_rfc3339;
+use crate::domain::photo::{
+    Capture, Photo, PhotoFlag, PhotoId, PhotoLimits, PhotoPurpose, PhotoState,
+};
+use crate::domain::report::{Actor, Report};
+use crate::runtime::ids::IdGenerator;
+
+/// How long a slot's POST is accepted.
+pub const SLOT_VALID_FOR: Duration = Duration::from_secs(15 * 60);
+/// How long a link to a processed copy works: long enough to load a page and look,
+/// short enough that a copied link soon stops working.
+pub const LINK_VALID_FOR: Duration = Duration::from_secs(15 * 60);
+
+/// The photo service.
+#[derive(Clone)]
+pub struct Photos {
+    bucket: PhotoBucket,
+    ids: Arc<dyn IdGenerator>,
+    limits: PhotoLimits,
+}
+
+/// A slot given: the photo's id (to follow its processing) and where to send it.
+#[derive(Debug, Clone)]
+pub struct OpenedSlot {
+    /// The pending photo.
+    pub photo_id: PhotoId,
+    /// The presigned POST.
+    pub upload: UploadSlot,
+}
+
+/// A ready photo as a viewer sees it: links, never the original.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ShownPhoto {
+    /// The photo's id.
+    pub id: String,
+    /// Evidence or an agency's proof.
+    pub purpose: PhotoPurpose,
+    /// The display copy (at most 1600 px).
+    pub url: String,
+    /// The thumbnail (at most 320 px).
+    pub thumbnail_url: String,
+    /// Upright size of the original.
+    pub width: u32,
+    /// See `width`.
+    pub height: u32,
+}
+
+/// What staff see of any photo on a report: its state, the reason for a refusal,
+/// the capture data and the proof-of-fix flags, with the links when it is ready.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StaffPhoto {
+    /// The photo's id.
+    pub id: String,
+    /// Evidence or an agency's proof.
+    pub purpose: PhotoPurpose,
+    /// `pending`, `ready` or `refused`.
+    pub state: &'static str,
+    /// Why it was refused (Indonesian, as the uploader saw it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refusal: Option<String>,
+    /// Who asked for the slot (the stored actor).
+    pub by: String,
+    /// When the slot was given (WIB, like every instant the API answers with).
+    pub requested_at: String,
+    /// Capture time and position from the original's metadata.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capture: Option<ShownCapture>,
+    /// The proof-of-fix checks' findings, with their Indonesian labels.
+    pub flags: Vec<ShownFlag>,
+    /// The links, when ready.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub links: Option<ShownPhoto>,
+}
+
+/// When and where a photo was taken, as staff see it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ShownCapture {
+    /// Capture time (WIB), when the camera recorded one.
+    pub at: Option<String>,
+    /// Latitude, when the photo had a GPS fix.
+    pub lat: Option<f64>,
+    /// Longitude.
+    pub lon: Option<f64>,
+}
+
+impl From<&Capture> for ShownCapture {
+    fn from(capture: &Capture) -> Self {
+        Self {
+            at: capture.at.map(wib_rfc3339),
+            lat: capture.position.map(|p| p.lat()),
+            lon: capture.position.map(|p| p.lon()),
+        }
+    }
+}
+
+/// A proof-of-fix flag as staff see it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ShownFlag {
+    /// `reused`, `far_from_report` or `taken_before_dispatch`.
+    pub flag: &'static str,
+    /// What it means, in Indonesian.
+    pub label: String,
+    /// The earlier photo's report (`reused`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report_id: Option<String>,
+    /// The earlier photo (`reused`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub photo_id: Option<String>,
+}
+
+impl From<&PhotoFlag> for ShownFlag {
+    fn from(flag: &PhotoFlag) -> Self {
+        let (code, earlier) = match flag {
+            PhotoFlag::Reused {
+                report_id,
+                photo_id,
+            } => ("reused", Some((report_id.clone(), photo_id.clone()))),
+            PhotoFlag::FarFromReport { .. } => ("far_from_report", None),
+            PhotoFlag::TakenBeforeDispatch { .. } => ("taken_before_dispatch", None),
+        };
+        let (report_id, photo_id) = earlier.unzip();
+        Self {
+            flag: code,
+            label: flag.label(),
+            report_id,
+            photo_id,
+        }
+    }
+}
+
+impl Photos {
+    /// Over the bucket, with the id source for photo ids and the limits in force.
+    pub fn new(bucket: PhotoBucket, ids: Arc<dyn IdGenerator>, limits: PhotoLimits) -> Self {
+        Self {
+            bucket,
+            ids,
+            limits,
+        }
+    }
+
+    /// The photo bucket.
+    pub fn bucket(&self) -> &PhotoBucket {
+        &self.bucket
+    }
+
+    /// The limits uploads are held to.
+    pub fn limits(&self) -> &PhotoLimits {
+        &self.limits
+    }
+
+    /// A slot for a photo of `purpose` on `report` (as read by the caller, who checked
+    /// that `actor` may add to it): the pending photo in one conditional write, then
+    /// the POST. A lost race is `ApplyError::Conflict`: read again and ask again.
+    pub async fn open_slot(
+        &self,
+        reports: &Reports,
+        report: &Report,
+        purpose: PhotoPurpose,
+        actor: &Actor,
+        now: Timestamp,
+    ) -> Result<OpenedSlot, ApplyError> {
+        let photo_id = self
+            .ids
+            .photo_id()
+            .map_err(|e| ApplyError::Store(StoreError::Corrupt(e.to_string())))?;
+        // Signed before the write: signing needs no network, and a slot recorded
+        // without a POST to hand back would hold a place for nothing.
+        let upload = self
+            .bucket
+            .upload_slot(
+                &upload_key(&report.id, &photo_id),
+                self.limits.max_bytes,
+                now,
+                SLOT_VALID_FOR,
+            )
+            .await?;
+        let change = open_photo_slot(report, &self.limits, purpose, actor, photo_id.clone(), now)?;
+        reports.changes().commit(report, &change).await?;
+        Ok(OpenedSlot { photo_id, upload })
+    }
+
+    /// Links to `photo`'s copies when it is ready.
+    pub async fn links(
+        &self,
+        report: &Report,
+        photo: &Photo,
+    ) -> Result<Option<ShownPhoto>, StoreError> {
+        let PhotoState::Ready(ready) = &photo.state else {
+            return Ok(None);
+        };
+        // Presigning is arithmetic on the credentials: no call is made.
+        let url = self
+            .bucket
+            .link(&display_key(&report.id, &photo.id), LINK_VALID_FOR)
+            .await?;
+        let thumbnail_url = self
+            .bucket
+            .link(&thumbnail_key(&report.id, &photo.id), LINK_VALID_FOR)
+            .await?;
+        Ok(Some(ShownPhoto {
+            id: photo.id.to_string(),
+            purpose: photo.purpose.clone(),
+            url,
+            thumbnail_url,
+            width: ready.width,
+            height: ready.height,
+        }))
+    }
+
+    /// The report's ready photos as the public sees them: links only, no capture
+    /// data, no flags. The caller decides whether the public may see the report.
+    pub async fn shown(&self, report: &Report) -> Result<Vec<ShownPhoto>, StoreError> {
+        let mut shown = Vec::new();
+        for photo in &report.photos {
+            if let Some(links) = self.links(report, photo).await? {
+                shown.push(links);
+            }
+        }
+        Ok(shown)
+    }
+
+    /// A link to the report's first processed photo (the citizen's before an
+    /// agency's), for Open311's `media_url`.
+    pub async fn first_public(&self, report: &Report) -> Result<Option<String>, StoreError> {
+        let ready = |p: &&Photo| matches!(p.state, PhotoState::Ready(_));
+        let first = report
+            .photos
+            .iter()
+            .filter(ready)
+            .find(|p| p.purpose == PhotoPurpose::Evidence)
+            .or_else(|| report.photos.iter().find(ready));
+        match first {
+            Some(photo) => Ok(self.links(report, photo).await?.map(|l| l.url)),
+            None => Ok(None),
+        }
+    }
+
+    /// Every photo on the report as staff see it.
+    pub async fn for_staff(&self, report: &Report) -> Result<Vec<StaffPhoto>, StoreError> {
+        let mut all = Vec::new();
+        for photo in &report.photos {
+            all.push(self.staff_photo(report, photo).await?);
+        }
+        Ok(all)
+    }
+
+    /// One photo as staff see it (and, without `capture` and `flags`, its uploader).
+    pub async fn staff_photo(
+        &self,
+        report: &Report,
+        photo: &Photo,
+    ) -> Result<StaffPhoto, StoreError> {
+        let (state, refusal, capture, flags) = match &photo.state {
+            PhotoState::Pending => ("pending", None, None, Vec::new()),
+            PhotoState::Refused { refusal } => {
+                ("refused", Some(refusal.reason()), None, Vec::new())
+            }
+            PhotoState::Ready(ready) => (
+                "ready",
+                None,
+                Some(ShownCapture::from(&ready.capture)),
+                ready.flags.iter().map(ShownFlag::from).collect(),
+            ),
+        };
+        Ok(StaffPhoto {
+            id: photo.id.to_string(),
+            purpose: photo.purpose.clone(),
+            state,
+            refusal,
+            by: photo.by.clone(),
+            requested_at: wib_rfc3339(photo.requested_at),
+            capture,
+            flags,
+            links: self.links(report, photo).await?,
+        })
+    }
+}
