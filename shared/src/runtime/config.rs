@@ -7,7 +7,6 @@ use std::collections::HashMap;
 use std::str::FromStr;
 
 use crate::domain::deadline::WorkingDays;
-use crate::domain::photo::PhotoLimits;
 
 /// A missing or malformed setting.
 #[derive(Clone, PartialEq, Eq, thiserror::Error)]
@@ -35,19 +34,6 @@ impl WorkingDays {
             verify: settings.parsed_or("VERIFY_WORKING_DAYS", d.verify)?,
             follow_up: settings.parsed_or("FOLLOW_UP_WORKING_DAYS", d.follow_up)?,
             close: settings.parsed_or("CLOSE_WORKING_DAYS", d.close)?,
-        })
-    }
-}
-
-impl PhotoLimits {
-    /// The defaults with the per-report counts the template sets
-    /// (`PHOTOS_PER_REPORT`, `PHOTOS_PER_FOLLOW_UP`).
-    pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
-        let d = Self::default();
-        Ok(Self {
-            evidence_per_report: settings.parsed_or("PHOTOS_PER_REPORT", d.evidence_per_report)?,
-            proof_per_agency: settings.parsed_or("PHOTOS_PER_FOLLOW_UP", d.proof_per_agency)?,
-            ..d
         })
     }
 }

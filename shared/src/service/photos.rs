@@ -18,6 +18,7 @@ use crate::domain::photo::{
     Capture, Photo, PhotoFlag, PhotoId, PhotoLimits, PhotoPurpose, PhotoState,
 };
 use crate::domain::report::{Actor, Report};
+use crate::runtime::config::{ConfigError, Settings};
 use crate::runtime::ids::IdGenerator;
 
 /// How long a slot's POST is accepted.
@@ -25,6 +26,20 @@ pub const SLOT_VALID_FOR: Duration = Duration::from_secs(15 * 60);
 /// How long a link to a processed copy works: long enough to load a page and look,
 /// short enough that a copied link soon stops working.
 pub const LINK_VALID_FOR: Duration = Duration::from_secs(15 * 60);
+
+impl PhotoLimits {
+    /// The defaults with the per-report counts the template sets
+    /// (`PHOTOS_PER_REPORT`, `PHOTOS_PER_FOLLOW_UP`), for every function that opens
+    /// slots or processes photos.
+    pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
+        let d = Self::default();
+        Ok(Self {
+            evidence_per_report: settings.parsed_or("PHOTOS_PER_REPORT", d.evidence_per_report)?,
+            proof_per_agency: settings.parsed_or("PHOTOS_PER_FOLLOW_UP", d.proof_per_agency)?,
+            ..d
+        })
+    }
+}
 
 /// The photo service.
 #[derive(Clone)]

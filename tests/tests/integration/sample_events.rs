@@ -60,6 +60,24 @@ async fn verify_samples_are_handled() {
 }
 
 #[tokio::test]
+async fn media_sample_is_handled() {
+    let t = stack("samples-media").await;
+    let app: media::Media = t.app(Arc::new(ManualClock::new(friday_morning())), &[]);
+    let batch: serde_json::Value =
+        serde_json::from_str(&read("media/sqs-upload-batch.json")).unwrap();
+    // An upload for a report this table does not have (deleted, nothing recorded), and
+    // the test event S3 sends when notifications are set up: neither is a failure.
+    let out = media::handle(&app, batch).await.unwrap();
+    assert_eq!(out["batchItemFailures"], serde_json::json!([]));
+    // Not an SQS batch at all: an invocation error, not a silent success.
+    assert!(
+        media::handle(&app, serde_json::json!({"job": "sweep"}))
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
 async fn notify_sample_is_handled() {
     let t = stack("samples-notify").await;
     let app = notify_app(&t, Arc::new(ManualClock::new(friday_morning())));

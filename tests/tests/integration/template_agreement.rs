@@ -52,6 +52,7 @@ fn every_function_reads_exactly_what_the_template_sets() {
     let working_days = shared("runtime/config.rs");
     let ack_links = shared("service/paging.rs");
     let sms_limits = shared("service/texting.rs");
+    let photo_limits = shared("service/photos.rs");
     let edge = shared("http.rs");
     let contract = std::fs::read_to_string(root.join("shared/src/runtime/function.rs")).unwrap();
     let deployed: BTreeSet<String> = template
@@ -81,6 +82,9 @@ fn every_function_reads_exactly_what_the_template_sets() {
         }
         if source.contains("SmsLimits::load") {
             read.extend(sms_limits.iter().cloned());
+        }
+        if source.contains("PhotoLimits::load") {
+            read.extend(photo_limits.iter().cloned());
         }
         if source.contains("Edge::load") {
             read.extend(edge.iter().cloned());
