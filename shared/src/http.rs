@@ -260,7 +260,10 @@ pub fn slot_answer(
             "photos_per_report": limits.evidence_per_report,
             "photos_per_follow_up": limits.proof_per_agency,
         },
-        "message": "Unggah foto ke alamat ini dalam 15 menit: kirim semua isian, lalu foto sebagai 'file'. Foto diperiksa dan semua data lokasi serta perangkatnya dihapus sebelum ditampilkan.",
+        "message": format!(
+            "Unggah foto ke alamat ini dalam {} menit: kirim semua isian, lalu foto sebagai 'file'. Foto diperiksa dan semua data lokasi serta perangkatnya dihapus sebelum ditampilkan.",
+            crate::service::photos::SLOT_VALID_FOR.as_secs() / 60
+        ),
         "links": { "photos": follow },
     })
 }

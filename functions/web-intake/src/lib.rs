@@ -887,23 +887,12 @@ async fn reporter_photos(
 ) -> Result<Response<Body>, ApiError> {
     let id = path_id(raw_id)?;
     let report = as_reporter(app, &id, reporter_token(request)?).await?;
-    let mut photos = Vec::new();
-    for photo in &report.photos {
-        let seen = app
-            .photos
-            .staff_photo(&report, photo)
-            .await
-            .map_err(|e| ApiError::unavailable_because("linking photos", e))?;
-        // Capture data and proof-of-fix flags are for staff only.
-        photos.push(json!({
-            "id": seen.id,
-            "purpose": seen.purpose,
-            "state": seen.state,
-            "state_label": photo_state_label(seen.state),
-            "refusal": seen.refusal,
-            "links": seen.links,
-        }));
-    }
+    // Capture data and proof-of-fix flags are for staff only.
+    let photos = app
+        .photos
+        .for_uploader(&report)
+        .await
+        .map_err(|e| ApiError::unavailable_because("linking photos", e))?;
     let mut response = json_response(
         StatusCode::OK,
         &json!({ "tracking_id": id, "photos": photos }),
@@ -912,15 +901,6 @@ async fn reporter_photos(
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(response)
-}
-
-/// A photo state in Indonesian.
-fn photo_state_label(state: &str) -> &'static str {
-    match state {
-        "ready" => "Foto diterima",
-        "refused" => "Foto ditolak",
-        _ => "Menunggu unggahan atau sedang diproses",
-    }
 }
 
 impl Function for WebIntake {

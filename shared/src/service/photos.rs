@@ -58,13 +58,9 @@ pub struct OpenedSlot {
     pub upload: UploadSlot,
 }
 
-/// A ready photo as a viewer sees it: links, never the original.
+/// Links to a ready photo's processed copies (never the original), with its size.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct ShownPhoto {
-    /// The photo's id.
-    pub id: String,
-    /// Evidence or an agency's proof.
-    pub purpose: PhotoPurpose,
+pub struct PhotoLinks {
     /// The display copy (at most 1600 px).
     pub url: String,
     /// The thumbnail (at most 320 px).
@@ -75,19 +71,43 @@ pub struct ShownPhoto {
     pub height: u32,
 }
 
-/// What staff see of any photo on a report: its state, the reason for a refusal,
-/// the capture data and the proof-of-fix flags, with the links when it is ready.
+/// A ready photo as the public sees it: what it is for, and its links.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct StaffPhoto {
+pub struct ShownPhoto {
+    /// The photo's id.
+    pub id: String,
+    /// Evidence or an agency's proof.
+    pub purpose: PhotoPurpose,
+    /// The copies.
+    #[serde(flatten)]
+    pub links: PhotoLinks,
+}
+
+/// Any photo on a report as its uploader follows it: its state, the reason for a
+/// refusal, and the links once it is ready. No capture data, no flags.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct UploaderPhoto {
     /// The photo's id.
     pub id: String,
     /// Evidence or an agency's proof.
     pub purpose: PhotoPurpose,
     /// `pending`, `ready` or `refused`.
     pub state: &'static str,
-    /// Why it was refused (Indonesian, as the uploader saw it).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The state in Indonesian.
+    pub state_label: &'static str,
+    /// Why it was refused (Indonesian).
     pub refusal: Option<String>,
+    /// The copies, when ready.
+    pub links: Option<PhotoLinks>,
+}
+
+/// Any photo on a report as staff see it: the uploader's view, who asked for the
+/// slot and when, the capture data and the proof-of-fix flags.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct StaffPhoto {
+    /// What the uploader sees.
+    #[serde(flatten)]
+    pub photo: UploaderPhoto,
     /// Who asked for the slot (the stored actor).
     pub by: String,
     /// When the slot was given (WIB, like every instant the API answers with).
@@ -97,9 +117,6 @@ pub struct StaffPhoto {
     pub capture: Option<ShownCapture>,
     /// The proof-of-fix checks' findings, with their Indonesian labels.
     pub flags: Vec<ShownFlag>,
-    /// The links, when ready.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub links: Option<ShownPhoto>,
 }
 
 /// When and where a photo was taken, as staff see it.
@@ -168,11 +185,6 @@ impl Photos {
         }
     }
 
-    /// The photo bucket.
-    pub fn bucket(&self) -> &PhotoBucket {
-        &self.bucket
-    }
-
     /// The limits uploads are held to.
     pub fn limits(&self) -> &PhotoLimits {
         &self.limits
@@ -214,7 +226,7 @@ impl Photos {
         &self,
         report: &Report,
         photo: &Photo,
-    ) -> Result<Option<ShownPhoto>, StoreError> {
+    ) -> Result<Option<PhotoLinks>, StoreError> {
         let PhotoState::Ready(ready) = &photo.state else {
             return Ok(None);
         };
@@ -227,9 +239,7 @@ impl Photos {
             .bucket
             .link(&thumbnail_key(&report.id, &photo.id), LINK_VALID_FOR)
             .await?;
-        Ok(Some(ShownPhoto {
-            id: photo.id.to_string(),
-            purpose: photo.purpose.clone(),
+        Ok(Some(PhotoLinks {
             url,
             thumbnail_url,
             width: ready.width,
@@ -243,7 +253,11 @@ impl Photos {
         let mut shown = Vec::new();
         for photo in &report.photos {
             if let Some(links) = self.links(report, photo).await? {
-                shown.push(links);
+                shown.push(ShownPhoto {
+                    id: photo.id.to_string(),
+                    purpose: photo.purpose.clone(),
+                    links,
+                });
             }
         }
         Ok(shown)
@@ -265,42 +279,53 @@ impl Photos {
         }
     }
 
-    /// Every photo on the report as staff see it.
-    pub async fn for_staff(&self, report: &Report) -> Result<Vec<StaffPhoto>, StoreError> {
+    /// Every photo on the report as its uploader follows it.
+    pub async fn for_uploader(&self, report: &Report) -> Result<Vec<UploaderPhoto>, StoreError> {
         let mut all = Vec::new();
         for photo in &report.photos {
-            all.push(self.staff_photo(report, photo).await?);
+            all.push(self.uploader_photo(report, photo).await?);
         }
         Ok(all)
     }
 
-    /// One photo as staff see it (and, without `capture` and `flags`, its uploader).
-    pub async fn staff_photo(
+    /// Every photo on the report as staff see it.
+    pub async fn for_staff(&self, report: &Report) -> Result<Vec<StaffPhoto>, StoreError> {
+        let mut all = Vec::new();
+        for photo in &report.photos {
+            let (capture, flags) = match &photo.state {
+                PhotoState::Ready(ready) => (
+                    Some(ShownCapture::from(&ready.capture)),
+                    ready.flags.iter().map(ShownFlag::from).collect(),
+                ),
+                _ => (None, Vec::new()),
+            };
+            all.push(StaffPhoto {
+                photo: self.uploader_photo(report, photo).await?,
+                by: photo.by.clone(),
+                requested_at: wib_rfc3339(photo.requested_at),
+                capture,
+                flags,
+            });
+        }
+        Ok(all)
+    }
+
+    async fn uploader_photo(
         &self,
         report: &Report,
         photo: &Photo,
-    ) -> Result<StaffPhoto, StoreError> {
-        let (state, refusal, capture, flags) = match &photo.state {
-            PhotoState::Pending => ("pending", None, None, Vec::new()),
-            PhotoState::Refused { refusal } => {
-                ("refused", Some(refusal.reason()), None, Vec::new())
-            }
-            PhotoState::Ready(ready) => (
-                "ready",
-                None,
-                Some(ShownCapture::from(&ready.capture)),
-                ready.flags.iter().map(ShownFlag::from).collect(),
-            ),
+    ) -> Result<UploaderPhoto, StoreError> {
+        let (state, state_label, refusal) = match &photo.state {
+            PhotoState::Pending => ("pending", "Menunggu unggahan atau sedang diproses", None),
+            PhotoState::Refused { refusal } => ("refused", "Foto ditolak", Some(refusal.reason())),
+            PhotoState::Ready(_) => ("ready", "Foto diterima", None),
         };
-        Ok(StaffPhoto {
+        Ok(UploaderPhoto {
             id: photo.id.to_string(),
             purpose: photo.purpose.clone(),
             state,
+            state_label,
             refusal,
-            by: photo.by.clone(),
-            requested_at: wib_rfc3339(photo.requested_at),
-            capture,
-            flags,
             links: self.links(report, photo).await?,
         })
     }
