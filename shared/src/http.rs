@@ -236,6 +236,18 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })
 }
 
+/// A tracking id a request names (in its path, or a merge's target); 400
+/// `invalid_tracking_id` otherwise.
+pub fn parse_tracking_id(raw: &str) -> Result<crate::domain::tracking_id::TrackingId, ApiError> {
+    crate::domain::tracking_id::TrackingId::parse(raw).map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_tracking_id",
+            "Nomor pelacakan tidak valid. Periksa kembali, contoh: BDG-K7M2QXZ.",
+        )
+    })
+}
+
 /// The body of a 201 for an upload slot, the same for every channel: the photo's id,
 /// the presigned POST as a form to send (its fields, then the photo as `file`), the
 /// limits it holds, and where to follow the photo's processing.

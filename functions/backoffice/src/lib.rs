@@ -55,7 +55,8 @@ use sigap::domain::staff::{Role, Staff, may_read, may_see_identity, triage_for};
 use sigap::domain::tracking_id::TrackingId;
 use sigap::domain::workflow::{ArchiveReason, WorkflowError};
 use sigap::http::{
-    ApiError, json_bytes, json_response, parse_json, slot_answer, staff_caller, timeline_cursor,
+    ApiError, json_bytes, json_response, parse_json, parse_tracking_id, slot_answer, staff_caller,
+    timeline_cursor,
 };
 use sigap::runtime::aws::AwsClients;
 use sigap::runtime::clock::Clock;
@@ -348,21 +349,11 @@ async fn report_view(
     }))
 }
 
-fn parse_id(raw: &str) -> Result<TrackingId, ApiError> {
-    TrackingId::parse(raw).map_err(|_| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_tracking_id",
-            "Nomor pelacakan tidak valid.",
-        )
-    })
-}
-
 /// Loads a report this caller may read; anything else is "not found".
 /// The report's file as `staff` may read it (one `Query`); another agency's report,
 /// like a missing one, is not found.
 async fn load(app: &Backoffice, staff: &Staff, raw_id: &str) -> Result<ReportFile, ApiError> {
-    read_file(app, staff, &parse_id(raw_id)?)
+    read_file(app, staff, &parse_tracking_id(raw_id)?)
         .await?
         .ok_or_else(|| ApiError::not_found("Laporan tidak ditemukan."))
 }
@@ -810,7 +801,7 @@ async fn command<'a>(
         }
         "merge" => {
             let asking = admin()?;
-            let into = parse_id(&text(&body.into))?;
+            let into = parse_tracking_id(&text(&body.into))?;
             let target = app
                 .reports
                 .store()

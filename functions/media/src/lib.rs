@@ -27,6 +27,7 @@ use sigap::domain::attachments::{PhotoOutcome, record_photo};
 use sigap::domain::photo::{
     PhotoBytes, PhotoId, PhotoLimits, PhotoPurpose, PhotoRefusal, PhotoState, ReadyPhoto,
 };
+use sigap::domain::report::Report;
 use sigap::domain::tracking_id::TrackingId;
 use sigap::runtime::aws::AwsClients;
 use sigap::runtime::batch::process_batch;
@@ -180,10 +181,7 @@ pub async fn handle_upload(app: &Media, encoded_key: &str) -> Result<Handled, Me
     };
     let key = upload_key(&report_id, &photo_id);
     let report = app.reports.get(&report_id).await?;
-    let Some(photo) = report
-        .as_ref()
-        .and_then(|r| r.photos.iter().find(|p| p.id == photo_id))
-    else {
+    let Some(photo) = report.as_ref().and_then(|r| r.photo(&photo_id)) else {
         warn!(report_id = %report_id, photo_id = %photo_id, "an upload with no slot on its report");
         app.bucket.delete(&key).await?;
         return Ok(Handled::Unexpected);
@@ -226,33 +224,41 @@ pub async fn handle_upload(app: &Media, encoded_key: &str) -> Result<Handled, Me
             Err(refusal) => PhotoOutcome::Refused(refusal),
         },
     };
-    let recorded =
-        retry_on_conflict(|| record(app, &report_id, &photo_id, outcome.clone())).await?;
+    // The first attempt records on the report as read above (its write is conditional
+    // on that version); only an attempt that lost a race reads it again.
+    let first_read = std::sync::Mutex::new(report);
+    let recorded = retry_on_conflict(|| {
+        let read = first_read.lock().map(|mut r| r.take()).unwrap_or_default();
+        record(app, read, &report_id, &photo_id, outcome.clone())
+    })
+    .await?;
     // Only once the result is recorded: a crash before this leaves the original for
     // the retry (and the bucket's lifecycle removes any left after a day).
     app.bucket.delete(&key).await?;
     Ok(recorded)
 }
 
-/// Records `outcome` on the photo, with a proof-of-fix photo's city-wide look-up and
-/// its hash filed in the same conditional write.
+/// Records `outcome` on the photo of the report as `read` (or as read now), with a
+/// proof-of-fix photo's city-wide look-up and its hash filed in the same
+/// conditional write.
 async fn record(
     app: &Media,
+    read: Option<Report>,
     report_id: &TrackingId,
     photo_id: &PhotoId,
     mut outcome: PhotoOutcome,
 ) -> Result<Handled, StoreError> {
-    let Some(report) = app.reports.get(report_id).await? else {
-        return Ok(Handled::Unexpected);
+    let report = match read {
+        Some(report) => report,
+        None => match app.reports.get(report_id).await? {
+            Some(report) => report,
+            None => return Ok(Handled::Unexpected),
+        },
     };
-    let agency = report
-        .photos
-        .iter()
-        .find(|p| &p.id == photo_id)
-        .and_then(|p| match &p.purpose {
-            PhotoPurpose::FollowUp { agency } => Some(agency.clone()),
-            PhotoPurpose::Evidence => None,
-        });
+    let agency = report.photo(photo_id).and_then(|p| match &p.purpose {
+        PhotoPurpose::FollowUp { agency } => Some(agency.clone()),
+        PhotoPurpose::Evidence => None,
+    });
     let mut filed = Vec::new();
     if let (Some(_), PhotoOutcome::Processed { photo, elsewhere }) = (&agency, &mut outcome) {
         *elsewhere = app.proofs.candidates(photo.hash).await?;
@@ -270,9 +276,7 @@ async fn record(
     };
     let flags = change
         .report
-        .photos
-        .iter()
-        .find(|p| &p.id == photo_id)
+        .photo(photo_id)
         .and_then(|p| match &p.state {
             PhotoState::Ready(ready) => Some(&ready.flags),
             _ => None,

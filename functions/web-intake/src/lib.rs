@@ -15,6 +15,7 @@ mod open311_requests;
 
 use sigap::runtime::function::{Dependencies, Function, HttpFunction, StartError};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use lambda_http::http::{HeaderValue, Method, StatusCode, header};
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -46,8 +47,8 @@ use sigap::domain::submission::{ReportSubmission, SubmissionBody};
 use sigap::domain::tracking_id::TrackingId;
 use sigap::domain::triage::{EMERGENCY_ADVICE, TriageRules, detect_emergency};
 use sigap::http::{
-    ApiError, Edge, client_address, json_bytes, json_response, parse_json, slot_answer,
-    staff_caller, text_response, timeline_cursor,
+    ApiError, Edge, client_address, json_bytes, json_response, parse_json, parse_tracking_id,
+    slot_answer, staff_caller, text_response, timeline_cursor,
 };
 use sigap::runtime::aws::AwsClients;
 use sigap::runtime::clock::Clock;
@@ -526,7 +527,7 @@ async fn show(
     raw_id: &str,
     request: &Request,
 ) -> Result<Response<Body>, ApiError> {
-    let id = path_id(raw_id)?;
+    let id = parse_tracking_id(raw_id)?;
     let before = timeline_cursor(request)?;
     let (report, page) = tokio::join!(
         app.reports.store().get(&id),
@@ -745,6 +746,22 @@ async fn as_reporter(app: &WebIntake, id: &TrackingId, token: &str) -> Result<Re
     Ok(report)
 }
 
+/// [`as_reporter`], counting one message against the report's daily limit the first
+/// time the token is proven (`counted` says it was): an attempt retried after a lost
+/// race is not counted again, and a wrong token is never counted.
+async fn as_counted_reporter(
+    app: &WebIntake,
+    id: &TrackingId,
+    token: &str,
+    counted: &AtomicBool,
+) -> Result<Report, ApiError> {
+    let report = as_reporter(app, id, token).await?;
+    if !counted.swap(true, Ordering::Relaxed) {
+        count_message(app, &report.id).await?;
+    }
+    Ok(report)
+}
+
 /// Counts one more message from the reporter on report `id` today; 429 over the limit.
 async fn count_message(app: &WebIntake, id: &TrackingId) -> Result<(), ApiError> {
     let now = app.clock.now();
@@ -777,7 +794,7 @@ async fn citizen_action(
     action: &str,
     request: &Request,
 ) -> Result<Response<Body>, ApiError> {
-    let id = path_id(raw_id)?;
+    let id = parse_tracking_id(raw_id)?;
     let token = reporter_token(request)?;
     let body: CitizenBody = match request.body().as_ref() {
         [] => CitizenBody::default(),
@@ -801,15 +818,12 @@ async fn citizen_action(
         },
         _ => return Err(ApiError::not_found("Tindakan tidak dikenal.")),
     };
-    // Counted once, after the token is checked: the limit is the reporter's.
-    let counted = std::sync::atomic::AtomicBool::new(action == "accept");
+    // Accepting closes the report: it is never refused for the day's messages.
+    let counted = AtomicBool::new(action == "accept");
     // The citizen acts on the report as it is, not on a version they saw: a lost race
     // (the sweep or an agency wrote first) is read again and decided again.
     let change = retry_on_conflict(|| async {
-        let report = as_reporter(app, &id, token).await?;
-        if !counted.swap(true, std::sync::atomic::Ordering::Relaxed) {
-            count_message(app, &report.id).await?;
-        }
+        let report = as_counted_reporter(app, &id, token, &counted).await?;
         Ok::<_, ApiError>(
             app.reports
                 .apply(&report, &command, &Asking::Citizen, Vec::new())
@@ -827,17 +841,6 @@ async fn citizen_action(
     })
 }
 
-/// A tracking id from the path; 400 otherwise.
-fn path_id(raw_id: &str) -> Result<TrackingId, ApiError> {
-    TrackingId::parse(raw_id).map_err(|_| {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid_tracking_id",
-            "Nomor pelacakan tidak valid. Periksa kembali, contoh: BDG-K7M2QXZ.",
-        )
-    })
-}
-
 /// `POST /reports/{id}/photos`: an upload slot for one evidence photo, for the
 /// reporter (the token), counted as one of the day's messages on the report. The
 /// answer is the presigned POST: send its `fields`, then the photo as `file`.
@@ -846,14 +849,11 @@ async fn photo_slot(
     raw_id: &str,
     request: &Request,
 ) -> Result<Response<Body>, ApiError> {
-    let id = path_id(raw_id)?;
+    let id = parse_tracking_id(raw_id)?;
     let token = reporter_token(request)?;
-    let counted = std::sync::atomic::AtomicBool::new(false);
+    let counted = AtomicBool::new(false);
     let opened = retry_on_conflict(|| async {
-        let report = as_reporter(app, &id, token).await?;
-        if !counted.swap(true, std::sync::atomic::Ordering::Relaxed) {
-            count_message(app, &report.id).await?;
-        }
+        let report = as_counted_reporter(app, &id, token, &counted).await?;
         Ok::<_, ApiError>(
             app.photos
                 .open_slot(
@@ -885,7 +885,7 @@ async fn reporter_photos(
     raw_id: &str,
     request: &Request,
 ) -> Result<Response<Body>, ApiError> {
-    let id = path_id(raw_id)?;
+    let id = parse_tracking_id(raw_id)?;
     let report = as_reporter(app, &id, reporter_token(request)?).await?;
     // Capture data and proof-of-fix flags are for staff only.
     let photos = app

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::deadline::{ReportClock, SlaState};
 use super::location::{Coordinates, Kecamatan};
-use super::photo::Photo;
+use super::photo::{Photo, PhotoId};
 use super::tracking_id::TrackingId;
 use super::triage::TriageResult;
 
@@ -478,6 +478,11 @@ pub struct Report {
 }
 
 impl Report {
+    /// Photo `id` on this report, if it has one.
+    pub fn photo(&self, id: &PhotoId) -> Option<&Photo> {
+        self.photos.iter().find(|p| &p.id == id)
+    }
+
     /// No point on the map: an SMS report, until an admin sets one.
     pub fn needs_location(&self) -> bool {
         self.location.coordinates.is_none()
