@@ -30,7 +30,7 @@ pub struct CallLog(Arc<Mutex<Vec<Call>>>);
 
 /// The operation a request is for: JSON protocols name it in `X-Amz-Target`
 /// (`DynamoDB_20120810.GetItem`, `AmazonSQS.SendMessage`), the query protocol in
-/// the body (`Action=Publish`).
+/// the body (`Action=Publish`), S3 by its method (`S3.HEAD`).
 fn operation(request: &aws_smithy_runtime_api::http::Request) -> String {
     if let Some(target) = request.headers().get("x-amz-target") {
         let (service, name) = target.split_once('.').unwrap_or(("?", target));
@@ -42,11 +42,14 @@ fn operation(request: &aws_smithy_runtime_api::http::Request) -> String {
         .bytes()
         .map(String::from_utf8_lossy)
         .unwrap_or_default();
-    let action = body
+    match body
         .split('&')
         .find_map(|pair| pair.strip_prefix("Action="))
-        .unwrap_or("?");
-    format!("SNS.{action}")
+    {
+        Some(action) => format!("SNS.{action}"),
+        // S3's REST calls name neither: the method says which (HEAD, GET, PUT, DELETE).
+        None => format!("S3.{}", request.method()),
+    }
 }
 
 /// Which call an attempt belongs to, kept in the request's own config bag.

@@ -6,11 +6,14 @@ use std::sync::Arc;
 
 use imaging::samples::{
     CAMERA_MODEL, Shot, checkerboard, contains, phone_jpeg, png_bomb, red_left_blue_right,
+    street_scene,
 };
 use serde_json::{Value, json};
 use sigap::adapters::reports::ReportStore;
+use sigap::domain::photo::PhotoLimits;
 use sigap::domain::tracking_id::TrackingId;
 use sigap::runtime::clock::ManualClock;
+use sigap_tests::calls::{CallLog, counted_clients};
 use sigap_tests::{
     HttpReply, TestStack, api_request, http, reply, stack, take_messages, upload_to_slot,
 };
@@ -102,6 +105,11 @@ async fn version(t: &TestStack, id: &str) -> u64 {
         .unwrap()
         .unwrap()
         .version
+}
+
+/// The staff view of report `id` for a caller in `groups`.
+async fn staff_view(office: &backoffice::Backoffice, id: &str, groups: &[&str]) -> HttpReply {
+    as_staff(office, "GET", &format!("/staff/reports/{id}"), groups, None).await
 }
 
 fn no_metadata(copy: &[u8]) {
@@ -227,14 +235,7 @@ async fn a_citizens_photo_comes_out_stripped_upright_and_public_and_bad_uploads_
 
     // Staff see where and when it was taken.
     let office = backoffice_app(&t, clock.clone());
-    let staff = as_staff(
-        &office,
-        "GET",
-        &format!("/staff/reports/{id}"),
-        &["admin"],
-        None,
-    )
-    .await;
+    let staff = staff_view(&office, &id, &["admin"]).await;
     let capture = &staff.json["photos"][0]["capture"];
     assert_eq!(capture["at"], "2026-12-02T10:15:00+07:00", "{}", staff.json);
     assert!((capture["lat"].as_f64().unwrap() + 6.9025).abs() < 1e-4);
@@ -267,14 +268,7 @@ async fn a_citizens_photo_comes_out_stripped_upright_and_public_and_bad_uploads_
         refusals.iter().any(|r| r.contains("100000")),
         "{refusals:?}"
     );
-    let trail = as_staff(
-        &office,
-        "GET",
-        &format!("/staff/reports/{id}"),
-        &["admin"],
-        None,
-    )
-    .await;
+    let trail = staff_view(&office, &id, &["admin"]).await;
     let notes: Vec<&str> = trail.json["timeline"]
         .as_array()
         .unwrap()
@@ -330,14 +324,7 @@ async fn proof_photos_that_are_reused_far_away_or_too_early_are_flagged_for_the_
     )
     .await;
     process_uploads(&t, &media).await;
-    let view = as_staff(
-        &office,
-        "GET",
-        &format!("/staff/reports/{a}"),
-        &["supervisor"],
-        None,
-    )
-    .await;
+    let view = staff_view(&office, &a, &["supervisor"]).await;
     let proof_photo = view.json["photos"]
         .as_array()
         .unwrap()
@@ -396,14 +383,7 @@ async fn proof_photos_that_are_reused_far_away_or_too_early_are_flagged_for_the_
             .map(|f| f["label"].as_str().unwrap().to_string())
             .collect()
     };
-    let honest = as_staff(
-        &office,
-        "GET",
-        &format!("/staff/reports/{b}"),
-        officer,
-        None,
-    )
-    .await;
+    let honest = staff_view(&office, &b, officer).await;
     assert_eq!(
         honest.json["photos"][0]["state"], "ready",
         "{}",
@@ -414,14 +394,7 @@ async fn proof_photos_that_are_reused_far_away_or_too_early_are_flagged_for_the_
         "a={a} b={b} c={c}: {}",
         honest.json["photos"]
     );
-    let copied = as_staff(
-        &office,
-        "GET",
-        &format!("/staff/reports/{c}"),
-        &["admin"],
-        None,
-    )
-    .await;
+    let copied = staff_view(&office, &c, &["admin"]).await;
     assert_eq!(
         flags_on(&copied.json),
         [format!("foto sama dengan foto sebelumnya di laporan {b}")],
@@ -484,25 +457,11 @@ async fn a_confidential_reports_photos_reach_only_its_staff_and_a_report_without
         "a wrong token must not confirm the report"
     );
     assert!(!guessed.text.contains("photos/"));
-    let other = as_staff(
-        &office,
-        "GET",
-        &format!("/staff/reports/{id}"),
-        &["agency:dpkp"],
-        None,
-    )
-    .await;
+    let other = staff_view(&office, &id, &["agency:dpkp"]).await;
     assert_eq!(other.status, 404);
     // The admin and the agency it went to see it.
     for groups in [&["admin"][..], &["agency:dsdabm"][..]] {
-        let staff = as_staff(
-            &office,
-            "GET",
-            &format!("/staff/reports/{id}"),
-            groups,
-            None,
-        )
-        .await;
+        let staff = staff_view(&office, &id, groups).await;
         let link = staff.json["photos"][0]["links"]["url"].as_str().unwrap();
         assert_eq!(http("GET", link, &[], None).await.status, 200, "{groups:?}");
     }
@@ -511,14 +470,49 @@ async fn a_confidential_reports_photos_reach_only_its_staff_and_a_report_without
     let mut without_photo = valid_body();
     without_photo["title"] = json!("Lampu jalan mati di Cikutra");
     let (plain, _) = submitted(&t, &web, without_photo).await;
-    let staff = as_staff(
-        &office,
-        "GET",
-        &format!("/staff/reports/{plain}"),
-        &["admin"],
-        None,
-    )
-    .await;
+    let staff = staff_view(&office, &plain, &["admin"]).await;
     assert_eq!(staff.json["photos"], json!([]));
     assert_eq!(staff.json["photo_note"], "Tidak ada foto");
+}
+
+#[tokio::test]
+async fn an_upload_over_the_size_limit_is_refused_from_its_size_without_being_downloaded() {
+    let t = stack("media-too-large").await;
+    let clock = Arc::new(ManualClock::new(friday_morning()));
+    let web: WebIntake = t.app(clock.clone(), &[]);
+    let (id, token) = submitted(&t, &web, valid_body()).await;
+    let photos_path = format!("/reports/{id}/photos");
+    let slot = as_reporter(&web, "POST", &photos_path, &token).await;
+    let photo = phone_jpeg(&street_scene(2400, 1800, 5), Shot::GEDUNG_SATE);
+    // moto does not hold an upload to its policy (the stack suite proves S3 does), so
+    // this one lands and media must refuse it itself.
+    upload(&slot, &photo, "image/jpeg").await;
+    let limit = 1024 * 1024;
+    assert!(photo.len() > limit);
+    let log = CallLog::default();
+    let media = media::Media::new(
+        &media::Config {
+            table_name: t.table.clone(),
+            bucket: t.stack.buckets["MediaBucket"].clone(),
+            limits: PhotoLimits {
+                max_bytes: limit as u64,
+                ..PhotoLimits::default()
+            },
+        },
+        &counted_clients(&log).await,
+        clock.clone(),
+    );
+    process_uploads(&t, &media).await;
+    let listed = as_reporter(&web, "GET", &photos_path, &token).await;
+    let refused = &listed.json["photos"][0];
+    assert_eq!(refused["state"], "refused", "{}", listed.json);
+    assert_eq!(refused["refusal"], "Foto terlalu besar: paling besar 1 MB.");
+    let s3: Vec<String> = log
+        .calls()
+        .into_iter()
+        .map(|c| c.operation)
+        .filter(|o| o.starts_with("S3."))
+        .collect();
+    // Its size read from the object's head, never its bytes; then deleted.
+    assert_eq!(s3, ["S3.HEAD", "S3.DELETE"], "{s3:?}");
 }

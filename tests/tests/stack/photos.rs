@@ -1,7 +1,8 @@
 //! Photos on the deployed stack: the slot from the API, a POST straight to the media
 //! bucket under its signed policy, the bucket's notification through the media queue
 //! to `media`, and the stripped copy behind a presigned link. The emulator checks the
-//! policy (moto does not): an upload over the size it allows is refused by S3 itself.
+//! policy (moto does not): an upload over its size, of another type or to another key
+//! is refused by S3 itself.
 
 use imaging::samples::{CAMERA_MODEL, Shot, contains, phone_jpeg, red_left_blue_right};
 use serde_json::json;
@@ -66,9 +67,23 @@ async fn a_photo_posted_to_its_slot_is_processed_by_media_and_an_oversized_one_n
     let refused = upload_to_slot(&slot.json, &oversized, "image/jpeg").await;
     assert_eq!(refused.status, 400, "{}", refused.text);
     assert!(refused.text.contains("EntityTooLarge"), "{}", refused.text);
+    // The policy also holds the type and the key: a text file, or the photo sent to
+    // another photo's key, is refused by S3 (403) and never reaches media.
+    let not_an_image = upload_to_slot(&slot.json, b"bukan foto", "text/plain").await;
+    assert_eq!(not_an_image.status, 403, "{}", not_an_image.text);
+    let mut elsewhere = slot.json.clone();
+    elsewhere["upload"]["fields"]["key"] = json!(format!("uploads/{id}/AAAAAAAAAAAA"));
+    let moved = upload_to_slot(&elsewhere, &photo, "image/jpeg").await;
+    assert_eq!(moved.status, 403, "{}", moved.text);
     let listed = t.call("GET", &photos, &with_token, None).await;
     assert_eq!(
         listed.json["photos"][1]["state"], "pending",
+        "{}",
+        listed.text
+    );
+    assert_eq!(
+        listed.json["photos"].as_array().unwrap().len(),
+        2,
         "{}",
         listed.text
     );
