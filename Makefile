@@ -20,7 +20,7 @@ ARCH ?= $(if $(shell rustup target list --installed 2>/dev/null | grep -x aarch6
 LOCAL_AWS := AWS_ENDPOINT_URL=http://127.0.0.1:$(MOTO_PORT) AWS_REGION=ap-southeast-3 \
 	AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_EC2_METADATA_DISABLED=true
 
-.PHONY: stack stack-down stack-token stack-test stack-binaries smoke
+.PHONY: stack stack-down stack-token stack-test stack-binaries smoke browser-test
 .PHONY: help venv run test fmt-check lint deps-check template-check openapi-check unit-and-integration bench chaos build deploy seed responder clean
 
 help:
@@ -57,7 +57,7 @@ run: venv
 	echo "==> starting devstack on 127.0.0.1:$(DEVSTACK_PORT) (function logs: target/devstack.log)"; \
 	$(LOCAL_AWS) AWS_LAMBDA_LOG_FORMAT=Text DEVSTACK_PORT=$(DEVSTACK_PORT) target/debug/devstack > target/devstack.log
 
-test: venv fmt-check lint deps-check template-check openapi-check unit-and-integration stack-test
+test: venv fmt-check lint deps-check template-check openapi-check unit-and-integration browser-test stack-test
 
 fmt-check:
 	cargo fmt --all -- --check
@@ -157,6 +157,16 @@ chaos: venv $(VENV_API_FUZZ)/.installed
 		cargo test -p sigap-tests --test integration api_contract:: -- --nocapture
 	MOTO_SERVER=$(CURDIR)/tests/bench/moto-server CHAOS_REPORTS=1000 CHAOS_SMS=300 CHAOS_PRESSES=100 \
 		cargo test -p sigap-tests --test integration chaos:: -- --nocapture
+
+# The browser tier: the citizen pages in Debian's headless Chromium (Playwright and axe,
+# pinned in tests/browser/package-lock.json; no browser download) against a devstack of
+# its own (tests/browser/run.sh). Screenshots of every page: target/browser/screenshots.
+BROWSER_NODE := tests/browser/node_modules/.installed
+$(BROWSER_NODE): tests/browser/package-lock.json
+	cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --silent
+	touch $@
+browser-test: venv $(BROWSER_NODE) stack-binaries
+	tests/browser/run.sh
 
 # The stack tier: infra/template.yaml, unchanged, deployed to ministack (pinned in
 # requirements-stack.txt) with the functions' debug binaries (x86_64: the emulator runs

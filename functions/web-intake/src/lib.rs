@@ -12,6 +12,7 @@
 
 mod open311;
 mod open311_requests;
+mod pages;
 
 use sigap::runtime::function::{Dependencies, Function, HttpFunction, StartError};
 use std::sync::Arc;
@@ -133,6 +134,8 @@ pub struct WebIntake {
     messages_per_report: Limit,
     edge: Option<Edge>,
     pub(crate) photos: Photos,
+    /// Fresh keys for the pages' forms (one report per form, however often sent).
+    pub(crate) ids: Arc<dyn IdGenerator>,
 }
 
 impl WebIntake {
@@ -166,8 +169,9 @@ impl WebIntake {
             intake: ReportIntake::new(
                 JsonQueue::new(clients.sqs.clone(), &config.intake_queue_url),
                 IdempotencyStore::new(dynamodb.clone(), table),
-                ids,
+                ids.clone(),
             ),
+            ids,
             clock,
             rules: TriageRules::bundled()?,
             sender_key: SenderKey::new(config.sender_hash_key.expose_secret())?,
@@ -178,6 +182,17 @@ impl WebIntake {
             messages_per_report: config.messages_per_report,
             edge: config.edge.clone(),
         })
+    }
+
+    /// The categories (cached); 503 when they cannot be read.
+    pub(crate) async fn categories(
+        &self,
+    ) -> Result<Arc<Vec<sigap::domain::catalog::Category>>, ApiError> {
+        self.reports
+            .catalog()
+            .categories()
+            .await
+            .map_err(|e| ApiError::unavailable_because("loading categories", e))
     }
 
     /// Reads what every request needs (calendar, categories) into the caches: called
@@ -208,6 +223,9 @@ pub async fn handle(
 ) -> Result<Response<Body>, lambda_http::Error> {
     let path = request.raw_http_path().trim_end_matches('/').to_string();
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    if let Some(page) = pages::route(app, &request, &segments).await {
+        return Ok(page);
+    }
     let result = match (request.method(), segments.as_slice()) {
         (_, ["open311", "v2", rest @ ..]) => return Ok(open311::route(app, &request, rest).await),
         (&Method::POST, ["reports"]) => {
@@ -267,11 +285,12 @@ fn idempotency_key(request: &Request, body: &[u8]) -> Result<String, ApiError> {
     }
 }
 
+/// The running LAPOR! clock.
 #[derive(Serialize)]
-struct DeadlineView {
-    kind: ClockKind,
-    due_at: String,
-    provisional: bool,
+pub(crate) struct DeadlineView {
+    pub(crate) kind: ClockKind,
+    pub(crate) due_at: String,
+    pub(crate) provisional: bool,
 }
 
 fn deadline_view(clock: Option<ReportClock>) -> Option<DeadlineView> {
@@ -367,59 +386,80 @@ async fn submit(
 ) -> Result<Response<Body>, ApiError> {
     let bytes = json_bytes(request, MAX_BODY_BYTES)?;
     let body: SubmissionBody = parse_json(bytes)?;
-    let categories = app
-        .reports
-        .catalog()
-        .categories()
-        .await
-        .map_err(|e| ApiError::unavailable_because("loading categories", e))?;
-    let submission =
-        ReportSubmission::parse(body, |code| categories.iter().any(|c| c.code == code))
-            .map_err(ApiError::validation)?;
+    let submission = checked_submission(app, body).await?;
     let key = intake.scoped(idempotency_key(request, bytes)?);
-    let answer = |report: &Report, token: &str| accepted(app, report, token);
-    let outcome = app
-        .intake
-        .submit(
-            &app.reports,
-            &intake.new_report(&submission, &app.sender_key),
-            Once::Key {
-                key: &key,
-                payload: bytes,
-                answer: &answer,
-                limit: intake.limit(app),
-            },
-        )
-        .await
-        .map_err(|e| ApiError::unavailable_because("accepting report", e))?;
-    match outcome {
+    match file_report(app, intake, &submission, &key, bytes).await? {
         Submitted::Created { report, answer } => {
             info!(report_id = %report.id, category = %report.category, "report accepted");
             Ok(answer.map_or_else(|| ApiError::internal().into_response(), created))
         }
         Submitted::Replay(stored) => Ok(replay(stored)),
         Submitted::InProgress => {
-            let mut response = ApiError::new(
-                StatusCode::CONFLICT,
-                "request_in_progress",
-                "Permintaan yang sama sedang diproses. Coba lagi dalam beberapa detik.",
-            )
-            .into_response();
+            let mut response = in_progress().into_response();
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
             Ok(response)
         }
         Submitted::KeyReused => Err(key_reused()),
-        Submitted::Limited(refusal) => Err(ApiError::too_many(
-            "too_many_reports",
-            format!(
-                "Terlalu banyak laporan baru dari jaringan Anda dalam satu jam. Coba lagi dalam {}.",
-                refusal.wait_in_words()
-            ),
-            refusal,
-        )),
+        Submitted::Limited(refusal) => Err(too_many_reports(refusal)),
     }
+}
+
+/// A submission checked against the catalogue: 422 with each field's problem.
+pub(crate) async fn checked_submission(
+    app: &WebIntake,
+    body: SubmissionBody,
+) -> Result<ReportSubmission, ApiError> {
+    let categories = app.categories().await?;
+    ReportSubmission::parse(body, |code| categories.iter().any(|c| c.code == code))
+        .map_err(ApiError::validation)
+}
+
+/// Files a checked submission once under `key` (scoped to the submitter), with the
+/// JSON answer stored for replay: the one path of the API and the pages.
+pub(crate) async fn file_report(
+    app: &WebIntake,
+    intake: &Intake,
+    submission: &ReportSubmission,
+    key: &str,
+    payload: &[u8],
+) -> Result<Submitted, ApiError> {
+    let answer = |report: &Report, token: &str| accepted(app, report, token);
+    app.intake
+        .submit(
+            &app.reports,
+            &intake.new_report(submission, &app.sender_key),
+            Once::Key {
+                key,
+                payload,
+                answer: &answer,
+                limit: intake.limit(app),
+            },
+        )
+        .await
+        .map_err(|e| ApiError::unavailable_because("accepting report", e))
+}
+
+/// 409: another attempt with the same key is being stored.
+pub(crate) fn in_progress() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        "request_in_progress",
+        "Permintaan yang sama sedang diproses. Coba lagi dalam beberapa detik.",
+    )
+}
+
+/// 429: over the submitter's hourly limit on new reports.
+pub(crate) fn too_many_reports(refusal: sigap::domain::limits::Refusal) -> ApiError {
+    ApiError::too_many(
+        "too_many_reports",
+        format!(
+            "Terlalu banyak laporan baru dari jaringan Anda dalam satu jam. Coba lagi dalam {}.",
+            refusal.wait_in_words()
+        ),
+        refusal,
+    )
 }
 
 /// 422: the same `Idempotency-Key` came with another body.
@@ -479,61 +519,114 @@ fn replay(stored: StoredResponse) -> Response<Body> {
     response
 }
 
+/// One public line of a report's timeline.
 #[derive(Serialize)]
-struct TimelineEntry {
-    at: String,
-    status: ReportStatus,
-    status_label: &'static str,
-    by: &'static str,
+pub(crate) struct TimelineEntry {
+    pub(crate) at: String,
+    pub(crate) status: ReportStatus,
+    pub(crate) status_label: &'static str,
+    pub(crate) by: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    note: Option<String>,
+    pub(crate) note: Option<String>,
 }
 
+/// The report's category as the public reads it.
 #[derive(Serialize)]
-struct PublicReportBody {
-    tracking_id: String,
+pub(crate) struct CategoryView {
+    pub(crate) code: String,
+    pub(crate) name: Option<String>,
+}
+
+/// A kecamatan by code and name.
+#[derive(Serialize)]
+pub(crate) struct KecamatanView {
+    pub(crate) code: String,
+    pub(crate) name: String,
+}
+
+/// Where the report is, with any personal data in the address masked.
+#[derive(Serialize)]
+pub(crate) struct LocationView {
+    pub(crate) lat: Option<f64>,
+    pub(crate) lon: Option<f64>,
+    pub(crate) address: Option<String>,
+    pub(crate) kecamatan: Option<KecamatanView>,
+}
+
+/// The reporter's rating, its comment masked.
+#[derive(Serialize)]
+pub(crate) struct RatingView {
+    pub(crate) score: u8,
+    pub(crate) comment: Option<String>,
+}
+
+/// A published follow-up with the agency's name.
+#[derive(Serialize)]
+pub(crate) struct FollowUpView {
+    pub(crate) agency: String,
+    pub(crate) agency_name: Option<String>,
+    pub(crate) at: String,
+    pub(crate) text: String,
+    pub(crate) evidence: Vec<String>,
+}
+
+/// The public view of one report, for the JSON API and the tracking page alike.
+#[derive(Serialize)]
+pub(crate) struct PublicReportBody {
+    pub(crate) tracking_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    title: Option<String>,
+    pub(crate) title: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    description: Option<String>,
+    pub(crate) description: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    category: Option<serde_json::Value>,
+    pub(crate) category: Option<CategoryView>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    location: Option<serde_json::Value>,
-    status: ReportStatus,
-    status_label: &'static str,
-    open311_status: &'static str,
-    channel: Channel,
-    anonymous: bool,
-    received_at: String,
-    updated_at: String,
-    deadline: Option<DeadlineView>,
-    deadlines: Vec<sla::DeadlineView>,
-    rating: Option<serde_json::Value>,
-    follow_ups: Vec<serde_json::Value>,
+    pub(crate) location: Option<LocationView>,
+    pub(crate) status: ReportStatus,
+    pub(crate) status_label: &'static str,
+    pub(crate) open311_status: &'static str,
+    pub(crate) channel: Channel,
+    pub(crate) anonymous: bool,
+    pub(crate) received_at: String,
+    pub(crate) updated_at: String,
+    pub(crate) deadline: Option<DeadlineView>,
+    pub(crate) deadlines: Vec<sla::DeadlineView>,
+    pub(crate) rating: Option<RatingView>,
+    pub(crate) follow_ups: Vec<FollowUpView>,
     /// The processed photos (links only, no capture data), once published.
-    photos: Vec<ShownPhoto>,
-    timeline: Vec<TimelineEntry>,
+    pub(crate) photos: Vec<ShownPhoto>,
+    pub(crate) timeline: Vec<TimelineEntry>,
     /// The `before` cursor of the older events, when there are more than a page.
     #[serde(skip_serializing_if = "Option::is_none")]
-    timeline_earlier: Option<String>,
+    pub(crate) timeline_earlier: Option<String>,
 }
 
-/// The public view of a report. No reporter identity is ever read on this path: the
-/// PII item is neither fetched nor queried; phone numbers and NIKs written into the
-/// text are masked. Confidential reports are "not found".
+/// `GET /reports/{id}`: the public view as JSON.
 async fn show(
     app: &WebIntake,
     raw_id: &str,
     request: &Request,
 ) -> Result<Response<Body>, ApiError> {
     let id = parse_tracking_id(raw_id)?;
-    let before = timeline_cursor(request)?;
+    let view = public_view(app, &id, timeline_cursor(request)?).await?;
+    let mut response = json_response(StatusCode::OK, &view);
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(response)
+}
+
+/// The public view of a report. No reporter identity is ever read on this path: the
+/// PII item is neither fetched nor queried; phone numbers and NIKs written into the
+/// text are masked. Confidential reports are "not found".
+pub(crate) async fn public_view(
+    app: &WebIntake,
+    id: &TrackingId,
+    before: Option<&str>,
+) -> Result<PublicReportBody, ApiError> {
     let (report, page) = tokio::join!(
-        app.reports.store().get(&id),
-        app.reports
-            .store()
-            .timeline_page(&id, before, TIMELINE_PAGE)
+        app.reports.store().get(id),
+        app.reports.store().timeline_page(id, before, TIMELINE_PAGE)
     );
     let report = report.map_err(|e| ApiError::unavailable_because("reading report", e))?;
     let Some(report) = report else {
@@ -550,12 +643,7 @@ async fn show(
         .current()
         .await
         .map_err(|e| ApiError::unavailable_because("loading calendar", e))?;
-    let categories = app
-        .reports
-        .catalog()
-        .categories()
-        .await
-        .map_err(|e| ApiError::unavailable_because("loading categories", e))?;
+    let categories = app.categories().await?;
     let category_name = categories
         .iter()
         .find(|c| c.code == report.category)
@@ -564,19 +652,25 @@ async fn show(
     // Until an admin has verified it, the public sees its status and deadline only.
     let published = public.is_published();
     let shown = |text: String| published.then_some(text);
-    let view = PublicReportBody {
+    Ok(PublicReportBody {
         tracking_id: report.id.to_string(),
         // Phone numbers, NIKs and e-mail addresses typed into public text never
         // reach the public.
         title: shown(public.title()),
         description: shown(public.description()),
-        category: published.then(|| json!({ "code": report.category, "name": category_name })),
-        location: published.then(|| json!({
-            "lat": location.coordinates.map(|c| c.lat()),
-            "lon": location.coordinates.map(|c| c.lon()),
-            "address": location.address.as_deref().map(mask_pii),
-            "kecamatan": location.kecamatan.as_ref().map(|k| json!({"code": k.code, "name": k.name})),
-        })),
+        category: published.then(|| CategoryView {
+            code: report.category.clone(),
+            name: category_name,
+        }),
+        location: published.then(|| LocationView {
+            lat: location.coordinates.map(|c| c.lat()),
+            lon: location.coordinates.map(|c| c.lon()),
+            address: location.address.as_deref().map(mask_pii),
+            kecamatan: location.kecamatan.as_ref().map(|k| KecamatanView {
+                code: k.code.clone(),
+                name: k.name.clone(),
+            }),
+        }),
         status: report.status,
         status_label: report.status.label(),
         open311_status: report.status.open311(),
@@ -586,10 +680,10 @@ async fn show(
         updated_at: local_time(report.updated_at),
         deadline: deadline_view(report.clock),
         deadlines: sla::deadline_views(&report, app.clock.now(), &calendar),
-        rating: report
-            .rating
-            .as_ref()
-            .map(|r| json!({"score": r.score, "comment": public.rating_comment()})),
+        rating: report.rating.as_ref().map(|r| RatingView {
+            score: r.score,
+            comment: public.rating_comment(),
+        }),
         follow_ups: public_follow_ups(app, &public).await?,
         photos: if published {
             app.photos
@@ -609,19 +703,14 @@ async fn show(
             Vec::new()
         },
         timeline_earlier: earlier.filter(|_| published),
-    };
-    let mut response = json_response(StatusCode::OK, &view);
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    Ok(response)
+    })
 }
 
 /// Every published follow-up with the agency's name, oldest first.
 async fn public_follow_ups(
     app: &WebIntake,
     public: &PublicReport<'_>,
-) -> Result<Vec<serde_json::Value>, ApiError> {
+) -> Result<Vec<FollowUpView>, ApiError> {
     let follow_ups = public.follow_ups();
     if follow_ups.is_empty() {
         return Ok(Vec::new());
@@ -633,16 +722,16 @@ async fn public_follow_ups(
         .await
         .map_err(|e| ApiError::unavailable_because("reading agencies", e))?;
     Ok(follow_ups
-        .iter()
-        .map(|f| {
-            let name = agencies.iter().find(|a| a.id == f.agency).map(|a| &a.name);
-            json!({
-                "agency": f.agency,
-                "agency_name": name,
-                "at": local_time(f.at),
-                "text": f.text,
-                "evidence": f.evidence,
-            })
+        .into_iter()
+        .map(|f| FollowUpView {
+            agency_name: agencies
+                .iter()
+                .find(|a| a.id == f.agency)
+                .map(|a| a.name.clone()),
+            agency: f.agency,
+            at: local_time(f.at),
+            text: f.text,
+            evidence: f.evidence,
         })
         .collect())
 }
@@ -665,12 +754,7 @@ struct PublicCategory<'a> {
 }
 
 async fn list_categories(app: &WebIntake) -> Result<Response<Body>, ApiError> {
-    let categories = app
-        .reports
-        .catalog()
-        .categories()
-        .await
-        .map_err(|e| ApiError::unavailable_because("loading categories", e))?;
+    let categories = app.categories().await?;
     let list: Vec<_> = categories
         .iter()
         .map(|c| PublicCategory {
@@ -690,15 +774,15 @@ async fn list_categories(app: &WebIntake) -> Result<Response<Body>, ApiError> {
 /// What a reporter may send with their token.
 #[derive(serde::Deserialize, Default)]
 #[serde(deny_unknown_fields)]
-struct CitizenBody {
-    text: Option<String>,
-    reason: Option<String>,
-    score: Option<u8>,
-    comment: Option<String>,
+pub(crate) struct CitizenBody {
+    pub(crate) text: Option<String>,
+    pub(crate) reason: Option<String>,
+    pub(crate) score: Option<u8>,
+    pub(crate) comment: Option<String>,
 }
 
 /// True when `token` is the reporter's (compared in constant time, as hashes).
-fn token_matches(report: &Report, token: &str) -> bool {
+pub(crate) fn token_matches(report: &Report, token: &str) -> bool {
     constant_time_eq(
         sha256_hex(token.trim()).as_bytes(),
         report.reporter_token_hash.as_bytes(),
@@ -721,7 +805,11 @@ fn reporter_token(request: &Request) -> Result<&str, ApiError> {
 }
 
 /// Report `id` read for its reporter, proven by `token`.
-async fn as_reporter(app: &WebIntake, id: &TrackingId, token: &str) -> Result<Report, ApiError> {
+pub(crate) async fn as_reporter(
+    app: &WebIntake,
+    id: &TrackingId,
+    token: &str,
+) -> Result<Report, ApiError> {
     let missing = || ApiError::not_found("Laporan tidak ditemukan.");
     let report = app
         .reports
@@ -800,8 +888,22 @@ async fn citizen_action(
         [] => CitizenBody::default(),
         _ => parse_json(json_bytes(request, MAX_BODY_BYTES)?)?,
     };
+    let command = citizen_command(action, &body)?;
+    let report = act(app, &id, token, &command).await?;
+    info!(report_id = %id, action, status = %report.status, "citizen action");
+    show(app, raw_id, request).await.or_else(|_| {
+        // A confidential report has no public view; confirm the action anyway.
+        Ok(json_response(
+            StatusCode::OK,
+            &json!({ "tracking_id": id, "status": report.status }),
+        ))
+    })
+}
+
+/// The command a reporter's action names, with what they sent; 404 for another name.
+pub(crate) fn citizen_command(action: &str, body: &CitizenBody) -> Result<Command, ApiError> {
     let text = |field: &Option<String>| field.clone().unwrap_or_default();
-    let command = match action {
+    Ok(match action {
         "info" => Command::Answer {
             text: text(&body.text),
         },
@@ -817,28 +919,31 @@ async fn citizen_action(
             reason: text(&body.reason),
         },
         _ => return Err(ApiError::not_found("Tindakan tidak dikenal.")),
-    };
+    })
+}
+
+/// Applies the reporter's `command` to report `id`, proven by `token`, counted as one
+/// of the day's messages (accepting never is): the report as it now stands.
+pub(crate) async fn act(
+    app: &WebIntake,
+    id: &TrackingId,
+    token: &str,
+    command: &Command,
+) -> Result<Report, ApiError> {
     // Accepting closes the report: it is never refused for the day's messages.
-    let counted = AtomicBool::new(action == "accept");
+    let counted = AtomicBool::new(matches!(command, Command::Accept));
     // The citizen acts on the report as it is, not on a version they saw: a lost race
     // (the sweep or an agency wrote first) is read again and decided again.
     let change = retry_on_conflict(|| async {
-        let report = as_counted_reporter(app, &id, token, &counted).await?;
+        let report = as_counted_reporter(app, id, token, &counted).await?;
         Ok::<_, ApiError>(
             app.reports
-                .apply(&report, &command, &Asking::Citizen, Vec::new())
+                .apply(&report, command, &Asking::Citizen, Vec::new())
                 .await?,
         )
     })
     .await?;
-    info!(report_id = %id, action, status = %change.report.status, "citizen action");
-    show(app, raw_id, request).await.or_else(|_| {
-        // A confidential report has no public view; confirm the action anyway.
-        Ok(json_response(
-            StatusCode::OK,
-            &json!({ "tracking_id": id, "status": change.report.status }),
-        ))
-    })
+    Ok(change.report)
 }
 
 /// `POST /reports/{id}/photos`: an upload slot for one evidence photo, for the

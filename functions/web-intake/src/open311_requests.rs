@@ -12,6 +12,7 @@ use sigap::adapters::idempotency::StoredResponse;
 use sigap::adapters::table::StoreError;
 use sigap::domain::open311::{
     Doc, Open311Error, RequestForm, check_answers, gather_form, parse_new_request, requests_doc,
+    with_answers,
 };
 use sigap::domain::public::PublicReport;
 use sigap::domain::report::{Report, ReportEvent};
@@ -184,19 +185,14 @@ async fn submission(
         })?;
     check_answers(category, &posted.attributes)?;
     // Answers and the photo link travel in the text the admin verifies.
-    let mut description = posted
-        .description
-        .clone()
-        .unwrap_or_else(|| format!("Laporan {} melalui Open311.", category.name));
-    for question in &category.questions {
-        if let Some(answer) = posted.attributes.get(&question.code) {
-            description.push_str(&format!(
-                "\n{}: {}",
-                question.description,
-                answer.join(", ")
-            ));
-        }
-    }
+    let mut description = with_answers(
+        &posted
+            .description
+            .clone()
+            .unwrap_or_else(|| format!("Laporan {} melalui Open311.", category.name)),
+        category,
+        &posted.attributes,
+    );
     if let Some(url) = &posted.media_url {
         description.push_str(&format!("\nFoto: {url}"));
     }

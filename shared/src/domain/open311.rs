@@ -592,29 +592,63 @@ pub fn service_definition_doc(category: &super::catalog::Category) -> Doc {
     ])
 }
 
-/// Checks the answers to a category's questions: required ones present, list
-/// answers among the choices, numbers numeric; unknown codes refused.
-pub fn check_answers(
+/// `description` with each answered question appended on its own line ("question:
+/// answer"), in the category's order: answers travel in the text the admin verifies.
+pub fn with_answers(
+    description: &str,
     category: &super::catalog::Category,
     answers: &BTreeMap<String, Vec<String>>,
-) -> Result<(), Vec<Open311Error>> {
-    let mut errors = Vec::new();
+) -> String {
+    let mut text = description.to_string();
+    for question in &category.questions {
+        if let Some(answer) = answers.get(&question.code) {
+            text.push_str(&format!(
+                "\n{}: {}",
+                question.description,
+                answer.join(", ")
+            ));
+        }
+    }
+    text
+}
+
+/// What is wrong with the answer to one question (or with an answer to none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnswerProblem {
+    /// An answer to a question the category does not ask.
+    Unknown(String),
+    /// A required question left unanswered.
+    Missing(String),
+    /// An answer outside the choices, not a number, or too long.
+    Invalid(String),
+}
+
+impl AnswerProblem {
+    /// The question's code.
+    pub fn code(&self) -> &str {
+        match self {
+            Self::Unknown(code) | Self::Missing(code) | Self::Invalid(code) => code,
+        }
+    }
+}
+
+/// Checks the answers to a category's questions: required ones present, list
+/// answers among the choices, numbers numeric; unknown codes refused.
+pub fn answer_problems(
+    category: &super::catalog::Category,
+    answers: &BTreeMap<String, Vec<String>>,
+) -> Vec<AnswerProblem> {
+    let mut problems = Vec::new();
     for code in answers.keys() {
         if !category.questions.iter().any(|q| &q.code == code) {
-            errors.push(Open311Error::bad_request(format!(
-                "attribute[{code}] tidak dikenal untuk layanan {}.",
-                category.code
-            )));
+            problems.push(AnswerProblem::Unknown(code.clone()));
         }
     }
     for q in &category.questions {
         let given = answers.get(&q.code).map(Vec::as_slice).unwrap_or_default();
         if given.is_empty() {
             if q.required {
-                errors.push(Open311Error::bad_request(format!(
-                    "attribute[{}] wajib diisi: {}",
-                    q.code, q.description
-                )));
+                problems.push(AnswerProblem::Missing(q.code.clone()));
             }
             continue;
         }
@@ -626,12 +660,40 @@ pub fn check_answers(
             _ => given.len() == 1 && given[0].chars().count() <= 1000,
         };
         if !fine {
-            errors.push(Open311Error::bad_request(format!(
-                "attribute[{}] tidak valid.",
-                q.code
-            )));
+            problems.push(AnswerProblem::Invalid(q.code.clone()));
         }
     }
+    problems
+}
+
+/// [`answer_problems`] as Open311 errors, each a 400 naming `attribute[CODE]`.
+pub fn check_answers(
+    category: &super::catalog::Category,
+    answers: &BTreeMap<String, Vec<String>>,
+) -> Result<(), Vec<Open311Error>> {
+    let question = |code: &str| {
+        category
+            .questions
+            .iter()
+            .find(|q| q.code == code)
+            .map_or("", |q| q.description.as_str())
+            .to_string()
+    };
+    let errors: Vec<_> = answer_problems(category, answers)
+        .into_iter()
+        .map(|problem| {
+            Open311Error::bad_request(match &problem {
+                AnswerProblem::Unknown(code) => format!(
+                    "attribute[{code}] tidak dikenal untuk layanan {}.",
+                    category.code
+                ),
+                AnswerProblem::Missing(code) => {
+                    format!("attribute[{code}] wajib diisi: {}", question(code))
+                }
+                AnswerProblem::Invalid(code) => format!("attribute[{code}] tidak valid."),
+            })
+        })
+        .collect();
     if errors.is_empty() {
         Ok(())
     } else {

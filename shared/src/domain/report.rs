@@ -232,6 +232,14 @@ pub fn check_transition(
     check_reason(action, reason)
 }
 
+/// True when [`TRANSITIONS`] lets `action` happen to a report in `from` (what a page
+/// offers; the decision itself is still the workflow's).
+pub fn allows(from: ReportStatus, action: ReportAction) -> bool {
+    TRANSITIONS
+        .iter()
+        .any(|(f, a, _)| *f == from && *a == action)
+}
+
 /// Looks the move up in [`TRANSITIONS`] (the first outcome listed for the action);
 /// checks that a reason is given where required.
 pub fn next_status(

@@ -107,8 +107,11 @@ async fn send_as(who: &Principal, method: &str, url: &str, payload: &Payload) ->
     if let Some(b) = &bearer {
         headers.push(("authorization", b.as_str()));
     }
-    if let Some(r) = &who.reporter {
+    // The API takes the reporter's token as a header, the pages as their cookie.
+    let cookie = who.reporter.as_ref().map(|r| format!("pelapor={r}"));
+    if let (Some(r), Some(c)) = (&who.reporter, &cookie) {
         headers.push(("x-reporter-token", r.as_str()));
+        headers.push(("cookie", c.as_str()));
     }
     sigap_tests::http(method, url, &headers, body.as_deref()).await
 }
@@ -119,6 +122,15 @@ fn is_error_body(json: &Value) -> bool {
     json.get("error").is_some()
         || json.get("message").is_some()
         || json[0].get("description").is_some()
+}
+
+/// The pages' error shape: an HTML page with a heading saying what went wrong.
+fn is_error_page(reply: &HttpReply) -> bool {
+    reply
+        .headers
+        .get("content-type")
+        .is_some_and(|t| t.to_str().unwrap_or_default().starts_with("text/html"))
+        && reply.text.contains("<h1>")
 }
 
 /// Every route the template declares, for every principal: anonymous, the reporter of
@@ -416,6 +428,36 @@ fn matrix(base: &str, acted_on: &ActedOn) -> Vec<(&'static str, String, Payload,
             [201; 9],
         ),
         ("GET", format!("{base}/reports/{id}"), Empty, [200; 9]),
+        // The citizen pages: public to all; a form sent again by anyone from the
+        // same address is the same report (its key), so every principal lands on
+        // one receipt; the reporter's forms need the reporter's cookie.
+        ("GET", format!("{base}/"), Empty, [200; 9]),
+        ("GET", format!("{base}/lapor"), Empty, [200; 9]),
+        ("GET", format!("{base}/lacak"), Empty, [200; 9]),
+        ("GET", format!("{base}/laporan/{id}"), Empty, [200; 9]),
+        ("GET", format!("{base}/assets/app.0.css"), Empty, [404; 9]),
+        (
+            "POST",
+            format!("{base}/lapor"),
+            Form(
+                form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs([
+                        ("kunci", "matrixform1"),
+                        ("category", "pju"),
+                        ("title", "Lampu taman mati (formulir)"),
+                        ("description", "Lampu taman mati sejak minggu lalu."),
+                        ("address", "Jl. Riau depan taman"),
+                    ])
+                    .finish(),
+            ),
+            [303; 9],
+        ),
+        (
+            "POST",
+            format!("{base}/laporan/{id}/reply"),
+            Form("text=Terima+kasih+dari+halaman".into()),
+            REPORTER(303),
+        ),
         (
             "POST",
             citizen("rating"),
@@ -625,7 +667,7 @@ async fn each_row_answers_as_the_table_says(
                     who.name, got.status, got.json
                 ));
             }
-            if got.status >= 400 && !is_error_body(&got.json) {
+            if got.status >= 400 && !is_error_body(&got.json) && !is_error_page(&got) {
                 failures.push(format!(
                     "{method} {url} as {}: {} without an error body: {}",
                     who.name, got.status, got.json
@@ -841,11 +883,44 @@ async fn identities_of_anonymous_and_confidential_reporters_stay_hidden() {
         if flag == "confidential" {
             assert_eq!(others[0].status, 404, "confidential reports are not public");
         }
+        // The report's page, for the public and for its reporter (by the cookie).
+        let cookie = format!("pelapor={token}");
+        let pages = [
+            sigap_tests::http("GET", &format!("{base}/laporan/{id}"), &[], None).await,
+            sigap_tests::http(
+                "GET",
+                &format!("{base}/laporan/{id}?diterima=1"),
+                &[("cookie", cookie.as_str())],
+                None,
+            )
+            .await,
+        ];
+        assert_eq!(
+            pages[0].status,
+            if flag == "confidential" { 404 } else { 200 }
+        );
+        assert_eq!(pages[1].status, 200, "{}", pages[1].text);
+        assert!(pages[1].text.contains("Untuk Anda sebagai pelapor"));
+        for page in &pages {
+            for secret in [name, digits.as_str(), "pelapor@example.id", "6.9025"] {
+                assert!(!page.text.contains(secret), "{flag}: {secret} on a page");
+            }
+        }
+        assert!(
+            !pages[0].text.contains(&token),
+            "{flag}: the token on the public page"
+        );
         // …and it never reaches the logs, whoever handled it.
         let logs = captured_logs();
         // The capture works: the admin's identity view above was logged (without it).
         assert!(logs.contains("reporter identity shown to staff") && logs.contains(&id));
-        for secret in [name, digits.as_str(), "pelapor@example.id", "6.9025"] {
+        for secret in [
+            name,
+            digits.as_str(),
+            "pelapor@example.id",
+            "6.9025",
+            &token,
+        ] {
             assert!(!logs.contains(secret), "{flag}: {secret} found in the logs");
         }
     }
@@ -945,7 +1020,9 @@ async fn refused_as_expected(
 ) -> Option<String> {
     let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let got = sigap_tests::http(&method, &url, &headers, Some(body)).await;
-    let shaped = got.json.get("error").is_some() || got.json.get("message").is_some();
+    let shaped = got.json.get("error").is_some()
+        || got.json.get("message").is_some()
+        || (url.contains("/laporan/") && is_error_page(&got));
     (!want.contains(&got.status) || !shaped).then(|| {
         format!(
             "{route} as {who}: want {want:?}, got {} {}",
@@ -976,7 +1053,13 @@ async fn every_route_refuses_missing_forged_expired_and_wrongly_signed_callers()
     let no_role = running.token("citizen-1", &["citizens"]);
     // One group whose name carries a comma: never read as two groups (admin).
     let comma_group = running.token("intruder-1", &["agency:dsdabm,admin"]);
-    const PUBLIC: [&str; 7] = [
+    const PUBLIC: [&str; 13] = [
+        "GET /",
+        "GET /lapor",
+        "POST /lapor",
+        "GET /lacak",
+        "GET /laporan/{id}",
+        "GET /assets/{file}",
         "POST /reports",
         "GET /reports/{id}",
         "GET /categories",
@@ -994,10 +1077,10 @@ async fn every_route_refuses_missing_forged_expired_and_wrongly_signed_callers()
         let action = match path {
             p if p.starts_with("/staff/devices/") => "block",
             p if p.starts_with("/staff/reports/") => "dispatch",
-            p if p.starts_with("/reports/") => "info",
+            p if p.starts_with("/reports/") || p.starts_with("/laporan/") => "info",
             _ => "ack",
         };
-        let id = if path.contains("reports/") {
+        let id = if path.contains("reports/") || path.contains("laporan/") {
             tracking.as_str()
         } else {
             "0000000000000000000000000000beef"
@@ -1125,6 +1208,27 @@ async fn every_route_refuses_missing_forged_expired_and_wrongly_signed_callers()
                     ],
                     "{}",
                     &[403],
+                )
+                .await,
+            ]
+        } else if route == "POST /laporan/{id}/{action}" {
+            let form = (
+                "content-type",
+                "application/x-www-form-urlencoded".to_string(),
+            );
+            vec![
+                expect(
+                    "no reporter cookie",
+                    vec![form.clone()],
+                    "text=x",
+                    &[401, 404],
+                )
+                .await,
+                expect(
+                    "wrong reporter cookie",
+                    vec![form.clone(), ("cookie", "pelapor=forged".into())],
+                    "text=x",
+                    &[403, 404],
                 )
                 .await,
             ]

@@ -1,0 +1,237 @@
+//! The citizen pages: LAPOR! on the web, server-rendered HTML for cheap phones on slow
+//! data. They call the same services as the JSON API (one `file_report`, one
+//! `public_view`, one `act`) and add only their parsing and presentation.
+//!
+//! Every page works with JavaScript off (plain links and form posts); `app.js` only
+//! enhances. No inline script or style: the Content-Security-Policy allows scripts
+//! and styles from this origin alone. Why the pages live in `web-intake`, and how the
+//! reporter's token is kept: `docs/decisions/citizen-pages.md`.
+
+mod assets;
+mod home;
+mod layout;
+mod report_form;
+mod track;
+
+use lambda_http::http::{HeaderValue, Method, StatusCode, header};
+use lambda_http::{Body, Request, Response};
+use maud::Markup;
+use sigap::http::ApiError;
+
+use crate::WebIntake;
+
+/// Largest form a page accepts (a report's text and contact; photos go to S3).
+pub(crate) const MAX_FORM_BYTES: usize = 32 * 1024;
+
+/// Serves a page path, or `None` when the path is not one of the pages'.
+pub(crate) async fn route(
+    app: &WebIntake,
+    request: &Request,
+    segments: &[&str],
+) -> Option<Response<Body>> {
+    let lang = Lang::of(request);
+    let method = request.method();
+    let response = match (method, segments) {
+        (&Method::GET, []) => home::page(app, lang).await,
+        (&Method::GET, ["lapor"]) => report_form::blank(app, lang).await,
+        (&Method::POST, ["lapor"]) => report_form::post(app, request, lang).await,
+        (&Method::GET, ["lacak"]) => track::find(request, lang),
+        (&Method::GET, ["laporan", id]) => track::page(app, request, id, lang).await,
+        (&Method::POST, ["laporan", id, action]) => {
+            track::post(app, request, id, action, lang).await
+        }
+        (&Method::GET, ["assets", name]) => assets::serve(name),
+        (_, [] | ["lapor"] | ["lacak"] | ["laporan", _] | ["laporan", _, _]) => {
+            method_not_allowed()
+        }
+        _ => return None,
+    }
+    .unwrap_or_else(|error| error_page(lang, &error));
+    Some(with_language_cookie(request, response))
+}
+
+/// Indonesian first; English for whoever chose it (remembered in a cookie).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Lang {
+    /// Bahasa Indonesia, the default.
+    Id,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// `?lang=` when given (the switch's link), else the `lang` cookie, else Indonesian.
+    fn of(request: &Request) -> Self {
+        let chosen = crate::open311::query(request, "lang")
+            .map(str::to_string)
+            .or_else(|| cookie(request, "lang"));
+        match chosen.as_deref() {
+            Some("en") => Lang::En,
+            _ => Lang::Id,
+        }
+    }
+
+    /// The text in this language.
+    pub(crate) fn t(self, id: &'static str, en: &'static str) -> &'static str {
+        match self {
+            Lang::Id => id,
+            Lang::En => en,
+        }
+    }
+
+    /// The `lang` attribute.
+    pub(crate) fn code(self) -> &'static str {
+        match self {
+            Lang::Id => "id",
+            Lang::En => "en",
+        }
+    }
+}
+
+/// The value of cookie `name`, if the request carries it.
+pub(crate) fn cookie(request: &Request, name: &str) -> Option<String> {
+    request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.to_string())
+}
+
+/// A choice made with `?lang=` is remembered for a year.
+fn with_language_cookie(request: &Request, mut response: Response<Body>) -> Response<Body> {
+    if let Some(chosen) =
+        crate::open311::query(request, "lang").filter(|l| ["id", "en"].contains(l))
+    {
+        let value = format!("lang={chosen}; Path=/; Max-Age=31536000; SameSite=Lax; Secure");
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+/// How long a browser may keep a page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Caching {
+    /// Public and changing: ask again every time.
+    Revalidate,
+    /// The reporter's own view or a form's answer: never stored.
+    Private,
+}
+
+/// An HTML page with the pages' security headers. `img_origins` are the other
+/// origins its images come from (the media bucket's signed links).
+pub(crate) fn html(
+    status: StatusCode,
+    markup: Markup,
+    caching: Caching,
+    img_origins: &[String],
+) -> Response<Body> {
+    let mut response = Response::new(Body::Text(markup.into_string()));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    let csp = format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:{}; \
+         connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+        img_origins
+            .iter()
+            .map(|o| format!(" {o}"))
+            .collect::<String>()
+    );
+    let fixed = [
+        (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (
+            header::CACHE_CONTROL,
+            match caching {
+                Caching::Revalidate => "no-cache",
+                Caching::Private => "no-store",
+            },
+        ),
+    ];
+    for (name, value) in fixed {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    if let Ok(value) = HeaderValue::from_str(&csp) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
+}
+
+/// 303 to `location` (after a form post), setting `cookies`.
+pub(crate) fn see_other(location: &str, cookies: &[String]) -> Response<Body> {
+    let mut response = Response::new(Body::Empty);
+    *response.status_mut() = StatusCode::SEE_OTHER;
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        headers.insert(header::LOCATION, value);
+    }
+    for cookie in cookies {
+        if let Ok(value) = HeaderValue::from_str(cookie) {
+            headers.append(header::SET_COOKIE, value);
+        }
+    }
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The page for an error the services answered: its status and Indonesian message.
+pub(crate) fn error_page(lang: Lang, error: &ApiError) -> Response<Body> {
+    let heading = match error.status {
+        StatusCode::NOT_FOUND => lang.t("Tidak ditemukan", "Not found"),
+        StatusCode::TOO_MANY_REQUESTS => lang.t("Terlalu banyak permintaan", "Too many requests"),
+        s if s.is_server_error() => lang.t("Layanan sedang terganggu", "Service unavailable"),
+        _ => lang.t("Permintaan tidak dapat diproses", "Request refused"),
+    };
+    let body = maud::html! {
+        h1 { (heading) }
+        p { (error.message) }
+        p { a href="/" { (lang.t("Kembali ke beranda", "Back to the home page")) } }
+    };
+    html(
+        error.status,
+        layout::page(lang, heading, body),
+        Caching::Private,
+        &[],
+    )
+}
+
+/// A page path asked with a method it does not serve.
+fn method_not_allowed() -> Result<Response<Body>, ApiError> {
+    Err(ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "Metode HTTP ini tidak didukung untuk alamat tersebut.",
+    ))
+}
+
+/// Refuses a form posted from another site (`Sec-Fetch-Site`, which every current
+/// browser sends): the reporter's cookie is `SameSite=Strict` as well, so a forged
+/// post carries no token either way.
+pub(crate) fn same_site_post(request: &Request) -> Result<(), ApiError> {
+    match request
+        .headers()
+        .get("sec-fetch-site")
+        .and_then(|v| v.to_str().ok())
+    {
+        None | Some("same-origin" | "none") => Ok(()),
+        Some(_) => Err(ApiError::forbidden(
+            "Formulir ini hanya dapat dikirim dari halaman LAPOR! Sigap sendiri.",
+        )),
+    }
+}
+
+/// A posted form's pairs (`application/x-www-form-urlencoded`), within the size limit.
+pub(crate) fn form_pairs(request: &Request) -> Result<Vec<(String, String)>, ApiError> {
+    let bytes = sigap::http::body_bytes(request, MAX_FORM_BYTES)?;
+    Ok(form_urlencoded::parse(bytes).into_owned().collect())
+}
