@@ -20,7 +20,7 @@ ARCH ?= $(if $(shell rustup target list --installed 2>/dev/null | grep -x aarch6
 LOCAL_AWS := AWS_ENDPOINT_URL=http://127.0.0.1:$(MOTO_PORT) AWS_REGION=ap-southeast-3 \
 	AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_EC2_METADATA_DISABLED=true
 
-.PHONY: stack stack-down stack-token stack-test stack-binaries smoke browser-test
+.PHONY: stack stack-down stack-token stack-test stack-binaries smoke browser-test vendor
 .PHONY: help venv run test fmt-check lint deps-check template-check openapi-check unit-and-integration bench chaos build deploy seed responder clean
 
 help:
@@ -167,6 +167,13 @@ $(BROWSER_NODE): tests/browser/package-lock.json
 	touch $@
 browser-test: venv $(BROWSER_NODE) stack-binaries
 	tests/browser/run.sh
+
+# The pages' map library, from the npm package pinned in tests/browser/package.json into
+# the function's assets (compiled in; run.sh fails if the copy and the package differ).
+LEAFLET_VENDOR := functions/web-intake/assets/vendor/leaflet
+vendor: $(BROWSER_NODE)
+	cp tests/browser/node_modules/leaflet/dist/leaflet.js tests/browser/node_modules/leaflet/dist/leaflet.css \
+		tests/browser/node_modules/leaflet/LICENSE $(LEAFLET_VENDOR)/
 
 # The stack tier: infra/template.yaml, unchanged, deployed to ministack (pinned in
 # requirements-stack.txt) with the functions' debug binaries (x86_64: the emulator runs

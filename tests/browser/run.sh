@@ -7,6 +7,11 @@ MOTO_PORT=${BROWSER_MOTO_PORT:-5066}
 PORT=${BROWSER_PORT:-3066}
 out=target/browser
 rm -rf "$out" && mkdir -p "$out/screenshots"
+# The map library the pages serve is exactly the npm package pinned here (make vendor).
+for file in leaflet.js leaflet.css; do
+  cmp -s "tests/browser/node_modules/leaflet/dist/$file" "functions/web-intake/assets/vendor/leaflet/$file" ||
+    { echo "browser: assets/vendor/leaflet/$file differs from npm's leaflet; run make vendor"; exit 1; }
+done
 
 .venv/bin/moto_server -H 127.0.0.1 -p "$MOTO_PORT" > "$out/moto.log" 2>&1 & moto=$!
 trap 'kill $devstack $moto 2>/dev/null; wait 2>/dev/null' EXIT

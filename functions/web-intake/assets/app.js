@@ -27,6 +27,60 @@
     show();
   }
 
+  // Maps, where the page has one and Leaflet is loaded (the deployment's tiles).
+  var BANDUNG = [-6.9175, 107.6191];
+  var drawMap = function (element) {
+    if (!element || !window.L) { return null; }
+    element.hidden = false;
+    var map = L.map(element, { scrollWheelZoom: false }).setView(BANDUNG, 13);
+    L.tileLayer(element.getAttribute("data-tiles"), {
+      maxZoom: 19, attribution: element.getAttribute("data-attribution"),
+    }).addTo(map);
+    return map;
+  };
+  // The report's point: a tap on the map, or the phone's position, fills lat and lon.
+  var pinMap = drawMap(document.getElementById("peta-lapor"));
+  var marker = null;
+  var showPlace = function () {
+    var lat = parseFloat((document.getElementById("lat") || {}).value);
+    var lon = parseFloat((document.getElementById("lon") || {}).value);
+    if (!pinMap || isNaN(lat) || isNaN(lon)) { return; }
+    if (marker) { marker.setLatLng([lat, lon]); }
+    else { marker = L.circleMarker([lat, lon], { radius: 10, color: "#b00020" }).addTo(pinMap); }
+    pinMap.setView([lat, lon], Math.max(pinMap.getZoom(), 16));
+  };
+  var place = function (lat, lon) {
+    document.getElementById("lat").value = lat.toFixed(6);
+    document.getElementById("lon").value = lon.toFixed(6);
+    showPlace();
+    document.getElementById("lat").dispatchEvent(new Event("change", { bubbles: true }));
+  };
+  if (pinMap) {
+    showPlace();
+    pinMap.on("click", function (event) {
+      place(event.latlng.lat, event.latlng.lng);
+      var said = document.getElementById("status-lokasi");
+      if (said) {
+        said.textContent = document.documentElement.lang === "en" ? "Place marked on the map." : "Titik ditandai di peta.";
+      }
+    });
+  }
+  // The public list on a map: one circle per report with a point, linked to its page.
+  var listMap = drawMap(document.getElementById("peta-sekitar"));
+  if (listMap) {
+    var points = [];
+    document.querySelectorAll("#daftar li[data-lat]").forEach(function (item) {
+      var at = [parseFloat(item.getAttribute("data-lat")), parseFloat(item.getAttribute("data-lon"))];
+      var link = item.querySelector("a");
+      var popup = document.createElement("a");
+      popup.href = link.getAttribute("href");
+      popup.textContent = link.textContent;
+      L.circleMarker(at, { radius: 8 }).bindPopup(popup).addTo(listMap);
+      points.push(at);
+    });
+    if (points.length) { listMap.fitBounds(points, { maxZoom: 16, padding: [20, 20] }); }
+  }
+
   // The phone's position, only when the person asks for it.
   var geo = document.querySelector(".geo");
   var use = document.getElementById("pakai-lokasi");
@@ -36,8 +90,7 @@
     use.addEventListener("click", function () {
       status.textContent = document.documentElement.lang === "en" ? "Finding your position…" : "Mencari lokasi…";
       navigator.geolocation.getCurrentPosition(function (position) {
-        document.getElementById("lat").value = position.coords.latitude.toFixed(6);
-        document.getElementById("lon").value = position.coords.longitude.toFixed(6);
+        place(position.coords.latitude, position.coords.longitude);
         var en = document.documentElement.lang === "en";
         status.textContent = (en ? "Phone position set (±" : "Lokasi ponsel terpasang (±") +
           Math.round(position.coords.accuracy) + " m).";
@@ -111,6 +164,7 @@
         } else { input.value = pair[1]; }
       });
       if (category) { category.dispatchEvent(new Event("change")); }
+      showPlace();
       say("Draf laporan Anda dipulihkan dari ponsel ini.", "Your draft report was restored from this phone.");
       if (saved.pending) { send(); }
     }

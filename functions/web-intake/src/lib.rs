@@ -12,7 +12,7 @@
 
 mod open311;
 mod open311_requests;
-mod pages;
+pub mod pages;
 
 use sigap::runtime::function::{Dependencies, Function, HttpFunction, StartError};
 use std::sync::Arc;
@@ -91,6 +91,8 @@ pub struct Config {
     pub media_bucket: String,
     /// Photo sizes and counts.
     pub photo_limits: PhotoLimits,
+    /// The pages' map tiles (none: no map, the forms and lists work without).
+    pub map: Option<pages::map::MapTiles>,
 }
 
 impl Config {
@@ -98,7 +100,7 @@ impl Config {
     /// the optional working-day settings and the limits
     /// (`OPEN311_REQUESTS_PER_HOUR`, 100; `REPORTS_PER_CLIENT_PER_HOUR`, 120;
     /// `CITIZEN_MESSAGES_PER_REPORT_PER_DAY`, 20), the optional `EDGE_SECRET`,
-    /// `MEDIA_BUCKET` and the photo limits.
+    /// `MEDIA_BUCKET`, the photo limits and the map's tiles.
     pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
@@ -116,6 +118,7 @@ impl Config {
             edge: Edge::load(settings),
             media_bucket: settings.required("MEDIA_BUCKET")?,
             photo_limits: PhotoLimits::load(settings)?,
+            map: pages::map::MapTiles::load(settings)?,
         })
     }
 }
@@ -134,6 +137,8 @@ pub struct WebIntake {
     messages_per_report: Limit,
     edge: Option<Edge>,
     pub(crate) photos: Photos,
+    /// The pages' map tiles.
+    pub(crate) map: Option<pages::map::MapTiles>,
     /// Fresh keys for the pages' forms (one report per form, however often sent).
     pub(crate) ids: Arc<dyn IdGenerator>,
 }
@@ -172,6 +177,7 @@ impl WebIntake {
                 ids.clone(),
             ),
             ids,
+            map: config.map.clone(),
             clock,
             rules: TriageRules::bundled()?,
             sender_key: SenderKey::new(config.sender_hash_key.expose_secret())?,
@@ -544,20 +550,23 @@ pub(crate) struct KecamatanView {
     pub(crate) name: String,
 }
 
+// The nested views' fields are in alphabetical order: the answer's bytes stay what
+// they were when these were `json!` maps (the README's tour shows them).
+
 /// Where the report is, with any personal data in the address masked.
 #[derive(Serialize)]
 pub(crate) struct LocationView {
-    pub(crate) lat: Option<f64>,
-    pub(crate) lon: Option<f64>,
     pub(crate) address: Option<String>,
     pub(crate) kecamatan: Option<KecamatanView>,
+    pub(crate) lat: Option<f64>,
+    pub(crate) lon: Option<f64>,
 }
 
 /// The reporter's rating, its comment masked.
 #[derive(Serialize)]
 pub(crate) struct RatingView {
-    pub(crate) score: u8,
     pub(crate) comment: Option<String>,
+    pub(crate) score: u8,
 }
 
 /// A published follow-up with the agency's name.
@@ -566,8 +575,8 @@ pub(crate) struct FollowUpView {
     pub(crate) agency: String,
     pub(crate) agency_name: Option<String>,
     pub(crate) at: String,
-    pub(crate) text: String,
     pub(crate) evidence: Vec<String>,
+    pub(crate) text: String,
 }
 
 /// The public view of one report, for the JSON API and the tracking page alike.

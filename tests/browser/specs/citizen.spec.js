@@ -1,6 +1,18 @@
 // A citizen on a phone: reports, tracks, answers back, with JavaScript off and on.
 const { test, expect } = require("@playwright/test");
-const { expectAccessible, screenshot, remember, staff, untilTriaged } = require("./helpers");
+const {
+  expectAccessible, screenshot, remember, staff, untilTriaged, stubTiles, policyRefusals,
+} = require("./helpers");
+
+// Every page in every spec: tiles stubbed, and nothing refused by the page's policy.
+let refusals = [];
+test.beforeEach(async ({ page, context }) => {
+  await stubTiles(context);
+  refusals = policyRefusals(page);
+});
+test.afterEach(async () => {
+  expect(refusals, "the Content-Security-Policy refused something").toEqual([]);
+});
 
 /** Fills the report form the way a person does, by its labels. */
 async function fillPothole(page, title) {
@@ -47,7 +59,7 @@ test.describe("without JavaScript", () => {
     const key = await page.locator("input[name=kunci]").inputValue();
     await page.getByRole("button", { name: "Kirim laporan" }).click();
     const { id } = await receipt(page);
-    await expect(page.locator(".status")).toContainText("Laporan diterima");
+    await expect(page.locator(".status")).toContainText(/Laporan diterima|Menunggu verifikasi admin/);
     await screenshot(page, "receipt-phone");
 
     // The same form sent again (a double tap, a retry after a dropped connection)
@@ -187,6 +199,54 @@ test.describe("with JavaScript", () => {
     await receipt(page);
   });
 
+  test("a pin on the map sets the report's point; the public map and list show verified reports, never confidential ones", async ({ page, request, browser }) => {
+    await page.goto("/lapor");
+    const map = page.locator("#peta-lapor");
+    await expect(map).toBeVisible();
+    await fillPothole(page, "Lubang di Jalan Ganesha (peta)");
+    await map.click({ position: { x: 120, y: 80 } });
+    await expect(page.locator("#status-lokasi")).toContainText("Titik ditandai di peta");
+    const lat = parseFloat(await page.locator("#lat").inputValue());
+    const lon = parseFloat(await page.locator("#lon").inputValue());
+    expect(lat).toBeGreaterThan(-7.0);
+    expect(lat).toBeLessThan(-6.8);
+    expect(lon).toBeGreaterThan(107.5);
+    expect(lon).toBeLessThan(107.7);
+    await screenshot(page, "report-form-map-phone");
+    await page.getByRole("button", { name: "Kirim laporan" }).click();
+    const { id } = await receipt(page);
+    await untilTriaged(request, id);
+    await staff(request, "ADMIN", "POST", `/staff/reports/${id}/dispatch`, { agencies: ["dsdabm"] });
+    const shown = await (await request.get(`/reports/${id}`)).json();
+    expect(shown.location.lat).toBeCloseTo(lat, 5);
+
+    // A confidential report, verified too: never on the map or in the list.
+    await page.goto("/lapor");
+    await fillPothole(page, "Pungli parkir di Jalan Ganesha (rahasia)");
+    await page.getByLabel("Rahasia").check();
+    await page.getByRole("button", { name: "Kirim laporan" }).click();
+    const secret = await receipt(page);
+    await untilTriaged(request, secret.id);
+    await staff(request, "ADMIN", "POST", `/staff/reports/${secret.id}/dispatch`, { agencies: ["dsdabm"] });
+
+    const other = await browser.newContext({ viewport: { width: 360, height: 740 } });
+    await stubTiles(other);
+    const citizen = await other.newPage();
+    await citizen.goto("/sekitar?kategori=jalan-rusak&kecamatan=32.73.02");
+    const list = citizen.locator("#daftar");
+    await expect(list.getByRole("link", { name: "Lubang di Jalan Ganesha (peta)" })).toBeVisible();
+    await expect(list).not.toContainText("rahasia");
+    await expect(citizen.locator("#peta-sekitar .leaflet-interactive").first()).toBeVisible();
+    await screenshot(citizen, "nearby-phone");
+    await expectAccessible(citizen, "reports near you");
+    await list.getByRole("link", { name: "Lubang di Jalan Ganesha (peta)" }).click();
+    await expect(citizen).toHaveURL(new RegExp(`/laporan/${id}$`));
+    // Filters narrow it: another kecamatan has none of these.
+    await citizen.goto("/sekitar?kategori=jalan-rusak&kecamatan=32.73.27");
+    await expect(citizen.locator("#daftar")).toHaveCount(0);
+    await other.close();
+  });
+
   test("a confidential report is never public, yet its reporter follows it", async ({ page, browser }) => {
     await page.goto("/lapor");
     await fillPothole(page, "Pungutan liar di kantor kelurahan");
@@ -216,7 +276,7 @@ test.describe("with JavaScript", () => {
 
   test("every page passes axe at desktop size too", async ({ page }) => {
     await page.setViewportSize({ width: 1280, height: 900 });
-    for (const [path, name] of [["/", "home"], ["/lapor", "report-form"], ["/lacak", "track-form"], ["/lacak?id=XYZ", "track-form-error"]]) {
+    for (const [path, name] of [["/", "home"], ["/lapor", "report-form"], ["/lacak", "track-form"], ["/lacak?id=XYZ", "track-form-error"], ["/sekitar", "nearby"]]) {
       await page.goto(path);
       await expectAccessible(page, `${path} at desktop size`);
       await screenshot(page, `${name}-desktop`);

@@ -36,11 +36,37 @@ async function staff(request, role, method, url, data) {
   return response.json();
 }
 
-/** Waits until triage has moved the report on to verification. */
+/** Waits until triage has moved the report on to verification (the admin's view,
+ * which a confidential report has too). */
 async function untilTriaged(request, id) {
+  const headers = { Authorization: `Bearer ${process.env.ADMIN_TOKEN}` };
   await expect
-    .poll(async () => (await (await request.get(`/reports/${id}`)).json()).status, { timeout: 20_000 })
+    .poll(async () => (await (await request.get(`/staff/reports/${id}`, { headers })).json()).status,
+      { timeout: 20_000 })
     .toBe("pending_verification");
 }
 
-module.exports = { expectAccessible, screenshot, remember, staff, untilTriaged };
+// A 1×1 grey PNG: every map tile in the tests (no tile server is ever reached).
+const TILE = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8/5+hHgAHggJ/PchI7wAAAABJRU5ErkJggg==",
+  "base64",
+);
+
+/** Answers the map's tile requests with a blank tile. */
+async function stubTiles(context) {
+  await context.route("https://tile.openstreetmap.org/**", (route) =>
+    route.fulfill({ contentType: "image/png", body: TILE }));
+}
+
+/** Collects what the page's Content-Security-Policy refused (it must be nothing). */
+function policyRefusals(page) {
+  const refused = [];
+  page.on("console", (message) => {
+    if (message.type() === "error" && /Content Security Policy/.test(message.text())) {
+      refused.push(message.text());
+    }
+  });
+  return refused;
+}
+
+module.exports = { expectAccessible, screenshot, remember, staff, untilTriaged, stubTiles, policyRefusals };

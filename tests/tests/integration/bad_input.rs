@@ -68,7 +68,10 @@ fn corpus() -> Vec<(&'static str, &'static str, Vec<u8>)> {
 
 /// Fills a template path with ids that exist, so the body is what is judged.
 fn filled(path: &str, report: &str, device: &str, incident: &str) -> String {
-    let id = if path.starts_with("/reports/") || path.starts_with("/staff/reports/") {
+    let id = if path.starts_with("/reports/")
+        || path.starts_with("/staff/reports/")
+        || path.starts_with("/laporan/")
+    {
         report
     } else if path.starts_with("/panic/devices/") || path.starts_with("/staff/devices/") {
         device
@@ -79,7 +82,7 @@ fn filled(path: &str, report: &str, device: &str, incident: &str) -> String {
         p if p.starts_with("/staff/devices/") => "block",
         p if p.starts_with("/staff/reports/") => "notes",
         p if p.starts_with("/staff/incidents/") => "note",
-        p if p.starts_with("/reports/") => "reply",
+        p if p.starts_with("/reports/") || p.starts_with("/laporan/") => "reply",
         _ => "x",
     };
     path.replace("{id}", id)
@@ -171,6 +174,8 @@ async fn hostile_bodies_on_every_route_get_a_json_4xx_and_store_nothing() {
                 headers.push(("authorization", staff.clone()));
             } else if path.starts_with("/reports/") {
                 headers.push(("x-reporter-token", reporter.clone()));
+            } else if path.starts_with("/laporan/") {
+                headers.push(("cookie", format!("pelapor={reporter}")));
             } else if path == "/sms/gateway" || path.starts_with("/panic/") {
                 let signature = if path == "/sms/gateway" {
                     gateway_signature(&sigap_tests::hmac_key(&gateway_secret), now, &body)
@@ -191,9 +196,16 @@ async fn hostile_bodies_on_every_route_get_a_json_4xx_and_store_nothing() {
                 headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
             let got: HttpReply = http_bytes(method, &url, &headers, &body).await;
             judged += 1;
+            // The pages refuse with a page: HTML with a heading saying what is wrong.
+            let page = got
+                .headers
+                .get("content-type")
+                .is_some_and(|t| t.to_str().unwrap_or_default().starts_with("text/html"))
+                && got.text.contains("<h1>");
             let shaped = got.json.get("error").is_some()
                 || got.json.get("message").is_some()
-                || got.json[0].get("description").is_some();
+                || got.json[0].get("description").is_some()
+                || page;
             // Bodiless actions (acknowledge, ack) may ignore what is sent; the rest
             // must refuse it. None may fail inside or answer without a body.
             let refused = (400..500).contains(&got.status) && shaped;

@@ -434,6 +434,12 @@ fn matrix(base: &str, acted_on: &ActedOn) -> Vec<(&'static str, String, Payload,
         ("GET", format!("{base}/"), Empty, [200; 9]),
         ("GET", format!("{base}/lapor"), Empty, [200; 9]),
         ("GET", format!("{base}/lacak"), Empty, [200; 9]),
+        (
+            "GET",
+            format!("{base}/sekitar?status=terbuka"),
+            Empty,
+            [200; 9],
+        ),
         ("GET", format!("{base}/laporan/{id}"), Empty, [200; 9]),
         ("GET", format!("{base}/assets/app.0.css"), Empty, [404; 9]),
         (
@@ -1053,7 +1059,8 @@ async fn every_route_refuses_missing_forged_expired_and_wrongly_signed_callers()
     let no_role = running.token("citizen-1", &["citizens"]);
     // One group whose name carries a comma: never read as two groups (admin).
     let comma_group = running.token("intruder-1", &["agency:dsdabm,admin"]);
-    const PUBLIC: [&str; 13] = [
+    const PUBLIC: [&str; 14] = [
+        "GET /sekitar",
         "GET /",
         "GET /lapor",
         "POST /lapor",

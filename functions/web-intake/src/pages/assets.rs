@@ -52,10 +52,30 @@ pub(crate) static SCRIPT: LazyLock<Asset> = LazyLock::new(|| {
     )
 });
 
+/// Leaflet's stylesheet (vendored from npm, `assets/vendor/leaflet`).
+pub(crate) static MAP_STYLE: LazyLock<Asset> = LazyLock::new(|| {
+    Asset::new(
+        "leaflet",
+        "css",
+        "text/css; charset=utf-8",
+        include_str!("../../assets/vendor/leaflet/leaflet.css"),
+    )
+});
+
+/// Leaflet itself, loaded only by the pages with a map.
+pub(crate) static MAP_SCRIPT: LazyLock<Asset> = LazyLock::new(|| {
+    Asset::new(
+        "leaflet",
+        "js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/vendor/leaflet/leaflet.js"),
+    )
+});
+
 /// `GET /assets/{name}`: the file under its current hashed name, cached for a year;
 /// any other name is not found (an old name after a deploy, or a guess).
 pub(crate) fn serve(name: &str) -> Result<Response<Body>, ApiError> {
-    let asset = [&*STYLE, &*SCRIPT]
+    let asset = [&*STYLE, &*SCRIPT, &*MAP_STYLE, &*MAP_SCRIPT]
         .into_iter()
         .find(|a| a.file_name == name)
         .ok_or_else(|| ApiError::not_found("Berkas tidak ditemukan."))?;

@@ -5,9 +5,25 @@ use maud::{DOCTYPE, Markup, html};
 
 use super::Lang;
 use super::assets;
+use super::map::MapTiles;
 
 /// A whole page: `title` names it in the tab, `main` is its content.
 pub(crate) fn page(lang: Lang, title: &str, main: Markup) -> Markup {
+    frame(lang, title, main, None)
+}
+
+/// [`page`] with the map library loaded (only the pages that draw a map pay for it),
+/// when the deployment has a tile source.
+pub(crate) fn page_with_map(
+    lang: Lang,
+    title: &str,
+    main: Markup,
+    tiles: Option<&MapTiles>,
+) -> Markup {
+    frame(lang, title, main, tiles)
+}
+
+fn frame(lang: Lang, title: &str, main: Markup, tiles: Option<&MapTiles>) -> Markup {
     html! {
         (DOCTYPE)
         html lang=(lang.code()) {
@@ -15,7 +31,13 @@ pub(crate) fn page(lang: Lang, title: &str, main: Markup) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · LAPOR! Bandung" }
+                @if tiles.is_some() {
+                    link rel="stylesheet" href=(assets::MAP_STYLE.path());
+                }
                 link rel="stylesheet" href=(assets::STYLE.path());
+                @if tiles.is_some() {
+                    script src=(assets::MAP_SCRIPT.path()) defer {}
+                }
                 script src=(assets::SCRIPT.path()) defer {}
             }
             body {
@@ -32,6 +54,8 @@ pub(crate) fn page(lang: Lang, title: &str, main: Markup) -> Markup {
                             a href="/lapor" { (lang.t("Lapor", "Report")) }
                             " "
                             a href="/lacak" { (lang.t("Lacak", "Track")) }
+                            " "
+                            a href="/sekitar" { (lang.t("Sekitar", "Nearby")) }
                             " "
                             @match lang {
                                 Lang::Id => a href="?lang=en" lang="en" hreflang="en" { "English" },

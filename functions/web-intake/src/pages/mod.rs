@@ -10,6 +10,8 @@
 mod assets;
 mod home;
 mod layout;
+pub mod map;
+mod nearby;
 mod report_form;
 mod track;
 
@@ -36,12 +38,13 @@ pub(crate) async fn route(
         (&Method::GET, ["lapor"]) => report_form::blank(app, lang).await,
         (&Method::POST, ["lapor"]) => report_form::post(app, request, lang).await,
         (&Method::GET, ["lacak"]) => track::find(request, lang),
+        (&Method::GET, ["sekitar"]) => nearby::page(app, request, lang).await,
         (&Method::GET, ["laporan", id]) => track::page(app, request, id, lang).await,
         (&Method::POST, ["laporan", id, action]) => {
             track::post(app, request, id, action, lang).await
         }
         (&Method::GET, ["assets", name]) => assets::serve(name),
-        (_, [] | ["lapor"] | ["lacak"] | ["laporan", _] | ["laporan", _, _]) => {
+        (_, [] | ["lapor"] | ["lacak"] | ["sekitar"] | ["laporan", _] | ["laporan", _, _]) => {
             method_not_allowed()
         }
         _ => return None,

@@ -14,7 +14,7 @@ use sigap::domain::submission::{ContactBody, FieldError, LocationBody, Submissio
 use sigap::http::{ApiError, client_address};
 use sigap::service::reports::Submitted;
 
-use super::{Caching, Lang, form_pairs, html, layout, same_site_post, see_other};
+use super::{Caching, Lang, form_pairs, html, layout, map, same_site_post, see_other};
 use crate::{Intake, WebIntake, checked_submission, file_report, in_progress, key_reused};
 
 /// How long the reporter's cookie lasts: long enough to follow a report to its end.
@@ -398,11 +398,12 @@ async fn form_page(
                 legend { (lang.t("Lokasi", "Location")) }
                 p.hint id="petunjuk-lokasi" {
                     (lang.t(
-                        "Isi alamat dan kecamatan, atau pakai lokasi ponsel Anda (hanya jika Anda mengizinkan).",
-                        "Give the address and kecamatan, or use your phone's position (only if you allow it).",
+                        "Isi alamat dan kecamatan, ketuk tempatnya di peta, atau pakai lokasi ponsel Anda (hanya jika Anda mengizinkan).",
+                        "Give the address and kecamatan, tap the place on the map, or use your phone's position (only if you allow it).",
                     ))
                 }
                 (problem("address"))
+                (map::area(lang, "peta-lapor", app.map.as_ref()))
                 input type="hidden" id="lat" name="lat" value=(typed.get("lat"));
                 input type="hidden" id="lon" name="lon" value=(typed.get("lon"));
                 p.geo hidden {
@@ -461,11 +462,12 @@ async fn form_page(
             p { button.button type="submit" { (lang.t("Kirim laporan", "Send report")) } }
         }
     };
+    let title = lang.t("Laporkan masalah", "Report a problem");
     Ok(html(
         status,
-        layout::page(lang, lang.t("Laporkan masalah", "Report a problem"), body),
+        layout::page_with_map(lang, title, body, app.map.as_ref()),
         Caching::Private,
-        &[],
+        &app.map.iter().map(|m| m.origin.clone()).collect::<Vec<_>>(),
     ))
 }
 
