@@ -1,4 +1,5 @@
-//! `sla-sweep`: enforces the LAPOR! deadlines (architecture §6) every five minutes.
+//! `sla-sweep`: enforces the LAPOR! deadlines (architecture §6) every five minutes,
+//! and every hour rolls up the agency record those deadlines feed ([`record`]).
 //!
 //! One run:
 //! 1. reads the due queue (GSI1), every shard of the running and the breached
@@ -17,6 +18,8 @@
 //! queue for the next run. Notifications are keyed by report version, so nobody is
 //! told twice.
 
+pub mod record;
+
 use sigap::runtime::function::{Dependencies, EventFunction, Function, StartError};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -26,7 +29,9 @@ use futures::StreamExt;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sigap::adapters::calendar::{CalendarCache, CalendarStore};
+use sigap::adapters::catalog::{CatalogCache, CatalogStore};
 use sigap::adapters::queue::JsonQueue;
+use sigap::adapters::record::RecordStore;
 use sigap::adapters::reports::ReportStore;
 use sigap::adapters::table::StoreError;
 use sigap::domain::calendar::{CalendarError, HolidayData, WorkingCalendar};
@@ -70,6 +75,8 @@ impl Config {
 /// Everything the handler needs, built once per process.
 pub struct SlaSweep {
     reports: ReportStore,
+    record: RecordStore,
+    catalog: CatalogCache,
     changes: ChangeLog,
     calendar: CalendarCache,
     clock: Arc<dyn Clock>,
@@ -90,6 +97,8 @@ impl SlaSweep {
                 JsonQueue::new(clients.sqs.clone(), &config.notify_queue_url),
             ),
             reports,
+            record: RecordStore::new(clients.dynamodb.clone(), table),
+            catalog: CatalogCache::new(CatalogStore::new(clients.dynamodb.clone(), table)),
             calendar: CalendarCache::new(
                 CalendarStore::new(clients.dynamodb.clone(), table),
                 HolidayData::bundled()?,
@@ -99,11 +108,11 @@ impl SlaSweep {
     }
 }
 
-/// The scheduler's input: `{"job":"sla-sweep"}`.
+/// The scheduler's input: `{"job":"sla-sweep"}` or `{"job":"agency-record"}`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SweepEvent {
-    /// Must be `sla-sweep`.
+    /// `sla-sweep` or `agency-record`.
     pub job: String,
 }
 
@@ -148,17 +157,22 @@ pub struct SweepReport {
     pub unconfirmed_years: Vec<i16>,
 }
 
-/// The Lambda handler: one sweep per scheduled event.
+/// The Lambda handler: one sweep, or one roll-up of the agency record, per
+/// scheduled event.
 pub async fn handle(
     app: &SlaSweep,
     payload: serde_json::Value,
 ) -> Result<serde_json::Value, lambda_runtime::Error> {
+    let expected = r#"expected {"job":"sla-sweep"} or {"job":"agency-record"}"#;
     let event: SweepEvent = serde_json::from_value(payload)
-        .map_err(|e| SweepError::Input(format!("expected {{\"job\":\"sla-sweep\"}}: {e}")))?;
-    if event.job != "sla-sweep" {
-        return Err(SweepError::Input(format!("unknown job {:?}", event.job)).into());
+        .map_err(|e| SweepError::Input(format!("{expected}: {e}")))?;
+    match event.job.as_str() {
+        "sla-sweep" => Ok(serde_json::to_value(sweep(app).await?)?),
+        "agency-record" => Ok(serde_json::to_value(
+            record::roll_up(app).await.map_err(SweepError::Store)?,
+        )?),
+        other => Err(SweepError::Input(format!("unknown job {other:?}; {expected}")).into()),
     }
-    Ok(serde_json::to_value(sweep(app).await?)?)
 }
 
 /// What happened to one report.

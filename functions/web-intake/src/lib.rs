@@ -30,6 +30,7 @@ use sigap::adapters::idempotency::{IdempotencyStore, StoredResponse};
 use sigap::adapters::photos::PhotoBucket;
 use sigap::adapters::queue::JsonQueue;
 use sigap::adapters::rates::RateCounter;
+use sigap::adapters::record::RecordStore;
 use sigap::adapters::reports::{ReportStore, TIMELINE_PAGE, TimelinePage};
 use sigap::domain::calendar::{CalendarError, HolidayData, wib_rfc3339 as local_time};
 use sigap::domain::command::Command;
@@ -139,6 +140,8 @@ pub struct WebIntake {
     pub(crate) photos: Photos,
     /// The pages' map tiles.
     pub(crate) map: Option<pages::map::MapTiles>,
+    /// The agency record's monthly figures (the accountability page).
+    pub(crate) record: RecordStore,
     /// Fresh keys for the pages' forms (one report per form, however often sent).
     pub(crate) ids: Arc<dyn IdGenerator>,
 }
@@ -178,6 +181,7 @@ impl WebIntake {
             ),
             ids,
             map: config.map.clone(),
+            record: RecordStore::new(dynamodb.clone(), table),
             clock,
             rules: TriageRules::bundled()?,
             sender_key: SenderKey::new(config.sender_hash_key.expose_secret())?,

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::table::{Item, ItemReader, PK, SK, StoreError, s};
+use super::table::{Item, ItemReader, PK, SK, StoreError, s, whole_partition};
 use crate::domain::catalog::{Agency, Category};
 
 const CATEGORY_PARTITION: &str = "CATALOG#CATEGORY";
@@ -97,25 +97,7 @@ impl CatalogStore {
     }
 
     async fn list(&self, partition: &str) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("PK = :pk")
-                .expression_attribute_values(":pk", s(partition))
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(StoreError::aws)?;
-            items.extend(out.items().iter().cloned());
-            start = out.last_evaluated_key().cloned();
-            if start.is_none() {
-                return Ok(items);
-            }
-        }
+        whole_partition(&self.client, &self.table, partition).await
     }
 
     async fn put(&self, item: Item) -> Result<(), StoreError> {

@@ -12,6 +12,7 @@ pub mod photos;
 pub mod proof_photos;
 pub mod queue;
 pub mod rates;
+pub mod record;
 pub mod reports;
 pub mod secrets;
 pub mod senders;

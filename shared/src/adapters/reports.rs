@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 
+use super::record::fact_item;
 use super::table::{
     DUE_SHARDS, GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, GSI3, GSI3PK, GSI3SK, GSI4, GSI4PK,
     GSI4SK, Item, ItemReader, PK, SK, StoreError, due_shard, n, put_item, put_mirror, report_pk, s,
@@ -18,6 +19,7 @@ use crate::domain::deadline::{ClockKind, ReportClock};
 use crate::domain::duplicates::ReportSketch;
 use crate::domain::location::{Coordinates, Kecamatan};
 use crate::domain::notification::NotifyMessage;
+use crate::domain::record;
 use crate::domain::report::{
     Assignment, Report, ReportAction, ReportEvent, ReportLocation, ReportStatus,
 };
@@ -704,6 +706,11 @@ impl ReportStore {
         // guards the whole transaction, so they need no condition of their own.
         for assignment in &next.assignments {
             items.push(put_mirror(&self.table, assignment_item(next, assignment)?)?);
+        }
+        // The agency record's facts ride on the same transaction: counted exactly
+        // when the change lands, never twice (the key holds the version).
+        for fact in record::facts(previous, next) {
+            items.push(put_mirror(&self.table, fact_item(next, &fact))?);
         }
         items.extend(also);
         self.transact(items, StoreError::Conflict).await

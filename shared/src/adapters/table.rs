@@ -164,6 +164,33 @@ where
     }
 }
 
+/// Every item in partition `pk` of `table`, every page of it (for partitions known
+/// to be small: a catalog, an agency's month of facts).
+pub async fn whole_partition(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    pk: &str,
+) -> Result<Vec<Item>, StoreError> {
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let out = client
+            .query()
+            .table_name(table)
+            .key_condition_expression("PK = :pk")
+            .expression_attribute_values(":pk", s(pk))
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        items.extend(out.items().iter().cloned());
+        start = out.last_evaluated_key().cloned();
+        if start.is_none() {
+            return Ok(items);
+        }
+    }
+}
+
 /// A string attribute.
 pub fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())

@@ -17,6 +17,7 @@ pub mod open311;
 pub mod photo;
 pub mod pii;
 pub mod public;
+pub mod record;
 pub mod report;
 pub mod signature;
 pub mod sla;

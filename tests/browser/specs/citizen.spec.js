@@ -39,6 +39,18 @@ async function receipt(page) {
 test.describe("without JavaScript", () => {
   test.use({ javaScriptEnabled: false });
 
+  test("the agency record is a chart and a table without JavaScript", async ({ page }) => {
+    await page.goto("/instansi");
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Rapor instansi");
+    await expect(page.getByRole("row", { name: /Dinas Lingkungan Hidup/ })).toBeVisible();
+    await page.getByRole("link", { name: "Dinas Lingkungan Hidup" }).click();
+    await expect(page.locator("svg.chart")).toBeVisible();
+    await expect(page.getByRole("columnheader", { name: "Tepat waktu", exact: true })).toBeVisible();
+    await expect(page.getByRole("row")).toHaveCount(7);
+    expect((await page.goto("/instansi/tidak-ada")).status()).toBe(404);
+    await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
+  });
+
   test("a report goes through by plain form posts, a refused field keeps what was typed", async ({ page }) => {
     await page.goto("/");
     await expect(page.locator(".emergency")).toContainText("112");
@@ -166,6 +178,23 @@ test.describe("with JavaScript", () => {
     await page.getByRole("button", { name: "Buka kembali laporan" }).click();
     await expect(page.locator(".notice")).toContainText("dibuka kembali");
     await expect(page.locator(".status")).toContainText("Sedang ditangani");
+
+    // The agency record once the hourly roll-up has run (devstack's clock tool runs
+    // every schedule): the rating and the reopening are counted for the agency.
+    const fired = await request.post("/_devstack/clock", { data: { advance_seconds: 0 } });
+    expect(fired.status()).toBe(200);
+    await page.goto("/instansi");
+    const row = page.getByRole("row", { name: /Dinas Sumber Daya Air dan Bina Marga/ });
+    await expect(row).toContainText("4,0");
+    await expect(page.getByRole("img", { name: "Tindak lanjut tepat waktu" })).toBeVisible();
+    await screenshot(page, "agency-record-phone");
+    await expectAccessible(page, "agency record");
+    await row.getByRole("link").click();
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Dinas Sumber Daya Air dan Bina Marga");
+    await expect(page.getByRole("img", { name: "Tindak lanjut tepat waktu per bulan" })).toBeVisible();
+    await expect(page.getByRole("table")).toContainText("4,0");
+    await screenshot(page, "agency-phone");
+    await expectAccessible(page, "an agency's record");
   });
 
   test("a report sent without a connection waits on the phone and is filed once when back online", async ({ page, context, request }) => {
@@ -276,7 +305,7 @@ test.describe("with JavaScript", () => {
 
   test("every page passes axe at desktop size too", async ({ page }) => {
     await page.setViewportSize({ width: 1280, height: 900 });
-    for (const [path, name] of [["/", "home"], ["/lapor", "report-form"], ["/lacak", "track-form"], ["/lacak?id=XYZ", "track-form-error"], ["/sekitar", "nearby"]]) {
+    for (const [path, name] of [["/", "home"], ["/lapor", "report-form"], ["/lacak", "track-form"], ["/lacak?id=XYZ", "track-form-error"], ["/sekitar", "nearby"], ["/instansi", "agency-record"], ["/instansi/dsdabm", "agency"]]) {
       await page.goto(path);
       await expectAccessible(page, `${path} at desktop size`);
       await screenshot(page, `${name}-desktop`);

@@ -111,6 +111,14 @@ async fn the_sla_sweep_sample_runs_a_sweep_and_other_input_is_refused() {
     ] {
         assert!(sla_sweep::handle(&app, bad.clone()).await.is_err(), "{bad}");
     }
+    // The agency record's hourly input: last month and this one, for every agency
+    // in the catalog (nothing counted yet on a fresh table).
+    let job: serde_json::Value =
+        serde_json::from_str(&read("sla-sweep/schedule-agency-record.json")).unwrap();
+    let out = sla_sweep::handle(&app, job).await.unwrap();
+    assert_eq!(out["months"], serde_json::json!(["2026-10", "2026-11"]));
+    assert_eq!(out["facts"], 0);
+    assert!(out["agencies"].as_u64().unwrap() >= 10, "{out}");
 }
 
 #[tokio::test]

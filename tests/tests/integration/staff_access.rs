@@ -441,6 +441,9 @@ fn matrix(base: &str, acted_on: &ActedOn) -> Vec<(&'static str, String, Payload,
             [200; 9],
         ),
         ("GET", format!("{base}/laporan/{id}"), Empty, [200; 9]),
+        ("GET", format!("{base}/instansi"), Empty, [200; 9]),
+        ("GET", format!("{base}/instansi/dsdabm"), Empty, [200; 9]),
+        ("GET", format!("{base}/instansi/nobody"), Empty, [404; 9]),
         ("GET", format!("{base}/assets/app.0.css"), Empty, [404; 9]),
         (
             "POST",
@@ -1059,8 +1062,10 @@ async fn every_route_refuses_missing_forged_expired_and_wrongly_signed_callers()
     let no_role = running.token("citizen-1", &["citizens"]);
     // One group whose name carries a comma: never read as two groups (admin).
     let comma_group = running.token("intruder-1", &["agency:dsdabm,admin"]);
-    const PUBLIC: [&str; 14] = [
+    const PUBLIC: [&str; 16] = [
         "GET /sekitar",
+        "GET /instansi",
+        "GET /instansi/{id}",
         "GET /",
         "GET /lapor",
         "POST /lapor",

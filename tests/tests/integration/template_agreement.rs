@@ -572,8 +572,8 @@ fn every_role_reaches_only_its_own_partitions_of_the_table() {
 /// Finding 2's outer layer: the web ACL (`infra/edge-waf.yaml`, us-east-1) rate-limits
 /// every address and, tighter, the routes that send SMS, answering 429 in the API's
 /// error shape; the template's distribution (only with a web ACL) carries it, caches
-/// nothing, passes the viewer's address, and adds the edge secret the functions that
-/// count addresses check.
+/// only the pages' content-hashed assets, passes the viewer's address, and adds the
+/// edge secret the functions that count addresses check.
 #[test]
 fn the_edge_rate_limits_addresses_and_tells_the_api_who_the_viewer_is() {
     use serde_yaml_ng::Value;
@@ -664,6 +664,21 @@ fn the_edge_rate_limits_addresses_and_tells_the_api_who_the_viewer_is() {
         "b689b0a8-53d0-40ab-baf2-68738e2966ac"
     );
     assert_eq!(behavior["ViewerProtocolPolicy"], "https-only");
+    // The pages' content-hashed assets alone are cached at the edge (CachingOptimized),
+    // read-only, and web-intake serves them immutable for a year.
+    let cached = config["CacheBehaviors"].as_sequence().unwrap();
+    assert_eq!(cached.len(), 1);
+    assert_eq!(cached[0]["PathPattern"], "/assets/*");
+    assert_eq!(
+        cached[0]["CachePolicyId"],
+        "658327ea-f89d-4fab-a63d-7e88639e58f6"
+    );
+    assert_eq!(
+        cached[0]["AllowedMethods"],
+        serde_yaml_ng::from_str::<Value>("[GET, HEAD]").unwrap()
+    );
+    let pages = sources(&root.join("functions/web-intake/src/pages"));
+    assert!(pages.contains("public, max-age=31536000, immutable"));
     // Every function that counts a client address can check the edge secret.
     for function in &template.functions {
         let source = sources(

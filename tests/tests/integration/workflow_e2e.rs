@@ -252,6 +252,30 @@ async fn a_report_goes_the_whole_way_with_the_citizen_told_at_each_step() {
         "Dinas Sumber Daya Air dan Bina Marga"
     );
     assert_eq!(follow_ups[1]["text"], "Sisi kiri sudah ditambal.");
+
+    // The agency record: the hourly roll-up (the template's own schedule input)
+    // folds the facts each change wrote, and the public page shows them: dispatched
+    // on time, two first follow-ups on time (one after the reopening), one reopened
+    // of two (50%), no rating, nothing left open.
+    let before = http("GET", &format!("{base}/instansi/dsdabm"), &[], None).await;
+    assert!(!before.text.contains("<td>2</td>"), "{}", before.text);
+    let rolled = running.fire("SlaSweepFunction.AgencyRecord").await.unwrap();
+    assert!(rolled["facts"].as_u64().unwrap() >= 4, "{rolled}");
+    let page = http("GET", &format!("{base}/instansi/dsdabm"), &[], None).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.text.contains(
+            "<td>1</td><td>100%</td><td>2</td><td>100%</td><td>50%</td><td>—</td><td>tidak ada</td>"
+        ),
+        "{}",
+        page.text
+    );
+    let index = http("GET", &format!("{base}/instansi"), &[], None).await;
+    assert!(
+        index.text.contains(r#"<a href="/instansi/dsdabm">Dinas Sumber Daya Air dan Bina Marga</a></th><td>100% <span class="meta">(2)</span></td>"#),
+        "{}",
+        index.text
+    );
     running.shutdown();
 }
 

@@ -57,6 +57,8 @@ fn frame(lang: Lang, title: &str, main: Markup, tiles: Option<&MapTiles>) -> Mar
                             " "
                             a href="/sekitar" { (lang.t("Sekitar", "Nearby")) }
                             " "
+                            a href="/instansi" { (lang.t("Instansi", "Agencies")) }
+                            " "
                             @match lang {
                                 Lang::Id => a href="?lang=en" lang="en" hreflang="en" { "English" },
                                 Lang::En => a href="?lang=id" lang="id" hreflang="id" { "Bahasa Indonesia" },

@@ -7,6 +7,7 @@
 //! and styles from this origin alone. Why the pages live in `web-intake`, and how the
 //! reporter's token is kept: `docs/decisions/citizen-pages.md`.
 
+mod agency_record;
 mod assets;
 mod home;
 mod layout;
@@ -43,10 +44,20 @@ pub(crate) async fn route(
         (&Method::POST, ["laporan", id, action]) => {
             track::post(app, request, id, action, lang).await
         }
+        (&Method::GET, ["instansi"]) => agency_record::index(app, lang).await,
+        (&Method::GET, ["instansi", id]) => agency_record::agency(app, id, lang).await,
         (&Method::GET, ["assets", name]) => assets::serve(name),
-        (_, [] | ["lapor"] | ["lacak"] | ["sekitar"] | ["laporan", _] | ["laporan", _, _]) => {
-            method_not_allowed()
-        }
+        (
+            _,
+            []
+            | ["lapor"]
+            | ["lacak"]
+            | ["sekitar"]
+            | ["instansi"]
+            | ["instansi", _]
+            | ["laporan", _]
+            | ["laporan", _, _],
+        ) => method_not_allowed(),
         _ => return None,
     }
     .unwrap_or_else(|error| error_page(lang, &error));

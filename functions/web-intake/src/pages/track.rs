@@ -531,6 +531,15 @@ const MONTHS_EN: [&str; 12] = [
     "December",
 ];
 
+/// The name of month `index` (0 is January).
+pub(crate) fn month_name(index: usize, lang: Lang) -> &'static str {
+    let names = match lang {
+        Lang::Id => &MONTHS_ID,
+        Lang::En => &MONTHS_EN,
+    };
+    names[index.min(11)]
+}
+
 /// "Senin, 7 Desember 2026 pukul 23.59 WIB".
 pub(crate) fn in_words(at: Timestamp, lang: Lang) -> String {
     let local = at.to_zoned(wib());
