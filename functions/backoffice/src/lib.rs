@@ -544,6 +544,7 @@ async fn photo_slot(
                     purpose.clone(),
                     &actor,
                     app.clock.now(),
+                    None,
                 )
                 .await?,
         )

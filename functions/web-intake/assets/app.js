@@ -184,6 +184,44 @@
     });
   }
 
+  // A photo shrunk on the phone before it is sent (the display copy's longest side,
+  // JPEG), in the same file field, so the plain form sends it to the bucket as is.
+  var upload = document.getElementById("unggah-foto");
+  var picker = document.getElementById("foto");
+  if (upload && picker && window.DataTransfer && window.createImageBitmap && HTMLCanvasElement.prototype.toBlob) {
+    var english = document.documentElement.lang === "en";
+    var note = document.getElementById("status-foto");
+    var type = document.getElementById("jenis-foto");
+    var edge = parseInt(upload.getAttribute("data-max-edge"), 10) || 1600;
+    var send = upload.querySelector("button[type=submit]");
+    var busy = false;
+    var working = function (on) { busy = on; send.disabled = on; };
+    var kb = function (bytes) { return Math.round(bytes / 1024) + " KB"; };
+    picker.addEventListener("change", function () {
+      var file = picker.files && picker.files[0];
+      if (!file || busy) { return; }
+      type.value = file.type || "image/jpeg";
+      working(true);
+      createImageBitmap(file).then(function (bitmap) {
+        var scale = Math.min(1, edge / Math.max(bitmap.width, bitmap.height));
+        var canvas = document.createElement("canvas");
+        canvas.width = Math.round(bitmap.width * scale);
+        canvas.height = Math.round(bitmap.height * scale);
+        canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+        canvas.toBlob(function (blob) {
+          working(false);
+          if (!blob || blob.size >= file.size) { return; }
+          var smaller = new DataTransfer();
+          smaller.items.add(new File([blob], "foto.jpg", { type: "image/jpeg" }));
+          picker.files = smaller.files;
+          type.value = "image/jpeg";
+          note.textContent = (english ? "Photo made smaller to save data: " : "Foto diperkecil agar hemat kuota: ") +
+            kb(file.size) + " \u2192 " + kb(blob.size);
+        }, "image/jpeg", 0.82);
+      }, function () { working(false); });
+    });
+  }
+
   // Focus the list of problems after a refused form, for keyboards and screen readers.
   var summary = document.getElementById("ringkasan-galat");
   if (summary) { summary.focus(); }

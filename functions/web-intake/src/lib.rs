@@ -56,7 +56,7 @@ use sigap::runtime::aws::AwsClients;
 use sigap::runtime::clock::Clock;
 use sigap::runtime::config::{ConfigError, Settings};
 use sigap::runtime::ids::{IdGenerator, sha256_hex};
-use sigap::service::photos::{Photos, ShownPhoto};
+use sigap::service::photos::{OpenedSlot, Photos, ShownPhoto};
 use sigap::service::reports::{
     Asking, NewReport, Once, ReportIntake, Reports, ReportsParts, Submitted, SubmitterLimit,
 };
@@ -969,23 +969,7 @@ async fn photo_slot(
 ) -> Result<Response<Body>, ApiError> {
     let id = parse_tracking_id(raw_id)?;
     let token = reporter_token(request)?;
-    let counted = AtomicBool::new(false);
-    let opened = retry_on_conflict(|| async {
-        let report = as_counted_reporter(app, &id, token, &counted).await?;
-        Ok::<_, ApiError>(
-            app.photos
-                .open_slot(
-                    &app.reports,
-                    &report,
-                    PhotoPurpose::Evidence,
-                    &Actor::Citizen,
-                    app.clock.now(),
-                )
-                .await?,
-        )
-    })
-    .await?;
-    info!(report_id = %id, photo_id = %opened.photo_id, "photo slot opened");
+    let opened = evidence_slot(app, &id, token, None).await?;
     Ok(json_response(
         StatusCode::CREATED,
         &slot_answer(
@@ -994,6 +978,36 @@ async fn photo_slot(
             &format!("/reports/{id}/photos"),
         ),
     ))
+}
+
+/// An upload slot for one evidence photo on report `id`, for the holder of
+/// `token`, counted as one of the day's messages on the report (the API's and the
+/// pages' one way); S3 sends the browser to `redirect_to` after the upload.
+pub(crate) async fn evidence_slot(
+    app: &WebIntake,
+    id: &TrackingId,
+    token: &str,
+    redirect_to: Option<&str>,
+) -> Result<OpenedSlot, ApiError> {
+    let counted = AtomicBool::new(false);
+    let opened = retry_on_conflict(|| async {
+        let report = as_counted_reporter(app, id, token, &counted).await?;
+        Ok::<_, ApiError>(
+            app.photos
+                .open_slot(
+                    &app.reports,
+                    &report,
+                    PhotoPurpose::Evidence,
+                    &Actor::Citizen,
+                    app.clock.now(),
+                    redirect_to,
+                )
+                .await?,
+        )
+    })
+    .await?;
+    info!(report_id = %id, photo_id = %opened.photo_id, "photo slot opened");
+    Ok(opened)
 }
 
 /// `GET /reports/{id}/photos`: the reporter's view of every photo on their report:

@@ -129,13 +129,16 @@ impl PhotoBucket {
     }
 
     /// A presigned POST for `key`, valid `for_` from `now`, for one file of at most
-    /// `max_bytes` with an `image/` content type.
+    /// `max_bytes` with an `image/` content type. With `redirect_to`, S3 answers a
+    /// successful upload with a 303 there (a browser's plain form lands back on the
+    /// page); the URL is in the signed policy, so it cannot be changed.
     pub async fn upload_slot(
         &self,
         key: &str,
         max_bytes: u64,
         now: Timestamp,
         for_: Duration,
+        redirect_to: Option<&str>,
     ) -> Result<UploadSlot, StoreError> {
         let provider = self
             .credentials
@@ -156,7 +159,7 @@ impl PhotoBucket {
         };
         Ok(UploadSlot {
             url: self.post_url.clone(),
-            fields: signer.fields(&self.bucket, key, max_bytes, now, expires_at),
+            fields: signer.fields(&self.bucket, key, max_bytes, now, expires_at, redirect_to),
             expires_at,
             max_bytes,
         })
@@ -260,6 +263,7 @@ impl PostSigner<'_> {
         max_bytes: u64,
         now: Timestamp,
         expires_at: Timestamp,
+        redirect_to: Option<&str>,
     ) -> BTreeMap<String, String> {
         let day = now.strftime("%Y%m%d").to_string();
         let amz_date = now.strftime("%Y%m%dT%H%M%SZ").to_string();
@@ -278,6 +282,9 @@ impl PostSigner<'_> {
         ]);
         if let Some(token) = self.session_token {
             fields.insert("x-amz-security-token".into(), token.into());
+        }
+        if let Some(url) = redirect_to {
+            fields.insert("success_action_redirect".into(), url.into());
         }
         let mut conditions = vec![
             serde_json::json!({ "bucket": bucket }),
@@ -354,7 +361,33 @@ mod tests {
     fn the_policy_holds_the_exact_key_a_size_range_an_image_type_and_the_expiry() {
         let now: Timestamp = "2026-12-03T04:05:06Z".parse().unwrap();
         let expires: Timestamp = "2026-12-03T04:20:06Z".parse().unwrap();
-        let fields = signer().fields("sigap-media", "uploads/BDG-X/P", 10_485_760, now, expires);
+        let fields = signer().fields(
+            "sigap-media",
+            "uploads/BDG-X/P",
+            10_485_760,
+            now,
+            expires,
+            None,
+        );
+        assert!(!fields.contains_key("success_action_redirect"));
+        // For a page, the redirect back is a field and an exact condition of its own.
+        let for_page = signer().fields(
+            "sigap-media",
+            "uploads/BDG-X/P",
+            10_485_760,
+            now,
+            expires,
+            Some("https://lapor.example/laporan/BDG-X?terkirim=foto"),
+        );
+        let page_policy: serde_json::Value = serde_json::from_slice(
+            &base64::engine::general_purpose::STANDARD
+                .decode(&for_page["policy"])
+                .unwrap(),
+        )
+        .unwrap();
+        assert!(page_policy["conditions"].as_array().unwrap().contains(
+            &serde_json::json!({"success_action_redirect": "https://lapor.example/laporan/BDG-X?terkirim=foto"})
+        ));
         assert_eq!(fields["key"], "uploads/BDG-X/P");
         assert_eq!(fields["x-amz-date"], "20261203T040506Z");
         assert_eq!(

@@ -192,7 +192,8 @@ impl Photos {
 
     /// A slot for a photo of `purpose` on `report` (as read by the caller, who checked
     /// that `actor` may add to it): the pending photo in one conditional write, then
-    /// the POST. A lost race is `ApplyError::Conflict`: read again and ask again.
+    /// the POST (which S3 answers with a redirect to `redirect_to`, for a page). A
+    /// lost race is `ApplyError::Conflict`: read again and ask again.
     pub async fn open_slot(
         &self,
         reports: &Reports,
@@ -200,6 +201,7 @@ impl Photos {
         purpose: PhotoPurpose,
         actor: &Actor,
         now: Timestamp,
+        redirect_to: Option<&str>,
     ) -> Result<OpenedSlot, ApplyError> {
         let photo_id = self
             .ids
@@ -214,6 +216,7 @@ impl Photos {
                 self.limits.max_bytes,
                 now,
                 SLOT_VALID_FOR,
+                redirect_to,
             )
             .await?;
         let change = open_photo_slot(report, &self.limits, purpose, actor, photo_id.clone(), now)?;

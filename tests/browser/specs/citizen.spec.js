@@ -1,7 +1,7 @@
 // A citizen on a phone: reports, tracks, answers back, with JavaScript off and on.
 const { test, expect } = require("@playwright/test");
 const {
-  expectAccessible, screenshot, remember, staff, untilTriaged, stubTiles, policyRefusals,
+  expectAccessible, screenshot, remember, staff, untilTriaged, stubTiles, policyRefusals, photo, proofPhoto,
 } = require("./helpers");
 
 // Every page in every spec: tiles stubbed, and nothing refused by the page's policy.
@@ -51,7 +51,7 @@ test.describe("without JavaScript", () => {
     await expect(page.getByRole("heading", { level: 1 })).toBeVisible();
   });
 
-  test("a report goes through by plain form posts, a refused field keeps what was typed", async ({ page }) => {
+  test("a report goes through by plain form posts with a photo, a refused field keeps what was typed", async ({ page, browser }) => {
     await page.goto("/");
     await expect(page.locator(".emergency")).toContainText("112");
     await screenshot(page, "home-phone");
@@ -73,6 +73,20 @@ test.describe("without JavaScript", () => {
     const { id } = await receipt(page);
     await expect(page.locator(".status")).toContainText(/Laporan diterima|Menunggu verifikasi admin/);
     await screenshot(page, "receipt-phone");
+
+    // A photo by a plain file input: the form goes straight to the bucket, which
+    // sends the phone back to the report's page.
+    await page.getByRole("button", { name: "Tambah foto" }).click();
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Tambah foto");
+    await screenshot(page, "photo-upload-phone");
+    await page.getByLabel("Pilih atau ambil foto").setInputFiles(await photo(browser, 640, 480));
+    await page.getByRole("button", { name: "Unggah foto" }).click();
+    await expect(page).toHaveURL(new RegExp(`/laporan/${id}\\?terkirim=foto`));
+    await expect(page.locator(".notice")).toContainText("Foto terkirim");
+    await expect(async () => {
+      await page.reload();
+      await expect(page.locator(".reporter .photos")).toContainText("Foto diterima", { timeout: 1000 });
+    }).toPass({ timeout: 30_000 });
 
     // The same form sent again (a double tap, a retry after a dropped connection)
     // lands on the same receipt: one report per form key.
@@ -137,10 +151,21 @@ test.describe("with JavaScript", () => {
 
     await staff(request, "ADMIN", "POST", `/staff/reports/${id}/dispatch`, { agencies: ["dsdabm"] });
     await staff(request, "DSDABM", "POST", `/staff/reports/${id}/acknowledge`);
+    // The agency's proof of the fix, processed by media before the follow-up is read.
+    const proof = await proofPhoto(request, "DSDABM", id, await photo(browser, 800, 600));
+    await expect.poll(async () => {
+      const view = await (await request.get(`/staff/reports/${id}`, {
+        headers: { Authorization: `Bearer ${process.env.DSDABM_TOKEN}` },
+      })).json();
+      return (view.photos || []).find((p) => p.id === proof)?.state;
+    }, { timeout: 30_000 }).toBe("ready");
     await staff(request, "DSDABM", "POST", `/staff/reports/${id}/follow-up`, { text: "Lubang sudah ditambal." });
     await page.reload();
     await expect(page.getByRole("heading", { name: "Tindak lanjut" })).toBeVisible();
     await expect(page.locator(".follow-up")).toContainText("Lubang sudah ditambal.");
+    await expect(page.locator(".follow-up .photos img")).toBeVisible();
+    // The agency's photo is with its follow-up, not among the reporter's own.
+    await expect(page.locator(".reporter .photos")).toHaveCount(0);
     await expect(page.locator(".deadlines")).toContainText("hari kerja");
     await screenshot(page, "track-responded-phone");
     await expectAccessible(page, "report page, responded");
@@ -244,10 +269,28 @@ test.describe("with JavaScript", () => {
     await screenshot(page, "report-form-map-phone");
     await page.getByRole("button", { name: "Kirim laporan" }).click();
     const { id } = await receipt(page);
+    // A phone-sized photo, shrunk on the phone before it is sent.
+    await page.getByRole("button", { name: "Tambah foto" }).click();
+    const taken = await photo(browser, 3000, 2000);
+    await page.getByLabel("Pilih atau ambil foto").setInputFiles(taken);
+    await expect(page.locator("#status-foto")).toContainText("Foto diperkecil");
+    const sentBytes = await page.locator("#foto").evaluate((input) => input.files[0].size);
+    expect(sentBytes).toBeLessThan(taken.buffer.length / 2);
+    await screenshot(page, "photo-upload-shrunk-phone");
+    await expectAccessible(page, "photo upload");
+    await page.getByRole("button", { name: "Unggah foto" }).click();
+    await expect(page.locator(".notice")).toContainText("Foto terkirim");
+    await expect(async () => {
+      await page.reload();
+      await expect(page.locator(".reporter .photos img")).toBeVisible({ timeout: 1000 });
+    }).toPass({ timeout: 30_000 });
     await untilTriaged(request, id);
     await staff(request, "ADMIN", "POST", `/staff/reports/${id}/dispatch`, { agencies: ["dsdabm"] });
     const shown = await (await request.get(`/reports/${id}`)).json();
     expect(shown.location.lat).toBeCloseTo(lat, 5);
+    // Verified: the photo is on the public page, at the display copy's size.
+    expect(shown.photos.length).toBe(1);
+    expect(Math.max(shown.photos[0].width, shown.photos[0].height)).toBeLessThanOrEqual(1600);
 
     // A confidential report, verified too: never on the map or in the list.
     await page.goto("/lapor");

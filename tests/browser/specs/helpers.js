@@ -69,4 +69,40 @@ function policyRefusals(page) {
   return refused;
 }
 
-module.exports = { expectAccessible, screenshot, remember, staff, untilTriaged, stubTiles, policyRefusals };
+/** A JPEG of `width` × `height` pixels of noise (large, like a phone's photo), drawn
+ * by Chromium itself in a page of its own. */
+async function photo(browser, width, height) {
+  const context = await browser.newContext({ javaScriptEnabled: true });
+  const page = await context.newPage();
+  const base64 = await page.evaluate(([w, h]) => {
+    const canvas = document.createElement("canvas");
+    canvas.width = w;
+    canvas.height = h;
+    const ctx = canvas.getContext("2d");
+    const image = ctx.createImageData(w, h);
+    for (let i = 0; i < image.data.length; i += 4) {
+      const v = (i * 2654435761) >>> 24;
+      image.data[i] = v; image.data[i + 1] = (v * 7) & 255; image.data[i + 2] = (v * 13) & 255; image.data[i + 3] = 255;
+    }
+    ctx.putImageData(image, 0, 0);
+    return canvas.toDataURL("image/jpeg", 0.95).split(",")[1];
+  }, [width, height]);
+  await context.close();
+  return { name: "foto-jalan.jpg", mimeType: "image/jpeg", buffer: Buffer.from(base64, "base64") };
+}
+
+/** An agency officer's proof photo through the staff API's slot, sent to the bucket
+ * as a browser's form would (the fields, then the file). */
+async function proofPhoto(request, role, id, file) {
+  const slot = await (await request.post(`/staff/reports/${id}/photos`, {
+    headers: { Authorization: `Bearer ${process.env[`${role}_TOKEN`]}` },
+  })).json();
+  const multipart = { ...slot.upload.fields, "Content-Type": file.mimeType, file };
+  const sent = await request.post(slot.upload.url, { multipart, maxRedirects: 0 });
+  expect(sent.status(), "the proof photo's upload").toBeLessThan(300);
+  return slot.photo_id;
+}
+
+module.exports = {
+  expectAccessible, screenshot, remember, staff, untilTriaged, stubTiles, policyRefusals, photo, proofPhoto,
+};

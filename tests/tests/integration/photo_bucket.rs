@@ -80,7 +80,13 @@ async fn an_upload_by_presigned_post_lands_announces_itself_and_is_read_linked_a
     let photo = PhotoId::from_random_bytes(&[9; 12]).unwrap();
     let key = upload_key(&report, &photo);
     let slot = photos
-        .upload_slot(&key, 1024, jiff::Timestamp::now(), Duration::from_secs(900))
+        .upload_slot(
+            &key,
+            1024,
+            jiff::Timestamp::now(),
+            Duration::from_secs(900),
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(slot.url, format!("{}/{bucket}", moto_endpoint()));

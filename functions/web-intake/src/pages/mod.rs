@@ -13,6 +13,7 @@ mod home;
 mod layout;
 pub mod map;
 mod nearby;
+mod photo_upload;
 mod report_form;
 mod track;
 
@@ -145,16 +146,27 @@ pub(crate) fn html(
     caching: Caching,
     img_origins: &[String],
 ) -> Response<Body> {
+    html_posting_to(status, markup, caching, img_origins, &[])
+}
+
+/// [`html`] for a page with a form sent elsewhere than this origin too (the photo
+/// upload, straight to the media bucket): `form_origins` are allowed as targets.
+pub(crate) fn html_posting_to(
+    status: StatusCode,
+    markup: Markup,
+    caching: Caching,
+    img_origins: &[String],
+    form_origins: &[String],
+) -> Response<Body> {
     let mut response = Response::new(Body::Text(markup.into_string()));
     *response.status_mut() = status;
     let headers = response.headers_mut();
+    let listed = |origins: &[String]| origins.iter().map(|o| format!(" {o}")).collect::<String>();
     let csp = format!(
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:{}; \
-         connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-        img_origins
-            .iter()
-            .map(|o| format!(" {o}"))
-            .collect::<String>()
+         connect-src 'self'; form-action 'self'{}; base-uri 'none'; frame-ancestors 'none'",
+        listed(img_origins),
+        listed(form_origins),
     );
     let fixed = [
         (header::CONTENT_TYPE, "text/html; charset=utf-8"),
@@ -175,6 +187,22 @@ pub(crate) fn html(
         headers.insert(header::CONTENT_SECURITY_POLICY, value);
     }
     response
+}
+
+/// The scheme and host of each link, once (for the page's image policy).
+pub(crate) fn origins<'a>(urls: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut found: Vec<String> = Vec::new();
+    for url in urls {
+        let Some((scheme, rest)) = url.split_once("://") else {
+            continue;
+        };
+        let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+        let origin = format!("{scheme}://{host}");
+        if !host.is_empty() && !found.contains(&origin) {
+            found.push(origin);
+        }
+    }
+    found
 }
 
 /// 303 to `location` (after a form post), setting `cookies`.

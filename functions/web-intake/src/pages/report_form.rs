@@ -459,6 +459,10 @@ async fn form_page(
                 (contact_field(ContactInput { name: "phone", label: lang.t("Nomor HP", "Mobile number"), kind: "tel", max: 20, autocomplete: "tel", placeholder: Some("0812…"), hint: None }))
                 (contact_field(ContactInput { name: "email", label: lang.t("E-mail", "E-mail"), kind: "email", max: 254, autocomplete: "email", placeholder: None, hint: None }))
             }
+            p.hint { (lang.t(
+                "Foto masalahnya bisa Anda tambahkan tepat setelah laporan terkirim, di halaman tanda terima.",
+                "You can add photos of the problem right after sending, on the receipt page.",
+            )) }
             p { button.button type="submit" { (lang.t("Kirim laporan", "Send report")) } }
         }
     };

@@ -15,9 +15,13 @@ use sigap::domain::report::{Report, ReportAction, ReportStatus, allows};
 use sigap::domain::tracking_id::TrackingId;
 use sigap::domain::triage::{EMERGENCY_ADVICE, detect_emergency};
 use sigap::http::ApiError;
+use sigap::service::photos::UploaderPhoto;
 
 use super::report_form::reporter_cookie;
-use super::{Caching, Lang, cookie, form_pairs, html, layout, same_site_post, see_other};
+use super::{
+    Caching, Lang, cookie, form_pairs, html, layout, origins, photo_upload, same_site_post,
+    see_other,
+};
 use crate::{
     CitizenBody, PublicReportBody, WebIntake, act, as_reporter, citizen_command, public_view,
 };
@@ -79,10 +83,22 @@ pub(crate) async fn page(
     };
     let received = crate::open311::query(request, "diterima").is_some();
     let done = crate::open311::query(request, "terkirim");
-    let photo_origins = view
-        .as_ref()
-        .map(|v| origins(v.photos.iter().map(|p| p.links.thumbnail_url.as_str())))
-        .unwrap_or_default();
+    // The reporter follows each photo of the problem (the agencies' are with their
+    // follow-ups): being checked, accepted, or refused and why.
+    let uploaded = match &reporter {
+        Some(report) => app
+            .photos
+            .for_uploader(report)
+            .await
+            .map_err(|e| ApiError::unavailable_because("linking photos", e))?
+            .into_iter()
+            .filter(|p| p.purpose == PhotoPurpose::Evidence)
+            .collect(),
+        None => Vec::new(),
+    };
+    let shown = view.iter().flat_map(|v| v.photos.iter().map(|p| &p.links));
+    let own = uploaded.iter().filter_map(|p| p.links.as_ref());
+    let photo_origins = origins(shown.chain(own).map(|l| l.thumbnail_url.as_str()));
     let title = format!("{} {id}", lang.t("Laporan", "Report"));
     let body = html! {
         @if let (true, Some(report)) = (received, &reporter) {
@@ -98,7 +114,7 @@ pub(crate) async fn page(
             (None, None) => {},
         }
         @match &reporter {
-            Some(report) => (reporter_forms(lang, report)),
+            Some(report) => (reporter_forms(lang, report, &uploaded)),
             None => (sign_in_form(lang, &id)),
         }
     };
@@ -118,13 +134,14 @@ pub(crate) async fn page(
 
 /// A reporter's form: `masuk` (the reporter code, once, to set the cookie), `keluar`
 /// (forget it on this phone), or an action on the report (`info`, `reply`, `rating`,
-/// `accept`, `dispute`) through the API's own `act`.
+/// `accept`, `dispute`) through the API's own `act`, or `foto`: the form that sends a
+/// photo to the bucket (`photo_upload`).
 pub(crate) async fn post(
     app: &WebIntake,
     request: &Request,
     raw_id: &str,
     action: &str,
-    _lang: Lang,
+    lang: Lang,
 ) -> Result<Response<Body>, ApiError> {
     same_site_post(request)?;
     let id = parse_id(raw_id)?;
@@ -161,6 +178,9 @@ pub(crate) async fn post(
             "Masukkan kode pelapor Anda dulu di halaman laporan.",
         )
     })?;
+    if action == "foto" {
+        return photo_upload::page(app, request, &id, &token, lang).await;
+    }
     let body = CitizenBody {
         text: field("text"),
         reason: field("reason"),
@@ -344,7 +364,7 @@ fn provisional(lang: Lang) -> &'static str {
 }
 
 /// The reporter's forms the report's state allows.
-fn reporter_forms(lang: Lang, report: &Report) -> Markup {
+fn reporter_forms(lang: Lang, report: &Report, uploaded: &[UploaderPhoto]) -> Markup {
     let here = format!("/laporan/{}", report.id);
     let status = report.status;
     let answering = status == ReportStatus::NeedsInfo;
@@ -362,6 +382,27 @@ fn reporter_forms(lang: Lang, report: &Report) -> Markup {
                     }
                     textarea id="info-text" name="text" rows="4" maxlength="2000" required {}
                     button type="submit" { (lang.t("Kirim", "Send")) }
+                }
+            }
+            @if !uploaded.is_empty() {
+                h3 { (lang.t("Foto Anda", "Your photos")) }
+                ul.photos {
+                    @for photo in uploaded {
+                        li {
+                            @if let Some(links) = &photo.links {
+                                img src=(links.thumbnail_url) loading="lazy" width="160"
+                                    alt=(lang.t("Foto Anda", "Your photo"));
+                            }
+                            span.meta { (photo_state(photo, lang)) }
+                            @if let Some(reason) = &photo.refusal { br; span.meta { (reason) } }
+                        }
+                    }
+                }
+            }
+            @if allows(status, ReportAction::AddPhoto) {
+                form method="post" action={ (here) "/foto" } {
+                    p.hint { (lang.t("Punya foto masalahnya? Foto membantu instansi menemukan dan menilai masalah.", "Have a photo of the problem? It helps the agency find and judge it.")) }
+                    button type="submit" { (lang.t("Tambah foto", "Add a photo")) }
                 }
             }
             @if allows(status, ReportAction::Rate) {
@@ -436,20 +477,14 @@ fn photos<'a>(
     }
 }
 
-/// The scheme and host of each link, once (for the page's image policy).
-fn origins<'a>(urls: impl Iterator<Item = &'a str>) -> Vec<String> {
-    let mut found: Vec<String> = Vec::new();
-    for url in urls {
-        let Some((scheme, rest)) = url.split_once("://") else {
-            continue;
-        };
-        let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-        let origin = format!("{scheme}://{host}");
-        if !host.is_empty() && !found.contains(&origin) {
-            found.push(origin);
-        }
+/// A photo's state in the page's language.
+fn photo_state(photo: &UploaderPhoto, lang: Lang) -> &'static str {
+    match (photo.state, lang) {
+        (_, Lang::Id) => photo.state_label,
+        ("ready", Lang::En) => "Photo accepted",
+        ("refused", Lang::En) => "Photo refused",
+        (_, Lang::En) => "Waiting for the upload, or being checked",
     }
-    found
 }
 
 /// What a reporter's form did, said back to them.
@@ -466,6 +501,10 @@ fn sent_notice(lang: Lang, action: &str) -> &'static str {
         "dispute" => lang.t(
             "Laporan dibuka kembali dan diteruskan lagi ke instansi.",
             "The report is reopened and goes back to the agency.",
+        ),
+        "foto" => lang.t(
+            "Foto terkirim. Foto diperiksa dulu, lalu tampil setelah laporan diverifikasi.",
+            "Photo sent. It is checked first, then shown once the report is verified.",
         ),
         _ => lang.t("Pesan Anda terkirim.", "Your message was sent."),
     }
