@@ -20,13 +20,13 @@ ARCH ?= $(if $(shell rustup target list --installed 2>/dev/null | grep -x aarch6
 LOCAL_AWS := AWS_ENDPOINT_URL=http://127.0.0.1:$(MOTO_PORT) AWS_REGION=ap-southeast-3 \
 	AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_EC2_METADATA_DISABLED=true
 
-.PHONY: stack stack-down stack-token stack-test stack-binaries smoke browser-test vendor
+.PHONY: stack stack-down stack-token stack-test stack-binaries smoke browser-test vendor page-bench
 .PHONY: help venv run test fmt-check lint deps-check template-check openapi-check unit-and-integration bench chaos build deploy seed responder clean
 
 help:
 	@echo "make run    start moto and the whole system on http://127.0.0.1:$(DEVSTACK_PORT)"
 	@echo "make test   formatting, clippy, unit and integration tests (starts its own moto)"
-	@echo "make bench  release builds, then per function: init, first/warm invoke, peak memory, zip size vs hello-world; AWS calls per operation; SLA sweep scaling, panic latency, loopback load (about 20 minutes from clean)"
+	@echo "make bench  release builds, then per function: init, first/warm invoke, peak memory, zip size vs hello-world; AWS calls per operation; SLA sweep scaling, panic latency, loopback load, the citizen pages' bytes and Lighthouse scores (about 25 minutes from clean)"
 	@echo "make stack  the real template deployed to ministack on 127.0.0.1:$(STACK_PORT) (functions as processes, Cognito, the HTTP API); Ctrl-C deletes it"
 	@echo "make stack-token NAME=ADMIN   a real Cognito ID token for a staff user of the running stack"
 	@echo "make smoke STAGE=dev   after a deploy: the black-box suite's read-only part against the stage (AWS credentials, SMOKE_USER/SMOKE_PASSWORD/SMOKE_TOTP_SECRET)"
@@ -146,6 +146,17 @@ bench: venv $(VENV_BUILD)/.installed
 	$(BENCH_MOTO) cargo run --quiet -p sigap-tests --bin load-bench
 	cargo run --quiet -p sigap-tests --bin media-bench
 	$(BENCH_MOTO) cargo run --quiet -p sigap-tests --bin perf-bench
+	$(MAKE) --no-print-directory page-bench
+
+# The citizen pages' bytes (first and repeat visit, gzip) and Lighthouse's mobile
+# scores (tests/browser/bench; Lighthouse pinned in its own lock, so make test never
+# installs it).
+PAGE_BENCH_NODE := tests/browser/bench/node_modules/.installed
+$(PAGE_BENCH_NODE): tests/browser/bench/package-lock.json
+	cd tests/browser/bench && npm ci --no-audit --no-fund --silent
+	touch $@
+page-bench: venv $(BROWSER_NODE) $(PAGE_BENCH_NODE) stack-binaries
+	tests/browser/bench.sh
 
 # The long API fuzz (schemathesis, a random seed), then the full chaos suite: 1,000 web
 # reports, 300 SMS and 100 panic presses with 20% of AWS calls failing and 5% of

@@ -3,8 +3,6 @@
 # against them; prints "browser: N passed, N failed" for CI and stops both after.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-MOTO_PORT=${BROWSER_MOTO_PORT:-5066}
-PORT=${BROWSER_PORT:-3066}
 out=target/browser
 rm -rf "$out" && mkdir -p "$out/screenshots"
 # The map library the pages serve is exactly the npm package pinned here (make vendor).
@@ -13,17 +11,7 @@ for file in leaflet.js leaflet.css; do
     { echo "browser: assets/vendor/leaflet/$file differs from npm's leaflet; run make vendor"; exit 1; }
 done
 
-.venv/bin/moto_server -H 127.0.0.1 -p "$MOTO_PORT" > "$out/moto.log" 2>&1 & moto=$!
-trap 'kill $devstack $moto 2>/dev/null; wait 2>/dev/null' EXIT
-for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/$MOTO_PORT) 2>/dev/null && break; sleep 0.1; done
-AWS_ENDPOINT_URL=http://127.0.0.1:$MOTO_PORT AWS_REGION=ap-southeast-3 AWS_ACCESS_KEY_ID=test \
-  AWS_SECRET_ACCESS_KEY=test AWS_EC2_METADATA_DISABLED=true AWS_LAMBDA_LOG_FORMAT=Text \
-  DEVSTACK_PORT=$PORT target/debug/devstack > "$out/devstack.log" 2> "$out/devstack.console" & devstack=$!
-for _ in $(seq 600); do grep -q "Sigap devstack is running" "$out/devstack.console" 2>/dev/null && break; sleep 0.1; done
-grep -q "Sigap devstack is running" "$out/devstack.console" || { cat "$out/devstack.console"; exit 1; }
-# The staff tokens devstack printed, for the specs' staff steps through the JSON API.
-eval "$(grep -E '^  export [A-Z_]+=' "$out/devstack.console")"
-export ADMIN_TOKEN DSDABM_TOKEN SIGAP_URL=http://127.0.0.1:$PORT
+source tests/browser/devstack.sh
 
 (cd tests/browser && npx playwright test); status=$?
 node -e '

@@ -20,7 +20,7 @@
   if (category) {
     var show = function () {
       document.querySelectorAll("fieldset.questions").forEach(function (set) {
-        set.hidden = set.getAttribute("data-category") !== category.value;
+        set.classList.toggle("chosen", set.getAttribute("data-category") === category.value);
       });
     };
     category.addEventListener("change", show);
@@ -84,8 +84,8 @@
   // The phone's position, only when the person asks for it.
   var geo = document.querySelector(".geo");
   var use = document.getElementById("pakai-lokasi");
+  if (geo && use && !navigator.geolocation) { geo.hidden = true; }
   if (geo && use && navigator.geolocation) {
-    geo.hidden = false;
     var status = document.getElementById("status-lokasi");
     use.addEventListener("click", function () {
       status.textContent = document.documentElement.lang === "en" ? "Finding your position…" : "Mencari lokasi…";

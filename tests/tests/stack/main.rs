@@ -16,6 +16,7 @@ mod target;
 
 mod citizen;
 mod dead_letters;
+mod pages;
 mod panic;
 mod photos;
 mod sla;

@@ -42,6 +42,17 @@ pub(crate) static STYLE: LazyLock<Asset> = LazyLock::new(|| {
     )
 });
 
+/// What only a browser without JavaScript loads (`<noscript>`): the script-only
+/// controls hidden, every category's questions shown.
+pub(crate) static NOSCRIPT_STYLE: LazyLock<Asset> = LazyLock::new(|| {
+    Asset::new(
+        "nojs",
+        "css",
+        "text/css; charset=utf-8",
+        include_str!("../../assets/nojs.css"),
+    )
+});
+
 /// The script that enhances the pages (never needed for them to work).
 pub(crate) static SCRIPT: LazyLock<Asset> = LazyLock::new(|| {
     Asset::new(
@@ -75,10 +86,16 @@ pub(crate) static MAP_SCRIPT: LazyLock<Asset> = LazyLock::new(|| {
 /// `GET /assets/{name}`: the file under its current hashed name, cached for a year;
 /// any other name is not found (an old name after a deploy, or a guess).
 pub(crate) fn serve(name: &str) -> Result<Response<Body>, ApiError> {
-    let asset = [&*STYLE, &*SCRIPT, &*MAP_STYLE, &*MAP_SCRIPT]
-        .into_iter()
-        .find(|a| a.file_name == name)
-        .ok_or_else(|| ApiError::not_found("Berkas tidak ditemukan."))?;
+    let asset = [
+        &*STYLE,
+        &*NOSCRIPT_STYLE,
+        &*SCRIPT,
+        &*MAP_STYLE,
+        &*MAP_SCRIPT,
+    ]
+    .into_iter()
+    .find(|a| a.file_name == name)
+    .ok_or_else(|| ApiError::not_found("Berkas tidak ditemukan."))?;
     let mut response = Response::new(Body::Text(asset.body.to_string()));
     *response.status_mut() = StatusCode::OK;
     let headers = response.headers_mut();

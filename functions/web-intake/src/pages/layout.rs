@@ -30,11 +30,14 @@ fn frame(lang: Lang, title: &str, main: Markup, tiles: Option<&MapTiles>) -> Mar
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
+                // No icon: without this line every page costs a request for one.
+                link rel="icon" href="data:,";
                 title { (title) " · LAPOR! Bandung" }
                 @if tiles.is_some() {
                     link rel="stylesheet" href=(assets::MAP_STYLE.path());
                 }
                 link rel="stylesheet" href=(assets::STYLE.path());
+                noscript { link rel="stylesheet" href=(assets::NOSCRIPT_STYLE.path()); }
                 @if tiles.is_some() {
                     script src=(assets::MAP_SCRIPT.path()) defer {}
                 }

@@ -51,11 +51,12 @@ impl MapTiles {
     }
 }
 
-/// Where a map goes: hidden until the script has drawn it.
+/// Where a map goes: drawn by the script, its place kept from the first paint (so
+/// nothing jumps), and hidden without JavaScript (`nojs.css`).
 pub(crate) fn area(lang: Lang, id: &str, tiles: Option<&MapTiles>) -> Markup {
     html! {
         @if let Some(tiles) = tiles {
-            div.map id=(id) hidden role="region" aria-label=(lang.t("Peta", "Map"))
+            div.map.js-only id=(id) role="region" aria-label=(lang.t("Peta", "Map"))
                 data-tiles=(tiles.url) data-attribution=(tiles.attribution) {}
         }
     }

@@ -354,7 +354,9 @@ async fn form_page(
             }
             div id="questions" {
                 @for category in categories.iter().filter(|c| !c.questions.is_empty()) {
-                    fieldset.questions data-category=(category.code) {
+                    // Only the chosen category's show (app.css); without JavaScript,
+                    // every one (nojs.css), since nothing would switch them.
+                    fieldset.questions.chosen[category.code == typed.get("category")] data-category=(category.code) {
                         legend { (lang.t("Pertanyaan untuk ", "Questions for ")) (category.name) }
                         @for question in &category.questions {
                             (question_input(lang, category, question, typed, &problems.questions))
@@ -406,7 +408,7 @@ async fn form_page(
                 (map::area(lang, "peta-lapor", app.map.as_ref()))
                 input type="hidden" id="lat" name="lat" value=(typed.get("lat"));
                 input type="hidden" id="lon" name="lon" value=(typed.get("lon"));
-                p.geo hidden {
+                p.geo.js-only {
                     button type="button" id="pakai-lokasi" { (lang.t("Pakai lokasi saya", "Use my location")) }
                     " "
                     span id="status-lokasi" role="status" {
