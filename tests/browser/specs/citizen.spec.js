@@ -169,6 +169,10 @@ test.describe("with JavaScript", () => {
     await expect(page.locator(".deadlines")).toContainText("hari kerja");
     await screenshot(page, "track-responded-phone");
     await expectAccessible(page, "report page, responded");
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await expectAccessible(page, "report page, responded, at desktop size");
+    await screenshot(page, "track-responded-desktop");
+    await page.setViewportSize({ width: 360, height: 740 });
     await page.getByLabel("4", { exact: true }).check();
     await page.getByLabel("Komentar (tidak wajib)").fill("Cepat, terima kasih");
     await page.getByRole("button", { name: "Kirim penilaian" }).click();
@@ -278,6 +282,9 @@ test.describe("with JavaScript", () => {
     expect(sentBytes).toBeLessThan(taken.buffer.length / 2);
     await screenshot(page, "photo-upload-shrunk-phone");
     await expectAccessible(page, "photo upload");
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await expectAccessible(page, "photo upload at desktop size");
+    await page.setViewportSize({ width: 360, height: 740 });
     await page.getByRole("button", { name: "Unggah foto" }).click();
     await expect(page.locator(".notice")).toContainText("Foto terkirim");
     await expect(async () => {

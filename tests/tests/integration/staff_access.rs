@@ -1364,6 +1364,25 @@ async fn public_text_is_published_on_verification_masked_everywhere_and_redacted
             assert!(!text.contains(conversation), "{conversation} in {text}");
         }
     }
+    // The pages a citizen or the public loads: the report's page shows the masked
+    // text; the list and the agency record carry nothing personal either.
+    let pages = [
+        format!("{base}/laporan/{id}"),
+        format!("{base}/sekitar?kategori=jalan-rusak"),
+        format!("{base}/instansi"),
+        format!("{base}/instansi/dsdabm"),
+    ];
+    for (n, path) in pages.iter().enumerate() {
+        let text = public(path.clone()).await.text;
+        if n == 0 {
+            assert!(text.contains("Lubang besar di depan sekolah"), "{text}");
+        }
+        if n == 1 {
+            assert!(text.contains(&id), "{id} not listed: {text}");
+        }
+        assert!(leaks(&text).is_empty(), "{:?} in {path}", leaks(&text));
+        assert!(!text.contains("Gang Mawar"), "the conversation in {path}");
+    }
     // What the agency is sent is masked as well. The capture works: it names the report.
     let mut sent = String::new();
     let started = Instant::now();
@@ -1401,7 +1420,7 @@ async fn public_text_is_published_on_verification_masked_everywhere_and_redacted
     println!(
         "privacy: {} pieces of personal data absent from {} public surfaces, the agency's notice and the redacted file",
         personal.len(),
-        surfaces.len()
+        surfaces.len() + pages.len()
     );
     running.shutdown();
 }
