@@ -18,6 +18,8 @@ mod calendar;
 mod keys;
 mod senders;
 
+pub mod console;
+
 use sigap::runtime::function::{Dependencies, Function, HttpFunction, StartError};
 use std::sync::Arc;
 
