@@ -5,6 +5,8 @@ pub mod calendar;
 pub mod catalog;
 pub mod deliveries;
 pub mod devices;
+pub mod hosted_sign_in;
+pub mod https;
 pub mod idempotency;
 pub mod inbound;
 pub mod incidents;

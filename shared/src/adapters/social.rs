@@ -3,12 +3,10 @@
 //! at a local fake; nothing here talks to the real API in tests.
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use http_body_util::Full;
 use serde_json::json;
+
+use super::https::{CallError, HttpsClient, client, send};
 
 /// Why a reply on X failed (never an AWS error: the X API is not AWS).
 #[derive(Debug, thiserror::Error)]
@@ -29,7 +27,7 @@ pub enum XError {
 pub struct XClient {
     base_url: String,
     bearer_token: String,
-    http: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+    http: HttpsClient,
 }
 
 impl std::fmt::Debug for XClient {
@@ -45,15 +43,10 @@ impl XClient {
     /// A client for the API at `base_url` (`https://api.x.com`), HTTPS with the
     /// Mozilla roots compiled in (plain HTTP only for a local fake).
     pub fn new(base_url: &str, bearer_token: &str) -> Self {
-        let connector = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_webpki_roots()
-            .https_or_http()
-            .enable_http1()
-            .build();
         Self {
             base_url: base_url.trim_end_matches('/').to_string(),
             bearer_token: bearer_token.to_string(),
-            http: Client::builder(TokioExecutor::new()).build(connector),
+            http: client(),
         }
     }
 
@@ -65,23 +58,14 @@ impl XClient {
             .header("content-type", "application/json")
             .body(Full::new(Bytes::from(body.to_string())))
             .map_err(|e| XError::Call(format!("request: {e}")))?;
-        let call = tokio::time::timeout(
-            std::time::Duration::from_secs(5),
-            self.http.request(request),
-        );
-        let response = call
+        let (status, bytes) = send(&self.http, request, std::time::Duration::from_secs(5))
             .await
-            .map_err(|_| XError::Timeout)?
-            .map_err(|e| XError::Call(e.to_string()))?;
-        let status = response.status();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| XError::Call(format!("body: {e}")))?
-            .to_bytes();
-        if !status.is_success() {
-            return Err(XError::Status(status.as_u16()));
+            .map_err(|e| match e {
+                CallError::Timeout => XError::Timeout,
+                CallError::Failed(why) => XError::Call(why),
+            })?;
+        if !(200..300).contains(&status) {
+            return Err(XError::Status(status));
         }
         let answer: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
         Ok(answer["data"]["id"]

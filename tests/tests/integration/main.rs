@@ -9,6 +9,7 @@ mod aws_calls;
 mod backoffice_views;
 mod bad_input;
 mod chaos;
+mod console_sign_in;
 mod devstack_e2e;
 mod idempotency;
 mod media_photos;
