@@ -43,6 +43,9 @@ PARAMETERS = {
     "Architecture": "x86_64",
     "PanicPathReservedConcurrency": "0",
     "WebIntakeConcurrency": "0",
+    # The staff console's development sign-in, as devstack has it
+    # (infra/local/src/provision.rs, LOCAL_PARAMETERS); deployed stages leave it empty.
+    "ConsoleDevSignInKeyParameter": "/sigap/local/console-dev-sign-in-key",
 }
 # One staff user per role, in the groups devstack's demo tokens carry.
 STAFF = {
@@ -205,9 +208,9 @@ def put_secrets(template):
     """The secret parameters the functions name, as devstack creates them."""
     ssm = client("ssm")
     names = {
-        p.get("Default")
+        PARAMETERS.get(key, p.get("Default"))
         for key, p in template["Parameters"].items()
-        if key.endswith("Parameter") and p.get("Default")
+        if key.endswith("Parameter") and PARAMETERS.get(key, p.get("Default"))
     }
     for name in sorted(names):
         ssm.put_parameter(Name=name, Value=dev_secret(name), Type="SecureString", Overwrite=True)

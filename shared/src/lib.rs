@@ -9,9 +9,11 @@
 //! - [`runtime`]: what every function is started with: the function contract,
 //!   configuration, AWS clients, telemetry, the injected clock and ids.
 //! - [`http`]: JSON answers and the one error shape of every endpoint.
+//! - [`web`]: what the server-rendered screens share (HTML answers, forms, assets).
 
 pub mod adapters;
 pub mod domain;
 pub mod http;
 pub mod runtime;
 pub mod service;
+pub mod web;

@@ -43,6 +43,7 @@ use sigap::adapters::senders::SenderStore;
 use sigap::domain::calendar::{
     CalendarError, HolidayData, WorkingCalendar, wib_rfc3339 as local_time,
 };
+use sigap::domain::catalog::{Agency, Category};
 use sigap::domain::command::Command;
 use sigap::domain::contact::SenderKey;
 use sigap::domain::deadline::WorkingDays;
@@ -91,11 +92,14 @@ pub struct Config {
     pub media_bucket: String,
     /// Photo sizes and counts.
     pub photo_limits: PhotoLimits,
+    /// The console's development sign-in key (devstack and the stack tier only).
+    pub console_dev_key: Option<SecretString>,
 }
 
 impl Config {
     /// Reads `TABLE_NAME`, `NOTIFY_QUEUE_URL`, `SENDER_HASH_KEY`, `MEDIA_BUCKET`, the
-    /// optional working-day settings and the photo limits.
+    /// optional working-day settings, the photo limits, and the console's development
+    /// sign-in key where one is configured (`CONSOLE_DEV_SIGN_IN_KEY`).
     pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
@@ -104,6 +108,9 @@ impl Config {
             sender_hash_key: settings.required("SENDER_HASH_KEY")?.into(),
             media_bucket: settings.required("MEDIA_BUCKET")?,
             photo_limits: PhotoLimits::load(settings)?,
+            console_dev_key: settings
+                .optional("CONSOLE_DEV_SIGN_IN_KEY")
+                .map(SecretString::from),
         })
     }
 }
@@ -117,6 +124,8 @@ pub struct Backoffice {
     sender_key: SenderKey,
     photos: Photos,
     proofs: ProofPhotos,
+    ids: Arc<dyn IdGenerator>,
+    console: console::Console,
 }
 
 impl Backoffice {
@@ -146,10 +155,12 @@ impl Backoffice {
             sender_key: SenderKey::new(config.sender_hash_key.expose_secret())?,
             photos: Photos::new(
                 PhotoBucket::from_clients(clients, &config.media_bucket),
-                ids,
+                ids.clone(),
                 config.photo_limits,
             ),
             proofs: ProofPhotos::new(dynamodb.clone(), table),
+            ids,
+            console: console::Console::new(config.console_dev_key.as_ref())?,
         })
     }
 
@@ -163,6 +174,24 @@ impl Backoffice {
             }
         };
         tokio::join!(self.reports.warm_up(), agencies);
+    }
+
+    /// The agencies (cached).
+    async fn agencies(&self) -> Result<Arc<Vec<Agency>>, ApiError> {
+        self.reports
+            .catalog()
+            .agencies()
+            .await
+            .map_err(|e| ApiError::unavailable_because("reading agencies", e))
+    }
+
+    /// The categories (cached).
+    async fn categories(&self) -> Result<Arc<Vec<Category>>, ApiError> {
+        self.reports
+            .catalog()
+            .categories()
+            .await
+            .map_err(|e| ApiError::unavailable_because("reading categories", e))
     }
 
     /// The calendar in force.
@@ -184,19 +213,27 @@ pub enum SetupError {
     /// A key the MAC refused.
     #[error(transparent)]
     Key(#[from] KeyError),
+    /// The console's development sign-in key.
+    #[error("console sign-in key: {0}")]
+    ConsoleKey(#[from] jsonwebtoken::errors::Error),
 }
 
 /// The Lambda handler: authenticates, routes, and always answers with a response.
+/// The console's screens (`/konsol/…`) check their session cookie themselves; the
+/// JSON API's caller is the one API Gateway's authorizer validated.
 pub async fn handle(
     app: &Backoffice,
     request: Request,
 ) -> Result<Response<Body>, lambda_http::Error> {
+    let path = request.raw_http_path().trim_end_matches('/').to_string();
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    if let ["konsol", rest @ ..] = segments.as_slice() {
+        return Ok(console::route(app, &request, rest).await);
+    }
     let staff = match staff_caller(&request) {
         Ok(staff) => staff,
         Err(refused) => return Ok(refused.into_response()),
     };
-    let path = request.raw_http_path().trim_end_matches('/').to_string();
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let result = match (request.method(), segments.as_slice()) {
         (&Method::GET, ["staff", "queue"]) => queue(app, &staff, &request).await,
         (&Method::GET, ["staff", "inbox"]) => inbox(app, &staff).await,
@@ -686,7 +723,8 @@ fn valid_evidence(links: &[String]) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Every state-changing action: authorize, compute (pure), commit (conditional).
+/// `POST /staff/reports/{id}/{action}`: the action with a JSON body, answered with
+/// the report as it is after it (or 409 with the report as it is now).
 async fn act(
     app: &Backoffice,
     staff: &Staff,
@@ -698,57 +736,86 @@ async fn act(
         [] => ActionBody::default(),
         _ => parse_json(json_bytes(request, MAX_BODY_BYTES)?)?,
     };
-    let file = load(app, staff, raw_id).await?;
-    let report = &file.report;
-    if let Some(expected) = request
+    let expected = request
         .headers()
         .get(header::IF_MATCH)
         .and_then(|v| v.to_str().ok())
-        && expected.trim_matches('"') != report.version.to_string()
-    {
-        return conflict(
-            app,
-            staff,
-            &report.id,
+        .map(|v| v.trim_matches('"').to_string());
+    match perform(app, staff, raw_id, action, &body, expected.as_deref()).await? {
+        Acted::Done(file) => Ok(json_response(
+            StatusCode::OK,
+            &report_view(app, staff, &file).await?,
+        )),
+        Acted::Lost { id, code, message } => conflict(app, staff, &id, code, &message).await,
+    }
+}
+
+/// What a staff action came to.
+enum Acted {
+    /// Committed: the report's file with the change added.
+    Done(Box<ReportFile>),
+    /// Someone acted first, or the status moved on: nothing was written.
+    Lost {
+        /// The report.
+        id: TrackingId,
+        /// The error code (`conflict` or the refused transition's).
+        code: &'static str,
+        /// Why, in Indonesian.
+        message: String,
+    },
+}
+
+/// Every state-changing action, for the JSON API and the console alike: load what the
+/// caller may read, check the version they saw (`expected`), authorize and compute
+/// (pure), commit (one conditional write).
+async fn perform(
+    app: &Backoffice,
+    staff: &Staff,
+    raw_id: &str,
+    action: &str,
+    body: &ActionBody,
+    expected: Option<&str>,
+) -> Result<Acted, ApiError> {
+    let file = load(app, staff, raw_id).await?;
+    let report = &file.report;
+    let lost = |code, message: &str| Acted::Lost {
+        id: report.id.clone(),
+        code,
+        message: message.to_string(),
+    };
+    if expected.is_some_and(|v| v != report.version.to_string()) {
+        return Ok(lost(
             "conflict",
             "Laporan sudah diubah orang lain. Muat ulang.",
-        )
-        .await;
+        ));
     }
-    let (asking, command) = command(app, staff, action, &body).await?;
+    let (asking, command) = command(app, staff, action, body).await?;
     let change = match app
         .reports
         .apply(report, &command, &asking, Vec::new())
         .await
     {
         Ok(change) => change,
-        // The status moved on, or someone acted first: 409 with the report as it is
-        // now, so the one who lost sees what won.
+        // The status moved on, or someone acted first: the one who lost is shown
+        // the report as it is now.
         Err(ApplyError::Refused(
             refused @ WorkflowError::Transition(TransitionError::NotAllowed { .. }),
         )) => {
             let refused = ApiError::from(refused);
-            return conflict(app, staff, &report.id, refused.code, &refused.message).await;
+            return Ok(lost(refused.code, &refused.message));
         }
         Err(ApplyError::Conflict) => {
-            return conflict(
-                app,
-                staff,
-                &report.id,
-                "conflict",
-                "Laporan baru saja diubah orang lain.",
-            )
-            .await;
+            return Ok(lost("conflict", "Laporan baru saja diubah orang lain."));
         }
         Err(refused) => return Err(refused.into()),
     };
     info!(report_id = %report.id, action, status = %change.report.status, "staff action");
     // The file read before the change, with the change added: nothing read again.
-    let file = file.after(change.report, change.event, |r| may_see_identity(staff, r));
-    Ok(json_response(
-        StatusCode::OK,
-        &report_view(app, staff, &file).await?,
-    ))
+    Ok(Acted::Done(Box::new(file.after(
+        change.report,
+        change.event,
+        |r| may_see_identity(staff, r),
+    ))))
 }
 
 /// The staff action `action` with `body`, as a command and who asks for it: the
@@ -773,12 +840,7 @@ async fn command<'a>(
         "dispatch" => {
             let asking = admin()?;
             let agencies = body.agencies.clone().unwrap_or_default();
-            let known = app
-                .reports
-                .catalog()
-                .agencies()
-                .await
-                .map_err(|e| ApiError::unavailable_because("reading agencies", e))?;
+            let known = app.agencies().await?;
             if let Some(unknown) = agencies.iter().find(|a| !known.iter().any(|k| &k.id == *a)) {
                 return Err(ApiError::invalid(format!(
                     "Instansi tidak dikenal: {unknown}"

@@ -57,7 +57,7 @@ pub struct Stack {
     pub prefix: String,
     /// Region the ARNs name.
     pub region: String,
-    /// Parameter values (template defaults).
+    /// Parameter values (template defaults, with `LOCAL_PARAMETERS` over them).
     pub parameters: BTreeMap<String, String>,
     /// Table logical id → physical name.
     pub tables: BTreeMap<String, String>,
@@ -148,6 +148,23 @@ fn key_schema(pairs: &[(String, String)]) -> Result<Vec<KeySchemaElement>, Provi
         .collect()
 }
 
+/// Parameters a local stack runs with where every deployed stage keeps the
+/// template's default (`sam deploy --parameter-overrides`, locally): the staff
+/// console's development sign-in. The stack tier passes the same (infra/stack).
+pub const LOCAL_PARAMETERS: [(&str, &str); 1] = [(
+    "ConsoleDevSignInKeyParameter",
+    "/sigap/local/console-dev-sign-in-key",
+)];
+
+/// The template's parameter defaults with [`LOCAL_PARAMETERS`] over them.
+fn local_parameters(template: &Template) -> BTreeMap<String, String> {
+    let mut parameters = template.parameters.clone();
+    for (name, value) in LOCAL_PARAMETERS {
+        parameters.insert(name.to_string(), value.to_string());
+    }
+    parameters
+}
+
 /// The dev-only value devstack stores for the secret parameter `name` (deterministic,
 /// so every devstack on one moto agrees; a deployed stack's values are created by ops).
 pub fn dev_secret(name: &str) -> String {
@@ -194,7 +211,7 @@ pub async fn provision(
     let mut stack = Stack {
         prefix: prefix.into(),
         region,
-        parameters: template.parameters.clone(),
+        parameters: local_parameters(template),
         tables: BTreeMap::new(),
         queues: BTreeMap::new(),
         topics: BTreeMap::new(),

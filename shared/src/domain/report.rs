@@ -341,6 +341,36 @@ impl fmt::Display for ReportStatus {
     }
 }
 
+impl ReportAction {
+    /// What happened, in Indonesian, as a staff timeline says it.
+    pub fn label(self) -> &'static str {
+        match self {
+            ReportAction::Triage => "Diperiksa otomatis",
+            ReportAction::RequestInfo => "Ditunda: informasi diminta",
+            ReportAction::ProvideInfo => "Pelapor melengkapi informasi",
+            ReportAction::Dispatch => "Diverifikasi dan didisposisi",
+            ReportAction::Acknowledge => "Diterima instansi",
+            ReportAction::PublishFollowUp => "Tindak lanjut diterbitkan",
+            ReportAction::Return => "Dikembalikan: bukan wewenang",
+            ReportAction::Accept => "Pelapor menerima tindak lanjut",
+            ReportAction::Dispute => "Pelapor menyanggah tindak lanjut",
+            ReportAction::AutoClose => "Ditutup otomatis",
+            ReportAction::Archive => "Diarsipkan",
+            ReportAction::MarkDuplicate => "Digabung dengan laporan lain",
+            ReportAction::AddNote => "Catatan internal",
+            ReportAction::Redact => "Data pribadi disembunyikan",
+            ReportAction::Reply => "Pelapor menambahkan keterangan",
+            ReportAction::Rate => "Pelapor memberi penilaian",
+            ReportAction::Remind => "Pengingat: sisa satu hari kerja",
+            ReportAction::Breach => "Tenggat terlewati",
+            ReportAction::Escalate => "Dieskalasi lagi",
+            ReportAction::SetLocation => "Lokasi ditetapkan",
+            ReportAction::AddPhoto => "Tempat foto diberikan",
+            ReportAction::CheckPhoto => "Foto diperiksa",
+        }
+    }
+}
+
 /// How the report reached us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -355,6 +385,51 @@ pub enum Channel {
     Open311,
     /// Recorded by a 112 operator.
     CallCenter,
+}
+
+impl Channel {
+    /// Every channel, in the order staff screens list them.
+    pub const ALL: [Channel; 5] = [
+        Channel::Web,
+        Channel::Sms,
+        Channel::Social,
+        Channel::Open311,
+        Channel::CallCenter,
+    ];
+
+    /// Its stable name (the JSON value).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Web => "web",
+            Channel::Sms => "sms",
+            Channel::Social => "social",
+            Channel::Open311 => "open311",
+            Channel::CallCenter => "call_center",
+        }
+    }
+
+    /// Its Indonesian name, as staff screens show it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Channel::Web => "Web dan aplikasi",
+            Channel::Sms => "SMS 1708",
+            Channel::Social => "Media sosial",
+            Channel::Open311 => "Open311",
+            Channel::CallCenter => "Call Center 112",
+        }
+    }
+}
+
+impl AssignmentStatus {
+    /// Its Indonesian name, as staff screens show it.
+    pub fn label(self) -> &'static str {
+        match self {
+            AssignmentStatus::Dispatched => "Baru didisposisi",
+            AssignmentStatus::Acknowledged => "Diterima, dikerjakan",
+            AssignmentStatus::Responded => "Sudah ditindaklanjuti",
+            AssignmentStatus::Returned => "Dikembalikan",
+        }
+    }
 }
 
 /// Where one agency is with a dispatched report.
@@ -653,6 +728,13 @@ pub struct ReportEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_channels_name_is_its_json_value() {
+        for channel in Channel::ALL {
+            assert_eq!(serde_json::json!(channel), channel.as_str());
+        }
+    }
 
     #[test]
     fn the_happy_path_walks_the_table() {

@@ -247,6 +247,7 @@ async fn an_announcement_survives_a_notify_queue_outage_through_the_outbox() {
             sender_hash_key: "test-sender-key".into(),
             media_bucket: t.stack.buckets["MediaBucket"].clone(),
             photo_limits: sigap::domain::photo::PhotoLimits::default(),
+            console_dev_key: None,
         },
         &t.clients,
         clock.clone(),

@@ -88,15 +88,56 @@ enum Payload {
     Form(String),
 }
 
-/// One principal of the matrix: a staff token, a reporter token, or neither.
+/// One principal of the matrix: a staff token (and the same role's console session
+/// with its CSRF token), a reporter token, or neither.
 struct Principal {
     name: &'static str,
     staff: Option<String>,
     reporter: Option<String>,
+    console: Option<(String, String)>,
+}
+
+/// A console session for `group` from the development sign-in with devstack's key,
+/// and its CSRF token.
+pub(crate) fn console_session(group: &str, issued_at: jiff::Timestamp) -> (String, String) {
+    let name = devstack::provision::LOCAL_PARAMETERS[0].1;
+    let key = devstack::provision::dev_secret(name);
+    let (sign_in, verifier) =
+        backoffice::console::dev_sign_in::DevSignIn::new(key.as_bytes()).unwrap();
+    let role = sigap::domain::staff::Role::parse(group).unwrap();
+    let token = sign_in
+        .issue(
+            &role,
+            issued_at,
+            &format!("matrix-{}", group.replace(':', "-")),
+        )
+        .unwrap();
+    let csrf = verifier
+        .check(&token, issued_at)
+        .map(|s| s.csrf_token())
+        .unwrap();
+    (token, csrf)
 }
 
 /// Sends `payload` as `who`.
 async fn send_as(who: &Principal, method: &str, url: &str, payload: &Payload) -> HttpReply {
+    if url.contains("/konsol") {
+        // The console's caller is its session cookie, and its forms carry the token.
+        let (cookie, csrf) = who
+            .console
+            .as_ref()
+            .map(|(token, csrf)| (format!("sesi={token}"), csrf.as_str()))
+            .unwrap_or_default();
+        let body = match payload {
+            Payload::Form(f) => Some(f.replace("{csrf}", csrf)),
+            _ => None,
+        };
+        let mut headers = vec![("content-type", "application/x-www-form-urlencoded")];
+        if !cookie.is_empty() {
+            headers.push(("cookie", cookie.as_str()));
+        }
+        return sigap_tests::http(method, url, &headers, body.as_deref()).await;
+    }
     let bearer = who.staff.as_ref().map(|t| format!("Bearer {t}"));
     let (content_type, body) = match payload {
         Payload::Empty => ("application/json", None),
@@ -265,36 +306,41 @@ fn principals(running: &devstack::Running, acted_on: &ActedOn) -> [Principal; 9]
         ..
     } = acted_on;
     [
-        ("anonymous", None, None),
-        ("reporter", None, Some(mine.clone())),
-        ("other reporter", None, Some(other.clone())),
-        ("admin", Some(admin.clone()), None),
+        ("anonymous", None, None, None),
+        ("reporter", None, Some(mine.clone()), None),
+        ("other reporter", None, Some(other.clone()), None),
+        ("admin", Some(admin.clone()), None, Some("admin")),
         (
             "supervisor",
             Some(running.token("sup-1", &["supervisor"])),
             None,
+            Some("supervisor"),
         ),
         (
             "agency A",
             Some(running.token("a-1", &["agency:dsdabm"])),
             None,
+            Some("agency:dsdabm"),
         ),
         (
             "agency B",
             Some(running.token("b-1", &["agency:dlh"])),
             None,
+            Some("agency:dlh"),
         ),
-        ("operator", Some(operator.clone()), None),
+        ("operator", Some(operator.clone()), None, Some("operator")),
         (
             "responder",
             Some(running.token("r-1", &["responder:polsek-coblong"])),
             None,
+            Some("responder:polsek-coblong"),
         ),
     ]
-    .map(|(name, staff, reporter)| Principal {
+    .map(|(name, staff, reporter, group)| Principal {
         name,
         staff,
         reporter,
+        console: group.map(|g| console_session(g, jiff::Timestamp::now())),
     })
 }
 
@@ -315,6 +361,13 @@ const DESK_200: Row = [401, 401, 401, 403, 403, 403, 403, 200, 200];
 const DESK_READ_200: Row = [401, 401, 401, 200, 200, 403, 403, 200, 200];
 // Device routes need the device's signature, which no principal holds.
 const DEVICE_ONLY: Row = [403; 9];
+/// A console screen: no session (anonymous and the reporters) is 303 to the sign-in
+/// page; `staff` are admin, supervisor, agency A, agency B, operator, responder.
+const CONSOLE: fn([u16; 6]) -> Row = |staff| {
+    let mut row = [303; 9];
+    row[3..].copy_from_slice(&staff);
+    row
+};
 
 /// Every route, and what each principal gets.
 fn matrix(base: &str, acted_on: &ActedOn) -> Vec<(&'static str, String, Payload, Row)> {
@@ -332,6 +385,7 @@ fn matrix(base: &str, acted_on: &ActedOn) -> Vec<(&'static str, String, Payload,
     let citizen = |p: &str| format!("{base}/reports/{id}/{p}");
     let incident_url = |p: &str| format!("{base}/staff/incidents/{incident}{p}");
     let open311 = |p: &str| format!("{base}/open311/v2/{p}");
+    let console = |p: &str| format!("{base}/konsol{p}");
     let json = |v: Value| Payload::Json(v);
     use Payload::{Empty, Form};
     let open311_form = |key: &str| {
@@ -398,6 +452,47 @@ fn matrix(base: &str, acted_on: &ActedOn) -> Vec<(&'static str, String, Payload,
             json(json!({"text": "Survei besok"})),
             AGENCY_A_200,
         ),
+        // The staff console: the same rules as the API through its session cookie
+        // (each principal's console session, `{csrf}` its form token). Without a
+        // session every screen is the way to the sign-in page (303).
+        (
+            "GET",
+            console(""),
+            Empty,
+            CONSOLE([303, 303, 303, 303, 403, 403]),
+        ),
+        ("GET", console("/masuk"), Empty, [200; 9]),
+        (
+            "GET",
+            console("/antrean"),
+            Empty,
+            CONSOLE([200, 200, 403, 403, 403, 403]),
+        ),
+        (
+            "GET",
+            console("/kotak-masuk"),
+            Empty,
+            CONSOLE([403, 403, 200, 200, 403, 403]),
+        ),
+        (
+            "GET",
+            console(&format!("/laporan/{id}")),
+            Empty,
+            CONSOLE([200, 200, 200, 404, 404, 404]),
+        ),
+        (
+            "POST",
+            console(&format!("/laporan/{id}/notes")),
+            Form("csrf={csrf}&teks=Survei+dari+konsol".into()),
+            CONSOLE([403, 403, 303, 404, 404, 404]),
+        ),
+        ("GET", console("/aset/console.0.css"), Empty, [404; 9]),
+        (
+            "POST",
+            console("/keluar"),
+            Form("csrf={csrf}".into()),
+            [303; 9],
+        ),
         ("POST", report("/acknowledge"), Empty, AGENCY_A_200),
         (
             "POST",
@@ -445,6 +540,13 @@ fn matrix(base: &str, acted_on: &ActedOn) -> Vec<(&'static str, String, Payload,
         ("GET", format!("{base}/instansi/dsdabm"), Empty, [200; 9]),
         ("GET", format!("{base}/instansi/nobody"), Empty, [404; 9]),
         ("GET", format!("{base}/assets/app.0.css"), Empty, [404; 9]),
+        // The development sign-in is open to anyone where it exists (locally).
+        (
+            "POST",
+            console("/masuk"),
+            Form("peran=supervisor".into()),
+            [303; 9],
+        ),
         (
             "POST",
             format!("{base}/lapor"),
@@ -1040,6 +1142,60 @@ async fn refused_as_expected(
     })
 }
 
+/// A console route refuses a missing, forged, expired or another key's session by
+/// sending the browser to the sign-in page (303), and a form posted with a valid
+/// session but without its CSRF token with an error page (403).
+async fn console_refusals(method: &str, url: &str, route: &str) -> Vec<Option<String>> {
+    let now = jiff::Timestamp::now();
+    let (valid, csrf) = console_session("admin", now);
+    let (expired, _) = console_session("admin", now - jiff::SignedDuration::from_hours(9));
+    let (elsewhere, _) =
+        backoffice::console::dev_sign_in::DevSignIn::new(b"not devstack's console key").unwrap();
+    let elsewhere = elsewhere
+        .issue(&sigap::domain::staff::Role::Admin, now, "other-key")
+        .unwrap();
+    let body = format!("csrf={csrf}&teks=x");
+    let mut outcomes = Vec::new();
+    for (who, cookie) in [
+        ("no session", None),
+        ("forged session", Some("sesi=abc.def.ghi".to_string())),
+        ("expired session", Some(format!("sesi={expired}"))),
+        ("another key's session", Some(format!("sesi={elsewhere}"))),
+    ] {
+        let mut headers = vec![("content-type", "application/x-www-form-urlencoded")];
+        if let Some(cookie) = &cookie {
+            headers.push(("cookie", cookie.as_str()));
+        }
+        let got = sigap_tests::http(method, url, &headers, Some(&body)).await;
+        let to_sign_in = got
+            .headers
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .is_some_and(|l| l.starts_with("/konsol/masuk"));
+        outcomes.push((got.status != 303 || !to_sign_in).then(|| {
+            format!(
+                "{route} with {who}: want 303 to the sign-in page, got {}",
+                got.status
+            )
+        }));
+    }
+    if method == "POST" {
+        let cookie = format!("sesi={valid}");
+        let headers = [
+            ("content-type", "application/x-www-form-urlencoded"),
+            ("cookie", cookie.as_str()),
+        ];
+        let got = sigap_tests::http(method, url, &headers, Some("teks=x")).await;
+        outcomes.push((got.status != 403 || !is_error_page(&got)).then(|| {
+            format!(
+                "{route} without its CSRF token: want a 403 page, got {}",
+                got.status
+            )
+        }));
+    }
+    outcomes
+}
+
 /// Every route the template declares, by who may reach it at all: staff routes refuse
 /// missing, forged and expired tokens (401) and a token without a Sigap role (403);
 /// webhooks and device routes refuse wrong signatures (403); signed links refuse a
@@ -1062,7 +1218,12 @@ async fn every_route_refuses_missing_forged_expired_and_wrongly_signed_callers()
     let no_role = running.token("citizen-1", &["citizens"]);
     // One group whose name carries a comma: never read as two groups (admin).
     let comma_group = running.token("intruder-1", &["agency:dsdabm,admin"]);
-    const PUBLIC: [&str; 16] = [
+    const PUBLIC: [&str; 19] = [
+        // The sign-in page, the development sign-in (local stacks only) and the
+        // console's stylesheet and script.
+        "GET /konsol/masuk",
+        "POST /konsol/masuk",
+        "GET /konsol/aset/{file}",
         "GET /sekitar",
         "GET /instansi",
         "GET /instansi/{id}",
@@ -1158,6 +1319,8 @@ async fn every_route_refuses_missing_forged_expired_and_wrongly_signed_callers()
                 )
                 .await,
             ]
+        } else if path.starts_with("/konsol") && !PUBLIC.contains(&route.as_str()) {
+            console_refusals(method, &url, &route).await
         } else if route == "POST /sms/twilio" {
             let form = (
                 "content-type",

@@ -678,7 +678,8 @@ fn the_edge_rate_limits_addresses_and_tells_the_api_who_the_viewer_is() {
         serde_yaml_ng::from_str::<Value>("[GET, HEAD]").unwrap()
     );
     let pages = sources(&root.join("functions/web-intake/src/pages"));
-    assert!(pages.contains("public, max-age=31536000, immutable"));
+    let web = std::fs::read_to_string(root.join("shared/src/web.rs")).unwrap();
+    assert!(pages.contains("serve_asset(") && web.contains("public, max-age=31536000, immutable"));
     // Every function that counts a client address can check the edge secret.
     for function in &template.functions {
         let source = sources(

@@ -4,37 +4,15 @@
 
 use std::sync::LazyLock;
 
-use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Response};
 use sigap::http::ApiError;
-use sigap::runtime::ids::sha256_hex;
-
-/// One static file.
-pub(crate) struct Asset {
-    content_type: &'static str,
-    body: &'static str,
-    file_name: String,
-}
-
-impl Asset {
-    /// `stem.<first 12 hex of the body's SHA-256>.extension`.
-    fn new(stem: &str, extension: &str, content_type: &'static str, body: &'static str) -> Self {
-        Self {
-            content_type,
-            body,
-            file_name: format!("{stem}.{}.{extension}", &sha256_hex(body)[..12]),
-        }
-    }
-
-    /// Where the pages link it.
-    pub(crate) fn path(&self) -> String {
-        format!("/assets/{}", self.file_name)
-    }
-}
+pub(crate) use sigap::web::Asset;
+use sigap::web::serve_asset;
 
 /// The stylesheet.
 pub(crate) static STYLE: LazyLock<Asset> = LazyLock::new(|| {
     Asset::new(
+        "/assets/",
         "app",
         "css",
         "text/css; charset=utf-8",
@@ -46,6 +24,7 @@ pub(crate) static STYLE: LazyLock<Asset> = LazyLock::new(|| {
 /// controls hidden, every category's questions shown.
 pub(crate) static NOSCRIPT_STYLE: LazyLock<Asset> = LazyLock::new(|| {
     Asset::new(
+        "/assets/",
         "nojs",
         "css",
         "text/css; charset=utf-8",
@@ -56,6 +35,7 @@ pub(crate) static NOSCRIPT_STYLE: LazyLock<Asset> = LazyLock::new(|| {
 /// The script that enhances the pages (never needed for them to work).
 pub(crate) static SCRIPT: LazyLock<Asset> = LazyLock::new(|| {
     Asset::new(
+        "/assets/",
         "app",
         "js",
         "text/javascript; charset=utf-8",
@@ -66,6 +46,7 @@ pub(crate) static SCRIPT: LazyLock<Asset> = LazyLock::new(|| {
 /// Leaflet's stylesheet (vendored from npm, `assets/vendor/leaflet`).
 pub(crate) static MAP_STYLE: LazyLock<Asset> = LazyLock::new(|| {
     Asset::new(
+        "/assets/",
         "leaflet",
         "css",
         "text/css; charset=utf-8",
@@ -76,6 +57,7 @@ pub(crate) static MAP_STYLE: LazyLock<Asset> = LazyLock::new(|| {
 /// Leaflet itself, loaded only by the pages with a map.
 pub(crate) static MAP_SCRIPT: LazyLock<Asset> = LazyLock::new(|| {
     Asset::new(
+        "/assets/",
         "leaflet",
         "js",
         "text/javascript; charset=utf-8",
@@ -83,33 +65,16 @@ pub(crate) static MAP_SCRIPT: LazyLock<Asset> = LazyLock::new(|| {
     )
 });
 
-/// `GET /assets/{name}`: the file under its current hashed name, cached for a year;
-/// any other name is not found (an old name after a deploy, or a guess).
+/// `GET /assets/{name}`: the file under its current hashed name, cached for a year.
 pub(crate) fn serve(name: &str) -> Result<Response<Body>, ApiError> {
-    let asset = [
-        &*STYLE,
-        &*NOSCRIPT_STYLE,
-        &*SCRIPT,
-        &*MAP_STYLE,
-        &*MAP_SCRIPT,
-    ]
-    .into_iter()
-    .find(|a| a.file_name == name)
-    .ok_or_else(|| ApiError::not_found("Berkas tidak ditemukan."))?;
-    let mut response = Response::new(Body::Text(asset.body.to_string()));
-    *response.status_mut() = StatusCode::OK;
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(asset.content_type),
-    );
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=31536000, immutable"),
-    );
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    Ok(response)
+    serve_asset(
+        &[
+            &*STYLE,
+            &*NOSCRIPT_STYLE,
+            &*SCRIPT,
+            &*MAP_STYLE,
+            &*MAP_SCRIPT,
+        ],
+        name,
+    )
 }

@@ -21,6 +21,7 @@ use lambda_http::http::{HeaderValue, Method, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use maud::Markup;
 use sigap::http::ApiError;
+pub(crate) use sigap::web::{Caching, cookie, origins, same_site_post, see_other};
 
 use crate::WebIntake;
 
@@ -103,19 +104,6 @@ impl Lang {
     }
 }
 
-/// The value of cookie `name`, if the request carries it.
-pub(crate) fn cookie(request: &Request, name: &str) -> Option<String> {
-    request
-        .headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(key, _)| *key == name)
-        .map(|(_, value)| value.to_string())
-}
-
 /// A choice made with `?lang=` is remembered for a year.
 fn with_language_cookie(request: &Request, mut response: Response<Body>) -> Response<Body> {
     if let Some(chosen) =
@@ -129,15 +117,6 @@ fn with_language_cookie(request: &Request, mut response: Response<Body>) -> Resp
     response
 }
 
-/// How long a browser may keep a page.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Caching {
-    /// Public and changing: ask again every time.
-    Revalidate,
-    /// The reporter's own view or a form's answer: never stored.
-    Private,
-}
-
 /// An HTML page with the pages' security headers. `img_origins` are the other
 /// origins its images come from (the media bucket's signed links).
 pub(crate) fn html(
@@ -146,7 +125,7 @@ pub(crate) fn html(
     caching: Caching,
     img_origins: &[String],
 ) -> Response<Body> {
-    html_posting_to(status, markup, caching, img_origins, &[])
+    sigap::web::html(status, markup.into_string(), caching, img_origins, &[])
 }
 
 /// [`html`] for a page with a form sent elsewhere than this origin too (the photo
@@ -158,72 +137,13 @@ pub(crate) fn html_posting_to(
     img_origins: &[String],
     form_origins: &[String],
 ) -> Response<Body> {
-    let mut response = Response::new(Body::Text(markup.into_string()));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    let listed = |origins: &[String]| origins.iter().map(|o| format!(" {o}")).collect::<String>();
-    let csp = format!(
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:{}; \
-         connect-src 'self'; form-action 'self'{}; base-uri 'none'; frame-ancestors 'none'",
-        listed(img_origins),
-        listed(form_origins),
-    );
-    let fixed = [
-        (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-        (header::REFERRER_POLICY, "no-referrer"),
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (
-            header::CACHE_CONTROL,
-            match caching {
-                Caching::Revalidate => "no-cache",
-                Caching::Private => "no-store",
-            },
-        ),
-    ];
-    for (name, value) in fixed {
-        headers.insert(name, HeaderValue::from_static(value));
-    }
-    if let Ok(value) = HeaderValue::from_str(&csp) {
-        headers.insert(header::CONTENT_SECURITY_POLICY, value);
-    }
-    response
-}
-
-/// The scheme and host of each link, once (for the page's image policy).
-pub(crate) fn origins<'a>(urls: impl Iterator<Item = &'a str>) -> Vec<String> {
-    let mut found: Vec<String> = Vec::new();
-    for url in urls {
-        let Some((scheme, rest)) = url.split_once("://") else {
-            continue;
-        };
-        let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-        let origin = format!("{scheme}://{host}");
-        if !host.is_empty() && !found.contains(&origin) {
-            found.push(origin);
-        }
-    }
-    found
-}
-
-/// 303 to `location` (after a form post), setting `cookies`.
-pub(crate) fn see_other(location: &str, cookies: &[String]) -> Response<Body> {
-    let mut response = Response::new(Body::Empty);
-    *response.status_mut() = StatusCode::SEE_OTHER;
-    let headers = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(location) {
-        headers.insert(header::LOCATION, value);
-    }
-    for cookie in cookies {
-        if let Ok(value) = HeaderValue::from_str(cookie) {
-            headers.append(header::SET_COOKIE, value);
-        }
-    }
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+    sigap::web::html(
+        status,
+        markup.into_string(),
+        caching,
+        img_origins,
+        form_origins,
+    )
 }
 
 /// The page for an error the services answered: its status and Indonesian message.
@@ -256,24 +176,7 @@ fn method_not_allowed() -> Result<Response<Body>, ApiError> {
     ))
 }
 
-/// Refuses a form posted from another site (`Sec-Fetch-Site`, which every current
-/// browser sends): the reporter's cookie is `SameSite=Strict` as well, so a forged
-/// post carries no token either way.
-pub(crate) fn same_site_post(request: &Request) -> Result<(), ApiError> {
-    match request
-        .headers()
-        .get("sec-fetch-site")
-        .and_then(|v| v.to_str().ok())
-    {
-        None | Some("same-origin" | "none") => Ok(()),
-        Some(_) => Err(ApiError::forbidden(
-            "Formulir ini hanya dapat dikirim dari halaman LAPOR! Sigap sendiri.",
-        )),
-    }
-}
-
 /// A posted form's pairs (`application/x-www-form-urlencoded`), within the size limit.
 pub(crate) fn form_pairs(request: &Request) -> Result<Vec<(String, String)>, ApiError> {
-    let bytes = sigap::http::body_bytes(request, MAX_FORM_BYTES)?;
-    Ok(form_urlencoded::parse(bytes).into_owned().collect())
+    sigap::web::form_pairs(request, MAX_FORM_BYTES)
 }

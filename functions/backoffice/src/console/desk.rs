@@ -1,0 +1,627 @@
+//! The verification desk and the report page: the admin's queue (emergencies first,
+//! then by deadline), and one report as the signed-in role may see it, with the
+//! actions that role may take as plain forms. Every action goes through
+//! `crate::perform`, the JSON API's own sequence.
+
+use jiff::Timestamp;
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, RequestExt, Response};
+use maud::{Markup, html};
+use sigap::adapters::reports::{QUEUE_NEEDS_INFO, QUEUE_VERIFY, ReportFile};
+use sigap::domain::calendar::{WorkingCalendar, wib};
+use sigap::domain::catalog::{Agency, Category};
+use sigap::domain::location::all_kecamatan;
+use sigap::domain::pii::mask_pii;
+use sigap::domain::report::{AssignmentStatus, Channel, Report, ReportStatus};
+use sigap::domain::sla::deadline_views;
+use sigap::domain::staff::may_see_identity;
+use sigap::domain::workflow::ArchiveReason;
+use sigap::http::ApiError;
+use sigap::web::{origins, see_other};
+
+use super::session::Session;
+use super::{Form, ROOT, page};
+use crate::{Acted, ActionBody, Backoffice, QUEUE_PAGE, forbidden, load, perform};
+
+/// Every archive reason, in the order the form lists them.
+const ARCHIVE_REASONS: [ArchiveReason; 7] = [
+    ArchiveReason::FormatTidakSesuai,
+    ArchiveReason::TerlaluUmum,
+    ArchiveReason::BukanPelayananPublik,
+    ArchiveReason::Spam,
+    ArchiveReason::TidakAdaTanggapan,
+    ArchiveReason::KontenTidakPantas,
+    ArchiveReason::Lainnya,
+];
+
+/// A date and time in WIB as the console shows it: `07/12 14.30`.
+pub(crate) fn short_time(at: Timestamp) -> String {
+    at.to_zoned(wib()).strftime("%d/%m %H.%M").to_string()
+}
+
+/// Working days left as a badge: breached, due today or tomorrow, or fine.
+pub(crate) fn days_left_badge(days: i32, breached: bool) -> Markup {
+    html! {
+        @if breached {
+            span.badge.breach { "Terlambat" @if days < 0 { " " (-days) " hari kerja" } }
+        } @else if days <= 1 {
+            span.badge.warn { (days) " hari kerja" }
+        } @else {
+            span.badge.ok { (days) " hari kerja" }
+        }
+    }
+}
+
+/// The query parameter `name`, when given and not empty.
+fn query(request: &Request, name: &str) -> Option<String> {
+    request
+        .query_string_parameters_ref()
+        .and_then(|q| q.first(name).map(str::trim).map(str::to_string))
+        .filter(|v| !v.is_empty())
+}
+
+/// The category's name, or its code when the catalog no longer has it.
+fn category_name<'a>(categories: &'a [Category], code: &'a str) -> &'a str {
+    categories
+        .iter()
+        .find(|c| c.code == code)
+        .map_or(code, |c| c.name.as_str())
+}
+
+/// The agency's name, or its id.
+fn agency_name<'a>(agencies: &'a [Agency], id: &'a str) -> &'a str {
+    agencies
+        .iter()
+        .find(|a| a.id == id)
+        .map_or(id, |a| a.name.as_str())
+}
+
+/// `GET /konsol/antrean[?status=tunda&kanal=&kategori=&kecamatan=]`: the reports
+/// waiting for verification (or for the citizen's answer), emergencies first, then by
+/// deadline; one Query of the work queue.
+pub(crate) async fn queue(
+    app: &Backoffice,
+    session: &Session,
+    request: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let staff = &session.staff;
+    if !(staff.is_admin() || staff.is_supervisor()) {
+        return Err(forbidden());
+    }
+    let waiting = query(request, "status").as_deref() == Some("tunda");
+    let channel = query(request, "kanal");
+    let category = query(request, "kategori");
+    let kecamatan = query(request, "kecamatan");
+    let reports = app
+        .reports
+        .store()
+        .queue(
+            if waiting {
+                QUEUE_NEEDS_INFO
+            } else {
+                QUEUE_VERIFY
+            },
+            QUEUE_PAGE,
+        )
+        .await
+        .map_err(|e| ApiError::unavailable_because("reading queue", e))?;
+    let categories = app.categories().await?;
+    let (now, calendar) = (app.clock.now(), app.working_calendar().await?);
+    let mut shown: Vec<&Report> = reports
+        .iter()
+        .filter(|r| channel.as_deref().is_none_or(|c| r.channel.as_str() == c))
+        .filter(|r| category.as_deref().is_none_or(|c| r.category == c))
+        .filter(|r| {
+            kecamatan
+                .as_deref()
+                .is_none_or(|k| r.location.kecamatan.as_ref().is_some_and(|x| x.code == k))
+        })
+        .collect();
+    // Emergencies first, then the nearest deadline, then the oldest.
+    shown.sort_by_key(|r| {
+        (
+            r.triage.as_ref().is_none_or(|t| t.emergency.is_none()),
+            r.clock.map(|c| c.due_at),
+            r.received_at,
+        )
+    });
+    let selected = |value: &str, chosen: &Option<String>| chosen.as_deref() == Some(value);
+    let tab = |tunda: bool| format!("{ROOT}/antrean{}", if tunda { "?status=tunda" } else { "" });
+    let body = html! {
+        h1 { "Antrean verifikasi" }
+        nav.tabs aria-label="Status antrean" {
+            @for (tunda, label) in [(false, "Menunggu verifikasi"), (true, "Ditunda (menunggu pelapor)")] {
+                @if tunda == waiting {
+                    a href=(tab(tunda)) aria-current="page" { (label) }
+                } @else {
+                    a href=(tab(tunda)) { (label) }
+                }
+            }
+        }
+        form.filters.panel method="get" action={(ROOT) "/antrean"} {
+            @if waiting { input type="hidden" name="status" value="tunda"; }
+            div {
+                label for="kanal" { "Kanal" }
+                select id="kanal" name="kanal" {
+                    option value="" { "Semua kanal" }
+                    @for c in Channel::ALL {
+                        option value=(c.as_str()) selected[selected(c.as_str(), &channel)] { (c.label()) }
+                    }
+                }
+            }
+            div {
+                label for="kategori" { "Kategori" }
+                select id="kategori" name="kategori" {
+                    option value="" { "Semua kategori" }
+                    @for c in categories.iter() {
+                        option value=(c.code) selected[selected(&c.code, &category)] { (c.name) }
+                    }
+                }
+            }
+            div {
+                label for="kecamatan" { "Kecamatan" }
+                select id="kecamatan" name="kecamatan" {
+                    option value="" { "Semua kecamatan" }
+                    @for k in all_kecamatan() {
+                        option value=(k.code) selected[selected(&k.code, &kecamatan)] { (k.name) }
+                    }
+                }
+            }
+            button type="submit" { "Saring" }
+        }
+        p.keys id="shortcuts" hidden { "Pintasan: " kbd { "j" } " / " kbd { "k" } " pindah laporan, "
+            kbd { "Enter" } " buka, " kbd { "/" } " saringan." }
+        @if shown.is_empty() {
+            p.panel { "Tidak ada laporan di antrean ini." }
+        } @else {
+            div.scroll role="region" aria-label="Daftar laporan" tabindex="0" {
+                table {
+                    caption { (shown.len()) " laporan, darurat dahulu lalu tenggat terdekat" }
+                    thead { tr {
+                        th scope="col" { "Laporan" }
+                        th scope="col" { "Kategori" }
+                        th scope="col" { "Kecamatan" }
+                        th scope="col" { "Kanal" }
+                        th scope="col" { "Masuk" }
+                        th scope="col" { "Sisa waktu" }
+                    } }
+                    tbody {
+                        @for r in &shown {
+                            (queue_line(r, &categories, now, &calendar))
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(page(
+        StatusCode::OK,
+        Some(session),
+        "Antrean verifikasi",
+        Some(&format!("{ROOT}/antrean")),
+        body,
+        &[],
+    ))
+}
+
+/// One report in the queue.
+fn queue_line(
+    report: &Report,
+    categories: &[Category],
+    now: Timestamp,
+    calendar: &WorkingCalendar,
+) -> Markup {
+    let href = format!("{ROOT}/laporan/{}", report.id);
+    let deadline = deadline_views(report, now, calendar).into_iter().next();
+    let emergency = report.triage.as_ref().and_then(|t| t.emergency.as_ref());
+    html! {
+        tr data-href=(href) {
+            td {
+                a href=(href) { (report.id) }
+                @if emergency.is_some() { " " span.badge.emergency { "Darurat" } }
+                br;
+                (report.title)
+                @if report.needs_location() { br; span.meta { "Lokasi belum ada" } }
+            }
+            td { (category_name(categories, &report.category)) }
+            td { (report.location.kecamatan.as_ref().map_or("—", |k| k.name.as_str())) }
+            td { (report.channel.label()) }
+            td { (short_time(report.received_at)) }
+            td {
+                @if let Some(d) = deadline {
+                    (days_left_badge(d.working_days_left, d.breached))
+                } @else { "—" }
+            }
+        }
+    }
+}
+
+/// What the report page says above the report after an action.
+enum Banner {
+    /// The action was done.
+    Done(&'static str),
+    /// Nothing was written, and why.
+    Refused(String),
+}
+
+/// `GET /konsol/laporan/{id}[?selesai=<action>]`: the report as this role may see it.
+pub(crate) async fn report(
+    app: &Backoffice,
+    session: &Session,
+    raw_id: &str,
+    request: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let file = load(app, &session.staff, raw_id).await?;
+    let banner = query(request, "selesai")
+        .and_then(|action| done_message(&action))
+        .map(Banner::Done);
+    report_page(app, session, &file, banner, StatusCode::OK).await
+}
+
+/// What the banner says after `action` succeeded.
+fn done_message(action: &str) -> Option<&'static str> {
+    Some(match action {
+        "dispatch" => "Laporan diverifikasi dan didisposisi.",
+        "request-info" => "Laporan ditunda; pertanyaan dikirim ke pelapor.",
+        "archive" => "Laporan diarsipkan.",
+        "merge" => "Laporan digabung.",
+        "redact" => "Data pribadi disembunyikan dari teks laporan.",
+        "acknowledge" => "Laporan diterima instansi.",
+        "notes" => "Catatan disimpan.",
+        "follow-up" => "Tindak lanjut diterbitkan.",
+        "return" => "Laporan dikembalikan ke admin.",
+        _ => return None,
+    })
+}
+
+/// `POST /konsol/laporan/{id}/{action}`: the form's action through the API's
+/// sequence; then back to the report (303), or the report again with why not.
+pub(crate) async fn act(
+    app: &Backoffice,
+    session: &Session,
+    raw_id: &str,
+    action: &str,
+    form: &Form,
+) -> Result<Response<Body>, ApiError> {
+    done_message(action).ok_or_else(|| ApiError::not_found("Tindakan tidak dikenal."))?;
+    let staff = &session.staff;
+    let mut body = ActionBody {
+        agencies: Some(form.all("instansi")),
+        note: form.get("catatan").map(str::to_string),
+        question: form.get("pertanyaan").map(str::to_string),
+        reason: form.get("alasan").map(str::to_string),
+        text: form.get("teks").map(str::to_string),
+        into: form.get("ke").map(str::to_string),
+        ..ActionBody::default()
+    };
+    if action == "redact" {
+        // One action hides what triage found: the masks are computed here from the
+        // stored text, never taken from the form.
+        let file = load(app, staff, raw_id).await?;
+        let (title, description) = (&file.report.title, &file.report.description);
+        body.title = Some(mask_pii(title)).filter(|t| t != title);
+        body.description = Some(mask_pii(description)).filter(|d| d != description);
+    }
+    let outcome = perform(app, staff, raw_id, action, &body, form.get("versi")).await;
+    let refused = match outcome {
+        Ok(Acted::Done(file)) => {
+            return Ok(see_other(
+                &format!("{ROOT}/laporan/{}?selesai={action}", file.report.id),
+                &[],
+            ));
+        }
+        Ok(Acted::Lost { message, .. }) => (StatusCode::CONFLICT, message),
+        // A refusal about this report's content or state: shown on the report itself.
+        Err(error) if error.status != StatusCode::NOT_FOUND && error.status.is_client_error() => {
+            (error.status, error.message)
+        }
+        Err(error) => return Err(error),
+    };
+    let file = load(app, staff, raw_id).await?;
+    report_page(
+        app,
+        session,
+        &file,
+        Some(Banner::Refused(refused.1)),
+        refused.0,
+    )
+    .await
+}
+
+/// The report page: the report, its triage, photos, assignments and timeline, and
+/// the forms of the actions this role may take in its status.
+async fn report_page(
+    app: &Backoffice,
+    session: &Session,
+    file: &ReportFile,
+    banner: Option<Banner>,
+    status: StatusCode,
+) -> Result<Response<Body>, ApiError> {
+    let staff = &session.staff;
+    let report = &file.report;
+    let (categories, agencies) = (app.categories().await?, app.agencies().await?);
+    let photos = app
+        .photos
+        .for_staff(report)
+        .await
+        .map_err(|e| ApiError::unavailable_because("linking photos", e))?;
+    let calendar = app.working_calendar().await?;
+    let deadlines = deadline_views(report, app.clock.now(), &calendar);
+    let triage = report
+        .triage
+        .as_ref()
+        .and_then(|t| sigap::domain::staff::triage_for(staff, t));
+    let csrf = session.csrf_token();
+    let version = report.version.to_string();
+    let form_action = |action: &str| format!("{ROOT}/laporan/{}/{action}", report.id);
+    let hidden = html! {
+        input type="hidden" name="csrf" value=(csrf);
+        input type="hidden" name="versi" value=(version);
+    };
+    let verifying = staff.is_admin()
+        && matches!(
+            report.status,
+            ReportStatus::PendingVerification | ReportStatus::NeedsInfo
+        );
+    let own_assignment = staff.agency().and_then(|agency| {
+        report
+            .assignments
+            .iter()
+            .find(|a| a.agency == agency && a.status != AssignmentStatus::Returned)
+    });
+    let suggested = triage
+        .as_ref()
+        .and_then(|t| t.suggestion.as_ref())
+        .map(|s| s.agency.clone());
+    let image_links: Vec<&str> = photos
+        .iter()
+        .filter_map(|p| p.photo.links.as_ref())
+        .map(|l| l.thumbnail_url.as_str())
+        .collect();
+    let title = format!("Laporan {}", report.id);
+    let body = html! {
+        p { a href={(ROOT) "/antrean"} { "← Antrean" } }
+        h1 { (report.title) " " span.meta { (report.id) } }
+        @match &banner {
+            Some(Banner::Done(message)) => p.notice role="status" { (message) },
+            Some(Banner::Refused(message)) => p.problem role="alert" { (message) },
+            None => {},
+        }
+        div.columns {
+            div {
+                section.panel aria-labelledby="isi-laporan" {
+                    h2 id="isi-laporan" { "Isi laporan" }
+                    dl.facts {
+                        dt { "Status" } dd { (report.status.label()) }
+                        dt { "Kategori" } dd { (category_name(&categories, &report.category)) }
+                        dt { "Kanal" } dd { (report.channel.label()) }
+                        dt { "Masuk" } dd { (short_time(report.received_at)) " WIB" }
+                        dt { "Lokasi" } dd {
+                            @if let Some(address) = &report.location.address { (address) br; }
+                            @if let Some(k) = &report.location.kecamatan { "Kec. " (k.name) br; }
+                            @if let Some(c) = report.location.coordinates {
+                                span.meta { (format!("{:.5}, {:.5}", c.lat(), c.lon())) }
+                            }
+                            @if report.needs_location() { span.badge.warn { "Lokasi belum ada" } }
+                        }
+                    }
+                    p.text { (report.description) }
+                }
+                @if let Some(t) = &triage {
+                    section.panel aria-labelledby="saran" {
+                        h2 id="saran" { "Saran pemeriksaan otomatis" }
+                        @if let Some(e) = &t.emergency {
+                            p.problem { span.badge.emergency { "Darurat" } " kata kunci “" (e.keyword) "”: arahkan pelapor ke 112." }
+                        }
+                        @if let Some(s) = &t.suggestion {
+                            p { "Kategori dan instansi: " strong { (category_name(&categories, &s.category)) " → " (agency_name(&agencies, &s.agency)) } }
+                            p.meta { "Aturan: " (s.rule) }
+                        }
+                        @if !t.pii.is_empty() {
+                            p { (t.pii.len()) " data pribadi ditemukan di teks (nomor telepon atau NIK)." }
+                            @if staff.is_admin() {
+                                form method="post" action=(form_action("redact")) {
+                                    (hidden)
+                                    button type="submit" { "Sembunyikan data pribadi" }
+                                }
+                            }
+                        }
+                        @if !t.duplicates.is_empty() {
+                            h3 { "Mungkin laporan yang sama" }
+                            ul {
+                                @for d in &t.duplicates {
+                                    li {
+                                        a href={(ROOT) "/laporan/" (d.report_id)} { (d.report_id) }
+                                        @if verifying {
+                                            form method="post" action=(form_action("merge")) {
+                                                (hidden)
+                                                input type="hidden" name="ke" value=(d.report_id);
+                                                button.secondary type="submit" { "Gabungkan ke " (d.report_id) }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                section.panel aria-labelledby="foto" {
+                    h2 id="foto" { "Foto" }
+                    @if photos.is_empty() { p.meta { "Tidak ada foto." } }
+                    ul.photos {
+                        @for p in &photos {
+                            li {
+                                @if let Some(links) = &p.photo.links {
+                                    a href=(links.url) { img src=(links.thumbnail_url) alt={"Foto " (p.photo.id)} width="160"; }
+                                } @else { span.meta { (p.photo.state_label) } }
+                                @for flag in &p.flags { br; span.badge.warn { (flag.label) } }
+                            }
+                        }
+                    }
+                }
+                section.panel aria-labelledby="riwayat" {
+                    h2 id="riwayat" { "Riwayat" }
+                    ol.timeline {
+                        @for e in &file.timeline {
+                            li {
+                                (short_time(e.at)) " · "
+                                (e.action.map_or(e.to.label(), |a| a.label()))
+                                @if let Some(agency) = &e.agency { " · " (agency_name(&agencies, agency)) }
+                                @if let Some(reason) = &e.reason {
+                                    @if e.action != Some(sigap::domain::report::ReportAction::MarkDuplicate) || may_see_identity(staff, report) {
+                                        br; span.meta { (reason) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            div {
+                section.panel aria-labelledby="tenggat" {
+                    h2 id="tenggat" { "Tenggat" }
+                    @if deadlines.is_empty() { p.meta { "Tidak ada tenggat berjalan." } }
+                    ul {
+                        @for d in &deadlines {
+                            li {
+                                (d.stage_label)
+                                @if let Some(a) = &d.agency { " (" (agency_name(&agencies, a)) ")" }
+                                ": " (days_left_badge(d.working_days_left, d.breached))
+                            }
+                        }
+                    }
+                }
+                section.panel aria-labelledby="pelapor" {
+                    h2 id="pelapor" { "Pelapor" }
+                    @if let Some(contact) = &file.contact {
+                        dl.facts {
+                            dt { "Nama" } dd { (contact.name.as_deref().unwrap_or("—")) }
+                            dt { "Telepon" } dd { (contact.phone.as_ref().map(|p| p.to_string()).unwrap_or_else(|| "—".into())) }
+                            dt { "Surel" } dd { (contact.email.as_ref().map_or("—", |e| e.as_str())) }
+                        }
+                    } @else {
+                        p.meta { @if report.anonymous { "Anonim." } @else { "Identitas pelapor tidak ditampilkan untuk peran Anda." } }
+                    }
+                }
+                @if !report.assignments.is_empty() {
+                    section.panel aria-labelledby="instansi" {
+                        h2 id="instansi" { "Instansi" }
+                        ul {
+                            @for a in &report.assignments {
+                                li {
+                                    strong { (agency_name(&agencies, &a.agency)) } ": " (a.status.label())
+                                    @for f in &a.follow_ups { br; span.meta { (short_time(f.at)) " · " (f.text) } }
+                                    @if let Some(reason) = &a.return_reason { br; span.meta { "Alasan: " (reason) } }
+                                }
+                            }
+                        }
+                    }
+                }
+                @if verifying {
+                    (admin_actions(&form_action, &hidden, &agencies, suggested.as_deref()))
+                }
+                @if let Some(assignment) = own_assignment {
+                    (agency_actions(&form_action, &hidden, assignment.status))
+                }
+            }
+        }
+    };
+    Ok(page(
+        status,
+        Some(session),
+        &title,
+        None,
+        body,
+        &origins(image_links.into_iter()),
+    ))
+}
+
+/// The verification forms: dispatch, *tunda*, archive.
+fn admin_actions(
+    form_action: &dyn Fn(&str) -> String,
+    hidden: &Markup,
+    agencies: &[Agency],
+    suggested: Option<&str>,
+) -> Markup {
+    html! {
+        section.panel aria-labelledby="disposisi" {
+            h2 id="disposisi" { "Verifikasi dan disposisi" }
+            form method="post" action=(form_action("dispatch")) {
+                (hidden)
+                fieldset {
+                    legend { "Instansi tujuan" }
+                    @for a in agencies {
+                        div.check {
+                            input type="checkbox" id={"instansi-" (a.id)} name="instansi" value=(a.id) checked[suggested == Some(a.id.as_str())];
+                            label for={"instansi-" (a.id)} { (a.name) }
+                        }
+                    }
+                }
+                label for="catatan" { "Catatan untuk instansi (tidak wajib)" }
+                textarea id="catatan" name="catatan" {}
+                p { button type="submit" { "Verifikasi dan disposisikan" } }
+            }
+        }
+        section.panel aria-labelledby="tunda" {
+            h2 id="tunda" { "Tunda: minta informasi" }
+            form method="post" action=(form_action("request-info")) {
+                (hidden)
+                label for="pertanyaan" { "Pertanyaan untuk pelapor" }
+                textarea id="pertanyaan" name="pertanyaan" required {}
+                p { button.secondary type="submit" { "Tunda dan kirim pertanyaan" } }
+            }
+        }
+        section.panel aria-labelledby="arsip" {
+            h2 id="arsip" { "Arsipkan" }
+            form method="post" action=(form_action("archive")) {
+                (hidden)
+                label for="alasan" { "Alasan" }
+                select id="alasan" name="alasan" {
+                    @for reason in ARCHIVE_REASONS {
+                        option value=(serde_json::to_value(reason).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()) { (reason.label()) }
+                    }
+                }
+                label for="teks-arsip" { "Penjelasan untuk pelapor" }
+                textarea id="teks-arsip" name="teks" {}
+                p { button.danger type="submit" { "Arsipkan laporan" } }
+            }
+        }
+    }
+}
+
+/// The agency's forms for its assignment: acknowledge, note, follow-up, return.
+fn agency_actions(
+    form_action: &dyn Fn(&str) -> String,
+    hidden: &Markup,
+    status: AssignmentStatus,
+) -> Markup {
+    html! {
+        section.panel aria-labelledby="tindakan-instansi" {
+            h2 id="tindakan-instansi" { "Tindakan instansi" }
+            @if status == AssignmentStatus::Dispatched {
+                form method="post" action=(form_action("acknowledge")) {
+                    (hidden)
+                    p { button type="submit" { "Terima laporan" } }
+                }
+            }
+            form method="post" action=(form_action("follow-up")) {
+                (hidden)
+                label for="tindak-lanjut" { "Tindak lanjut untuk pelapor (terbit untuk publik)" }
+                textarea id="tindak-lanjut" name="teks" required {}
+                p { button type="submit" { "Terbitkan tindak lanjut" } }
+            }
+            form method="post" action=(form_action("notes")) {
+                (hidden)
+                label for="catatan-internal" { "Catatan internal" }
+                textarea id="catatan-internal" name="teks" required {}
+                p { button.secondary type="submit" { "Simpan catatan" } }
+            }
+            form method="post" action=(form_action("return")) {
+                (hidden)
+                label for="alasan-kembali" { "Bukan wewenang kami: alasannya" }
+                textarea id="alasan-kembali" name="alasan" required {}
+                p { button.danger type="submit" { "Kembalikan ke admin" } }
+            }
+        }
+    }
+}
