@@ -1,18 +1,11 @@
 // A citizen on a phone: reports, tracks, answers back, with JavaScript off and on.
 const { test, expect } = require("@playwright/test");
 const {
-  expectAccessible, screenshot, remember, staff, untilTriaged, stubTiles, policyRefusals, photo, proofPhoto,
+  guardEveryPage, expectAccessible, screenshot, remember, staff, untilTriaged, stubTiles, photo, proofPhoto, untilPhotoReady,
 } = require("./helpers");
 
 // Every page in every spec: tiles stubbed, and nothing refused by the page's policy.
-let refusals = [];
-test.beforeEach(async ({ page, context }) => {
-  await stubTiles(context);
-  refusals = policyRefusals(page);
-});
-test.afterEach(async () => {
-  expect(refusals, "the Content-Security-Policy refused something").toEqual([]);
-});
+guardEveryPage(test);
 
 /** Fills the report form the way a person does, by its labels. */
 async function fillPothole(page, title) {
@@ -153,12 +146,7 @@ test.describe("with JavaScript", () => {
     await staff(request, "DSDABM", "POST", `/staff/reports/${id}/acknowledge`);
     // The agency's proof of the fix, processed by media before the follow-up is read.
     const proof = await proofPhoto(request, "DSDABM", id, await photo(browser, 800, 600));
-    await expect.poll(async () => {
-      const view = await (await request.get(`/staff/reports/${id}`, {
-        headers: { Authorization: `Bearer ${process.env.DSDABM_TOKEN}` },
-      })).json();
-      return (view.photos || []).find((p) => p.id === proof)?.state;
-    }, { timeout: 30_000 }).toBe("ready");
+    await untilPhotoReady(request, "DSDABM", id, proof);
     await staff(request, "DSDABM", "POST", `/staff/reports/${id}/follow-up`, { text: "Lubang sudah ditambal." });
     await page.reload();
     await expect(page.getByRole("heading", { name: "Tindak lanjut" })).toBeVisible();

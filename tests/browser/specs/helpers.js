@@ -103,6 +103,29 @@ async function proofPhoto(request, role, id, file) {
   return slot.photo_id;
 }
 
+/** Waits until `media` has processed photo `photoId` of report `id` (as `role` sees it). */
+async function untilPhotoReady(request, role, id, photoId) {
+  await expect.poll(async () => {
+    const view = await (await request.get(`/staff/reports/${id}`, {
+      headers: { Authorization: `Bearer ${process.env[`${role}_TOKEN`]}` },
+    })).json();
+    return (view.photos || []).find((p) => p.id === photoId)?.state;
+  }, { timeout: 30_000 }).toBe("ready");
+}
+
+/** Registers, for every test of a spec: map tiles stubbed, and nothing refused by the
+ * page's Content-Security-Policy. */
+function guardEveryPage(test) {
+  let refusals = [];
+  test.beforeEach(async ({ page, context }) => {
+    await stubTiles(context);
+    refusals = policyRefusals(page);
+  });
+  test.afterEach(async () => {
+    expect(refusals, "the Content-Security-Policy refused something").toEqual([]);
+  });
+}
+
 module.exports = {
-  expectAccessible, screenshot, remember, staff, untilTriaged, stubTiles, policyRefusals, photo, proofPhoto,
+  guardEveryPage, expectAccessible, screenshot, remember, staff, untilTriaged, stubTiles, policyRefusals, photo, proofPhoto, untilPhotoReady,
 };

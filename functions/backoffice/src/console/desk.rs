@@ -11,7 +11,7 @@ use sigap::adapters::reports::{QUEUE_NEEDS_INFO, QUEUE_VERIFY, ReportFile};
 use sigap::domain::calendar::{WorkingCalendar, wib};
 use sigap::domain::catalog::{Agency, Category};
 use sigap::domain::location::all_kecamatan;
-use sigap::domain::pii::mask_pii;
+use sigap::domain::pii::{find_pii, mask_pii};
 use sigap::domain::report::{AssignmentStatus, Channel, Report, ReportStatus};
 use sigap::domain::sla::deadline_views;
 use sigap::domain::staff::may_see_identity;
@@ -49,6 +49,25 @@ pub(crate) fn days_left_badge(days: i32, breached: bool) -> Markup {
         } @else {
             span.badge.ok { (days) " hari kerja" }
         }
+    }
+}
+
+/// `text` with the personal data in it marked, found afresh (the triage's findings
+/// are of the text as it was received, before any redaction).
+fn marked_pii(text: &str) -> Markup {
+    // (plain text before, the personal data) pairs, then the rest.
+    let mut parts = Vec::new();
+    let mut last = 0;
+    for finding in find_pii("", text) {
+        parts.push((
+            text.get(last..finding.start).unwrap_or_default(),
+            text.get(finding.start..finding.end).unwrap_or_default(),
+        ));
+        last = finding.end;
+    }
+    html! {
+        @for (plain, personal) in parts { (plain) mark.pii { (personal) } }
+        (text.get(last..).unwrap_or_default())
     }
 }
 
@@ -354,10 +373,13 @@ async fn report_page(
     let csrf = session.csrf_token();
     let version = report.version.to_string();
     let form_action = |action: &str| format!("{ROOT}/laporan/{}/{action}", report.id);
+    // The admin's decisions hold only for the report as they saw it (`versi`); an
+    // agency's answer does not depend on, say, a photo checked meanwhile.
     let hidden = html! {
         input type="hidden" name="csrf" value=(csrf);
         input type="hidden" name="versi" value=(version);
     };
+    let csrf_only = html! { input type="hidden" name="csrf" value=(csrf); };
     let verifying = staff.is_admin()
         && matches!(
             report.status,
@@ -378,10 +400,16 @@ async fn report_page(
         .filter_map(|p| p.photo.links.as_ref())
         .map(|l| l.thumbnail_url.as_str())
         .collect();
+    let personal_data =
+        find_pii("title", &report.title).len() + find_pii("description", &report.description).len();
     let title = format!("Laporan {}", report.id);
     let body = html! {
-        p { a href={(ROOT) "/antrean"} { "← Antrean" } }
-        h1 { (report.title) " " span.meta { (report.id) } }
+        @if staff.agency().is_some() && !(staff.is_admin() || staff.is_supervisor()) {
+            p { a href={(ROOT) "/kotak-masuk"} { "← Kotak masuk" } }
+        } @else {
+            p { a href={(ROOT) "/antrean"} { "← Antrean" } }
+        }
+        h1 { (marked_pii(&report.title)) " " span.meta { (report.id) } }
         @match &banner {
             Some(Banner::Done(message)) => p.notice role="status" { (message) },
             Some(Banner::Refused(message)) => p.problem role="alert" { (message) },
@@ -405,7 +433,7 @@ async fn report_page(
                             @if report.needs_location() { span.badge.warn { "Lokasi belum ada" } }
                         }
                     }
-                    p.text { (report.description) }
+                    p.text { (marked_pii(&report.description)) }
                 }
                 @if let Some(t) = &triage {
                     section.panel aria-labelledby="saran" {
@@ -417,8 +445,8 @@ async fn report_page(
                             p { "Kategori dan instansi: " strong { (category_name(&categories, &s.category)) " → " (agency_name(&agencies, &s.agency)) } }
                             p.meta { "Aturan: " (s.rule) }
                         }
-                        @if !t.pii.is_empty() {
-                            p { (t.pii.len()) " data pribadi ditemukan di teks (nomor telepon atau NIK)." }
+                        @if personal_data > 0 {
+                            p { (personal_data) " data pribadi ditemukan di teks (nomor telepon, NIK atau surel), ditandai kuning." }
                             @if staff.is_admin() {
                                 form method="post" action=(form_action("redact")) {
                                     (hidden)
@@ -493,7 +521,9 @@ async fn report_page(
                 }
                 section.panel aria-labelledby="pelapor" {
                     h2 id="pelapor" { "Pelapor" }
-                    @if let Some(contact) = &file.contact {
+                    @if file.contact.as_ref().is_some_and(|c| c.name.is_none() && c.phone.is_none() && c.email.is_none()) {
+                        p.meta { "Pelapor tidak meninggalkan kontak." }
+                    } @else if let Some(contact) = &file.contact {
                         dl.facts {
                             dt { "Nama" } dd { (contact.name.as_deref().unwrap_or("—")) }
                             dt { "Telepon" } dd { (contact.phone.as_ref().map(|p| p.to_string()).unwrap_or_else(|| "—".into())) }
@@ -521,7 +551,7 @@ async fn report_page(
                     (admin_actions(&form_action, &hidden, &agencies, suggested.as_deref()))
                 }
                 @if let Some(assignment) = own_assignment {
-                    (agency_actions(&form_action, &hidden, assignment.status))
+                    (agency_actions(&form_action, &csrf_only, assignment.status))
                 }
             }
         }
@@ -616,11 +646,13 @@ fn agency_actions(
                 textarea id="catatan-internal" name="teks" required {}
                 p { button.secondary type="submit" { "Simpan catatan" } }
             }
+            @if status != AssignmentStatus::Responded {
             form method="post" action=(form_action("return")) {
                 (hidden)
                 label for="alasan-kembali" { "Bukan wewenang kami: alasannya" }
                 textarea id="alasan-kembali" name="alasan" required {}
                 p { button.danger type="submit" { "Kembalikan ke admin" } }
+            }
             }
         }
     }

@@ -1,0 +1,182 @@
+// The staff console at a desk: an admin verifies what a citizen just sent, the agency
+// follows it up, and sessions and forms are refused as they should be.
+const { test, expect } = require("@playwright/test");
+const {
+  guardEveryPage, expectAccessible, screenshot, remember, untilTriaged, stubTiles, photo, proofPhoto, untilPhotoReady,
+} = require("./helpers");
+
+const DESK = { width: 1280, height: 900 };
+const DSDABM = "Petugas Dinas Sumber Daya Air dan Bina Marga";
+
+guardEveryPage(test);
+
+/** Signs in with the development sign-in's button for `role`, from any console page. */
+async function signIn(page, role) {
+  await page.goto("/konsol");
+  await expect(page).toHaveURL(/\/konsol\/masuk/);
+  await page.getByRole("button", { name: role }).click();
+}
+
+/** Signs out from the bar. */
+async function signOut(page) {
+  await page.getByRole("button", { name: "Keluar" }).click();
+  await expect(page.locator(".notice")).toHaveText("Anda sudah keluar.");
+}
+
+/** A citizen files a pothole report in Sukajadi through the citizen pages, with a
+ * phone number in its text; its tracking id. */
+async function citizenReports(browser) {
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 } });
+  await stubTiles(context);
+  const page = await context.newPage();
+  await page.goto("/lapor");
+  await page.getByLabel("Jenis masalah").selectOption("jalan-rusak");
+  await page.getByLabel("Judul singkat").fill("Jalan amblas di Sukajadi");
+  await page.getByLabel("Ceritakan masalahnya").fill("Jalan berlubang dan amblas dekat pasar, hubungi saya di 0812-3456-7890.");
+  await page.getByLabel("Alamat atau patokan").fill("Jl. Sukajadi dekat pasar");
+  await page.getByLabel("Kecamatan", { exact: true }).selectOption({ label: "Sukajadi" });
+  await page.getByLabel("Seberapa besar kerusakannya?").selectOption({ label: "Sedang (30 cm sampai 1 m)" });
+  await page.getByRole("button", { name: "Kirim laporan" }).click();
+  await expect(page.getByRole("heading", { name: "Laporan diterima" })).toBeVisible();
+  const id = (await page.locator(".tracking-id").textContent()).trim();
+  remember((await page.locator("code.token").textContent()).trim());
+  await context.close();
+  return id;
+}
+
+test.describe("at a desk", () => {
+  test.use({ viewport: DESK });
+
+  test("an admin finds the citizen's report atop the queue, redacts the phone number and dispatches it; the agency acknowledges and follows up; another agency gets not-found", async ({ page, request, browser }) => {
+    const id = await citizenReports(browser);
+    await untilTriaged(request, id);
+
+    await signIn(page, "Admin verifikasi");
+    await expect(page).toHaveURL(/\/konsol\/antrean$/);
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Antrean verifikasi");
+    await expect(page.getByRole("link", { name: id })).toBeVisible();
+    await screenshot(page, "console-queue");
+    await expectAccessible(page, "the queue");
+    // Filtered to its kecamatan, the new report is the first line.
+    await page.getByLabel("Kecamatan").selectOption({ label: "Sukajadi" });
+    await page.getByRole("button", { name: "Saring" }).click();
+    await expect(page).toHaveURL(/kecamatan=32\.73\./);
+    await expect(page.locator("tbody tr").first()).toContainText(id);
+    // The shortcuts: j selects the first report, Enter opens it.
+    await page.keyboard.press("j");
+    await page.keyboard.press("Enter");
+    await expect(page).toHaveURL(new RegExp(`/konsol/laporan/${id}$`));
+    await expect(page.getByRole("heading", { level: 1 })).toContainText("Jalan amblas di Sukajadi");
+    await expect(page.locator(".text")).toContainText("0812-3456-7890");
+    await expect(page.getByText("1 data pribadi ditemukan")).toBeVisible();
+    await expect(page.locator(".text mark.pii")).toHaveText("0812-3456-7890");
+    await expect(page.getByText("Aturan:")).toBeVisible();
+    await screenshot(page, "console-report-admin");
+    await expectAccessible(page, "the report page, admin");
+
+    await page.getByRole("button", { name: "Sembunyikan data pribadi" }).click();
+    await expect(page.locator(".notice")).toHaveText("Data pribadi disembunyikan dari teks laporan.");
+    await expect(page.locator(".text")).toContainText("[disembunyikan]");
+    await expect(page.locator(".text")).not.toContainText("0812");
+    await expect(page.getByRole("button", { name: "Sembunyikan data pribadi" })).toHaveCount(0);
+    // The triage's suggestion is already ticked: dispatch with a note.
+    await expect(page.getByLabel("Dinas Sumber Daya Air dan Bina Marga")).toBeChecked();
+    await page.getByLabel("Catatan untuk instansi (tidak wajib)").fill("Mohon dicek hari ini.");
+    await page.getByRole("button", { name: "Verifikasi dan disposisikan" }).click();
+    await expect(page.locator(".notice")).toHaveText("Laporan diverifikasi dan didisposisi.");
+    await expect(page.locator(".timeline")).toContainText("Diverifikasi dan didisposisi");
+    await expect(page.getByRole("heading", { name: "Verifikasi dan disposisi" })).toHaveCount(0);
+    await screenshot(page, "console-report-dispatched");
+    await signOut(page);
+
+    await signIn(page, DSDABM);
+    await expect(page).toHaveURL(/\/konsol\/kotak-masuk$/);
+    await expect(page.getByRole("row", { name: new RegExp(id) })).toContainText("Baru didisposisi");
+    await screenshot(page, "console-inbox");
+    await expectAccessible(page, "the inbox");
+    await page.getByRole("link", { name: id }).click();
+    // The citizen left no contact, and the agency is offered no admin action.
+    await expect(page.getByRole("region", { name: "Pelapor" })).toContainText("Pelapor tidak meninggalkan kontak.");
+    await expect(page.getByRole("button", { name: "Verifikasi dan disposisikan" })).toHaveCount(0);
+    await page.getByRole("button", { name: "Terima laporan" }).click();
+    await expect(page.locator(".notice")).toHaveText("Laporan diterima instansi.");
+    // The proof of the fix through the staff API's upload slot, then the follow-up here.
+    const proof = await proofPhoto(request, "DSDABM", id, await photo(browser, 800, 600));
+    await untilPhotoReady(request, "DSDABM", id, proof);
+    await page.getByLabel("Tindak lanjut untuk pelapor (terbit untuk publik)").fill("Jalan sudah diurug dan diaspal.");
+    await page.getByRole("button", { name: "Terbitkan tindak lanjut" }).click();
+    await expect(page.locator(".notice")).toHaveText("Tindak lanjut diterbitkan.");
+    await expect(page.getByRole("region", { name: "Instansi", exact: true })).toContainText("Jalan sudah diurug dan diaspal.");
+    await expect(page.locator(".photos img")).toBeVisible();
+    await screenshot(page, "console-report-agency");
+    await expectAccessible(page, "the report page, agency");
+    await signOut(page);
+
+    // Another agency: the same not-found as the API.
+    await signIn(page, "Petugas Dinas Lingkungan Hidup");
+    const other = await page.goto(`/konsol/laporan/${id}`);
+    expect(other.status()).toBe(404);
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Tidak ditemukan");
+    await expect(page.locator(".problem")).toHaveText("Laporan tidak ditemukan.");
+    await screenshot(page, "console-not-found");
+    await expectAccessible(page, "the not-found page");
+  });
+
+  test("a forged cookie and an expired session get the sign-in page; a form without its CSRF token is refused", async ({ page, context, request, browser }) => {
+    const id = await citizenReports(browser);
+    await untilTriaged(request, id);
+    await page.goto("/konsol/masuk");
+    await screenshot(page, "console-sign-in");
+    await expectAccessible(page, "the sign-in page");
+    const base = new URL(page.url());
+    await context.addCookies([{ name: "sesi", value: "eyJhbGciOiJIUzI1NiJ9.e30.forged", domain: base.hostname, path: "/konsol" }]);
+    await page.goto("/konsol/antrean");
+    await expect(page).toHaveURL(/\/konsol\/masuk\?sesi=tidak-sah$/);
+    await expect(page.locator(".notice")).toHaveText("Sesi Anda tidak dikenali. Silakan masuk lagi.");
+
+    await signIn(page, "Admin verifikasi");
+    await page.goto("/konsol/antrean?status=tunda");
+    await expect(page.getByRole("link", { name: "Ditunda (menunggu pelapor)" })).toHaveAttribute("aria-current", "page");
+    // A form whose token was taken away (as a forged post would arrive) does nothing.
+    await page.goto(`/konsol/laporan/${id}`);
+    await page.locator('form[action$="/request-info"] input[name="csrf"]').evaluate((input) => input.remove());
+    await page.getByLabel("Pertanyaan untuk pelapor").fill("Di mana tepatnya?");
+    const refused = page.waitForResponse((r) => r.url().endsWith("/request-info"));
+    await page.getByRole("button", { name: "Tunda dan kirim pertanyaan" }).click();
+    expect((await refused).status()).toBe(403);
+    await expect(page.locator(".problem")).toContainText("Formulir ini tidak sah");
+    await screenshot(page, "console-csrf-refused");
+    await expectAccessible(page, "the refused form");
+    await page.goto(`/konsol/laporan/${id}`);
+    await expect(page.locator("dl.facts").first()).toContainText("Menunggu verifikasi");
+
+    // Nine hours on (a development session lasts a shift of eight): the sign-in page
+    // says the session ended.
+    const moved = await request.post("/_devstack/clock", { data: { advance_seconds: 9 * 3600 } });
+    expect(moved.status()).toBe(200);
+    await page.goto("/konsol/antrean");
+    await expect(page).toHaveURL(/\/konsol\/masuk\?sesi=berakhir$/);
+    await expect(page.locator(".notice")).toHaveText("Sesi Anda telah berakhir. Silakan masuk lagi.");
+    await screenshot(page, "console-session-ended");
+  });
+});
+
+test.describe("without JavaScript", () => {
+  test.use({ javaScriptEnabled: false, viewport: DESK });
+
+  test("signing in, the queue, a report and signing out work by plain links and forms", async ({ page }) => {
+    await signIn(page, "Supervisor kota");
+    await expect(page).toHaveURL(/\/konsol\/antrean$/);
+    await expect(page.locator("#shortcuts")).toBeHidden();
+    await page.getByLabel("Kanal").selectOption({ label: "Web dan aplikasi" });
+    await page.getByRole("button", { name: "Saring" }).click();
+    await expect(page).toHaveURL(/kanal=web/);
+    // The report left waiting by the test before is there; a supervisor reads it and
+    // is offered no action.
+    await page.locator("tbody a").first().click();
+    await expect(page.getByRole("heading", { name: "Riwayat" })).toBeVisible();
+    await expect(page.getByRole("button", { name: "Verifikasi dan disposisikan" })).toHaveCount(0);
+    await screenshot(page, "console-report-supervisor-nojs");
+    await signOut(page);
+  });
+});
