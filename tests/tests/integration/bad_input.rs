@@ -156,6 +156,7 @@ async fn hostile_bodies_on_every_route_get_a_json_4xx_and_store_nothing() {
     assert_eq!(incident.status, 201, "{}", incident.json);
     let incident = incident.json["id"].as_str().unwrap().to_string();
     let gateway_secret = devstack::provision::dev_secret("/sigap/sms-gateway-secret");
+    let (console, _) = crate::staff_access::console_session("admin", Timestamp::now());
     let before = stored(&table).await;
 
     let template = devstack::template::Template::parse(&sigap_tests::template_text()).unwrap();
@@ -172,6 +173,10 @@ async fn hostile_bodies_on_every_route_get_a_json_4xx_and_store_nothing() {
             let mut headers = vec![("content-type", content_type.to_string())];
             if authorized {
                 headers.push(("authorization", staff.clone()));
+            } else if path.starts_with("/konsol") {
+                // Signed in, so the body is what is judged (a form without its
+                // CSRF token, whatever else it holds, is refused).
+                headers.push(("cookie", format!("sesi={console}")));
             } else if path.starts_with("/reports/") {
                 headers.push(("x-reporter-token", reporter.clone()));
             } else if path.starts_with("/laporan/") {
