@@ -12,7 +12,9 @@
 //!
 //! Reporter identity is shown to the admin always, to others only when the report is
 //! neither anonymous nor confidential. Every change is one conditional write: two
-//! people acting at once, exactly one wins and the other gets 409 with the current state.
+//! people acting at once, exactly one wins and the other gets 409 with the current state
+//! (a write lost to an unrelated one, such as a photo checked meanwhile, is decided
+//! again on the fresh report unless the caller sent `If-Match`).
 
 mod calendar;
 mod keys;
@@ -67,7 +69,7 @@ use sigap::runtime::config::{ConfigError, Settings};
 use sigap::runtime::ids::IdGenerator;
 use sigap::service::photos::Photos;
 use sigap::service::reports::{ApplyError, Asking, Reports, ReportsParts};
-use sigap::service::retry_on_conflict;
+use sigap::service::{CONFLICT_ATTEMPTS, retry_on_conflict};
 use tracing::info;
 
 /// Largest staff request body.
@@ -767,7 +769,8 @@ enum Acted {
 
 /// Every state-changing action, for the JSON API and the console alike: load what the
 /// caller may read, check the version they saw (`expected`), authorize and compute
-/// (pure), commit (one conditional write).
+/// (pure), commit (one conditional write); without a version, a write lost to an
+/// unrelated one is decided again on the fresh report (at most `CONFLICT_ATTEMPTS`).
 async fn perform(
     app: &Backoffice,
     staff: &Staff,
@@ -776,46 +779,57 @@ async fn perform(
     body: &ActionBody,
     expected: Option<&str>,
 ) -> Result<Acted, ApiError> {
-    let file = load(app, staff, raw_id).await?;
-    let report = &file.report;
-    let lost = |code, message: &str| Acted::Lost {
-        id: report.id.clone(),
-        code,
-        message: message.to_string(),
-    };
-    if expected.is_some_and(|v| v != report.version.to_string()) {
-        return Ok(lost(
-            "conflict",
-            "Laporan sudah diubah orang lain. Muat ulang.",
-        ));
+    let mut attempt = 1;
+    loop {
+        let file = load(app, staff, raw_id).await?;
+        let report = &file.report;
+        let lost = |code, message: &str| Acted::Lost {
+            id: report.id.clone(),
+            code,
+            message: message.to_string(),
+        };
+        if expected.is_some_and(|v| v != report.version.to_string()) {
+            return Ok(lost(
+                "conflict",
+                "Laporan sudah diubah orang lain. Muat ulang.",
+            ));
+        }
+        let (asking, command) = command(app, staff, action, body).await?;
+        match app
+            .reports
+            .apply(report, &command, &asking, Vec::new())
+            .await
+        {
+            Ok(change) => {
+                info!(report_id = %report.id, action, status = %change.report.status, "staff action");
+                // The file read before the change, with the change added: nothing read again.
+                return Ok(Acted::Done(Box::new(file.after(
+                    change.report,
+                    change.event,
+                    |r| may_see_identity(staff, r),
+                ))));
+            }
+            // The status moved on, or someone acted first: the one who lost is shown
+            // the report as it is now.
+            Err(ApplyError::Refused(
+                refused @ WorkflowError::Transition(TransitionError::NotAllowed { .. }),
+            )) => {
+                let refused = ApiError::from(refused);
+                return Ok(lost(refused.code, &refused.message));
+            }
+            // Something else was written between the read and the write (a photo
+            // checked, a reminder). A caller who named no version asked for no
+            // particular state: decide again on the report as it is now, where the
+            // workflow refuses what no longer fits (another admin's dispatch first).
+            Err(ApplyError::Conflict) if expected.is_none() && attempt < CONFLICT_ATTEMPTS => {
+                attempt += 1;
+            }
+            Err(ApplyError::Conflict) => {
+                return Ok(lost("conflict", "Laporan baru saja diubah orang lain."));
+            }
+            Err(refused) => return Err(refused.into()),
+        }
     }
-    let (asking, command) = command(app, staff, action, body).await?;
-    let change = match app
-        .reports
-        .apply(report, &command, &asking, Vec::new())
-        .await
-    {
-        Ok(change) => change,
-        // The status moved on, or someone acted first: the one who lost is shown
-        // the report as it is now.
-        Err(ApplyError::Refused(
-            refused @ WorkflowError::Transition(TransitionError::NotAllowed { .. }),
-        )) => {
-            let refused = ApiError::from(refused);
-            return Ok(lost(refused.code, &refused.message));
-        }
-        Err(ApplyError::Conflict) => {
-            return Ok(lost("conflict", "Laporan baru saja diubah orang lain."));
-        }
-        Err(refused) => return Err(refused.into()),
-    };
-    info!(report_id = %report.id, action, status = %change.report.status, "staff action");
-    // The file read before the change, with the change added: nothing read again.
-    Ok(Acted::Done(Box::new(file.after(
-        change.report,
-        change.event,
-        |r| may_see_identity(staff, r),
-    ))))
 }
 
 /// The staff action `action` with `body`, as a command and who asks for it: the
