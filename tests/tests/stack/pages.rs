@@ -5,15 +5,7 @@
 
 use sigap_tests::{HttpReply, http};
 
-use crate::target::target;
-
-fn header<'a>(reply: &'a HttpReply, name: &str) -> &'a str {
-    reply
-        .headers
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-}
+use crate::target::{header, target};
 
 /// The strict policy and no referrer on every page.
 fn assert_page(reply: &HttpReply, what: &str) {

@@ -204,6 +204,15 @@ where
     }
 }
 
+/// A reply's header `name`, or empty.
+pub fn header<'a>(reply: &'a HttpReply, name: &str) -> &'a str {
+    reply
+        .headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
 /// A phone number, in E.164, that no earlier run of the suite on this stack used.
 pub fn fresh_phone() -> (String, String) {
     use std::sync::atomic::{AtomicU64, Ordering};
