@@ -96,6 +96,16 @@ pub fn see_other(location: &str, cookies: &[String]) -> Response<Body> {
     response
 }
 
+/// The query parameter `name`, trimmed, when given and not empty.
+pub fn query<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
+    use lambda_http::RequestExt;
+    request
+        .query_string_parameters_ref()
+        .and_then(|q| q.first(name))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}
+
 /// The value of cookie `name`, if the request carries it.
 pub fn cookie(request: &Request, name: &str) -> Option<String> {
     request

@@ -69,7 +69,7 @@ use sigap::runtime::config::{ConfigError, Settings};
 use sigap::runtime::ids::IdGenerator;
 use sigap::service::photos::Photos;
 use sigap::service::reports::{ApplyError, Asking, Reports, ReportsParts};
-use sigap::service::{CONFLICT_ATTEMPTS, retry_on_conflict};
+use sigap::service::{Conflicting, retry_on_conflict};
 use tracing::info;
 
 /// Largest staff request body.
@@ -767,10 +767,11 @@ enum Acted {
     },
 }
 
-/// Every state-changing action, for the JSON API and the console alike: load what the
-/// caller may read, check the version they saw (`expected`), authorize and compute
-/// (pure), commit (one conditional write); without a version, a write lost to an
-/// unrelated one is decided again on the fresh report (at most `CONFLICT_ATTEMPTS`).
+/// Every state-changing action, for the JSON API and the console alike. Without a
+/// version (`expected`), a write lost to an unrelated one (a photo checked, a
+/// reminder) is decided again on the fresh report ([`retry_on_conflict`]): the caller
+/// asked for no particular state, and the workflow still refuses what no longer fits
+/// (of two admins dispatching at once, one gets the 409).
 async fn perform(
     app: &Backoffice,
     staff: &Staff,
@@ -779,57 +780,70 @@ async fn perform(
     body: &ActionBody,
     expected: Option<&str>,
 ) -> Result<Acted, ApiError> {
-    let mut attempt = 1;
-    loop {
-        let file = load(app, staff, raw_id).await?;
-        let report = &file.report;
-        let lost = |code, message: &str| Acted::Lost {
-            id: report.id.clone(),
-            code,
-            message: message.to_string(),
-        };
-        if expected.is_some_and(|v| v != report.version.to_string()) {
-            return Ok(lost(
-                "conflict",
-                "Laporan sudah diubah orang lain. Muat ulang.",
-            ));
-        }
-        let (asking, command) = command(app, staff, action, body).await?;
-        match app
-            .reports
-            .apply(report, &command, &asking, Vec::new())
-            .await
-        {
-            Ok(change) => {
-                info!(report_id = %report.id, action, status = %change.report.status, "staff action");
-                // The file read before the change, with the change added: nothing read again.
-                return Ok(Acted::Done(Box::new(file.after(
-                    change.report,
-                    change.event,
-                    |r| may_see_identity(staff, r),
-                ))));
-            }
-            // The status moved on, or someone acted first: the one who lost is shown
-            // the report as it is now.
-            Err(ApplyError::Refused(
-                refused @ WorkflowError::Transition(TransitionError::NotAllowed { .. }),
-            )) => {
-                let refused = ApiError::from(refused);
-                return Ok(lost(refused.code, &refused.message));
-            }
-            // Something else was written between the read and the write (a photo
-            // checked, a reminder). A caller who named no version asked for no
-            // particular state: decide again on the report as it is now, where the
-            // workflow refuses what no longer fits (another admin's dispatch first).
-            Err(ApplyError::Conflict) if expected.is_none() && attempt < CONFLICT_ATTEMPTS => {
-                attempt += 1;
-            }
-            Err(ApplyError::Conflict) => {
-                return Ok(lost("conflict", "Laporan baru saja diubah orang lain."));
-            }
-            Err(refused) => return Err(refused.into()),
-        }
+    let once = || perform_once(app, staff, raw_id, action, body, expected);
+    let outcome = match expected {
+        Some(_) => once().await,
+        None => retry_on_conflict(once).await,
+    };
+    match outcome {
+        Err(lost) if lost.is_conflict() => Ok(Acted::Lost {
+            id: parse_tracking_id(raw_id)?,
+            code: lost.code,
+            message: lost.message,
+        }),
+        outcome => outcome,
     }
+}
+
+/// One attempt: load what the caller may read, check the version they saw, authorize
+/// and compute (pure), commit (one conditional write). A lost race is the `conflict`
+/// error; a refused transition is [`Acted::Lost`].
+async fn perform_once(
+    app: &Backoffice,
+    staff: &Staff,
+    raw_id: &str,
+    action: &str,
+    body: &ActionBody,
+    expected: Option<&str>,
+) -> Result<Acted, ApiError> {
+    let file = load(app, staff, raw_id).await?;
+    let report = &file.report;
+    if expected.is_some_and(|v| v != report.version.to_string()) {
+        return Err(ApiError::conflict(
+            "Laporan sudah diubah orang lain. Muat ulang.",
+        ));
+    }
+    let (asking, command) = command(app, staff, action, body).await?;
+    let change = match app
+        .reports
+        .apply(report, &command, &asking, Vec::new())
+        .await
+    {
+        Ok(change) => change,
+        // The status moved on, or someone acted first: the one who lost is shown
+        // the report as it is now.
+        Err(ApplyError::Refused(
+            refused @ WorkflowError::Transition(TransitionError::NotAllowed { .. }),
+        )) => {
+            let refused = ApiError::from(refused);
+            return Ok(Acted::Lost {
+                id: report.id.clone(),
+                code: refused.code,
+                message: refused.message,
+            });
+        }
+        Err(ApplyError::Conflict) => {
+            return Err(ApiError::conflict("Laporan baru saja diubah orang lain."));
+        }
+        Err(refused) => return Err(refused.into()),
+    };
+    info!(report_id = %report.id, action, status = %change.report.status, "staff action");
+    // The file read before the change, with the change added: nothing read again.
+    Ok(Acted::Done(Box::new(file.after(
+        change.report,
+        change.event,
+        |r| may_see_identity(staff, r),
+    ))))
 }
 
 /// The staff action `action` with `body`, as a command and who asks for it: the

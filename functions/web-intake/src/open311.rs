@@ -16,6 +16,7 @@ use sigap::domain::public::PublicReport;
 use sigap::domain::report::{Report, ReportEvent};
 use sigap::domain::tracking_id::TrackingId;
 use sigap::http::{forwarded_base_url, text_response};
+use sigap::web::query;
 use tracing::error;
 
 use crate::WebIntake;
@@ -73,15 +74,6 @@ fn respond(reply: Reply, format: Format) -> Response<Body> {
         response.headers_mut().insert(header::RETRY_AFTER, value);
     }
     response
-}
-
-/// The query string's value of `name` (empty counts as absent).
-pub(crate) fn query<'a>(request: &'a Request, name: &str) -> Option<&'a str> {
-    use lambda_http::RequestExt;
-    request
-        .query_string_parameters_ref()
-        .and_then(|q| q.first(name))
-        .filter(|v| !v.trim().is_empty())
 }
 
 /// Serves `/open311/v2/…` (`rest` is what follows `v2`).

@@ -22,8 +22,8 @@ use sigap::runtime::ids::sha256_hex;
 use sigap::service::reports::{Once, Submitted};
 use tracing::{info, warn};
 
-use crate::open311::query;
 use crate::{Intake, WebIntake};
+use sigap::web::query;
 
 /// Largest form accepted.
 const MAX_FORM_BYTES: usize = 64 * 1024;

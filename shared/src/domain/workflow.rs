@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use super::calendar::{WorkingCalendar, wib};
 use super::deadline::{ClockKind, Policy, ReportClock};
 use super::notification::{ADMINS, NotificationKind, NotifyMessage, SUPERVISORS};
+use super::pii::mask_pii;
 use super::report::{
     Actor, Assignment, AssignmentStatus, FollowUp, Rating, Report, ReportAction, ReportEvent,
     ReportLocation, ReportStatus, TransitionError,
@@ -364,7 +365,9 @@ pub fn mark_duplicate(
     })
 }
 
-/// Admin: replace title and/or description to remove personal data.
+/// Admin: replace title and/or description to remove personal data; with neither
+/// given, every phone number, NIK and e-mail address found in them is masked (the
+/// console's one button), and finding none is refused.
 pub fn redact(
     report: &Report,
     title: Option<&str>,
@@ -372,9 +375,16 @@ pub fn redact(
     actor: &Actor,
     now: Timestamp,
 ) -> Result<Change, WorkflowError> {
+    let masked = |text: &str| Some(mask_pii(text)).filter(|m| m != text);
+    let (masked_title, masked_description) = match (title, description) {
+        (None, None) => (masked(&report.title), masked(&report.description)),
+        _ => (None, None),
+    };
+    let title = title.or(masked_title.as_deref());
+    let description = description.or(masked_description.as_deref());
     if title.is_none() && description.is_none() {
         return Err(WorkflowError::Invalid(
-            "tidak ada teks yang disunting".into(),
+            "tidak ada teks yang disunting dan tidak ada data pribadi yang ditemukan".into(),
         ));
     }
     let (mut next, event) = report.apply_to(
@@ -1209,6 +1219,15 @@ pub(crate) mod tests {
         assert!(copy.pii.is_empty());
         assert_eq!(copy.normalised_title.as_deref(), Some("Jalan berlubang"));
         assert!(redact(&pending(), None, None, &admin(), at(1)).is_err());
+        // Neither text given: the personal data found in them is masked.
+        let mut with_phone = pending();
+        with_phone.description = "Lubang besar, hubungi 0812 3456 7890".into();
+        let masked = redact(&with_phone, None, None, &admin(), at(1)).unwrap();
+        assert_eq!(
+            masked.report.description,
+            "Lubang besar, hubungi [disembunyikan]"
+        );
+        assert_eq!(masked.report.title, with_phone.title);
         // Nothing can be done to an archived report.
         assert!(dispatch(&a.report, &["dlh".into()], None, &admin(), at(2), &p).is_err());
         assert!(dispatch(&pending(), &[], None, &admin(), at(2), &p).is_err());

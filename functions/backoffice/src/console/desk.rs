@@ -5,19 +5,19 @@
 
 use jiff::Timestamp;
 use lambda_http::http::StatusCode;
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 use maud::{Markup, html};
 use sigap::adapters::reports::{QUEUE_NEEDS_INFO, QUEUE_VERIFY, ReportFile};
 use sigap::domain::calendar::{WorkingCalendar, wib};
 use sigap::domain::catalog::{Agency, Category};
 use sigap::domain::location::all_kecamatan;
-use sigap::domain::pii::{find_pii, mask_pii};
+use sigap::domain::pii::find_pii;
 use sigap::domain::report::{AssignmentStatus, Channel, Report, ReportStatus};
 use sigap::domain::sla::deadline_views;
 use sigap::domain::staff::may_see_identity;
 use sigap::domain::workflow::ArchiveReason;
 use sigap::http::ApiError;
-use sigap::web::{origins, see_other};
+use sigap::web::{origins, query, see_other};
 
 use super::session::Session;
 use super::{Form, ROOT, page};
@@ -71,14 +71,6 @@ fn marked_pii(text: &str) -> Markup {
     }
 }
 
-/// The query parameter `name`, when given and not empty.
-fn query(request: &Request, name: &str) -> Option<String> {
-    request
-        .query_string_parameters_ref()
-        .and_then(|q| q.first(name).map(str::trim).map(str::to_string))
-        .filter(|v| !v.is_empty())
-}
-
 /// The category's name, or its code when the catalog no longer has it.
 fn category_name<'a>(categories: &'a [Category], code: &'a str) -> &'a str {
     categories
@@ -107,7 +99,7 @@ pub(crate) async fn queue(
     if !(staff.is_admin() || staff.is_supervisor()) {
         return Err(forbidden());
     }
-    let waiting = query(request, "status").as_deref() == Some("tunda");
+    let waiting = query(request, "status") == Some("tunda");
     let channel = query(request, "kanal");
     let category = query(request, "kategori");
     let kecamatan = query(request, "kecamatan");
@@ -128,12 +120,10 @@ pub(crate) async fn queue(
     let (now, calendar) = (app.clock.now(), app.working_calendar().await?);
     let mut shown: Vec<&Report> = reports
         .iter()
-        .filter(|r| channel.as_deref().is_none_or(|c| r.channel.as_str() == c))
-        .filter(|r| category.as_deref().is_none_or(|c| r.category == c))
+        .filter(|r| channel.is_none_or(|c| r.channel.as_str() == c))
+        .filter(|r| category.is_none_or(|c| r.category == c))
         .filter(|r| {
-            kecamatan
-                .as_deref()
-                .is_none_or(|k| r.location.kecamatan.as_ref().is_some_and(|x| x.code == k))
+            kecamatan.is_none_or(|k| r.location.kecamatan.as_ref().is_some_and(|x| x.code == k))
         })
         .collect();
     // Emergencies first, then the nearest deadline, then the oldest.
@@ -144,7 +134,7 @@ pub(crate) async fn queue(
             r.received_at,
         )
     });
-    let selected = |value: &str, chosen: &Option<String>| chosen.as_deref() == Some(value);
+    let selected = |value: &str, chosen: &Option<&str>| *chosen == Some(value);
     let tab = |tunda: bool| format!("{ROOT}/antrean{}", if tunda { "?status=tunda" } else { "" });
     let body = html! {
         h1 { "Antrean verifikasi" }
@@ -272,7 +262,7 @@ pub(crate) async fn report(
 ) -> Result<Response<Body>, ApiError> {
     let file = load(app, &session.staff, raw_id).await?;
     let banner = query(request, "selesai")
-        .and_then(|action| done_message(&action))
+        .and_then(done_message)
         .map(Banner::Done);
     report_page(app, session, &file, banner, StatusCode::OK).await
 }
@@ -304,7 +294,8 @@ pub(crate) async fn act(
 ) -> Result<Response<Body>, ApiError> {
     done_message(action).ok_or_else(|| ApiError::not_found("Tindakan tidak dikenal."))?;
     let staff = &session.staff;
-    let mut body = ActionBody {
+    // `redact` with neither text masks the personal data found (the domain's rule).
+    let body = ActionBody {
         agencies: Some(form.all("instansi")),
         note: form.get("catatan").map(str::to_string),
         question: form.get("pertanyaan").map(str::to_string),
@@ -313,14 +304,6 @@ pub(crate) async fn act(
         into: form.get("ke").map(str::to_string),
         ..ActionBody::default()
     };
-    if action == "redact" {
-        // One action hides what triage found: the masks are computed here from the
-        // stored text, never taken from the form.
-        let file = load(app, staff, raw_id).await?;
-        let (title, description) = (&file.report.title, &file.report.description);
-        body.title = Some(mask_pii(title)).filter(|t| t != title);
-        body.description = Some(mask_pii(description)).filter(|d| d != description);
-    }
     let outcome = perform(app, staff, raw_id, action, &body, form.get("versi")).await;
     let refused = match outcome {
         Ok(Acted::Done(file)) => {

@@ -18,12 +18,12 @@ mod inbox;
 mod layout;
 
 use lambda_http::http::{Method, StatusCode};
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, Request, Response};
 use maud::{Markup, html};
 use secrecy::{ExposeSecret, SecretString};
-use sigap::domain::staff::{Role, Staff};
+use sigap::domain::staff::Role;
 use sigap::http::ApiError;
-use sigap::web::{Caching, cookie, same_site_post, see_other};
+use sigap::web::{Caching, cookie, query, same_site_post, see_other};
 
 use crate::Backoffice;
 use dev_sign_in::{DEV_SESSION, DevSignIn};
@@ -80,7 +80,7 @@ pub(crate) async fn route(app: &Backoffice, request: &Request, rest: &[&str]) ->
                 Err(to_sign_in) => return *to_sign_in,
             };
             let answer = match path {
-                [] => Ok(home(&session.staff)),
+                [] => Ok(home(&session)),
                 ["antrean"] => desk::queue(app, &session, request).await,
                 ["kotak-masuk"] => inbox::show(app, &session).await,
                 ["laporan", id] => desk::report(app, &session, id, request).await,
@@ -107,14 +107,16 @@ pub(crate) async fn route(app: &Backoffice, request: &Request, rest: &[&str]) ->
 }
 
 /// `GET /konsol`: each role's first screen.
-fn home(staff: &Staff) -> Response<Body> {
+fn home(session: &Session) -> Response<Body> {
+    let staff = &session.staff;
     if staff.is_admin() || staff.is_supervisor() {
         see_other(&format!("{ROOT}/antrean"), &[])
     } else if staff.agency().is_some() {
         see_other(&format!("{ROOT}/kotak-masuk"), &[])
     } else {
+        // Signed in all the same: the bar shows who, with its sign-out.
         error_page(
-            None,
+            Some(session),
             &ApiError::forbidden(
                 "Peran Anda belum punya layar di konsol ini (papan 112 menyusul).",
             ),
@@ -194,10 +196,7 @@ async fn sign_in_page(app: &Backoffice, request: &Request) -> Response<Body> {
     let Some(_) = &app.console.dev else {
         return not_configured();
     };
-    let reason = request
-        .query_string_parameters_ref()
-        .and_then(|q| q.first("sesi").map(str::to_string));
-    let notice = match reason.as_deref() {
+    let notice = match query(request, "sesi") {
         Some("berakhir") => Some("Sesi Anda telah berakhir. Silakan masuk lagi."),
         Some("tidak-sah") => Some("Sesi Anda tidak dikenali. Silakan masuk lagi."),
         Some("keluar") => Some("Anda sudah keluar."),

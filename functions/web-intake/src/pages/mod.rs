@@ -78,7 +78,7 @@ pub(crate) enum Lang {
 impl Lang {
     /// `?lang=` when given (the switch's link), else the `lang` cookie, else Indonesian.
     fn of(request: &Request) -> Self {
-        let chosen = crate::open311::query(request, "lang")
+        let chosen = sigap::web::query(request, "lang")
             .map(str::to_string)
             .or_else(|| cookie(request, "lang"));
         match chosen.as_deref() {
@@ -106,9 +106,7 @@ impl Lang {
 
 /// A choice made with `?lang=` is remembered for a year.
 fn with_language_cookie(request: &Request, mut response: Response<Body>) -> Response<Body> {
-    if let Some(chosen) =
-        crate::open311::query(request, "lang").filter(|l| ["id", "en"].contains(l))
-    {
+    if let Some(chosen) = sigap::web::query(request, "lang").filter(|l| ["id", "en"].contains(l)) {
         let value = format!("lang={chosen}; Path=/; Max-Age=31536000; SameSite=Lax; Secure");
         if let Ok(value) = HeaderValue::from_str(&value) {
             response.headers_mut().append(header::SET_COOKIE, value);

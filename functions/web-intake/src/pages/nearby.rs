@@ -15,7 +15,7 @@ use sigap::http::ApiError;
 use super::track::{in_words, status_words};
 use super::{Caching, Lang, html, layout, map};
 use crate::WebIntake;
-use crate::open311::query;
+use sigap::web::query;
 
 /// Reports on one page of the list.
 const PAGE_SIZE: usize = 20;

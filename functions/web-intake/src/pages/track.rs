@@ -28,7 +28,7 @@ use crate::{
 
 /// `GET /lacak?id=…`: on to the report's page; without an id, the form.
 pub(crate) fn find(request: &Request, lang: Lang) -> Result<Response<Body>, ApiError> {
-    let typed = crate::open311::query(request, "id").map(|raw| raw.trim().to_uppercase());
+    let typed = sigap::web::query(request, "id").map(|raw| raw.trim().to_uppercase());
     let error = match typed.as_deref().map(TrackingId::parse) {
         Some(Ok(id)) => return Ok(see_other(&format!("/laporan/{id}"), &[])),
         Some(Err(_)) => Some(lang.t(
@@ -81,8 +81,8 @@ pub(crate) async fn page(
         Err(not_found) if not_found.status == StatusCode::NOT_FOUND && reporter.is_some() => None,
         Err(refused) => return Err(refused),
     };
-    let received = crate::open311::query(request, "diterima").is_some();
-    let done = crate::open311::query(request, "terkirim");
+    let received = sigap::web::query(request, "diterima").is_some();
+    let done = sigap::web::query(request, "terkirim");
     // The reporter follows each photo of the problem (the agencies' are with their
     // follow-ups): being checked, accepted, or refused and why.
     let uploaded = match &reporter {
