@@ -198,3 +198,25 @@ pub fn serve_asset(assets: &[&Asset], name: &str) -> Result<Response<Body>, ApiE
     );
     Ok(response)
 }
+
+/// Where the browser that posted this came from, for S3 to send it back to after an
+/// upload: the `Origin` every browser sends with a form post (behind CloudFront the
+/// `Host` the function sees is the API's own), else the forwarded host. Only a
+/// same-site post gets here, so the origin is this site's.
+pub fn page_origin(request: &Request) -> String {
+    request
+        .headers()
+        .get("origin")
+        .and_then(|v| v.to_str().ok())
+        .filter(|o| {
+            let host = o
+                .strip_prefix("https://")
+                .or_else(|| o.strip_prefix("http://"));
+            host.is_some_and(|h| {
+                !h.is_empty()
+                    && h.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+            })
+        })
+        .map_or_else(|| crate::http::forwarded_base_url(request), str::to_string)
+}

@@ -67,7 +67,7 @@ use sigap::runtime::aws::AwsClients;
 use sigap::runtime::clock::Clock;
 use sigap::runtime::config::{ConfigError, Settings};
 use sigap::runtime::ids::IdGenerator;
-use sigap::service::photos::Photos;
+use sigap::service::photos::{OpenedSlot, Photos};
 use sigap::service::reports::{ApplyError, Asking, Reports, ReportsParts};
 use sigap::service::{Conflicting, retry_on_conflict};
 use tracing::info;
@@ -563,6 +563,26 @@ async fn photo_slot(
     staff: &Staff,
     raw_id: &str,
 ) -> Result<Response<Body>, ApiError> {
+    let opened = open_photo_slot(app, staff, raw_id, None).await?;
+    Ok(json_response(
+        StatusCode::CREATED,
+        &slot_answer(
+            &opened,
+            app.photos.limits(),
+            &format!("/staff/reports/{raw_id}"),
+        ),
+    ))
+}
+
+/// Opens a photo slot on a report `staff` may read (the API's and the console's one
+/// sequence): an agency's proof of the fix, or an admin's evidence. S3 sends the
+/// browser to `redirect_to` after the upload, when given.
+async fn open_photo_slot(
+    app: &Backoffice,
+    staff: &Staff,
+    raw_id: &str,
+    redirect_to: Option<&str>,
+) -> Result<OpenedSlot, ApiError> {
     let (purpose, actor) = if let Some(agency) = staff.agency() {
         let role = Role::Agency(agency.to_string());
         (
@@ -585,21 +605,14 @@ async fn photo_slot(
                     purpose.clone(),
                     &actor,
                     app.clock.now(),
-                    None,
+                    redirect_to,
                 )
                 .await?,
         )
     })
     .await?;
     info!(report_id = raw_id, photo_id = %opened.photo_id, staff = %staff.subject, "photo slot opened");
-    Ok(json_response(
-        StatusCode::CREATED,
-        &slot_answer(
-            &opened,
-            app.photos.limits(),
-            &format!("/staff/reports/{raw_id}"),
-        ),
-    ))
+    Ok(opened)
 }
 
 /// `GET /staff/reports/{id}[?before=<cursor>]`: the report with its newest events,

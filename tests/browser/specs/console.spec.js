@@ -2,7 +2,7 @@
 // follows it up, and sessions and forms are refused as they should be.
 const { test, expect } = require("@playwright/test");
 const {
-  guardEveryPage, expectAccessible, screenshot, remember, untilTriaged, stubTiles, photo, proofPhoto, untilPhotoReady,
+  guardEveryPage, expectAccessible, screenshot, remember, untilTriaged, stubTiles, photo,
 } = require("./helpers");
 
 const DESK = { width: 1280, height: 900 };
@@ -100,9 +100,19 @@ test.describe("at a desk", () => {
     await expect(page.getByRole("button", { name: "Verifikasi dan disposisikan" })).toHaveCount(0);
     await page.getByRole("button", { name: "Terima laporan" }).click();
     await expect(page.locator(".notice")).toHaveText("Laporan diterima instansi.");
-    // The proof of the fix through the staff API's upload slot, then the follow-up here.
-    const proof = await proofPhoto(request, "DSDABM", id, await photo(browser, 800, 600));
-    await untilPhotoReady(request, "DSDABM", id, proof);
+    // The proof of the fix by the console's upload form, straight to the bucket.
+    await page.getByRole("button", { name: "Tambah foto bukti" }).click();
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Tambah foto bukti penanganan");
+    await screenshot(page, "console-proof-upload");
+    await expectAccessible(page, "the proof upload form");
+    await page.getByLabel("Pilih foto").setInputFiles(await photo(browser, 800, 600));
+    await page.getByRole("button", { name: "Unggah foto" }).click();
+    await expect(page).toHaveURL(new RegExp(`/konsol/laporan/${id}\\?selesai=foto`));
+    await expect(page.locator(".notice")).toContainText("Foto terkirim");
+    await expect(async () => {
+      await page.reload();
+      await expect(page.locator(".photos img")).toBeVisible({ timeout: 1000 });
+    }).toPass({ timeout: 30000 });
     await page.getByLabel("Tindak lanjut untuk pelapor (terbit untuk publik)").fill("Jalan sudah diurug dan diaspal.");
     await page.getByRole("button", { name: "Terbitkan tindak lanjut" }).click();
     await expect(page.locator(".notice")).toHaveText("Tindak lanjut diterbitkan.");

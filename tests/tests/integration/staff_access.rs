@@ -486,6 +486,14 @@ fn matrix(base: &str, acted_on: &ActedOn) -> Vec<(&'static str, String, Payload,
             Form("csrf={csrf}&teks=Survei+dari+konsol".into()),
             CONSOLE([403, 403, 303, 404, 404, 404]),
         ),
+        // The upload form: the API's photo slot, for the agency's proof or the
+        // admin's evidence.
+        (
+            "POST",
+            console(&format!("/laporan/{id}/foto")),
+            Form("csrf={csrf}".into()),
+            CONSOLE([200, 403, 200, 404, 403, 403]),
+        ),
         ("GET", console("/aset/console.0.css"), Empty, [404; 9]),
         (
             "POST",

@@ -279,6 +279,8 @@ fn done_message(action: &str) -> Option<&'static str> {
         "notes" => "Catatan disimpan.",
         "follow-up" => "Tindak lanjut diterbitkan.",
         "return" => "Laporan dikembalikan ke admin.",
+        // After the upload, S3 sends the browser back here.
+        "foto" => "Foto terkirim; pemeriksaannya berjalan beberapa detik.",
         _ => return None,
     })
 }
@@ -459,6 +461,14 @@ async fn report_page(
                 section.panel aria-labelledby="foto" {
                     h2 id="foto" { "Foto" }
                     @if photos.is_empty() { p.meta { "Tidak ada foto." } }
+                    @if verifying || own_assignment.is_some() {
+                        form method="post" action=(form_action("foto")) {
+                            (csrf_only)
+                            button.secondary type="submit" {
+                                @if own_assignment.is_some() { "Tambah foto bukti" } @else { "Tambah foto" }
+                            }
+                        }
+                    }
                     ul.photos {
                         @for p in &photos {
                             li {

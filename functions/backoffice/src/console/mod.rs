@@ -16,6 +16,7 @@ mod assets;
 mod desk;
 mod inbox;
 mod layout;
+mod upload;
 
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
@@ -93,9 +94,11 @@ pub(crate) async fn route(app: &Backoffice, request: &Request, rest: &[&str]) ->
                 Ok(posted) => posted,
                 Err(refused) => return *refused,
             };
-            return desk::act(app, &session, id, action, &form)
-                .await
-                .unwrap_or_else(|error| error_page(Some(&session), &error));
+            let answer = match *action {
+                "foto" => upload::form(app, &session, id, request).await,
+                _ => desk::act(app, &session, id, action, &form).await,
+            };
+            return answer.unwrap_or_else(|error| error_page(Some(&session), &error));
         }
         _ => Err(ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,

@@ -13,7 +13,8 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use maud::html;
 use sigap::domain::tracking_id::TrackingId;
-use sigap::http::{ApiError, forwarded_base_url};
+use sigap::http::ApiError;
+use sigap::web::page_origin;
 
 use super::{Caching, Lang, html_posting_to, layout, origins};
 use crate::{WebIntake, evidence_slot};
@@ -71,26 +72,4 @@ pub(crate) async fn page(
         &[],
         &origins(std::iter::once(upload.url.as_str())),
     ))
-}
-
-/// Where the browser that posted this came from, for S3 to send it back to: the
-/// `Origin` every browser sends with a form post (behind CloudFront the `Host` the
-/// function sees is the API's own), else the forwarded host. Only a same-site post
-/// gets here, so the origin is this site's.
-fn page_origin(request: &Request) -> String {
-    request
-        .headers()
-        .get("origin")
-        .and_then(|v| v.to_str().ok())
-        .filter(|o| {
-            let host = o
-                .strip_prefix("https://")
-                .or_else(|| o.strip_prefix("http://"));
-            host.is_some_and(|h| {
-                !h.is_empty()
-                    && h.chars()
-                        .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
-            })
-        })
-        .map_or_else(|| forwarded_base_url(request), str::to_string)
 }
