@@ -1,6 +1,23 @@
-// The staff console's keyboard shortcuts on the queue and the inbox (the pages work
-// without this file): j / k move between reports, Enter or o opens the current one,
-// / goes to the first filter. Never while typing in a field.
+// The staff console's small helps (the pages work without this file): a response
+// template fills its form's text as soon as it is picked (without this file its
+// button reloads the report with the text in place).
+(function () {
+  "use strict";
+  Array.prototype.forEach.call(document.querySelectorAll("select[data-fills]"), function (select) {
+    var target = document.getElementById(select.getAttribute("data-fills"));
+    var button = select.form && select.form.querySelector("button");
+    if (!target) { return; }
+    if (button) { button.hidden = true; }
+    select.addEventListener("change", function () {
+      var option = select.options[select.selectedIndex];
+      if (option && option.value) { target.value = option.getAttribute("data-text"); target.focus(); }
+    });
+  });
+})();
+
+// The keyboard shortcuts on the queue and the inbox: j / k move between reports,
+// Enter or o opens the current one, / goes to the first filter. Never while typing
+// in a field.
 (function () {
   "use strict";
   var rows = Array.prototype.slice.call(document.querySelectorAll("tr[data-href]"));

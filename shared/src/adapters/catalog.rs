@@ -1,5 +1,6 @@
-//! Categories and agencies in the table: one partition per list, so listing is a
-//! single Query (never a Scan), and admins can change them without a deploy.
+//! Categories, agencies and staff response templates in the table: one partition
+//! per list, so listing is a single Query (never a Scan), and admins can change them
+//! without a deploy.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -7,11 +8,12 @@ use std::time::{Duration, Instant};
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::table::{Item, ItemReader, PK, SK, StoreError, s, whole_partition};
-use crate::domain::catalog::{Agency, Category};
+use super::table::{Item, ItemReader, PK, SK, StoreError, conditional, n, s, whole_partition};
+use crate::domain::catalog::{Agency, Category, ResponseTemplate, TemplateUse};
 
 const CATEGORY_PARTITION: &str = "CATALOG#CATEGORY";
 const AGENCY_PARTITION: &str = "CATALOG#AGENCY";
+const TEMPLATE_PARTITION: &str = "CATALOG#TEMPLATE";
 
 /// Reference data in DynamoDB.
 #[derive(Debug, Clone)]
@@ -87,6 +89,41 @@ fn agency_from_item(item: &Item) -> Result<Agency, StoreError> {
     })
 }
 
+fn template_key(id: &str) -> [(String, AttributeValue); 2] {
+    [
+        (PK.into(), s(TEMPLATE_PARTITION)),
+        (SK.into(), s(format!("T#{id}"))),
+    ]
+}
+
+fn template_item(t: &ResponseTemplate) -> Item {
+    let mut item = Item::from(template_key(&t.id));
+    item.insert("type".into(), s("response_template"));
+    item.insert("id".into(), s(&t.id));
+    item.insert("title".into(), s(&t.title));
+    item.insert("text".into(), s(&t.text));
+    item.insert("used_for".into(), s(t.used_for.as_str()));
+    item.insert("version".into(), n(t.version));
+    if let Some(category) = &t.category {
+        item.insert("category".into(), s(category));
+    }
+    item
+}
+
+fn template_from_item(item: &Item) -> Result<ResponseTemplate, StoreError> {
+    let r = ItemReader(item);
+    let used_for = r.s("used_for")?;
+    Ok(ResponseTemplate {
+        id: r.s("id")?.into(),
+        title: r.s("title")?.into(),
+        text: r.s("text")?.into(),
+        category: r.opt_s("category").map(str::to_string),
+        used_for: TemplateUse::parse(used_for)
+            .ok_or_else(|| StoreError::Corrupt(format!("template use {used_for}")))?,
+        version: r.n("version")?,
+    })
+}
+
 impl CatalogStore {
     /// A store over `table`.
     pub fn new(client: Client, table: impl Into<String>) -> Self {
@@ -132,6 +169,47 @@ impl CatalogStore {
     /// Creates or replaces a category (seeding, admin edits).
     pub async fn put_category(&self, category: &Category) -> Result<(), StoreError> {
         self.put(category_item(category)).await
+    }
+
+    /// Every response template, ordered by id (read fresh: an edit shows at once).
+    pub async fn templates(&self) -> Result<Vec<ResponseTemplate>, StoreError> {
+        self.list(TEMPLATE_PARTITION)
+            .await?
+            .iter()
+            .map(template_from_item)
+            .collect()
+    }
+
+    /// Saves `template`: a new one (version 1) only if its id is free, an edit only
+    /// over the version it was read at (one less); else [`StoreError::Conflict`].
+    pub async fn save_template(&self, template: &ResponseTemplate) -> Result<(), StoreError> {
+        let request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(template_item(template)));
+        let request = if template.version <= 1 {
+            request.condition_expression("attribute_not_exists(PK)")
+        } else {
+            request
+                .condition_expression("version = :seen")
+                .expression_attribute_values(":seen", n(template.version - 1))
+        };
+        conditional(request.send().await, StoreError::Conflict)
+    }
+
+    /// Deletes template `id` if it is still at `version`; else [`StoreError::Conflict`].
+    pub async fn delete_template(&self, id: &str, version: u64) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(Item::from(template_key(id))))
+            .condition_expression("version = :seen")
+            .expression_attribute_values(":seen", n(version))
+            .send()
+            .await;
+        conditional(result, StoreError::Conflict)
     }
 
     /// Creates or replaces an agency.
@@ -197,6 +275,11 @@ impl CatalogCache {
             categories: Fresh::new(),
             agencies: Fresh::new(),
         }
+    }
+
+    /// The store behind the cache (for what is read fresh: response templates).
+    pub fn store(&self) -> &CatalogStore {
+        &self.store
     }
 
     /// The categories, from the cache while it is fresh.

@@ -102,6 +102,134 @@ pub struct Agency {
     pub kind: AgencyKind,
 }
 
+/// Which staff form a response template fills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TemplateUse {
+    /// The admin's note to the agencies with a dispatch.
+    Dispatch,
+    /// The admin's question to the reporter (*tunda*).
+    RequestInfo,
+    /// The admin's explanation to the reporter with an archive.
+    Archive,
+    /// The agency's follow-up, published to the reporter and the public.
+    FollowUp,
+    /// The agency's reason for returning a report (not its authority).
+    Return,
+}
+
+impl TemplateUse {
+    /// Every use, in the order the screens list them.
+    pub const ALL: [TemplateUse; 5] = [
+        Self::Dispatch,
+        Self::RequestInfo,
+        Self::Archive,
+        Self::FollowUp,
+        Self::Return,
+    ];
+
+    /// The name in forms and the table: the staff action it fills (`follow-up`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Dispatch => "dispatch",
+            Self::RequestInfo => "request-info",
+            Self::Archive => "archive",
+            Self::FollowUp => "follow-up",
+            Self::Return => "return",
+        }
+    }
+
+    /// The use named `name` (see [`TemplateUse::as_str`]).
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|u| u.as_str() == name)
+    }
+
+    /// What staff read.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Dispatch => "Catatan disposisi",
+            Self::RequestInfo => "Pertanyaan tunda",
+            Self::Archive => "Penjelasan arsip",
+            Self::FollowUp => "Tindak lanjut",
+            Self::Return => "Alasan pengembalian",
+        }
+    }
+}
+
+/// Longest template title.
+pub const TEMPLATE_TITLE_MAX: usize = 80;
+/// Longest template text (the longest staff text a form takes).
+pub const TEMPLATE_TEXT_MAX: usize = 2000;
+/// What stands for the report's tracking id in a template's text.
+pub const TEMPLATE_TRACKING_ID: &str = "{nomor}";
+
+/// A prepared text staff pick for a form and edit before sending: the same answer
+/// written the same way every time, per category (or for every category).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseTemplate {
+    /// Stable id (random, set when created).
+    pub id: String,
+    /// The name staff pick it by.
+    pub title: String,
+    /// The text; [`TEMPLATE_TRACKING_ID`] becomes the report's tracking id.
+    pub text: String,
+    /// The category it is for; none for every category.
+    pub category: Option<String>,
+    /// The form it fills.
+    pub used_for: TemplateUse,
+    /// Bumped by every edit (edits are conditional on the version shown).
+    pub version: u64,
+}
+
+/// Why a template cannot be saved (Indonesian, shown on the form).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    /// Title empty or too long.
+    #[error("Judul templat wajib diisi, paling panjang 80 karakter.")]
+    Title,
+    /// Text empty or too long.
+    #[error("Teks templat wajib diisi, paling panjang 2000 karakter.")]
+    Text,
+}
+
+impl ResponseTemplate {
+    /// A template with a checked title and text (trimmed), at version 1.
+    pub fn new(
+        id: String,
+        title: &str,
+        text: &str,
+        category: Option<String>,
+        used_for: TemplateUse,
+    ) -> Result<Self, TemplateError> {
+        let (title, text) = (title.trim(), text.trim());
+        if title.is_empty() || title.chars().count() > TEMPLATE_TITLE_MAX {
+            return Err(TemplateError::Title);
+        }
+        if text.is_empty() || text.chars().count() > TEMPLATE_TEXT_MAX {
+            return Err(TemplateError::Text);
+        }
+        Ok(Self {
+            id,
+            title: title.to_string(),
+            text: text.to_string(),
+            category,
+            used_for,
+            version: 1,
+        })
+    }
+
+    /// True when this template is offered on `used_for`'s form of a report in
+    /// `category`.
+    pub fn fits(&self, category: &str, used_for: TemplateUse) -> bool {
+        self.used_for == used_for && self.category.as_deref().is_none_or(|c| c == category)
+    }
+
+    /// The text for report `tracking_id`.
+    pub fn text_for(&self, tracking_id: &str) -> String {
+        self.text.replace(TEMPLATE_TRACKING_ID, tracking_id)
+    }
+}
+
 #[derive(Deserialize)]
 struct CategoryFile {
     categories: Vec<Category>,
@@ -124,6 +252,51 @@ pub fn parse_agencies(json: &str) -> Result<Vec<Agency>, serde_json::Error> {
 
 #[cfg(test)]
 mod tests {
+    use super::{ResponseTemplate, TemplateError, TemplateUse};
+
+    #[test]
+    fn a_template_needs_a_title_and_a_text_within_their_lengths() {
+        let new = |title: &str, text: &str| {
+            ResponseTemplate::new("t1".into(), title, text, None, TemplateUse::Dispatch)
+        };
+        assert_eq!(new("  ", "Mohon dicek."), Err(TemplateError::Title));
+        assert_eq!(
+            new(&"j".repeat(81), "Mohon dicek."),
+            Err(TemplateError::Title)
+        );
+        assert_eq!(new("Cek", " \n "), Err(TemplateError::Text));
+        assert_eq!(new("Cek", &"t".repeat(2001)), Err(TemplateError::Text));
+        let made = new(" Cek lokasi ", " Mohon dicek hari ini. ").expect("valid");
+        assert_eq!(
+            (made.title.as_str(), made.text.as_str(), made.version),
+            ("Cek lokasi", "Mohon dicek hari ini.", 1)
+        );
+    }
+
+    #[test]
+    fn a_template_fits_its_use_and_its_category_or_every_category() {
+        let mut template = ResponseTemplate::new(
+            "t1".into(),
+            "Jalan",
+            "Laporan {nomor} sudah kami terima.",
+            Some("jalan".into()),
+            TemplateUse::FollowUp,
+        )
+        .expect("valid");
+        assert!(template.fits("jalan", TemplateUse::FollowUp));
+        assert!(!template.fits("sampah", TemplateUse::FollowUp));
+        assert!(!template.fits("jalan", TemplateUse::Return));
+        template.category = None;
+        assert!(template.fits("sampah", TemplateUse::FollowUp));
+        assert_eq!(
+            template.text_for("BDG-1"),
+            "Laporan BDG-1 sudah kami terima."
+        );
+        for used in TemplateUse::ALL {
+            assert_eq!(TemplateUse::parse(used.as_str()), Some(used));
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -23,6 +23,16 @@ async function signOut(page) {
   await expect(page.locator(".notice")).toHaveText("Anda sudah keluar.");
 }
 
+/** Writes a response template on the templates screen (for every category). */
+async function writeTemplate(page, title, form, text) {
+  await page.getByRole("link", { name: "Templat jawaban" }).click();
+  await page.getByLabel("Judul").fill(title);
+  await page.getByLabel("Untuk formulir").selectOption({ label: form });
+  await page.getByLabel("Teks", { exact: true }).fill(text);
+  await page.getByRole("button", { name: "Simpan templat" }).click();
+  await expect(page.locator(".notice")).toHaveText("Templat disimpan.");
+}
+
 /** A citizen files a pothole report in Sukajadi through the citizen pages, with a
  * phone number in its text; its tracking id. */
 async function citizenReports(browser) {
@@ -53,6 +63,12 @@ test.describe("at a desk", () => {
 
     await signIn(page, "Admin verifikasi");
     await expect(page).toHaveURL(/\/konsol\/antrean$/);
+    // A response template for every category's dispatch note.
+    await writeTemplate(page, "Cek lokasi hari ini", "Catatan disposisi", "Laporan {nomor}: mohon dicek di lokasi hari ini.");
+    await expect(page.getByRole("link", { name: "Cek lokasi hari ini" })).toBeVisible();
+    await screenshot(page, "console-templates");
+    await expectAccessible(page, "the response templates");
+    await page.getByRole("link", { name: "Antrean verifikasi" }).click();
     await expect(page.getByRole("heading", { level: 1 })).toHaveText("Antrean verifikasi");
     await expect(page.getByRole("link", { name: id })).toBeVisible();
     await screenshot(page, "console-queue");
@@ -79,12 +95,20 @@ test.describe("at a desk", () => {
     await expect(page.locator(".text")).toContainText("[disembunyikan]");
     await expect(page.locator(".text")).not.toContainText("0812");
     await expect(page.getByRole("button", { name: "Sembunyikan data pribadi" })).toHaveCount(0);
-    // The triage's suggestion is already ticked: dispatch with a note.
+    // The triage's suggestion is already ticked: dispatch with the template's note,
+    // edited before sending.
     await expect(page.getByLabel("Dinas Sumber Daya Air dan Bina Marga")).toBeChecked();
-    await page.getByLabel("Catatan untuk instansi (tidak wajib)").fill("Mohon dicek hari ini.");
+    const desk = page.getByRole("region", { name: "Verifikasi dan disposisi" });
+    await expect(desk.getByRole("button", { name: "Pakai templat" })).toBeHidden();
+    await desk.getByLabel("Templat jawaban").selectOption({ label: "Cek lokasi hari ini" });
+    const note = page.getByLabel("Catatan untuk instansi (tidak wajib)");
+    await expect(note).toHaveValue(`Laporan ${id}: mohon dicek di lokasi hari ini.`);
+    await note.press("End");
+    await note.pressSequentially(" Warga menunggu.");
     await page.getByRole("button", { name: "Verifikasi dan disposisikan" }).click();
     await expect(page.locator(".notice")).toHaveText("Laporan diverifikasi dan didisposisi.");
     await expect(page.locator(".timeline")).toContainText("Diverifikasi dan didisposisi");
+    await expect(page.locator(".timeline")).toContainText(`Laporan ${id}: mohon dicek di lokasi hari ini. Warga menunggu.`);
     await expect(page.getByRole("heading", { name: "Verifikasi dan disposisi" })).toHaveCount(0);
     await screenshot(page, "console-report-dispatched");
     await signOut(page);
@@ -187,6 +211,28 @@ test.describe("without JavaScript", () => {
     await expect(page.getByRole("heading", { name: "Riwayat" })).toBeVisible();
     await expect(page.getByRole("button", { name: "Verifikasi dan disposisikan" })).toHaveCount(0);
     await screenshot(page, "console-report-supervisor-nojs");
+    await signOut(page);
+
+    // An admin writes a template and picks it on a report's form: the button reloads
+    // the report with the text in place, to edit before sending.
+    await signIn(page, "Admin verifikasi");
+    await writeTemplate(page, "Minta foto", "Pertanyaan tunda", "Mohon kirim foto kerusakan untuk laporan {nomor}.");
+    // A template without its text is refused with the form kept.
+    await page.getByRole("link", { name: "Minta foto" }).click();
+    await expect(page.getByRole("heading", { name: "Ubah templat" })).toBeVisible();
+    await page.getByLabel("Teks", { exact: true }).fill(" ");
+    await page.getByRole("button", { name: "Simpan templat" }).click();
+    await expect(page.locator(".problem")).toHaveText("Teks templat wajib diisi, paling panjang 2000 karakter.");
+    await expect(page.getByLabel("Judul")).toHaveValue("Minta foto");
+    await page.getByRole("link", { name: "Antrean verifikasi" }).click();
+    await page.locator("tbody a").first().click();
+    const waiting = page.url().split("/").pop();
+    const ask = page.getByRole("region", { name: "Tunda: minta informasi" });
+    await ask.getByLabel("Templat jawaban").selectOption({ label: "Minta foto" });
+    await ask.getByRole("button", { name: "Pakai templat" }).click();
+    await expect(page).toHaveURL(/templat=/);
+    await expect(page.getByLabel("Pertanyaan untuk pelapor")).toHaveValue(`Mohon kirim foto kerusakan untuk laporan ${waiting}.`);
+    await screenshot(page, "console-template-picked-nojs");
     await signOut(page);
   });
 });

@@ -217,6 +217,48 @@ async fn reference_lists_are_read_once_per_ttl() {
 }
 
 #[tokio::test]
+async fn a_response_template_is_created_once_and_changed_or_deleted_only_at_the_version_shown() {
+    use sigap::adapters::catalog::CatalogStore;
+    use sigap::adapters::table::StoreError;
+    use sigap::domain::catalog::{ResponseTemplate, TemplateUse};
+    let t = stack("repo-templates").await;
+    let store = CatalogStore::new(t.clients.dynamodb.clone(), &t.table);
+    let mut template = ResponseTemplate::new(
+        "t1".into(),
+        "Jalan berlubang",
+        "Laporan {nomor} kami tangani minggu ini.",
+        Some("jalan".into()),
+        TemplateUse::FollowUp,
+    )
+    .unwrap();
+    store.save_template(&template).await.unwrap();
+    // The same id created again (two admins, one random id) does not overwrite it.
+    assert!(matches!(
+        store.save_template(&template).await,
+        Err(StoreError::Conflict)
+    ));
+    assert_eq!(store.templates().await.unwrap(), vec![template.clone()]);
+    // An edit over version 1 wins once; a second edit from the same page loses.
+    template.text = "Sudah dijadwalkan.".into();
+    template.version = 2;
+    store.save_template(&template).await.unwrap();
+    assert!(matches!(
+        store.save_template(&template).await,
+        Err(StoreError::Conflict)
+    ));
+    assert!(matches!(
+        store.delete_template("t1", 1).await,
+        Err(StoreError::Conflict)
+    ));
+    assert_eq!(
+        store.templates().await.unwrap()[0].text,
+        "Sudah dijadwalkan."
+    );
+    store.delete_template("t1", 2).await.unwrap();
+    assert!(store.templates().await.unwrap().is_empty());
+}
+
+#[tokio::test]
 async fn a_staff_read_is_one_query_and_a_contact_they_may_not_see_is_left_out() {
     let t = stack("repo-file").await;
     let store = ReportStore::new(t.clients.dynamodb.clone(), &t.table);

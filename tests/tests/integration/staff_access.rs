@@ -494,6 +494,19 @@ fn matrix(base: &str, acted_on: &ActedOn) -> Vec<(&'static str, String, Payload,
             Form("csrf={csrf}".into()),
             CONSOLE([200, 403, 200, 404, 403, 403]),
         ),
+        // Response templates: admins keep the list.
+        (
+            "GET",
+            console("/templat"),
+            Empty,
+            CONSOLE([200, 403, 403, 403, 403, 403]),
+        ),
+        (
+            "POST",
+            console("/templat"),
+            Form("csrf={csrf}&judul=Cek+lokasi&teks=Mohon+dicek+hari+ini.&untuk=dispatch".into()),
+            CONSOLE([303, 403, 403, 403, 403, 403]),
+        ),
         ("GET", console("/aset/console.0.css"), Empty, [404; 9]),
         (
             "POST",

@@ -9,7 +9,7 @@ use lambda_http::{Body, Request, Response};
 use maud::{Markup, html};
 use sigap::adapters::reports::{QUEUE_NEEDS_INFO, QUEUE_VERIFY, ReportFile};
 use sigap::domain::calendar::{WorkingCalendar, wib};
-use sigap::domain::catalog::{Agency, Category};
+use sigap::domain::catalog::{Agency, Category, TemplateUse};
 use sigap::domain::location::all_kecamatan;
 use sigap::domain::pii::find_pii;
 use sigap::domain::report::{AssignmentStatus, Channel, Report, ReportStatus};
@@ -20,6 +20,7 @@ use sigap::http::ApiError;
 use sigap::web::{origins, query, see_other};
 
 use super::session::Session;
+use super::templates::{self, picked_text, picker};
 use super::{Form, ROOT, page};
 use crate::{Acted, ActionBody, Backoffice, QUEUE_PAGE, forbidden, load, perform};
 
@@ -264,7 +265,8 @@ pub(crate) async fn report(
     let banner = query(request, "selesai")
         .and_then(done_message)
         .map(Banner::Done);
-    report_page(app, session, &file, banner, StatusCode::OK).await
+    let picked = query(request, "templat");
+    report_page(app, session, &file, banner, StatusCode::OK, picked).await
 }
 
 /// What the banner says after `action` succeeded.
@@ -328,21 +330,40 @@ pub(crate) async fn act(
         &file,
         Some(Banner::Refused(refused.1)),
         refused.0,
+        None,
     )
     .await
 }
 
 /// The report page: the report, its triage, photos, assignments and timeline, and
-/// the forms of the actions this role may take in its status.
+/// the forms of the actions this role may take in its status; `picked` is the
+/// response template chosen without JavaScript, its text put in its form.
 async fn report_page(
     app: &Backoffice,
     session: &Session,
     file: &ReportFile,
     banner: Option<Banner>,
     status: StatusCode,
+    picked: Option<&str>,
 ) -> Result<Response<Body>, ApiError> {
     let staff = &session.staff;
     let report = &file.report;
+    let response_templates = templates::all(app).await?;
+    let id = report.id.as_str();
+    // Each text form's template picker and the text it starts with.
+    let fill = |used_for: TemplateUse, target: &str| {
+        (
+            picker(
+                &response_templates,
+                id,
+                &report.category,
+                used_for,
+                target,
+                picked,
+            ),
+            picked_text(&response_templates, picked, id, used_for),
+        )
+    };
     let (categories, agencies) = (app.categories().await?, app.agencies().await?);
     let photos = app
         .photos
@@ -541,10 +562,10 @@ async fn report_page(
                     }
                 }
                 @if verifying {
-                    (admin_actions(&form_action, &hidden, &agencies, suggested.as_deref()))
+                    (admin_actions(&form_action, &hidden, &agencies, suggested.as_deref(), &fill))
                 }
                 @if let Some(assignment) = own_assignment {
-                    (agency_actions(&form_action, &csrf_only, assignment.status))
+                    (agency_actions(&form_action, &csrf_only, assignment.status, &fill))
                 }
             }
         }
@@ -559,16 +580,24 @@ async fn report_page(
     ))
 }
 
+/// A text form's response template picker and the text it starts with.
+type Fill<'a> = dyn Fn(TemplateUse, &str) -> (Markup, String) + 'a;
+
 /// The verification forms: dispatch, *tunda*, archive.
 fn admin_actions(
     form_action: &dyn Fn(&str) -> String,
     hidden: &Markup,
     agencies: &[Agency],
     suggested: Option<&str>,
+    fill: &Fill,
 ) -> Markup {
+    let (dispatch_picker, dispatch_text) = fill(TemplateUse::Dispatch, "catatan");
+    let (info_picker, info_text) = fill(TemplateUse::RequestInfo, "pertanyaan");
+    let (archive_picker, archive_text) = fill(TemplateUse::Archive, "teks-arsip");
     html! {
         section.panel aria-labelledby="disposisi" {
             h2 id="disposisi" { "Verifikasi dan disposisi" }
+            (dispatch_picker)
             form method="post" action=(form_action("dispatch")) {
                 (hidden)
                 fieldset {
@@ -581,21 +610,23 @@ fn admin_actions(
                     }
                 }
                 label for="catatan" { "Catatan untuk instansi (tidak wajib)" }
-                textarea id="catatan" name="catatan" {}
+                textarea id="catatan" name="catatan" { (dispatch_text) }
                 p { button type="submit" { "Verifikasi dan disposisikan" } }
             }
         }
         section.panel aria-labelledby="tunda" {
             h2 id="tunda" { "Tunda: minta informasi" }
+            (info_picker)
             form method="post" action=(form_action("request-info")) {
                 (hidden)
                 label for="pertanyaan" { "Pertanyaan untuk pelapor" }
-                textarea id="pertanyaan" name="pertanyaan" required {}
+                textarea id="pertanyaan" name="pertanyaan" required { (info_text) }
                 p { button.secondary type="submit" { "Tunda dan kirim pertanyaan" } }
             }
         }
         section.panel aria-labelledby="arsip" {
             h2 id="arsip" { "Arsipkan" }
+            (archive_picker)
             form method="post" action=(form_action("archive")) {
                 (hidden)
                 label for="alasan" { "Alasan" }
@@ -605,7 +636,7 @@ fn admin_actions(
                     }
                 }
                 label for="teks-arsip" { "Penjelasan untuk pelapor" }
-                textarea id="teks-arsip" name="teks" {}
+                textarea id="teks-arsip" name="teks" { (archive_text) }
                 p { button.danger type="submit" { "Arsipkan laporan" } }
             }
         }
@@ -617,7 +648,10 @@ fn agency_actions(
     form_action: &dyn Fn(&str) -> String,
     hidden: &Markup,
     status: AssignmentStatus,
+    fill: &Fill,
 ) -> Markup {
+    let (follow_up_picker, follow_up_text) = fill(TemplateUse::FollowUp, "tindak-lanjut");
+    let (return_picker, return_text) = fill(TemplateUse::Return, "alasan-kembali");
     html! {
         section.panel aria-labelledby="tindakan-instansi" {
             h2 id="tindakan-instansi" { "Tindakan instansi" }
@@ -627,10 +661,11 @@ fn agency_actions(
                     p { button type="submit" { "Terima laporan" } }
                 }
             }
+            (follow_up_picker)
             form method="post" action=(form_action("follow-up")) {
                 (hidden)
                 label for="tindak-lanjut" { "Tindak lanjut untuk pelapor (terbit untuk publik)" }
-                textarea id="tindak-lanjut" name="teks" required {}
+                textarea id="tindak-lanjut" name="teks" required { (follow_up_text) }
                 p { button type="submit" { "Terbitkan tindak lanjut" } }
             }
             form method="post" action=(form_action("notes")) {
@@ -640,10 +675,11 @@ fn agency_actions(
                 p { button.secondary type="submit" { "Simpan catatan" } }
             }
             @if status != AssignmentStatus::Responded {
+            (return_picker)
             form method="post" action=(form_action("return")) {
                 (hidden)
                 label for="alasan-kembali" { "Bukan wewenang kami: alasannya" }
-                textarea id="alasan-kembali" name="alasan" required {}
+                textarea id="alasan-kembali" name="alasan" required { (return_text) }
                 p { button.danger type="submit" { "Kembalikan ke admin" } }
             }
             }

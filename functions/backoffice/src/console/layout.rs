@@ -62,6 +62,9 @@ fn menu(session: &Session) -> Vec<(String, &'static str)> {
     if staff.agency().is_some() {
         entries.push((format!("{ROOT}/kotak-masuk"), "Kotak masuk instansi"));
     }
+    if staff.is_admin() {
+        entries.push((format!("{ROOT}/templat"), "Templat jawaban"));
+    }
     entries
 }
 

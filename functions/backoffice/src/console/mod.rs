@@ -16,6 +16,7 @@ mod assets;
 mod desk;
 mod inbox;
 mod layout;
+mod templates;
 mod upload;
 
 use lambda_http::http::{Method, StatusCode};
@@ -85,9 +86,19 @@ pub(crate) async fn route(app: &Backoffice, request: &Request, rest: &[&str]) ->
                 ["antrean"] => desk::queue(app, &session, request).await,
                 ["kotak-masuk"] => inbox::show(app, &session).await,
                 ["laporan", id] => desk::report(app, &session, id, request).await,
+                ["templat"] => templates::show(app, &session, request).await,
                 _ => Err(ApiError::not_found("Halaman tidak ditemukan.")),
             };
             return answer.unwrap_or_else(|error| error_page(Some(&session), &error));
+        }
+        (&Method::POST, ["templat"]) => {
+            let (session, form) = match posted(app, request) {
+                Ok(posted) => posted,
+                Err(refused) => return *refused,
+            };
+            return templates::save(app, &session, &form)
+                .await
+                .unwrap_or_else(|error| error_page(Some(&session), &error));
         }
         (&Method::POST, ["laporan", id, action]) => {
             let (session, form) = match posted(app, request) {
