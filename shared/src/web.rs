@@ -3,6 +3,8 @@
 //! redirect after a form, cookies, the form body, the same-site check, and static
 //! files under content-hashed names.
 
+pub mod chart;
+
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 

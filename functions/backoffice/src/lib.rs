@@ -38,6 +38,7 @@ use sigap::adapters::catalog::{CatalogCache, CatalogStore};
 use sigap::adapters::photos::PhotoBucket;
 use sigap::adapters::proof_photos::{FlaggedProof, ProofPhotos};
 use sigap::adapters::queue::JsonQueue;
+use sigap::adapters::record::RecordStore;
 use sigap::adapters::reports::{
     QUEUE_NEEDS_INFO, QUEUE_VERIFY, ReportFile, ReportStore, TIMELINE_PAGE,
 };
@@ -126,6 +127,7 @@ pub struct Backoffice {
     sender_key: SenderKey,
     photos: Photos,
     proofs: ProofPhotos,
+    records: RecordStore,
     ids: Arc<dyn IdGenerator>,
     console: console::Console,
 }
@@ -161,6 +163,7 @@ impl Backoffice {
                 config.photo_limits,
             ),
             proofs: ProofPhotos::new(dynamodb.clone(), table),
+            records: RecordStore::new(dynamodb.clone(), table),
             ids,
             console: console::Console::new(config.console_dev_key.as_ref())?,
         })

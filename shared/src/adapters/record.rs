@@ -136,6 +136,21 @@ impl RecordStore {
         Ok(folded)
     }
 
+    /// Every fact about `agency` in `month`, as it happened (the dashboard's weeks).
+    pub async fn facts(&self, agency: &str, month: &str) -> Result<Vec<Fact>, StoreError> {
+        self.partition(&fact_pk(agency, month))
+            .await?
+            .iter()
+            .map(|item| {
+                Ok(Fact {
+                    agency: agency.to_string(),
+                    kind: fact_kind(item)?,
+                    at: ItemReader(item).ts("at")?,
+                })
+            })
+            .collect()
+    }
+
     /// Stores `figures` as `agency`'s `month`. The backlog is written only when
     /// given (the current month's): a past month keeps the backlog it ended with.
     pub async fn put_month(

@@ -12,7 +12,7 @@ use super::record::fact_item;
 use super::table::{
     DUE_SHARDS, GSI1, GSI1PK, GSI1SK, GSI2, GSI2PK, GSI2SK, GSI3, GSI3PK, GSI3SK, GSI4, GSI4PK,
     GSI4SK, Item, ItemReader, PK, SK, StoreError, due_shard, n, put_item, put_mirror, report_pk, s,
-    transact, ts,
+    transact, ts, whole_index_partition,
 };
 use crate::domain::contact::{Email, PhoneNumber};
 use crate::domain::deadline::{ClockKind, ReportClock};
@@ -983,6 +983,18 @@ impl ReportStore {
             .iter()
             .map(report_from_item)
             .collect()
+    }
+
+    /// Every open report (each open work queue, every page): the supervisor's
+    /// figures, which follow the backlog and not the archive.
+    pub async fn open_reports(&self) -> Result<Vec<Report>, StoreError> {
+        let mut reports = Vec::new();
+        for (queue, _) in OPEN_QUEUES {
+            for item in whole_index_partition(&self.client, &self.table, GSI2, queue).await? {
+                reports.push(report_from_item(&item)?);
+            }
+        }
+        Ok(reports)
     }
 
     /// An agency's open assignments, earliest deadline first.

@@ -171,13 +171,34 @@ pub async fn whole_partition(
     table: &str,
     pk: &str,
 ) -> Result<Vec<Item>, StoreError> {
+    every_page(client, table, None, pk).await
+}
+
+/// Every item of one partition of the index `index` (keyed `{index}PK`), page by page.
+pub async fn whole_index_partition(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    index: &str,
+    pk: &str,
+) -> Result<Vec<Item>, StoreError> {
+    every_page(client, table, Some(index), pk).await
+}
+
+async fn every_page(
+    client: &aws_sdk_dynamodb::Client,
+    table: &str,
+    index: Option<&str>,
+    pk: &str,
+) -> Result<Vec<Item>, StoreError> {
+    let key = format!("{}PK = :pk", index.unwrap_or_default());
     let mut items = Vec::new();
     let mut start = None;
     loop {
         let out = client
             .query()
             .table_name(table)
-            .key_condition_expression("PK = :pk")
+            .set_index_name(index.map(String::from))
+            .key_condition_expression(&key)
             .expression_attribute_values(":pk", s(pk))
             .set_exclusive_start_key(start)
             .send()

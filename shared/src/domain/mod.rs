@@ -8,6 +8,7 @@ pub mod contact;
 pub mod deadline;
 pub mod device;
 pub mod duplicates;
+pub mod figures;
 pub mod gsm7;
 pub mod incident;
 pub mod limits;

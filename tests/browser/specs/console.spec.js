@@ -1,8 +1,9 @@
 // The staff console at a desk: an admin verifies what a citizen just sent, the agency
 // follows it up, and sessions and forms are refused as they should be.
 const { test, expect } = require("@playwright/test");
+const fs = require("fs");
 const {
-  guardEveryPage, expectAccessible, screenshot, remember, untilTriaged, stubTiles, photo,
+  guardEveryPage, expectAccessible, screenshot, remember, untilTriaged, stubTiles, photo, policyRefusals,
 } = require("./helpers");
 
 const DESK = { width: 1280, height: 900 };
@@ -33,6 +34,21 @@ async function writeTemplate(page, title, form, text) {
   await expect(page.locator(".notice")).toHaveText("Templat disimpan.");
 }
 
+/** The supervisor's dashboard, read: the open reports whose follow-up is out, and the
+ * follow-ups counted for `agency` this week (the last cell of its on-time row). */
+async function cityFigures(page, agency) {
+  await page.goto("/konsol/ringkasan");
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText("Ringkasan kota");
+  const responded = await page.getByRole("row", { name: /^Tindak lanjut terbit/ }).locator("td").last().textContent();
+  const week = await page.locator(`[data-table="tepat-waktu"] tr[data-agency="${agency}"] td`).last().textContent();
+  const followUps = week.match(/\((\d+)\)/);
+  return {
+    open: Number(await page.locator('[data-figure="terbuka"]').textContent()),
+    responded: Number(responded),
+    followUps: followUps ? Number(followUps[1]) : 0,
+  };
+}
+
 /** A citizen files a pothole report in Sukajadi through the citizen pages, with a
  * phone number in its text; its tracking id. */
 async function citizenReports(browser) {
@@ -58,6 +74,13 @@ test.describe("at a desk", () => {
   test.use({ viewport: DESK });
 
   test("an admin finds the citizen's report atop the queue, redacts the phone number and dispatches it; the agency acknowledges and follows up; another agency gets not-found", async ({ page, request, browser }) => {
+    // The supervisor watches the city's figures from a desk of their own.
+    const city = await browser.newContext({ viewport: DESK });
+    const supervisor = await city.newPage();
+    const refused = policyRefusals(supervisor);
+    await signIn(supervisor, "Supervisor kota");
+    const before = await cityFigures(supervisor, "dsdabm");
+
     const id = await citizenReports(browser);
     await untilTriaged(request, id);
 
@@ -145,6 +168,35 @@ test.describe("at a desk", () => {
     await screenshot(page, "console-report-agency");
     await expectAccessible(page, "the report page, agency");
     await signOut(page);
+
+    // The supervisor's figures moved: one more report open, its follow-up out, and
+    // one more follow-up this week for the agency.
+    const after = await cityFigures(supervisor, "dsdabm");
+    expect(after.open).toBe(before.open + 1);
+    expect(after.responded).toBe(before.responded + 1);
+    expect(after.followUps).toBe(before.followUps + 1);
+    await expect(supervisor.locator("svg.chart").first()).toBeVisible();
+    await screenshot(supervisor, "console-dashboard");
+    await expectAccessible(supervisor, "the dashboard");
+    // The open reports as CSV: the new one is a line, with no title or text in it.
+    const [download] = await Promise.all([
+      supervisor.waitForEvent("download"),
+      supervisor.getByRole("link", { name: "laporan terbuka" }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe("laporan-terbuka.csv");
+    const csv = fs.readFileSync(await download.path(), "utf8");
+    expect(csv.split("\r\n")[0]).toBe("nomor,status,kategori,kecamatan,kanal,masuk_wib,tenggat_wib,terlambat,instansi");
+    expect(csv).toContain(`${id},Tindak lanjut terbit,jalan-rusak,Sukajadi,web,`);
+    expect(csv).not.toContain("amblas");
+    // The figures as CSV: the agency's follow-ups this week, as the table counted them.
+    const figures = await city.request.get("/konsol/ekspor/angka.csv");
+    expect(figures.headers()["content-type"]).toBe("text/csv; charset=utf-8");
+    const lines = (await figures.text()).split("\r\n");
+    expect(lines[0]).toBe("bagian,nama,rincian,nilai");
+    expect(lines.filter((l) => l.startsWith("tindak_lanjut,Dinas Sumber Daya Air dan Bina Marga,")).pop())
+      .toMatch(new RegExp(`,${after.followUps}$`));
+    expect(refused).toEqual([]);
+    await city.close();
 
     // Another agency: the same not-found as the API.
     await signIn(page, "Petugas Dinas Lingkungan Hidup");

@@ -507,6 +507,31 @@ fn matrix(base: &str, acted_on: &ActedOn) -> Vec<(&'static str, String, Payload,
             Form("csrf={csrf}&judul=Cek+lokasi&teks=Mohon+dicek+hari+ini.&untuk=dispatch".into()),
             CONSOLE([303, 403, 403, 403, 403, 403]),
         ),
+        // The city's figures and their CSV: admins and supervisors.
+        (
+            "GET",
+            console("/ringkasan"),
+            Empty,
+            CONSOLE([200, 200, 403, 403, 403, 403]),
+        ),
+        (
+            "GET",
+            console("/ekspor/laporan-terbuka.csv"),
+            Empty,
+            CONSOLE([200, 200, 403, 403, 403, 403]),
+        ),
+        (
+            "GET",
+            console("/ekspor/angka.csv"),
+            Empty,
+            CONSOLE([200, 200, 403, 403, 403, 403]),
+        ),
+        (
+            "GET",
+            console("/ekspor/semua.xlsx"),
+            Empty,
+            CONSOLE([404, 404, 403, 403, 403, 403]),
+        ),
         ("GET", console("/aset/console.0.css"), Empty, [404; 9]),
         (
             "POST",

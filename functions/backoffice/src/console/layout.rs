@@ -59,6 +59,9 @@ fn menu(session: &Session) -> Vec<(String, &'static str)> {
     if staff.is_admin() || staff.is_supervisor() {
         entries.push((format!("{ROOT}/antrean"), "Antrean verifikasi"));
     }
+    if staff.is_admin() || staff.is_supervisor() {
+        entries.push((format!("{ROOT}/ringkasan"), "Ringkasan kota"));
+    }
     if staff.agency().is_some() {
         entries.push((format!("{ROOT}/kotak-masuk"), "Kotak masuk instansi"));
     }

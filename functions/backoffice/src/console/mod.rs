@@ -13,6 +13,7 @@ pub mod session;
 pub mod sign_in;
 
 mod assets;
+mod dashboard;
 mod desk;
 mod inbox;
 mod layout;
@@ -87,6 +88,8 @@ pub(crate) async fn route(app: &Backoffice, request: &Request, rest: &[&str]) ->
                 ["kotak-masuk"] => inbox::show(app, &session).await,
                 ["laporan", id] => desk::report(app, &session, id, request).await,
                 ["templat"] => templates::show(app, &session, request).await,
+                ["ringkasan"] => dashboard::show(app, &session).await,
+                ["ekspor", file] => dashboard::export(app, &session, file).await,
                 _ => Err(ApiError::not_found("Halaman tidak ditemukan.")),
             };
             return answer.unwrap_or_else(|error| error_page(Some(&session), &error));
