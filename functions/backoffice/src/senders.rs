@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::json;
 use sigap::adapters::senders::BlockedSender;
 use sigap::domain::contact::PhoneNumber;
-use sigap::domain::staff::Staff;
+use sigap::domain::staff::{Role, Staff};
 use sigap::http::{ApiError, json_bytes, json_response, parse_json};
 use tracing::info;
 
@@ -64,30 +64,7 @@ pub(crate) async fn block(
     let body: BlockBody = parse_json(json_bytes(request, MAX_BODY_BYTES)?)?;
     let phone = PhoneNumber::parse(&body.phone)
         .map_err(|_| ApiError::invalid("Nomor telepon tidak valid."))?;
-    let reason = body.reason.trim();
-    if reason.is_empty() || reason.chars().count() > 300 {
-        return Err(ApiError::invalid(
-            "Alasan wajib diisi (maksimal 300 karakter).",
-        ));
-    }
-    if !(1..=365).contains(&body.days) {
-        return Err(ApiError::invalid("Lama blokir 1 sampai 365 hari."));
-    }
-    let now = app.clock.now();
-    let blocked = BlockedSender {
-        sender: app.sender_key.phone(&phone),
-        masked: phone.masked(),
-        reason: reason.to_string(),
-        until: now
-            .checked_add(SignedDuration::from_hours(24 * i64::from(body.days)))
-            .unwrap_or(now),
-        by: staff.actor(&role).to_stored(),
-    };
-    app.senders
-        .block(&blocked)
-        .await
-        .map_err(|e| ApiError::unavailable_because("blocking sender", e))?;
-    info!(sender = %blocked.masked, days = body.days, by = %staff.subject, "sms sender blocked");
+    let blocked = block_phone(app, staff, &role, &phone, &body.reason, body.days).await?;
     Ok(json_response(
         StatusCode::OK,
         &json!({
@@ -97,6 +74,43 @@ pub(crate) async fn block(
             "until": local_time(blocked.until),
         }),
     ))
+}
+
+/// Blocks `phone` for `days` (1–365) with `reason`: the API's and the console's one
+/// sequence (the console blocks the number of the report it shows).
+pub(crate) async fn block_phone(
+    app: &Backoffice,
+    staff: &Staff,
+    role: &Role,
+    phone: &PhoneNumber,
+    reason: &str,
+    days: u32,
+) -> Result<BlockedSender, ApiError> {
+    let reason = reason.trim();
+    if reason.is_empty() || reason.chars().count() > 300 {
+        return Err(ApiError::invalid(
+            "Alasan wajib diisi (maksimal 300 karakter).",
+        ));
+    }
+    if !(1..=365).contains(&days) {
+        return Err(ApiError::invalid("Lama blokir 1 sampai 365 hari."));
+    }
+    let now = app.clock.now();
+    let blocked = BlockedSender {
+        sender: app.sender_key.phone(phone),
+        masked: phone.masked(),
+        reason: reason.to_string(),
+        until: now
+            .checked_add(SignedDuration::from_hours(24 * i64::from(days)))
+            .unwrap_or(now),
+        by: staff.actor(role).to_stored(),
+    };
+    app.senders
+        .block(&blocked)
+        .await
+        .map_err(|e| ApiError::unavailable_because("blocking sender", e))?;
+    info!(sender = %blocked.masked, days, by = %staff.subject, "sms sender blocked");
+    Ok(blocked)
 }
 
 /// `DELETE /staff/blocked-senders/{sender}`.

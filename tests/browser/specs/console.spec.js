@@ -3,7 +3,7 @@
 const { test, expect } = require("@playwright/test");
 const fs = require("fs");
 const {
-  guardEveryPage, expectAccessible, screenshot, remember, untilTriaged, stubTiles, photo, policyRefusals,
+  guardEveryPage, expectAccessible, screenshot, remember, untilTriaged, stubTiles, photo, policyRefusals, staff,
 } = require("./helpers");
 
 const DESK = { width: 1280, height: 900 };
@@ -206,6 +206,55 @@ test.describe("at a desk", () => {
     await expect(page.locator(".problem")).toHaveText("Laporan tidak ditemukan.");
     await screenshot(page, "console-not-found");
     await expectAccessible(page, "the not-found page");
+  });
+
+  test("an admin puts an SMS report on the map and blocks the number it came from", async ({ page, request }) => {
+    const from = "081377770001";
+    const sent = await request.post("/_devstack/sms", {
+      data: { from, text: "BDG Lampu jalan mati di gang dekat Masjid Al-Ikhlas, gelap sekali tiap malam" },
+    });
+    expect(sent.status()).toBe(200);
+    const id = (await sent.json()).report_id;
+    await untilTriaged(request, id);
+
+    await signIn(page, "Admin verifikasi");
+    await page.goto(`/konsol/laporan/${id}`);
+    const place = page.getByRole("region", { name: "Lokasi" });
+    await expect(place).toContainText("Laporan ini belum punya titik di peta.");
+    await place.getByLabel("Alamat atau patokan").fill("Gang Masjid Al-Ikhlas, Jl. Riau");
+    await place.getByLabel("Kecamatan").selectOption({ label: "Sumur Bandung" });
+    // A point in Jakarta is refused on the report, and nothing is saved.
+    await place.getByLabel("Lintang").fill("-6,2");
+    await place.getByLabel("Bujur").fill("106,8");
+    await place.getByRole("button", { name: "Simpan lokasi" }).click();
+    await expect(page.locator(".problem")).toHaveText("Titik harus berada di dalam Kota Bandung.");
+    await expect(place).toContainText("Laporan ini belum punya titik di peta.");
+    await place.getByLabel("Alamat atau patokan").fill("Gang Masjid Al-Ikhlas, Jl. Riau");
+    await place.getByLabel("Kecamatan").selectOption({ label: "Sumur Bandung" });
+    await place.getByLabel("Lintang").fill("-6,9147");
+    await place.getByLabel("Bujur").fill("107.6098");
+    await place.getByRole("button", { name: "Simpan lokasi" }).click();
+    await expect(page.locator(".notice")).toHaveText("Lokasi laporan disimpan.");
+    await expect(place).not.toContainText("belum punya titik");
+    await expect(place.getByLabel("Lintang")).toHaveValue("-6.9147");
+    await expect(page.locator(".timeline")).toContainText("Lokasi ditetapkan");
+    await expect(page.locator("dl.facts").first()).toContainText("Sumur Bandung");
+
+    // The number it came from, blocked for a week with a reason.
+    const reporter = page.getByRole("region", { name: "Pelapor" });
+    await reporter.getByText("Blokir nomor ini").click();
+    await reporter.getByLabel("Alasan (untuk catatan admin)").fill("Kiriman berulang tanpa isi");
+    await reporter.getByLabel("Lama blokir").selectOption("7");
+    await screenshot(page, "console-report-sms-admin");
+    await expectAccessible(page, "an SMS report, admin");
+    await reporter.getByRole("button", { name: "Blokir nomor" }).click();
+    await expect(page.locator(".notice")).toContainText("Nomor pengirim diblokir");
+    const { blocked } = await staff(request, "ADMIN", "GET", "/staff/blocked-senders");
+    expect(blocked.map((b) => b.reason)).toContain("Kiriman berulang tanpa isi");
+    // Its next SMS is dropped: no report, no answer.
+    const again = await request.post("/_devstack/sms", { data: { from, text: "BDG Lampu jalan mati lagi di gang yang sama" } });
+    expect(again.status()).toBe(200);
+    expect((await again.json()).report_id).toBeNull();
   });
 
   test("a forged cookie and an expired session get the sign-in page; a form without its CSRF token is refused", async ({ page, context, request, browser }) => {

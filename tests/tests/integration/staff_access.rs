@@ -486,6 +486,20 @@ fn matrix(base: &str, acted_on: &ActedOn) -> Vec<(&'static str, String, Payload,
             Form("csrf={csrf}&teks=Survei+dari+konsol".into()),
             CONSOLE([403, 403, 303, 404, 404, 404]),
         ),
+        // The place an admin sets (the API's `location`), and the block of the
+        // number the report came from (admins only).
+        (
+            "POST",
+            console(&format!("/laporan/{id}/location")),
+            Form("csrf={csrf}&alamat=Jl.+Ir.+H.+Juanda+dekat+sekolah&kecamatan=Coblong&lintang=-6.885&bujur=107.613".into()),
+            CONSOLE([303, 403, 403, 404, 404, 404]),
+        ),
+        (
+            "POST",
+            console(&format!("/laporan/{id}/blokir")),
+            Form("csrf={csrf}&alasan=spam&hari=1".into()),
+            CONSOLE([303, 403, 403, 403, 403, 403]),
+        ),
         // The upload form: the API's photo slot, for the agency's proof or the
         // admin's evidence.
         (

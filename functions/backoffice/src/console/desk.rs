@@ -22,7 +22,8 @@ use sigap::web::{origins, query, see_other};
 use super::session::Session;
 use super::templates::{self, picked_text, picker};
 use super::{Form, ROOT, page};
-use crate::{Acted, ActionBody, Backoffice, QUEUE_PAGE, forbidden, load, perform};
+use crate::senders::block_phone;
+use crate::{Acted, ActionBody, Backoffice, QUEUE_PAGE, forbidden, load, perform, require_admin};
 
 /// Every archive reason, in the order the form lists them.
 const ARCHIVE_REASONS: [ArchiveReason; 7] = [
@@ -281,6 +282,10 @@ fn done_message(action: &str) -> Option<&'static str> {
         "notes" => "Catatan disimpan.",
         "follow-up" => "Tindak lanjut diterbitkan.",
         "return" => "Laporan dikembalikan ke admin.",
+        "location" => "Lokasi laporan disimpan.",
+        "blokir" => {
+            "Nomor pengirim diblokir: pesannya ke 1708 tidak diterima sampai blokir berakhir."
+        }
         // After the upload, S3 sends the browser back here.
         "foto" => "Foto terkirim; pemeriksaannya berjalan beberapa detik.",
         _ => return None,
@@ -298,6 +303,13 @@ pub(crate) async fn act(
 ) -> Result<Response<Body>, ApiError> {
     done_message(action).ok_or_else(|| ApiError::not_found("Tindakan tidak dikenal."))?;
     let staff = &session.staff;
+    let typed = number(form, "lintang").and_then(|lat| Ok((lat, number(form, "bujur")?)));
+    let (lat, lon) = match typed {
+        Ok(point) => point,
+        Err(error) => {
+            return refused_page(app, session, raw_id, (error.status, error.message)).await;
+        }
+    };
     // `redact` with neither text masks the personal data found (the domain's rule).
     let body = ActionBody {
         agencies: Some(form.all("instansi")),
@@ -306,6 +318,10 @@ pub(crate) async fn act(
         reason: form.get("alasan").map(str::to_string),
         text: form.get("teks").map(str::to_string),
         into: form.get("ke").map(str::to_string),
+        lat,
+        lon,
+        address: form.get("alamat").map(str::to_string),
+        kecamatan: form.get("kecamatan").map(str::to_string),
         ..ActionBody::default()
     };
     let outcome = perform(app, staff, raw_id, action, &body, form.get("versi")).await;
@@ -323,16 +339,67 @@ pub(crate) async fn act(
         }
         Err(error) => return Err(error),
     };
-    let file = load(app, staff, raw_id).await?;
+    refused_page(app, session, raw_id, refused).await
+}
+
+/// A coordinate typed in a form ("-6,9147" or "-6.9147"); none when left empty.
+fn number(form: &Form, name: &str) -> Result<Option<f64>, ApiError> {
+    form.get(name)
+        .map(|text| {
+            text.replace(',', ".").parse::<f64>().map_err(|_| {
+                ApiError::invalid("Lintang dan bujur berupa angka, misalnya -6.9147 dan 107.6098.")
+            })
+        })
+        .transpose()
+}
+
+/// The report again, with why the form was refused.
+async fn refused_page(
+    app: &Backoffice,
+    session: &Session,
+    raw_id: &str,
+    (status, message): (StatusCode, String),
+) -> Result<Response<Body>, ApiError> {
+    let file = load(app, &session.staff, raw_id).await?;
     report_page(
         app,
         session,
         &file,
-        Some(Banner::Refused(refused.1)),
-        refused.0,
+        Some(Banner::Refused(message)),
+        status,
         None,
     )
     .await
+}
+
+/// `POST /konsol/laporan/{id}/blokir` (admins): blocks the number the report came
+/// from, for the days chosen and with a reason, by the API's sequence.
+pub(crate) async fn block_sender(
+    app: &Backoffice,
+    session: &Session,
+    raw_id: &str,
+    form: &Form,
+) -> Result<Response<Body>, ApiError> {
+    let staff = &session.staff;
+    let role = require_admin(staff)?;
+    let file = load(app, staff, raw_id).await?;
+    let Some(phone) = file.contact.as_ref().and_then(|c| c.phone.as_ref()) else {
+        return Err(ApiError::not_found(
+            "Laporan ini tidak membawa nomor pengirim.",
+        ));
+    };
+    let days = form.get("hari").and_then(|d| d.parse().ok()).unwrap_or(0);
+    let reason = form.get("alasan").unwrap_or_default();
+    match block_phone(app, staff, &role, phone, reason, days).await {
+        Ok(_) => Ok(see_other(
+            &format!("{ROOT}/laporan/{}?selesai=blokir", file.report.id),
+            &[],
+        )),
+        Err(error) if error.status.is_client_error() => {
+            refused_page(app, session, raw_id, (error.status, error.message)).await
+        }
+        Err(error) => Err(error),
+    }
 }
 
 /// The report page: the report, its triage, photos, assignments and timeline, and
@@ -391,6 +458,14 @@ async fn report_page(
             report.status,
             ReportStatus::PendingVerification | ReportStatus::NeedsInfo
         );
+    // Where the workflow lets an admin set the place (an SMS or X report has none).
+    let locatable = matches!(
+        report.status,
+        ReportStatus::PendingVerification
+            | ReportStatus::NeedsInfo
+            | ReportStatus::Dispatched
+            | ReportStatus::InProgress
+    );
     let own_assignment = staff.agency().and_then(|agency| {
         report
             .assignments
@@ -543,6 +618,9 @@ async fn report_page(
                             dt { "Telepon" } dd { (contact.phone.as_ref().map(|p| p.to_string()).unwrap_or_else(|| "—".into())) }
                             dt { "Surel" } dd { (contact.email.as_ref().map_or("—", |e| e.as_str())) }
                         }
+                        @if staff.is_admin() && contact.phone.is_some() {
+                            (block_form(&form_action("blokir"), &csrf_only))
+                        }
                     } @else {
                         p.meta { @if report.anonymous { "Anonim." } @else { "Identitas pelapor tidak ditampilkan untuk peran Anda." } }
                     }
@@ -560,6 +638,9 @@ async fn report_page(
                             }
                         }
                     }
+                }
+                @if staff.is_admin() && locatable {
+                    (location_form(&form_action("location"), &hidden, report))
                 }
                 @if verifying {
                     (admin_actions(&form_action, &hidden, &agencies, suggested.as_deref(), &fill))
@@ -638,6 +719,68 @@ fn admin_actions(
                 label for="teks-arsip" { "Penjelasan untuk pelapor" }
                 textarea id="teks-arsip" name="teks" { (archive_text) }
                 p { button.danger type="submit" { "Arsipkan laporan" } }
+            }
+        }
+    }
+}
+
+/// The admin's form for the report's place: address, kecamatan and the point (an
+/// SMS or X report comes without one), each as it stands.
+fn location_form(action: &str, hidden: &Markup, report: &Report) -> Markup {
+    let location = &report.location;
+    let chosen = location.kecamatan.as_ref().map(|k| k.code.as_str());
+    html! {
+        section.panel aria-labelledby="lokasi" {
+            h2 id="lokasi" { "Lokasi" }
+            @if report.needs_location() {
+                p.meta { "Laporan ini belum punya titik di peta. Isi dari keterangan pelapor." }
+            }
+            form method="post" action=(action) {
+                (hidden)
+                label for="alamat" { "Alamat atau patokan" }
+                input type="text" id="alamat" name="alamat" maxlength="300" value=(location.address.as_deref().unwrap_or_default());
+                label for="kecamatan-lokasi" { "Kecamatan" }
+                select id="kecamatan-lokasi" name="kecamatan" {
+                    option value="" { "Belum diketahui" }
+                    @for k in all_kecamatan() {
+                        option value=(k.code) selected[chosen == Some(k.code.as_str())] { (k.name) }
+                    }
+                }
+                div.point {
+                    div {
+                        label for="lintang" { "Lintang" }
+                        input type="text" id="lintang" name="lintang" inputmode="decimal" aria-describedby="titik-bantuan"
+                            value=(location.coordinates.map(|c| c.lat().to_string()).unwrap_or_default());
+                    }
+                    div {
+                        label for="bujur" { "Bujur" }
+                        input type="text" id="bujur" name="bujur" inputmode="decimal" aria-describedby="titik-bantuan"
+                            value=(location.coordinates.map(|c| c.lon().to_string()).unwrap_or_default());
+                    }
+                }
+                p.meta id="titik-bantuan" { "Titik di dalam Kota Bandung, misalnya -6.9147 dan 107.6098; kosongkan keduanya bila belum tahu." }
+                p { button.secondary type="submit" { "Simpan lokasi" } }
+            }
+        }
+    }
+}
+
+/// The admin's form to block the number a report came from.
+fn block_form(action: &str, csrf_only: &Markup) -> Markup {
+    html! {
+        details.block {
+            summary { "Blokir nomor ini" }
+            form method="post" action=(action) {
+                (csrf_only)
+                label for="alasan-blokir" { "Alasan (untuk catatan admin)" }
+                input type="text" id="alasan-blokir" name="alasan" maxlength="300" required;
+                label for="hari-blokir" { "Lama blokir" }
+                select id="hari-blokir" name="hari" {
+                    @for days in [1, 7, 30, 90, 365] {
+                        option value=(days) selected[days == 30] { (days) " hari" }
+                    }
+                }
+                p { button.danger type="submit" { "Blokir nomor" } }
             }
         }
     }

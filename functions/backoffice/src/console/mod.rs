@@ -110,6 +110,7 @@ pub(crate) async fn route(app: &Backoffice, request: &Request, rest: &[&str]) ->
             };
             let answer = match *action {
                 "foto" => upload::form(app, &session, id, request).await,
+                "blokir" => desk::block_sender(app, &session, id, &form).await,
                 _ => desk::act(app, &session, id, action, &form).await,
             };
             return answer.unwrap_or_else(|error| error_page(Some(&session), &error));
