@@ -20,6 +20,7 @@ pub mod faults;
 pub mod messages;
 pub mod moto;
 pub mod runtime_api;
+pub mod seed;
 pub mod stack;
 
 pub use bench_figures::percentile_ms;

@@ -221,3 +221,25 @@ pub async fn items_with_pk_prefix(
         .await;
     pages.into_iter().map(Result::unwrap).collect()
 }
+
+/// A console session for `group` from the development sign-in with devstack's key,
+/// and its CSRF token.
+pub fn console_session(group: &str, issued_at: jiff::Timestamp) -> (String, String) {
+    let name = devstack::provision::LOCAL_PARAMETERS[0].1;
+    let key = devstack::provision::dev_secret(name);
+    let (sign_in, verifier) =
+        backoffice::console::dev_sign_in::DevSignIn::new(key.as_bytes()).unwrap();
+    let role = sigap::domain::staff::Role::parse(group).unwrap();
+    let token = sign_in
+        .issue(
+            &role,
+            issued_at,
+            &format!("session-{}", group.replace(':', "-")),
+        )
+        .unwrap();
+    let csrf = verifier
+        .check(&token, issued_at)
+        .map(|s| s.csrf_token())
+        .unwrap();
+    (token, csrf)
+}

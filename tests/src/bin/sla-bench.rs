@@ -7,17 +7,13 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use jiff::Timestamp;
 use jiff::civil::date;
-use sigap::adapters::reports::report_item;
 use sigap::domain::calendar::{WorkingCalendar, wib};
-use sigap::domain::deadline::ClockKind;
-use sigap::domain::deadline::start_clock;
-use sigap::domain::report::{Channel, Report, ReportStatus};
-use sigap::domain::tracking_id::TrackingId;
+use sigap::domain::report::Report;
 use sigap::runtime::clock::ManualClock;
 use sigap_tests::calls::{CallLog, counted_clients};
+use sigap_tests::seed::{put_reports, waiting_report};
 use sigap_tests::{TestStack, stack};
 
 /// Reports with a reminder due in every run.
@@ -33,83 +29,20 @@ fn wib_at(day: i8, hour: i8) -> Timestamp {
         .timestamp()
 }
 
-/// The `n`th report: a unique id (`n` in base 30), waiting for verification.
-fn report(n: usize, received_at: Timestamp, calendar: &WorkingCalendar) -> Report {
-    let mut digits = [0u8; 6];
-    let mut rest = n;
-    for d in digits.iter_mut().rev() {
-        *d = u8::try_from(rest % 30).unwrap();
-        rest /= 30;
-    }
-    Report {
-        title: format!("Laporan uji beban nomor {n}"),
-        description: "Lubang besar di depan sekolah, bahaya untuk motor.".into(),
-        category: "jalan-rusak".into(),
-        status: ReportStatus::PendingVerification,
-        clock: Some(start_clock(
-            ClockKind::Verification,
-            calendar,
-            received_at,
-            2,
-        )),
-        calendar_version: calendar.version().into(),
-        reporter_token_hash: "bench".into(),
-        version: 2,
-        ..Report::received(
-            TrackingId::from_random_bytes(&digits).unwrap(),
-            Channel::Web,
-            received_at,
-        )
-    }
-}
-
 /// Writes `total` open reports, the first `DUE` of them received on Friday (their
 /// reminder fell due Monday 08:00), the rest on Monday (nothing due until Tuesday).
 async fn seed(t: &TestStack, total: usize, calendar: &WorkingCalendar) {
-    let items: Vec<_> = (0..total)
+    let reports: Vec<Report> = (0..total)
         .map(|n| {
             let received = if n < DUE {
                 wib_at(20, 10)
             } else {
                 wib_at(23, 9)
             };
-            report_item(&report(n, received, calendar))
+            waiting_report(n, received, calendar)
         })
         .collect();
-    let batches: Vec<Vec<WriteRequest>> = items
-        .chunks(25)
-        .map(|chunk| {
-            chunk
-                .iter()
-                .map(|item| {
-                    WriteRequest::builder()
-                        .put_request(
-                            PutRequest::builder()
-                                .set_item(Some(item.clone()))
-                                .build()
-                                .unwrap(),
-                        )
-                        .build()
-                })
-                .collect()
-        })
-        .collect();
-    for group in batches.chunks(8) {
-        let writes = group.iter().map(|batch| {
-            t.clients
-                .dynamodb
-                .batch_write_item()
-                .request_items(&t.table, batch.clone())
-                .send()
-        });
-        for out in futures::future::join_all(writes).await {
-            assert!(
-                out.unwrap()
-                    .unprocessed_items()
-                    .is_none_or(|u| u.is_empty())
-            );
-        }
-    }
+    put_reports(&t.clients.dynamodb, &t.table, &reports).await;
 }
 
 #[tokio::main]

@@ -156,7 +156,7 @@ async fn hostile_bodies_on_every_route_get_a_json_4xx_and_store_nothing() {
     assert_eq!(incident.status, 201, "{}", incident.json);
     let incident = incident.json["id"].as_str().unwrap().to_string();
     let gateway_secret = devstack::provision::dev_secret("/sigap/sms-gateway-secret");
-    let (console, _) = crate::staff_access::console_session("admin", Timestamp::now());
+    let (console, _) = sigap_tests::console_session("admin", Timestamp::now());
     let before = stored(&table).await;
 
     let template = devstack::template::Template::parse(&sigap_tests::template_text()).unwrap();

@@ -11,7 +11,7 @@ use sigap::domain::report::ReportStatus;
 use sigap::domain::tracking_id::TrackingId;
 use sigap::runtime::clock::SystemClock;
 use sigap::runtime::ids::OsRandom;
-use sigap_tests::{HttpReply, captured_logs, devstack, unique_phone};
+use sigap_tests::{HttpReply, captured_logs, console_session, devstack, unique_phone};
 
 use crate::web_intake::valid_body;
 use crate::workflow_e2e::call;
@@ -95,28 +95,6 @@ struct Principal {
     staff: Option<String>,
     reporter: Option<String>,
     console: Option<(String, String)>,
-}
-
-/// A console session for `group` from the development sign-in with devstack's key,
-/// and its CSRF token.
-pub(crate) fn console_session(group: &str, issued_at: jiff::Timestamp) -> (String, String) {
-    let name = devstack::provision::LOCAL_PARAMETERS[0].1;
-    let key = devstack::provision::dev_secret(name);
-    let (sign_in, verifier) =
-        backoffice::console::dev_sign_in::DevSignIn::new(key.as_bytes()).unwrap();
-    let role = sigap::domain::staff::Role::parse(group).unwrap();
-    let token = sign_in
-        .issue(
-            &role,
-            issued_at,
-            &format!("matrix-{}", group.replace(':', "-")),
-        )
-        .unwrap();
-    let csrf = verifier
-        .check(&token, issued_at)
-        .map(|s| s.csrf_token())
-        .unwrap();
-    (token, csrf)
 }
 
 /// Sends `payload` as `who`.
