@@ -1,9 +1,10 @@
-// The staff console's small helps (the pages work without this file): a response
-// template fills its form's text as soon as it is picked (without this file its
-// button reloads the report with the text in place).
-(function () {
+// The staff console's small helps (the pages work without this file).
+
+// A response template fills its form's text as soon as it is picked (without this
+// file its button reloads the report with the text in place).
+function sigapFillers(root) {
   "use strict";
-  Array.prototype.forEach.call(document.querySelectorAll("select[data-fills]"), function (select) {
+  Array.prototype.forEach.call(root.querySelectorAll("select[data-fills]"), function (select) {
     var target = document.getElementById(select.getAttribute("data-fills"));
     var button = select.form && select.form.querySelector("button");
     if (!target) { return; }
@@ -12,6 +13,48 @@
       var option = select.options[select.selectedIndex];
       if (option && option.value) { target.value = option.getAttribute("data-text"); target.focus(); }
     });
+  });
+}
+sigapFillers(document);
+
+// A report's actions without a full reload: the form is posted as the browser would,
+// and the report the server answers with (after its redirect, or with why not)
+// takes the place of the page's main part; the address follows the redirect. The
+// photo form goes on to the bucket, so it is left to the browser. Anything that
+// is not a report page (the sign-in page after a session ended) is opened as is.
+(function () {
+  "use strict";
+  var main = document.getElementById("isi");
+  if (!main || !window.fetch || !window.DOMParser) { return; }
+  function inPlace(form) {
+    var action = form.getAttribute("action") || "";
+    return form.method === "post" && action.indexOf("/konsol/laporan/") === 0 && !/\/foto$/.test(action);
+  }
+  main.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!inPlace(form)) { return; }
+    event.preventDefault();
+    var button = event.submitter || form.querySelector("button[type=submit]");
+    var body = new URLSearchParams(new FormData(form));
+    if (button && button.name) { body.append(button.name, button.value); }
+    if (button) { button.disabled = true; }
+    fetch(form.action, { method: "POST", body: body, credentials: "same-origin" })
+      .then(function (response) {
+        var url = new URL(response.url);
+        if (url.pathname.indexOf("/konsol/laporan/") !== 0) { window.location.assign(response.url); return; }
+        return response.text().then(function (text) {
+          var page = new DOMParser().parseFromString(text, "text/html");
+          var answer = page.getElementById("isi");
+          if (!answer) { window.location.assign(response.url); return; }
+          main.innerHTML = answer.innerHTML;
+          document.title = page.title;
+          if (response.redirected) { window.history.replaceState(null, "", response.url); }
+          sigapFillers(main);
+          var said = main.querySelector(".notice, .problem") || main.querySelector("h1");
+          if (said) { said.tabIndex = -1; said.focus(); }
+        });
+      })
+      .catch(function () { form.submit(); });
   });
 })();
 

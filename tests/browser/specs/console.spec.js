@@ -128,8 +128,14 @@ test.describe("at a desk", () => {
     await expect(note).toHaveValue(`Laporan ${id}: mohon dicek di lokasi hari ini.`);
     await note.press("End");
     await note.pressSequentially(" Warga menunggu.");
+    // With JavaScript the action takes no full reload: the page is the same
+    // document, its report part replaced, its address the redirect's.
+    await page.evaluate(() => { window.sigapSamePage = true; });
     await page.getByRole("button", { name: "Verifikasi dan disposisikan" }).click();
     await expect(page.locator(".notice")).toHaveText("Laporan diverifikasi dan didisposisi.");
+    await expect(page.locator(".notice")).toBeFocused();
+    expect(await page.evaluate(() => window.sigapSamePage)).toBe(true);
+    await expect(page).toHaveURL(new RegExp(`/konsol/laporan/${id}\\?selesai=dispatch$`));
     await expect(page.locator(".timeline")).toContainText("Diverifikasi dan didisposisi");
     await expect(page.locator(".timeline")).toContainText(`Laporan ${id}: mohon dicek di lokasi hari ini. Warga menunggu.`);
     await expect(page.getByRole("heading", { name: "Verifikasi dan disposisi" })).toHaveCount(0);
