@@ -31,14 +31,7 @@ struct BlockBody {
 
 /// `GET /staff/blocked-senders`.
 pub(crate) async fn list(app: &Backoffice, staff: &Staff) -> Result<Response<Body>, ApiError> {
-    if !(staff.is_admin() || staff.is_supervisor()) {
-        return Err(forbidden());
-    }
-    let blocked = app
-        .senders
-        .blocked_senders(app.clock.now())
-        .await
-        .map_err(|e| ApiError::unavailable_because("listing blocked senders", e))?;
+    let blocked = in_force(app, staff).await?;
     let list: Vec<_> = blocked
         .iter()
         .map(|b| {
@@ -52,6 +45,20 @@ pub(crate) async fn list(app: &Backoffice, staff: &Staff) -> Result<Response<Bod
         })
         .collect();
     Ok(json_response(StatusCode::OK, &json!({ "blocked": list })))
+}
+
+/// The blocks in force, for admins and supervisors (the API's and the console's list).
+pub(crate) async fn in_force(
+    app: &Backoffice,
+    staff: &Staff,
+) -> Result<Vec<BlockedSender>, ApiError> {
+    if !(staff.is_admin() || staff.is_supervisor()) {
+        return Err(forbidden());
+    }
+    app.senders
+        .blocked_senders(app.clock.now())
+        .await
+        .map_err(|e| ApiError::unavailable_because("listing blocked senders", e))
 }
 
 /// `POST /staff/blocked-senders`.
@@ -119,6 +126,16 @@ pub(crate) async fn unblock(
     staff: &Staff,
     sender: &str,
 ) -> Result<Response<Body>, ApiError> {
+    lift(app, staff, sender).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({ "sender": sender, "blocked": false }),
+    ))
+}
+
+/// Lifts the block of `sender` (its keyed hash), for admins: the API's and the
+/// console's one sequence. Lifting a block already gone changes nothing.
+pub(crate) async fn lift(app: &Backoffice, staff: &Staff, sender: &str) -> Result<(), ApiError> {
     require_admin(staff)?;
     if sender.len() != 64 || !sender.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(ApiError::not_found("Blokir tidak ditemukan."));
@@ -128,8 +145,5 @@ pub(crate) async fn unblock(
         .await
         .map_err(|e| ApiError::unavailable_because("unblocking sender", e))?;
     info!(by = %staff.subject, "sms sender unblocked");
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({ "sender": sender, "blocked": false }),
-    ))
+    Ok(())
 }

@@ -261,6 +261,18 @@ test.describe("at a desk", () => {
     const again = await request.post("/_devstack/sms", { data: { from, text: "BDG Lampu jalan mati lagi di gang yang sama" } });
     expect(again.status()).toBe(200);
     expect((await again.json()).report_id).toBeNull();
+    // The list of blocks shows it masked; lifting it lets the number in again.
+    await page.getByRole("link", { name: "Nomor diblokir" }).click();
+    const row = page.getByRole("row", { name: /Kiriman berulang tanpa isi/ });
+    await expect(row).toContainText("+62••••••••001");
+    await expect(page.locator("main")).not.toContainText(from.slice(1));
+    await screenshot(page, "console-blocked");
+    await expectAccessible(page, "the blocked numbers");
+    await row.getByRole("button", { name: "Cabut blokir" }).click();
+    await expect(page.locator(".notice")).toHaveText("Blokir dicabut: pesan dari nomor itu diterima lagi.");
+    await expect(page.getByRole("row", { name: /Kiriman berulang tanpa isi/ })).toHaveCount(0);
+    const welcome = await request.post("/_devstack/sms", { data: { from, text: "BDG Lampu jalan di gang itu masih mati sampai sekarang" } });
+    expect((await welcome.json()).report_id).toMatch(/^BDG-/);
   });
 
   test("a forged cookie and an expired session get the sign-in page; a form without its CSRF token is refused", async ({ page, context, request, browser }) => {

@@ -524,6 +524,20 @@ fn matrix(base: &str, acted_on: &ActedOn) -> Vec<(&'static str, String, Payload,
             Empty,
             CONSOLE([404, 404, 403, 403, 403, 403]),
         ),
+        // The numbers blocked from 1708: admins and supervisors read, admins lift
+        // (the matrix's blocked sender).
+        (
+            "GET",
+            console("/diblokir"),
+            Empty,
+            CONSOLE([200, 200, 403, 403, 403, 403]),
+        ),
+        (
+            "POST",
+            console(&format!("/diblokir/{sender}/buka")),
+            Form("csrf={csrf}".into()),
+            CONSOLE([303, 403, 403, 403, 403, 403]),
+        ),
         ("GET", console("/aset/console.0.css"), Empty, [404; 9]),
         (
             "POST",

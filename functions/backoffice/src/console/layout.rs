@@ -61,6 +61,7 @@ fn menu(session: &Session) -> Vec<(String, &'static str)> {
     }
     if staff.is_admin() || staff.is_supervisor() {
         entries.push((format!("{ROOT}/ringkasan"), "Ringkasan kota"));
+        entries.push((format!("{ROOT}/diblokir"), "Nomor diblokir"));
     }
     if staff.agency().is_some() {
         entries.push((format!("{ROOT}/kotak-masuk"), "Kotak masuk instansi"));

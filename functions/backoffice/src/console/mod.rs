@@ -13,6 +13,7 @@ pub mod session;
 pub mod sign_in;
 
 mod assets;
+mod blocked;
 mod dashboard;
 mod desk;
 mod inbox;
@@ -89,6 +90,9 @@ pub(crate) async fn route(app: &Backoffice, request: &Request, rest: &[&str]) ->
                 ["laporan", id] => desk::report(app, &session, id, request).await,
                 ["templat"] => templates::show(app, &session, request).await,
                 ["ringkasan"] => dashboard::show(app, &session).await,
+                ["diblokir"] => {
+                    blocked::show(app, &session, query(request, "selesai") == Some("buka")).await
+                }
                 ["ekspor", file] => dashboard::export(app, &session, file).await,
                 _ => Err(ApiError::not_found("Halaman tidak ditemukan.")),
             };
@@ -100,6 +104,15 @@ pub(crate) async fn route(app: &Backoffice, request: &Request, rest: &[&str]) ->
                 Err(refused) => return *refused,
             };
             return templates::save(app, &session, &form)
+                .await
+                .unwrap_or_else(|error| error_page(Some(&session), &error));
+        }
+        (&Method::POST, ["diblokir", sender, "buka"]) => {
+            let (session, _) = match posted(app, request) {
+                Ok(posted) => posted,
+                Err(refused) => return *refused,
+            };
+            return blocked::lift_block(app, &session, sender)
                 .await
                 .unwrap_or_else(|error| error_page(Some(&session), &error));
         }
