@@ -272,7 +272,14 @@ test.describe("at a desk", () => {
     await expect(page.locator(".notice")).toHaveText("Blokir dicabut: pesan dari nomor itu diterima lagi.");
     await expect(page.getByRole("row", { name: /Kiriman berulang tanpa isi/ })).toHaveCount(0);
     const welcome = await request.post("/_devstack/sms", { data: { from, text: "BDG Lampu jalan di gang itu masih mati sampai sekarang" } });
-    expect((await welcome.json()).report_id).toMatch(/^BDG-/);
+    const later = (await welcome.json()).report_id;
+    expect(later).toMatch(/^BDG-/);
+    // The admin sees that number's earlier report from the new one.
+    await untilTriaged(request, later);
+    await page.goto(`/konsol/laporan/${later}`);
+    const others = page.getByRole("region", { name: "Pelapor" });
+    await expect(others.getByRole("heading", { name: "Laporan lain dari pengirim ini" })).toBeVisible();
+    await expect(others.getByRole("link", { name: id })).toBeVisible();
   });
 
   test("a forged cookie and an expired session get the sign-in page; a form without its CSRF token is refused", async ({ page, context, request, browser }) => {

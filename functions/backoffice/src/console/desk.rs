@@ -14,7 +14,8 @@ use sigap::domain::location::all_kecamatan;
 use sigap::domain::pii::find_pii;
 use sigap::domain::report::{AssignmentStatus, Channel, Report, ReportStatus};
 use sigap::domain::sla::deadline_views;
-use sigap::domain::staff::may_see_identity;
+use sigap::domain::staff::{Staff, may_see_identity};
+use sigap::domain::tracking_id::TrackingId;
 use sigap::domain::workflow::ArchiveReason;
 use sigap::http::ApiError;
 use sigap::web::{origins, query, see_other};
@@ -26,6 +27,9 @@ use crate::senders::block_phone;
 use crate::{Acted, ActionBody, Backoffice, QUEUE_PAGE, forbidden, load, perform, require_admin};
 
 /// Every archive reason, in the order the form lists them.
+/// The sender's other reports a report page lists.
+const SENDER_REPORTS: i32 = 10;
+
 const ARCHIVE_REASONS: [ArchiveReason; 7] = [
     ArchiveReason::FormatTidakSesuai,
     ArchiveReason::TerlaluUmum,
@@ -437,6 +441,7 @@ async fn report_page(
         .for_staff(report)
         .await
         .map_err(|e| ApiError::unavailable_because("linking photos", e))?;
+    let same_sender = sender_reports(app, staff, report).await?;
     let calendar = app.working_calendar().await?;
     let deadlines = deadline_views(report, app.clock.now(), &calendar);
     let triage = report
@@ -624,6 +629,18 @@ async fn report_page(
                     } @else {
                         p.meta { @if report.anonymous { "Anonim." } @else { "Identitas pelapor tidak ditampilkan untuk peran Anda." } }
                     }
+                    @if let Some(others) = &same_sender {
+                        h3 { "Laporan lain dari pengirim ini" }
+                        @if others.is_empty() {
+                            p.meta { "Tidak ada." }
+                        } @else {
+                            ul.others {
+                                @for other in others {
+                                    li { a href={(ROOT) "/laporan/" (other)} { (other) } }
+                                }
+                            }
+                        }
+                    }
                 }
                 @if !report.assignments.is_empty() {
                     section.panel aria-labelledby="instansi" {
@@ -722,6 +739,27 @@ fn admin_actions(
             }
         }
     }
+}
+
+/// The sender's latest other reports, for an admin (who may link a reporter's
+/// reports); none for anyone else or a report without a sender.
+async fn sender_reports(
+    app: &Backoffice,
+    staff: &Staff,
+    report: &Report,
+) -> Result<Option<Vec<TrackingId>>, ApiError> {
+    let Some(sender) = report.sender.as_deref().filter(|_| staff.is_admin()) else {
+        return Ok(None);
+    };
+    let mut ids = app
+        .reports
+        .store()
+        .by_sender(sender, SENDER_REPORTS + 1)
+        .await
+        .map_err(|e| ApiError::unavailable_because("reading the sender's reports", e))?;
+    ids.retain(|id| *id != report.id);
+    ids.truncate(SENDER_REPORTS as usize);
+    Ok(Some(ids))
 }
 
 /// The admin's form for the report's place: address, kecamatan and the point (an
