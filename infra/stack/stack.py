@@ -359,6 +359,18 @@ def up():
     )
     # The emulator serves the API under its own path, not the API's AWS host name.
     outputs["ApiUrl"] = f"{ENDPOINT}/_aws/execute-api/{api_id}"
+    # The console's hosted sign-in needs the URL staff open, known only once the API
+    # exists: the second step of a first deploy (docs/operations.md), as ops do it.
+    cloudformation.update_stack(
+        StackName=STACK,
+        TemplateURL=f"{ENDPOINT}/{CODE_BUCKET}/template.json",
+        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in PARAMETERS.items()]
+        + [{"ParameterKey": "ConsoleUrl", "ParameterValue": outputs["ApiUrl"]}],
+        Capabilities=["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"],
+    )
+    stack = wait_for(cloudformation, "UPDATE_COMPLETE")
+    outputs.update({o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])})
+    outputs["ApiUrl"] = f"{ENDPOINT}/_aws/execute-api/{api_id}"
     outputs["Endpoint"] = ENDPOINT
     outputs["StackName"] = STACK
     deployed = time.monotonic() - started
@@ -431,6 +443,9 @@ def write_target():
         "outputs": outputs,
         "secrets": outputs["Secrets"],
         "tokens": {name: id_token(outputs, name) for name in STAFF},
+        # The hosted sign-in's user and password (the emulator's pages skip the
+        # authenticator code; AWS asks for it).
+        "staff_password": STAFF_PASSWORD,
         "functions": functions,
     }
     path = OUT / "target.json"

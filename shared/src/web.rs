@@ -61,6 +61,28 @@ pub fn html(
     response
 }
 
+/// Lets `response`'s page send its forms on to `origin` too (a form whose answer
+/// redirects there: a browser holds the redirect to the policy's form-action).
+pub fn allow_form_target(response: &mut Response<Body>, origin: &str) {
+    let Some(policy) = response
+        .headers()
+        .get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return;
+    };
+    let widened = policy.replacen(
+        "form-action 'self'",
+        &format!("form-action 'self' {origin}"),
+        1,
+    );
+    if let Ok(value) = HeaderValue::from_str(&widened) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
 /// The scheme and host of each link, once (for a page's image policy).
 pub fn origins<'a>(urls: impl Iterator<Item = &'a str>) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();

@@ -338,6 +338,15 @@ pub fn retry_later(reply: &HttpReply) -> bool {
         || (reply.status == 409 && reply.json["error"]["code"] == "request_in_progress")
 }
 
+/// The CSRF token a console page's forms carry (its first `csrf` field), or empty.
+pub fn csrf_of(page: &str) -> String {
+    page.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_default()
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -97,12 +97,16 @@ pub struct Config {
     pub photo_limits: PhotoLimits,
     /// The console's development sign-in key (devstack and the stack tier only).
     pub console_dev_key: Option<SecretString>,
+    /// The console's hosted sign-in (a deployed stack with a `ConsoleUrl`).
+    pub console_hosted: Option<console::hosted::HostedConfig>,
 }
 
 impl Config {
     /// Reads `TABLE_NAME`, `NOTIFY_QUEUE_URL`, `SENDER_HASH_KEY`, `MEDIA_BUCKET`, the
     /// optional working-day settings, the photo limits, and the console's development
-    /// sign-in key where one is configured (`CONSOLE_DEV_SIGN_IN_KEY`).
+    /// sign-in key where one is configured (`CONSOLE_DEV_SIGN_IN_KEY`), and the hosted
+    /// sign-in's settings where the stack has a console URL (`CONSOLE_URL` and the
+    /// pool's, see [`console::hosted::HostedConfig::load`]).
     pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
@@ -114,6 +118,7 @@ impl Config {
             console_dev_key: settings
                 .optional("CONSOLE_DEV_SIGN_IN_KEY")
                 .map(SecretString::from),
+            console_hosted: console::hosted::HostedConfig::load(settings)?,
         })
     }
 }
@@ -165,7 +170,10 @@ impl Backoffice {
             proofs: ProofPhotos::new(dynamodb.clone(), table),
             records: RecordStore::new(dynamodb.clone(), table),
             ids,
-            console: console::Console::new(config.console_dev_key.as_ref())?,
+            console: console::Console::new(
+                config.console_dev_key.as_ref(),
+                config.console_hosted.clone(),
+            )?,
         })
     }
 

@@ -67,6 +67,8 @@ pub struct Stack {
     pub topics: BTreeMap<String, String>,
     /// Bucket logical id → physical name.
     pub buckets: BTreeMap<String, String>,
+    /// Cognito's logical ids, which resolve to empty values (not emulated).
+    pub sign_in: Vec<String>,
 }
 
 impl Stack {
@@ -80,7 +82,8 @@ impl Stack {
         self.queues.get(logical_id)
     }
 
-    /// Resolves an environment value: literals, `!Ref` and `!GetAtt <X>.Arn`.
+    /// Resolves an environment value: literals, `!Ref` and `!GetAtt <X>.Arn` (a
+    /// Cognito resource's, empty).
     pub fn resolve(&self, value: &Value) -> Result<String, ProvisionError> {
         match value {
             Value::String(s) => Ok(s.clone()),
@@ -113,6 +116,11 @@ impl Stack {
                     } else {
                         format!("arn:aws:s3:::{name}")
                     });
+                }
+                // Locally the development sign-in stands in for Cognito: empty, as a
+                // function takes an unset setting.
+                if self.sign_in.contains(&id) {
+                    return Ok(String::new());
                 }
                 Err(ProvisionError::Unresolvable(format!("!{} {id}", t.tag)))
             }
@@ -216,6 +224,7 @@ pub async fn provision(
         queues: BTreeMap::new(),
         topics: BTreeMap::new(),
         buckets: BTreeMap::new(),
+        sign_in: template.sign_in.clone(),
     };
     for table in &template.tables {
         let name = format!("{prefix}{}", table.logical_id);

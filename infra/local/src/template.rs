@@ -161,6 +161,9 @@ pub struct Template {
     pub subscriptions: Vec<SubscriptionSpec>,
     /// S3 buckets.
     pub buckets: Vec<BucketSpec>,
+    /// Cognito's resources (logical ids): not emulated, so a function's reference to
+    /// one (the console's hosted sign-in) resolves to nothing locally.
+    pub sign_in: Vec<String>,
 }
 
 fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
@@ -321,10 +324,12 @@ impl Template {
                 // The edge (CloudFront and AWS WAF) exists only in AWS, and only when
                 // EdgeWebAclArn is set: locally requests reach the API directly.
                 "AWS::CloudFront::Distribution" => {}
-                // Cognito issues staff tokens in AWS; devstack issues its own.
+                // Cognito issues staff tokens in AWS; devstack issues its own (and the
+                // console its development sessions).
                 "AWS::Cognito::UserPool"
                 | "AWS::Cognito::UserPoolClient"
-                | "AWS::Cognito::UserPoolGroup" => {}
+                | "AWS::Cognito::UserPoolDomain"
+                | "AWS::Cognito::UserPoolGroup" => template.sign_in.push(id.to_string()),
                 other => {
                     return Err(unsupported(
                         id,

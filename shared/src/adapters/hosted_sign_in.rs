@@ -53,19 +53,19 @@ impl std::fmt::Debug for Tokens {
 #[derive(Clone)]
 pub struct HostedSignIn {
     domain: String,
-    issuer: String,
+    keys_base: String,
     client_id: String,
     http: HttpsClient,
 }
 
 impl HostedSignIn {
-    /// The pool's domain (`https://<prefix>.auth.<region>.amazoncognito.com`), its
-    /// issuer (`https://cognito-idp.<region>.amazonaws.com/<pool id>`) and the
-    /// console's app client id.
-    pub fn new(domain: &str, issuer: &str, client_id: &str) -> Self {
+    /// The pool's domain (`https://<prefix>.auth.<region>.amazoncognito.com`), where
+    /// it publishes its keys (its issuer, `https://cognito-idp.<region>.amazonaws.com/
+    /// <pool id>`, or an emulator's path for it) and the console's app client id.
+    pub fn new(domain: &str, keys_base: &str, client_id: &str) -> Self {
         Self {
             domain: domain.trim_end_matches('/').into(),
-            issuer: issuer.trim_end_matches('/').into(),
+            keys_base: keys_base.trim_end_matches('/').into(),
             client_id: client_id.into(),
             http: client(),
         }
@@ -73,7 +73,7 @@ impl HostedSignIn {
 
     /// The pool's JWKS document, as published.
     pub async fn keys_document(&self) -> Result<String, SignInError> {
-        let request = hyper::Request::get(format!("{}/.well-known/jwks.json", self.issuer))
+        let request = hyper::Request::get(format!("{}/.well-known/jwks.json", self.keys_base))
             .body(Full::new(Bytes::new()))
             .map_err(|e| CallError::Failed(e.to_string()))?;
         let (status, body) = send(&self.http, request, TIMEOUT).await?;

@@ -68,6 +68,16 @@ impl Settings {
         Self { vars }
     }
 
+    /// Variables given as pairs (tests).
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Self {
+        Self::from_map(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        )
+    }
+
     /// A required, non-empty variable.
     pub fn required(&self, name: &str) -> Result<String, ConfigError> {
         self.optional(name)
@@ -129,12 +139,7 @@ mod tests {
     use super::*;
 
     fn settings(pairs: &[(&str, &str)]) -> Settings {
-        Settings::from_map(
-            pairs
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        )
+        Settings::from_pairs(pairs)
     }
 
     #[test]

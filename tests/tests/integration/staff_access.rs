@@ -440,6 +440,15 @@ fn matrix(base: &str, acted_on: &ActedOn) -> Vec<(&'static str, String, Payload,
             CONSOLE([303, 303, 303, 303, 403, 403]),
         ),
         ("GET", console("/masuk"), Empty, [200; 9]),
+        ("GET", console("/keluar"), Empty, [200; 9]),
+        // The hosted sign-in's callback: not found where the console signs in
+        // otherwise (here, the development sign-in).
+        (
+            "GET",
+            console("/kembali?code=c&state=s"),
+            Empty,
+            [404; 9],
+        ),
         (
             "GET",
             console("/antrean"),
@@ -1270,11 +1279,14 @@ async fn every_route_refuses_missing_forged_expired_and_wrongly_signed_callers()
     let no_role = running.token("citizen-1", &["citizens"]);
     // One group whose name carries a comma: never read as two groups (admin).
     let comma_group = running.token("intruder-1", &["agency:dsdabm,admin"]);
-    const PUBLIC: [&str; 19] = [
-        // The sign-in page, the development sign-in (local stacks only) and the
-        // console's stylesheet and script.
+    const PUBLIC: [&str; 21] = [
+        // The sign-in page, the development sign-in (local stacks only), the
+        // hosted sign-in's callback (its own test: console_sign_in), the
+        // signed-out page, and the console's stylesheet and script.
         "GET /konsol/masuk",
         "POST /konsol/masuk",
+        "GET /konsol/kembali",
+        "GET /konsol/keluar",
         "GET /konsol/aset/{file}",
         "GET /sekitar",
         "GET /instansi",

@@ -475,21 +475,46 @@ fn staff_sign_in_with_mfa_and_short_lived_tokens() {
     let doc: serde_yaml_ng::Value = serde_yaml_ng::from_str(&template_text()).unwrap();
     let pool = &doc["Resources"]["UserPool"]["Properties"];
     assert_eq!(pool["MfaConfiguration"].as_str(), Some("ON"));
-    let client = &doc["Resources"]["UserPoolClient"]["Properties"];
-    let units = &client["TokenValidityUnits"];
-    let minutes = |value: &str, unit: &str| {
-        let n = client[value].as_f64().unwrap();
-        match units[unit].as_str().unwrap() {
-            "minutes" => n,
-            "hours" => n * 60.0,
-            "days" => n * 1440.0,
-            other => panic!("{other}"),
-        }
-    };
-    assert!(minutes("AccessTokenValidity", "AccessToken") <= 15.0);
-    assert!(minutes("IdTokenValidity", "IdToken") <= 15.0);
-    assert!(minutes("RefreshTokenValidity", "RefreshToken") <= 12.0 * 60.0);
-    assert_eq!(client["EnableTokenRevocation"].as_bool(), Some(true));
+    // The API's client and the console's: the same short lives, public clients.
+    for name in ["UserPoolClient", "ConsoleClient"] {
+        let client = &doc["Resources"][name]["Properties"];
+        let units = &client["TokenValidityUnits"];
+        let minutes = |value: &str, unit: &str| {
+            let n = client[value].as_f64().unwrap();
+            match units[unit].as_str().unwrap() {
+                "minutes" => n,
+                "hours" => n * 60.0,
+                "days" => n * 1440.0,
+                other => panic!("{other}"),
+            }
+        };
+        assert!(
+            minutes("AccessTokenValidity", "AccessToken") <= 15.0,
+            "{name}"
+        );
+        assert!(minutes("IdTokenValidity", "IdToken") <= 15.0, "{name}");
+        assert!(
+            minutes("RefreshTokenValidity", "RefreshToken") <= 12.0 * 60.0,
+            "{name}"
+        );
+        assert_eq!(
+            client["EnableTokenRevocation"].as_bool(),
+            Some(true),
+            "{name}"
+        );
+        assert_eq!(client["GenerateSecret"].as_bool(), Some(false), "{name}");
+    }
+    // The console's client: only the code flow, only back to the console's URL.
+    let console =
+        serde_yaml_ng::to_string(&doc["Resources"]["ConsoleClient"]["Properties"]).unwrap();
+    for allowed in [
+        "- code",
+        "${ConsoleUrl}/konsol/kembali",
+        "${ConsoleUrl}/konsol/keluar",
+    ] {
+        assert!(console.contains(allowed), "{allowed} in {console}");
+    }
+    assert!(!console.contains("implicit") && !console.contains("client_credentials"));
 }
 
 /// Finding 13: every role reaches the table's items only through the partitions it

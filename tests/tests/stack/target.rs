@@ -25,6 +25,8 @@ pub struct Target {
     /// Each function's environment as CloudFormation resolved it, by logical id
     /// (the emulator's target only).
     functions: Value,
+    /// The stack tier's staff users' password (the emulator's target only).
+    staff_password: Option<String>,
 }
 
 /// The target, read once from the file `SIGAP_TARGET` names.
@@ -49,6 +51,7 @@ pub fn target() -> &'static Target {
             sms_record: text("sms_record"),
             endpoint: text("endpoint"),
             functions: file["functions"].clone(),
+            staff_password: text("staff_password"),
         }
     })
 }
@@ -68,6 +71,13 @@ impl Target {
             .as_str()
             .unwrap_or_else(|| panic!("no secret {name}"))
             .to_string()
+    }
+
+    /// The stack tier's staff users' password (`<role>@stack.sigap.test`).
+    pub fn staff_password(&self) -> String {
+        self.staff_password
+            .clone()
+            .expect("the emulator's target names the staff password")
     }
 
     /// A stack output.

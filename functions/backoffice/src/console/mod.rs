@@ -5,10 +5,15 @@
 //! The plan and what is built: `docs/decisions/staff-console.md`.
 //!
 //! Each request's session is the `sesi` cookie, checked here ([`session`]); a missing,
-//! forged or expired one goes to the sign-in page. Every form carries the session's
+//! forged or expired one goes to the sign-in page (a deployed console first renews an
+//! expired one with the refresh token in `sesi_r`). Every form carries the session's
 //! CSRF token and is refused without it.
+//!
+//! Sign-in is Cognito's hosted pages where the stack has a `ConsoleUrl` ([`hosted`]),
+//! or the development sign-in on local stacks ([`dev_sign_in`]).
 
 pub mod dev_sign_in;
+pub mod hosted;
 pub mod session;
 pub mod sign_in;
 
@@ -22,64 +27,116 @@ mod templates;
 mod upload;
 
 use lambda_http::http::{Method, StatusCode};
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Request, RequestExt, Response};
 use maud::{Markup, html};
 use secrecy::{ExposeSecret, SecretString};
+use sigap::adapters::hosted_sign_in::SignInError;
 use sigap::domain::staff::Role;
 use sigap::http::ApiError;
 use sigap::web::{Caching, cookie, query, same_site_post, see_other};
 
 use crate::Backoffice;
 use dev_sign_in::{DEV_SESSION, DevSignIn};
+use hosted::{Hosted, HostedConfig};
 use session::{Session, SessionError, Verifier};
+use sign_in::{Attempt, authorize_url, sign_out_url};
 
-/// The session cookie.
+/// The session cookie: the ID token.
 const SESSION_COOKIE: &str = "sesi";
+/// The refresh token's cookie (hosted sign-in only).
+const REFRESH_COOKIE: &str = "sesi_r";
+/// The sign-in attempt's cookie (PKCE verifier and state), read only by the callback.
+const ATTEMPT_COOKIE: &str = "masuk";
+/// How long a sign-in attempt may take, in seconds (Cognito's codes last 5 minutes).
+const ATTEMPT_SECONDS: u32 = 600;
+/// How long the session cookies are kept, in seconds: the refresh token's validity
+/// (12 hours, the template's), so an expired ID token can still be renewed.
+const HOSTED_SESSION_SECONDS: u32 = 12 * 3600;
 /// Largest form the console accepts.
 const MAX_FORM_BYTES: usize = 32 * 1024;
 /// Where every console path starts.
 pub(crate) const ROOT: &str = "/konsol";
 
-/// How this console signs staff in.
+/// How this console signs staff in: Cognito's hosted pages (a deployed stack with
+/// a `ConsoleUrl`), the development sign-in (local stacks), both (the stack tier,
+/// which proves the template's hosted sign-in on the emulator's Cognito beside the
+/// one-button sessions its other tests use), or neither, and every screen says so.
 pub struct Console {
-    verifier: Option<Verifier>,
-    dev: Option<DevSignIn>,
+    dev: Option<DevSessions>,
+    hosted: Option<Box<Hosted>>,
+}
+
+/// The development sign-in's issuer and the verifier of what it issues.
+struct DevSessions {
+    issuer: DevSignIn,
+    verifier: Verifier,
 }
 
 impl Console {
-    /// With the development sign-in's key: its sign-in page and its sessions. Without
-    /// it the console has no sign-in yet (the hosted one is the next step, see the
-    /// decision record) and every screen says so.
-    pub fn new(dev_key: Option<&SecretString>) -> Result<Self, jsonwebtoken::errors::Error> {
-        Ok(match dev_key {
+    /// The development sign-in where its key is configured, the hosted one where the
+    /// stack has a console URL.
+    pub fn new(
+        dev_key: Option<&SecretString>,
+        hosted: Option<HostedConfig>,
+    ) -> Result<Self, jsonwebtoken::errors::Error> {
+        let dev = match dev_key {
             Some(key) => {
-                let (dev, verifier) = DevSignIn::new(key.expose_secret().as_bytes())?;
-                Self {
-                    verifier: Some(verifier),
-                    dev: Some(dev),
-                }
+                let (issuer, verifier) = DevSignIn::new(key.expose_secret().as_bytes())?;
+                Some(DevSessions { issuer, verifier })
             }
-            None => Self {
-                verifier: None,
-                dev: None,
-            },
+            None => None,
+        };
+        Ok(Self {
+            dev,
+            hosted: hosted.map(|config| Box::new(Hosted::new(config))),
         })
+    }
+
+    /// The hosted sign-in, where the console has it.
+    fn hosted(&self) -> Option<&Hosted> {
+        self.hosted.as_deref()
+    }
+
+    /// True when a session `token` is the development sign-in's (HS256; the pool
+    /// signs RS256), where the console has that sign-in.
+    fn is_dev_session(&self, token: &str) -> bool {
+        self.dev.is_some()
+            && jsonwebtoken::decode_header(token)
+                .is_ok_and(|header| header.alg == jsonwebtoken::Algorithm::HS256)
     }
 }
 
 /// Serves `/konsol/…` (`rest` is the path after `konsol`).
 pub(crate) async fn route(app: &Backoffice, request: &Request, rest: &[&str]) -> Response<Body> {
+    let mut response = answer(app, request, rest).await;
+    // Signing in and out end in a redirect to the pool's domain, and a browser holds a
+    // form's redirects to the page's form-action too.
+    if let Some(hosted) = app.console.hosted() {
+        sigap::web::allow_form_target(&mut response, &hosted.config.origin());
+    }
+    response
+}
+
+/// The answer to one console request.
+async fn answer(app: &Backoffice, request: &Request, rest: &[&str]) -> Response<Body> {
     let method = request.method();
     let result = match (method, rest) {
         (&Method::GET, ["aset", name]) => assets::serve(name),
-        (&Method::GET, ["masuk"]) => Ok(sign_in_page(app, request).await),
-        (&Method::POST, ["masuk"]) => dev_sign_in(app, request).await,
-        (&Method::POST, ["keluar"]) => match posted(app, request) {
-            Ok(_) => Ok(signed_out()),
+        (&Method::GET, ["masuk"]) => Ok(sign_in_page(app, request, None).await),
+        (&Method::POST, ["masuk"]) => start_sign_in(app, request).await,
+        (&Method::GET, ["kembali"]) => match app.console.hosted() {
+            Some(hosted) => Ok(signed_in_by_cognito(app, hosted, request).await),
+            None => Err(ApiError::not_found("Halaman tidak ditemukan.")),
+        },
+        (&Method::GET, ["keluar"]) => {
+            Ok(sign_in_page(app, request, Some("Anda sudah keluar.")).await)
+        }
+        (&Method::POST, ["keluar"]) => match posted(app, request).await {
+            Ok(_) => Ok(sign_out(app, request).await),
             Err(refused) => return *refused,
         },
         (&Method::GET, path) => {
-            let session = match signed_in(app, request) {
+            let session = match signed_in(app, request).await {
                 Ok(session) => session,
                 Err(to_sign_in) => return *to_sign_in,
             };
@@ -99,7 +156,7 @@ pub(crate) async fn route(app: &Backoffice, request: &Request, rest: &[&str]) ->
             return answer.unwrap_or_else(|error| error_page(Some(&session), &error));
         }
         (&Method::POST, ["templat"]) => {
-            let (session, form) = match posted(app, request) {
+            let (session, form) = match posted(app, request).await {
                 Ok(posted) => posted,
                 Err(refused) => return *refused,
             };
@@ -108,7 +165,7 @@ pub(crate) async fn route(app: &Backoffice, request: &Request, rest: &[&str]) ->
                 .unwrap_or_else(|error| error_page(Some(&session), &error));
         }
         (&Method::POST, ["diblokir", sender, "buka"]) => {
-            let (session, _) = match posted(app, request) {
+            let (session, _) = match posted(app, request).await {
                 Ok(posted) => posted,
                 Err(refused) => return *refused,
             };
@@ -117,7 +174,7 @@ pub(crate) async fn route(app: &Backoffice, request: &Request, rest: &[&str]) ->
                 .unwrap_or_else(|error| error_page(Some(&session), &error));
         }
         (&Method::POST, ["laporan", id, action]) => {
-            let (session, form) = match posted(app, request) {
+            let (session, form) = match posted(app, request).await {
                 Ok(posted) => posted,
                 Err(refused) => return *refused,
             };
@@ -156,30 +213,81 @@ fn home(session: &Session) -> Response<Body> {
 }
 
 /// The session the request's cookie holds, or the way to the sign-in page: a
-/// missing or forged cookie is sent there plainly, an expired one with a notice.
-fn signed_in(app: &Backoffice, request: &Request) -> Result<Session, Refused> {
-    let Some(verifier) = &app.console.verifier else {
-        return Err(Box::new(not_configured()));
+/// missing or forged cookie is sent there plainly, an expired one with a notice. A
+/// deployed console first renews an expired session with its refresh token.
+async fn signed_in(app: &Backoffice, request: &Request) -> Result<Session, Refused> {
+    let now = app.clock.now();
+    let token = cookie(request, SESSION_COOKIE);
+    let console = &app.console;
+    let checked = match (&console.dev, console.hosted(), &token) {
+        (None, None, _) => return Err(Box::new(not_configured())),
+        (_, _, None) => return Err(Box::new(see_other(&format!("{ROOT}/masuk"), &[]))),
+        (Some(dev), _, Some(token)) if console.is_dev_session(token) => {
+            dev.verifier.check(token, now).map_err(Some)
+        }
+        (_, Some(hosted), Some(token)) => hosted.check(token, now).await,
+        (Some(dev), None, Some(token)) => dev.verifier.check(token, now).map_err(Some),
     };
-    let Some(token) = cookie(request, SESSION_COOKIE) else {
-        return Err(Box::new(see_other(&format!("{ROOT}/masuk"), &[])));
+    match checked {
+        Ok(session) => Ok(session),
+        Err(None) => Err(Box::new(sign_in_unavailable())),
+        Err(Some(SessionError::Expired)) => {
+            match (app.console.hosted(), cookie(request, REFRESH_COOKIE)) {
+                (Some(hosted), Some(refresh)) => {
+                    Err(Box::new(renew(app, hosted, request, &refresh).await))
+                }
+                _ => Err(Box::new(to_sign_in("berakhir"))),
+            }
+        }
+        Err(Some(_)) => Err(Box::new(to_sign_in("tidak-sah"))),
+    }
+}
+
+/// To the sign-in page with why (`berakhir`, `tidak-sah`), the session cleared.
+fn to_sign_in(reason: &str) -> Response<Body> {
+    see_other(&format!("{ROOT}/masuk?sesi={reason}"), &clear_session())
+}
+
+/// An expired ID token renewed with the refresh token: the same request again (307
+/// keeps a form's method and fields) with the new token set; when the refresh token
+/// is no longer good (revoked, past its 12 hours, the account disabled), sign-in.
+async fn renew(
+    app: &Backoffice,
+    hosted: &Hosted,
+    request: &Request,
+    refresh: &str,
+) -> Response<Body> {
+    let tokens = match hosted.cognito.refresh(refresh).await {
+        Ok(tokens) => tokens,
+        Err(SignInError::Refused(reason)) => {
+            tracing::info!(%reason, "console session not renewed");
+            return to_sign_in("berakhir");
+        }
+        Err(error) => {
+            tracing::warn!(%error, "console session renewal failed");
+            return sign_in_unavailable();
+        }
     };
-    verifier.check(&token, app.clock.now()).map_err(|refused| {
-        let reason = match refused {
-            SessionError::Expired => "berakhir",
-            _ => "tidak-sah",
-        };
-        Box::new(see_other(
-            &format!("{ROOT}/masuk?sesi={reason}"),
-            &[clear_session()],
-        ))
-    })
+    match hosted.check(&tokens.id_token, app.clock.now()).await {
+        Ok(_) => {
+            let again = match request.uri().query() {
+                Some(query) => format!("{}?{query}", request.raw_http_path()),
+                None => request.raw_http_path().to_string(),
+            };
+            let mut response =
+                see_other(&again, &[session_cookie(SESSION_COOKIE, &tokens.id_token)]);
+            *response.status_mut() = StatusCode::TEMPORARY_REDIRECT;
+            response
+        }
+        Err(None) => sign_in_unavailable(),
+        Err(Some(_)) => to_sign_in("berakhir"),
+    }
 }
 
 /// A posted form's session and fields: signed in, sent from this site, and carrying
 /// the session's CSRF token (`csrf`); anything else is refused with nothing done.
-fn posted(app: &Backoffice, request: &Request) -> Result<(Session, Form), Refused> {
-    let session = signed_in(app, request)?;
+async fn posted(app: &Backoffice, request: &Request) -> Result<(Session, Form), Refused> {
+    let session = signed_in(app, request).await?;
     let refuse = |error: ApiError| Box::new(error_page(Some(&session), &error));
     same_site_post(request).map_err(refuse)?;
     let form = Form(sigap::web::form_pairs(request, MAX_FORM_BYTES).map_err(refuse)?);
@@ -221,24 +329,31 @@ impl Form {
     }
 }
 
-/// `GET /konsol/masuk`: the sign-in page (with why, after an expired or refused
-/// session, or after signing out).
-async fn sign_in_page(app: &Backoffice, request: &Request) -> Response<Body> {
-    let Some(_) = &app.console.dev else {
-        return not_configured();
-    };
-    let notice = match query(request, "sesi") {
+/// `GET /konsol/masuk` (and `/konsol/keluar`, with its notice): the sign-in page,
+/// saying why after an expired or refused session.
+async fn sign_in_page(app: &Backoffice, request: &Request, notice: Option<&str>) -> Response<Body> {
+    let notice = notice.or(match query(request, "sesi") {
         Some("berakhir") => Some("Sesi Anda telah berakhir. Silakan masuk lagi."),
         Some("tidak-sah") => Some("Sesi Anda tidak dikenali. Silakan masuk lagi."),
-        Some("keluar") => Some("Anda sudah keluar."),
         _ => None,
+    });
+    let console = &app.console;
+    if console.dev.is_none() && console.hosted.is_none() {
+        return not_configured();
+    }
+    let roles = match console.dev {
+        Some(_) => dev_roles(app).await,
+        None => Vec::new(),
     };
-    let roles = dev_roles(app).await;
-    let body = html! {
-        div.narrow {
-            h1 { "Masuk ke konsol petugas" }
-            @if let Some(notice) = notice { p.notice role="status" { (notice) } }
-            div.panel {
+    let choices = html! {
+        @if console.hosted.is_some() {
+            p { "Masuk dengan akun petugas Anda: alamat e-mail, kata sandi, lalu kode dari "
+                "aplikasi autentikator. Halaman masuknya milik layanan akun Sigap." }
+            form method="post" action={(ROOT) "/masuk"} {
+                button type="submit" { "Masuk dengan akun petugas" }
+            }
+        }
+        @if console.dev.is_some() {
                 p { strong { "Masuk pengembangan." } " Hanya ada di devstack dan tier stack: "
                     "satu tombol per peran, tanpa kata sandi. Konsol yang dipasang memakai "
                     "halaman masuk Cognito dengan MFA." }
@@ -249,10 +364,21 @@ async fn sign_in_page(app: &Backoffice, request: &Request) -> Response<Body> {
                         }
                     }
                 }
-            }
         }
     };
-    page(StatusCode::OK, None, "Masuk", None, body, &[])
+    sign_in_screen(StatusCode::OK, notice, choices)
+}
+
+/// The sign-in screen around `choices`, with a notice when there is one.
+fn sign_in_screen(status: StatusCode, notice: Option<&str>, choices: Markup) -> Response<Body> {
+    let body = html! {
+        div.narrow {
+            h1 { "Masuk ke konsol petugas" }
+            @if let Some(notice) = notice { p.notice role="status" { (notice) } }
+            div.panel { (choices) }
+        }
+    };
+    page(status, None, "Masuk", None, body, &[])
 }
 
 /// The roles the development sign-in offers: admin, supervisor, one per agency.
@@ -271,13 +397,44 @@ async fn dev_roles(app: &Backoffice) -> Vec<(String, String)> {
     roles
 }
 
-/// `POST /konsol/masuk` (development sign-in): a session for the chosen role.
-async fn dev_sign_in(app: &Backoffice, request: &Request) -> Result<Response<Body>, ApiError> {
-    let Some(dev) = &app.console.dev else {
-        return Ok(not_configured());
-    };
+/// `POST /konsol/masuk`: the development sign-in's session for the chosen role, or
+/// the way to Cognito's hosted sign-in with a fresh PKCE attempt.
+async fn start_sign_in(app: &Backoffice, request: &Request) -> Result<Response<Body>, ApiError> {
     same_site_post(request)?;
     let form = Form(sigap::web::form_pairs(request, MAX_FORM_BYTES)?);
+    // A role button is the development sign-in's; the one button without, the pool's.
+    match (&app.console.dev, app.console.hosted()) {
+        (None, None) => Ok(not_configured()),
+        (Some(dev), hosted) if form.get("peran").is_some() || hosted.is_none() => {
+            dev_sign_in(app, &dev.issuer, &form).await
+        }
+        (_, Some(hosted)) => {
+            let attempt = Attempt::new(&*app.ids)
+                .map_err(|e| ApiError::unavailable_because("sign-in attempt", e))?;
+            let config = &hosted.config;
+            let to = authorize_url(
+                &config.domain,
+                &config.client_id,
+                &config.callback_url(),
+                &attempt,
+            );
+            // Read only by the callback, for the few minutes a sign-in takes.
+            let kept = format!(
+                "{ATTEMPT_COOKIE}={}; Path={ROOT}/kembali; HttpOnly; Secure; SameSite=Lax; Max-Age={ATTEMPT_SECONDS}",
+                attempt.cookie_value()
+            );
+            Ok(see_other(&to, &[kept]))
+        }
+        (Some(_), None) => Ok(not_configured()),
+    }
+}
+
+/// The development sign-in: a session for the chosen role.
+async fn dev_sign_in(
+    app: &Backoffice,
+    issuer: &DevSignIn,
+    form: &Form,
+) -> Result<Response<Body>, ApiError> {
     let offered = dev_roles(app).await;
     let role = form
         .get("peran")
@@ -289,7 +446,7 @@ async fn dev_sign_in(app: &Backoffice, request: &Request) -> Result<Response<Bod
         .random_bytes(16)
         .map(hex::encode)
         .map_err(|e| ApiError::unavailable_because("sign-in id", e))?;
-    let token = dev
+    let token = issuer
         .issue(&role, app.clock.now(), &sign_in_id)
         .map_err(|e| ApiError::unavailable_because("issuing a session", e))?;
     tracing::info!(role = %role.name(), "development sign-in");
@@ -300,14 +457,152 @@ async fn dev_sign_in(app: &Backoffice, request: &Request) -> Result<Response<Bod
     Ok(see_other(ROOT, &[cookie]))
 }
 
-/// After `POST /konsol/keluar`: the session cookie cleared.
-fn signed_out() -> Response<Body> {
-    see_other(&format!("{ROOT}/masuk?sesi=keluar"), &[clear_session()])
+/// `GET /konsol/kembali`: Cognito sends the browser back with a code for this
+/// browser's attempt; traded with its verifier, the tokens become the session.
+async fn signed_in_by_cognito(
+    app: &Backoffice,
+    hosted: &Hosted,
+    request: &Request,
+) -> Response<Body> {
+    let retry = |status: StatusCode, why: &str| {
+        let mut response = sign_in_screen(
+            status,
+            Some(why),
+            html! { p { a href={(ROOT) "/masuk"} { "Coba masuk lagi" } } },
+        );
+        append_cookie(&mut response, &clear_attempt());
+        response
+    };
+    if query(request, "error").is_some() {
+        return retry(
+            StatusCode::BAD_REQUEST,
+            "Masuk dibatalkan atau ditolak oleh layanan akun.",
+        );
+    }
+    let attempt = cookie(request, ATTEMPT_COOKIE).and_then(|kept| Attempt::from_cookie(&kept));
+    let Some(code) = attempt
+        .as_ref()
+        .and_then(|attempt| attempt.code(query(request, "state"), query(request, "code")))
+    else {
+        return retry(
+            StatusCode::BAD_REQUEST,
+            "Percobaan masuk ini tidak dikenali atau sudah kedaluwarsa. Silakan masuk lagi.",
+        );
+    };
+    let verifier = attempt
+        .as_ref()
+        .map(|a| a.verifier.as_str())
+        .unwrap_or_default();
+    let config = &hosted.config;
+    let tokens = match hosted
+        .cognito
+        .exchange(code, verifier, &config.callback_url())
+        .await
+    {
+        Ok(tokens) => tokens,
+        Err(SignInError::Refused(reason)) => {
+            tracing::info!(%reason, "console sign-in code refused");
+            return retry(
+                StatusCode::BAD_REQUEST,
+                "Kode masuk tidak berlaku lagi. Silakan masuk lagi.",
+            );
+        }
+        Err(error) => {
+            tracing::warn!(%error, "console sign-in failed");
+            return sign_in_unavailable();
+        }
+    };
+    match hosted.check(&tokens.id_token, app.clock.now()).await {
+        Ok(session) => {
+            tracing::info!(subject = %session.staff.subject, "console sign-in");
+            let mut cookies = vec![
+                session_cookie(SESSION_COOKIE, &tokens.id_token),
+                clear_attempt(),
+            ];
+            if let Some(refresh) = &tokens.refresh_token {
+                cookies.push(session_cookie(REFRESH_COOKIE, refresh));
+            }
+            see_other(ROOT, &cookies)
+        }
+        Err(Some(SessionError::NoRole)) => retry(
+            StatusCode::FORBIDDEN,
+            "Akun Anda belum punya peran di Sigap. Minta admin menambahkan akun Anda ke grupnya.",
+        ),
+        Err(Some(refused)) => {
+            tracing::warn!(?refused, "console sign-in token refused");
+            retry(
+                StatusCode::BAD_REQUEST,
+                "Masuk tidak dapat diselesaikan. Silakan masuk lagi.",
+            )
+        }
+        Err(None) => sign_in_unavailable(),
+    }
 }
 
-/// The `Set-Cookie` that removes the session.
-fn clear_session() -> String {
-    format!("{SESSION_COOKIE}=; Path={ROOT}; HttpOnly; Secure; SameSite=Lax; Max-Age=0")
+/// After `POST /konsol/keluar`: the session cookies cleared, and on a deployed
+/// console the refresh token revoked and Cognito's own session ended too (or the
+/// next sign-in at this browser would pass without a password).
+async fn sign_out(app: &Backoffice, request: &Request) -> Response<Body> {
+    let token = cookie(request, SESSION_COOKIE).unwrap_or_default();
+    let Some(hosted) = app
+        .console
+        .hosted()
+        .filter(|_| !app.console.is_dev_session(&token))
+    else {
+        return see_other(&format!("{ROOT}/keluar"), &clear_session());
+    };
+    if let Some(refresh) = cookie(request, REFRESH_COOKIE)
+        && let Err(error) = hosted.cognito.revoke(&refresh).await
+    {
+        // Signed out here all the same; the token dies with its 12 hours.
+        tracing::warn!(%error, "refresh token not revoked at sign-out");
+    }
+    let config = &hosted.config;
+    see_other(
+        &sign_out_url(&config.domain, &config.client_id, &config.signed_out_url()),
+        &clear_session(),
+    )
+}
+
+/// A session cookie of the hosted sign-in.
+fn session_cookie(name: &str, value: &str) -> String {
+    format!(
+        "{name}={value}; Path={ROOT}; HttpOnly; Secure; SameSite=Lax; Max-Age={HOSTED_SESSION_SECONDS}"
+    )
+}
+
+/// The `Set-Cookie`s that remove the session.
+fn clear_session() -> Vec<String> {
+    [SESSION_COOKIE, REFRESH_COOKIE]
+        .iter()
+        .map(|name| format!("{name}=; Path={ROOT}; HttpOnly; Secure; SameSite=Lax; Max-Age=0"))
+        .collect()
+}
+
+/// The `Set-Cookie` that removes a sign-in attempt.
+fn clear_attempt() -> String {
+    format!("{ATTEMPT_COOKIE}=; Path={ROOT}/kembali; HttpOnly; Secure; SameSite=Lax; Max-Age=0")
+}
+
+/// Adds a `Set-Cookie` to `response`.
+fn append_cookie(response: &mut Response<Body>, cookie: &str) {
+    if let Ok(value) = lambda_http::http::HeaderValue::from_str(cookie) {
+        response
+            .headers_mut()
+            .append(lambda_http::http::header::SET_COOKIE, value);
+    }
+}
+
+/// When Cognito cannot be reached to check or start a session.
+fn sign_in_unavailable() -> Response<Body> {
+    error_page(
+        None,
+        &ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "sign_in_unavailable",
+            "Layanan akun sedang tidak dapat dihubungi. Coba lagi sebentar lagi.",
+        ),
+    )
 }
 
 /// Every screen while this console has no sign-in configured.

@@ -81,6 +81,17 @@ pub fn authorize_url(
     format!("{}/oauth2/authorize?{query}", domain.trim_end_matches('/'))
 }
 
+/// Cognito's sign-out for the console's app client: it ends the hosted pages' own
+/// session (else the next sign-in at that browser would pass without a password) and
+/// sends the browser to `logout_uri`, one of the client's sign-out URLs.
+pub fn sign_out_url(domain: &str, client_id: &str, logout_uri: &str) -> String {
+    let query = form_urlencoded::Serializer::new(String::new())
+        .append_pair("client_id", client_id)
+        .append_pair("logout_uri", logout_uri)
+        .finish();
+    format!("{}/logout?{query}", domain.trim_end_matches('/'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,6 +148,18 @@ mod tests {
         assert!(
             !url.contains(&attempt.verifier),
             "the verifier never goes in a URL"
+        );
+    }
+
+    #[test]
+    fn the_sign_out_url_names_the_client_and_where_to_come_back() {
+        assert_eq!(
+            sign_out_url(
+                "https://sigap.auth.ap-southeast-3.amazoncognito.com",
+                "client1",
+                "https://lapor.example/konsol/keluar"
+            ),
+            "https://sigap.auth.ap-southeast-3.amazoncognito.com/logout?client_id=client1&logout_uri=https%3A%2F%2Flapor.example%2Fkonsol%2Fkeluar"
         );
     }
 }
