@@ -18,6 +18,7 @@ use lambda_http::http::{StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use sigap::adapters::calendar::CalendarRevision;
 use sigap::adapters::table::StoreError;
 use sigap::domain::calendar::{DayOff, HolidayData, WorkingCalendar, YearDaysOff};
 use sigap::domain::staff::Staff;
@@ -41,7 +42,7 @@ pub(crate) fn status(calendar: &WorkingCalendar, now: Timestamp) -> Value {
 }
 
 /// The revision in force (0: the bundled file, never edited) and its data.
-async fn current(app: &Backoffice) -> Result<(u64, HolidayData, Value), ApiError> {
+pub(crate) async fn current(app: &Backoffice) -> Result<(u64, HolidayData, Value), ApiError> {
     let store = app.reports.calendar().store();
     match store
         .current()
@@ -66,15 +67,19 @@ async fn current(app: &Backoffice) -> Result<(u64, HolidayData, Value), ApiError
     }
 }
 
-async fn view(app: &Backoffice) -> Result<Value, ApiError> {
-    let (revision, data, changed) = current(app).await?;
-    let history = app
-        .reports
+/// The latest changes, newest first.
+pub(crate) async fn history(app: &Backoffice) -> Result<Vec<CalendarRevision>, ApiError> {
+    app.reports
         .calendar()
         .store()
         .history(HISTORY)
         .await
-        .map_err(|e| ApiError::unavailable_because("reading calendar history", e))?;
+        .map_err(|e| ApiError::unavailable_because("reading calendar history", e))
+}
+
+async fn view(app: &Backoffice) -> Result<Value, ApiError> {
+    let (revision, data, changed) = current(app).await?;
+    let history = history(app).await?;
     Ok(json!({
         "revision": revision,
         "version": data.version,
@@ -101,13 +106,83 @@ pub(crate) async fn show(app: &Backoffice, staff: &Staff) -> Result<Response<Bod
 /// One year's days off as an admin sends them.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct YearBody {
+pub(crate) struct YearBody {
     /// The decree (SKB) the dates come from.
-    source: String,
+    pub source: String,
     /// Every day off of the year.
-    days: Vec<DayOff>,
+    pub days: Vec<DayOff>,
     /// Why the change (kept in the history).
-    reason: String,
+    pub reason: String,
+}
+
+/// A year an admin may edit, from its path segment.
+pub(crate) fn parse_year(raw: &str) -> Result<i16, ApiError> {
+    raw.parse()
+        .ok()
+        .filter(|y| YEARS.contains(y))
+        .ok_or_else(|| {
+            ApiError::invalid(format!(
+                "Tahun harus antara {} dan {}.",
+                YEARS.start(),
+                YEARS.end()
+            ))
+        })
+}
+
+/// How a year's change ended.
+pub(crate) enum YearChange {
+    /// Saved, as the calendar's next revision.
+    Saved,
+    /// Another admin changed the calendar since the revision the caller saw.
+    Stale,
+}
+
+/// The one sequence of a year's change (admins): checked, put over the revision in
+/// force, and written conditionally on that revision (or refused when the caller
+/// saw another, `seen`); every warm function's cache then reads it within a minute.
+pub(crate) async fn change_year(
+    app: &Backoffice,
+    staff: &Staff,
+    year: i16,
+    body: YearBody,
+    seen: Option<u64>,
+) -> Result<YearChange, ApiError> {
+    let role = require_admin(staff)?;
+    validate(year, &body)?;
+    let (revision, mut data, _) = current(app).await?;
+    if seen.is_some_and(|seen| seen != revision) {
+        return Ok(YearChange::Stale);
+    }
+    let mut days = body.days;
+    days.sort_by_key(|d| d.date);
+    data.years.insert(
+        year,
+        YearDaysOff {
+            source: body.source.trim().to_string(),
+            days,
+        },
+    );
+    let saved = app
+        .reports
+        .calendar()
+        .store()
+        .save(
+            revision,
+            data,
+            &staff.actor(&role).to_stored(),
+            body.reason.trim(),
+            app.clock.now(),
+        )
+        .await;
+    match saved {
+        Ok(saved) => {
+            app.reports.calendar().invalidate();
+            info!(revision = saved.revision, year, by = %staff.subject, "holiday calendar changed");
+            Ok(YearChange::Saved)
+        }
+        Err(StoreError::Conflict) => Ok(YearChange::Stale),
+        Err(err) => Err(ApiError::unavailable_because("saving calendar", err)),
+    }
 }
 
 fn validate(year: i16, body: &YearBody) -> Result<(), ApiError> {
@@ -152,66 +227,32 @@ pub(crate) async fn set_year(
     raw_year: &str,
     request: &Request,
 ) -> Result<Response<Body>, ApiError> {
-    let role = require_admin(staff)?;
-    let year: i16 = raw_year
-        .parse()
-        .ok()
-        .filter(|y| YEARS.contains(y))
-        .ok_or_else(|| {
-            ApiError::invalid(format!(
-                "Tahun harus antara {} dan {}.",
-                YEARS.start(),
-                YEARS.end()
-            ))
-        })?;
+    require_admin(staff)?;
+    let year = parse_year(raw_year)?;
     let body: YearBody = parse_json(json_bytes(request, MAX_BODY_BYTES)?)?;
-    validate(year, &body)?;
-    let (revision, mut data, _) = current(app).await?;
-    let stale = request
-        .headers()
-        .get(header::IF_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|expected| expected.trim_matches('"') != revision.to_string());
-    let mut days = body.days;
-    days.sort_by_key(|d| d.date);
-    data.years.insert(
-        year,
-        YearDaysOff {
-            source: body.source.trim().to_string(),
-            days,
-        },
-    );
-    let saved = if stale {
-        Err(StoreError::Conflict)
-    } else {
-        app.reports
-            .calendar()
-            .store()
-            .save(
-                revision,
-                data,
-                &staff.actor(&role).to_stored(),
-                body.reason.trim(),
-                app.clock.now(),
-            )
-            .await
-    };
-    match saved {
-        Ok(saved) => {
-            app.reports.calendar().invalidate();
-            info!(revision = saved.revision, year, by = %staff.subject, "holiday calendar changed");
-            Ok(json_response(StatusCode::OK, &view(app).await?))
-        }
-        Err(StoreError::Conflict) => Ok(json_response(
+    // `If-Match: <revision>`: refused when it is not the revision in force.
+    let seen = request.headers().get(header::IF_MATCH).map(|value| {
+        value
+            .to_str()
+            .ok()
+            .and_then(|v| v.trim_matches('"').parse().ok())
+            .unwrap_or(u64::MAX)
+    });
+    match change_year(app, staff, year, body, seen).await? {
+        YearChange::Saved => Ok(json_response(StatusCode::OK, &view(app).await?)),
+        YearChange::Stale => Ok(json_response(
             StatusCode::CONFLICT,
             &json!({
                 "error": {
                     "code": "conflict",
-                    "message": "Kalender baru saja diubah admin lain. Muat ulang lalu ulangi perubahan.",
+                    "message": STALE,
                 },
                 "current": view(app).await?,
             }),
         )),
-        Err(err) => Err(ApiError::unavailable_because("saving calendar", err)),
     }
 }
+
+/// What an admin is told when another admin changed the calendar first.
+pub(crate) const STALE: &str =
+    "Kalender baru saja diubah admin lain. Muat ulang lalu ulangi perubahan.";

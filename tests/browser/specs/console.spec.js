@@ -282,6 +282,76 @@ test.describe("at a desk", () => {
     await expect(others.getByRole("link", { name: id })).toBeVisible();
   });
 
+  test("an admin confirms a year's holidays and issues an Open311 key that works until it is revoked; the supervisor reads the calendar", async ({ page, request, browser }) => {
+    await page.setViewportSize(DESK);
+    await signIn(page, "Admin verifikasi");
+    await page.getByRole("link", { name: "Kalender libur" }).click();
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Kalender hari libur");
+    await screenshot(page, "console-calendar");
+    await expectAccessible(page, "the holiday calendar");
+    // A year no file has: its form is empty; a line in the wrong form is refused with
+    // its number, the text kept.
+    await page.goto("/konsol/kalender/2031");
+    await page.getByLabel("Dasar hukum (SKB)").fill("SKB 3 Menteri tentang hari libur 2031");
+    await page.getByLabel("Alasan perubahan").fill("SKB 2031 terbit");
+    const days = page.getByLabel("Hari libur dan cuti bersama");
+    await days.fill("2031-01-01 | libur | Tahun Baru 2031 Masehi\n17-08-2031 | libur | Hari Kemerdekaan RI");
+    await page.getByRole("button", { name: "Simpan dan konfirmasi 2031" }).click();
+    await expect(page.getByRole("alert")).toHaveText("Baris 2: tanggal harus ditulis TTTT-BB-HH.");
+    await expect(days).toHaveValue(/17-08-2031/);
+    await screenshot(page, "console-calendar-year-refused");
+    await expectAccessible(page, "a year's form, refused");
+    await days.fill("2031-01-01 | libur | Tahun Baru 2031 Masehi\n2031-08-17 | libur | Hari Kemerdekaan RI\n2031-12-26 | cuti | Cuti bersama Natal");
+    await page.getByRole("button", { name: "Simpan dan konfirmasi 2031" }).click();
+    await expect(page.locator(".notice")).toHaveText("Kalender disimpan: tenggat yang dihitung sejak sekarang memakainya.");
+    const year = page.getByRole("region", { name: "2031", exact: true });
+    await expect(year.getByRole("row", { name: /Cuti bersama Natal/ })).toContainText("26/12/2031");
+    // The JSON API reads the same calendar.
+    const calendar = await staff(request, "ADMIN", "GET", "/staff/calendar");
+    expect(calendar.years["2031"].days.map((d) => d.date)).toEqual(["2031-01-01", "2031-08-17", "2031-12-26"]);
+    expect(calendar.history[0].reason).toBe("SKB 2031 terbit");
+
+    // An Open311 key: shown once, good for a partner's request, refused once revoked.
+    await page.getByRole("link", { name: "Kunci API" }).click();
+    await page.getByLabel("Untuk siapa").fill("Aplikasi Kecamatan Coblong");
+    await page.getByRole("button", { name: "Buat kunci" }).click();
+    const key = (await page.locator("code.secret").textContent()).trim();
+    expect(key).toMatch(/^[0-9a-f]{8}\.[0-9a-f]{48}$/);
+    remember(key);
+    await expect(page.getByRole("status")).toContainText("Simpan kunci ini: tidak akan ditampilkan lagi.");
+    await screenshot(page, "console-api-key-issued");
+    await expectAccessible(page, "a new API key");
+    const partner = (apiKey) => request.post("/open311/v2/requests.json", {
+      form: {
+        api_key: apiKey, jurisdiction_id: "bandung.go.id", service_code: "jalan-rusak",
+        lat: "-6.885", long: "107.613", address_string: "Jl. Ir. H. Juanda No. 120",
+        description: "Lubang besar di depan sekolah, dilaporkan lewat aplikasi kecamatan.",
+        "attribute[UKURAN]": "besar", "attribute[LAJUR][]": "badan-jalan",
+      },
+    });
+    expect((await partner(key)).status()).toBe(201);
+    await page.goto("/konsol/kunci-api");
+    await expect(page.locator("main")).not.toContainText(key.split(".")[1]);
+    const row = page.getByRole("row", { name: /Aplikasi Kecamatan Coblong/ });
+    await expect(row).toContainText("Aktif");
+    await row.getByRole("button", { name: "Cabut kunci Aplikasi Kecamatan Coblong" }).click();
+    await expect(page.locator(".notice")).toHaveText("Kunci dicabut.");
+    await expect(page.getByRole("row", { name: /Aplikasi Kecamatan Coblong/ })).toContainText("Dicabut");
+    expect((await partner(key)).status()).toBe(403);
+
+    // The supervisor reads the calendar and changes nothing; keys are not theirs.
+    const context = await browser.newContext({ viewport: DESK });
+    const supervisor = await context.newPage();
+    await signIn(supervisor, "Supervisor kota");
+    await supervisor.getByRole("link", { name: "Kalender libur" }).click();
+    await expect(supervisor.getByRole("region", { name: "2031", exact: true })).toContainText("Cuti bersama Natal");
+    await expect(supervisor.getByRole("link", { name: "Ubah 2031" })).toHaveCount(0);
+    await expect(supervisor.getByRole("link", { name: "Kunci API" })).toHaveCount(0);
+    const refused = await supervisor.goto("/konsol/kunci-api");
+    expect(refused.status()).toBe(403);
+    await context.close();
+  });
+
   test("a forged cookie and an expired session get the sign-in page; a form without its CSRF token is refused", async ({ page, context, request, browser }) => {
     const id = await citizenReports(browser);
     await untilTriaged(request, id);

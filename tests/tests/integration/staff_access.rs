@@ -495,6 +495,46 @@ fn matrix(base: &str, acted_on: &ActedOn) -> Vec<(&'static str, String, Payload,
             Form("csrf={csrf}".into()),
             CONSOLE([200, 403, 200, 404, 403, 403]),
         ),
+        // The holiday calendar: admins and supervisors read it, admins change a year
+        // (here on a revision long gone: the admin reaches the sequence and is told
+        // another admin changed it first).
+        (
+            "GET",
+            console("/kalender"),
+            Empty,
+            CONSOLE([200, 200, 403, 403, 403, 403]),
+        ),
+        (
+            "GET",
+            console("/kalender/2031"),
+            Empty,
+            CONSOLE([200, 403, 403, 403, 403, 403]),
+        ),
+        (
+            "POST",
+            console("/kalender/2031"),
+            Form("csrf={csrf}&revisi=999&sumber=SKB+2031&alasan=Uji&hari=2031-08-18+%7C+libur+%7C+Kemerdekaan".into()),
+            CONSOLE([409, 403, 403, 403, 403, 403]),
+        ),
+        // Open311 API keys: admins only (an unknown key is not found).
+        (
+            "GET",
+            console("/kunci-api"),
+            Empty,
+            CONSOLE([200, 403, 403, 403, 403, 403]),
+        ),
+        (
+            "POST",
+            console("/kunci-api"),
+            Form("csrf={csrf}&nama=Aplikasi+matriks".into()),
+            CONSOLE([200, 403, 403, 403, 403, 403]),
+        ),
+        (
+            "POST",
+            console("/kunci-api/nokey/cabut"),
+            Form("csrf={csrf}".into()),
+            CONSOLE([404, 403, 403, 403, 403, 403]),
+        ),
         // Response templates: admins keep the list.
         (
             "GET",

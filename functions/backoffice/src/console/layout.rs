@@ -69,6 +69,12 @@ fn menu(session: &Session) -> Vec<(String, &'static str)> {
     if staff.is_admin() {
         entries.push((format!("{ROOT}/templat"), "Templat jawaban"));
     }
+    if staff.is_admin() || staff.is_supervisor() {
+        entries.push((format!("{ROOT}/kalender"), "Kalender libur"));
+    }
+    if staff.is_admin() {
+        entries.push((format!("{ROOT}/kunci-api"), "Kunci API"));
+    }
     entries
 }
 

@@ -17,6 +17,7 @@ pub mod hosted;
 pub mod session;
 pub mod sign_in;
 
+mod admin;
 mod assets;
 mod blocked;
 mod dashboard;
@@ -151,6 +152,14 @@ async fn answer(app: &Backoffice, request: &Request, rest: &[&str]) -> Response<
                     blocked::show(app, &session, query(request, "selesai") == Some("buka")).await
                 }
                 ["ekspor", file] => dashboard::export(app, &session, file).await,
+                ["kalender"] => {
+                    admin::calendar(app, &session, query(request, "selesai") == Some("simpan"))
+                        .await
+                }
+                ["kalender", year] => admin::year(app, &session, year).await,
+                ["kunci-api"] => {
+                    admin::keys(app, &session, query(request, "selesai") == Some("cabut")).await
+                }
                 _ => Err(ApiError::not_found("Halaman tidak ditemukan.")),
             };
             return answer.unwrap_or_else(|error| error_page(Some(&session), &error));
@@ -163,6 +172,18 @@ async fn answer(app: &Backoffice, request: &Request, rest: &[&str]) -> Response<
             return templates::save(app, &session, &form)
                 .await
                 .unwrap_or_else(|error| error_page(Some(&session), &error));
+        }
+        (&Method::POST, ["kalender", _] | ["kunci-api"] | ["kunci-api", _, "cabut"]) => {
+            let (session, form) = match posted(app, request).await {
+                Ok(posted) => posted,
+                Err(refused) => return *refused,
+            };
+            let answer = match rest {
+                ["kalender", year] => admin::save_year(app, &session, year, &form).await,
+                ["kunci-api", id, "cabut"] => admin::revoke(app, &session, id).await,
+                _ => admin::issue(app, &session, &form).await,
+            };
+            return answer.unwrap_or_else(|error| error_page(Some(&session), &error));
         }
         (&Method::POST, ["diblokir", sender, "buka"]) => {
             let (session, _) = match posted(app, request).await {
