@@ -53,7 +53,7 @@ use sigap::domain::deadline::WorkingDays;
 use sigap::domain::location::{Coordinates, Kecamatan};
 use sigap::domain::photo::{PhotoLimits, PhotoPurpose};
 use sigap::domain::report::{
-    Assignment, Report, ReportAction, ReportEvent, ReportLocation, TransitionError,
+    Assignment, Officer, Report, ReportAction, ReportEvent, ReportLocation, TransitionError,
 };
 use sigap::domain::signature::KeyError;
 use sigap::domain::sla::deadline_views;
@@ -315,6 +315,7 @@ fn assignment_view(assignment: &Assignment) -> Value {
             "at": local_time(f.at), "text": f.text, "evidence": f.evidence,
         })).collect::<Vec<_>>(),
         "return_reason": assignment.return_reason,
+        "officer": assignment.officer,
     })
 }
 
@@ -495,6 +496,7 @@ async fn inbox(app: &Backoffice, staff: &Staff) -> Result<Response<Body>, ApiErr
                 "working_days_left": calendar.working_days_left(now, due),
                 "breached": e.assignment.sla.breached_at.is_some() || due < now,
                 "provisional": e.assignment.provisional,
+                "officer": e.assignment.officer,
             })
         })
         .collect();
@@ -687,6 +689,8 @@ struct ActionBody {
     lon: Option<f64>,
     address: Option<String>,
     kecamatan: Option<String>,
+    /// `assign`: the officer who takes it; absent or null releases it.
+    officer: Option<Officer>,
 }
 
 /// The location an admin sets: a point inside Bandung and/or an address, and
@@ -945,6 +949,18 @@ async fn command<'a>(
             agency()?,
             Command::AddNote {
                 text: text(&body.text),
+            },
+        ),
+        "internal-notes" => (
+            agency()?,
+            Command::AddInternalNote {
+                text: text(&body.text),
+            },
+        ),
+        "assign" => (
+            agency()?,
+            Command::Assign {
+                officer: body.officer.clone(),
             },
         ),
         "follow-up" => {

@@ -231,6 +231,7 @@ mod tests {
             follow_ups: Vec::new(),
             return_reason: None,
             sla: Default::default(),
+            officer: None,
         }];
         report
     }

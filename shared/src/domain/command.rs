@@ -5,12 +5,12 @@
 use jiff::Timestamp;
 
 use super::deadline::Policy;
-use super::report::{Actor, Report, ReportLocation};
+use super::report::{Actor, Officer, Report, ReportLocation};
 use super::tracking_id::TrackingId;
 use super::workflow::{
-    ArchiveReason, Change, WorkflowError, accept, acknowledge, add_note, answer, archive, dispatch,
-    dispute, mark_duplicate, publish_follow_up, rate, redact, reply, request_info, return_report,
-    set_location,
+    ArchiveReason, Change, WorkflowError, accept, acknowledge, add_note, answer, archive,
+    assign_officer, dispatch, dispute, internal_note, mark_duplicate, publish_follow_up, rate,
+    redact, reply, request_info, return_report, set_location,
 };
 
 /// Who must ask for a [`Command`].
@@ -69,6 +69,16 @@ pub enum Command {
         /// The note.
         text: String,
     },
+    /// Agency: a note for its own officers and the admins (never public).
+    AddInternalNote {
+        /// The note.
+        text: String,
+    },
+    /// Agency: the officer inside it who works on the report, or `None` to release it.
+    Assign {
+        /// Who.
+        officer: Option<Officer>,
+    },
     /// Agency: the follow-up (*tindak lanjut*).
     PublishFollowUp {
         /// What was done.
@@ -119,6 +129,8 @@ impl Command {
             | Command::Redact { .. } => Asker::Admin,
             Command::Acknowledge
             | Command::AddNote { .. }
+            | Command::AddInternalNote { .. }
+            | Command::Assign { .. }
             | Command::PublishFollowUp { .. }
             | Command::Return { .. } => Asker::Agency,
             Command::Answer { .. }
@@ -153,6 +165,10 @@ impl Command {
             }
             Command::Acknowledge => acknowledge(report, agency()?, actor, now),
             Command::AddNote { text } => add_note(report, agency()?, text, actor, now),
+            Command::AddInternalNote { text } => internal_note(report, agency()?, text, actor, now),
+            Command::Assign { officer } => {
+                assign_officer(report, agency()?, officer.as_ref(), actor, now)
+            }
             Command::PublishFollowUp { text, evidence } => {
                 publish_follow_up(report, agency()?, text, evidence, actor, now, policy)
             }
@@ -232,6 +248,25 @@ mod tests {
                 Asker::Agency,
                 d.report.clone(),
                 ReportAction::AddNote,
+            ),
+            (
+                Command::AddInternalNote {
+                    text: "Tim survei besok".into(),
+                },
+                Asker::Agency,
+                d.report.clone(),
+                ReportAction::InternalNote,
+            ),
+            (
+                Command::Assign {
+                    officer: Some(Officer {
+                        subject: "u-9".into(),
+                        name: "budi@bandung.go.id".into(),
+                    }),
+                },
+                Asker::Agency,
+                d.report.clone(),
+                ReportAction::Assign,
             ),
             (
                 Command::Return {

@@ -297,6 +297,7 @@ mod tests {
             follow_ups: Vec::new(),
             return_reason: None,
             sla: Default::default(),
+            officer: None,
         }
     }
 

@@ -114,16 +114,24 @@ impl<'a> PublicReport<'a> {
         self.follow_ups().pop().map(|f| f.text)
     }
 
-    /// The public timeline: every event but the internal reminders and photo steps, with the note
+    /// The public timeline: every event but the internal reminders, photo steps, an
+    /// agency's internal notes and its officers' assignments, with the note
     /// (masked) only where it was written for the public ([`note_is_public`]).
     pub fn timeline(events: &[ReportEvent]) -> Vec<PublicEvent> {
         events
             .iter()
-            // Reminders are the owner's business; photos show as photos, not as steps.
+            // Reminders are the owner's business, and an agency's internal notes and
+            // who works on it inside are its own; photos show as photos, not as steps.
             .filter(|e| {
                 !matches!(
                     e.action,
-                    Some(ReportAction::Remind | ReportAction::AddPhoto | ReportAction::CheckPhoto)
+                    Some(
+                        ReportAction::Remind
+                            | ReportAction::AddPhoto
+                            | ReportAction::CheckPhoto
+                            | ReportAction::InternalNote
+                            | ReportAction::Assign
+                    )
                 )
             })
             .map(|e| PublicEvent {
@@ -169,7 +177,9 @@ pub fn note_is_public(action: ReportAction) -> bool {
         | A::SetLocation
         | A::Remind
         | A::AddPhoto
-        | A::CheckPhoto => false,
+        | A::CheckPhoto
+        | A::InternalNote
+        | A::Assign => false,
     }
 }
 
@@ -199,6 +209,7 @@ mod tests {
             follow_ups,
             return_reason: None,
             sla: Default::default(),
+            officer: None,
         };
         Report {
             title: "Jalan rusak, hubungi 0812-3456-7890".into(),

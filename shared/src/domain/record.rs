@@ -301,6 +301,7 @@ mod tests {
             follow_ups: Vec::new(),
             return_reason: None,
             sla: Default::default(),
+            officer: None,
         }
     }
 

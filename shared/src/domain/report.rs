@@ -78,6 +78,10 @@ pub enum ReportAction {
     MarkDuplicate,
     /// An agency posted a progress note (status unchanged).
     AddNote,
+    /// An agency's note for its own staff and the admins (never public).
+    InternalNote,
+    /// An agency named the officer who works on it, or released it (never public).
+    Assign,
     /// Admin redacted personal data from the text (status unchanged).
     Redact,
     /// The citizen added information or replied to a follow-up (status unchanged).
@@ -134,6 +138,10 @@ pub const TRANSITIONS: &[(ReportStatus, ReportAction, ReportStatus)] = &[
     // In place: notes and redactions never move a report.
     (S::Dispatched, A::AddNote, S::Dispatched),
     (S::InProgress, A::AddNote, S::InProgress),
+    (S::Dispatched, A::InternalNote, S::Dispatched),
+    (S::InProgress, A::InternalNote, S::InProgress),
+    (S::Dispatched, A::Assign, S::Dispatched),
+    (S::InProgress, A::Assign, S::InProgress),
     (S::PendingVerification, A::Redact, S::PendingVerification),
     (S::NeedsInfo, A::Redact, S::NeedsInfo),
     (S::Dispatched, A::Redact, S::Dispatched),
@@ -357,7 +365,9 @@ impl ReportAction {
             ReportAction::AutoClose => "Ditutup otomatis",
             ReportAction::Archive => "Diarsipkan",
             ReportAction::MarkDuplicate => "Digabung dengan laporan lain",
-            ReportAction::AddNote => "Catatan internal",
+            ReportAction::AddNote => "Kabar perkembangan",
+            ReportAction::InternalNote => "Catatan internal",
+            ReportAction::Assign => "Petugas instansi ditunjuk",
             ReportAction::Redact => "Data pribadi disembunyikan",
             ReportAction::Reply => "Pelapor menambahkan keterangan",
             ReportAction::Rate => "Pelapor memberi penilaian",
@@ -488,6 +498,19 @@ pub struct Assignment {
     /// Reminder, breach and escalations of its follow-up clock.
     #[serde(default)]
     pub sla: SlaState,
+    /// The officer inside the agency who works on it, once one is named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub officer: Option<Officer>,
+}
+
+/// An agency's officer, as a report's assignment names them: the sign-in's subject
+/// (stable) and the name staff read (the account's e-mail).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Officer {
+    /// The staff account's subject.
+    pub subject: String,
+    /// The name shown.
+    pub name: String,
 }
 
 impl Assignment {
@@ -793,6 +816,8 @@ mod tests {
             A::Archive,
             A::MarkDuplicate,
             A::AddNote,
+            A::InternalNote,
+            A::Assign,
             A::Redact,
             A::Reply,
             A::Rate,

@@ -693,6 +693,7 @@ mod tests {
                     escalations: 3,
                     ..SlaState::default()
                 },
+                officer: None,
             });
         breached.status = ReportStatus::Responded;
         let reopened = workflow::dispute(

@@ -252,6 +252,7 @@ mod tests {
                     follow_ups: Vec::new(),
                     return_reason: None,
                     sla: Default::default(),
+                    officer: None,
                 })
                 .collect(),
             ..Report::received(

@@ -17,8 +17,8 @@ use super::deadline::{ClockKind, Policy, ReportClock};
 use super::notification::{ADMINS, NotificationKind, NotifyMessage, SUPERVISORS};
 use super::pii::mask_pii;
 use super::report::{
-    Actor, Assignment, AssignmentStatus, FollowUp, Rating, Report, ReportAction, ReportEvent,
-    ReportLocation, ReportStatus, TransitionError,
+    Actor, Assignment, AssignmentStatus, FollowUp, Officer, Rating, Report, ReportAction,
+    ReportEvent, ReportLocation, ReportStatus, TransitionError,
 };
 use super::submission::allowed_in_text;
 use super::tracking_id::TrackingId;
@@ -249,6 +249,7 @@ pub fn dispatch(
             follow_ups: Vec::new(),
             return_reason: None,
             sla: follow_up.sla,
+            officer: None,
         });
     }
     next.clock = earliest_follow_up(&next.assignments);
@@ -510,7 +511,7 @@ pub fn acknowledge(
     })
 }
 
-/// Agency: a progress note on the timeline (status unchanged).
+/// Agency: a progress note on the timeline, public once masked (status unchanged).
 pub fn add_note(
     report: &Report,
     agency: &str,
@@ -518,16 +519,83 @@ pub fn add_note(
     actor: &Actor,
     now: Timestamp,
 ) -> Result<Change, WorkflowError> {
+    agency_note(report, agency, ReportAction::AddNote, text, actor, now)
+}
+
+/// Agency: a note for its own officers and the admins, never shown to the public
+/// (status unchanged).
+pub fn internal_note(
+    report: &Report,
+    agency: &str,
+    text: &str,
+    actor: &Actor,
+    now: Timestamp,
+) -> Result<Change, WorkflowError> {
+    agency_note(report, agency, ReportAction::InternalNote, text, actor, now)
+}
+
+/// A note of `kind` by `agency` on its own assignment; who reads it is the kind's.
+fn agency_note(
+    report: &Report,
+    agency: &str,
+    kind: ReportAction,
+    text: &str,
+    actor: &Actor,
+    now: Timestamp,
+) -> Result<Change, WorkflowError> {
     let text = required(text, "Catatan")?;
+    let (next, event) = agency_step(report, agency, kind, Some(text), actor, now, |_| {})?;
+    Ok(Change {
+        report: next,
+        event,
+        notify: None,
+    })
+}
+
+/// Most characters of an officer's subject or name.
+const MAX_OFFICER_CHARS: usize = 200;
+
+/// Agency: names the officer inside it who works on the report (`None`: back to the
+/// agency's shared pile). Naming whoever already holds it is refused, so a second
+/// click changes nothing; the timeline keeps who was named, for staff only.
+pub fn assign_officer(
+    report: &Report,
+    agency: &str,
+    officer: Option<&Officer>,
+    actor: &Actor,
+    now: Timestamp,
+) -> Result<Change, WorkflowError> {
+    if let Some(officer) = officer {
+        for (value, what) in [
+            (&officer.subject, "Akun petugas"),
+            (&officer.name, "Nama petugas"),
+        ] {
+            let value = required(value, what)?;
+            if value.chars().count() > MAX_OFFICER_CHARS {
+                return Err(WorkflowError::Invalid(format!("{what} terlalu panjang")));
+            }
+        }
+    }
+    let mut unchanged = false;
+    let named = officer.map_or("dilepas ke instansi", |o| o.name.as_str());
     let (next, event) = agency_step(
         report,
         agency,
-        ReportAction::AddNote,
-        Some(text),
+        ReportAction::Assign,
+        Some(named),
         actor,
         now,
-        |_| {},
+        |a| {
+            unchanged = a.officer.as_ref() == officer;
+            a.officer = officer.cloned();
+        },
     )?;
+    if unchanged {
+        return Err(WorkflowError::Invalid(match officer {
+            Some(_) => "laporan ini sudah dipegang petugas itu".into(),
+            None => "laporan ini belum dipegang petugas".into(),
+        }));
+    }
     Ok(Change {
         report: next,
         event,
@@ -1175,6 +1243,88 @@ pub(crate) mod tests {
         // Notes and redactions tell nobody.
         let noted = add_note(&d.report, "dlh", "Survei", &agency("dlh"), at(2)).unwrap();
         assert_eq!(noted.announcement(), None);
+    }
+
+    #[test]
+    fn an_agency_names_its_officer_once_releases_them_and_keeps_its_notes_internal() {
+        use crate::domain::public::PublicReport;
+        let cal = calendar();
+        let p = policy(&cal);
+        let d = dispatch(
+            &pending(),
+            &["dlh".into(), "dsdabm".into()],
+            None,
+            &admin(),
+            at(1),
+            &p,
+        )
+        .unwrap();
+        let budi = Officer {
+            subject: "dlh-7".into(),
+            name: "budi@dlh.bandung.go.id".into(),
+        };
+        let held = assign_officer(&d.report, "dlh", Some(&budi), &agency("dlh"), at(2)).unwrap();
+        let mine = |r: &Report, agency: &str| {
+            r.assignments
+                .iter()
+                .find(|a| a.agency == agency)
+                .and_then(|a| a.officer.clone())
+        };
+        assert_eq!(mine(&held.report, "dlh"), Some(budi.clone()));
+        assert_eq!(
+            mine(&held.report, "dsdabm"),
+            None,
+            "only its own assignment"
+        );
+        assert_eq!(held.report.status, d.report.status, "status unchanged");
+        assert_eq!(held.announcement(), None);
+        // The same officer again changes nothing; another agency cannot name one here.
+        assert!(assign_officer(&held.report, "dlh", Some(&budi), &agency("dlh"), at(3)).is_err());
+        assert!(
+            assign_officer(
+                &held.report,
+                "dishub",
+                Some(&budi),
+                &agency("dishub"),
+                at(3)
+            )
+            .is_err()
+        );
+        let nameless = Officer {
+            subject: " ".into(),
+            name: "x".into(),
+        };
+        assert!(
+            assign_officer(&held.report, "dlh", Some(&nameless), &agency("dlh"), at(3)).is_err()
+        );
+        // Acknowledging keeps who holds it; releasing empties it, once.
+        let acked = acknowledge(&held.report, "dlh", &agency("dlh"), at(3)).unwrap();
+        assert_eq!(mine(&acked.report, "dlh"), Some(budi));
+        let released = assign_officer(&acked.report, "dlh", None, &agency("dlh"), at(4)).unwrap();
+        assert_eq!(mine(&released.report, "dlh"), None);
+        assert!(assign_officer(&released.report, "dlh", None, &agency("dlh"), at(5)).is_err());
+        // An internal note and an assignment never reach the public timeline; a
+        // progress note does, masked.
+        let internal = internal_note(
+            &released.report,
+            "dlh",
+            "Warga ini sudah tiga kali lapor",
+            &agency("dlh"),
+            at(5),
+        )
+        .unwrap();
+        let progress = add_note(
+            &internal.report,
+            "dlh",
+            "Tim survei ke lokasi",
+            &agency("dlh"),
+            at(6),
+        )
+        .unwrap();
+        let timeline =
+            PublicReport::timeline(&[held.event, internal.event, released.event, progress.event]);
+        assert_eq!(timeline.len(), 1, "{timeline:?}");
+        assert_eq!(timeline[0].note.as_deref(), Some("Tim survei ke lokasi"));
     }
 
     #[test]

@@ -153,6 +153,27 @@ test.describe("at a desk", () => {
     await expect(page.getByRole("button", { name: "Verifikasi dan disposisikan" })).toHaveCount(0);
     await page.getByRole("button", { name: "Terima laporan" }).click();
     await expect(page.locator(".notice")).toHaveText("Laporan diterima instansi.");
+    // The officer takes it: it is theirs under "Laporan saya"; an internal note stays
+    // among staff while a progress note reaches the citizen's page.
+    await page.getByRole("button", { name: "Ambil laporan ini" }).click();
+    await expect(page.locator(".notice")).toHaveText("Petugas yang memegang laporan ini diperbarui.");
+    await expect(page.getByRole("region", { name: "Tindakan instansi" })).toContainText("Anda memegang laporan ini.");
+    await page.getByLabel("Catatan internal (hanya petugas dan admin)").fill("Pelapor sudah menelepon kantor dua kali.");
+    await page.getByRole("button", { name: "Simpan catatan internal" }).click();
+    await expect(page.locator(".notice")).toHaveText("Catatan internal disimpan.");
+    await expect(page.locator(".timeline")).toContainText("Pelapor sudah menelepon kantor dua kali.");
+    await page.getByLabel(/Kabar perkembangan untuk pelapor/).fill("Tim survei dijadwalkan ke lokasi besok.");
+    await page.getByRole("button", { name: "Terbitkan kabar" }).click();
+    await expect(page.locator(".notice")).toHaveText("Kabar perkembangan diterbitkan.");
+    const published = JSON.stringify(await (await request.get(`/reports/${id}`)).json());
+    expect(published).toContain("Tim survei dijadwalkan ke lokasi besok.");
+    expect(published).not.toContain("menelepon kantor");
+    expect(published).not.toContain("devstack.sigap");
+    await page.goto("/konsol/kotak-masuk?saya=1");
+    await expect(page.getByRole("row", { name: new RegExp(id) })).toContainText("agency-dsdabm@devstack.sigap");
+    await screenshot(page, "console-inbox-mine");
+    await expectAccessible(page, "the officer's own reports");
+    await page.getByRole("link", { name: id }).click();
     // The proof of the fix by the console's upload form, straight to the bucket.
     await page.getByRole("button", { name: "Tambah foto bukti" }).click();
     await expect(page.getByRole("heading", { level: 1 })).toHaveText("Tambah foto bukti penanganan");

@@ -310,3 +310,83 @@ async fn an_announcement_survives_a_notify_queue_outage_through_the_outbox() {
         (NotificationKind::Dispatched, vec!["dsdabm".to_string()])
     );
 }
+
+/// An agency names the officer who works on a report and keeps notes among its own:
+/// both through the JSON API's one action sequence, on its own assignment only, the
+/// inbox saying who holds what, and neither reaching the public page (a progress
+/// note does, masked).
+#[tokio::test]
+async fn an_agency_assigns_its_officer_and_its_internal_notes_stay_internal() {
+    let t = stack("office-assign").await;
+    let clock = Arc::new(ManualClock::new(friday_morning()));
+    let app = backoffice_app(&t, clock.clone());
+    let id = submit_and_triage(&t, clock.clone(), valid_body()).await;
+    let act = |action: &'static str, groups: &'static [&'static str], body: serde_json::Value| {
+        let path = format!("/staff/reports/{id}/{action}");
+        let app = &app;
+        async move { as_staff(app, "POST", &path, groups, Some(body)).await }
+    };
+    let dispatched = act("dispatch", &["admin"], json!({"agencies": ["dsdabm"]})).await;
+    assert_eq!(dispatched.status, 200, "{}", dispatched.json);
+    let budi = json!({"officer": {"subject": "u-budi", "name": "budi@dsdabm.bandung.go.id"}});
+    // Only the agency holding it names its officer; another agency is not found.
+    assert_eq!(act("assign", &["admin"], budi.clone()).await.status, 403);
+    assert_eq!(
+        act("assign", &["agency:dlh"], budi.clone()).await.status,
+        404
+    );
+    let held = act("assign", &["agency:dsdabm"], budi.clone()).await;
+    assert_eq!(held.status, 200, "{}", held.json);
+    assert_eq!(
+        held.json["assignments"][0]["officer"]["name"],
+        "budi@dsdabm.bandung.go.id"
+    );
+    // The same officer twice changes nothing and says so (as a second acknowledgement).
+    assert_eq!(
+        act("assign", &["agency:dsdabm"], budi.clone()).await.status,
+        422
+    );
+    let inbox = as_staff(&app, "GET", "/staff/inbox", &["agency:dsdabm"], None).await;
+    assert_eq!(
+        inbox.json["reports"][0]["officer"]["subject"], "u-budi",
+        "{}",
+        inbox.json
+    );
+
+    let internal = act(
+        "internal-notes",
+        &["agency:dsdabm"],
+        json!({"text": "Pelapor sudah tiga kali menelepon kantor"}),
+    )
+    .await;
+    assert_eq!(internal.status, 200, "{}", internal.json);
+    let progress = act(
+        "notes",
+        &["agency:dsdabm"],
+        json!({"text": "Tim survei ke lokasi hari Senin"}),
+    )
+    .await;
+    assert_eq!(progress.status, 200, "{}", progress.json);
+    let web = crate::web_intake::app_with(&t, clock.clone(), &t.intake_url);
+    let public = crate::web_intake::get(&web, &format!("/reports/{id}")).await;
+    let shown = public.json.to_string();
+    assert!(shown.contains("Tim survei ke lokasi hari Senin"), "{shown}");
+    assert!(!shown.contains("tiga kali menelepon"), "{shown}");
+    assert!(!shown.contains("budi@"), "{shown}");
+    // Staff see both on the timeline.
+    let staff_view = as_staff(
+        &app,
+        "GET",
+        &format!("/staff/reports/{id}"),
+        &["admin"],
+        None,
+    )
+    .await;
+    let timeline = staff_view.json["timeline"].to_string();
+    assert!(timeline.contains("tiga kali menelepon"), "{timeline}");
+    assert!(timeline.contains("budi@dsdabm.bandung.go.id"), "{timeline}");
+    // Released, the report is nobody's again.
+    let released = act("assign", &["agency:dsdabm"], json!({"officer": null})).await;
+    assert_eq!(released.status, 200, "{}", released.json);
+    assert!(released.json["assignments"][0]["officer"].is_null());
+}

@@ -12,7 +12,7 @@ use sigap::domain::calendar::{WorkingCalendar, wib};
 use sigap::domain::catalog::{Agency, Category, TemplateUse};
 use sigap::domain::location::all_kecamatan;
 use sigap::domain::pii::find_pii;
-use sigap::domain::report::{AssignmentStatus, Channel, Report, ReportStatus};
+use sigap::domain::report::{Assignment, AssignmentStatus, Channel, Officer, Report, ReportStatus};
 use sigap::domain::sla::deadline_views;
 use sigap::domain::staff::{Staff, may_see_identity};
 use sigap::domain::tracking_id::TrackingId;
@@ -283,7 +283,9 @@ fn done_message(action: &str) -> Option<&'static str> {
         "merge" => "Laporan digabung.",
         "redact" => "Data pribadi disembunyikan dari teks laporan.",
         "acknowledge" => "Laporan diterima instansi.",
-        "notes" => "Catatan disimpan.",
+        "notes" => "Kabar perkembangan diterbitkan.",
+        "internal-notes" => "Catatan internal disimpan.",
+        "assign" => "Petugas yang memegang laporan ini diperbarui.",
         "follow-up" => "Tindak lanjut diterbitkan.",
         "return" => "Laporan dikembalikan ke admin.",
         "location" => "Lokasi laporan disimpan.",
@@ -326,6 +328,11 @@ pub(crate) async fn act(
         lon,
         address: form.get("alamat").map(str::to_string),
         kecamatan: form.get("kecamatan").map(str::to_string),
+        // Taking a report is always for oneself: the session names who.
+        officer: (form.get("petugas") == Some("saya")).then(|| Officer {
+            subject: staff.subject.clone(),
+            name: session.name.clone(),
+        }),
         ..ActionBody::default()
     };
     let outcome = perform(app, staff, raw_id, action, &body, form.get("versi")).await;
@@ -649,6 +656,7 @@ async fn report_page(
                             @for a in &report.assignments {
                                 li {
                                     strong { (agency_name(&agencies, &a.agency)) } ": " (a.status.label())
+                                    @if let Some(officer) = &a.officer { " · dipegang " (officer.name) }
                                     @for f in &a.follow_ups { br; span.meta { (short_time(f.at)) " · " (f.text) } }
                                     @if let Some(reason) = &a.return_reason { br; span.meta { "Alasan: " (reason) } }
                                 }
@@ -663,7 +671,7 @@ async fn report_page(
                     (admin_actions(&form_action, &hidden, &agencies, suggested.as_deref(), &fill))
                 }
                 @if let Some(assignment) = own_assignment {
-                    (agency_actions(&form_action, &csrf_only, assignment.status, &fill))
+                    (agency_actions(&form_action, &csrf_only, assignment, session, &fill))
                 }
             }
         }
@@ -824,18 +832,47 @@ fn block_form(action: &str, csrf_only: &Markup) -> Markup {
     }
 }
 
-/// The agency's forms for its assignment: acknowledge, note, follow-up, return.
+/// The agency's forms for its assignment: who holds it, acknowledge, follow-up,
+/// a progress note (public) or an internal one, return.
 fn agency_actions(
     form_action: &dyn Fn(&str) -> String,
     hidden: &Markup,
-    status: AssignmentStatus,
+    assignment: &Assignment,
+    session: &Session,
     fill: &Fill,
 ) -> Markup {
+    let status = assignment.status;
+    let mine = assignment
+        .officer
+        .as_ref()
+        .is_some_and(|o| o.subject == session.staff.subject);
     let (follow_up_picker, follow_up_text) = fill(TemplateUse::FollowUp, "tindak-lanjut");
     let (return_picker, return_text) = fill(TemplateUse::Return, "alasan-kembali");
     html! {
         section.panel aria-labelledby="tindakan-instansi" {
             h2 id="tindakan-instansi" { "Tindakan instansi" }
+            @if status != AssignmentStatus::Responded {
+                form.inline method="post" action=(form_action("assign")) {
+                    (hidden)
+                    @match &assignment.officer {
+                        Some(officer) if mine => {
+                            p { "Anda memegang laporan ini. "
+                                input type="hidden" name="petugas" value="lepas";
+                                button.secondary type="submit" { "Lepaskan ke instansi" } }
+                        }
+                        Some(officer) => {
+                            p { "Dipegang " (officer.name) ". "
+                                input type="hidden" name="petugas" value="saya";
+                                button.secondary type="submit" { "Ambil alih" } }
+                        }
+                        None => {
+                            p { "Belum dipegang petugas. "
+                                input type="hidden" name="petugas" value="saya";
+                                button.secondary type="submit" { "Ambil laporan ini" } }
+                        }
+                    }
+                }
+            }
             @if status == AssignmentStatus::Dispatched {
                 form method="post" action=(form_action("acknowledge")) {
                     (hidden)
@@ -851,9 +888,15 @@ fn agency_actions(
             }
             form method="post" action=(form_action("notes")) {
                 (hidden)
-                label for="catatan-internal" { "Catatan internal" }
+                label for="kabar" { "Kabar perkembangan untuk pelapor (terbit untuk publik, data pribadi disamarkan)" }
+                textarea id="kabar" name="teks" required {}
+                p { button.secondary type="submit" { "Terbitkan kabar" } }
+            }
+            form method="post" action=(form_action("internal-notes")) {
+                (hidden)
+                label for="catatan-internal" { "Catatan internal (hanya petugas dan admin)" }
                 textarea id="catatan-internal" name="teks" required {}
-                p { button.secondary type="submit" { "Simpan catatan" } }
+                p { button.secondary type="submit" { "Simpan catatan internal" } }
             }
             @if status != AssignmentStatus::Responded {
             (return_picker)

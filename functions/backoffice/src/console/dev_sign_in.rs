@@ -49,6 +49,7 @@ impl DevSignIn {
             "exp": (now + DEV_SESSION).as_second(),
             "jti": sign_in_id,
             "cognito:groups": [group],
+            "email": format!("{}@devstack.sigap", group.replace(':', "-")),
         });
         encode(&Header::new(Algorithm::HS256), &claims, &self.key)
     }
@@ -69,6 +70,7 @@ mod tests {
         let session = verifier.check(&token, now).unwrap();
         assert_eq!(session.staff.agency(), Some("dlh"));
         assert_eq!(session.staff.subject, "dev-agency-dlh");
+        assert_eq!(session.name, "agency-dlh@devstack.sigap");
         assert_eq!(
             verifier.check(&token, now + DEV_SESSION),
             Err(SessionError::Expired)

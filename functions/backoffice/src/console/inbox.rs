@@ -1,5 +1,6 @@
 //! The agency's inbox: its reports by deadline (one Query of its inbox partition),
-//! each with where its assignment stands and the working days left.
+//! each with where its assignment stands, who holds it, and the working days left;
+//! "Laporan saya" keeps those the signed-in officer holds (the same Query, filtered).
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Response};
@@ -11,8 +12,13 @@ use super::session::Session;
 use super::{ROOT, page};
 use crate::{Backoffice, QUEUE_PAGE, forbidden};
 
-/// `GET /konsol/kotak-masuk`: the signed-in officer's agency's reports.
-pub(crate) async fn show(app: &Backoffice, session: &Session) -> Result<Response<Body>, ApiError> {
+/// `GET /konsol/kotak-masuk[?saya=1]`: the signed-in officer's agency's reports, or
+/// only theirs.
+pub(crate) async fn show(
+    app: &Backoffice,
+    session: &Session,
+    only_mine: bool,
+) -> Result<Response<Body>, ApiError> {
     let Some(agency) = session.staff.agency() else {
         return Err(forbidden());
     };
@@ -23,6 +29,15 @@ pub(crate) async fn show(app: &Backoffice, session: &Session) -> Result<Response
         .await
         .map_err(|e| ApiError::unavailable_because("reading inbox", e))?;
     entries.sort_by_key(|e| e.assignment.due_at);
+    if only_mine {
+        entries.retain(|e| {
+            e.assignment
+                .officer
+                .as_ref()
+                .is_some_and(|o| o.subject == session.staff.subject)
+        });
+    }
+    let screen = format!("{ROOT}/kotak-masuk");
     let agencies = app.agencies().await?;
     let name = agencies
         .iter()
@@ -33,8 +48,18 @@ pub(crate) async fn show(app: &Backoffice, session: &Session) -> Result<Response
         h1 { "Kotak masuk " (name) }
         p.keys id="shortcuts" hidden { "Pintasan: " kbd { "j" } " / " kbd { "k" } " pindah laporan, "
             kbd { "Enter" } " buka." }
+        nav.tabs aria-label="Laporan yang ditampilkan" {
+            @if only_mine {
+                a href=(screen) { "Semua laporan instansi" }
+                a href={(screen) "?saya=1"} aria-current="page" { "Laporan saya" }
+            } @else {
+                a href=(screen) aria-current="page" { "Semua laporan instansi" }
+                a href={(screen) "?saya=1"} { "Laporan saya" }
+            }
+        }
         @if entries.is_empty() {
-            p.panel { "Tidak ada laporan untuk instansi ini." }
+            p.panel { @if only_mine { "Anda belum memegang laporan. Ambil laporan dari halamannya." }
+                @else { "Tidak ada laporan untuk instansi ini." } }
         } @else {
             div.scroll role="region" aria-label="Laporan instansi" tabindex="0" {
                 table {
@@ -43,6 +68,7 @@ pub(crate) async fn show(app: &Backoffice, session: &Session) -> Result<Response
                         th scope="col" { "Laporan" }
                         th scope="col" { "Kecamatan" }
                         th scope="col" { "Status" }
+                        th scope="col" { "Petugas" }
                         th scope="col" { "Tenggat" }
                         th scope="col" { "Sisa waktu" }
                     } }
@@ -54,6 +80,7 @@ pub(crate) async fn show(app: &Backoffice, session: &Session) -> Result<Response
                                 td { a href=(href) { (e.report_id) } br; (e.title) }
                                 td { (e.kecamatan.as_deref().unwrap_or("—")) }
                                 td { (e.assignment.status.label()) }
+                                td { (e.assignment.officer.as_ref().map_or("—", |o| o.name.as_str())) }
                                 td { (short_time(due)) }
                                 td { (days_left_badge(
                                     calendar.working_days_left(now, due),
@@ -70,7 +97,7 @@ pub(crate) async fn show(app: &Backoffice, session: &Session) -> Result<Response
         StatusCode::OK,
         Some(session),
         "Kotak masuk",
-        Some(&format!("{ROOT}/kotak-masuk")),
+        Some(&screen),
         body,
         &[],
     ))

@@ -38,7 +38,7 @@ pub(crate) fn frame(
                             }
                         }
                         div.who {
-                            span { (role_label(session)) }
+                            span { (role_label(session)) " · " (session.name) }
                             form method="post" action={(ROOT) "/keluar"} {
                                 input type="hidden" name="csrf" value=(session.csrf_token());
                                 button.link type="submit" { "Keluar" }

@@ -144,7 +144,9 @@ async fn answer(app: &Backoffice, request: &Request, rest: &[&str]) -> Response<
             let answer = match path {
                 [] => Ok(home(&session)),
                 ["antrean"] => desk::queue(app, &session, request).await,
-                ["kotak-masuk"] => inbox::show(app, &session).await,
+                ["kotak-masuk"] => {
+                    inbox::show(app, &session, query(request, "saya") == Some("1")).await
+                }
                 ["laporan", id] => desk::report(app, &session, id, request).await,
                 ["templat"] => templates::show(app, &session, request).await,
                 ["ringkasan"] => dashboard::show(app, &session).await,

@@ -43,6 +43,9 @@ pub enum SessionError {
 pub struct Session {
     /// The staff member, with the roles of their groups.
     pub staff: Staff,
+    /// Their name as staff read it: the account's e-mail (the subject where the token
+    /// has none).
+    pub name: String,
     /// When the token stops being accepted.
     pub expires_at: Timestamp,
     /// The sign-in this token descends from (Cognito's `origin_jti`, the same across
@@ -111,6 +114,8 @@ struct Claims {
     jti: Option<String>,
     #[serde(rename = "cognito:groups", default)]
     groups: Vec<String>,
+    #[serde(default)]
+    email: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -192,7 +197,13 @@ impl Verifier {
             .origin_jti
             .or(claims.jti)
             .ok_or(SessionError::Malformed)?;
+        let name = claims
+            .email
+            .map(|e| e.trim().to_string())
+            .filter(|e| !e.is_empty() && e.chars().count() <= 200)
+            .unwrap_or_else(|| subject.clone());
         Ok(Session {
+            name,
             staff: Staff { subject, roles },
             expires_at: Timestamp::from_second(claims.exp).map_err(|_| SessionError::Malformed)?,
             origin,
@@ -243,6 +254,7 @@ mod tests {
             "sub": "7c1e-admin", "iss": POOL, "aud": CLIENT, "token_use": "id",
             "exp": now().as_second() + 900, "iat": now().as_second(),
             "origin_jti": "sign-in-1", "jti": "token-1", "cognito:groups": groups,
+            "email": "siti@bandung.example",
         })
     }
 
@@ -259,6 +271,7 @@ mod tests {
             .check(&signed(&claims(&["admin", "agency:dlh"]), "k1"), now())
             .unwrap();
         assert_eq!(session.staff.subject, "7c1e-admin");
+        assert_eq!(session.name, "siti@bandung.example");
         assert!(session.staff.is_admin());
         assert_eq!(session.staff.agency(), Some("dlh"));
         assert_eq!(session.expires_at.as_second(), now().as_second() + 900);
