@@ -427,8 +427,8 @@ async fn start_sign_in(app: &Backoffice, request: &Request) -> Result<Response<B
     let form = Form(sigap::web::form_pairs(request, MAX_FORM_BYTES)?);
     // A role button is the development sign-in's; the one button without, the pool's.
     match (&app.console.dev, app.console.hosted()) {
-        (None, None) => Ok(not_configured()),
-        (Some(dev), hosted) if form.get("peran").is_some() || hosted.is_none() => {
+        (Some(dev), None) => dev_sign_in(app, &dev.issuer, &form).await,
+        (Some(dev), Some(_)) if form.get("peran").is_some() => {
             dev_sign_in(app, &dev.issuer, &form).await
         }
         (_, Some(hosted)) => {
@@ -448,7 +448,7 @@ async fn start_sign_in(app: &Backoffice, request: &Request) -> Result<Response<B
             );
             Ok(see_other(&to, &[kept]))
         }
-        (Some(_), None) => Ok(not_configured()),
+        (None, None) => Ok(not_configured()),
     }
 }
 
