@@ -216,6 +216,62 @@ impl CatalogStore {
     pub async fn put_agency(&self, agency: &Agency) -> Result<(), StoreError> {
         self.put(agency_item(agency)?).await
     }
+
+    /// Every category with the version an admin's edit names (0: as seeded, never
+    /// edited here).
+    pub async fn categories_versioned(&self) -> Result<Vec<(Category, u64)>, StoreError> {
+        self.list(CATEGORY_PARTITION)
+            .await?
+            .iter()
+            .map(|item| Ok((category_from_item(item)?, version_of(item))))
+            .collect()
+    }
+
+    /// Every agency with the version an admin's edit names.
+    pub async fn agencies_versioned(&self) -> Result<Vec<(Agency, u64)>, StoreError> {
+        self.list(AGENCY_PARTITION)
+            .await?
+            .iter()
+            .map(|item| Ok((agency_from_item(item)?, version_of(item))))
+            .collect()
+    }
+
+    /// Saves a category an admin edited over the version they saw (one conditional
+    /// write; [`StoreError::Conflict`] if it changed meanwhile): its next version.
+    pub async fn save_category(&self, category: &Category, seen: u64) -> Result<u64, StoreError> {
+        self.save_versioned(category_item(category), seen).await
+    }
+
+    /// Saves an agency an admin edited over the version they saw, likewise.
+    pub async fn save_agency(&self, agency: &Agency, seen: u64) -> Result<u64, StoreError> {
+        self.save_versioned(agency_item(agency)?, seen).await
+    }
+
+    /// `item` as version `seen + 1`, written only if the stored one is still at `seen`
+    /// (0: none, or a seeded one that was never edited).
+    async fn save_versioned(&self, mut item: Item, seen: u64) -> Result<u64, StoreError> {
+        let next = seen + 1;
+        item.insert("version".into(), n(next));
+        let request = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item));
+        let request = if seen == 0 {
+            request.condition_expression("attribute_not_exists(version)")
+        } else {
+            request
+                .condition_expression("version = :seen")
+                .expression_attribute_values(":seen", n(seen))
+        };
+        conditional(request.send().await, StoreError::Conflict)?;
+        Ok(next)
+    }
+}
+
+/// An item's edit version (0 where it has none: seeded).
+fn version_of(item: &Item) -> u64 {
+    ItemReader(item).n("version").unwrap_or(0)
 }
 
 /// How long a warm function trusts its cached reference lists (admin edits show
@@ -280,6 +336,13 @@ impl CatalogCache {
     /// The store behind the cache (for what is read fresh: response templates).
     pub fn store(&self) -> &CatalogStore {
         &self.store
+    }
+
+    /// Forgets both lists, so this function's next read sees an admin's edit at once
+    /// (other warm functions within [`CATALOG_TTL`]).
+    pub fn invalidate(&self) {
+        self.categories.clear();
+        self.agencies.clear();
     }
 
     /// The categories, from the cache while it is fresh.

@@ -102,6 +102,127 @@ pub struct Agency {
     pub kind: AgencyKind,
 }
 
+/// The question types Open311 knows, as a category's questions may use them.
+pub const QUESTION_TYPES: [&str; 6] = [
+    "string",
+    "number",
+    "datetime",
+    "text",
+    "singlevaluelist",
+    "multivaluelist",
+];
+
+/// Longest day count a category's clock may be given.
+pub const MAX_TIER_DAYS: u32 = 60;
+
+/// A code of lowercase letters, digits and hyphens (categories, agencies), 2 to 40 long.
+fn is_slug(code: &str) -> bool {
+    (2..=40).contains(&code.len())
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !code.starts_with('-')
+        && !code.ends_with('-')
+}
+
+/// `text` trimmed, when it has 1 to `max` characters.
+fn sized(text: &str, max: usize) -> Option<&str> {
+    let t = text.trim();
+    (!t.is_empty() && t.chars().count() <= max).then_some(t)
+}
+
+impl Category {
+    /// What is wrong with it as an admin wrote it (in Indonesian), given the agencies
+    /// that exist; `None` when it may be saved.
+    pub fn problem(&self, agencies: &[Agency]) -> Option<String> {
+        if !is_slug(&self.code) {
+            return Some("Kode kategori 2-40 huruf kecil, angka atau tanda hubung.".into());
+        }
+        if sized(&self.name, 100).is_none() || sized(&self.group, 60).is_none() {
+            return Some(
+                "Nama (maksimal 100 karakter) dan kelompok (maksimal 60) wajib diisi.".into(),
+            );
+        }
+        if !agencies.iter().any(|a| a.id == self.default_agency) {
+            return Some("Pilih instansi yang biasanya menangani kategori ini.".into());
+        }
+        if self.keywords.len() > 50 || self.keywords.iter().any(|k| sized(k, 50).is_none()) {
+            return Some("Kata kunci paling banyak 50, masing-masing 1-50 karakter.".into());
+        }
+        if let Some(tier) = &self.working_days
+            && [tier.verify, tier.follow_up, tier.close]
+                .into_iter()
+                .flatten()
+                .any(|days| !(1..=MAX_TIER_DAYS).contains(&days))
+        {
+            return Some(format!("Tenggat 1 sampai {MAX_TIER_DAYS} hari kerja."));
+        }
+        let mut codes = std::collections::BTreeSet::new();
+        for q in &self.questions {
+            let named = format!("Pertanyaan {}", q.code);
+            if q.code.is_empty()
+                || q.code.len() > 30
+                || !q
+                    .code
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+            {
+                return Some(
+                    "Kode pertanyaan: huruf besar, angka atau garis bawah, maksimal 30.".into(),
+                );
+            }
+            if !codes.insert(q.code.as_str()) {
+                return Some(format!("{named} tercantum dua kali."));
+            }
+            if !QUESTION_TYPES.contains(&q.datatype.as_str()) {
+                return Some(format!(
+                    "{named}: jenisnya salah satu dari {}.",
+                    QUESTION_TYPES.join(", ")
+                ));
+            }
+            if sized(&q.description, 200).is_none() {
+                return Some(format!(
+                    "{named}: tulis pertanyaannya (maksimal 200 karakter)."
+                ));
+            }
+            let is_list = q.datatype.ends_with("valuelist");
+            if is_list == q.values.is_empty() {
+                return Some(format!(
+                    "{named}: pilihan hanya untuk jenis daftar, dan jenis daftar perlu pilihan."
+                ));
+            }
+            let mut keys = std::collections::BTreeSet::new();
+            if q.values.iter().any(|c| {
+                sized(&c.key, 40).is_none()
+                    || sized(&c.name, 100).is_none()
+                    || !keys.insert(c.key.as_str())
+            }) {
+                return Some(format!(
+                    "{named}: setiap pilihan punya kunci dan label sendiri."
+                ));
+            }
+        }
+        if self.questions.len() > 20 {
+            return Some("Paling banyak 20 pertanyaan.".into());
+        }
+        None
+    }
+}
+
+impl Agency {
+    /// What is wrong with it as an admin wrote it (in Indonesian); `None` when it may
+    /// be saved.
+    pub fn problem(&self) -> Option<String> {
+        if !is_slug(&self.id) {
+            return Some("Kode instansi 2-40 huruf kecil, angka atau tanda hubung.".into());
+        }
+        if sized(&self.name, 150).is_none() {
+            return Some("Nama instansi wajib diisi (maksimal 150 karakter).".into());
+        }
+        None
+    }
+}
+
 /// Which staff form a response template fills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -252,7 +373,73 @@ pub fn parse_agencies(json: &str) -> Result<Vec<Agency>, serde_json::Error> {
 
 #[cfg(test)]
 mod tests {
-    use super::{ResponseTemplate, TemplateError, TemplateUse};
+    use super::{
+        Agency, BUNDLED_AGENCIES, BUNDLED_CATEGORIES, Choice, ResponseTemplate, TemplateError,
+        TemplateUse, TierDays, parse_agencies, parse_categories,
+    };
+
+    #[test]
+    fn the_bundled_catalog_passes_its_own_rules_and_each_rule_can_refuse() {
+        let agencies = parse_agencies(BUNDLED_AGENCIES).unwrap();
+        let categories = parse_categories(BUNDLED_CATEGORIES).unwrap();
+        for a in &agencies {
+            assert_eq!(a.problem(), None, "{a:?}");
+        }
+        for c in &categories {
+            assert_eq!(c.problem(&agencies), None, "{c:?}");
+        }
+        let listed = categories
+            .iter()
+            .find(|c| c.questions.iter().any(|q| !q.values.is_empty()))
+            .unwrap();
+        let mut broken = Vec::new();
+        let mut edit = |change: &dyn Fn(&mut super::Category)| {
+            let mut c = listed.clone();
+            change(&mut c);
+            broken.push(c.problem(&agencies));
+        };
+        edit(&|c| c.code = "Jalan Rusak".into());
+        edit(&|c| c.name = " ".into());
+        edit(&|c| c.default_agency = "nobody".into());
+        edit(&|c| c.keywords.push(String::new()));
+        edit(&|c| {
+            c.working_days = Some(TierDays {
+                follow_up: Some(0),
+                ..TierDays::default()
+            })
+        });
+        edit(&|c| c.questions[0].code = "lower".into());
+        edit(&|c| c.questions[0].datatype = "colour".into());
+        edit(&|c| {
+            let again = c.questions[0].clone();
+            c.questions.push(again);
+        });
+        edit(&|c| {
+            let q = c
+                .questions
+                .iter_mut()
+                .find(|q| !q.values.is_empty())
+                .unwrap();
+            q.values.clear();
+        });
+        edit(&|c| {
+            let q = c
+                .questions
+                .iter_mut()
+                .find(|q| !q.values.is_empty())
+                .unwrap();
+            q.values.push(Choice {
+                key: q.values[0].key.clone(),
+                name: "Lagi".into(),
+            });
+        });
+        assert!(broken.iter().all(Option::is_some), "{broken:?}");
+        let bad_agency = Agency {
+            id: "-dlh".into(),
+            ..agencies[0].clone()
+        };
+        assert!(bad_agency.problem().is_some());
+    }
 
     #[test]
     fn a_template_needs_a_title_and_a_text_within_their_lengths() {
@@ -296,8 +483,6 @@ mod tests {
             assert_eq!(TemplateUse::parse(used.as_str()), Some(used));
         }
     }
-
-    use super::*;
 
     #[test]
     fn every_bundled_category_points_at_a_bundled_agency() {

@@ -373,6 +373,43 @@ test.describe("at a desk", () => {
     await context.close();
   });
 
+  test("an admin adds an agency and gives a category its own follow-up tier and a question; a stale form is refused", async ({ page, browser }) => {
+    await page.setViewportSize(DESK);
+    await signIn(page, "Admin verifikasi");
+    await page.getByRole("link", { name: "Kategori dan instansi" }).click();
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Kategori dan instansi");
+    await screenshot(page, "console-catalog");
+    await expectAccessible(page, "the categories and agencies");
+    await page.getByRole("link", { name: "Instansi baru" }).click();
+    await page.getByLabel(/^Kode/).fill("dispora");
+    await page.getByLabel("Nama lengkap").fill("Dinas Pemuda dan Olahraga");
+    await page.getByRole("button", { name: "Simpan instansi" }).click();
+    await expect(page.locator(".notice")).toContainText("Instansi disimpan.");
+    await expect(page.getByRole("row", { name: /Dinas Pemuda dan Olahraga/ })).toContainText("dispora");
+
+    await page.getByRole("link", { name: "Taman dan Pohon" }).click();
+    await expectAccessible(page, "a category's form");
+    // Open in a second tab too: that form goes stale once the first is saved.
+    const other = await page.context().newPage();
+    await other.goto(page.url());
+    await page.getByLabel("Instansi yang biasanya menangani").selectOption({ label: "Dinas Pemuda dan Olahraga" });
+    await page.getByLabel("Tindak lanjut instansi").fill("3");
+    const questions = page.getByLabel("Pertanyaan tambahan");
+    await questions.fill("POHON | singlevaluelist | wajib | Apa yang terjadi pada pohon? | tumbang=Tumbang; miring=Miring");
+    await page.getByRole("button", { name: "Simpan kategori" }).click();
+    await expect(page.locator(".notice")).toContainText("Kategori disimpan.");
+    const row = page.getByRole("row", { name: /Taman dan Pohon/ });
+    await expect(row).toContainText("Dinas Pemuda dan Olahraga");
+    await expect(row).toContainText("3 hari");
+    await screenshot(page, "console-catalog-saved");
+    await other.getByLabel("Kata kunci untuk saran kategori (dipisah koma)").fill("taman, pohon");
+    await other.getByRole("button", { name: "Simpan kategori" }).click();
+    await expect(other.getByRole("alert")).toContainText("baru saja diubah admin lain");
+    await screenshot(other, "console-category-stale");
+    await expectAccessible(other, "a stale category form");
+    await other.close();
+  });
+
   test("a forged cookie and an expired session get the sign-in page; a form without its CSRF token is refused", async ({ page, context, request, browser }) => {
     const id = await citizenReports(browser);
     await untilTriaged(request, id);

@@ -390,3 +390,140 @@ async fn an_agency_assigns_its_officer_and_its_internal_notes_stay_internal() {
     assert_eq!(released.status, 200, "{}", released.json);
     assert!(released.json["assignments"][0]["officer"].is_null());
 }
+
+/// Categories and agencies from the console, without a data file or a seed: a new
+/// agency that dispatch accepts at once, a category's tier and questions that a
+/// fresh web-intake (another function) serves to citizens and Open311 clients; each
+/// save on the version the form showed, so a stale form is refused.
+#[tokio::test]
+async fn an_admin_adds_an_agency_and_changes_a_category_that_the_other_functions_then_use() {
+    let t = stack("console-catalog").await;
+    let clock = Arc::new(ManualClock::new(friday_morning()));
+    let key = devstack::provision::dev_secret(devstack::provision::LOCAL_PARAMETERS[0].1);
+    let app: backoffice::Backoffice = t.app(clock.clone(), &[("CONSOLE_DEV_SIGN_IN_KEY", &key)]);
+    let (token, csrf) = sigap_tests::console_session("admin", jiff::Timestamp::now());
+    let cookie = format!("sesi={token}");
+    let console = |method: &'static str, path: String, form: Option<String>| {
+        let (app, cookie) = (&app, cookie.clone());
+        async move {
+            let mut headers = vec![("cookie", cookie.as_str())];
+            if form.is_some() {
+                headers.push(("content-type", "application/x-www-form-urlencoded"));
+                headers.push(("sec-fetch-site", "same-origin"));
+            }
+            reply(
+                backoffice::handle(
+                    app,
+                    sigap_tests::api_request(method, &path, &headers, form.as_deref()),
+                )
+                .await
+                .unwrap(),
+            )
+        }
+    };
+    let form = |pairs: &[(&str, &str)]| {
+        Some(
+            form_urlencoded::Serializer::new(String::new())
+                .append_pair("csrf", &csrf)
+                .extend_pairs(pairs)
+                .finish(),
+        )
+    };
+
+    let agency = [
+        ("versi", "0"),
+        ("kode", "dispora"),
+        ("nama", "Dinas Pemuda dan Olahraga"),
+        ("jenis", "dinas"),
+    ];
+    let added = console(
+        "POST",
+        "/konsol/katalog/instansi/baru".into(),
+        form(&agency),
+    )
+    .await;
+    assert_eq!(added.status, 303, "{}", added.text);
+    let again = console(
+        "POST",
+        "/konsol/katalog/instansi/baru".into(),
+        form(&agency),
+    )
+    .await;
+    assert_eq!(again.status, 409, "{}", again.text);
+    assert!(again.text.contains("sudah dipakai"), "{}", again.text);
+
+    let shown = console("GET", "/konsol/katalog/kategori/pju".into(), None).await;
+    assert_eq!(shown.status, 200, "{}", shown.text);
+    assert!(
+        shown.text.contains("NOMOR_TIANG | string | opsional"),
+        "{}",
+        shown.text
+    );
+    let questions = "NOMOR_TIANG | string | opsional | Nomor tiang lampu, bila terlihat |  | Tertulis di tiang\n\
+                     JUMLAH | singlevaluelist | wajib | Berapa lampu yang mati? | satu=Satu; banyak=Lebih dari satu";
+    let category = |version: &'static str, lines: &'static str| {
+        form(&[
+            ("versi", version),
+            ("nama", "Lampu penerangan jalan mati"),
+            ("kelompok", "Infrastruktur"),
+            ("instansi", "dispora"),
+            ("kata-kunci", "lampu, pju, gelap"),
+            ("tindak-lanjut", "3"),
+            ("pertanyaan", lines),
+        ])
+    };
+    let wrong = console(
+        "POST",
+        "/konsol/katalog/kategori/pju".into(),
+        category("0", "JUMLAH | singlevaluelist | wajib | Berapa? | satu"),
+    )
+    .await;
+    assert_eq!(wrong.status, 422, "{}", wrong.text);
+    assert!(
+        wrong.text.contains("Baris 1: setiap pilihan"),
+        "{}",
+        wrong.text
+    );
+    let saved = console(
+        "POST",
+        "/konsol/katalog/kategori/pju".into(),
+        category("0", questions),
+    )
+    .await;
+    assert_eq!(saved.status, 303, "{}", saved.text);
+    let stale = console(
+        "POST",
+        "/konsol/katalog/kategori/pju".into(),
+        category("0", questions),
+    )
+    .await;
+    assert_eq!(stale.status, 409, "{}", stale.text);
+    let list = console("GET", "/konsol/katalog".into(), None).await;
+    assert!(
+        list.text.contains("Lampu penerangan jalan mati"),
+        "{}",
+        list.text
+    );
+    assert!(list.text.contains("Dinas Pemuda dan Olahraga"));
+
+    // Another function, started afresh, serves the new question and tier.
+    let web = crate::web_intake::app_with(&t, clock.clone(), &t.intake_url);
+    let service = crate::web_intake::get(&web, "/open311/v2/services/pju.json").await;
+    assert_eq!(service.status, 200, "{}", service.json);
+    assert!(
+        service.json.to_string().contains("Berapa lampu yang mati?"),
+        "{}",
+        service.json
+    );
+    // Dispatch takes the new agency.
+    let id = submit_and_triage(&t, clock.clone(), valid_body()).await;
+    let dispatched = as_staff(
+        &app,
+        "POST",
+        &format!("/staff/reports/{id}/dispatch"),
+        &["admin"],
+        Some(json!({"agencies": ["dispora"]})),
+    )
+    .await;
+    assert_eq!(dispatched.status, 200, "{}", dispatched.json);
+}

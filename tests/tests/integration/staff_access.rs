@@ -516,6 +516,38 @@ fn matrix(base: &str, acted_on: &ActedOn) -> Vec<(&'static str, String, Payload,
             Form("csrf={csrf}&revisi=999&sumber=SKB+2031&alasan=Uji&hari=2031-08-18+%7C+libur+%7C+Kemerdekaan".into()),
             CONSOLE([409, 403, 403, 403, 403, 403]),
         ),
+        // Categories and agencies: admins and supervisors read them, admins change
+        // them (here a change on a version long gone: told another admin was first).
+        (
+            "GET",
+            console("/katalog"),
+            Empty,
+            CONSOLE([200, 200, 403, 403, 403, 403]),
+        ),
+        (
+            "GET",
+            console("/katalog/kategori/pju"),
+            Empty,
+            CONSOLE([200, 403, 403, 403, 403, 403]),
+        ),
+        (
+            "POST",
+            console("/katalog/kategori/pju"),
+            Form("csrf={csrf}&versi=99&nama=Lampu+jalan&kelompok=Infrastruktur&instansi=dishub".into()),
+            CONSOLE([409, 403, 403, 403, 403, 403]),
+        ),
+        (
+            "GET",
+            console("/katalog/instansi/dlh"),
+            Empty,
+            CONSOLE([200, 403, 403, 403, 403, 403]),
+        ),
+        (
+            "POST",
+            console("/katalog/instansi/dlh"),
+            Form("csrf={csrf}&versi=99&nama=Dinas+Lingkungan+Hidup&jenis=dinas".into()),
+            CONSOLE([409, 403, 403, 403, 403, 403]),
+        ),
         // Open311 API keys: admins only (an unknown key is not found).
         (
             "GET",

@@ -20,6 +20,7 @@ pub mod sign_in;
 mod admin;
 mod assets;
 mod blocked;
+mod catalog;
 mod dashboard;
 mod desk;
 mod inbox;
@@ -162,6 +163,9 @@ async fn answer(app: &Backoffice, request: &Request, rest: &[&str]) -> Response<
                 ["kunci-api"] => {
                     admin::keys(app, &session, query(request, "selesai") == Some("cabut")).await
                 }
+                ["katalog"] => catalog::show(app, &session, query(request, "selesai")).await,
+                ["katalog", "kategori", code] => catalog::category(app, &session, code).await,
+                ["katalog", "instansi", id] => catalog::agency(app, &session, id).await,
                 _ => Err(ApiError::not_found("Halaman tidak ditemukan.")),
             };
             return answer.unwrap_or_else(|error| error_page(Some(&session), &error));
@@ -175,7 +179,13 @@ async fn answer(app: &Backoffice, request: &Request, rest: &[&str]) -> Response<
                 .await
                 .unwrap_or_else(|error| error_page(Some(&session), &error));
         }
-        (&Method::POST, ["kalender", _] | ["kunci-api"] | ["kunci-api", _, "cabut"]) => {
+        (
+            &Method::POST,
+            ["kalender", _]
+            | ["kunci-api"]
+            | ["kunci-api", _, "cabut"]
+            | ["katalog", "kategori" | "instansi", _],
+        ) => {
             let (session, form) = match posted(app, request).await {
                 Ok(posted) => posted,
                 Err(refused) => return *refused,
@@ -183,6 +193,10 @@ async fn answer(app: &Backoffice, request: &Request, rest: &[&str]) -> Response<
             let answer = match rest {
                 ["kalender", year] => admin::save_year(app, &session, year, &form).await,
                 ["kunci-api", id, "cabut"] => admin::revoke(app, &session, id).await,
+                ["katalog", "kategori", code] => {
+                    catalog::save_category(app, &session, code, &form).await
+                }
+                ["katalog", "instansi", id] => catalog::save_agency(app, &session, id, &form).await,
                 _ => admin::issue(app, &session, &form).await,
             };
             return answer.unwrap_or_else(|error| error_page(Some(&session), &error));
