@@ -338,6 +338,22 @@ pub fn retry_later(reply: &HttpReply) -> bool {
         || (reply.status == 409 && reply.json["error"]["code"] == "request_in_progress")
 }
 
+/// A console request as a browser sends it: its `cookies` (`name=value; …`) and, with
+/// a form, the form's type and `Sec-Fetch-Site: same-origin`.
+pub fn console_request(
+    method: &str,
+    path: &str,
+    cookies: &str,
+    form: Option<&str>,
+) -> lambda_http::Request {
+    let mut headers = vec![("cookie", cookies)];
+    if form.is_some() {
+        headers.push(("content-type", "application/x-www-form-urlencoded"));
+        headers.push(("sec-fetch-site", "same-origin"));
+    }
+    api_request(method, path, &headers, form)
+}
+
 /// The CSRF token a console page's forms carry (its first `csrf` field), or empty.
 pub fn csrf_of(page: &str) -> String {
     page.split("name=\"csrf\" value=\"")

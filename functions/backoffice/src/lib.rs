@@ -18,6 +18,7 @@
 
 mod calendar;
 mod keys;
+mod responders;
 mod senders;
 
 pub mod console;
@@ -35,6 +36,7 @@ use serde_json::{Value, json};
 use sigap::adapters::api_keys::ApiKeyStore;
 use sigap::adapters::calendar::{CalendarCache, CalendarStore};
 use sigap::adapters::catalog::{CatalogCache, CatalogStore};
+use sigap::adapters::incidents::IncidentStore;
 use sigap::adapters::photos::PhotoBucket;
 use sigap::adapters::proof_photos::{FlaggedProof, ProofPhotos};
 use sigap::adapters::queue::JsonQueue;
@@ -133,6 +135,7 @@ pub struct Backoffice {
     photos: Photos,
     proofs: ProofPhotos,
     records: RecordStore,
+    responders: IncidentStore,
     ids: Arc<dyn IdGenerator>,
     console: console::Console,
 }
@@ -169,6 +172,7 @@ impl Backoffice {
             ),
             proofs: ProofPhotos::new(dynamodb.clone(), table),
             records: RecordStore::new(dynamodb.clone(), table),
+            responders: IncidentStore::new(dynamodb.clone(), table),
             ids,
             console: console::Console::new(
                 config.console_dev_key.as_ref(),

@@ -290,8 +290,13 @@ pub async fn set_responder_phone(
         .map_err(|e| DevstackError::Io(e.to_string()))?
         .phone(&phone);
     match unit {
-        Some(unit) => store.put_responder_phone(&hash, unit).await,
-        None => store.remove_responder_phone(&hash).await,
+        Some(unit) => {
+            let at = jiff::Timestamp::now();
+            store
+                .register_responder(&hash, unit, &phone.masked(), "ops:make-responder", at)
+                .await
+        }
+        None => store.remove_responder(&hash).await.map(|_| ()),
     }
     .map_err(|e| DevstackError::Io(e.to_string()))
 }

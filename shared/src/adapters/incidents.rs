@@ -7,7 +7,9 @@
 //!   waits for an operator's call.
 //! - timeline `N#<id>` / `E#<at>#<version:08>#<n>`; caller PII `N#<id>` / `PII`.
 //! - a press claims its device (`DEV#<id>`, see [`super::devices`]) in the same write.
-//! - responder phone `RESP#<keyed hash>` / `META` → unit (SMS acks).
+//! - responder phone `RESP#<keyed hash>` / `META` → unit (SMS acks), and its line in
+//!   the list staff read, `RESPONDERS` / `<unit>#<keyed hash>` (masked number, who,
+//!   when), written together.
 //! - paging policy `CONFIG#PAGING` / `META`.
 
 use aws_sdk_dynamodb::Client;
@@ -364,36 +366,115 @@ impl IncidentStore {
         Ok(())
     }
 
-    /// Records that a responder of `unit` texts from the number with this keyed hash.
-    pub async fn put_responder_phone(
+    /// Registers the number with this keyed hash (`masked` for staff screens) as a
+    /// responder of `unit`, by `by` at `at`: its SMS acks count from now on. The
+    /// number's item and its line in the list of numbers change in one transaction,
+    /// conditional on the unit read first, so two admins at once cannot leave a
+    /// number listed under a unit it no longer acks for.
+    pub async fn register_responder(
         &self,
         phone_hash: &str,
         unit: &str,
+        masked: &str,
+        by: &str,
+        at: Timestamp,
     ) -> Result<(), StoreError> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .item(PK, s(responder_key(phone_hash)))
-            .item(SK, s("META"))
-            .item("type", s("responder_phone"))
-            .item("unit", s(unit))
-            .send()
-            .await
-            .map_err(StoreError::aws)?;
-        Ok(())
+        let before = self.responder_unit(phone_hash).await?;
+        let mut item = Item::new();
+        item.insert(PK.into(), s(responder_key(phone_hash)));
+        item.insert(SK.into(), s("META"));
+        item.insert("type".into(), s("responder_phone"));
+        item.insert("unit".into(), s(unit));
+        let mut listed = Item::new();
+        listed.insert(PK.into(), s(RESPONDER_LIST));
+        listed.insert(SK.into(), s(listing_key(unit, phone_hash)));
+        listed.insert("type".into(), s("responder_listing"));
+        listed.insert("unit".into(), s(unit));
+        listed.insert("hash".into(), s(phone_hash));
+        listed.insert("masked".into(), s(masked));
+        listed.insert("by".into(), s(by));
+        listed.insert("at".into(), s(ts(at)));
+        let mut items = vec![
+            self.unit_guarded_put(item, before.as_deref())?,
+            super::table::put_mirror(&self.table, listed)?,
+        ];
+        if let Some(old) = before.as_deref().filter(|old| *old != unit) {
+            items.push(self.unlisting(old, phone_hash)?);
+        }
+        transact(&self.client, items, StoreError::Conflict).await
     }
 
-    /// Forgets a responder's number (they left the unit): its SMS acks are refused.
-    pub async fn remove_responder_phone(&self, phone_hash: &str) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
+    /// Forgets a responder's number (they left the unit): its SMS acks are refused,
+    /// and it leaves the list. `Ok(false)` when it was not registered.
+    pub async fn remove_responder(&self, phone_hash: &str) -> Result<bool, StoreError> {
+        let Some(unit) = self.responder_unit(phone_hash).await? else {
+            return Ok(false);
+        };
+        let delete = aws_sdk_dynamodb::types::Delete::builder()
             .table_name(&self.table)
             .key(PK, s(responder_key(phone_hash)))
             .key(SK, s("META"))
-            .send()
-            .await
+            .condition_expression("#unit = :unit")
+            .expression_attribute_names("#unit", "unit")
+            .expression_attribute_values(":unit", s(&unit))
+            .build()
             .map_err(StoreError::aws)?;
-        Ok(())
+        let items = vec![
+            TransactWriteItem::builder().delete(delete).build(),
+            self.unlisting(&unit, phone_hash)?,
+        ];
+        transact(&self.client, items, StoreError::Conflict).await?;
+        Ok(true)
+    }
+
+    /// Every registered responder number, by unit (one Query of the list).
+    pub async fn responders(&self) -> Result<Vec<ResponderNumber>, StoreError> {
+        super::table::whole_partition(&self.client, &self.table, RESPONDER_LIST)
+            .await?
+            .iter()
+            .map(|item| {
+                let r = ItemReader(item);
+                Ok(ResponderNumber {
+                    hash: r.s("hash")?.into(),
+                    unit: r.s("unit")?.into(),
+                    masked: r.s("masked")?.into(),
+                    by: r.s("by")?.into(),
+                    at: r.ts("at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// `item` put only while the number's unit is still `before` (none: absent).
+    fn unit_guarded_put(
+        &self,
+        item: Item,
+        before: Option<&str>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let put = aws_sdk_dynamodb::types::Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item));
+        let put = match before {
+            None => put.condition_expression("attribute_not_exists(PK)"),
+            Some(unit) => put
+                .condition_expression("#unit = :unit")
+                .expression_attribute_names("#unit", "unit")
+                .expression_attribute_values(":unit", s(unit)),
+        };
+        Ok(TransactWriteItem::builder()
+            .put(put.build().map_err(StoreError::aws)?)
+            .build())
+    }
+
+    /// The deletion of a number's line under `unit` in the list.
+    fn unlisting(&self, unit: &str, phone_hash: &str) -> Result<TransactWriteItem, StoreError> {
+        let delete = aws_sdk_dynamodb::types::Delete::builder()
+            .table_name(&self.table)
+            .key(PK, s(RESPONDER_LIST))
+            .key(SK, s(listing_key(unit, phone_hash)))
+            .build()
+            .map_err(StoreError::aws)?;
+        Ok(TransactWriteItem::builder().delete(delete).build())
     }
 
     /// The responder unit texting from this keyed hash, if it is one.
@@ -439,6 +520,29 @@ impl PolicyCache {
             None => Ok(self.cached.put(self.store.policy().await?)),
         }
     }
+}
+
+/// The partition listing every responder number (masked), for staff screens.
+const RESPONDER_LIST: &str = "RESPONDERS";
+
+/// A number's line in the list: by unit, then keyed hash.
+fn listing_key(unit: &str, phone_hash: &str) -> String {
+    format!("{unit}#{phone_hash}")
+}
+
+/// A registered responder number as staff screens list it (never the number).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponderNumber {
+    /// The number's keyed hash (how a screen names it in a form).
+    pub hash: String,
+    /// The unit it acks for.
+    pub unit: String,
+    /// The number with all but its last three digits hidden.
+    pub masked: String,
+    /// Who registered it.
+    pub by: String,
+    /// When.
+    pub at: Timestamp,
 }
 
 /// The key of a responder's phone item (`RESP#<keyed hash>`).

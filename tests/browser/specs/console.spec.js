@@ -408,6 +408,20 @@ test.describe("at a desk", () => {
     await screenshot(other, "console-category-stale");
     await expectAccessible(other, "a stale category form");
     await other.close();
+
+    // A responder's number for SMS acks: listed masked, forgotten by one button.
+    await page.getByRole("link", { name: "Nomor responder" }).click();
+    await page.getByLabel("Nomor HP responder").fill("0812-7000-1708");
+    await page.getByLabel(/^Unit/).fill("damkar-karees");
+    await page.getByRole("button", { name: "Daftarkan" }).click();
+    await expect(page.getByRole("status")).toContainText("terdaftar untuk unit damkar-karees");
+    const line = page.getByRole("row", { name: /damkar-karees/ });
+    await expect(line).toContainText("708");
+    await expect(page.locator("main")).not.toContainText("7000");
+    await screenshot(page, "console-responders");
+    await expectAccessible(page, "the responders' numbers");
+    await line.getByRole("button", { name: /Hapus nomor/ }).click();
+    await expect(page.locator(".notice")).toHaveText("Nomor dihapus: balasan SMS-nya tidak lagi diterima.");
   });
 
   test("a forged cookie and an expired session get the sign-in page; a form without its CSRF token is refused", async ({ page, context, request, browser }) => {

@@ -406,19 +406,8 @@ async fn an_admin_adds_an_agency_and_changes_a_category_that_the_other_functions
     let console = |method: &'static str, path: String, form: Option<String>| {
         let (app, cookie) = (&app, cookie.clone());
         async move {
-            let mut headers = vec![("cookie", cookie.as_str())];
-            if form.is_some() {
-                headers.push(("content-type", "application/x-www-form-urlencoded"));
-                headers.push(("sec-fetch-site", "same-origin"));
-            }
-            reply(
-                backoffice::handle(
-                    app,
-                    sigap_tests::api_request(method, &path, &headers, form.as_deref()),
-                )
-                .await
-                .unwrap(),
-            )
+            let request = sigap_tests::console_request(method, &path, &cookie, form.as_deref());
+            reply(backoffice::handle(app, request).await.unwrap())
         }
     };
     let form = |pairs: &[(&str, &str)]| {
@@ -526,4 +515,90 @@ async fn an_admin_adds_an_agency_and_changes_a_category_that_the_other_functions
     )
     .await;
     assert_eq!(dispatched.status, 200, "{}", dispatched.json);
+}
+
+/// Responders' SMS numbers from the console (before, only `make responder`): the
+/// number registered for a unit is the one sms-intake's acks look up, moving it to
+/// another unit leaves one line, forgetting it ends its acks; the list never holds
+/// the number itself.
+#[tokio::test]
+async fn an_admin_registers_moves_and_forgets_a_responders_number() {
+    use sigap::adapters::incidents::IncidentStore;
+    let t = stack("console-responders").await;
+    let clock = Arc::new(ManualClock::new(friday_morning()));
+    let key = devstack::provision::dev_secret(devstack::provision::LOCAL_PARAMETERS[0].1);
+    let app: backoffice::Backoffice = t.app(clock.clone(), &[("CONSOLE_DEV_SIGN_IN_KEY", &key)]);
+    let (token, csrf) = sigap_tests::console_session("admin", jiff::Timestamp::now());
+    let cookie = format!("sesi={token}");
+    let post = |path: String, pairs: Vec<(&'static str, String)>| {
+        let (app, cookie, csrf) = (&app, cookie.clone(), csrf.clone());
+        async move {
+            let body = form_urlencoded::Serializer::new(String::new())
+                .append_pair("csrf", &csrf)
+                .extend_pairs(&pairs)
+                .finish();
+            let request = sigap_tests::console_request("POST", &path, &cookie, Some(&body));
+            reply(backoffice::handle(app, request).await.unwrap())
+        }
+    };
+    let phone = unique_phone();
+    let e164 = sigap::domain::contact::PhoneNumber::parse(&phone).unwrap();
+    let hash = sigap::domain::contact::SenderKey::new("test-sender-key")
+        .unwrap()
+        .phone(&e164);
+    let store = IncidentStore::new(t.clients.dynamodb.clone(), &t.table);
+    let register = |unit: &'static str| {
+        post(
+            "/konsol/responder".into(),
+            vec![("nomor", phone.clone()), ("unit", unit.to_string())],
+        )
+    };
+
+    let bad = register("damkar karees!").await;
+    assert_eq!(bad.status, 422, "{}", bad.text);
+    assert_eq!(store.responder_unit(&hash).await.unwrap(), None);
+    let first = register("damkar-karees").await;
+    assert_eq!(first.status, 200, "{}", first.text);
+    assert!(
+        first.text.contains("terdaftar untuk unit damkar-karees"),
+        "{}",
+        first.text
+    );
+    assert!(
+        !first.text.contains(&e164.as_e164()[3..]),
+        "the number never shows whole"
+    );
+    assert_eq!(
+        store.responder_unit(&hash).await.unwrap().as_deref(),
+        Some("damkar-karees")
+    );
+    let moved = register("polsek-coblong").await;
+    assert_eq!(moved.status, 200, "{}", moved.text);
+    let lines = store.responders().await.unwrap();
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|r| r.hash == hash)
+            .map(|r| r.unit.as_str())
+            .collect::<Vec<_>>(),
+        vec!["polsek-coblong"]
+    );
+    assert_eq!(
+        lines.iter().find(|r| r.hash == hash).unwrap().masked,
+        e164.masked()
+    );
+
+    let forgotten = post(format!("/konsol/responder/{hash}/hapus"), vec![]).await;
+    assert_eq!(forgotten.status, 303, "{}", forgotten.text);
+    assert_eq!(store.responder_unit(&hash).await.unwrap(), None);
+    assert!(
+        store
+            .responders()
+            .await
+            .unwrap()
+            .iter()
+            .all(|r| r.hash != hash)
+    );
+    let again = post(format!("/konsol/responder/{hash}/hapus"), vec![]).await;
+    assert_eq!(again.status, 404, "{}", again.text);
 }

@@ -114,15 +114,13 @@ async fn console_call(
     cookies: &str,
     form: Option<&str>,
 ) -> sigap_tests::HttpReply {
-    let mut headers = vec![("cookie", cookies)];
-    if form.is_some() {
-        headers.push(("content-type", "application/x-www-form-urlencoded"));
-        headers.push(("sec-fetch-site", "same-origin"));
-    }
     sigap_tests::reply(
-        backoffice::handle(app, sigap_tests::api_request(method, path, &headers, form))
-            .await
-            .unwrap(),
+        backoffice::handle(
+            app,
+            sigap_tests::console_request(method, path, cookies, form),
+        )
+        .await
+        .unwrap(),
     )
 }
 

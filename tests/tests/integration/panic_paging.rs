@@ -698,11 +698,14 @@ async fn an_operator_records_a_112_call_and_a_responder_takes_it_by_sms() {
     let officer = unique_phone();
     let e164 = sigap::domain::contact::PhoneNumber::parse(&officer).unwrap();
     IncidentStore::new(t.clients.dynamodb.clone(), &t.table)
-        .put_responder_phone(
+        .register_responder(
             &sigap::domain::contact::SenderKey::new(SENDER_KEY)
                 .unwrap()
                 .phone(&e164),
             "damkar-karees",
+            &e164.masked(),
+            "test",
+            clock.now(),
         )
         .await
         .unwrap();

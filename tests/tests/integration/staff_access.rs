@@ -548,6 +548,27 @@ fn matrix(base: &str, acted_on: &ActedOn) -> Vec<(&'static str, String, Payload,
             Form("csrf={csrf}&versi=99&nama=Dinas+Lingkungan+Hidup&jenis=dinas".into()),
             CONSOLE([409, 403, 403, 403, 403, 403]),
         ),
+        // Responders' SMS numbers: admins and supervisors read the list, admins
+        // register (a number's unit, the same each time) and forget (an unknown
+        // number is not found).
+        (
+            "GET",
+            console("/responder"),
+            Empty,
+            CONSOLE([200, 200, 403, 403, 403, 403]),
+        ),
+        (
+            "POST",
+            console("/responder"),
+            Form("csrf={csrf}&nomor=0812-7000-1708&unit=damkar-karees".into()),
+            CONSOLE([200, 403, 403, 403, 403, 403]),
+        ),
+        (
+            "POST",
+            console(&format!("/responder/{}/hapus", "0".repeat(64))),
+            Form("csrf={csrf}".into()),
+            CONSOLE([404, 403, 403, 403, 403, 403]),
+        ),
         // Open311 API keys: admins only (an unknown key is not found).
         (
             "GET",
@@ -1399,6 +1420,7 @@ async fn every_route_refuses_missing_forged_expired_and_wrongly_signed_callers()
             .replace("{token}", "forged")
             .replace("{year}", "2027")
             .replace("{sender}", "abc")
+            .replace("{hash}", "abc")
     };
     let mut failures = Vec::new();
     let mut checked = 0;

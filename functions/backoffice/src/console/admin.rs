@@ -1,7 +1,9 @@
 //! The administration screens: the holiday calendar (`/konsol/kalender`: admins and
-//! supervisors read it, admins confirm and change a year) and the Open311 API keys
-//! (`/konsol/kunci-api`: admins issue, see once, and revoke). The same sequences as
-//! `/staff/calendar` and `/staff/open311/keys` (`crate::calendar`, `crate::keys`).
+//! supervisors read it, admins confirm and change a year), the Open311 API keys
+//! (`/konsol/kunci-api`: admins issue, see once, and revoke) and the responders' SMS
+//! numbers (`/konsol/responder`: admins register and forget, supervisors read). The
+//! same sequences as `/staff/calendar` and `/staff/open311/keys` (`crate::calendar`,
+//! `crate::keys`) and as `make responder` (`crate::responders`).
 
 use jiff::civil::Date;
 use lambda_http::http::StatusCode;
@@ -16,6 +18,7 @@ use super::session::Session;
 use super::{Form, ROOT, page};
 use crate::calendar::{STALE, YearBody, YearChange, change_year, current, history, parse_year};
 use crate::keys::{SHOWN_ONCE, all, issue_key, revoke_key};
+use crate::responders::{forget, listed, register};
 use crate::{Backoffice, forbidden};
 
 /// The calendar screen.
@@ -446,6 +449,135 @@ async fn keys_page(
         Some(session),
         "Kunci API Open311",
         Some(&keys_screen()),
+        body,
+        &[],
+    ))
+}
+
+/// The responders' numbers screen.
+fn responders_screen() -> String {
+    format!("{ROOT}/responder")
+}
+
+/// `GET /konsol/responder[?selesai=hapus]` (admins and supervisors): every number
+/// registered for SMS acks, masked, by unit; admins register and forget them.
+pub(crate) async fn responders(
+    app: &Backoffice,
+    session: &Session,
+    forgotten: bool,
+) -> Result<Response<Body>, ApiError> {
+    let notice =
+        forgotten.then(|| "Nomor dihapus: balasan SMS-nya tidak lagi diterima.".to_string());
+    responders_page(app, session, notice, None, StatusCode::OK).await
+}
+
+/// `POST /konsol/responder` (admins): the number registered for the unit, shown
+/// on the list; or the list again with why not.
+pub(crate) async fn register_responder(
+    app: &Backoffice,
+    session: &Session,
+    form: &Form,
+) -> Result<Response<Body>, ApiError> {
+    let (phone, unit) = (
+        form.get("nomor").unwrap_or_default(),
+        form.get("unit").unwrap_or_default(),
+    );
+    match register(app, &session.staff, phone, unit).await {
+        Ok(masked) => {
+            let notice = format!(
+                "{masked} terdaftar untuk unit {unit}: balasan SMS 1 <kode> darinya diterima."
+            );
+            responders_page(app, session, Some(notice), None, StatusCode::OK).await
+        }
+        Err(error) if error.status.is_client_error() && error.status != StatusCode::FORBIDDEN => {
+            responders_page(app, session, None, Some(error.message), error.status).await
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// `POST /konsol/responder/{hash}/hapus` (admins): the number forgotten, back to the
+/// list.
+pub(crate) async fn forget_responder(
+    app: &Backoffice,
+    session: &Session,
+    hash: &str,
+) -> Result<Response<Body>, ApiError> {
+    forget(app, &session.staff, hash).await?;
+    Ok(see_other(
+        &format!("{}?selesai=hapus", responders_screen()),
+        &[],
+    ))
+}
+
+async fn responders_page(
+    app: &Backoffice,
+    session: &Session,
+    notice: Option<String>,
+    problem: Option<String>,
+    status: StatusCode,
+) -> Result<Response<Body>, ApiError> {
+    let staff = &session.staff;
+    let numbers = listed(app, staff).await?;
+    let csrf = session.csrf_token();
+    let body = html! {
+        h1 { "Nomor SMS responder" }
+        p.meta { "Responder mengambil alih panggilan darurat dengan membalas SMS " code { "1 <kode>" }
+            " dari nomor yang terdaftar untuk unitnya. Nomor hanya disimpan tersamar; hapus nomor "
+            "pada hari pemiliknya keluar dari unit." }
+        @if let Some(notice) = &notice { p.notice role="status" { (notice) } }
+        @if numbers.is_empty() {
+            p.panel { "Belum ada nomor terdaftar." }
+        } @else {
+            div.scroll role="region" aria-label="Nomor responder" tabindex="0" {
+                table {
+                    caption { (numbers.len()) " nomor, per unit" }
+                    thead { tr {
+                        th scope="col" { "Unit" }
+                        th scope="col" { "Nomor" }
+                        th scope="col" { "Didaftarkan" }
+                        @if staff.is_admin() { th scope="col" { "Tindakan" } }
+                    } }
+                    tbody {
+                        @for number in &numbers {
+                            tr {
+                                td { (number.unit) }
+                                th scope="row" { (number.masked) }
+                                td { (short_time(number.at)) " · " (number.by) }
+                                @if staff.is_admin() {
+                                    td {
+                                        form method="post" action={(responders_screen()) "/" (number.hash) "/hapus"} {
+                                            input type="hidden" name="csrf" value=(csrf);
+                                            button.danger type="submit" aria-label={ "Hapus nomor " (number.masked) " dari " (number.unit) } { "Hapus" }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if staff.is_admin() {
+            section.panel aria-labelledby="nomor-baru" {
+                h2 id="nomor-baru" { "Daftarkan nomor" }
+                @if let Some(problem) = &problem { p.problem role="alert" { (problem) } }
+                form method="post" action=(responders_screen()) {
+                    input type="hidden" name="csrf" value=(csrf);
+                    label for="nomor" { "Nomor HP responder" }
+                    input type="tel" id="nomor" name="nomor" autocomplete="off" inputmode="tel" required;
+                    label for="unit" { "Unit (seperti grup responder:<unit>, misalnya damkar-karees)" }
+                    input type="text" id="unit" name="unit" maxlength="64" required;
+                    p { button type="submit" { "Daftarkan" } }
+                }
+            }
+        }
+    };
+    Ok(page(
+        status,
+        Some(session),
+        "Nomor SMS responder",
+        Some(&responders_screen()),
         body,
         &[],
     ))

@@ -72,6 +72,7 @@ fn menu(session: &Session) -> Vec<(String, &'static str)> {
     if staff.is_admin() || staff.is_supervisor() {
         entries.push((format!("{ROOT}/kalender"), "Kalender libur"));
         entries.push((format!("{ROOT}/katalog"), "Kategori dan instansi"));
+        entries.push((format!("{ROOT}/responder"), "Nomor responder"));
     }
     if staff.is_admin() {
         entries.push((format!("{ROOT}/kunci-api"), "Kunci API"));

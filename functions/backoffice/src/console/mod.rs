@@ -164,6 +164,10 @@ async fn answer(app: &Backoffice, request: &Request, rest: &[&str]) -> Response<
                     admin::keys(app, &session, query(request, "selesai") == Some("cabut")).await
                 }
                 ["katalog"] => catalog::show(app, &session, query(request, "selesai")).await,
+                ["responder"] => {
+                    admin::responders(app, &session, query(request, "selesai") == Some("hapus"))
+                        .await
+                }
                 ["katalog", "kategori", code] => catalog::category(app, &session, code).await,
                 ["katalog", "instansi", id] => catalog::agency(app, &session, id).await,
                 _ => Err(ApiError::not_found("Halaman tidak ditemukan.")),
@@ -184,7 +188,9 @@ async fn answer(app: &Backoffice, request: &Request, rest: &[&str]) -> Response<
             ["kalender", _]
             | ["kunci-api"]
             | ["kunci-api", _, "cabut"]
-            | ["katalog", "kategori" | "instansi", _],
+            | ["katalog", "kategori" | "instansi", _]
+            | ["responder"]
+            | ["responder", _, "hapus"],
         ) => {
             let (session, form) = match posted(app, request).await {
                 Ok(posted) => posted,
@@ -197,6 +203,8 @@ async fn answer(app: &Backoffice, request: &Request, rest: &[&str]) -> Response<
                     catalog::save_category(app, &session, code, &form).await
                 }
                 ["katalog", "instansi", id] => catalog::save_agency(app, &session, id, &form).await,
+                ["responder"] => admin::register_responder(app, &session, &form).await,
+                ["responder", hash, "hapus"] => admin::forget_responder(app, &session, hash).await,
                 _ => admin::issue(app, &session, &form).await,
             };
             return answer.unwrap_or_else(|error| error_page(Some(&session), &error));
