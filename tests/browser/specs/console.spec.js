@@ -463,6 +463,29 @@ test.describe("at a desk", () => {
   });
 });
 
+test.describe("in the field, at phone width", () => {
+  const PHONE = { width: 390, height: 844 };
+
+  /** True when the page is no wider than the screen (tables scroll in their own box). */
+  async function fitsTheScreen(page) {
+    return page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+  }
+
+  test("an agency officer reads the inbox and a report on a phone without scrolling sideways", async ({ page }) => {
+    await page.setViewportSize(PHONE);
+    await signIn(page, DSDABM);
+    await expect(page).toHaveURL(/\/konsol\/kotak-masuk$/);
+    expect(await fitsTheScreen(page), "the inbox fits a phone").toBe(true);
+    await screenshot(page, "console-phone-inbox");
+    await expectAccessible(page, "the inbox at phone width");
+    await page.locator("table tbody a").first().click();
+    await expect(page.getByRole("heading", { name: "Tindakan instansi" })).toBeVisible();
+    expect(await fitsTheScreen(page), "a report fits a phone").toBe(true);
+    await screenshot(page, "console-phone-report");
+    await expectAccessible(page, "a report at phone width");
+  });
+});
+
 test.describe("without JavaScript", () => {
   test.use({ javaScriptEnabled: false, viewport: DESK });
 
