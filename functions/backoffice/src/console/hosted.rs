@@ -1,9 +1,9 @@
 //! The deployed console's sign-in: Cognito's hosted pages (OAuth 2.0 authorization
 //! code with PKCE, [`super::sign_in`]), where the pool asks for the password and the
 //! authenticator code. Here: the settings the template gives, the pool's keys (fetched
-//! once per process, again when a token names a key not seen yet, at most once a
-//! minute so forged `kid`s cannot make the function hammer Cognito), and the check of
-//! an ID token against them.
+//! once per process, again when a token names a key not seen yet but no sooner than a
+//! minute after the last read, so forged `kid`s cannot make the function hammer
+//! Cognito), and the check of an ID token against them.
 
 use std::sync::Arc;
 
@@ -135,6 +135,8 @@ pub struct Hosted {
     pub config: HostedConfig,
     /// The pool's token, key and revocation endpoints.
     pub cognito: HostedSignIn,
+    /// The domain's origin, which every console page's forms may be sent on to.
+    pub form_origin: String,
     keys: Mutex<Option<FetchedKeys>>,
 }
 
@@ -143,6 +145,7 @@ impl Hosted {
     pub fn new(config: HostedConfig) -> Self {
         Self {
             cognito: HostedSignIn::new(&config.domain, &config.keys_base, &config.client_id),
+            form_origin: config.origin(),
             config,
             keys: Mutex::new(None),
         }

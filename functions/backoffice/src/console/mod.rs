@@ -28,6 +28,7 @@ mod layout;
 mod templates;
 mod upload;
 
+use jiff::Timestamp;
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
 use maud::{Markup, html};
@@ -106,6 +107,19 @@ impl Console {
             && jsonwebtoken::decode_header(token)
                 .is_ok_and(|header| header.alg == jsonwebtoken::Algorithm::HS256)
     }
+
+    /// Checks a session `token` at `now` with whichever sign-in issued it: the
+    /// session, why not, or `Err(None)` when the pool's keys could not be had.
+    async fn check(&self, token: &str, now: Timestamp) -> Result<Session, Option<SessionError>> {
+        match (&self.dev, self.hosted()) {
+            (Some(dev), Some(_)) if self.is_dev_session(token) => {
+                dev.verifier.check(token, now).map_err(Some)
+            }
+            (_, Some(hosted)) => hosted.check(token, now).await,
+            (Some(dev), None) => dev.verifier.check(token, now).map_err(Some),
+            (None, None) => Err(Some(SessionError::NotOurs)),
+        }
+    }
 }
 
 /// Serves `/konsol/…` (`rest` is the path after `konsol`).
@@ -114,7 +128,7 @@ pub(crate) async fn route(app: &Backoffice, request: &Request, rest: &[&str]) ->
     // Signing in and out end in a redirect to the pool's domain, and a browser holds a
     // form's redirects to the page's form-action too.
     if let Some(hosted) = app.console.hosted() {
-        sigap::web::allow_form_target(&mut response, &hosted.config.origin());
+        sigap::web::allow_form_target(&mut response, &hosted.form_origin);
     }
     response
 }
@@ -262,18 +276,14 @@ fn home(session: &Session) -> Response<Body> {
 /// deployed console first renews an expired session with its refresh token.
 async fn signed_in(app: &Backoffice, request: &Request) -> Result<Session, Refused> {
     let now = app.clock.now();
-    let token = cookie(request, SESSION_COOKIE);
     let console = &app.console;
-    let checked = match (&console.dev, console.hosted(), &token) {
-        (None, None, _) => return Err(Box::new(not_configured())),
-        (_, _, None) => return Err(Box::new(see_other(&format!("{ROOT}/masuk"), &[]))),
-        (Some(dev), _, Some(token)) if console.is_dev_session(token) => {
-            dev.verifier.check(token, now).map_err(Some)
-        }
-        (_, Some(hosted), Some(token)) => hosted.check(token, now).await,
-        (Some(dev), None, Some(token)) => dev.verifier.check(token, now).map_err(Some),
+    if console.dev.is_none() && console.hosted.is_none() {
+        return Err(Box::new(not_configured()));
+    }
+    let Some(token) = cookie(request, SESSION_COOKIE) else {
+        return Err(Box::new(see_other(&format!("{ROOT}/masuk"), &[])));
     };
-    match checked {
+    match console.check(&token, now).await {
         Ok(session) => Ok(session),
         Err(None) => Err(Box::new(sign_in_unavailable())),
         Err(Some(SessionError::Expired)) => {
