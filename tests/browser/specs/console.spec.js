@@ -524,6 +524,32 @@ test.describe("without JavaScript", () => {
     await expect(page).toHaveURL(/templat=/);
     await expect(page.getByLabel("Pertanyaan untuk pelapor")).toHaveValue(`Mohon kirim foto kerusakan untuk laporan ${waiting}.`);
     await screenshot(page, "console-template-picked-nojs");
+    // The administration screens are plain forms too: a year confirmed, a number
+    // registered.
+    await page.goto("/konsol/kalender/2032");
+    await page.getByLabel("Dasar hukum (SKB)").fill("SKB hari libur 2032");
+    await page.getByLabel("Alasan perubahan").fill("SKB 2032 terbit");
+    await page.getByLabel("Hari libur dan cuti bersama").fill("2032-08-17 | libur | Hari Kemerdekaan RI");
+    await page.getByRole("button", { name: "Simpan dan konfirmasi 2032" }).click();
+    await expect(page.locator(".notice")).toContainText("Kalender disimpan");
+    await expect(page.getByRole("region", { name: "2032", exact: true })).toContainText("17/08/2032");
+    await page.getByRole("link", { name: "Nomor responder" }).click();
+    await page.getByLabel("Nomor HP responder").fill("0812-7000-2032");
+    await page.getByLabel(/^Unit/).fill("ambulans-kota");
+    await page.getByRole("button", { name: "Daftarkan" }).click();
+    await expect(page.getByRole("status")).toContainText("terdaftar untuk unit ambulans-kota");
+    await screenshot(page, "console-responders-nojs");
+    await signOut(page);
+
+    // An agency officer takes a report by the plain form.
+    await signIn(page, DSDABM);
+    await page.locator("tbody a").first().click();
+    const actions = page.getByRole("region", { name: "Tindakan instansi" });
+    const take = actions.getByRole("button", { name: /Ambil/ });
+    await take.click();
+    await expect(page.locator(".notice")).toHaveText("Petugas yang memegang laporan ini diperbarui.");
+    await expect(actions).toContainText("Anda memegang laporan ini.");
+    await screenshot(page, "console-report-taken-nojs");
     await signOut(page);
   });
 });

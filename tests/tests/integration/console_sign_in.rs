@@ -411,3 +411,94 @@ async fn the_console_signs_in_by_the_hosted_pages_renews_the_session_and_signs_o
     assert_eq!(cancelled.status, 400);
     assert!(cancelled.text.contains("Coba masuk lagi"));
 }
+
+/// An ID token the fake pool would issue for an admin, signed with the test key and
+/// naming key `kid`, valid 15 minutes from `now`.
+fn pool_token(issuer: &str, kid: &str, now: i64) -> String {
+    let claims = serde_json::json!({
+        "sub": "admin-9", "iss": issuer, "aud": CLIENT, "token_use": "id",
+        "exp": now + 900, "iat": now, "origin_jti": "sign-in-9", "jti": format!("t-{kid}"),
+        "cognito:groups": ["admin"],
+    });
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(kid.into());
+    encode(&header, &claims, &EncodingKey::from_rsa_der(TEST_KEY)).unwrap()
+}
+
+/// The pool's keys are read once per process, again for a token naming a key not
+/// seen (the pool may have rotated them), but at most once a minute, so forged `kid`s
+/// cannot make the function hammer Cognito; a pool out of reach is a 503 page, not
+/// a refused session.
+#[tokio::test]
+async fn the_pools_keys_are_fetched_again_for_an_unknown_key_at_most_once_a_minute() {
+    use sigap::runtime::clock::{Clock, ManualClock};
+
+    let t = sigap_tests::stack("console-keys").await;
+    let clock = Arc::new(ManualClock::new(jiff::Timestamp::now()));
+    let jwks = serde_json::json!({"keys": [
+        {"kid": "k1", "kty": "RSA", "alg": "RS256", "use": "sig", "n": TEST_N, "e": "AQAB"}
+    ]});
+    let fake = FakeHostedSignIn::start(jwks, Arc::new(|_: &str| String::new())).await;
+    let hosted = |pool: &str| {
+        t.app::<backoffice::Backoffice>(
+            clock.clone(),
+            &[
+                ("CONSOLE_URL", "https://konsol.bandung.example"),
+                ("CONSOLE_CLIENT_ID", CLIENT),
+                ("CONSOLE_SIGN_IN_DOMAIN", pool),
+                ("USER_POOL_PROVIDER_NAME", pool),
+            ],
+        )
+    };
+    let app = hosted(&fake.base_url);
+    let fetches = || {
+        fake.forms
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(path, _)| path == "/.well-known/jwks.json")
+            .count()
+    };
+    let call = |kid: &'static str| {
+        let cookie = format!(
+            "sesi={}",
+            pool_token(&fake.base_url, kid, clock.now().as_second())
+        );
+        let app = &app;
+        async move { console_call(app, "GET", "/konsol/antrean", &cookie, None).await }
+    };
+
+    assert_eq!(call("k1").await.status, 200);
+    assert_eq!(call("k1").await.status, 200);
+    assert_eq!(fetches(), 1, "read once, then kept");
+    // Within a minute of the read, an unknown key is refused without asking again.
+    assert_eq!(call("k2").await.status, 303);
+    assert_eq!(fetches(), 1, "not within the minute of the last read");
+    clock.advance(jiff::SignedDuration::from_secs(61));
+    let unknown = call("k2").await;
+    assert_eq!(
+        (unknown.status, location(&unknown)),
+        (303, "/konsol/masuk?sesi=tidak-sah".into())
+    );
+    assert_eq!(
+        fetches(),
+        2,
+        "an unknown key is looked for once the minute is past"
+    );
+    assert_eq!(call("k3").await.status, 303);
+    assert_eq!(fetches(), 2, "and not again within the next minute");
+    clock.advance(jiff::SignedDuration::from_secs(61));
+    assert_eq!(call("k3").await.status, 303);
+    assert_eq!(fetches(), 3, "again after it");
+    assert_eq!(call("k1").await.status, 200);
+
+    // Nobody answers at the pool's address: the console says so, and keeps no session.
+    let cut_off = hosted("http://127.0.0.1:9");
+    let cookie = format!(
+        "sesi={}",
+        pool_token("http://127.0.0.1:9", "k1", clock.now().as_second())
+    );
+    let down = console_call(&cut_off, "GET", "/konsol/antrean", &cookie, None).await;
+    assert_eq!(down.status, 503, "{}", down.text);
+    assert!(down.text.contains("tidak dapat dihubungi"), "{}", down.text);
+}
