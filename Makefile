@@ -180,8 +180,8 @@ browser-test: venv $(BROWSER_NODE) stack-binaries
 	tests/browser/run.sh
 
 # The pages' map library, from the npm package pinned in tests/browser/package.json into
-# the function's assets (compiled in; run.sh fails if the copy and the package differ).
-LEAFLET_VENDOR := functions/web-intake/assets/vendor/leaflet
+# the shared library's assets (compiled into both screens; run.sh fails if the copy and the package differ).
+LEAFLET_VENDOR := shared/assets/vendor/leaflet
 vendor: $(BROWSER_NODE)
 	cp tests/browser/node_modules/leaflet/dist/leaflet.js tests/browser/node_modules/leaflet/dist/leaflet.css \
 		tests/browser/node_modules/leaflet/LICENSE $(LEAFLET_VENDOR)/

@@ -4,6 +4,7 @@
 //! files under content-hashed names.
 
 pub mod chart;
+pub mod map;
 
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};

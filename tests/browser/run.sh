@@ -7,8 +7,8 @@ out=target/browser
 rm -rf "$out" && mkdir -p "$out/screenshots"
 # The map library the pages serve is exactly the npm package pinned here (make vendor).
 for file in leaflet.js leaflet.css; do
-  cmp -s "tests/browser/node_modules/leaflet/dist/$file" "functions/web-intake/assets/vendor/leaflet/$file" ||
-    { echo "browser: assets/vendor/leaflet/$file differs from npm's leaflet; run make vendor"; exit 1; }
+  cmp -s "tests/browser/node_modules/leaflet/dist/$file" "shared/assets/vendor/leaflet/$file" ||
+    { echo "browser: shared/assets/vendor/leaflet/$file differs from npm's leaflet; run make vendor"; exit 1; }
 done
 
 source tests/browser/devstack.sh

@@ -17,6 +17,35 @@ function sigapFillers(root) {
 }
 sigapFillers(document);
 
+// The report page's maps (shared/assets/map.js, loaded with Leaflet where the stack
+// names a tile source): a tap on the place map fills the point's two fields, and the
+// nearby reports that may be the same are drawn around this one (its point is the
+// map's `data-lat` and `data-lon`).
+function sigapMaps(root) {
+  "use strict";
+  var maps = window.sigapMap;
+  if (!maps) { return; }
+  var placeMap = maps.draw(root.querySelector("#peta-lokasi"));
+  var lat = root.querySelector("#lintang");
+  var lon = root.querySelector("#bujur");
+  if (placeMap && lat && lon) {
+    var hint = root.querySelector("#status-titik");
+    if (hint) { hint.textContent = "Klik peta untuk menandai titik, atau ketik lintang dan bujurnya."; }
+    maps.pin(placeMap, lat, lon, function () {
+      var said = root.querySelector("#status-titik");
+      if (said) { said.textContent = "Titik ditandai di peta; simpan lokasi untuk memakainya."; }
+    });
+  }
+  var element = root.querySelector("#peta-duplikat");
+  var nearby = maps.draw(element);
+  if (nearby) {
+    var here = element.hasAttribute("data-lat") ?
+      [parseFloat(element.getAttribute("data-lat")), parseFloat(element.getAttribute("data-lon"))] : null;
+    maps.points(nearby, root.querySelectorAll("#duplikat li[data-lat]"), here);
+  }
+}
+sigapMaps(document);
+
 // A report's actions without a full reload: the form is posted as the browser would,
 // and the report the server answers with (after its redirect, or with why not)
 // takes the place of the page's main part; the address follows the redirect. The
@@ -50,6 +79,7 @@ sigapFillers(document);
           document.title = page.title;
           if (response.redirected) { window.history.replaceState(null, "", response.url); }
           sigapFillers(main);
+          sigapMaps(main);
           var said = main.querySelector(".notice, .problem") || main.querySelector("h1");
           if (said) { said.tabIndex = -1; said.focus(); }
         });

@@ -73,6 +73,7 @@ use sigap::runtime::ids::IdGenerator;
 use sigap::service::photos::{OpenedSlot, Photos};
 use sigap::service::reports::{ApplyError, Asking, Reports, ReportsParts};
 use sigap::service::{Conflicting, retry_on_conflict};
+use sigap::web::map::MapTiles;
 use tracing::info;
 
 /// Largest staff request body.
@@ -101,6 +102,8 @@ pub struct Config {
     pub console_dev_key: Option<SecretString>,
     /// The console's hosted sign-in (a deployed stack with a `ConsoleUrl`).
     pub console_hosted: Option<console::hosted::HostedConfig>,
+    /// The tiles the report page's maps draw on (none: the point is typed).
+    pub map: Option<MapTiles>,
 }
 
 impl Config {
@@ -108,7 +111,8 @@ impl Config {
     /// optional working-day settings, the photo limits, and the console's development
     /// sign-in key where one is configured (`CONSOLE_DEV_SIGN_IN_KEY`), and the hosted
     /// sign-in's settings where the stack has a console URL (`CONSOLE_URL` and the
-    /// pool's, see [`console::hosted::HostedConfig::load`]).
+    /// pool's, see [`console::hosted::HostedConfig::load`]), and the map's tiles
+    /// (`MAP_TILE_URL`, as the citizen pages').
     pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
@@ -121,6 +125,7 @@ impl Config {
                 .optional("CONSOLE_DEV_SIGN_IN_KEY")
                 .map(SecretString::from),
             console_hosted: console::hosted::HostedConfig::load(settings)?,
+            map: MapTiles::load(settings)?,
         })
     }
 }
@@ -138,6 +143,7 @@ pub struct Backoffice {
     responders: IncidentStore,
     ids: Arc<dyn IdGenerator>,
     console: console::Console,
+    map: Option<MapTiles>,
 }
 
 impl Backoffice {
@@ -178,6 +184,7 @@ impl Backoffice {
                 config.console_dev_key.as_ref(),
                 config.console_hosted.clone(),
             )?,
+            map: config.map.clone(),
         })
     }
 

@@ -27,38 +27,19 @@
     show();
   }
 
-  // Maps, where the page has one and Leaflet is loaded (the deployment's tiles).
-  var BANDUNG = [-6.9175, 107.6191];
-  var drawMap = function (element) {
-    if (!element || !window.L) { return null; }
-    element.hidden = false;
-    var map = L.map(element, { scrollWheelZoom: false }).setView(BANDUNG, 13);
-    L.tileLayer(element.getAttribute("data-tiles"), {
-      maxZoom: 19, attribution: element.getAttribute("data-attribution"),
-    }).addTo(map);
-    return map;
-  };
+  // Maps, where the page has one (shared/assets/map.js, loaded with Leaflet).
+  var maps = window.sigapMap;
+  var latInput = document.getElementById("lat");
+  var lonInput = document.getElementById("lon");
+  var pinMap = maps ? maps.draw(document.getElementById("peta-lapor")) : null;
   // The report's point: a tap on the map, or the phone's position, fills lat and lon.
-  var pinMap = drawMap(document.getElementById("peta-lapor"));
-  var marker = null;
-  var showPlace = function () {
-    var lat = parseFloat((document.getElementById("lat") || {}).value);
-    var lon = parseFloat((document.getElementById("lon") || {}).value);
-    if (!pinMap || isNaN(lat) || isNaN(lon)) { return; }
-    if (marker) { marker.setLatLng([lat, lon]); }
-    else { marker = L.circleMarker([lat, lon], { radius: 10, color: "#b00020" }).addTo(pinMap); }
-    pinMap.setView([lat, lon], Math.max(pinMap.getZoom(), 16));
-  };
   var place = function (lat, lon) {
-    document.getElementById("lat").value = lat.toFixed(6);
-    document.getElementById("lon").value = lon.toFixed(6);
-    showPlace();
-    document.getElementById("lat").dispatchEvent(new Event("change", { bubbles: true }));
+    latInput.value = lat.toFixed(6);
+    lonInput.value = lon.toFixed(6);
+    latInput.dispatchEvent(new Event("change", { bubbles: true }));
   };
-  if (pinMap) {
-    showPlace();
-    pinMap.on("click", function (event) {
-      place(event.latlng.lat, event.latlng.lng);
+  if (pinMap && latInput && lonInput) {
+    place = maps.pin(pinMap, latInput, lonInput, function () {
       var said = document.getElementById("status-lokasi");
       if (said) {
         said.textContent = document.documentElement.lang === "en" ? "Place marked on the map." : "Titik ditandai di peta.";
@@ -66,20 +47,8 @@
     });
   }
   // The public list on a map: one circle per report with a point, linked to its page.
-  var listMap = drawMap(document.getElementById("peta-sekitar"));
-  if (listMap) {
-    var points = [];
-    document.querySelectorAll("#daftar li[data-lat]").forEach(function (item) {
-      var at = [parseFloat(item.getAttribute("data-lat")), parseFloat(item.getAttribute("data-lon"))];
-      var link = item.querySelector("a");
-      var popup = document.createElement("a");
-      popup.href = link.getAttribute("href");
-      popup.textContent = link.textContent;
-      L.circleMarker(at, { radius: 8 }).bindPopup(popup).addTo(listMap);
-      points.push(at);
-    });
-    if (points.length) { listMap.fitBounds(points, { maxZoom: 16, padding: [20, 20] }); }
-  }
+  var listMap = maps ? maps.draw(document.getElementById("peta-sekitar")) : null;
+  if (listMap) { maps.points(listMap, document.querySelectorAll("#daftar li[data-lat]")); }
 
   // The phone's position, only when the person asks for it.
   var geo = document.querySelector(".geo");
@@ -164,7 +133,8 @@
         } else { input.value = pair[1]; }
       });
       if (category) { category.dispatchEvent(new Event("change")); }
-      showPlace();
+      // The map's circle follows its inputs' change.
+      if (latInput) { latInput.dispatchEvent(new Event("change")); }
       say("Draf laporan Anda dipulihkan dari ponsel ini.", "Your draft report was restored from this phone.");
       if (saved.pending) { send(); }
     }

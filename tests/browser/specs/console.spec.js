@@ -258,11 +258,27 @@ test.describe("at a desk", () => {
     await expect(place).toContainText("Laporan ini belum punya titik di peta.");
     await place.getByLabel("Alamat atau patokan").fill("Gang Masjid Al-Ikhlas, Jl. Riau");
     await place.getByLabel("Kecamatan").selectOption({ label: "Sumur Bandung" });
+    // The point from the map: a click in the middle of the city fills both fields.
+    const map = place.getByRole("region", { name: "Peta untuk menandai titik laporan" });
+    await expect(map).toBeVisible();
+    await expect(place.getByRole("status")).toHaveText("Klik peta untuk menandai titik, atau ketik lintang dan bujurnya.");
+    await map.click();
+    await expect(place.getByRole("status")).toHaveText("Titik ditandai di peta; simpan lokasi untuk memakainya.");
+    await expect(place.getByLabel("Lintang")).toHaveValue(/^-6\.9\d+$/);
+    await expect(place.getByLabel("Bujur")).toHaveValue(/^107\.6\d+$/);
+    await expect(map.locator("path.leaflet-interactive")).toHaveCount(1);
+    await screenshot(page, "console-report-place-map");
+    await place.getByRole("button", { name: "Simpan lokasi" }).click();
+    await expect(page.locator(".notice")).toHaveText("Lokasi laporan disimpan.");
+    await expect(place).not.toContainText("belum punya titik");
+    await expect(place.getByLabel("Lintang")).toHaveValue(/^-6\.9\d+$/);
+    // The saved point is drawn again on the page that came back.
+    await expect(map.locator("path.leaflet-interactive")).toHaveCount(1);
+    // A typed point (a comma as the decimal sign) moves it.
     await place.getByLabel("Lintang").fill("-6,9147");
     await place.getByLabel("Bujur").fill("107.6098");
     await place.getByRole("button", { name: "Simpan lokasi" }).click();
     await expect(page.locator(".notice")).toHaveText("Lokasi laporan disimpan.");
-    await expect(place).not.toContainText("belum punya titik");
     await expect(place.getByLabel("Lintang")).toHaveValue("-6.9147");
     await expect(page.locator(".timeline")).toContainText("Lokasi ditetapkan");
     await expect(page.locator("dl.facts").first()).toContainText("Sumur Bandung");
@@ -301,6 +317,16 @@ test.describe("at a desk", () => {
     const others = page.getByRole("region", { name: "Pelapor" });
     await expect(others.getByRole("heading", { name: "Laporan lain dari pengirim ini" })).toBeVisible();
     await expect(others.getByRole("link", { name: id })).toBeVisible();
+    // Triage named it as possibly the same: listed with its title, on a small map
+    // at the point set above, with the merge button.
+    const possible = page.locator("#duplikat li", { hasText: id });
+    await expect(possible).toContainText("Lampu jalan mati di gang");
+    await expect(possible).toContainText("pengirim yang sama");
+    await expect(possible.getByRole("button", { name: `Gabungkan ke ${id}` })).toBeVisible();
+    const nearby = page.getByRole("region", { name: "Peta laporan yang mungkin sama" });
+    await expect(nearby.locator("path.leaflet-interactive")).toHaveCount(1);
+    await screenshot(page, "console-report-duplicates-map");
+    await expectAccessible(page, "a report with possible duplicates on a map");
   });
 
   test("an admin confirms a year's holidays and issues an Open311 key that works until it is revoked; the supervisor reads the calendar", async ({ page, request, browser }) => {

@@ -249,6 +249,7 @@ async fn an_announcement_survives_a_notify_queue_outage_through_the_outbox() {
             photo_limits: sigap::domain::photo::PhotoLimits::default(),
             console_dev_key: None,
             console_hosted: None,
+            map: None,
         },
         &t.clients,
         clock.clone(),

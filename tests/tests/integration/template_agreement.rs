@@ -54,6 +54,7 @@ fn every_function_reads_exactly_what_the_template_sets() {
     let sms_limits = shared("service/texting.rs");
     let photo_limits = shared("service/photos.rs");
     let edge = shared("http.rs");
+    let map_tiles = shared("web/map.rs");
     let contract = std::fs::read_to_string(root.join("shared/src/runtime/function.rs")).unwrap();
     let deployed: BTreeSet<String> = template
         .functions
@@ -85,6 +86,9 @@ fn every_function_reads_exactly_what_the_template_sets() {
         }
         if source.contains("PhotoLimits::load") {
             read.extend(photo_limits.iter().cloned());
+        }
+        if source.contains("MapTiles::load") {
+            read.extend(map_tiles.iter().cloned());
         }
         if source.contains("Edge::load") {
             read.extend(edge.iter().cloned());

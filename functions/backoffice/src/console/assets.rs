@@ -5,6 +5,7 @@ use std::sync::LazyLock;
 
 use lambda_http::{Body, Response};
 use sigap::http::ApiError;
+use sigap::web::map::MapAssets;
 use sigap::web::{Asset, serve_asset};
 
 /// The stylesheet.
@@ -29,7 +30,15 @@ pub(crate) static SCRIPT: LazyLock<Asset> = LazyLock::new(|| {
     )
 });
 
+/// Leaflet and the maps' helpers the citizen pages use too (`sigap::web::map`),
+/// loaded by the report page only.
+pub(crate) static MAP: LazyLock<MapAssets> = LazyLock::new(|| MapAssets::new("/konsol/aset/"));
+
 /// `GET /konsol/aset/{name}`: the file under its current hashed name.
 pub(crate) fn serve(name: &str) -> Result<Response<Body>, ApiError> {
-    serve_asset(&[&*STYLE, &*SCRIPT], name)
+    let [map_style, map_script, map_helpers] = MAP.all();
+    serve_asset(
+        &[&*STYLE, &*SCRIPT, map_style, map_script, map_helpers],
+        name,
+    )
 }

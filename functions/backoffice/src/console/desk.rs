@@ -10,19 +10,21 @@ use maud::{Markup, html};
 use sigap::adapters::reports::{QUEUE_NEEDS_INFO, QUEUE_VERIFY, ReportFile};
 use sigap::domain::calendar::{WorkingCalendar, wib};
 use sigap::domain::catalog::{Agency, Category, TemplateUse};
-use sigap::domain::location::all_kecamatan;
+use sigap::domain::location::{Coordinates, all_kecamatan};
 use sigap::domain::pii::find_pii;
 use sigap::domain::report::{Assignment, AssignmentStatus, Channel, Officer, Report, ReportStatus};
 use sigap::domain::sla::deadline_views;
 use sigap::domain::staff::{Staff, may_see_identity};
 use sigap::domain::tracking_id::TrackingId;
+use sigap::domain::triage::DuplicateCandidate;
 use sigap::domain::workflow::ArchiveReason;
 use sigap::http::ApiError;
+use sigap::web::map::MapTiles;
 use sigap::web::{origins, query, see_other};
 
 use super::session::Session;
 use super::templates::{self, picked_text, picker};
-use super::{Form, ROOT, page};
+use super::{Form, ROOT, map_page, page};
 use crate::senders::block_phone;
 use crate::{Acted, ActionBody, Backoffice, QUEUE_PAGE, forbidden, load, perform, require_admin};
 
@@ -455,6 +457,10 @@ async fn report_page(
         .triage
         .as_ref()
         .and_then(|t| sigap::domain::staff::triage_for(staff, t));
+    let duplicates = match &triage {
+        Some(t) => possible_duplicates(app, &t.duplicates).await?,
+        None => Vec::new(),
+    };
     let csrf = session.csrf_token();
     let version = report.version.to_string();
     let form_action = |action: &str| format!("{ROOT}/laporan/{}/{action}", report.id);
@@ -547,17 +553,29 @@ async fn report_page(
                                 }
                             }
                         }
-                        @if !t.duplicates.is_empty() {
+                        @if !duplicates.is_empty() {
                             h3 { "Mungkin laporan yang sama" }
-                            ul {
-                                @for d in &t.duplicates {
-                                    li {
-                                        a href={(ROOT) "/laporan/" (d.report_id)} { (d.report_id) }
+                            @if let Some(tiles) = app.map.as_ref().filter(|_| duplicates.iter().any(|d| d.at.is_some())) {
+                                (map_area("peta-duplikat", "Peta laporan yang mungkin sama", tiles, report.location.coordinates))
+                            }
+                            ul id="duplikat" {
+                                @for d in &duplicates {
+                                    li data-lat=[d.at.map(|c| c.lat())] data-lon=[d.at.map(|c| c.lon())] {
+                                        a href={(ROOT) "/laporan/" (d.candidate.report_id)} { (d.candidate.report_id) }
+                                        @if let Some(title) = &d.title { " · " (title) }
+                                        span.meta {
+                                            @if let Some(status) = d.status { " · " (status.label()) }
+                                            @match (d.candidate.reason.as_str(), d.candidate.distance_m) {
+                                                ("same_sender", _) => " · pengirim yang sama",
+                                                (_, Some(m)) => { " · " (format!("{m:.0}")) " m dari sini" },
+                                                _ => {},
+                                            }
+                                        }
                                         @if verifying {
                                             form method="post" action=(form_action("merge")) {
                                                 (hidden)
-                                                input type="hidden" name="ke" value=(d.report_id);
-                                                button.secondary type="submit" { "Gabungkan ke " (d.report_id) }
+                                                input type="hidden" name="ke" value=(d.candidate.report_id);
+                                                button.secondary type="submit" { "Gabungkan ke " (d.candidate.report_id) }
                                             }
                                         }
                                     }
@@ -665,7 +683,7 @@ async fn report_page(
                     }
                 }
                 @if staff.is_admin() && locatable {
-                    (location_form(&form_action("location"), &hidden, report))
+                    (location_form(&form_action("location"), &hidden, report, app.map.as_ref()))
                 }
                 @if verifying {
                     (admin_actions(&form_action, &hidden, &agencies, suggested.as_deref(), &fill))
@@ -676,14 +694,53 @@ async fn report_page(
             }
         }
     };
-    Ok(page(
-        status,
-        Some(session),
-        &title,
-        None,
-        body,
-        &origins(image_links.into_iter()),
-    ))
+    let images = origins(image_links.into_iter());
+    Ok(match &app.map {
+        Some(tiles) => map_page(status, session, &title, body, &images, tiles),
+        None => page(status, Some(session), &title, None, body, &images),
+    })
+}
+
+/// A report triage found that may be the same, as far as it still exists.
+struct PossibleDuplicate<'a> {
+    candidate: &'a DuplicateCandidate,
+    title: Option<String>,
+    status: Option<ReportStatus>,
+    at: Option<Coordinates>,
+}
+
+/// Triage's candidates with their titles, states and points, read at once (at most
+/// `MAX_DUPLICATES` nearby and as many from the sender): what an admin decides a merge on.
+async fn possible_duplicates<'a>(
+    app: &Backoffice,
+    candidates: &'a [DuplicateCandidate],
+) -> Result<Vec<PossibleDuplicate<'a>>, ApiError> {
+    let reads = candidates.iter().map(|candidate| async move {
+        let found = match TrackingId::parse(&candidate.report_id) {
+            Ok(id) => app.reports.store().get(&id).await?,
+            Err(_) => None,
+        };
+        Ok::<_, sigap::adapters::table::StoreError>(PossibleDuplicate {
+            candidate,
+            title: found.as_ref().map(|r| r.title.clone()),
+            status: found.as_ref().map(|r| r.status),
+            at: found.and_then(|r| r.location.coordinates),
+        })
+    });
+    futures::future::try_join_all(reads)
+        .await
+        .map_err(|e| ApiError::unavailable_because("reading possible duplicates", e))
+}
+
+/// Where a map goes on the report page: drawn by `console.js` over `tiles`, hidden
+/// until then (without JavaScript there is no map; the list and the fields do).
+/// `here` is the report's own point.
+fn map_area(id: &str, label: &str, tiles: &MapTiles, here: Option<Coordinates>) -> Markup {
+    html! {
+        div.map id=(id) role="region" aria-label=(label) hidden
+            data-tiles=(tiles.url) data-attribution=(tiles.attribution)
+            data-lat=[here.map(|c| c.lat())] data-lon=[here.map(|c| c.lon())] {}
+    }
 }
 
 /// A text form's response template picker and the text it starts with.
@@ -772,7 +829,12 @@ async fn sender_reports(
 
 /// The admin's form for the report's place: address, kecamatan and the point (an
 /// SMS or X report comes without one), each as it stands.
-fn location_form(action: &str, hidden: &Markup, report: &Report) -> Markup {
+fn location_form(
+    action: &str,
+    hidden: &Markup,
+    report: &Report,
+    tiles: Option<&MapTiles>,
+) -> Markup {
     let location = &report.location;
     let chosen = location.kecamatan.as_ref().map(|k| k.code.as_str());
     html! {
@@ -791,6 +853,10 @@ fn location_form(action: &str, hidden: &Markup, report: &Report) -> Markup {
                     @for k in all_kecamatan() {
                         option value=(k.code) selected[chosen == Some(k.code.as_str())] { (k.name) }
                     }
+                }
+                @if let Some(tiles) = tiles {
+                    (map_area("peta-lokasi", "Peta untuk menandai titik laporan", tiles, None))
+                    p.meta id="status-titik" role="status" {}
                 }
                 div.point {
                     div {

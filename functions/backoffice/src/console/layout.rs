@@ -6,12 +6,14 @@ use maud::{DOCTYPE, Markup, html};
 use super::session::Session;
 use super::{ROOT, assets};
 
-/// A whole console page; `current` is the menu entry's path when it is one.
+/// A whole console page; `current` is the menu entry's path when it is one, and
+/// `with_map` loads the map library (only the report page draws maps).
 pub(crate) fn frame(
     session: Option<&Session>,
     title: &str,
     current: Option<&str>,
     main: Markup,
+    with_map: bool,
 ) -> Markup {
     html! {
         (DOCTYPE)
@@ -21,7 +23,14 @@ pub(crate) fn frame(
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 link rel="icon" href="data:,";
                 title { (title) " · Konsol LAPOR! Bandung" }
+                @if with_map {
+                    link rel="stylesheet" href=(assets::MAP.style.path());
+                }
                 link rel="stylesheet" href=(assets::STYLE.path());
+                @if with_map {
+                    script src=(assets::MAP.script.path()) defer {}
+                    script src=(assets::MAP.helpers.path()) defer {}
+                }
                 script src=(assets::SCRIPT.path()) defer {}
             }
             body {

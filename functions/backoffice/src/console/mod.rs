@@ -36,6 +36,7 @@ use secrecy::{ExposeSecret, SecretString};
 use sigap::adapters::hosted_sign_in::SignInError;
 use sigap::domain::staff::Role;
 use sigap::http::ApiError;
+use sigap::web::map::MapTiles;
 use sigap::web::{Caching, cookie, query, same_site_post, see_other};
 
 use crate::Backoffice;
@@ -684,9 +685,29 @@ pub(crate) fn page(
 ) -> Response<Body> {
     sigap::web::html(
         status,
-        layout::frame(session, title, current, main).into_string(),
+        layout::frame(session, title, current, main, false).into_string(),
         Caching::Private,
         img_origins,
+        &[],
+    )
+}
+
+/// A console page with maps over `tiles` (their origin added to the image policy).
+pub(crate) fn map_page(
+    status: StatusCode,
+    session: &Session,
+    title: &str,
+    main: Markup,
+    img_origins: &[String],
+    tiles: &MapTiles,
+) -> Response<Body> {
+    let mut origins = img_origins.to_vec();
+    origins.push(tiles.origin.clone());
+    sigap::web::html(
+        status,
+        layout::frame(Some(session), title, None, main, true).into_string(),
+        Caching::Private,
+        &origins,
         &[],
     )
 }

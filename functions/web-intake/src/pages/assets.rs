@@ -7,6 +7,7 @@ use std::sync::LazyLock;
 use lambda_http::{Body, Response};
 use sigap::http::ApiError;
 pub(crate) use sigap::web::Asset;
+use sigap::web::map::MapAssets;
 use sigap::web::serve_asset;
 
 /// The stylesheet.
@@ -43,37 +44,21 @@ pub(crate) static SCRIPT: LazyLock<Asset> = LazyLock::new(|| {
     )
 });
 
-/// Leaflet's stylesheet (vendored from npm, `assets/vendor/leaflet`).
-pub(crate) static MAP_STYLE: LazyLock<Asset> = LazyLock::new(|| {
-    Asset::new(
-        "/assets/",
-        "leaflet",
-        "css",
-        "text/css; charset=utf-8",
-        include_str!("../../assets/vendor/leaflet/leaflet.css"),
-    )
-});
-
-/// Leaflet itself, loaded only by the pages with a map.
-pub(crate) static MAP_SCRIPT: LazyLock<Asset> = LazyLock::new(|| {
-    Asset::new(
-        "/assets/",
-        "leaflet",
-        "js",
-        "text/javascript; charset=utf-8",
-        include_str!("../../assets/vendor/leaflet/leaflet.js"),
-    )
-});
+/// Leaflet and the maps' helpers (`sigap::web::map`), loaded only by the pages with
+/// a map.
+pub(crate) static MAP: LazyLock<MapAssets> = LazyLock::new(|| MapAssets::new("/assets/"));
 
 /// `GET /assets/{name}`: the file under its current hashed name, cached for a year.
 pub(crate) fn serve(name: &str) -> Result<Response<Body>, ApiError> {
+    let [map_style, map_script, map_helpers] = MAP.all();
     serve_asset(
         &[
             &*STYLE,
             &*NOSCRIPT_STYLE,
             &*SCRIPT,
-            &*MAP_STYLE,
-            &*MAP_SCRIPT,
+            map_style,
+            map_script,
+            map_helpers,
         ],
         name,
     )

@@ -34,12 +34,13 @@ fn frame(lang: Lang, title: &str, main: Markup, tiles: Option<&MapTiles>) -> Mar
                 link rel="icon" href="data:,";
                 title { (title) " · LAPOR! Bandung" }
                 @if tiles.is_some() {
-                    link rel="stylesheet" href=(assets::MAP_STYLE.path());
+                    link rel="stylesheet" href=(assets::MAP.style.path());
                 }
                 link rel="stylesheet" href=(assets::STYLE.path());
                 noscript { link rel="stylesheet" href=(assets::NOSCRIPT_STYLE.path()); }
                 @if tiles.is_some() {
-                    script src=(assets::MAP_SCRIPT.path()) defer {}
+                    script src=(assets::MAP.script.path()) defer {}
+                    script src=(assets::MAP.helpers.path()) defer {}
                 }
                 script src=(assets::SCRIPT.path()) defer {}
             }
