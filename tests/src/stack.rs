@@ -233,6 +233,7 @@ pub fn console_session(group: &str, issued_at: jiff::Timestamp) -> (String, Stri
     let token = sign_in
         .issue(
             &role,
+            None,
             issued_at,
             &format!("session-{}", group.replace(':', "-")),
         )

@@ -44,6 +44,7 @@ use sigap::adapters::record::RecordStore;
 use sigap::adapters::reports::{
     QUEUE_NEEDS_INFO, QUEUE_VERIFY, ReportFile, ReportStore, TIMELINE_PAGE,
 };
+use sigap::adapters::roster::RosterStore;
 use sigap::adapters::senders::SenderStore;
 use sigap::domain::calendar::{
     CalendarError, HolidayData, WorkingCalendar, wib_rfc3339 as local_time,
@@ -144,6 +145,7 @@ pub struct Backoffice {
     ids: Arc<dyn IdGenerator>,
     console: console::Console,
     map: Option<MapTiles>,
+    roster: RosterStore,
 }
 
 impl Backoffice {
@@ -185,6 +187,7 @@ impl Backoffice {
                 config.console_hosted.clone(),
             )?,
             map: config.map.clone(),
+            roster: RosterStore::new(dynamodb.clone(), table),
         })
     }
 
@@ -968,12 +971,27 @@ async fn command<'a>(
                 text: text(&body.text),
             },
         ),
-        "assign" => (
-            agency()?,
-            Command::Assign {
-                officer: body.officer.clone(),
-            },
-        ),
+        "assign" => {
+            let asking = agency()?;
+            let officer = match &body.officer {
+                // A colleague: only one on the agency's list, named as the list has them.
+                Some(other) if other.subject != staff.subject => {
+                    let agency = staff.agency().ok_or_else(forbidden)?;
+                    let listed = app
+                        .roster
+                        .officer(agency, &other.subject, app.clock.now())
+                        .await
+                        .map_err(|e| ApiError::unavailable_because("reading the officers", e))?;
+                    Some(listed.ok_or_else(|| {
+                        ApiError::invalid(
+                            "Petugas itu tidak ada di daftar petugas instansi ini: petugas terdaftar saat masuk ke konsol.",
+                        )
+                    })?)
+                }
+                officer => officer.clone(),
+            };
+            (asking, Command::Assign { officer })
+        }
         "follow-up" => {
             let asking = agency()?;
             valid_evidence(&body.evidence)?;

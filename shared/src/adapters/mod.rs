@@ -16,6 +16,7 @@ pub mod queue;
 pub mod rates;
 pub mod record;
 pub mod reports;
+pub mod roster;
 pub mod secrets;
 pub mod senders;
 pub mod sms;

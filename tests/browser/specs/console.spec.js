@@ -329,6 +329,52 @@ test.describe("at a desk", () => {
     await expectAccessible(page, "a report with possible duplicates on a map");
   });
 
+  test("an officer hands a report to a named colleague, who finds it under their own reports", async ({ page, request }) => {
+    const DLH = "Petugas Dinas Lingkungan Hidup";
+    const sent = await request.post("/_devstack/sms", {
+      data: { from: "081377770002", text: "BDG Sampah menumpuk di pinggir sungai dekat jembatan, bau sekali" },
+    });
+    const id = (await sent.json()).report_id;
+    await untilTriaged(request, id);
+    await staff(request, "ADMIN", "POST", `/staff/reports/${id}/dispatch`, { agencies: ["dlh"] });
+
+    // Budi signs in once (the development sign-in's nickname: a second officer of
+    // the same agency), which puts him on the agency's list.
+    await page.goto("/konsol/masuk");
+    await page.getByLabel("Nama panggilan (tidak wajib)").fill("budi");
+    await page.getByRole("button", { name: DLH }).click();
+    await expect(page.locator(".who")).toContainText("budi.agency-dlh@devstack.sigap");
+    await signOut(page);
+
+    // The agency's usual officer hands the report to him.
+    await signIn(page, DLH);
+    await page.goto(`/konsol/laporan/${id}`);
+    const actions = page.getByRole("region", { name: "Tindakan instansi" });
+    await expect(actions).toContainText("Belum dipegang petugas.");
+    await actions.getByLabel("Serahkan ke rekan").selectOption({ label: "budi.agency-dlh@devstack.sigap" });
+    await actions.getByRole("button", { name: "Serahkan" }).click();
+    await expect(page.locator(".notice")).toHaveText("Petugas yang memegang laporan ini diperbarui.");
+    await expect(actions).toContainText("Dipegang budi.agency-dlh@devstack.sigap.");
+    // Whoever holds it is not offered as a colleague to hand it to.
+    await expect(actions.getByLabel("Serahkan ke rekan")).toHaveCount(0);
+    await expect(page.locator(".timeline")).toContainText("budi.agency-dlh@devstack.sigap");
+    await screenshot(page, "console-report-handed");
+    await expectAccessible(page, "a report handed to a colleague");
+    await signOut(page);
+
+    // Budi finds it under his own reports; the usual officer can hand it back from
+    // there too, now that both are on the list.
+    await page.goto("/konsol/masuk");
+    await page.getByLabel("Nama panggilan (tidak wajib)").fill("budi");
+    await page.getByRole("button", { name: DLH }).click();
+    await page.getByRole("link", { name: "Laporan saya" }).click();
+    await expect(page.getByRole("row", { name: new RegExp(id) })).toContainText("budi.agency-dlh@devstack.sigap");
+    await page.getByRole("link", { name: id }).click();
+    await expect(actions).toContainText("Anda memegang laporan ini.");
+    await expect(actions.getByLabel("Serahkan ke rekan").locator("option")).toHaveText(["agency-dlh@devstack.sigap"]);
+    await signOut(page);
+  });
+
   test("an admin confirms a year's holidays and issues an Open311 key that works until it is revoked; the supervisor reads the calendar", async ({ page, request, browser }) => {
     await page.setViewportSize(DESK);
     await signIn(page, "Admin verifikasi");

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use jiff::SignedDuration;
 use serde_json::json;
 use sigap::domain::notification::{NotificationKind, NotifyMessage};
-use sigap::runtime::clock::ManualClock;
+use sigap::runtime::clock::{Clock, ManualClock};
 use sigap_tests::{TestStack, reply, sent_sms, stack, staff_request, unique_phone};
 
 use crate::notify_worker::notify_app;
@@ -329,13 +329,50 @@ async fn an_agency_assigns_its_officer_and_its_internal_notes_stay_internal() {
     };
     let dispatched = act("dispatch", &["admin"], json!({"agencies": ["dsdabm"]})).await;
     assert_eq!(dispatched.status, 200, "{}", dispatched.json);
-    let budi = json!({"officer": {"subject": "u-budi", "name": "budi@dsdabm.bandung.go.id"}});
+    // The caller names a colleague by subject; the name comes from the agency's list.
+    let budi = json!({"officer": {"subject": "u-budi", "name": "someone else"}});
     // Only the agency holding it names its officer; another agency is not found.
     assert_eq!(act("assign", &["admin"], budi.clone()).await.status, 403);
     assert_eq!(
         act("assign", &["agency:dlh"], budi.clone()).await.status,
         404
     );
+    // Budi is not on the agency's list until he signs in to the console: refused,
+    // nothing written.
+    let unknown = act("assign", &["agency:dsdabm"], budi.clone()).await;
+    assert_eq!(unknown.status, 422, "{}", unknown.json);
+    assert!(
+        unknown.json["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("tidak ada di daftar petugas"),
+        "{}",
+        unknown.json
+    );
+    let roster = sigap::adapters::roster::RosterStore::new(t.clients.dynamodb.clone(), &t.table);
+    let officer = |subject: &str, name: &str| sigap::domain::report::Officer {
+        subject: subject.into(),
+        name: name.into(),
+    };
+    roster
+        .signed_in(
+            "dsdabm",
+            &officer("u-budi", "budi@dsdabm.bandung.go.id"),
+            clock.now(),
+        )
+        .await
+        .unwrap();
+    // On another agency's list he is not theirs to be handed anything.
+    roster
+        .signed_in(
+            "dlh",
+            &officer("u-sari", "sari@dlh.bandung.go.id"),
+            clock.now(),
+        )
+        .await
+        .unwrap();
+    let sari = json!({"officer": {"subject": "u-sari", "name": "sari@dlh.bandung.go.id"}});
+    assert_eq!(act("assign", &["agency:dsdabm"], sari).await.status, 422);
     let held = act("assign", &["agency:dsdabm"], budi.clone()).await;
     assert_eq!(held.status, 200, "{}", held.json);
     assert_eq!(
@@ -602,4 +639,59 @@ async fn an_admin_registers_moves_and_forgets_a_responders_number() {
     );
     let again = post(format!("/konsol/responder/{hash}/hapus"), vec![]).await;
     assert_eq!(again.status, 404, "{}", again.text);
+}
+
+/// The agencies' lists of officers: a later sign-in renews an entry, an earlier one
+/// (a retried request) leaves it, and someone not seen for 90 days is off the list
+/// before TTL has removed the item.
+#[tokio::test]
+async fn an_agency_list_keeps_each_officers_latest_sign_in_for_ninety_days() {
+    use sigap::adapters::roster::{ROSTER_KEEP, RosterStore};
+    use sigap::domain::report::Officer;
+    let t = stack("office-roster").await;
+    let roster = RosterStore::new(t.clients.dynamodb.clone(), &t.table);
+    let monday = friday_morning() + SignedDuration::from_hours(72);
+    let budi = |name: &str| Officer {
+        subject: "u-budi".into(),
+        name: name.into(),
+    };
+    roster
+        .signed_in("dsdabm", &budi("budi@new"), monday)
+        .await
+        .unwrap();
+    roster
+        .signed_in("dsdabm", &budi("budi@old"), friday_morning())
+        .await
+        .unwrap();
+    let ani = Officer {
+        subject: "u-ani".into(),
+        name: "ani@dsdabm".into(),
+    };
+    roster
+        .signed_in("dsdabm", &ani, friday_morning())
+        .await
+        .unwrap();
+    let listed = roster.officers("dsdabm", monday).await.unwrap();
+    let names: Vec<_> = listed.iter().map(|e| e.officer.name.as_str()).collect();
+    assert_eq!(names, ["ani@dsdabm", "budi@new"]);
+    assert_eq!(listed[1].last_seen, monday);
+    assert!(roster.officers("dlh", monday).await.unwrap().is_empty());
+    // Ninety days after Ani's last sign-in she is off the list; Budi, seen later, not.
+    let later = friday_morning() + ROSTER_KEEP;
+    let names: Vec<_> = roster
+        .officers("dsdabm", later)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.officer.name)
+        .collect();
+    assert_eq!(names, ["budi@new"]);
+    assert_eq!(
+        roster.officer("dsdabm", "u-ani", later).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        roster.officer("dsdabm", "u-budi", later).await.unwrap(),
+        Some(budi("budi@new"))
+    );
 }

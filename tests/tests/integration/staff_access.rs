@@ -1306,7 +1306,7 @@ async fn console_refusals(method: &str, url: &str, route: &str) -> Vec<Option<St
     let (elsewhere, _) =
         backoffice::console::dev_sign_in::DevSignIn::new(b"not devstack's console key").unwrap();
     let elsewhere = elsewhere
-        .issue(&sigap::domain::staff::Role::Admin, now, "other-key")
+        .issue(&sigap::domain::staff::Role::Admin, None, now, "other-key")
         .unwrap();
     let body = format!("csrf={csrf}&teks=x");
     let mut outcomes = Vec::new();

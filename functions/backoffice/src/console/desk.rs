@@ -8,6 +8,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use maud::{Markup, html};
 use sigap::adapters::reports::{QUEUE_NEEDS_INFO, QUEUE_VERIFY, ReportFile};
+use sigap::adapters::roster::RosterEntry;
 use sigap::domain::calendar::{WorkingCalendar, wib};
 use sigap::domain::catalog::{Agency, Category, TemplateUse};
 use sigap::domain::location::{Coordinates, all_kecamatan};
@@ -330,11 +331,19 @@ pub(crate) async fn act(
         lon,
         address: form.get("alamat").map(str::to_string),
         kecamatan: form.get("kecamatan").map(str::to_string),
-        // Taking a report is always for oneself: the session names who.
-        officer: (form.get("petugas") == Some("saya")).then(|| Officer {
-            subject: staff.subject.clone(),
-            name: session.name.clone(),
-        }),
+        // Oneself (the session names who), nobody, or a colleague by subject (named
+        // from the agency's list by the command, as for JSON callers).
+        officer: match form.get("petugas") {
+            Some("saya") => Some(Officer {
+                subject: staff.subject.clone(),
+                name: session.name.clone(),
+            }),
+            Some("lepas") | None => None,
+            Some(subject) => Some(Officer {
+                subject: subject.to_string(),
+                name: String::new(),
+            }),
+        },
         ..ActionBody::default()
     };
     let outcome = perform(app, staff, raw_id, action, &body, form.get("versi")).await;
@@ -490,6 +499,19 @@ async fn report_page(
             .iter()
             .find(|a| a.agency == agency && a.status != AssignmentStatus::Returned)
     });
+    // Whom the report can be handed to: the agency's other officers on its list.
+    let colleagues = match own_assignment.filter(|a| a.status != AssignmentStatus::Responded) {
+        Some(assignment) => {
+            let mut listed = app
+                .roster
+                .officers(&assignment.agency, app.clock.now())
+                .await
+                .map_err(|e| ApiError::unavailable_because("reading the officers", e))?;
+            listed.retain(|e| e.officer.subject != staff.subject);
+            listed
+        }
+        _ => Vec::new(),
+    };
     let suggested = triage
         .as_ref()
         .and_then(|t| t.suggestion.as_ref())
@@ -689,7 +711,7 @@ async fn report_page(
                     (admin_actions(&form_action, &hidden, &agencies, suggested.as_deref(), &fill))
                 }
                 @if let Some(assignment) = own_assignment {
-                    (agency_actions(&form_action, &csrf_only, assignment, session, &fill))
+                    (agency_actions(&form_action, &csrf_only, assignment, session, &colleagues, &fill))
                 }
             }
         }
@@ -905,6 +927,7 @@ fn agency_actions(
     hidden: &Markup,
     assignment: &Assignment,
     session: &Session,
+    colleagues: &[RosterEntry],
     fill: &Fill,
 ) -> Markup {
     let status = assignment.status;
@@ -936,6 +959,21 @@ fn agency_actions(
                                 input type="hidden" name="petugas" value="saya";
                                 button.secondary type="submit" { "Ambil laporan ini" } }
                         }
+                    }
+                }
+                @let holder = assignment.officer.as_ref().map(|o| o.subject.as_str());
+                @let others: Vec<&RosterEntry> = colleagues.iter().filter(|c| Some(c.officer.subject.as_str()) != holder).collect();
+                @if !others.is_empty() {
+                    form.inline method="post" action=(form_action("assign")) {
+                        (hidden)
+                        label for="rekan" { "Serahkan ke rekan" }
+                        select id="rekan" name="petugas" required {
+                            @for c in &others {
+                                option value=(c.officer.subject) { (c.officer.name) }
+                            }
+                        }
+                        " "
+                        button.secondary type="submit" { "Serahkan" }
                     }
                 }
             }

@@ -34,13 +34,14 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use maud::{Markup, html};
 use secrecy::{ExposeSecret, SecretString};
 use sigap::adapters::hosted_sign_in::SignInError;
+use sigap::domain::report::Officer;
 use sigap::domain::staff::Role;
 use sigap::http::ApiError;
 use sigap::web::map::MapTiles;
 use sigap::web::{Caching, cookie, query, same_site_post, see_other};
 
 use crate::Backoffice;
-use dev_sign_in::{DEV_SESSION, DevSignIn};
+use dev_sign_in::{DEV_SESSION, DevSignIn, Nickname};
 use hosted::{Hosted, HostedConfig};
 use session::{Session, SessionError, Verifier};
 use sign_in::{Attempt, authorize_url, sign_out_url};
@@ -414,6 +415,10 @@ async fn sign_in_page(app: &Backoffice, request: &Request, notice: Option<&str>)
                     "satu tombol per peran, tanpa kata sandi. Konsol yang dipasang memakai "
                     "halaman masuk Cognito dengan MFA." }
                 form method="post" action={(ROOT) "/masuk"} {
+                    label for="nama" { "Nama panggilan (tidak wajib)" }
+                    input type="text" id="nama" name="nama" maxlength="20" pattern="[a-z0-9]{1,20}"
+                        autocomplete="off" aria-describedby="nama-bantuan";
+                    p.meta id="nama-bantuan" { "Huruf kecil dan angka, misalnya budi: masuk sebagai orang lain dalam peran yang sama (dua petugas satu instansi)." }
                     div.roles {
                         @for (group, label) in &roles {
                             button type="submit" name="peran" value=(group) { (label) }
@@ -497,15 +502,25 @@ async fn dev_sign_in(
         .and_then(Role::parse)
         .filter(|role| offered.iter().any(|(group, _)| *group == role.name()))
         .ok_or_else(|| ApiError::invalid("Pilih salah satu peran yang tersedia."))?;
+    let nickname = match form.get("nama") {
+        None => None,
+        Some(raw) => Some(Nickname::parse(raw).ok_or_else(|| {
+            ApiError::invalid("Nama panggilan hanya huruf kecil dan angka, paling panjang 20.")
+        })?),
+    };
     let sign_in_id = app
         .ids
         .random_bytes(16)
         .map(hex::encode)
         .map_err(|e| ApiError::unavailable_because("sign-in id", e))?;
+    let now = app.clock.now();
     let token = issuer
-        .issue(&role, app.clock.now(), &sign_in_id)
+        .issue(&role, nickname.as_ref(), now, &sign_in_id)
         .map_err(|e| ApiError::unavailable_because("issuing a session", e))?;
     tracing::info!(role = %role.name(), "development sign-in");
+    if let Ok(session) = app.console.check(&token, now).await {
+        remember_officer(app, &session).await;
+    }
     let cookie = format!(
         "{SESSION_COOKIE}={token}; Path={ROOT}; HttpOnly; Secure; SameSite=Lax; Max-Age={}",
         DEV_SESSION.as_secs()
@@ -571,6 +586,7 @@ async fn signed_in_by_cognito(
     match hosted.check(&tokens.id_token, app.clock.now()).await {
         Ok(session) => {
             tracing::info!(subject = %session.staff.subject, "console sign-in");
+            remember_officer(app, &session).await;
             let mut cookies = vec![
                 session_cookie(SESSION_COOKIE, &tokens.id_token),
                 clear_attempt(),
@@ -592,6 +608,26 @@ async fn signed_in_by_cognito(
             )
         }
         Err(None) => sign_in_unavailable(),
+    }
+}
+
+/// An agency officer's sign-in puts them on their agency's list (`RosterStore`), so
+/// colleagues can hand them a report. A failed write costs only that: the sign-in
+/// stands, and the next one tries again.
+async fn remember_officer(app: &Backoffice, session: &Session) {
+    let Some(agency) = session.staff.agency() else {
+        return;
+    };
+    let officer = Officer {
+        subject: session.staff.subject.clone(),
+        name: session.name.clone(),
+    };
+    if let Err(error) = app
+        .roster
+        .signed_in(agency, &officer, app.clock.now())
+        .await
+    {
+        tracing::warn!(%error, "officer not put on the agency's list");
     }
 }
 
