@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The browser tier: moto and devstack on their own ports, then the Playwright specs
-# against them; prints "browser: N passed, N failed" for CI and stops both after.
+# against them (arguments go to Playwright, such as -g NAME); prints "browser: N passed, N failed" for CI and stops both after.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 out=target/browser
@@ -13,7 +13,7 @@ done
 
 source tests/browser/devstack.sh
 
-(cd tests/browser && npx playwright test); status=$?
+(cd tests/browser && npx playwright test "$@"); status=$?
 node -e '
   const r = require(process.argv[1]);
   const s = r.stats;

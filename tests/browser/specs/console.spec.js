@@ -24,9 +24,16 @@ async function signOut(page) {
   await expect(page.locator(".notice")).toHaveText("Anda sudah keluar.");
 }
 
+/** Opens an administration screen from the bar's folded "Administrasi" menu. */
+async function administration(page, screen) {
+  const bar = page.getByRole("navigation", { name: "Menu konsol" });
+  await bar.getByText("Administrasi", { exact: true }).click();
+  await bar.getByRole("link", { name: screen }).click();
+}
+
 /** Writes a response template on the templates screen (for every category). */
 async function writeTemplate(page, title, form, text) {
-  await page.getByRole("link", { name: "Templat jawaban" }).click();
+  await administration(page, "Templat jawaban");
   await page.getByLabel("Judul").fill(title);
   await page.getByLabel("Untuk formulir").selectOption({ label: form });
   await page.getByLabel("Teks", { exact: true }).fill(text);
@@ -299,7 +306,7 @@ test.describe("at a desk", () => {
     expect(again.status()).toBe(200);
     expect((await again.json()).report_id).toBeNull();
     // The list of blocks shows it masked; lifting it lets the number in again.
-    await page.getByRole("link", { name: "Nomor diblokir" }).click();
+    await administration(page, "Nomor diblokir");
     const row = page.getByRole("row", { name: /Kiriman berulang tanpa isi/ });
     await expect(row).toContainText("+62••••••••001");
     await expect(page.locator("main")).not.toContainText(from.slice(1));
@@ -378,7 +385,7 @@ test.describe("at a desk", () => {
   test("an admin confirms a year's holidays and issues an Open311 key that works until it is revoked; the supervisor reads the calendar", async ({ page, request, browser }) => {
     await page.setViewportSize(DESK);
     await signIn(page, "Admin verifikasi");
-    await page.getByRole("link", { name: "Kalender libur" }).click();
+    await administration(page, "Kalender libur");
     await expect(page.getByRole("heading", { level: 1 })).toHaveText("Kalender hari libur");
     await screenshot(page, "console-calendar");
     await expectAccessible(page, "the holiday calendar");
@@ -405,7 +412,7 @@ test.describe("at a desk", () => {
     expect(calendar.history[0].reason).toBe("SKB 2031 terbit");
 
     // An Open311 key: shown once, good for a partner's request, refused once revoked.
-    await page.getByRole("link", { name: "Kunci API" }).click();
+    await administration(page, "Kunci API");
     await page.getByLabel("Untuk siapa").fill("Aplikasi Kecamatan Coblong");
     await page.getByRole("button", { name: "Buat kunci" }).click();
     const key = (await page.locator("code.secret").textContent()).trim();
@@ -436,10 +443,10 @@ test.describe("at a desk", () => {
     const context = await browser.newContext({ viewport: DESK });
     const supervisor = await context.newPage();
     await signIn(supervisor, "Supervisor kota");
-    await supervisor.getByRole("link", { name: "Kalender libur" }).click();
+    await administration(supervisor, "Kalender libur");
     await expect(supervisor.getByRole("region", { name: "2031", exact: true })).toContainText("Cuti bersama Natal");
     await expect(supervisor.getByRole("link", { name: "Ubah 2031" })).toHaveCount(0);
-    await expect(supervisor.getByRole("link", { name: "Kunci API" })).toHaveCount(0);
+    await expect(supervisor.getByRole("link", { name: "Kunci API", includeHidden: true })).toHaveCount(0);
     const refused = await supervisor.goto("/konsol/kunci-api");
     expect(refused.status()).toBe(403);
     await context.close();
@@ -448,7 +455,7 @@ test.describe("at a desk", () => {
   test("an admin adds an agency and gives a category its own follow-up tier and a question; a stale form is refused", async ({ page, browser }) => {
     await page.setViewportSize(DESK);
     await signIn(page, "Admin verifikasi");
-    await page.getByRole("link", { name: "Kategori dan instansi" }).click();
+    await administration(page, "Kategori dan instansi");
     await expect(page.getByRole("heading", { level: 1 })).toHaveText("Kategori dan instansi");
     await screenshot(page, "console-catalog");
     await expectAccessible(page, "the categories and agencies");
@@ -482,7 +489,7 @@ test.describe("at a desk", () => {
     await other.close();
 
     // A responder's number for SMS acks: listed masked, forgotten by one button.
-    await page.getByRole("link", { name: "Nomor responder" }).click();
+    await administration(page, "Nomor responder");
     await page.getByLabel("Nomor HP responder").fill("0812-7000-1708");
     await page.getByLabel(/^Unit/).fill("damkar-karees");
     await page.getByRole("button", { name: "Daftarkan" }).click();
@@ -558,6 +565,58 @@ test.describe("in the field, at phone width", () => {
   });
 });
 
+test.describe("the admin's and supervisor's screens, at phone width", () => {
+  const PHONE = { width: 390, height: 844 };
+
+  test("every screen fits a phone, its menu folds the administration away, and axe passes", async ({ page, request }) => {
+    await page.setViewportSize(PHONE);
+    const sent = await request.post("/_devstack/sms", {
+      data: { from: "081377770003", text: "BDG Trotoar rusak parah di depan sekolah, anak-anak harus turun ke jalan" },
+    });
+    const id = (await sent.json()).report_id;
+    await untilTriaged(request, id);
+    const fits = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+    await signIn(page, "Admin verifikasi");
+    // The bar holds the daily screens; the administration is one menu that opens.
+    const bar = page.getByRole("navigation", { name: "Menu konsol" });
+    await expect(bar.getByRole("link", { name: "Kalender libur" })).toBeHidden();
+    await bar.getByText("Administrasi").click();
+    await expect(bar.getByRole("link", { name: "Kalender libur" })).toBeVisible();
+    await screenshot(page, "console-phone-menu");
+    await expectAccessible(page, "the admin's menu opened at phone width");
+    const screens = [
+      ["/konsol/antrean", "queue"],
+      ["/konsol/ringkasan", "dashboard"],
+      ["/konsol/diblokir", "blocked"],
+      ["/konsol/templat", "templates"],
+      ["/konsol/kalender", "calendar"],
+      ["/konsol/katalog", "catalog"],
+      ["/konsol/responder", "responders"],
+      ["/konsol/kunci-api", "api-keys"],
+    ];
+    for (const [path, name] of screens) {
+      await page.goto(path);
+      expect(await fits(), `${path} fits a phone`).toBe(true);
+      await screenshot(page, `console-phone-${name}`);
+      await expectAccessible(page, `${path} at phone width`);
+    }
+    await page.goto("/konsol/antrean");
+    await page.getByRole("link", { name: id }).click();
+    await expect(page.getByRole("heading", { name: "Riwayat" })).toBeVisible();
+    expect(await fits(), "a report fits a phone").toBe(true);
+    await screenshot(page, "console-phone-report-admin");
+    await expectAccessible(page, "a report at phone width, admin");
+    await signOut(page);
+    // The supervisor's menu has no admin-only entry.
+    await signIn(page, "Supervisor kota");
+    await bar.getByText("Administrasi").click();
+    await expect(bar.getByRole("link", { name: "Kunci API" })).toHaveCount(0);
+    await expect(bar.getByRole("link", { name: "Kategori dan instansi" })).toBeVisible();
+    await page.goto("/konsol/ringkasan");
+    expect(await fits(), "the dashboard fits a phone, supervisor").toBe(true);
+  });
+});
+
 test.describe("without JavaScript", () => {
   test.use({ javaScriptEnabled: false, viewport: DESK });
 
@@ -605,7 +664,7 @@ test.describe("without JavaScript", () => {
     await page.getByRole("button", { name: "Simpan dan konfirmasi 2032" }).click();
     await expect(page.locator(".notice")).toContainText("Kalender disimpan");
     await expect(page.getByRole("region", { name: "2032", exact: true })).toContainText("17/08/2032");
-    await page.getByRole("link", { name: "Nomor responder" }).click();
+    await administration(page, "Nomor responder");
     await page.getByLabel("Nomor HP responder").fill("0812-7000-2032");
     await page.getByLabel(/^Unit/).fill("ambulans-kota");
     await page.getByRole("button", { name: "Daftarkan" }).click();

@@ -37,12 +37,21 @@ pub(crate) fn frame(
                 header.bar {
                     a.brand href=(ROOT) { "Konsol LAPOR! Bandung" }
                     @if let Some(session) = session {
+                        @let (daily, administration) = menu(session);
                         nav aria-label="Menu konsol" {
-                            @for (path, label) in menu(session) {
-                                @if current == Some(path.as_str()) {
-                                    a href=(path) aria-current="page" { (label) }
-                                } @else {
-                                    a href=(path) { (label) }
+                            @for (path, label) in &daily { (entry(path, label, current)) }
+                            // The administration folds into one entry that opens
+                            // without a script (`details`), so the bar stays one line
+                            // at a desk and short on a phone.
+                            @if !administration.is_empty() {
+                                @let here = administration.iter().any(|(path, _)| current == Some(path.as_str()));
+                                details.more {
+                                    summary.here[here] { "Administrasi" }
+                                    ul {
+                                        @for (path, label) in &administration {
+                                            li { (entry(path, label, current)) }
+                                        }
+                                    }
                                 }
                             }
                         }
@@ -61,32 +70,49 @@ pub(crate) fn frame(
     }
 }
 
-/// The screens the session's roles work in.
-fn menu(session: &Session) -> Vec<(String, &'static str)> {
-    let staff = &session.staff;
-    let mut entries = Vec::new();
-    if staff.is_admin() || staff.is_supervisor() {
-        entries.push((format!("{ROOT}/antrean"), "Antrean verifikasi"));
+/// A menu entry, marked when it is the page shown.
+fn entry(path: &str, label: &str, current: Option<&str>) -> Markup {
+    html! {
+        @if current == Some(path) {
+            a href=(path) aria-current="page" { (label) }
+        } @else {
+            a href=(path) { (label) }
+        }
     }
-    if staff.is_admin() || staff.is_supervisor() {
-        entries.push((format!("{ROOT}/ringkasan"), "Ringkasan kota"));
-        entries.push((format!("{ROOT}/diblokir"), "Nomor diblokir"));
+}
+
+/// A menu's entries: path and label.
+type Entries = Vec<(String, &'static str)>;
+
+/// The screens the session's roles work in: those of every day, and the
+/// administration's.
+fn menu(session: &Session) -> (Entries, Entries) {
+    let staff = &session.staff;
+    let city = staff.is_admin() || staff.is_supervisor();
+    let mut daily = Vec::new();
+    if city {
+        daily.push((format!("{ROOT}/antrean"), "Antrean verifikasi"));
+        daily.push((format!("{ROOT}/ringkasan"), "Ringkasan kota"));
     }
     if staff.agency().is_some() {
-        entries.push((format!("{ROOT}/kotak-masuk"), "Kotak masuk instansi"));
+        daily.push((format!("{ROOT}/kotak-masuk"), "Kotak masuk instansi"));
+    }
+    let mut administration = Vec::new();
+    if city {
+        administration.push((format!("{ROOT}/diblokir"), "Nomor diblokir"));
     }
     if staff.is_admin() {
-        entries.push((format!("{ROOT}/templat"), "Templat jawaban"));
+        administration.push((format!("{ROOT}/templat"), "Templat jawaban"));
     }
-    if staff.is_admin() || staff.is_supervisor() {
-        entries.push((format!("{ROOT}/kalender"), "Kalender libur"));
-        entries.push((format!("{ROOT}/katalog"), "Kategori dan instansi"));
-        entries.push((format!("{ROOT}/responder"), "Nomor responder"));
+    if city {
+        administration.push((format!("{ROOT}/kalender"), "Kalender libur"));
+        administration.push((format!("{ROOT}/katalog"), "Kategori dan instansi"));
+        administration.push((format!("{ROOT}/responder"), "Nomor responder"));
     }
     if staff.is_admin() {
-        entries.push((format!("{ROOT}/kunci-api"), "Kunci API"));
+        administration.push((format!("{ROOT}/kunci-api"), "Kunci API"));
     }
-    entries
+    (daily, administration)
 }
 
 /// Who is signed in, as the bar says it.
