@@ -44,11 +44,13 @@ window.sigapMap = (function () {
   };
 
   // A list's items with `data-lat` and `data-lon` as circles, each opening its link,
-  // and `here` (the page's own point, or null) in red. The view fits them all.
-  var points = function (map, items, here) {
+  // and `here` (the page's own point, or null) in red. The view fits them all unless
+  // `stay`. Answers the circles' layer, for a list drawn again to replace.
+  var points = function (map, items, here, stay) {
+    var layer = L.layerGroup().addTo(map);
     var at = [];
     if (here) {
-      L.circleMarker(here, { radius: 10, color: "#b00020" }).addTo(map);
+      L.circleMarker(here, { radius: 10, color: "#b00020" }).addTo(layer);
       at.push(here);
     }
     items.forEach(function (item) {
@@ -61,10 +63,11 @@ window.sigapMap = (function () {
         popup.textContent = link.textContent;
         circle.bindPopup(popup);
       }
-      circle.addTo(map);
+      circle.addTo(layer);
       at.push(point);
     });
-    if (at.length) { map.fitBounds(at, { maxZoom: 16, padding: [20, 20], animate: false }); }
+    if (at.length && !stay) { map.fitBounds(at, { maxZoom: 16, padding: [20, 20], animate: false }); }
+    return layer;
   };
 
   return { draw: draw, pin: pin, points: points };

@@ -123,3 +123,84 @@ sigapMaps(document);
   var hint = document.getElementById("shortcuts");
   if (hint) { hint.hidden = false; }
 })();
+
+// The command centre's board: the list asked for again every few seconds with the
+// ETag of the last answer (an unchanged list is a bodiless 304); an incident not
+// seen before shows the alert and sounds a tone until someone says they saw it.
+(function () {
+  "use strict";
+  var list = document.getElementById("daftar-kejadian");
+  if (!list || !window.fetch) { return; }
+  var every = (parseInt(list.getAttribute("data-poll"), 10) || 5) * 1000;
+  var auto = document.getElementById("otomatis");
+  if (auto) { auto.hidden = false; }
+  var alert = document.getElementById("peringatan");
+  var alertText = document.getElementById("peringatan-teks");
+  var maps = window.sigapMap;
+  var mapElement = document.getElementById("peta-kejadian");
+  var map = maps ? maps.draw(mapElement) : null;
+  var layer = null;
+  var ids = function () {
+    return Array.prototype.map.call(list.querySelectorAll("tr[data-id]"), function (row) {
+      return row.getAttribute("data-id");
+    });
+  };
+  var draw = function (fit) {
+    if (!map) { return; }
+    if (layer) { layer.remove(); }
+    layer = maps.points(map, list.querySelectorAll("tr[data-lat]"), null, !fit);
+  };
+  var tone = null;
+  var sound = function () {
+    try {
+      var Context = window.AudioContext || window.webkitAudioContext;
+      if (!Context) { return; }
+      tone = tone || new Context();
+      var beep = tone.createOscillator();
+      var gain = tone.createGain();
+      beep.frequency.value = 880;
+      gain.gain.value = 0.2;
+      beep.connect(gain).connect(tone.destination);
+      beep.start();
+      beep.stop(tone.currentTime + 0.6);
+    } catch (ignored) { /* no sound: the alert still shows */ }
+  };
+  var ringing = null;
+  var raise = function (fresh) {
+    alertText.textContent = "Kejadian baru: " + fresh.join(", ");
+    alert.hidden = false;
+    sound();
+    if (!ringing) { ringing = window.setInterval(sound, 4000); }
+  };
+  document.getElementById("peringatan-oke").addEventListener("click", function () {
+    alert.hidden = true;
+    if (ringing) { window.clearInterval(ringing); ringing = null; }
+  });
+  var known = ids();
+  var tag = null;
+  draw(true);
+  var poll = function () {
+    var headers = tag ? { "If-None-Match": tag } : {};
+    fetch(window.location.pathname + "?bagian=daftar", { headers: headers, credentials: "same-origin" })
+      .then(function (response) {
+        // A session that ended sends the page to sign-in: open it as it is.
+        if (response.redirected || response.status === 401 || response.status === 403) {
+          window.location.reload();
+          return;
+        }
+        if (response.status !== 200) { return; }
+        tag = response.headers.get("ETag");
+        return response.text().then(function (html) {
+          list.innerHTML = html;
+          var now = ids();
+          var fresh = now.filter(function (id) { return known.indexOf(id) < 0; });
+          known = now;
+          draw(fresh.length > 0);
+          if (fresh.length) { raise(fresh); }
+        });
+      })
+      .catch(function () { /* offline for a moment: the next poll tries again */ })
+      .then(function () { window.setTimeout(poll, every); });
+  };
+  window.setTimeout(poll, every);
+})();

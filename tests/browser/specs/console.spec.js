@@ -565,6 +565,47 @@ test.describe("in the field, at phone width", () => {
   });
 });
 
+test.describe("the command centre", () => {
+  test.use({ viewport: DESK });
+
+  test("a press appears on the operator's open board, with an alert to acknowledge", async ({ page, request }) => {
+    await signIn(page, "Operator 112");
+    await expect(page).toHaveURL(/\/konsol\/pusat$/);
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Papan 112 dan Tombol Darurat");
+    await expect(page.getByText("Diperbarui otomatis tiap 5 detik.")).toBeVisible();
+    const before = await page.locator("#daftar-kejadian tr[data-id]").count();
+    await screenshot(page, "board-before");
+    await expectAccessible(page, "the board");
+
+    // A citizen presses the Panic Button while the board is open: no reload.
+    const pressed = await request.post("/_devstack/panic", {
+      data: { action: "press", kind: "medical", lat: -6.9025, lon: 107.6188 },
+    });
+    expect(pressed.status()).toBe(201);
+    const incident = (await pressed.json()).incident_id;
+    expect(incident).toMatch(/^INC-/);
+    const row = page.locator(`#daftar-kejadian tr[data-id="${incident}"]`);
+    await expect(row).toBeVisible({ timeout: 15_000 });
+    await expect(row).toContainText("MEDIS");
+    await expect(row).toContainText("Tombol darurat");
+    await expect(row).toContainText("Belum ada");
+    await expect(row).toContainText("-6.90250, 107.61880");
+    await expect(page.locator("#daftar-kejadian tr[data-id]")).toHaveCount(before + 1);
+    const alert = page.getByRole("alert");
+    await expect(alert).toContainText(`Kejadian baru: ${incident}`);
+    await expect(page.getByRole("region", { name: "Peta kejadian terbuka" }).locator("path.leaflet-interactive"))
+      .toHaveCount(before + 1);
+    await screenshot(page, "board-new-incident");
+    await expectAccessible(page, "the board with an alert");
+    await alert.getByRole("button", { name: "Sudah saya lihat" }).click();
+    await expect(alert).toBeHidden();
+    // The next polls find nothing new: the alert stays down.
+    await page.waitForTimeout(6_000);
+    await expect(alert).toBeHidden();
+    await expect(row).toBeVisible();
+  });
+});
+
 test.describe("the admin's and supervisor's screens, at phone width", () => {
   const PHONE = { width: 390, height: 844 };
 

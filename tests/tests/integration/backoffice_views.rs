@@ -695,3 +695,54 @@ async fn an_agency_list_keeps_each_officers_latest_sign_in_for_ninety_days() {
         Some(budi("budi@new"))
     );
 }
+
+/// The command centre's board asks for its list every few seconds: the same list is a
+/// bodiless 304 for the ETag the board holds, and a press changes it; an agency's
+/// officer gets no list at all.
+#[tokio::test]
+async fn the_boards_list_is_not_sent_again_until_an_incident_changes_it() {
+    use crate::panic_paging::{fast_stack, panic_app, press, registered};
+    let t = fast_stack("console-board").await;
+    let clock = Arc::new(ManualClock::new(friday_morning()));
+    let key = devstack::provision::dev_secret(devstack::provision::LOCAL_PARAMETERS[0].1);
+    let app: backoffice::Backoffice = t.app(clock.clone(), &[("CONSOLE_DEV_SIGN_IN_KEY", &key)]);
+    let list = |group: &'static str, etag: Option<String>| {
+        let app = &app;
+        async move {
+            let (token, _) = sigap_tests::console_session(group, jiff::Timestamp::now());
+            let cookie = format!("sesi={token}");
+            let mut headers = vec![("cookie", cookie.as_str())];
+            if let Some(etag) = etag.as_deref() {
+                headers.push(("if-none-match", etag));
+            }
+            let request =
+                sigap_tests::api_request("GET", "/konsol/pusat?bagian=daftar", &headers, None);
+            let answer = reply(backoffice::handle(app, request).await.unwrap());
+            let etag = answer
+                .headers
+                .get("etag")
+                .map(|v| v.to_str().unwrap().to_string());
+            (answer.status, etag, answer.text)
+        }
+    };
+    let (status, etag, body) = list("operator", None).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("Tidak ada kejadian terbuka."), "{body}");
+    let (status, again, body) = list("operator", etag.clone()).await;
+    assert_eq!((status, body.as_str()), (304, ""));
+    assert_eq!(again, etag);
+
+    let panic = panic_app(&t, clock.clone());
+    let device = registered(&panic, &clock, "081100009999").await;
+    let pressed = press(&panic, &clock, &device, json!({"kind": "fire"})).await;
+    assert_eq!(pressed.status, 201, "{}", pressed.json);
+    let incident = pressed.json["incident_id"].as_str().unwrap().to_string();
+    let (status, changed, body) = list("responder:polsek-coblong", etag.clone()).await;
+    assert_eq!(status, 200);
+    assert_ne!(changed, etag);
+    assert!(body.contains(&incident), "{body}");
+    assert!(body.contains("KEBAKARAN"), "{body}");
+    assert!(body.contains("Lokasi belum ada"), "{body}");
+    let (status, _, _) = list("agency:dsdabm", None).await;
+    assert_eq!(status, 403);
+}

@@ -2,19 +2,30 @@
 //! role, who is signed in, and sign-out (a form, so it carries the CSRF token).
 
 use maud::{DOCTYPE, Markup, html};
+use sigap::domain::staff::may_read_incidents;
 
 use super::session::Session;
 use super::{ROOT, assets};
 
-/// A whole console page; `current` is the menu entry's path when it is one, and
-/// `with_map` loads the map library (only the report page draws maps).
+/// What a page needs besides the frame: the map library (the report page, the
+/// board), and a reload every so many seconds without JavaScript (the board).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Extras {
+    /// Loads Leaflet and the map helpers.
+    pub with_map: bool,
+    /// Reloads the page itself when scripts are off.
+    pub reload_seconds: Option<u32>,
+}
+
+/// A whole console page; `current` is the menu entry's path when it is one.
 pub(crate) fn frame(
     session: Option<&Session>,
     title: &str,
     current: Option<&str>,
     main: Markup,
-    with_map: bool,
+    extras: Extras,
 ) -> Markup {
+    let with_map = extras.with_map;
     html! {
         (DOCTYPE)
         html lang="id" {
@@ -32,6 +43,9 @@ pub(crate) fn frame(
                     script src=(assets::MAP.helpers.path()) defer {}
                 }
                 script src=(assets::SCRIPT.path()) defer {}
+                @if let Some(seconds) = extras.reload_seconds {
+                    noscript { meta http-equiv="refresh" content=(seconds); }
+                }
             }
             body {
                 header.bar {
@@ -90,6 +104,9 @@ fn menu(session: &Session) -> (Entries, Entries) {
     let staff = &session.staff;
     let city = staff.is_admin() || staff.is_supervisor();
     let mut daily = Vec::new();
+    if may_read_incidents(staff) {
+        daily.push((format!("{ROOT}/pusat"), "Papan 112"));
+    }
     if city {
         daily.push((format!("{ROOT}/antrean"), "Antrean verifikasi"));
         daily.push((format!("{ROOT}/ringkasan"), "Ringkasan kota"));
@@ -124,6 +141,10 @@ fn role_label(session: &Session) -> String {
         "Supervisor".to_string()
     } else if let Some(agency) = staff.agency() {
         format!("Petugas {agency}")
+    } else if staff.is_operator() {
+        "Operator 112".to_string()
+    } else if let Some(unit) = staff.unit() {
+        format!("Responder {unit}")
     } else {
         "Petugas".to_string()
     }

@@ -20,6 +20,7 @@ pub mod sign_in;
 mod admin;
 mod assets;
 mod blocked;
+mod board;
 mod catalog;
 mod dashboard;
 mod desk;
@@ -35,7 +36,7 @@ use maud::{Markup, html};
 use secrecy::{ExposeSecret, SecretString};
 use sigap::adapters::hosted_sign_in::SignInError;
 use sigap::domain::report::Officer;
-use sigap::domain::staff::Role;
+use sigap::domain::staff::{Role, may_read_incidents};
 use sigap::http::ApiError;
 use sigap::web::map::MapTiles;
 use sigap::web::{Caching, cookie, query, same_site_post, see_other};
@@ -161,6 +162,7 @@ async fn answer(app: &Backoffice, request: &Request, rest: &[&str]) -> Response<
             let answer = match path {
                 [] => Ok(home(&session)),
                 ["antrean"] => desk::queue(app, &session, request).await,
+                ["pusat"] => board::show(app, &session, request).await,
                 ["kotak-masuk"] => {
                     inbox::show(app, &session, query(request, "saya") == Some("1")).await
                 }
@@ -262,13 +264,13 @@ fn home(session: &Session) -> Response<Body> {
         see_other(&format!("{ROOT}/antrean"), &[])
     } else if staff.agency().is_some() {
         see_other(&format!("{ROOT}/kotak-masuk"), &[])
+    } else if may_read_incidents(staff) {
+        see_other(&format!("{ROOT}/pusat"), &[])
     } else {
         // Signed in all the same: the bar shows who, with its sign-out.
         error_page(
             Some(session),
-            &ApiError::forbidden(
-                "Peran Anda belum punya layar di konsol ini (papan 112 menyusul).",
-            ),
+            &ApiError::forbidden("Peran Anda belum punya layar di konsol ini."),
         )
     }
 }
@@ -442,11 +444,13 @@ fn sign_in_screen(status: StatusCode, notice: Option<&str>, choices: Markup) -> 
     page(status, None, "Masuk", None, body, &[])
 }
 
-/// The roles the development sign-in offers: admin, supervisor, one per agency.
+/// The roles the development sign-in offers: admin, supervisor, the 112 operator,
+/// one per agency.
 async fn dev_roles(app: &Backoffice) -> Vec<(String, String)> {
     let mut roles = vec![
         ("admin".to_string(), "Admin verifikasi".to_string()),
         ("supervisor".to_string(), "Supervisor kota".to_string()),
+        ("operator".to_string(), "Operator 112".to_string()),
     ];
     if let Ok(agencies) = app.agencies().await {
         roles.extend(
@@ -721,7 +725,7 @@ pub(crate) fn page(
 ) -> Response<Body> {
     sigap::web::html(
         status,
-        layout::frame(session, title, current, main, false).into_string(),
+        layout::frame(session, title, current, main, layout::Extras::default()).into_string(),
         Caching::Private,
         img_origins,
         &[],
@@ -741,7 +745,46 @@ pub(crate) fn map_page(
     origins.push(tiles.origin.clone());
     sigap::web::html(
         status,
-        layout::frame(Some(session), title, None, main, true).into_string(),
+        layout::frame(
+            Some(session),
+            title,
+            None,
+            main,
+            layout::Extras {
+                with_map: true,
+                reload_seconds: None,
+            },
+        )
+        .into_string(),
+        Caching::Private,
+        &origins,
+        &[],
+    )
+}
+
+/// The command centre's board: its map where the stack has tiles, and a reload every
+/// `reload_seconds` without JavaScript.
+pub(crate) fn board_page(
+    session: &Session,
+    main: Markup,
+    tiles: Option<&MapTiles>,
+    reload_seconds: u32,
+) -> Response<Body> {
+    let origins: Vec<String> = tiles.iter().map(|t| t.origin.clone()).collect();
+    let path = format!("{ROOT}/pusat");
+    sigap::web::html(
+        StatusCode::OK,
+        layout::frame(
+            Some(session),
+            "Papan 112",
+            Some(&path),
+            main,
+            layout::Extras {
+                with_map: tiles.is_some(),
+                reload_seconds: Some(reload_seconds),
+            },
+        )
+        .into_string(),
         Caching::Private,
         &origins,
         &[],

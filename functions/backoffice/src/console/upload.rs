@@ -57,7 +57,7 @@ pub(crate) async fn form(
     };
     Ok(sigap::web::html(
         StatusCode::OK,
-        layout::frame(Some(session), title, None, body, false).into_string(),
+        layout::frame(Some(session), title, None, body, layout::Extras::default()).into_string(),
         Caching::Private,
         &[],
         &origins(std::iter::once(upload.url.as_str())),
