@@ -36,6 +36,7 @@ use serde_json::{Value, json};
 use sigap::adapters::api_keys::ApiKeyStore;
 use sigap::adapters::calendar::{CalendarCache, CalendarStore};
 use sigap::adapters::catalog::{CatalogCache, CatalogStore};
+use sigap::adapters::devices::DeviceStore;
 use sigap::adapters::incidents::IncidentStore;
 use sigap::adapters::photos::PhotoBucket;
 use sigap::adapters::proof_photos::{FlaggedProof, ProofPhotos};
@@ -146,6 +147,7 @@ pub struct Backoffice {
     console: console::Console,
     map: Option<MapTiles>,
     roster: RosterStore,
+    devices: DeviceStore,
 }
 
 impl Backoffice {
@@ -188,6 +190,7 @@ impl Backoffice {
             )?,
             map: config.map.clone(),
             roster: RosterStore::new(dynamodb.clone(), table),
+            devices: DeviceStore::new(dynamodb.clone(), table),
         })
     }
 

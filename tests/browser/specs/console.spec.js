@@ -603,6 +603,15 @@ test.describe("the command centre", () => {
     await page.waitForTimeout(6_000);
     await expect(alert).toBeHidden();
     await expect(row).toBeVisible();
+
+    // The incident's page: its timeline, and the number to call back.
+    await row.getByRole("link", { name: incident }).click();
+    await expect(page.getByRole("heading", { level: 1 })).toContainText(`Kejadian ${incident}`);
+    await expect(page.locator(".timeline")).toContainText("Dibuka");
+    await expect(page.locator(".timeline")).toContainText("Panggilan terkirim");
+    await expect(page.getByRole("link", { name: /^Telepon balik \+62/ })).toHaveAttribute("href", /^tel:\+62/);
+    await screenshot(page, "board-incident");
+    await expectAccessible(page, "an incident's page");
   });
 });
 

@@ -745,4 +745,25 @@ async fn the_boards_list_is_not_sent_again_until_an_incident_changes_it() {
     assert!(body.contains("Lokasi belum ada"), "{body}");
     let (status, _, _) = list("agency:dsdabm", None).await;
     assert_eq!(status, 403);
+
+    // The incident's own page: its timeline for everyone on the board, the number
+    // to call back (the device's registered phone) for operators only.
+    let incident_page = |group: &'static str| {
+        let (app, path) = (&app, format!("/konsol/pusat/{incident}"));
+        async move {
+            let (token, _) = sigap_tests::console_session(group, jiff::Timestamp::now());
+            let cookie = format!("sesi={token}");
+            let request = sigap_tests::console_request("GET", &path, &cookie, None);
+            reply(backoffice::handle(app, request).await.unwrap())
+        }
+    };
+    let operator = incident_page("operator").await;
+    assert_eq!(operator.status, 200);
+    assert!(operator.text.contains("Panggilan terkirim"), "{}", operator.text);
+    assert!(operator.text.contains("href=\"tel:+62"), "{}", operator.text);
+    let responder = incident_page("responder:polsek-coblong").await;
+    assert_eq!(responder.status, 200);
+    assert!(responder.text.contains("Panggilan terkirim"));
+    assert!(!responder.text.contains("tel:"), "{}", responder.text);
+    assert!(!responder.text.contains("Telepon balik"));
 }

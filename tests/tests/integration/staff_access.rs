@@ -452,6 +452,20 @@ fn matrix(base: &str, acted_on: &ActedOn) -> Vec<(&'static str, String, Payload,
             Empty,
             CONSOLE([200, 200, 403, 403, 200, 200]),
         ),
+        // One incident (the 112 call): whoever reads incidents; an unknown code is
+        // not found. Only operators and admins are shown the number to call back.
+        (
+            "GET",
+            console(&format!("/pusat/{incident}")),
+            Empty,
+            CONSOLE([200, 200, 403, 403, 200, 200]),
+        ),
+        (
+            "GET",
+            console("/pusat/INC-ZZZZZZ"),
+            Empty,
+            CONSOLE([404, 404, 403, 403, 404, 404]),
+        ),
         ("GET", console("/masuk"), Empty, [200; 9]),
         ("GET", console("/keluar"), Empty, [200; 9]),
         // The hosted sign-in's callback: not found where the console signs in

@@ -12,15 +12,17 @@ use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use maud::{Markup, html};
 use sigap::adapters::incidents::OPEN_INCIDENTS;
-use sigap::domain::incident::{Incident, IncidentState, Source};
-use sigap::domain::staff::may_read_incidents;
+use sigap::domain::incident::{
+    Incident, IncidentState, Source, happened_label, parse_incident_code,
+};
+use sigap::domain::staff::{may_read_incidents, sees_caller};
 use sigap::http::ApiError;
 use sigap::runtime::ids::sha256_hex;
 use sigap::web::{Caching, query};
 
-use super::board_page;
 use super::desk::short_time;
 use super::session::Session;
+use super::{ROOT, board_page, page};
 use crate::{Backoffice, forbidden};
 
 /// How many open incidents the board shows (a city's open emergencies are a handful).
@@ -68,6 +70,109 @@ pub(crate) async fn show(
         div id="daftar-kejadian" data-poll=(POLL_SECONDS) { (list) }
     };
     Ok(board_page(session, body, app.map.as_ref(), RELOAD_SECONDS))
+}
+
+/// `GET /konsol/pusat/{id}`: one incident, its timeline of pages, escalations and
+/// stand-downs, and for operators and admins the number to call back (the 112
+/// caller's, or the Panic Button's registered phone).
+pub(crate) async fn incident(
+    app: &Backoffice,
+    session: &Session,
+    raw_id: &str,
+) -> Result<Response<Body>, ApiError> {
+    let staff = &session.staff;
+    if !may_read_incidents(staff) {
+        return Err(forbidden());
+    }
+    let not_found = || ApiError::not_found("Kejadian tidak ditemukan.");
+    let id = parse_incident_code(raw_id).ok_or_else(not_found)?;
+    let incidents = &app.responders;
+    let unavailable = |e| ApiError::unavailable_because("reading the incident", e);
+    let incident = incidents
+        .get(&id)
+        .await
+        .map_err(unavailable)?
+        .ok_or_else(not_found)?;
+    let timeline = incidents.timeline(&id).await.map_err(unavailable)?;
+    let call_back = match (&incident.source, sees_caller(staff)) {
+        (_, false) => None,
+        (Source::Call112 { .. }, true) => incidents.caller(&id).await.map_err(unavailable)?,
+        (Source::PanicButton { device }, true) => app
+            .devices
+            .pii(device)
+            .await
+            .map_err(unavailable)?
+            .map(|pii| pii.phone),
+    };
+    let now = app.clock.now();
+    let esc = &incident.escalation;
+    let body = html! {
+        p { a href={(ROOT) "/pusat"} { "← Papan 112" } }
+        h1 { "Kejadian " (incident.id) " " span.badge.emergency { (incident.kind.label()) } }
+        div.columns {
+            div {
+                section.panel aria-labelledby="keadaan" {
+                    h2 id="keadaan" { "Keadaan" }
+                    dl.facts {
+                        dt { "Status" } dd { (incident.state.label()) }
+                        @if let Some(outcome) = incident.outcome { dt { "Hasil" } dd { (outcome.label()) } }
+                        dt { "Sumber" } dd { (source_label(&incident.source)) }
+                        dt { "Dibuka" } dd { (short_time(incident.opened_at)) " WIB, " (since(incident.opened_at, now)) " lalu" }
+                        dt { "Tier" } dd { "T" (esc.tier) @if esc.exhausted { " " span.badge.late { "Tidak ada yang menjawab" } } }
+                        dt { "Sektor" } dd { (incident.sector) }
+                        dt { "Pemilik" } dd { @match &incident.owner { Some(owner) => (owner), None => span.badge.warn { "Belum ada" } } }
+                        dt { "Lokasi" } dd { (place(&incident)) }
+                    }
+                    @if let Some(number) = &call_back {
+                        p { a.button href={"tel:" (number.as_e164())} { "Telepon balik " (number.as_e164()) } }
+                    }
+                }
+            }
+            div {
+                section.panel aria-labelledby="riwayat-kejadian" {
+                    h2 id="riwayat-kejadian" { "Riwayat" }
+                    ol.timeline {
+                        @for entry in &timeline {
+                            li {
+                                (short_time(entry.at)) " · " (happened_label(&entry.what))
+                                @if let Some(detail) = &entry.detail { " · " span.meta { (detail) } }
+                                br; span.meta { (entry.actor) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(page(
+        StatusCode::OK,
+        Some(session),
+        &format!("Kejadian {}", incident.id),
+        None,
+        body,
+        &[],
+    ))
+}
+
+/// Where an incident is, as the board says it.
+fn place(incident: &Incident) -> Markup {
+    html! {
+        @if let Some(fix) = incident.fix {
+            (format!("{:.5}, {:.5}", fix.coordinates.lat(), fix.coordinates.lon()))
+            @if let Some(accuracy) = fix.accuracy_m { br; span.meta { "± " (format!("{accuracy:.0}")) " m" } }
+            @if fix.is_stale() { br; span.badge.warn { "Posisi lama" } }
+        }
+        @if let Some(text) = &incident.location_text { br; (text) }
+        @if incident.fix.is_none() && incident.location_text.is_none() { span.badge.warn { "Lokasi belum ada" } }
+    }
+}
+
+/// Panic Button or 112.
+fn source_label(source: &Source) -> &'static str {
+    match source {
+        Source::PanicButton { .. } => "Tombol darurat",
+        Source::Call112 { .. } => "Panggilan 112",
+    }
 }
 
 /// How urgent an incident is, for the board's order: nobody owns it yet, then the
@@ -152,10 +257,7 @@ fn incident_list(incidents: &[Incident], now: Timestamp) -> Markup {
 fn incident_row(incident: &Incident, now: Timestamp) -> Markup {
     let esc = &incident.escalation;
     let point = incident.fix.map(|f| f.coordinates);
-    let source = match &incident.source {
-        Source::PanicButton { .. } => "Tombol darurat",
-        Source::Call112 { .. } => "Panggilan 112",
-    };
+    let source = source_label(&incident.source);
     let paged = esc
         .paged_tiers
         .iter()
@@ -165,7 +267,7 @@ fn incident_row(incident: &Incident, now: Timestamp) -> Markup {
     html! {
         tr data-id=(incident.id) data-lat=[point.map(|c| c.lat())] data-lon=[point.map(|c| c.lon())] {
             td {
-                strong { (incident.id) } br;
+                a href={(ROOT) "/pusat/" (incident.id)} { strong { (incident.id) } } br;
                 span.badge.emergency { (incident.kind.label()) } " " (source)
                 @if incident.duress { br; span.badge.late { "Dipaksa (PIN darurat)" } }
                 @if incident.low_trust { br; span.badge.warn { "Riwayat tekan tanpa darurat" } }
@@ -183,15 +285,7 @@ fn incident_row(incident: &Incident, now: Timestamp) -> Markup {
                     None => span.badge.warn { "Belum ada" },
                 }
             }
-            td {
-                @if let Some(fix) = incident.fix {
-                    (format!("{:.5}, {:.5}", fix.coordinates.lat(), fix.coordinates.lon()))
-                    @if let Some(accuracy) = fix.accuracy_m { br; span.meta { "± " (format!("{accuracy:.0}")) " m" } }
-                    @if fix.is_stale() { br; span.badge.warn { "Posisi lama" } }
-                }
-                @if let Some(text) = &incident.location_text { br; (text) }
-                @if incident.fix.is_none() && incident.location_text.is_none() { span.badge.warn { "Lokasi belum ada" } }
-            }
+            td { (place(incident)) }
         }
     }
 }

@@ -163,6 +163,7 @@ async fn answer(app: &Backoffice, request: &Request, rest: &[&str]) -> Response<
                 [] => Ok(home(&session)),
                 ["antrean"] => desk::queue(app, &session, request).await,
                 ["pusat"] => board::show(app, &session, request).await,
+                ["pusat", id] => board::incident(app, &session, id).await,
                 ["kotak-masuk"] => {
                     inbox::show(app, &session, query(request, "saya") == Some("1")).await
                 }

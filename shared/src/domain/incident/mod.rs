@@ -111,6 +111,29 @@ pub enum Outcome {
     Minor,
 }
 
+impl IncidentState {
+    /// What the command centre's screens call it.
+    pub fn label(self) -> &'static str {
+        match self {
+            IncidentState::Triggered => "Memanggil responder",
+            IncidentState::Acknowledged => "Ditangani",
+            IncidentState::Resolved => "Selesai",
+            IncidentState::Cancelled => "Dibatalkan pelapor",
+        }
+    }
+}
+
+impl Outcome {
+    /// What the command centre's screens call it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Outcome::Founded => "Darurat nyata",
+            Outcome::Unfounded => "Bukan darurat",
+            Outcome::Minor => "Nyata tetapi ringan",
+        }
+    }
+}
+
 /// Where the incident came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
