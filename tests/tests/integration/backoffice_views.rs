@@ -759,8 +759,16 @@ async fn the_boards_list_is_not_sent_again_until_an_incident_changes_it() {
     };
     let operator = incident_page("operator").await;
     assert_eq!(operator.status, 200);
-    assert!(operator.text.contains("Panggilan terkirim"), "{}", operator.text);
-    assert!(operator.text.contains("href=\"tel:+62"), "{}", operator.text);
+    assert!(
+        operator.text.contains("Panggilan terkirim"),
+        "{}",
+        operator.text
+    );
+    assert!(
+        operator.text.contains("href=\"tel:+62"),
+        "{}",
+        operator.text
+    );
     let responder = incident_page("responder:polsek-coblong").await;
     assert_eq!(responder.status, 200);
     assert!(responder.text.contains("Panggilan terkirim"));
