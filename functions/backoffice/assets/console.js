@@ -176,6 +176,21 @@ sigapMaps(document);
     alert.hidden = true;
     if (ringing) { window.clearInterval(ringing); ringing = null; }
   });
+  // How long ago each incident opened, counted here from the server's clock at
+  // the first paint (the polled list leaves it out, or it would change every poll).
+  var offset = (parseInt(list.getAttribute("data-now"), 10) * 1000 || Date.now()) - Date.now();
+  var ago = function (seconds) {
+    if (seconds < 60) { return seconds + " detik"; }
+    if (seconds < 3600) { return Math.floor(seconds / 60) + " menit"; }
+    return Math.floor(seconds / 3600) + " jam " + Math.floor(seconds % 3600 / 60) + " menit";
+  };
+  var ages = function () {
+    var now = Math.floor((Date.now() + offset) / 1000);
+    Array.prototype.forEach.call(list.querySelectorAll(".since[data-opened]"), function (since) {
+      since.textContent = ago(Math.max(0, now - parseInt(since.getAttribute("data-opened"), 10))) + " lalu";
+    });
+  };
+  window.setInterval(ages, 1000);
   var known = ids();
   var tag = null;
   draw(true);
@@ -192,6 +207,7 @@ sigapMaps(document);
         tag = response.headers.get("ETag");
         return response.text().then(function (html) {
           list.innerHTML = html;
+          ages();
           var now = ids();
           var fresh = now.filter(function (id) { return known.indexOf(id) < 0; });
           known = now;

@@ -288,6 +288,21 @@ impl IncidentStore {
 
     /// Incidents on a work queue ([`OPEN_INCIDENTS`], [`FOLLOW_UPS`]), oldest first.
     pub async fn queue(&self, queue: &str, limit: i32) -> Result<Vec<Incident>, StoreError> {
+        self.queue_page(queue, limit, true).await
+    }
+
+    /// The newest `limit` incidents on a work queue, newest first (the command
+    /// centre's board: a new incident is never past the page).
+    pub async fn latest(&self, queue: &str, limit: i32) -> Result<Vec<Incident>, StoreError> {
+        self.queue_page(queue, limit, false).await
+    }
+
+    async fn queue_page(
+        &self,
+        queue: &str,
+        limit: i32,
+        oldest_first: bool,
+    ) -> Result<Vec<Incident>, StoreError> {
         let out = self
             .client
             .query()
@@ -295,6 +310,7 @@ impl IncidentStore {
             .index_name(GSI2)
             .key_condition_expression("GSI2PK = :q")
             .expression_attribute_values(":q", s(queue))
+            .scan_index_forward(oldest_first)
             .limit(limit)
             .send()
             .await

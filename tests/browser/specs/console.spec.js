@@ -590,6 +590,7 @@ test.describe("the command centre", () => {
     await expect(row).toContainText("Tombol darurat");
     await expect(row).toContainText("Belum ada");
     await expect(row).toContainText("-6.90250, 107.61880");
+    await expect(row.locator(".since")).toHaveText(/^\d+ detik lalu$/);
     await expect(page.locator("#daftar-kejadian tr[data-id]")).toHaveCount(before + 1);
     const alert = page.getByRole("alert");
     await expect(alert).toContainText(`Kejadian baru: ${incident}`);

@@ -743,6 +743,11 @@ async fn the_boards_list_is_not_sent_again_until_an_incident_changes_it() {
     assert!(body.contains(&incident), "{body}");
     assert!(body.contains("KEBAKARAN"), "{body}");
     assert!(body.contains("Lokasi belum ada"), "{body}");
+    // Minutes on, the same incidents are the same list: the board's counting of
+    // "how long ago" is its own, so polls stay 304.
+    clock.advance(SignedDuration::from_secs(150));
+    let (status, _, body) = list("operator", changed.clone()).await;
+    assert_eq!((status, body.as_str()), (304, ""));
     let (status, _, _) = list("agency:dsdabm", None).await;
     assert_eq!(status, 403);
 

@@ -1,8 +1,8 @@
 //! The command centre's live board (issue 23): the open incidents of the Panic Button
 //! and 112 on a map and in a list, for operators, responders, supervisors and admins.
 //!
-//! The list is one Query of the open-incidents work queue (at most
-//! [`BOARD_LIMIT`]), rendered here. With JavaScript the page asks for the list alone
+//! The list is one Query of the open-incidents work queue, newest first (at most
+//! [`BOARD_LIMIT`], so a new incident is always on it), rendered here. With JavaScript the page asks for the list alone
 //! every [`POLL_SECONDS`] (`?bagian=daftar`) with the `ETag` of the last answer: an
 //! unchanged list is a bodiless 304, a changed one replaces the old, and an incident
 //! not seen before raises the alert. Without JavaScript the page reloads itself.
@@ -44,15 +44,17 @@ pub(crate) async fn show(
     }
     let mut incidents = app
         .responders
-        .queue(OPEN_INCIDENTS, BOARD_LIMIT)
+        .latest(OPEN_INCIDENTS, BOARD_LIMIT)
         .await
         .map_err(|e| ApiError::unavailable_because("reading open incidents", e))?;
     incidents.sort_by_key(|incident| std::cmp::Reverse(urgency(incident)));
     let now = app.clock.now();
-    let list = incident_list(&incidents, now);
+    // The list the board polls says no "how long ago" (it would change every poll):
+    // the script keeps those counting from each row's opening time.
     if query(request, "bagian") == Some("daftar") {
-        return Ok(fragment(request, list));
+        return Ok(fragment(request, incident_list(&incidents, None)));
     }
+    let list = incident_list(&incidents, Some(now));
     let body = html! {
         h1 { "Papan 112 dan Tombol Darurat" }
         p.meta {
@@ -67,7 +69,7 @@ pub(crate) async fn show(
             div.map.board-map id="peta-kejadian" role="region" aria-label="Peta kejadian terbuka" hidden
                 data-tiles=(tiles.url) data-attribution=(tiles.attribution) {}
         }
-        div id="daftar-kejadian" data-poll=(POLL_SECONDS) { (list) }
+        div id="daftar-kejadian" data-poll=(POLL_SECONDS) data-now=(now.as_second()) { (list) }
     };
     Ok(board_page(session, body, app.map.as_ref(), RELOAD_SECONDS))
 }
@@ -225,13 +227,18 @@ fn since(opened_at: Timestamp, now: Timestamp) -> String {
     }
 }
 
-/// The open incidents as a table, each row carrying its point for the map.
-fn incident_list(incidents: &[Incident], now: Timestamp) -> Markup {
+/// The open incidents as a table, each row carrying its point for the map; `now`
+/// fills in how long ago each opened (the page's first paint, not its polls).
+fn incident_list(incidents: &[Incident], now: Option<Timestamp>) -> Markup {
     html! {
         @if incidents.is_empty() {
             p.notice { "Tidak ada kejadian terbuka." }
         } @else {
-            p { (incidents.len()) " kejadian terbuka" }
+            @if incidents.len() >= BOARD_LIMIT as usize {
+                p.problem { "Menampilkan " (BOARD_LIMIT) " kejadian terbuka terbaru; ada yang lebih lama. Selesaikan kejadian yang sudah ditangani." }
+            } @else {
+                p { (incidents.len()) " kejadian terbuka" }
+            }
             div.scroll {
                 table.board {
                     thead {
@@ -254,7 +261,7 @@ fn incident_list(incidents: &[Incident], now: Timestamp) -> Markup {
 }
 
 /// One incident's row.
-fn incident_row(incident: &Incident, now: Timestamp) -> Markup {
+fn incident_row(incident: &Incident, now: Option<Timestamp>) -> Markup {
     let esc = &incident.escalation;
     let point = incident.fix.map(|f| f.coordinates);
     let source = source_label(&incident.source);
@@ -273,7 +280,12 @@ fn incident_row(incident: &Incident, now: Timestamp) -> Markup {
                 @if incident.low_trust { br; span.badge.warn { "Riwayat tekan tanpa darurat" } }
                 @if incident.presses > 1 { br; span.meta { (incident.presses) " kali ditekan" } }
             }
-            td { (since(incident.opened_at, now)) br; span.meta { (short_time(incident.opened_at)) " WIB" } }
+            td {
+                span.since data-opened=(incident.opened_at.as_second()) {
+                    @if let Some(now) = now { (since(incident.opened_at, now)) " lalu" }
+                }
+                br; span.meta { (short_time(incident.opened_at)) " WIB" }
+            }
             td {
                 "T" (esc.tier)
                 @if esc.exhausted { br; span.badge.late { "Tidak ada yang menjawab" } }

@@ -20,7 +20,7 @@ pub mod sign_in;
 mod admin;
 mod assets;
 mod blocked;
-mod board;
+pub mod board;
 mod catalog;
 mod dashboard;
 mod desk;
