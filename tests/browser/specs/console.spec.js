@@ -616,6 +616,34 @@ test.describe("the command centre", () => {
   });
 });
 
+test.describe("the command centre without JavaScript, on a phone", () => {
+  test.use({ javaScriptEnabled: false, viewport: { width: 390, height: 844 } });
+
+  test("the board reloads itself, lists the open incidents, fits the screen, and opens an incident", async ({ page }) => {
+    await signIn(page, "Operator 112");
+    await expect(page).toHaveURL(/\/konsol\/pusat$/);
+    // No script: no polling note, no map, the alert never shown; the page asks the
+    // browser to reload it instead.
+    await expect(page.getByText("Diperbarui otomatis")).toBeHidden();
+    await expect(page.getByRole("region", { name: "Peta kejadian terbuka" })).toBeHidden();
+    await expect(page.locator('noscript')).toHaveCount(1);
+    expect(await page.locator("head noscript").innerHTML()).toContain('http-equiv="refresh" content="15"');
+    // The incident pressed by the test before is listed, with how long ago.
+    const row = page.locator("#daftar-kejadian tr[data-id]").first();
+    await expect(row.locator(".since")).toHaveText(/lalu$/);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    await screenshot(page, "board-phone-nojs");
+    // It does reload itself (axe runs on the board in the test with JavaScript).
+    await page.waitForEvent("load", { timeout: 20_000 });
+    await expect(row.locator(".since")).toHaveText(/lalu$/);
+    await row.locator("a").first().click();
+    await expect(page.getByRole("heading", { name: "Riwayat" })).toBeVisible();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    // axe needs a script: it scans both pages in the test with JavaScript.
+    await screenshot(page, "board-incident-phone-nojs");
+  });
+});
+
 test.describe("the admin's and supervisor's screens, at phone width", () => {
   const PHONE = { width: 390, height: 844 };
 
