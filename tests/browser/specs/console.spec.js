@@ -613,6 +613,18 @@ test.describe("the command centre", () => {
     await expect(page.getByRole("link", { name: /^Telepon balik \+62/ })).toHaveAttribute("href", /^tel:\+62/);
     await screenshot(page, "board-incident");
     await expectAccessible(page, "an incident's page");
+    await signOut(page);
+
+    // A responder unit reads the board and the timeline, never the number.
+    await signIn(page, "Responder polsek-coblong");
+    await expect(page).toHaveURL(/\/konsol\/pusat$/);
+    await expect(page.locator(".who")).toContainText("Responder polsek-coblong");
+    await page.locator(`#daftar-kejadian tr[data-id="${incident}"]`).getByRole("link", { name: incident }).click();
+    await expect(page.locator(".timeline")).toContainText("Panggilan terkirim");
+    await expect(page.getByRole("link", { name: /Telepon balik/ })).toHaveCount(0);
+    expect(await page.content()).not.toContain("tel:");
+    await screenshot(page, "board-incident-responder");
+    await expectAccessible(page, "an incident's page, responder");
   });
 });
 

@@ -446,7 +446,7 @@ fn sign_in_screen(status: StatusCode, notice: Option<&str>, choices: Markup) -> 
 }
 
 /// The roles the development sign-in offers: admin, supervisor, the 112 operator,
-/// one per agency.
+/// one per agency, one per responder unit.
 async fn dev_roles(app: &Backoffice) -> Vec<(String, String)> {
     let mut roles = vec![
         ("admin".to_string(), "Admin verifikasi".to_string()),
@@ -458,6 +458,17 @@ async fn dev_roles(app: &Backoffice) -> Vec<(String, String)> {
             agencies
                 .iter()
                 .map(|a| (format!("agency:{}", a.id), format!("Petugas {}", a.name))),
+        );
+    }
+    // One per responder unit with a registered number (devstack seeds three).
+    if let Ok(numbers) = app.responders.responders().await {
+        let mut units: Vec<String> = numbers.into_iter().map(|n| n.unit).collect();
+        units.sort();
+        units.dedup();
+        roles.extend(
+            units
+                .into_iter()
+                .map(|unit| (format!("responder:{unit}"), format!("Responder {unit}"))),
         );
     }
     roles
