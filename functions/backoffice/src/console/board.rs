@@ -21,8 +21,9 @@ use sigap::runtime::ids::sha256_hex;
 use sigap::web::{Caching, query};
 
 use super::desk::short_time;
+use super::layout::{Extras, map_area};
 use super::session::Session;
-use super::{ROOT, board_page, page};
+use super::{ROOT, page, page_with};
 use crate::{Backoffice, forbidden};
 
 /// How many open incidents the board shows (a city's open emergencies are a handful).
@@ -66,12 +67,23 @@ pub(crate) async fn show(
             button type="button" id="peringatan-oke" { "Sudah saya lihat" }
         }
         @if let Some(tiles) = &app.map {
-            div.map.board-map id="peta-kejadian" role="region" aria-label="Peta kejadian terbuka" hidden
-                data-tiles=(tiles.url) data-attribution=(tiles.attribution) {}
+            (map_area("peta-kejadian", "Peta kejadian terbuka", tiles, None))
         }
         div id="daftar-kejadian" data-poll=(POLL_SECONDS) data-now=(now.as_second()) { (list) }
     };
-    Ok(board_page(session, body, app.map.as_ref(), RELOAD_SECONDS))
+    Ok(page_with(
+        StatusCode::OK,
+        Some(session),
+        "Papan 112",
+        Some(&format!("{ROOT}/pusat")),
+        body,
+        &[],
+        Extras {
+            map: app.map.as_ref(),
+            reload_seconds: Some(RELOAD_SECONDS),
+            ..Extras::default()
+        },
+    ))
 }
 
 /// `GET /konsol/pusat/{id}`: one incident, its timeline of pages, escalations and

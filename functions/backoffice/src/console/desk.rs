@@ -23,9 +23,10 @@ use sigap::http::ApiError;
 use sigap::web::map::MapTiles;
 use sigap::web::{origins, query, see_other};
 
+use super::layout::{Extras, map_area};
 use super::session::Session;
 use super::templates::{self, picked_text, picker};
-use super::{Form, ROOT, map_page, page};
+use super::{Form, ROOT, page, page_with};
 use crate::senders::block_phone;
 use crate::{Acted, ActionBody, Backoffice, QUEUE_PAGE, forbidden, load, perform, require_admin};
 
@@ -716,11 +717,18 @@ async fn report_page(
             }
         }
     };
-    let images = origins(image_links.into_iter());
-    Ok(match &app.map {
-        Some(tiles) => map_page(status, session, &title, body, &images, tiles),
-        None => page(status, Some(session), &title, None, body, &images),
-    })
+    Ok(page_with(
+        status,
+        Some(session),
+        &title,
+        None,
+        body,
+        &origins(image_links.into_iter()),
+        Extras {
+            map: app.map.as_ref(),
+            ..Extras::default()
+        },
+    ))
 }
 
 /// A report triage found that may be the same, as far as it still exists.
@@ -752,17 +760,6 @@ async fn possible_duplicates<'a>(
     futures::future::try_join_all(reads)
         .await
         .map_err(|e| ApiError::unavailable_because("reading possible duplicates", e))
-}
-
-/// Where a map goes on the report page: drawn by `console.js` over `tiles`, hidden
-/// until then (without JavaScript there is no map; the list and the fields do).
-/// `here` is the report's own point.
-fn map_area(id: &str, label: &str, tiles: &MapTiles, here: Option<Coordinates>) -> Markup {
-    html! {
-        div.map id=(id) role="region" aria-label=(label) hidden
-            data-tiles=(tiles.url) data-attribution=(tiles.attribution)
-            data-lat=[here.map(|c| c.lat())] data-lon=[here.map(|c| c.lon())] {}
-    }
 }
 
 /// A text form's response template picker and the text it starts with.

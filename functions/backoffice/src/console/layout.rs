@@ -2,19 +2,24 @@
 //! role, who is signed in, and sign-out (a form, so it carries the CSRF token).
 
 use maud::{DOCTYPE, Markup, html};
+use sigap::domain::location::Coordinates;
 use sigap::domain::staff::may_read_incidents;
+use sigap::web::map::MapTiles;
 
 use super::session::Session;
 use super::{ROOT, assets};
 
-/// What a page needs besides the frame: the map library (the report page, the
-/// board), and a reload every so many seconds without JavaScript (the board).
+/// What a page needs besides the frame: maps over the stack's tiles (the report
+/// page, the board), a reload every so many seconds without JavaScript (the board),
+/// and origins its forms post to besides this one (the photo form, to the bucket).
 #[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Extras {
-    /// Loads Leaflet and the map helpers.
-    pub with_map: bool,
+pub(crate) struct Extras<'a> {
+    /// The tiles its maps draw on: loads Leaflet and the map helpers.
+    pub map: Option<&'a MapTiles>,
     /// Reloads the page itself when scripts are off.
     pub reload_seconds: Option<u32>,
+    /// Form targets besides this origin.
+    pub form_origins: &'a [String],
 }
 
 /// A whole console page; `current` is the menu entry's path when it is one.
@@ -25,7 +30,7 @@ pub(crate) fn frame(
     main: Markup,
     extras: Extras,
 ) -> Markup {
-    let with_map = extras.with_map;
+    let with_map = extras.map.is_some();
     html! {
         (DOCTYPE)
         html lang="id" {
@@ -147,5 +152,21 @@ fn role_label(session: &Session) -> String {
         format!("Responder {unit}")
     } else {
         "Petugas".to_string()
+    }
+}
+
+/// Where a map goes: drawn by `console.js` over `tiles`, hidden until then (without
+/// JavaScript there is no map; the fields and lists beside it are the page). `here`
+/// is the page's own point, if it has one.
+pub(crate) fn map_area(
+    id: &str,
+    label: &str,
+    tiles: &MapTiles,
+    here: Option<Coordinates>,
+) -> Markup {
+    html! {
+        div.map id=(id) role="region" aria-label=(label) hidden
+            data-tiles=(tiles.url) data-attribution=(tiles.attribution)
+            data-lat=[here.map(|c| c.lat())] data-lon=[here.map(|c| c.lon())] {}
     }
 }

@@ -38,7 +38,6 @@ use sigap::adapters::hosted_sign_in::SignInError;
 use sigap::domain::report::Officer;
 use sigap::domain::staff::{Role, may_read_incidents};
 use sigap::http::ApiError;
-use sigap::web::map::MapTiles;
 use sigap::web::{Caching, cookie, query, same_site_post, see_other};
 
 use crate::Backoffice;
@@ -735,71 +734,36 @@ pub(crate) fn page(
     main: Markup,
     img_origins: &[String],
 ) -> Response<Body> {
-    sigap::web::html(
+    page_with(
         status,
-        layout::frame(session, title, current, main, layout::Extras::default()).into_string(),
-        Caching::Private,
+        session,
+        title,
+        current,
+        main,
         img_origins,
-        &[],
+        layout::Extras::default(),
     )
 }
 
-/// A console page with maps over `tiles` (their origin added to the image policy).
-pub(crate) fn map_page(
+/// [`page`] with `extras`: a map's tile origin joins the image policy, the form
+/// origins the form policy.
+pub(crate) fn page_with(
     status: StatusCode,
-    session: &Session,
+    session: Option<&Session>,
     title: &str,
+    current: Option<&str>,
     main: Markup,
     img_origins: &[String],
-    tiles: &MapTiles,
+    extras: layout::Extras,
 ) -> Response<Body> {
-    let mut origins = img_origins.to_vec();
-    origins.push(tiles.origin.clone());
+    let mut images = img_origins.to_vec();
+    images.extend(extras.map.map(|tiles| tiles.origin.clone()));
     sigap::web::html(
         status,
-        layout::frame(
-            Some(session),
-            title,
-            None,
-            main,
-            layout::Extras {
-                with_map: true,
-                reload_seconds: None,
-            },
-        )
-        .into_string(),
+        layout::frame(session, title, current, main, extras).into_string(),
         Caching::Private,
-        &origins,
-        &[],
-    )
-}
-
-/// The command centre's board: its map where the stack has tiles, and a reload every
-/// `reload_seconds` without JavaScript.
-pub(crate) fn board_page(
-    session: &Session,
-    main: Markup,
-    tiles: Option<&MapTiles>,
-    reload_seconds: u32,
-) -> Response<Body> {
-    let origins: Vec<String> = tiles.iter().map(|t| t.origin.clone()).collect();
-    let path = format!("{ROOT}/pusat");
-    sigap::web::html(
-        StatusCode::OK,
-        layout::frame(
-            Some(session),
-            "Papan 112",
-            Some(&path),
-            main,
-            layout::Extras {
-                with_map: tiles.is_some(),
-                reload_seconds: Some(reload_seconds),
-            },
-        )
-        .into_string(),
-        Caching::Private,
-        &origins,
-        &[],
+        &images,
+        extras.form_origins,
     )
 }
 

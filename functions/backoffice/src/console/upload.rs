@@ -9,10 +9,11 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use maud::html;
 use sigap::http::ApiError;
-use sigap::web::{Caching, origins, page_origin};
+use sigap::web::{origins, page_origin};
 
+use super::layout::Extras;
 use super::session::Session;
-use super::{ROOT, layout};
+use super::{ROOT, page_with};
 use crate::{Backoffice, open_photo_slot};
 
 /// The upload form for a new photo slot on report `raw_id`.
@@ -55,11 +56,16 @@ pub(crate) async fn form(
         }
         p.meta { "Formulir ini berlaku 15 menit; untuk foto lain, tekan Tambah foto lagi di halaman laporan." }
     };
-    Ok(sigap::web::html(
+    Ok(page_with(
         StatusCode::OK,
-        layout::frame(Some(session), title, None, body, layout::Extras::default()).into_string(),
-        Caching::Private,
+        Some(session),
+        title,
+        None,
+        body,
         &[],
-        &origins(std::iter::once(upload.url.as_str())),
+        Extras {
+            form_origins: &origins(std::iter::once(upload.url.as_str())),
+            ..Extras::default()
+        },
     ))
 }
