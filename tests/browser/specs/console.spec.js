@@ -569,6 +569,15 @@ test.describe("the command centre", () => {
   test.use({ viewport: DESK });
 
   test("a press appears on the operator's open board, with an alert to acknowledge", async ({ page, request }) => {
+    // Counts the tones the board starts (headless Chromium plays them to no one).
+    await page.addInitScript(() => {
+      window.tones = 0;
+      const start = OscillatorNode.prototype.start;
+      OscillatorNode.prototype.start = function (...when) {
+        window.tones += 1;
+        return start.apply(this, when);
+      };
+    });
     await signIn(page, "Operator 112");
     await expect(page).toHaveURL(/\/konsol\/pusat$/);
     await expect(page.getByRole("heading", { level: 1 })).toHaveText("Papan 112 dan Tombol Darurat");
@@ -598,11 +607,15 @@ test.describe("the command centre", () => {
       .toHaveCount(before + 1);
     await screenshot(page, "board-new-incident");
     await expectAccessible(page, "the board with an alert");
+    // Audible too: a tone at once, and again every 4 s while nobody has said so.
+    await expect.poll(() => page.evaluate(() => window.tones), { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
     await alert.getByRole("button", { name: "Sudah saya lihat" }).click();
     await expect(alert).toBeHidden();
-    // The next polls find nothing new: the alert stays down.
+    const heard = await page.evaluate(() => window.tones);
+    // The next polls find nothing new: the alert stays down and silent.
     await page.waitForTimeout(6_000);
     await expect(alert).toBeHidden();
+    expect(await page.evaluate(() => window.tones)).toBe(heard);
     await expect(row).toBeVisible();
 
     // The incident's page: its timeline, and the number to call back.

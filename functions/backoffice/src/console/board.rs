@@ -60,7 +60,7 @@ pub(crate) async fn show(
         h1 { "Papan 112 dan Tombol Darurat" }
         p.meta {
             span id="otomatis" hidden { "Diperbarui otomatis tiap " (POLL_SECONDS) " detik. " }
-            "Kejadian yang belum ada pemiliknya di atas, lalu tier tertinggi, lalu yang terbaru."
+            "Kejadian yang belum ada pemiliknya di atas, lalu yang tak terjawab atau dengan PIN darurat, lalu tier tertinggi, lalu yang terbaru."
         }
         div.alert id="peringatan" role="alert" hidden {
             p { strong id="peringatan-teks" {} }
