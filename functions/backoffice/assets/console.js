@@ -33,7 +33,7 @@ function sigapMaps(root) {
     if (hint) { hint.textContent = "Klik peta untuk menandai titik, atau ketik lintang dan bujurnya."; }
     maps.pin(placeMap, lat, lon, function () {
       var said = root.querySelector("#status-titik");
-      if (said) { said.textContent = "Titik ditandai di peta; simpan lokasi untuk memakainya."; }
+      if (said) { said.textContent = said.getAttribute("data-pinned") || "Titik ditandai di peta; simpan lokasi untuk memakainya."; }
     });
   }
   var element = root.querySelector("#peta-duplikat");

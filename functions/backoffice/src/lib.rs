@@ -54,6 +54,7 @@ use sigap::domain::catalog::{Agency, Category};
 use sigap::domain::command::Command;
 use sigap::domain::contact::SenderKey;
 use sigap::domain::deadline::WorkingDays;
+use sigap::domain::incident::bundled_sectors;
 use sigap::domain::location::{Coordinates, Kecamatan};
 use sigap::domain::photo::{PhotoLimits, PhotoPurpose};
 use sigap::domain::report::{
@@ -72,6 +73,8 @@ use sigap::runtime::aws::AwsClients;
 use sigap::runtime::clock::Clock;
 use sigap::runtime::config::{ConfigError, Settings};
 use sigap::runtime::ids::IdGenerator;
+use sigap::service::incidents::IncidentDesk;
+use sigap::service::paging::PagingConfig;
 use sigap::service::photos::{OpenedSlot, Photos};
 use sigap::service::reports::{ApplyError, Asking, Reports, ReportsParts};
 use sigap::service::{Conflicting, retry_on_conflict};
@@ -106,6 +109,8 @@ pub struct Config {
     pub console_hosted: Option<console::hosted::HostedConfig>,
     /// The tiles the report page's maps draw on (none: the point is typed).
     pub map: Option<MapTiles>,
+    /// Where the command centre's board pages (none: the board only reads).
+    pub paging: Option<PagingConfig>,
 }
 
 impl Config {
@@ -114,7 +119,8 @@ impl Config {
     /// sign-in key where one is configured (`CONSOLE_DEV_SIGN_IN_KEY`), and the hosted
     /// sign-in's settings where the stack has a console URL (`CONSOLE_URL` and the
     /// pool's, see [`console::hosted::HostedConfig::load`]), and the map's tiles
-    /// (`MAP_TILE_URL`, as the citizen pages').
+    /// (`MAP_TILE_URL`, as the citizen pages'), and where the board's actions page
+    /// (`PANIC_TOPIC_ARN` and the rest, [`PagingConfig::load`]).
     pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
@@ -128,6 +134,7 @@ impl Config {
                 .map(SecretString::from),
             console_hosted: console::hosted::HostedConfig::load(settings)?,
             map: MapTiles::load(settings)?,
+            paging: PagingConfig::load(settings)?,
         })
     }
 }
@@ -148,6 +155,7 @@ pub struct Backoffice {
     map: Option<MapTiles>,
     roster: RosterStore,
     devices: DeviceStore,
+    desk: Option<IncidentDesk>,
 }
 
 impl Backoffice {
@@ -159,6 +167,19 @@ impl Backoffice {
         ids: Arc<dyn IdGenerator>,
     ) -> Result<Self, SetupError> {
         let (dynamodb, table) = (&clients.dynamodb, &config.table_name);
+        let desk = config.paging.as_ref().map(|paging| {
+            IncidentDesk::new(
+                paging.pager(
+                    clients,
+                    table,
+                    JsonQueue::new(clients.sqs.clone(), &config.notify_queue_url),
+                ),
+                DeviceStore::new(dynamodb.clone(), table),
+                bundled_sectors(),
+                clock.clone(),
+                ids.clone(),
+            )
+        });
         Ok(Self {
             reports: Reports::new(ReportsParts {
                 store: ReportStore::new(dynamodb.clone(), table),
@@ -191,6 +212,7 @@ impl Backoffice {
             map: config.map.clone(),
             roster: RosterStore::new(dynamodb.clone(), table),
             devices: DeviceStore::new(dynamodb.clone(), table),
+            desk,
         })
     }
 

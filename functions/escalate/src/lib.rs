@@ -20,7 +20,6 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sigap::adapters::incidents::IncidentStore;
 use sigap::adapters::queue::{EscalationTick, JsonQueue};
-use sigap::adapters::sms::PanicTopic;
 use sigap::adapters::table::StoreError;
 use sigap::domain::incident::{
     Happened, Incident, Page, SYSTEM, TickDecision, TimelineEntry, redrive, tick,
@@ -31,7 +30,7 @@ use sigap::runtime::clock::Clock;
 use sigap::runtime::config::{ConfigError, Settings};
 use sigap::runtime::ids::{IdGenerator, RandomError};
 use sigap::runtime::metrics::{Unit, emf_record, publish};
-use sigap::service::paging::{AckLinks, Pager};
+use sigap::service::paging::{AckLinks, Pager, PagingConfig};
 use sigap::service::{Conflicting, retry_on_conflict};
 use tracing::{info, warn};
 
@@ -43,14 +42,11 @@ pub const AUDIT_PER_SHARD: i32 = 50;
 pub struct Config {
     /// The single table.
     pub table_name: String,
-    /// The panic topic.
-    pub panic_topic_arn: String,
-    /// The escalation queue (this function's own source, for the next tick).
-    pub escalation_queue_url: String,
+    /// The panic topic, the escalation queue (this function's own source, for the
+    /// next tick) and the ack links in pages.
+    pub paging: PagingConfig,
     /// The notify queue (emergency contacts owed by a press).
     pub notify_queue_url: String,
-    /// Signed tap-to-own links in pages, when a public base URL is set.
-    pub ack_links: Option<AckLinks>,
 }
 
 impl Config {
@@ -59,10 +55,12 @@ impl Config {
     pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
-            panic_topic_arn: settings.required("PANIC_TOPIC_ARN")?,
-            escalation_queue_url: settings.required("ESCALATION_QUEUE_URL")?,
+            paging: PagingConfig {
+                panic_topic_arn: settings.required("PANIC_TOPIC_ARN")?,
+                escalation_queue_url: settings.required("ESCALATION_QUEUE_URL")?,
+                ack_links: AckLinks::load(settings)?,
+            },
             notify_queue_url: settings.required("NOTIFY_QUEUE_URL")?,
-            ack_links: AckLinks::load(settings)?,
         })
     }
 }
@@ -85,15 +83,13 @@ impl Escalate {
         ids: Arc<dyn IdGenerator>,
     ) -> Self {
         let incidents = IncidentStore::new(clients.dynamodb.clone(), &config.table_name);
-        let ticks = JsonQueue::new(clients.sqs.clone(), &config.escalation_queue_url);
+        let ticks = JsonQueue::new(clients.sqs.clone(), &config.paging.escalation_queue_url);
         Self {
-            pager: Pager::new(
-                incidents.clone(),
-                PanicTopic::new(clients.sns.clone(), &config.panic_topic_arn),
-                ticks.clone(),
+            pager: config.paging.pager(
+                clients,
+                &config.table_name,
                 JsonQueue::new(clients.sqs.clone(), &config.notify_queue_url),
-            )
-            .with_ack_links(config.ack_links.clone()),
+            ),
             incidents,
             ticks,
             clock,

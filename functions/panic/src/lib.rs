@@ -34,7 +34,7 @@ use sigap::adapters::devices::DeviceStore;
 use sigap::adapters::incidents::{IncidentStore, PolicyCache};
 use sigap::adapters::queue::JsonQueue;
 use sigap::adapters::rates::RateCounter;
-use sigap::adapters::sms::{PanicTopic, SmsSender};
+use sigap::adapters::sms::SmsSender;
 use sigap::domain::contact::SenderKey;
 use sigap::domain::device::DeviceKey;
 use sigap::domain::incident::{Sector, bundled_sectors};
@@ -45,7 +45,8 @@ use sigap::runtime::aws::AwsClients;
 use sigap::runtime::clock::Clock;
 use sigap::runtime::config::{ConfigError, Settings};
 use sigap::runtime::ids::IdGenerator;
-use sigap::service::paging::{AckLinks, Pager};
+use sigap::service::incidents::IncidentDesk;
+use sigap::service::paging::{AckLinks, Pager, PagingConfig};
 use sigap::service::texting::{SmsLimits, Texting};
 
 /// Settings `panic` reads from its environment.
@@ -53,10 +54,8 @@ use sigap::service::texting::{SmsLimits, Texting};
 pub struct Config {
     /// The single table.
     pub table_name: String,
-    /// The panic topic responders subscribe to.
-    pub panic_topic_arn: String,
-    /// The escalation queue (delayed ticks).
-    pub escalation_queue_url: String,
+    /// The panic topic, the escalation queue and the ack links in pages.
+    pub paging: PagingConfig,
     /// The notify queue (emergency contacts).
     pub notify_queue_url: String,
     /// Secret key deriving device secrets and keying code and PIN hashes.
@@ -73,8 +72,6 @@ pub struct Config {
     pub sms_limits: SmsLimits,
     /// Incidents one device may open per hour before they are marked low-trust.
     pub incidents_per_hour: u64,
-    /// Signed tap-to-own links in pages, when a public base URL is set.
-    pub ack_links: Option<AckLinks>,
     /// The edge secret, when the API sits behind the CloudFront distribution.
     pub edge: Option<Edge>,
 }
@@ -89,8 +86,12 @@ impl Config {
     pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
-            panic_topic_arn: settings.required("PANIC_TOPIC_ARN")?,
-            escalation_queue_url: settings.required("ESCALATION_QUEUE_URL")?,
+            // Required here: paging is what this function is for.
+            paging: PagingConfig {
+                panic_topic_arn: settings.required("PANIC_TOPIC_ARN")?,
+                escalation_queue_url: settings.required("ESCALATION_QUEUE_URL")?,
+                ack_links: AckLinks::load(settings)?,
+            },
             notify_queue_url: settings.required("NOTIFY_QUEUE_URL")?,
             device_key: settings.required("DEVICE_KEY")?.into(),
             sender_hash_key: settings.required("SENDER_HASH_KEY")?.into(),
@@ -101,7 +102,6 @@ impl Config {
             ),
             sms_limits: SmsLimits::load(settings)?,
             incidents_per_hour: settings.parsed_or("PANIC_INCIDENTS_PER_HOUR", 5)?,
-            ack_links: AckLinks::load(settings)?,
             edge: Edge::load(settings),
         })
     }
@@ -119,6 +119,7 @@ pub(crate) struct Keys {
 pub struct Panic {
     keys: Keys,
     pager: Pager,
+    desk: IncidentDesk,
     incidents: IncidentStore,
     devices: DeviceStore,
     policy: PolicyCache,
@@ -146,6 +147,13 @@ impl Panic {
                 sender: SenderKey::new(config.sender_hash_key.expose_secret())?,
             },
             pager: pager(config, clients),
+            desk: IncidentDesk::new(
+                pager(config, clients),
+                DeviceStore::new(clients.dynamodb.clone(), table),
+                bundled_sectors(),
+                clock.clone(),
+                ids.clone(),
+            ),
             policy: PolicyCache::new(incidents.clone()),
             incidents,
             devices: DeviceStore::new(clients.dynamodb.clone(), table),
@@ -166,13 +174,11 @@ impl Panic {
 
 /// The pager over `config`'s table, topic and queues.
 fn pager(config: &Config, clients: &AwsClients) -> Pager {
-    Pager::new(
-        IncidentStore::new(clients.dynamodb.clone(), &config.table_name),
-        PanicTopic::new(clients.sns.clone(), &config.panic_topic_arn),
-        JsonQueue::new(clients.sqs.clone(), &config.escalation_queue_url),
+    config.paging.pager(
+        clients,
+        &config.table_name,
         JsonQueue::new(clients.sqs.clone(), &config.notify_queue_url),
     )
-    .with_ack_links(config.ack_links.clone())
 }
 
 /// The Lambda handler: always answers with a response, never panics on input.

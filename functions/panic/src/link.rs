@@ -24,7 +24,7 @@ use crate::{Panic, forbidden, new_token};
 /// The incident and tier a link names, if its token is right.
 fn checked(app: &Panic, id: &str, token: &str) -> Result<(String, u8), ApiError> {
     let refused = || forbidden("invalid_link", "Tautan tidak valid.");
-    let links = app.config.ack_links.as_ref().ok_or_else(refused)?;
+    let links = app.config.paging.ack_links.as_ref().ok_or_else(refused)?;
     let code = parse_incident_code(id).ok_or_else(refused)?;
     let mut chars = token.chars();
     let tier = chars

@@ -20,19 +20,13 @@ use sigap::adapters::incidents::{FOLLOW_UPS, OPEN_INCIDENTS};
 use sigap::adapters::table::StoreError;
 use sigap::domain::calendar::wib_rfc3339;
 use sigap::domain::contact::PhoneNumber;
-use sigap::domain::device::counts_against;
-use sigap::domain::incident::{
-    self, Fix, Happened, Incident, IncidentAction, IncidentError, IncidentKind, Opening,
-    OperatorUpdate, Outcome, Source, TimelineEntry, incident_code, parse_incident_code, sector_for,
-};
-use sigap::domain::location::Coordinates;
-use sigap::domain::staff::{Role, Staff, may_close_incident, may_read_incidents, sees_caller};
+use sigap::domain::incident::{Incident, IncidentKind, OperatorUpdate, Outcome, Source};
+use sigap::domain::staff::{Staff, may_read_incidents, sees_caller};
 use sigap::http::{ApiError, json_bytes, json_response, parse_json, staff_caller};
-use sigap::runtime::ids::sha256_hex;
-use sigap::service::retry_on_conflict;
+use sigap::service::incidents::{Call112, StaffAction, typed_fix};
 use tracing::info;
 
-use crate::{Panic, bad_request, conflict, forbidden, new_token};
+use crate::{Panic, bad_request, forbidden};
 
 const MAX_BODY_BYTES: usize = 16 * 1024;
 /// Longest note or location description kept.
@@ -149,21 +143,11 @@ async fn list(app: &Panic, staff: &Staff, request: &Request) -> Result<Response<
     ))
 }
 
-async fn load(app: &Panic, id: &str) -> Result<Incident, ApiError> {
-    let id =
-        parse_incident_code(id).ok_or_else(|| ApiError::not_found("Kejadian tidak ditemukan."))?;
-    app.incidents
-        .get(&id)
-        .await
-        .map_err(|e| ApiError::unavailable_because("reading incident", e))?
-        .ok_or_else(|| ApiError::not_found("Kejadian tidak ditemukan."))
-}
-
 async fn show(app: &Panic, staff: &Staff, id: &str) -> Result<Response<Body>, ApiError> {
     if !may_read_incidents(staff) {
         return Err(not_allowed());
     }
-    let incident = load(app, id).await?;
+    let incident = app.desk.load(id).await?;
     let timeline = app
         .incidents
         .timeline(&incident.id)
@@ -208,118 +192,46 @@ fn text_field(value: Option<&str>, field: &str) -> Result<Option<String>, ApiErr
     }
 }
 
-fn fix_from(lat: Option<f64>, lon: Option<f64>) -> Result<Option<Fix>, ApiError> {
-    match (lat, lon) {
-        (None, None) => Ok(None),
-        (Some(lat), Some(lon)) => Coordinates::parse(lat, lon)
-            .map(|coordinates| {
-                Some(Fix {
-                    coordinates,
-                    accuracy_m: None,
-                    fix_age_s: None,
-                })
-            })
-            .map_err(|e| bad_request("invalid_location", &format!("Koordinat tidak valid: {e}."))),
-        _ => Err(bad_request(
-            "invalid_location",
-            "Isi lat dan lon bersama-sama.",
-        )),
-    }
-}
-
 /// `POST /staff/incidents`: a 112 call on the same paging path as a press.
 async fn create(app: &Panic, staff: &Staff, request: &Request) -> Result<Response<Body>, ApiError> {
     if !staff.is_operator() {
         return Err(not_allowed());
     }
     let body: CallBody = parse_json(json_bytes(request, MAX_BODY_BYTES)?)?;
-    let kind = IncidentKind::parse(&body.kind).ok_or_else(|| {
-        bad_request(
-            "invalid_kind",
-            "Jenis kejadian: crime, medical, fire, accident, disaster, other.",
-        )
-    })?;
-    let caller = body
-        .caller
-        .as_deref()
-        .map(PhoneNumber::parse)
-        .transpose()
-        .map_err(|_| bad_request("invalid_phone", "Nomor penelepon tidak valid."))?;
-    let fix = fix_from(body.lat, body.lon)?;
-    let location_text = text_field(body.location_text.as_deref(), "location_text")?;
-    let notes = text_field(body.notes.as_deref(), "notes")?;
-    let sector = match body.sector.as_deref() {
-        None => sector_for(&app.sectors, fix.map(|f| f.coordinates)),
-        Some(s) if s == incident::CITY_SECTOR || app.sectors.iter().any(|x| x.id == s) => {
-            s.to_string()
-        }
-        Some(_) => return Err(bad_request("invalid_sector", "Sektor tidak dikenal.")),
+    let call = Call112 {
+        kind: parse_kind(&body.kind)?,
+        caller: body
+            .caller
+            .as_deref()
+            .map(PhoneNumber::parse)
+            .transpose()
+            .map_err(|_| bad_request("invalid_phone", "Nomor penelepon tidak valid."))?,
+        fix: typed_fix(body.lat, body.lon)?,
+        location_text: text_field(body.location_text.as_deref(), "location_text")?,
+        sector: body.sector,
+        notes: text_field(body.notes.as_deref(), "notes")?,
     };
-    // A retried submit with the same key maps to the same code, which exists.
     let key = request
         .headers()
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .filter(|k| !k.trim().is_empty() && k.len() <= 128);
-    let code_bytes = match key {
-        Some(key) => {
-            hex::decode(sha256_hex(format!("112:{}:{key}", staff.subject))).unwrap_or_default()
-        }
-        None => app
-            .ids
-            .random_bytes(16)
-            .map_err(|e| ApiError::unavailable_because("drawing incident code", e))?,
+    let (incident, created) = app.desk.record_call(staff, call, key).await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
     };
-    let id = incident_code(&code_bytes)
-        .ok_or_else(|| ApiError::unavailable_because("drawing incident code", "random source"))?;
-    let policy = app
-        .policy
-        .get()
-        .await
-        .map_err(|e| ApiError::unavailable_because("reading paging policy", e))?;
-    let now = app.clock.now();
-    let opened = incident::open(
-        Opening {
-            id: id.clone(),
-            kind,
-            source: Source::Call112 {
-                operator: staff.subject.clone(),
-            },
-            sector,
-            fix,
-            location_text,
-            policy: (*policy).clone(),
-            low_trust: false,
-            token: new_token(app)?,
-        },
-        now,
-    );
-    let actor = staff.actor(&Role::Operator).to_stored();
-    let mut entries = vec![TimelineEntry::new(
-        now,
-        Happened::Opened,
-        &actor,
-        Some("panggilan 112".into()),
-    )];
-    if let Some(notes) = notes {
-        entries.push(TimelineEntry::new(now, Happened::Note, &actor, Some(notes)));
-    }
-    match app
-        .incidents
-        .open(&opened, &entries, None, caller.as_ref(), now)
-        .await
-    {
-        Ok(()) => {
-            info!(incident = %id, sector = %opened.sector, "112 call recorded");
-            let paged = app.pager.deliver_or_defer(opened, now).await;
-            Ok(json_response(StatusCode::CREATED, &view(&paged)))
-        }
-        Err(StoreError::Conflict) if key.is_some() => {
-            let existing = load(app, &id).await?;
-            Ok(json_response(StatusCode::OK, &view(&existing)))
-        }
-        Err(e) => Err(ApiError::unavailable_because("storing incident", e)),
-    }
+    Ok(json_response(status, &view(&incident)))
+}
+
+fn parse_kind(kind: &str) -> Result<IncidentKind, ApiError> {
+    IncidentKind::parse(kind).ok_or_else(|| {
+        bad_request(
+            "invalid_kind",
+            "Jenis kejadian: crime, medical, fire, accident, disaster, other.",
+        )
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -347,125 +259,33 @@ async fn act(
         parse_json(json_bytes(request, MAX_BODY_BYTES)?)?
     };
     let note = text_field(body.note.as_deref(), "note")?;
-    let (role, allowed) = match action {
-        "ack" => (
-            staff.unit().map(|u| Role::Responder(u.into())),
-            staff.unit().is_some(),
-        ),
-        "resolve" | "note" => {
-            let role = staff
-                .unit()
-                .map(|u| Role::Responder(u.into()))
-                .or(staff.is_operator().then_some(Role::Operator));
-            let allowed = role.is_some();
-            (role, allowed)
-        }
-        "update" | "follow-up" => (Some(Role::Operator), staff.is_operator()),
-        _ => return Err(ApiError::not_found("Tindakan tidak dikenal.")),
-    };
-    let (Some(role), true) = (role, allowed) else {
-        return Err(not_allowed());
-    };
-    let actor = staff.actor(&role).to_stored();
-    let now = app.clock.now();
-    let update = OperatorUpdate {
-        kind: match body.kind.as_deref() {
-            None => None,
-            Some(k) => Some(IncidentKind::parse(k).ok_or_else(|| {
-                bad_request(
-                    "invalid_kind",
-                    "Jenis kejadian: crime, medical, fire, accident, disaster, other.",
-                )
-            })?),
-        },
-        fix: fix_from(body.lat, body.lon)?,
-        location_text: text_field(body.location_text.as_deref(), "location_text")?,
-    };
-    let command = match action {
-        "ack" => IncidentAction::Acknowledge {
-            unit: staff.unit().unwrap_or_default().to_string(),
-            via: staff.unit().unwrap_or_default().to_string(),
-        },
-        "resolve" => IncidentAction::Resolve {
+    let action = match action {
+        "ack" => StaffAction::Acknowledge,
+        "resolve" => StaffAction::Resolve {
             outcome: body.outcome.ok_or_else(|| {
                 bad_request(
                     "outcome_required",
                     "Isi outcome: founded, unfounded atau minor.",
                 )
             })?,
-            note: note.clone(),
+            note,
         },
-        "update" => IncidentAction::Update {
-            change: update,
-            note: note.clone(),
+        "update" => StaffAction::Update {
+            change: OperatorUpdate {
+                kind: body.kind.as_deref().map(parse_kind).transpose()?,
+                fix: typed_fix(body.lat, body.lon)?,
+                location_text: text_field(body.location_text.as_deref(), "location_text")?,
+            },
+            note,
         },
-        "note" => IncidentAction::Note(
-            note.clone()
-                .ok_or_else(|| bad_request("note_required", "Isi catatan."))?,
-        ),
-        // follow-up: the operator called the citizen back after a cancel.
-        _ => IncidentAction::FollowUp { note: note.clone() },
+        "note" => {
+            StaffAction::Note(note.ok_or_else(|| bad_request("note_required", "Isi catatan."))?)
+        }
+        "follow-up" => StaffAction::FollowUp { note },
+        _ => return Err(ApiError::not_found("Tindakan tidak dikenal.")),
     };
-    retry_on_conflict(|| async {
-        let current = load(app, id).await?;
-        let closing = matches!(
-            command,
-            IncidentAction::Resolve { .. } | IncidentAction::Note(_)
-        );
-        if closing && !may_close_incident(staff, current.owner.as_deref()) {
-            return Err(forbidden(
-                "owned_by_another_unit",
-                "Kejadian ini ditangani unit lain; hanya unit itu atau operator 112 yang dapat menutupnya.",
-            ));
-        }
-        let Some(change) = command
-            .decide(&current, &actor, now, new_token(app)?)
-            .map_err(refused)?
-        else {
-            // Already so (a retry): the incident as it is.
-            return Ok(json_response(StatusCode::OK, &view(&current)));
-        };
-        let mut also = Vec::new();
-        // An unfounded press counts against its device's trust, in the same write.
-        if let IncidentAction::Resolve { outcome, .. } = &command
-            && let Some(device) = counts_against(*outcome, &current.source)
-            && let Some(known) = app
-                .devices
-                .get(device)
-                .await
-                .map_err(|e| ApiError::unavailable_because("reading device", e))?
-        {
-            also.push(
-                app.devices
-                    .unfounded_item(&known, now)
-                    .map_err(|e| ApiError::unavailable_because("building device update", e))?,
-            );
-        }
-        match app.pager.commit_with(&current, change, also, now).await {
-            Ok(saved) => {
-                info!(incident = %saved.id, action, by = %actor, "incident action");
-                Ok(json_response(StatusCode::OK, &view(&saved)))
-            }
-            Err(StoreError::Conflict) => {
-                Err(ApiError::conflict("Kejadian baru saja berubah. Coba lagi."))
-            }
-            Err(e) => Err(ApiError::unavailable_because("saving incident", e)),
-        }
-    })
-    .await
-}
-
-fn refused(err: IncidentError) -> ApiError {
-    match err {
-        IncidentError::WrongState(state) => conflict(
-            "invalid_state",
-            &format!("Tindakan ini tidak berlaku untuk kejadian berstatus {state:?}."),
-        ),
-        IncidentError::CancelWindowPassed => conflict(
-            "cancel_window_passed",
-            "Batas waktu pembatalan sudah lewat.",
-        ),
-    }
+    let incident = app.desk.act(staff, id, action).await?;
+    Ok(json_response(StatusCode::OK, &view(&incident)))
 }
 
 #[derive(Deserialize)]

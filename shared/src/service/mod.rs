@@ -4,6 +4,7 @@
 
 pub mod changes;
 pub mod deadline_rules;
+pub mod incidents;
 pub mod paging;
 pub mod photos;
 pub mod reports;

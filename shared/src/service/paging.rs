@@ -88,6 +88,51 @@ impl AckLinks {
     }
 }
 
+/// Where a function's incident changes are paged: the panic topic, the escalation
+/// queue, and the tap-to-own links pages carry.
+#[derive(Debug, Clone)]
+pub struct PagingConfig {
+    /// The panic topic (pages and stand-downs).
+    pub panic_topic_arn: String,
+    /// The escalation queue (delayed ticks).
+    pub escalation_queue_url: String,
+    /// Signed tap-to-own links in pages, when a public base URL is set.
+    pub ack_links: Option<AckLinks>,
+}
+
+impl PagingConfig {
+    /// `PANIC_TOPIC_ARN` (unset: this function pages nothing) with
+    /// `ESCALATION_QUEUE_URL`, and the ack links ([`AckLinks::load`]).
+    pub fn load(
+        settings: &crate::runtime::config::Settings,
+    ) -> Result<Option<Self>, crate::runtime::config::ConfigError> {
+        match settings.optional("PANIC_TOPIC_ARN") {
+            None => Ok(None),
+            Some(panic_topic_arn) => Ok(Some(Self {
+                panic_topic_arn,
+                escalation_queue_url: settings.required("ESCALATION_QUEUE_URL")?,
+                ack_links: AckLinks::load(settings)?,
+            })),
+        }
+    }
+
+    /// The pager over `table`, these and `notify` (emergency contacts).
+    pub fn pager(
+        &self,
+        clients: &crate::runtime::aws::AwsClients,
+        table: &str,
+        notify: JsonQueue,
+    ) -> Pager {
+        Pager::new(
+            IncidentStore::new(clients.dynamodb.clone(), table),
+            PanicTopic::new(clients.sns.clone(), &self.panic_topic_arn),
+            JsonQueue::new(clients.sqs.clone(), &self.escalation_queue_url),
+            notify,
+        )
+        .with_ack_links(self.ack_links.clone())
+    }
+}
+
 impl Pager {
     /// Over the store, the panic topic, the escalation queue and the notify queue.
     pub fn new(

@@ -639,6 +639,72 @@ test.describe("the command centre", () => {
     await screenshot(page, "board-incident-responder");
     await expectAccessible(page, "an incident's page, responder");
   });
+
+  test("an operator records a call that pages tier 0; a responder takes it from the board and every tier paged stands down", async ({ page, request }) => {
+    await signIn(page, "Operator 112");
+    await page.getByRole("link", { name: "Catat panggilan 112" }).click();
+    await expect(page.getByRole("heading", { level: 1 })).toHaveText("Catat panggilan 112");
+    await page.getByLabel("Nomor penelepon").fill("0812 7000 1122");
+    await page.getByLabel("Jenis kejadian").selectOption({ label: "KEBAKARAN" });
+    await page.getByLabel("Apa yang dikatakan penelepon").fill("Asap tebal dari gudang, api terlihat di atap.");
+    await page.getByLabel("Alamat atau patokan").fill("Gudang di belakang Pasar Kosambi");
+    // A click on the map pins the place (the fields follow).
+    const map = page.getByRole("region", { name: "Peta untuk menandai lokasi kejadian" });
+    await expect(map).toBeVisible();
+    await map.click();
+    await expect(page.getByLabel("Lintang")).not.toHaveValue("");
+    await expect(page.getByLabel("Bujur")).not.toHaveValue("");
+    await screenshot(page, "board-record-call");
+    await expectAccessible(page, "the call form");
+    await page.getByRole("button", { name: "Buka kejadian dan panggil responder" }).click();
+    await expect(page.getByRole("status")).toHaveText(/Panggilan 112 tercatat/);
+    const incident = page.url().match(/INC-[0-9A-Z]+/)[0];
+    const timeline = page.locator(".timeline");
+    await expect(timeline).toContainText("panggilan 112");
+    await expect(timeline).toContainText("Asap tebal dari gudang");
+    await expect(timeline).toContainText("Panggilan terkirim · page#0");
+    await expect(page.getByRole("link", { name: "Telepon balik +6281270001122" })).toBeVisible();
+    // An operator does not take an incident (a responder's unit does).
+    await expect(page.getByRole("button", { name: "Saya tangani" })).toHaveCount(0);
+
+    // Nobody answers tier 0 within its minute: the auditor (run when the dev clock
+    // moves) finds the tick due and it escalates; tier 1 is paged too.
+    const moved = await request.post("/_devstack/clock", { data: { advance_seconds: 150 } });
+    expect(moved.status()).toBe(200);
+    await expect.poll(async () => {
+      await page.reload();
+      return timeline.textContent();
+    }, { timeout: 20_000 }).toContain("page#1");
+    await expect(timeline).toContainText("Naik tier");
+    await signOut(page);
+
+    // A responder takes it from the board: escalation stops and both tiers stand down.
+    await signIn(page, "Responder polsek-coblong");
+    await page.locator(`#daftar-kejadian tr[data-id="${incident}"]`).getByRole("link", { name: incident }).click();
+    await expect(page.getByRole("heading", { name: "Tindakan" })).toBeVisible();
+    await screenshot(page, "board-incident-actions");
+    await expectAccessible(page, "an incident's actions, responder");
+    await page.getByRole("button", { name: "Saya tangani" }).click();
+    await expect(page.getByRole("status")).toHaveText(/unit Anda menangani kejadian ini/);
+    await expect(page.locator("#status-kejadian")).toHaveText("Ditangani");
+    await expect(page.locator("dl.facts").first()).toContainText("polsek-coblong");
+    await expect(timeline).toContainText("Diambil responder");
+    await expect(timeline).toContainText("Panggilan dihentikan · stand_down#0");
+    await expect(timeline).toContainText("Panggilan dihentikan · stand_down#1");
+    await expect(page.getByRole("button", { name: "Saya tangani" })).toHaveCount(0);
+    await screenshot(page, "board-incident-taken");
+
+    // A note, then closed with an outcome: the board no longer lists it.
+    await page.getByLabel("Catatan", { exact: true }).fill("Api padam, satu gudang rusak.");
+    await page.getByRole("button", { name: "Tambah catatan" }).click();
+    await expect(timeline).toContainText("Api padam, satu gudang rusak.");
+    await page.getByLabel("Nyata tetapi ringan").check();
+    await page.getByRole("button", { name: "Tutup kejadian" }).click();
+    await expect(page.locator("#status-kejadian")).toHaveText("Selesai");
+    await expect(page.getByRole("heading", { name: "Tindakan" })).toHaveCount(0);
+    await page.getByRole("link", { name: "← Papan 112" }).click();
+    await expect(page.locator(`#daftar-kejadian tr[data-id="${incident}"]`)).toHaveCount(0);
+  });
 });
 
 test.describe("the command centre without JavaScript, on a phone", () => {

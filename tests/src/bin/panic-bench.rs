@@ -32,8 +32,11 @@ async fn main() {
     let clients = counted_clients(&log).await;
     let config = panic::Config {
         table_name: t.table.clone(),
-        panic_topic_arn: t.stack.topics["PanicTopic"].clone(),
-        escalation_queue_url: t.stack.queue("EscalationQueue").unwrap().url.clone(),
+        paging: sigap::service::paging::PagingConfig {
+            panic_topic_arn: t.stack.topics["PanicTopic"].clone(),
+            escalation_queue_url: t.stack.queue("EscalationQueue").unwrap().url.clone(),
+            ack_links: None,
+        },
         notify_queue_url: t.notify_url.clone(),
         device_key: DEVICE_KEY.into(),
         sender_hash_key: "bench-sender-key".into(),
@@ -46,7 +49,6 @@ async fn main() {
             per_number_day: sigap::domain::limits::Limit::per_day(30),
             daily_budget: sigap::domain::limits::Limit::per_day(2000),
         },
-        ack_links: None,
         edge: None,
     };
     let app =

@@ -250,6 +250,7 @@ async fn an_announcement_survives_a_notify_queue_outage_through_the_outbox() {
             console_dev_key: None,
             console_hosted: None,
             map: None,
+            paging: None,
         },
         &t.clients,
         clock.clone(),

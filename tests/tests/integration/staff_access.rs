@@ -189,6 +189,8 @@ struct ActedOn {
     operator: String,
     /// An incident from a 112 call.
     incident: String,
+    /// Another, which the board's forms take and close.
+    boarded: String,
     /// An enrolled panic device.
     device: String,
     /// Two Open311 keys (id, key): one to use, one to revoke.
@@ -226,6 +228,17 @@ async fn what_the_rows_act_on(running: &devstack::Running) -> ActedOn {
     .await;
     assert_eq!(incident.status, 201, "{}", incident.json);
     let incident = incident.json["id"].as_str().unwrap().to_string();
+    // Another, for the board's forms to take and close.
+    let boarded = call(
+        "POST",
+        &format!("{base}/staff/incidents"),
+        Some(&operator),
+        None,
+        Some(json!({"kind": "fire", "location_text": "Jl. Braga"})),
+    )
+    .await;
+    assert_eq!(boarded.status, 201, "{}", boarded.json);
+    let boarded = boarded.json["id"].as_str().unwrap().to_string();
     let device = format!("a7e4a{:027x}", std::process::id());
     sigap_tests::enrolled_device(running, &device).await;
     let mut keys = Vec::new();
@@ -267,6 +280,7 @@ async fn what_the_rows_act_on(running: &devstack::Running) -> ActedOn {
         admin,
         operator,
         incident,
+        boarded,
         device,
         keys,
         sender,
@@ -353,6 +367,7 @@ fn matrix(base: &str, acted_on: &ActedOn) -> Vec<(&'static str, String, Payload,
         id,
         other_id,
         incident,
+        boarded,
         device,
         keys,
         sender,
@@ -465,6 +480,46 @@ fn matrix(base: &str, acted_on: &ActedOn) -> Vec<(&'static str, String, Payload,
             console("/pusat/INC-ZZZZZZ"),
             Empty,
             CONSOLE([404, 404, 403, 403, 404, 404]),
+        ),
+        // The board's forms, the JSON API's rules: an operator records a call; an
+        // operator or a responder notes; only a responder takes an incident (which
+        // stands down the tiers paged); closing a closed incident changes nothing
+        // (a retried form) and shows it as it is.
+        (
+            "GET",
+            console("/pusat/panggilan"),
+            Empty,
+            CONSOLE([403, 403, 403, 403, 200, 403]),
+        ),
+        (
+            "POST",
+            console("/pusat/panggilan"),
+            Form("csrf={csrf}&jenis=fire&alamat=Jl.+Braga+No.+1".into()),
+            CONSOLE([403, 403, 403, 403, 303, 403]),
+        ),
+        (
+            "POST",
+            console(&format!("/pusat/{boarded}/catatan")),
+            Form("csrf={csrf}&catatan=Unit+berangkat".into()),
+            CONSOLE([403, 403, 403, 403, 303, 303]),
+        ),
+        (
+            "POST",
+            console(&format!("/pusat/{boarded}/tangani")),
+            Form("csrf={csrf}".into()),
+            CONSOLE([403, 403, 403, 403, 403, 303]),
+        ),
+        (
+            "POST",
+            console(&format!("/pusat/{boarded}/tutup")),
+            Form("csrf={csrf}&hasil=minor".into()),
+            CONSOLE([403, 403, 403, 403, 303, 303]),
+        ),
+        (
+            "POST",
+            console(&format!("/pusat/{boarded}/teleport")),
+            Form("csrf={csrf}".into()),
+            CONSOLE([404, 404, 404, 404, 404, 404]),
         ),
         ("GET", console("/masuk"), Empty, [200; 9]),
         ("GET", console("/keluar"), Empty, [200; 9]),

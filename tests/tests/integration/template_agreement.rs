@@ -78,7 +78,7 @@ fn every_function_reads_exactly_what_the_template_sets() {
         if source.contains("WorkingDays::load") {
             read.extend(working_days.iter().cloned());
         }
-        if source.contains("AckLinks::load") {
+        if source.contains("AckLinks::load") || source.contains("PagingConfig::load") {
             read.extend(ack_links.iter().cloned());
         }
         if source.contains("SmsLimits::load") {

@@ -12,10 +12,8 @@ use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use maud::{Markup, html};
 use sigap::adapters::incidents::OPEN_INCIDENTS;
-use sigap::domain::incident::{
-    Incident, IncidentState, Source, happened_label, parse_incident_code,
-};
-use sigap::domain::staff::{may_read_incidents, sees_caller};
+use sigap::domain::incident::{Incident, IncidentState, Source};
+use sigap::domain::staff::may_read_incidents;
 use sigap::http::ApiError;
 use sigap::runtime::ids::sha256_hex;
 use sigap::web::{Caching, query};
@@ -23,7 +21,7 @@ use sigap::web::{Caching, query};
 use super::desk::short_time;
 use super::layout::{Extras, map_area};
 use super::session::Session;
-use super::{ROOT, page, page_with};
+use super::{ROOT, page_with};
 use crate::{Backoffice, forbidden};
 
 /// How many open incidents the board shows (a city's open emergencies are a handful).
@@ -62,6 +60,9 @@ pub(crate) async fn show(
             span id="otomatis" hidden { "Diperbarui otomatis tiap " (POLL_SECONDS) " detik. " }
             "Kejadian yang belum ada pemiliknya di atas, lalu yang tak terjawab atau dengan PIN darurat, lalu tier tertinggi, lalu yang terbaru."
         }
+        @if session.staff.is_operator() {
+            p { a.button href={(ROOT) "/pusat/panggilan"} { "Catat panggilan 112" } }
+        }
         div.alert id="peringatan" role="alert" hidden {
             p { strong id="peringatan-teks" {} }
             button type="button" id="peringatan-oke" { "Sudah saya lihat" }
@@ -86,90 +87,8 @@ pub(crate) async fn show(
     ))
 }
 
-/// `GET /konsol/pusat/{id}`: one incident, its timeline of pages, escalations and
-/// stand-downs, and for operators and admins the number to call back (the 112
-/// caller's, or the Panic Button's registered phone).
-pub(crate) async fn incident(
-    app: &Backoffice,
-    session: &Session,
-    raw_id: &str,
-) -> Result<Response<Body>, ApiError> {
-    let staff = &session.staff;
-    if !may_read_incidents(staff) {
-        return Err(forbidden());
-    }
-    let not_found = || ApiError::not_found("Kejadian tidak ditemukan.");
-    let id = parse_incident_code(raw_id).ok_or_else(not_found)?;
-    let incidents = &app.responders;
-    let unavailable = |e| ApiError::unavailable_because("reading the incident", e);
-    let incident = incidents
-        .get(&id)
-        .await
-        .map_err(unavailable)?
-        .ok_or_else(not_found)?;
-    let timeline = incidents.timeline(&id).await.map_err(unavailable)?;
-    let call_back = match (&incident.source, sees_caller(staff)) {
-        (_, false) => None,
-        (Source::Call112 { .. }, true) => incidents.caller(&id).await.map_err(unavailable)?,
-        (Source::PanicButton { device }, true) => app
-            .devices
-            .pii(device)
-            .await
-            .map_err(unavailable)?
-            .map(|pii| pii.phone),
-    };
-    let now = app.clock.now();
-    let esc = &incident.escalation;
-    let body = html! {
-        p { a href={(ROOT) "/pusat"} { "← Papan 112" } }
-        h1 { "Kejadian " (incident.id) " " span.badge.emergency { (incident.kind.label()) } }
-        div.columns {
-            div {
-                section.panel aria-labelledby="keadaan" {
-                    h2 id="keadaan" { "Keadaan" }
-                    dl.facts {
-                        dt { "Status" } dd { (incident.state.label()) }
-                        @if let Some(outcome) = incident.outcome { dt { "Hasil" } dd { (outcome.label()) } }
-                        dt { "Sumber" } dd { (source_label(&incident.source)) }
-                        dt { "Dibuka" } dd { (short_time(incident.opened_at)) " WIB, " (since(incident.opened_at, now)) " lalu" }
-                        dt { "Tier" } dd { "T" (esc.tier) @if esc.exhausted { " " span.badge.late { "Tidak ada yang menjawab" } } }
-                        dt { "Sektor" } dd { (incident.sector) }
-                        dt { "Pemilik" } dd { @match &incident.owner { Some(owner) => (owner), None => span.badge.warn { "Belum ada" } } }
-                        dt { "Lokasi" } dd { (place(&incident)) }
-                    }
-                    @if let Some(number) = &call_back {
-                        p { a.button href={"tel:" (number.as_e164())} { "Telepon balik " (number.as_e164()) } }
-                    }
-                }
-            }
-            div {
-                section.panel aria-labelledby="riwayat-kejadian" {
-                    h2 id="riwayat-kejadian" { "Riwayat" }
-                    ol.timeline {
-                        @for entry in &timeline {
-                            li {
-                                (short_time(entry.at)) " · " (happened_label(&entry.what))
-                                @if let Some(detail) = &entry.detail { " · " span.meta { (detail) } }
-                                br; span.meta { (entry.actor) }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    };
-    Ok(page(
-        StatusCode::OK,
-        Some(session),
-        &format!("Kejadian {}", incident.id),
-        None,
-        body,
-        &[],
-    ))
-}
-
 /// Where an incident is, as the board says it.
-fn place(incident: &Incident) -> Markup {
+pub(super) fn place(incident: &Incident) -> Markup {
     html! {
         @if let Some(fix) = incident.fix {
             (format!("{:.5}, {:.5}", fix.coordinates.lat(), fix.coordinates.lon()))
@@ -182,7 +101,7 @@ fn place(incident: &Incident) -> Markup {
 }
 
 /// Panic Button or 112.
-fn source_label(source: &Source) -> &'static str {
+pub(super) fn source_label(source: &Source) -> &'static str {
     match source {
         Source::PanicButton { .. } => "Tombol darurat",
         Source::Call112 { .. } => "Panggilan 112",
@@ -230,7 +149,7 @@ fn fragment(request: &Request, list: Markup) -> Response<Body> {
 }
 
 /// How long ago, as an operator says it.
-fn since(opened_at: Timestamp, now: Timestamp) -> String {
+pub(super) fn since(opened_at: Timestamp, now: Timestamp) -> String {
     let seconds = (now - opened_at).get_seconds().max(0);
     match seconds {
         0..60 => format!("{seconds} detik"),

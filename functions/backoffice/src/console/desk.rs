@@ -366,7 +366,7 @@ pub(crate) async fn act(
 }
 
 /// A coordinate typed in a form ("-6,9147" or "-6.9147"); none when left empty.
-fn number(form: &Form, name: &str) -> Result<Option<f64>, ApiError> {
+pub(super) fn number(form: &Form, name: &str) -> Result<Option<f64>, ApiError> {
     form.get(name)
         .map(|text| {
             text.replace(',', ".").parse::<f64>().map_err(|_| {

@@ -21,10 +21,12 @@ mod admin;
 mod assets;
 mod blocked;
 pub mod board;
+mod call;
 mod catalog;
 mod dashboard;
 mod desk;
 mod inbox;
+mod incident;
 mod layout;
 mod templates;
 mod upload;
@@ -162,7 +164,8 @@ async fn answer(app: &Backoffice, request: &Request, rest: &[&str]) -> Response<
                 [] => Ok(home(&session)),
                 ["antrean"] => desk::queue(app, &session, request).await,
                 ["pusat"] => board::show(app, &session, request).await,
-                ["pusat", id] => board::incident(app, &session, id).await,
+                ["pusat", "panggilan"] => call::form(app, &session).await,
+                ["pusat", id] => incident::show(app, &session, id, request).await,
                 ["kotak-masuk"] => {
                     inbox::show(app, &session, query(request, "saya") == Some("1")).await
                 }
@@ -224,6 +227,17 @@ async fn answer(app: &Backoffice, request: &Request, rest: &[&str]) -> Response<
                 ["responder"] => admin::register_responder(app, &session, &form).await,
                 ["responder", hash, "hapus"] => admin::forget_responder(app, &session, hash).await,
                 _ => admin::issue(app, &session, &form).await,
+            };
+            return answer.unwrap_or_else(|error| error_page(Some(&session), &error));
+        }
+        (&Method::POST, ["pusat", "panggilan"] | ["pusat", _, _]) => {
+            let (session, form) = match posted(app, request).await {
+                Ok(posted) => posted,
+                Err(refused) => return *refused,
+            };
+            let answer = match rest {
+                ["pusat", id, action] => incident::act(app, &session, id, action, &form).await,
+                _ => call::record(app, &session, &form).await,
             };
             return answer.unwrap_or_else(|error| error_page(Some(&session), &error));
         }

@@ -47,6 +47,16 @@ pub enum IncidentKind {
 }
 
 impl IncidentKind {
+    /// Every kind, in the order an operator's form lists them.
+    pub const ALL: [IncidentKind; 6] = [
+        IncidentKind::Crime,
+        IncidentKind::Medical,
+        IncidentKind::Fire,
+        IncidentKind::Accident,
+        IncidentKind::Disaster,
+        IncidentKind::Other,
+    ];
+
     /// The wire name (also the SNS `kind` attribute).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -124,6 +134,18 @@ impl IncidentState {
 }
 
 impl Outcome {
+    /// Every outcome, in the order the board's closing form lists them.
+    pub const ALL: [Outcome; 3] = [Outcome::Founded, Outcome::Minor, Outcome::Unfounded];
+
+    /// The wire name (the JSON API's `outcome`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Founded => "founded",
+            Outcome::Unfounded => "unfounded",
+            Outcome::Minor => "minor",
+        }
+    }
+
     /// What the command centre's screens call it.
     pub fn label(self) -> &'static str {
         match self {
