@@ -43,7 +43,8 @@ window.sigapMap = (function () {
     return set;
   };
 
-  // A list's items with `data-lat` and `data-lon` as circles, each opening its link,
+  // A list's items with `data-lat` and `data-lon` as circles, each opening its link
+  // (and its `data-track`, the positions reported since, as a dashed line),
   // and `here` (the page's own point, or null) in red. The view fits them all unless
   // `stay`. Answers the circles' layer, for a list drawn again to replace.
   var points = function (map, items, here, stay) {
@@ -65,6 +66,11 @@ window.sigapMap = (function () {
       }
       circle.addTo(layer);
       at.push(point);
+      // The positions reported since (`data-track`, oldest first) as a line.
+      var track = (item.getAttribute("data-track") || "").split(" ").filter(Boolean).map(function (pair) {
+        return pair.split(",").map(parseFloat);
+      });
+      if (track.length > 1) { L.polyline(track, { weight: 3, dashArray: "6 4" }).addTo(layer); }
     });
     if (at.length && !stay) { map.fitBounds(at, { maxZoom: 16, padding: [20, 20], animate: false }); }
     return layer;

@@ -38,15 +38,18 @@ use sigap::adapters::calendar::{CalendarCache, CalendarStore};
 use sigap::adapters::catalog::{CatalogCache, CatalogStore};
 use sigap::adapters::devices::DeviceStore;
 use sigap::adapters::incidents::IncidentStore;
+use sigap::adapters::location_links::LocationLinkStore;
 use sigap::adapters::photos::PhotoBucket;
 use sigap::adapters::proof_photos::{FlaggedProof, ProofPhotos};
 use sigap::adapters::queue::JsonQueue;
+use sigap::adapters::rates::RateCounter;
 use sigap::adapters::record::RecordStore;
 use sigap::adapters::reports::{
     QUEUE_NEEDS_INFO, QUEUE_VERIFY, ReportFile, ReportStore, TIMELINE_PAGE,
 };
 use sigap::adapters::roster::RosterStore;
 use sigap::adapters::senders::SenderStore;
+use sigap::adapters::sms::SmsSender;
 use sigap::domain::calendar::{
     CalendarError, HolidayData, WorkingCalendar, wib_rfc3339 as local_time,
 };
@@ -77,6 +80,7 @@ use sigap::service::incidents::IncidentDesk;
 use sigap::service::paging::PagingConfig;
 use sigap::service::photos::{OpenedSlot, Photos};
 use sigap::service::reports::{ApplyError, Asking, Reports, ReportsParts};
+use sigap::service::texting::{SmsLimits, Texting};
 use sigap::service::{Conflicting, retry_on_conflict};
 use sigap::web::map::MapTiles;
 use tracing::info;
@@ -111,6 +115,8 @@ pub struct Config {
     pub map: Option<MapTiles>,
     /// Where the command centre's board pages (none: the board only reads).
     pub paging: Option<PagingConfig>,
+    /// The SMS limits a caller's location link is sent within (as `panic`'s codes).
+    pub sms_limits: SmsLimits,
 }
 
 impl Config {
@@ -135,6 +141,7 @@ impl Config {
             console_hosted: console::hosted::HostedConfig::load(settings)?,
             map: MapTiles::load(settings)?,
             paging: PagingConfig::load(settings)?,
+            sms_limits: SmsLimits::load(settings)?,
         })
     }
 }
@@ -156,6 +163,7 @@ pub struct Backoffice {
     roster: RosterStore,
     devices: DeviceStore,
     desk: Option<IncidentDesk>,
+    paging: Option<PagingConfig>,
 }
 
 impl Backoffice {
@@ -167,6 +175,7 @@ impl Backoffice {
         ids: Arc<dyn IdGenerator>,
     ) -> Result<Self, SetupError> {
         let (dynamodb, table) = (&clients.dynamodb, &config.table_name);
+        let sender_key = SenderKey::new(config.sender_hash_key.expose_secret())?;
         let desk = config.paging.as_ref().map(|paging| {
             IncidentDesk::new(
                 paging.pager(
@@ -175,10 +184,17 @@ impl Backoffice {
                     JsonQueue::new(clients.sqs.clone(), &config.notify_queue_url),
                 ),
                 DeviceStore::new(dynamodb.clone(), table),
+                LocationLinkStore::new(dynamodb.clone(), table),
                 bundled_sectors(),
                 clock.clone(),
                 ids.clone(),
             )
+            .with_texting(Texting::new(
+                SmsSender::new(clients.sns.clone()),
+                RateCounter::new(dynamodb.clone(), table),
+                sender_key.clone(),
+                config.sms_limits,
+            ))
         });
         Ok(Self {
             reports: Reports::new(ReportsParts {
@@ -195,7 +211,7 @@ impl Backoffice {
             senders: SenderStore::new(dynamodb.clone(), table),
             api_keys: ApiKeyStore::new(dynamodb.clone(), table),
             clock,
-            sender_key: SenderKey::new(config.sender_hash_key.expose_secret())?,
+            sender_key,
             photos: Photos::new(
                 PhotoBucket::from_clients(clients, &config.media_bucket),
                 ids.clone(),
@@ -213,6 +229,7 @@ impl Backoffice {
             roster: RosterStore::new(dynamodb.clone(), table),
             devices: DeviceStore::new(dynamodb.clone(), table),
             desk,
+            paging: config.paging.clone(),
         })
     }
 

@@ -9,6 +9,9 @@
 //!   optional: a press without a location, or with an unknown kind, still pages).
 //! - `POST /panic/incidents/{id}/cancel` `{"pin"}`.
 //!
+//! The caller's location link (texted by an operator): `GET /l/{token}` a tiny page
+//! that asks the phone for its position, `POST` sends it, once. See [`location`].
+//!
 //! Responders' tap-to-own links in pages: `GET /a/{id}/{token}` shows a confirm
 //! button (a link preview must not take an incident), `POST` takes it. See [`link`].
 //!
@@ -22,6 +25,7 @@
 
 mod device;
 mod link;
+mod location;
 mod staff;
 
 use sigap::runtime::function::{Dependencies, Function, HttpFunction, StartError};
@@ -32,6 +36,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use secrecy::{ExposeSecret, SecretString};
 use sigap::adapters::devices::DeviceStore;
 use sigap::adapters::incidents::{IncidentStore, PolicyCache};
+use sigap::adapters::location_links::LocationLinkStore;
 use sigap::adapters::queue::JsonQueue;
 use sigap::adapters::rates::RateCounter;
 use sigap::adapters::sms::SmsSender;
@@ -141,6 +146,12 @@ impl Panic {
     ) -> Result<Self, KeyError> {
         let table = &config.table_name;
         let incidents = IncidentStore::new(clients.dynamodb.clone(), table);
+        let texting = Texting::new(
+            SmsSender::new(clients.sns.clone()),
+            RateCounter::new(clients.dynamodb.clone(), table),
+            SenderKey::new(config.sender_hash_key.expose_secret())?,
+            config.sms_limits,
+        );
         Ok(Self {
             keys: Keys {
                 device: DeviceKey::new(config.device_key.expose_secret())?,
@@ -150,20 +161,17 @@ impl Panic {
             desk: IncidentDesk::new(
                 pager(config, clients),
                 DeviceStore::new(clients.dynamodb.clone(), table),
+                LocationLinkStore::new(clients.dynamodb.clone(), table),
                 bundled_sectors(),
                 clock.clone(),
                 ids.clone(),
-            ),
+            )
+            .with_texting(texting.clone()),
             policy: PolicyCache::new(incidents.clone()),
             incidents,
             devices: DeviceStore::new(clients.dynamodb.clone(), table),
             rates: RateCounter::new(clients.dynamodb.clone(), table),
-            texting: Texting::new(
-                SmsSender::new(clients.sns.clone()),
-                RateCounter::new(clients.dynamodb.clone(), table),
-                SenderKey::new(config.sender_hash_key.expose_secret())?,
-                config.sms_limits,
-            ),
+            texting,
             sectors: bundled_sectors(),
             clock,
             ids,
@@ -201,6 +209,8 @@ pub async fn handle(app: &Panic, request: Request) -> Result<Response<Body>, lam
         (&Method::POST, ["panic", "incidents", id, "cancel"]) => {
             device::cancel(app, id, &request).await
         }
+        (&Method::GET, ["l", token]) => location::show(app, token).await,
+        (&Method::POST, ["l", token]) => location::send(app, token, &request).await,
         (&Method::GET, ["a", id, token]) => link::confirm(app, id, token),
         (&Method::POST, ["a", id, token]) => link::acknowledge(app, id, token, &request).await,
         (_, ["staff", ..]) => staff::route(app, &request, &segments).await,

@@ -8,7 +8,8 @@
 //!   number for operators and admins only).
 //! - `POST /staff/incidents/{id}/{action}`: `ack` (responder), `resolve`
 //!   (responder or operator, with an outcome), `update` and `follow-up` (operator),
-//!   `note` (operator or responder).
+//!   `note` (operator or responder), `location-link` (operator: texts the caller a
+//!   single-use link whose page sends the phone's position).
 //! - `POST /staff/devices/{id}/block` and `/unblock`: admins, with reason and expiry.
 
 use jiff::{SignedDuration, Timestamp};
@@ -282,6 +283,11 @@ async fn act(
             StaffAction::Note(note.ok_or_else(|| bad_request("note_required", "Isi catatan."))?)
         }
         "follow-up" => StaffAction::FollowUp { note },
+        "location-link" => {
+            let base = app.config.paging.link_base(request);
+            let incident = app.desk.send_location_link(staff, id, &base).await?;
+            return Ok(json_response(StatusCode::OK, &view(&incident)));
+        }
         _ => return Err(ApiError::not_found("Tindakan tidak dikenal.")),
     };
     let incident = app.desk.act(staff, id, action).await?;

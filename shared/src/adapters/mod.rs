@@ -10,6 +10,7 @@ pub mod https;
 pub mod idempotency;
 pub mod inbound;
 pub mod incidents;
+pub mod location_links;
 pub mod photos;
 pub mod proof_photos;
 pub mod queue;

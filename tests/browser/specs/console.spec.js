@@ -19,6 +19,14 @@ async function signIn(page, role) {
 }
 
 /** Signs out from the bar. */
+/** The newest location link texted to `number` (devstack shows what Sigap sent). */
+async function locationLink(request, number) {
+  const sent = await (await request.get(`/_devstack/texts?to=${number}`)).json();
+  const texts = sent.texts.map((t) => t.text).filter((t) => t.includes("/l/"));
+  expect(texts.length).toBeGreaterThan(0);
+  return texts[texts.length - 1].match(/https?:\/\/\S+\/l\/[0-9a-f]{32}/)[0];
+}
+
 async function signOut(page) {
   await page.getByRole("button", { name: "Keluar" }).click();
   await expect(page.locator(".notice")).toHaveText("Anda sudah keluar.");
@@ -667,6 +675,48 @@ test.describe("the command centre", () => {
     // An operator does not take an incident (a responder's unit does).
     await expect(page.getByRole("button", { name: "Saya tangani" })).toHaveCount(0);
 
+    // The caller's place by link: one press texts them a single-use link, and the page
+    // it opens (on a phone that grants its position) moves the incident on the board.
+    await page.getByRole("button", { name: "Kirim tautan lokasi" }).click();
+    await expect(page.getByRole("status")).toHaveText(/Tautan lokasi terkirim/);
+    await expect(timeline).toContainText("Tautan lokasi dikirim");
+    const link = await locationLink(request, "081270001122");
+    await page.getByRole("link", { name: "← Papan 112" }).click();
+    const row = page.locator(`#daftar-kejadian tr[data-id="${incident}"]`);
+    await expect(row).not.toContainText("-6.89000, 107.62500");
+    const phone = await page.context().browser().newContext({
+      viewport: { width: 360, height: 740 },
+      geolocation: { latitude: -6.89, longitude: 107.625, accuracy: 12 },
+      permissions: ["geolocation"],
+    });
+    const caller = await phone.newPage();
+    await caller.goto(link);
+    await expect(caller.getByRole("heading", { level: 1 })).toHaveText("Kirim lokasi Anda ke petugas 112");
+    // The page says nothing about the incident.
+    const said = await caller.locator("body").textContent();
+    expect(said).not.toContain(incident);
+    expect(said).not.toMatch(/KEBAKARAN|Kosambi|gudang/i);
+    await screenshot(caller, "location-link-page");
+    await expectAccessible(caller, "the caller's location page");
+    await caller.getByRole("button", { name: "Kirim lokasi saya" }).click();
+    await expect(caller.getByRole("status")).toHaveText(/Lokasi terkirim \(akurasi ± 12 m\)/);
+    await screenshot(caller, "location-link-sent");
+    // The open board shows the new position at its next poll, without a reload.
+    await expect(row).toContainText("-6.89000, 107.62500", { timeout: 15_000 });
+    await expect(row).toContainText("± 12 m");
+    await expect(row).toContainText("(1 posisi)");
+    await screenshot(page, "board-location-from-link");
+    // The link works once: opened again, it is refused, and so is a second send.
+    const again = await caller.goto(link);
+    expect(again.status()).toBe(410);
+    await expect(caller.getByRole("heading", { level: 1 })).toHaveText("Tautan tidak berlaku");
+    await screenshot(caller, "location-link-used");
+    const resent = await request.post(link, { data: { lat: -6.9, lon: 107.6, accuracy_m: 5 } });
+    expect(resent.status()).toBe(410);
+    await phone.close();
+    await row.getByRole("link", { name: incident }).click();
+    await expect(timeline).toContainText("Posisi diterima · dari tautan lokasi penelepon, akurasi ± 12 m");
+
     // Nobody answers tier 0 within its minute: the auditor (run when the dev clock
     // moves) finds the tick due and it escalates; tier 1 is paged too.
     const moved = await request.post("/_devstack/clock", { data: { advance_seconds: 150 } });
@@ -732,6 +782,48 @@ test.describe("the command centre without JavaScript, on a phone", () => {
     expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
     // axe needs a script: it scans both pages in the test with JavaScript.
     await screenshot(page, "board-incident-phone-nojs");
+  });
+
+  test("a caller's phone without JavaScript sends an address by the link; an expired link is refused", async ({ page, request, browser }) => {
+    await signIn(page, "Operator 112");
+    await page.getByRole("link", { name: "Catat panggilan 112" }).click();
+    await page.getByLabel("Nomor penelepon").fill("0812 7000 3344");
+    await page.getByLabel("Jenis kejadian").selectOption({ label: "MEDIS" });
+    await page.getByRole("button", { name: "Buka kejadian dan panggil responder" }).click();
+    const incident = page.url().match(/INC-[0-9A-Z]+/)[0];
+    await expect(page.locator("dl.facts").first()).toContainText("Lokasi belum ada");
+    await page.getByRole("button", { name: "Kirim tautan lokasi" }).click();
+    await expect(page.getByRole("status")).toHaveText(/Tautan lokasi terkirim/);
+    const link = await locationLink(request, "081270003344");
+
+    // A phone without JavaScript (or without location) gets the form: an address.
+    const phone = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 360, height: 740 } });
+    const caller = await phone.newPage();
+    await caller.goto(link);
+    await expect(caller.getByRole("button", { name: "Kirim lokasi saya" })).toBeHidden();
+    await caller.getByLabel("Atau tulis alamat atau patokan terdekat").fill("Rumah cat hijau, Gang Sukaasih 3 no. 12");
+    await caller.getByRole("button", { name: "Kirim alamat" }).click();
+    await expect(caller.getByRole("heading", { level: 1 })).toHaveText("Alamat terkirim");
+    await screenshot(caller, "location-link-words-nojs");
+    await page.reload();
+    await expect(page.locator("dl.facts").first()).toContainText("Rumah cat hijau, Gang Sukaasih 3 no. 12");
+
+    // Another link, opened after its 30 minutes: refused, and nothing moves.
+    await page.getByRole("button", { name: "Kirim tautan lokasi" }).click();
+    const late = await locationLink(request, "081270003344");
+    expect(late).not.toBe(link);
+    const moved = await request.post("/_devstack/clock", { data: { advance_seconds: 31 * 60 } });
+    expect(moved.status()).toBe(200);
+    const opened = await caller.goto(late);
+    expect(opened.status()).toBe(410);
+    await expect(caller.getByRole("heading", { level: 1 })).toHaveText("Tautan tidak berlaku");
+    await expect(caller.getByText("Bila masih darurat, telepon 112.")).toBeVisible();
+    // And a token nobody was sent is refused the same way.
+    const guessed = await caller.goto("/l/0123456789abcdef0123456789abcdef");
+    expect(guessed.status()).toBe(410);
+    await phone.close();
+    await page.goto(`/konsol/pusat/${incident}`);
+    await expect(page.locator(".timeline")).not.toContainText("Posisi diterima");
   });
 });
 

@@ -251,6 +251,10 @@ async fn an_announcement_survives_a_notify_queue_outage_through_the_outbox() {
             console_hosted: None,
             map: None,
             paging: None,
+            sms_limits: sigap::service::texting::SmsLimits::load(
+                &sigap::runtime::config::Settings::from_map(Default::default()),
+            )
+            .unwrap(),
         },
         &t.clients,
         clock.clone(),

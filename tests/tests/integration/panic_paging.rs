@@ -1165,3 +1165,156 @@ async fn a_number_gets_at_most_three_codes_an_hour_and_a_locked_code_stays_locke
     clock.advance(SignedDuration::from_hours(1));
     assert_eq!(call(&app, register()).await.status, 201);
 }
+
+/// The caller's location by link: the operator texts it; opening it changes
+/// nothing; two answers at once move the incident once (the link is spent in the
+/// same write); a page sent after carries the new position; an expired link and a
+/// forged one are refused.
+#[tokio::test]
+async fn a_location_link_moves_the_incident_once_and_later_pages_carry_the_position() {
+    let t = fast_stack("panic-locate").await;
+    let clock = Arc::new(ManualClock::new(start()));
+    let app = panic_app(&t, clock.clone());
+    let esc = escalate_app(&t, clock.clone());
+    let tier1 = responder(&t, "karees", &["1"]).await;
+    let caller = unique_phone();
+    let body = json!({ "kind": "medical", "caller": caller, "sector": "karees",
+        "location_text": "dekat pasar" })
+    .to_string();
+    let created = call(
+        &app,
+        staff_request(
+            "POST",
+            "/staff/incidents",
+            "op-1",
+            &["operator"],
+            Some(&body),
+        ),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.json);
+    let id = created.json["id"].as_str().unwrap().to_string();
+    let send_link = || {
+        let mut request = staff_request(
+            "POST",
+            &format!("/staff/incidents/{id}/location-link"),
+            "op-1",
+            &["operator"],
+            None,
+        );
+        request
+            .headers_mut()
+            .insert("host", "sigap.test".parse().unwrap());
+        request
+    };
+    // Only an operator sends one.
+    let by_responder = call(
+        &app,
+        staff_request(
+            "POST",
+            &format!("/staff/incidents/{id}/location-link"),
+            "r-1",
+            &["responder:x"],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(by_responder.status, 403);
+    let sent = call(&app, send_link()).await;
+    assert_eq!(sent.status, 200, "{}", sent.json);
+    let texts = sent_sms(&caller).await;
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert!(
+        !texts[0].contains(&id),
+        "the SMS names no incident: {}",
+        texts[0]
+    );
+    let link = texts[0]
+        .split_whitespace()
+        .find(|w| w.contains("/l/"))
+        .unwrap()
+        .to_string();
+    assert!(link.starts_with("https://sigap.test/l/"), "{link}");
+    let path = link.trim_start_matches("https://sigap.test");
+
+    // Opening the page (a link preview does too) spends nothing and says nothing.
+    let page = call(&app, api_request("GET", path, &[], None)).await;
+    assert_eq!(page.status, 200);
+    assert!(!page.text.contains(&id) && !page.text.contains("pasar"));
+    // Two answers at once: one moves the incident, the other finds the link spent.
+    let answer = |lat: f64| {
+        let body = json!({ "lat": lat, "lon": 107.6301, "accuracy_m": 8.0 }).to_string();
+        call(
+            &app,
+            api_request(
+                "POST",
+                path,
+                &[("content-type", "application/json")],
+                Some(&body),
+            ),
+        )
+    };
+    let (first, second) = futures::join!(answer(-6.9201), answer(-6.9202));
+    let mut statuses = [first.status, second.status];
+    statuses.sort();
+    assert_eq!(statuses, [200, 410], "{} / {}", first.json, second.json);
+    let shown = staff_incident(&app, &id).await;
+    let moved = shown["location"]["lat"].as_f64().unwrap();
+    assert!(moved == -6.9201 || moved == -6.9202, "{shown}");
+    assert_eq!(shown["location"]["accuracy_m"], 8.0);
+    let steps = timeline(&shown);
+    assert_eq!(
+        steps.iter().filter(|s| *s == "located").count(),
+        1,
+        "{steps:?}"
+    );
+    assert!(steps.contains(&"location_link_sent".to_string()));
+    // Opened again: gone.
+    assert_eq!(
+        call(&app, api_request("GET", path, &[], None)).await.status,
+        410
+    );
+
+    // Tier 1 is paged after that: its page carries the new position.
+    clock.advance(SignedDuration::from_secs(1));
+    let tick = next_tick(&t).await;
+    clock.advance(SignedDuration::from_secs(61));
+    assert_eq!(
+        run_tick(&esc, &tick).await,
+        escalate::TickOutcome::Escalated
+    );
+    let pages = drain(&t.clients, &tier1).await;
+    assert_eq!(pages.len(), 1, "{pages:?}");
+    assert!(
+        pages[0].contains(&format!("maps.google.com/?q={moved:.5},107.63010")),
+        "{}",
+        pages[0]
+    );
+
+    // A second link, answered after its 30 minutes: refused, nothing moves.
+    assert_eq!(call(&app, send_link()).await.status, 200);
+    let late = sent_sms(&caller).await.pop().unwrap();
+    let late = late.split_whitespace().find(|w| w.contains("/l/")).unwrap();
+    clock.advance(SignedDuration::from_mins(31));
+    let body = json!({ "lat": -6.93, "lon": 107.63 }).to_string();
+    let refused = call(
+        &app,
+        api_request(
+            "POST",
+            late.trim_start_matches("https://sigap.test"),
+            &[("content-type", "application/json")],
+            Some(&body),
+        ),
+    )
+    .await;
+    assert_eq!(refused.status, 410, "{}", refused.json);
+    assert_eq!(refused.json["error"]["code"], "link_used_or_expired");
+    let forged = call(
+        &app,
+        api_request("GET", "/l/0123456789abcdef0123456789abcdef", &[], None),
+    )
+    .await;
+    assert_eq!(forged.status, 410);
+    let after = staff_incident(&app, &id).await;
+    assert_eq!(after["location"]["lat"].as_f64().unwrap(), moved);
+}

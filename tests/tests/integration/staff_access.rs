@@ -1048,14 +1048,17 @@ fn every_template_route_has_a_row(base: &str, matrix: &[(&'static str, String, P
 }
 
 /// Routes whose caller holds no principal's credentials at all: a device enrolling
-/// (its phone and one-time code are the proof) and a responder's signed SMS link (the
-/// token in the path). Their own tests cover them (`panic_paging`), and
-/// `every_route_refuses_…` checks that forgeries are refused.
-const ENROLMENT_AND_LINKS: [&str; 4] = [
+/// (its phone and one-time code are the proof), a responder's signed SMS link and a
+/// caller's location link (the token in the path). Their own tests cover them
+/// (`panic_paging`, the browser's command centre), and `every_route_refuses_…`
+/// checks that forgeries are refused.
+const ENROLMENT_AND_LINKS: [&str; 6] = [
     "POST /panic/devices",
     "POST /panic/devices/{id}/verify",
     "GET /a/{id}/{token}",
     "POST /a/{id}/{token}",
+    "GET /l/{token}",
+    "POST /l/{token}",
 ];
 
 #[tokio::test]
@@ -1369,7 +1372,7 @@ async fn refused_as_expected(
     let got = sigap_tests::http(&method, &url, &headers, Some(body)).await;
     let shaped = got.json.get("error").is_some()
         || got.json.get("message").is_some()
-        || (url.contains("/laporan/") && is_error_page(&got));
+        || ((url.contains("/laporan/") || url.contains("/l/")) && is_error_page(&got));
     (!want.contains(&got.status) || !shaped).then(|| {
         format!(
             "{route} as {who}: want {want:?}, got {} {}",
@@ -1660,6 +1663,18 @@ async fn every_route_refuses_missing_forged_expired_and_wrongly_signed_callers()
             ]
         } else if path.starts_with("/a/") {
             vec![expect("forged link token", vec![], "", &[403, 404]).await]
+        } else if path.starts_with("/l/") {
+            // A location link nobody was sent: gone, whichever way it is asked.
+            vec![
+                expect("forged location token", vec![], "", &[410]).await,
+                expect(
+                    "a position for a forged location token",
+                    vec![json.clone()],
+                    r#"{"lat":-6.9,"lon":107.6}"#,
+                    &[410],
+                )
+                .await,
+            ]
         } else {
             assert!(
                 PUBLIC.contains(&route.as_str()) || DEVICE_ENROLMENT.contains(&route.as_str()),

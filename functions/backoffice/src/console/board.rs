@@ -94,6 +94,9 @@ pub(super) fn place(incident: &Incident) -> Markup {
             (format!("{:.5}, {:.5}", fix.coordinates.lat(), fix.coordinates.lon()))
             @if let Some(accuracy) = fix.accuracy_m { br; span.meta { "± " (format!("{accuracy:.0}")) " m" } }
             @if fix.is_stale() { br; span.badge.warn { "Posisi lama" } }
+            @if let Some(last) = incident.track.last() {
+                br; span.meta { "Diperbarui " (short_time(last.at)) " WIB (" (incident.track.len()) " posisi)" }
+            }
         }
         @if let Some(text) = &incident.location_text { br; (text) }
         @if incident.fix.is_none() && incident.location_text.is_none() { span.badge.warn { "Lokasi belum ada" } }
@@ -191,6 +194,19 @@ fn incident_list(incidents: &[Incident], now: Option<Timestamp>) -> Markup {
     }
 }
 
+/// The positions reported while the emergency lasts, `lat,lon` oldest first, for the
+/// board's map to draw as a line (none before the first).
+fn track(incident: &Incident) -> Option<String> {
+    (!incident.track.is_empty()).then(|| {
+        incident
+            .track
+            .iter()
+            .map(|p| format!("{},{}", p.fix.coordinates.lat(), p.fix.coordinates.lon()))
+            .collect::<Vec<_>>()
+            .join(" ")
+    })
+}
+
 /// One incident's row.
 fn incident_row(incident: &Incident, now: Option<Timestamp>) -> Markup {
     let esc = &incident.escalation;
@@ -203,7 +219,7 @@ fn incident_row(incident: &Incident, now: Option<Timestamp>) -> Markup {
         .collect::<Vec<_>>()
         .join(", ");
     html! {
-        tr data-id=(incident.id) data-lat=[point.map(|c| c.lat())] data-lon=[point.map(|c| c.lon())] {
+        tr data-id=(incident.id) data-lat=[point.map(|c| c.lat())] data-lon=[point.map(|c| c.lon())] data-track=[track(incident)] {
             td {
                 a href={(ROOT) "/pusat/" (incident.id)} { strong { (incident.id) } } br;
                 span.badge.emergency { (incident.kind.label()) } " " (source)

@@ -8,10 +8,10 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use maud::{Markup, html};
-use sigap::domain::incident::{Incident, IncidentState, Outcome, Source, happened_label};
+use sigap::domain::incident::{Incident, IncidentState, Outcome, happened_label};
 use sigap::domain::staff::{may_close_incident, may_read_incidents, sees_caller};
 use sigap::http::ApiError;
-use sigap::service::incidents::StaffAction;
+use sigap::service::incidents::{StaffAction, call_back};
 use sigap::web::{query, see_other};
 
 use super::board::{place, since, source_label};
@@ -47,15 +47,11 @@ pub(crate) async fn show(
         .map_err(unavailable)?
         .ok_or_else(not_found)?;
     let timeline = incidents.timeline(&id).await.map_err(unavailable)?;
-    let call_back = match (&incident.source, sees_caller(staff)) {
-        (_, false) => None,
-        (Source::Call112 { .. }, true) => incidents.caller(&id).await.map_err(unavailable)?,
-        (Source::PanicButton { device }, true) => app
-            .devices
-            .pii(device)
+    let call_back = match sees_caller(staff) {
+        true => call_back(incidents, &app.devices, &incident)
             .await
-            .map_err(unavailable)?
-            .map(|pii| pii.phone),
+            .map_err(unavailable)?,
+        false => None,
     };
     let banner = query(request, "selesai").and_then(done_message);
     let now = app.clock.now();
@@ -82,7 +78,7 @@ pub(crate) async fn show(
                         p { a.button href={"tel:" (number.as_e164())} { "Telepon balik " (number.as_e164()) } }
                     }
                 }
-                (actions(app, session, &incident))
+                (actions(app, session, &incident, call_back.is_some()))
             }
             div {
                 section.panel aria-labelledby="riwayat-kejadian" {
@@ -119,13 +115,16 @@ fn done_message(action: &str) -> Option<&'static str> {
         "catatan" => "Catatan ditambahkan ke riwayat.",
         "tutup" => "Kejadian ditutup.",
         "panggilan" => "Panggilan 112 tercatat dan responder tier 0 dipanggil.",
+        "tautan-lokasi" => {
+            "Tautan lokasi terkirim lewat SMS (berlaku 30 menit, sekali pakai). Posisi penelepon muncul di sini dan di papan begitu ia membukanya."
+        }
         _ => return None,
     })
 }
 
 /// The forms this member may use on `incident` now (none when it is closed, for
 /// supervisors and admins, or where the stack does not page from the console).
-fn actions(app: &Backoffice, session: &Session, incident: &Incident) -> Markup {
+fn actions(app: &Backoffice, session: &Session, incident: &Incident, has_number: bool) -> Markup {
     let staff = &session.staff;
     let open = matches!(
         incident.state,
@@ -148,6 +147,13 @@ fn actions(app: &Backoffice, session: &Session, incident: &Incident) -> Markup {
                     (csrf)
                     p.meta { "Unit " (unit) " mengambil kejadian ini: eskalasi berhenti dan tier yang sudah dipanggil diberi tahu." }
                     button type="submit" { "Saya tangani" }
+                }
+            }
+            @if staff.is_operator() && has_number {
+                form method="post" action=(action("tautan-lokasi")) {
+                    (csrf)
+                    p.meta { "Penelepon menerima SMS berisi tautan; halamannya meminta lokasi ponselnya dan mengirimnya ke sini. Tautan tidak menyebut kejadiannya." }
+                    button.secondary type="submit" { "Kirim tautan lokasi" }
                 }
             }
             form method="post" action=(action("catatan")) {
@@ -178,16 +184,32 @@ fn actions(app: &Backoffice, session: &Session, incident: &Incident) -> Markup {
 }
 
 /// `POST /konsol/pusat/{id}/{action}`: `tangani` (a responder takes it), `catatan`
-/// (a line on the timeline), `tutup` (closed with an outcome, `hasil`); then back
-/// to the incident with what was done.
+/// (a line on the timeline), `tutup` (closed with an outcome, `hasil`),
+/// `tautan-lokasi` (an operator texts the caller a location link); then back to the
+/// incident with what was done.
 pub(crate) async fn act(
     app: &Backoffice,
     session: &Session,
     raw_id: &str,
     action: &str,
     form: &Form,
+    request: &Request,
 ) -> Result<Response<Body>, ApiError> {
     let desk = app.desk.as_ref().ok_or_else(not_paging)?;
+    if action == "tautan-lokasi" {
+        let base = app
+            .paging
+            .as_ref()
+            .map(|paging| paging.link_base(request))
+            .ok_or_else(not_paging)?;
+        let incident = desk
+            .send_location_link(&session.staff, raw_id, &base)
+            .await?;
+        return Ok(see_other(
+            &format!("{ROOT}/pusat/{}?selesai={action}", incident.id),
+            &[],
+        ));
+    }
     let note = match form.get("catatan") {
         Some(note) if note.chars().count() > MAX_NOTE => {
             return Err(ApiError::invalid(format!(

@@ -236,7 +236,9 @@ async fn answer(app: &Backoffice, request: &Request, rest: &[&str]) -> Response<
                 Err(refused) => return *refused,
             };
             let answer = match rest {
-                ["pusat", id, action] => incident::act(app, &session, id, action, &form).await,
+                ["pusat", id, action] => {
+                    incident::act(app, &session, id, action, &form, request).await
+                }
                 _ => call::record(app, &session, &form).await,
             };
             return answer.unwrap_or_else(|error| error_page(Some(&session), &error));

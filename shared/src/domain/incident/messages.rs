@@ -23,6 +23,10 @@ pub enum Happened {
     Resolved,
     /// An operator changed its kind or place.
     Updated,
+    /// A position arrived while the emergency lasts (the caller's link, the app).
+    Located,
+    /// The caller was texted a location link.
+    LocationLinkSent,
     /// A note.
     Note,
     /// The operator called the citizen back after a cancel.
@@ -65,6 +69,8 @@ impl Happened {
             Happened::Acknowledged => "acknowledged",
             Happened::Resolved => "resolved",
             Happened::Updated => "updated",
+            Happened::Located => "located",
+            Happened::LocationLinkSent => "location_link_sent",
             Happened::Note => "note",
             Happened::FollowedUp => "followed_up",
             Happened::Cancelled | Happened::CancelNotice => "cancelled",
@@ -93,6 +99,8 @@ pub fn happened_label(word: &str) -> &str {
         "acknowledged" => "Diambil responder",
         "resolved" => "Diselesaikan",
         "updated" => "Diubah operator",
+        "located" => "Posisi diterima",
+        "location_link_sent" => "Tautan lokasi dikirim",
         "note" => "Catatan",
         "followed_up" => "Pelapor ditelepon balik",
         "cancelled" => "Dibatalkan",
@@ -109,6 +117,31 @@ pub fn happened_label(word: &str) -> &str {
         "contacts_queued" => "Kontak darurat diberi tahu",
         other => other,
     }
+}
+
+/// How long a caller's location link works after it is sent.
+pub const LOCATION_LINK_VALID: jiff::SignedDuration = jiff::SignedDuration::from_mins(30);
+
+/// The path of the location link `token` (served by `panic`, public).
+pub fn location_link_path(token: &str) -> String {
+    format!("/l/{token}")
+}
+
+/// True for what a location link's token looks like (32 lowercase hex): anything
+/// else is refused before the table is read.
+pub fn is_location_token(token: &str) -> bool {
+    token.len() == 32
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// The SMS that carries a location link: who asks and what to do, and nothing about
+/// the incident (a number can be mistyped, and an SMS is read over shoulders).
+pub fn location_link_text(link: &str) -> String {
+    format!(
+        "Petugas 112 Kota Bandung meminta lokasi Anda. Buka {link} lalu izinkan akses lokasi. Berlaku 30 menit, sekali pakai."
+    )
 }
 
 /// The system itself, on a timeline (the pager, the escalation).

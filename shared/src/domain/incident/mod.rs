@@ -197,6 +197,19 @@ impl Fix {
     }
 }
 
+/// Positions an incident keeps on its track (a few hours of updates a minute apart;
+/// older points drop off first).
+pub const TRACK_POINTS: usize = 60;
+
+/// A position reported while the emergency lasts.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TrackPoint {
+    /// When it arrived.
+    pub at: Timestamp,
+    /// Where, and how sure.
+    pub fix: Fix,
+}
+
 /// An emergency incident.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Incident {
@@ -216,6 +229,10 @@ pub struct Incident {
     pub fix: Option<Fix>,
     /// Location as words (a 112 caller's description).
     pub location_text: Option<String>,
+    /// The positions reported after opening (the caller's location link, the app's
+    /// updates), oldest first, at most [`TRACK_POINTS`]: the board draws them.
+    #[serde(default)]
+    pub track: Vec<TrackPoint>,
     /// When it opened.
     pub opened_at: Timestamp,
     /// Presses folded into it (1 for a single press; 0 for a 112 call).

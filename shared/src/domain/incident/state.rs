@@ -7,7 +7,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::{
     Escalation, Fix, Happened, Incident, IncidentError, IncidentKind, IncidentState, Outcome, Page,
-    PagingPolicy, Source, TimelineEntry, WRONG_PINS_BEFORE_DURESS,
+    PagingPolicy, Source, TRACK_POINTS, TimelineEntry, TrackPoint, WRONG_PINS_BEFORE_DURESS,
 };
 
 /// What opens an incident.
@@ -70,6 +70,7 @@ pub fn open(opening: Opening, now: Timestamp) -> Incident {
         closed_at: None,
         duress: false,
         wrong_pins: 0,
+        track: Vec::new(),
         low_trust: opening.low_trust,
         follow_up: false,
         version: 1,
@@ -123,6 +124,25 @@ pub(crate) fn join(incident: &Incident, fix: Option<Fix>, now: Timestamp) -> Inc
     }
     next.version += 1;
     next
+}
+
+/// A position reported while the emergency lasts becomes the incident's fix, and a
+/// point on its track (the oldest dropped past [`TRACK_POINTS`]).
+pub(crate) fn locate(
+    incident: &Incident,
+    fix: Fix,
+    now: Timestamp,
+) -> Result<Incident, IncidentError> {
+    if !incident.is_open() {
+        return Err(IncidentError::WrongState(incident.state));
+    }
+    let mut next = incident.clone();
+    next.fix = Some(fix);
+    next.track.push(TrackPoint { at: now, fix });
+    let over = next.track.len().saturating_sub(TRACK_POINTS);
+    next.track.drain(..over);
+    next.version += 1;
+    Ok(next)
 }
 
 /// A responder unit takes ownership: escalation stops, every paged tier stands down,
@@ -349,6 +369,19 @@ pub enum IncidentAction {
         /// The newest fix.
         fix: Option<Fix>,
     },
+    /// A position reported while the emergency lasts (`how`, for the timeline: the
+    /// caller's location link, the app).
+    Locate {
+        /// The position.
+        fix: Fix,
+        /// Where it came from and how sure, in words.
+        how: String,
+    },
+    /// The caller was texted a location link (`detail`: to which number, until when).
+    LocationLinkSent {
+        /// For the timeline.
+        detail: String,
+    },
     /// The device is not to be trusted (`reasons`, for the timeline).
     MarkLowTrust {
         /// Why.
@@ -447,6 +480,21 @@ impl IncidentAction {
                 let next = join(current, *fix, now);
                 let detail = format!("press {}", next.presses);
                 (next, Happened::PressJoined, Some(detail))
+            }
+            IncidentAction::Locate { fix, how } => (
+                locate(current, *fix, now)?,
+                Happened::Located,
+                Some(how.clone()),
+            ),
+            IncidentAction::LocationLinkSent { detail } => {
+                if !current.is_open() {
+                    return Err(IncidentError::WrongState(current.state));
+                }
+                (
+                    touched(current),
+                    Happened::LocationLinkSent,
+                    Some(detail.clone()),
+                )
             }
             IncidentAction::MarkLowTrust { reasons } => (
                 mark_low_trust(current),
