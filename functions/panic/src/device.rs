@@ -1,32 +1,29 @@
 //! The citizen's side: registration, settings, the press and the cancel.
 
-use jiff::{SignedDuration, Timestamp};
 use lambda_http::RequestExt;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 use sigap::adapters::devices::PendingDevice;
-use sigap::adapters::incidents::PressClaim;
 use sigap::adapters::table::StoreError;
 use sigap::domain::calendar::wib_rfc3339;
 use sigap::domain::contact::PhoneNumber;
 use sigap::domain::device::Device;
 use sigap::domain::device::{
-    OTP_ATTEMPTS, OTP_VALID, OtpCheck, check_otp, is_low_trust, one_time_code, otp_text,
-    parse_settings,
+    OTP_ATTEMPTS, OTP_VALID, OtpCheck, check_otp, one_time_code, otp_text, parse_settings,
 };
 use sigap::domain::incident::{
-    self, Fix, Happened, Incident, IncidentAction, IncidentKind, Opening, PinKind, SYSTEM, Source,
-    TimelineEntry, incident_code, sector_for,
+    self, Fix, IncidentAction, IncidentKind, POSITION_EVERY, PinKind, Source,
 };
 use sigap::domain::limits::Window;
 use sigap::domain::location::Coordinates;
 use sigap::domain::signature::{HmacKey, constant_time_eq};
 use sigap::domain::signature::{Window as SignedWindow, verify_device};
 use sigap::http::{ApiError, body_bytes, client_address, json_bytes, json_response, parse_json};
+use sigap::service::incidents::{Press, PressVia, Pressed, Tracking};
+use sigap::service::retry_on_conflict;
 use sigap::service::texting::Withheld;
-use sigap::service::{Conflicting, retry_on_conflict};
 use tracing::{info, warn};
 
 use crate::{Panic, bad_request, conflict, forbidden, new_token};
@@ -225,7 +222,7 @@ pub async fn verify(app: &Panic, id: &str, request: &Request) -> Result<Response
     ) {
         OtpCheck::Valid => {
             app.devices
-                .activate(id, &given)
+                .activate(id, &given, &device.phone_hash)
                 .await
                 .map_err(|e| ApiError::unavailable_because("activating device", e))?;
             Ok(json_response(
@@ -312,7 +309,7 @@ struct PressBody {
 }
 
 /// `POST /panic/press` (signed): opens an incident and pages tier 0, or joins the
-/// device's open incident (paging nobody again).
+/// device's open incident (paging nobody again): the incident desk's press.
 pub async fn press(app: &Panic, request: &Request) -> Result<Response<Body>, ApiError> {
     let (device, body) = signed(app, request)?;
     // A signed press is real whatever its body says: never refuse it for content.
@@ -331,142 +328,70 @@ pub async fn press(app: &Panic, request: &Request) -> Result<Response<Body>, Api
         accuracy_m: body.accuracy_m.filter(|a| a.is_finite() && *a >= 0.0),
         fix_age_s: body.fix_age_s,
     });
-    let now = app.clock.now();
-    let policy = app
-        .policy
-        .get()
-        .await
-        .map_err(|e| ApiError::unavailable_because("reading paging policy", e))?;
-    // The closed incident a new one takes the place of, learned by a lost attempt.
-    let replaces = std::sync::Mutex::new(None::<String>);
-    let lost = || ApiError::conflict("Kejadian baru saja berubah. Coba lagi.");
-    let opened = retry_on_conflict(|| async {
-        let replacing = replaces.lock().map(|r| r.clone()).unwrap_or_default();
-        let opening = Opening {
-            id: new_code(app)?,
-            kind,
-            source: Source::PanicButton {
-                device: device.clone(),
+    let pressed = app
+        .desk
+        .press(
+            Press {
+                device,
+                kind,
+                fix,
+                via: PressVia::App {
+                    location_refused: coordinates.is_none() && body.lat.is_some(),
+                },
             },
-            sector: sector_for(&app.sectors, coordinates),
-            fix,
-            location_text: None,
-            policy: (*policy).clone(),
-            low_trust: false,
-            token: new_token(app)?,
-        };
-        let opened = incident::open(opening, now);
-        let claim = PressClaim {
-            device: device.clone(),
-            replaces: replacing,
-            open_until: now
-                .checked_add(SignedDuration::from_secs(i64::from(policy.dedup_window_s)))
-                .unwrap_or(now),
-        };
-        let entries = opened_entries(
-            &opened,
-            &device,
-            coordinates.is_none() && body.lat.is_some(),
-        );
-        match app
-            .incidents
-            .open(&opened, &entries, Some(&claim), None, now)
-            .await
-        {
-            Ok(()) => {
-                info!(incident = %opened.id, device = %device, sector = %opened.sector, "panic press opened an incident");
-                let id = opened.id.clone();
-                let paged = app.pager.deliver_or_defer(opened, now).await;
-                mark_trust(app, &device, paged, now).await;
-                Ok(accepted(StatusCode::CREATED, &id, false))
-            }
-            // Not a new incident: find out why.
-            Err(StoreError::Conflict) => match not_new(app, &device, fix, now).await? {
-                NotNew::Joined(id) => Ok(accepted(StatusCode::OK, &id, true)),
-                NotNew::TryAgain(replacing) => {
-                    if let Ok(mut slot) = replaces.lock() {
-                        *slot = replacing;
-                    }
-                    Err(lost())
-                }
-            },
-            Err(e) => Err(ApiError::unavailable_because("storing incident", e)),
-        }
-    })
-    .await;
-    // A press is never answered 409: if every attempt lost, the device retries.
-    opened.map_err(|e| {
-        if e.is_conflict() {
-            ApiError::unavailable_because("opening incident", "kept conflicting")
-        } else {
-            e
-        }
+            Vec::new(),
+        )
+        .await?;
+    Ok(match pressed {
+        Pressed::Opened(id) => accepted(StatusCode::CREATED, &id, false),
+        Pressed::Joined(id) => accepted(StatusCode::OK, &id, true),
     })
 }
 
-/// Why a press opened no incident, when the device may press.
-enum NotNew {
-    /// It joined the device's open incident.
-    Joined(String),
-    /// Open one again (in place of this closed incident, if any): the window had
-    /// passed, an id collided, or the open incident had just closed.
-    TryAgain(Option<String>),
+/// A position update as the app sends it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PositionBody {
+    lat: f64,
+    lon: f64,
+    accuracy_m: Option<f64>,
+    fix_age_s: Option<u32>,
 }
 
-/// A press whose incident was not created: refused (the device is inactive or
-/// blocked), joined to its open incident, or to be tried again.
-async fn not_new(
+/// `POST /panic/incidents/{id}/position` (signed): the phone's position while its
+/// emergency lasts, at most one every 15 s (429 with `Retry-After` sooner); the
+/// answer says whether to keep sending (`tracking`) and how often.
+pub async fn position(
     app: &Panic,
-    device: &str,
-    fix: Option<Fix>,
-    now: Timestamp,
-) -> Result<NotNew, ApiError> {
-    let known = existing(app, device).await?;
-    if !known.active {
-        return Err(forbidden(
-            "device_inactive",
-            "Perangkat belum terverifikasi.",
-        ));
-    }
-    if known.blocked_until.is_some_and(|until| until > now) {
-        return Err(forbidden(
-            "device_blocked",
-            "Perangkat ini diblokir petugas. Dalam keadaan darurat hubungi 112.",
-        ));
-    }
-    match (&known.open_incident, known.open_until) {
-        (Some(open), Some(until)) if until >= now => {
-            Ok(match join(app, &known, open, fix, now).await? {
-                Some(id) => NotNew::Joined(id),
-                None => NotNew::TryAgain(Some(open.clone())),
-            })
-        }
-        _ => Ok(NotNew::TryAgain(None)),
-    }
-}
-
-fn opened_entries(incident: &Incident, device: &str, location_refused: bool) -> Vec<TimelineEntry> {
-    let actor = format!("device:{device}");
-    let mut entries = vec![TimelineEntry::new(
-        incident.opened_at,
-        Happened::Opened,
-        &actor,
-        Some(incident.id.clone()),
-    )];
-    if incident.fix.is_none() {
-        let why = if location_refused {
-            "lokasi di luar Kota Bandung atau tidak valid"
-        } else {
-            "tanpa lokasi"
-        };
-        entries.push(TimelineEntry::new(
-            incident.opened_at,
-            Happened::NoLocation,
-            &actor,
-            Some(why.into()),
-        ));
-    }
-    entries
+    id: &str,
+    request: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let (device, body) = signed(app, request)?;
+    let body: PositionBody = parse_json(body)?;
+    let coordinates = Coordinates::parse(body.lat, body.lon).map_err(|e| {
+        bad_request(
+            "invalid_location",
+            &format!("Posisi tidak dapat dipakai: {e}."),
+        )
+    })?;
+    let fix = Fix {
+        coordinates,
+        accuracy_m: body.accuracy_m.filter(|a| a.is_finite() && *a >= 0.0),
+        fix_age_s: body.fix_age_s,
+    };
+    let tracking = app.desk.track(&device, id, fix).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        &match tracking {
+            Tracking::Taken => json!({
+                "incident_id": id, "tracking": true, "every_s": POSITION_EVERY.as_secs(),
+            }),
+            Tracking::Stop => json!({
+                "incident_id": id, "tracking": false,
+                "message": "Posisi tidak diperlukan lagi.",
+            }),
+        },
+    ))
 }
 
 fn accepted(status: StatusCode, incident_id: &str, joined: bool) -> Response<Body> {
@@ -479,102 +404,6 @@ fn accepted(status: StatusCode, incident_id: &str, joined: bool) -> Response<Bod
             "message": "Permintaan darurat terkirim. Petugas sedang dihubungi.",
         }),
     )
-}
-
-fn new_code(app: &Panic) -> Result<String, ApiError> {
-    app.ids
-        .random_bytes(16)
-        .ok()
-        .and_then(|b| incident_code(&b))
-        .ok_or_else(|| ApiError::unavailable_because("drawing incident code", "random source"))
-}
-
-/// Folds a repeat press into the device's open incident; `None` if it has closed.
-async fn join(
-    app: &Panic,
-    device: &Device,
-    incident_id: &str,
-    fix: Option<Fix>,
-    now: Timestamp,
-) -> Result<Option<String>, ApiError> {
-    retry_on_conflict(|| async {
-        let Some(current) = app
-            .incidents
-            .get(incident_id)
-            .await
-            .map_err(|e| ApiError::unavailable_because("reading incident", e))?
-        else {
-            return Ok(None);
-        };
-        let joining = IncidentAction::Join { fix };
-        let actor = format!("device:{}", device.id);
-        // No token is drawn: a join rotates nothing.
-        let Some(change) = joining
-            .decide(&current, &actor, now, String::new())
-            .map_err(|_| ApiError::unavailable_because("joining incident", "refused"))?
-        else {
-            return Ok(None);
-        };
-        let until = now
-            .checked_add(SignedDuration::from_secs(i64::from(
-                current.policy.dedup_window_s,
-            )))
-            .unwrap_or(now);
-        let extend = app
-            .devices
-            .extend_item(&device.id, incident_id, until)
-            .map_err(|e| ApiError::unavailable_because("building device update", e))?;
-        match app
-            .incidents
-            .save(current.version, &change.incident, &change.entries, vec![extend], now)
-            .await
-        {
-            Ok(()) => {
-                info!(incident = %incident_id, presses = change.incident.presses, "repeat press joined the open incident");
-                Ok(Some(incident_id.to_string()))
-            }
-            Err(StoreError::Conflict) => Err(ApiError::conflict("Kejadian baru saja berubah. Coba lagi.")),
-            Err(e) => Err(ApiError::unavailable_because("joining incident", e)),
-        }
-    })
-    .await
-}
-
-/// After the first page: a device with a history of unfounded presses, or opening
-/// more incidents in an hour than the limit, is marked low-trust on the incident.
-/// Its pages still go out, marked so: a phone is never silenced automatically.
-async fn mark_trust(app: &Panic, device: &str, incident: Incident, now: Timestamp) {
-    let counter = format!("press:{device}");
-    let (known, opened) = futures::join!(
-        app.devices.get(device),
-        app.rates.count(&counter, Window::Hour, now)
-    );
-    let mut reasons = Vec::new();
-    if let Ok(Some(known)) = known
-        && is_low_trust(&known.unfounded_at, now)
-    {
-        reasons.push(format!(
-            "{} laporan palsu dalam 30 hari",
-            known.unfounded_at.len()
-        ));
-    }
-    if let Ok(opened) = opened
-        && opened > app.config.incidents_per_hour
-    {
-        reasons.push(format!("{opened} kejadian dalam satu jam"));
-    }
-    if reasons.is_empty() {
-        return;
-    }
-    let marking = IncidentAction::MarkLowTrust {
-        reasons: reasons.join("; "),
-    };
-    let Ok(Some(change)) = marking.decide(&incident, SYSTEM, now, String::new()) else {
-        return;
-    };
-    if let Err(err) = app.pager.commit(&incident, change, now).await {
-        warn!(incident = %incident.id, error = %err, "could not mark low trust");
-    }
 }
 
 #[derive(Deserialize)]

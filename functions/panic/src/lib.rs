@@ -8,6 +8,8 @@
 //! - `POST /panic/press` `{"kind","lat","lon","accuracy_m","fix_age_s"}` (all
 //!   optional: a press without a location, or with an unknown kind, still pages).
 //! - `POST /panic/incidents/{id}/cancel` `{"pin"}`.
+//! - `POST /panic/incidents/{id}/position` `{"lat","lon","accuracy_m","fix_age_s"}`:
+//!   the phone's position while the emergency lasts (at most one every 15 s).
 //!
 //! The caller's location link (texted by an operator): `GET /l/{token}` a tiny page
 //! that asks the phone for its position, `POST` sends it, once. See [`location`].
@@ -35,14 +37,14 @@ use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
 use secrecy::{ExposeSecret, SecretString};
 use sigap::adapters::devices::DeviceStore;
-use sigap::adapters::incidents::{IncidentStore, PolicyCache};
+use sigap::adapters::incidents::IncidentStore;
 use sigap::adapters::location_links::LocationLinkStore;
 use sigap::adapters::queue::JsonQueue;
 use sigap::adapters::rates::RateCounter;
 use sigap::adapters::sms::SmsSender;
 use sigap::domain::contact::SenderKey;
 use sigap::domain::device::DeviceKey;
-use sigap::domain::incident::{Sector, bundled_sectors};
+use sigap::domain::incident::bundled_sectors;
 use sigap::domain::limits::Limit;
 use sigap::domain::signature::KeyError;
 use sigap::http::{ApiError, Edge};
@@ -127,10 +129,8 @@ pub struct Panic {
     desk: IncidentDesk,
     incidents: IncidentStore,
     devices: DeviceStore,
-    policy: PolicyCache,
     rates: RateCounter,
     texting: Texting,
-    sectors: Vec<Sector>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     config: Config,
@@ -166,13 +166,15 @@ impl Panic {
                 clock.clone(),
                 ids.clone(),
             )
-            .with_texting(texting.clone()),
-            policy: PolicyCache::new(incidents.clone()),
+            .with_texting(texting.clone())
+            .with_press_trust(
+                RateCounter::new(clients.dynamodb.clone(), table),
+                config.incidents_per_hour,
+            ),
             incidents,
             devices: DeviceStore::new(clients.dynamodb.clone(), table),
             rates: RateCounter::new(clients.dynamodb.clone(), table),
             texting,
-            sectors: bundled_sectors(),
             clock,
             ids,
             config: config.clone(),
@@ -208,6 +210,9 @@ pub async fn handle(app: &Panic, request: Request) -> Result<Response<Body>, lam
         (&Method::POST, ["panic", "press"]) => device::press(app, &request).await,
         (&Method::POST, ["panic", "incidents", id, "cancel"]) => {
             device::cancel(app, id, &request).await
+        }
+        (&Method::POST, ["panic", "incidents", id, "position"]) => {
+            device::position(app, id, &request).await
         }
         (&Method::GET, ["l", token]) => location::show(app, token).await,
         (&Method::POST, ["l", token]) => location::send(app, token, &request).await,

@@ -29,13 +29,14 @@ use serde_json::json;
 use sigap::adapters::calendar::{CalendarCache, CalendarStore};
 use sigap::adapters::catalog::{CatalogCache, CatalogStore};
 use sigap::adapters::deliveries::DeliveryStore;
+use sigap::adapters::devices::DeviceStore;
 use sigap::adapters::idempotency::IdempotencyStore;
 use sigap::adapters::inbound::{InboundMessage, InboundStore, Recorded, StoredInbound};
-use sigap::adapters::incidents::IncidentStore;
+use sigap::adapters::location_links::LocationLinkStore;
 use sigap::adapters::queue::JsonQueue;
+use sigap::adapters::rates::RateCounter;
 use sigap::adapters::reports::ReportStore;
 use sigap::adapters::senders::SenderStore;
-use sigap::adapters::sms::PanicTopic;
 use sigap::adapters::social::XClient;
 use sigap::adapters::table::StoreError;
 use sigap::domain::calendar::{CalendarError, HolidayData, wib};
@@ -43,7 +44,7 @@ use sigap::domain::command::Command;
 use sigap::domain::contact::PhoneNumber;
 use sigap::domain::contact::SenderKey;
 use sigap::domain::deadline::WorkingDays;
-use sigap::domain::incident::IncidentAction;
+use sigap::domain::incident::{Fix, IncidentAction, IncidentKind, bundled_sectors};
 use sigap::domain::notification::{NotifyJob, SmsReplyJob};
 use sigap::domain::public::PublicReport;
 use sigap::domain::report::{Actor, Channel, Report};
@@ -60,7 +61,8 @@ use sigap::runtime::aws::AwsClients;
 use sigap::runtime::clock::Clock;
 use sigap::runtime::config::{ConfigError, Settings};
 use sigap::runtime::ids::IdGenerator;
-use sigap::service::paging::Pager;
+use sigap::service::incidents::{IncidentDesk, Press, PressVia};
+use sigap::service::paging::PagingConfig;
 use sigap::service::reports::{
     ApplyError, Asking, NewReport, Once, ReportIntake, Reports, ReportsParts, ServiceError,
 };
@@ -107,17 +109,12 @@ pub struct Config {
     pub working_days: WorkingDays,
     /// X (Twitter) mentions, when configured.
     pub x: Option<XConfig>,
-    /// Responders' SMS acks (`1 <code>`), when the panic path is deployed.
+    /// Responders' SMS acks (`1 <code>`) and presses by SMS (`DARURAT`), when the
+    /// panic path is deployed.
     pub paging: Option<PagingConfig>,
-}
-
-/// Where incident changes made by SMS acks are paged.
-#[derive(Debug, Clone)]
-pub struct PagingConfig {
-    /// The panic topic (stand-downs).
-    pub panic_topic_arn: String,
-    /// The escalation queue (the resolve timer of an owned incident).
-    pub escalation_queue_url: String,
+    /// Incidents one device may open per hour before they are marked low-trust (as
+    /// `panic`'s).
+    pub incidents_per_hour: u64,
 }
 
 impl Config {
@@ -126,7 +123,8 @@ impl Config {
     /// `SMS_KEYWORD` (BDG), `SMS_RATE_LIMIT_PER_HOUR` (10),
     /// `SMS_REPLAY_WINDOW_SECONDS` (300), working-day settings, and X: `X_ACCOUNT_ID`
     /// (unset: off) with `X_CONSUMER_SECRET`, `X_BEARER_TOKEN`, `X_API_BASE`; and
-    /// responders' acks: `PANIC_TOPIC_ARN` (unset: off) with `ESCALATION_QUEUE_URL`.
+    /// responders' acks and presses by SMS: `PANIC_TOPIC_ARN` (unset: off) and the
+    /// rest of [`PagingConfig::load`], with `PANIC_INCIDENTS_PER_HOUR` (5).
     pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
@@ -155,13 +153,8 @@ impl Config {
                     account_id,
                 }),
             },
-            paging: match settings.optional("PANIC_TOPIC_ARN") {
-                None => None,
-                Some(panic_topic_arn) => Some(PagingConfig {
-                    panic_topic_arn,
-                    escalation_queue_url: settings.required("ESCALATION_QUEUE_URL")?,
-                }),
-            },
+            paging: PagingConfig::load(settings)?,
+            incidents_per_hour: settings.parsed_or("PANIC_INCIDENTS_PER_HOUR", 5)?,
         })
     }
 }
@@ -187,7 +180,8 @@ pub struct SmsIntake {
     senders: SenderStore,
     deliveries: DeliveryStore,
     x_client: Option<XClient>,
-    pager: Option<Pager>,
+    desk: Option<IncidentDesk>,
+    devices: DeviceStore,
     notify: JsonQueue,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
@@ -208,12 +202,18 @@ impl SmsIntake {
             .x
             .as_ref()
             .map(|x| XClient::new(&x.api_base, x.bearer_token.expose_secret()));
-        let pager = config.paging.as_ref().map(|p| {
-            Pager::new(
-                IncidentStore::new(clients.dynamodb.clone(), table),
-                PanicTopic::new(clients.sns.clone(), &p.panic_topic_arn),
-                JsonQueue::new(clients.sqs.clone(), &p.escalation_queue_url),
-                notify.clone(),
+        let desk = config.paging.as_ref().map(|paging| {
+            IncidentDesk::new(
+                paging.pager(clients, table, notify.clone()),
+                DeviceStore::new(clients.dynamodb.clone(), table),
+                LocationLinkStore::new(clients.dynamodb.clone(), table),
+                bundled_sectors(),
+                clock.clone(),
+                ids.clone(),
+            )
+            .with_press_trust(
+                RateCounter::new(clients.dynamodb.clone(), table),
+                config.incidents_per_hour,
             )
         });
         let keys = Keys {
@@ -238,7 +238,8 @@ impl SmsIntake {
             keys,
             deliveries: DeliveryStore::new(clients.dynamodb.clone(), table),
             x_client,
-            pager,
+            desk,
+            devices: DeviceStore::new(clients.dynamodb.clone(), table),
             reports: Reports::new(ReportsParts {
                 store: ReportStore::new(clients.dynamodb.clone(), table),
                 notify: notify.clone(),
@@ -459,12 +460,17 @@ async fn receive(
         }
     };
     let sender = app.keys.sender.phone(&stored.from);
-    let outcome = match screen(app, &stored, &sender, now).await {
+    let command = parse_command(&message.text, &app.config.keyword);
+    // A press by SMS is never screened out: a number blocked for junk reports, or
+    // over its hourly count, may still be in danger (repeats join one incident, and
+    // an admin can block the device itself).
+    let screened = match command {
+        SmsCommand::Panic(_) => Ok(None),
+        _ => screen(app, &stored, &sender, now).await,
+    };
+    let outcome = match screened {
         Ok(Some(replies)) => finish(app, &stored, replies, None).await,
-        Ok(None) => {
-            let command = parse_command(&message.text, &app.config.keyword);
-            carry_out(app, &stored, &sender, command, now).await
-        }
+        Ok(None) => carry_out(app, &stored, &sender, command, now).await,
         Err(err) => Err(err.into()),
     };
     let replies = match outcome {
@@ -595,6 +601,7 @@ async fn carry_out(
             citizen_change(app, stored, sender, &id, said, Command::Dispute { reason }).await
         }
         SmsCommand::Acknowledge(code) => acknowledge(app, stored, sender, &code, now).await,
+        SmsCommand::Panic(kind) => panic_press(app, stored, sender, kind, now).await,
         SmsCommand::FreeText(text) => {
             let open = open_reports(app, sender).await?;
             match open.as_slice() {
@@ -616,7 +623,7 @@ async fn acknowledge(
     now: Timestamp,
 ) -> Result<Vec<String>, ServiceError> {
     let say = |text: String| split_sms(&format!("SIGAP: {text}"));
-    let Some(pager) = &app.pager else {
+    let Some(pager) = app.desk.as_ref().map(IncidentDesk::pager) else {
         return finish(
             app,
             stored,
@@ -676,6 +683,71 @@ async fn acknowledge(
     pager.commit_with(&current, change, vec![done], now).await?;
     info!(incident = code, unit = %unit, "incident acknowledged by SMS");
     Ok(replies)
+}
+
+/// `DARURAT [jenis]` from the number a Panic Button device registered with: a press
+/// without mobile data, on the same paging path as the app's (deduplicated with its
+/// presses by the device's claim), at the device's last known position, said as
+/// such. The message is marked handled in the press's own transaction, so a gateway
+/// retry never presses twice. Any other number is told how to register, and nothing
+/// else happens.
+async fn panic_press(
+    app: &SmsIntake,
+    stored: &StoredInbound,
+    sender: &str,
+    kind: Option<IncidentKind>,
+    now: Timestamp,
+) -> Result<Vec<String>, ServiceError> {
+    let unregistered = || split_sms(&replies::panic_unregistered());
+    let Some(desk) = &app.desk else {
+        return finish(app, stored, unregistered(), None).await;
+    };
+    let device = match app.devices.by_phone(sender).await? {
+        Some(id) => app.devices.get(&id).await?.filter(|d| d.active),
+        None => None,
+    };
+    let Some(device) = device else {
+        info!(to = %stored.from.masked(), "panic keyword from a number no device registered");
+        return finish(app, stored, unregistered(), None).await;
+    };
+    // The last position the app sent, aged to now: a stale one is flagged as such.
+    let fix = device.last_fix.map(|fix| {
+        let since = device
+            .last_fix_at
+            .map_or(0, |at| now.duration_since(at).as_secs().max(0));
+        Fix {
+            fix_age_s: Some(
+                u32::try_from(since)
+                    .unwrap_or(u32::MAX)
+                    .saturating_add(fix.fix_age_s.unwrap_or(0)),
+            ),
+            ..fix
+        }
+    });
+    let replies = split_sms(&replies::panic_received());
+    let done = app.inbound.done_write(stored, &replies, None)?;
+    let press = Press {
+        device: device.id.clone(),
+        kind: kind.unwrap_or(IncidentKind::Other),
+        fix,
+        via: PressVia::Sms {
+            last_fix_at: device.last_fix_at,
+        },
+    };
+    match desk.press(press, vec![done]).await {
+        Ok(pressed) => {
+            info!(device = %device.id, ?pressed, "panic press by SMS");
+            Ok(replies)
+        }
+        Err(refused) if refused.code == "device_blocked" => {
+            finish(app, stored, split_sms(&replies::panic_blocked()), None).await
+        }
+        Err(refused) if refused.code == "device_inactive" => {
+            finish(app, stored, unregistered(), None).await
+        }
+        // The gateway is answered 503 and sends it again: a press is never dropped.
+        Err(failed) => Err(ServiceError::Paging(failed.message)),
+    }
 }
 
 /// The sender's reports still open, newest first.

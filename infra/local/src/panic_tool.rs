@@ -5,6 +5,11 @@
 //!   one emergency contact `081100009999`), then signs a press exactly as the app
 //!   would and posts it to devstack's own `/panic/press`.
 //! - `{"action":"cancel","incident_id":"INC-…","pin":"1234"}`: a signed cancel.
+//! - `{"action":"position","incident_id":"INC-…","lat":…,"lon":…}`: a signed position
+//!   update, as the app sends one every 15 s while the emergency lasts.
+//!
+//! The demo device's number (`081100000000`) can also press by SMS: `POST
+//! /_devstack/sms {"from":"081100000000","text":"DARURAT"}`.
 //!
 //! Answers with what the API answered: its status and its body. Presses are signed
 //! on the dev clock, the clock the panic function checks them against, so they keep
@@ -78,7 +83,7 @@ pub async fn register_active_device(
         })
         .await;
     devices
-        .activate(id, &otp)
+        .activate(id, &otp, &sender_key.phone(phone))
         .await
         .map_err(|e| e.to_string())?;
     Ok(device_key.device_secret(id))
@@ -151,8 +156,7 @@ impl PanicTool {
 
 /// Serves `POST /_devstack/panic`.
 pub async fn panic_endpoint(tool: &PanicTool, request: Request<Incoming>) -> Response<Full<Bytes>> {
-    let usage =
-        r#"POST {"action":"press","kind","lat","lon"} or {"action":"cancel","incident_id","pin"}"#;
+    let usage = r#"POST {"action":"press","kind","lat","lon"}, {"action":"cancel","incident_id","pin"} or {"action":"position","incident_id","lat","lon"}"#;
     let (host, input) = match tool_input(request, usage).await {
         Ok(read) => read,
         Err(refused) => return refused,
@@ -181,10 +185,24 @@ pub async fn panic_endpoint(tool: &PanicTool, request: Request<Incoming>) -> Res
             )
             .await
         }
+        "position" => {
+            let id = input["incident_id"].as_str().unwrap_or_default();
+            let position = json!({
+                "lat": input["lat"].as_f64().unwrap_or_default(),
+                "lon": input["lon"].as_f64().unwrap_or_default(),
+                "accuracy_m": input["accuracy_m"].as_f64().unwrap_or(8.0),
+                "fix_age_s": 1,
+            });
+            tool.signed_post(
+                &format!("http://{host}/panic/incidents/{id}/position"),
+                &position,
+            )
+            .await
+        }
         _ => {
             return answer(
                 StatusCode::BAD_REQUEST,
-                json!({"message": "action: press or cancel"}),
+                json!({"message": "action: press, cancel or position"}),
             );
         }
     };

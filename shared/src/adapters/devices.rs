@@ -1,6 +1,7 @@
 //! Panic-button devices in the single table: `DEV#<id>` / `META` (status, code and
-//! PIN hashes, the open incident it presses into, trust, block) and `DEV#<id>` /
-//! `PII` (phone, contacts).
+//! PIN hashes, the open incident it presses into, its last known position, trust,
+//! block), `DEV#<id>` / `PII` (phone, contacts), and `DEV#P#<keyed hash of the
+//! phone>` / `DEVICE` (the device its number last activated: a press by SMS finds it).
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{TransactWriteItem, Update};
@@ -11,6 +12,7 @@ use super::table::{
 };
 use crate::domain::contact::PhoneNumber;
 use crate::domain::device::{Device, record_unfounded};
+use crate::domain::incident::Fix;
 
 /// How long a registration that was never verified is kept after its code expired.
 const PENDING_KEPT_SECONDS: i64 = 86_400;
@@ -18,6 +20,11 @@ const PENDING_KEPT_SECONDS: i64 = 86_400;
 /// A device's partition key.
 pub(super) fn device_pk(id: &str) -> String {
     format!("DEV#{id}")
+}
+
+/// The partition of the pointer from a number (its keyed hash) to its device.
+fn phone_pk(phone_hash: &str) -> String {
+    format!("DEV#P#{phone_hash}")
 }
 
 /// A device's private details: its number and emergency contacts.
@@ -54,7 +61,30 @@ fn device_from_item(item: &Item) -> Result<Device, StoreError> {
         unfounded_at,
         blocked_until: millis(&r, "blocked_until")?,
         block_reason: r.opt_s("block_reason").map(str::to_string),
+        last_fix: match r.opt_s("last_fix") {
+            None => None,
+            Some(json) => {
+                Some(serde_json::from_str(json).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+            }
+        },
+        last_fix_at: millis(&r, "last_fix_at")?,
     })
+}
+
+/// The `SET` clause recording a device's last known position ([`with_last_fix`]
+/// fills its values).
+pub(super) const LAST_FIX_SET: &str = "last_fix = :last_fix, last_fix_at = :last_fix_at";
+
+/// `update` with the values of [`LAST_FIX_SET`]: `fix`, sent at `at`.
+pub(super) fn with_last_fix(
+    update: aws_sdk_dynamodb::types::builders::UpdateBuilder,
+    fix: &Fix,
+    at: Timestamp,
+) -> Result<aws_sdk_dynamodb::types::builders::UpdateBuilder, StoreError> {
+    let json = serde_json::to_string(fix).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(update
+        .expression_attribute_values(":last_fix", s(json))
+        .expression_attribute_values(":last_fix_at", n(at.as_millisecond())))
 }
 
 /// A registration waiting for its one-time code.
@@ -145,20 +175,26 @@ impl DeviceStore {
         out.item().map(device_from_item).transpose()
     }
 
-    /// The device's number and contacts.
-    pub async fn pii(&self, id: &str) -> Result<Option<DevicePii>, StoreError> {
+    /// One item, read eventually consistently.
+    async fn item(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
             .get_item()
             .table_name(&self.table)
-            .key(PK, s(device_pk(id)))
-            .key(SK, s("PII"))
+            .key(PK, s(pk))
+            .key(SK, s(sk))
             .send()
             .await
             .map_err(StoreError::aws)?;
-        let Some(item) = out.item() else {
+        Ok(out.item)
+    }
+
+    /// The device's number and contacts.
+    pub async fn pii(&self, id: &str) -> Result<Option<DevicePii>, StoreError> {
+        let Some(item) = self.item(device_pk(id), "PII").await? else {
             return Ok(None);
         };
+        let item = &item;
         let r = ItemReader(item);
         let phone =
             PhoneNumber::parse(r.s("phone")?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
@@ -216,9 +252,23 @@ impl DeviceStore {
         conditional(update.send().await, StoreError::Conflict)
     }
 
-    /// The right code: the device is active and kept (no expiry on either item);
-    /// idempotent for the same code.
-    pub async fn activate(&self, id: &str, otp_hash: &str) -> Result<(), StoreError> {
+    /// The device the number with keyed hash `phone_hash` last activated, if any
+    /// (the pointer may outlive a device an admin removed: read it to be sure).
+    pub async fn by_phone(&self, phone_hash: &str) -> Result<Option<String>, StoreError> {
+        self.item(phone_pk(phone_hash), "DEVICE")
+            .await?
+            .map(|item| ItemReader(&item).s("device").map(str::to_string))
+            .transpose()
+    }
+
+    /// The right code: the device is active and kept (no expiry on either item), and
+    /// its number (`phone_hash`) points to it; idempotent for the same code.
+    pub async fn activate(
+        &self,
+        id: &str,
+        otp_hash: &str,
+        phone_hash: &str,
+    ) -> Result<(), StoreError> {
         let meta = self
             .item_update(id, "META")
             .update_expression("SET #status = :active REMOVE expires_at")
@@ -230,7 +280,30 @@ impl DeviceStore {
             .item_update(id, "PII")
             .update_expression("REMOVE expires_at")
             .condition_expression("attribute_exists(PK)");
-        self.update_both(meta, pii).await
+        // The newest activation of a number wins: its SMS presses are this device's.
+        let mut pointer = Item::new();
+        pointer.insert(PK.into(), s(phone_pk(phone_hash)));
+        pointer.insert(SK.into(), s("DEVICE"));
+        pointer.insert("type".into(), s("device_phone"));
+        pointer.insert("device".into(), s(id));
+        let items = vec![
+            TransactWriteItem::builder()
+                .update(meta.build().map_err(StoreError::aws)?)
+                .build(),
+            TransactWriteItem::builder()
+                .update(pii.build().map_err(StoreError::aws)?)
+                .build(),
+            TransactWriteItem::builder()
+                .put(
+                    aws_sdk_dynamodb::types::Put::builder()
+                        .table_name(&self.table)
+                        .set_item(Some(pointer))
+                        .build()
+                        .map_err(StoreError::aws)?,
+                )
+                .build(),
+        ];
+        transact(&self.client, items, StoreError::Conflict).await
     }
 
     /// Takes one code attempt before the code is compared, in one atomic write, so
@@ -287,25 +360,56 @@ impl DeviceStore {
         self.update_both(meta, pii).await
     }
 
-    /// A later press joined the open incident: presses keep joining until `until`.
+    /// A later press joined the open incident: presses keep joining until `until`;
+    /// its `fix`, if any, is the device's last known position.
     pub fn extend_item(
         &self,
         id: &str,
         incident: &str,
         until: Timestamp,
+        fix: Option<(&Fix, Timestamp)>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut update = Update::builder()
+            .table_name(&self.table)
+            .key(PK, s(device_pk(id)))
+            .key(SK, s("META"))
+            .update_expression(match fix {
+                Some(_) => format!("SET open_until = :until, {LAST_FIX_SET} ADD presses :one"),
+                None => "SET open_until = :until ADD presses :one".into(),
+            })
+            .condition_expression("open_incident = :id")
+            .expression_attribute_values(":until", n(until.as_millisecond()))
+            .expression_attribute_values(":id", s(incident))
+            .expression_attribute_values(":one", n(1));
+        if let Some((fix, at)) = fix {
+            update = with_last_fix(update, fix, at)?;
+        }
+        Ok(TransactWriteItem::builder()
+            .update(update.build().map_err(StoreError::aws)?)
+            .build())
+    }
+
+    /// The app sent a position while its incident is open: the device's last known
+    /// position (written with the incident's move).
+    pub fn position_item(
+        &self,
+        id: &str,
+        fix: &Fix,
+        at: Timestamp,
     ) -> Result<TransactWriteItem, StoreError> {
         let update = Update::builder()
             .table_name(&self.table)
             .key(PK, s(device_pk(id)))
             .key(SK, s("META"))
-            .update_expression("SET open_until = :until ADD presses :one")
-            .condition_expression("open_incident = :id")
-            .expression_attribute_values(":until", n(until.as_millisecond()))
-            .expression_attribute_values(":id", s(incident))
-            .expression_attribute_values(":one", n(1))
-            .build()
-            .map_err(StoreError::aws)?;
-        Ok(TransactWriteItem::builder().update(update).build())
+            .update_expression(format!("SET {LAST_FIX_SET}"))
+            .condition_expression("attribute_exists(PK)");
+        Ok(TransactWriteItem::builder()
+            .update(
+                with_last_fix(update, fix, at)?
+                    .build()
+                    .map_err(StoreError::aws)?,
+            )
+            .build())
     }
 
     /// Records an unfounded incident from the device (written with the resolve).

@@ -22,7 +22,7 @@ use super::table::{
     put_item, s, transact, ts,
 };
 use crate::domain::contact::PhoneNumber;
-use crate::domain::incident::{Incident, IncidentState, PagingPolicy, TimelineEntry};
+use crate::domain::incident::{Fix, Incident, IncidentState, PagingPolicy, TimelineEntry};
 
 /// Work queue of open incidents (command-centre console).
 pub const OPEN_INCIDENTS: &str = "Q#INCIDENTS";
@@ -106,7 +106,7 @@ fn entry_items(
 }
 
 /// A device's claim on a press: the incident it now presses into, until when.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PressClaim {
     /// Device id.
     pub device: String,
@@ -114,6 +114,8 @@ pub struct PressClaim {
     pub replaces: Option<String>,
     /// Presses join the incident until this instant.
     pub open_until: Timestamp,
+    /// The press's position: the device's last known one from now on.
+    pub fix: Option<Fix>,
 }
 
 /// Incidents, timelines, devices and responders.
@@ -148,9 +150,13 @@ impl IncidentStore {
             .table_name(&self.table)
             .key(PK, s(device_pk(&claim.device)))
             .key(SK, s("META"))
-            .update_expression(
-                "SET open_incident = :id, open_until = :until, last_press_at = :now ADD presses :one",
-            )
+            .update_expression(match claim.fix {
+                Some(_) => format!(
+                    "SET open_incident = :id, open_until = :until, last_press_at = :now, {} ADD presses :one",
+                    super::devices::LAST_FIX_SET
+                ),
+                None => "SET open_incident = :id, open_until = :until, last_press_at = :now ADD presses :one".into(),
+            })
             .condition_expression(format!(
                 "#status = :active AND (attribute_not_exists(blocked_until) OR blocked_until < :now_ms) AND {pointer}"
             ))
@@ -164,21 +170,25 @@ impl IncidentStore {
         if let Some(old) = &claim.replaces {
             update = update.expression_attribute_values(":old", s(old));
         }
+        if let Some(fix) = &claim.fix {
+            update = super::devices::with_last_fix(update, fix, now)?;
+        }
         Ok(TransactWriteItem::builder()
             .update(update.build().map_err(StoreError::aws)?)
             .build())
     }
 
     /// Writes a new incident with its first timeline entries, the caller's number
-    /// (112) and, for a press, the device's claim: one transaction. `Conflict` when
-    /// the device may not open one now (inactive, blocked, or already pressing into
-    /// an open incident).
+    /// (112), for a press the device's claim, and `also` (an SMS marked handled):
+    /// one transaction. `Conflict` when the device may not open one now (inactive,
+    /// blocked, or already pressing into an open incident).
     pub async fn open(
         &self,
         incident: &Incident,
         entries: &[TimelineEntry],
         claim: Option<&PressClaim>,
         caller: Option<&PhoneNumber>,
+        also: Vec<TransactWriteItem>,
         now: Timestamp,
     ) -> Result<(), StoreError> {
         let mut items = vec![put_item(
@@ -198,6 +208,7 @@ impl IncidentStore {
             pii.insert("caller".into(), s(caller.as_e164()));
             items.push(put_item(&self.table, pii, "attribute_not_exists(PK)")?);
         }
+        items.extend(also);
         transact(&self.client, items, StoreError::Conflict).await
     }
 

@@ -186,6 +186,11 @@ pub struct Device {
     pub blocked_until: Option<Timestamp>,
     /// Why it was blocked.
     pub block_reason: Option<String>,
+    /// The last position the app sent (with a press or an update), for a press by
+    /// SMS, which has none of its own.
+    pub last_fix: Option<crate::domain::incident::Fix>,
+    /// When it was sent.
+    pub last_fix_at: Option<Timestamp>,
 }
 
 /// Unfounded incidents a device's record keeps: enough for [`is_low_trust`].

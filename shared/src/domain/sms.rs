@@ -5,13 +5,16 @@
 //! - `INFO <nomor>`: the status of a report;
 //! - `BALAS <nomor> <teks>`: a reply, or the information an admin asked for;
 //! - `PUAS <nomor>` / `TIDAK <nomor> <alasan>`: accept or dispute a follow-up;
-//! - `BANTUAN`: how to use the service.
+//! - `BANTUAN`: how to use the service;
+//! - `DARURAT [jenis] [keterangan]`: the Panic Button without mobile data, from the
+//!   number a device registered with.
 //!
 //! Anything else is free text: from a sender with exactly one open report it is a
 //! reply to it, otherwise the sender is told the format. No command is an opt-out
 //! word (STOP, CANCEL, END, QUIT…): gateways and SNS act on those themselves.
 
 use super::gsm7::{SMS_LIMIT, gsm7_len, to_gsm7, truncate_gsm7};
+use super::incident::IncidentKind;
 use super::tracking_id::TrackingId;
 
 /// Words that gateways and carriers treat as opt-out; never a command here.
@@ -28,8 +31,14 @@ pub const OPT_OUT_WORDS: [&str; 10] = [
     "STOPALL",
 ];
 
+/// The panic keyword: a press of the Panic Button by SMS (never an opt-out word, so no
+/// gateway or carrier can take it for one; the reference on paging lists them).
+pub const PANIC_WORD: &str = "DARURAT";
+
 /// Every command word, for the opt-out check (the report keyword comes from configuration).
-pub const COMMAND_WORDS: [&str; 6] = ["INFO", "BALAS", "PUAS", "TIDAK", "BANTUAN", "HELP"];
+pub const COMMAND_WORDS: [&str; 7] = [
+    "INFO", "BALAS", "PUAS", "TIDAK", "BANTUAN", "HELP", PANIC_WORD,
+];
 
 /// What a text message asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,6 +65,9 @@ pub enum SmsCommand {
     /// `1 <incident code>`: a responder takes the incident (a digit, never an
     /// opt-out word, so no carrier can mistake it).
     Acknowledge(String),
+    /// `DARURAT [jenis] [keterangan]`: the Panic Button pressed by SMS; the kind when
+    /// the word after it names one (`MEDIS`, `KEBAKARAN`, …).
+    Panic(Option<IncidentKind>),
 }
 
 /// Collapses whitespace (newlines included) into single spaces and trims.
@@ -167,6 +179,18 @@ pub fn parse_command(text: &str, keyword: &str) -> SmsCommand {
             other => other,
         },
         "BANTUAN" | "HELP" => SmsCommand::Help,
+        PANIC_WORD => {
+            let named = rest
+                .split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .trim_matches(|c: char| c.is_ascii_punctuation());
+            SmsCommand::Panic(
+                IncidentKind::ALL
+                    .into_iter()
+                    .find(|kind| kind.label().eq_ignore_ascii_case(named)),
+            )
+        }
         _ => SmsCommand::FreeText(text),
     }
 }
@@ -180,6 +204,22 @@ pub fn help_text(keyword: &str) -> String {
 
 /// Texts back, in Indonesian, for each outcome of an inbound message.
 pub mod replies {
+    /// A press by SMS was taken: responders are being paged.
+    pub fn panic_received() -> String {
+        "SIGAP: permintaan darurat diterima, petugas sedang dihubungi. Bila bisa, telepon 112."
+            .into()
+    }
+
+    /// A press by SMS from a number no device registered: how to register.
+    pub fn panic_unregistered() -> String {
+        "SIGAP: nomor ini belum terdaftar di Tombol Darurat. Pasang aplikasi SIGAP dan daftarkan nomor ini. Dalam keadaan darurat, telepon 112.".into()
+    }
+
+    /// A press by SMS from a device an admin blocked.
+    pub fn panic_blocked() -> String {
+        "SIGAP: Tombol Darurat untuk nomor ini diblokir petugas. Dalam keadaan darurat, telepon 112.".into()
+    }
+
     /// Free text with no single open report to attach it to.
     pub fn format_hint(keyword: &str) -> String {
         format!(
@@ -454,6 +494,44 @@ mod tests {
             parse_command("LAPOR sampah", "LAPOR"),
             SmsCommand::NewReport("sampah".into())
         );
+    }
+
+    #[test]
+    fn the_panic_word_presses_with_the_kind_it_names() {
+        use crate::domain::incident::IncidentKind;
+        for (text, kind) in [
+            ("DARURAT", None),
+            ("darurat", None),
+            (" Darurat! ", None),
+            (
+                "DARURAT medis, ibu saya pingsan",
+                Some(IncidentKind::Medical),
+            ),
+            ("darurat: KEBAKARAN!", Some(IncidentKind::Fire)),
+            ("DARURAT tolong", None),
+        ] {
+            assert_eq!(
+                parse_command(text, "BDG"),
+                SmsCommand::Panic(kind),
+                "{text}"
+            );
+        }
+        // Not the word alone: a report about an emergency is still a report.
+        assert_eq!(
+            parse_command("BDG darurat banjir di Jl. Riau", "BDG"),
+            SmsCommand::NewReport("darurat banjir di Jl. Riau".into())
+        );
+        assert!(matches!(
+            parse_command("DARURATKU", "BDG"),
+            SmsCommand::FreeText(_)
+        ));
+        for text in [
+            replies::panic_received(),
+            replies::panic_unregistered(),
+            replies::panic_blocked(),
+        ] {
+            assert!(gsm7_len(&text) <= SMS_LIMIT, "{text}");
+        }
     }
 
     #[test]

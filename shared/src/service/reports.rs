@@ -121,6 +121,9 @@ pub enum ServiceError {
     /// The X API failed (a reply to a post).
     #[error(transparent)]
     Social(#[from] crate::adapters::social::XError),
+    /// A press by SMS could not be paged (the incident desk's answer).
+    #[error("paging failed: {0}")]
+    Paging(String),
 }
 
 /// Why a command was not applied.

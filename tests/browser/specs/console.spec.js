@@ -757,6 +757,39 @@ test.describe("the command centre", () => {
   });
 });
 
+test.describe("the command centre, while an emergency lasts", () => {
+  test.use({ viewport: DESK });
+
+  test("the app's positions draw the incident's track on the open board", async ({ page, request }) => {
+    await signIn(page, "Operator 112");
+    const pressed = await request.post("/_devstack/panic", {
+      data: { action: "press", kind: "medical", lat: -6.9025, lon: 107.6188 },
+    });
+    // The demo device's earlier press may still be open: this one then joins it.
+    expect([200, 201]).toContain(pressed.status());
+    const incident = (await pressed.json()).incident_id;
+    const row = page.locator(`#daftar-kejadian tr[data-id="${incident}"]`);
+    await expect(row).toBeVisible({ timeout: 15_000 });
+    for (const [lat, lon] of [[-6.902, 107.6195], [-6.9012, 107.6203]]) {
+      const moved = await request.post("/_devstack/panic", {
+        data: { action: "position", incident_id: incident, lat, lon },
+      });
+      expect(moved.status()).toBe(200);
+      expect((await moved.json()).tracking).toBe(true);
+      // The app sends one every 15 s: the dev clock moves on that far.
+      await request.post("/_devstack/clock", { data: { advance_seconds: 16 } });
+    }
+    // The open board shows the newest position and the track, without a reload.
+    await expect(row).toContainText("-6.90120, 107.62030", { timeout: 15_000 });
+    await expect(row).toContainText("(2 posisi)");
+    await expect(row).toHaveAttribute("data-track", "-6.902,107.6195 -6.9012,107.6203");
+    const map = page.getByRole("region", { name: "Peta kejadian terbuka" });
+    await expect(map.locator('path[stroke-dasharray="6 4"]')).toHaveCount(1);
+    await screenshot(page, "board-track");
+    await expectAccessible(page, "the board with a track");
+  });
+});
+
 test.describe("the command centre without JavaScript, on a phone", () => {
   test.use({ javaScriptEnabled: false, viewport: { width: 390, height: 844 } });
 

@@ -73,7 +73,7 @@ async fn main() {
             })
             .await
             .unwrap();
-        devices.activate(&id, "bench").await.unwrap();
+        devices.activate(&id, "bench", "bench").await.unwrap();
         ids.push(id);
     }
     let board_ids = ids.split_off(PRESSES + 1);

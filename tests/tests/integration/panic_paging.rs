@@ -665,7 +665,7 @@ async fn the_auditor_recovers_a_lost_tick_and_pages_owed_by_a_crashed_handler() 
         clock.now(),
     );
     store
-        .open(&opened, &[], None, None, clock.now())
+        .open(&opened, &[], None, None, Vec::new(), clock.now())
         .await
         .unwrap();
     assert!(drain(&t.clients, &tier0).await.is_empty());
@@ -1317,4 +1317,284 @@ async fn a_location_link_moves_the_incident_once_and_later_pages_carry_the_posit
     assert_eq!(forged.status, 410);
     let after = staff_incident(&app, &id).await;
     assert_eq!(after["location"]["lat"].as_f64().unwrap(), moved);
+}
+
+/// A press without mobile data: `DARURAT` from a registered device's number pages
+/// like an app press (deduplicated with the app's, at the last known position said
+/// as such, once per message however often the gateway retries); from any other
+/// number it only answers how to register.
+#[tokio::test]
+async fn an_sms_panic_from_a_registered_number_pages_like_a_press_and_from_another_only_answers() {
+    let t = fast_stack("panic-sms").await;
+    let clock = Arc::new(ManualClock::new(start()));
+    let app = panic_app(&t, clock.clone());
+    let sms: sms_intake::SmsIntake = t.app(clock.clone(), &[]);
+    let tier0 = responder(&t, "cibeunying", &["0"]).await;
+    let device = registered(&app, &clock, &unique_phone()).await;
+    let phone = sigap::adapters::devices::DeviceStore::new(t.clients.dynamodb.clone(), &t.table)
+        .pii(&device.0)
+        .await
+        .unwrap()
+        .unwrap()
+        .phone
+        .as_e164()
+        .to_string();
+    let open_incidents = || async {
+        call(
+            &app,
+            staff_request("GET", "/staff/incidents", "sup", &["supervisor"], None),
+        )
+        .await
+        .json["incidents"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+
+    // The app presses with a position; the same number's SMS then joins it.
+    let pressed = press(
+        &app,
+        &clock,
+        &device,
+        json!({
+            "kind": "crime", "lat": GEDUNG_SATE.0, "lon": GEDUNG_SATE.1, "accuracy_m": 9.0
+        }),
+    )
+    .await;
+    assert_eq!(pressed.status, 201, "{}", pressed.json);
+    let first = pressed.json["incident_id"].as_str().unwrap().to_string();
+    assert_eq!(drain(&t.clients, &tier0).await.len(), 1);
+    clock.advance(SignedDuration::from_secs(20));
+    assert_eq!(text(&sms, "SMpanic1", &phone, "darurat").await, 200);
+    assert!(
+        drain(&t.clients, &tier0).await.is_empty(),
+        "a joined press pages nobody"
+    );
+    let joined = staff_incident(&app, &first).await;
+    assert_eq!(joined["presses"], 2);
+    assert!(
+        joined["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["what"] == "press_joined" && e["detail"] == "press 2, lewat SMS"),
+        "{joined}"
+    );
+    pump_notify(&t, clock.clone()).await;
+    assert_eq!(
+        sent_sms(&phone).await.last().unwrap(),
+        "SIGAP: permintaan darurat diterima, petugas sedang dihubungi. Bila bisa, telepon 112."
+    );
+
+    // That one is closed; an hour later the SMS alone opens a new incident and pages
+    // tier 0 of the sector of the last known position, said to be just that.
+    let closed = call(
+        &app,
+        staff_request(
+            "POST",
+            &format!("/staff/incidents/{first}/resolve"),
+            "op-1",
+            &["operator"],
+            Some(r#"{"outcome":"founded"}"#),
+        ),
+    )
+    .await;
+    assert_eq!(closed.status, 200, "{}", closed.json);
+    drain(&t.clients, &tier0).await;
+    clock.advance(SignedDuration::from_hours(1));
+    let before = open_incidents().await;
+    assert_eq!(
+        text(&sms, "SMpanic2", &phone, "DARURAT kebakaran, asap").await,
+        200
+    );
+    // The gateway sends the same message again: still one incident, one page.
+    assert_eq!(
+        text(&sms, "SMpanic2", &phone, "DARURAT kebakaran, asap").await,
+        200
+    );
+    let pages = drain(&t.clients, &tier0).await;
+    assert_eq!(pages.len(), 1, "{pages:?}");
+    assert!(
+        pages[0].contains("KEBAKARAN T0 cibeunying maps.google.com/?q=-6.90250,107.61880 (lama)"),
+        "{}",
+        pages[0]
+    );
+    assert_eq!(open_incidents().await, before + 1);
+    let second = call(
+        &app,
+        staff_request("GET", "/staff/incidents", "sup", &["supervisor"], None),
+    )
+    .await
+    .json["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["source"]["device"] == device.0.as_str())
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let shown = staff_incident(&app, &second).await;
+    assert_eq!(shown["kind"], "fire");
+    assert_eq!(shown["location"]["stale"], true);
+    let details: Vec<String> = shown["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["what"].as_str().unwrap(),
+                e["detail"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    assert!(details[0].ends_with("lewat SMS"), "{details:?}");
+    assert!(
+        details
+            .iter()
+            .any(|d| d.starts_with("located posisi terakhir yang diketahui (dikirim aplikasi")),
+        "{details:?}"
+    );
+
+    // An admin blocked the number for junk reports: its press by SMS still counts.
+    let e164 = sigap::domain::contact::PhoneNumber::parse(&phone).unwrap();
+    sigap::adapters::senders::SenderStore::new(t.clients.dynamodb.clone(), &t.table)
+        .block(&sigap::adapters::senders::BlockedSender {
+            sender: sigap::domain::contact::SenderKey::new(SENDER_KEY)
+                .unwrap()
+                .phone(&e164),
+            masked: e164.masked(),
+            reason: "laporan iseng".into(),
+            until: clock.now() + SignedDuration::from_hours(24),
+            by: "admin".into(),
+        })
+        .await
+        .unwrap();
+    clock.advance(SignedDuration::from_secs(30));
+    assert_eq!(text(&sms, "SMpanic4", &phone, "DARURAT").await, 200);
+    assert_eq!(staff_incident(&app, &second).await["presses"], 2);
+
+    // A number no device registered: told how to register, nothing opened or paged.
+    let stranger = unique_phone();
+    let before = open_incidents().await;
+    assert_eq!(text(&sms, "SMpanic3", &stranger, "DARURAT").await, 200);
+    assert!(drain(&t.clients, &tier0).await.is_empty());
+    assert_eq!(open_incidents().await, before);
+    pump_notify(&t, clock.clone()).await;
+    assert_eq!(
+        sent_sms(&stranger).await,
+        vec!["SIGAP: nomor ini belum terdaftar di Tombol Darurat. Pasang aplikasi SIGAP dan daftarkan nomor ini. Dalam keadaan darurat, telepon 112.".to_string()]
+    );
+}
+
+/// The app's position while the emergency lasts: signed, at most one every 15 s,
+/// onto the incident's track and fix (so a later page carries it) and the device's
+/// last known position; only the device that pressed; and a stop once the incident
+/// has been owned a while.
+#[tokio::test]
+async fn the_apps_positions_follow_the_emergency_bounded_in_rate_until_it_is_owned() {
+    let t = fast_stack("panic-track").await;
+    let clock = Arc::new(ManualClock::new(start()));
+    let app = panic_app(&t, clock.clone());
+    let esc = escalate_app(&t, clock.clone());
+    let tier1 = responder(&t, "cibeunying", &["1"]).await;
+    let device = registered(&app, &clock, &unique_phone()).await;
+    let other = registered(&app, &clock, &unique_phone()).await;
+    let pressed = press(
+        &app,
+        &clock,
+        &device,
+        json!({
+            "kind": "crime", "lat": GEDUNG_SATE.0, "lon": GEDUNG_SATE.1
+        }),
+    )
+    .await;
+    assert_eq!(pressed.status, 201, "{}", pressed.json);
+    let id = pressed.json["incident_id"].as_str().unwrap().to_string();
+    let send = |who: &(String, String), lat: f64| {
+        let body = json!({ "lat": lat, "lon": 107.6200, "accuracy_m": 6.0 }).to_string();
+        let request = signed(
+            "POST",
+            &format!("/panic/incidents/{id}/position"),
+            &who.0,
+            &who.1,
+            &body,
+            clock.now(),
+        );
+        call(&app, request)
+    };
+
+    clock.advance(SignedDuration::from_secs(5));
+    let first = send(&device, -6.9010).await;
+    assert_eq!(first.status, 200, "{}", first.json);
+    assert_eq!(first.json["tracking"], true);
+    assert_eq!(first.json["every_s"], 15);
+    // Sooner than 15 s: refused with when to try, nothing written.
+    clock.advance(SignedDuration::from_secs(5));
+    let soon = send(&device, -6.9005).await;
+    assert_eq!(soon.status, 429, "{}", soon.json);
+    assert_eq!(soon.headers["retry-after"], "10");
+    // Another device cannot move it.
+    assert_eq!(send(&other, -6.95).await.status, 404);
+    clock.advance(SignedDuration::from_secs(10));
+    assert_eq!(send(&device, -6.9000).await.status, 200);
+    let shown = staff_incident(&app, &id).await;
+    assert_eq!(shown["location"]["lat"], -6.9);
+    let stored = IncidentStore::new(t.clients.dynamodb.clone(), &t.table)
+        .get(&id)
+        .await
+        .unwrap()
+        .unwrap();
+    let lats: Vec<f64> = stored
+        .track
+        .iter()
+        .map(|p| p.fix.coordinates.lat())
+        .collect();
+    assert_eq!(lats, vec![-6.901, -6.9]);
+    // Quiet on the timeline: no line per position.
+    assert!(!timeline(&shown).contains(&"located".to_string()));
+    let known = sigap::adapters::devices::DeviceStore::new(t.clients.dynamodb.clone(), &t.table)
+        .get(&device.0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(known.last_fix.unwrap().coordinates.lat(), -6.9);
+    assert_eq!(known.last_fix_at, Some(clock.now()));
+
+    // Tier 1, paged after, gets the newest position.
+    let tick = next_tick(&t).await;
+    clock.advance(SignedDuration::from_secs(61));
+    assert_eq!(
+        run_tick(&esc, &tick).await,
+        escalate::TickOutcome::Escalated
+    );
+    let pages = drain(&t.clients, &tier1).await;
+    assert_eq!(pages.len(), 1, "{pages:?}");
+    assert!(
+        pages[0].contains("maps.google.com/?q=-6.90000,107.62000"),
+        "{}",
+        pages[0]
+    );
+
+    // Owned: positions are still taken for 15 minutes, then the app is told to stop.
+    let acked = call(
+        &app,
+        staff_request(
+            "POST",
+            &format!("/staff/incidents/{id}/ack"),
+            "r-1",
+            &["responder:polsek-coblong"],
+            None,
+        ),
+    )
+    .await;
+    assert_eq!(acked.status, 200, "{}", acked.json);
+    clock.advance(SignedDuration::from_mins(14));
+    assert_eq!(send(&device, -6.8990).await.json["tracking"], true);
+    clock.advance(SignedDuration::from_mins(2));
+    let stop = send(&device, -6.8980).await;
+    assert_eq!(stop.status, 200);
+    assert_eq!(stop.json["tracking"], false);
+    assert_eq!(staff_incident(&app, &id).await["location"]["lat"], -6.899);
 }

@@ -950,6 +950,12 @@ fn matrix(base: &str, acted_on: &ActedOn) -> Vec<(&'static str, String, Payload,
             json(json!({})),
             DEVICE_ONLY,
         ),
+        (
+            "POST",
+            format!("{base}/panic/incidents/{incident}/position"),
+            json(json!({"lat": -6.9, "lon": 107.6})),
+            DEVICE_ONLY,
+        ),
         ("GET", staff("incidents"), Empty, DESK_READ_200),
         ("GET", incident_url(""), Empty, DESK_READ_200),
         (

@@ -676,6 +676,66 @@ mod tests {
     }
 
     #[test]
+    fn the_apps_position_is_taken_every_15_s_until_a_while_after_someone_owns_it() {
+        use jiff::SignedDuration;
+        let point = |lat: f64| Fix {
+            coordinates: crate::domain::location::Coordinates::parse(lat, 107.61).unwrap(),
+            accuracy_m: Some(10.0),
+            fix_age_s: Some(0),
+        };
+        let track = |incident: &Incident, lat: f64, now: Timestamp| {
+            IncidentAction::Track { fix: point(lat) }.decide(
+                incident,
+                "device:d1",
+                now,
+                String::new(),
+            )
+        };
+        let start = at("2026-11-28T12:00:10Z");
+        let first = track(&opened(), -6.90, start).unwrap().unwrap();
+        // Quietly: the track and the fix move, the timeline does not.
+        assert!(first.entries.is_empty());
+        assert_eq!(first.incident.track.len(), 1);
+        assert_eq!(first.incident.fix, Some(point(-6.90)));
+        let moved = first.incident;
+        let soon = start + SignedDuration::from_secs(14);
+        assert_eq!(
+            moved.wants_position(soon),
+            Err(PositionRefusal::TooSoon(SignedDuration::from_secs(1)))
+        );
+        assert!(track(&moved, -6.91, soon).is_err());
+        let later = start + POSITION_EVERY;
+        let second = track(&moved, -6.91, later).unwrap().unwrap().incident;
+        assert_eq!(second.track.len(), 2);
+        // Owned: wanted for 15 more minutes, then no longer.
+        let owned = acknowledge(&second, "polsek", later, "t1".into()).unwrap();
+        assert_eq!(
+            owned.wants_position(later + SignedDuration::from_mins(14)),
+            Ok(())
+        );
+        assert_eq!(
+            owned.wants_position(later + POSITION_AFTER_OWNED),
+            Err(PositionRefusal::NotNeeded)
+        );
+        let closed = resolve(&owned, Outcome::Founded, later, "t2".into()).unwrap();
+        assert_eq!(
+            closed.wants_position(later + SignedDuration::from_mins(1)),
+            Err(PositionRefusal::NotNeeded)
+        );
+        // The track keeps the newest points only.
+        let mut long = second.clone();
+        for n in 0..(TRACK_POINTS + 5) {
+            let now = later + SignedDuration::from_mins(1 + n as i64);
+            long = track(&long, -6.90 - 0.0001 * n as f64, now)
+                .unwrap()
+                .unwrap()
+                .incident;
+        }
+        assert_eq!(long.track.len(), TRACK_POINTS);
+        assert_eq!(long.track.last().unwrap().fix, long.fix.unwrap());
+    }
+
+    #[test]
     fn presses_join_within_the_window() {
         let inc = opened();
         assert!(inc.joins(at("2026-11-28T12:09:00Z")));

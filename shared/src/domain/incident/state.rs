@@ -77,7 +77,47 @@ pub fn open(opening: Opening, now: Timestamp) -> Incident {
     }
 }
 
+/// How often the app may send its position while the emergency lasts (an update
+/// sooner is refused, nothing written): about four a minute, a few writes per
+/// incident, whatever a broken or hostile app sends.
+pub const POSITION_EVERY: SignedDuration = SignedDuration::from_secs(15);
+
+/// How long after a unit owns the incident the app keeps sending its position (the
+/// responders are on their way; after that the owner calls if they need it).
+pub const POSITION_AFTER_OWNED: SignedDuration = SignedDuration::from_mins(15);
+
+/// Why a position update from the app is not taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PositionRefusal {
+    /// Sooner than [`POSITION_EVERY`] after the last: wait this long.
+    TooSoon(SignedDuration),
+    /// The incident no longer needs it (closed, or owned long enough ago): stop.
+    NotNeeded,
+}
+
 impl Incident {
+    /// Whether the app's position update at `now` is wanted: from the press until
+    /// the incident is owned and [`POSITION_AFTER_OWNED`] after, at most one every
+    /// [`POSITION_EVERY`].
+    pub fn wants_position(&self, now: Timestamp) -> Result<(), PositionRefusal> {
+        let wanted = match self.state {
+            IncidentState::Triggered => true,
+            IncidentState::Acknowledged => self
+                .acknowledged_at
+                .is_none_or(|owned| now < owned + POSITION_AFTER_OWNED),
+            IncidentState::Resolved | IncidentState::Cancelled => false,
+        };
+        if !wanted {
+            return Err(PositionRefusal::NotNeeded);
+        }
+        match self.track.last() {
+            Some(last) if now < last.at + POSITION_EVERY => Err(PositionRefusal::TooSoon(
+                (last.at + POSITION_EVERY).duration_since(now),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// Open: still paging or owned.
     pub fn is_open(&self) -> bool {
         matches!(
@@ -377,6 +417,13 @@ pub enum IncidentAction {
         /// Where it came from and how sure, in words.
         how: String,
     },
+    /// The app's position while the emergency lasts: onto the track, quietly (no
+    /// timeline line for each; the board draws the track). Refused when
+    /// [`Incident::wants_position`] refuses it.
+    Track {
+        /// The position.
+        fix: Fix,
+    },
     /// The caller was texted a location link (`detail`: to which number, until when).
     LocationLinkSent {
         /// For the timeline.
@@ -486,6 +533,15 @@ impl IncidentAction {
                 Happened::Located,
                 Some(how.clone()),
             ),
+            IncidentAction::Track { fix } => {
+                if current.wants_position(now).is_err() {
+                    return Err(IncidentError::WrongState(current.state));
+                }
+                return Ok(Some(IncidentChange {
+                    incident: locate(current, *fix, now)?,
+                    entries: Vec::new(),
+                }));
+            }
             IncidentAction::LocationLinkSent { detail } => {
                 if !current.is_open() {
                     return Err(IncidentError::WrongState(current.state));
