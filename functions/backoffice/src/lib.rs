@@ -37,6 +37,7 @@ use sigap::adapters::api_keys::ApiKeyStore;
 use sigap::adapters::calendar::{CalendarCache, CalendarStore};
 use sigap::adapters::catalog::{CatalogCache, CatalogStore};
 use sigap::adapters::devices::DeviceStore;
+use sigap::adapters::idempotency::IdempotencyStore;
 use sigap::adapters::incidents::IncidentStore;
 use sigap::adapters::location_links::LocationLinkStore;
 use sigap::adapters::photos::PhotoBucket;
@@ -79,7 +80,7 @@ use sigap::runtime::ids::IdGenerator;
 use sigap::service::incidents::IncidentDesk;
 use sigap::service::paging::PagingConfig;
 use sigap::service::photos::{OpenedSlot, Photos};
-use sigap::service::reports::{ApplyError, Asking, Reports, ReportsParts};
+use sigap::service::reports::{ApplyError, Asking, ReportIntake, Reports, ReportsParts};
 use sigap::service::texting::{SmsLimits, Texting};
 use sigap::service::{Conflicting, retry_on_conflict};
 use sigap::web::map::MapTiles;
@@ -117,6 +118,9 @@ pub struct Config {
     pub paging: Option<PagingConfig>,
     /// The SMS limits a caller's location link is sent within (as `panic`'s codes).
     pub sms_limits: SmsLimits,
+    /// The intake queue, where an operator's non-emergency call becomes a LAPOR!
+    /// report (unset: the call form offers only the emergency path).
+    pub intake_queue_url: Option<String>,
 }
 
 impl Config {
@@ -125,8 +129,9 @@ impl Config {
     /// sign-in key where one is configured (`CONSOLE_DEV_SIGN_IN_KEY`), and the hosted
     /// sign-in's settings where the stack has a console URL (`CONSOLE_URL` and the
     /// pool's, see [`console::hosted::HostedConfig::load`]), and the map's tiles
-    /// (`MAP_TILE_URL`, as the citizen pages'), and where the board's actions page
-    /// (`PANIC_TOPIC_ARN` and the rest, [`PagingConfig::load`]).
+    /// (`MAP_TILE_URL`, as the citizen pages'), where the board's actions page
+    /// (`PANIC_TOPIC_ARN` and the rest, [`PagingConfig::load`]), and where a
+    /// non-emergency call's report goes (`INTAKE_QUEUE_URL`).
     pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
@@ -142,6 +147,7 @@ impl Config {
             map: MapTiles::load(settings)?,
             paging: PagingConfig::load(settings)?,
             sms_limits: SmsLimits::load(settings)?,
+            intake_queue_url: settings.optional("INTAKE_QUEUE_URL"),
         })
     }
 }
@@ -164,6 +170,7 @@ pub struct Backoffice {
     devices: DeviceStore,
     desk: Option<IncidentDesk>,
     paging: Option<PagingConfig>,
+    intake: Option<ReportIntake>,
 }
 
 impl Backoffice {
@@ -176,6 +183,13 @@ impl Backoffice {
     ) -> Result<Self, SetupError> {
         let (dynamodb, table) = (&clients.dynamodb, &config.table_name);
         let sender_key = SenderKey::new(config.sender_hash_key.expose_secret())?;
+        let intake = config.intake_queue_url.as_ref().map(|url| {
+            ReportIntake::new(
+                JsonQueue::new(clients.sqs.clone(), url),
+                IdempotencyStore::new(dynamodb.clone(), table),
+                ids.clone(),
+            )
+        });
         let desk = config.paging.as_ref().map(|paging| {
             IncidentDesk::new(
                 paging.pager(
@@ -230,6 +244,7 @@ impl Backoffice {
             devices: DeviceStore::new(dynamodb.clone(), table),
             desk,
             paging: config.paging.clone(),
+            intake,
         })
     }
 

@@ -652,10 +652,11 @@ test.describe("the command centre", () => {
     await signIn(page, "Operator 112");
     await page.getByRole("link", { name: "Catat panggilan 112" }).click();
     await expect(page.getByRole("heading", { level: 1 })).toHaveText("Catat panggilan 112");
-    await page.getByLabel("Nomor penelepon").fill("0812 7000 1122");
-    await page.getByLabel("Jenis kejadian").selectOption({ label: "KEBAKARAN" });
-    await page.getByLabel("Apa yang dikatakan penelepon").fill("Asap tebal dari gudang, api terlihat di atap.");
-    await page.getByLabel("Alamat atau patokan").fill("Gudang di belakang Pasar Kosambi");
+    const emergency = page.getByRole("region", { name: "Darurat: buka kejadian" });
+    await emergency.getByLabel("Nomor penelepon").fill("0812 7000 1122");
+    await emergency.getByLabel("Jenis kejadian").selectOption({ label: "KEBAKARAN" });
+    await emergency.getByLabel("Apa yang dikatakan penelepon").fill("Asap tebal dari gudang, api terlihat di atap.");
+    await emergency.getByLabel("Alamat atau patokan").fill("Gudang di belakang Pasar Kosambi");
     // A click on the map pins the place (the fields follow).
     const map = page.getByRole("region", { name: "Peta untuk menandai lokasi kejadian" });
     await expect(map).toBeVisible();
@@ -757,6 +758,43 @@ test.describe("the command centre", () => {
   });
 });
 
+test.describe("a call that is not an emergency", () => {
+  test.use({ viewport: DESK });
+
+  test("an operator files it as a LAPOR! report, which waits for the admin's verification", async ({ page }) => {
+    await signIn(page, "Operator 112");
+    await page.getByRole("link", { name: "Catat panggilan 112" }).click();
+    const report = page.getByRole("region", { name: "Bukan darurat: laporan LAPOR!" });
+    await report.getByLabel("Nomor penelepon").fill("0812 7000 5566");
+    await report.getByLabel("Kategori").selectOption({ value: "pju" });
+    await report.getByLabel("Judul").fill("Lampu jalan mati sepanjang gang");
+    await report.getByLabel("Uraian").fill("Penelepon: sudah seminggu lampu jalan di Gang Sukaasih mati, gelap sekali malam hari.");
+    await report.getByLabel("Alamat atau patokan").fill("Gang Sukaasih, dekat masjid");
+    await screenshot(page, "board-call-report");
+    await expectAccessible(page, "the call forms");
+    // The form as the browser sends it, to send it again below (a double submit).
+    const sent = await report.locator("form").evaluate((form) => new URLSearchParams(new FormData(form)).toString());
+    await report.getByRole("button", { name: "Catat laporan LAPOR!" }).click();
+    const filed = page.locator(".notice");
+    await expect(filed).toContainText("Laporan LAPOR! BDG-");
+    const id = (await filed.locator("strong").textContent()).trim();
+    // The same form sent again makes no second report: it answers with the first.
+    const again = await page.evaluate(async (body) => {
+      const response = await fetch("/konsol/pusat/panggilan/laporan", {
+        method: "POST", body, headers: { "content-type": "application/x-www-form-urlencoded" },
+      });
+      return response.url;
+    }, sent);
+    expect(again).toContain(`nomor=${id}`);
+    await signOut(page);
+    // The admin finds it in the verification queue, from Call Center 112.
+    await signIn(page, "Admin verifikasi");
+    await page.getByRole("link", { name: id }).click();
+    await expect(page.getByRole("heading", { level: 1 })).toContainText("Lampu jalan mati sepanjang gang");
+    await expect(page.locator("dl.facts").first()).toContainText("Call Center 112");
+  });
+});
+
 test.describe("the command centre, while an emergency lasts", () => {
   test.use({ viewport: DESK });
 
@@ -820,8 +858,9 @@ test.describe("the command centre without JavaScript, on a phone", () => {
   test("a caller's phone without JavaScript sends an address by the link; an expired link is refused", async ({ page, request, browser }) => {
     await signIn(page, "Operator 112");
     await page.getByRole("link", { name: "Catat panggilan 112" }).click();
-    await page.getByLabel("Nomor penelepon").fill("0812 7000 3344");
-    await page.getByLabel("Jenis kejadian").selectOption({ label: "MEDIS" });
+    const emergency = page.getByRole("region", { name: "Darurat: buka kejadian" });
+    await emergency.getByLabel("Nomor penelepon").fill("0812 7000 3344");
+    await emergency.getByLabel("Jenis kejadian").selectOption({ label: "MEDIS" });
     await page.getByRole("button", { name: "Buka kejadian dan panggil responder" }).click();
     const incident = page.url().match(/INC-[0-9A-Z]+/)[0];
     await expect(page.locator("dl.facts").first()).toContainText("Lokasi belum ada");

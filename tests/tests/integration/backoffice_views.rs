@@ -255,6 +255,7 @@ async fn an_announcement_survives_a_notify_queue_outage_through_the_outbox() {
                 &sigap::runtime::config::Settings::from_map(Default::default()),
             )
             .unwrap(),
+            intake_queue_url: None,
         },
         &t.clients,
         clock.clone(),

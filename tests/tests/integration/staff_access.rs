@@ -497,6 +497,13 @@ fn matrix(base: &str, acted_on: &ActedOn) -> Vec<(&'static str, String, Payload,
             Form("csrf={csrf}&jenis=fire&alamat=Jl.+Braga+No.+1".into()),
             CONSOLE([403, 403, 403, 403, 303, 403]),
         ),
+        // A non-emergency call, filed as a LAPOR! report: operators only.
+        (
+            "POST",
+            console("/pusat/panggilan/laporan"),
+            Form("csrf={csrf}&kunci=matriks&kategori=pju&judul=Lampu+jalan+mati&uraian=Lampu+jalan+di+gang+mati+sejak+seminggu&alamat=Gang+Sukaasih+dekat+masjid&penelepon=081270007788".into()),
+            CONSOLE([403, 403, 403, 403, 303, 403]),
+        ),
         (
             "POST",
             console(&format!("/pusat/{boarded}/catatan")),

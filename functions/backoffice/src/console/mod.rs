@@ -164,7 +164,7 @@ async fn answer(app: &Backoffice, request: &Request, rest: &[&str]) -> Response<
                 [] => Ok(home(&session)),
                 ["antrean"] => desk::queue(app, &session, request).await,
                 ["pusat"] => board::show(app, &session, request).await,
-                ["pusat", "panggilan"] => call::form(app, &session).await,
+                ["pusat", "panggilan"] => call::form(app, &session, request).await,
                 ["pusat", id] => incident::show(app, &session, id, request).await,
                 ["kotak-masuk"] => {
                     inbox::show(app, &session, query(request, "saya") == Some("1")).await
@@ -236,6 +236,9 @@ async fn answer(app: &Backoffice, request: &Request, rest: &[&str]) -> Response<
                 Err(refused) => return *refused,
             };
             let answer = match rest {
+                ["pusat", "panggilan", "laporan"] => {
+                    call::record_report(app, &session, &form, request).await
+                }
                 ["pusat", id, action] => {
                     incident::act(app, &session, id, action, &form, request).await
                 }
@@ -794,6 +797,9 @@ pub(crate) fn error_page(session: Option<&Session>, error: &ApiError) -> Respons
     let body = html! {
         h1 { (heading) }
         p.problem { (error.message) }
+        @if !error.fields.is_empty() {
+            ul { @for field in &error.fields { li { (field.message) } } }
+        }
         p { a href=(ROOT) { "Kembali ke konsol" } }
     };
     page(error.status, session, heading, None, body, &[])
