@@ -66,7 +66,7 @@ async fn an_admin_signs_in_to_the_console_and_a_forged_session_is_sent_to_sign_i
 }
 
 /// The value of each hidden `<input>` of an HTML form, by name.
-fn hidden_fields(html: &str) -> Vec<(String, String)> {
+pub(crate) fn hidden_fields(html: &str) -> Vec<(String, String)> {
     html.split("<input type=\"hidden\" ")
         .skip(1)
         .filter_map(|tag| {

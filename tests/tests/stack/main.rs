@@ -15,6 +15,7 @@
 mod target;
 
 mod citizen;
+mod command_centre;
 mod console;
 mod dead_letters;
 mod pages;
