@@ -140,7 +140,7 @@ pub fn is_location_token(token: &str) -> bool {
 /// the incident (a number can be mistyped, and an SMS is read over shoulders).
 pub fn location_link_text(link: &str) -> String {
     format!(
-        "Petugas 112 Kota Bandung meminta lokasi Anda. Buka {link} lalu izinkan akses lokasi. Berlaku 30 menit, sekali pakai."
+        "Petugas 112 Bandung minta lokasi Anda: buka {link} lalu izinkan lokasi. Berlaku 30 menit, sekali pakai."
     )
 }
 

@@ -736,6 +736,17 @@ mod tests {
     }
 
     #[test]
+    fn a_location_link_fits_one_sms_on_a_short_domain_and_names_no_incident() {
+        let token = "0123456789abcdef0123456789abcdef";
+        assert!(is_location_token(token));
+        assert!(!is_location_token("0123456789ABCDEF0123456789ABCDEF"));
+        assert!(!is_location_token("lokasi.0123456789ab.js"));
+        let text = location_link_text(&format!("https://sigap.id{}", location_link_path(token)));
+        assert!(crate::domain::gsm7::gsm7_len(&text) <= 160, "{text}");
+        assert!(!text.contains(CODE_PREFIX));
+    }
+
+    #[test]
     fn presses_join_within_the_window() {
         let inc = opened();
         assert!(inc.joins(at("2026-11-28T12:09:00Z")));
