@@ -145,10 +145,24 @@ sigapMaps(document);
       return row.getAttribute("data-id");
     });
   };
+  // Where each incident was last drawn: a new or moved point outside the view widens
+  // it to take the point in (the operator's own zoom stays otherwise).
+  var placed = {};
   var draw = function (fit) {
     if (!map) { return; }
     if (layer) { layer.remove(); }
-    layer = maps.points(map, list.querySelectorAll("tr[data-lat]"), null, !fit);
+    var rows = list.querySelectorAll("tr[data-lat]");
+    layer = maps.points(map, rows, null, !fit);
+    var view = map.getBounds();
+    var widened = false;
+    Array.prototype.forEach.call(rows, function (row) {
+      var id = row.getAttribute("data-id");
+      var point = L.latLng(parseFloat(row.getAttribute("data-lat")), parseFloat(row.getAttribute("data-lon")));
+      var changed = !placed[id] || !placed[id].equals(point);
+      if (!fit && changed && !view.contains(point)) { view.extend(point); widened = true; }
+      placed[id] = point;
+    });
+    if (widened) { map.fitBounds(view, { maxZoom: 16, padding: [20, 20], animate: false }); }
   };
   var tone = null;
   var sound = function () {

@@ -684,10 +684,10 @@ test.describe("the command centre", () => {
     const link = await locationLink(request, "081270001122");
     await page.getByRole("link", { name: "← Papan 112" }).click();
     const row = page.locator(`#daftar-kejadian tr[data-id="${incident}"]`);
-    await expect(row).not.toContainText("-6.89000, 107.62500");
+    await expect(row).not.toContainText("-6.86000, 107.67000");
     const phone = await page.context().browser().newContext({
       viewport: { width: 360, height: 740 },
-      geolocation: { latitude: -6.89, longitude: 107.625, accuracy: 12 },
+      geolocation: { latitude: -6.86, longitude: 107.67, accuracy: 12 },
       permissions: ["geolocation"],
     });
     const caller = await phone.newPage();
@@ -703,9 +703,21 @@ test.describe("the command centre", () => {
     await expect(caller.getByRole("status")).toHaveText(/Lokasi terkirim \(akurasi ± 12 m\)/);
     await screenshot(caller, "location-link-sent");
     // The open board shows the new position at its next poll, without a reload.
-    await expect(row).toContainText("-6.89000, 107.62500", { timeout: 15_000 });
+    await expect(row).toContainText("-6.86000, 107.67000", { timeout: 15_000 });
     await expect(row).toContainText("± 12 m");
     await expect(row).toContainText("(1 posisi)");
+    // The moved point was outside the map's view: the view widened to take it in.
+    const mapArea = page.getByRole("region", { name: "Peta kejadian terbuka" });
+    await expect.poll(() => mapArea.evaluate((element) => {
+      const frame = element.getBoundingClientRect();
+      return Array.from(element.querySelectorAll("path.leaflet-interactive")).every((path) => {
+        const box = path.getBoundingClientRect();
+        const x = box.left + box.width / 2;
+        const y = box.top + box.height / 2;
+        // Leaflet empties a path outside its view (a box of no size).
+        return box.width > 0 && x >= frame.left && x <= frame.right && y >= frame.top && y <= frame.bottom;
+      });
+    })).toBe(true);
     await screenshot(page, "board-location-from-link");
     // The link works once: opened again, it is refused, and so is a second send.
     const again = await caller.goto(link);
