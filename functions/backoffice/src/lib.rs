@@ -39,7 +39,6 @@ use sigap::adapters::catalog::{CatalogCache, CatalogStore};
 use sigap::adapters::devices::DeviceStore;
 use sigap::adapters::idempotency::IdempotencyStore;
 use sigap::adapters::incidents::IncidentStore;
-use sigap::adapters::location_links::LocationLinkStore;
 use sigap::adapters::photos::PhotoBucket;
 use sigap::adapters::proof_photos::{FlaggedProof, ProofPhotos};
 use sigap::adapters::queue::JsonQueue;
@@ -58,7 +57,6 @@ use sigap::domain::catalog::{Agency, Category};
 use sigap::domain::command::Command;
 use sigap::domain::contact::SenderKey;
 use sigap::domain::deadline::WorkingDays;
-use sigap::domain::incident::bundled_sectors;
 use sigap::domain::location::{Coordinates, Kecamatan};
 use sigap::domain::photo::{PhotoLimits, PhotoPurpose};
 use sigap::domain::report::{
@@ -169,7 +167,6 @@ pub struct Backoffice {
     roster: RosterStore,
     devices: DeviceStore,
     desk: Option<IncidentDesk>,
-    paging: Option<PagingConfig>,
     intake: Option<ReportIntake>,
 }
 
@@ -191,15 +188,11 @@ impl Backoffice {
             )
         });
         let desk = config.paging.as_ref().map(|paging| {
-            IncidentDesk::new(
-                paging.pager(
-                    clients,
-                    table,
-                    JsonQueue::new(clients.sqs.clone(), &config.notify_queue_url),
-                ),
-                DeviceStore::new(dynamodb.clone(), table),
-                LocationLinkStore::new(dynamodb.clone(), table),
-                bundled_sectors(),
+            IncidentDesk::over(
+                paging,
+                clients,
+                table,
+                JsonQueue::new(clients.sqs.clone(), &config.notify_queue_url),
                 clock.clone(),
                 ids.clone(),
             )
@@ -243,7 +236,6 @@ impl Backoffice {
             roster: RosterStore::new(dynamodb.clone(), table),
             devices: DeviceStore::new(dynamodb.clone(), table),
             desk,
-            paging: config.paging.clone(),
             intake,
         })
     }

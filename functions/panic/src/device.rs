@@ -467,7 +467,7 @@ pub async fn cancel(app: &Panic, id: &str, request: &Request) -> Result<Response
             }
         };
         let wrong = action == IncidentAction::WrongPin && !change.incident.duress;
-        match app.pager.commit(&current, change, now).await {
+        match app.desk.pager().commit(&current, change, now).await {
             Ok(_) if wrong => Err(forbidden("wrong_pin", "PIN salah.")),
             Ok(_) => Ok(cancelled(id)),
             Err(StoreError::Conflict) => {

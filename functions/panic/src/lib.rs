@@ -38,13 +38,11 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use secrecy::{ExposeSecret, SecretString};
 use sigap::adapters::devices::DeviceStore;
 use sigap::adapters::incidents::IncidentStore;
-use sigap::adapters::location_links::LocationLinkStore;
 use sigap::adapters::queue::JsonQueue;
 use sigap::adapters::rates::RateCounter;
 use sigap::adapters::sms::SmsSender;
 use sigap::domain::contact::SenderKey;
 use sigap::domain::device::DeviceKey;
-use sigap::domain::incident::bundled_sectors;
 use sigap::domain::limits::Limit;
 use sigap::domain::signature::KeyError;
 use sigap::http::{ApiError, Edge};
@@ -53,7 +51,7 @@ use sigap::runtime::clock::Clock;
 use sigap::runtime::config::{ConfigError, Settings};
 use sigap::runtime::ids::IdGenerator;
 use sigap::service::incidents::IncidentDesk;
-use sigap::service::paging::{AckLinks, Pager, PagingConfig};
+use sigap::service::paging::{AckLinks, PagingConfig};
 use sigap::service::texting::{SmsLimits, Texting};
 
 /// Settings `panic` reads from its environment.
@@ -125,7 +123,6 @@ pub(crate) struct Keys {
 /// Everything the handler needs, built once per process.
 pub struct Panic {
     keys: Keys,
-    pager: Pager,
     desk: IncidentDesk,
     incidents: IncidentStore,
     devices: DeviceStore,
@@ -157,12 +154,11 @@ impl Panic {
                 device: DeviceKey::new(config.device_key.expose_secret())?,
                 sender: SenderKey::new(config.sender_hash_key.expose_secret())?,
             },
-            pager: pager(config, clients),
-            desk: IncidentDesk::new(
-                pager(config, clients),
-                DeviceStore::new(clients.dynamodb.clone(), table),
-                LocationLinkStore::new(clients.dynamodb.clone(), table),
-                bundled_sectors(),
+            desk: IncidentDesk::over(
+                &config.paging,
+                clients,
+                table,
+                JsonQueue::new(clients.sqs.clone(), &config.notify_queue_url),
                 clock.clone(),
                 ids.clone(),
             )
@@ -180,15 +176,6 @@ impl Panic {
             config: config.clone(),
         })
     }
-}
-
-/// The pager over `config`'s table, topic and queues.
-fn pager(config: &Config, clients: &AwsClients) -> Pager {
-    config.paging.pager(
-        clients,
-        &config.table_name,
-        JsonQueue::new(clients.sqs.clone(), &config.notify_queue_url),
-    )
 }
 
 /// The Lambda handler: always answers with a response, never panics on input.

@@ -102,7 +102,7 @@ pub async fn acknowledge(
             .ok()
             .flatten()
             .ok_or_else(|| ApiError::unavailable_because("acknowledging", "state changed"))?;
-        match app.pager.commit(&current, change, now).await {
+        match app.desk.pager().commit(&current, change, now).await {
             Ok(_) => {
                 info!(incident = %code, unit = %unit, "incident acknowledged by link");
                 Ok(html(

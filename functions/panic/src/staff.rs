@@ -23,7 +23,9 @@ use sigap::domain::calendar::wib_rfc3339;
 use sigap::domain::contact::PhoneNumber;
 use sigap::domain::incident::{Incident, IncidentKind, OperatorUpdate, Outcome, Source};
 use sigap::domain::staff::{Staff, may_read_incidents, sees_caller};
-use sigap::http::{ApiError, json_bytes, json_response, parse_json, staff_caller};
+use sigap::http::{
+    ApiError, forwarded_base_url, json_bytes, json_response, parse_json, staff_caller,
+};
 use sigap::service::incidents::{Call112, StaffAction, typed_fix};
 use tracing::info;
 
@@ -284,8 +286,10 @@ async fn act(
         }
         "follow-up" => StaffAction::FollowUp { note },
         "location-link" => {
-            let base = app.config.paging.link_base(request);
-            let incident = app.desk.send_location_link(staff, id, &base).await?;
+            let incident = app
+                .desk
+                .send_location_link(staff, id, &forwarded_base_url(request))
+                .await?;
             return Ok(json_response(StatusCode::OK, &view(&incident)));
         }
         _ => return Err(ApiError::not_found("Tindakan tidak dikenal.")),

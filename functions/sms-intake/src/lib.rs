@@ -32,7 +32,6 @@ use sigap::adapters::deliveries::DeliveryStore;
 use sigap::adapters::devices::DeviceStore;
 use sigap::adapters::idempotency::IdempotencyStore;
 use sigap::adapters::inbound::{InboundMessage, InboundStore, Recorded, StoredInbound};
-use sigap::adapters::location_links::LocationLinkStore;
 use sigap::adapters::queue::JsonQueue;
 use sigap::adapters::rates::RateCounter;
 use sigap::adapters::reports::ReportStore;
@@ -44,7 +43,7 @@ use sigap::domain::command::Command;
 use sigap::domain::contact::PhoneNumber;
 use sigap::domain::contact::SenderKey;
 use sigap::domain::deadline::WorkingDays;
-use sigap::domain::incident::{Fix, IncidentAction, IncidentKind, bundled_sectors};
+use sigap::domain::incident::{Fix, IncidentAction, IncidentKind};
 use sigap::domain::notification::{NotifyJob, SmsReplyJob};
 use sigap::domain::public::PublicReport;
 use sigap::domain::report::{Actor, Channel, Report};
@@ -203,11 +202,11 @@ impl SmsIntake {
             .as_ref()
             .map(|x| XClient::new(&x.api_base, x.bearer_token.expose_secret()));
         let desk = config.paging.as_ref().map(|paging| {
-            IncidentDesk::new(
-                paging.pager(clients, table, notify.clone()),
-                DeviceStore::new(clients.dynamodb.clone(), table),
-                LocationLinkStore::new(clients.dynamodb.clone(), table),
-                bundled_sectors(),
+            IncidentDesk::over(
+                paging,
+                clients,
+                table,
+                notify.clone(),
                 clock.clone(),
                 ids.clone(),
             )

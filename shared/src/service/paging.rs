@@ -116,15 +116,6 @@ impl PagingConfig {
         }
     }
 
-    /// Where links in texts point: the public base URL where one is set, else the
-    /// API as `request` reached it (devstack, a stack without a custom domain).
-    pub fn link_base(&self, request: &lambda_http::Request) -> String {
-        match &self.ack_links {
-            Some(links) => links.base_url.clone(),
-            None => crate::http::forwarded_base_url(request),
-        }
-    }
-
     /// The pager over `table`, these and `notify` (emergency contacts).
     pub fn pager(
         &self,

@@ -10,7 +10,7 @@ use lambda_http::{Body, Request, Response};
 use maud::{Markup, html};
 use sigap::domain::incident::{Incident, IncidentState, Outcome, happened_label};
 use sigap::domain::staff::{may_close_incident, may_read_incidents, sees_caller};
-use sigap::http::ApiError;
+use sigap::http::{ApiError, forwarded_base_url};
 use sigap::service::incidents::{StaffAction, call_back};
 use sigap::web::{query, see_other};
 
@@ -197,13 +197,8 @@ pub(crate) async fn act(
 ) -> Result<Response<Body>, ApiError> {
     let desk = app.desk.as_ref().ok_or_else(not_paging)?;
     if action == "tautan-lokasi" {
-        let base = app
-            .paging
-            .as_ref()
-            .map(|paging| paging.link_base(request))
-            .ok_or_else(not_paging)?;
         let incident = desk
-            .send_location_link(&session.staff, raw_id, &base)
+            .send_location_link(&session.staff, raw_id, &forwarded_base_url(request))
             .await?;
         return Ok(see_other(
             &format!("{ROOT}/pusat/{}?selesai={action}", incident.id),

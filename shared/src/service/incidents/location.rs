@@ -18,13 +18,15 @@ use super::{IncidentDesk, call_back, not_allowed, refused};
 
 impl IncidentDesk {
     /// An operator texts the person behind incident `raw_id` a single-use link
-    /// (`<base_url>/l/<token>`, working [`LOCATION_LINK_VALID`]) whose page sends the
-    /// phone's position to the incident. The timeline records it (the number masked).
+    /// (`<base>/l/<token>`, working [`LOCATION_LINK_VALID`]) whose page sends the
+    /// phone's position to the incident. The base is the stage's public base URL, or
+    /// else `reached_at` (the API as the operator's request reached it). The
+    /// timeline records it (the number masked).
     pub async fn send_location_link(
         &self,
         staff: &Staff,
         raw_id: &str,
-        base_url: &str,
+        reached_at: &str,
     ) -> Result<Incident, ApiError> {
         if !staff.is_operator() {
             return Err(not_allowed());
@@ -54,9 +56,10 @@ impl IncidentDesk {
             .create(&token, &incident.id, &actor, expires_at, now)
             .await
             .map_err(|e| ApiError::unavailable_because("storing the location link", e))?;
+        let base = self.public_base_url.as_deref().unwrap_or(reached_at);
         let link = format!(
             "{}{}",
-            base_url.trim_end_matches('/'),
+            base.trim_end_matches('/'),
             location_link_path(&token)
         );
         match texting

@@ -16,21 +16,23 @@ use tracing::info;
 use crate::adapters::devices::DeviceStore;
 use crate::adapters::incidents::{IncidentStore, PolicyCache};
 use crate::adapters::location_links::LocationLinkStore;
+use crate::adapters::queue::JsonQueue;
 use crate::adapters::rates::RateCounter;
 use crate::adapters::table::StoreError;
 use crate::domain::contact::PhoneNumber;
 use crate::domain::device::counts_against;
 use crate::domain::incident::{
     self, Fix, Happened, Incident, IncidentAction, IncidentError, IncidentKind, Opening,
-    OperatorUpdate, Outcome, Sector, Source, TimelineEntry, incident_code, parse_incident_code,
-    sector_for,
+    OperatorUpdate, Outcome, Sector, Source, TimelineEntry, bundled_sectors, incident_code,
+    parse_incident_code, sector_for,
 };
 use crate::domain::location::Coordinates;
 use crate::domain::staff::{Role, Staff, may_close_incident};
 use crate::http::ApiError;
+use crate::runtime::aws::AwsClients;
 use crate::runtime::clock::Clock;
 use crate::runtime::ids::{IdGenerator, sha256_hex};
-use crate::service::paging::Pager;
+use crate::service::paging::{Pager, PagingConfig};
 use crate::service::retry_on_conflict;
 use crate::service::texting::Texting;
 
@@ -90,10 +92,12 @@ pub struct IncidentDesk {
     pager: Pager,
     devices: DeviceStore,
     links: LocationLinkStore,
+    /// Where texted links point (`PUBLIC_BASE_URL`), when the stage has a short domain.
+    public_base_url: Option<String>,
     texting: Option<Texting>,
     press_trust: Option<(RateCounter, u64)>,
     policy: PolicyCache,
-    sectors: Arc<Vec<Sector>>,
+    sectors: Vec<Sector>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
 }
@@ -147,24 +151,27 @@ fn conflict(code: &'static str, message: &str) -> ApiError {
 }
 
 impl IncidentDesk {
-    /// Over `pager` (its store), the devices (trust), the caller's location links,
-    /// the sectors pages are routed by.
-    pub fn new(
-        pager: Pager,
-        devices: DeviceStore,
-        links: LocationLinkStore,
-        sectors: Vec<Sector>,
+    /// The desk of a function that pages as `paging` says, over `table` (incidents,
+    /// devices, location links) and `notify` (emergency contacts); pages are routed
+    /// by the bundled sectors.
+    pub fn over(
+        paging: &PagingConfig,
+        clients: &AwsClients,
+        table: &str,
+        notify: JsonQueue,
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGenerator>,
     ) -> Self {
+        let pager = paging.pager(clients, table, notify);
         Self {
-            links,
+            links: LocationLinkStore::new(clients.dynamodb.clone(), table),
+            public_base_url: paging.ack_links.as_ref().map(|l| l.base_url.clone()),
             texting: None,
             press_trust: None,
             policy: PolicyCache::new(pager.incidents().clone()),
             pager,
-            devices,
-            sectors: Arc::new(sectors),
+            devices: DeviceStore::new(clients.dynamodb.clone(), table),
+            sectors: bundled_sectors(),
             clock,
             ids,
         }
@@ -179,11 +186,6 @@ impl IncidentDesk {
     /// The pager the desk commits through.
     pub fn pager(&self) -> &Pager {
         &self.pager
-    }
-
-    /// The sectors incidents are paged by.
-    pub fn sectors(&self) -> &[Sector] {
-        &self.sectors
     }
 
     /// A fresh escalation token (128 random bits).
