@@ -21,7 +21,7 @@ use sigap::domain::location::Coordinates;
 use sigap::domain::signature::{HmacKey, constant_time_eq};
 use sigap::domain::signature::{Window as SignedWindow, verify_device};
 use sigap::http::{ApiError, body_bytes, client_address, json_bytes, json_response, parse_json};
-use sigap::service::incidents::{Press, PressVia, Pressed, Tracking};
+use sigap::service::incidents::{Press, PressVia, Pressed, Tracking, write_failed};
 use sigap::service::retry_on_conflict;
 use sigap::service::texting::Withheld;
 use tracing::{info, warn};
@@ -459,7 +459,8 @@ pub async fn cancel(app: &Panic, id: &str, request: &Request) -> Result<Response
                     "Batas waktu pembatalan sudah lewat. Hubungi 112 bila keadaan sudah aman.",
                 ));
             }
-            Err(incident::IncidentError::WrongState(_)) => {
+            // Not open any more (the other refusals are not a cancel's).
+            Err(_) => {
                 return Err(conflict(
                     "incident_closed",
                     "Kejadian sudah ditangani petugas.",
@@ -470,10 +471,7 @@ pub async fn cancel(app: &Panic, id: &str, request: &Request) -> Result<Response
         match app.desk.pager().commit(&current, change, now).await {
             Ok(_) if wrong => Err(forbidden("wrong_pin", "PIN salah.")),
             Ok(_) => Ok(cancelled(id)),
-            Err(StoreError::Conflict) => {
-                Err(ApiError::conflict("Kejadian baru saja berubah. Coba lagi."))
-            }
-            Err(e) => Err(ApiError::unavailable_because("cancelling incident", e)),
+            Err(e) => Err(write_failed("cancelling incident", e)),
         }
     })
     .await

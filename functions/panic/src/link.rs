@@ -10,11 +10,11 @@
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use sigap::adapters::table::StoreError;
 use sigap::domain::incident::{IncidentAction, IncidentState, parse_incident_code};
 use sigap::domain::signature::constant_time_eq;
 use sigap::domain::staff::LINK_OWNER_PREFIX;
 use sigap::http::{ApiError, text_response};
+use sigap::service::incidents::write_failed;
 use sigap::service::paging::ack_token;
 use sigap::service::retry_on_conflict;
 use tracing::info;
@@ -112,10 +112,7 @@ pub async fn acknowledge(
                     ),
                 ))
             }
-            Err(StoreError::Conflict) => {
-                Err(ApiError::conflict("Kejadian baru saja berubah. Coba lagi."))
-            }
-            Err(e) => Err(ApiError::unavailable_because("acknowledging", e)),
+            Err(e) => Err(write_failed("acknowledging", e)),
         }
     })
     .await

@@ -26,21 +26,12 @@ use sigap::domain::staff::{Staff, may_read_incidents, sees_caller};
 use sigap::http::{
     ApiError, forwarded_base_url, json_bytes, json_response, parse_json, staff_caller,
 };
-use sigap::service::incidents::{Call112, StaffAction, typed_fix};
+use sigap::service::incidents::{Call112, StaffAction, incident_text, not_allowed, typed_fix};
 use tracing::info;
 
-use crate::{Panic, bad_request, forbidden};
+use crate::{Panic, bad_request};
 
 const MAX_BODY_BYTES: usize = 16 * 1024;
-/// Longest note or location description kept.
-const MAX_TEXT: usize = 1000;
-
-fn not_allowed() -> ApiError {
-    forbidden(
-        "forbidden",
-        "Peran Anda tidak berwenang untuk tindakan ini.",
-    )
-}
 
 /// Routes a staff request.
 pub async fn route(
@@ -184,17 +175,6 @@ struct CallBody {
     notes: Option<String>,
 }
 
-fn text_field(value: Option<&str>, field: &str) -> Result<Option<String>, ApiError> {
-    match value.map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(v) if v.chars().count() > MAX_TEXT => Err(bad_request(
-            "text_too_long",
-            &format!("{field} terlalu panjang (maksimal {MAX_TEXT} karakter)."),
-        )),
-        Some(v) => Ok(Some(v.to_string())),
-    }
-}
-
 /// `POST /staff/incidents`: a 112 call on the same paging path as a press.
 async fn create(app: &Panic, staff: &Staff, request: &Request) -> Result<Response<Body>, ApiError> {
     if !staff.is_operator() {
@@ -210,9 +190,9 @@ async fn create(app: &Panic, staff: &Staff, request: &Request) -> Result<Respons
             .transpose()
             .map_err(|_| bad_request("invalid_phone", "Nomor penelepon tidak valid."))?,
         fix: typed_fix(body.lat, body.lon)?,
-        location_text: text_field(body.location_text.as_deref(), "location_text")?,
+        location_text: incident_text(body.location_text.as_deref(), "location_text")?,
         sector: body.sector,
-        notes: text_field(body.notes.as_deref(), "notes")?,
+        notes: incident_text(body.notes.as_deref(), "notes")?,
     };
     let key = request
         .headers()
@@ -261,7 +241,7 @@ async fn act(
     } else {
         parse_json(json_bytes(request, MAX_BODY_BYTES)?)?
     };
-    let note = text_field(body.note.as_deref(), "note")?;
+    let note = incident_text(body.note.as_deref(), "note")?;
     let action = match action {
         "ack" => StaffAction::Acknowledge,
         "resolve" => StaffAction::Resolve {
@@ -277,7 +257,7 @@ async fn act(
             change: OperatorUpdate {
                 kind: body.kind.as_deref().map(parse_kind).transpose()?,
                 fix: typed_fix(body.lat, body.lon)?,
-                location_text: text_field(body.location_text.as_deref(), "location_text")?,
+                location_text: incident_text(body.location_text.as_deref(), "location_text")?,
             },
             note,
         },
@@ -317,7 +297,7 @@ async fn block(
         return Err(not_allowed());
     }
     let body: BlockBody = parse_json(json_bytes(request, MAX_BODY_BYTES)?)?;
-    let reason = text_field(Some(&body.reason), "reason")?
+    let reason = incident_text(Some(&body.reason), "reason")?
         .ok_or_else(|| bad_request("reason_required", "Isi alasan pemblokiran."))?;
     if !(1..=365).contains(&body.days) {
         return Err(bad_request(

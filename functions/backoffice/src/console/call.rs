@@ -23,7 +23,7 @@ use sigap::domain::staff::Role;
 use sigap::domain::submission::{ContactBody, LocationBody, ReportSubmission, SubmissionBody};
 use sigap::domain::tracking_id::TrackingId;
 use sigap::http::ApiError;
-use sigap::service::incidents::{Call112, typed_fix};
+use sigap::service::incidents::{Call112, MAX_INCIDENT_TEXT, incident_text, typed_fix};
 use sigap::service::reports::{NewReport, Once, Submitted};
 use sigap::web::query;
 use sigap::web::see_other;
@@ -35,9 +35,6 @@ use super::layout::{Extras, map_area};
 use super::session::Session;
 use super::{Form, ROOT, page_with};
 use crate::{Backoffice, forbidden};
-
-/// Longest text kept in a field (the JSON API's limit).
-const MAX_TEXT: usize = 1000;
 
 /// A fresh key for a form (a double submit of it makes one incident or report).
 fn form_key(app: &Backoffice) -> Result<String, ApiError> {
@@ -90,7 +87,7 @@ pub(crate) async fn form(
                 }
             }
             label for="keterangan" { "Apa yang dikatakan penelepon" }
-            textarea id="keterangan" name="keterangan" rows="3" maxlength=(MAX_TEXT) {}
+            textarea id="keterangan" name="keterangan" rows="3" maxlength=(MAX_INCIDENT_TEXT) {}
             label for="alamat" { "Alamat atau patokan" }
             input type="text" id="alamat" name="alamat" maxlength="300";
             @if let Some(tiles) = &app.map {
@@ -134,12 +131,6 @@ pub(crate) async fn record(
     form: &Form,
 ) -> Result<Response<Body>, ApiError> {
     let desk = app.desk.as_ref().ok_or_else(not_paging)?;
-    let text = |name: &str, what: &str| match form.get(name) {
-        Some(text) if text.chars().count() > MAX_TEXT => Err(ApiError::invalid(format!(
-            "{what} terlalu panjang (maksimal {MAX_TEXT} karakter)."
-        ))),
-        text => Ok(text.map(str::to_string)),
-    };
     let call = Call112 {
         kind: form
             .get("jenis")
@@ -153,9 +144,9 @@ pub(crate) async fn record(
                 ApiError::invalid("Nomor penelepon tidak valid. Contoh: 0812 3456 7890.")
             })?,
         fix: typed_fix(number(form, "lintang")?, number(form, "bujur")?)?,
-        location_text: text("alamat", "Alamat")?,
+        location_text: incident_text(form.get("alamat"), "Alamat")?,
         sector: None,
-        notes: text("keterangan", "Keterangan")?,
+        notes: incident_text(form.get("keterangan"), "Keterangan")?,
     };
     let key = form.get("kunci").filter(|k| k.len() <= 128);
     let (incident, _) = desk.record_call(&session.staff, call, key).await?;

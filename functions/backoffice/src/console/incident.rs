@@ -11,7 +11,7 @@ use maud::{Markup, html};
 use sigap::domain::incident::{Incident, IncidentState, Outcome, happened_label};
 use sigap::domain::staff::{may_close_incident, may_read_incidents, sees_caller};
 use sigap::http::{ApiError, forwarded_base_url};
-use sigap::service::incidents::{StaffAction, call_back};
+use sigap::service::incidents::{MAX_INCIDENT_TEXT, StaffAction, call_back, incident_text};
 use sigap::web::{query, see_other};
 
 use super::board::{place, since, source_label};
@@ -19,9 +19,6 @@ use super::desk::short_time;
 use super::session::Session;
 use super::{Form, ROOT, page};
 use crate::{Backoffice, forbidden};
-
-/// Longest note kept (the JSON API's limit).
-const MAX_NOTE: usize = 1000;
 
 /// `GET /konsol/pusat/{id}[?selesai=<action>]`: one incident, its timeline of
 /// pages, escalations and stand-downs, what this member may do to it, and for
@@ -159,7 +156,7 @@ fn actions(app: &Backoffice, session: &Session, incident: &Incident, has_number:
             form method="post" action=(action("catatan")) {
                 (csrf)
                 label for="catatan-baru" { "Catatan" }
-                textarea id="catatan-baru" name="catatan" rows="2" maxlength=(MAX_NOTE) required {}
+                textarea id="catatan-baru" name="catatan" rows="2" maxlength=(MAX_INCIDENT_TEXT) required {}
                 button.secondary type="submit" { "Tambah catatan" }
             }
             @if may_close {
@@ -175,7 +172,7 @@ fn actions(app: &Backoffice, session: &Session, incident: &Incident, has_number:
                         }
                     }
                     label for="catatan-tutup" { "Keterangan (tidak wajib)" }
-                    textarea id="catatan-tutup" name="catatan" rows="2" maxlength=(MAX_NOTE) {}
+                    textarea id="catatan-tutup" name="catatan" rows="2" maxlength=(MAX_INCIDENT_TEXT) {}
                     button.secondary type="submit" { "Tutup kejadian" }
                 }
             }
@@ -205,14 +202,7 @@ pub(crate) async fn act(
             &[],
         ));
     }
-    let note = match form.get("catatan") {
-        Some(note) if note.chars().count() > MAX_NOTE => {
-            return Err(ApiError::invalid(format!(
-                "Catatan terlalu panjang (maksimal {MAX_NOTE} karakter)."
-            )));
-        }
-        note => note.map(str::to_string),
-    };
+    let note = incident_text(form.get("catatan"), "Catatan")?;
     let command = match action {
         "tangani" => StaffAction::Acknowledge,
         "catatan" => {

@@ -272,6 +272,9 @@ pub enum IncidentError {
     /// The cancel window has passed.
     #[error("the cancel window has passed")]
     CancelWindowPassed,
+    /// The app's position is not taken now ([`Incident::wants_position`]).
+    #[error("position not taken: {0:?}")]
+    Position(PositionRefusal),
 }
 
 /// Shape of an incident code: `INC-` + six symbols of the tracking-id alphabet.
@@ -703,7 +706,12 @@ mod tests {
             moved.wants_position(soon),
             Err(PositionRefusal::TooSoon(SignedDuration::from_secs(1)))
         );
-        assert!(track(&moved, -6.91, soon).is_err());
+        assert_eq!(
+            track(&moved, -6.91, soon),
+            Err(IncidentError::Position(PositionRefusal::TooSoon(
+                SignedDuration::from_secs(1)
+            )))
+        );
         let later = start + POSITION_EVERY;
         let second = track(&moved, -6.91, later).unwrap().unwrap().incident;
         assert_eq!(second.track.len(), 2);

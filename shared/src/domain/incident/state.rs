@@ -534,9 +534,9 @@ impl IncidentAction {
                 Some(how.clone()),
             ),
             IncidentAction::Track { fix } => {
-                if current.wants_position(now).is_err() {
-                    return Err(IncidentError::WrongState(current.state));
-                }
+                current
+                    .wants_position(now)
+                    .map_err(IncidentError::Position)?;
                 return Ok(Some(IncidentChange {
                     incident: locate(current, *fix, now)?,
                     entries: Vec::new(),

@@ -4,7 +4,6 @@
 use lambda_http::http::StatusCode;
 use tracing::info;
 
-use crate::adapters::table::StoreError;
 use crate::domain::incident::{
     Fix, Incident, IncidentAction, IncidentError, LOCATION_LINK_VALID, OperatorUpdate,
     is_location_token, location_link_path, location_link_text,
@@ -14,7 +13,7 @@ use crate::http::ApiError;
 use crate::service::retry_on_conflict;
 use crate::service::texting::Texted;
 
-use super::{IncidentDesk, call_back, not_allowed, refused};
+use super::{IncidentDesk, call_back, not_allowed, refused, write_failed};
 
 impl IncidentDesk {
     /// An operator texts the person behind incident `raw_id` a single-use link
@@ -100,12 +99,7 @@ impl IncidentDesk {
             self.pager
                 .commit(&current, change, now)
                 .await
-                .map_err(|e| match e {
-                    StoreError::Conflict => {
-                        ApiError::conflict("Kejadian baru saja berubah. Coba lagi.")
-                    }
-                    e => ApiError::unavailable_because("recording the location link", e),
-                })
+                .map_err(|e| write_failed("recording the location link", e))
         })
         .await
     }
@@ -178,21 +172,15 @@ impl IncidentDesk {
                 .links
                 .spend_item(token, now)
                 .map_err(|e| ApiError::unavailable_because("spending the location link", e))?;
-            match self
+            // Lost to another change of the incident, or the link spent meanwhile:
+            // the next attempt reads both again.
+            let saved = self
                 .pager
                 .commit_with(&current, change, vec![spend], now)
                 .await
-            {
-                Ok(saved) => {
-                    info!(incident = %saved.id, "position from a location link");
-                    Ok(())
-                }
-                // The incident changed, or the link was spent meanwhile: read both again.
-                Err(StoreError::Conflict) => {
-                    Err(ApiError::conflict("Kejadian baru saja berubah. Coba lagi."))
-                }
-                Err(e) => Err(ApiError::unavailable_because("saving the position", e)),
-            }
+                .map_err(|e| write_failed("saving the position", e))?;
+            info!(incident = %saved.id, "position from a location link");
+            Ok(())
         })
         .await
     }

@@ -135,15 +135,39 @@ pub fn typed_fix(lat: Option<f64>, lon: Option<f64>) -> Result<Option<Fix>, ApiE
     }
 }
 
+/// Longest note, or place in words, an incident keeps.
+pub const MAX_INCIDENT_TEXT: usize = 1000;
+
+/// A note or a place in words as staff typed it: trimmed, empty as none, at most
+/// [`MAX_INCIDENT_TEXT`] characters (400 naming `field` otherwise).
+pub fn incident_text(value: Option<&str>, field: &str) -> Result<Option<String>, ApiError> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) if v.chars().count() > MAX_INCIDENT_TEXT => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "text_too_long",
+            format!("{field} terlalu panjang (maksimal {MAX_INCIDENT_TEXT} karakter)."),
+        )),
+        Some(v) => Ok(Some(v.to_string())),
+    }
+}
+
+/// A failed incident write: 409 when another change won (the caller's
+/// [`retry_on_conflict`] reads and decides again), else 503 while `context`.
+pub fn write_failed(context: &str, error: StoreError) -> ApiError {
+    match error {
+        StoreError::Conflict => ApiError::conflict("Kejadian baru saja berubah. Coba lagi."),
+        other => ApiError::unavailable_because(context, other),
+    }
+}
+
 fn forbidden(code: &'static str, message: &str) -> ApiError {
     ApiError::new(StatusCode::FORBIDDEN, code, message)
 }
 
-fn not_allowed() -> ApiError {
-    forbidden(
-        "forbidden",
-        "Peran Anda tidak berwenang untuk tindakan ini.",
-    )
+/// 403: the staff member's role may not do this to an incident.
+pub fn not_allowed() -> ApiError {
+    ApiError::forbidden("Peran Anda tidak berwenang untuk tindakan ini.")
 }
 
 fn conflict(code: &'static str, message: &str) -> ApiError {
@@ -367,16 +391,13 @@ impl IncidentDesk {
                         .map_err(|e| ApiError::unavailable_because("building device update", e))?,
                 );
             }
-            match self.pager.commit_with(&current, change, also, now).await {
-                Ok(saved) => {
-                    info!(incident = %saved.id, by = %actor, "incident action");
-                    Ok(saved)
-                }
-                Err(StoreError::Conflict) => {
-                    Err(ApiError::conflict("Kejadian baru saja berubah. Coba lagi."))
-                }
-                Err(e) => Err(ApiError::unavailable_because("saving incident", e)),
-            }
+            let saved = self
+                .pager
+                .commit_with(&current, change, also, now)
+                .await
+                .map_err(|e| write_failed("saving incident", e))?;
+            info!(incident = %saved.id, by = %actor, "incident action");
+            Ok(saved)
         })
         .await
     }
@@ -409,5 +430,37 @@ fn refused(err: IncidentError) -> ApiError {
             "cancel_window_passed",
             "Batas waktu pembatalan sudah lewat.",
         ),
+        IncidentError::Position(_) => conflict(
+            "position_not_needed",
+            "Posisi tidak diperlukan lagi untuk kejadian ini.",
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn incident_text_is_trimmed_kept_whole_up_to_the_limit_and_refused_past_it() {
+        assert_eq!(incident_text(None, "Catatan"), Ok(None));
+        assert_eq!(incident_text(Some("  "), "Catatan"), Ok(None));
+        assert_eq!(
+            incident_text(Some(" asap tebal "), "Catatan"),
+            Ok(Some("asap tebal".into()))
+        );
+        let longest = "é".repeat(MAX_INCIDENT_TEXT);
+        assert_eq!(
+            incident_text(Some(&longest), "Catatan"),
+            Ok(Some(longest.clone()))
+        );
+        let refused = incident_text(Some(&format!("{longest}x")), "Catatan").unwrap_err();
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        assert_eq!(refused.code, "text_too_long");
+        assert!(
+            refused.message.starts_with("Catatan terlalu panjang"),
+            "{}",
+            refused.message
+        );
     }
 }

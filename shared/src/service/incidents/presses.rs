@@ -10,14 +10,14 @@ use crate::adapters::rates::RateCounter;
 use crate::adapters::table::StoreError;
 use crate::domain::device::is_low_trust;
 use crate::domain::incident::{
-    self, Fix, Happened, Incident, IncidentAction, IncidentKind, Opening, POSITION_EVERY,
-    PositionRefusal, SYSTEM, Source, TimelineEntry, incident_code, sector_for,
+    self, Fix, Happened, Incident, IncidentAction, IncidentError, IncidentKind, Opening,
+    POSITION_EVERY, PositionRefusal, SYSTEM, Source, TimelineEntry, incident_code, sector_for,
 };
 use crate::domain::limits::{Refusal, Window};
 use crate::http::ApiError;
 use crate::service::{Conflicting, retry_on_conflict};
 
-use super::{IncidentDesk, forbidden, refused};
+use super::{IncidentDesk, forbidden, refused, write_failed};
 
 /// A press of the Panic Button, as the app sent it or its number texted it.
 #[derive(Debug, Clone, PartialEq)]
@@ -84,7 +84,7 @@ impl IncidentDesk {
         let device = &press.device;
         // The closed incident a new one takes the place of, learned by a lost attempt.
         let replaces = std::sync::Mutex::new(None::<String>);
-        let lost = || ApiError::conflict("Kejadian baru saja berubah. Coba lagi.");
+        let lost = || write_failed("opening incident", StoreError::Conflict);
         let pressed = retry_on_conflict(|| async {
             let replacing = replaces.lock().map(|r| r.clone()).unwrap_or_default();
             let opened = incident::open(
@@ -257,8 +257,7 @@ impl IncidentDesk {
                     info!(incident = %incident_id, presses = change.incident.presses, "repeat press joined the open incident");
                     Ok(Some(incident_id.to_string()))
                 }
-                Err(StoreError::Conflict) => Err(ApiError::conflict("Kejadian baru saja berubah. Coba lagi.")),
-                Err(e) => Err(ApiError::unavailable_because("joining incident", e)),
+                Err(e) => Err(write_failed("joining incident", e)),
             }
         })
         .await
@@ -334,41 +333,36 @@ impl IncidentDesk {
             {
                 return Err(ApiError::not_found("Kejadian tidak ditemukan."));
             }
-            match current.wants_position(now) {
-                Ok(()) => {}
-                Err(PositionRefusal::NotNeeded) => return Ok(Tracking::Stop),
-                Err(PositionRefusal::TooSoon(wait)) => {
-                    return Err(ApiError::too_many(
-                        "position_too_soon",
-                        format!(
-                            "Posisi dikirim terlalu sering: paling sering satu tiap {} detik.",
-                            POSITION_EVERY.as_secs()
-                        ),
-                        Refusal {
-                            retry_after_seconds: wait.as_secs().max(1),
-                        },
-                    ));
-                }
-            }
-            let change = IncidentAction::Track { fix }
-                .decide(&current, &format!("device:{device}"), now, String::new())
-                .map_err(refused)?
-                .ok_or_else(|| ApiError::unavailable_because("tracking", "nothing to change"))?;
+            let tracking = IncidentAction::Track { fix };
+            let change =
+                match tracking.decide(&current, &format!("device:{device}"), now, String::new()) {
+                    Ok(Some(change)) => change,
+                    Ok(None) | Err(IncidentError::Position(PositionRefusal::NotNeeded)) => {
+                        return Ok(Tracking::Stop);
+                    }
+                    Err(IncidentError::Position(PositionRefusal::TooSoon(wait))) => {
+                        return Err(ApiError::too_many(
+                            "position_too_soon",
+                            format!(
+                                "Posisi dikirim terlalu sering: paling sering satu tiap {} detik.",
+                                POSITION_EVERY.as_secs()
+                            ),
+                            Refusal {
+                                retry_after_seconds: wait.as_secs().max(1),
+                            },
+                        ));
+                    }
+                    Err(other) => return Err(refused(other)),
+                };
             let remember = self
                 .devices
                 .position_item(device, &fix, now)
                 .map_err(|e| ApiError::unavailable_because("building device update", e))?;
-            match self
-                .pager
+            self.pager
                 .commit_with(&current, change, vec![remember], now)
                 .await
-            {
-                Ok(_) => Ok(Tracking::Taken),
-                Err(StoreError::Conflict) => {
-                    Err(ApiError::conflict("Kejadian baru saja berubah. Coba lagi."))
-                }
-                Err(e) => Err(ApiError::unavailable_because("saving the position", e)),
-            }
+                .map_err(|e| write_failed("saving the position", e))?;
+            Ok(Tracking::Taken)
         })
         .await
     }
