@@ -234,7 +234,17 @@ impl DeviceStore {
         meta: aws_sdk_dynamodb::types::builders::UpdateBuilder,
         pii: aws_sdk_dynamodb::types::builders::UpdateBuilder,
     ) -> Result<(), StoreError> {
-        let items = vec![
+        self.update_both_with(meta, pii, Vec::new()).await
+    }
+
+    /// [`DeviceStore::update_both`] with `also` in the same transaction.
+    async fn update_both_with(
+        &self,
+        meta: aws_sdk_dynamodb::types::builders::UpdateBuilder,
+        pii: aws_sdk_dynamodb::types::builders::UpdateBuilder,
+        also: Vec<TransactWriteItem>,
+    ) -> Result<(), StoreError> {
+        let mut items = vec![
             TransactWriteItem::builder()
                 .update(meta.build().map_err(StoreError::aws)?)
                 .build(),
@@ -242,6 +252,7 @@ impl DeviceStore {
                 .update(pii.build().map_err(StoreError::aws)?)
                 .build(),
         ];
+        items.extend(also);
         transact(&self.client, items, StoreError::Conflict).await
     }
 
@@ -286,24 +297,17 @@ impl DeviceStore {
         pointer.insert(SK.into(), s("DEVICE"));
         pointer.insert("type".into(), s("device_phone"));
         pointer.insert("device".into(), s(id));
-        let items = vec![
-            TransactWriteItem::builder()
-                .update(meta.build().map_err(StoreError::aws)?)
-                .build(),
-            TransactWriteItem::builder()
-                .update(pii.build().map_err(StoreError::aws)?)
-                .build(),
-            TransactWriteItem::builder()
-                .put(
-                    aws_sdk_dynamodb::types::Put::builder()
-                        .table_name(&self.table)
-                        .set_item(Some(pointer))
-                        .build()
-                        .map_err(StoreError::aws)?,
-                )
-                .build(),
-        ];
-        transact(&self.client, items, StoreError::Conflict).await
+        let put = aws_sdk_dynamodb::types::Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(pointer))
+            .build()
+            .map_err(StoreError::aws)?;
+        self.update_both_with(
+            meta,
+            pii,
+            vec![TransactWriteItem::builder().put(put).build()],
+        )
+        .await
     }
 
     /// Takes one code attempt before the code is compared, in one atomic write, so
