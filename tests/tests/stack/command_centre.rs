@@ -5,7 +5,7 @@
 //! incident; `sms-intake` takes a press by SMS from a registered device's number.
 
 use serde_json::json;
-use sigap_tests::{HttpReply, Signer, http, signed_headers};
+use sigap_tests::{HttpReply, http};
 
 use crate::console::hidden_fields;
 use crate::target::{eventually, fresh_phone, header, target};
@@ -189,19 +189,9 @@ async fn a_registered_devices_number_presses_by_sms_and_another_number_is_told_h
         .await;
     assert_eq!(verified.status, 200, "{}", verified.text);
 
-    let secret = t.secret("/sigap/sms-gateway-secret");
-    let text = |from: &str, id: &str, body: &str| {
-        let body = json!({"message_id": format!("stack-panic-{id}"), "from": from, "text": body})
-            .to_string();
-        let headers = signed_headers(&secret, Signer::Gateway, &body);
-        async move {
-            let headers: Vec<(&str, &str)> =
-                headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            t.call_raw("POST", "/sms/gateway", &headers, Some(&body))
-                .await
-        }
-    };
-    let pressed = text(&phone, &format!("{device}-1"), "DARURAT medis").await;
+    let pressed = t
+        .gateway_sms(&format!("stack-panic-{device}-1"), &phone, "DARURAT medis")
+        .await;
     assert_eq!(pressed.status, 200, "{}", pressed.text);
     t.wait_for_text(&e164, "permintaan darurat diterima", 30)
         .await;
@@ -219,7 +209,9 @@ async fn a_registered_devices_number_presses_by_sms_and_another_number_is_told_h
     assert!(lines[0].ends_with("lewat SMS"), "{lines:?}");
 
     let (stranger, stranger_e164) = fresh_phone();
-    let asked = text(&stranger, "stranger-1", "DARURAT").await;
+    let asked = t
+        .gateway_sms(&format!("stack-panic-{stranger}"), &stranger, "DARURAT")
+        .await;
     assert_eq!(asked.status, 200, "{}", asked.text);
     t.wait_for_text(&stranger_e164, "belum terdaftar di Tombol Darurat", 30)
         .await;

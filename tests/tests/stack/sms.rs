@@ -13,15 +13,9 @@ async fn an_sms_report_and_info_by_the_signed_gateway_webhook_are_answered_by_sm
     let secret = t.secret("/sigap/sms-gateway-secret");
     let (phone, e164) = fresh_phone();
     let send = |id: &str, text: &str| {
-        let body = json!({"message_id": format!("stack-{e164}-{id}"), "from": phone, "text": text})
-            .to_string();
-        let headers = signed_headers(&secret, Signer::Gateway, &body);
-        async move {
-            let headers: Vec<(&str, &str)> =
-                headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            t.call_raw("POST", "/sms/gateway", &headers, Some(&body))
-                .await
-        }
+        let message_id = format!("stack-{e164}-{id}");
+        let (phone, text) = (phone.clone(), text.to_string());
+        async move { t.gateway_sms(&message_id, &phone, &text).await }
     };
     let made = send("1", "BDG Lampu jalan mati di Jl. Riau depan taman").await;
     assert_eq!(made.status, 200, "{}", made.text);

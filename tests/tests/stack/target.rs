@@ -126,6 +126,18 @@ impl Target {
             .await
     }
 
+    /// Texts Sigap through the generic gateway's signed webhook, as the gateway
+    /// would: message `message_id` from `from`.
+    pub async fn gateway_sms(&self, message_id: &str, from: &str, text: &str) -> HttpReply {
+        let secret = self.secret("/sigap/sms-gateway-secret");
+        let body =
+            serde_json::json!({"message_id": message_id, "from": from, "text": text}).to_string();
+        let headers = sigap_tests::signed_headers(&secret, sigap_tests::Signer::Gateway, &body);
+        let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.call_raw("POST", "/sms/gateway", &headers, Some(&body))
+            .await
+    }
+
     /// Every SMS the emulator recorded to `e164`, oldest first.
     pub async fn texts_to(&self, e164: &str) -> Vec<String> {
         let record = self
