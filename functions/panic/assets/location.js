@@ -3,11 +3,12 @@
 // phone) the page's form still takes an address in words.
 (function () {
   "use strict";
+  var share = document.getElementById("dengan-lokasi");
   var button = document.getElementById("kirim-lokasi");
   var said = document.getElementById("hasil");
   var words = document.getElementById("form-alamat");
-  if (!button || !said || !navigator.geolocation || !window.fetch) { return; }
-  button.hidden = false;
+  if (!share || !button || !said || !navigator.geolocation || !window.fetch) { return; }
+  share.hidden = false;
   var again = function (text) {
     said.textContent = text;
     button.disabled = false;
@@ -23,11 +24,11 @@
         if (response.ok) {
           said.textContent = "Lokasi terkirim (akurasi ± " + Math.round(coords.accuracy) +
             " m). Petugas 112 sudah menerimanya; tetap di tempat yang aman.";
-          button.hidden = true;
+          share.hidden = true;
           if (words) { words.hidden = true; }
         } else {
           again(answer.message || "Lokasi tidak terkirim. Tulis alamat Anda di bawah.");
-          if (response.status === 410) { button.hidden = true; if (words) { words.hidden = true; } }
+          if (response.status === 410) { share.hidden = true; if (words) { words.hidden = true; } }
         }
       });
     }).catch(function () {

@@ -70,6 +70,11 @@ fn page(status: StatusCode, main: Markup) -> Response<Body> {
     sigap::web::html(status, markup.into_string(), Caching::Private, &[], &[])
 }
 
+/// "telepon 112" as a link a phone dials with one tap.
+fn call_112() -> Markup {
+    html! { a href="tel:112" { "telepon 112" } }
+}
+
 /// The page for a link that no longer works.
 fn gone_page() -> Response<Body> {
     page(
@@ -77,7 +82,7 @@ fn gone_page() -> Response<Body> {
         html! {
             h1 { "Tautan tidak berlaku" }
             p { "Tautan ini sudah dipakai atau sudah kedaluwarsa (berlaku 30 menit, sekali pakai)." }
-            p { strong { "Bila masih darurat, telepon 112." } }
+            p { strong { "Bila masih darurat, " (call_112()) "." } }
         },
     )
 }
@@ -95,15 +100,19 @@ pub async fn show(app: &Panic, token: &str) -> Result<Response<Body>, ApiError> 
         html! {
             h1 { "Kirim lokasi Anda ke petugas 112" }
             p { "Petugas 112 Kota Bandung meminta lokasi Anda agar bantuan datang ke tempat yang tepat." }
-            p { "Tekan tombol di bawah, lalu pilih " strong { "Izinkan" } " saat ponsel menanyakan akses lokasi." }
-            button type="button" id="kirim-lokasi" hidden { "Kirim lokasi saya" }
+            // Shown by the script (a phone without it, or without location, has the form).
+            div id="dengan-lokasi" hidden {
+                p { "Tekan tombol di bawah, lalu pilih " strong { "Izinkan" } " saat ponsel menanyakan akses lokasi." }
+                button type="button" id="kirim-lokasi" { "Kirim lokasi saya" }
+                p { "Bila lokasi tidak bisa dikirim, tulis alamat Anda di bawah." }
+            }
             p id="hasil" role="status" aria-live="polite" {}
             form id="form-alamat" method="post" {
-                label for="alamat" { "Atau tulis alamat atau patokan terdekat" }
+                label for="alamat" { "Alamat atau patokan terdekat" }
                 textarea id="alamat" name="alamat" rows="3" maxlength=(MAX_WORDS) required {}
                 button type="submit" { "Kirim alamat" }
             }
-            p.meta { "Tautan ini hanya bisa dipakai sekali. Bila keadaan berubah, telepon 112." }
+            p.meta { "Tautan ini hanya bisa dipakai sekali. Bila keadaan berubah, " (call_112()) "." }
             script src=(SCRIPT.path()) {}
         },
     ))
@@ -174,7 +183,7 @@ pub async fn send(app: &Panic, token: &str, request: &Request) -> Result<Respons
             StatusCode::OK,
             html! {
                 h1 { "Alamat terkirim" }
-                p { "Petugas 112 sudah menerimanya. Tetap di tempat yang aman; bila keadaan berubah, telepon 112." }
+                p { "Petugas 112 sudah menerimanya. Tetap di tempat yang aman; bila keadaan berubah, " (call_112()) "." }
             },
         )),
         Err(error) if error.status == StatusCode::GONE => Ok(gone_page()),

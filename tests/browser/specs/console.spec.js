@@ -664,10 +664,20 @@ test.describe("the command centre", () => {
     await expect(page.getByLabel("Lintang")).not.toHaveValue("");
     await expect(page.getByLabel("Bujur")).not.toHaveValue("");
     await screenshot(page, "board-record-call");
-    await expectAccessible(page, "the call form");
+    await expectAccessible(page, "the call forms");
+    // The form as the browser sends it, to send it again below (a double submit).
+    const sent = await emergency.locator("form").evaluate((form) => new URLSearchParams(new FormData(form)).toString());
     await page.getByRole("button", { name: "Buka kejadian dan panggil responder" }).click();
     await expect(page.getByRole("status")).toHaveText(/Panggilan 112 tercatat/);
     const incident = page.url().match(/INC-[0-9A-Z]+/)[0];
+    // Sent again, the same form opens no second incident: it answers with the first.
+    const twice = await page.evaluate(async (body) => {
+      const response = await fetch("/konsol/pusat/panggilan", {
+        method: "POST", body, headers: { "content-type": "application/x-www-form-urlencoded" },
+      });
+      return response.url;
+    }, sent);
+    expect(twice).toContain(`/konsol/pusat/${incident}?selesai=panggilan`);
     const timeline = page.locator(".timeline");
     await expect(timeline).toContainText("panggilan 112");
     await expect(timeline).toContainText("Asap tebal dari gudang");
@@ -723,7 +733,10 @@ test.describe("the command centre", () => {
     const again = await caller.goto(link);
     expect(again.status()).toBe(410);
     await expect(caller.getByRole("heading", { level: 1 })).toHaveText("Tautan tidak berlaku");
+    // One tap dials 112 from the phone.
+    await expect(caller.getByRole("link", { name: "telepon 112" })).toHaveAttribute("href", "tel:112");
     await screenshot(caller, "location-link-used");
+    await expectAccessible(caller, "a used location link's page");
     const resent = await request.post(link, { data: { lat: -6.9, lon: 107.6, accuracy_m: 5 } });
     expect(resent.status()).toBe(410);
     await phone.close();
@@ -885,7 +898,10 @@ test.describe("the command centre without JavaScript, on a phone", () => {
     const caller = await phone.newPage();
     await caller.goto(link);
     await expect(caller.getByRole("button", { name: "Kirim lokasi saya" })).toBeHidden();
-    await caller.getByLabel("Atau tulis alamat atau patokan terdekat").fill("Rumah cat hijau, Gang Sukaasih 3 no. 12");
+    expect(await caller.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+    await screenshot(caller, "location-link-page-nojs");
+    await expect(caller.getByText("Tekan tombol di bawah")).toBeHidden();
+    await caller.getByLabel("Alamat atau patokan terdekat").fill("Rumah cat hijau, Gang Sukaasih 3 no. 12");
     await caller.getByRole("button", { name: "Kirim alamat" }).click();
     await expect(caller.getByRole("heading", { level: 1 })).toHaveText("Alamat terkirim");
     await screenshot(caller, "location-link-words-nojs");
