@@ -10,7 +10,6 @@ use crate::target::{fresh_phone, target};
 async fn an_sms_report_and_info_by_the_signed_gateway_webhook_are_answered_by_sms() {
     let t = target();
     t.emulator_only("an SMS report");
-    let secret = t.secret("/sigap/sms-gateway-secret");
     let (phone, e164) = fresh_phone();
     let send = |id: &str, text: &str| {
         let message_id = format!("stack-{e164}-{id}");
