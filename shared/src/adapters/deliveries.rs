@@ -6,6 +6,10 @@
 //! claim whose sender died is taken over after its lease. (Idempotency records expire
 //! after a day; these do not, because a dead-lettered event can be redriven weeks
 //! later and must still not text anyone twice.)
+//!
+//! A message to a citizen may go by WhatsApp or by SMS: the record keeps the channel
+//! that carried it, why WhatsApp was passed over (`fallback`), and WhatsApp's latest
+//! delivery status (`wa_status`: sent, delivered, read, failed, with `wa_error`).
 
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
@@ -13,7 +17,7 @@ use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use jiff::{SignedDuration, Timestamp};
 
-use super::table::{ItemReader, PK, SK, StoreError, n, s, ts};
+use super::table::{ItemReader, PK, SK, StoreError, n, s, ts, updated};
 
 const SENDING: &str = "SENDING";
 const SENT: &str = "SENT";
@@ -27,6 +31,32 @@ pub enum Delivery {
     AlreadySent(String),
     /// Another attempt holds a live claim: try again later.
     InFlight,
+}
+
+/// How a sent message was carried.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Carried<'a> {
+    /// `whatsapp` or `sms`, when not the one the claim named.
+    pub channel: Option<&'a str>,
+    /// The carrier's id for it.
+    pub message_id: &'a str,
+    /// What was sent.
+    pub text: &'a str,
+    /// Why WhatsApp was passed over (`outside_window`, `not_on_whatsapp`, …).
+    pub fallback: Option<String>,
+}
+
+/// A WhatsApp status update for a delivery record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WhatsAppStatus<'a> {
+    /// The id WhatsApp gave the message.
+    pub message_id: &'a str,
+    /// `sent`, `delivered`, `read` or `failed`.
+    pub state: &'a str,
+    /// Its order: a later state replaces an earlier one, never the reverse.
+    pub rank: i64,
+    /// Meta's error code, when it failed.
+    pub error_code: Option<i64>,
 }
 
 /// Delivery records in the single table.
@@ -113,7 +143,7 @@ impl DeliveryStore {
         }
     }
 
-    /// Records a successful send.
+    /// Records a successful send on the channel the claim named.
     pub async fn mark_sent(
         &self,
         owner: &str,
@@ -123,18 +153,80 @@ impl DeliveryStore {
         text: &str,
         now: Timestamp,
     ) -> Result<(), StoreError> {
-        self.update(owner, event_key, recipient)
-            .update_expression("SET #status = :sent, message_id = :id, sent_text = :text, sent_at = :now REMOVE lease_until")
+        let carried = Carried {
+            channel: None,
+            message_id,
+            text,
+            fallback: None,
+        };
+        self.mark_carried(owner, event_key, recipient, &carried, now)
+            .await
+    }
+
+    /// Records a successful send, with the channel that carried it and why another
+    /// was passed over.
+    pub async fn mark_carried(
+        &self,
+        owner: &str,
+        event_key: &str,
+        recipient: &str,
+        carried: &Carried<'_>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let mut expression = String::from(
+            "SET #status = :sent, message_id = :id, sent_text = :text, sent_at = :now",
+        );
+        let mut update = self
+            .update(owner, event_key, recipient)
             .condition_expression("attribute_exists(PK)")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":sent", s(SENT))
-            .expression_attribute_values(":id", s(message_id))
-            .expression_attribute_values(":text", s(text))
-            .expression_attribute_values(":now", s(ts(now)))
+            .expression_attribute_values(":id", s(carried.message_id))
+            .expression_attribute_values(":text", s(carried.text))
+            .expression_attribute_values(":now", s(ts(now)));
+        if let Some(channel) = carried.channel {
+            expression.push_str(", channel = :channel");
+            update = update.expression_attribute_values(":channel", s(channel));
+        }
+        if let Some(fallback) = &carried.fallback {
+            expression.push_str(", fallback = :fallback");
+            update = update.expression_attribute_values(":fallback", s(fallback));
+        }
+        update
+            .update_expression(format!("{expression} REMOVE lease_until"))
             .send()
             .await
             .map_err(StoreError::aws)?;
         Ok(())
+    }
+
+    /// Records WhatsApp's status of the message `message_id` the record sent: only a
+    /// later state than the one recorded (statuses arrive out of order and twice).
+    /// False when it changed nothing (a duplicate, an older state, or no such send).
+    pub async fn record_status(
+        &self,
+        owner: &str,
+        event_key: &str,
+        recipient: &str,
+        status: &WhatsAppStatus<'_>,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut expression =
+            String::from("SET wa_status = :state, wa_rank = :rank, wa_status_at = :now");
+        let mut update = self
+            .update(owner, event_key, recipient)
+            .condition_expression(
+                "message_id = :id AND (attribute_not_exists(wa_rank) OR wa_rank < :rank)",
+            )
+            .expression_attribute_values(":id", s(status.message_id))
+            .expression_attribute_values(":state", s(status.state))
+            .expression_attribute_values(":rank", n(status.rank))
+            .expression_attribute_values(":now", s(ts(now)));
+        if let Some(code) = status.error_code {
+            expression.push_str(", wa_error = :error");
+            update = update.expression_attribute_values(":error", n(code));
+        }
+        updated(update.update_expression(expression).send().await)
     }
 
     /// Gives a claim back after a failed send, so the retry need not wait for the lease.

@@ -56,6 +56,9 @@ pub fn inbound_key(gateway: &str, message_id: &str) -> String {
 pub struct StoredInbound {
     /// Its partition key.
     pub key: String,
+    /// The gateway it came through (`twilio`, `gateway`, `whatsapp`): replies go back
+    /// the same way.
+    pub gateway: String,
     /// The sender.
     pub from: PhoneNumber,
     /// The tracking id reserved for a report it may create.
@@ -89,6 +92,7 @@ fn stored_from_item(item: &Item) -> Result<StoredInbound, StoreError> {
     let corrupt = |what: &str| StoreError::Corrupt(format!("inbound message {what}"));
     Ok(StoredInbound {
         key: r.s(PK)?.into(),
+        gateway: r.s("gateway")?.into(),
         from: PhoneNumber::parse(r.s("from")?).map_err(|_| corrupt("sender"))?,
         reserved_id: TrackingId::parse(r.s("reserved_id")?).map_err(|_| corrupt("reserved id"))?,
         done: r.opt_s("status") == Some(DONE),

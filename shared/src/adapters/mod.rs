@@ -23,3 +23,4 @@ pub mod senders;
 pub mod sms;
 pub mod social;
 pub mod table;
+pub mod whatsapp;

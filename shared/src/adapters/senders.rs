@@ -9,18 +9,25 @@
 //! - `expires_at`: two hours after the last count, or `block_expires_at` while a block
 //!   is held (the count's update copies it with `if_not_exists`, so counting never
 //!   shortens a block's life).
+//!
+//! `SENDER#<sender hash>` / `WHATSAPP`: `last_in`, when the sender last wrote on
+//! WhatsApp (it opens WhatsApp's 24-hour window, and routes their news to WhatsApp).
+//! TTL removes it 30 days later: a citizen silent that long hears by SMS again.
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::ReturnValue;
 use jiff::Timestamp;
 
-use super::table::{GSI2, GSI2PK, GSI2SK, Item, ItemReader, PK, SK, StoreError, n, s, ts};
+use super::table::{GSI2, GSI2PK, GSI2SK, Item, ItemReader, PK, SK, StoreError, n, s, ts, updated};
 
 /// Work queue of blocked senders (GSI2).
 const QUEUE_BLOCKED: &str = "Q#BLOCKED";
 /// The screen item's sort key.
 const SCREEN: &str = "SCREEN";
+/// The WhatsApp item's sort key.
+const WHATSAPP: &str = "WHATSAPP";
+/// How long after their last WhatsApp message a sender's news still goes by WhatsApp.
+pub const WHATSAPP_REACH: jiff::SignedDuration = jiff::SignedDuration::from_hours(30 * 24);
 /// The attributes a block sets (and lifting it removes).
 const BLOCK_FIELDS: [&str; 7] = [
     "masked",
@@ -112,6 +119,51 @@ impl SenderStore {
         Ok(Screened { blocked, count })
     }
 
+    /// Records that `sender` wrote on WhatsApp at `at` (never moves the time back:
+    /// a retried old message does not shorten the window).
+    pub async fn wrote_on_whatsapp(&self, sender: &str, at: Timestamp) -> Result<(), StoreError> {
+        let expires = at.checked_add(WHATSAPP_REACH).unwrap_or(at).as_second();
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(key(sender)))
+            .key(SK, s(WHATSAPP))
+            .update_expression("SET #type = :type, last_in = :at, expires_at = :expires")
+            .condition_expression("attribute_not_exists(last_in) OR last_in < :at")
+            .expression_attribute_names("#type", "type")
+            .expression_attribute_values(":type", s("whatsapp-sender"))
+            .expression_attribute_values(":at", s(ts(at)))
+            .expression_attribute_values(":expires", n(expires))
+            .send()
+            .await;
+        updated(result).map(drop)
+    }
+
+    /// When `sender` last wrote on WhatsApp, if within [`WHATSAPP_REACH`] of `now`.
+    pub async fn last_on_whatsapp(
+        &self,
+        sender: &str,
+        now: Timestamp,
+    ) -> Result<Option<Timestamp>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, s(key(sender)))
+            .key(SK, s(WHATSAPP))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        let Some(item) = out.item() else {
+            return Ok(None);
+        };
+        let last = ItemReader(item).ts("last_in")?;
+        // TTL deletes late: an expired item is gone in meaning already.
+        Ok((now.duration_since(last) < WHATSAPP_REACH).then_some(last))
+    }
+
     /// Blocks `sender` until `until` (its counts are kept).
     pub async fn block(&self, blocked: &BlockedSender) -> Result<(), StoreError> {
         // Kept a day past its expiry for the record, then removed.
@@ -170,13 +222,7 @@ impl SenderStore {
             .update_expression(format!("SET expires_at = :expires {remove}"))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) => match err.as_service_error() {
-                Some(UpdateItemError::ConditionalCheckFailedException(_)) => Ok(()),
-                _ => Err(StoreError::aws(err)),
-            },
-        }
+        updated(result).map(drop)
     }
 
     /// Blocks still in force at `now`, soonest to expire first.

@@ -92,6 +92,28 @@ impl StoreError {
     }
 }
 
+/// The result of a conditional `UpdateItem`: true when it wrote, false when its
+/// condition said there was nothing to do.
+pub fn updated<T>(
+    result: Result<
+        T,
+        aws_sdk_dynamodb::error::SdkError<
+            aws_sdk_dynamodb::operation::update_item::UpdateItemError,
+            aws_sdk_dynamodb::config::http::HttpResponse,
+        >,
+    >,
+) -> Result<bool, StoreError> {
+    match result {
+        Ok(_) => Ok(true),
+        Err(err) => match err.as_service_error() {
+            Some(
+                aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(_),
+            ) => Ok(false),
+            _ => Err(StoreError::aws(err)),
+        },
+    }
+}
+
 /// True when a cancelled transaction failed on a condition (not throttling etc.).
 pub fn condition_failed(err: &TransactWriteItemsError) -> bool {
     match err {

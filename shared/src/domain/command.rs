@@ -5,12 +5,13 @@
 use jiff::Timestamp;
 
 use super::deadline::Policy;
+use super::location::Coordinates;
 use super::report::{Actor, Officer, Report, ReportLocation};
 use super::tracking_id::TrackingId;
 use super::workflow::{
     ArchiveReason, Change, WorkflowError, accept, acknowledge, add_note, answer, archive,
     assign_officer, dispatch, dispute, internal_note, mark_duplicate, publish_follow_up, rate,
-    redact, reply, request_info, return_report, set_location,
+    redact, reply, request_info, return_report, set_location, share_point,
 };
 
 /// Who must ask for a [`Command`].
@@ -108,6 +109,9 @@ pub enum Command {
         /// A comment.
         comment: Option<String>,
     },
+    /// Citizen: the point of the problem, shared from their phone (a WhatsApp
+    /// location), before the report is verified.
+    SharePoint(Coordinates),
     /// Citizen: satisfied; close.
     Accept,
     /// Citizen: not satisfied; reopen.
@@ -136,6 +140,7 @@ impl Command {
             Command::Answer { .. }
             | Command::Reply { .. }
             | Command::Rate { .. }
+            | Command::SharePoint(_)
             | Command::Accept
             | Command::Dispute { .. } => Asker::Citizen,
         }
@@ -178,6 +183,7 @@ impl Command {
             Command::Answer { text } => answer(report, text, now, policy),
             Command::Reply { text } => reply(report, text, now, policy),
             Command::Rate { score, comment } => rate(report, *score, comment.as_deref(), now),
+            Command::SharePoint(point) => share_point(report, *point, now),
             Command::Accept => accept(report, now),
             Command::Dispute { reason } => dispute(report, reason, now, policy),
         }
@@ -292,6 +298,14 @@ mod tests {
                 Asker::Citizen,
                 f.report.clone(),
                 ReportAction::Rate,
+            ),
+            (
+                Command::SharePoint(
+                    crate::domain::location::Coordinates::parse(-6.9147, 107.6098).unwrap(),
+                ),
+                Asker::Citizen,
+                pending(),
+                ReportAction::SetLocation,
             ),
             (
                 Command::Accept,

@@ -27,4 +27,5 @@ pub mod staff;
 pub mod submission;
 pub mod tracking_id;
 pub mod triage;
+pub mod whatsapp;
 pub mod workflow;

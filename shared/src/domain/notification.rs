@@ -126,7 +126,8 @@ impl NotifyMessage {
     }
 }
 
-fn date_id(date: Date) -> String {
+/// A date as citizen messages write it (`09/12/2026`).
+pub fn date_id(date: Date) -> String {
     format!("{:02}/{:02}/{}", date.day(), date.month(), date.year())
 }
 

@@ -165,6 +165,8 @@ pub const TRANSITIONS: &[(ReportStatus, ReportAction, ReportStatus)] = &[
     (S::PendingVerification, A::Breach, S::PendingVerification),
     (S::Dispatched, A::Breach, S::Dispatched),
     (S::InProgress, A::Breach, S::InProgress),
+    // A WhatsApp reporter shares the point a moment after the text, before triage.
+    (S::Received, A::SetLocation, S::Received),
     (
         S::PendingVerification,
         A::SetLocation,
@@ -395,13 +397,17 @@ pub enum Channel {
     Open311,
     /// Recorded by a 112 operator.
     CallCenter,
+    /// WhatsApp, to the city's number.
+    #[serde(rename = "whatsapp")]
+    WhatsApp,
 }
 
 impl Channel {
     /// Every channel, in the order staff screens list them.
-    pub const ALL: [Channel; 5] = [
+    pub const ALL: [Channel; 6] = [
         Channel::Web,
         Channel::Sms,
+        Channel::WhatsApp,
         Channel::Social,
         Channel::Open311,
         Channel::CallCenter,
@@ -415,6 +421,7 @@ impl Channel {
             Channel::Social => "social",
             Channel::Open311 => "open311",
             Channel::CallCenter => "call_center",
+            Channel::WhatsApp => "whatsapp",
         }
     }
 
@@ -426,6 +433,7 @@ impl Channel {
             Channel::Social => "Media sosial",
             Channel::Open311 => "Open311",
             Channel::CallCenter => "Call Center 112",
+            Channel::WhatsApp => "WhatsApp",
         }
     }
 }

@@ -329,6 +329,16 @@ pub fn x_crc_response(key: &HmacKey, crc_token: &CrcToken) -> String {
     )
 }
 
+/// True when `header` is Meta's `X-Hub-Signature-256` of the raw `body`
+/// (`sha256=<hex HMAC-SHA256>` keyed with the app secret): WhatsApp's webhooks.
+pub fn verify_meta(key: &HmacKey, body: &[u8], header: &str) -> bool {
+    header
+        .trim()
+        .strip_prefix("sha256=")
+        .and_then(|h| hex::decode(h).ok())
+        .is_some_and(|tag| key.verify(body, &tag))
+}
+
 /// True when `header` is X's signature of the raw `body`.
 pub fn verify_x(key: &HmacKey, body: &[u8], header: &str) -> bool {
     header
@@ -341,6 +351,25 @@ pub fn verify_x(key: &HmacKey, body: &[u8], header: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn meta_signatures_are_checked_over_the_raw_bytes() {
+        let key = HmacKey::new("WHATSAPP_APP_SECRET", b"app-secret").unwrap();
+        // Meta escapes non-ASCII as \uXXXX: the bytes as sent are what is signed.
+        let body = br#"{"text":{"body":"Jalan rusak \ud83d\ude4f di Jl. Asia/Afrika @ 07.00"}}"#;
+        let header = format!("sha256={}", hex::encode(key.tag(body)));
+        assert!(verify_meta(&key, body, &header));
+        assert!(verify_meta(
+            &key,
+            body,
+            &header.to_uppercase().replace("SHA256=", "sha256=")
+        ));
+        let reencoded = "{\"text\":{\"body\":\"Jalan rusak 🙏 di Jl. Asia/Afrika @ 07.00\"}}";
+        assert!(!verify_meta(&key, reencoded.as_bytes(), &header));
+        for bad in ["", "sha256=", "sha1=00", &header[7..], "sha256=zz"] {
+            assert!(!verify_meta(&key, body, bad), "{bad:?}");
+        }
+    }
 
     #[test]
     fn crc_tokens_are_base64_and_never_a_json_body() {

@@ -15,6 +15,7 @@
 
 use super::gsm7::{SMS_LIMIT, gsm7_len, to_gsm7, truncate_gsm7};
 use super::incident::IncidentKind;
+use super::location::{Coordinates, CoordinatesError};
 use super::tracking_id::TrackingId;
 
 /// Words that gateways and carriers treat as opt-out; never a command here.
@@ -41,7 +42,7 @@ pub const COMMAND_WORDS: [&str; 7] = [
 ];
 
 /// What a text message asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum SmsCommand {
     /// `BDG <text>`: a new report with this text.
     NewReport(String),
@@ -68,6 +69,12 @@ pub enum SmsCommand {
     /// `DARURAT [jenis] [keterangan]`: the Panic Button pressed by SMS; the kind when
     /// the word after it names one (`MEDIS`, `KEBAKARAN`, …).
     Panic(Option<IncidentKind>),
+    /// A location shared on WhatsApp: the point of the sender's newest open report,
+    /// or why it cannot be (outside Bandung, not a point).
+    SharePoint(Result<Coordinates, CoordinatesError>),
+    /// A message of a kind Sigap cannot read (a sticker, a voice note): a polite
+    /// answer saying what it can read, once per message.
+    Unreadable,
 }
 
 /// Collapses whitespace (newlines included) into single spaces and trims.
@@ -237,6 +244,30 @@ pub mod replies {
     /// No such (public) report.
     pub fn not_found(id: &str) -> String {
         format!("LAPOR! Bandung: laporan {id} tidak ditemukan. Periksa kembali nomornya.")
+    }
+
+    /// A shared location became the point of report `id`.
+    pub fn point_set(id: &str) -> String {
+        format!("LAPOR! Bandung {id}: titik lokasi diterima. Terima kasih.")
+    }
+
+    /// A shared location outside Kota Bandung.
+    pub fn point_outside() -> String {
+        "LAPOR! Bandung: lokasi itu di luar Kota Bandung. Bagikan titik lokasi masalahnya di dalam Kota Bandung.".into()
+    }
+
+    /// A shared location with no open report to attach it to.
+    pub fn point_without_report(keyword: &str) -> String {
+        format!(
+            "LAPOR! Bandung: kirim dulu laporan Anda ({keyword} <isi aduan>), lalu bagikan lokasinya."
+        )
+    }
+
+    /// A message Sigap cannot read (a sticker, a voice note, a video).
+    pub fn unreadable(keyword: &str) -> String {
+        format!(
+            "LAPOR! Bandung: maaf, pesan jenis ini belum bisa kami baca. Kirim teks ({keyword} <isi aduan>), foto, atau lokasi. Ketik BANTUAN untuk daftar perintah."
+        )
     }
 
     /// The sender is not the reporter of this report.

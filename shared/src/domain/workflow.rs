@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::calendar::{WorkingCalendar, wib};
 use super::deadline::{ClockKind, Policy, ReportClock};
+use super::location::Coordinates;
 use super::notification::{ADMINS, NotificationKind, NotifyMessage, SUPERVISORS};
 use super::pii::mask_pii;
 use super::report::{
@@ -789,6 +790,37 @@ pub fn accept(report: &Report, now: Timestamp) -> Result<Change, WorkflowError> 
         report: next,
         event,
         notify: Some(NotificationKind::Closed),
+    })
+}
+
+/// Citizen: the point of the problem, shared from their phone. Only until an admin
+/// verifies the report (afterwards the agency works from the point the admin saw);
+/// the address and kecamatan the citizen wrote stay.
+pub fn share_point(
+    report: &Report,
+    point: Coordinates,
+    now: Timestamp,
+) -> Result<Change, WorkflowError> {
+    let early = matches!(
+        report.status,
+        ReportStatus::Received | ReportStatus::PendingVerification | ReportStatus::NeedsInfo
+    );
+    if !early {
+        return Err(WorkflowError::Invalid(
+            "lokasi hanya bisa dikirim sebelum laporan diverifikasi".into(),
+        ));
+    }
+    let (mut next, event) = report.apply(
+        ReportAction::SetLocation,
+        &Actor::Citizen,
+        Some("titik lokasi dikirim pelapor"),
+        now,
+    )?;
+    next.location.coordinates = Some(point);
+    Ok(Change {
+        report: next,
+        event,
+        notify: None,
     })
 }
 

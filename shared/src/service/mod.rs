@@ -9,6 +9,7 @@ pub mod paging;
 pub mod photos;
 pub mod reports;
 pub mod texting;
+pub mod whatsapp;
 
 use std::future::Future;
 
