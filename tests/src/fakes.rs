@@ -227,3 +227,105 @@ fn s256(verifier: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD
         .encode(sha2::Sha256::digest(verifier.as_bytes()))
 }
+
+/// A local stand-in for WhatsApp's Cloud API (Meta's Graph API) as documented:
+/// `POST /<version>/<phone number id>/messages` answers
+/// `{"messaging_product":"whatsapp","contacts":[…],"messages":[{"id":"wamid.…"}]}`,
+/// or the documented error body for a code given with [`FakeGraph::refuse_next`]
+/// (`{"error":{"message","type":"OAuthException","code",…}}`, 400, or 401 for an
+/// expired token), or a bare 503 ([`FakeGraph::fail_next`]). Every request is kept.
+pub struct FakeGraph {
+    /// `http://127.0.0.1:<port>`.
+    pub base_url: String,
+    requests: Arc<Mutex<Vec<Received>>>,
+    script: Arc<Mutex<std::collections::VecDeque<Scripted>>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Scripted {
+    Refuse(i64),
+    Fail,
+}
+
+impl FakeGraph {
+    /// Starts the fake on a free port.
+    pub async fn start() -> FakeGraph {
+        let requests: Arc<Mutex<Vec<Received>>> = Arc::default();
+        let script: Arc<Mutex<std::collections::VecDeque<Scripted>>> = Arc::default();
+        let (seen, next) = (requests.clone(), script.clone());
+        let base_url = serve(move |request| {
+            let n = {
+                let mut all = seen.lock().unwrap();
+                all.push(request.clone());
+                all.len()
+            };
+            if request.authorization != "Bearer test-whatsapp-access-token" {
+                return graph_error(401, 190, "Error validating access token");
+            }
+            if request.method != "POST" || !request.path.ends_with("/messages") {
+                return graph_error(400, 100, "Unsupported request");
+            }
+            let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap_or_default();
+            match next.lock().unwrap().pop_front() {
+                Some(Scripted::Refuse(code)) => {
+                    let status = if code == 190 { 401 } else { 400 };
+                    return graph_error(status, code, "Refused by the fake");
+                }
+                Some(Scripted::Fail) => return (503, String::new()),
+                None => {}
+            }
+            let to = body["to"].as_str().unwrap_or_default().to_string();
+            let answer = serde_json::json!({
+                "messaging_product": "whatsapp",
+                "contacts": [{ "input": to, "wa_id": to.trim_start_matches('+') }],
+                "messages": [{ "id": format!("wamid.FAKE{n}") }],
+            });
+            (200, answer.to_string())
+        })
+        .await;
+        FakeGraph {
+            base_url,
+            requests,
+            script,
+        }
+    }
+
+    /// The next send is refused with Meta's error `code` (131047 outside the window,
+    /// 131026 not on WhatsApp, 130429 rate limited, 190 token expired, …).
+    pub fn refuse_next(&self, code: i64) {
+        self.script
+            .lock()
+            .unwrap()
+            .push_back(Scripted::Refuse(code));
+    }
+
+    /// The next send gets a bare 503 (no error code: worth retrying).
+    pub fn fail_next(&self) {
+        self.script.lock().unwrap().push_back(Scripted::Fail);
+    }
+
+    /// The message bodies sent so far (refused ones included), in order.
+    pub fn sends(&self) -> Vec<serde_json::Value> {
+        self.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.path.ends_with("/messages"))
+            .map(|r| serde_json::from_slice(&r.body).unwrap_or_default())
+            .collect()
+    }
+}
+
+/// Meta's documented error body.
+fn graph_error(status: u16, code: i64, message: &str) -> (u16, String) {
+    let body = serde_json::json!({
+        "error": {
+            "message": format!("(#{code}) {message}"),
+            "type": "OAuthException",
+            "code": code,
+            "error_data": { "messaging_product": "whatsapp", "details": message },
+            "fbtrace_id": "AbCdEfGh",
+        }
+    });
+    (status, body.to_string())
+}

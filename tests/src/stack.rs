@@ -56,6 +56,9 @@ pub const TEST_SECRETS: &[(&str, &str)] = &[
     ("EDGE_SECRET", "test-edge-secret"),
     ("X_CONSUMER_SECRET", "test-x-consumer-secret"),
     ("X_BEARER_TOKEN", "test-x-bearer-token"),
+    ("WHATSAPP_APP_SECRET", "test-whatsapp-app-secret"),
+    ("WHATSAPP_VERIFY_TOKEN", "test-whatsapp-verify-token"),
+    ("WHATSAPP_ACCESS_TOKEN", "test-whatsapp-access-token"),
 ];
 
 impl TestStack {

@@ -14,6 +14,13 @@
 //! daily budget; one it withholds is recorded as delivered (`withheld:<reason>`) so
 //! no retry sends it later. Emergency contacts' SMS are a press's own path and are
 //! not limited.
+//!
+//! A citizen who has written on WhatsApp in the last 30 days hears on WhatsApp
+//! instead (when it is configured): free text or buttons within 24 hours of their
+//! last message, an approved template after that, and by SMS when there is no
+//! template for the event or WhatsApp refuses (the record keeps why, in
+//! `fallback`). Whichever channel carries it, the one delivery record per event and
+//! person means one copy.
 
 use sigap::runtime::function::{Dependencies, EventFunction, Function, StartError};
 use std::sync::Arc;
@@ -21,30 +28,35 @@ use std::sync::Arc;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use jiff::SignedDuration;
 use secrecy::{ExposeSecret, SecretString};
-use sigap::adapters::deliveries::{Delivery, DeliveryStore};
+use sigap::adapters::deliveries::{Carried, Delivery, DeliveryStore};
 use sigap::adapters::devices::DeviceStore;
 use sigap::adapters::inbound::InboundStore;
 use sigap::adapters::incidents::{IncidentStore, incident_pk};
 use sigap::adapters::rates::RateCounter;
 use sigap::adapters::reports::ReportStore;
+use sigap::adapters::senders::SenderStore;
 use sigap::adapters::sms::{SmsSender, StaffTopic};
 use sigap::adapters::table::{StoreError, report_pk};
+use sigap::adapters::whatsapp::{WhatsAppClient, WhatsAppError, WhatsAppSent};
 use sigap::domain::calendar::wib;
 use sigap::domain::contact::{PhoneNumber, SenderKey};
 use sigap::domain::device::contact_text;
 use sigap::domain::incident::Source;
 use sigap::domain::notification::SUPERVISORS;
+use sigap::domain::notification::date_id;
 use sigap::domain::notification::{
     EMERGENCY_SMS, NotificationKind, NotifyJob, NotifyMessage, citizen_sms, staff_text,
 };
 use sigap::domain::signature::KeyError;
 use sigap::domain::tracking_id::TrackingId;
+use sigap::domain::whatsapp::{Outgoing, Templates, buttons_for, choose};
 use sigap::runtime::aws::AwsClients;
 use sigap::runtime::batch::process_batch;
 use sigap::runtime::clock::Clock;
 use sigap::runtime::config::{ConfigError, Settings};
 use sigap::service::texting::{SmsLimits, Texted, Texting};
-use tracing::info;
+use sigap::service::whatsapp::WhatsAppConfig;
+use tracing::{info, warn};
 
 /// How long one attempt may hold a delivery claim before another may take it over.
 const DELIVERY_LEASE: SignedDuration = SignedDuration::from_secs(30);
@@ -64,11 +76,17 @@ pub struct Config {
     pub sender_hash_key: SecretString,
     /// The SMS limits.
     pub sms_limits: SmsLimits,
+    /// WhatsApp, when configured.
+    pub whatsapp: Option<WhatsAppConfig>,
+    /// The approved templates sent outside WhatsApp's 24-hour window.
+    pub whatsapp_templates: Templates,
 }
 
 impl Config {
     /// Reads `TABLE_NAME`, `STAFF_TOPIC_ARN`, `SLA_ALERTS_TOPIC_ARN`,
-    /// `SENDER_HASH_KEY` and the SMS limits.
+    /// `SENDER_HASH_KEY`, the SMS limits, WhatsApp's settings
+    /// ([`WhatsAppConfig::load`]) and its templates: `WHATSAPP_TEMPLATES`
+    /// (`kind=name:id,due,note;…`, none by default) in `WHATSAPP_TEMPLATE_LANGUAGE` (id).
     pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
@@ -76,6 +94,18 @@ impl Config {
             sla_alerts_topic_arn: settings.required("SLA_ALERTS_TOPIC_ARN")?,
             sender_hash_key: settings.required("SENDER_HASH_KEY")?.into(),
             sms_limits: SmsLimits::load(settings)?,
+            whatsapp: WhatsAppConfig::load(settings)?,
+            whatsapp_templates: {
+                let setting = settings.optional("WHATSAPP_TEMPLATES").unwrap_or_default();
+                let language = settings
+                    .optional("WHATSAPP_TEMPLATE_LANGUAGE")
+                    .unwrap_or_else(|| "id".into());
+                Templates::parse(&setting, &language).map_err(|e| ConfigError::Invalid {
+                    name: "WHATSAPP_TEMPLATES".into(),
+                    value: setting.clone(),
+                    reason: e.to_string(),
+                })?
+            },
         })
     }
 }
@@ -91,6 +121,9 @@ pub struct Notify {
     inbound: InboundStore,
     incidents: IncidentStore,
     devices: DeviceStore,
+    senders: SenderStore,
+    sender_key: SenderKey,
+    whatsapp: Option<(WhatsAppClient, Templates)>,
     clock: Arc<dyn Clock>,
 }
 
@@ -102,13 +135,14 @@ impl Notify {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, KeyError> {
         let sms = SmsSender::new(clients.sns.clone());
+        let sender_key = SenderKey::new(config.sender_hash_key.expose_secret())?;
         Ok(Self {
             reports: ReportStore::new(clients.dynamodb.clone(), &config.table_name),
             deliveries: DeliveryStore::new(clients.dynamodb.clone(), &config.table_name),
             texting: Texting::new(
                 sms.clone(),
                 RateCounter::new(clients.dynamodb.clone(), &config.table_name),
-                SenderKey::new(config.sender_hash_key.expose_secret())?,
+                sender_key.clone(),
                 config.sms_limits,
             ),
             sms,
@@ -117,6 +151,12 @@ impl Notify {
             inbound: InboundStore::new(clients.dynamodb.clone(), &config.table_name),
             incidents: IncidentStore::new(clients.dynamodb.clone(), &config.table_name),
             devices: DeviceStore::new(clients.dynamodb.clone(), &config.table_name),
+            senders: SenderStore::new(clients.dynamodb.clone(), &config.table_name),
+            sender_key,
+            whatsapp: config
+                .whatsapp
+                .as_ref()
+                .map(|w| (w.client(), config.whatsapp_templates.clone())),
             clock,
         })
     }
@@ -137,6 +177,10 @@ pub enum NotifyError {
     /// Storage or the SMS gateway failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// WhatsApp gave no usable answer (a timeout, a 5xx): retried, never a fallback,
+    /// since the message may have gone.
+    #[error(transparent)]
+    WhatsApp(#[from] WhatsAppError),
 }
 
 /// What happened to one event.
@@ -209,7 +253,7 @@ pub async fn deliver_contacts(
     let mut outcomes = Vec::new();
     for (i, phone) in contacts.iter().enumerate() {
         let recipient = format!("contact#{}", i + 1);
-        let send = async { app.sms.send(phone, &text).await.map(Texted::Sent) };
+        let send = async { Ok(Sent::from(Texted::Sent(app.sms.send(phone, &text).await?))) };
         let owner = incident_pk(&incident.id);
         outcomes.push(once(app, &owner, "contacts", &recipient, "sms", &text, send).await?);
     }
@@ -229,10 +273,24 @@ pub async fn deliver_reply(app: &Notify, key: &str) -> Result<Vec<Outcome>, Noti
         .get(key)
         .await?
         .ok_or_else(|| NotifyError::NotFound(key.to_string()))?;
+    // An answer on WhatsApp goes back on WhatsApp (the citizen just wrote: the
+    // window is open), by SMS when WhatsApp refuses.
+    let sender = (inbound.gateway == "whatsapp").then(|| app.sender_key.phone(&inbound.from));
     let mut outcomes = Vec::new();
     for (part, text) in inbound.replies.iter().enumerate() {
         let recipient = format!("sender#{}", part + 1);
-        let send = app.texting.send(&inbound.from, text, app.clock.now());
+        let citizen = Citizen {
+            phone: &inbound.from,
+            sender: sender.as_deref(),
+        };
+        let send = reach(
+            app,
+            citizen,
+            text,
+            Outgoing::Text(text.clone()),
+            None,
+            (key, "reply", &recipient),
+        );
         outcomes.push(once(app, key, "reply", &recipient, "sms", text, send).await?);
     }
     info!(inbound = key, to = %inbound.from.masked(), parts = outcomes.len(), "sms reply handled");
@@ -292,17 +350,37 @@ pub async fn deliver(app: &Notify, event: &NotifyMessage) -> Result<Delivered, N
         _ => event.note.as_deref(),
     };
     let text = citizen_sms(event.kind, id.as_str(), due, note);
+    let news = |text| News {
+        kind: event.kind,
+        due: due.map(date_id),
+        note,
+        text,
+    };
     let sms = match &text {
         None => Outcome::NoRecipient,
-        Some(text) => text_reporter(app, &id, &id, phone, REPORTER, &key, text).await?,
+        Some(text) => {
+            let reporter = Reporter {
+                of: &id,
+                phone,
+                sender: report.sender.as_deref(),
+                recipient: REPORTER,
+            };
+            tell_reporter(app, &id, reporter, &key, &news(text)).await?
+        }
     };
-    // Reporters of reports merged into this one hear its news too.
+    // Reporters of reports merged into this one hear its news too (by SMS: their
+    // own report's sender is not read here).
     let mut followers = Vec::new();
     if let Some(text) = &text {
         for merged in merged? {
             let recipient = format!("{REPORTER}:{merged}");
-            let phone = app.reports.reporter_contact(&merged).await?.phone;
-            let outcome = text_reporter(app, &id, &merged, phone, &recipient, &key, text).await?;
+            let reporter = Reporter {
+                of: &merged,
+                phone: app.reports.reporter_contact(&merged).await?.phone,
+                sender: None,
+                recipient: &recipient,
+            };
+            let outcome = tell_reporter(app, &id, reporter, &key, &news(text)).await?;
             followers.push((merged.to_string(), outcome));
         }
     }
@@ -330,7 +408,11 @@ pub async fn deliver(app: &Notify, event: &NotifyMessage) -> Result<Delivered, N
             Some(text) => {
                 let recipient = format!("staff:{audience}");
                 let subject = format!("Sigap {id}");
-                let publish = async { topic.publish(tag, &subject, &text).await.map(Texted::Sent) };
+                let publish = async {
+                    Ok(Sent::from(Texted::Sent(
+                        topic.publish(tag, &subject, &text).await?,
+                    )))
+                };
                 once(
                     app,
                     &report_pk(id.as_str()),
@@ -353,35 +435,160 @@ pub async fn deliver(app: &Notify, event: &NotifyMessage) -> Result<Delivered, N
     })
 }
 
-/// Texts the reporter of `reporter_of` (at `phone`) about an event on `report`, at
-/// most once.
-async fn text_reporter(
+/// Whom a report's news goes to.
+struct Reporter<'a> {
+    /// The report they made.
+    of: &'a TrackingId,
+    /// Their number, when they gave one.
+    phone: Option<PhoneNumber>,
+    /// Their sender hash (their WhatsApp window is kept under it).
+    sender: Option<&'a str>,
+    /// Their name in the delivery record.
+    recipient: &'a str,
+}
+
+/// One piece of news for a reporter, in the words of each channel.
+struct News<'a> {
+    kind: NotificationKind,
+    due: Option<String>,
+    note: Option<&'a str>,
+    /// The SMS text (and WhatsApp's free text).
+    text: &'a str,
+}
+
+/// Tells `reporter` the news about `report`, at most once.
+async fn tell_reporter(
     app: &Notify,
     report: &TrackingId,
-    reporter_of: &TrackingId,
-    phone: Option<PhoneNumber>,
-    recipient: &str,
+    reporter: Reporter<'_>,
     key: &str,
-    text: &str,
+    news: &News<'_>,
 ) -> Result<Outcome, NotifyError> {
-    let Some(phone) = phone else {
-        info!(report_id = %reporter_of, "no phone number on the report: no SMS");
+    let Some(phone) = &reporter.phone else {
+        info!(report_id = %reporter.of, "no phone number on the report: no SMS");
         return Ok(Outcome::NoRecipient);
     };
-    let sent = once(
+    let buttons = buttons_for(news.kind, report.as_str());
+    let inside = if buttons.is_empty() {
+        Outgoing::Text(news.text.to_string())
+    } else {
+        Outgoing::Buttons {
+            body: news.text.to_string(),
+            buttons,
+        }
+    };
+    let template = app.whatsapp.as_ref().and_then(|(_, templates)| {
+        templates.message(news.kind, report.as_str(), news.due.as_deref(), news.note)
+    });
+    let owner = report_pk(report.as_str());
+    let citizen = Citizen {
+        phone,
+        sender: reporter.sender,
+    };
+    let send = reach(
         app,
-        &report_pk(report.as_str()),
-        key,
-        recipient,
-        "sms",
-        text,
-        app.texting.send(&phone, text, app.clock.now()),
-    )
-    .await?;
+        citizen,
+        news.text,
+        inside,
+        template,
+        (&owner, key, reporter.recipient),
+    );
+    let sent = once(app, &owner, key, reporter.recipient, "sms", news.text, send).await?;
     if let Outcome::Sent(_) = sent {
-        info!(report_id = %report, event = %key, to = %phone.masked(), "sms sent");
+        info!(report_id = %report, event = %key, to = %phone.masked(), "reporter told");
     }
     Ok(sent)
+}
+
+/// A citizen to reach: their number, and their sender hash when they may be on
+/// WhatsApp.
+#[derive(Clone, Copy)]
+struct Citizen<'a> {
+    phone: &'a PhoneNumber,
+    sender: Option<&'a str>,
+}
+
+/// What carried one message, or why nothing did.
+enum Sent {
+    /// Carried: by `channel` (`None`: the one claimed), with the carrier's id, what
+    /// was sent when it is not the SMS text, and why WhatsApp was passed over.
+    By {
+        channel: Option<&'static str>,
+        message_id: String,
+        summary: Option<String>,
+        fallback: Option<String>,
+    },
+    /// Over an SMS limit: not sent, and never will be.
+    Withheld(&'static str),
+}
+
+impl From<Texted> for Sent {
+    fn from(texted: Texted) -> Self {
+        match texted {
+            Texted::Sent(message_id) => Sent::By {
+                channel: None,
+                message_id,
+                summary: None,
+                fallback: None,
+            },
+            Texted::Withheld(withheld) => Sent::Withheld(withheld.reason()),
+        }
+    }
+}
+
+/// Sends a citizen `text` on the channel they use: on WhatsApp when they wrote there
+/// in the last 30 days (`inside` within 24 hours of their last message, else the
+/// approved `template`), by SMS otherwise, or when there is no template, or when
+/// WhatsApp refuses. `record` names the delivery record (echoed in WhatsApp's
+/// statuses).
+async fn reach(
+    app: &Notify,
+    citizen: Citizen<'_>,
+    text: &str,
+    inside: Outgoing,
+    template: Option<Outgoing>,
+    record: (&str, &str, &str),
+) -> Result<Sent, NotifyError> {
+    let now = app.clock.now();
+    let mut fallback = None;
+    if let (Some((client, _)), Some(sender)) = (&app.whatsapp, citizen.sender)
+        && let Some(last_in) = app.senders.last_on_whatsapp(sender, now).await?
+    {
+        match choose(last_in, now, inside, template) {
+            Some(message) => {
+                let (owner, key, recipient) = record;
+                let callback = format!("{owner}|{key}|{recipient}");
+                match client.send(citizen.phone, &message, &callback).await? {
+                    WhatsAppSent::Accepted(message_id) => {
+                        return Ok(Sent::By {
+                            channel: Some("whatsapp"),
+                            message_id,
+                            summary: Some(message.summary()),
+                            fallback: None,
+                        });
+                    }
+                    WhatsAppSent::Refused(refusal) => {
+                        warn!(to = %citizen.phone.masked(), reason = %refusal.reason(), "whatsapp refused: by sms instead");
+                        fallback = Some(refusal.reason());
+                    }
+                }
+            }
+            None => fallback = Some("outside_window_no_template".to_string()),
+        }
+    }
+    match Sent::from(app.texting.send(citizen.phone, text, now).await?) {
+        Sent::By {
+            message_id,
+            summary,
+            ..
+        } => Ok(Sent::By {
+            channel: Some("sms"),
+            message_id,
+            summary,
+            fallback,
+        }),
+        withheld => Ok(withheld),
+    }
 }
 
 /// Claims the delivery record under `owner` (a report's or an inbound message's
@@ -393,7 +600,7 @@ async fn once(
     recipient: &str,
     channel: &str,
     text: &str,
-    send: impl std::future::Future<Output = Result<Texted, StoreError>>,
+    send: impl std::future::Future<Output = Result<Sent, NotifyError>>,
 ) -> Result<Outcome, NotifyError> {
     let now = app.clock.now();
     match app
@@ -404,23 +611,34 @@ async fn once(
         Delivery::AlreadySent(_) => Ok(Outcome::AlreadySent),
         Delivery::InFlight => Err(NotifyError::InFlight),
         Delivery::Send => match send.await {
-            Ok(Texted::Sent(message_id)) => {
+            Ok(Sent::By {
+                channel,
+                message_id,
+                summary,
+                fallback,
+            }) => {
+                let carried = Carried {
+                    channel,
+                    message_id: &message_id,
+                    text: summary.as_deref().unwrap_or(text),
+                    fallback,
+                };
                 app.deliveries
-                    .mark_sent(owner, key, recipient, &message_id, text, app.clock.now())
+                    .mark_carried(owner, key, recipient, &carried, app.clock.now())
                     .await?;
                 Ok(Outcome::Sent(message_id))
             }
-            Ok(Texted::Withheld(withheld)) => {
-                let marker = format!("withheld:{}", withheld.reason());
+            Ok(Sent::Withheld(reason)) => {
+                let marker = format!("withheld:{reason}");
                 app.deliveries
                     .mark_sent(owner, key, recipient, &marker, text, app.clock.now())
                     .await?;
-                Ok(Outcome::Withheld(withheld.reason()))
+                Ok(Outcome::Withheld(reason))
             }
             Err(err) => {
                 // Let the retry go straight away instead of waiting for the lease.
                 let _ = app.deliveries.release(owner, key, recipient).await;
-                Err(err.into())
+                Err(err)
             }
         },
     }

@@ -16,6 +16,7 @@
 //! empty answer (TwiML or JSON) as soon as that is done.
 
 mod social;
+mod whatsapp;
 
 use sigap::runtime::function::{Dependencies, Function, HttpFunction, StartError};
 use std::sync::Arc;
@@ -68,6 +69,7 @@ use sigap::service::reports::{
 use tracing::{info, warn};
 
 pub use social::XConfig;
+pub use whatsapp::WhatsAppIntakeConfig;
 
 /// Largest webhook body (a concatenated SMS is at most a few KiB; X batches more).
 const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -114,6 +116,8 @@ pub struct Config {
     /// Incidents one device may open per hour before they are marked low-trust (as
     /// `panic`'s).
     pub incidents_per_hour: u64,
+    /// WhatsApp, when configured.
+    pub whatsapp: Option<WhatsAppIntakeConfig>,
 }
 
 impl Config {
@@ -123,7 +127,8 @@ impl Config {
     /// `SMS_REPLAY_WINDOW_SECONDS` (300), working-day settings, and X: `X_ACCOUNT_ID`
     /// (unset: off) with `X_CONSUMER_SECRET`, `X_BEARER_TOKEN`, `X_API_BASE`; and
     /// responders' acks and presses by SMS: `PANIC_TOPIC_ARN` (unset: off) and the
-    /// rest of [`PagingConfig::load`], with `PANIC_INCIDENTS_PER_HOUR` (5).
+    /// rest of [`PagingConfig::load`], with `PANIC_INCIDENTS_PER_HOUR` (5); and
+    /// WhatsApp ([`WhatsAppIntakeConfig::load`]; unset `WHATSAPP_PHONE_NUMBER_ID`: off).
     pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
@@ -154,6 +159,7 @@ impl Config {
             },
             paging: PagingConfig::load(settings)?,
             incidents_per_hour: settings.parsed_or("PANIC_INCIDENTS_PER_HOUR", 5)?,
+            whatsapp: WhatsAppIntakeConfig::load(settings)?,
         })
     }
 }
@@ -168,6 +174,16 @@ pub(crate) struct Keys {
     pub(crate) gateway: HmacKey,
     /// X's CRC and signatures, when X is configured.
     pub(crate) x: Option<HmacKey>,
+    /// WhatsApp's signatures and handshake token, when WhatsApp is configured.
+    pub(crate) whatsapp: Option<WhatsAppKeys>,
+}
+
+/// What checks WhatsApp's webhook.
+pub(crate) struct WhatsAppKeys {
+    /// The app secret's MAC (`X-Hub-Signature-256`).
+    pub(crate) app_secret: HmacKey,
+    /// The handshake's token.
+    pub(crate) verify_token: String,
 }
 
 /// Everything the handler needs, built once per process.
@@ -230,6 +246,19 @@ impl SmsIntake {
                         "X_CONSUMER_SECRET",
                         x.consumer_secret.expose_secret().as_bytes(),
                     )
+                })
+                .transpose()?,
+            whatsapp: config
+                .whatsapp
+                .as_ref()
+                .map(|w| {
+                    Ok::<_, KeyError>(WhatsAppKeys {
+                        app_secret: HmacKey::new(
+                            "WHATSAPP_APP_SECRET",
+                            w.app_secret.expose_secret().as_bytes(),
+                        )?,
+                        verify_token: w.verify_token.expose_secret().to_string(),
+                    })
                 })
                 .transpose()?,
         };
@@ -295,7 +324,9 @@ pub async fn handle(
         (&Method::POST, "/sms/gateway") => gateway(app, &request).await,
         (&Method::GET, "/social/x") => social::crc(app, &request),
         (&Method::POST, "/social/x") => social::events(app, &request).await,
-        (_, "/sms/twilio" | "/sms/gateway") => Err(ApiError::new(
+        (&Method::GET, "/whatsapp") => whatsapp::handshake(app, &request),
+        (&Method::POST, "/whatsapp") => whatsapp::notification(app, &request).await,
+        (_, "/sms/twilio" | "/sms/gateway" | "/whatsapp") => Err(ApiError::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "method_not_allowed",
             "Metode tidak diizinkan.",
@@ -362,7 +393,15 @@ async fn twilio(app: &SmsIntake, request: &Request) -> Result<Response<Body>, Ap
     let (Some(sid), Some(from)) = (field("MessageSid"), field("From")) else {
         return Err(bad_request("MessageSid dan From wajib ada."));
     };
-    receive(app, "twilio", sid, from, field("Body").unwrap_or_default()).await?;
+    receive(
+        app,
+        "twilio",
+        sid,
+        from,
+        field("Body").unwrap_or_default(),
+        None,
+    )
+    .await?;
     Ok(text_response(StatusCode::OK, "text/xml", EMPTY_TWIML))
 }
 
@@ -401,6 +440,7 @@ async fn gateway(app: &SmsIntake, request: &Request) -> Result<Response<Body>, A
         &message.message_id,
         &message.from,
         &message.text,
+        None,
     )
     .await?;
     Ok(json_response(
@@ -409,14 +449,16 @@ async fn gateway(app: &SmsIntake, request: &Request) -> Result<Response<Body>, A
     ))
 }
 
-/// Records, limits and carries out one inbound message; returns once its effects
-/// are committed and its replies are on the notify queue.
-async fn receive(
+/// Records, limits and carries out one inbound message (`command`, or what its text
+/// says); returns once its effects are committed and its replies are on the notify
+/// queue.
+pub(crate) async fn receive(
     app: &SmsIntake,
     gateway: &str,
     message_id: &str,
     from: &str,
     text: &str,
+    command: Option<SmsCommand>,
 ) -> Result<(), ApiError> {
     let Ok(from) = PhoneNumber::parse(from) else {
         // Not an Indonesian mobile number: nobody to answer through 1708.
@@ -459,7 +501,7 @@ async fn receive(
         }
     };
     let sender = app.keys.sender.phone(&stored.from);
-    let command = parse_command(&message.text, &app.config.keyword);
+    let command = command.unwrap_or_else(|| parse_command(&message.text, &app.config.keyword));
     // A press by SMS is never screened out: a number blocked for junk reports, or
     // over its hourly count, may still be in danger (repeats join one incident, and
     // an admin can block the device itself).
@@ -482,7 +524,7 @@ async fn receive(
             if current.done {
                 current.replies
             } else {
-                match finish(app, &stored, split_sms(&replies::try_again()), None).await {
+                match finish(app, &stored, say(&stored, &replies::try_again()), None).await {
                     Ok(replies) => replies,
                     Err(ServiceError::Store(StoreError::Conflict)) => {
                         handled_message(app, &stored.key).await?.replies
@@ -533,7 +575,7 @@ async fn screen(
         info!(to = %stored.from.masked(), count, "sender over the hourly limit");
         // Told once, at the first message over the limit; then silence.
         let replies = if count == limit + 1 {
-            split_sms(&replies::rate_limited())
+            say(stored, &replies::rate_limited())
         } else {
             Vec::new()
         };
@@ -570,8 +612,14 @@ async fn send_replies(app: &SmsIntake, key: &str, replies: &[String]) -> Result<
         .map_err(|e| ApiError::unavailable_because("enqueueing sms reply", e))
 }
 
-fn prefixed(text: &str) -> Vec<String> {
-    split_sms(&format!("LAPOR! Bandung: {text}"))
+/// The parts of one answer to `stored`: SMS-sized parts for a text message, one
+/// message on WhatsApp (which carries 4,096 characters and any alphabet).
+pub(crate) fn say(stored: &StoredInbound, text: &str) -> Vec<String> {
+    if stored.gateway == whatsapp::GATEWAY {
+        vec![text.to_string()]
+    } else {
+        split_sms(text)
+    }
 }
 
 async fn carry_out(
@@ -583,12 +631,15 @@ async fn carry_out(
 ) -> Result<Vec<String>, ServiceError> {
     let keyword = &app.config.keyword;
     match command {
-        SmsCommand::Help => finish(app, stored, split_sms(&help_text(keyword)), None).await,
+        SmsCommand::Help => finish(app, stored, say(stored, &help_text(keyword)), None).await,
         SmsCommand::OptOut => {
             info!(to = %stored.from.masked(), "opt-out word: left to the gateway, no reply");
             finish(app, stored, Vec::new(), None).await
         }
-        SmsCommand::Malformed(hint) => finish(app, stored, prefixed(&hint), None).await,
+        SmsCommand::Malformed(hint) => {
+            let hint = format!("LAPOR! Bandung: {hint}");
+            finish(app, stored, say(stored, &hint), None).await
+        }
         SmsCommand::NewReport(text) => new_report(app, stored, sender, &text).await,
         SmsCommand::Status(id) => status(app, stored, sender, &id).await,
         SmsCommand::Reply(id, text) => reply(app, stored, sender, &id, &text).await,
@@ -596,17 +647,49 @@ async fn carry_out(
             citizen_change(app, stored, sender, &id, Vec::new(), Command::Accept).await
         }
         SmsCommand::Dispute(id, reason) => {
-            let said = split_sms(&replies::dispute_received(id.as_str()));
+            let said = say(stored, &replies::dispute_received(id.as_str()));
             citizen_change(app, stored, sender, &id, said, Command::Dispute { reason }).await
         }
         SmsCommand::Acknowledge(code) => acknowledge(app, stored, sender, &code, now).await,
         SmsCommand::Panic(kind) => panic_press(app, stored, sender, kind, now).await,
+        SmsCommand::SharePoint(Ok(point)) => match open_reports(app, sender).await?.first() {
+            // The newest open report: the one the citizen is most likely talking about.
+            Some(newest) => {
+                let id = newest.id.clone();
+                let said = say(stored, &replies::point_set(id.as_str()));
+                citizen_change(app, stored, sender, &id, said, Command::SharePoint(point)).await
+            }
+            None => {
+                let hint = replies::point_without_report(keyword);
+                finish(app, stored, say(stored, &hint), None).await
+            }
+        },
+        SmsCommand::SharePoint(Err(_)) => {
+            finish(app, stored, say(stored, &replies::point_outside()), None).await
+        }
+        SmsCommand::Unreadable => {
+            finish(
+                app,
+                stored,
+                say(stored, &replies::unreadable(keyword)),
+                None,
+            )
+            .await
+        }
         SmsCommand::FreeText(text) => {
             let open = open_reports(app, sender).await?;
             match open.as_slice() {
                 // One conversation open: the text belongs to it.
                 [only] => reply(app, stored, sender, &only.id.clone(), &text).await,
-                _ => finish(app, stored, split_sms(&replies::format_hint(keyword)), None).await,
+                _ => {
+                    finish(
+                        app,
+                        stored,
+                        say(stored, &replies::format_hint(keyword)),
+                        None,
+                    )
+                    .await
+                }
             }
         }
     }
@@ -621,12 +704,12 @@ async fn acknowledge(
     code: &str,
     now: Timestamp,
 ) -> Result<Vec<String>, ServiceError> {
-    let say = |text: String| split_sms(&format!("SIGAP: {text}"));
+    let answer = |text: String| say(stored, &format!("SIGAP: {text}"));
     let Some(pager) = app.desk.as_ref().map(IncidentDesk::pager) else {
         return finish(
             app,
             stored,
-            split_sms(&replies::format_hint(&app.config.keyword)),
+            say(stored, &replies::format_hint(&app.config.keyword)),
             None,
         )
         .await;
@@ -636,7 +719,7 @@ async fn acknowledge(
         return finish(
             app,
             stored,
-            say("Nomor ini tidak terdaftar sebagai petugas.".into()),
+            answer("Nomor ini tidak terdaftar sebagai petugas.".into()),
             None,
         )
         .await;
@@ -645,7 +728,7 @@ async fn acknowledge(
         return finish(
             app,
             stored,
-            say(format!("Kejadian {code} tidak ditemukan.")),
+            answer(format!("Kejadian {code} tidak ditemukan.")),
             None,
         )
         .await;
@@ -661,7 +744,7 @@ async fn acknowledge(
             return finish(
                 app,
                 stored,
-                say(format!("{code} sudah Anda tangani.")),
+                answer(format!("{code} sudah Anda tangani.")),
                 None,
             )
             .await;
@@ -672,10 +755,10 @@ async fn acknowledge(
                 .clone()
                 .unwrap_or_else(|| "petugas lain".into());
             let text = format!("{code} tidak bisa diambil: sudah ditangani {who} atau ditutup.");
-            return finish(app, stored, say(text), None).await;
+            return finish(app, stored, answer(text), None).await;
         }
     };
-    let replies = say(format!(
+    let replies = answer(format!(
         "{code} tercatat Anda tangani ({unit}). Selesaikan lewat aplikasi petugas."
     ));
     let done = app.inbound.done_write(stored, &replies, None)?;
@@ -697,7 +780,7 @@ async fn panic_press(
     kind: Option<IncidentKind>,
     now: Timestamp,
 ) -> Result<Vec<String>, ServiceError> {
-    let unregistered = || split_sms(&replies::panic_unregistered());
+    let unregistered = || say(stored, &replies::panic_unregistered());
     let Some(desk) = &app.desk else {
         return finish(app, stored, unregistered(), None).await;
     };
@@ -723,7 +806,7 @@ async fn panic_press(
             ..fix
         }
     });
-    let replies = split_sms(&replies::panic_received());
+    let replies = say(stored, &replies::panic_received());
     let done = app.inbound.done_write(stored, &replies, None)?;
     let press = Press {
         device: device.id.clone(),
@@ -739,7 +822,7 @@ async fn panic_press(
             Ok(replies)
         }
         Err(refused) if refused.code == "device_blocked" => {
-            finish(app, stored, split_sms(&replies::panic_blocked()), None).await
+            finish(app, stored, say(stored, &replies::panic_blocked()), None).await
         }
         Err(refused) if refused.code == "device_inactive" => {
             finish(app, stored, unregistered(), None).await
@@ -770,7 +853,7 @@ async fn new_report(
 ) -> Result<Vec<String>, ServiceError> {
     let text = text.trim();
     if text.chars().count() < MIN_REPORT_CHARS {
-        let hint = split_sms(&replies::too_short(&app.config.keyword));
+        let hint = say(stored, &replies::too_short(&app.config.keyword));
         return finish(app, stored, hint, None).await;
     }
     let id = stored.reserved_id.clone();
@@ -779,20 +862,25 @@ async fn new_report(
         ..ReporterContact::default()
     };
     let submission = ReportSubmission::from_text(text, SMS_CATEGORY, contact);
+    let channel = if stored.gateway == whatsapp::GATEWAY {
+        Channel::WhatsApp
+    } else {
+        Channel::Sms
+    };
     // No reply here: the receipt SMS (with the tracking id and deadline) follows
     // triage, as for every channel.
     let handled = app.inbound.done_write(stored, &[], Some(id.as_str()))?;
     app.intake
         .submit(
             &app.reports,
-            &text_report(&submission, Channel::Sms, sender),
+            &text_report(&submission, channel, sender),
             Once::Marked {
                 id: id.clone(),
                 handled: Box::new(handled),
             },
         )
         .await?;
-    info!(report_id = %id, channel = "sms", "report received by sms");
+    info!(report_id = %id, channel = channel.as_str(), "report received by text message");
     Ok(Vec::new())
 }
 
@@ -824,7 +912,7 @@ async fn status(
         return finish(
             app,
             stored,
-            split_sms(&replies::not_found(id.as_str())),
+            say(stored, &replies::not_found(id.as_str())),
             None,
         )
         .await;
@@ -841,7 +929,7 @@ async fn status(
         due.as_deref(),
         follow_up.as_deref(),
     );
-    finish(app, stored, split_sms(&text), Some(id.as_str())).await
+    finish(app, stored, say(stored, &text), Some(id.as_str())).await
 }
 
 /// `BALAS` (or free text in a single conversation): the information an admin asked
@@ -853,7 +941,7 @@ async fn reply(
     id: &TrackingId,
     text: &str,
 ) -> Result<Vec<String>, ServiceError> {
-    let said = split_sms(&replies::reply_received(id.as_str()));
+    let said = say(stored, &replies::reply_received(id.as_str()));
     let command = Command::Answer {
         text: text.to_string(),
     };
@@ -871,7 +959,7 @@ async fn citizen_change(
     command: Command,
 ) -> Result<Vec<String>, ServiceError> {
     let Some(report) = app.reports.store().get(id).await? else {
-        let answer = split_sms(&replies::not_found(id.as_str()));
+        let answer = say(stored, &replies::not_found(id.as_str()));
         return finish(app, stored, answer, None).await;
     };
     if report.sender.as_deref() != Some(sender) {
@@ -880,7 +968,7 @@ async fn citizen_change(
         } else {
             replies::not_found(id.as_str())
         };
-        return finish(app, stored, split_sms(&answer), None).await;
+        return finish(app, stored, say(stored, &answer), None).await;
     }
     let handled = app.inbound.done_write(stored, &said, Some(id.as_str()))?;
     let answer = match app
@@ -901,7 +989,7 @@ async fn citizen_change(
             replies::not_now(id.as_str(), report.status.label())
         }
     };
-    finish(app, stored, split_sms(&answer), Some(id.as_str())).await
+    finish(app, stored, say(stored, &answer), Some(id.as_str())).await
 }
 
 impl Function for SmsIntake {

@@ -29,4 +29,5 @@ mod staff_access;
 mod template_agreement;
 mod verify_worker;
 mod web_intake;
+mod whatsapp;
 mod workflow_e2e;

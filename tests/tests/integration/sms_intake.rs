@@ -122,19 +122,21 @@ async fn inbound_records(t: &TestStack) -> usize {
 
 /// Runs `notify` over everything on the notify queue (as its SQS trigger would).
 pub(crate) async fn pump_notify(t: &TestStack, clock: Arc<dyn Clock>) {
-    let notify = notify_app(t, clock);
+    deliver_all(t, &notify_app(t, clock)).await;
+}
+
+/// Runs `notify` (as built by the caller) over everything on the notify queue.
+pub(crate) async fn deliver_all(t: &TestStack, notify: &notify::Notify) {
     for body in drain(&t.clients, &t.notify_url).await {
         match serde_json::from_str::<NotifyJob>(&body).unwrap() {
             NotifyJob::Event(event) => {
-                notify::deliver(&notify, &event).await.unwrap();
+                notify::deliver(notify, &event).await.unwrap();
             }
             NotifyJob::Reply(job) => {
-                notify::deliver_reply(&notify, &job.sms_reply)
-                    .await
-                    .unwrap();
+                notify::deliver_reply(notify, &job.sms_reply).await.unwrap();
             }
             NotifyJob::Contacts(job) => {
-                notify::deliver_contacts(&notify, &job.incident_contacts)
+                notify::deliver_contacts(notify, &job.incident_contacts)
                     .await
                     .unwrap();
             }
@@ -143,7 +145,7 @@ pub(crate) async fn pump_notify(t: &TestStack, clock: Arc<dyn Clock>) {
 }
 
 /// Triages every report waiting on the intake queue (as verify's trigger would).
-async fn pump_intake(t: &TestStack, clock: Arc<dyn Clock>) {
+pub(crate) async fn pump_intake(t: &TestStack, clock: Arc<dyn Clock>) {
     let verify = verify_app(t, clock);
     for body in drain(&t.clients, &t.intake_url).await {
         let message: serde_json::Value = serde_json::from_str(&body).unwrap();

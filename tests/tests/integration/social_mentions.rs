@@ -72,7 +72,8 @@ async fn deliver(
     reply(sms_intake::handle(app, request).await.unwrap())
 }
 
-async fn social_reports(t: &TestStack) -> Vec<sigap::domain::report::Report> {
+/// Every report in the stack's table, as stored.
+pub(crate) async fn all_reports(t: &TestStack) -> Vec<sigap::domain::report::Report> {
     let store = sigap::adapters::reports::ReportStore::new(t.clients.dynamodb.clone(), &t.table);
     let mut all = Vec::new();
     for item in items_with_pk_prefix(&t.clients, &t.table, "R#").await {
@@ -178,12 +179,12 @@ async fn a_mention_becomes_one_report_with_one_reply_however_often_it_is_deliver
             .status,
         403
     );
-    assert!(social_reports(&t).await.is_empty());
+    assert!(all_reports(&t).await.is_empty());
     for _ in 0..3 {
         let ok = deliver(&app, &body, None).await;
         assert_eq!(ok.status, 200, "{}", ok.json);
     }
-    let reports = social_reports(&t).await;
+    let reports = all_reports(&t).await;
     assert_eq!(reports.len(), 1);
     let report = &reports[0];
     assert_eq!(report.channel, Channel::Social);
@@ -214,7 +215,7 @@ async fn a_mention_becomes_one_report_with_one_reply_however_often_it_is_deliver
         &[CITY],
     )]);
     assert_eq!(deliver(&app, &follow, None).await.status, 200);
-    assert_eq!(social_reports(&t).await.len(), 1);
+    assert_eq!(all_reports(&t).await.len(), 1);
     assert_eq!(x.posts().len(), 1);
     let trail = sigap::adapters::reports::ReportStore::new(t.clients.dynamodb.clone(), &t.table)
         .timeline_page(&report.id, None, 1000)
@@ -238,7 +239,7 @@ async fn a_mention_becomes_one_report_with_one_reply_however_often_it_is_deliver
         ),
     ]);
     assert_eq!(deliver(&app, &noise, None).await.json["handled"], 0);
-    assert_eq!(social_reports(&t).await.len(), 1);
+    assert_eq!(all_reports(&t).await.len(), 1);
 }
 
 #[tokio::test]
@@ -256,7 +257,7 @@ async fn when_the_x_api_is_down_the_webhook_fails_and_its_retry_replies_once() {
     assert_eq!(deliver(&app, &body, None).await.status, 503);
     assert_eq!(deliver(&app, &body, None).await.status, 200);
     assert_eq!(deliver(&app, &body, None).await.status, 200);
-    assert_eq!(social_reports(&t).await.len(), 1);
+    assert_eq!(all_reports(&t).await.len(), 1);
     // One failed attempt, then exactly one reply.
     assert_eq!(x.posts().len(), 2);
 }
@@ -276,11 +277,7 @@ async fn a_screen_name_that_is_not_a_handle_gets_no_reply_from_the_city_account(
     mention["user"]["screen_name"] = json!("kotabandung Resmi: laporan ditolak, hubungi 0812");
     let delivered = deliver(&app, &event(vec![mention]), None).await;
     assert_eq!(delivered.status, 200, "{}", delivered.json);
-    assert_eq!(
-        social_reports(&t).await.len(),
-        1,
-        "the report is still taken"
-    );
+    assert_eq!(all_reports(&t).await.len(), 1, "the report is still taken");
     assert!(x.posts().is_empty(), "{:?}", x.posts());
 }
 
@@ -300,7 +297,7 @@ async fn one_author_flooding_mentions_makes_no_more_reports_than_an_sms_sender_m
         )]);
         assert_eq!(deliver(&app, &body, None).await.status, 200);
     }
-    let reports = social_reports(&t).await.len();
+    let reports = all_reports(&t).await.len();
     println!(
         "x flood: {attempts} mentions from one author, {reports} reports, {} replies",
         x.posts().len()
@@ -317,5 +314,5 @@ async fn one_author_flooding_mentions_makes_no_more_reports_than_an_sms_sender_m
         &[CITY],
     )]);
     assert_eq!(deliver(&app, &other, None).await.status, 200);
-    assert_eq!(social_reports(&t).await.len(), 11);
+    assert_eq!(all_reports(&t).await.len(), 11);
 }

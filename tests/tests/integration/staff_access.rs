@@ -938,6 +938,19 @@ fn matrix(base: &str, acted_on: &ActedOn) -> Vec<(&'static str, String, Payload,
             json(json!({})),
             [404; 9],
         ),
+        // WhatsApp is off in devstack (no phone number id): 404 before any check.
+        (
+            "GET",
+            format!("{base}/whatsapp?hub.mode=subscribe&hub.challenge=1&hub.verify_token=x"),
+            Empty,
+            [404; 9],
+        ),
+        (
+            "POST",
+            format!("{base}/whatsapp"),
+            json(json!({"object": "whatsapp_business_account", "entry": []})),
+            [404; 9],
+        ),
         // Panic Button: devices, and the incident desk.
         (
             "PUT",
@@ -1470,7 +1483,7 @@ async fn every_route_refuses_missing_forged_expired_and_wrongly_signed_callers()
     let no_role = running.token("citizen-1", &["citizens"]);
     // One group whose name carries a comma: never read as two groups (admin).
     let comma_group = running.token("intruder-1", &["agency:dsdabm,admin"]);
-    const PUBLIC: [&str; 21] = [
+    const PUBLIC: [&str; 22] = [
         // The sign-in page, the development sign-in (local stacks only), the
         // hosted sign-in's callback (its own test: console_sign_in), the
         // signed-out page, and the console's stylesheet and script.
@@ -1495,6 +1508,7 @@ async fn every_route_refuses_missing_forged_expired_and_wrongly_signed_callers()
         "POST /open311/v2/{resource}",
         "GET /open311/v2/{collection}/{resource}",
         "GET /social/x",
+        "GET /whatsapp",
     ];
     // Registration and its code are how a device gets its secret: no signature yet.
     const DEVICE_ENROLMENT: [&str; 2] = ["POST /panic/devices", "POST /panic/devices/{id}/verify"];
@@ -1619,6 +1633,18 @@ async fn every_route_refuses_missing_forged_expired_and_wrongly_signed_callers()
                         ("x-twitter-webhooks-signature", "sha256=Zm9yZ2Vk".into()),
                     ],
                     "{}",
+                    &[403, 404],
+                )
+                .await,
+            ]
+        } else if route == "POST /whatsapp" {
+            // WhatsApp is off in devstack (no phone number id): 404 before any check;
+            // with it on, a wrong signature is 403 (tests' whatsapp module).
+            vec![
+                expect(
+                    "wrong Meta signature",
+                    vec![json.clone(), ("x-hub-signature-256", "sha256=00".into())],
+                    r#"{"object":"whatsapp_business_account","entry":[]}"#,
                     &[403, 404],
                 )
                 .await,

@@ -55,6 +55,7 @@ fn every_function_reads_exactly_what_the_template_sets() {
     let photo_limits = shared("service/photos.rs");
     let edge = shared("http.rs");
     let map_tiles = shared("web/map.rs");
+    let whatsapp = shared("service/whatsapp.rs");
     let contract = std::fs::read_to_string(root.join("shared/src/runtime/function.rs")).unwrap();
     let deployed: BTreeSet<String> = template
         .functions
@@ -86,6 +87,9 @@ fn every_function_reads_exactly_what_the_template_sets() {
         }
         if source.contains("PhotoLimits::load") {
             read.extend(photo_limits.iter().cloned());
+        }
+        if source.contains("WhatsAppConfig::load") {
+            read.extend(whatsapp.iter().cloned());
         }
         if source.contains("MapTiles::load") {
             read.extend(map_tiles.iter().cloned());
@@ -461,7 +465,12 @@ fn each_route_has_its_own_throttle_and_together_they_fit_the_account() {
     let limit_of = |route: &str| own.get(route).map_or(default, rate);
     let press = limit_of("POST /panic/press");
     assert!(press > default, "the press route has its own, higher limit");
-    for webhook in ["POST /sms/twilio", "POST /sms/gateway", "POST /social/x"] {
+    for webhook in [
+        "POST /sms/twilio",
+        "POST /sms/gateway",
+        "POST /social/x",
+        "POST /whatsapp",
+    ] {
         assert!(own.contains_key(webhook), "{webhook} has its own limit");
         assert!(limit_of(webhook) < default, "{webhook}");
     }

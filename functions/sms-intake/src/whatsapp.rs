@@ -1,0 +1,226 @@
+//! WhatsApp to the city's number: the same conversation as SMS 1708, on Meta's
+//! Cloud API webhook.
+//!
+//! - `GET /whatsapp`: Meta's verification handshake (`hub.mode`, `hub.verify_token`,
+//!   `hub.challenge`): the challenge echoed as text for the configured token, 403
+//!   otherwise.
+//! - `POST /whatsapp`: notifications, checked against `X-Hub-Signature-256` over the
+//!   raw body with the app secret (403 and nothing stored otherwise). Each message
+//!   is handled once by its id (`SMS#whatsapp#<wamid>`), exactly as an SMS: the same
+//!   commands, threading, limits and blocks, under the same sender hash (the
+//!   number's), so a citizen who texted 1708 carries on in the same conversation. A
+//!   tapped button or list row sends its id, which is the command. A shared
+//!   location becomes the point of the sender's newest open report; a photo's
+//!   caption is read as text; any other kind gets a polite answer. Each status is
+//!   recorded on the delivery record of the message it belongs to.
+//!
+//! Every message also records when the citizen last wrote on WhatsApp, which opens
+//! the 24-hour window `notify` sends free text in.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, RequestExt, Response};
+use secrecy::SecretString;
+use serde_json::json;
+use sigap::adapters::deliveries::WhatsAppStatus;
+use sigap::domain::contact::PhoneNumber;
+use sigap::domain::location::Coordinates;
+use sigap::domain::signature::verify_meta;
+use sigap::domain::sms::SmsCommand;
+use sigap::domain::whatsapp::{Content, DeliveryStatus, IncomingMessage, parse_notification};
+use sigap::http::{ApiError, body_bytes, json_response, text_response};
+use sigap::service::whatsapp::WhatsAppConfig;
+use tracing::{info, warn};
+
+use super::{SmsIntake, bad_request, forbidden, header_str, receive};
+
+/// The gateway name of WhatsApp messages (`SMS#whatsapp#<wamid>`).
+pub(crate) const GATEWAY: &str = "whatsapp";
+/// Largest notification Meta sends (3 MB, up to 1,000 updates).
+const MAX_NOTIFICATION_BYTES: usize = 3 * 1024 * 1024;
+
+/// WhatsApp's settings for the webhook.
+#[derive(Debug, Clone)]
+pub struct WhatsAppIntakeConfig {
+    /// The Graph API and the business number.
+    pub api: WhatsAppConfig,
+    /// The Meta app's secret: signs every notification.
+    pub app_secret: SecretString,
+    /// The token Meta's handshake must present (chosen when the webhook is set up).
+    pub verify_token: SecretString,
+}
+
+impl WhatsAppIntakeConfig {
+    /// Reads [`WhatsAppConfig::load`] (off when `WHATSAPP_PHONE_NUMBER_ID` is unset),
+    /// then `WHATSAPP_APP_SECRET` and `WHATSAPP_VERIFY_TOKEN`.
+    pub fn load(
+        settings: &sigap::runtime::config::Settings,
+    ) -> Result<Option<Self>, sigap::runtime::config::ConfigError> {
+        WhatsAppConfig::load(settings)?
+            .map(|api| {
+                Ok(Self {
+                    api,
+                    app_secret: settings.required("WHATSAPP_APP_SECRET")?.into(),
+                    verify_token: settings.required("WHATSAPP_VERIFY_TOKEN")?.into(),
+                })
+            })
+            .transpose()
+    }
+}
+
+fn unconfigured() -> ApiError {
+    ApiError::not_found("Alamat tidak ditemukan.")
+}
+
+/// `GET /whatsapp`: the verification handshake.
+pub(crate) fn handshake(app: &SmsIntake, request: &Request) -> Result<Response<Body>, ApiError> {
+    let keys = app.keys.whatsapp.as_ref().ok_or_else(unconfigured)?;
+    let params = request.query_string_parameters();
+    let answer = sigap::domain::whatsapp::handshake(
+        params.first("hub.mode"),
+        params.first("hub.verify_token"),
+        params.first("hub.challenge"),
+        &keys.verify_token,
+    );
+    match answer {
+        Some(challenge) => Ok(text_response(
+            StatusCode::OK,
+            "text/plain; charset=utf-8",
+            challenge.to_string(),
+        )),
+        None => {
+            warn!("whatsapp handshake with a wrong token or mode refused");
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "verification_failed",
+                "Token verifikasi tidak cocok.",
+            ))
+        }
+    }
+}
+
+/// `POST /whatsapp`: messages and statuses.
+pub(crate) async fn notification(
+    app: &SmsIntake,
+    request: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let keys = app.keys.whatsapp.as_ref().ok_or_else(unconfigured)?;
+    let body = body_bytes(request, MAX_NOTIFICATION_BYTES)?;
+    let signature = header_str(request, "x-hub-signature-256").unwrap_or_default();
+    if !verify_meta(&keys.app_secret, body, signature) {
+        warn!("whatsapp notification with a missing or bad signature refused");
+        return Err(forbidden());
+    }
+    let notification = parse_notification(body)
+        .map_err(|_| bad_request("Bukan notifikasi whatsapp_business_account."))?;
+    for message in &notification.messages {
+        incoming(app, message).await?;
+    }
+    let mut recorded = 0;
+    for status in &notification.statuses {
+        recorded += usize::from(record_status(app, status).await?);
+    }
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "messages": notification.messages.len(),
+            "statuses_recorded": recorded,
+        }),
+    ))
+}
+
+/// One citizen message: recorded and carried out once, as an SMS would be.
+async fn incoming(app: &SmsIntake, message: &IncomingMessage) -> Result<(), ApiError> {
+    let Some(from) = message
+        .from
+        .as_deref()
+        .and_then(|f| PhoneNumber::parse(f).ok())
+    else {
+        // A username without a number, or a number outside Indonesia: nothing to
+        // thread it to (the SMS path ignores the same).
+        info!("whatsapp message without an Indonesian number ignored");
+        return Ok(());
+    };
+    let sender = app.keys.sender.phone(&from);
+    app.senders
+        .wrote_on_whatsapp(&sender, app.clock.now())
+        .await
+        .map_err(|e| ApiError::unavailable_because("recording whatsapp window", e))?;
+    let (text, command) = match &message.content {
+        Content::Text(body) => (body.clone(), None),
+        // A button's or row's id is the command it stands for (`INFO BDG-…`).
+        Content::Choice { id, .. } => (id.clone(), None),
+        Content::Location {
+            latitude,
+            longitude,
+            label,
+        } => {
+            let text = format!(
+                "[lokasi {latitude:.6}, {longitude:.6}{}]",
+                label
+                    .as_deref()
+                    .map(|l| format!(" {l}"))
+                    .unwrap_or_default()
+            );
+            let point = Coordinates::parse(*latitude, *longitude);
+            (text, Some(SmsCommand::SharePoint(point)))
+        }
+        Content::Image {
+            caption: Some(caption),
+            ..
+        } => (caption.clone(), None),
+        Content::Image { caption: None, .. } => ("[foto]".into(), Some(SmsCommand::Unreadable)),
+        Content::Unsupported(kind) => (format!("[{kind}]"), Some(SmsCommand::Unreadable)),
+    };
+    let from = from.as_e164().to_string();
+    receive(app, GATEWAY, &message.id, &from, &text, command).await
+}
+
+/// Records a status on the delivery record its callback names; false when it changed
+/// nothing (no callback, a duplicate, an older state).
+async fn record_status(app: &SmsIntake, status: &DeliveryStatus) -> Result<bool, ApiError> {
+    let Some((owner, key, recipient)) = status.callback.as_deref().and_then(delivery_record) else {
+        info!("whatsapp status without a delivery record ignored");
+        return Ok(false);
+    };
+    let update = WhatsAppStatus {
+        message_id: &status.message_id,
+        state: status.state.as_str(),
+        rank: status.state.rank(),
+        error_code: status.error_code,
+    };
+    let changed = app
+        .deliveries
+        .record_status(owner, key, recipient, &update, app.clock.now())
+        .await
+        .map_err(|e| ApiError::unavailable_because("recording whatsapp status", e))?;
+    if changed {
+        info!(state = update.state, error = ?status.error_code, "whatsapp status recorded");
+    }
+    Ok(changed)
+}
+
+/// The delivery record a callback names (`<owner>|<event key>|<recipient>`, as
+/// `notify` sends it): only a report's or an inbound message's partition.
+fn delivery_record(callback: &str) -> Option<(&str, &str, &str)> {
+    let mut parts = callback.splitn(3, '|');
+    let (owner, key, recipient) = (parts.next()?, parts.next()?, parts.next()?);
+    let owned = owner.starts_with("R#") || owner.starts_with("SMS#");
+    (owned && !key.is_empty() && !recipient.is_empty()).then_some((owner, key, recipient))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_callback_names_only_a_report_or_inbound_record() {
+        assert_eq!(
+            delivery_record("R#BDG-1|received#3|reporter"),
+            Some(("R#BDG-1", "received#3", "reporter"))
+        );
+        assert!(delivery_record("SMS#whatsapp#wamid.1|reply|sender#1").is_some());
+        for bad in ["", "R#BDG-1", "R#BDG-1||x", "DEV#1|k|r", "SENDER#x|k|r"] {
+            assert_eq!(delivery_record(bad), None, "{bad}");
+        }
+    }
+}
