@@ -18,11 +18,24 @@ pub struct Received {
     pub body: Bytes,
 }
 
-/// Serves `answer` on a free loopback port (every request, each connection on its
-/// own task) and returns `http://127.0.0.1:<port>`.
+/// Serves `answer` (a status and a text body) on a free loopback port: see
+/// [`serve_bytes`].
 async fn serve<F>(answer: F) -> String
 where
     F: Fn(Received) -> (u16, String) + Send + Sync + 'static,
+{
+    serve_bytes(move |request| {
+        let (status, text) = answer(request);
+        (status, Bytes::from(text))
+    })
+    .await
+}
+
+/// Serves `answer` on a free loopback port (every request, each connection on its
+/// own task) and returns `http://127.0.0.1:<port>`.
+async fn serve_bytes<F>(answer: F) -> String
+where
+    F: Fn(Received) -> (u16, Bytes) + Send + Sync + 'static,
 {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base_url = format!("http://{}", listener.local_addr().unwrap());
@@ -47,13 +60,13 @@ where
                                 .unwrap_or_default()
                                 .to_string();
                             let body = request.into_body().collect().await.unwrap().to_bytes();
-                            let (status, text) = answer(Received {
+                            let (status, bytes) = answer(Received {
                                 method,
                                 path,
                                 authorization,
                                 body,
                             });
-                            let mut response = hyper::Response::new(Full::new(Bytes::from(text)));
+                            let mut response = hyper::Response::new(Full::new(bytes));
                             *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
                             Ok::<_, std::convert::Infallible>(response)
                         }
@@ -233,12 +246,16 @@ fn s256(verifier: &str) -> String {
 /// `{"messaging_product":"whatsapp","contacts":[…],"messages":[{"id":"wamid.…"}]}`,
 /// or the documented error body for a code given with [`FakeGraph::refuse_next`]
 /// (`{"error":{"message","type":"OAuthException","code",…}}`, 400, or 401 for an
-/// expired token), or a bare 503 ([`FakeGraph::fail_next`]). Every request is kept.
+/// expired token), or a bare 503 ([`FakeGraph::fail_next`]). Media added with
+/// [`FakeGraph::add_media`] is downloaded as documented: `GET /<version>/<media id>`
+/// answers its `url` (and `file_size` as a string), and that URL the bytes, both
+/// with the bearer token. Every request is kept.
 pub struct FakeGraph {
     /// `http://127.0.0.1:<port>`.
     pub base_url: String,
     requests: Arc<Mutex<Vec<Received>>>,
     script: Arc<Mutex<std::collections::VecDeque<Scripted>>>,
+    media: Arc<Mutex<Vec<(String, String, Bytes)>>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -252,26 +269,62 @@ impl FakeGraph {
     pub async fn start() -> FakeGraph {
         let requests: Arc<Mutex<Vec<Received>>> = Arc::default();
         let script: Arc<Mutex<std::collections::VecDeque<Scripted>>> = Arc::default();
-        let (seen, next) = (requests.clone(), script.clone());
-        let base_url = serve(move |request| {
+        let media: Arc<Mutex<Vec<(String, String, Bytes)>>> = Arc::default();
+        let (seen, next, stored) = (requests.clone(), script.clone(), media.clone());
+        let own_url: Arc<Mutex<String>> = Arc::default();
+        let base = own_url.clone();
+        let base_url = serve_bytes(move |request| {
             let n = {
                 let mut all = seen.lock().unwrap();
                 all.push(request.clone());
                 all.len()
             };
+            let text = |(status, body): (u16, String)| (status, Bytes::from(body));
             if request.authorization != "Bearer test-whatsapp-access-token" {
-                return graph_error(401, 190, "Error validating access token");
+                return text(graph_error(401, 190, "Error validating access token"));
+            }
+            if request.method == "GET" {
+                let found = |id: &str| {
+                    stored
+                        .lock()
+                        .unwrap()
+                        .iter()
+                        .find(|(m, _, _)| m == id)
+                        .cloned()
+                };
+                if let Some(id) = request.path.strip_prefix("/download/") {
+                    return match found(id) {
+                        Some((_, _, bytes)) => (200, bytes),
+                        None => (404, Bytes::new()),
+                    };
+                }
+                let id = request.path.rsplit('/').next().unwrap_or_default();
+                return match found(id) {
+                    Some((id, mime, bytes)) => text((
+                        200,
+                        serde_json::json!({
+                            "messaging_product": "whatsapp",
+                            "url": format!("{}/download/{id}", base.lock().unwrap()),
+                            "mime_type": mime,
+                            "sha256": "not-checked",
+                            "file_size": bytes.len().to_string(),
+                            "id": id,
+                        })
+                        .to_string(),
+                    )),
+                    None => text(graph_error(400, 100, "Unsupported get request")),
+                };
             }
             if request.method != "POST" || !request.path.ends_with("/messages") {
-                return graph_error(400, 100, "Unsupported request");
+                return text(graph_error(400, 100, "Unsupported request"));
             }
             let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap_or_default();
             match next.lock().unwrap().pop_front() {
                 Some(Scripted::Refuse(code)) => {
                     let status = if code == 190 { 401 } else { 400 };
-                    return graph_error(status, code, "Refused by the fake");
+                    return text(graph_error(status, code, "Refused by the fake"));
                 }
-                Some(Scripted::Fail) => return (503, String::new()),
+                Some(Scripted::Fail) => return (503, Bytes::new()),
                 None => {}
             }
             let to = body["to"].as_str().unwrap_or_default().to_string();
@@ -280,14 +333,35 @@ impl FakeGraph {
                 "contacts": [{ "input": to, "wa_id": to.trim_start_matches('+') }],
                 "messages": [{ "id": format!("wamid.FAKE{n}") }],
             });
-            (200, answer.to_string())
+            text((200, answer.to_string()))
         })
         .await;
+        *own_url.lock().unwrap() = base_url.clone();
         FakeGraph {
             base_url,
             requests,
             script,
+            media,
         }
+    }
+
+    /// Media a citizen "sent": downloadable by `id` as `mime_type`.
+    pub fn add_media(&self, id: &str, mime_type: &str, bytes: Vec<u8>) {
+        self.media
+            .lock()
+            .unwrap()
+            .push((id.into(), mime_type.into(), Bytes::from(bytes)));
+    }
+
+    /// How many times media `id` was downloaded (its bytes, not its URL).
+    pub fn downloads(&self, id: &str) -> usize {
+        let path = format!("/download/{id}");
+        self.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|r| r.path == path)
+            .count()
     }
 
     /// The next send is refused with Meta's error `code` (131047 outside the window,

@@ -33,12 +33,14 @@ use sigap::adapters::deliveries::DeliveryStore;
 use sigap::adapters::devices::DeviceStore;
 use sigap::adapters::idempotency::IdempotencyStore;
 use sigap::adapters::inbound::{InboundMessage, InboundStore, Recorded, StoredInbound};
+use sigap::adapters::photos::PhotoBucket;
 use sigap::adapters::queue::JsonQueue;
 use sigap::adapters::rates::RateCounter;
 use sigap::adapters::reports::ReportStore;
 use sigap::adapters::senders::SenderStore;
 use sigap::adapters::social::XClient;
 use sigap::adapters::table::StoreError;
+use sigap::adapters::whatsapp::{MediaError, WhatsAppClient};
 use sigap::domain::calendar::{CalendarError, HolidayData, wib};
 use sigap::domain::command::Command;
 use sigap::domain::contact::PhoneNumber;
@@ -46,6 +48,7 @@ use sigap::domain::contact::SenderKey;
 use sigap::domain::deadline::WorkingDays;
 use sigap::domain::incident::{Fix, IncidentAction, IncidentKind};
 use sigap::domain::notification::{NotifyJob, SmsReplyJob};
+use sigap::domain::photo::{PhotoId, PhotoLimits};
 use sigap::domain::public::PublicReport;
 use sigap::domain::report::{Actor, Channel, Report};
 use sigap::domain::signature::{HmacKey, KeyError, TwilioKey};
@@ -53,6 +56,7 @@ use sigap::domain::signature::{verify_gateway, verify_twilio};
 use sigap::domain::sms::{SmsCommand, help_text, parse_command, replies, split_sms, status_text};
 use sigap::domain::submission::{ReportSubmission, ReporterContact, keep_allowed};
 use sigap::domain::tracking_id::TrackingId;
+use sigap::domain::whatsapp::MAX_IMAGE_BYTES;
 use sigap::domain::workflow::WorkflowError;
 use sigap::http::{
     ApiError, body_bytes, forwarded_base_url, json_bytes, json_response, text_response,
@@ -63,6 +67,7 @@ use sigap::runtime::config::{ConfigError, Settings};
 use sigap::runtime::ids::IdGenerator;
 use sigap::service::incidents::{IncidentDesk, Press, PressVia};
 use sigap::service::paging::PagingConfig;
+use sigap::service::photos::{ArrivedPhoto, Photos};
 use sigap::service::reports::{
     ApplyError, Asking, NewReport, Once, ReportIntake, Reports, ReportsParts, ServiceError,
 };
@@ -118,6 +123,10 @@ pub struct Config {
     pub incidents_per_hour: u64,
     /// WhatsApp, when configured.
     pub whatsapp: Option<WhatsAppIntakeConfig>,
+    /// The bucket WhatsApp photos go into (`uploads/`, as web uploads do).
+    pub media_bucket: String,
+    /// How many photos a report may have, and how large.
+    pub photo_limits: PhotoLimits,
 }
 
 impl Config {
@@ -128,7 +137,8 @@ impl Config {
     /// (unset: off) with `X_CONSUMER_SECRET`, `X_BEARER_TOKEN`, `X_API_BASE`; and
     /// responders' acks and presses by SMS: `PANIC_TOPIC_ARN` (unset: off) and the
     /// rest of [`PagingConfig::load`], with `PANIC_INCIDENTS_PER_HOUR` (5); and
-    /// WhatsApp ([`WhatsAppIntakeConfig::load`]; unset `WHATSAPP_PHONE_NUMBER_ID`: off).
+    /// WhatsApp ([`WhatsAppIntakeConfig::load`]; unset `WHATSAPP_PHONE_NUMBER_ID`: off)
+    /// with `MEDIA_BUCKET` and the photo limits for its photos.
     pub fn load(settings: &Settings) -> Result<Self, ConfigError> {
         Ok(Self {
             table_name: settings.required("TABLE_NAME")?,
@@ -160,6 +170,8 @@ impl Config {
             paging: PagingConfig::load(settings)?,
             incidents_per_hour: settings.parsed_or("PANIC_INCIDENTS_PER_HOUR", 5)?,
             whatsapp: WhatsAppIntakeConfig::load(settings)?,
+            media_bucket: settings.required("MEDIA_BUCKET")?,
+            photo_limits: PhotoLimits::load(settings)?,
         })
     }
 }
@@ -195,6 +207,8 @@ pub struct SmsIntake {
     senders: SenderStore,
     deliveries: DeliveryStore,
     x_client: Option<XClient>,
+    whatsapp_client: Option<WhatsAppClient>,
+    photos: Photos,
     desk: Option<IncidentDesk>,
     devices: DeviceStore,
     notify: JsonQueue,
@@ -266,6 +280,12 @@ impl SmsIntake {
             keys,
             deliveries: DeliveryStore::new(clients.dynamodb.clone(), table),
             x_client,
+            whatsapp_client: config.whatsapp.as_ref().map(|w| w.api.client()),
+            photos: Photos::new(
+                PhotoBucket::from_clients(clients, &config.media_bucket),
+                ids.clone(),
+                config.photo_limits,
+            ),
             desk,
             devices: DeviceStore::new(clients.dynamodb.clone(), table),
             reports: Reports::new(ReportsParts {
@@ -489,6 +509,19 @@ pub(crate) async fn receive(
                 gateway,
                 "gateway retry of a handled message: replies re-sent only"
             );
+            // A photo that made a report is put after the report's commit: a retry
+            // finishes it (the same photo id, so never twice).
+            if let (Some(SmsCommand::Photo { media_id, .. }), Some(id)) = (
+                &command,
+                stored
+                    .report_id
+                    .as_deref()
+                    .and_then(|id| TrackingId::parse(id).ok()),
+            ) {
+                attach_photo(app, &stored, &id, media_id, app.clock.now())
+                    .await
+                    .map_err(|e| ApiError::unavailable_because("adding whatsapp photo", e))?;
+            }
             return send_replies(app, &stored.key, &stored.replies).await;
         }
         // An earlier attempt stopped half-way: nothing was committed, finish it now.
@@ -667,6 +700,9 @@ async fn carry_out(
         SmsCommand::SharePoint(Err(_)) => {
             finish(app, stored, say(stored, &replies::point_outside()), None).await
         }
+        SmsCommand::Photo { media_id, caption } => {
+            photo(app, stored, sender, &media_id, caption.as_deref(), now).await
+        }
         SmsCommand::Unreadable => {
             finish(
                 app,
@@ -830,6 +866,130 @@ async fn panic_press(
         // The gateway is answered 503 and sends it again: a press is never dropped.
         Err(failed) => Err(ServiceError::Paging(failed.message)),
     }
+}
+
+/// A WhatsApp photo: evidence on the report its caption makes (`BDG …`), or on the
+/// sender's newest open report with its caption as a reply. Downloaded first, so a
+/// failed download writes nothing (Meta retries the message).
+async fn photo(
+    app: &SmsIntake,
+    stored: &StoredInbound,
+    sender: &str,
+    media_id: &str,
+    caption: Option<&str>,
+    now: Timestamp,
+) -> Result<Vec<String>, ServiceError> {
+    let keyword = &app.config.keyword;
+    if let Some(SmsCommand::NewReport(text)) =
+        caption.map(|c| parse_command(&keep_allowed(c), keyword))
+    {
+        let original = match download(app, media_id).await? {
+            Ok(original) => original,
+            Err(answer) => return finish(app, stored, say(stored, &answer), None).await,
+        };
+        let replies = new_report(app, stored, sender, &text).await?;
+        if replies.is_empty() {
+            let id = stored.reserved_id.clone();
+            put_photo(app, stored, &id, original, now).await?;
+        }
+        return Ok(replies);
+    }
+    let Some(newest) = open_reports(app, sender).await?.into_iter().next() else {
+        let hint = replies::photo_without_report(keyword);
+        return finish(app, stored, say(stored, &hint), None).await;
+    };
+    let original = match download(app, media_id).await? {
+        Ok(original) => original,
+        Err(answer) => return finish(app, stored, say(stored, &answer), None).await,
+    };
+    let id = newest.id.clone();
+    if let Some(refused) = put_photo(app, stored, &id, original, now).await? {
+        return finish(app, stored, say(stored, &refused), Some(id.as_str())).await;
+    }
+    let said = say(stored, &replies::photo_received(id.as_str()));
+    match caption.map(str::trim).filter(|c| !c.is_empty()) {
+        Some(caption) => {
+            let command = Command::Answer {
+                text: keep_allowed(caption),
+            };
+            citizen_change(app, stored, sender, &id, said, command).await
+        }
+        None => finish(app, stored, said, Some(id.as_str())).await,
+    }
+}
+
+/// The photo's bytes and type, or what to tell the citizen when Meta will not give
+/// them (too large, gone); a failed call is an error (Meta retries).
+async fn download(
+    app: &SmsIntake,
+    media_id: &str,
+) -> Result<Result<ArrivedPhoto, String>, ServiceError> {
+    let Some(client) = &app.whatsapp_client else {
+        return Ok(Err(replies::unreadable(&app.config.keyword)));
+    };
+    match client.media(media_id, MAX_IMAGE_BYTES).await {
+        Ok(media) => Ok(Ok(ArrivedPhoto {
+            bytes: media.bytes.to_vec(),
+            content_type: media.mime_type,
+        })),
+        Err(MediaError::TooLarge | MediaError::Refused(_)) => Ok(Err(replies::photo_unavailable())),
+        Err(MediaError::Failed(err)) => Err(err.into()),
+    }
+}
+
+/// Puts the photo on report `id` (once: its id comes from the message); the
+/// citizen's answer when the report takes no more photos.
+async fn put_photo(
+    app: &SmsIntake,
+    stored: &StoredInbound,
+    id: &TrackingId,
+    original: ArrivedPhoto,
+    now: Timestamp,
+) -> Result<Option<String>, ServiceError> {
+    let Some(report) = app.reports.store().get(id).await? else {
+        return Ok(Some(replies::not_found(id.as_str())));
+    };
+    let photo_id = PhotoId::for_message(&stored.key);
+    let received = app
+        .photos
+        .receive(
+            &app.reports,
+            &report,
+            &photo_id,
+            original,
+            &Actor::Citizen,
+            now,
+        )
+        .await;
+    match received {
+        Ok(()) => {
+            info!(report_id = %id, photo = photo_id.as_str(), "whatsapp photo added");
+            Ok(None)
+        }
+        Err(ApplyError::Conflict) => Err(StoreError::Conflict.into()),
+        Err(ApplyError::Store(err)) => Err(err.into()),
+        Err(ApplyError::Refused(WorkflowError::Invalid(hint))) => {
+            Ok(Some(format!("LAPOR! Bandung {id}: {hint}.")))
+        }
+        Err(ApplyError::Refused(_) | ApplyError::Forbidden) => {
+            Ok(Some(replies::not_now(id.as_str(), report.status.label())))
+        }
+    }
+}
+
+/// Downloads and puts the photo of a handled message again (a retry): the same
+/// photo id, so nothing is added twice.
+async fn attach_photo(
+    app: &SmsIntake,
+    stored: &StoredInbound,
+    id: &TrackingId,
+    media_id: &str,
+    now: Timestamp,
+) -> Result<(), ServiceError> {
+    if let Ok(original) = download(app, media_id).await? {
+        put_photo(app, stored, id, original, now).await?;
+    }
+    Ok(())
 }
 
 /// The sender's reports still open, newest first.

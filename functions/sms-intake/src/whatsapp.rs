@@ -10,8 +10,10 @@
 //!   commands, threading, limits and blocks, under the same sender hash (the
 //!   number's), so a citizen who texted 1708 carries on in the same conversation. A
 //!   tapped button or list row sends its id, which is the command. A shared
-//!   location becomes the point of the sender's newest open report; a photo's
-//!   caption is read as text; any other kind gets a polite answer. Each status is
+//!   location becomes the point of the sender's newest open report; a photo is
+//!   downloaded through the media API and goes into the photo pipeline as a web
+//!   upload does (on the report its caption makes, or the newest open one); any
+//!   other kind gets a polite answer. Each status is
 //!   recorded on the delivery record of the message it belongs to.
 //!
 //! Every message also records when the citizen last wrote on WhatsApp, which opens
@@ -165,10 +167,18 @@ async fn incoming(app: &SmsIntake, message: &IncomingMessage) -> Result<(), ApiE
             (text, Some(SmsCommand::SharePoint(point)))
         }
         Content::Image {
-            caption: Some(caption),
-            ..
-        } => (caption.clone(), None),
-        Content::Image { caption: None, .. } => ("[foto]".into(), Some(SmsCommand::Unreadable)),
+            media_id, caption, ..
+        } => {
+            let text = match caption {
+                Some(caption) => format!("[foto] {caption}"),
+                None => "[foto]".into(),
+            };
+            let command = SmsCommand::Photo {
+                media_id: media_id.clone(),
+                caption: caption.clone(),
+            };
+            (text, Some(command))
+        }
         Content::Unsupported(kind) => (format!("[{kind}]"), Some(SmsCommand::Unreadable)),
     };
     let from = from.as_e164().to_string();

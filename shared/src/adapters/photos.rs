@@ -218,6 +218,27 @@ impl PhotoBucket {
         Ok(())
     }
 
+    /// Stores an original that did not come through a presigned POST (a WhatsApp
+    /// photo `sms-intake` downloaded), under its upload key: `media` then takes it
+    /// exactly as it takes a web upload. The same bytes under the same key on a retry.
+    pub async fn put_upload(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: &str,
+    ) -> Result<(), StoreError> {
+        self.s3
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .body(ByteStream::from(bytes))
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        Ok(())
+    }
+
     /// Deletes an object (deleting a missing one succeeds).
     pub async fn delete(&self, key: &str) -> Result<(), StoreError> {
         self.s3

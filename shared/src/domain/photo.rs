@@ -182,6 +182,21 @@ impl PhotoId {
         ))
     }
 
+    /// The id of the photo a message carried, derived from the message's key, so
+    /// every delivery of the message names the same photo.
+    pub fn for_message(message_key: &str) -> Self {
+        use sha2::Digest;
+        let mut seed = message_key.as_bytes().to_vec();
+        loop {
+            let bytes = sha2::Sha512::digest(&seed);
+            if let Some(id) = Self::from_random_bytes(&bytes) {
+                return id;
+            }
+            // 64 bytes for 12 symbols almost never run out; if they do, hash again.
+            seed = bytes.to_vec();
+        }
+    }
+
     /// Parses an id as it appears in a key or a URL.
     pub fn parse(text: &str) -> Option<Self> {
         let alphabet = super::tracking_id::ALPHABET;

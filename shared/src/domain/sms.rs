@@ -72,6 +72,15 @@ pub enum SmsCommand {
     /// A location shared on WhatsApp: the point of the sender's newest open report,
     /// or why it cannot be (outside Bandung, not a point).
     SharePoint(Result<Coordinates, CoordinatesError>),
+    /// A photo sent on WhatsApp (fetched by its media id): evidence on a new report
+    /// when its caption is one (`BDG …`), otherwise on the sender's newest open
+    /// report, with the caption as a reply.
+    Photo {
+        /// WhatsApp's media id (lives 7 days).
+        media_id: String,
+        /// The caption typed with it.
+        caption: Option<String>,
+    },
     /// A message of a kind Sigap cannot read (a sticker, a voice note): a polite
     /// answer saying what it can read, once per message.
     Unreadable,
@@ -261,6 +270,24 @@ pub mod replies {
         format!(
             "LAPOR! Bandung: kirim dulu laporan Anda ({keyword} <isi aduan>), lalu bagikan lokasinya."
         )
+    }
+
+    /// A photo added to report `id`.
+    pub fn photo_received(id: &str) -> String {
+        format!("LAPOR! Bandung {id}: foto diterima dan sedang diperiksa. Terima kasih.")
+    }
+
+    /// A photo with no open report to add it to.
+    pub fn photo_without_report(keyword: &str) -> String {
+        format!(
+            "LAPOR! Bandung: kirim dulu laporan Anda ({keyword} <isi aduan>), lalu kirim fotonya. Atau kirim foto dengan keterangan {keyword} <isi aduan>."
+        )
+    }
+
+    /// A photo larger than WhatsApp's own limit, or one Meta no longer has.
+    pub fn photo_unavailable() -> String {
+        "LAPOR! Bandung: foto tidak dapat kami ambil (paling besar 5 MB). Silakan kirim ulang."
+            .into()
     }
 
     /// A message Sigap cannot read (a sticker, a voice note, a video).

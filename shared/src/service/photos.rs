@@ -1,7 +1,7 @@
 //! Photos, for every channel that takes or shows them (docs/decisions/photos.md):
 //! [`Photos::open_slot`] records a pending photo and hands back the presigned POST
-//! (the web API for the reporter, the staff API for an agency's proof, later
-//! WhatsApp); [`Photos::shown`] turns a report's ready photos into short-lived links
+//! (the web API for the reporter, the staff API for an agency's proof);
+//! [`Photos::receive`] takes a photo that arrived whole (WhatsApp's); [`Photos::shown`] turns a report's ready photos into short-lived links
 //! for whoever may see them. `media` does the processing in between.
 
 use std::sync::Arc;
@@ -47,6 +47,16 @@ pub struct Photos {
     bucket: PhotoBucket,
     ids: Arc<dyn IdGenerator>,
     limits: PhotoLimits,
+}
+
+/// A photo that arrived whole (downloaded from WhatsApp): its bytes and the type
+/// its sender declared.
+#[derive(Debug, Clone)]
+pub struct ArrivedPhoto {
+    /// The original, as sent.
+    pub bytes: Vec<u8>,
+    /// Its declared type (`image/jpeg`).
+    pub content_type: String,
 }
 
 /// A slot given: the photo's id (to follow its processing) and where to send it.
@@ -222,6 +232,49 @@ impl Photos {
         let change = open_photo_slot(report, &self.limits, purpose, actor, photo_id.clone(), now)?;
         reports.changes().commit(report, &change).await?;
         Ok(OpenedSlot { photo_id, upload })
+    }
+
+    /// A photo that arrived whole (a WhatsApp image, already downloaded) as evidence
+    /// on `report` from `actor`: its slot once per `photo_id` (a retry finds the
+    /// photo on the report and opens none), then the original under its upload key,
+    /// where `media` takes it as it takes a web upload. Larger than the limit: refused
+    /// before anything is written.
+    pub async fn receive(
+        &self,
+        reports: &Reports,
+        report: &Report,
+        photo_id: &PhotoId,
+        original: ArrivedPhoto,
+        actor: &Actor,
+        now: Timestamp,
+    ) -> Result<(), ApplyError> {
+        if original.bytes.len() as u64 > self.limits.max_bytes {
+            return Err(ApplyError::Refused(
+                crate::domain::workflow::WorkflowError::Invalid(format!(
+                    "foto paling besar {} MB",
+                    self.limits.max_bytes / (1024 * 1024)
+                )),
+            ));
+        }
+        if report.photo(photo_id).is_none() {
+            let change = open_photo_slot(
+                report,
+                &self.limits,
+                PhotoPurpose::Evidence,
+                actor,
+                photo_id.clone(),
+                now,
+            )?;
+            reports.changes().commit(report, &change).await?;
+        }
+        self.bucket
+            .put_upload(
+                &upload_key(&report.id, photo_id),
+                original.bytes,
+                &original.content_type,
+            )
+            .await?;
+        Ok(())
     }
 
     /// Links to `photo`'s copies when it is ready.

@@ -124,6 +124,9 @@ pub enum ServiceError {
     /// A press by SMS could not be paged (the incident desk's answer).
     #[error("paging failed: {0}")]
     Paging(String),
+    /// WhatsApp's media download gave no usable answer (Meta retries the message).
+    #[error(transparent)]
+    WhatsApp(#[from] crate::adapters::whatsapp::WhatsAppError),
 }
 
 /// Why a command was not applied.

@@ -62,13 +62,13 @@ async fn upload(slot: &HttpReply, file: &[u8], content_type: &str) {
 }
 
 /// `media` over the stack.
-fn media_app(t: &TestStack, clock: Arc<ManualClock>) -> media::Media {
+pub(crate) fn media_app(t: &TestStack, clock: Arc<ManualClock>) -> media::Media {
     t.app(clock, &[])
 }
 
 /// Hands every message waiting on the media queue to `media` as one SQS batch each,
 /// as the event source mapping does; the bodies, to redeliver.
-async fn process_uploads(t: &TestStack, media: &media::Media) -> Vec<String> {
+pub(crate) async fn process_uploads(t: &TestStack, media: &media::Media) -> Vec<String> {
     let url = &t.stack.queue("MediaQueue").unwrap().url;
     let mut bodies = Vec::new();
     // moto delivers the notification as the upload returns; a few receives cover a

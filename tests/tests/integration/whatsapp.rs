@@ -17,6 +17,7 @@ use sigap_tests::{
 };
 
 use crate::backoffice_views::as_staff;
+use crate::media_photos::{media_app, process_uploads};
 use crate::sms_intake::{deliver_all, pump_intake, sms_app, text};
 use crate::social_mentions::all_reports;
 use crate::web_intake::{backoffice_app, friday_morning};
@@ -662,4 +663,96 @@ async fn a_citizen_who_reported_by_sms_continues_the_same_conversation_on_whatsa
     );
     let sent = sent_to(&graph, &phone);
     assert!(sent.last().unwrap().1.contains("diteruskan"), "{sent:?}");
+}
+
+#[tokio::test]
+async fn photos_are_downloaded_once_into_the_photo_pipeline_with_or_without_a_caption() {
+    use imaging::samples::{Shot, phone_jpeg, street_scene};
+    use sigap::domain::photo::{PhotoPurpose, PhotoState};
+    let t = stack("wa-photo").await;
+    let graph = FakeGraph::start().await;
+    let clock = Arc::new(ManualClock::new(friday_morning()));
+    let app = intake(&t, &graph, clock.clone());
+    let media = media_app(&t, clock.clone());
+    let phone = unique_phone();
+    for (id, seed) in [("MEDIA-A", 1), ("MEDIA-B", 2), ("MEDIA-C", 3)] {
+        let jpeg = phone_jpeg(&street_scene(800, 600, seed), Shot::GEDUNG_SATE);
+        graph.add_media(id, "image/jpeg", jpeg);
+    }
+    graph.add_media("MEDIA-BIG", "image/jpeg", vec![0xFF; 6 * 1024 * 1024]);
+    let image = |id: &str, caption: Option<&str>| match caption {
+        Some(c) => json!({ "id": id, "mime_type": "image/jpeg", "sha256": "x", "caption": c }),
+        None => json!({ "id": id, "mime_type": "image/jpeg", "sha256": "x" }),
+    };
+
+    // A photo from someone with no report yet: told how, nothing downloaded.
+    says(&app, &phone, "wamid.P1", "image", image("MEDIA-A", None)).await;
+    assert_eq!(graph.downloads("MEDIA-A"), 0);
+    // A photo whose caption is a report, delivered twice: one report, one photo.
+    for _ in 0..2 {
+        let caption = Some("BDG Lubang besar di Jl. Merdeka dekat BIP");
+        says(&app, &phone, "wamid.P2", "image", image("MEDIA-B", caption)).await;
+    }
+    let made = all_reports(&t).await;
+    assert_eq!(made.len(), 1, "{made:?}");
+    let id = made[0].id.clone();
+    assert_eq!(made[0].channel, Channel::WhatsApp);
+    assert_eq!(made[0].photos.len(), 1);
+    // A second photo with a caption joins the open report, the caption as a reply;
+    // one over WhatsApp's 5 MB is explained and adds nothing.
+    says(
+        &app,
+        &phone,
+        "wamid.P3",
+        "image",
+        image("MEDIA-C", Some("Dari sisi lain")),
+    )
+    .await;
+    says(&app, &phone, "wamid.P4", "image", image("MEDIA-BIG", None)).await;
+
+    let delivered = process_uploads(&t, &media).await;
+    assert!(!delivered.is_empty(), "the bucket announced nothing");
+    let report = all_reports(&t).await.pop().unwrap();
+    assert_eq!(report.photos.len(), 2, "{:?}", report.photos);
+    for photo in &report.photos {
+        assert_eq!(photo.purpose, PhotoPurpose::Evidence);
+        assert!(
+            matches!(photo.state, PhotoState::Ready(_)),
+            "{:?}",
+            photo.state
+        );
+    }
+    let trail = sigap::adapters::reports::ReportStore::new(t.clients.dynamodb.clone(), &t.table)
+        .timeline_page(&id, None, 1000)
+        .await
+        .unwrap()
+        .events;
+    assert!(
+        trail
+            .iter()
+            .any(|e| e.reason.as_deref() == Some("Dari sisi lain"))
+    );
+
+    pump(&t, &graph, clock.clone()).await;
+    let sent: Vec<String> = sent_to(&graph, &phone)
+        .into_iter()
+        .map(|(_, text)| text)
+        .collect();
+    assert!(
+        sent.iter().any(|s| s.contains("kirim dulu laporan Anda")),
+        "{sent:?}"
+    );
+    assert!(
+        sent.iter()
+            .any(|s| s.contains(&format!("{id}: foto diterima"))),
+        "{sent:?}"
+    );
+    assert!(
+        sent.iter().any(|s| s.contains("paling besar 5 MB")),
+        "{sent:?}"
+    );
+    assert!(
+        sent.iter().any(|s| s.contains("laporan diterima")),
+        "the receipt: {sent:?}"
+    );
 }
