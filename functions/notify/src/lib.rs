@@ -28,7 +28,7 @@ use std::sync::Arc;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use jiff::SignedDuration;
 use secrecy::{ExposeSecret, SecretString};
-use sigap::adapters::deliveries::{Carried, Delivery, DeliveryStore};
+use sigap::adapters::deliveries::{Carried, Delivery, DeliveryStore, Fallback};
 use sigap::adapters::devices::DeviceStore;
 use sigap::adapters::inbound::InboundStore;
 use sigap::adapters::incidents::{IncidentStore, incident_pk};
@@ -49,7 +49,7 @@ use sigap::domain::notification::{
 };
 use sigap::domain::signature::KeyError;
 use sigap::domain::tracking_id::TrackingId;
-use sigap::domain::whatsapp::{Outgoing, Templates, buttons_for, choose};
+use sigap::domain::whatsapp::{Outgoing, Refusal, Templates, buttons_for, choose};
 use sigap::runtime::aws::AwsClients;
 use sigap::runtime::batch::process_batch;
 use sigap::runtime::clock::Clock;
@@ -220,6 +220,7 @@ async fn deliver_message(app: &Notify, message: &SqsMessage) -> Result<(), Notif
         NotifyJob::Contacts(job) => deliver_contacts(app, &job.incident_contacts)
             .await
             .map(drop),
+        NotifyJob::Fallback(job) => deliver_fallback(app, &job.whatsapp_failed).await.map(drop),
     }
 }
 
@@ -295,6 +296,85 @@ pub async fn deliver_reply(app: &Notify, key: &str) -> Result<Vec<Outcome>, Noti
     }
     info!(inbound = key, to = %inbound.from.masked(), parts = outcomes.len(), "sms reply handled");
     Ok(outcomes)
+}
+
+/// Sends by SMS, once, a message WhatsApp accepted and later reported failed
+/// (`record` is its delivery record, `<owner>|<event key>|<recipient>`): the record
+/// then says SMS carried it and why. Nothing when WhatsApp did not carry it, its
+/// status is not failed, or the fallback went before.
+pub async fn deliver_fallback(app: &Notify, record: &str) -> Result<Outcome, NotifyError> {
+    let mut parts = record.splitn(3, '|');
+    let (Some(owner), Some(key), Some(recipient)) = (parts.next(), parts.next(), parts.next())
+    else {
+        return Err(NotifyError::Malformed(format!(
+            "fallback record {record:?}"
+        )));
+    };
+    let Some(delivery) = app.deliveries.get(owner, key, recipient).await? else {
+        return Ok(Outcome::NoRecipient);
+    };
+    let failed = delivery.channel == "whatsapp" && delivery.wa_status.as_deref() == Some("failed");
+    let (true, Some(text)) = (failed, delivery.sms_text.as_deref()) else {
+        return Ok(Outcome::AlreadySent);
+    };
+    let Some(phone) = recipient_phone(app, owner, recipient).await? else {
+        return Ok(Outcome::NoRecipient);
+    };
+    let reason = delivery.wa_error.map_or_else(
+        || "failed".to_string(),
+        |code| Refusal::from_code(code).reason(),
+    );
+    let now = app.clock.now();
+    match app
+        .deliveries
+        .claim_fallback(owner, key, recipient, &reason, now, DELIVERY_LEASE)
+        .await?
+    {
+        Fallback::Done => Ok(Outcome::AlreadySent),
+        Fallback::InFlight => Err(NotifyError::InFlight),
+        Fallback::Send => match app.texting.send(&phone, text, now).await {
+            Ok(texted) => {
+                let (message_id, outcome) = match texted {
+                    Texted::Sent(id) => (id.clone(), Outcome::Sent(id)),
+                    Texted::Withheld(w) => (
+                        format!("withheld:{}", w.reason()),
+                        Outcome::Withheld(w.reason()),
+                    ),
+                };
+                app.deliveries
+                    .mark_fallback_sent(owner, key, recipient, &message_id, app.clock.now())
+                    .await?;
+                info!(to = %phone.masked(), reason = %reason, "whatsapp failed later: sent by sms");
+                Ok(outcome)
+            }
+            Err(err) => {
+                let _ = app.deliveries.release_fallback(owner, key, recipient).await;
+                Err(err.into())
+            }
+        },
+    }
+}
+
+/// The number of a delivery record's recipient: the inbound message's sender, or a
+/// report's reporter.
+async fn recipient_phone(
+    app: &Notify,
+    owner: &str,
+    recipient: &str,
+) -> Result<Option<PhoneNumber>, NotifyError> {
+    if owner.starts_with("SMS#") {
+        return Ok(app.inbound.get(owner).await?.map(|m| m.from));
+    }
+    let report = match (
+        owner.strip_prefix("R#"),
+        recipient.strip_prefix("reporter:"),
+    ) {
+        (_, Some(merged)) => merged,
+        (Some(id), None) if recipient == REPORTER => id,
+        _ => return Ok(None),
+    };
+    let id = TrackingId::parse(report).map_err(|e| NotifyError::Malformed(e.to_string()))?;
+    Ok(app.reports.reporter_contact(&id).await?.phone)
 }
 
 /// What `notify` did with one event.
@@ -622,6 +702,8 @@ async fn once(
                     message_id: &message_id,
                     text: summary.as_deref().unwrap_or(text),
                     fallback,
+                    // Kept for a late failure reported by WhatsApp's statuses.
+                    sms_text: (channel == Some("whatsapp")).then_some(text),
                 };
                 app.deliveries
                     .mark_carried(owner, key, recipient, &carried, app.clock.now())

@@ -26,9 +26,12 @@ use serde_json::json;
 use sigap::adapters::deliveries::WhatsAppStatus;
 use sigap::domain::contact::PhoneNumber;
 use sigap::domain::location::Coordinates;
+use sigap::domain::notification::{NotifyJob, WhatsAppFallbackJob};
 use sigap::domain::signature::verify_meta;
 use sigap::domain::sms::SmsCommand;
-use sigap::domain::whatsapp::{Content, DeliveryStatus, IncomingMessage, parse_notification};
+use sigap::domain::whatsapp::{
+    Content, DeliveryState, DeliveryStatus, IncomingMessage, parse_notification,
+};
 use sigap::http::{ApiError, body_bytes, json_response, text_response};
 use sigap::service::whatsapp::WhatsAppConfig;
 use tracing::{info, warn};
@@ -203,6 +206,17 @@ async fn record_status(app: &SmsIntake, status: &DeliveryStatus) -> Result<bool,
         .record_status(owner, key, recipient, &update, app.clock.now())
         .await
         .map_err(|e| ApiError::unavailable_because("recording whatsapp status", e))?;
+    // A failure after acceptance: its SMS is owed. Queued on every delivery of the
+    // status (notify sends it once), so a lost enqueue is made good by Meta's retry.
+    if status.state == DeliveryState::Failed {
+        let job = NotifyJob::Fallback(WhatsAppFallbackJob {
+            whatsapp_failed: format!("{owner}|{key}|{recipient}"),
+        });
+        app.notify
+            .send(&job)
+            .await
+            .map_err(|e| ApiError::unavailable_because("enqueueing whatsapp fallback", e))?;
+    }
     if changed {
         info!(state = update.state, error = ?status.error_code, "whatsapp status recorded");
     }

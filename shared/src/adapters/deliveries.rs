@@ -44,6 +44,35 @@ pub struct Carried<'a> {
     pub text: &'a str,
     /// Why WhatsApp was passed over (`outside_window`, `not_on_whatsapp`, …).
     pub fallback: Option<String>,
+    /// The SMS text to send instead if WhatsApp later reports the message failed
+    /// (kept only when WhatsApp carried it).
+    pub sms_text: Option<&'a str>,
+}
+
+/// A delivery record as stored (what a late fallback needs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryRecord {
+    /// `sms`, `whatsapp`, `staff-topic`, …
+    pub channel: String,
+    /// WhatsApp's latest status, if any.
+    pub wa_status: Option<String>,
+    /// Meta's error code with a failed status.
+    pub wa_error: Option<i64>,
+    /// The SMS text kept for a fallback.
+    pub sms_text: Option<String>,
+    /// Why WhatsApp was passed over, once it was.
+    pub fallback: Option<String>,
+}
+
+/// What to do about a late fallback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fallback {
+    /// Send the SMS: the claim is ours.
+    Send,
+    /// Sent before, or nothing to fall back from.
+    Done,
+    /// Another attempt holds a live claim.
+    InFlight,
 }
 
 /// A WhatsApp status update for a delivery record.
@@ -158,6 +187,7 @@ impl DeliveryStore {
             message_id,
             text,
             fallback: None,
+            sms_text: None,
         };
         self.mark_carried(owner, event_key, recipient, &carried, now)
             .await
@@ -191,6 +221,10 @@ impl DeliveryStore {
         if let Some(fallback) = &carried.fallback {
             expression.push_str(", fallback = :fallback");
             update = update.expression_attribute_values(":fallback", s(fallback));
+        }
+        if let Some(sms_text) = carried.sms_text {
+            expression.push_str(", sms_text = :sms_text");
+            update = update.expression_attribute_values(":sms_text", s(sms_text));
         }
         update
             .update_expression(format!("{expression} REMOVE lease_until"))
@@ -227,6 +261,114 @@ impl DeliveryStore {
             update = update.expression_attribute_values(":error", n(code));
         }
         updated(update.update_expression(expression).send().await)
+    }
+
+    /// The record, if it exists.
+    pub async fn get(
+        &self,
+        owner: &str,
+        event_key: &str,
+        recipient: &str,
+    ) -> Result<Option<DeliveryRecord>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, s(owner))
+            .key(SK, s(delivery_sk(event_key, recipient)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        let Some(item) = out.item() else {
+            return Ok(None);
+        };
+        let r = ItemReader(item);
+        Ok(Some(DeliveryRecord {
+            channel: r.opt_s("channel").unwrap_or_default().to_string(),
+            wa_status: r.opt_s("wa_status").map(Into::into),
+            wa_error: r.opt_n("wa_error")?,
+            sms_text: r.opt_s("sms_text").map(Into::into),
+            fallback: r.opt_s("fallback").map(Into::into),
+        }))
+    }
+
+    /// Claims the SMS owed for a WhatsApp message that failed after it was accepted,
+    /// recording why (`reason`): only while WhatsApp carried it, its status is
+    /// failed, and no fallback was claimed (or a claim's lease ran out).
+    pub async fn claim_fallback(
+        &self,
+        owner: &str,
+        event_key: &str,
+        recipient: &str,
+        reason: &str,
+        now: Timestamp,
+        lease: SignedDuration,
+    ) -> Result<Fallback, StoreError> {
+        let until = now.checked_add(lease).unwrap_or(Timestamp::MAX);
+        let claimed = updated(
+            self.update(owner, event_key, recipient)
+                .update_expression("SET fallback = :reason, fallback_lease = :until")
+                .condition_expression(
+                    "channel = :wa AND wa_status = :failed AND (attribute_not_exists(fallback) \
+                     OR (attribute_exists(fallback_lease) AND fallback_lease < :now))",
+                )
+                .expression_attribute_values(":reason", s(reason))
+                .expression_attribute_values(":until", n(until.as_millisecond()))
+                .expression_attribute_values(":now", n(now.as_millisecond()))
+                .expression_attribute_values(":wa", s("whatsapp"))
+                .expression_attribute_values(":failed", s("failed"))
+                .send()
+                .await,
+        )?;
+        if claimed {
+            return Ok(Fallback::Send);
+        }
+        Ok(match self.get(owner, event_key, recipient).await? {
+            Some(r) if r.channel == "whatsapp" && r.fallback.is_some() => Fallback::InFlight,
+            _ => Fallback::Done,
+        })
+    }
+
+    /// Records the fallback SMS sent (or withheld, as `withheld:<reason>`): the record
+    /// now says SMS carried it; WhatsApp's id is kept apart.
+    pub async fn mark_fallback_sent(
+        &self,
+        owner: &str,
+        event_key: &str,
+        recipient: &str,
+        message_id: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.update(owner, event_key, recipient)
+            .update_expression(
+                "SET channel = :sms, wa_message_id = message_id, message_id = :id, \
+                 fallback_sent_at = :now REMOVE fallback_lease",
+            )
+            .condition_expression("attribute_exists(fallback_lease)")
+            .expression_attribute_values(":sms", s("sms"))
+            .expression_attribute_values(":id", s(message_id))
+            .expression_attribute_values(":now", s(ts(now)))
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        Ok(())
+    }
+
+    /// Gives a fallback claim back after its SMS failed, so a retry may send it.
+    pub async fn release_fallback(
+        &self,
+        owner: &str,
+        event_key: &str,
+        recipient: &str,
+    ) -> Result<(), StoreError> {
+        self.update(owner, event_key, recipient)
+            .update_expression("REMOVE fallback, fallback_lease")
+            .condition_expression("attribute_exists(fallback_lease)")
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        Ok(())
     }
 
     /// Gives a claim back after a failed send, so the retry need not wait for the lease.

@@ -105,6 +105,17 @@ pub enum NotifyJob {
     Reply(SmsReplyJob),
     /// Tell a panic press's emergency contacts (once per incident).
     Contacts(IncidentContactsJob),
+    /// WhatsApp reported a message it had accepted as failed: send its SMS instead.
+    Fallback(WhatsAppFallbackJob),
+}
+
+/// A message WhatsApp accepted and then failed to deliver is owed by SMS, once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WhatsAppFallbackJob {
+    /// Its delivery record, as `<owner>|<event key>|<recipient>` (what was sent as
+    /// WhatsApp's callback data).
+    pub whatsapp_failed: String,
 }
 
 /// The emergency contacts of the device behind an incident are owed one SMS each.

@@ -140,6 +140,11 @@ pub(crate) async fn deliver_all(t: &TestStack, notify: &notify::Notify) {
                     .await
                     .unwrap();
             }
+            NotifyJob::Fallback(job) => {
+                notify::deliver_fallback(notify, &job.whatsapp_failed)
+                    .await
+                    .unwrap();
+            }
         }
     }
 }

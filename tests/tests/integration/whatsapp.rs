@@ -11,6 +11,7 @@ use jiff::SignedDuration;
 use serde_json::{Value, json};
 use sigap::domain::notification::NotifyJob;
 use sigap::domain::report::Channel;
+use sigap::domain::tracking_id::TrackingId;
 use sigap::runtime::clock::{Clock, ManualClock};
 use sigap_tests::{
     FakeGraph, TestStack, drain, items_with_pk_prefix, reply, sent_sms, stack, unique_phone,
@@ -172,6 +173,36 @@ fn field(
     item.get(name)
         .and_then(|v| v.as_s().ok().cloned().or_else(|| v.as_n().ok().cloned()))
         .unwrap_or_default()
+}
+
+/// A stack with WhatsApp on and a citizen who has just reported by WhatsApp (the
+/// report triaged, its receipt sent): where the tests of what follows start.
+struct Reported {
+    t: TestStack,
+    graph: FakeGraph,
+    clock: Arc<ManualClock>,
+    app: sms_intake::SmsIntake,
+    phone: String,
+    id: TrackingId,
+}
+
+async fn reported(name: &str, text: &str) -> Reported {
+    let t = stack(name).await;
+    let graph = FakeGraph::start().await;
+    let clock = Arc::new(ManualClock::new(friday_morning()));
+    let app = intake(&t, &graph, clock.clone());
+    let phone = unique_phone();
+    say_text(&app, &phone, &format!("wamid.{name}"), text).await;
+    pump(&t, &graph, clock.clone()).await;
+    let id = all_reports(&t).await.pop().unwrap().id;
+    Reported {
+        t,
+        graph,
+        clock,
+        app,
+        phone,
+        id,
+    }
 }
 
 #[tokio::test]
@@ -407,20 +438,9 @@ async fn a_report_by_whatsapp_gets_its_point_its_buttons_and_its_answers_on_what
 
 #[tokio::test]
 async fn statuses_are_recorded_on_the_delivery_record_of_their_message() {
-    let t = stack("wa-status").await;
-    let graph = FakeGraph::start().await;
-    let clock = Arc::new(ManualClock::new(friday_morning()));
-    let app = intake(&t, &graph, clock.clone());
-    let phone = unique_phone();
-    say_text(
-        &app,
-        &phone,
-        "wamid.S1",
-        "BDG Lampu penerangan jalan mati di Jl. Riau",
-    )
-    .await;
-    pump(&t, &graph, clock.clone()).await;
-    let id = all_reports(&t).await.pop().unwrap().id;
+    let Reported {
+        t, graph, app, id, ..
+    } = reported("wa-status", "BDG Lampu penerangan jalan mati di Jl. Riau").await;
     let receipt = graph
         .sends()
         .into_iter()
@@ -474,21 +494,15 @@ async fn statuses_are_recorded_on_the_delivery_record_of_their_message() {
 
 #[tokio::test]
 async fn outside_the_window_a_template_and_a_refused_message_goes_by_sms_once() {
-    let t = stack("wa-window").await;
-    let graph = FakeGraph::start().await;
-    let clock = Arc::new(ManualClock::new(friday_morning()));
-    let app = intake(&t, &graph, clock.clone());
+    let Reported {
+        t,
+        graph,
+        clock,
+        app,
+        phone,
+        id,
+    } = reported("wa-window", "BDG Saluran air tersumbat di Jl. Cihampelas").await;
     let office = backoffice_app(&t, clock.clone());
-    let phone = unique_phone();
-    say_text(
-        &app,
-        &phone,
-        "wamid.W1",
-        "BDG Saluran air tersumbat di Jl. Cihampelas",
-    )
-    .await;
-    pump(&t, &graph, clock.clone()).await;
-    let id = all_reports(&t).await.pop().unwrap().id;
 
     // A day and an hour later the window is shut: the dispatch goes as its template.
     clock.advance(SignedDuration::from_hours(25));
@@ -754,5 +768,62 @@ async fn photos_are_downloaded_once_into_the_photo_pipeline_with_or_without_a_ca
     assert!(
         sent.iter().any(|s| s.contains("laporan diterima")),
         "the receipt: {sent:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_message_whatsapp_fails_after_accepting_it_goes_by_sms_once() {
+    let Reported {
+        t,
+        graph,
+        clock,
+        app,
+        phone,
+        id,
+    } = reported(
+        "wa-late-failure",
+        "BDG Genangan air setinggi lutut di Jl. Pasteur",
+    )
+    .await;
+    let receipt = graph.sends().into_iter().next().unwrap();
+    let callback = receipt["biz_opaque_callback_data"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let wamid = field(&deliveries(&t, &format!("R#{id}")).await[0], "message_id");
+    assert!(sent_sms(&phone).await.is_empty());
+
+    // Meta reports it failed (the number is no longer on WhatsApp), and repeats the
+    // status: one SMS, with the receipt's words.
+    let failed = notification(json!({ "statuses": [{
+        "id": wamid, "status": "failed", "timestamp": "1764300200", "recipient_id": "62812",
+        "biz_opaque_callback_data": callback,
+        "errors": [{ "code": 131026, "title": "Message undeliverable" }],
+    }]}));
+    for _ in 0..3 {
+        assert_eq!(post(&app, &failed, None).await.status, 200);
+        pump(&t, &graph, clock.clone()).await;
+    }
+    let texts = sent_sms(&phone).await;
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert!(
+        texts[0].starts_with(&format!("LAPOR! Bandung {id}: laporan diterima")),
+        "{texts:?}"
+    );
+    let record = &deliveries(&t, &format!("R#{id}")).await[0];
+    assert_eq!(field(record, "channel"), "sms");
+    assert_eq!(field(record, "fallback"), "not_on_whatsapp");
+    assert_eq!(field(record, "wa_message_id"), wamid);
+    assert_eq!(field(record, "wa_status"), "failed");
+    // WhatsApp's later statuses of that message no longer touch the record: SMS
+    // carried it.
+    let read = notification(json!({ "statuses": [{
+        "id": wamid, "status": "read", "timestamp": "1764300300",
+        "biz_opaque_callback_data": callback,
+    }]}));
+    assert_eq!(post(&app, &read, None).await.json["statuses_recorded"], 0);
+    assert_eq!(
+        field(&deliveries(&t, &format!("R#{id}")).await[0], "channel"),
+        "sms"
     );
 }
