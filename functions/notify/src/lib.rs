@@ -15,8 +15,9 @@
 //! no retry sends it later. Emergency contacts' SMS are a press's own path and are
 //! not limited.
 //!
-//! A citizen who has written on WhatsApp in the last 30 days hears on WhatsApp
-//! instead (when it is configured): free text or buttons within 24 hours of their
+//! A citizen who reported by SMS or WhatsApp, or whose message is being answered,
+//! and who has written on WhatsApp in the last 30 days hears on WhatsApp instead
+//! (when it is configured): free text or buttons within 24 hours of their
 //! last message, an approved template after that, and by SMS when there is no
 //! template for the event or WhatsApp refuses (the record keeps why, in
 //! `fallback`). Whichever channel carries it, the one delivery record per event and
@@ -47,6 +48,7 @@ use sigap::domain::notification::date_id;
 use sigap::domain::notification::{
     EMERGENCY_SMS, NotificationKind, NotifyJob, NotifyMessage, citizen_sms, staff_text,
 };
+use sigap::domain::report::Channel;
 use sigap::domain::signature::KeyError;
 use sigap::domain::tracking_id::TrackingId;
 use sigap::domain::whatsapp::{Outgoing, Refusal, Templates, buttons_for, choose};
@@ -439,10 +441,13 @@ pub async fn deliver(app: &Notify, event: &NotifyMessage) -> Result<Delivered, N
     let sms = match &text {
         None => Outcome::NoRecipient,
         Some(text) => {
+            // Only a conversation by text message may move to WhatsApp: a web or
+            // Open311 reporter is not looked up (one call fewer on every receipt).
+            let texting = matches!(report.channel, Channel::Sms | Channel::WhatsApp);
             let reporter = Reporter {
                 of: &id,
                 phone,
-                sender: report.sender.as_deref(),
+                sender: report.sender.as_deref().filter(|_| texting),
                 recipient: REPORTER,
             };
             tell_reporter(app, &id, reporter, &key, &news(text)).await?

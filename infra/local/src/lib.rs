@@ -7,6 +7,7 @@
 pub mod console;
 pub mod crashes;
 pub mod functions;
+pub mod graph;
 pub mod iam;
 pub mod jwt;
 pub mod panic_tool;
@@ -15,6 +16,7 @@ pub mod server;
 pub mod sms;
 pub mod sources;
 pub mod template;
+pub mod whatsapp_tool;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -111,7 +113,8 @@ pub struct Options {
     /// Whether to poll queues and run schedules in the background (tests may drive them).
     pub background: bool,
     /// A clock to expose at `/_devstack/clock` so developers can move time (dev only);
-    /// with it come the other dev tools (`/_devstack/sms`, `/_devstack/panic`).
+    /// with it come the other dev tools (`/_devstack/sms`, `/_devstack/whatsapp`,
+    /// `/_devstack/panic`).
     pub dev_clock: Option<Arc<DevClock>>,
     /// moto's URL, for `/_devstack/texts` and the console's SMS lines (dev only).
     pub moto_url: Option<String>,
@@ -341,7 +344,22 @@ pub struct Seeded {
 /// Provisions, seeds, builds every function and starts serving.
 pub async fn start(options: Options) -> Result<Running, DevstackError> {
     let template = Template::parse(&options.template)?;
-    let stack = provision(&template, &options.clients, &options.prefix).await?;
+    let mut stack = provision(&template, &options.clients, &options.prefix).await?;
+    // WhatsApp's Graph API is devstack's fake, started first so that the functions'
+    // settings name it: a local conversation never reaches Meta.
+    let graph = match stack.parameters.get("WhatsAppAccessTokenParameter") {
+        Some(name) => Some(Arc::new(
+            graph::FakeGraph::start(&provision::dev_secret(name))
+                .await
+                .map_err(|e| DevstackError::Io(format!("the fake Graph API: {e}")))?,
+        )),
+        None => None,
+    };
+    if let Some(graph) = &graph {
+        stack
+            .parameters
+            .insert("WhatsAppGraphUrl".into(), graph.base_url.clone());
+    }
     let table = stack
         .table_name()
         .ok_or_else(|| DevstackError::Mismatch("template has no table".into()))?;
@@ -475,6 +493,25 @@ pub async fn start(options: Options) -> Result<Running, DevstackError> {
                 table: table.to_string(),
                 clients: options.clients.clone(),
             }),
+            whatsapp: match (
+                secret("WHATSAPP_APP_SECRET"),
+                secret("WHATSAPP_PHONE_NUMBER_ID"),
+                &graph,
+            ) {
+                (Some(app_secret), Some(phone_number_id), Some(graph)) => {
+                    sigap::domain::signature::HmacKey::new(
+                        "WHATSAPP_APP_SECRET",
+                        app_secret.as_bytes(),
+                    )
+                    .ok()
+                    .map(|app_secret| whatsapp_tool::WhatsAppTool {
+                        app_secret,
+                        phone_number_id,
+                        graph: graph.clone(),
+                    })
+                }
+                _ => None,
+            },
             panic: match (secret("DEVICE_KEY"), secret("SENDER_HASH_KEY")) {
                 (Some(device_key), Some(sender_hash_key)) => Some(panic_tool::PanicTool {
                     device_key,
@@ -527,6 +564,7 @@ struct DevTools {
     moto_url: Option<String>,
     schedules: Vec<Schedule>,
     sms: Option<sms::SmsTool>,
+    whatsapp: Option<whatsapp_tool::WhatsAppTool>,
     panic: Option<panic_tool::PanicTool>,
 }
 
@@ -574,6 +612,13 @@ async fn accept_loop(
                         (Some(DevTools { sms: Some(sms), .. }), "/_devstack/sms") => {
                             sms::sms_endpoint(sms, request).await
                         }
+                        (
+                            Some(DevTools {
+                                whatsapp: Some(whatsapp),
+                                ..
+                            }),
+                            "/_devstack/whatsapp",
+                        ) => whatsapp_tool::whatsapp_endpoint(whatsapp, request).await,
                         (
                             Some(DevTools {
                                 panic: Some(panic), ..

@@ -124,6 +124,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     eprintln!("Dev tools (devstack only):");
     eprintln!("  POST {base}/_devstack/clock   move the functions' clock, run every schedule once");
     eprintln!("  POST {base}/_devstack/sms     text 1708 as a citizen or a responder");
+    eprintln!(
+        "  POST {base}/_devstack/whatsapp write on WhatsApp as a citizen (text, photo, location, button)"
+    );
     eprintln!("  POST {base}/_devstack/panic   press the demo panic button");
     eprintln!("  GET  {base}/_devstack/texts   every SMS Sigap sent (?to=0812... for one number)");
     eprintln!();

@@ -158,11 +158,18 @@ fn key_schema(pairs: &[(String, String)]) -> Result<Vec<KeySchemaElement>, Provi
 
 /// Parameters a local stack runs with where every deployed stage keeps the
 /// template's default (`sam deploy --parameter-overrides`, locally): the staff
-/// console's development sign-in. The stack tier passes the same (infra/stack).
-pub const LOCAL_PARAMETERS: [(&str, &str); 1] = [(
-    "ConsoleDevSignInKeyParameter",
-    "/sigap/local/console-dev-sign-in-key",
-)];
+/// console's development sign-in (the stack tier passes the same, infra/stack), and
+/// WhatsApp on against a local Graph API.
+pub const LOCAL_PARAMETERS: [(&str, &str); 3] = [
+    (
+        "ConsoleDevSignInKeyParameter",
+        "/sigap/local/console-dev-sign-in-key",
+    ),
+    // WhatsApp on, with a made-up number id, and never Meta: devstack replaces the
+    // Graph API's URL with its fake's; anything else built from it gets a closed port.
+    ("WhatsAppPhoneNumberId", "100000000000001"),
+    ("WhatsAppGraphUrl", "http://127.0.0.1:9"),
+];
 
 /// The template's parameter defaults with [`LOCAL_PARAMETERS`] over them.
 fn local_parameters(template: &Template) -> BTreeMap<String, String> {

@@ -688,3 +688,85 @@ async fn behind_the_edge_the_viewer_is_counted_and_a_forged_viewer_is_not() {
     assert_eq!(accepted(&forged), 5, "{forged:?}");
     assert_eq!(forged[7], 429);
 }
+
+#[tokio::test]
+async fn whatsapp_senders_share_their_numbers_hourly_count_and_block_with_sms() {
+    use crate::sms_intake::{sms_app, text};
+    use crate::social_mentions::all_reports;
+    use crate::whatsapp::{ACCESS_TOKEN, intake, pump, say_text, says, sent_to};
+    let t = stack("abuse-whatsapp").await;
+    let graph = sigap_tests::FakeGraph::start(ACCESS_TOKEN).await.unwrap();
+    let clock = Arc::new(ManualClock::new(friday_morning()));
+    let wa = intake(&t, &graph, clock.clone());
+    let sms = sms_app(&t, clock.clone(), 10);
+    let phone = unique_phone();
+    // One person, one hour: 4 texts to 1708, then 20 reports and 10 stickers on
+    // WhatsApp. One count (the number's), so 10 act, one polite "wait", then silence.
+    for n in 0..4 {
+        let body = format!("BDG Sampah menumpuk nomor {n} di Pasar Kosambi");
+        assert_eq!(
+            text(&sms, &format!("SM-wa-flood{n}"), &phone, &body).await,
+            200
+        );
+    }
+    for n in 0..20 {
+        let body = format!("BDG Sampah menumpuk nomor {n} di Jl. Kebon Jati");
+        say_text(&wa, &phone, &format!("wamid.flood{n}"), &body).await;
+    }
+    for n in 0..10 {
+        let sticker = serde_json::json!({ "id": format!("STICKER{n}"), "mime_type": "image/webp" });
+        says(
+            &wa,
+            &phone,
+            &format!("wamid.sticker{n}"),
+            "sticker",
+            sticker,
+        )
+        .await;
+    }
+    pump(&t, &graph, clock.clone()).await;
+    let made = all_reports(&t).await.len();
+    let sent = sent_to(&graph, &phone);
+    let waits = sent
+        .iter()
+        .filter(|(_, text)| text.contains("terlalu banyak pesan"))
+        .count();
+    let unreadable = sent
+        .iter()
+        .filter(|(_, t)| t.contains("belum bisa kami baca"))
+        .count();
+    figure(format!(
+        "abuse: 34 messages from one number in an hour (4 SMS, 30 WhatsApp) -> {made} reports, {waits} 'wait' reply, {unreadable} answers to stickers"
+    ));
+    assert_eq!((made, waits, unreadable), (10, 1, 0));
+    assert!(sent_sms(&phone).await.len() <= 4, "receipts only");
+
+    // An admin blocks the number: the next hour, on WhatsApp too, nothing happens.
+    let office = crate::web_intake::backoffice_app(&t, clock.clone());
+    let block = serde_json::json!({"phone": phone, "reason": "iseng berulang", "days": 1});
+    let blocked = crate::backoffice_views::as_staff(
+        &office,
+        "POST",
+        "/staff/blocked-senders",
+        &["admin"],
+        Some(block),
+    )
+    .await;
+    assert_eq!(blocked.status, 200, "{}", blocked.json);
+    clock.advance(jiff::SignedDuration::from_hours(1));
+    let before = sent_to(&graph, &phone).len();
+    say_text(
+        &wa,
+        &phone,
+        "wamid.after-block",
+        "BDG Laporan setelah diblokir admin",
+    )
+    .await;
+    pump(&t, &graph, clock.clone()).await;
+    assert_eq!(all_reports(&t).await.len(), 10);
+    assert_eq!(
+        sent_to(&graph, &phone).len(),
+        before,
+        "a blocked sender hears nothing"
+    );
+}

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use devstack::DevClock;
-use serde_json::json;
+use serde_json::{Value, json};
 use sigap::runtime::clock::SystemClock;
 use sigap::runtime::ids::OsRandom;
 use sigap_tests::{
@@ -470,6 +470,84 @@ async fn the_sms_tool_texts_sigap_as_a_citizen_and_shows_what_came_back() {
         "{sent:?}"
     );
     assert!(sent[1].contains("Menunggu verifikasi admin"), "{sent:?}");
+    running.shutdown();
+}
+
+#[tokio::test]
+async fn the_whatsapp_tool_writes_as_a_citizen_and_shows_what_came_back() {
+    let running = with_dev_tools("wa-tool").await;
+    let base = &running.base_url;
+    let phone = sigap_tests::unique_phone();
+    let write = |message: Value| {
+        let url = format!("{base}/_devstack/whatsapp");
+        let phone = phone.clone();
+        async move {
+            let mut body = message;
+            body["from"] = json!(phone);
+            let r = http("POST", &url, &[], Some(&body.to_string())).await;
+            assert_eq!(r.status, 200, "the webhook's status: {}", r.json);
+            r.json
+        }
+    };
+    let made = write(json!({ "text": "BDG Trotoar rusak di Jl. Riau dekat taman" })).await;
+    let receipt = &made["sent"][0];
+    assert_eq!(receipt["type"], "buttons", "{made}");
+    let text = receipt["text"].as_str().unwrap();
+    assert!(text.contains("laporan diterima"), "{made}");
+    let id = text
+        .split_whitespace()
+        .find(|w| w.starts_with("BDG-"))
+        .unwrap()
+        .trim_end_matches(':')
+        .to_string();
+    // The receipt's button, a pin and a photo: each answered on WhatsApp.
+    let status = write(json!({ "button": format!("INFO {id}") })).await;
+    assert!(
+        status["sent"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Menunggu verifikasi"),
+        "{status}"
+    );
+    let pin = write(json!({ "location": { "latitude": -6.9147, "longitude": 107.6098 } })).await;
+    assert!(
+        pin["sent"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("titik lokasi diterima"),
+        "{pin}"
+    );
+    let photo = write(json!({ "photo": { "caption": "Dari depan" } })).await;
+    assert!(
+        photo["sent"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("foto diterima"),
+        "{photo}"
+    );
+    // Nothing went by SMS; a forged notification is refused by the route itself.
+    let texts = http(
+        "GET",
+        &format!("{base}/_devstack/texts?to={phone}"),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(texts.json["texts"], json!([]), "{}", texts.json);
+    let forged = http(
+        "POST",
+        &format!("{base}/whatsapp"),
+        &[("content-type", "application/json")],
+        Some(r#"{"object":"whatsapp_business_account","entry":[]}"#),
+    )
+    .await;
+    assert_eq!(forged.status, 403);
+    let everything = http("GET", &format!("{base}/_devstack/whatsapp"), &[], None).await;
+    assert!(
+        everything.json["sent"].as_array().unwrap().len() >= 4,
+        "{}",
+        everything.json
+    );
     running.shutdown();
 }
 

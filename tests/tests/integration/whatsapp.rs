@@ -26,6 +26,8 @@ use crate::web_intake::{backoffice_app, friday_morning};
 const APP_SECRET: &str = "test-whatsapp-app-secret";
 const VERIFY_TOKEN: &str = "test-whatsapp-verify-token";
 const PHONE_NUMBER_ID: &str = "106540352242922";
+/// The token the test apps hold (`TEST_SECRETS`), the only one the fake accepts.
+pub(crate) const ACCESS_TOKEN: &str = "test-whatsapp-access-token";
 
 /// WhatsApp on, talking to `graph`.
 fn overrides(graph: &FakeGraph) -> [(&'static str, String); 2] {
@@ -35,7 +37,11 @@ fn overrides(graph: &FakeGraph) -> [(&'static str, String); 2] {
     ]
 }
 
-fn intake(t: &TestStack, graph: &FakeGraph, clock: Arc<dyn Clock>) -> sms_intake::SmsIntake {
+pub(crate) fn intake(
+    t: &TestStack,
+    graph: &FakeGraph,
+    clock: Arc<dyn Clock>,
+) -> sms_intake::SmsIntake {
     let o = overrides(graph);
     t.app(
         clock,
@@ -60,7 +66,7 @@ fn meta_signature(secret: &str, body: &[u8]) -> String {
 
 /// A notification carrying `value`, serialised as Meta sends it: non-ASCII escaped
 /// as `\uXXXX` (the bytes signed are the bytes sent).
-fn notification(value: Value) -> String {
+pub(crate) fn notification(value: Value) -> String {
     let body = json!({
         "object": "whatsapp_business_account",
         "entry": [{ "id": "102290129340398", "changes": [{ "field": "messages", "value": value }] }]
@@ -81,7 +87,7 @@ fn notification(value: Value) -> String {
 }
 
 /// The value of a notification with one message from `from`.
-fn message(from: &str, id: &str, kind: &str, content: Value) -> Value {
+pub(crate) fn message(from: &str, id: &str, kind: &str, content: Value) -> Value {
     let wa_id = sigap::domain::contact::PhoneNumber::parse(from)
         .unwrap()
         .as_e164()
@@ -97,7 +103,7 @@ fn message(from: &str, id: &str, kind: &str, content: Value) -> Value {
     })
 }
 
-async fn post(
+pub(crate) async fn post(
     app: &sms_intake::SmsIntake,
     body: &str,
     signature: Option<&str>,
@@ -114,25 +120,31 @@ async fn post(
 }
 
 /// Sends one message from `from`, signed, and expects 200.
-async fn says(app: &sms_intake::SmsIntake, from: &str, id: &str, kind: &str, content: Value) {
+pub(crate) async fn says(
+    app: &sms_intake::SmsIntake,
+    from: &str,
+    id: &str,
+    kind: &str,
+    content: Value,
+) {
     let body = notification(message(from, id, kind, content));
     let r = post(app, &body, None).await;
     assert_eq!(r.status, 200, "{id}: {}", r.json);
 }
 
-async fn say_text(app: &sms_intake::SmsIntake, from: &str, id: &str, text: &str) {
+pub(crate) async fn say_text(app: &sms_intake::SmsIntake, from: &str, id: &str, text: &str) {
     says(app, from, id, "text", json!({ "body": text })).await;
 }
 
 /// Runs verify and notify (with WhatsApp on) over what is queued, as their
 /// triggers would.
-async fn pump(t: &TestStack, graph: &FakeGraph, clock: Arc<dyn Clock>) {
+pub(crate) async fn pump(t: &TestStack, graph: &FakeGraph, clock: Arc<dyn Clock>) {
     pump_intake(t, clock.clone()).await;
     deliver_all(t, &notifier(t, graph, clock)).await;
 }
 
 /// The WhatsApp messages sent to `phone`: (type, text or template name).
-fn sent_to(graph: &FakeGraph, phone: &str) -> Vec<(String, String)> {
+pub(crate) fn sent_to(graph: &FakeGraph, phone: &str) -> Vec<(String, String)> {
     let e164 = sigap::domain::contact::PhoneNumber::parse(phone)
         .unwrap()
         .as_e164()
@@ -188,7 +200,7 @@ struct Reported {
 
 async fn reported(name: &str, text: &str) -> Reported {
     let t = stack(name).await;
-    let graph = FakeGraph::start().await;
+    let graph = FakeGraph::start(ACCESS_TOKEN).await.unwrap();
     let clock = Arc::new(ManualClock::new(friday_morning()));
     let app = intake(&t, &graph, clock.clone());
     let phone = unique_phone();
@@ -208,7 +220,7 @@ async fn reported(name: &str, text: &str) -> Reported {
 #[tokio::test]
 async fn the_handshake_echoes_the_challenge_only_for_the_verify_token() {
     let t = stack("wa-handshake").await;
-    let graph = FakeGraph::start().await;
+    let graph = FakeGraph::start(ACCESS_TOKEN).await.unwrap();
     let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(friday_morning()));
     let app = intake(&t, &graph, clock.clone());
     let get = |query: String| {
@@ -232,7 +244,7 @@ async fn the_handshake_echoes_the_challenge_only_for_the_verify_token() {
         assert_ne!(refused.text, "1158201444");
     }
     // Off (no phone number id): the route is not there.
-    let off: sms_intake::SmsIntake = t.app(clock, &[]);
+    let off: sms_intake::SmsIntake = t.app(clock, &[("WHATSAPP_PHONE_NUMBER_ID", "")]);
     let request = sigap_tests::api_request(
         "GET",
         &format!("/whatsapp?hub.mode=subscribe&hub.challenge=1&hub.verify_token={VERIFY_TOKEN}"),
@@ -248,7 +260,7 @@ async fn the_handshake_echoes_the_challenge_only_for_the_verify_token() {
 #[tokio::test]
 async fn forged_or_missing_signatures_are_refused_with_nothing_stored() {
     let t = stack("wa-signature").await;
-    let graph = FakeGraph::start().await;
+    let graph = FakeGraph::start(ACCESS_TOKEN).await.unwrap();
     let clock: Arc<dyn Clock> = Arc::new(ManualClock::new(friday_morning()));
     let app = intake(&t, &graph, clock);
     let phone = unique_phone();
@@ -324,7 +336,7 @@ async fn forged_or_missing_signatures_are_refused_with_nothing_stored() {
 #[tokio::test]
 async fn a_report_by_whatsapp_gets_its_point_its_buttons_and_its_answers_on_whatsapp() {
     let t = stack("wa-report").await;
-    let graph = FakeGraph::start().await;
+    let graph = FakeGraph::start(ACCESS_TOKEN).await.unwrap();
     let clock = Arc::new(ManualClock::new(friday_morning()));
     let app = intake(&t, &graph, clock.clone());
     let phone = unique_phone();
@@ -616,7 +628,7 @@ async fn outside_the_window_a_template_and_a_refused_message_goes_by_sms_once() 
 #[tokio::test]
 async fn a_citizen_who_reported_by_sms_continues_the_same_conversation_on_whatsapp() {
     let t = stack("wa-continue").await;
-    let graph = FakeGraph::start().await;
+    let graph = FakeGraph::start(ACCESS_TOKEN).await.unwrap();
     let clock = Arc::new(ManualClock::new(friday_morning()));
     let sms = sms_app(&t, clock.clone(), 10);
     let app = intake(&t, &graph, clock.clone());
@@ -684,7 +696,7 @@ async fn photos_are_downloaded_once_into_the_photo_pipeline_with_or_without_a_ca
     use imaging::samples::{Shot, phone_jpeg, street_scene};
     use sigap::domain::photo::{PhotoPurpose, PhotoState};
     let t = stack("wa-photo").await;
-    let graph = FakeGraph::start().await;
+    let graph = FakeGraph::start(ACCESS_TOKEN).await.unwrap();
     let clock = Arc::new(ManualClock::new(friday_morning()));
     let app = intake(&t, &graph, clock.clone());
     let media = media_app(&t, clock.clone());
@@ -826,4 +838,76 @@ async fn a_message_whatsapp_fails_after_accepting_it_goes_by_sms_once() {
         field(&deliveries(&t, &format!("R#{id}")).await[0], "channel"),
         "sms"
     );
+}
+
+#[tokio::test]
+async fn a_whatsapp_citizens_number_stays_out_of_the_logs_and_the_public_view() {
+    sigap_tests::captured_logs();
+    let Reported {
+        t,
+        graph,
+        clock,
+        app,
+        phone,
+        id,
+    } = reported(
+        "wa-privacy",
+        "BDG Kabel listrik menjuntai di Jl. Dipatiukur",
+    )
+    .await;
+    let location = json!({ "latitude": -6.8915, "longitude": 107.6170 });
+    says(&app, &phone, "wamid.PV2", "location", location).await;
+    says(
+        &app,
+        &phone,
+        "wamid.PV3",
+        "reaction",
+        json!({ "emoji": "👍" }),
+    )
+    .await;
+    // A refused send (the SMS fallback logs its reason) and a late failure.
+    graph.refuse_next(130429);
+    say_text(&app, &phone, "wamid.PV4", &format!("INFO {id}")).await;
+    pump(&t, &graph, clock.clone()).await;
+    let wamid = field(&deliveries(&t, &format!("R#{id}")).await[0], "message_id");
+    let callback = graph.sends()[0]["biz_opaque_callback_data"].clone();
+    let failed = notification(json!({ "statuses": [{
+        "id": wamid, "status": "failed", "biz_opaque_callback_data": callback,
+        "errors": [{ "code": 131026 }],
+    }]}));
+    assert_eq!(post(&app, &failed, None).await.status, 200);
+    pump(&t, &graph, clock.clone()).await;
+    assert_eq!(
+        sent_sms(&phone).await.len(),
+        2,
+        "the refused reply and the failed receipt"
+    );
+
+    let e164 = sigap::domain::contact::PhoneNumber::parse(&phone)
+        .unwrap()
+        .as_e164()
+        .to_string();
+    let forms = [e164.clone(), e164[1..].to_string(), phone.clone()];
+    let logs = sigap_tests::captured_logs();
+    assert!(
+        logs.contains(id.as_str()),
+        "the scan reads this test's logs"
+    );
+    let web: web_intake::WebIntake = t.app(clock, &[]);
+    let public = reply(
+        web_intake::handle(
+            &web,
+            sigap_tests::api_request("GET", &format!("/reports/{id}"), &[], None),
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(public.status, 200, "{}", public.json);
+    for form in &forms {
+        assert!(!logs.contains(form.as_str()), "{form} in the logs");
+        assert!(
+            !public.text.contains(form.as_str()),
+            "{form} in the public view"
+        );
+    }
 }
