@@ -51,7 +51,7 @@ use sigap::domain::notification::{
 use sigap::domain::report::Channel;
 use sigap::domain::signature::KeyError;
 use sigap::domain::tracking_id::TrackingId;
-use sigap::domain::whatsapp::{Outgoing, Refusal, Templates, buttons_for, choose};
+use sigap::domain::whatsapp::{Outgoing, Refusal, Templates, buttons_for, choose, offering};
 use sigap::runtime::aws::AwsClients;
 use sigap::runtime::batch::process_batch;
 use sigap::runtime::clock::Clock;
@@ -280,17 +280,24 @@ pub async fn deliver_reply(app: &Notify, key: &str) -> Result<Vec<Outcome>, Noti
     // window is open), by SMS when WhatsApp refuses.
     let sender = (inbound.gateway == "whatsapp").then(|| app.sender_key.phone(&inbound.from));
     let mut outcomes = Vec::new();
+    let last = inbound.replies.len().saturating_sub(1);
     for (part, text) in inbound.replies.iter().enumerate() {
         let recipient = format!("sender#{}", part + 1);
         let citizen = Citizen {
             phone: &inbound.from,
             sender: sender.as_deref(),
         };
+        // The last part carries the choices it offers (buttons, or a list).
+        let choices = if part == last {
+            &inbound.choices[..]
+        } else {
+            &[]
+        };
         let send = reach(
             app,
             citizen,
             text,
-            Outgoing::Text(text.clone()),
+            offering(text, choices, "Pilih"),
             None,
             (key, "reply", &recipient),
         );

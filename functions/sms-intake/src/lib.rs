@@ -39,7 +39,7 @@ use sigap::adapters::rates::RateCounter;
 use sigap::adapters::reports::ReportStore;
 use sigap::adapters::senders::SenderStore;
 use sigap::adapters::social::XClient;
-use sigap::adapters::table::StoreError;
+use sigap::adapters::table::{StoreError, TableWrite};
 use sigap::adapters::whatsapp::{MediaError, WhatsAppClient};
 use sigap::domain::calendar::{CalendarError, HolidayData, wib};
 use sigap::domain::command::Command;
@@ -53,10 +53,12 @@ use sigap::domain::public::PublicReport;
 use sigap::domain::report::{Actor, Channel, Report};
 use sigap::domain::signature::{HmacKey, KeyError, TwilioKey};
 use sigap::domain::signature::{verify_gateway, verify_twilio};
-use sigap::domain::sms::{SmsCommand, help_text, parse_command, replies, split_sms, status_text};
+use sigap::domain::sms::{
+    Menu, SmsCommand, help_text, parse_command, replies, split_sms, status_text,
+};
 use sigap::domain::submission::{ReportSubmission, ReporterContact, keep_allowed};
 use sigap::domain::tracking_id::TrackingId;
-use sigap::domain::whatsapp::MAX_IMAGE_BYTES;
+use sigap::domain::whatsapp::{MAX_IMAGE_BYTES, MAX_LIST_ROWS, MAX_ROW_TITLE};
 use sigap::domain::workflow::WorkflowError;
 use sigap::http::{
     ApiError, body_bytes, forwarded_base_url, json_bytes, json_response, text_response,
@@ -673,7 +675,9 @@ async fn carry_out(
             let hint = format!("LAPOR! Bandung: {hint}");
             finish(app, stored, say(stored, &hint), None).await
         }
-        SmsCommand::NewReport(text) => new_report(app, stored, sender, &text).await,
+        SmsCommand::NewReport(text) => {
+            new_report(app, stored, sender, &text, SMS_CATEGORY, Vec::new()).await
+        }
         SmsCommand::Status(id) => status(app, stored, sender, &id).await,
         SmsCommand::Reply(id, text) => reply(app, stored, sender, &id, &text).await,
         SmsCommand::Accept(id) => {
@@ -713,10 +717,29 @@ async fn carry_out(
             .await
         }
         SmsCommand::FreeText(text) => {
+            let whatsapp = stored.gateway == whatsapp::GATEWAY;
+            // WhatsApp's guided start chose a category: this text is the report.
+            if whatsapp && let Some(category) = app.senders.awaiting(sender, now).await? {
+                let awaited = app.senders.awaited_write(sender, &category)?;
+                return new_report(app, stored, sender, &text, &category, vec![awaited]).await;
+            }
             let open = open_reports(app, sender).await?;
             match open.as_slice() {
                 // One conversation open: the text belongs to it.
                 [only] => reply(app, stored, sender, &only.id.clone(), &text).await,
+                // On WhatsApp, someone with nothing open is welcomed with the menu.
+                [] if whatsapp => {
+                    let choices = vec![
+                        (
+                            Menu::Start.choice_id(),
+                            "Buat laporan".into(),
+                            String::new(),
+                        ),
+                        ("BANTUAN".into(), "Bantuan".into(), String::new()),
+                    ];
+                    let welcome = say(stored, &replies::welcome(keyword));
+                    offer(app, stored, welcome, choices, Vec::new()).await
+                }
                 _ => {
                     finish(
                         app,
@@ -728,6 +751,7 @@ async fn carry_out(
                 }
             }
         }
+        SmsCommand::Menu(menu) => menu_step(app, stored, sender, menu, now).await,
     }
 }
 
@@ -887,7 +911,7 @@ async fn photo(
             Ok(original) => original,
             Err(answer) => return finish(app, stored, say(stored, &answer), None).await,
         };
-        let replies = new_report(app, stored, sender, &text).await?;
+        let replies = new_report(app, stored, sender, &text, SMS_CATEGORY, Vec::new()).await?;
         if replies.is_empty() {
             let id = stored.reserved_id.clone();
             put_photo(app, stored, &id, original, now).await?;
@@ -992,6 +1016,90 @@ async fn attach_photo(
     Ok(())
 }
 
+/// How long a guided start waits for the report's text after its category.
+const GUIDED_START_WAITS: jiff::SignedDuration = jiff::SignedDuration::from_mins(30);
+
+/// Marks the message handled with `replies`, the last one offering `choices` (on
+/// WhatsApp: buttons, or a list), together with the `settled` writes.
+async fn offer(
+    app: &SmsIntake,
+    stored: &StoredInbound,
+    replies: Vec<String>,
+    choices: Vec<(String, String, String)>,
+    settled: Vec<TableWrite>,
+) -> Result<Vec<String>, ServiceError> {
+    let done = app
+        .inbound
+        .done_offering(stored, &replies, &choices, None)?;
+    app.inbound
+        .commit(std::iter::once(done).chain(settled).collect())
+        .await?;
+    Ok(replies)
+}
+
+/// A step of WhatsApp's guided start, from the catalog as it is now: the groups,
+/// a group's categories, then the wait for the report's text in that category.
+async fn menu_step(
+    app: &SmsIntake,
+    stored: &StoredInbound,
+    sender: &str,
+    menu: Menu,
+    now: Timestamp,
+) -> Result<Vec<String>, ServiceError> {
+    let categories = app.reports.catalog().categories().await?;
+    let gone = || say(stored, &replies::menu_gone(&app.config.keyword));
+    let category = match menu {
+        Menu::Start => {
+            let mut groups: Vec<&str> = Vec::new();
+            for c in categories.iter() {
+                if !groups.contains(&c.group.as_str()) {
+                    groups.push(&c.group);
+                }
+            }
+            let choices = groups
+                .into_iter()
+                .take(MAX_LIST_ROWS)
+                .map(|g| (Menu::Group(g.into()).choice_id(), g.into(), String::new()))
+                .collect();
+            let text = say(stored, &replies::choose_group());
+            return offer(app, stored, text, choices, Vec::new()).await;
+        }
+        Menu::Group(group) => {
+            let in_group: Vec<_> = categories.iter().filter(|c| c.group == group).collect();
+            match in_group.as_slice() {
+                [] => return finish(app, stored, gone(), None).await,
+                [only] => (*only).clone(),
+                several => {
+                    let choices = several
+                        .iter()
+                        .take(MAX_LIST_ROWS)
+                        .map(|c| {
+                            // A long name is cut in the row's title: whole below it.
+                            let cut = c.name.chars().count() > MAX_ROW_TITLE;
+                            let description = if cut { c.name.clone() } else { String::new() };
+                            (
+                                Menu::Category(c.code.clone()).choice_id(),
+                                c.name.clone(),
+                                description,
+                            )
+                        })
+                        .collect();
+                    let text = say(stored, &replies::choose_category(&group));
+                    return offer(app, stored, text, choices, Vec::new()).await;
+                }
+            }
+        }
+        Menu::Category(code) => match categories.iter().find(|c| c.code == code) {
+            Some(category) => category.clone(),
+            None => return finish(app, stored, gone(), None).await,
+        },
+    };
+    let until = now.checked_add(GUIDED_START_WAITS).unwrap_or(now);
+    let awaiting = app.senders.awaiting_write(sender, &category.code, until)?;
+    let text = say(stored, &replies::write_report(&category.name));
+    offer(app, stored, text, Vec::new(), vec![awaiting]).await
+}
+
 /// The sender's reports still open, newest first.
 pub(crate) async fn open_reports(app: &SmsIntake, sender: &str) -> Result<Vec<Report>, StoreError> {
     let mut open = Vec::new();
@@ -1005,11 +1113,15 @@ pub(crate) async fn open_reports(app: &SmsIntake, sender: &str) -> Result<Vec<Re
     Ok(open)
 }
 
+/// A new report from `text`, in `category`, committed with the message marked
+/// handled and the `settled` writes (the end of a guided start).
 async fn new_report(
     app: &SmsIntake,
     stored: &StoredInbound,
     sender: &str,
     text: &str,
+    category: &str,
+    settled: Vec<TableWrite>,
 ) -> Result<Vec<String>, ServiceError> {
     let text = text.trim();
     if text.chars().count() < MIN_REPORT_CHARS {
@@ -1021,7 +1133,7 @@ async fn new_report(
         phone: Some(stored.from.clone()),
         ..ReporterContact::default()
     };
-    let submission = ReportSubmission::from_text(text, SMS_CATEGORY, contact);
+    let submission = ReportSubmission::from_text(text, category, contact);
     let channel = if stored.gateway == whatsapp::GATEWAY {
         Channel::WhatsApp
     } else {
@@ -1036,7 +1148,7 @@ async fn new_report(
             &text_report(&submission, channel, sender),
             Once::Marked {
                 id: id.clone(),
-                handled: Box::new(handled),
+                handled: std::iter::once(handled).chain(settled).collect(),
             },
         )
         .await?;

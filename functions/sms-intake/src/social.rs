@@ -202,7 +202,7 @@ async fn mention(app: &SmsIntake, post: &Post) -> Result<(), ServiceError> {
             &text_report(&submission, Channel::Social, &author),
             Once::Marked {
                 id: id.clone(),
-                handled: Box::new(handled),
+                handled: vec![handled],
             },
         )
         .await;

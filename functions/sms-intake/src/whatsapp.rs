@@ -28,7 +28,7 @@ use sigap::domain::contact::PhoneNumber;
 use sigap::domain::location::Coordinates;
 use sigap::domain::notification::{NotifyJob, WhatsAppFallbackJob};
 use sigap::domain::signature::verify_meta;
-use sigap::domain::sms::SmsCommand;
+use sigap::domain::sms::{Menu, SmsCommand};
 use sigap::domain::whatsapp::{
     Content, DeliveryState, DeliveryStatus, IncomingMessage, parse_notification,
 };
@@ -152,8 +152,12 @@ async fn incoming(app: &SmsIntake, message: &IncomingMessage) -> Result<(), ApiE
         .map_err(|e| ApiError::unavailable_because("recording whatsapp window", e))?;
     let (text, command) = match &message.content {
         Content::Text(body) => (body.clone(), None),
-        // A button's or row's id is the command it stands for (`INFO BDG-…`).
-        Content::Choice { id, .. } => (id.clone(), None),
+        // A step of the guided start, or a button's or row's id that is the command
+        // it stands for (`INFO BDG-…`).
+        Content::Choice { id, title } => match Menu::from_choice(id) {
+            Some(menu) => (format!("[{title}]"), Some(SmsCommand::Menu(menu))),
+            None => (id.clone(), None),
+        },
         Content::Location {
             latitude,
             longitude,

@@ -67,6 +67,9 @@ pub struct StoredInbound {
     pub done: bool,
     /// The texts to send back, in order.
     pub replies: Vec<String>,
+    /// Choices the last reply offers (`id`, `title`, `description`): WhatsApp shows
+    /// them as buttons or a list; SMS does not.
+    pub choices: Vec<(String, String, String)>,
     /// The report it created or acted on.
     pub report_id: Option<String>,
 }
@@ -101,6 +104,12 @@ fn stored_from_item(item: &Item) -> Result<StoredInbound, StoreError> {
             .map(serde_json::from_str)
             .transpose()
             .map_err(|_| corrupt("replies"))?
+            .unwrap_or_default(),
+        choices: r
+            .opt_s("choices")
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|_| corrupt("choices"))?
             .unwrap_or_default(),
         report_id: r.opt_s("report_id").map(Into::into),
     })
@@ -183,6 +192,17 @@ impl InboundStore {
         replies: &[String],
         report_id: Option<&str>,
     ) -> Result<TransactWriteItem, StoreError> {
+        self.done_offering(message, replies, &[], report_id)
+    }
+
+    /// [`InboundStore::done_write`], the last reply offering `choices`.
+    pub fn done_offering(
+        &self,
+        message: &StoredInbound,
+        replies: &[String],
+        choices: &[(String, String, String)],
+        report_id: Option<&str>,
+    ) -> Result<TransactWriteItem, StoreError> {
         let mut values = vec![
             (":done", s(DONE)),
             (":received", s(RECEIVED)),
@@ -196,6 +216,12 @@ impl InboundStore {
         if let Some(id) = report_id {
             expression.push_str(", report_id = :report");
             values.push((":report", s(id)));
+        }
+        if !choices.is_empty() {
+            expression.push_str(", choices = :choices");
+            let json =
+                serde_json::to_string(choices).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            values.push((":choices", s(json)));
         }
         let mut update = Update::builder()
             .table_name(&self.table)
@@ -221,10 +247,16 @@ impl InboundStore {
         report_id: Option<&str>,
     ) -> Result<(), StoreError> {
         let write = self.done_write(message, replies, report_id)?;
+        self.commit(vec![write]).await
+    }
+
+    /// Commits a message's "done" write with the other writes that settle it (a
+    /// guided start's next step). `Conflict` when another attempt handled it first.
+    pub async fn commit(&self, writes: Vec<TransactWriteItem>) -> Result<(), StoreError> {
         match self
             .client
             .transact_write_items()
-            .transact_items(write)
+            .set_transact_items(Some(writes))
             .send()
             .await
         {

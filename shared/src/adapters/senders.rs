@@ -11,11 +11,13 @@
 //!   shortens a block's life).
 //!
 //! `SENDER#<sender hash>` / `WHATSAPP`: `last_in`, when the sender last wrote on
-//! WhatsApp (it opens WhatsApp's 24-hour window, and routes their news to WhatsApp).
+//! WhatsApp (it opens WhatsApp's 24-hour window, and routes their news to WhatsApp);
+//! during a guided start, `awaiting_category` and `awaiting_until`: their next text
+//! is a report in that category.
 //! TTL removes it 30 days later: a citizen silent that long hears by SMS again.
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::ReturnValue;
+use aws_sdk_dynamodb::types::{ReturnValue, TransactWriteItem, Update};
 use jiff::Timestamp;
 
 use super::table::{GSI2, GSI2PK, GSI2SK, Item, ItemReader, PK, SK, StoreError, n, s, ts, updated};
@@ -138,6 +140,76 @@ impl SenderStore {
             .send()
             .await;
         updated(result).map(drop)
+    }
+
+    /// The write that makes `sender`'s next text a report in `category` (WhatsApp's
+    /// guided start), until `until`: committed with the message that chose it.
+    pub fn awaiting_write(
+        &self,
+        sender: &str,
+        category: &str,
+        until: Timestamp,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key(PK, s(key(sender)))
+            .key(SK, s(WHATSAPP))
+            .update_expression("SET awaiting_category = :category, awaiting_until = :until")
+            .condition_expression("attribute_exists(PK)")
+            .expression_attribute_values(":category", s(category))
+            .expression_attribute_values(":until", s(ts(until)))
+            .build()
+            .map_err(StoreError::aws)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// The write that ends the wait for `category`'s report: committed with the
+    /// report, on the condition that it is still awaited (so it makes one report).
+    pub fn awaited_write(
+        &self,
+        sender: &str,
+        category: &str,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let update = Update::builder()
+            .table_name(&self.table)
+            .key(PK, s(key(sender)))
+            .key(SK, s(WHATSAPP))
+            .update_expression("REMOVE awaiting_category, awaiting_until")
+            .condition_expression("awaiting_category = :category")
+            .expression_attribute_values(":category", s(category))
+            .build()
+            .map_err(StoreError::aws)?;
+        Ok(TransactWriteItem::builder().update(update).build())
+    }
+
+    /// The category `sender`'s next text is awaited in, if the guided start is still
+    /// open at `now`.
+    pub async fn awaiting(
+        &self,
+        sender: &str,
+        now: Timestamp,
+    ) -> Result<Option<String>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, s(key(sender)))
+            .key(SK, s(WHATSAPP))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::aws)?;
+        let Some(item) = out.item() else {
+            return Ok(None);
+        };
+        let r = ItemReader(item);
+        let open = match r.opt_s("awaiting_until") {
+            Some(_) => r.ts("awaiting_until")? > now,
+            None => false,
+        };
+        Ok(r.opt_s("awaiting_category")
+            .filter(|_| open)
+            .map(Into::into))
     }
 
     /// When `sender` last wrote on WhatsApp, if within [`WHATSAPP_REACH`] of `now`.

@@ -114,6 +114,10 @@ pub fn updated<T>(
     }
 }
 
+/// One write of a transaction, built by a store and committed with others (so a
+/// channel can carry it without naming DynamoDB).
+pub type TableWrite = TransactWriteItem;
+
 /// True when a cancelled transaction failed on a condition (not throttling etc.).
 pub fn condition_failed(err: &TransactWriteItemsError) -> bool {
     match err {

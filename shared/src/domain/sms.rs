@@ -84,6 +84,42 @@ pub enum SmsCommand {
     /// A message of a kind Sigap cannot read (a sticker, a voice note): a polite
     /// answer saying what it can read, once per message.
     Unreadable,
+    /// A step of WhatsApp's guided start (a tapped button or list row).
+    Menu(Menu),
+}
+
+/// The guided start on WhatsApp: "Buat laporan", then a group of categories, then a
+/// category; the citizen's next text is the report, in that category.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Menu {
+    /// Start a report: choose a group.
+    Start,
+    /// The categories of this group.
+    Group(String),
+    /// This category: the next text is the report.
+    Category(String),
+}
+
+impl Menu {
+    /// The id a button or row for this step carries (what its tap sends back).
+    pub fn choice_id(&self) -> String {
+        match self {
+            Menu::Start => "menu:lapor".into(),
+            Menu::Group(group) => format!("menu:grup:{group}"),
+            Menu::Category(code) => format!("menu:kategori:{code}"),
+        }
+    }
+
+    /// The step a tapped id stands for, if it is one.
+    pub fn from_choice(id: &str) -> Option<Self> {
+        let rest = id.strip_prefix("menu:")?;
+        match rest.split_once(':') {
+            None if rest == "lapor" => Some(Menu::Start),
+            Some(("grup", group)) if !group.is_empty() => Some(Menu::Group(group.into())),
+            Some(("kategori", code)) if !code.is_empty() => Some(Menu::Category(code.into())),
+            _ => None,
+        }
+    }
 }
 
 /// Collapses whitespace (newlines included) into single spaces and trims.
@@ -290,6 +326,38 @@ pub mod replies {
             .into()
     }
 
+    /// WhatsApp's welcome to someone with no open report who wrote something else
+    /// than a command.
+    pub fn welcome(keyword: &str) -> String {
+        format!(
+            "Selamat datang di LAPOR! Bandung. Ketik aduan Anda diawali {keyword}, misalnya: {keyword} Jalan berlubang di Jl. Dago depan SD. Atau pilih Buat laporan."
+        )
+    }
+
+    /// The first step of the guided start: the groups of categories.
+    pub fn choose_group() -> String {
+        "LAPOR! Bandung: aduan Anda tentang apa? Pilih kelompoknya.".into()
+    }
+
+    /// The second step: the categories of a group.
+    pub fn choose_category(group: &str) -> String {
+        format!("LAPOR! Bandung: {group}. Pilih kategorinya.")
+    }
+
+    /// The category is chosen: the next text is the report.
+    pub fn write_report(category: &str) -> String {
+        format!(
+            "LAPOR! Bandung: kategori {category}. Sekarang tulis aduan Anda: apa masalahnya dan di mana. Setelah itu Anda bisa mengirim foto dan lokasi."
+        )
+    }
+
+    /// A tapped choice that no longer exists (the catalog changed).
+    pub fn menu_gone(keyword: &str) -> String {
+        format!(
+            "LAPOR! Bandung: pilihan itu tidak tersedia lagi. Ketik {keyword} <isi aduan> untuk melapor."
+        )
+    }
+
     /// A message Sigap cannot read (a sticker, a voice note, a video).
     pub fn unreadable(keyword: &str) -> String {
         format!(
@@ -448,6 +516,26 @@ pub fn title_from_text(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn menu_choices_round_trip_and_nothing_else_is_one() {
+        for menu in [
+            Menu::Start,
+            Menu::Group("Layanan Publik".into()),
+            Menu::Category("jalan-rusak".into()),
+        ] {
+            assert_eq!(Menu::from_choice(&menu.choice_id()), Some(menu));
+        }
+        for other in [
+            "INFO BDG-K7M2QXZ",
+            "menu:",
+            "menu:grup:",
+            "menu:kategori:",
+            "menu:lain",
+        ] {
+            assert_eq!(Menu::from_choice(other), None, "{other}");
+        }
+    }
 
     #[test]
     fn responders_acknowledge_with_a_digit_and_the_code() {

@@ -21,6 +21,12 @@ pub const MAX_TEXT_CHARS: usize = 4096;
 pub const MAX_BUTTONS: usize = 3;
 /// Longest title of a reply button.
 pub const MAX_BUTTON_TITLE: usize = 20;
+/// Most rows one list may carry.
+pub const MAX_LIST_ROWS: usize = 10;
+/// Longest title of a list row.
+pub const MAX_ROW_TITLE: usize = 24;
+/// Longest description of a list row.
+pub const MAX_ROW_DESCRIPTION: usize = 72;
 /// Largest photo WhatsApp lets a user send (JPEG/PNG), so the largest Sigap downloads.
 pub const MAX_IMAGE_BYTES: u64 = 5 * 1024 * 1024;
 
@@ -322,6 +328,16 @@ pub enum Outgoing {
         /// Each button's id (what its tap sends back) and title.
         buttons: Vec<(String, String)>,
     },
+    /// Text with a list of up to ten rows (`id`, `title`, `description`) behind a
+    /// button: inside the window too.
+    List {
+        /// The text above the list's button.
+        body: String,
+        /// The button that opens the list.
+        button: String,
+        /// Each row's id (what its tap sends back), title and description.
+        rows: Vec<(String, String, String)>,
+    },
     /// An approved template, the only thing allowed outside the window.
     Template {
         /// Its name as approved.
@@ -342,7 +358,9 @@ impl Outgoing {
     /// The text a delivery record keeps of it.
     pub fn summary(&self) -> String {
         match self {
-            Outgoing::Text(text) | Outgoing::Buttons { body: text, .. } => text.clone(),
+            Outgoing::Text(text)
+            | Outgoing::Buttons { body: text, .. }
+            | Outgoing::List { body: text, .. } => text.clone(),
             Outgoing::Template {
                 name, parameters, ..
             } => format!("template {name}({})", parameters.join(", ")),
@@ -381,6 +399,32 @@ pub fn send_body(to: &PhoneNumber, message: &Outgoing, callback: &str) -> Value 
                 "type": "button",
                 "body": { "text": clip(text, 1024) },
                 "action": { "buttons": buttons },
+            });
+        }
+        Outgoing::List {
+            body: text,
+            button,
+            rows,
+        } => {
+            let rows: Vec<Value> = rows
+                .iter()
+                .take(MAX_LIST_ROWS)
+                .map(|(id, title, description)| {
+                    json!({
+                        "id": id,
+                        "title": clip(title, MAX_ROW_TITLE),
+                        "description": clip(description, MAX_ROW_DESCRIPTION),
+                    })
+                })
+                .collect();
+            body["type"] = json!("interactive");
+            body["interactive"] = json!({
+                "type": "list",
+                "body": { "text": clip(text, 1024) },
+                "action": {
+                    "button": clip(button, MAX_BUTTON_TITLE),
+                    "sections": [{ "title": clip(button, MAX_ROW_TITLE), "rows": rows }],
+                },
             });
         }
         Outgoing::Template {
@@ -595,6 +639,26 @@ pub fn choose(
         Some(inside)
     } else {
         template
+    }
+}
+
+/// A reply offering `choices` (`id`, `title`, and a description for a list row):
+/// buttons for up to three, a list behind `list_button` for more, plain text for none.
+pub fn offering(text: &str, choices: &[(String, String, String)], list_button: &str) -> Outgoing {
+    match choices.len() {
+        0 => Outgoing::Text(text.to_string()),
+        1..=MAX_BUTTONS => Outgoing::Buttons {
+            body: text.to_string(),
+            buttons: choices
+                .iter()
+                .map(|(id, title, _)| (id.clone(), title.clone()))
+                .collect(),
+        },
+        _ => Outgoing::List {
+            body: text.to_string(),
+            button: list_button.to_string(),
+            rows: choices.to_vec(),
+        },
     }
 }
 
@@ -833,6 +897,41 @@ mod tests {
             2
         );
         assert!(buttons_for(NotificationKind::Closed, "B").is_empty());
+    }
+
+    #[test]
+    fn a_reply_offers_buttons_up_to_three_and_a_list_beyond() {
+        let choice = |n: usize| {
+            (
+                format!("menu:{n}"),
+                format!("Pilihan nomor {n} yang panjang sekali"),
+                "keterangan".to_string(),
+            )
+        };
+        assert_eq!(
+            offering("Halo", &[], "Pilih"),
+            Outgoing::Text("Halo".into())
+        );
+        assert!(
+            matches!(offering("Halo", &[choice(1), choice(2)], "Pilih"), Outgoing::Buttons { buttons, .. } if buttons.len() == 2)
+        );
+        let to = PhoneNumber::parse("081234567890").unwrap();
+        let list = offering(
+            "Pilih kategori",
+            &(0..12).map(choice).collect::<Vec<_>>(),
+            "Pilih kategori",
+        );
+        let body = send_body(&to, &list, "cb");
+        assert_eq!(body["interactive"]["type"], "list");
+        let rows = body["interactive"]["action"]["sections"][0]["rows"]
+            .as_array()
+            .unwrap();
+        assert_eq!(rows.len(), MAX_LIST_ROWS);
+        assert_eq!(
+            rows[0]["title"].as_str().unwrap().chars().count(),
+            MAX_ROW_TITLE
+        );
+        assert_eq!(rows[0]["id"], "menu:0");
     }
 
     #[test]

@@ -74,8 +74,9 @@ pub enum Once<'a> {
     Marked {
         /// The tracking id reserved when the message was recorded.
         id: TrackingId,
-        /// The write that marks the message handled (its condition guards a retry).
-        handled: Box<TransactWriteItem>,
+        /// The writes that mark the message handled (the first one's condition
+        /// guards a retry) and settle what it settled (a guided start's state).
+        handled: Vec<TransactWriteItem>,
     },
 }
 
@@ -310,7 +311,7 @@ impl ReportIntake {
                         &report,
                         &report.creation_event(&new.actor),
                         &new.submission.contact,
-                        vec![*handled],
+                        handled,
                     )
                     .await?;
                 self.to_triage(&report.id).await;

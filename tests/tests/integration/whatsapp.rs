@@ -911,3 +911,153 @@ async fn a_whatsapp_citizens_number_stays_out_of_the_logs_and_the_public_view() 
         );
     }
 }
+
+#[tokio::test]
+async fn a_guided_start_taps_a_group_and_a_category_and_the_next_text_is_the_report() {
+    let t = stack("wa-guided").await;
+    let graph = FakeGraph::start(ACCESS_TOKEN).await.unwrap();
+    let clock = Arc::new(ManualClock::new(friday_morning()));
+    let app = intake(&t, &graph, clock.clone());
+    let phone = unique_phone();
+    let tap = |id: &str, list: bool| {
+        let (kind, field) = if list {
+            ("list_reply", "list_reply")
+        } else {
+            ("button_reply", "button_reply")
+        };
+        let mut interactive = json!({ "type": kind });
+        interactive[field] = json!({ "id": id, "title": "dipilih" });
+        interactive
+    };
+    let last_sent = |graph: &FakeGraph| graph.sends().into_iter().last().unwrap();
+
+    // Someone with nothing open says hello: welcomed with the menu's two buttons.
+    say_text(&app, &phone, "wamid.G1", "halo").await;
+    pump(&t, &graph, clock.clone()).await;
+    let welcome = last_sent(&graph);
+    assert!(
+        welcome["interactive"]["body"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Selamat datang")
+    );
+    let buttons = &welcome["interactive"]["action"]["buttons"];
+    assert_eq!(buttons[0]["reply"]["id"], "menu:lapor", "{welcome}");
+    assert_eq!(buttons[1]["reply"]["id"], "BANTUAN");
+    // "Buat laporan": the groups, as a list.
+    says(
+        &app,
+        &phone,
+        "wamid.G2",
+        "interactive",
+        tap("menu:lapor", false),
+    )
+    .await;
+    pump(&t, &graph, clock.clone()).await;
+    let groups = last_sent(&graph);
+    assert_eq!(groups["interactive"]["type"], "list", "{groups}");
+    let rows = groups["interactive"]["action"]["sections"][0]["rows"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert!(rows.len() >= 5 && rows.len() <= 10, "{rows:?}");
+    assert!(rows.iter().any(|r| r["id"] == "menu:grup:Transportasi"));
+    // A group of two: two buttons; the category: told to write.
+    says(
+        &app,
+        &phone,
+        "wamid.G3",
+        "interactive",
+        tap("menu:grup:Transportasi", true),
+    )
+    .await;
+    pump(&t, &graph, clock.clone()).await;
+    let categories = last_sent(&graph);
+    let ids: Vec<&str> = categories["interactive"]["action"]["buttons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["reply"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["menu:kategori:lalu-lintas", "menu:kategori:parkir"]);
+    says(
+        &app,
+        &phone,
+        "wamid.G4",
+        "interactive",
+        tap("menu:kategori:parkir", false),
+    )
+    .await;
+    pump(&t, &graph, clock.clone()).await;
+    assert!(
+        last_sent(&graph)["text"]["body"]
+            .as_str()
+            .unwrap()
+            .contains("kategori Parkir Liar"),
+        "{}",
+        last_sent(&graph)
+    );
+    assert!(all_reports(&t).await.is_empty());
+
+    // The next text is the report, in that category; the text after it joins it.
+    say_text(
+        &app,
+        &phone,
+        "wamid.G5",
+        "Mobil parkir di trotoar Jl. Braga setiap malam",
+    )
+    .await;
+    say_text(&app, &phone, "wamid.G6", "Biasanya mulai jam tujuh").await;
+    pump(&t, &graph, clock.clone()).await;
+    let made = all_reports(&t).await;
+    assert_eq!(made.len(), 1, "{made:?}");
+    assert_eq!(made[0].category, "parkir");
+    assert_eq!(made[0].channel, Channel::WhatsApp);
+    // A group with one category goes straight to writing; the wait ends after 30
+    // minutes, and then a text is answered as any other.
+    says(
+        &app,
+        &phone,
+        "wamid.G7",
+        "interactive",
+        tap("menu:grup:Utilitas", true),
+    )
+    .await;
+    pump(&t, &graph, clock.clone()).await;
+    assert!(
+        last_sent(&graph)["text"]["body"]
+            .as_str()
+            .unwrap()
+            .contains("Air Bersih")
+    );
+    clock.advance(SignedDuration::from_mins(31));
+    say_text(
+        &app,
+        &phone,
+        "wamid.G8",
+        "Air PDAM mati sejak pagi di Sukajadi",
+    )
+    .await;
+    pump(&t, &graph, clock.clone()).await;
+    assert_eq!(
+        all_reports(&t).await.len(),
+        1,
+        "no report from a lapsed wait"
+    );
+    // A choice the catalog no longer has is explained.
+    says(
+        &app,
+        &phone,
+        "wamid.G9",
+        "interactive",
+        tap("menu:kategori:tidak-ada", false),
+    )
+    .await;
+    pump(&t, &graph, clock.clone()).await;
+    assert!(
+        last_sent(&graph)["text"]["body"]
+            .as_str()
+            .unwrap()
+            .contains("tidak tersedia lagi")
+    );
+}
