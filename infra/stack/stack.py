@@ -46,6 +46,10 @@ PARAMETERS = {
     # The staff console's development sign-in, as devstack has it
     # (infra/local/src/provision.rs, LOCAL_PARAMETERS); deployed stages leave it empty.
     "ConsoleDevSignInKeyParameter": "/sigap/local/console-dev-sign-in-key",
+    # WhatsApp on, as in devstack, against the fake Graph API the suite's whatsapp
+    # module serves on this port (the functions run as local processes here).
+    "WhatsAppPhoneNumberId": "100000000000001",
+    "WhatsAppGraphUrl": "http://127.0.0.1:4598",
 }
 # One staff user per role, in the groups devstack's demo tokens carry.
 STAFF = {

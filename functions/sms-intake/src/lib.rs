@@ -54,7 +54,7 @@ use sigap::domain::report::{Actor, Channel, Report};
 use sigap::domain::signature::{HmacKey, KeyError, TwilioKey};
 use sigap::domain::signature::{verify_gateway, verify_twilio};
 use sigap::domain::sms::{
-    Menu, SmsCommand, help_text, parse_command, replies, split_sms, status_text,
+    Awaiting, Menu, SmsCommand, help_text, parse_command, replies, split_sms, status_text,
 };
 use sigap::domain::submission::{ReportSubmission, ReporterContact, keep_allowed};
 use sigap::domain::tracking_id::TrackingId;
@@ -718,10 +718,27 @@ async fn carry_out(
         }
         SmsCommand::FreeText(text) => {
             let whatsapp = stored.gateway == whatsapp::GATEWAY;
-            // WhatsApp's guided start chose a category: this text is the report.
-            if whatsapp && let Some(category) = app.senders.awaiting(sender, now).await? {
-                let awaited = app.senders.awaited_write(sender, &category)?;
-                return new_report(app, stored, sender, &text, &category, vec![awaited]).await;
+            // A tap asked for this text: a guided start's report, a dispute's reason.
+            if whatsapp && let Some(key) = app.senders.awaiting(sender, now).await? {
+                let awaited = app.senders.awaited_write(sender, &key)?;
+                match Awaiting::parse(&key) {
+                    Some(Awaiting::Report { category }) => {
+                        let settled = vec![awaited];
+                        return new_report(app, stored, sender, &text, &category, settled).await;
+                    }
+                    Some(Awaiting::DisputeReason { report }) => {
+                        if let Ok(id) = TrackingId::parse(&report) {
+                            let said = say(stored, &replies::dispute_received(id.as_str()));
+                            let reason = Command::Dispute { reason: text };
+                            let settled = vec![awaited];
+                            return citizen_change_settling(
+                                app, stored, sender, &id, said, reason, settled,
+                            )
+                            .await;
+                        }
+                    }
+                    None => {}
+                }
             }
             let open = open_reports(app, sender).await?;
             match open.as_slice() {
@@ -1016,7 +1033,8 @@ async fn attach_photo(
     Ok(())
 }
 
-/// How long a guided start waits for the report's text after its category.
+/// How long a tap that asks for a text waits for it (a guided start's report, a
+/// dispute's reason).
 const GUIDED_START_WAITS: jiff::SignedDuration = jiff::SignedDuration::from_mins(30);
 
 /// Marks the message handled with `replies`, the last one offering `choices` (on
@@ -1093,9 +1111,28 @@ async fn menu_step(
             Some(category) => category.clone(),
             None => return finish(app, stored, gone(), None).await,
         },
+        Menu::Dispute(report) => {
+            let Ok(id) = TrackingId::parse(&report) else {
+                return finish(app, stored, gone(), None).await;
+            };
+            let awaited = Awaiting::DisputeReason {
+                report: id.to_string(),
+            };
+            let until = now.checked_add(GUIDED_START_WAITS).unwrap_or(now);
+            let awaiting = app
+                .senders
+                .awaiting_write(sender, &awaited.as_key(), until)?;
+            let text = say(stored, &replies::write_dispute_reason(id.as_str()));
+            return offer(app, stored, text, Vec::new(), vec![awaiting]).await;
+        }
     };
     let until = now.checked_add(GUIDED_START_WAITS).unwrap_or(now);
-    let awaiting = app.senders.awaiting_write(sender, &category.code, until)?;
+    let awaited = Awaiting::Report {
+        category: category.code.clone(),
+    };
+    let awaiting = app
+        .senders
+        .awaiting_write(sender, &awaited.as_key(), until)?;
     let text = say(stored, &replies::write_report(&category.name));
     offer(app, stored, text, Vec::new(), vec![awaiting]).await
 }
@@ -1230,6 +1267,20 @@ async fn citizen_change(
     said: Vec<String>,
     command: Command,
 ) -> Result<Vec<String>, ServiceError> {
+    citizen_change_settling(app, stored, sender, id, said, command, Vec::new()).await
+}
+
+/// [`citizen_change`] with the `settled` writes in its transaction (the end of a
+/// wait for this text).
+async fn citizen_change_settling(
+    app: &SmsIntake,
+    stored: &StoredInbound,
+    sender: &str,
+    id: &TrackingId,
+    said: Vec<String>,
+    command: Command,
+    settled: Vec<TableWrite>,
+) -> Result<Vec<String>, ServiceError> {
     let Some(report) = app.reports.store().get(id).await? else {
         let answer = say(stored, &replies::not_found(id.as_str()));
         return finish(app, stored, answer, None).await;
@@ -1245,7 +1296,12 @@ async fn citizen_change(
     let handled = app.inbound.done_write(stored, &said, Some(id.as_str()))?;
     let answer = match app
         .reports
-        .apply(&report, &command, &Asking::Citizen, vec![handled])
+        .apply(
+            &report,
+            &command,
+            &Asking::Citizen,
+            std::iter::once(handled).chain(settled).collect(),
+        )
         .await
     {
         Ok(change) => {

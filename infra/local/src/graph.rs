@@ -40,7 +40,15 @@ pub async fn serve_bytes<F>(answer: F) -> std::io::Result<String>
 where
     F: Fn(Received) -> (u16, Bytes) + Send + Sync + 'static,
 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    serve_bytes_on("127.0.0.1:0", answer).await
+}
+
+/// [`serve_bytes`] on `address` (a fixed loopback port another process was told).
+pub async fn serve_bytes_on<F>(address: &str, answer: F) -> std::io::Result<String>
+where
+    F: Fn(Received) -> (u16, Bytes) + Send + Sync + 'static,
+{
+    let listener = tokio::net::TcpListener::bind(address).await?;
     let base_url = format!("http://{}", listener.local_addr()?);
     let answer = Arc::new(answer);
     tokio::spawn(async move {
@@ -116,6 +124,12 @@ enum Scripted {
 impl FakeGraph {
     /// Starts the fake on a free port; it accepts only `access_token`.
     pub async fn start(access_token: &str) -> std::io::Result<FakeGraph> {
+        Self::start_on("127.0.0.1:0", access_token).await
+    }
+
+    /// Starts the fake on `address` (the stack tier's Lambda processes were deployed
+    /// with its URL); it accepts only `access_token`.
+    pub async fn start_on(address: &str, access_token: &str) -> std::io::Result<FakeGraph> {
         let bearer = format!("Bearer {access_token}");
         let requests: Arc<Mutex<Vec<Received>>> = Arc::default();
         let script: Arc<Mutex<std::collections::VecDeque<Scripted>>> = Arc::default();
@@ -123,7 +137,7 @@ impl FakeGraph {
         let (seen, next, stored) = (requests.clone(), script.clone(), media.clone());
         let own_url: Arc<Mutex<String>> = Arc::default();
         let base = own_url.clone();
-        let base_url = serve_bytes(move |request| {
+        let base_url = serve_bytes_on(address, move |request| {
             let n = {
                 let mut all = seen.lock().unwrap_or_else(PoisonError::into_inner);
                 all.push(request.clone());

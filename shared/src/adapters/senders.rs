@@ -12,8 +12,8 @@
 //!
 //! `SENDER#<sender hash>` / `WHATSAPP`: `last_in`, when the sender last wrote on
 //! WhatsApp (it opens WhatsApp's 24-hour window, and routes their news to WhatsApp);
-//! during a guided start, `awaiting_category` and `awaiting_until`: their next text
-//! is a report in that category.
+//! after a tap that asks for a text (a guided start's category, "Tidak puas"),
+//! `awaiting` and `awaiting_until`: what their next text is.
 //! TTL removes it 30 days later: a citizen silent that long hears by SMS again.
 
 use aws_sdk_dynamodb::Client;
@@ -142,48 +142,48 @@ impl SenderStore {
         updated(result).map(drop)
     }
 
-    /// The write that makes `sender`'s next text a report in `category` (WhatsApp's
-    /// guided start), until `until`: committed with the message that chose it.
+    /// The write that makes `sender`'s next text `awaited` (a key: a report in a
+    /// category, a dispute's reason), until `until`: committed with the message that
+    /// asked for it.
     pub fn awaiting_write(
         &self,
         sender: &str,
-        category: &str,
+        awaited: &str,
         until: Timestamp,
     ) -> Result<TransactWriteItem, StoreError> {
         let update = Update::builder()
             .table_name(&self.table)
             .key(PK, s(key(sender)))
             .key(SK, s(WHATSAPP))
-            .update_expression("SET awaiting_category = :category, awaiting_until = :until")
+            .update_expression("SET awaiting = :awaited, awaiting_until = :until")
             .condition_expression("attribute_exists(PK)")
-            .expression_attribute_values(":category", s(category))
+            .expression_attribute_values(":awaited", s(awaited))
             .expression_attribute_values(":until", s(ts(until)))
             .build()
             .map_err(StoreError::aws)?;
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
-    /// The write that ends the wait for `category`'s report: committed with the
-    /// report, on the condition that it is still awaited (so it makes one report).
+    /// The write that ends the wait for `awaited`: committed with what the text made,
+    /// on the condition that it is still awaited (so it is made once).
     pub fn awaited_write(
         &self,
         sender: &str,
-        category: &str,
+        awaited: &str,
     ) -> Result<TransactWriteItem, StoreError> {
         let update = Update::builder()
             .table_name(&self.table)
             .key(PK, s(key(sender)))
             .key(SK, s(WHATSAPP))
-            .update_expression("REMOVE awaiting_category, awaiting_until")
-            .condition_expression("awaiting_category = :category")
-            .expression_attribute_values(":category", s(category))
+            .update_expression("REMOVE awaiting, awaiting_until")
+            .condition_expression("awaiting = :awaited")
+            .expression_attribute_values(":awaited", s(awaited))
             .build()
             .map_err(StoreError::aws)?;
         Ok(TransactWriteItem::builder().update(update).build())
     }
 
-    /// The category `sender`'s next text is awaited in, if the guided start is still
-    /// open at `now`.
+    /// What `sender`'s next text is awaited as (its key), if still at `now`.
     pub async fn awaiting(
         &self,
         sender: &str,
@@ -207,9 +207,7 @@ impl SenderStore {
             Some(_) => r.ts("awaiting_until")? > now,
             None => false,
         };
-        Ok(r.opt_s("awaiting_category")
-            .filter(|_| open)
-            .map(Into::into))
+        Ok(r.opt_s("awaiting").filter(|_| open).map(Into::into))
     }
 
     /// When `sender` last wrote on WhatsApp, if within [`WHATSAPP_REACH`] of `now`.

@@ -98,6 +98,46 @@ pub enum Menu {
     Group(String),
     /// This category: the next text is the report.
     Category(String),
+    /// "Tidak puas" with this report's follow-up: the next text is the reason.
+    Dispute(String),
+}
+
+/// What a WhatsApp sender's next text is awaited as, after a tap asked for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Awaiting {
+    /// A report in this category (the guided start).
+    Report {
+        /// The category's code.
+        category: String,
+    },
+    /// The reason the citizen is not satisfied with this report's follow-up.
+    DisputeReason {
+        /// The report's tracking id.
+        report: String,
+    },
+}
+
+impl Awaiting {
+    /// How it is stored (`kategori:<code>`, `keberatan:<id>`).
+    pub fn as_key(&self) -> String {
+        match self {
+            Awaiting::Report { category } => format!("kategori:{category}"),
+            Awaiting::DisputeReason { report } => format!("keberatan:{report}"),
+        }
+    }
+
+    /// Reads a stored key; `None` for anything else.
+    pub fn parse(key: &str) -> Option<Self> {
+        match key.split_once(':')? {
+            ("kategori", code) if !code.is_empty() => Some(Awaiting::Report {
+                category: code.into(),
+            }),
+            ("keberatan", id) if !id.is_empty() => {
+                Some(Awaiting::DisputeReason { report: id.into() })
+            }
+            _ => None,
+        }
+    }
 }
 
 impl Menu {
@@ -107,6 +147,7 @@ impl Menu {
             Menu::Start => "menu:lapor".into(),
             Menu::Group(group) => format!("menu:grup:{group}"),
             Menu::Category(code) => format!("menu:kategori:{code}"),
+            Menu::Dispute(id) => format!("menu:tidak:{id}"),
         }
     }
 
@@ -117,6 +158,7 @@ impl Menu {
             None if rest == "lapor" => Some(Menu::Start),
             Some(("grup", group)) if !group.is_empty() => Some(Menu::Group(group.into())),
             Some(("kategori", code)) if !code.is_empty() => Some(Menu::Category(code.into())),
+            Some(("tidak", id)) if !id.is_empty() => Some(Menu::Dispute(id.into())),
             _ => None,
         }
     }
@@ -351,6 +393,13 @@ pub mod replies {
         )
     }
 
+    /// "Tidak puas" tapped: the reason is the next text.
+    pub fn write_dispute_reason(id: &str) -> String {
+        format!(
+            "LAPOR! Bandung {id}: tulis alasan Anda belum puas dengan tindak lanjutnya. Laporan akan dibuka kembali."
+        )
+    }
+
     /// A tapped choice that no longer exists (the catalog changed).
     pub fn menu_gone(keyword: &str) -> String {
         format!(
@@ -518,11 +567,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn awaited_texts_round_trip_through_their_keys() {
+        for awaiting in [
+            Awaiting::Report {
+                category: "sampah".into(),
+            },
+            Awaiting::DisputeReason {
+                report: "BDG-K7M2QXZ".into(),
+            },
+        ] {
+            assert_eq!(Awaiting::parse(&awaiting.as_key()), Some(awaiting));
+        }
+        assert_eq!(Awaiting::parse("lain:x"), None);
+        assert_eq!(Awaiting::parse("kategori:"), None);
+    }
+
+    #[test]
     fn menu_choices_round_trip_and_nothing_else_is_one() {
         for menu in [
             Menu::Start,
             Menu::Group("Layanan Publik".into()),
             Menu::Category("jalan-rusak".into()),
+            Menu::Dispute("BDG-K7M2QXZ".into()),
         ] {
             assert_eq!(Menu::from_choice(&menu.choice_id()), Some(menu));
         }

@@ -668,7 +668,11 @@ pub fn buttons_for(kind: NotificationKind, id: &str) -> Vec<(String, String)> {
     match kind {
         NotificationKind::FollowUpPublished => vec![
             (format!("PUAS {id}"), "Puas".into()),
-            (format!("TIDAK {id}"), "Tidak puas".into()),
+            // A tap, then the reason as the next text (see `sms::Awaiting`).
+            (
+                crate::domain::sms::Menu::Dispute(id.to_string()).choice_id(),
+                "Tidak puas".into(),
+            ),
         ],
         NotificationKind::Received | NotificationKind::Dispatched => {
             vec![(format!("INFO {id}"), "Cek status".into())]

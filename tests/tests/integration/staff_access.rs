@@ -1088,6 +1088,20 @@ const ENROLMENT_AND_LINKS: [&str; 6] = [
     "POST /l/{token}",
 ];
 
+/// A WhatsApp text from `phone` to devstack's `/whatsapp`, signed as Meta signs it.
+async fn whatsapp_text(base: &str, phone: &str, text: &str) -> HttpReply {
+    use crate::whatsapp::{message, meta_signature, notification};
+    let id = format!("wamid.privacy{}", unique_phone());
+    let body = notification(message(phone, &id, "text", json!({ "body": text })));
+    let secret = devstack::provision::dev_secret("/sigap/whatsapp-app-secret");
+    let signature = meta_signature(&secret, body.as_bytes());
+    let headers = [
+        ("content-type", "application/json"),
+        ("x-hub-signature-256", signature.as_str()),
+    ];
+    sigap_tests::http("POST", &format!("{base}/whatsapp"), &headers, Some(&body)).await
+}
+
 #[tokio::test]
 async fn identities_of_anonymous_and_confidential_reporters_stay_hidden() {
     captured_logs();
@@ -1121,6 +1135,10 @@ async fn identities_of_anonymous_and_confidential_reporters_stay_hidden() {
         body["contact"] = json!({"name": name, "phone": phone, "email": "pelapor@example.id"});
         let (id, token) = triaged(&running, body).await;
         identities.extend([name.to_string(), digits.clone()]);
+        // The same person asks about it on WhatsApp: that route is in the scan too
+        // (its answer goes out through notify to devstack's fake Graph API).
+        let asked = whatsapp_text(&base, &phone, &format!("INFO {id}")).await;
+        assert_eq!(asked.status, 200, "{}", asked.json);
         // A phone photo with the camera's model and a GPS fix, for the views below.
         let slot = call(
             "POST",

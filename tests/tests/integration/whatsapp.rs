@@ -58,7 +58,7 @@ fn notifier(t: &TestStack, graph: &FakeGraph, clock: Arc<dyn Clock>) -> notify::
 }
 
 /// Meta's scheme, written out: `sha256=` hex HMAC-SHA256 of the raw body.
-fn meta_signature(secret: &str, body: &[u8]) -> String {
+pub(crate) fn meta_signature(secret: &str, body: &[u8]) -> String {
     let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(body);
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
@@ -334,7 +334,7 @@ async fn forged_or_missing_signatures_are_refused_with_nothing_stored() {
 }
 
 #[tokio::test]
-async fn a_report_by_whatsapp_gets_its_point_its_buttons_and_its_answers_on_whatsapp() {
+async fn a_text_a_pin_and_a_photo_land_on_one_report_and_every_answer_goes_on_whatsapp() {
     let t = stack("wa-report").await;
     let graph = FakeGraph::start(ACCESS_TOKEN).await.unwrap();
     let clock = Arc::new(ManualClock::new(friday_morning()));
@@ -392,14 +392,23 @@ async fn a_report_by_whatsapp_gets_its_point_its_buttons_and_its_answers_on_what
         json!({ "id": "STICKER1", "mime_type": "image/webp" }),
     )
     .await;
+    // A photo without a caption: on the same report.
+    let jpeg = imaging::samples::jpeg_of(&imaging::samples::street_scene(640, 480, 7));
+    graph.add_media("MEDIA-R6", "image/jpeg", jpeg);
+    let photo = json!({ "id": "MEDIA-R6", "mime_type": "image/jpeg", "sha256": "x" });
+    says(&app, &phone, "wamid.R6", "image", photo).await;
     pump(&t, &graph, clock.clone()).await;
 
+    // Text, pin and photo: one report.
+    assert_eq!(all_reports(&t).await.len(), 1);
     let report = all_reports(&t).await.pop().unwrap();
     let point = report.location.coordinates.expect("the shared point");
     assert!((point.lat() + 6.9175).abs() < 1e-9 && (point.lon() - 107.6090).abs() < 1e-9);
+    assert_eq!(report.photos.len(), 1, "{:?}", report.photos);
     let sent = sent_to(&graph, &phone);
     let head = format!("LAPOR! Bandung {id}: ");
-    assert_eq!(sent.len(), 5, "{sent:?}");
+    assert_eq!(sent.len(), 6, "{sent:?}");
+    assert!(sent[5].1.contains("foto diterima"), "{sent:?}");
     assert_eq!(
         sent[0].0, "interactive",
         "the receipt offers a status button"
@@ -445,7 +454,7 @@ async fn a_report_by_whatsapp_gets_its_point_its_buttons_and_its_answers_on_what
         .into_iter()
         .filter(|i| i["SK"].as_s().unwrap() == "IN")
         .count();
-    assert_eq!(inbound, 5);
+    assert_eq!(inbound, 6);
 }
 
 #[tokio::test]
@@ -1059,5 +1068,99 @@ async fn a_guided_start_taps_a_group_and_a_category_and_the_next_text_is_the_rep
             .as_str()
             .unwrap()
             .contains("tidak tersedia lagi")
+    );
+}
+
+#[tokio::test]
+async fn tidak_puas_is_a_tap_and_the_next_text_is_the_reason_that_reopens_the_report() {
+    let Reported {
+        t,
+        graph,
+        clock,
+        app,
+        phone,
+        id,
+    } = reported(
+        "wa-dispute",
+        "BDG Lubang besar di Jl. Sulanjana depan kantor",
+    )
+    .await;
+    let office = backoffice_app(&t, clock.clone());
+    for (path, groups, body) in [
+        ("dispatch", "admin", json!({"agencies": ["dsdabm"]})),
+        (
+            "follow-up",
+            "agency:dsdabm",
+            json!({"text": "Lubang sudah ditambal."}),
+        ),
+    ] {
+        let r = as_staff(
+            &office,
+            "POST",
+            &format!("/staff/reports/{id}/{path}"),
+            &[groups],
+            Some(body),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{path}: {}", r.json);
+    }
+    pump(&t, &graph, clock.clone()).await;
+    // Inside the window the follow-up comes with its two buttons.
+    let follow_up = graph.sends().into_iter().last().unwrap();
+    let buttons = &follow_up["interactive"]["action"]["buttons"];
+    assert_eq!(
+        buttons[0]["reply"]["id"],
+        format!("PUAS {id}"),
+        "{follow_up}"
+    );
+    let tidak = buttons[1]["reply"]["id"].as_str().unwrap().to_string();
+    assert_eq!(buttons[1]["reply"]["title"], "Tidak puas");
+    let tap =
+        json!({ "type": "button_reply", "button_reply": { "id": tidak, "title": "Tidak puas" } });
+    says(&app, &phone, "wamid.D1", "interactive", tap).await;
+    pump(&t, &graph, clock.clone()).await;
+    let asked = sent_to(&graph, &phone).pop().unwrap().1;
+    assert!(asked.contains("tulis alasan"), "{asked}");
+    say_text(
+        &app,
+        &phone,
+        "wamid.D2",
+        "Masih berlubang di sisi kiri jalan",
+    )
+    .await;
+    pump(&t, &graph, clock.clone()).await;
+    let report = all_reports(&t).await.pop().unwrap();
+    assert_ne!(
+        report.status,
+        sigap::domain::report::ReportStatus::Responded,
+        "reopened"
+    );
+    let trail = sigap::adapters::reports::ReportStore::new(t.clients.dynamodb.clone(), &t.table)
+        .timeline_page(&id, None, 1000)
+        .await
+        .unwrap()
+        .events;
+    assert!(
+        trail
+            .iter()
+            .any(|e| e.reason.as_deref() == Some("Masih berlubang di sisi kiri jalan")),
+        "{trail:?}"
+    );
+    assert!(
+        sent_to(&graph, &phone)
+            .pop()
+            .unwrap()
+            .1
+            .contains("keberatan diterima")
+    );
+    // The wait is over: the next text is a plain reply, not a second dispute.
+    say_text(&app, &phone, "wamid.D3", "Terima kasih").await;
+    pump(&t, &graph, clock.clone()).await;
+    assert!(
+        !sent_to(&graph, &phone)
+            .pop()
+            .unwrap()
+            .1
+            .contains("keberatan diterima")
     );
 }

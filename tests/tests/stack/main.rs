@@ -24,3 +24,4 @@ mod photos;
 mod sla;
 mod smoke;
 mod sms;
+mod whatsapp;
