@@ -13,8 +13,10 @@
 //!   location becomes the point of the sender's newest open report; a photo is
 //!   downloaded through the media API and goes into the photo pipeline as a web
 //!   upload does (on the report its caption makes, or the newest open one); any
-//!   other kind gets a polite answer. Each status is
-//!   recorded on the delivery record of the message it belongs to.
+//!   other kind gets a polite answer. Taps of the guided start (`menu:…`: a group, a
+//!   category, "Tidak puas") make the next text a report or a dispute's reason.
+//!   Each status is recorded on the delivery record of the message it belongs to; a
+//!   `failed` one queues the SMS fallback for `notify` (which sends it once).
 //!
 //! Every message also records when the citizen last wrote on WhatsApp, which opens
 //! the 24-hour window `notify` sends free text in.
