@@ -29,7 +29,7 @@ use std::sync::Arc;
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use jiff::SignedDuration;
 use secrecy::{ExposeSecret, SecretString};
-use sigap::adapters::deliveries::{Carried, Delivery, DeliveryStore, Fallback};
+use sigap::adapters::deliveries::{Carried, Delivery, DeliveryRef, DeliveryStore, Fallback};
 use sigap::adapters::devices::DeviceStore;
 use sigap::adapters::inbound::InboundStore;
 use sigap::adapters::incidents::{IncidentStore, incident_pk};
@@ -51,7 +51,9 @@ use sigap::domain::notification::{
 use sigap::domain::report::Channel;
 use sigap::domain::signature::KeyError;
 use sigap::domain::tracking_id::TrackingId;
-use sigap::domain::whatsapp::{Outgoing, Refusal, Templates, buttons_for, choose, offering};
+use sigap::domain::whatsapp::{
+    self, DeliveryState, Outgoing, Refusal, Templates, buttons_for, choose, offering,
+};
 use sigap::runtime::aws::AwsClients;
 use sigap::runtime::batch::process_batch;
 use sigap::runtime::clock::Clock;
@@ -278,7 +280,8 @@ pub async fn deliver_reply(app: &Notify, key: &str) -> Result<Vec<Outcome>, Noti
         .ok_or_else(|| NotifyError::NotFound(key.to_string()))?;
     // An answer on WhatsApp goes back on WhatsApp (the citizen just wrote: the
     // window is open), by SMS when WhatsApp refuses.
-    let sender = (inbound.gateway == "whatsapp").then(|| app.sender_key.phone(&inbound.from));
+    let sender =
+        (inbound.gateway == whatsapp::CHANNEL).then(|| app.sender_key.phone(&inbound.from));
     let mut outcomes = Vec::new();
     let last = inbound.replies.len().saturating_sub(1);
     for (part, text) in inbound.replies.iter().enumerate() {
@@ -299,7 +302,7 @@ pub async fn deliver_reply(app: &Notify, key: &str) -> Result<Vec<Outcome>, Noti
             text,
             offering(text, choices, "Pilih"),
             None,
-            (key, "reply", &recipient),
+            DeliveryRef::new(key, "reply", &recipient),
         );
         outcomes.push(once(app, key, "reply", &recipient, "sms", text, send).await?);
     }
@@ -312,17 +315,17 @@ pub async fn deliver_reply(app: &Notify, key: &str) -> Result<Vec<Outcome>, Noti
 /// then says SMS carried it and why. Nothing when WhatsApp did not carry it, its
 /// status is not failed, or the fallback went before.
 pub async fn deliver_fallback(app: &Notify, record: &str) -> Result<Outcome, NotifyError> {
-    let mut parts = record.splitn(3, '|');
-    let (Some(owner), Some(key), Some(recipient)) = (parts.next(), parts.next(), parts.next())
-    else {
+    let Some(record) = DeliveryRef::parse(record) else {
         return Err(NotifyError::Malformed(format!(
             "fallback record {record:?}"
         )));
     };
+    let (owner, key, recipient) = (&*record.owner, &*record.key, &*record.recipient);
     let Some(delivery) = app.deliveries.get(owner, key, recipient).await? else {
         return Ok(Outcome::NoRecipient);
     };
-    let failed = delivery.channel == "whatsapp" && delivery.wa_status.as_deref() == Some("failed");
+    let failed = delivery.channel == whatsapp::CHANNEL
+        && delivery.wa_status.as_deref() == Some(DeliveryState::Failed.as_str());
     let (true, Some(text)) = (failed, delivery.sms_text.as_deref()) else {
         return Ok(Outcome::AlreadySent);
     };
@@ -583,7 +586,7 @@ async fn tell_reporter(
         news.text,
         inside,
         template,
-        (&owner, key, reporter.recipient),
+        DeliveryRef::new(&owner, key, reporter.recipient),
     );
     let sent = once(app, &owner, key, reporter.recipient, "sms", news.text, send).await?;
     if let Outcome::Sent(_) = sent {
@@ -639,7 +642,7 @@ async fn reach(
     text: &str,
     inside: Outgoing,
     template: Option<Outgoing>,
-    record: (&str, &str, &str),
+    record: DeliveryRef,
 ) -> Result<Sent, NotifyError> {
     let now = app.clock.now();
     let mut fallback = None;
@@ -648,12 +651,13 @@ async fn reach(
     {
         match choose(last_in, now, inside, template) {
             Some(message) => {
-                let (owner, key, recipient) = record;
-                let callback = format!("{owner}|{key}|{recipient}");
-                match client.send(citizen.phone, &message, &callback).await? {
+                match client
+                    .send(citizen.phone, &message, &record.to_string())
+                    .await?
+                {
                     WhatsAppSent::Accepted(message_id) => {
                         return Ok(Sent::By {
-                            channel: Some("whatsapp"),
+                            channel: Some(whatsapp::CHANNEL),
                             message_id,
                             summary: Some(message.summary()),
                             fallback: None,
@@ -715,7 +719,7 @@ async fn once(
                     text: summary.as_deref().unwrap_or(text),
                     fallback,
                     // Kept for a late failure reported by WhatsApp's statuses.
-                    sms_text: (channel == Some("whatsapp")).then_some(text),
+                    sms_text: (channel == Some(whatsapp::CHANNEL)).then_some(text),
                 };
                 app.deliveries
                     .mark_carried(owner, key, recipient, &carried, app.clock.now())

@@ -25,7 +25,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, RequestExt, Response};
 use secrecy::SecretString;
 use serde_json::json;
-use sigap::adapters::deliveries::WhatsAppStatus;
+use sigap::adapters::deliveries::{DeliveryRef, WhatsAppStatus};
 use sigap::domain::contact::PhoneNumber;
 use sigap::domain::location::Coordinates;
 use sigap::domain::notification::{NotifyJob, WhatsAppFallbackJob};
@@ -41,7 +41,7 @@ use tracing::{info, warn};
 use super::{SmsIntake, bad_request, forbidden, header_str, receive};
 
 /// The gateway name of WhatsApp messages (`SMS#whatsapp#<wamid>`).
-pub(crate) const GATEWAY: &str = "whatsapp";
+pub(crate) use sigap::domain::whatsapp::CHANNEL as GATEWAY;
 /// Largest notification Meta sends (3 MB, up to 1,000 updates).
 const MAX_NOTIFICATION_BYTES: usize = 3 * 1024 * 1024;
 
@@ -197,7 +197,7 @@ async fn incoming(app: &SmsIntake, message: &IncomingMessage) -> Result<(), ApiE
 /// Records a status on the delivery record its callback names; false when it changed
 /// nothing (no callback, a duplicate, an older state).
 async fn record_status(app: &SmsIntake, status: &DeliveryStatus) -> Result<bool, ApiError> {
-    let Some((owner, key, recipient)) = status.callback.as_deref().and_then(delivery_record) else {
+    let Some(record) = status.callback.as_deref().and_then(DeliveryRef::parse) else {
         info!("whatsapp status without a delivery record ignored");
         return Ok(false);
     };
@@ -209,14 +209,20 @@ async fn record_status(app: &SmsIntake, status: &DeliveryStatus) -> Result<bool,
     };
     let changed = app
         .deliveries
-        .record_status(owner, key, recipient, &update, app.clock.now())
+        .record_status(
+            &record.owner,
+            &record.key,
+            &record.recipient,
+            &update,
+            app.clock.now(),
+        )
         .await
         .map_err(|e| ApiError::unavailable_because("recording whatsapp status", e))?;
     // A failure after acceptance: its SMS is owed. Queued on every delivery of the
     // status (notify sends it once), so a lost enqueue is made good by Meta's retry.
     if status.state == DeliveryState::Failed {
         let job = NotifyJob::Fallback(WhatsAppFallbackJob {
-            whatsapp_failed: format!("{owner}|{key}|{recipient}"),
+            whatsapp_failed: record.to_string(),
         });
         app.notify
             .send(&job)
@@ -227,30 +233,4 @@ async fn record_status(app: &SmsIntake, status: &DeliveryStatus) -> Result<bool,
         info!(state = update.state, error = ?status.error_code, "whatsapp status recorded");
     }
     Ok(changed)
-}
-
-/// The delivery record a callback names (`<owner>|<event key>|<recipient>`, as
-/// `notify` sends it): only a report's or an inbound message's partition.
-fn delivery_record(callback: &str) -> Option<(&str, &str, &str)> {
-    let mut parts = callback.splitn(3, '|');
-    let (owner, key, recipient) = (parts.next()?, parts.next()?, parts.next()?);
-    let owned = owner.starts_with("R#") || owner.starts_with("SMS#");
-    (owned && !key.is_empty() && !recipient.is_empty()).then_some((owner, key, recipient))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_callback_names_only_a_report_or_inbound_record() {
-        assert_eq!(
-            delivery_record("R#BDG-1|received#3|reporter"),
-            Some(("R#BDG-1", "received#3", "reporter"))
-        );
-        assert!(delivery_record("SMS#whatsapp#wamid.1|reply|sender#1").is_some());
-        for bad in ["", "R#BDG-1", "R#BDG-1||x", "DEV#1|k|r", "SENDER#x|k|r"] {
-            assert_eq!(delivery_record(bad), None, "{bad}");
-        }
-    }
 }

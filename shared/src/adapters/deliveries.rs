@@ -17,6 +17,8 @@ use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure;
 use jiff::{SignedDuration, Timestamp};
 
+use crate::domain::whatsapp::{self, DeliveryState};
+
 use super::table::{ItemReader, PK, SK, StoreError, n, s, ts, updated};
 
 const SENDING: &str = "SENDING";
@@ -73,6 +75,46 @@ pub enum Fallback {
     Done,
     /// Another attempt holds a live claim.
     InFlight,
+}
+
+/// Which delivery record: its owner's partition, event key and recipient. WhatsApp
+/// echoes it in a message's statuses (`biz_opaque_callback_data`), and a fallback
+/// job names it, as `<owner>|<event key>|<recipient>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryRef {
+    /// `R#<id>` or `SMS#<gateway>#<id>`.
+    pub owner: String,
+    /// The event's key (`received#1`, `reply`).
+    pub key: String,
+    /// `reporter`, `sender#1`, …
+    pub recipient: String,
+}
+
+impl DeliveryRef {
+    /// The record of `recipient`'s delivery of `key` under `owner`.
+    pub fn new(owner: &str, key: &str, recipient: &str) -> Self {
+        Self {
+            owner: owner.into(),
+            key: key.into(),
+            recipient: recipient.into(),
+        }
+    }
+
+    /// Reads one back: only a report's or an inbound message's record (the only
+    /// partitions a citizen's message is recorded under), every part present.
+    pub fn parse(text: &str) -> Option<Self> {
+        let mut parts = text.splitn(3, '|');
+        let (owner, key, recipient) = (parts.next()?, parts.next()?, parts.next()?);
+        let owned = owner.starts_with("R#") || owner.starts_with("SMS#");
+        (owned && !key.is_empty() && !recipient.is_empty())
+            .then(|| Self::new(owner, key, recipient))
+    }
+}
+
+impl std::fmt::Display for DeliveryRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}|{}|{}", self.owner, self.key, self.recipient)
+    }
 }
 
 /// A WhatsApp status update for a delivery record.
@@ -316,8 +358,8 @@ impl DeliveryStore {
                 .expression_attribute_values(":reason", s(reason))
                 .expression_attribute_values(":until", n(until.as_millisecond()))
                 .expression_attribute_values(":now", n(now.as_millisecond()))
-                .expression_attribute_values(":wa", s("whatsapp"))
-                .expression_attribute_values(":failed", s("failed"))
+                .expression_attribute_values(":wa", s(whatsapp::CHANNEL))
+                .expression_attribute_values(":failed", s(DeliveryState::Failed.as_str()))
                 .send()
                 .await,
         )?;
@@ -325,7 +367,7 @@ impl DeliveryStore {
             return Ok(Fallback::Send);
         }
         Ok(match self.get(owner, event_key, recipient).await? {
-            Some(r) if r.channel == "whatsapp" && r.fallback.is_some() => Fallback::InFlight,
+            Some(r) if r.channel == whatsapp::CHANNEL && r.fallback.is_some() => Fallback::InFlight,
             _ => Fallback::Done,
         })
     }
@@ -388,5 +430,21 @@ impl DeliveryStore {
             .await
             .map_err(StoreError::aws)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reference_names_only_a_report_or_inbound_record_and_reads_back() {
+        let report = DeliveryRef::new("R#BDG-1", "received#3", "reporter");
+        assert_eq!(DeliveryRef::parse(&report.to_string()), Some(report));
+        let reply = DeliveryRef::new("SMS#whatsapp#wamid.1", "reply", "sender#1");
+        assert_eq!(DeliveryRef::parse(&reply.to_string()), Some(reply));
+        for bad in ["", "R#BDG-1", "R#BDG-1||x", "DEV#1|k|r", "SENDER#x|k|r"] {
+            assert_eq!(DeliveryRef::parse(bad), None, "{bad}");
+        }
     }
 }

@@ -12,9 +12,11 @@ use serde_json::{Value, json};
 use subtle::ConstantTimeEq;
 
 use crate::domain::contact::PhoneNumber;
-use crate::domain::location::{Coordinates, CoordinatesError};
 use crate::domain::notification::NotificationKind;
 
+/// WhatsApp's name as a gateway on inbound messages (`SMS#whatsapp#<wamid>`) and as
+/// the channel on delivery records.
+pub const CHANNEL: &str = "whatsapp";
 /// Longest text body WhatsApp accepts in one message.
 pub const MAX_TEXT_CHARS: usize = 4096;
 /// Most reply buttons one message may carry.
@@ -302,20 +304,6 @@ fn status(raw: &Value) -> Option<DeliveryStatus> {
     })
 }
 
-impl Content {
-    /// The point of a shared location (refused outside Bandung), when it is one.
-    pub fn coordinates(&self) -> Option<Result<Coordinates, CoordinatesError>> {
-        match self {
-            Content::Location {
-                latitude,
-                longitude,
-                ..
-            } => Some(Coordinates::parse(*latitude, *longitude)),
-            _ => None,
-        }
-    }
-}
-
 /// A message Sigap sends.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outgoing {
@@ -350,11 +338,6 @@ pub enum Outgoing {
 }
 
 impl Outgoing {
-    /// Needs the 24-hour window open.
-    pub fn needs_window(&self) -> bool {
-        !matches!(self, Outgoing::Template { .. })
-    }
-
     /// The text a delivery record keeps of it.
     pub fn summary(&self) -> String {
         match self {
@@ -744,7 +727,6 @@ mod tests {
         assert!(
             matches!(contents[1], Content::Image { media_id, caption: Some(c), .. } if media_id == "MEDIA1" && c == "lubang")
         );
-        assert!(matches!(contents[2].coordinates(), Some(Ok(_))));
         assert!(
             matches!(contents[2], Content::Location { label: Some(l), .. } if l == "Alun-alun")
         );
@@ -818,7 +800,6 @@ mod tests {
             language: "id".into(),
             parameters: vec!["BDG-K7M2QXZ".into()],
         };
-        assert!(!template.needs_window());
         let body = send_body(&to, &template, "cb");
         assert_eq!(body["template"]["name"], "sigap_diterima");
         assert_eq!(body["template"]["language"]["code"], "id");
