@@ -48,7 +48,7 @@ use sigap::domain::contact::SenderKey;
 use sigap::domain::deadline::WorkingDays;
 use sigap::domain::incident::{Fix, IncidentAction, IncidentKind};
 use sigap::domain::notification::{NotifyJob, SmsReplyJob};
-use sigap::domain::photo::{PhotoId, PhotoLimits};
+use sigap::domain::photo::{PhotoId, PhotoLimits, PhotoState};
 use sigap::domain::public::PublicReport;
 use sigap::domain::report::{Actor, Channel, Report};
 use sigap::domain::signature::{HmacKey, KeyError, TwilioKey};
@@ -631,6 +631,16 @@ async fn finish(
     Ok(replies)
 }
 
+/// Marks the message handled with one answer (`text`, cut for SMS), when it changed
+/// nothing else; the replies owed.
+async fn tell(
+    app: &SmsIntake,
+    stored: &StoredInbound,
+    text: &str,
+) -> Result<Vec<String>, ServiceError> {
+    finish(app, stored, say(stored, text), None).await
+}
+
 /// Puts the replies owed on the notify queue (again, for a gateway retry: notify
 /// keeps a delivery record per part, so nobody is texted twice).
 async fn send_replies(app: &SmsIntake, key: &str, replies: &[String]) -> Result<(), ApiError> {
@@ -666,14 +676,14 @@ async fn carry_out(
 ) -> Result<Vec<String>, ServiceError> {
     let keyword = &app.config.keyword;
     match command {
-        SmsCommand::Help => finish(app, stored, say(stored, &help_text(keyword)), None).await,
+        SmsCommand::Help => tell(app, stored, &help_text(keyword)).await,
         SmsCommand::OptOut => {
             info!(to = %stored.from.masked(), "opt-out word: left to the gateway, no reply");
             finish(app, stored, Vec::new(), None).await
         }
         SmsCommand::Malformed(hint) => {
             let hint = format!("LAPOR! Bandung: {hint}");
-            finish(app, stored, say(stored, &hint), None).await
+            tell(app, stored, &hint).await
         }
         SmsCommand::NewReport(text) => {
             new_report(app, stored, sender, &text, SMS_CATEGORY, Vec::new()).await
@@ -698,24 +708,14 @@ async fn carry_out(
             }
             None => {
                 let hint = replies::point_without_report(keyword);
-                finish(app, stored, say(stored, &hint), None).await
+                tell(app, stored, &hint).await
             }
         },
-        SmsCommand::SharePoint(Err(_)) => {
-            finish(app, stored, say(stored, &replies::point_outside()), None).await
-        }
+        SmsCommand::SharePoint(Err(_)) => tell(app, stored, &replies::point_outside()).await,
         SmsCommand::Photo { media_id, caption } => {
             photo(app, stored, sender, &media_id, caption.as_deref(), now).await
         }
-        SmsCommand::Unreadable => {
-            finish(
-                app,
-                stored,
-                say(stored, &replies::unreadable(keyword)),
-                None,
-            )
-            .await
-        }
+        SmsCommand::Unreadable => tell(app, stored, &replies::unreadable(keyword)).await,
         SmsCommand::FreeText(text) => {
             let whatsapp = stored.gateway == whatsapp::GATEWAY;
             // A tap asked for this text: a guided start's report, a dispute's reason.
@@ -757,15 +757,7 @@ async fn carry_out(
                     let welcome = say(stored, &replies::welcome(keyword));
                     offer(app, stored, welcome, choices, Vec::new()).await
                 }
-                _ => {
-                    finish(
-                        app,
-                        stored,
-                        say(stored, &replies::format_hint(keyword)),
-                        None,
-                    )
-                    .await
-                }
+                _ => tell(app, stored, &replies::format_hint(keyword)).await,
             }
         }
         SmsCommand::Menu(menu) => menu_step(app, stored, sender, menu, now).await,
@@ -783,13 +775,7 @@ async fn acknowledge(
 ) -> Result<Vec<String>, ServiceError> {
     let answer = |text: String| say(stored, &format!("SIGAP: {text}"));
     let Some(pager) = app.desk.as_ref().map(IncidentDesk::pager) else {
-        return finish(
-            app,
-            stored,
-            say(stored, &replies::format_hint(&app.config.keyword)),
-            None,
-        )
-        .await;
+        return tell(app, stored, &replies::format_hint(&app.config.keyword)).await;
     };
     let Some(unit) = pager.incidents().responder_unit(sender).await? else {
         info!(to = %stored.from.masked(), "incident ack from a number that is no responder's");
@@ -899,7 +885,7 @@ async fn panic_press(
             Ok(replies)
         }
         Err(refused) if refused.code == "device_blocked" => {
-            finish(app, stored, say(stored, &replies::panic_blocked()), None).await
+            tell(app, stored, &replies::panic_blocked()).await
         }
         Err(refused) if refused.code == "device_inactive" => {
             finish(app, stored, unregistered(), None).await
@@ -921,30 +907,32 @@ async fn photo(
     now: Timestamp,
 ) -> Result<Vec<String>, ServiceError> {
     let keyword = &app.config.keyword;
-    if let Some(SmsCommand::NewReport(text)) =
-        caption.map(|c| parse_command(&keep_allowed(c), keyword))
-    {
-        let original = match download(app, media_id).await? {
-            Ok(original) => original,
-            Err(answer) => return finish(app, stored, say(stored, &answer), None).await,
-        };
-        let replies = new_report(app, stored, sender, &text, SMS_CATEGORY, Vec::new()).await?;
-        if replies.is_empty() {
-            let id = stored.reserved_id.clone();
-            put_photo(app, stored, &id, original, now).await?;
-        }
-        return Ok(replies);
-    }
-    let Some(newest) = open_reports(app, sender).await?.into_iter().next() else {
-        let hint = replies::photo_without_report(keyword);
-        return finish(app, stored, say(stored, &hint), None).await;
+    let target = match caption.map(|c| parse_command(&keep_allowed(c), keyword)) {
+        Some(SmsCommand::NewReport(text)) => PhotoFor::NewReport(text),
+        _ => match open_reports(app, sender).await?.into_iter().next() {
+            Some(newest) => PhotoFor::Open(Box::new(newest)),
+            None => return tell(app, stored, &replies::photo_without_report(keyword)).await,
+        },
     };
     let original = match download(app, media_id).await? {
         Ok(original) => original,
-        Err(answer) => return finish(app, stored, say(stored, &answer), None).await,
+        Err(answer) => return tell(app, stored, &answer).await,
     };
-    let id = newest.id.clone();
-    if let Some(refused) = put_photo(app, stored, &id, original, now).await? {
+    let report = match target {
+        PhotoFor::NewReport(text) => {
+            let replies = new_report(app, stored, sender, &text, SMS_CATEGORY, Vec::new()).await?;
+            // No replies: the report was made (its receipt follows triage).
+            if replies.is_empty()
+                && let Some(report) = app.reports.store().get(&stored.reserved_id).await?
+            {
+                put_photo(app, stored, &report, original, now).await?;
+            }
+            return Ok(replies);
+        }
+        PhotoFor::Open(report) => report,
+    };
+    let id = report.id.clone();
+    if let Some(refused) = put_photo(app, stored, &report, original, now).await? {
         return finish(app, stored, say(stored, &refused), Some(id.as_str())).await;
     }
     let said = say(stored, &replies::photo_received(id.as_str()));
@@ -957,6 +945,14 @@ async fn photo(
         }
         None => finish(app, stored, said, Some(id.as_str())).await,
     }
+}
+
+/// Which report a WhatsApp photo is evidence for.
+enum PhotoFor {
+    /// The one its caption (`BDG …`) makes.
+    NewReport(String),
+    /// The sender's newest open one.
+    Open(Box<Report>),
 }
 
 /// The photo's bytes and type, or what to tell the citizen when Meta will not give
@@ -983,19 +979,17 @@ async fn download(
 async fn put_photo(
     app: &SmsIntake,
     stored: &StoredInbound,
-    id: &TrackingId,
+    report: &Report,
     original: ArrivedPhoto,
     now: Timestamp,
 ) -> Result<Option<String>, ServiceError> {
-    let Some(report) = app.reports.store().get(id).await? else {
-        return Ok(Some(replies::not_found(id.as_str())));
-    };
+    let id = &report.id;
     let photo_id = PhotoId::for_message(&stored.key);
     let received = app
         .photos
         .receive(
             &app.reports,
-            &report,
+            report,
             &photo_id,
             original,
             &Actor::Citizen,
@@ -1018,8 +1012,9 @@ async fn put_photo(
     }
 }
 
-/// Downloads and puts the photo of a handled message again (a retry): the same
-/// photo id, so nothing is added twice.
+/// Puts the photo of a handled message again (Meta's retry) while it is still
+/// pending on the report: the same photo id, so nothing is added twice, and nothing
+/// is downloaded again once `media` has taken it.
 async fn attach_photo(
     app: &SmsIntake,
     stored: &StoredInbound,
@@ -1027,15 +1022,22 @@ async fn attach_photo(
     media_id: &str,
     now: Timestamp,
 ) -> Result<(), ServiceError> {
-    if let Ok(original) = download(app, media_id).await? {
-        put_photo(app, stored, id, original, now).await?;
+    let Some(report) = app.reports.store().get(id).await? else {
+        return Ok(());
+    };
+    let photo_id = PhotoId::for_message(&stored.key);
+    let taken = report
+        .photo(&photo_id)
+        .is_some_and(|p| !matches!(p.state, PhotoState::Pending));
+    if !taken && let Ok(original) = download(app, media_id).await? {
+        put_photo(app, stored, &report, original, now).await?;
     }
     Ok(())
 }
 
 /// How long a tap that asks for a text waits for it (a guided start's report, a
 /// dispute's reason).
-const GUIDED_START_WAITS: jiff::SignedDuration = jiff::SignedDuration::from_mins(30);
+const AWAITED_TEXT_WAITS: jiff::SignedDuration = jiff::SignedDuration::from_mins(30);
 
 /// Marks the message handled with `replies`, the last one offering `choices` (on
 /// WhatsApp: buttons, or a list), together with the `settled` writes.
@@ -1118,7 +1120,7 @@ async fn menu_step(
             let awaited = Awaiting::DisputeReason {
                 report: id.to_string(),
             };
-            let until = now.checked_add(GUIDED_START_WAITS).unwrap_or(now);
+            let until = now.checked_add(AWAITED_TEXT_WAITS).unwrap_or(now);
             let awaiting = app
                 .senders
                 .awaiting_write(sender, &awaited.as_key(), until)?;
@@ -1126,7 +1128,7 @@ async fn menu_step(
             return offer(app, stored, text, Vec::new(), vec![awaiting]).await;
         }
     };
-    let until = now.checked_add(GUIDED_START_WAITS).unwrap_or(now);
+    let until = now.checked_add(AWAITED_TEXT_WAITS).unwrap_or(now);
     let awaited = Awaiting::Report {
         category: category.code.clone(),
     };
@@ -1218,13 +1220,7 @@ async fn status(
     let report = app.reports.store().get(id).await?;
     let Some(report) = report.filter(|r| r.is_public() || r.sender.as_deref() == Some(sender))
     else {
-        return finish(
-            app,
-            stored,
-            say(stored, &replies::not_found(id.as_str())),
-            None,
-        )
-        .await;
+        return tell(app, stored, &replies::not_found(id.as_str())).await;
     };
     let due = report.clock.map(|c| {
         let d = c.due_at.to_zoned(wib()).date();
@@ -1291,7 +1287,7 @@ async fn citizen_change_settling(
         } else {
             replies::not_found(id.as_str())
         };
-        return finish(app, stored, say(stored, &answer), None).await;
+        return tell(app, stored, &answer).await;
     }
     let handled = app.inbound.done_write(stored, &said, Some(id.as_str()))?;
     let answer = match app

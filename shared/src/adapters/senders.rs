@@ -189,20 +189,10 @@ impl SenderStore {
         sender: &str,
         now: Timestamp,
     ) -> Result<Option<String>, StoreError> {
-        let out = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key(PK, s(key(sender)))
-            .key(SK, s(WHATSAPP))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(StoreError::aws)?;
-        let Some(item) = out.item() else {
+        let Some(item) = self.whatsapp_item(sender).await? else {
             return Ok(None);
         };
-        let r = ItemReader(item);
+        let r = ItemReader(&item);
         let open = match r.opt_s("awaiting_until") {
             Some(_) => r.ts("awaiting_until")? > now,
             None => false,
@@ -216,6 +206,16 @@ impl SenderStore {
         sender: &str,
         now: Timestamp,
     ) -> Result<Option<Timestamp>, StoreError> {
+        let Some(item) = self.whatsapp_item(sender).await? else {
+            return Ok(None);
+        };
+        let last = ItemReader(&item).ts("last_in")?;
+        // TTL deletes late: an expired item is gone in meaning already.
+        Ok((now.duration_since(last) < WHATSAPP_REACH).then_some(last))
+    }
+
+    /// The sender's WhatsApp item, read consistently (it was written a moment ago).
+    async fn whatsapp_item(&self, sender: &str) -> Result<Option<Item>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -226,12 +226,7 @@ impl SenderStore {
             .send()
             .await
             .map_err(StoreError::aws)?;
-        let Some(item) = out.item() else {
-            return Ok(None);
-        };
-        let last = ItemReader(item).ts("last_in")?;
-        // TTL deletes late: an expired item is gone in meaning already.
-        Ok((now.duration_since(last) < WHATSAPP_REACH).then_some(last))
+        Ok(out.item)
     }
 
     /// Blocks `sender` until `until` (its counts are kept).
