@@ -15,6 +15,32 @@ use crate::web_intake::{
     backoffice_app, friday_morning, submit_and_triage, valid_body, verify_app,
 };
 
+/// An admin dispatches report `id` to DSDABM, and its officer publishes `follow_up`.
+pub async fn dispatched_and_answered(app: &backoffice::Backoffice, id: &str, follow_up: &str) {
+    for (path, groups, body) in [
+        (
+            "dispatch",
+            "admin",
+            serde_json::json!({"agencies": ["dsdabm"]}),
+        ),
+        (
+            "follow-up",
+            "agency:dsdabm",
+            serde_json::json!({"text": follow_up}),
+        ),
+    ] {
+        let r = as_staff(
+            app,
+            "POST",
+            &format!("/staff/reports/{id}/{path}"),
+            &[groups],
+            Some(body),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{path}: {}", r.json);
+    }
+}
+
 pub async fn as_staff(
     app: &backoffice::Backoffice,
     method: &str,

@@ -12,7 +12,7 @@ use sigap::domain::tracking_id::TrackingId;
 use sigap::runtime::clock::{Clock, ManualClock};
 use sigap_tests::{TestStack, drain, items_with_pk_prefix, reply, sent_sms, stack, unique_phone};
 
-use crate::backoffice_views::as_staff;
+use crate::backoffice_views::{as_staff, dispatched_and_answered};
 use crate::notify_worker::notify_app;
 use crate::web_intake::{backoffice_app, friday_morning, verify_app};
 
@@ -314,24 +314,7 @@ async fn a_whole_conversation_by_sms_with_every_reply_as_sent() {
     );
     pump_notify(&t, clock.clone()).await;
 
-    for (path, groups, body) in [
-        ("dispatch", "admin", json!({"agencies": ["dsdabm"]})),
-        (
-            "follow-up",
-            "agency:dsdabm",
-            json!({"text": "Lubang sudah ditambal."}),
-        ),
-    ] {
-        let r = as_staff(
-            &office,
-            "POST",
-            &format!("/staff/reports/{id}/{path}"),
-            &[groups],
-            Some(body),
-        )
-        .await;
-        assert_eq!(r.status, 200, "{path}: {}", r.json);
-    }
+    dispatched_and_answered(&office, &id, "Lubang sudah ditambal.").await;
     pump_notify(&t, clock.clone()).await;
 
     assert_eq!(

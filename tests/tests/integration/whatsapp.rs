@@ -17,7 +17,7 @@ use sigap_tests::{
     FakeGraph, TestStack, drain, items_with_pk_prefix, reply, sent_sms, stack, unique_phone,
 };
 
-use crate::backoffice_views::as_staff;
+use crate::backoffice_views::{as_staff, dispatched_and_answered};
 use crate::media_photos::{media_app, process_uploads};
 use crate::sms_intake::{deliver_all, pump_intake, sms_app, text};
 use crate::social_mentions::all_reports;
@@ -921,6 +921,46 @@ async fn a_whatsapp_citizens_number_stays_out_of_the_logs_and_the_public_view() 
     }
 }
 
+/// One citizen's WhatsApp conversation with a stack: each message goes through
+/// intake, verify and notify, and comes back as the last thing Sigap sent.
+struct Chat<'a> {
+    t: &'a TestStack,
+    graph: &'a FakeGraph,
+    clock: Arc<ManualClock>,
+    app: &'a sms_intake::SmsIntake,
+    phone: &'a str,
+}
+
+impl Chat<'_> {
+    /// Sends `content` of `kind` as message `id`; the message Sigap sent last.
+    async fn answer(&self, id: &str, kind: &str, content: Value) -> Value {
+        says(self.app, self.phone, id, kind, content).await;
+        pump(self.t, self.graph, self.clock.clone()).await;
+        self.graph.sends().into_iter().last().unwrap()
+    }
+
+    /// Types `text` as message `id`; the message Sigap sent last.
+    async fn answer_text(&self, id: &str, text: &str) -> Value {
+        self.answer(id, "text", json!({ "body": text })).await
+    }
+}
+
+/// A tap on a reply button (or a list row) with this id.
+fn tap(id: &str, list: bool) -> Value {
+    let kind = if list { "list_reply" } else { "button_reply" };
+    let mut interactive = json!({ "type": kind });
+    interactive[kind] = json!({ "id": id, "title": "dipilih" });
+    interactive
+}
+
+/// The text of a message Sigap sent (plain, or above its buttons or list).
+fn text_of(sent: &Value) -> &str {
+    sent["text"]["body"]
+        .as_str()
+        .or_else(|| sent["interactive"]["body"]["text"].as_str())
+        .unwrap_or_default()
+}
+
 #[tokio::test]
 async fn a_guided_start_taps_a_group_and_a_category_and_the_next_text_is_the_report() {
     let t = stack("wa-guided").await;
@@ -928,42 +968,24 @@ async fn a_guided_start_taps_a_group_and_a_category_and_the_next_text_is_the_rep
     let clock = Arc::new(ManualClock::new(friday_morning()));
     let app = intake(&t, &graph, clock.clone());
     let phone = unique_phone();
-    let tap = |id: &str, list: bool| {
-        let (kind, field) = if list {
-            ("list_reply", "list_reply")
-        } else {
-            ("button_reply", "button_reply")
-        };
-        let mut interactive = json!({ "type": kind });
-        interactive[field] = json!({ "id": id, "title": "dipilih" });
-        interactive
+    let chat = Chat {
+        t: &t,
+        graph: &graph,
+        clock: clock.clone(),
+        app: &app,
+        phone: &phone,
     };
-    let last_sent = |graph: &FakeGraph| graph.sends().into_iter().last().unwrap();
 
     // Someone with nothing open says hello: welcomed with the menu's two buttons.
-    say_text(&app, &phone, "wamid.G1", "halo").await;
-    pump(&t, &graph, clock.clone()).await;
-    let welcome = last_sent(&graph);
-    assert!(
-        welcome["interactive"]["body"]["text"]
-            .as_str()
-            .unwrap()
-            .contains("Selamat datang")
-    );
+    let welcome = chat.answer_text("wamid.G1", "halo").await;
+    assert!(text_of(&welcome).contains("Selamat datang"));
     let buttons = &welcome["interactive"]["action"]["buttons"];
     assert_eq!(buttons[0]["reply"]["id"], "menu:lapor", "{welcome}");
     assert_eq!(buttons[1]["reply"]["id"], "BANTUAN");
     // "Buat laporan": the groups, as a list.
-    says(
-        &app,
-        &phone,
-        "wamid.G2",
-        "interactive",
-        tap("menu:lapor", false),
-    )
-    .await;
-    pump(&t, &graph, clock.clone()).await;
-    let groups = last_sent(&graph);
+    let groups = chat
+        .answer("wamid.G2", "interactive", tap("menu:lapor", false))
+        .await;
     assert_eq!(groups["interactive"]["type"], "list", "{groups}");
     let rows = groups["interactive"]["action"]["sections"][0]["rows"]
         .as_array()
@@ -972,16 +994,13 @@ async fn a_guided_start_taps_a_group_and_a_category_and_the_next_text_is_the_rep
     assert!(rows.len() >= 5 && rows.len() <= 10, "{rows:?}");
     assert!(rows.iter().any(|r| r["id"] == "menu:grup:Transportasi"));
     // A group of two: two buttons; the category: told to write.
-    says(
-        &app,
-        &phone,
-        "wamid.G3",
-        "interactive",
-        tap("menu:grup:Transportasi", true),
-    )
-    .await;
-    pump(&t, &graph, clock.clone()).await;
-    let categories = last_sent(&graph);
+    let categories = chat
+        .answer(
+            "wamid.G3",
+            "interactive",
+            tap("menu:grup:Transportasi", true),
+        )
+        .await;
     let ids: Vec<&str> = categories["interactive"]["action"]["buttons"]
         .as_array()
         .unwrap()
@@ -989,23 +1008,14 @@ async fn a_guided_start_taps_a_group_and_a_category_and_the_next_text_is_the_rep
         .map(|b| b["reply"]["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, ["menu:kategori:lalu-lintas", "menu:kategori:parkir"]);
-    says(
-        &app,
-        &phone,
-        "wamid.G4",
-        "interactive",
-        tap("menu:kategori:parkir", false),
-    )
-    .await;
-    pump(&t, &graph, clock.clone()).await;
-    assert!(
-        last_sent(&graph)["text"]["body"]
-            .as_str()
-            .unwrap()
-            .contains("kategori Parkir Liar"),
-        "{}",
-        last_sent(&graph)
-    );
+    let write = chat
+        .answer(
+            "wamid.G4",
+            "interactive",
+            tap("menu:kategori:parkir", false),
+        )
+        .await;
+    assert!(text_of(&write).contains("kategori Parkir Liar"), "{write}");
     assert!(all_reports(&t).await.is_empty());
 
     // The next text is the report, in that category; the text after it joins it.
@@ -1016,59 +1026,35 @@ async fn a_guided_start_taps_a_group_and_a_category_and_the_next_text_is_the_rep
         "Mobil parkir di trotoar Jl. Braga setiap malam",
     )
     .await;
-    say_text(&app, &phone, "wamid.G6", "Biasanya mulai jam tujuh").await;
-    pump(&t, &graph, clock.clone()).await;
+    chat.answer_text("wamid.G6", "Biasanya mulai jam tujuh")
+        .await;
     let made = all_reports(&t).await;
     assert_eq!(made.len(), 1, "{made:?}");
     assert_eq!(made[0].category, "parkir");
     assert_eq!(made[0].channel, Channel::WhatsApp);
     // A group with one category goes straight to writing; the wait ends after 30
     // minutes, and then a text is answered as any other.
-    says(
-        &app,
-        &phone,
-        "wamid.G7",
-        "interactive",
-        tap("menu:grup:Utilitas", true),
-    )
-    .await;
-    pump(&t, &graph, clock.clone()).await;
-    assert!(
-        last_sent(&graph)["text"]["body"]
-            .as_str()
-            .unwrap()
-            .contains("Air Bersih")
-    );
+    let single = chat
+        .answer("wamid.G7", "interactive", tap("menu:grup:Utilitas", true))
+        .await;
+    assert!(text_of(&single).contains("Air Bersih"));
     clock.advance(SignedDuration::from_mins(31));
-    say_text(
-        &app,
-        &phone,
-        "wamid.G8",
-        "Air PDAM mati sejak pagi di Sukajadi",
-    )
-    .await;
-    pump(&t, &graph, clock.clone()).await;
+    chat.answer_text("wamid.G8", "Air PDAM mati sejak pagi di Sukajadi")
+        .await;
     assert_eq!(
         all_reports(&t).await.len(),
         1,
         "no report from a lapsed wait"
     );
     // A choice the catalog no longer has is explained.
-    says(
-        &app,
-        &phone,
-        "wamid.G9",
-        "interactive",
-        tap("menu:kategori:tidak-ada", false),
-    )
-    .await;
-    pump(&t, &graph, clock.clone()).await;
-    assert!(
-        last_sent(&graph)["text"]["body"]
-            .as_str()
-            .unwrap()
-            .contains("tidak tersedia lagi")
-    );
+    let gone = chat
+        .answer(
+            "wamid.G9",
+            "interactive",
+            tap("menu:kategori:tidak-ada", false),
+        )
+        .await;
+    assert!(text_of(&gone).contains("tidak tersedia lagi"));
 }
 
 #[tokio::test]
@@ -1085,25 +1071,15 @@ async fn tidak_puas_is_a_tap_and_the_next_text_is_the_reason_that_reopens_the_re
         "BDG Lubang besar di Jl. Sulanjana depan kantor",
     )
     .await;
+    let chat = Chat {
+        t: &t,
+        graph: &graph,
+        clock: clock.clone(),
+        app: &app,
+        phone: &phone,
+    };
     let office = backoffice_app(&t, clock.clone());
-    for (path, groups, body) in [
-        ("dispatch", "admin", json!({"agencies": ["dsdabm"]})),
-        (
-            "follow-up",
-            "agency:dsdabm",
-            json!({"text": "Lubang sudah ditambal."}),
-        ),
-    ] {
-        let r = as_staff(
-            &office,
-            "POST",
-            &format!("/staff/reports/{id}/{path}"),
-            &[groups],
-            Some(body),
-        )
-        .await;
-        assert_eq!(r.status, 200, "{path}: {}", r.json);
-    }
+    dispatched_and_answered(&office, id.as_str(), "Lubang sudah ditambal.").await;
     pump(&t, &graph, clock.clone()).await;
     // Inside the window the follow-up comes with its two buttons.
     let follow_up = graph.sends().into_iter().last().unwrap();
@@ -1115,20 +1091,13 @@ async fn tidak_puas_is_a_tap_and_the_next_text_is_the_reason_that_reopens_the_re
     );
     let tidak = buttons[1]["reply"]["id"].as_str().unwrap().to_string();
     assert_eq!(buttons[1]["reply"]["title"], "Tidak puas");
-    let tap =
-        json!({ "type": "button_reply", "button_reply": { "id": tidak, "title": "Tidak puas" } });
-    says(&app, &phone, "wamid.D1", "interactive", tap).await;
-    pump(&t, &graph, clock.clone()).await;
-    let asked = sent_to(&graph, &phone).pop().unwrap().1;
-    assert!(asked.contains("tulis alasan"), "{asked}");
-    say_text(
-        &app,
-        &phone,
-        "wamid.D2",
-        "Masih berlubang di sisi kiri jalan",
-    )
-    .await;
-    pump(&t, &graph, clock.clone()).await;
+    let asked = chat
+        .answer("wamid.D1", "interactive", tap(&tidak, false))
+        .await;
+    assert!(text_of(&asked).contains("tulis alasan"), "{asked}");
+    let received = chat
+        .answer_text("wamid.D2", "Masih berlubang di sisi kiri jalan")
+        .await;
     let report = all_reports(&t).await.pop().unwrap();
     assert_ne!(
         report.status,
@@ -1147,20 +1116,10 @@ async fn tidak_puas_is_a_tap_and_the_next_text_is_the_reason_that_reopens_the_re
         "{trail:?}"
     );
     assert!(
-        sent_to(&graph, &phone)
-            .pop()
-            .unwrap()
-            .1
-            .contains("keberatan diterima")
+        text_of(&received).contains("keberatan diterima"),
+        "{received}"
     );
     // The wait is over: the next text is a plain reply, not a second dispute.
-    say_text(&app, &phone, "wamid.D3", "Terima kasih").await;
-    pump(&t, &graph, clock.clone()).await;
-    assert!(
-        !sent_to(&graph, &phone)
-            .pop()
-            .unwrap()
-            .1
-            .contains("keberatan diterima")
-    );
+    let thanks = chat.answer_text("wamid.D3", "Terima kasih").await;
+    assert!(!text_of(&thanks).contains("keberatan diterima"), "{thanks}");
 }
