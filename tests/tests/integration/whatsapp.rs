@@ -1123,3 +1123,34 @@ async fn tidak_puas_is_a_tap_and_the_next_text_is_the_reason_that_reopens_the_re
     let thanks = chat.answer_text("wamid.D3", "Terima kasih").await;
     assert!(!text_of(&thanks).contains("keberatan diterima"), "{thanks}");
 }
+
+#[tokio::test]
+async fn each_documented_refusal_sends_the_answer_by_sms_and_records_why() {
+    let Reported {
+        t,
+        graph,
+        clock,
+        app,
+        phone,
+        id,
+    } = reported("wa-refusals", "BDG Pohon rawan tumbang di Jl. Ganesha").await;
+    for (n, (code, reason)) in [
+        (131047, "outside_window"),
+        (131026, "not_on_whatsapp"),
+        (130429, "rate_limited"),
+        (190, "token_expired"),
+        (132001, "template_refused"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        graph.refuse_next(code);
+        let wamid = format!("wamid.X{n}");
+        say_text(&app, &phone, &wamid, &format!("INFO {id}")).await;
+        pump(&t, &graph, clock.clone()).await;
+        assert_eq!(sent_sms(&phone).await.len(), n + 1, "{code}");
+        let record = deliveries(&t, &format!("SMS#whatsapp#{wamid}")).await;
+        assert_eq!(field(&record[0], "channel"), "sms", "{code}");
+        assert_eq!(field(&record[0], "fallback"), reason, "{code}");
+    }
+}
